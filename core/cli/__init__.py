@@ -1,0 +1,1 @@
+"""The ``framewatch`` command line: the headless twin of every GUI action."""

@@ -1,0 +1,92 @@
+"""Per-frame preprocessing: resize, gray, scale to [0, 1], mean-frame subtraction."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+
+import cv2
+import numpy as np
+
+from core.jobs import ProgressCallback, check_cancelled, report
+from core.preprocessing.spec import INTERPOLATIONS, PreprocessSpec
+from core.video.source import VideoSource
+
+
+def resize_frame(frame: np.ndarray, spec: PreprocessSpec) -> np.ndarray:
+    """Resize a ``uint8`` frame to the spec's size; returns ``(height, width, channels)`` ``uint8``.
+
+    ``frame`` must already be in the spec's color mode (``(H, W)`` gray or ``(H, W, 3)`` RGB).
+    """
+    h, w = frame.shape[:2]
+    if (h, w) != (spec.height, spec.width):
+        frame = cv2.resize(frame, (spec.width, spec.height), interpolation=INTERPOLATIONS[spec.interpolation])
+    if frame.ndim == 2:
+        frame = frame[:, :, None]
+    return frame
+
+
+def to_float(frame_uint8: np.ndarray, mean_frame: np.ndarray | None = None) -> np.ndarray:
+    """``uint8`` -> float32 in [0, 1]; minus ``mean_frame`` (float32, same shape) when given."""
+    out = frame_uint8.astype(np.float32)
+    out *= np.float32(1.0 / 255.0)
+    if mean_frame is not None:
+        out -= mean_frame
+    return out
+
+
+def preprocess_frame(frame: np.ndarray, spec: PreprocessSpec, mean_frame: np.ndarray | None = None) -> np.ndarray:
+    """One frame in the spec's color mode -> float32 ``(height, width, channels)``."""
+    return to_float(resize_frame(frame, spec), mean_frame if spec.subtract_mean else None)
+
+
+def iter_resized(
+    source: VideoSource,
+    spec: PreprocessSpec,
+    start: int = 0,
+    stop: int | None = None,
+    step: int = 1,
+    cancel: threading.Event | None = None,
+) -> Iterator[np.ndarray]:
+    """Stream resized ``uint8`` frames ``(height, width, channels)`` from ``source``."""
+    for frame in source.iter_frames(start, stop, step, color=spec.color, cancel=cancel):
+        yield resize_frame(frame, spec)
+
+
+def iter_preprocessed(
+    source: VideoSource,
+    spec: PreprocessSpec,
+    start: int = 0,
+    stop: int | None = None,
+    step: int = 1,
+    mean_frame: np.ndarray | None = None,
+    cancel: threading.Event | None = None,
+) -> Iterator[np.ndarray]:
+    """Stream float32 frames ``(height, width, channels)`` in [0, 1] (or [-1, 1] with a mean frame)."""
+    for frame in iter_resized(source, spec, start, stop, step, cancel):
+        yield to_float(frame, mean_frame if spec.subtract_mean else None)
+
+
+def compute_mean_frame(
+    sources: Iterable[VideoSource],
+    spec: PreprocessSpec,
+    step: int = 1,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> np.ndarray:
+    """Mean over every ``step``-th frame of ``sources``: float32 ``(height, width, channels)`` in [0, 1].
+
+    Accumulates in float64, one frame at a time, so memory does not grow with footage length.
+    """
+    total = np.zeros(spec.frame_shape, np.float64)
+    count = 0
+    for source in sources:
+        for frame in iter_resized(source, spec, step=step, cancel=cancel):
+            total += frame
+            count += 1
+            if count % 100 == 0:
+                check_cancelled(cancel, "mean frame")
+                report(progress, count, None, f"mean frame: {count} frames")
+    if count == 0:
+        raise ValueError("cannot compute a mean frame from no frames")
+    return (total / (count * 255.0)).astype(np.float32)

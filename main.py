@@ -1,0 +1,10 @@
+"""Start Framewatch: ``python main.py [PROJECT] [--demo]``."""
+
+from __future__ import annotations
+
+import sys
+
+from desktop_app.app import run
+
+if __name__ == "__main__":
+    sys.exit(run(sys.argv))
