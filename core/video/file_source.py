@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -31,8 +32,8 @@ with contextlib.suppress(AttributeError):  # OpenCV's own log is quiet: errors r
 FORWARD_DECODE_LIMIT = 48
 #: Frames decoded from the start to verify seeking before a full scan is available.
 QUICK_VERIFY_FRAMES = 240
-#: Number of probe frames used to verify seeking.
-PROBES = 4
+#: Number of probe frames spread over the file to verify seeking (plus a few early ones).
+PROBES = 5
 
 
 def _digest(frame: np.ndarray) -> bytes:
@@ -48,15 +49,14 @@ def _fourcc(value: float) -> str:
 
 
 def _probe_indices(count: int) -> list[int]:
-    """Probe positions spread over ``[0, count)``, avoiding frame 0 (trivially right after a seek)."""
-    if count <= 2:
-        return []
-    picks = {round(count * (i + 1) / (PROBES + 1)) for i in range(PROBES)} | {count - 1}
+    """Probe positions: a few early frames (inside the first group of pictures, where seeks
+    into MPEG-PS/TS go wrong), some spread over ``[0, count)``, and the last frame."""
+    picks = {1, 3, count // 50 + 2} | {round(count * (i + 1) / (PROBES + 1)) for i in range(PROBES)} | {count - 1}
     return sorted(k for k in picks if 0 < k < count)
 
 
 class _Decoder:
-    """One ``cv2.VideoCapture`` and the index of the frame its next ``grab`` returns."""
+    """One ``cv2.VideoCapture``; ``current`` is the index of the frame last grabbed (-1: none yet)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -66,34 +66,42 @@ class _Decoder:
             raise CorruptVideoError(
                 path, "cannot be opened as a video: not a format FFmpeg reads, or the container is damaged or truncated"
             )
-        self.next_index = 0
+        self.current = -1
+        self.from_start = True  # decoded sequentially from frame 0 (no seek since): counts are exact
 
     def grab(self) -> bool:
         ok = self.cap.grab()
         if ok:
-            self.next_index += 1
+            self.current += 1
         return ok
 
     def retrieve(self) -> np.ndarray | None:
         ok, frame = self.cap.retrieve()
         return frame if ok and frame is not None else None
 
-    def seek(self, index: int) -> None:
+    def pts_ms(self) -> float:
+        """Presentation time of the frame last grabbed, in milliseconds."""
+        return float(self.cap.get(cv2.CAP_PROP_POS_MSEC))
+
+    def seek_near(self, index: int) -> bool:
+        """Container seek towards ``index`` and grab; ``current`` is unknown afterwards (caller sets it)."""
+        self.from_start = False
         self.cap.set(cv2.CAP_PROP_POS_FRAMES, float(index))
-        self.next_index = index
+        return self.cap.grab()
 
     def rewind(self) -> None:
-        """Back to frame 0 by reopening: exact on every container."""
+        """Back to before frame 0 by reopening: exact on every container."""
         self.cap.release()
         self.cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
-        self.next_index = 0
+        self.current = -1
+        self.from_start = True
 
     def release(self) -> None:
         self.cap.release()
 
 
 class FileVideoSource(VideoSource):
-    """A video file (MP4, AVI, MKV, MOV, MPEG, ...) read through OpenCV/FFmpeg."""
+    """A video file (MP4, AVI, MKV, MOV, MPEG, TS, ...) read through OpenCV/FFmpeg."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
@@ -115,10 +123,12 @@ class FileVideoSource(VideoSource):
         if not np.isfinite(fps) or fps <= 0 or fps > 1000:
             fps = 25.0
         self._decoder = decoder
+        self._pts0 = decoder.pts_ms()
         self._meta = VideoMetadata(
             path=path, kind="file", width=width, height=height, fps=fps, codec=codec,
             declared_frame_count=declared, file_size=size,
         )
+        self._pts: np.ndarray | None = None  # presentation time (ms) of every frame, after a scan
         self._probes: dict[int, bytes] | None = None
         self._seek_mode: str | None = None
         self._cached: tuple[int, np.ndarray] | None = (0, first)
@@ -126,13 +136,11 @@ class FileVideoSource(VideoSource):
     # -- metadata -------------------------------------------------------------------------------
     @property
     def metadata(self) -> VideoMetadata:
-        from dataclasses import replace
-
         return replace(self._meta, frame_count=self._frame_count, seek_mode=self._seek_mode)
 
     @property
     def seek_mode(self) -> str:
-        """``"seek"`` when container seeks were verified exact, ``"sequential"`` when they were not."""
+        """``"seek"`` when checked container seeks were verified exact, ``"sequential"`` otherwise."""
         if self._seek_mode is None:
             self._verify_seeking()
         assert self._seek_mode is not None
@@ -140,33 +148,88 @@ class FileVideoSource(VideoSource):
 
     def scan(self, progress: ProgressCallback | None = None, cancel: threading.Event | None = None) -> VideoMetadata:
         with self._scan_lock:
-            if self._frame_count is not None and self._probes is not None:
+            if self._pts is not None:
                 return self.metadata
             declared = self._meta.declared_frame_count
             probe_at = set(_probe_indices(declared))
             probes: dict[int, bytes] = {}
+            pts: list[float] = []
             decoder = _Decoder(self.path)
             try:
-                count = 0
                 while decoder.grab():
-                    if count in probe_at:
-                        frame = decoder.retrieve()
-                        if frame is not None:
-                            probes[count] = _digest(frame)
-                    count += 1
-                    if count % 64 == 0:
+                    pts.append(decoder.pts_ms())
+                    if decoder.current in probe_at and (frame := decoder.retrieve()) is not None:
+                        probes[decoder.current] = _digest(frame)
+                    if len(pts) % 64 == 0:
                         check_cancelled(cancel, f"scan of {self.path.name}")
-                        report(progress, count, declared or None, f"decoding {self.path.name}")
+                        report(progress, len(pts), declared or None, f"decoding {self.path.name}")
             finally:
                 decoder.release()
+            count = len(pts)
             report(progress, count, count, f"decoded {count} frames")
             self._frame_count = count
-            self._probes = {k: v for k, v in probes.items() if k < count}
-            self._seek_mode = None  # re-verify with probes spread over the whole file
+            self._pts = np.asarray(pts, np.float64)
+            self._probes = probes
+            self._seek_mode = None  # verify again with probes spread over the whole file
         return self.metadata
 
+    # -- seeking --------------------------------------------------------------------------------
+    def _index_of_pts(self, pts_ms: float) -> int | None:
+        """The frame index whose presentation time is ``pts_ms`` (``None`` if no frame matches)."""
+        half_frame = 500.0 / self._meta.fps
+        if self._pts is not None and len(self._pts):
+            k = int(np.searchsorted(self._pts, pts_ms))
+            best = min((j for j in (k - 1, k) if 0 <= j < len(self._pts)), key=lambda j: abs(self._pts[j] - pts_ms))
+            return best if abs(self._pts[best] - pts_ms) < half_frame else None
+        return round((pts_ms - self._pts0) * self._meta.fps / 1000.0)
+
+    def _seek_checked(self, decoder: _Decoder, index: int) -> None:
+        """Leave ``decoder`` with frame ``index`` grabbed, seeking and checking where the seek landed.
+
+        A container seek may land past or before the asked frame; the landing frame's presentation
+        time says which frame it is. Landed before: decode forward. Landed after: seek further back.
+        """
+        back = 0
+        for _ in range(4):
+            target = index - back
+            if target <= 0:
+                break
+            if not decoder.seek_near(target):
+                break
+            landed = self._index_of_pts(decoder.pts_ms())
+            if landed is None:
+                break
+            if landed <= index:
+                decoder.current = landed
+                self._decode_forward(decoder, index)
+                return
+            back = max(2 * back, FORWARD_DECODE_LIMIT)
+        decoder.rewind()
+        self._decode_forward(decoder, index)
+
+    def _decode_forward(self, decoder: _Decoder, index: int) -> None:
+        while decoder.current < index:
+            if not decoder.grab():
+                if decoder.from_start:
+                    self._learn_end(decoder.current + 1)
+                elif self._frame_count is None:
+                    self.scan()  # after a seek the end is not exact: learn the true count first
+                raise self._out_of_range(index)
+
+    def _goto(self, decoder: _Decoder, index: int) -> None:
+        """Leave ``decoder`` with frame ``index`` grabbed (ready to retrieve)."""
+        gap = index - decoder.current
+        if 0 <= gap <= FORWARD_DECODE_LIMIT and decoder.current >= 0 or index == decoder.current + 1:
+            self._decode_forward(decoder, index)
+        elif self.seek_mode == "seek":
+            self._seek_checked(decoder, index)
+        else:
+            if gap < 0 or decoder.current < 0:
+                decoder.rewind()
+            self._decode_forward(decoder, index)
+
     def _verify_seeking(self) -> None:
-        """Decide ``seek_mode`` by comparing seeks against a sequential decode (see module doc)."""
+        """Decide ``seek_mode`` by comparing checked seeks against a sequential decode (module doc)."""
         probes = self._probes
         if probes is None:  # no full scan yet: probe the start of the file
             limit = min(self._meta.declared_frame_count or QUICK_VERIFY_FRAMES, QUICK_VERIFY_FRAMES)
@@ -174,49 +237,33 @@ class FileVideoSource(VideoSource):
             probes = {}
             decoder = _Decoder(self.path)
             try:
-                for k in range(limit):
-                    if not decoder.grab():
-                        break
-                    if k in probe_at and (frame := decoder.retrieve()) is not None:
-                        probes[k] = _digest(frame)
+                while decoder.current + 1 < limit and decoder.grab():
+                    if decoder.current in probe_at and (frame := decoder.retrieve()) is not None:
+                        probes[decoder.current] = _digest(frame)
             finally:
                 decoder.release()
-        mode = "seek"
+        self._seek_mode = "seek"  # tentatively, so that _goto seeks
         decoder = _Decoder(self.path)
         try:
             for k in sorted(probes, reverse=True):
-                decoder.seek(k)
-                frame = decoder.retrieve() if decoder.grab() else None
+                decoder.current = -(10**9)  # force a real seek for every probe
+                try:
+                    self._seek_checked(decoder, k)
+                    frame = decoder.retrieve()
+                except FrameOutOfRangeError:
+                    frame = None
                 if frame is None or _digest(frame) != probes[k]:
-                    mode = "sequential"
+                    self._seek_mode = "sequential"
                     break
         finally:
             decoder.release()
-        self._seek_mode = mode
-
-    # -- frames ---------------------------------------------------------------------------------
-    def _position(self, decoder: _Decoder, index: int) -> None:
-        """Make ``decoder``'s next grab return frame ``index``."""
-        gap = index - decoder.next_index
-        if gap == 0:
-            return
-        if 0 < gap <= FORWARD_DECODE_LIMIT:
-            pass  # decode forward below
-        elif self.seek_mode == "seek":
-            decoder.seek(index)
-            return
-        elif gap < 0:
-            decoder.rewind()
-        while decoder.next_index < index:
-            if not decoder.grab():
-                self._learn_end(decoder.next_index)
-                raise self._out_of_range(index)
 
     def _learn_end(self, decoded: int) -> None:
-        """Decoding forward stopped after ``decoded`` frames: that is the true count."""
+        """Sequential decoding stopped after ``decoded`` frames: that is the true count."""
         if self._frame_count is None:
             self._frame_count = decoded
 
+    # -- frames ---------------------------------------------------------------------------------
     def read(self, index: int, color: str = "rgb") -> np.ndarray:
         check_color(color)
         index = int(index)
@@ -225,13 +272,15 @@ class FileVideoSource(VideoSource):
         if self._cached is not None and self._cached[0] == index:
             return convert_color(self._cached[1], color)
         decoder = self._decoder
-        self._position(decoder, index)
-        frame = decoder.retrieve() if decoder.grab() else None
+        try:
+            self._goto(decoder, index)
+            frame = decoder.retrieve()
+        except FrameOutOfRangeError:
+            decoder.rewind()
+            raise
         if frame is None:
-            decoder.next_index = -(10**9)  # position unknown: the next read repositions
-            if self._frame_count is None:
-                self.scan()
-            raise self._out_of_range(index)
+            decoder.rewind()
+            raise CorruptVideoError(self.path, f"frame {index} fails to decode")
         self._cached = (index, frame)
         return convert_color(frame, color)
 
@@ -249,34 +298,23 @@ class FileVideoSource(VideoSource):
             raise self._out_of_range(stop - 1)
         decoder = _Decoder(self.path)
         try:
-            self._position(decoder, start)
             index = start
             while stop is None or index < stop:
                 if cancel is not None and cancel.is_set():
                     raise Cancelled(f"reading {self.path.name} cancelled")
-                if not decoder.grab():
-                    self._learn_end(decoder.next_index)
-                    if stop is not None:
-                        raise self._out_of_range(index)
-                    return
+                try:
+                    self._goto(decoder, index)
+                except FrameOutOfRangeError:
+                    if stop is None:
+                        return  # the end of what decodes
+                    raise
                 frame = decoder.retrieve()
                 if frame is None:
                     raise CorruptVideoError(self.path, f"frame {index} fails to decode")
                 yield convert_color(frame, color)
                 index += step
-                for _ in range(step - 1):
-                    if stop is not None and decoder.next_index >= stop:
-                        break
-                    if not decoder.grab():
-                        self._learn_end(decoder.next_index)
-                        if stop is not None and index < stop:
-                            raise self._out_of_range(index)
-                        return
         finally:
             decoder.release()
 
     def close(self) -> None:
         self._decoder.release()
-
-
-__all__ = ["FileVideoSource", "FrameOutOfRangeError"]
