@@ -1,0 +1,72 @@
+"""The worker helper runs core jobs off the GUI thread and reports back on it."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from PySide6.QtCore import QThread
+
+from core.errors import Cancelled, CorruptVideoError
+from core.jobs import Progress, check_cancelled, report
+from desktop_app.workers import Worker, active_workers
+
+
+def _job(n: int, progress=None, cancel=None) -> dict:
+    for i in range(n):
+        check_cancelled(cancel)
+        report(progress, i + 1, n, "step")
+    return {"thread": threading.current_thread().name, "n": n}
+
+
+def test_worker_runs_off_the_gui_thread_and_reports_progress_on_it(qtbot) -> None:
+    events: list[tuple[Progress, bool]] = []
+    worker = Worker(_job, 5)
+    gui = QThread.currentThread()
+    worker.progress.connect(lambda e: events.append((e, QThread.currentThread() is gui)))
+    with qtbot.waitSignal(worker.finished, timeout=5000) as blocker:
+        worker.start()
+    result = blocker.args[0]
+    assert result["n"] == 5
+    assert result["thread"] != threading.main_thread().name
+    qtbot.waitUntil(lambda: len(events) == 5)
+    assert [e.done for e, _ in events] == [1, 2, 3, 4, 5]
+    assert all(on_gui for _, on_gui in events)
+    assert worker.is_done and worker not in active_workers()
+
+
+def test_worker_error_signal_carries_the_exception(qtbot) -> None:
+    def bad(progress=None, cancel=None):
+        raise CorruptVideoError("x.mp4", "no frame decodes")
+
+    worker = Worker(bad)
+    with qtbot.waitSignal(worker.error, timeout=5000) as blocker:
+        worker.start()
+    assert isinstance(blocker.args[0], CorruptVideoError)
+    assert "x.mp4" in str(worker.exception)
+
+
+def test_cancel_sets_the_jobs_event_and_ends_with_cancelled(qtbot) -> None:
+    started = threading.Event()
+
+    def slow(progress=None, cancel=None):
+        started.set()
+        while True:
+            check_cancelled(cancel, "slow job")
+            cancel.wait(0.01)
+
+    worker = Worker(slow).start()
+    assert started.wait(5)
+    with qtbot.waitSignal(worker.error, timeout=5000) as blocker:
+        worker.cancel()
+    assert isinstance(blocker.args[0], Cancelled)
+    assert worker.cancelled
+
+
+def test_worker_cannot_start_twice(qtbot) -> None:
+    worker = Worker(lambda: 1, progress=False, cancel=False)
+    with qtbot.waitSignal(worker.finished, timeout=5000):
+        worker.start()
+    assert worker.result == 1
+    with pytest.raises(RuntimeError):
+        worker.start()
