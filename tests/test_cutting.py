@@ -1,0 +1,93 @@
+"""Cutting subclips, equal pieces and frame folders: exact frames, progress, cancel, no half files."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from core.errors import Cancelled, FrameOutOfRangeError
+from core.jobs import Progress
+from core.video import open_video
+from core.video.cutting import CutError, cut_subclip, extract_frames, split_equal
+from tests.video_factory import decode_index, write_images, write_video
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_video(tmp_path_factory.mktemp("src") / "indexed.avi", 100, fps=20)
+
+
+def test_cut_by_frames_is_frame_exact(indexed: Path, tmp_path: Path) -> None:
+    events: list[Progress] = []
+    out = cut_subclip(indexed, tmp_path / "part.mp4", 37, 61, unit="frames", progress=events.append)
+    clip = open_video(out)
+    assert clip.frame_count == 24 and clip.fps == pytest.approx(20)
+    assert [decode_index(f) for f in clip.iter_frames(color="bgr")] == list(range(37, 61))
+    assert events and events[-1].done == events[-1].total == 24
+
+
+def test_cut_by_seconds_on_real_h264(bikes: Path, tmp_path: Path) -> None:
+    out = cut_subclip(bikes, tmp_path / "bikes_2s.mkv", 4.0, 6.0)
+    clip, source = open_video(out), open_video(bikes)
+    assert clip.frame_count == 50 and clip.size == (640, 272)
+    first = clip.read(0, "gray").astype(np.float32)
+    errors = {k: np.abs(first - source.read(k, "gray").astype(np.float32)).mean() for k in (99, 100, 101)}
+    assert min(errors, key=errors.get) == 100  # 4.0 s at 25 fps is frame 100
+
+
+def test_cut_from_image_folder_with_odd_size(tmp_path: Path) -> None:
+    folder = write_images(tmp_path / "seq", 30, width=65, height=47)
+    out = cut_subclip(folder, tmp_path / "seq.mp4", 5, 15, unit="frames", fps=10)
+    clip = open_video(out)
+    assert clip.frame_count == 10 and clip.size == (66, 48) and clip.fps == pytest.approx(10)
+
+
+def test_cut_rejects_bad_ranges_and_formats(indexed: Path, tmp_path: Path) -> None:
+    with pytest.raises(CutError, match="empty or inverted"):
+        cut_subclip(indexed, tmp_path / "x.mp4", 50, 40, unit="frames")
+    with pytest.raises(CutError, match="before the first frame"):
+        cut_subclip(indexed, tmp_path / "x.mp4", -1, 4)
+    with pytest.raises(CutError, match="unknown output format '.gif'"):
+        cut_subclip(indexed, tmp_path / "x.gif", 0, 4, unit="frames")
+    with pytest.raises(FrameOutOfRangeError):
+        cut_subclip(indexed, tmp_path / "x.mp4", 90, 120, unit="frames")
+    assert not list(tmp_path.iterdir())  # nothing half-written left behind
+
+
+def test_cancel_leaves_no_file(indexed: Path, tmp_path: Path) -> None:
+    cancel = threading.Event()
+
+    def progress(event: Progress) -> None:
+        if event.done >= 16:
+            cancel.set()
+
+    with pytest.raises(Cancelled):
+        cut_subclip(indexed, tmp_path / "c.mp4", 0, 100, unit="frames", progress=progress, cancel=cancel)
+    assert not list(tmp_path.iterdir())
+
+
+def test_split_equal(indexed: Path, tmp_path: Path) -> None:
+    outputs = split_equal(indexed, tmp_path / "pieces", pieces=3, duration=1.0, offset=0.5)
+    assert [p.name for p in outputs] == ["indexed_part01.mp4", "indexed_part02.mp4", "indexed_part03.mp4"]
+    for i, path in enumerate(outputs):
+        frames = [decode_index(f) for f in open_video(path).iter_frames(color="bgr")]
+        assert frames == list(range(10 + 20 * i, 30 + 20 * i))
+    with pytest.raises(CutError, match="need 110 frames, but the video has 100"):
+        split_equal(indexed, tmp_path / "more", pieces=5, duration=1.0, offset=0.5)
+
+
+def test_extract_every_kth_frame(tmp_path: Path) -> None:
+    folder = write_images(tmp_path / "seq", 40)
+    written = extract_frames(folder, tmp_path / "out", every=7, start=3, stop=30)
+    assert [p.name for p in written] == [f"{k:06d}.png" for k in range(3, 30, 7)]
+    for path in written:
+        assert decode_index(cv2.imread(str(path))) == int(path.stem)
+    again = open_video(tmp_path / "out")
+    assert again.frame_count == len(written)
+    with pytest.raises(CutError, match="already exists"):
+        extract_frames(folder, tmp_path / "out", every=7, start=3, stop=30)
+    assert len(extract_frames(folder, tmp_path / "out", every=7, start=3, stop=30, overwrite=True)) == 4
