@@ -1,0 +1,120 @@
+"""Presets per task and the dispatch from a spec to its family's builder.
+
+``presets(task)`` lists the named presets of a task (``predict``, ``anomaly``, ``classify``,
+``regress``); ``make_spec(task, name, **options)`` gives a spec with the data's input size and any
+hyperparameter overrides; ``build_model(spec)`` builds the compiled Keras model (importing Keras and
+the family module only then).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from core.models.specs import (
+    TASKS,
+    AutoencoderSpec,
+    Conv3DSpec,
+    LRCNSpec,
+    ModelSpec,
+    NextFrameSpec,
+    Preset,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
+
+DEFAULT_PRESET = {"predict": "default", "anomaly": "default", "classify": "default", "regress": "default"}
+
+_BUILDERS = {
+    "next_frame": "core.models.next_frame",
+    "autoencoder": "core.models.autoencoder",
+    "lrcn": "core.models.lrcn",
+    "conv3d": "core.models.conv3d",
+}
+
+
+def _head_presets(task: str) -> list[Preset]:
+    return [
+        Preset("default", LRCNSpec(task=task, preset="default"),
+               "LRCN: from-scratch conv-BN-pool CNN per frame -> LSTM(64) -> head"),
+        Preset("lrcn-mobilenetv2",
+               LRCNSpec(task=task, preset="lrcn-mobilenetv2", backbone="mobilenet_v2", weights="imagenet",
+                        height=224, width=224, channels=3, freeze_backbone=True, cache_features=True,
+                        lstm_units=(128,), dense_units=64),
+               "LRCN on a frozen MobileNetV2 (ImageNet), features cached, only the LSTM head trains"),
+        Preset("lrcn-inceptionv3",
+               LRCNSpec(task=task, preset="lrcn-inceptionv3", backbone="inception_v3", weights="imagenet",
+                        height=299, width=299, channels=3, freeze_backbone=True, cache_features=True,
+                        lstm_units=(256,), dense_units=128),
+               "the classic: frozen InceptionV3 (ImageNet) features -> LSTM -> head", reference=True),
+        Preset("conv3d", Conv3DSpec(task=task, preset="conv3d"), "Conv3D blocks -> global pooling -> head"),
+        Preset("conv3d-lstm", Conv3DSpec(task=task, preset="conv3d-lstm", stacked=True),
+               "per-frame CNN -> Conv3D -> LSTM -> head"),
+    ]
+
+
+def _all_presets() -> dict[str, list[Preset]]:
+    return {
+        "predict": [
+            Preset("keras-example", NextFrameSpec(preset="keras-example", frames=19),
+                   "the Keras ConvLSTM example: 3 ConvLSTM2D(64) + BatchNorm -> Conv3D(3x3x3) sigmoid, BCE, Adam",
+                   reference=True),
+            Preset("default",
+                   NextFrameSpec(preset="default", frames=19, filters=(32, 32), kernels=(3, 3), downsample=2,
+                                 encoder_filters=32, head="causal", predict_delta=True),
+                   "encode to 1/2 resolution -> 2 ConvLSTM2D(32) -> decode; predicts the change from the "
+                   "current frame; causal head"),
+            Preset("conv3d", Conv3DSpec(task="predict", preset="conv3d", filters=(32, 32, 32)),
+                   "causal Conv3D stack at full resolution -> sigmoid Conv3D"),
+        ],
+        "anomaly": [
+            Preset("stae", AutoencoderSpec(preset="stae", height=227, width=227, learning_rate=1e-4),
+                   "spatiotemporal autoencoder (Chong & Tay 2017): Conv 128 11x11/4, 64 5x5/2 -> ConvLSTM "
+                   "64, 32, 64 -> mirrored decoder, layer norm, MSE, Adam 1e-4, 10-frame clips",
+                   reference=True),
+            Preset("default",
+                   AutoencoderSpec(preset="default", height=128, width=128, encoder=((32, 5, 2), (32, 3, 2)),
+                                   recurrent=(32, 16, 32), final_kernel=3, learning_rate=1e-3),
+                   "the same layout with 32/16 filters, 5x5/2 and 3x3/2 encoder: about 20x fewer FLOPs than stae"),
+        ],
+        "classify": _head_presets("classify"),
+        "regress": _head_presets("regress"),
+    }
+
+
+def presets(task: str) -> dict[str, Preset]:
+    """Named presets of ``task``, in menu order."""
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {', '.join(TASKS)}, not {task!r}")
+    return {p.name: p for p in _all_presets()[task]}
+
+
+def get_preset(task: str, name: str | None = None) -> ModelSpec:
+    """The spec of preset ``name`` (the task's default when ``None``)."""
+    table = presets(task)
+    name = name or DEFAULT_PRESET[task]
+    if name not in table:
+        raise ValueError(f"no preset {name!r} for task {task!r}; presets: {', '.join(table)}")
+    return table[name].spec
+
+
+def make_spec(task: str, preset: str | None = None, **options: Any) -> ModelSpec:
+    """Preset ``preset`` of ``task`` with ``options`` (input size, outputs, hyperparameters) applied.
+
+    Options whose value is ``None`` are ignored, so CLI arguments can be passed straight through.
+    """
+    spec = get_preset(task, preset)
+    changes = {k: v for k, v in options.items() if v is not None}
+    return spec.replace(**changes) if changes else spec
+
+
+def build_model(spec: ModelSpec, compile: bool = True) -> keras.Model:
+    """Build (and by default compile) the Keras model of ``spec``."""
+    module = importlib.import_module(_BUILDERS[spec.family])
+    model = module.build(spec)
+    if compile:
+        from core.models.compile import compile_model
+
+        compile_model(model, spec)
+    return model

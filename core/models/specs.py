@@ -1,0 +1,216 @@
+"""Model specs: small frozen dataclasses that say which network to build, one class per family.
+
+Specs never import Keras, so the CLI and the GUI can list presets and validate options quickly.
+Shapes: a model's input is ``(frames, height, width, channels)`` per clip (Keras adds the batch axis);
+frames are float32 in [0, 1].
+
+Every spec has a ``task`` (``predict``, ``anomaly``, ``classify``, ``regress``), the ``preset`` it
+came from, the input size, the learning rate and ``outputs`` (classes for ``classify``, values for
+``regress``; ignored otherwise). ``to_dict`` / :func:`spec_from_dict` round-trip a spec through JSON
+(run records store it that way).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+TASKS = ("predict", "anomaly", "classify", "regress")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Fields shared by every family."""
+
+    family: ClassVar[str] = ""
+    task: str = "predict"
+    preset: str = "custom"
+    frames: int = 10
+    height: int = 64
+    width: int = 64
+    channels: int = 1
+    outputs: int = 1
+    learning_rate: float = 1e-3
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise ValueError(f"task must be one of {', '.join(TASKS)}, not {self.task!r}")
+        for name in ("frames", "height", "width", "channels", "outputs"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be >= 1, not {getattr(self, name)}")
+        if not self.learning_rate > 0:
+            raise ValueError(f"learning_rate must be > 0, not {self.learning_rate}")
+
+    @property
+    def input_shape(self) -> tuple[int, int, int, int]:
+        """``(frames, height, width, channels)`` of one input clip."""
+        return (self.frames, self.height, self.width, self.channels)
+
+    def replace(self, **changes: Any) -> ModelSpec:
+        """A copy with ``changes``; unknown names raise ``ValueError`` listing the known ones."""
+        known = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise ValueError(f"{type(self).__name__} has no option {', '.join(unknown)}; options: {', '.join(sorted(known))}")
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["family"] = self.family
+        return data
+
+
+@dataclass(frozen=True)
+class NextFrameSpec(ModelSpec):
+    """ConvLSTM next-frame predictor: input frames ``t`` -> predicted frames ``t + 1`` (same shape).
+
+    ``filters`` / ``kernels`` give one ConvLSTM2D layer each. ``downsample`` > 1 first encodes every
+    frame with a strided Conv2D of ``encoder_filters`` (so the recurrent layers run at
+    1/``downsample`` resolution) and decodes with a Conv2DTranspose. ``head`` is ``"conv3d"`` (the
+    reference's 3x3x3 Conv3D, which lets output ``t`` see step ``t + 1``) or ``"causal"`` (a per-frame
+    Conv2D: output ``t`` sees only inputs up to ``t``). ``predict_delta`` predicts the change from the
+    current frame and adds it (clipped to [0, 1]) instead of the frame itself.
+    """
+
+    family: ClassVar[str] = "next_frame"
+    filters: tuple[int, ...] = (64, 64, 64)
+    kernels: tuple[int, ...] = (5, 3, 1)
+    activation: str = "relu"
+    batch_norm: bool = True
+    downsample: int = 1
+    encoder_filters: int = 32
+    head: str = "conv3d"
+    head_kernel: int = 3
+    predict_delta: bool = False
+    loss: str = "binary_crossentropy"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if len(self.filters) != len(self.kernels) or not self.filters:
+            raise ValueError("filters and kernels need one entry per ConvLSTM2D layer")
+        if self.head not in ("conv3d", "causal"):
+            raise ValueError(f"head must be 'conv3d' or 'causal', not {self.head!r}")
+        if self.downsample < 1 or self.height % self.downsample or self.width % self.downsample:
+            raise ValueError(f"frame size {self.height}x{self.width} must be divisible by downsample={self.downsample}")
+
+
+@dataclass(frozen=True)
+class AutoencoderSpec(ModelSpec):
+    """Spatiotemporal autoencoder for anomaly detection by reconstruction (input == target).
+
+    ``encoder`` lists ``(filters, kernel, stride)`` per-frame Conv2D layers, mirrored by
+    Conv2DTranspose layers in the decoder; ``recurrent`` the ConvLSTM2D filters in the bottleneck;
+    ``final_kernel`` the last Conv2D (sigmoid, one output per input channel). Padding is ``valid``
+    where that reconstructs the input size exactly (227x227 with the published layers) and ``same``
+    otherwise (then the size must be divisible by the product of the strides).
+    """
+
+    family: ClassVar[str] = "autoencoder"
+    task: str = "anomaly"
+    encoder: tuple[tuple[int, int, int], ...] = ((128, 11, 4), (64, 5, 2))
+    recurrent: tuple[int, ...] = (64, 32, 64)
+    recurrent_kernel: int = 3
+    layer_norm: bool = True
+    final_kernel: int = 11
+    loss: str = "mse"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.encoder or not self.recurrent:
+            raise ValueError("an autoencoder needs at least one encoder layer and one ConvLSTM2D layer")
+        object.__setattr__(self, "encoder", tuple(tuple(int(v) for v in layer) for layer in self.encoder))
+
+
+BACKBONES = ("scratch", "inception_v3", "mobilenet_v2", "efficientnet_b0", "xception")
+
+
+@dataclass(frozen=True)
+class LRCNSpec(ModelSpec):
+    """LRCN: a per-frame CNN (TimeDistributed) -> LSTM -> softmax (``classify``) or linear (``regress``) head.
+
+    ``backbone`` is ``"scratch"`` (conv-BN-pool blocks of ``cnn_filters``) or a Keras application
+    (see ``BACKBONES``) with ``weights`` ``None``, ``"imagenet"`` or the path of a local weights
+    file. ``freeze_backbone`` keeps the backbone fixed; with ``cache_features`` as well the trainer
+    computes per-frame features once (cached on disk) and trains only the LSTM head on them.
+    """
+
+    family: ClassVar[str] = "lrcn"
+    task: str = "classify"
+    backbone: str = "scratch"
+    weights: str | None = None
+    cnn_filters: tuple[int, ...] = (16, 32, 64)
+    lstm_units: tuple[int, ...] = (64,)
+    dense_units: int = 0
+    dropout: float = 0.2
+    freeze_backbone: bool = False
+    cache_features: bool = False
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.backbone not in BACKBONES:
+            raise ValueError(f"backbone must be one of {', '.join(BACKBONES)}, not {self.backbone!r}")
+        if self.cache_features and not self.freeze_backbone:
+            raise ValueError("cache_features needs freeze_backbone (features of a trained backbone change)")
+        if not self.lstm_units:
+            raise ValueError("lstm_units needs at least one LSTM layer")
+
+
+@dataclass(frozen=True)
+class Conv3DSpec(ModelSpec):
+    """Conv3D family.
+
+    For ``classify`` / ``regress``: Conv3D blocks of ``filters`` (kernel ``kernel``, spatial 2x2
+    pooling, plus 2x temporal pooling from block ``temporal_pool_from``), global pooling, head.
+    With ``stacked``: a per-frame CNN of ``filters`` (TimeDistributed Conv2D blocks) -> one Conv3D ->
+    LSTM(``lstm_units``) -> head. For ``predict``: causal Conv3D layers at full resolution (output
+    ``t`` sees only inputs up to ``t``) -> a sigmoid Conv3D giving the next frame.
+    """
+
+    family: ClassVar[str] = "conv3d"
+    task: str = "classify"
+    filters: tuple[int, ...] = (16, 32, 64)
+    kernel: int = 3
+    temporal_pool_from: int = 1
+    stacked: bool = False
+    lstm_units: int = 64
+    dropout: float = 0.2
+    loss: str = ""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.filters:
+            raise ValueError("filters needs at least one layer")
+
+
+FAMILIES: dict[str, type[ModelSpec]] = {
+    cls.family: cls for cls in (NextFrameSpec, AutoencoderSpec, LRCNSpec, Conv3DSpec)
+}
+
+
+def _tupled(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_tupled(v) for v in value)
+    return value
+
+
+def spec_from_dict(data: dict[str, Any]) -> ModelSpec:
+    """Inverse of :meth:`ModelSpec.to_dict` (lists from JSON become tuples)."""
+    data = dict(data)
+    family = data.pop("family", None)
+    if family not in FAMILIES:
+        raise ValueError(f"unknown model family {family!r}; known: {', '.join(FAMILIES)}")
+    cls = FAMILIES[family]
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: _tupled(v) for k, v in data.items() if k in names})
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named starting point: ``spec`` plus a one-line description for menus and ``--help``."""
+
+    name: str
+    spec: ModelSpec
+    description: str
+    reference: bool = False
+    tags: tuple[str, ...] = field(default_factory=tuple)

@@ -1,0 +1,9 @@
+"""The training engine: run Keras ``fit`` as a long job with events, checkpoints, resume and cancel.
+
+Importing this package is cheap; :mod:`core.training.trainer` imports Keras. Entry points:
+:func:`core.training.trainer.train` and :func:`core.training.trainer.resume`.
+"""
+
+from core.training.errors import ModelFileError, NonFiniteLossError, TrainingError
+
+__all__ = ["ModelFileError", "NonFiniteLossError", "TrainingError"]
