@@ -1,0 +1,117 @@
+"""GUI responsiveness while a 640x480 clip plays.
+
+A 10 ms QTimer probe records when it actually fires while the player plays a generated clip
+(640x480, 25 fps, 10 s, mp4v, moving content) from start to end. A stall is how late a probe tick is
+(interval minus 10 ms); targets: p99 stall <= 50 ms and frames shown per second >= 0.9x the clip's rate.
+
+Run: ``QT_QPA_PLATFORM=offscreen python bench/bench_gui.py`` (or under ``xvfb-run -a`` for a real X
+server). Options: ``--seconds``, ``--fps``, ``--speed``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def make_clip(path: Path, seconds: float, fps: float, size: tuple[int, int] = (640, 480)) -> Path:
+    """A clip with texture and a moving square, so frames really differ (mp4v)."""
+    w, h = size
+    rng = np.random.default_rng(0)
+    texture = rng.integers(0, 255, (h, w, 3), dtype=np.uint8)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    for k in range(int(seconds * fps)):
+        frame = np.roll(texture, k * 4, axis=1)
+        x = (k * 7) % (w - 80)
+        frame[200:280, x:x + 80] = (255, 64, 0)
+        cv2.putText(frame, f"{k}", (20, 60), cv2.FONT_HERSHEY_SIMPLEX, 2, (255, 255, 255), 3)
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+def run(seconds: float, fps: float, speed: float) -> dict[str, float]:
+    from PySide6.QtCore import QElapsedTimer, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from desktop_app.player import PlayerWidget
+
+    app = QApplication.instance() or QApplication([])
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = make_clip(Path(tmp) / "bench_640x480.mp4", seconds, fps)
+        frames = int(seconds * fps)
+        player = PlayerWidget()
+        player.resize(960, 720)
+        player.show()
+        player.load(clip, frame_count=frames)
+        clock = QElapsedTimer()
+        clock.start()
+        while player.shown_index != 0 and clock.elapsed() < 10000:
+            app.processEvents()
+            time.sleep(0.002)
+        player.set_speed(speed)
+
+        ticks: list[float] = []
+        probe = QTimer()
+        probe.setInterval(10)
+        probe.timeout.connect(lambda: ticks.append(time.perf_counter()))
+        probe.start()
+        started = time.perf_counter()
+        player.play()
+        while player.playing:
+            app.processEvents()
+            time.sleep(0.0005)
+        elapsed = time.perf_counter() - started
+        probe.stop()
+        shown = player.frames_shown
+        decoded = player.provider.frames_decoded
+        player.unload()
+        player.close()
+    intervals = np.diff(np.asarray(ticks)) * 1000.0
+    stalls = np.maximum(0.0, intervals - 10.0)
+    shown_fps = shown / elapsed
+    return {
+        "clip_fps": fps * speed,
+        "play_seconds": elapsed,
+        "frames_shown": shown,
+        "frames_decoded": decoded,
+        "shown_fps": shown_fps,
+        "fps_ratio": shown_fps / (fps * speed),
+        "probe_ticks": len(ticks),
+        "stall_p50_ms": float(np.percentile(stalls, 50)),
+        "stall_p99_ms": float(np.percentile(stalls, 99)),
+        "stall_max_ms": float(stalls.max()),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--fps", type=float, default=25.0)
+    parser.add_argument("--speed", type=float, default=1.0)
+    args = parser.parse_args()
+    r = run(args.seconds, args.fps, args.speed)
+    print(f"platform       {os.environ.get('QT_QPA_PLATFORM')}")
+    print(f"clip           640x480, {args.fps:g} fps, {args.seconds:g} s, played at {args.speed:g}x")
+    print(f"played         {r['play_seconds']:.2f} s, {r['frames_shown']} frames shown, "
+          f"{r['frames_decoded']} decoded")
+    print(f"shown fps      {r['shown_fps']:.2f} (target {r['clip_fps']:.2f}): ratio {r['fps_ratio']:.3f} (>= 0.9)")
+    print(f"probe stalls   p50 {r['stall_p50_ms']:.1f} ms, p99 {r['stall_p99_ms']:.1f} ms (<= 50), "
+          f"max {r['stall_max_ms']:.1f} ms over {r['probe_ticks']} ticks")
+    ok = r["fps_ratio"] >= 0.9 and r["stall_p99_ms"] <= 50
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
