@@ -1,0 +1,660 @@
+"""The :class:`Project` facade: a project folder, its entities, undo/redo, saving and autosave.
+
+A project is a folder::
+
+    my-project/
+        project.json            the project (see docs/project-format.md)
+        project.json.bak        the previous save
+        project.autosave.json   unsaved edits, written every few seconds while there are any
+        models/  runs/  cache/
+
+Every edit goes through :meth:`Project.execute` with a command (the ``add_*`` / ``update_*`` /
+``remove_*`` methods build and execute one), so each edit can be undone, marks the project dirty and
+notifies subscribers (:meth:`Project.subscribe`) with a :class:`ProjectEvent` so a GUI can refresh.
+Frames are 0-based with ``end`` exclusive everywhere (see :mod:`core.project.entities`).
+
+The methods are thread-safe (one re-entrant lock); subscribers are called on the thread that made the
+change, so a Qt front end should forward events to the GUI thread with a queued signal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from core.jobs import ProgressCallback
+from core.project import store
+from core.project.commands import (
+    AddEntities,
+    Change,
+    Command,
+    Macro,
+    RemoveEntities,
+    ReplaceEntities,
+    SetInfo,
+    UndoStack,
+)
+from core.project.entities import (
+    AnomalyInterval,
+    LabelClass,
+    ModelRun,
+    NumericTarget,
+    ProjectData,
+    ProjectInfo,
+    Subclip,
+    Verdict,
+    Video,
+    new_id,
+    now_iso,
+)
+from core.project.errors import ProjectError, ProjectExistsError, ProjectValidationError
+from core.project.fingerprint import fingerprint
+from core.project.validation import (
+    Issue,
+    check_label,
+    check_span,
+    check_split,
+    check_verdict,
+    find_moved_videos,
+    validate,
+)
+from core.project.videos import probe_video
+
+#: Colours given to new classes in turn (Okabe-Ito, readable by colour-blind analysts).
+PALETTE = ("#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7", "#000000")
+#: Seconds between autosaves while the project is dirty.
+DEFAULT_AUTOSAVE_INTERVAL_S = 30.0
+
+
+@dataclass(frozen=True)
+class ProjectEvent:
+    """Sent to subscribers after every change.
+
+    ``kind`` is ``"do"``, ``"undo"``, ``"redo"``, ``"saved"`` or ``"autosaved"``; ``text`` the command's
+    text; ``collections`` and ``ids`` what changed (empty for saves); ``dirty`` the state afterwards.
+    """
+
+    kind: str
+    text: str
+    collections: frozenset[str]
+    ids: frozenset[str]
+    dirty: bool
+
+
+class Project:
+    """An open project. Create with :meth:`create`, open with :meth:`open`; never construct directly."""
+
+    def __init__(self, folder: Path, data: ProjectData, recovery: store.RecoveryInfo | None = None) -> None:
+        self.folder = Path(folder)
+        self._data = data
+        self._lock = threading.RLock()
+        self.undo_stack = UndoStack()
+        self._listeners: list[Callable[[ProjectEvent], None]] = []
+        self._generation = 0  # bumped on every change; autosave writes only when it moved
+        self._autosaved_generation = 0
+        self._autosaver: _Autosaver | None = None
+        #: An autosave newer than project.json found when the project was opened (see :meth:`open`).
+        self.recovery = recovery
+
+    # -- files ------------------------------------------------------------------------------------
+    @property
+    def path(self) -> Path:
+        """The project file, ``<folder>/project.json``."""
+        return self.folder / store.PROJECT_FILE
+
+    @property
+    def autosave_path(self) -> Path:
+        return self.folder / store.AUTOSAVE_FILE
+
+    @property
+    def models_dir(self) -> Path:
+        return self.folder / "models"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.folder / "runs"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.folder / "cache"
+
+    @classmethod
+    def create(cls, folder: str | Path, name: str | None = None, description: str = "") -> Project:
+        """Make a new project in ``folder`` (created if needed) and save it at once.
+
+        Raises :class:`ProjectExistsError` if the folder already holds a project: it is never overwritten.
+        """
+        folder = Path(os.path.abspath(Path(folder).expanduser()))
+        if (folder / store.PROJECT_FILE).exists() or (folder / store.AUTOSAVE_FILE).exists():
+            raise ProjectExistsError("a project already exists here; open it instead", folder / store.PROJECT_FILE)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            for sub in store.SUBFOLDERS:
+                (folder / sub).mkdir(exist_ok=True)
+        except OSError as exc:
+            raise ProjectError(f"cannot create the project folder ({exc.strerror or exc})", folder) from exc
+        project = cls(folder, ProjectData(ProjectInfo(name=name or folder.name, description=description, created=now_iso())))
+        project.save()
+        return project
+
+    @classmethod
+    def open(cls, folder_or_file: str | Path, recover: bool = False) -> Project:
+        """Open the project in a folder (or at a ``project.json`` path).
+
+        If an autosave newer than the project file exists, ``project.recovery`` describes it; with
+        ``recover=True`` the autosave's content is loaded instead, as unsaved (dirty) edits. A corrupt,
+        truncated or newer-version file raises a :class:`ProjectError` and is left untouched.
+        """
+        path = store.project_file(Path(folder_or_file).expanduser())
+        folder = Path(os.path.abspath(path.parent))
+        recovery = store.recovery_info(folder)
+        if recover and recovery is not None:
+            data = store.read_project_file(recovery.autosave_path, folder)
+            project = cls(folder, data, recovery=None)
+            project.undo_stack.clean_index = None  # recovered edits are not saved yet
+            project._generation = project._autosaved_generation = 1
+            return project
+        data = store.read_project_file(folder / path.name, folder)
+        return cls(folder, data, recovery=recovery)
+
+    def save(self) -> None:
+        """Write project.json atomically (the previous one becomes project.json.bak); drop the autosave."""
+        with self._lock:
+            snapshot = self._data.copy()
+            generation = self._generation
+            try:
+                store.write_project_file(self.path, snapshot, self.folder)
+            except OSError as exc:
+                raise ProjectError(f"cannot be saved ({exc.strerror or exc}); your edits are still open", self.path) from exc
+            self.undo_stack.set_clean()
+            self._autosaved_generation = generation
+            with contextlib.suppress(OSError):
+                self.autosave_path.unlink(missing_ok=True)
+            self.recovery = None
+        self._notify(ProjectEvent("saved", "Save", frozenset(), frozenset(), False))
+
+    def autosave(self) -> bool:
+        """Write unsaved edits to the autosave side file; returns whether it wrote.
+
+        Writes only when the project is dirty and changed since the last autosave. The edit lock is held
+        only to copy the entity dicts, not while encoding or writing.
+        """
+        with self._lock:
+            if not self.dirty or self._generation == self._autosaved_generation:
+                return False
+            snapshot = self._data.copy()
+            generation = self._generation
+        store.write_project_file(self.autosave_path, snapshot, self.folder, backup=False)
+        with self._lock:
+            self._autosaved_generation = max(self._autosaved_generation, generation)
+        self._notify(ProjectEvent("autosaved", "Autosave", frozenset(), frozenset(), self.dirty))
+        return True
+
+    def discard_autosave(self) -> None:
+        """Delete the autosave side file (e.g. the analyst declined recovery)."""
+        with contextlib.suppress(OSError):
+            self.autosave_path.unlink(missing_ok=True)
+        self.recovery = None
+
+    def start_autosave(self, interval_s: float = DEFAULT_AUTOSAVE_INTERVAL_S) -> None:
+        """Autosave every ``interval_s`` seconds from a background thread while dirty."""
+        self.stop_autosave()
+        self._autosaver = _Autosaver(self, interval_s)
+        self._autosaver.start()
+
+    def stop_autosave(self) -> None:
+        if self._autosaver is not None:
+            self._autosaver.stop()
+            self._autosaver = None
+
+    def close(self) -> None:
+        """Stop autosaving; a clean project's autosave file is removed, a dirty one's is written."""
+        self.stop_autosave()
+        if self.dirty:
+            self.autosave()
+        else:
+            self.discard_autosave()
+
+    # -- state ------------------------------------------------------------------------------------
+    @property
+    def data(self) -> ProjectData:
+        """The live entities. Read them freely; change them only through :meth:`execute`."""
+        return self._data
+
+    @property
+    def info(self) -> ProjectInfo:
+        return self._data.info
+
+    @property
+    def name(self) -> str:
+        return self._data.info.name
+
+    @property
+    def videos(self) -> Mapping[str, Video]:
+        return MappingProxyType(self._data.videos)
+
+    @property
+    def classes(self) -> Mapping[str, LabelClass]:
+        return MappingProxyType(self._data.classes)
+
+    @property
+    def targets(self) -> Mapping[str, NumericTarget]:
+        return MappingProxyType(self._data.targets)
+
+    @property
+    def subclips(self) -> Mapping[str, Subclip]:
+        return MappingProxyType(self._data.subclips)
+
+    @property
+    def intervals(self) -> Mapping[str, AnomalyInterval]:
+        return MappingProxyType(self._data.intervals)
+
+    @property
+    def verdicts(self) -> Mapping[str, Verdict]:
+        return MappingProxyType(self._data.verdicts)
+
+    @property
+    def runs(self) -> Mapping[str, ModelRun]:
+        return MappingProxyType(self._data.runs)
+
+    @property
+    def dirty(self) -> bool:
+        """True when there are edits since the last save."""
+        return not self.undo_stack.is_clean
+
+    def subclips_of(self, video_id: str) -> list[Subclip]:
+        return [s for s in self._data.subclips.values() if s.video_id == video_id]
+
+    def intervals_of(self, video_id: str) -> list[AnomalyInterval]:
+        """Ground-truth anomaly intervals of a video, sorted by start frame."""
+        return sorted((i for i in self._data.intervals.values() if i.video_id == video_id), key=lambda i: i.start)
+
+    def verdicts_of(self, video_id: str) -> list[Verdict]:
+        return sorted((v for v in self._data.verdicts.values() if v.video_id == video_id), key=lambda v: v.start)
+
+    def video(self, key: str) -> Video:
+        """A video by id, or by name if no id matches (raises :class:`ProjectValidationError`)."""
+        videos = self._data.videos
+        if key in videos:
+            return videos[key]
+        named = [v for v in videos.values() if v.name == key or str(v.path) == key]
+        if len(named) == 1:
+            return named[0]
+        if named:
+            raise ProjectValidationError(f"{len(named)} videos are called {key!r}; use the video's id")
+        raise ProjectValidationError(f"no video {key!r} in the project")
+
+    def validate(self, check_files: bool = True) -> list[Issue]:
+        """Every consistency problem of the project (see :func:`core.project.validation.validate`)."""
+        with self._lock:
+            snapshot = self._data.copy()
+        return validate(snapshot, check_files=check_files)
+
+    # -- observers and commands -------------------------------------------------------------------
+    def subscribe(self, callback: Callable[[ProjectEvent], None]) -> Callable[[], None]:
+        """Call ``callback(event)`` after every change and save; returns a function that unsubscribes."""
+        self._listeners.append(callback)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._listeners.remove(callback)
+
+        return unsubscribe
+
+    def _notify(self, event: ProjectEvent) -> None:
+        for callback in list(self._listeners):
+            callback(event)
+
+    def _changed(self, kind: str, text: str, change: Change) -> None:
+        self._generation += 1
+        self._notify(ProjectEvent(kind, text, change.collections, change.ids, self.dirty))
+
+    def execute(self, command: Command) -> Change:
+        """Do ``command`` and put it on the undo stack; subscribers hear of it."""
+        with self._lock:
+            change = command.do(self._data)
+            self.undo_stack.push(command)
+        self._changed("do", command.text, change)
+        return change
+
+    def undo(self) -> bool:
+        """Take back the last command; returns False if there was none."""
+        with self._lock:
+            stack = self.undo_stack
+            if not stack.can_undo:
+                return False
+            command = stack.commands[stack.index - 1]
+            change = command.undo(self._data)
+            stack.index -= 1
+        self._changed("undo", command.text, change)
+        return True
+
+    def redo(self) -> bool:
+        """Do again the last undone command; returns False if there was none."""
+        with self._lock:
+            stack = self.undo_stack
+            if not stack.can_redo:
+                return False
+            command = stack.commands[stack.index]
+            change = command.do(self._data)
+            stack.index += 1
+        self._changed("redo", command.text, change)
+        return True
+
+    # -- videos -----------------------------------------------------------------------------------
+    def add_video(
+        self,
+        path: str | Path,
+        *,
+        fps: float | None = None,
+        name: str | None = None,
+        split: str | None = None,
+        scan: bool = True,
+        allow_duplicate: bool = False,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Video:
+        """Add a video file or image folder (scanned once for its decoded frame count unless ``scan=False``).
+
+        Raises :class:`~core.errors.VideoError` if it cannot be read, :class:`ProjectValidationError` if it
+        is already in the project (same path or same content) unless ``allow_duplicate``.
+        """
+        video = probe_video(path, fps=fps, name=name, split=split, scan=scan, progress=progress, cancel=cancel)
+        if not allow_duplicate:
+            self.check_not_duplicate(video)
+        self.execute(AddEntities("videos", [video], f"Add video {video.name}"))
+        return video
+
+    def check_not_duplicate(self, video: Video, among: Iterable[Video] = ()) -> None:
+        """Raise :class:`ProjectValidationError` if ``video`` is already in the project (or in ``among``)."""
+        for other in [*self._data.videos.values(), *among]:
+            if other.path == video.path:
+                raise ProjectValidationError(f"{video.path} is already in the project as video {other.name!r}")
+            if other.fingerprint.same_content(video.fingerprint):
+                raise ProjectValidationError(
+                    f"{video.path} has the same content as video {other.name!r} ({other.path}), already in the project"
+                )
+
+    def remove_videos(self, ids: Iterable[str]) -> None:
+        """Remove videos with their subclips, intervals and verdicts (one undoable action)."""
+        ids = list(dict.fromkeys(ids))
+        for ident in ids:
+            self.video(ident)
+        wanted = set(ids)
+        data = self._data
+        parts = [
+            RemoveEntities(name, [e.id for e in data.collection(name).values() if e.video_id in wanted])
+            for name in ("subclips", "intervals", "verdicts")
+        ]
+        names = ", ".join(data.videos[i].name for i in ids)
+        self.execute(Macro([*parts, RemoveEntities("videos", ids)], f"Remove video{'s' if len(ids) > 1 else ''} {names}"))
+
+    def relink_video(self, video_id: str, new_path: str | Path, force: bool = False) -> Video:
+        """Point a (moved) video at ``new_path``.
+
+        The new file must have the same content (fingerprint) unless ``force``; with ``force`` the video is
+        re-probed (size, fps, frame count) and its labels are kept as they are.
+        """
+        video = self.video(video_id)
+        new_path = Path(os.path.abspath(Path(new_path).expanduser()))
+        try:
+            fp = fingerprint(new_path)
+        except OSError as exc:
+            raise ProjectValidationError(f"cannot relink {video.name}: {new_path} cannot be read ({exc.strerror or exc})") from exc
+        if fp.same_content(video.fingerprint):
+            new = replace(video, path=new_path, fingerprint=fp)
+        elif force:
+            probed = probe_video(new_path, fps=video.fps if video.kind == "image_sequence" else None)
+            new = replace(probed, id=video.id, name=video.name, split=video.split, added=video.added)
+        else:
+            raise ProjectValidationError(
+                f"cannot relink {video.name}: {new_path} has different content from the video that was added "
+                f"({fp.size:,} vs {video.fingerprint.size:,} bytes); relink with force to accept it"
+            )
+        self.execute(ReplaceEntities("videos", [new], f"Relink video {video.name}"))
+        return new
+
+    def relink_moved(self, search_folder: str | Path) -> dict[str, Path]:
+        """Find missing videos under ``search_folder`` by content and relink them (one undoable action)."""
+        found = find_moved_videos(self._data, search_folder)
+        if found:
+            videos = [replace(self._data.videos[i], path=Path(os.path.abspath(p)), fingerprint=fingerprint(p))
+                      for i, p in found.items()]
+            self.execute(ReplaceEntities("videos", videos, f"Relink {len(videos)} moved video(s)"))
+        return found
+
+    def set_video_split(self, video_ids: Iterable[str], split: str | None) -> None:
+        check_split(split)
+        videos = [replace(self.video(i), split=split) for i in video_ids]
+        self.execute(ReplaceEntities("videos", videos, f"Set split of {len(videos)} video(s) to {split or 'auto'}"))
+
+    # -- label schema -----------------------------------------------------------------------------
+    def add_class(self, name: str, color: str | None = None, shortcut: str = "", description: str = "") -> LabelClass:
+        """Add a class to the label schema; ``color`` ``#rrggbb`` (default: the next palette colour)."""
+        name = name.strip() if isinstance(name, str) else name
+        if not isinstance(name, str) or not name:
+            raise ProjectValidationError("a class needs a non-empty name")
+        if name in self._data.classes:
+            raise ProjectValidationError(f"class {name!r} is already in the label schema")
+        color = color or PALETTE[len(self._data.classes) % len(PALETTE)]
+        _check_color(color)
+        self._check_shortcut(shortcut)
+        cls = LabelClass(name, color=color.lower(), shortcut=shortcut, description=description)
+        self.execute(AddEntities("classes", [cls], f"Add class {name}"))
+        return cls
+
+    def _check_shortcut(self, shortcut: str, ignore: str | None = None) -> None:
+        if len(shortcut) > 1:
+            raise ProjectValidationError(f"a shortcut is one key, not {shortcut!r}")
+        if shortcut:
+            for c in self._data.classes.values():
+                if c.shortcut == shortcut and c.name != ignore:
+                    raise ProjectValidationError(f"shortcut {shortcut!r} is already used by class {c.name!r}")
+
+    def update_class(self, name: str, *, color: str | None = None, shortcut: str | None = None,
+                     description: str | None = None) -> LabelClass:
+        old = self._data.classes.get(name)
+        if old is None:
+            raise ProjectValidationError(f"no class {name!r} in the label schema")
+        if color is not None:
+            _check_color(color)
+        if shortcut is not None:
+            self._check_shortcut(shortcut, ignore=name)
+        new = replace(old, color=(color or old.color).lower(), shortcut=old.shortcut if shortcut is None else shortcut,
+                      description=old.description if description is None else description)
+        self.execute(ReplaceEntities("classes", [new], f"Edit class {name}"))
+        return new
+
+    def rename_class(self, old: str, new: str) -> None:
+        """Rename a class and relabel its subclips (one undoable action)."""
+        cls = self._data.classes.get(old)
+        if cls is None:
+            raise ProjectValidationError(f"no class {old!r} in the label schema")
+        if not new or new in self._data.classes:
+            raise ProjectValidationError(f"cannot rename {old!r} to {new!r}: empty or already a class")
+        relabelled = [replace(s, label=new) for s in self._data.subclips.values() if s.label == old]
+        self.execute(Macro([
+            RemoveEntities("classes", [old]), AddEntities("classes", [replace(cls, name=new)]),
+            ReplaceEntities("subclips", relabelled),
+        ], f"Rename class {old} to {new}"))
+
+    def remove_class(self, name: str, unlabel: bool = False) -> None:
+        """Remove a class. If subclips use it, raise unless ``unlabel`` (their label is then cleared)."""
+        if name not in self._data.classes:
+            raise ProjectValidationError(f"no class {name!r} in the label schema")
+        used = [s for s in self._data.subclips.values() if s.label == name]
+        if used and not unlabel:
+            raise ProjectValidationError(f"class {name!r} labels {len(used)} subclip(s); relabel them first or unlabel them")
+        self.execute(Macro([RemoveEntities("classes", [name]),
+                            ReplaceEntities("subclips", [replace(s, label=None) for s in used])], f"Remove class {name}"))
+
+    def add_target(self, name: str, minimum: float = 0.0, maximum: float = 1.0, unit: str = "") -> NumericTarget:
+        """Add a numeric target with its inclusive range ``[minimum, maximum]``."""
+        if not isinstance(name, str) or not name.strip():
+            raise ProjectValidationError("a numeric target needs a non-empty name")
+        if name in self._data.targets:
+            raise ProjectValidationError(f"numeric target {name!r} already exists")
+        if not float(minimum) < float(maximum):
+            raise ProjectValidationError(f"target {name!r}: minimum {minimum} must be below maximum {maximum}")
+        target = NumericTarget(name, float(minimum), float(maximum), unit)
+        self.execute(AddEntities("targets", [target], f"Add target {name}"))
+        return target
+
+    # -- subclips ---------------------------------------------------------------------------------
+    def make_subclip(self, video_id: str, start: int, end: int, label: str | None = None, value: float | None = None,
+                     target: str | None = None, split: str | None = None, note: str = "") -> Subclip:
+        """A checked new :class:`Subclip` (not yet added): frames ``[start, end)`` of a video."""
+        video = self.video(video_id)
+        check_span(video, start, end)
+        if value is not None:
+            value = float(value)
+        check_label(self._data, label, value, target)
+        if value is not None and target is None:
+            target = next(iter(self._data.targets))
+        check_split(split)
+        return Subclip(new_id(), video.id, start, end, label=label, value=value, target=target, split=split, note=note)
+
+    def add_subclip(self, video_id: str, start: int, end: int, label: str | None = None, value: float | None = None,
+                    target: str | None = None, split: str | None = None, note: str = "") -> Subclip:
+        """Add frames ``[start, end)`` (0-based, end exclusive) of a video as a labelled subclip."""
+        clip = self.make_subclip(video_id, start, end, label, value, target, split, note)
+        self.execute(AddEntities("subclips", [clip], f"Add subclip {clip.label or clip.value or ''}".rstrip()))
+        return clip
+
+    def add_subclips(self, clips: Iterable[Subclip], text: str = "") -> None:
+        """Add many subclips (made with :meth:`make_subclip`) as one undoable action."""
+        clips = list(clips)
+        self.execute(AddEntities("subclips", clips, text or f"Add {len(clips)} subclips"))
+
+    def update_subclip(self, subclip_id: str, **changes: Any) -> Subclip:
+        """Change fields of a subclip (``start``, ``end``, ``label``, ``value``, ``target``, ``split``, ``note``)."""
+        old = self._data.subclips.get(subclip_id)
+        if old is None:
+            raise ProjectValidationError(f"no subclip {subclip_id!r}")
+        unknown = set(changes) - {"start", "end", "label", "value", "target", "split", "note"}
+        if unknown:
+            raise ProjectValidationError(f"subclips have no field {sorted(unknown)[0]!r}")
+        new = replace(old, **changes)
+        checked = self.make_subclip(new.video_id, new.start, new.end, new.label, new.value, new.target, new.split, new.note)
+        new = replace(checked, id=old.id)
+        self.execute(ReplaceEntities("subclips", [new], "Edit subclip"))
+        return new
+
+    def remove_subclips(self, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        self._require("subclips", ids)
+        self.execute(RemoveEntities("subclips", ids, f"Remove {len(ids)} subclip{'s' if len(ids) != 1 else ''}"))
+
+    def _require(self, collection: str, ids: Iterable[str]) -> None:
+        coll = self._data.collection(collection)
+        for ident in ids:
+            if ident not in coll:
+                raise ProjectValidationError(f"no {collection[:-1]} {ident!r} in the project")
+
+    # -- anomaly intervals, verdicts, runs ------------------------------------------------------
+    def make_interval(self, video_id: str, start: int, end: int, source: str = "manual", note: str = "") -> AnomalyInterval:
+        video = self.video(video_id)
+        check_span(video, start, end, "anomaly interval")
+        return AnomalyInterval(new_id(), video.id, start, end, source=source, note=note)
+
+    def add_interval(self, video_id: str, start: int, end: int, source: str = "manual", note: str = "") -> AnomalyInterval:
+        """Mark frames ``[start, end)`` (0-based, end exclusive) of a video as abnormal (ground truth)."""
+        interval = self.make_interval(video_id, start, end, source, note)
+        self.execute(AddEntities("intervals", [interval], "Add anomaly interval"))
+        return interval
+
+    def remove_intervals(self, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        self._require("intervals", ids)
+        self.execute(RemoveEntities("intervals", ids, f"Remove {len(ids)} anomaly interval(s)"))
+
+    def set_verdict(self, video_id: str, start: int, end: int, verdict: str, note: str = "",
+                    run_id: str | None = None, score: float | None = None) -> Verdict:
+        """Record (or change) the verdict on the event ``[start, end)`` of a video flagged by ``run_id``."""
+        video = self.video(video_id)
+        check_span(video, start, end, "flagged event")
+        check_verdict(verdict)
+        key = (run_id, video.id, start, end)
+        old = next((v for v in self._data.verdicts.values() if v.event_key == key), None)
+        if old is not None:
+            new = replace(old, verdict=verdict, note=note, score=old.score if score is None else score, updated=now_iso())
+            self.execute(ReplaceEntities("verdicts", [new], f"Mark event {verdict}"))
+            return new
+        new = Verdict(new_id(), video.id, start, end, verdict, note=note, run_id=run_id, score=score, updated=now_iso())
+        self.execute(AddEntities("verdicts", [new], f"Mark event {verdict}"))
+        return new
+
+    def remove_verdicts(self, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        self._require("verdicts", ids)
+        self.execute(RemoveEntities("verdicts", ids, f"Remove {len(ids)} verdict(s)"))
+
+    def add_run(self, name: str, task: str, config: dict[str, Any] | None = None, metrics: dict[str, Any] | None = None,
+                checkpoint: str | Path | None = None, status: str = "") -> ModelRun:
+        """Record a model run; a relative ``checkpoint`` is taken relative to the project folder."""
+        run = ModelRun(new_id(), name, task, dict(config or {}), dict(metrics or {}),
+                       self._abs(checkpoint), status, now_iso())
+        self.execute(AddEntities("runs", [run], f"Add run {name}"))
+        return run
+
+    def update_run(self, run_id: str, **changes: Any) -> ModelRun:
+        """Change a run's ``name``, ``config``, ``metrics``, ``checkpoint`` or ``status``."""
+        old = self._data.runs.get(run_id)
+        if old is None:
+            raise ProjectValidationError(f"no run {run_id!r}")
+        if "checkpoint" in changes:
+            changes["checkpoint"] = self._abs(changes["checkpoint"])
+        new = replace(old, **changes)
+        self.execute(ReplaceEntities("runs", [new], f"Edit run {old.name}"))
+        return new
+
+    def remove_runs(self, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        self._require("runs", ids)
+        self.execute(RemoveEntities("runs", ids, f"Remove {len(ids)} run(s)"))
+
+    def set_info(self, name: str | None = None, description: str | None = None) -> None:
+        info = self._data.info
+        self.execute(SetInfo(replace(info, name=info.name if name is None else name,
+                                     description=info.description if description is None else description)))
+
+    def _abs(self, path: str | Path | None) -> Path | None:
+        if path is None or path == "":
+            return None
+        path = Path(path)
+        return path if path.is_absolute() else self.folder / path
+
+
+def _check_color(color: str) -> None:
+    text = color[1:] if isinstance(color, str) and color.startswith("#") else ""
+    if len(text) != 6 or any(c not in "0123456789abcdefABCDEF" for c in text):
+        raise ProjectValidationError(f"colour must be #rrggbb, not {color!r}")
+
+
+class _Autosaver(threading.Thread):
+    """Calls :meth:`Project.autosave` every ``interval_s`` seconds until stopped."""
+
+    def __init__(self, project: Project, interval_s: float) -> None:
+        super().__init__(name="framewatch-autosave", daemon=True)
+        self.project = project
+        self.interval_s = interval_s
+        self._stop_event = threading.Event()
+        self.last_error: Exception | None = None
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.interval_s):
+            try:
+                self.project.autosave()
+            except (OSError, ProjectError) as exc:  # a failed autosave must not kill the thread
+                self.last_error = exc
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        if self is not threading.current_thread():
+            self.join(timeout=10)

@@ -1,0 +1,124 @@
+"""Reading and writing project files so that nothing is ever lost.
+
+* :func:`atomic_write` writes a temporary file beside the target, fsyncs it, then ``os.replace``-s it over
+  the target and fsyncs the folder: a crash at any moment leaves either the old file or the new one,
+  never a mixture. The previous ``project.json`` is kept as ``project.json.bak`` (a hard link, so keeping it
+  costs no copy).
+* The autosave side file ``project.autosave.json`` is written the same way; it is newer than the project
+  file only while there are unsaved edits, which is how :func:`recovery_info` knows to offer recovery.
+* :func:`read_project_file` raises only :class:`~core.project.errors.ProjectError` subclasses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from core.project import schema
+from core.project.entities import ProjectData
+from core.project.errors import ProjectError, ProjectFormatError, ProjectNotFoundError
+
+PROJECT_FILE = "project.json"
+AUTOSAVE_FILE = "project.autosave.json"
+BACKUP_FILE = "project.json.bak"
+#: Sub-folders every project has.
+SUBFOLDERS = ("models", "runs", "cache")
+
+
+def _fsync_dir(folder: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, text: str, backup: Path | None = None) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically; optionally keep the old file as ``backup``."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode("utf-8"))
+            f.flush()
+            os.fsync(f.fileno())
+        if backup is not None and path.exists():
+            with contextlib.suppress(OSError):
+                backup.unlink(missing_ok=True)
+                os.link(path, backup)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+def project_file(folder_or_file: str | Path) -> Path:
+    """``project.json`` of a project folder (a path to the file itself is accepted too)."""
+    p = Path(folder_or_file)
+    return p if p.suffix == ".json" and not p.is_dir() else p / PROJECT_FILE
+
+
+def read_project_file(path: Path, folder: Path | None = None) -> ProjectData:
+    """Load a project (or autosave) file; paths in it are resolved against ``folder`` (its folder)."""
+    path = Path(path)
+    folder = path.parent if folder is None else folder
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise ProjectNotFoundError("no project here (the project file does not exist)", path) from exc
+    except IsADirectoryError as exc:
+        raise ProjectFormatError("is a folder, not a project file", path) from exc
+    except OSError as exc:
+        raise ProjectError(f"cannot be read ({exc.strerror or exc})", path) from exc
+    if not raw.strip():
+        raise ProjectFormatError("the file is empty (0 bytes of JSON): it was truncated", path)
+    return schema.loads(raw, folder, path)
+
+
+def write_project_file(path: Path, data: ProjectData, folder: Path | None = None, backup: bool = True) -> str:
+    """Save ``data`` to ``path`` atomically; returns the save time (ISO 8601, UTC)."""
+    path = Path(path)
+    saved = datetime.now(UTC).isoformat(timespec="milliseconds")
+    text = schema.dumps(data, path.parent if folder is None else folder, saved)
+    atomic_write(path, text, backup=path.with_name(BACKUP_FILE) if backup else None)
+    return saved
+
+
+@dataclass(frozen=True)
+class RecoveryInfo:
+    """An autosave newer than the project file: unsaved work the app can offer to recover.
+
+    Times are seconds since the epoch (file modification times).
+    """
+
+    autosave_path: Path
+    autosave_time: float
+    project_time: float | None
+
+    def describe(self) -> str:
+        when = datetime.fromtimestamp(self.autosave_time).strftime("%Y-%m-%d %H:%M:%S")
+        return f"{self.autosave_path.name} holds unsaved changes from {when}, newer than the last save"
+
+
+def recovery_info(folder: Path) -> RecoveryInfo | None:
+    """The autosave of ``folder`` if it is newer than ``project.json`` (or there is no project.json)."""
+    auto = folder / AUTOSAVE_FILE
+    try:
+        auto_time = auto.stat().st_mtime_ns
+    except OSError:
+        return None
+    try:
+        project_time: int | None = (folder / PROJECT_FILE).stat().st_mtime_ns
+    except OSError:
+        project_time = None
+    if project_time is not None and auto_time <= project_time:
+        return None
+    return RecoveryInfo(auto, auto_time / 1e9, None if project_time is None else project_time / 1e9)

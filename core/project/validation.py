@@ -1,0 +1,202 @@
+"""Checks of a project's consistency, with messages an analyst can act on.
+
+Two kinds of check:
+
+* **edit-time** checks (``check_*``) raise :class:`ProjectValidationError` before a bad edit is made:
+  an inverted or out-of-range interval, a label that is not in the schema, a value outside its
+  target's range, an unknown split;
+* :func:`validate` reviews a whole project (e.g. on open) and returns :class:`Issue` records: videos that
+  moved (relink them with :meth:`Project.relink_video` / :func:`find_moved_videos`) or changed, duplicate
+  videos, intervals outside their video, labels not in the schema, videos feeding two splits.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.project.entities import SPLITS, VERDICTS, ProjectData, Video
+from core.project.errors import ProjectValidationError
+from core.project.fingerprint import fingerprint
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem found by :func:`validate`.
+
+    ``severity`` is ``"error"`` (datasets cannot use the entity as is) or ``"warning"``; ``kind`` a stable
+    tag (``missing_video``, ``changed_video``, ``duplicate_video``, ``inverted_interval``,
+    ``out_of_range``, ``unknown_label``, ``unknown_target``, ``value_out_of_range``, ``split_leak``);
+    ``ids`` the entities concerned.
+    """
+
+    severity: str
+    kind: str
+    message: str
+    ids: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {self.message}"
+
+
+def check_span(video: Video, start: int, end: int, what: str = "subclip") -> None:
+    """Frames ``[start, end)`` must be a non-empty range inside ``video`` (0-based, end exclusive)."""
+    if isinstance(start, bool) or isinstance(end, bool) or not isinstance(start, int) or not isinstance(end, int):
+        raise ProjectValidationError(f"{what} of {video.name}: start and end must be whole frame numbers")
+    if start < 0:
+        raise ProjectValidationError(f"{what} of {video.name}: start frame {start} is negative")
+    if end <= start:
+        raise ProjectValidationError(
+            f"{what} of {video.name}: end frame {end} is not after start frame {start} (frames are [start, end))"
+        )
+    count = video.known_frame_count
+    if count and end > count:
+        raise ProjectValidationError(
+            f"{what} of {video.name}: frames [{start}, {end}) go past the end of the video ({count} frames, 0..{count - 1})"
+        )
+
+
+def check_split(split: str | None) -> None:
+    if split is not None and split not in SPLITS:
+        raise ProjectValidationError(f"split must be one of {', '.join(SPLITS)} (or none), not {split!r}")
+
+
+def check_verdict(verdict: str) -> None:
+    if verdict not in VERDICTS:
+        raise ProjectValidationError(f"verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
+
+
+def check_label(data: ProjectData, label: str | None, value: float | None, target: str | None) -> None:
+    """``label`` must be a class of the schema; ``value`` must lie in its target's range."""
+    if label is not None and label not in data.classes:
+        known = ", ".join(data.classes) or "none yet"
+        raise ProjectValidationError(f"label {label!r} is not in the label schema (classes: {known})")
+    if value is None:
+        if target is not None:
+            raise ProjectValidationError(f"target {target!r} given without a value")
+        return
+    if target is None:
+        if len(data.targets) != 1:
+            raise ProjectValidationError(
+                "a value needs a numeric target: name one (targets: " + (", ".join(data.targets) or "none yet") + ")"
+            )
+        target = next(iter(data.targets))
+    spec = data.targets.get(target)
+    if spec is None:
+        raise ProjectValidationError(
+            f"numeric target {target!r} is not in the label schema (targets: {', '.join(data.targets) or 'none yet'})"
+        )
+    if not spec.minimum <= value <= spec.maximum:
+        raise ProjectValidationError(f"value {value:g} of {target!r} is outside its range [{spec.minimum:g}, {spec.maximum:g}]")
+
+
+def video_file_status(video: Video) -> str:
+    """``"ok"``, ``"missing"`` or ``"changed"``: whether the video is still where, and what, it was."""
+    path = video.path
+    try:
+        st = path.stat()
+    except OSError:
+        return "missing"
+    fp = video.fingerprint
+    if not path.is_dir() and st.st_size == fp.size and st.st_mtime_ns == fp.mtime_ns:
+        return "ok"  # unchanged since fingerprinted: no need to read it
+    try:
+        now = fingerprint(path)
+    except OSError:
+        return "missing"
+    return "ok" if now.same_content(fp) else "changed"
+
+
+def validate(data: ProjectData, check_files: bool = True) -> list[Issue]:
+    """Every problem of ``data`` as :class:`Issue` records (empty list: all is well)."""
+    issues: list[Issue] = []
+    videos = data.videos
+    if check_files:
+        for v in videos.values():
+            status = video_file_status(v)
+            if status == "missing":
+                issues.append(Issue("error", "missing_video", f"video {v.name} is missing: {v.path} does not exist "
+                                    "(moved? relink it)", (v.id,)))
+            elif status == "changed":
+                issues.append(Issue("error", "changed_video", f"video {v.name} changed since it was added ({v.path}): "
+                                    "its labels may no longer match its frames", (v.id,)))
+    by_path: dict[str, list[Video]] = defaultdict(list)
+    by_content: dict[tuple[int, str, int], list[Video]] = defaultdict(list)
+    for v in videos.values():
+        by_path[os.path.normcase(os.path.abspath(v.path))].append(v)
+        by_content[(v.fingerprint.size, v.fingerprint.digest, v.fingerprint.count)].append(v)
+    for group in by_path.values():
+        if len(group) > 1:
+            issues.append(Issue("warning", "duplicate_video", f"{len(group)} videos share the path {group[0].path}: "
+                                + ", ".join(v.name for v in group), tuple(v.id for v in group)))
+    for group in by_content.values():
+        paths = {str(v.path) for v in group}
+        if len(group) > 1 and len(paths) > 1:
+            issues.append(Issue("warning", "duplicate_video", "videos with the same content: "
+                                + ", ".join(f"{v.name} ({v.path})" for v in group), tuple(v.id for v in group)))
+    spans: Iterable = [("subclip", s) for s in data.subclips.values()]
+    spans = [*spans, *(("interval", i) for i in data.intervals.values()), *(("verdict", e) for e in data.verdicts.values())]
+    for what, item in spans:
+        video = videos[item.video_id]
+        if item.end <= item.start:
+            issues.append(Issue("error", "inverted_interval", f"{what} {item.id} of {video.name}: end frame {item.end} "
+                                f"is not after start frame {item.start}", (item.id,)))
+        elif video.known_frame_count and item.end > video.known_frame_count:
+            issues.append(Issue("error", "out_of_range", f"{what} {item.id} of {video.name}: frames [{item.start}, "
+                                f"{item.end}) go past the end of the video ({video.known_frame_count} frames)", (item.id,)))
+    unknown: dict[str, list[str]] = defaultdict(list)
+    for s in data.subclips.values():
+        if s.label is not None and s.label not in data.classes:
+            unknown[s.label].append(s.id)
+        if s.value is not None:
+            target = s.target if s.target is not None else (next(iter(data.targets)) if len(data.targets) == 1 else None)
+            spec = data.targets.get(target) if target is not None else None
+            if spec is None:
+                issues.append(Issue("error", "unknown_target", f"subclip {s.id}: value {s.value:g} has no numeric "
+                                    f"target in the schema ({s.target!r})", (s.id,)))
+            elif not spec.minimum <= s.value <= spec.maximum:
+                issues.append(Issue("warning", "value_out_of_range", f"subclip {s.id}: value {s.value:g} is outside "
+                                    f"{spec.name}'s range [{spec.minimum:g}, {spec.maximum:g}]", (s.id,)))
+    for label, ids in unknown.items():
+        issues.append(Issue("error", "unknown_label", f"{len(ids)} subclip(s) have label {label!r}, which is not in "
+                            "the label schema (add the class or relabel them)", tuple(ids)))
+    splits: dict[str, set[str]] = defaultdict(set)
+    for s in data.subclips.values():
+        split = s.split or videos[s.video_id].split
+        if split is not None:
+            splits[s.video_id].add(split)
+    for video_id, used in splits.items():
+        if len(used) > 1:
+            issues.append(Issue("warning", "split_leak", f"video {videos[video_id].name} has subclips in "
+                                f"{' and '.join(sorted(used))}: the same footage would feed more than one split",
+                                (video_id,)))
+    return issues
+
+
+def find_moved_videos(data: ProjectData, search_folder: str | Path) -> dict[str, Path]:
+    """For each missing video, a file or folder under ``search_folder`` with the same content.
+
+    Candidates are matched by name first, then by content fingerprint; returns ``{video_id: new_path}``.
+    """
+    missing = {v.id: v for v in data.videos.values() if not v.path.exists()}
+    if not missing:
+        return {}
+    by_name: dict[str, list[Video]] = defaultdict(list)
+    for v in missing.values():
+        by_name[v.path.name].append(v)
+    found: dict[str, Path] = {}
+    for root, dirs, files in os.walk(search_folder):
+        for name in [*files, *dirs]:
+            for v in by_name.get(name, []):
+                if v.id in found:
+                    continue
+                candidate = Path(root) / name
+                try:
+                    if fingerprint(candidate).same_content(v.fingerprint):
+                        found[v.id] = candidate
+                except OSError:
+                    continue
+    return found
