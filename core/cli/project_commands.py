@@ -1,0 +1,294 @@
+"""``framewatch project new | add-video | import-ucsd | import-folders | label | export | info | relink``.
+
+Each editing command opens the project, makes its change as one undoable command and saves atomically.
+If the project has an autosave newer than its last save (unsaved work from a crashed session), editing
+commands refuse to touch it until ``--recover`` (take the autosave) or ``--discard-autosave`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from pathlib import Path
+
+from core.cli.progress_bar import ProgressBar
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    project = subparsers.add_parser(
+        "project", help="create and edit projects: videos, labels, subclips, anomaly intervals",
+        description="Projects hold videos, a label schema, labelled subclips, ground-truth anomaly intervals, "
+        "review verdicts and model runs. Frames are 0-based; ranges are [start, end), end exclusive.",
+    )
+    sub = project.add_subparsers(dest="project_command", metavar="ACTION", required=True)
+
+    new = sub.add_parser("new", help="create an empty project folder")
+    new.add_argument("dir", type=Path)
+    new.add_argument("--name", help="project name (default: the folder name)")
+    new.add_argument("--description", default="")
+    new.set_defaults(handler=run_new)
+
+    add = sub.add_parser("add-video", help="add video files or image folders (each is decoded once to count frames)")
+    _project_arg(add)
+    add.add_argument("videos", type=Path, nargs="+")
+    add.add_argument("--fps", type=float, help="frame rate of image folders (default 10)")
+    add.add_argument("--split", choices=["train", "val", "test"], help="put the videos in this split")
+    add.add_argument("--no-scan", action="store_true", help="trust the header's frame count instead of decoding")
+    add.set_defaults(handler=run_add_video)
+
+    ucsd = sub.add_parser("import-ucsd", help="import a UCSD anomaly dataset (training/, testing/, *.m ground truth)")
+    ucsd.add_argument("source", type=Path, help="dataset folder, e.g. ../shared/data/ucsd_ped2")
+    _project_arg(ucsd, create=True)
+    ucsd.add_argument("--gt", type=Path, help="ground-truth .m file (default: the first *.m found)")
+    ucsd.add_argument("--fps", type=float, default=10.0, help="frame rate of the image folders (default 10)")
+    ucsd.add_argument("--no-scan", action="store_true", help="count images instead of decoding every one")
+    ucsd.set_defaults(handler=run_import_ucsd)
+
+    folders = sub.add_parser("import-folders", help="import train/<class>/*.mp4 and test/<class>/*.mp4 as labelled clips")
+    folders.add_argument("source", type=Path)
+    _project_arg(folders, create=True)
+    folders.add_argument("--fps", type=float, help="frame rate of image-folder videos (default 10)")
+    folders.add_argument("--skip-unreadable", action="store_true", help="skip videos that do not decode")
+    folders.set_defaults(handler=run_import_folders)
+
+    label = sub.add_parser(
+        "label", help="add a labelled subclip or an anomaly interval, or import a CSV of video,start,end,label",
+        description="Add frames [START, END) of VIDEO (id, name or path) as a subclip with --class or --value, "
+        "or as a ground-truth anomaly interval with --anomaly; or import many rows with --csv.",
+    )
+    _project_arg(label)
+    label.add_argument("--video", help="video id, name or path")
+    label.add_argument("--start", type=float)
+    label.add_argument("--end", type=float, help="end (exclusive)")
+    label.add_argument("--seconds", action="store_true", help="START and END are seconds (default: frames)")
+    label.add_argument("--class", dest="label", help="class of the subclip")
+    label.add_argument("--value", type=float, help="numeric value of the subclip")
+    label.add_argument("--target", help="numeric target the value belongs to")
+    label.add_argument("--split", choices=["train", "val", "test"])
+    label.add_argument("--note", default="")
+    label.add_argument("--anomaly", action="store_true", help="mark [START, END) as an abnormal interval")
+    label.add_argument("--create-class", action="store_true", help="add the class to the schema if it is new")
+    label.add_argument("--csv", type=Path, help="import subclips from a CSV of video,start,end,label[,split]")
+    label.set_defaults(handler=run_label)
+
+    export = sub.add_parser("export", help="export subclips, labels, intervals and verdicts (CSV, JSON) or clip videos")
+    _project_arg(export, recovery=False)
+    export.add_argument("-o", "--output", type=Path, required=True, help="folder (csv, videos) or file (json)")
+    export.add_argument("--format", choices=["csv", "json", "videos"], default="csv")
+    export.set_defaults(handler=run_export)
+
+    info = sub.add_parser("info", help="summary of a project and the problems found in it")
+    _project_arg(info, recovery=False)
+    info.add_argument("--json", action="store_true")
+    info.add_argument("--no-files", action="store_true", help="do not check that the video files are unchanged")
+    info.set_defaults(handler=run_info)
+
+    relink = sub.add_parser("relink", help="point moved videos at their new place")
+    _project_arg(relink)
+    relink.add_argument("--search", type=Path, help="find every missing video under this folder (by content)")
+    relink.add_argument("--video", help="video id or name")
+    relink.add_argument("--path", type=Path, help="new path of --video")
+    relink.add_argument("--force", action="store_true", help="accept a file with different content")
+    relink.set_defaults(handler=run_relink)
+
+
+def _project_arg(parser: argparse.ArgumentParser, create: bool = False, recovery: bool = True) -> None:
+    parser.add_argument("dir", type=Path, help="project folder" + (" (created if it holds no project)" if create else ""))
+    if recovery:
+        group = parser.add_mutually_exclusive_group()
+        group.add_argument("--recover", action="store_true", help="continue from the autosave of a crashed session")
+        group.add_argument("--discard-autosave", action="store_true", help="drop the autosave of a crashed session")
+    parser.set_defaults(create_project=create)
+
+
+def _open(args: argparse.Namespace):
+    from core.project import Project, ProjectError
+
+    if getattr(args, "create_project", False) and not (args.dir / "project.json").exists():
+        return Project.create(args.dir)
+    project = Project.open(args.dir, recover=getattr(args, "recover", False))
+    if project.recovery is not None:
+        if getattr(args, "discard_autosave", False):
+            project.discard_autosave()
+        else:
+            raise ProjectError(f"{project.recovery.describe()}; give --recover to continue from it or "
+                               "--discard-autosave to drop it", project.path)
+    return project
+
+
+def _done(project, message: str) -> int:
+    project.save()
+    print(message)
+    return 0
+
+
+def run_new(args: argparse.Namespace) -> int:
+    from core.project import Project
+
+    project = Project.create(args.dir, name=args.name, description=args.description)
+    print(f"created project {project.name!r} in {project.folder}")
+    return 0
+
+
+def run_add_video(args: argparse.Namespace) -> int:
+    project = _open(args)
+    for path in args.videos:
+        with ProgressBar(f"reading {path.name}") as bar:
+            video = project.add_video(path, fps=args.fps, split=args.split, scan=not args.no_scan, progress=bar)
+        print(f"{video.id}  {video.name}  {video.width}x{video.height}  {video.fps:g} fps  "
+              f"{video.known_frame_count} frames")
+        project.save()  # one video at a time: a later failure keeps the earlier ones
+    return 0
+
+
+def run_import_ucsd(args: argparse.Namespace) -> int:
+    from core.project.importers import import_ucsd
+
+    project = _open(args)
+    with ProgressBar(f"importing {args.source.name}", unit="video") as bar:
+        result = import_ucsd(project, args.source, gt_file=args.gt, fps=args.fps, scan=not args.no_scan, progress=bar)
+    videos = [project.videos[i] for i in result.videos]
+    intervals = [project.intervals[i] for i in result.intervals]
+    splits = Counter(v.split for v in videos)
+    test_frames = sum(v.known_frame_count for v in videos if v.split == "test")
+    abnormal = sum(i.end - i.start for i in intervals)
+    return _done(project, f"imported {splits['train']} training and {splits['test']} test videos; "
+                 f"ground truth: {abnormal:,} abnormal frames of {test_frames:,} test frames "
+                 f"in {len(intervals)} intervals -> {project.folder}")
+
+
+def run_import_folders(args: argparse.Namespace) -> int:
+    from core.project.importers import import_class_folders
+
+    project = _open(args)
+    with ProgressBar(f"importing {args.source.name}", unit="video") as bar:
+        result = import_class_folders(project, args.source, fps=args.fps, skip_unreadable=args.skip_unreadable,
+                                      progress=bar)
+    for problem in result.skipped:
+        print(f"skipped: {problem}")
+    counts = Counter(project.subclips[i].label for i in result.subclips)
+    per_class = ", ".join(f"{k}: {n}" for k, n in sorted(counts.items()))
+    return _done(project, f"imported {len(result.videos)} videos as labelled clips ({per_class})")
+
+
+def run_label(args: argparse.Namespace) -> int:
+    from core.project import ProjectValidationError
+
+    project = _open(args)
+    if args.csv is not None:
+        from core.project.importers import import_csv_labels
+
+        result = import_csv_labels(project, args.csv, unit="seconds" if args.seconds else "frames",
+                                   create_classes=args.create_class)
+        return _done(project, f"imported {len(result.subclips)} subclips from {args.csv.name}"
+                     + (f"; new classes: {', '.join(result.classes)}" if result.classes else ""))
+    if args.video is None or args.start is None or args.end is None:
+        raise ProjectValidationError("give --video, --start and --end (or --csv FILE)")
+    video = project.video(args.video)
+    scale = video.fps if args.seconds else 1.0
+    start, end = args.start * scale, args.end * scale
+    if not args.seconds and (start != int(start) or end != int(end)):
+        raise ProjectValidationError(f"frame numbers must be whole: {args.start:g}..{args.end:g} (use --seconds for times)")
+    start, end = round(start), round(end)
+    if args.anomaly:
+        interval = project.add_interval(video.id, start, end, note=args.note)
+        return _done(project, f"{interval.id}  abnormal frames [{start}, {end}) of {video.name}")
+    if args.label is None and args.value is None:
+        raise ProjectValidationError("give --class or --value (or --anomaly)")
+    if args.label is not None and args.label not in project.classes and args.create_class:
+        project.add_class(args.label)
+    clip = project.add_subclip(video.id, start, end, label=args.label, value=args.value, target=args.target,
+                               split=args.split, note=args.note)
+    what = clip.label if clip.label is not None else f"{clip.target}={clip.value:g}"
+    return _done(project, f"{clip.id}  frames [{start}, {end}) of {video.name}: {what}")
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from core.project import exporters
+
+    project = _open(args)
+    if args.format == "json":
+        print(exporters.export_json(project, args.output))
+    elif args.format == "csv":
+        for path in exporters.export_csv(project, args.output):
+            print(path)
+    else:
+        with ProgressBar("cutting subclips") as bar:
+            written = exporters.export_subclip_videos(project, args.output, progress=bar)
+        print(f"wrote {len(written)} subclip videos to {args.output}")
+    return 0
+
+
+def summary(project, check_files: bool = True) -> dict:
+    """A JSON-ready summary of a project (what ``project info`` prints)."""
+    videos = list(project.videos.values())
+    subclips = list(project.subclips.values())
+    issues = project.validate(check_files=check_files)
+    return {
+        "name": project.name,
+        "folder": str(project.folder),
+        "videos": len(videos),
+        "videos_by_split": dict(Counter(v.split or "auto" for v in videos)),
+        "frames": sum(v.known_frame_count for v in videos),
+        "classes": [c.name for c in project.classes.values()],
+        "targets": [t.name for t in project.targets.values()],
+        "subclips": len(subclips),
+        "subclips_by_label": dict(Counter(s.label if s.label is not None else "(value)" for s in subclips)),
+        "intervals": len(project.intervals),
+        "abnormal_frames": sum(i.end - i.start for i in project.intervals.values()),
+        "verdicts": dict(Counter(v.verdict for v in project.verdicts.values())),
+        "runs": len(project.runs),
+        "recovery": project.recovery.describe() if project.recovery else None,
+        "issues": [{"severity": i.severity, "kind": i.kind, "message": i.message} for i in issues],
+    }
+
+
+def run_info(args: argparse.Namespace) -> int:
+    from core.project import Project
+
+    project = Project.open(args.dir)
+    data = summary(project, check_files=not args.no_files)
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return 0
+    rows = [
+        ("project", f"{data['name']} ({data['folder']})"),
+        ("videos", f"{data['videos']} " + _counts(data["videos_by_split"]) + f", {data['frames']:,} frames"),
+        ("classes", ", ".join(data["classes"]) or "none"),
+        ("targets", ", ".join(data["targets"]) or "none"),
+        ("subclips", f"{data['subclips']} " + _counts(data["subclips_by_label"])),
+        ("anomaly intervals", f"{data['intervals']} ({data['abnormal_frames']:,} abnormal frames)"),
+        ("verdicts", _counts(data["verdicts"]) or "none"),
+        ("model runs", str(data["runs"])),
+    ]
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}")
+    if data["recovery"]:
+        print(f"recovery: {data['recovery']} (open with --recover to continue from it)")
+    for issue in data["issues"]:
+        print(f"{issue['severity']}: {issue['message']}")
+    return 1 if any(i["severity"] == "error" for i in data["issues"]) else 0
+
+
+def _counts(counter: dict) -> str:
+    return "(" + ", ".join(f"{k}: {n}" for k, n in counter.items()) + ")" if counter else ""
+
+
+def run_relink(args: argparse.Namespace) -> int:
+    from core.project import ProjectValidationError
+
+    project = _open(args)
+    if args.search is not None:
+        found = project.relink_moved(args.search)
+        for video_id, path in found.items():
+            print(f"{project.videos[video_id].name} -> {path}")
+        missing = [v.name for v in project.videos.values() if not v.path.exists()]
+        if missing:
+            print(f"still missing: {', '.join(missing)}")
+        return _done(project, f"relinked {len(found)} video(s)")
+    if args.video is None or args.path is None:
+        raise ProjectValidationError("give --search FOLDER, or --video and --path")
+    video = project.relink_video(args.video, args.path, force=args.force)
+    return _done(project, f"{video.name} -> {video.path}")

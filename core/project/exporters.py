@@ -1,0 +1,158 @@
+"""Export a project's labelling work: CSV and JSON tables, and labelled subclips as video files.
+
+Frames in exported tables are 0-based with ``end`` exclusive, like everywhere in the project; seconds
+columns (``start_s``, ``end_s``) are added for convenience (``frame / fps``). ``subclips.csv`` can be read
+back by :func:`core.project.importers.import_csv_labels`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+from core.jobs import ProgressCallback, check_cancelled, report
+from core.project.entities import Subclip
+from core.project.errors import ProjectError
+from core.project.store import atomic_write
+
+SUBCLIP_COLUMNS = ("video", "start", "end", "label", "value", "target", "split", "note", "start_s", "end_s",
+                   "video_id", "video_path", "id")
+INTERVAL_COLUMNS = ("video", "start", "end", "start_s", "end_s", "source", "note", "video_id", "id")
+VERDICT_COLUMNS = ("video", "start", "end", "verdict", "note", "run", "score", "updated", "video_id", "id")
+CLASS_COLUMNS = ("name", "color", "shortcut", "description")
+
+
+def _rows(project) -> dict[str, list[dict[str, Any]]]:
+    videos = project.data.videos
+
+    def seconds(video_id: str, frame: int) -> float:
+        return round(frame / videos[video_id].fps, 6)
+
+    return {
+        "subclips": [
+            {"video": videos[s.video_id].name, "start": s.start, "end": s.end, "label": s.label, "value": s.value,
+             "target": s.target, "split": s.split, "note": s.note, "start_s": seconds(s.video_id, s.start),
+             "end_s": seconds(s.video_id, s.end), "video_id": s.video_id, "video_path": str(videos[s.video_id].path),
+             "id": s.id}
+            for s in project.data.subclips.values()
+        ],
+        "intervals": [
+            {"video": videos[i.video_id].name, "start": i.start, "end": i.end, "start_s": seconds(i.video_id, i.start),
+             "end_s": seconds(i.video_id, i.end), "source": i.source, "note": i.note, "video_id": i.video_id, "id": i.id}
+            for i in project.data.intervals.values()
+        ],
+        "verdicts": [
+            {"video": videos[v.video_id].name, "start": v.start, "end": v.end, "verdict": v.verdict, "note": v.note,
+             "run": v.run_id, "score": v.score, "updated": v.updated, "video_id": v.video_id, "id": v.id}
+            for v in project.data.verdicts.values()
+        ],
+        "classes": [{"name": c.name, "color": c.color, "shortcut": c.shortcut, "description": c.description}
+                    for c in project.data.classes.values()],
+    }
+
+
+def export_json(project, path: str | Path) -> Path:
+    """Write subclips, classes, numeric targets, intervals and verdicts (plus a video table) to one JSON file."""
+    path = Path(path)
+    rows = _rows(project)
+    doc = {
+        "project": project.name,
+        "frames": "0-based, end exclusive",
+        "videos": [{"id": v.id, "name": v.name, "path": str(v.path), "fps": v.fps, "frame_count": v.frame_count,
+                    "width": v.width, "height": v.height, "split": v.split} for v in project.data.videos.values()],
+        "classes": rows["classes"],
+        "targets": [{"name": t.name, "minimum": t.minimum, "maximum": t.maximum, "unit": t.unit}
+                    for t in project.data.targets.values()],
+        "subclips": rows["subclips"],
+        "intervals": rows["intervals"],
+        "verdicts": rows["verdicts"],
+    }
+    _write(path, json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+    return path
+
+
+def _csv_text(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if row.get(k) is None else row[k] for k in columns})
+    return buffer.getvalue()
+
+
+def export_csv(project, folder: str | Path) -> list[Path]:
+    """Write ``subclips.csv``, ``classes.csv``, ``intervals.csv`` and ``verdicts.csv`` into ``folder``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = _rows(project)
+    out = []
+    for name, columns in (("subclips", SUBCLIP_COLUMNS), ("classes", CLASS_COLUMNS),
+                          ("intervals", INTERVAL_COLUMNS), ("verdicts", VERDICT_COLUMNS)):
+        path = folder / f"{name}.csv"
+        _write(path, _csv_text(columns, rows[name]))
+        out.append(path)
+    return out
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, text)
+    except OSError as exc:
+        raise ProjectError(f"cannot be written ({exc.strerror or exc})", path) from exc
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^\w.-]+", "_", text).strip("_") or "clip"
+
+
+def subclip_file_name(project, clip: Subclip, extension: str = ".mp4") -> Path:
+    """``<split>/<label>/<video>_<start>-<end><ext>``: the class-folder layout, so an export re-imports."""
+    video = project.data.videos[clip.video_id]
+    label = clip.label if clip.label is not None else (f"value_{clip.value:g}" if clip.value is not None else "unlabelled")
+    return Path(clip.split or video.split or "unsplit") / _safe(label) / f"{_safe(video.name)}_{clip.start:06d}-{clip.end:06d}{extension}"
+
+
+def export_subclip_videos(
+    project,
+    out_dir: str | Path,
+    subclip_ids: list[str] | None = None,
+    *,
+    extension: str = ".mp4",
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> list[Path]:
+    """Cut each subclip (default: all) to its own video file under ``out_dir`` (see :func:`subclip_file_name`).
+
+    Uses :func:`core.video.cutting.cut_subclip` (frame-exact, written atomically). Progress counts frames.
+    Returns the written paths in subclip order.
+    """
+    from core.jobs import Progress
+    from core.video.cutting import cut_subclip
+
+    out_dir = Path(out_dir)
+    clips = [project.data.subclips[i] for i in subclip_ids] if subclip_ids is not None else list(project.data.subclips.values())
+    total = sum(c.length for c in clips)
+    done = 0
+    written = []
+    for clip in clips:
+        check_cancelled(cancel, "subclip export")
+        video = project.data.videos[clip.video_id]
+        target = out_dir / subclip_file_name(project, clip, extension)
+
+        def forward(event: Progress, offset: int = done, length: int = clip.length, name: str = target.name) -> None:
+            fraction = event.fraction if event.fraction is not None else 0.0
+            report(progress, offset + fraction * length, total, name)
+
+        cut_subclip(video.path, target, clip.start, clip.end, unit="frames",
+                    fps=video.fps if video.kind == "image_sequence" else None,
+                    progress=forward if progress else None, cancel=cancel)
+        done += clip.length
+        written.append(target)
+        report(progress, done, total, f"wrote {target.name}")
+    return written
