@@ -1,4 +1,9 @@
-"""Many void Qt calls do not exhaust None's reference count (PySide6 6.12 on Python 3.11)."""
+"""The installed PySide6 keeps None's reference count balanced across void Qt calls.
+
+PySide6 6.12 on Python 3.11 loses a reference to None on every void call (``setPen``, ``drawLine``...)
+and the interpreter aborts after some thousands of paints; pyproject.toml keeps that version out.
+This test fails loudly if a broken build is installed anyway.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +11,15 @@ import sys
 
 from PySide6.QtGui import QColor, QImage, QPainter
 
-import desktop_app  # noqa: F401 - applies the fix on import
 
-
-def test_twenty_thousand_void_calls_leave_none_alive(qapp) -> None:
+def test_void_qt_calls_do_not_leak_references_to_none(qapp) -> None:
     image = QImage(8, 8, QImage.Format.Format_RGB32)
     painter = QPainter(image)
     before = sys.getrefcount(None)
-    for _ in range(20_000):  # more than None's whole reference count without the fix
-        painter.setPen(QColor("red"))
+    if before < 1_000_000:  # an immortal None (Python 3.12+) reports a huge constant count
+        for _ in range(2_000):
+            painter.setPen(QColor("red"))
+            painter.drawLine(0, 0, 4, 4)
+        after = sys.getrefcount(None)
+        assert abs(after - before) < 500, f"None lost {before - after} references over 4,000 void calls"
     painter.end()
-    assert sys.getrefcount(None) > 1000
-    assert before > 20_000
