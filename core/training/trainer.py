@@ -1,0 +1,325 @@
+"""Train a model as a long job: ``train(spec, data, run_dir, progress, cancel)`` and ``resume(run_dir, ...)``.
+
+A run folder holds ``run.json`` (the :class:`~core.training.run_record.RunRecord`), ``state.json``
+(what a resume needs: last finished epoch, best value, plateau counters, learning rate),
+``last.keras`` (every epoch, optimizer included) and ``best.keras`` (best ``monitor`` value so far);
+an LRCN trained on cached features also has ``encoder.keras`` and, at the end, ``model.keras`` (the
+full clip model). All files are written atomically.
+
+Events (see :mod:`core.training.events`) go to ``progress``; ``cancel`` (a ``threading.Event``) stops
+the run within one batch with :class:`~core.errors.Cancelled`, leaving it resumable from the last
+finished epoch. A NaN or infinite loss raises :class:`~core.training.errors.NonFiniteLossError` and
+keeps the last good checkpoint.
+
+Repeatability: the seed goes to ``keras.utils.set_random_seed`` (Python, NumPy and backend RNGs:
+weight initialisation, shuffling, dropout). On the CPU, two runs with the same seed, data and thread
+count give the same losses up to float rounding from multi-threaded reductions; with
+``deterministic=True`` TensorFlow's op determinism is switched on and they match exactly (slower).
+A resumed run reseeds with ``seed + epoch``, so it is repeatable but not bit-identical to an
+uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from core.errors import Cancelled, FramewatchError
+from core.jobs import ProgressCallback, check_cancelled
+from core.models.registry import build_model
+from core.models.specs import LRCNSpec, ModelSpec, spec_from_dict
+from core.training import events as ev
+from core.training.callbacks import Checkpointer, EventEmitter, Guard, PlateauControl
+from core.training.data import TrainingData
+from core.training.devices import configure_devices, library_versions
+from core.training.errors import NonFiniteLossError, TrainingError
+from core.training.files import save_model
+from core.training.model_files import load_model_file
+from core.training.run_record import RECORD_FILE, RunRecord, read_state, write_state
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """How to train (the model itself is the spec).
+
+    ``patience`` / ``lr_patience``: epochs without improvement of ``monitor`` before early stopping /
+    multiplying the learning rate by ``lr_factor`` (0 turns either off). ``monitor`` falls back to
+    ``loss`` when there is no validation data. ``reserve_cores`` leaves CPU cores free (the GUI uses 1).
+    ``feature_cache_dir`` is where a frozen LRCN caches backbone features (default: the run folder).
+    """
+
+    epochs: int = 20
+    batch_size: int = 8
+    shuffle: bool = True
+    seed: int = 0
+    deterministic: bool = False
+    patience: int = 5
+    lr_patience: int = 2
+    lr_factor: float = 0.5
+    min_lr: float = 1e-6
+    min_delta: float = 0.0
+    monitor: str = "val_loss"
+    steps_per_epoch: int | None = None
+    validation_steps: int | None = None
+    mixed_precision: bool = False
+    reserve_cores: int = 0
+    cpu_threads: int | None = None
+    jit_compile: bool | str = "auto"
+    feature_cache_dir: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError(f"epochs and batch_size must be >= 1, not {self.epochs}, {self.batch_size}")
+        if not 0 < self.lr_factor < 1:
+            raise ValueError(f"lr_factor must be in (0, 1), not {self.lr_factor}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainingConfig:
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_dir: Path
+    status: str
+    record: RunRecord
+    model_path: Path | None
+    model: Any = None
+
+    @property
+    def history(self) -> list[dict[str, float]]:
+        return self.record.history
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def train(
+    spec: ModelSpec,
+    data: TrainingData,
+    run_dir: str | Path,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    config: TrainingConfig | None = None,
+    on_record: Any = None,
+) -> RunResult:
+    """Start a new run in ``run_dir`` (created; must not hold a run yet) and train to the end.
+
+    ``on_record(record)`` (optional) is called with the :class:`RunRecord` after every epoch and at
+    the end, e.g. to store it in a project. Returns a :class:`RunResult`; raises ``Cancelled``,
+    ``NonFiniteLossError`` or ``TrainingError`` with the run folder left resumable.
+    """
+    config = config or TrainingConfig()
+    run_dir = Path(run_dir)
+    if (run_dir / RECORD_FILE).exists():
+        raise TrainingError(f"{run_dir} already holds a training run: resume it, or choose a new run folder")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    has_val = data.validation is not None
+    record = RunRecord(
+        run_id=run_dir.name, task=spec.task, preset=spec.preset, spec=spec.to_dict(), config=config.to_dict(),
+        data=data.summary(), created=_now(), monitor=config.monitor if has_val else "loss",
+    )
+    record.save(run_dir)
+    return _run(spec, config, data, run_dir, record, None, progress, cancel, on_record)
+
+
+def resume(
+    run_dir: str | Path,
+    data: TrainingData,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    epochs: int | None = None,
+    on_record: Any = None,
+) -> RunResult:
+    """Continue the run in ``run_dir`` at the epoch after its last checkpoint, optimizer state included.
+
+    ``epochs`` raises the run's total epoch count (e.g. to train a finished run longer).
+    """
+    run_dir = Path(run_dir)
+    record = RunRecord.load(run_dir)
+    spec = spec_from_dict(record.spec)
+    config = TrainingConfig.from_dict(record.config)
+    if epochs is not None:
+        config = dataclasses.replace(config, epochs=epochs)
+        record.config = config.to_dict()
+    state = read_state(run_dir)
+    done = (state["epoch"] + 1) if state else 0
+    if done >= config.epochs or (record.status == "stopped_early" and epochs is None):
+        raise TrainingError(f"{run_dir}: the run already finished {done} epochs ({record.status}); "
+                            "give a larger epoch count to train further")
+    record.resumes.append(_now())
+    record.error = ""
+    if state and state.get("plateau", {}).get("stopped_early"):
+        state["plateau"].update(stopped_early=False, wait=0)
+    return _run(spec, config, data, run_dir, record, state, progress, cancel, on_record)
+
+
+def _prepare_cached_lrcn(spec: LRCNSpec, data: TrainingData, run_dir: Path, config: TrainingConfig,
+                         progress: ProgressCallback | None, cancel: threading.Event | None):
+    """Encoder (built or loaded from ``encoder.keras``), head model, and feature-level training data."""
+    from core.models import lrcn
+    from core.models.compile import compile_model
+    from core.training.feature_cache import cached_features
+
+    if not data.is_arrays:
+        raise TrainingError("training an LRCN on cached features needs the clips as arrays, not a streamed dataset")
+    encoder_path = run_dir / "encoder.keras"
+    if encoder_path.is_file():
+        encoder = load_model_file(encoder_path)
+    else:
+        encoder = lrcn.build_frame_encoder(spec)
+        save_model(encoder, encoder_path)
+    cache_dir = Path(config.feature_cache_dir) if config.feature_cache_dir else run_dir / "features"
+    x = cached_features(spec, encoder, data.x, cache_dir, config.seed, progress, cancel)
+    validation = None
+    if isinstance(data.validation, tuple):
+        xv = cached_features(spec, encoder, data.validation[0], cache_dir, config.seed, progress, cancel)
+        validation = (xv, data.validation[1])
+    head = compile_model(lrcn.build_sequence_head(spec, int(x.shape[-1])), spec)
+    return encoder, head, TrainingData(x, data.y, validation, data.batch_size, data.description)
+
+
+def _run(spec: ModelSpec, config: TrainingConfig, data: TrainingData, run_dir: Path, record: RunRecord,
+         state: dict[str, Any] | None, progress: ProgressCallback | None, cancel: threading.Event | None,
+         on_record: Any) -> RunResult:
+    started = time.perf_counter()
+    prior_duration = record.duration_s
+    emit = progress or (lambda event: None)
+    initial_epoch = (state["epoch"] + 1) if state else 0
+    model = None
+    encoder = None
+    cached = isinstance(spec, LRCNSpec) and spec.cache_features
+
+    def publish() -> None:
+        record.duration_s = prior_duration + (time.perf_counter() - started)
+        record.save(run_dir)
+        if on_record is not None:
+            on_record(record)
+
+    def finish(status: str, error: str = "") -> None:
+        record.status = status
+        record.error = error
+        record.finished = _now()
+        publish()
+        emit(ev.RunEnded(
+            done=record.epochs_completed, total=config.epochs, epoch=max(0, record.epochs_completed - 1),
+            epochs=config.epochs, elapsed_s=time.perf_counter() - started, status=status,
+            epochs_completed=record.epochs_completed, best_epoch=record.best_epoch, best_value=record.best_value,
+            monitor=record.monitor, model_path=record.model_path, error=error,
+            message=f"{status} after {record.epochs_completed} epochs" + (f": {error}" if error else ""),
+        ))
+
+    try:
+        check_cancelled(cancel, "training")
+        data.check(spec)
+        setup = configure_devices(config.mixed_precision, config.reserve_cores, config.cpu_threads)
+        record.device = setup.to_dict()
+        record.versions = library_versions()
+        keras.utils.set_random_seed(config.seed + initial_epoch)
+        if config.deterministic and keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
+
+            tf.config.experimental.enable_op_determinism()
+        fit_data = data
+        if cached:
+            encoder, model, fit_data = _prepare_cached_lrcn(spec, data, run_dir, config, progress, cancel)
+        else:
+            model = build_model(spec)
+        last = run_dir / "last.keras"
+        if state and last.is_file():
+            model = load_model_file(last, compile=True)
+            if state.get("learning_rate"):
+                model.optimizer.learning_rate = float(state["learning_rate"])
+        elif state:  # cancelled or crashed before the first checkpoint: start over
+            initial_epoch, state = 0, None
+        if config.jit_compile != "auto":
+            model.jit_compile = bool(config.jit_compile)
+
+        has_val = fit_data.validation is not None
+        monitor = config.monitor if has_val else "loss"
+        record.monitor = monitor
+        plateau = PlateauControl(monitor, config.patience or None, config.lr_patience or None, config.lr_factor,
+                                 config.min_lr, config.min_delta, state.get("plateau") if state else None)
+
+        def on_saved(epoch: int, logs: dict[str, float], is_best: bool) -> None:
+            lr = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+            record.history.append({"epoch": epoch, **logs, "learning_rate": lr, "time": _now()})
+            record.epochs_completed = epoch + 1
+            record.best_epoch = plateau.state["best_epoch"]
+            record.best_value = plateau.state["best"]
+            write_state(run_dir, {"epoch": epoch, "plateau": dict(plateau.state), "learning_rate": lr,
+                                  "seed": config.seed})
+            publish()
+
+        checkpointer = Checkpointer(run_dir, plateau, on_saved)
+        guard = Guard(cancel, lambda: checkpointer.last_path or (str(last) if last.is_file() else ""))
+        batch_size = config.batch_size if fit_data.is_arrays else fit_data.batch_size
+        emitter = EventEmitter(emit, config.epochs, initial_epoch, batch_size, checkpointer, started)
+        record.status = "running"
+        publish()
+        emit(ev.RunStarted(
+            done=0, total=None, epoch=initial_epoch, epochs=config.epochs, run_dir=str(run_dir),
+            initial_epoch=initial_epoch, device=setup.summary, parameters=int(model.count_params()),
+            message=("resuming at" if initial_epoch else "starting") + f" epoch {initial_epoch + 1}/{config.epochs} "
+            f"on {setup.summary}",
+        ))
+        fit_args: dict[str, Any] = dict(
+            epochs=config.epochs, initial_epoch=initial_epoch, callbacks=[guard, plateau, checkpointer, emitter],
+            verbose=0, steps_per_epoch=config.steps_per_epoch,
+        )
+        if has_val:
+            fit_args["validation_data"] = fit_data.validation
+            fit_args["validation_steps"] = config.validation_steps
+        if fit_data.is_arrays or cached:
+            model.fit(fit_data.x, fit_data.y, batch_size=config.batch_size, shuffle=config.shuffle, **fit_args)
+        else:
+            model.fit(fit_data.x, **fit_args)
+    except Cancelled:
+        _finish_model(record, run_dir, spec, encoder, cached)
+        finish("cancelled", "cancelled by the user; resume to continue from the last finished epoch")
+        raise
+    except NonFiniteLossError as exc:
+        _finish_model(record, run_dir, spec, encoder, cached)
+        finish("failed", str(exc))
+        raise
+    except FramewatchError as exc:
+        finish("failed", str(exc))
+        raise
+    except Exception as exc:
+        message = f"training failed: {type(exc).__name__}: {exc}"
+        finish("failed", message)
+        raise TrainingError(message) from exc
+    status = "stopped_early" if plateau.state.get("stopped_early") else "completed"
+    final = _finish_model(record, run_dir, spec, encoder, cached)
+    finish(status)
+    return RunResult(run_dir, status, record, Path(record.model_path) if record.model_path else None, final)
+
+
+def _finish_model(record: RunRecord, run_dir: Path, spec: ModelSpec, encoder: Any, cached: bool) -> Any:
+    """Point the record at the model to use (best checkpoint); for a cached LRCN assemble the clip model."""
+    best = run_dir / "best.keras"
+    if not best.is_file():
+        return None
+    if not cached:
+        record.model_path = str(best)
+        return None
+    from core.models import lrcn
+
+    head = load_model_file(best)
+    full = lrcn.assemble(spec, encoder, head)
+    path = run_dir / "model.keras"
+    save_model(full, path)
+    record.model_path = str(path)
+    return full
