@@ -429,7 +429,8 @@ def loads(text: str | bytes, folder: Path, source: Path | None = None) -> Projec
     except UnicodeDecodeError as exc:
         raise ProjectFormatError(f"not UTF-8 text (byte {exc.start}): the file is corrupt", source) from exc
     except json.JSONDecodeError as exc:
-        hint = " (the file ends early: it is truncated)" if exc.pos >= len(text.rstrip()) else ""
+        ends_early = exc.pos >= len(text.rstrip()) or not text.rstrip().endswith("}")
+        hint = " (the file ends early: it is truncated)" if ends_early else ""
         raise ProjectFormatError(
             f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}){hint}", source
         ) from exc

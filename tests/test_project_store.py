@@ -1,0 +1,275 @@
+"""Nothing is lost: atomic saves, autosave and recovery, clear errors for bad files, kill-during-save."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core.project import (
+    Project,
+    ProjectError,
+    ProjectFormatError,
+    ProjectNotFoundError,
+    ProjectVersionError,
+    schema,
+)
+from core.project.store import AUTOSAVE_FILE, BACKUP_FILE, read_project_file
+from tests.conftest import REPO
+from tests.video_factory import write_video
+
+
+@pytest.fixture(scope="module")
+def video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_video(tmp_path_factory.mktemp("v") / "clip.avi", 40)
+
+
+@pytest.fixture
+def project(tmp_path: Path, video: Path) -> Project:
+    p = Project.create(tmp_path / "proj")
+    v = p.add_video(video)
+    p.add_class("walk")
+    p.add_subclip(v.id, 0, 10, label="walk")
+    p.add_interval(v.id, 12, 20)
+    p.set_verdict(v.id, 12, 20, "unsure", note="ünïcode ✓ \"quoted\", {braces}")
+    p.save()
+    return p
+
+
+def test_save_leaves_no_temporary_files_and_keeps_a_backup(project: Project) -> None:
+    first = project.path.read_text()
+    project.add_class("run")
+    project.save()
+    names = sorted(p.name for p in project.folder.iterdir())
+    assert names == ["cache", "models", "project.json", BACKUP_FILE, "runs"]
+    assert (project.folder / BACKUP_FILE).read_text() == first
+    json.loads(project.path.read_text())  # plain JSON, readable by any tool
+
+
+def test_file_is_human_readable_one_entity_per_line(project: Project) -> None:
+    lines = project.path.read_text().splitlines()
+    assert lines[0] == "{" and lines[1] == '  "format": "framewatch-project",' and lines[2] == '  "version": 1,'
+    assert sum('"verdict": "unsure"' in line for line in lines) == 1
+
+
+def test_missing_project_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ProjectNotFoundError, match="project.json: no project here"):
+        Project.open(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        (b'{"format": "framewatch-project", "version": 1, "info": {"na', "truncated"),
+        (b"\xff\xfe garbage", "not UTF-8"),
+        (b"[1, 2, 3]", "top level: must be a JSON object"),
+        (b'{"format": "something-else", "version": 1}', "not a Framewatch project file"),
+        (b'{"format": "framewatch-project", "version": "1"}', "field 'version' must be"),
+        (b'{"format": "framewatch-project", "version": 1, "info": {"name": "x"}, "subclips": '
+         b'[{"id": "a", "video": "nope", "start": 0, "end": 3}]}', r"subclips\[0\]: refers to video 'nope'"),
+    ],
+)
+def test_corrupt_files_give_clear_errors_and_are_never_overwritten(tmp_path: Path, content: bytes, message: str) -> None:
+    (tmp_path / "project.json").write_bytes(content)
+    with pytest.raises(ProjectFormatError, match=message) as info:
+        Project.open(tmp_path)
+    assert "project.json" in str(info.value)
+    with pytest.raises(ProjectError, match="already exists"):
+        Project.create(tmp_path)
+    assert (tmp_path / "project.json").read_bytes() == content
+
+
+def test_newer_version_is_refused_untouched(project: Project) -> None:
+    doc = json.loads(project.path.read_text())
+    doc["version"] = schema.VERSION + 1
+    text = json.dumps(doc)
+    project.path.write_text(text)
+    with pytest.raises(ProjectVersionError, match="newer Framewatch"):
+        Project.open(project.folder)
+    assert project.path.read_text() == text
+
+
+def test_older_versions_are_migrated(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = json.loads(project.path.read_text())
+    doc["version"] = 0
+    doc["info"]["title"] = doc["info"].pop("name")  # pretend version 0 called it "title"
+
+    def v0_to_v1(d: dict) -> dict:
+        d["info"]["name"] = d["info"].pop("title")
+        return d
+
+    monkeypatch.setitem(schema.MIGRATIONS, 0, v0_to_v1)
+    project.path.write_text(json.dumps(doc))
+    assert Project.open(project.folder).data.same_as(project.data)
+
+
+def test_autosave_is_offered_for_recovery_after_a_crash(project: Project) -> None:
+    assert not project.autosave()  # clean: nothing to write
+    v = next(iter(project.videos))
+    project.add_subclip(v, 20, 30, label="walk")
+    assert project.autosave() and not project.autosave()  # written once per change
+    edited = project.data.copy()
+    # the process dies here: no save. Opening reports the autosave ...
+    reopened = Project.open(project.folder)
+    assert reopened.recovery is not None and "unsaved changes" in reopened.recovery.describe()
+    assert len(reopened.subclips) == 1
+    # ... and recovering gives the unsaved edits back, as unsaved
+    recovered = Project.open(project.folder, recover=True)
+    assert recovered.data.same_as(edited) and recovered.dirty
+    recovered.save()
+    assert not (project.folder / AUTOSAVE_FILE).exists()
+    assert Project.open(project.folder).recovery is None
+
+
+def test_background_autosave_writes_while_dirty(project: Project) -> None:
+    project.start_autosave(interval_s=0.05)
+    try:
+        project.add_class("run")
+        deadline = time.monotonic() + 10
+        while not (project.folder / AUTOSAVE_FILE).exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        project.stop_autosave()
+    assert "run" in read_project_file(project.folder / AUTOSAVE_FILE, project.folder).classes
+    project.close()  # dirty: the autosave stays for recovery
+    assert (project.folder / AUTOSAVE_FILE).exists()
+
+
+def test_declined_recovery_discards_the_autosave(project: Project) -> None:
+    project.add_class("run")
+    project.autosave()
+    reopened = Project.open(project.folder)
+    reopened.discard_autosave()
+    assert Project.open(project.folder).recovery is None and "run" not in Project.open(project.folder).classes
+
+
+# -- a process killed in the middle of saving ----------------------------------------------------
+SAVER = textwrap.dedent(
+    """
+    import sys
+    from core.project import Project
+    from core.project.entities import Subclip, new_id
+    p = Project.open(sys.argv[1])
+    video = next(iter(p.videos))
+    n = len(p.subclips)
+    while True:
+        clips = [Subclip(new_id(), video, i % 30, i % 30 + 5, label="walk") for i in range(n, n + 2000)]
+        p.add_subclips(clips)
+        n += 2000
+        p.set_info(description=str(n))
+        p.save()
+        print(n, flush=True)
+    """
+)
+
+
+def test_killing_a_process_mid_save_leaves_a_loadable_project(project: Project) -> None:
+    project.set_info(description=str(len(project.subclips)))
+    project.save()
+    rng = random.Random(7)
+    for _ in range(3):
+        proc = subprocess.Popen([sys.executable, "-c", SAVER, str(project.folder)], cwd=REPO,
+                                stdout=subprocess.PIPE, text=True)
+        try:
+            assert proc.stdout is not None
+            proc.stdout.readline()  # at least one save done, so saves are in full swing
+            time.sleep(rng.uniform(0.0, 0.3))
+        finally:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+        loaded = Project.open(project.folder)  # never raises
+        assert loaded.info.description == str(len(loaded.subclips))  # one consistent saved state
+    assert len(loaded.subclips) >= 2001
+
+
+# -- fuzzing: the loader raises nothing but ProjectError --------------------------------------------
+def _load(text: str | bytes, folder: Path) -> None:
+    with contextlib.suppress(ProjectError):
+        schema.loads(text, folder, folder / "project.json")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(blob=st.binary(max_size=300))
+def test_fuzzed_bytes_raise_only_project_errors(tmp_path: Path, blob: bytes) -> None:
+    _load(blob, tmp_path)
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=True) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    max_leaves=12,
+)
+
+
+@pytest.fixture(scope="module")
+def valid_doc(tmp_path_factory: pytest.TempPathFactory, video: Path) -> str:
+    p = Project.create(tmp_path_factory.mktemp("fuzz") / "proj")
+    v = p.add_video(video)
+    p.add_class("walk")
+    p.add_target("speed", 0, 5)
+    p.add_subclip(v.id, 0, 10, label="walk", split="val")
+    p.add_subclip(v.id, 3, 9, value=2.0)
+    p.add_interval(v.id, 12, 20)
+    p.set_verdict(v.id, 12, 20, "unsure", run_id="r", score=0.5)
+    p.add_run("r", "anomaly", {"a": [1, 2]}, {"auc": 0.5}, checkpoint="models/x.keras")
+    p.save()
+    return p.path.read_text()
+
+
+def _paths(value: object, prefix: tuple = ()) -> list[tuple]:
+    out = [prefix]
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out += _paths(v, (*prefix, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out += _paths(v, (*prefix, i))
+    return out
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_fuzzed_project_documents_raise_only_project_errors(tmp_path: Path, valid_doc: str, data: st.DataObject) -> None:
+    doc = json.loads(valid_doc)
+    for _ in range(data.draw(st.integers(1, 3))):
+        paths = _paths(doc)
+        path = data.draw(st.sampled_from(paths))
+        replacement = data.draw(JSON)
+        if not path:
+            doc = replacement
+            continue
+        parent = doc
+        for key in path[:-1]:
+            parent = parent[key]
+        if data.draw(st.booleans()) and isinstance(parent, dict):
+            parent.pop(path[-1], None)
+        else:
+            parent[path[-1]] = replacement
+    _load(json.dumps(doc), tmp_path)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_truncated_and_bit_flipped_files_raise_only_project_errors(tmp_path: Path, valid_doc: str, data: st.DataObject) -> None:
+    raw = bytearray(valid_doc.encode())
+    cut = data.draw(st.integers(0, len(raw)))
+    raw = raw[:cut]
+    for _ in range(data.draw(st.integers(0, 4))):
+        if raw:
+            raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
+    path = tmp_path / "project.json"
+    path.write_bytes(bytes(raw))
+    with contextlib.suppress(ProjectError):
+        read_project_file(path)
