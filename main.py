@@ -1,4 +1,4 @@
-"""Start Framewatch: ``python main.py [PROJECT] [--demo]``."""
+"""Start Framewatch: ``python main.py [PROJECT] [--demo]`` (``--help`` lists the options)."""
 
 from __future__ import annotations
 

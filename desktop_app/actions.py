@@ -1,0 +1,129 @@
+"""One registry of the app's actions: their text, shortcut and menu group.
+
+Menus, toolbar buttons and Help > Keyboard shortcuts are all generated from :data:`ACTIONS`, so the
+shortcut list can never disagree with what the keys do. Class keys come from the project's label
+schema and are added to the shortcut list at run time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QWidget
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """``key`` names the handler; ``shortcuts`` are QKeySequence strings (first one shown in menus)."""
+
+    key: str
+    text: str
+    group: str
+    shortcuts: tuple[str, ...] = ()
+    tip: str = ""
+    checkable: bool = False
+
+
+ACTIONS: tuple[ActionSpec, ...] = (
+    # File
+    ActionSpec("new_project", "&New Project...", "File", ("Ctrl+N",), "Create a project in a new folder"),
+    ActionSpec("open_project", "&Open Project...", "File", ("Ctrl+O",), "Open a project folder"),
+    ActionSpec("open_demo", "Open &Demo Project", "File", (), "Open the built-in UCSD Ped2 demo"),
+    ActionSpec("save_project", "&Save", "File", ("Ctrl+S",), "Save the project"),
+    ActionSpec("save_project_as", "Save &As...", "File", ("Ctrl+Shift+S",), "Save the project to a new folder"),
+    ActionSpec("add_videos", "&Add Videos...", "File", ("Ctrl+Shift+O",), "Add video files to the project"),
+    ActionSpec("add_frame_folder", "Add &Frame Folder...", "File", (), "Add a folder of images as a video"),
+    ActionSpec("import_ucsd", "Import &UCSD Dataset...", "File", (), "Import a UCSD-style anomaly dataset"),
+    ActionSpec("import_class_folders", "Import &Class Folders...", "File", (),
+               "Import <split>/<class>/<video> labelled clips"),
+    ActionSpec("export_subclips", "&Export Subclips...", "File", ("Ctrl+E",), "Write subclips to video files"),
+    ActionSpec("close_window", "&Quit", "File", ("Ctrl+Q",), "Close Framewatch"),
+    # Edit
+    ActionSpec("undo", "&Undo", "Edit", ("Ctrl+Z",), "Undo the last edit"),
+    ActionSpec("redo", "&Redo", "Edit", ("Ctrl+Shift+Z", "Ctrl+Y"), "Redo the last undone edit"),
+    ActionSpec("delete_selected", "&Delete Selected", "Edit", ("Delete", "Backspace"),
+               "Delete the selected subclip or anomaly interval"),
+    ActionSpec("edit_schema", "Label &Schema...", "Edit", ("Ctrl+L",), "Edit classes, colours, keys and targets"),
+    # Playback
+    ActionSpec("play_pause", "&Play / Pause", "Playback", ("Space",), "Play or pause"),
+    ActionSpec("step_back", "Back 1 Frame", "Playback", ("Left",)),
+    ActionSpec("step_forward", "Forward 1 Frame", "Playback", ("Right",)),
+    ActionSpec("step_back_10", "Back 10 Frames", "Playback", ("Shift+Left",)),
+    ActionSpec("step_forward_10", "Forward 10 Frames", "Playback", ("Shift+Right",)),
+    ActionSpec("go_first", "First Frame", "Playback", ("Home",)),
+    ActionSpec("go_last", "Last Frame", "Playback", ("End",)),
+    ActionSpec("go_to", "&Go to Frame or Time...", "Playback", ("Ctrl+G",), "Jump to a frame number or a time"),
+    ActionSpec("slower", "Slower", "Playback", ("[",), "Lower the playback speed"),
+    ActionSpec("faster", "Faster", "Playback", ("]",), "Raise the playback speed"),
+    ActionSpec("normal_speed", "Normal Speed", "Playback", ("\\",), "Play at 1x"),
+    ActionSpec("previous_video", "Previous Video", "Playback", ("Ctrl+Up",)),
+    ActionSpec("next_video", "Next Video", "Playback", ("Ctrl+Down",)),
+    # Label
+    ActionSpec("set_in", "Set &In Point", "Label", ("I",), "The subclip starts at this frame"),
+    ActionSpec("set_out", "Set &Out Point", "Label", ("O",), "The subclip ends with this frame (included)"),
+    ActionSpec("clear_in_out", "Clear In/Out", "Label", ("Escape",)),
+    ActionSpec("create_subclip", "&Create Subclip", "Label", ("Return", "Enter"),
+               "Make a subclip of In..Out with the current class"),
+    ActionSpec("mark_anomaly", "Mark &Anomaly Interval", "Label", ("A",), "Mark In..Out as abnormal"),
+    ActionSpec("enter_value", "Enter Numeric &Value...", "Label", ("V",),
+               "Type a numeric target value for the selected subclip or In..Out"),
+    ActionSpec("select_previous_band", "Select Previous Subclip", "Label", ("Ctrl+Left",),
+               "Select the subclip before this frame and jump to it"),
+    ActionSpec("select_next_band", "Select Next Subclip", "Label", ("Ctrl+Right",),
+               "Select the subclip after this frame and jump to it"),
+    ActionSpec("nudge_back", "Move Selected 1 Frame Back", "Label", ("Alt+Left",)),
+    ActionSpec("nudge_forward", "Move Selected 1 Frame Forward", "Label", ("Alt+Right",)),
+    # Help
+    ActionSpec("show_shortcuts", "&Keyboard Shortcuts", "Help", ("F1", "Ctrl+/"), "List every shortcut"),
+    ActionSpec("about", "&About Framewatch", "Help", ()),
+)
+
+GROUPS = ("File", "Edit", "Playback", "Label", "Help")
+
+
+def spec(key: str) -> ActionSpec:
+    for s in ACTIONS:
+        if s.key == key:
+            return s
+    raise KeyError(key)
+
+
+def build_actions(parent: QWidget, handlers: dict[str, Callable[[], object]]) -> dict[str, QAction]:
+    """A QAction for every spec, triggering ``handlers[key]``; every spec needs a handler."""
+    missing = [s.key for s in ACTIONS if s.key not in handlers]
+    if missing:
+        raise KeyError(f"no handler for actions {missing}")
+    actions: dict[str, QAction] = {}
+    for s in ACTIONS:
+        action = QAction(s.text, parent)
+        action.setObjectName(f"action_{s.key}")
+        if s.shortcuts:
+            action.setShortcuts([QKeySequence(k) for k in s.shortcuts])
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        tip = s.tip or s.text.replace("&", "").rstrip(".")
+        if s.shortcuts:
+            tip += f" ({native(s.shortcuts[0])})"
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+        handler = handlers[s.key]
+        action.triggered.connect(lambda _checked=False, h=handler: h())
+        parent.addAction(action)
+        actions[s.key] = action
+    return actions
+
+
+def native(shortcut: str) -> str:
+    """A shortcut as the platform shows it ("Ctrl+Z" / "⌘Z")."""
+    return QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)
+
+
+def shortcut_rows(extra: list[tuple[str, str, str]] = ()) -> list[tuple[str, str, str]]:
+    """``(group, action, keys)`` rows for every action with a shortcut, plus ``extra`` rows."""
+    rows = [(s.group, s.text.replace("&", "").rstrip("."), ", ".join(native(k) for k in s.shortcuts))
+            for s in ACTIONS if s.shortcuts]
+    rows.extend(extra)
+    order = {g: i for i, g in enumerate(GROUPS)}
+    return sorted(rows, key=lambda r: order.get(r[0], len(GROUPS)))

@@ -1,0 +1,155 @@
+"""The project's videos: thumbnail, name, frames, size and frame rate, label counts.
+
+Thumbnails are decoded in workers (never on the GUI thread) and cached per video id.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
+
+from core.project import Project, Video
+from core.video import open_video
+from desktop_app.frame_view import rgb_to_qimage
+from desktop_app.workers import Worker
+
+THUMB = QSize(96, 64)
+
+
+def video_thumbnail(path: Path, fps: float | None, frame: int | None = None) -> np.ndarray:
+    """A small RGB picture of a video (see :meth:`core.video.VideoSource.thumbnail`)."""
+    with open_video(path, fps=fps) as source:
+        return source.thumbnail(frame, max_size=THUMB.width() * 2)
+
+
+def _duration(video: Video) -> str:
+    seconds = video.known_frame_count / video.fps if video.fps else 0
+    return f"{int(seconds // 60)}:{seconds % 60:04.1f}"
+
+
+class VideoList(QTreeWidget):
+    """One row per video; ``video_activated(id)`` when the selection moves to a video."""
+
+    video_activated = Signal(str)
+    COLUMNS = ("Video", "Frames", "Length", "Size", "Labels", "Anomalies", "Split")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.project: Project | None = None
+        self._thumbs: dict[str, QIcon] = {}
+        self._pending: set[str] = set()
+        self.setColumnCount(len(self.COLUMNS))
+        self.setHeaderLabels(list(self.COLUMNS))
+        self.setRootIsDecorated(False)
+        self.setIconSize(THUMB)
+        self.setAlternatingRowColors(True)
+        self.setUniformRowHeights(True)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.setMinimumWidth(340)
+        header = self.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for c in range(1, len(self.COLUMNS)):
+            header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        self.currentItemChanged.connect(self._on_current)
+
+    def set_project(self, project: Project | None) -> None:
+        self.project = project
+        self._thumbs.clear()
+        self.refresh()
+
+    def video_ids(self) -> list[str]:
+        return [self.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole) for i in range(self.topLevelItemCount())]
+
+    def current_video_id(self) -> str | None:
+        item = self.currentItem()
+        return None if item is None else item.data(0, Qt.ItemDataRole.UserRole)
+
+    def selected_video_ids(self) -> list[str]:
+        return [item.data(0, Qt.ItemDataRole.UserRole) for item in self.selectedItems()]
+
+    def select_video(self, video_id: str) -> None:
+        for i in range(self.topLevelItemCount()):
+            item = self.topLevelItem(i)
+            if item.data(0, Qt.ItemDataRole.UserRole) == video_id:
+                self.setCurrentItem(item)
+                return
+
+    def refresh(self) -> None:
+        """Rebuild the rows from the project (keeps the current video)."""
+        current = self.current_video_id()
+        self.blockSignals(True)
+        try:
+            self.clear()
+            project = self.project
+            if project is None:
+                return
+            labels: dict[str, int] = {}
+            for clip in project.subclips.values():
+                labels[clip.video_id] = labels.get(clip.video_id, 0) + 1
+            anomalies: dict[str, int] = {}
+            for iv in project.intervals.values():
+                anomalies[iv.video_id] = anomalies.get(iv.video_id, 0) + 1
+            for video in list(project.videos.values()):
+                item = QTreeWidgetItem([
+                    video.name,
+                    f"{video.known_frame_count:,}",
+                    _duration(video),
+                    f"{video.width}x{video.height} @ {video.fps:g}",
+                    str(labels.get(video.id, 0)),
+                    str(anomalies.get(video.id, 0)),
+                    video.split or "auto",
+                ])
+                item.setData(0, Qt.ItemDataRole.UserRole, video.id)
+                kind = "image folder" if video.kind == "image_sequence" else (video.codec or "video")
+                item.setToolTip(0, f"{video.path}\n{kind}, {video.known_frame_count} frames, {video.fps:g} fps")
+                for c in range(1, len(self.COLUMNS)):
+                    item.setTextAlignment(c, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if not video.path.exists():
+                    item.setForeground(0, QColor("#e5484d"))
+                    item.setToolTip(0, f"Missing: {video.path}")
+                self.addTopLevelItem(item)
+                self._apply_thumbnail(item, video)
+        finally:
+            self.blockSignals(False)
+        if current is not None:
+            self.select_video(current)
+
+    def _apply_thumbnail(self, item: QTreeWidgetItem, video: Video) -> None:
+        icon = self._thumbs.get(video.id)
+        if icon is not None:
+            item.setIcon(0, icon)
+            return
+        placeholder = QPixmap(THUMB)
+        placeholder.fill(QColor("#1f2329"))
+        item.setIcon(0, QIcon(placeholder))
+        if video.id in self._pending or not video.path.exists():
+            return
+        self._pending.add(video.id)
+        fps = video.fps if video.kind == "image_sequence" else None
+        worker = Worker(video_thumbnail, video.path, fps, progress=False, cancel=False, name="thumbnail")
+        worker.finished.connect(lambda frame, vid=video.id: self._on_thumbnail(vid, frame))
+        worker.error.connect(lambda _exc, vid=video.id: self._pending.discard(vid))
+        worker.start()
+
+    def _on_thumbnail(self, video_id: str, frame: np.ndarray) -> None:
+        self._pending.discard(video_id)
+        pixmap = QPixmap.fromImage(rgb_to_qimage(frame)).scaled(
+            THUMB, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+        self._thumbs[video_id] = QIcon(pixmap)
+        for i in range(self.topLevelItemCount()):
+            item = self.topLevelItem(i)
+            if item.data(0, Qt.ItemDataRole.UserRole) == video_id:
+                item.setIcon(0, self._thumbs[video_id])
+
+    def has_thumbnail(self, video_id: str) -> bool:
+        return video_id in self._thumbs
+
+    def _on_current(self, current: QTreeWidgetItem | None, _previous: QTreeWidgetItem | None) -> None:
+        if current is not None:
+            self.video_activated.emit(current.data(0, Qt.ItemDataRole.UserRole))
