@@ -63,6 +63,7 @@ def main() -> int:
         window.label_panel.set_current_class("cyclist")
         clip = next(s for s in window.project.subclips_of(test01) if s.label == "cyclist")
         window._select(("subclip", clip.id))
+        window.statusBar().showMessage("Labelled: walking 0-49, cyclist 75-134; anomaly 60-179 (UCSDped2.m)")
         for _ in range(20):
             app.processEvents()
             time.sleep(0.02)

@@ -13,9 +13,9 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QGridLayout,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
+    QSizePolicy,
     QStyledItemDelegate,
     QTableWidget,
     QTableWidgetItem,
@@ -189,15 +189,22 @@ class LabelPanel(QWidget):
         self.span_label = QLabel("In: -   Out: -", self)
         self.span_label.setObjectName("spanLabel")
         self.span_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        buttons = QHBoxLayout()
+        buttons = QGridLayout()
         buttons.setSpacing(4)
-        for key in ("set_in", "set_out", "create_subclip", "mark_anomaly", "enter_value"):
+        self.action_buttons: dict[str, QToolButton] = {}
+        for n, (key, text) in enumerate((("set_in", "In  [I]"), ("set_out", "Out  [O]"), ("create_subclip", "Subclip  [Enter]"),
+                          ("mark_anomaly", "Anomaly  [A]"), ("enter_value", "Value  [V]"))):
+            action = actions[key]
             b = QToolButton(self)
-            b.setDefaultAction(actions[key])
-            b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            b.setText(text)
+            b.setToolTip(action.toolTip())
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            buttons.addWidget(b)
-        buttons.addStretch(1)
+            b.clicked.connect(action.trigger)
+            action.changed.connect(lambda b=b, a=action: b.setEnabled(a.isEnabled()))
+            b.setEnabled(action.isEnabled())
+            b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            buttons.addWidget(b, n // 3, n % 3)
+            self.action_buttons[key] = b
         self.subclips = SubclipTable(lambda: list(self._classes), self)
         self.intervals = IntervalTable(IntervalTable.COLUMNS, self)
         self.tabs = QTabWidget(self)
@@ -205,7 +212,7 @@ class LabelPanel(QWidget):
         self.tabs.addTab(self.intervals, "Anomaly intervals")
         title = QLabel("Class (press its key)", self)
         title.setObjectName("sectionTitle")
-        self.setMinimumWidth(380)
+        self.setMinimumWidth(360)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(title)

@@ -17,7 +17,7 @@ from core.video import open_video
 from desktop_app.frame_view import rgb_to_qimage
 from desktop_app.workers import Worker
 
-THUMB = QSize(96, 64)
+THUMB = QSize(84, 56)
 
 
 def video_thumbnail(path: Path, fps: float | None, frame: int | None = None) -> np.ndarray:
@@ -35,7 +35,7 @@ class VideoList(QTreeWidget):
     """One row per video; ``video_activated(id)`` when the selection moves to a video."""
 
     video_activated = Signal(str)
-    COLUMNS = ("Video", "Frames", "Length", "Size", "Labels", "Anomalies", "Split")
+    COLUMNS = ("Video", "Labels", "Anomalies")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -47,12 +47,14 @@ class VideoList(QTreeWidget):
         self.setRootIsDecorated(False)
         self.setIconSize(THUMB)
         self.setAlternatingRowColors(True)
-        self.setUniformRowHeights(True)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        self.setMinimumWidth(340)
+        self.setMinimumWidth(360)
+        self.setUniformRowHeights(False)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         header = self.header()
         header.setStretchLastSection(False)
+        header.setMinimumSectionSize(36)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for c in range(1, len(self.COLUMNS)):
             header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
@@ -96,14 +98,12 @@ class VideoList(QTreeWidget):
             for iv in project.intervals.values():
                 anomalies[iv.video_id] = anomalies.get(iv.video_id, 0) + 1
             for video in list(project.videos.values()):
+                details = (f"{video.known_frame_count:,} frames · {_duration(video)} · {video.width}x{video.height}"
+                           f" · {video.fps:g} fps · {video.split or 'auto split'}")
                 item = QTreeWidgetItem([
-                    video.name,
-                    f"{video.known_frame_count:,}",
-                    _duration(video),
-                    f"{video.width}x{video.height} @ {video.fps:g}",
+                    f"{video.name}\n{details}",
                     str(labels.get(video.id, 0)),
                     str(anomalies.get(video.id, 0)),
-                    video.split or "auto",
                 ])
                 item.setData(0, Qt.ItemDataRole.UserRole, video.id)
                 kind = "image folder" if video.kind == "image_sequence" else (video.codec or "video")
