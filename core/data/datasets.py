@@ -1,0 +1,213 @@
+"""Training data from a project, for each task, split by video, from the on-disk frame cache.
+
+Entry points (all return :class:`~core.data.batches.ClipBatches`, a numpy batch sequence that works on
+every Keras backend; wrap it with :func:`to_tf_dataset` for a ``tf.data.Dataset`` or
+:func:`~core.data.batches.to_pydataset` for a ``keras.utils.PyDataset``):
+
+=====================  ======================================  ==========================================
+builder                x (float32)                              y
+=====================  ======================================  ==========================================
+next_frame_batches     ``(B, length-1, H, W, C)``               ``(B, length-1, H, W, C)``, x shifted by 1
+anomaly_batches        ``(B, length, H, W, C)`` normal only     the same array as x
+classification_batches ``(B, length, H, W, C)`` per subclip     ``(B, classes)`` one-hot (schema order)
+regression_batches     ``(B, length, H, W, C)`` per subclip     ``(B, 1)`` the subclip's value
+=====================  ======================================  ==========================================
+
+``H, W, C`` come from the :class:`~core.preprocessing.PreprocessSpec`; pixels are scaled to [0, 1] (minus
+the training mean frame, so [-1, 1], when the spec subtracts it). Videos are assigned to splits whole
+(:func:`core.data.splits.assign_splits`): no video feeds both train and validation. The first build
+decodes each video once into ``<project>/cache/frames``; later epochs and later builds read the cache.
+TensorFlow is imported only by :func:`to_tf_dataset` / :func:`tf_dataset`.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+
+from core.data.batches import ClipBatches
+from core.data.frame_cache import FrameCache
+from core.data.samples import TASKS, SampleSet, subclip_samples, window_samples
+from core.data.splits import assign_splits
+from core.jobs import ProgressCallback
+from core.preprocessing import PreprocessSpec
+from core.project.errors import DatasetError
+
+
+def frame_cache(project) -> FrameCache:
+    """The project's frame cache, ``<project>/cache/frames``."""
+    return FrameCache(project.cache_dir / "frames")
+
+
+def mean_frame(frames: dict[str, np.ndarray]) -> np.ndarray:
+    """Mean of all cached frames given: float32 ``(height, width, channels)`` in [0, 1]."""
+    total = None
+    count = 0
+    for array in frames.values():
+        for chunk in range(0, len(array), 256):
+            part = np.asarray(array[chunk : chunk + 256], dtype=np.float64).sum(axis=0)
+            total = part if total is None else total + part
+        count += len(array)
+    if total is None or count == 0:
+        raise DatasetError("cannot compute a mean frame: no training frames")
+    return (total / (count * 255.0)).astype(np.float32)
+
+
+def build_batches(
+    project,
+    task: str,
+    spec: PreprocessSpec,
+    split: str = "train",
+    *,
+    length: int = 10,
+    batch_size: int = 8,
+    stride: int = 1,
+    frame_steps: tuple[int, ...] = (1,),
+    frame_step: int | None = None,
+    target: str | None = None,
+    val_fraction: float = 0.2,
+    seed: int = 0,
+    shuffle: bool | None = None,
+    one_hot: bool = True,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> ClipBatches:
+    """Batches of ``task`` (one of ``next_frame``, ``anomaly``, ``classification``, ``regression``) for ``split``.
+
+    ``length`` is frames per clip (next-frame clips give ``length - 1`` input frames). Window tasks start a
+    window every ``stride`` frames and, for each ``k`` in ``frame_steps``, take every ``k``-th frame.
+    Subclip tasks take ``length`` frames spread over each subclip, or every ``frame_step``-th one.
+    ``shuffle`` defaults to True for ``train``. Progress counts frames decoded into the cache;
+    raises :class:`DatasetError` if the split has no samples, a video is missing or changed, or a video
+    would feed two splits.
+    """
+    if task not in TASKS:
+        raise DatasetError(f"unknown task {task!r}: one of {', '.join(TASKS)}")
+    if split not in ("train", "val", "test"):
+        raise DatasetError(f"split must be train, val or test, not {split!r}")
+    data = project.data
+    splits = assign_splits(data, val_fraction, seed)
+    videos = [v for v in data.videos.values() if splits[v.id] == split]
+    if task in ("classification", "regression"):
+        wanted = {s.video_id for s in data.subclips.values()
+                  if (s.label is not None if task == "classification" else s.value is not None)}
+        videos = [v for v in videos if v.id in wanted]
+    cache = frame_cache(project)
+    frames = cache.ensure(videos, spec, progress, cancel)
+    counts = {v.id: len(frames[v.id]) for v in videos}
+    samples: SampleSet
+    if task in ("next_frame", "anomaly"):
+        samples = window_samples(data, counts, task=task, length=length, stride=stride, frame_steps=tuple(frame_steps),
+                                 normal_only=task == "anomaly")
+    else:
+        samples = subclip_samples(data, counts, task=task, length=length, frame_step=frame_step, target=target)
+    if len(samples) == 0:
+        raise DatasetError(
+            f"no {task.replace('_', '-')} samples in the {split} split ({len(videos)} video(s) there; "
+            f"clips of {length} frames)"
+        )
+    mean = None
+    if spec.subtract_mean:
+        train_videos = [v for v in data.videos.values() if splits[v.id] == "train"]
+        mean = mean_frame(cache.ensure(train_videos, spec, progress, cancel))
+    return ClipBatches(samples, frames, spec, batch_size=batch_size, shuffle=split == "train" if shuffle is None else shuffle,
+                       seed=seed, mean_frame=mean, one_hot=one_hot)
+
+
+def next_frame_batches(project, spec: PreprocessSpec, split: str = "train", *, length: int = 20, stride: int | None = None,
+                       **kwargs: Any) -> ClipBatches:
+    """Shifted pairs over whole videos: x = frames 0..L-2, y = frames 1..L-1 of each ``length``-frame window.
+
+    Windows start every ``stride`` frames (default: ``length``, i.e. non-overlapping).
+    """
+    return build_batches(project, "next_frame", spec, split, length=length, stride=stride or length, **kwargs)
+
+
+def anomaly_batches(project, spec: PreprocessSpec, split: str = "train", *, length: int = 10,
+                    frame_steps: tuple[int, ...] = (1, 2, 3), stride: int = 1, **kwargs: Any) -> ClipBatches:
+    """Normal-only clips for a reconstruction model, with frame strides ``frame_steps`` as augmentation."""
+    return build_batches(project, "anomaly", spec, split, length=length, frame_steps=frame_steps, stride=stride, **kwargs)
+
+
+def classification_batches(project, spec: PreprocessSpec, split: str = "train", *, length: int = 16,
+                           frame_step: int | None = None, **kwargs: Any) -> ClipBatches:
+    """One clip per labelled subclip -> one-hot class (``batches.class_names`` gives the order)."""
+    return build_batches(project, "classification", spec, split, length=length, frame_step=frame_step, **kwargs)
+
+
+def regression_batches(project, spec: PreprocessSpec, split: str = "train", *, length: int = 16,
+                       frame_step: int | None = None, target: str | None = None, **kwargs: Any) -> ClipBatches:
+    """One clip per subclip with a value (of ``target``, if given) -> the value, ``(B, 1)``."""
+    return build_batches(project, "regression", spec, split, length=length, frame_step=frame_step, target=target,
+                         **kwargs)
+
+
+def train_val_batches(project, task: str, spec: PreprocessSpec, **kwargs: Any) -> tuple[ClipBatches, ClipBatches | None]:
+    """``(train, val)`` batches of a task; ``val`` is ``None`` when the val split has no samples."""
+    train = build_batches(project, task, spec, "train", **kwargs)
+    try:
+        val = build_batches(project, task, spec, "val", **{**kwargs, "shuffle": False})
+    except DatasetError:
+        val = None
+    return train, val
+
+
+def to_tf_dataset(batches: ClipBatches, prefetch: bool = True):
+    """A ``tf.data.Dataset`` of ``(x, y)`` batches from ``batches``; each pass over it is one shuffled epoch.
+
+    Python gathers ``uint8`` clips from the frame cache (a quarter of the bytes of float32); TensorFlow
+    scales them to float32 (and subtracts the mean frame) in parallel graph ops, overlapped with training
+    by ``prefetch``. The cardinality is set, so ``model.fit`` knows the steps per epoch. Shapes and values
+    are exactly those of ``batches[i]``.
+    """
+    import tensorflow as tf
+
+    task = batches.task
+    length = batches.samples.length
+    clip_spec = tf.TensorSpec((None, length, *batches.spec.frame_shape), tf.uint8)
+    if task in ("next_frame", "anomaly"):
+        signature: Any = clip_spec
+
+        def generate():
+            for i in range(len(batches)):
+                yield batches.raw(i)[0]
+            batches.on_epoch_end()
+    else:
+        target_dtype = tf.int32 if task == "classification" else tf.float32
+        signature = (clip_spec, tf.TensorSpec((None,), target_dtype))
+
+        def generate():
+            for i in range(len(batches)):
+                yield batches.raw(i)
+            batches.on_epoch_end()
+
+    mean = None if batches.mean_frame is None else tf.constant(batches.mean_frame, tf.float32)
+    classes = len(batches.class_names)
+    one_hot = batches.one_hot
+
+    def scale(clips):
+        x = tf.cast(clips, tf.float32) * (1.0 / 255.0)
+        return x - mean if mean is not None else x
+
+    def convert(*item):
+        clips = scale(item[0])
+        if task == "next_frame":
+            return clips[:, :-1], clips[:, 1:]
+        if task == "anomaly":
+            return clips, clips
+        targets = item[1]
+        if task == "classification":
+            return clips, tf.one_hot(targets, classes, dtype=tf.float32) if one_hot else targets
+        return clips, targets[:, None]
+
+    dataset = tf.data.Dataset.from_generator(generate, output_signature=signature)
+    dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(batches)))
+    dataset = dataset.map(convert, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return dataset.prefetch(tf.data.AUTOTUNE) if prefetch else dataset
+
+
+def tf_dataset(project, task: str, spec: PreprocessSpec, split: str = "train", **kwargs: Any):
+    """:func:`build_batches` then :func:`to_tf_dataset`."""
+    return to_tf_dataset(build_batches(project, task, spec, split, **kwargs))

@@ -1,0 +1,165 @@
+"""An on-disk cache of preprocessed frames, so that training epochs after the first never decode video.
+
+Each (video content, frame size/colour) pair is one ``.npy`` file of ``uint8`` frames, shape
+``(frames, height, width, channels)``, under ``<project>/cache/frames/``. The file name holds the video's
+content fingerprint key and a hash of the resize settings, so a changed video or another frame size gets
+a new file, and an unchanged video moved elsewhere keeps its cache. Files are opened as read-only memory
+maps: the OS pages frames in as batches need them, and memory stays flat however large the footage.
+Files are written to a temporary name and renamed when complete, so a crash or a cancel never leaves a
+half-written cache file that would be taken for a good one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from core.errors import VideoError
+from core.jobs import Progress, ProgressCallback, check_cancelled, report
+from core.preprocessing import PreprocessSpec
+from core.project.entities import Video
+from core.project.errors import DatasetError
+from core.project.validation import video_file_status
+
+
+def frames_key(spec: PreprocessSpec) -> str:
+    """Hash of what changes the cached ``uint8`` frames (size, colour, interpolation; not mean subtraction)."""
+    fields = {"height": spec.height, "width": spec.width, "grayscale": spec.grayscale, "interpolation": spec.interpolation}
+    return hashlib.sha1(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:12]
+
+
+class FrameCache:
+    """Preprocessed ``uint8`` frames of project videos, one memory-mapped ``.npy`` per video and spec."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+
+    def path_for(self, video: Video, spec: PreprocessSpec) -> Path:
+        return self.folder / f"{video.fingerprint.key}-{frames_key(spec)}.npy"
+
+    def load(self, video: Video, spec: PreprocessSpec) -> np.ndarray | None:
+        """The cached frames ``(frames, height, width, channels)`` ``uint8`` (read-only memmap), or ``None``."""
+        path = self.path_for(video, spec)
+        try:
+            frames = np.load(path, mmap_mode="r")
+        except (OSError, ValueError):
+            return None
+        if frames.ndim != 4 or frames.shape[1:] != spec.frame_shape or frames.dtype != np.uint8:
+            return None
+        return frames
+
+    def get(
+        self,
+        video: Video,
+        spec: PreprocessSpec,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> np.ndarray:
+        """Cached frames of ``video``, decoding and writing them first if needed (progress counts frames)."""
+        frames = self.load(video, spec)
+        return frames if frames is not None else self.build(video, spec, progress, cancel)
+
+    def build(
+        self,
+        video: Video,
+        spec: PreprocessSpec,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> np.ndarray:
+        """Decode and resize every frame of ``video`` into the cache; returns the memmap.
+
+        Raises :class:`DatasetError` if the video file is missing or changed since it was added (its labels
+        would not match its frames), :class:`~core.errors.VideoError` if it does not decode, and
+        :class:`~core.errors.Cancelled` (leaving no file) when cancelled.
+        """
+        from core.preprocessing import iter_resized
+        from core.video import open_video
+
+        status = video_file_status(video)
+        if status != "ok":
+            raise DatasetError(f"video {video.name} is {status} ({video.path}); relink it before building a dataset")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        target = self.path_for(video, spec)
+        tmp = target.with_name(f".{target.stem}.{os.getpid()}.{threading.get_ident()}.tmp.npy")
+        expected = video.known_frame_count
+        fps = video.fps if video.kind == "image_sequence" else None
+        written = 0
+        try:
+            out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(max(expected, 1), *spec.frame_shape))
+            with open_video(video.path, fps=fps) as source:
+                for frame in iter_resized(source, spec, 0, None, 1, cancel):
+                    if written >= expected:
+                        break
+                    out[written] = frame
+                    written += 1
+                    if written % 32 == 0:
+                        check_cancelled(cancel, f"caching {video.name}")
+                        report(progress, written, expected, f"caching {video.name}")
+            if written == 0:
+                raise VideoError(video.path, "no frame decodes")
+            out.flush()
+            del out
+            if written < expected:  # fewer frames decode than recorded: keep what decodes
+                full = np.load(tmp, mmap_mode="r")
+                short = np.ascontiguousarray(full[:written])
+                del full
+                np.save(tmp, short)
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
+        report(progress, written, written, f"cached {video.name}")
+        frames = self.load(video, spec)
+        assert frames is not None
+        return frames
+
+    def ensure(
+        self,
+        videos: Iterable[Video],
+        spec: PreprocessSpec,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> dict[str, np.ndarray]:
+        """Cached frames of every video (``{video id: memmap}``), building the missing ones.
+
+        Progress counts frames over all videos to be built.
+        """
+        videos = list(videos)
+        out: dict[str, np.ndarray] = {}
+        missing = []
+        for video in videos:
+            frames = self.load(video, spec)
+            if frames is None:
+                missing.append(video)
+            else:
+                out[video.id] = frames
+        total = sum(max(v.known_frame_count, 1) for v in missing)
+        done = 0
+        for video in missing:
+            check_cancelled(cancel, "frame cache")
+
+            def forward(event: Progress, offset: int = done, name: str = video.name) -> None:
+                report(progress, offset + event.done, total, f"caching {name}")
+
+            out[video.id] = self.build(video, spec, forward if progress else None, cancel)
+            done += max(video.known_frame_count, 1)
+        return out
+
+    def clear(self) -> int:
+        """Delete every cache file; returns how many were removed."""
+        removed = 0
+        for path in self.folder.glob("*.npy"):
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed += 1
+        return removed

@@ -1,0 +1,165 @@
+"""Sample tables: which frames of which cached video make each training example, for each task.
+
+A :class:`SampleSet` holds, for ``N`` samples of ``L`` frames each, the video of every sample and the
+frame indices into that video's cached frames (``(N, L)`` int32), plus the targets. Building one does not
+touch pixels; :class:`core.data.batches.ClipBatches` gathers the frames batch by batch.
+
+Tasks:
+
+* ``next_frame`` — windows of ``length`` consecutive frames over whole videos; a batch gives
+  ``x = clip[:, :-1]``, ``y = clip[:, 1:]`` (shifted pairs).
+* ``anomaly`` — windows of ``length`` frames taken ``k`` frames apart for every ``k`` in ``frame_steps``
+  (the stride augmentation of the spatiotemporal autoencoder), only where every frame is normal (outside
+  the ground-truth anomaly intervals); a batch gives ``x = y = clip``.
+* ``classification`` — one sample per labelled subclip: ``length`` frames spread evenly over the subclip
+  (or every ``frame_step``-th frame from its start, the last frame repeated if the subclip is too
+  short); the target is the class index in schema order.
+* ``regression`` — the same sampling for subclips with a numeric value; the target is the value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core.preprocessing import window_starts
+from core.project.entities import ProjectData
+from core.project.errors import DatasetError
+
+TASKS = ("next_frame", "anomaly", "classification", "regression")
+
+
+@dataclass
+class SampleSet:
+    """``N`` samples: ``video_ids[video_index[i]]`` is sample ``i``'s video, ``frame_index[i]`` its frames.
+
+    ``targets`` is ``(N,)`` int64 class indices (classification), ``(N,)`` float32 values (regression), or
+    ``None`` (the frames are their own targets). ``class_names`` lists classes in index order.
+    """
+
+    task: str
+    video_ids: list[str]
+    video_index: np.ndarray
+    frame_index: np.ndarray
+    targets: np.ndarray | None = None
+    class_names: list[str] = field(default_factory=list)
+    #: For window samples, ``frame_index[i] == starts[i] + arange(L) * steps[i]`` (lets batches slice).
+    starts: np.ndarray | None = None
+    steps: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.video_index)
+
+    @property
+    def length(self) -> int:
+        return self.frame_index.shape[1]
+
+
+def _windows(count: int, length: int, stride: int, frame_step: int, allowed: np.ndarray | None) -> np.ndarray:
+    starts = np.asarray(window_starts(count, length, stride, frame_step), dtype=np.int64)
+    idx = starts[:, None] + np.arange(length, dtype=np.int64)[None, :] * frame_step
+    if allowed is not None and len(idx):
+        idx = idx[allowed[idx].all(axis=1)]
+    return idx.reshape(-1, length)
+
+
+def _collect(task: str, per_video: list[tuple[str, np.ndarray]], targets: list | None = None,
+             class_names: list[str] | None = None, target_dtype: type = np.float32) -> SampleSet:
+    video_ids = list(dict.fromkeys(v for v, _ in per_video))
+    pos = {v: n for n, v in enumerate(video_ids)}
+    if per_video:
+        frame_index = np.concatenate([idx for _, idx in per_video]).astype(np.int32)
+        video_index = np.concatenate([np.full(len(idx), pos[v], np.int32) for v, idx in per_video])
+    else:
+        frame_index = np.zeros((0, 1), np.int32)
+        video_index = np.zeros(0, np.int32)
+    return SampleSet(task, video_ids, video_index, frame_index,
+                     None if targets is None else np.asarray(targets, dtype=target_dtype), class_names or [])
+
+
+def window_samples(
+    data: ProjectData,
+    frame_counts: dict[str, int],
+    *,
+    task: str,
+    length: int,
+    stride: int = 1,
+    frame_steps: tuple[int, ...] = (1,),
+    normal_only: bool = False,
+) -> SampleSet:
+    """Window samples over the videos in ``frame_counts`` (``{video id: cached frame count}``).
+
+    With ``normal_only`` a window may not touch a frame inside an anomaly interval.
+    """
+    if length < 2 and task == "next_frame":
+        raise DatasetError("next-frame windows need at least 2 frames")
+    abnormal: dict[str, list[tuple[int, int]]] = {}
+    if normal_only:
+        for interval in data.intervals.values():
+            abnormal.setdefault(interval.video_id, []).append((interval.start, interval.end))
+    per_video = []
+    for video_id, count in frame_counts.items():
+        allowed = None
+        if normal_only and video_id in abnormal:
+            allowed = np.ones(count, bool)
+            for start, end in abnormal[video_id]:
+                allowed[start:end] = False
+        for step in frame_steps:
+            idx = _windows(count, length, stride, step, allowed)
+            if len(idx):
+                per_video.append((video_id, idx))
+    samples = _collect(task, per_video)
+    frame_index = samples.frame_index
+    samples.starts = frame_index[:, 0].copy()
+    samples.steps = (frame_index[:, 1] - frame_index[:, 0]) if length > 1 else np.ones(len(frame_index), np.int32)
+    return samples
+
+
+def spread_indices(start: int, end: int, length: int, frame_step: int | None, available: int) -> np.ndarray:
+    """``length`` frame indices from ``[start, end)``: evenly spread, or every ``frame_step``-th frame.
+
+    Indices past the end (short subclips, or frames that no longer decode) repeat the last usable frame.
+    """
+    end = min(end, available)
+    if end <= start:
+        raise DatasetError(f"subclip [{start}, {end}) has no frame that decodes (the video has {available})")
+    if frame_step is None:
+        idx = start + np.floor((np.arange(length) + 0.5) * (end - start) / length).astype(np.int64)
+    else:
+        idx = start + np.arange(length, dtype=np.int64) * frame_step
+    return np.minimum(idx, end - 1)
+
+
+def subclip_samples(
+    data: ProjectData,
+    frame_counts: dict[str, int],
+    *,
+    task: str,
+    length: int,
+    frame_step: int | None = None,
+    target: str | None = None,
+) -> SampleSet:
+    """One sample per subclip of the videos in ``frame_counts`` that has a class (or a value)."""
+    per_video = []
+    targets: list = []
+    class_names = list(data.classes)
+    class_pos = {c: n for n, c in enumerate(class_names)}
+    for clip in data.subclips.values():
+        if clip.video_id not in frame_counts:
+            continue
+        if task == "classification":
+            if clip.label is None:
+                continue
+            if clip.label not in class_pos:
+                raise DatasetError(f"subclip {clip.id} has label {clip.label!r}, which is not in the label schema")
+            targets.append(class_pos[clip.label])
+        else:
+            if clip.value is None or (target is not None and clip.target != target):
+                continue
+            targets.append(clip.value)
+        idx = spread_indices(clip.start, clip.end, length, frame_step, frame_counts[clip.video_id])
+        per_video.append((clip.video_id, idx[None, :]))
+    if task == "classification":
+        return _collect(task, per_video, targets, class_names, np.int64)
+    return _collect(task, per_video, targets)
