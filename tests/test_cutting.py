@@ -91,3 +91,19 @@ def test_extract_every_kth_frame(tmp_path: Path) -> None:
     with pytest.raises(CutError, match="already exists"):
         extract_frames(folder, tmp_path / "out", every=7, start=3, stop=30)
     assert len(extract_frames(folder, tmp_path / "out", every=7, start=3, stop=30, overwrite=True)) == 4
+
+
+def test_cut_keeps_the_audio_of_the_span(tmp_path: Path) -> None:
+    from moviepy.video.io.ffmpeg_reader import ffmpeg_parse_infos
+
+    from tests.video_factory import ffmpeg
+
+    source = tmp_path / "av.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=160x120:rate=25", "-f", "lavfi", "-i", "sine=frequency=440",
+           "-t", "4", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(source))
+    out = cut_subclip(source, tmp_path / "cut.mp4", 1.0, 2.5)
+    assert open_video(out).frame_count == 38  # frames 25..62 start in [1.0 s, 2.5 s)
+    info = ffmpeg_parse_infos(str(out))
+    assert info["audio_found"]
+    assert abs(info["duration"] - 1.5) < 0.1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["av.mp4", "cut.mp4"]  # no temporary files left

@@ -9,6 +9,7 @@ Ranges are ``[start, end)``: the end frame is not included.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import threading
 from collections.abc import Callable
@@ -33,16 +34,24 @@ VIDEO_ENCODERS: dict[str, tuple[str, list[str]]] = {
 }
 
 
+#: Containers that take the AAC audio of a cut (others get video only).
+AUDIO_CONTAINERS = frozenset({".mp4", ".mov", ".mkv", ".m4v"})
+
+
 class CutError(VideoError):
     """A cut cannot be made as asked (bad range, unknown output format, write failure)."""
 
 
 def to_frame_range(source: VideoSource, start: float, end: float, unit: str) -> tuple[int, int]:
-    """Convert ``[start, end)`` in ``"seconds"`` or ``"frames"`` to frame indices, validated."""
+    """Convert ``[start, end)`` in ``"seconds"`` or ``"frames"`` to frame indices, validated.
+
+    In seconds, the frames kept are those whose display starts in ``[start, end)``: frame ``k`` starts
+    at ``k / fps``.
+    """
     if unit not in ("seconds", "frames"):
         raise ValueError(f"unit must be 'seconds' or 'frames', not {unit!r}")
-    if unit == "seconds":
-        first, stop = round(start * source.fps), round(end * source.fps)
+    if unit == "seconds":  # frame k shows from k/fps: take the frames that start in [start, end)
+        first, stop = math.ceil(start * source.fps - 1e-6), math.ceil(end * source.fps - 1e-6)
     else:
         first, stop = int(round(start)), int(round(end))
     if first < 0:
@@ -63,6 +72,30 @@ def _part_path(output: Path) -> Path:
     return output.with_name(f".{output.stem}.part{output.suffix}")
 
 
+def _has_audio(source: VideoSource) -> bool:
+    if source.metadata.kind != "file":
+        return False
+    from moviepy.video.io.ffmpeg_reader import ffmpeg_parse_infos
+
+    try:
+        return bool(ffmpeg_parse_infos(str(source.path)).get("audio_found"))
+    except (OSError, ValueError, KeyError, IndexError):
+        return False
+
+
+def _cut_audio(source: VideoSource, first: int, stop: int, target: Path) -> Path | None:
+    """The source's audio for frames ``[first, stop)`` as an AAC file, or ``None`` if it has none."""
+    if target.suffix.lower() not in AUDIO_CONTAINERS or not _has_audio(source):
+        return None
+    from moviepy import AudioFileClip
+
+    audio_path = target.with_name(f".{target.stem}.audio.m4a")
+    with AudioFileClip(str(source.path)) as audio:
+        segment = audio.subclipped(first / source.fps, min(stop / source.fps, audio.duration))
+        segment.write_audiofile(str(audio_path), codec="aac", logger=None)
+    return audio_path
+
+
 def write_frames(
     source: VideoSource,
     output: Path,
@@ -71,19 +104,24 @@ def write_frames(
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
 ) -> Path:
-    """Encode frames ``[first, stop)`` of ``source`` to ``output`` (format from its extension)."""
+    """Encode frames ``[first, stop)`` of ``source`` to ``output`` (format from its extension).
+
+    The source's audio for the same span goes along into MP4, MOV, MKV and M4V outputs.
+    """
     from moviepy.video.io.ffmpeg_writer import FFMPEG_VideoWriter
 
     codec, params = _video_encoder(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     part = _part_path(output)
+    audio = _cut_audio(source, first, stop, output)
     width, height = source.size
     # H.264 in yuv420p needs even sizes: pad by one pixel where needed, never crop.
     if width % 2 or height % 2:
         params = [*params, "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2"]
     writer = FFMPEG_VideoWriter(
         str(part), (width, height), source.fps, codec=codec, preset="veryfast", ffmpeg_params=params,
-        pixel_format="yuv420p",
+        pixel_format="yuv420p", audiofile=None if audio is None else str(audio),
+        audio_codec=None if audio is None else "copy",
     )
     total = stop - first
     done = 0
@@ -100,6 +138,9 @@ def write_frames(
             writer.close()
         part.unlink(missing_ok=True)
         raise
+    finally:
+        if audio is not None:
+            audio.unlink(missing_ok=True)
     return output
 
 
