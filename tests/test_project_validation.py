@@ -1,0 +1,98 @@
+"""Validation: moved and changed videos (and relinking them), duplicates, bad spans, unknown labels."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from core.project import Project, ProjectValidationError, fingerprint
+from tests.video_factory import write_images, write_video
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    media = tmp_path / "media"
+    media.mkdir()
+    p = Project.create(tmp_path / "proj")
+    p.add_video(write_video(media / "a.avi", 30))
+    p.add_video(write_images(media / "frames", 12), fps=5)
+    p.add_class("walk")
+    p.save()
+    return p
+
+
+def test_fingerprints_see_content_not_place(tmp_path: Path) -> None:
+    a = write_video(tmp_path / "a.avi", 20)
+    b = tmp_path / "b.avi"
+    shutil.copy(a, b)
+    assert fingerprint(a).same_content(fingerprint(b))
+    with open(b, "r+b") as f:
+        f.seek(-100, 2)
+        f.write(b"x" * 10)
+    assert not fingerprint(a).same_content(fingerprint(b))
+    folder = write_images(tmp_path / "seq", 5)
+    before = fingerprint(folder)
+    (folder / "4.png").unlink()
+    assert not before.same_content(fingerprint(folder)) and before.count == 5
+
+
+def test_a_clean_project_has_no_issues(project: Project) -> None:
+    assert project.validate() == []
+
+
+def test_moved_videos_are_reported_and_relinked_by_search(project: Project, tmp_path: Path) -> None:
+    shutil.move(tmp_path / "media", tmp_path / "moved")
+    reopened = Project.open(project.folder)
+    issues = reopened.validate()
+    assert sorted(i.kind for i in issues) == ["missing_video", "missing_video"]
+    assert "a.avi is missing" in str(issues[0]) and "relink" in issues[0].message
+    found = reopened.relink_moved(tmp_path)
+    assert sorted(p.name for p in found.values()) == ["a.avi", "frames"]
+    assert reopened.validate() == []
+    reopened.undo()
+    assert len(reopened.validate()) == 2
+
+
+def test_relinking_to_other_content_needs_force(project: Project, tmp_path: Path) -> None:
+    video = project.video("a.avi")
+    other = write_video(tmp_path / "other.avi", 40)
+    with pytest.raises(ProjectValidationError, match="different content"):
+        project.relink_video(video.id, other)
+    relinked = project.relink_video(video.id, other, force=True)
+    assert relinked.id == video.id and relinked.frame_count == 40 and relinked.path == other
+
+
+def test_a_changed_video_is_reported(project: Project) -> None:
+    video = project.video("a.avi")
+    write_video(video.path, 35)
+    [issue] = project.validate()
+    assert issue.kind == "changed_video" and issue.ids == (video.id,)
+    assert project.validate(check_files=False) == []
+
+
+def test_hand_edited_files_with_bad_spans_and_labels_are_reported(project: Project) -> None:
+    video = project.video("a.avi")
+    project.add_subclip(video.id, 0, 10, label="walk", split="train")
+    project.add_subclip(video.id, 10, 20, label="walk", split="train")
+    project.save()
+    doc = json.loads(project.path.read_text())
+    doc["subclips"][0].update(start=12, end=4)
+    doc["subclips"][1].update(end=99, label="swim")
+    doc["intervals"] = [{"id": "i1", "video": video.id, "start": 25, "end": 31}]
+    project.path.write_text(json.dumps(doc))
+    issues = {i.kind: i.message for i in Project.open(project.folder).validate()}
+    assert set(issues) == {"inverted_interval", "out_of_range", "unknown_label"}
+    assert "end frame 4 is not after start frame 12" in issues["inverted_interval"]
+    assert "'swim', which is not in the label schema" in issues["unknown_label"]
+    assert "[25, 31) go past the end of the video (30 frames)" in issues["out_of_range"]
+
+
+def test_a_video_in_two_splits_is_a_warning(project: Project) -> None:
+    video = project.video("a.avi")
+    project.add_subclip(video.id, 0, 10, label="walk", split="train")
+    project.add_subclip(video.id, 10, 20, label="walk", split="val")
+    [issue] = project.validate()
+    assert issue.kind == "split_leak" and "train and val" in issue.message
