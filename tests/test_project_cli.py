@@ -1,0 +1,99 @@
+"""``framewatch project ...``: the CLI twin of the project editing in the app."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from core.cli.main import main
+from core.project import Project
+from tests.video_factory import write_video
+
+
+def run(capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def folder(tmp_path: Path, capsys: pytest.CaptureFixture) -> Path:
+    write_video(tmp_path / "walk.avi", 40, fps=10)
+    proj = tmp_path / "proj"
+    assert run(capsys, "project", "new", str(proj), "--name", "Walkway")[0] == 0
+    code, out, _ = run(capsys, "project", "add-video", str(proj), str(tmp_path / "walk.avi"), "--split", "train")
+    assert code == 0 and "walk.avi  64x48  10 fps  40 frames" in out
+    return proj
+
+
+def test_label_subclips_intervals_and_info(folder: Path, capsys: pytest.CaptureFixture) -> None:
+    code, out, _ = run(capsys, "project", "label", str(folder), "--video", "walk.avi", "--start", "0", "--end", "10",
+                       "--class", "walk", "--create-class")
+    assert code == 0 and "frames [0, 10) of walk.avi: walk" in out
+    assert run(capsys, "project", "label", str(folder), "--video", "walk.avi", "--start", "1", "--end", "2.5",
+               "--seconds", "--anomaly")[0] == 0
+    code, out, _ = run(capsys, "project", "info", str(folder))
+    assert code == 0 and "Walkway" in out and "subclips           1 (walk: 1)" in out
+    assert "anomaly intervals  1 (15 abnormal frames)" in out
+    data = json.loads(run(capsys, "project", "info", str(folder), "--json")[1])
+    assert data["videos_by_split"] == {"train": 1} and data["issues"] == []
+    project = Project.open(folder)
+    assert [(i.start, i.end) for i in project.intervals.values()] == [(10, 25)]
+
+
+def test_errors_are_one_line_with_exit_code_2(folder: Path, capsys: pytest.CaptureFixture) -> None:
+    code, _, err = run(capsys, "project", "label", str(folder), "--video", "walk.avi", "--start", "5", "--end", "3",
+                       "--class", "walk", "--create-class")
+    assert code == 2 and "end frame 3 is not after start frame 5" in err and err.count("\n") == 1
+    code, _, err = run(capsys, "project", "label", str(folder), "--video", "walk.avi", "--start", "0", "--end", "3",
+                       "--class", "swim")
+    assert code == 2 and "'swim' is not in the label schema" in err
+    code, _, err = run(capsys, "project", "info", str(folder.parent / "nothing"))
+    assert code == 2 and "no project here" in err
+    code, _, err = run(capsys, "project", "new", str(folder))
+    assert code == 2 and "already exists" in err
+
+
+def test_csv_label_import_and_exports(folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    (tmp_path / "labels.csv").write_text("walk.avi,0,10,walk,train\nwalk.avi,10,20,run,train\n")
+    code, out, _ = run(capsys, "project", "label", str(folder), "--csv", str(tmp_path / "labels.csv"), "--create-class")
+    assert code == 0 and "imported 2 subclips" in out and "new classes: walk, run" in out
+    assert run(capsys, "project", "export", str(folder), "-o", str(tmp_path / "csv"))[0] == 0
+    assert (tmp_path / "csv" / "subclips.csv").read_text().count("\n") == 3
+    assert run(capsys, "project", "export", str(folder), "-o", str(tmp_path / "x.json"), "--format", "json")[0] == 0
+    assert len(json.loads((tmp_path / "x.json").read_text())["subclips"]) == 2
+    code, out, _ = run(capsys, "project", "export", str(folder), "-o", str(tmp_path / "clips"), "--format", "videos")
+    assert code == 0 and "wrote 2 subclip videos" in out
+    assert sorted(p.parent.name for p in (tmp_path / "clips").rglob("*.mp4")) == ["run", "walk"]
+
+
+def test_import_folders_creates_the_project(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    for n, (split, label) in enumerate([("train", "a"), ("train", "b"), ("test", "a")]):
+        (tmp_path / "src" / split / label).mkdir(parents=True)
+        write_video(tmp_path / "src" / split / label / f"{split}{label}.avi", 12 + n)  # distinct content
+    code, out, _ = run(capsys, "project", "import-folders", str(tmp_path / "src"), str(tmp_path / "new"))
+    assert code == 0 and "imported 3 videos as labelled clips (a: 2, b: 1)" in out
+    assert len(Project.open(tmp_path / "new").subclips) == 3
+
+
+def test_editing_commands_protect_an_unrecovered_autosave(folder: Path, capsys: pytest.CaptureFixture) -> None:
+    project = Project.open(folder)
+    project.add_class("pending")
+    project.autosave()  # a crashed session left unsaved work behind
+    code, _, err = run(capsys, "project", "label", str(folder), "--video", "walk.avi", "--start", "0", "--end", "5",
+                       "--class", "x", "--create-class")
+    assert code == 2 and "--recover" in err
+    assert run(capsys, "project", "label", str(folder), "--video", "walk.avi", "--start", "0", "--end", "5",
+               "--class", "x", "--create-class", "--recover")[0] == 0
+    assert set(Project.open(folder).classes) == {"pending", "x"}
+
+
+def test_relink_after_a_move(folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    (tmp_path / "walk.avi").rename(tmp_path / "elsewhere.avi")
+    code, out, _ = run(capsys, "project", "info", str(folder))
+    assert code == 1 and "walk.avi is missing" in out
+    code, out, _ = run(capsys, "project", "relink", str(folder), "--video", "walk.avi", "--path",
+                       str(tmp_path / "elsewhere.avi"))
+    assert code == 0 and run(capsys, "project", "info", str(folder))[0] == 0
