@@ -1,7 +1,8 @@
 """GUI responsiveness while a 640x480 clip plays.
 
-A 10 ms QTimer probe records when it actually fires while the player plays a generated clip
-(640x480, 25 fps, 10 s, mp4v, moving content) from start to end. A stall is how late a probe tick is
+A 10 ms QTimer probe records when it actually fires while the main window (project open, labelled
+bands on the timeline) plays a generated clip (640x480, 25 fps, 10 s, mp4v, moving content) from
+start to end. A stall is how late a probe tick is
 (interval minus 10 ms); targets: p99 stall <= 50 ms and frames shown per second >= 0.9x the clip's rate.
 
 Run: ``QT_QPA_PLATFORM=offscreen python bench/bench_gui.py`` (or under ``xvfb-run -a`` for a real X
@@ -40,20 +41,37 @@ def make_clip(path: Path, seconds: float, fps: float, size: tuple[int, int] = (6
     return path
 
 
-def run(seconds: float, fps: float, speed: float) -> dict[str, float]:
-    from PySide6.QtCore import QElapsedTimer, QTimer
-    from PySide6.QtWidgets import QApplication
+def run(seconds: float, fps: float, speed: float, player_only: bool = False) -> dict[str, float]:
+    from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
 
+    from core.project import Project
+    from desktop_app.app import create_app
+    from desktop_app.main_window import MainWindow
     from desktop_app.player import PlayerWidget
 
-    app = QApplication.instance() or QApplication([])
+    app = create_app(["bench"])
     with tempfile.TemporaryDirectory() as tmp:
         clip = make_clip(Path(tmp) / "bench_640x480.mp4", seconds, fps)
         frames = int(seconds * fps)
-        player = PlayerWidget()
-        player.resize(960, 720)
-        player.show()
-        player.load(clip, frame_count=frames)
+        if player_only:
+            window = player = PlayerWidget()
+            player.resize(960, 720)
+            player.show()
+            player.load(clip, frame_count=frames)
+        else:  # the whole main window, with labelled bands on the timeline
+            project = Project.create(Path(tmp) / "project", name="bench")
+            video = project.add_video(clip)
+            project.add_class("a", shortcut="1")
+            for k in range(0, frames - 20, 40):
+                project.add_subclip(video.id, k, k + 20, label="a")
+            project.add_interval(video.id, frames // 3, frames // 2)
+            project.save()
+            window = MainWindow(settings=QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat))
+            window.ask = lambda *a, **k: None
+            window.resize(1440, 900)
+            window.show()
+            window.open_project_path(project.folder)
+            player = window.player
         clock = QElapsedTimer()
         clock.start()
         while player.shown_index != 0 and clock.elapsed() < 10000:
@@ -76,7 +94,7 @@ def run(seconds: float, fps: float, speed: float) -> dict[str, float]:
         shown = player.frames_shown
         decoded = player.provider.frames_decoded
         player.unload()
-        player.close()
+        window.close()
     intervals = np.diff(np.asarray(ticks)) * 1000.0
     stalls = np.maximum(0.0, intervals - 10.0)
     shown_fps = shown / elapsed
@@ -99,9 +117,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--fps", type=float, default=25.0)
     parser.add_argument("--speed", type=float, default=1.0)
+    parser.add_argument("--player-only", action="store_true", help="play in the bare player widget, not the main window")
     args = parser.parse_args()
-    r = run(args.seconds, args.fps, args.speed)
-    print(f"platform       {os.environ.get('QT_QPA_PLATFORM')}")
+    r = run(args.seconds, args.fps, args.speed, args.player_only)
+    print(f"platform       {os.environ.get('QT_QPA_PLATFORM')}, {'player widget' if args.player_only else 'main window'}")
     print(f"clip           640x480, {args.fps:g} fps, {args.seconds:g} s, played at {args.speed:g}x")
     print(f"played         {r['play_seconds']:.2f} s, {r['frames_shown']} frames shown, "
           f"{r['frames_decoded']} decoded")
