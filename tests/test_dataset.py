@@ -156,7 +156,8 @@ def test_classification_and_regression_sample_subclips(project: Project) -> None
     cls = classification_batches(project, SPEC, length=4, shuffle=False, batch_size=8)
     x, y = cls[0]
     assert cls.class_names == ["walk", "run"] and x.shape == (2, 4, 48, 64, 1)
-    assert y.tolist() == [[1.0, 0.0], [0.0, 1.0]]
+    assert y.tolist() == [0, 1] and y.dtype == np.int32
+    assert classification_batches(project, SPEC, length=4, shuffle=False, one_hot=True)[0][1].tolist() == [[1, 0], [0, 1]]
     assert indices(x[0]) == [1, 3, 5, 7] and indices(x[1]) == [12, 17, 22, 27]  # spread over the subclip
     stepped = classification_batches(project, SPEC, length=4, frame_step=3, shuffle=False)
     assert indices(stepped[0][0][0]) == [0, 3, 6, 7]  # past the end: the last frame repeats
@@ -199,12 +200,14 @@ def test_tf_dataset_and_pydataset_give_the_numpy_batches(project: Project) -> No
     v = ids(project)
     project.add_subclip(v[0], 0, 8, label="walk", split="train")
     project.add_subclip(v[1], 10, 30, label="run", split="train")
-    for task in ("classification", "next_frame"):
-        batches = build_batches(project, task, SPEC, length=4, batch_size=2, shuffle=False, val_fraction=0)
+    for task, one_hot in (("classification", False), ("classification", True), ("next_frame", False)):
+        batches = build_batches(project, task, SPEC, length=4, batch_size=2, shuffle=False, val_fraction=0,
+                                one_hot=one_hot)
         dataset = to_tf_dataset(batches)
         assert int(dataset.cardinality()) == len(batches)
         for (tx, ty), n in zip(dataset, range(2), strict=False):
             nx, ny = batches[n]
             assert np.allclose(tx.numpy(), nx) and np.allclose(ty.numpy(), ny) and tx.dtype.name == "float32"
+            assert ty.dtype.name == ny.dtype.name
     pydataset = to_pydataset(batches)
     assert len(pydataset) == len(batches) and np.array_equal(pydataset[0][0], batches[0][0])

@@ -6,9 +6,9 @@
 * ``x``: float32 ``(batch, frames, height, width, channels)``, pixels scaled to [0, 1] (minus the mean
   frame when the spec subtracts it, giving [-1, 1]);
 * ``y``: ``next_frame`` float32 ``(batch, frames, height, width, channels)`` (``x`` shifted by one frame;
-  both have ``length - 1`` frames); ``anomaly`` the same array as ``x``; ``classification`` float32
-  one-hot ``(batch, classes)`` (or int32 ``(batch,)`` with ``one_hot=False``); ``regression`` float32
-  ``(batch, 1)``.
+  both have ``length - 1`` frames); ``anomaly`` the same array as ``x``; ``classification`` int32 class
+  indices ``(batch,)`` in schema order (for sparse categorical cross-entropy; float32 one-hot
+  ``(batch, classes)`` with ``one_hot=True``); ``regression`` float32 ``(batch, 1)``.
 
 It shuffles per epoch (``on_epoch_end``) and can be used directly as a ``keras.utils.PyDataset``
 (:func:`to_pydataset`) or a ``tf.data.Dataset`` (:func:`core.data.datasets.to_tf_dataset`).
@@ -38,7 +38,7 @@ class ClipBatches:
         shuffle: bool = True,
         seed: int = 0,
         mean_frame: np.ndarray | None = None,
-        one_hot: bool = True,
+        one_hot: bool = False,
         drop_remainder: bool = False,
     ) -> None:
         if batch_size < 1:

@@ -4,14 +4,11 @@ Entry points (all return :class:`~core.data.batches.ClipBatches`, a numpy batch 
 every Keras backend; wrap it with :func:`to_tf_dataset` for a ``tf.data.Dataset`` or
 :func:`~core.data.batches.to_pydataset` for a ``keras.utils.PyDataset``):
 
-=====================  ======================================  ==========================================
-builder                x (float32)                              y
-=====================  ======================================  ==========================================
-next_frame_batches     ``(B, length-1, H, W, C)``               ``(B, length-1, H, W, C)``, x shifted by 1
-anomaly_batches        ``(B, length, H, W, C)`` normal only     the same array as x
-classification_batches ``(B, length, H, W, C)`` per subclip     ``(B, classes)`` one-hot (schema order)
-regression_batches     ``(B, length, H, W, C)`` per subclip     ``(B, 1)`` the subclip's value
-=====================  ======================================  ==========================================
+* ``next_frame_batches``: x ``(B, length-1, H, W, C)``; y the same shape, x shifted by one frame.
+* ``anomaly_batches``: x ``(B, length, H, W, C)`` of normal frames only; y is the same array as x.
+* ``classification_batches``: x ``(B, length, H, W, C)`` per labelled subclip; y ``(B,)`` int32 class
+  index in schema order (``one_hot=True``: float32 ``(B, classes)``).
+* ``regression_batches``: x ``(B, length, H, W, C)`` per subclip with a value; y ``(B, 1)`` float32.
 
 ``H, W, C`` come from the :class:`~core.preprocessing.PreprocessSpec`; pixels are scaled to [0, 1] (minus
 the training mean frame, so [-1, 1], when the spec subtracts it). Videos are assigned to splits whole
@@ -70,7 +67,7 @@ def build_batches(
     val_fraction: float = 0.2,
     seed: int = 0,
     shuffle: bool | None = None,
-    one_hot: bool = True,
+    one_hot: bool = False,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
 ) -> ClipBatches:
@@ -133,7 +130,10 @@ def anomaly_batches(project, spec: PreprocessSpec, split: str = "train", *, leng
 
 def classification_batches(project, spec: PreprocessSpec, split: str = "train", *, length: int = 16,
                            frame_step: int | None = None, **kwargs: Any) -> ClipBatches:
-    """One clip per labelled subclip -> one-hot class (``batches.class_names`` gives the order)."""
+    """One clip per labelled subclip -> its class index (``batches.class_names`` gives the order).
+
+    ``one_hot=True`` gives float32 one-hot targets ``(B, classes)`` instead.
+    """
     return build_batches(project, "classification", spec, split, length=length, frame_step=frame_step, **kwargs)
 
 
