@@ -1,0 +1,162 @@
+"""Benchmarks of issue 3: project save/load at scale, and data loading from the Ped2 frame cache.
+
+    python3 bench/bench_project.py                      # everything (about a minute on 2 cores)
+    python3 bench/bench_project.py --skip-ped2          # save/load only
+
+1. Save and load of a project with 1,000 videos and 100,000 subclips (plus 1,000 intervals and 1,000
+   verdicts): median of 3 runs each, the file size, and undo/redo of a 100,000-subclip import.
+2. Data loading over the UCSD Ped2 training set (16 videos, 2,550 frames) for the reference anomaly
+   setup (10-frame clips, frame strides 1-3, 128x128 gray): the first epoch starts with an empty cache, so
+   it decodes every JPEG; the second reads the cache. Printed three ways: uint8 clips (what the loader
+   fetches), float32 numpy batches (what ``ClipBatches[i]`` returns) and the tf.data pipeline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from core.project import Project  # noqa: E402
+from core.project.commands import AddEntities  # noqa: E402
+from core.project.entities import (  # noqa: E402
+    AnomalyInterval,
+    Fingerprint,
+    LabelClass,
+    ProjectData,
+    ProjectInfo,
+    Subclip,
+    Verdict,
+    Video,
+    new_id,
+)
+from core.project.store import read_project_file, write_project_file  # noqa: E402
+
+
+def big_project(folder: Path, videos: int = 1000, subclips: int = 100_000) -> ProjectData:
+    data = ProjectData(ProjectInfo("bench", created="2026-01-01T00:00:00+00:00"))
+    for n in range(videos):
+        v = Video(new_id(), folder / "media" / f"camera-{n:04d}.mp4", f"camera-{n:04d}.mp4", "file", 1280, 720, 25.0,
+                  9000, Fingerprint(50_000_000 + n, 1_700_000_000_000_000_000, f"{n:032x}"), 9000, "h264",
+                  split=("train", "val", "test")[n % 3], added="2026-01-01T00:00:00+00:00")
+        data.videos[v.id] = v
+    for name in ("walk", "run", "cycle", "skate", "cart"):
+        data.classes[name] = LabelClass(name, "#808080")
+    ids = list(data.videos)
+    labels = list(data.classes)
+    for n in range(subclips):
+        start = (n * 37) % 8900
+        s = Subclip(new_id(), ids[n % videos], start, start + 50, label=labels[n % 5], note="checked" if n % 10 == 0 else "")
+        data.subclips[s.id] = s
+    for n in range(videos):
+        i = AnomalyInterval(new_id(), ids[n], 100, 400, source="UCSDped2.m")
+        data.intervals[i.id] = i
+        e = Verdict(new_id(), ids[n], 120, 380, ("confirmed", "rejected", "unsure")[n % 3], note="reviewed", run_id="r1")
+        data.verdicts[e.id] = e
+    return data
+
+
+def bench_save_load() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        data = big_project(folder)
+        path = folder / "project.json"
+        saves, loads = [], []
+        for _ in range(3):
+            t = time.perf_counter()
+            write_project_file(path, data, folder)
+            saves.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            loaded = read_project_file(path, folder)
+            loads.append(time.perf_counter() - t)
+        assert loaded.same_as(data)
+        print(f"project with {len(data.videos):,} videos, {len(data.subclips):,} subclips, "
+              f"{len(data.intervals):,} intervals, {len(data.verdicts):,} verdicts; "
+              f"project.json {path.stat().st_size / 1e6:.1f} MB")
+        print(f"  save (atomic, fsync): median {statistics.median(saves):.3f} s  (runs: "
+              + ", ".join(f"{s:.3f}" for s in saves) + ")")
+        print(f"  load (parse + check): median {statistics.median(loads):.3f} s  (runs: "
+              + ", ".join(f"{s:.3f}" for s in loads) + ")")
+        project = Project(folder, ProjectData(data.info, videos=dict(data.videos), classes=dict(data.classes)))
+        t = time.perf_counter()
+        project.execute(AddEntities("subclips", list(data.subclips.values()), "Import"))
+        t_do = time.perf_counter() - t
+        t = time.perf_counter()
+        project.undo()
+        t_undo = time.perf_counter() - t
+        t = time.perf_counter()
+        project.redo()
+        t_redo = time.perf_counter() - t
+        print(f"  one command adding 100,000 subclips: do {t_do:.3f} s, undo {t_undo:.3f} s, redo {t_redo:.3f} s")
+
+
+def bench_ped2(ped2: Path) -> None:
+    from core.data import anomaly_batches, to_tf_dataset
+    from core.preprocessing import PreprocessSpec
+    from core.project.importers import import_ucsd
+
+    spec = PreprocessSpec(height=128, width=128, grayscale=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Project.create(Path(tmp) / "ped2")
+        t = time.perf_counter()
+        import_ucsd(project, ped2)
+        print(f"Ped2 import (28 videos, every frame decoded once to count frames): {time.perf_counter() - t:.2f} s")
+        options = dict(length=10, frame_steps=(1, 2, 3), stride=1, batch_size=16, val_fraction=0.0)
+
+        def epoch_raw(b) -> int:
+            return sum(len(b.raw(i)[0]) for i in range(len(b)))
+
+        def epoch_float(b) -> int:
+            return sum(len(b[i][0]) for i in range(len(b)))
+
+        def epoch_tf(ds) -> int:
+            return sum(int(x.shape[0]) for x, _ in ds)
+
+        results = {}
+        for name, run in (("uint8 clips", epoch_raw), ("float32 batches", epoch_float), ("tf.data", None)):
+            cache = project.cache_dir / "frames"
+            for f in cache.glob("*.npy") if cache.exists() else []:
+                f.unlink()
+            t = time.perf_counter()
+            batches = anomaly_batches(project, spec, **options)
+            if run is None:
+                dataset = to_tf_dataset(batches)
+                clips = epoch_tf(dataset)
+                first = time.perf_counter() - t
+                t = time.perf_counter()
+                assert epoch_tf(dataset) == clips
+            else:
+                clips = run(batches)
+                first = time.perf_counter() - t
+                t = time.perf_counter()
+                assert run(batches) == clips
+            second = time.perf_counter() - t
+            results[name] = (first, second)
+        print(f"Ped2 training set, anomaly clips: {clips:,} clips of 10 frames (strides 1-3), 128x128 gray, batch 16")
+        for name, (first, second) in results.items():
+            print(f"  {name:<16} epoch 1 (decode + cache) {first:6.2f} s   epoch 2 (cache) {second:6.2f} s   "
+                  f"ratio {first / second:5.1f}x")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ped2", type=Path, default=REPO.parent / "shared" / "data" / "ucsd_ped2")
+    parser.add_argument("--skip-ped2", action="store_true")
+    args = parser.parse_args()
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    bench_save_load()
+    if not args.skip_ped2:
+        bench_ped2(args.ped2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
