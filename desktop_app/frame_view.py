@@ -42,6 +42,7 @@ class FrameView(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(160, 120)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # clicking the video gives the keys back to the player
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
         return QSize(720, 480)

@@ -15,9 +15,13 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
     QDockWidget,
     QFileDialog,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QMessageBox,
     QToolBar,
@@ -90,6 +94,8 @@ class MainWindow(QMainWindow):
         self.events.changed.connect(self._on_project_event)
         self._class_actions: list[QAction] = []
         self._jobs: list = []  # workers started from this window (cancelled on close)
+        #: Events flagged by a model run, per video id: ``(start, end, label)`` with ``end`` exclusive.
+        self.flagged_events: dict[str, list[tuple[int, int, str]]] = {}
 
         self.actions_by_key = build_actions(self, {s.key: getattr(self, s.key) for s in ACTIONS})
         self.player = PlayerWidget(self)
@@ -595,7 +601,19 @@ class MainWindow(QMainWindow):
             show_error(self, ProjectValidationError(str(exc)), "Edit")
         return None
 
+    def _finish_typing(self) -> bool:
+        """If a text field or spin box has the focus, Enter means "done typing": commit it, give the
+        keys back to the player and return True (the shortcut does nothing else)."""
+        focus = QApplication.focusWidget()
+        if isinstance(focus, QLineEdit | QAbstractSpinBox | QComboBox):
+            focus.clearFocus()  # spin boxes and table editors commit on focus out
+            self.player.view.setFocus()
+            return True
+        return False
+
     def create_subclip(self, label: str | None = None, value: float | None = None, target: str | None = None) -> None:
+        if label is None and value is None and self._finish_typing():
+            return
         if self.project is None:
             return
         span = self._need_span()
@@ -918,9 +936,20 @@ class MainWindow(QMainWindow):
         for iv in project.intervals_of(vid):
             bands.append(Band("anomaly", iv.id, iv.start, iv.end, ANOMALY_COLOR, "anomaly"))
         colors = {"confirmed": ANOMALY_COLOR, "rejected": "#6b7280", "unsure": EVENT_COLOR}
+        reviewed = set()
         for v in project.verdicts_of(vid):
+            reviewed.add((v.start, v.end))
             bands.append(Band("event", v.id, v.start, v.end, colors.get(v.verdict, EVENT_COLOR), v.verdict))
+        for n, (start, end, label) in enumerate(self.flagged_events.get(vid, [])):
+            if (start, end) not in reviewed:
+                bands.append(Band("event", f"flag{n}", start, end, EVENT_COLOR, label or "flagged"))
         self.player.timeline.set_bands(bands)
+
+    def set_flagged_events(self, video_id: str, events: list[tuple[int, int, str]]) -> None:
+        """Show events flagged by a model run on the timeline's Events lane (``[start, end)``, label)."""
+        self.flagged_events[video_id] = list(events)
+        if video_id == self.video_id:
+            self._refresh_bands()
 
     def _refresh_span(self) -> None:
         self.player.timeline.set_in_out(self.in_point, self.out_end)

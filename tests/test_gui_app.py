@@ -402,3 +402,18 @@ def test_demo_opens_from_a_read_only_install(qtbot, make_window, tmp_path, monke
     assert window.save_project()  # the copy is writable
     for p in [install, *install.rglob("*")]:
         p.chmod(p.stat().st_mode | stat.S_IWUSR)
+
+
+def test_save_as_copies_the_project_and_recent_menu_lists_it(qtbot, make_window, project_dir, tmp_path) -> None:
+    window = make_window()
+    open_and_wait(qtbot, window, project_dir)
+    window.project.add_subclip(window.video_id, 1, 4, label="walk")
+    copy = tmp_path / "copy"
+    assert window.save_project_as_path(copy)
+    assert window.project.folder == copy and not window.project.dirty
+    reopened = Project.open(copy)
+    assert [(c.start, c.end, c.label) for c in reopened.subclips.values()] == [(1, 4, "walk")]
+    assert window.recent_projects()[:2] == [str(copy), str(project_dir)]
+    window._fill_recent_menu()
+    texts = [a.text() for a in window.recent_menu.actions()]
+    assert any(str(copy) in t for t in texts)
