@@ -200,14 +200,20 @@ def test_tf_dataset_and_pydataset_give_the_numpy_batches(project: Project) -> No
     v = ids(project)
     project.add_subclip(v[0], 0, 8, label="walk", split="train")
     project.add_subclip(v[1], 10, 30, label="run", split="train")
-    for task, one_hot in (("classification", False), ("classification", True), ("next_frame", False)):
+    cases = [("classification", False, True), ("classification", True, False), ("next_frame", False, True),
+             ("next_frame", False, False), ("anomaly", False, True)]
+    for task, one_hot, in_memory in cases:
         batches = build_batches(project, task, SPEC, length=4, batch_size=2, shuffle=False, val_fraction=0,
                                 one_hot=one_hot)
-        dataset = to_tf_dataset(batches)
+        dataset = to_tf_dataset(batches, in_memory=in_memory)
         assert int(dataset.cardinality()) == len(batches)
         for (tx, ty), n in zip(dataset, range(2), strict=False):
             nx, ny = batches[n]
             assert np.allclose(tx.numpy(), nx) and np.allclose(ty.numpy(), ny) and tx.dtype.name == "float32"
             assert ty.dtype.name == ny.dtype.name
+    shuffled = to_tf_dataset(anomaly_batches(project, SPEC, length=4, stride=4, frame_steps=(1,), batch_size=64,
+                                             val_fraction=0))
+    epochs = [[indices(clip)[0] for x, _ in shuffled for clip in x.numpy()] for _ in range(2)]
+    assert sorted(epochs[0]) == sorted(epochs[1]) and epochs[0] != epochs[1]  # each epoch reshuffled
     pydataset = to_pydataset(batches)
     assert len(pydataset) == len(batches) and np.array_equal(pydataset[0][0], batches[0][0])

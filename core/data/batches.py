@@ -52,7 +52,8 @@ class ClipBatches:
         self.one_hot = one_hot
         self.drop_remainder = drop_remainder
         self.mean_frame = mean_frame if spec.subtract_mean else None
-        self._frames = [frames[v] for v in samples.video_ids]
+        #: Cached frames of each video of ``samples.video_ids``, in that order.
+        self.frames = [frames[v] for v in samples.video_ids]
         self.epoch = 0
         self._order = self._make_order()
 
@@ -105,7 +106,7 @@ class ClipBatches:
         """``uint8`` clips ``(len(sample_ids), length, height, width, channels)`` of the given samples."""
         s = self.samples
         out = np.empty((len(sample_ids), s.length, *self.spec.frame_shape), np.uint8)
-        frames, video_index, frame_index = self._frames, s.video_index, s.frame_index
+        frames, video_index, frame_index = self.frames, s.video_index, s.frame_index
         starts, steps = s.starts, s.steps
         for row, i in enumerate(sample_ids):
             source = frames[video_index[i]]

@@ -154,20 +154,70 @@ def train_val_batches(project, task: str, spec: PreprocessSpec, **kwargs: Any) -
     return train, val
 
 
-def to_tf_dataset(batches: ClipBatches, prefetch: bool = True):
-    """A ``tf.data.Dataset`` of ``(x, y)`` batches from ``batches``; each pass over it is one shuffled epoch.
+#: Frames up to this many bytes are copied into TensorFlow's memory for an all-graph pipeline.
+IN_MEMORY_LIMIT = 2 << 30
 
-    Python gathers ``uint8`` clips from the frame cache (a quarter of the bytes of float32); TensorFlow
-    scales them to float32 (and subtracts the mean frame) in parallel graph ops, overlapped with training
-    by ``prefetch``. The cardinality is set, so ``model.fit`` knows the steps per epoch. Shapes and values
-    are exactly those of ``batches[i]``.
+
+def to_tf_dataset(batches: ClipBatches, prefetch: bool = True, in_memory: bool | None = None):
+    """A ``tf.data.Dataset`` of ``(x, y)`` batches from ``batches``; each pass over it is one epoch.
+
+    Shapes, dtypes and values are those of ``batches[i]``; the cardinality is set, so ``model.fit`` knows
+    the steps per epoch. Two pipelines, same output:
+
+    * **in memory** (default when the split's cached frames take at most :data:`IN_MEMORY_LIMIT` bytes):
+      the ``uint8`` frames are copied once into a TensorFlow tensor and every step (shuffle, gather,
+      scale to float32, mean subtraction) runs in the tf.data graph, in parallel, with no Python per batch.
+      Shuffled epochs use TensorFlow's seeded reshuffle, so their order differs from ``batches``'s own.
+    * **streaming** (``in_memory=False``, or larger data): a Python generator gathers ``uint8`` clips from
+      the memory-mapped cache batch by batch (memory stays flat) and TensorFlow scales them in parallel.
     """
     import tensorflow as tf
 
     task = batches.task
-    length = batches.samples.length
-    clip_spec = tf.TensorSpec((None, length, *batches.spec.frame_shape), tf.uint8)
-    if task in ("next_frame", "anomaly"):
+    mean = None if batches.mean_frame is None else tf.constant(batches.mean_frame, tf.float32)
+    classes = len(batches.class_names)
+    one_hot = batches.one_hot
+
+    def convert(clips, targets=None):
+        x = tf.cast(clips, tf.float32) * (1.0 / 255.0)
+        if mean is not None:
+            x = x - mean
+        if task == "next_frame":
+            return x[:, :-1], x[:, 1:]
+        if task == "anomaly":
+            return x, x
+        if task == "classification":
+            return x, tf.one_hot(targets, classes, dtype=tf.float32) if one_hot else targets
+        return x, targets[:, None]
+
+    frame_bytes = int(np.prod(batches.spec.frame_shape))
+    total_bytes = sum(len(f) for f in batches.frames) * frame_bytes
+    if in_memory is None:
+        in_memory = total_bytes <= IN_MEMORY_LIMIT
+    samples = batches.samples
+    targets_np = samples.targets
+    if targets_np is not None:
+        targets_np = targets_np.astype(np.int32 if task == "classification" else np.float32)
+
+    if in_memory:
+        frames = tf.constant(np.concatenate([np.asarray(f) for f in batches.frames]))
+        offsets = np.cumsum([0] + [len(f) for f in batches.frames])[:-1]
+        table = tf.constant((offsets[samples.video_index][:, None] + samples.frame_index).astype(np.int32))
+        targets_t = None if targets_np is None else tf.constant(targets_np)
+
+        def load(ids):
+            clips = tf.gather(frames, tf.gather(table, ids))
+            return convert(clips, None if targets_t is None else tf.gather(targets_t, ids))
+
+        dataset = tf.data.Dataset.range(len(samples))
+        if batches.shuffle:
+            dataset = dataset.shuffle(len(samples), seed=batches.seed, reshuffle_each_iteration=True)
+        dataset = dataset.batch(batches.batch_size, drop_remainder=batches.drop_remainder)
+        dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        return dataset.prefetch(tf.data.AUTOTUNE) if prefetch else dataset
+
+    clip_spec = tf.TensorSpec((None, samples.length, *batches.spec.frame_shape), tf.uint8)
+    if targets_np is None:
         signature: Any = clip_spec
 
         def generate():
@@ -175,32 +225,12 @@ def to_tf_dataset(batches: ClipBatches, prefetch: bool = True):
                 yield batches.raw(i)[0]
             batches.on_epoch_end()
     else:
-        target_dtype = tf.int32 if task == "classification" else tf.float32
-        signature = (clip_spec, tf.TensorSpec((None,), target_dtype))
+        signature = (clip_spec, tf.TensorSpec((None,), tf.as_dtype(targets_np.dtype)))
 
         def generate():
             for i in range(len(batches)):
                 yield batches.raw(i)
             batches.on_epoch_end()
-
-    mean = None if batches.mean_frame is None else tf.constant(batches.mean_frame, tf.float32)
-    classes = len(batches.class_names)
-    one_hot = batches.one_hot
-
-    def scale(clips):
-        x = tf.cast(clips, tf.float32) * (1.0 / 255.0)
-        return x - mean if mean is not None else x
-
-    def convert(*item):
-        clips = scale(item[0])
-        if task == "next_frame":
-            return clips[:, :-1], clips[:, 1:]
-        if task == "anomaly":
-            return clips, clips
-        targets = item[1]
-        if task == "classification":
-            return clips, tf.one_hot(targets, classes, dtype=tf.float32) if one_hot else targets
-        return clips, targets[:, None]
 
     dataset = tf.data.Dataset.from_generator(generate, output_signature=signature)
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(batches)))
