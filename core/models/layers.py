@@ -12,15 +12,26 @@ PACKAGE = "framewatch"
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class AddClipped(keras.layers.Layer):
-    """``[frames, change] -> clip(frames + change, 0, 1)``: a next frame predicted as a change."""
+class ResidualLogits(keras.layers.Layer):
+    """``[frames, change] -> sigmoid(scale * (frames - 0.5) + change)``: a next frame predicted as a change.
+
+    ``frames`` in [0, 1]; ``change`` are logits (zero keeps each pixel near its current value). Unlike
+    clipping ``frames + change`` to [0, 1], the gradient never vanishes on saturated pixels.
+    """
+
+    def __init__(self, scale: float = 6.0, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = float(scale)
 
     def call(self, inputs):
         frames, change = inputs
-        return ops.clip(ops.cast(frames, change.dtype) + change, 0.0, 1.0)
+        return ops.sigmoid(self.scale * (ops.cast(frames, change.dtype) - 0.5) + change)
 
     def compute_output_shape(self, input_shapes):
         return input_shapes[1]
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale}
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -41,4 +52,4 @@ class RepeatChannels(keras.layers.Layer):
         return {**super().get_config(), "times": self.times}
 
 
-CUSTOM_OBJECTS = {"AddClipped": AddClipped, "RepeatChannels": RepeatChannels}
+CUSTOM_OBJECTS = {"ResidualLogits": ResidualLogits, "RepeatChannels": RepeatChannels}

@@ -80,7 +80,9 @@ def build_frame_encoder(spec: LRCNSpec) -> keras.Model:
             x = layers.ReLU(name=f"relu_{i + 1}")(x)
             x = layers.MaxPooling2D(2, name=f"pool_{i + 1}")(x)
         x = layers.GlobalAveragePooling2D(name="features")(x)
-        return keras.Model(inputs, x, name="frame_encoder")
+        encoder = keras.Model(inputs, x, name="frame_encoder")
+        encoder.trainable = not spec.freeze_backbone
+        return encoder
     table = BACKBONE_TABLE[spec.backbone]
     if min(spec.height, spec.width) < table.min_size:
         raise TrainingError(f"{table.constructor} needs frames of at least {table.min_size}x{table.min_size}, "

@@ -9,7 +9,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from core.models.layers import AddClipped
+from core.models.layers import ResidualLogits
 from core.models.specs import NextFrameSpec
 
 
@@ -34,7 +34,7 @@ def build(spec: NextFrameSpec) -> keras.Model:
                                    padding="same", activation="relu"),
             name="decode",
         )(x)
-    activation = "tanh" if spec.predict_delta else "sigmoid"
+    activation = None if spec.predict_delta else "sigmoid"
     k = spec.head_kernel
     if spec.head == "conv3d":
         x = layers.Conv3D(spec.channels, (k, k, k), padding="same", activation=activation, dtype="float32",
@@ -43,5 +43,5 @@ def build(spec: NextFrameSpec) -> keras.Model:
         x = layers.TimeDistributed(layers.Conv2D(spec.channels, k, padding="same", activation=activation),
                                    dtype="float32", name="head")(x)
     if spec.predict_delta:
-        x = AddClipped(dtype="float32", name="next_frame")([inputs, x])
+        x = ResidualLogits(dtype="float32", name="next_frame")([inputs, x])
     return keras.Model(inputs, x, name=f"next_frame_{spec.preset}".replace("-", "_"))

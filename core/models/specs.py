@@ -70,7 +70,7 @@ class NextFrameSpec(ModelSpec):
     1/``downsample`` resolution) and decodes with a Conv2DTranspose. ``head`` is ``"conv3d"`` (the
     reference's 3x3x3 Conv3D, which lets output ``t`` see step ``t + 1``) or ``"causal"`` (a per-frame
     Conv2D: output ``t`` sees only inputs up to ``t``). ``predict_delta`` predicts the change from the
-    current frame and adds it (clipped to [0, 1]) instead of the frame itself.
+    current frame, as logits added to the current frame's (see :class:`core.models.layers.ResidualLogits`).
     """
 
     family: ClassVar[str] = "next_frame"
@@ -131,7 +131,7 @@ class LRCNSpec(ModelSpec):
 
     ``backbone`` is ``"scratch"`` (conv-BN-pool blocks of ``cnn_filters``) or a Keras application
     (see ``BACKBONES``) with ``weights`` ``None``, ``"imagenet"`` or the path of a local weights
-    file. ``freeze_backbone`` keeps the backbone fixed; with ``cache_features`` as well the trainer
+    file. ``freeze_backbone`` keeps the per-frame CNN (backbone or scratch) fixed; with ``cache_features`` as well the trainer
     computes per-frame features once (cached on disk) and trains only the LSTM head on them.
     """
 
