@@ -16,6 +16,7 @@ The GUI thread never runs the job itself.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -48,9 +49,14 @@ class _Runnable(QRunnable):
         try:
             result = self._call()
         except BaseException as exc:  # noqa: BLE001 - every failure goes to the error signal
-            self._relay.error.emit(exc)
+            self._emit(self._relay.error, exc)
         else:
-            self._relay.finished.emit(result)
+            self._emit(self._relay.finished, result)
+
+    @staticmethod
+    def _emit(signal, value: Any) -> None:
+        with contextlib.suppress(RuntimeError):  # the app is shutting down and the relay is gone
+            signal.emit(value)
 
 
 class Worker(QObject):

@@ -417,3 +417,39 @@ def test_save_as_copies_the_project_and_recent_menu_lists_it(qtbot, make_window,
     window._fill_recent_menu()
     texts = [a.text() for a in window.recent_menu.actions()]
     assert any(str(copy) in t for t in texts)
+
+
+@pytest.mark.qt_no_exception_capture
+def test_an_exception_raised_in_a_real_slot_shows_a_dialog(qtbot, make_window) -> None:
+    window = make_window()
+    error_dialog.install_excepthook(lambda: window)
+    try:
+        def broken() -> None:
+            raise ValueError("slot failed")
+
+        window.player.speed_changed.connect(broken)
+        window.player.set_speed(2.0)  # the signal calls the broken slot
+    finally:
+        error_dialog.uninstall_excepthook()
+    assert error_dialog.shown and "ValueError: slot failed" in error_dialog.shown[-1].text
+    assert "Traceback" in error_dialog.shown[-1].details
+    assert window.isVisible()
+
+
+def test_import_class_folders(qtbot, make_window, tmp_path) -> None:
+    root = tmp_path / "classes"
+    frames = iter(range(8, 20))  # different lengths: no two files are duplicates
+    for split, label, n in (("train", "walk", 2), ("train", "bike", 1), ("test", "walk", 1)):
+        (root / split / label).mkdir(parents=True, exist_ok=True)
+        for i in range(n):
+            make_clip(root / split / label / f"{label}{i}.avi", frames=next(frames))
+    window = make_window()
+    assert window.new_project_path(tmp_path / "p")
+    window.import_class_folders_path(root)
+    worker = window._jobs[-1]
+    qtbot.waitUntil(lambda: worker.is_done, timeout=20000)
+    assert worker.exception is None, worker.exception
+    assert len(window.project.videos) == 4
+    assert sorted(c.label for c in window.project.subclips.values()) == ["bike", "walk", "walk", "walk"]
+    assert set(window.project.classes) == {"walk", "bike"}
+    assert window.label_panel._class_buttons.keys() == {"walk", "bike"}

@@ -70,3 +70,32 @@ def test_worker_cannot_start_twice(qtbot) -> None:
     assert worker.result == 1
     with pytest.raises(RuntimeError):
         worker.start()
+
+
+def test_progress_dialog_cancel_stops_the_job_quietly(qtbot, monkeypatch) -> None:
+    from desktop_app import error_dialog
+    from desktop_app.jobs_ui import run_job
+
+    monkeypatch.setattr(error_dialog, "DIALOGS_BLOCK", False)
+    error_dialog.shown.clear()
+    started = threading.Event()
+    cancelled: list[bool] = []
+
+    def slow(progress=None, cancel=None):
+        started.set()
+        n = 0
+        while True:
+            check_cancelled(cancel, "slow job")
+            report(progress, n, 1000, f"step {n}")
+            n += 1
+            cancel.wait(0.005)
+
+    worker = run_job(None, "Slow job", slow, on_cancelled=lambda: cancelled.append(True))
+    assert started.wait(5)
+    qtbot.waitUntil(lambda: worker.dialog.labelText().startswith("step"), timeout=5000)
+    from PySide6.QtWidgets import QPushButton
+
+    worker.dialog.findChild(QPushButton).click()  # the dialog's Cancel button
+    qtbot.waitUntil(lambda: worker.is_done, timeout=5000)
+    assert worker.cancelled and cancelled == [True]
+    assert error_dialog.shown == []  # cancelling is not an error
