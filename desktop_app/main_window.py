@@ -119,6 +119,10 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.setAcceptDrops(True)
         self.resize(1440, 900)
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+            self.restoreState(self.settings.value("window/state"))
         self._update_title()
         self._update_actions()
 
@@ -987,6 +991,8 @@ class MainWindow(QMainWindow):
             return
         for worker in list(self._jobs):
             worker.cancel()
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
         self.player.unload()
         self.events.detach()
         if self.project is not None:

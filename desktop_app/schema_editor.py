@@ -29,8 +29,14 @@ from core.errors import FramewatchError
 from core.project import Project, ReplaceEntities
 from core.project.commands import RemoveEntities
 from core.project.errors import ProjectValidationError
+from desktop_app.actions import ACTIONS
 from desktop_app.error_dialog import show_error
 from desktop_app.label_panel import swatch
+
+
+def reserved_keys() -> dict[str, str]:
+    """Single keys (no modifier) that app actions use, upper-cased, with the action's name."""
+    return {k.upper(): s.text.replace("&", "").rstrip(".") for s in ACTIONS for k in s.shortcuts if len(k) == 1}
 
 
 class SchemaEditor(QDialog):
@@ -157,9 +163,17 @@ class SchemaEditor(QDialog):
         if column == "Name" and text != name:
             self._apply(self.project.rename_class, name, text)
         elif column == "Key":
-            self._apply(self.project.update_class, name, shortcut=text)
+            self._apply(self.set_class_key, name, text)
         elif column == "Description":
             self._apply(self.project.update_class, name, description=text)
+
+    def set_class_key(self, name: str, key: str) -> None:
+        """Give a class its one-key shortcut; keys the app's own actions use are refused."""
+        reserved = reserved_keys()
+        if key and key.upper() in reserved:
+            raise ProjectValidationError(
+                f"key {key!r} is taken by '{reserved[key.upper()]}'; free keys include 1-9 and most letters")
+        self.project.update_class(name, shortcut=key)
 
     def set_class_color(self, name: str, color: str) -> bool:
         return self._apply(self.project.update_class, name, color=color)

@@ -453,3 +453,33 @@ def test_import_class_folders(qtbot, make_window, tmp_path) -> None:
     assert sorted(c.label for c in window.project.subclips.values()) == ["bike", "walk", "walk", "walk"]
     assert set(window.project.classes) == {"walk", "bike"}
     assert window.label_panel._class_buttons.keys() == {"walk", "bike"}
+
+
+def test_class_keys_cannot_take_an_action_key(qtbot, make_window, project_dir) -> None:
+    from desktop_app.schema_editor import SchemaEditor, reserved_keys
+
+    assert {"I", "O", "A", "V"} <= set(reserved_keys())
+    window = make_window()
+    open_and_wait(qtbot, window, project_dir)
+    editor = SchemaEditor(window.project, window)
+    qtbot.addWidget(editor)
+    editor.classes.item(0, 2).setText("a")
+    assert window.project.classes["walk"].shortcut == "1"
+    assert "taken by 'Mark Anomaly Interval'" in error_dialog.shown[-1].text
+    editor.classes.item(0, 2).setText("w")
+    assert window.project.classes["walk"].shortcut == "w"
+
+
+def test_go_to_dialog_and_command_line(qtbot) -> None:
+    from desktop_app.app import parse_args
+    from desktop_app.dialogs import GoToDialog
+
+    dialog = GoToDialog(fps=10, frame_count=180, current=0)
+    qtbot.addWidget(dialog)
+    dialog.edit.setText("6.5s")
+    assert dialog.frame() == 65
+    dialog.edit.setText("500")
+    assert dialog.frame() is None
+    assert not dialog.buttons.button(dialog.buttons.StandardButton.Ok).isEnabled()
+    args = parse_args(["some/project", "--demo"])
+    assert args.project == Path("some/project") and args.demo
