@@ -483,3 +483,12 @@ def test_go_to_dialog_and_command_line(qtbot) -> None:
     assert not dialog.buttons.button(dialog.buttons.StandardButton.Ok).isEnabled()
     args = parse_args(["some/project", "--demo"])
     assert args.project == Path("some/project") and args.demo
+
+
+def test_user_guide_lists_every_shortcut() -> None:
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "user-guide.md").read_text(encoding="utf-8")
+    table = guide[guide.index("## Keyboard shortcuts"):]
+    for s in ACTIONS:
+        if s.shortcuts:
+            names = {"Return": "Enter", "\\": "\\"}
+            assert any(names.get(k, k) in table for k in s.shortcuts), f"{s.key} ({s.shortcuts}) missing from the guide"
