@@ -6,7 +6,8 @@ Run under a real (virtual) X server so fonts and styles render as on a desktop::
 
 It opens a copy of the built-in demo project (UCSD Ped2 test video 01 with its ground-truth anomaly
 interval and labelled subclips), stops on a frame where the cyclist crosses the walkway, sets an In/Out
-span and saves ``docs/screenshots/main-window.png`` (``--out`` to change).
+span and saves ``docs/screenshots/main-window.png`` (``--out`` to change), then the Help > Keyboard
+shortcuts dialog as ``docs/screenshots/shortcuts.png``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots" / "main-window.png")
     parser.add_argument("--frame", type=int, default=112, help="frame of test video 01 to show")
     parser.add_argument("--size", default="1440x860")
+    parser.add_argument("--shortcuts-out", type=Path, default=REPO / "docs" / "screenshots" / "shortcuts.png",
+                        help="where to save the Help > Keyboard shortcuts dialog")
     args = parser.parse_args()
 
     from PySide6.QtCore import QSettings
@@ -69,8 +72,18 @@ def main() -> int:
             time.sleep(0.02)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         ok = window.grab().save(str(args.out))
+        from desktop_app.dialogs import ShortcutsDialog
+
+        dialog = ShortcutsDialog(window.class_shortcut_rows(), window)
+        dialog.resize(620, 980)
+        dialog.show()
+        for _ in range(10):
+            app.processEvents()
+            time.sleep(0.02)
+        ok = dialog.grab().save(str(args.shortcuts_out)) and ok
+        dialog.close()
         window.close()
-    print(f"saved {args.out}" if ok else f"could not save {args.out}")
+    print(f"saved {args.out} and {args.shortcuts_out}" if ok else "could not save the screenshots")
     return 0 if ok else 1
 
 
