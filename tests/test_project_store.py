@@ -91,6 +91,22 @@ def test_corrupt_files_give_clear_errors_and_are_never_overwritten(tmp_path: Pat
     assert (tmp_path / "project.json").read_bytes() == content
 
 
+def test_a_corrupt_file_points_to_the_backup_and_old_temporaries_are_cleaned(project: Project) -> None:
+    project.add_class("run")
+    project.save()
+    stale = project.folder / ".project.json.abc123.tmp"
+    stale.write_text("half a save")
+    os.utime(stale, (time.time() - 3600, time.time() - 3600))
+    project.path.write_text('{"format": "framewatch-project", "vers')
+    with pytest.raises(ProjectFormatError, match="truncated.*previous save is in project.json.bak"):
+        Project.open(project.folder)
+    (project.folder / BACKUP_FILE).replace(project.path)
+    restored = Project.open(project.folder)
+    assert "walk" in restored.classes and "run" not in restored.classes
+    restored.save()
+    assert not stale.exists()
+
+
 def test_newer_version_is_refused_untouched(project: Project) -> None:
     doc = json.loads(project.path.read_text())
     doc["version"] = schema.VERSION + 1

@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -135,6 +136,7 @@ class FrameCache:
         Progress counts frames over all videos to be built.
         """
         videos = list(videos)
+        self.remove_stale_temporaries()
         out: dict[str, np.ndarray] = {}
         missing = []
         for video in videos:
@@ -154,6 +156,17 @@ class FrameCache:
             out[video.id] = self.build(video, spec, forward if progress else None, cancel)
             done += max(video.known_frame_count, 1)
         return out
+
+    def remove_stale_temporaries(self, older_than_s: float = 3600.0) -> int:
+        """Delete partial files left by builds that were killed (older than ``older_than_s`` seconds)."""
+        removed = 0
+        now = time.time()
+        for path in self.folder.glob(".*.tmp.npy"):
+            with contextlib.suppress(OSError):
+                if now - path.stat().st_mtime > older_than_s:
+                    path.unlink()
+                    removed += 1
+        return removed
 
     def clear(self) -> int:
         """Delete every cache file; returns how many were removed."""

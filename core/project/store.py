@@ -14,13 +14,14 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from core.project import schema
 from core.project.entities import ProjectData
-from core.project.errors import ProjectError, ProjectFormatError, ProjectNotFoundError
+from core.project.errors import ProjectError, ProjectFormatError, ProjectNotFoundError, ProjectVersionError
 
 PROJECT_FILE = "project.json"
 AUTOSAVE_FILE = "project.autosave.json"
@@ -78,9 +79,32 @@ def read_project_file(path: Path, folder: Path | None = None) -> ProjectData:
         raise ProjectFormatError("is a folder, not a project file", path) from exc
     except OSError as exc:
         raise ProjectError(f"cannot be read ({exc.strerror or exc})", path) from exc
-    if not raw.strip():
-        raise ProjectFormatError("the file is empty (0 bytes of JSON): it was truncated", path)
-    return schema.loads(raw, folder, path)
+    try:
+        if not raw.strip():
+            raise ProjectFormatError("the file is empty (0 bytes of JSON): it was truncated", path)
+        return schema.loads(raw, folder, path)
+    except ProjectFormatError as exc:
+        backup = path.with_name(BACKUP_FILE)
+        if path.name == PROJECT_FILE and backup.exists() and not isinstance(exc, ProjectVersionError):
+            raise type(exc)(f"{exc.problem}. The previous save is in {BACKUP_FILE}: copy it over "
+                            f"{PROJECT_FILE} to go back to it", path) from exc
+        raise
+
+
+#: Temporary files older than this (seconds) are leftovers of a killed save and are removed.
+STALE_TEMP_S = 600.0
+
+
+def remove_stale_temporaries(path: Path) -> int:
+    """Delete ``.<name>.*.tmp`` files beside ``path`` left by saves that were killed; returns how many."""
+    removed = 0
+    now = time.time()
+    for tmp in Path(path).parent.glob(f".{Path(path).name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if now - tmp.stat().st_mtime > STALE_TEMP_S:
+                tmp.unlink()
+                removed += 1
+    return removed
 
 
 def write_project_file(path: Path, data: ProjectData, folder: Path | None = None, backup: bool = True) -> str:
@@ -89,6 +113,7 @@ def write_project_file(path: Path, data: ProjectData, folder: Path | None = None
     saved = datetime.now(UTC).isoformat(timespec="milliseconds")
     text = schema.dumps(data, path.parent if folder is None else folder, saved)
     atomic_write(path, text, backup=path.with_name(BACKUP_FILE) if backup else None)
+    remove_stale_temporaries(path)
     return saved
 
 
