@@ -216,6 +216,22 @@ def _load(text: str | bytes, folder: Path) -> None:
         schema.loads(text, folder, folder / "project.json")
 
 
+def test_absurd_paths_and_numbers_raise_only_project_errors(tmp_path: Path, valid_doc: str) -> None:
+    for mutate in (
+        lambda d: d["videos"][0].update(path="x" * 5000, abs_path="/" + "y" * 5000),
+        lambda d: d["videos"][0].update(path="a\0b"),
+        lambda d: d["subclips"][0].update(start=10**400),
+        lambda d: d["videos"][0].update(fps=-1),
+        lambda d: d.update(subclips=[[]] * 3),
+        lambda d: d["runs"][0].update(checkpoint="m" * 5000),
+    ):
+        doc = json.loads(valid_doc)
+        mutate(doc)
+        _load(json.dumps(doc), tmp_path)
+    deep = "[" * 100_000 + "]" * 100_000
+    _load(deep, tmp_path)
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(blob=st.binary(max_size=300))
 def test_fuzzed_bytes_raise_only_project_errors(tmp_path: Path, blob: bytes) -> None:
@@ -223,7 +239,8 @@ def test_fuzzed_bytes_raise_only_project_errors(tmp_path: Path, blob: bytes) -> 
 
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=True) | st.text(max_size=8),
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=True) | st.text(max_size=8)
+    | st.text(min_size=250, max_size=400),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4),
     max_leaves=12,
 )

@@ -190,7 +190,10 @@ class Project:
                 return False
             snapshot = self._data.copy()
             generation = self._generation
-        store.write_project_file(self.autosave_path, snapshot, self.folder, backup=False)
+        try:
+            store.write_project_file(self.autosave_path, snapshot, self.folder, backup=False)
+        except OSError as exc:
+            raise ProjectError(f"cannot be written ({exc.strerror or exc})", self.autosave_path) from exc
         with self._lock:
             self._autosaved_generation = max(self._autosaved_generation, generation)
         self._notify(ProjectEvent("autosaved", "Autosave", frozenset(), frozenset(), self.dirty))

@@ -234,13 +234,20 @@ def _describe(value: Any) -> str:
     return f"{type(value).__name__} {text[:40]}{'...' if len(text) > 40 else ''}"
 
 
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError):  # e.g. a name too long for the file system
+        return False
+
+
 def _resolve(stored: str, absolute: str | None, folder: Path) -> Path:
     """Where a stored path points now: relative to the project first, then the absolute fallback."""
     candidate = Path(stored) if os.path.isabs(stored) else folder / stored
-    if candidate.exists() or not absolute:
+    if _exists(candidate) or not absolute:
         return Path(os.path.normpath(candidate))
     fallback = Path(absolute)
-    return fallback if fallback.exists() else Path(os.path.normpath(candidate))
+    return fallback if _exists(fallback) else Path(os.path.normpath(candidate))
 
 
 def _unique(r: _Reader, where: str, ident: str, seen: dict[str, Any]) -> None:
