@@ -1,0 +1,264 @@
+"""The training engine: events, checkpoints, run records, cancel, resume, NaN, plateau control, repeatability."""
+
+from __future__ import annotations
+
+import json
+import threading
+import zipfile
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from core.errors import Cancelled
+from core.models import make_spec
+from core.training import events as ev
+from core.training.callbacks import PlateauControl
+from core.training.data import TrainingData
+from core.training.errors import ModelFileError, NonFiniteLossError, TrainingError
+from core.training.model_files import load_model_file
+from core.training.run_record import RunRecord, read_state
+from core.training.trainer import TrainingConfig, resume, train
+from tests.test_training_support import FRAMES, SIZE, moving_squares, shifted
+
+BATCHES = 4  # 32 clips in batches of 8
+
+
+@pytest.fixture(scope="module")
+def data() -> TrainingData:
+    x, y = shifted(moving_squares(40, frames=5, size=16))
+    return TrainingData.from_arrays(x, y, validation_fraction=0.2)
+
+
+@pytest.fixture
+def spec():
+    return make_spec("predict", "default", frames=4, height=16, width=16, filters=(4,), kernels=(3,),
+                     encoder_filters=4)
+
+
+def config(**changes) -> TrainingConfig:
+    return TrainingConfig(**{"epochs": 3, "batch_size": 8, **changes})
+
+
+def iterations(path: Path) -> int:
+    return int(keras.ops.convert_to_numpy(load_model_file(path, compile=True).optimizer.iterations))
+
+
+def test_a_run_emits_events_writes_checkpoints_and_a_record(spec, data, tmp_path: Path) -> None:
+    events: list[ev.TrainingEvent] = []
+    result = train(spec, data, tmp_path / "run", progress=events.append, config=config())
+    assert result.status == "completed"
+    assert isinstance(events[0], ev.RunStarted) and isinstance(events[-1], ev.RunEnded)
+    kinds = [type(e).__name__ for e in events]
+    assert kinds.count("EpochStarted") == kinds.count("EpochEnded") == 3
+    assert kinds.count("BatchStarted") == kinds.count("BatchEnded") == 3 * BATCHES
+    batch_ends = [e for e in events if isinstance(e, ev.BatchEnded)]
+    assert [e.done for e in batch_ends] == list(range(1, 3 * BATCHES + 1))
+    assert all(e.total == 3 * BATCHES and e.batches == BATCHES for e in batch_ends)
+    assert all(np.isfinite(e.loss) and "mse" in e.metrics and e.learning_rate > 0 for e in batch_ends)
+    assert all(e.samples_per_s > 0 for e in batch_ends)
+    assert batch_ends[-1].eta_s == 0.0 and batch_ends[5].eta_s > 0
+    epoch_ends = [e for e in events if isinstance(e, ev.EpochEnded)]
+    assert all(e.val_loss is not None and e.checkpoint.endswith("last.keras") for e in epoch_ends)
+    assert epoch_ends[0].is_best
+    assert all(0.0 <= (e.fraction or 0.0) <= 1.0 for e in events)
+
+    run = tmp_path / "run"
+    assert {p.name for p in run.iterdir()} >= {"run.json", "state.json", "last.keras", "best.keras"}
+    assert not list(run.glob(".*tmp*"))  # no temp files left behind
+    record = json.loads((run / "run.json").read_text())
+    assert record["status"] == "completed" and record["epochs_completed"] == 3
+    assert [h["epoch"] for h in record["history"]] == [0, 1, 2]
+    assert {"loss", "val_loss", "mse", "learning_rate"} <= set(record["history"][0])
+    assert record["spec"]["preset"] == "default" and record["config"]["epochs"] == 3
+    assert record["device"]["backend"] == keras.backend.backend()
+    assert {"keras", "numpy", "python", "framewatch"} <= set(record["versions"])
+    assert record["duration_s"] > 0 and record["monitor"] == "val_loss"
+    assert record["data"]["train_clips"] == 32 and record["data"]["validation_clips"] == 8
+    assert record["model_path"].endswith("best.keras")
+    assert iterations(run / "last.keras") == 3 * BATCHES
+    assert read_state(run)["epoch"] == 2
+
+
+def test_a_folder_with_a_run_is_not_overwritten(spec, data, tmp_path: Path) -> None:
+    train(spec, data, tmp_path / "run", config=config(epochs=1))
+    with pytest.raises(TrainingError, match="already holds a training run"):
+        train(spec, data, tmp_path / "run", config=config(epochs=1))
+
+
+def test_cancel_stops_within_one_batch_and_the_run_resumes(spec, data, tmp_path: Path) -> None:
+    cancel = threading.Event()
+    seen: list[ev.TrainingEvent] = []
+
+    def progress(event: ev.TrainingEvent) -> None:
+        seen.append(event)
+        if isinstance(event, ev.BatchEnded) and event.epoch == 1 and event.batch == 2:
+            cancel.set()
+
+    run = tmp_path / "run"
+    with pytest.raises(Cancelled):
+        train(spec, data, run, progress=progress, cancel=cancel, config=config())
+    batch_starts = [e for e in seen if isinstance(e, ev.BatchStarted)]
+    assert (batch_starts[-1].epoch, batch_starts[-1].batch) == (1, 1)  # no batch began after the cancel
+    assert isinstance(seen[-1], ev.RunEnded) and seen[-1].status == "cancelled"
+    record = RunRecord.load(run)
+    assert record.status == "cancelled" and record.epochs_completed == 1
+    assert read_state(run)["epoch"] == 0
+    assert iterations(run / "last.keras") == BATCHES  # the checkpoint of the last finished epoch
+
+    events: list[ev.TrainingEvent] = []
+    result = resume(run, data, progress=events.append)
+    assert result.status == "completed"
+    assert events[0].initial_epoch == 1
+    assert [e.epoch for e in events if isinstance(e, ev.EpochStarted)] == [1, 2]
+    assert [h["epoch"] for h in result.history] == [0, 1, 2]
+    assert iterations(run / "last.keras") == 3 * BATCHES  # optimizer state carried over
+    assert len(result.record.resumes) == 1
+
+
+def test_cancel_before_the_first_checkpoint_starts_over_on_resume(spec, data, tmp_path: Path) -> None:
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled):
+        train(spec, data, tmp_path / "run", cancel=cancel, config=config(epochs=1))
+    assert RunRecord.load(tmp_path / "run").status == "cancelled"
+    result = resume(tmp_path / "run", data)
+    assert result.status == "completed" and [h["epoch"] for h in result.history] == [0]
+
+
+def test_resume_continues_a_finished_run_with_more_epochs(spec, data, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    train(spec, data, run, config=config(epochs=2))
+    with pytest.raises(TrainingError, match="already finished 2 epochs"):
+        resume(run, data)
+    lr_before = read_state(run)["learning_rate"]
+    result = resume(run, data, epochs=4)
+    assert [h["epoch"] for h in result.history] == [0, 1, 2, 3]
+    assert iterations(run / "last.keras") == 4 * BATCHES
+    assert result.history[2]["learning_rate"] == pytest.approx(lr_before)
+    assert RunRecord.load(run).config["epochs"] == 4
+
+
+class Poisonable(keras.utils.PyDataset):
+    """Batches of next-frame pairs (a streamed dataset); once ``poisoned``, batch 2 has NaN targets."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray) -> None:
+        super().__init__()
+        self.x, self.y, self.poisoned = x, y, False
+
+    def __len__(self) -> int:
+        return len(self.x) // 8
+
+    def __getitem__(self, index: int):
+        sl = slice(index * 8, index * 8 + 8)
+        y = self.y[sl].copy()
+        if self.poisoned and index == 1:
+            y[:] = np.nan
+        return self.x[sl], y
+
+
+def test_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(spec, data, tmp_path: Path) -> None:
+    stream = Poisonable(data.x, data.y)
+    run = tmp_path / "run"
+    events: list[ev.TrainingEvent] = []
+
+    def progress(event: ev.TrainingEvent) -> None:
+        events.append(event)
+        if isinstance(event, ev.EpochEnded):
+            stream.poisoned = True
+
+    with pytest.raises(NonFiniteLossError, match=r"became nan at epoch 2, batch \d.*last good checkpoint.*last\.keras"):
+        train(spec, TrainingData(stream, batch_size=8), run, progress=progress, config=config(epochs=3))
+    assert events[-1].status == "failed" and "nan" in events[-1].error
+    record = RunRecord.load(run)
+    assert record.status == "failed" and record.epochs_completed == 1 and "nan" in record.error
+    model = load_model_file(run / "last.keras")
+    assert all(np.all(np.isfinite(w)) for w in model.get_weights())
+    assert read_state(run)["epoch"] == 0
+
+
+def test_plateau_control_reduces_the_learning_rate_then_stops_early() -> None:
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+    plateau = PlateauControl("val_loss", patience=3, lr_patience=2, lr_factor=0.5, min_lr=1e-4)
+    plateau.set_model(model)
+    lrs, stops = [], []
+    for epoch, value in enumerate([1.0, 0.9, 0.95, 0.96, 0.97]):
+        model.stop_training = False
+        plateau.on_epoch_end(epoch, {"val_loss": value, "loss": 0.1})
+        lrs.append(float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)))
+        stops.append(model.stop_training)
+    assert lrs == pytest.approx([1e-3, 1e-3, 1e-3, 5e-4, 5e-4])
+    assert stops == [False, False, False, False, True]
+    assert plateau.state["best"] == 0.9 and plateau.state["best_epoch"] == 1 and plateau.state["stopped_early"]
+    # the state round-trips: a resumed controller goes on counting where it left off
+    again = PlateauControl("val_loss", patience=3, lr_patience=2, state=json.loads(json.dumps(plateau.state)))
+    assert again.state["wait"] == 3
+
+
+def test_early_stopping_ends_a_run_as_stopped_early(spec, data, tmp_path: Path) -> None:
+    # min_delta so large that no epoch after the first counts as an improvement
+    result = train(spec, data, tmp_path / "run", config=config(epochs=10, patience=2, min_delta=100.0))
+    assert result.status == "stopped_early" and len(result.history) == 3
+    assert RunRecord.load(tmp_path / "run").best_epoch == 0
+
+
+def test_same_seed_same_losses_other_seed_other_losses(spec, data, tmp_path: Path) -> None:
+    def losses(seed: int, name: str) -> list[float]:
+        result = train(spec, data, tmp_path / name, config=config(epochs=2, seed=seed))
+        return [h["loss"] for h in result.history] + [h["val_loss"] for h in result.history]
+
+    a, b, c = losses(3, "a"), losses(3, "b"), losses(4, "c")
+    np.testing.assert_allclose(a, b, rtol=1e-4)
+    assert not np.allclose(a, c, rtol=1e-4)
+
+
+def test_data_that_does_not_fit_the_model_is_refused(spec, tmp_path: Path) -> None:
+    x = np.zeros((4, FRAMES, SIZE, SIZE, 1), np.float32)
+    with pytest.raises(TrainingError, match=r"shape \(8, 32, 32, 1\) per clip but the model .* takes \(4, 16, 16, 1\)"):
+        train(spec, TrainingData(x, x), tmp_path / "run")
+    labels = make_spec("classify", "default", frames=4, height=16, width=16, outputs=2)
+    clips = np.zeros((4, 4, 16, 16, 1), np.float32)
+    with pytest.raises(TrainingError, match=r"class labels must be in \[0, 2\)"):
+        train(labels, TrainingData(clips, np.array([0, 1, 2, 1])), tmp_path / "run2")
+
+
+def test_model_files_with_problems_give_clear_errors(spec, tmp_path: Path) -> None:
+    with pytest.raises(ModelFileError, match="missing.keras: model file not found"):
+        load_model_file(tmp_path / "missing.keras")
+    text = tmp_path / "notes.keras"
+    text.write_text("hello")
+    with pytest.raises(ModelFileError, match="notes.keras: not a Keras model file"):
+        load_model_file(text)
+    other = tmp_path / "weights.txt"
+    other.write_text("1 2 3")
+    with pytest.raises(ModelFileError, match=r"expected \.keras or \.h5"):
+        load_model_file(other)
+    archive = tmp_path / "other.keras"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("readme.txt", "not a model")
+    with pytest.raises(ModelFileError, match="without config.json"):
+        load_model_file(archive)
+
+    from core.models import build_model
+
+    good = tmp_path / "good.keras"
+    build_model(spec).save(good)
+    old = tmp_path / "old.keras"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(old, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "metadata.json":
+                meta = json.loads(data)
+                meta["keras_version"] = "2.15.0"
+                data = json.dumps(meta).encode()
+            dst.writestr(item, data)
+    with pytest.raises(ModelFileError, match=r"saved by Keras 2\.15\.0; this is Keras 3"):
+        load_model_file(old)
+
+    inputs = keras.Input((3,))
+    lam = keras.Model(inputs, keras.layers.Lambda(lambda t: t * 2)(inputs))
+    lam.save(tmp_path / "lambda.keras")
+    with pytest.raises(ModelFileError, match="Lambda layers"):
+        load_model_file(tmp_path / "lambda.keras")
