@@ -41,7 +41,7 @@ def make_clip(path: Path, seconds: float, fps: float, size: tuple[int, int] = (6
     return path
 
 
-def run(seconds: float, fps: float, speed: float, player_only: bool = False) -> dict[str, float]:
+def run(seconds: float, fps: float, speed: float, player_only: bool = False, subclips: int = 6) -> dict[str, float]:
     from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
 
     from core.project import Project
@@ -62,8 +62,9 @@ def run(seconds: float, fps: float, speed: float, player_only: bool = False) -> 
             project = Project.create(Path(tmp) / "project", name="bench")
             video = project.add_video(clip)
             project.add_class("a", shortcut="1")
-            for k in range(0, frames - 20, 40):
-                project.add_subclip(video.id, k, k + 20, label="a")
+            length = max(1, frames // (2 * subclips))
+            project.add_subclips(project.make_subclip(video.id, k, k + length, label="a")
+                                 for k in range(0, frames - length + 1, 2 * length))
             project.add_interval(video.id, frames // 3, frames // 2)
             project.save()
             window = MainWindow(settings=QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat))
@@ -118,10 +119,12 @@ def main() -> int:
     parser.add_argument("--fps", type=float, default=25.0)
     parser.add_argument("--speed", type=float, default=1.0)
     parser.add_argument("--player-only", action="store_true", help="play in the bare player widget, not the main window")
+    parser.add_argument("--subclips", type=int, default=6, help="labelled subclips on the timeline (main window)")
     args = parser.parse_args()
-    r = run(args.seconds, args.fps, args.speed, args.player_only)
+    r = run(args.seconds, args.fps, args.speed, args.player_only, args.subclips)
     print(f"platform       {os.environ.get('QT_QPA_PLATFORM')}, {'player widget' if args.player_only else 'main window'}")
-    print(f"clip           640x480, {args.fps:g} fps, {args.seconds:g} s, played at {args.speed:g}x")
+    print(f"clip           640x480, {args.fps:g} fps, {args.seconds:g} s, played at {args.speed:g}x"
+          + ("" if args.player_only else f", {args.subclips} subclips on the timeline"))
     print(f"played         {r['play_seconds']:.2f} s, {r['frames_shown']} frames shown, "
           f"{r['frames_decoded']} decoded")
     print(f"shown fps      {r['shown_fps']:.2f} (target {r['clip_fps']:.2f}): ratio {r['fps_ratio']:.3f} (>= 0.9)")

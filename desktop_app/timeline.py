@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 LANES = ("subclip", "anomaly", "event")
@@ -55,6 +55,7 @@ class TimelineWidget(QWidget):
         self.selected: tuple[str, str] | None = None
         self._drag: tuple[str, Band, int] | None = None  # mode ("move"/"start"/"end"/"scrub"), band, press frame
         self._preview: Band | None = None
+        self._static: QPixmap | None = None  # lanes, bands and ticks; the playhead is drawn over it
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
@@ -66,7 +67,7 @@ class TimelineWidget(QWidget):
     # -- state ------------------------------------------------------------------------------------
     def set_frame_count(self, count: int) -> None:
         self.frame_count = max(0, int(count))
-        self.update()
+        self._invalidate()
 
     def set_position(self, frame: int) -> None:
         if frame != self.position:
@@ -75,16 +76,16 @@ class TimelineWidget(QWidget):
 
     def set_in_out(self, in_point: int | None, out_point: int | None) -> None:
         self.in_point, self.out_point = in_point, out_point
-        self.update()
+        self._invalidate()
 
     def set_bands(self, bands: list[Band]) -> None:
         self.bands = list(bands)
         self._preview = None
-        self.update()
+        self._invalidate()
 
     def select(self, kind: str, key: str) -> None:
         self.selected = (kind, key) if key else None
-        self.update()
+        self._invalidate()
 
     # -- geometry ---------------------------------------------------------------------------------
     def _track_left(self) -> float:
@@ -129,8 +130,35 @@ class TimelineWidget(QWidget):
         return None
 
     # -- painting ---------------------------------------------------------------------------------
+    def _invalidate(self) -> None:
+        self._static = None
+        self.update()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self._static = None
+        super().resizeEvent(event)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self._static = None  # palette or font changed
+        super().changeEvent(event)
+
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        """Lanes, bands and ticks come from a cached picture (redrawn only when they change), so
+        moving the playhead during playback costs one blit and a line, however many bands there are."""
+        ratio = self.devicePixelRatioF()
+        if self._static is None or self._static.size() != self.size() * ratio:
+            self._static = QPixmap(self.size() * ratio)
+            self._static.setDevicePixelRatio(ratio)
+            painter = QPainter(self._static)
+            self._paint_static(painter)
+            painter.end()
         p = QPainter(self)
+        p.drawPixmap(0, 0, self._static)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        self._paint_playhead(p)
+        p.end()
+
+    def _paint_static(self, p: QPainter) -> None:
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         pal = self.palette()
         p.fillRect(self.rect(), pal.window())
@@ -184,6 +212,10 @@ class TimelineWidget(QWidget):
                 x = self.x_of(mark)
                 p.setPen(QPen(QColor(color), 2))
                 p.drawLine(QPointF(x, self.MARGIN), QPointF(x, track.bottom()))
+
+    def _paint_playhead(self, p: QPainter) -> None:
+        pal = self.palette()
+        track = self._track_rect()
         if self.frame_count:
             x = self.x_of(self.position + 0.5) if self.frame_count < self._track_width() else self.x_of(self.position)
             p.setPen(QPen(pal.highlight().color().lighter(130), 2))
@@ -194,7 +226,6 @@ class TimelineWidget(QWidget):
             head.lineTo(x, track.bottom() - 4)
             head.closeSubpath()
             p.fillPath(head, pal.highlight().color().lighter(130))
-        p.end()
 
     def _paint_ticks(self, p: QPainter, track: QRectF, color: QColor) -> None:
         n = self.frame_count
@@ -224,10 +255,11 @@ class TimelineWidget(QWidget):
             self.band_selected.emit(band.kind, band.key)
             if band.kind != "event":
                 self._drag = (part, band, self.frame_at(pos.x()))
-            self.update()
+            self._invalidate()
             return
         if self.selected is not None:
             self.selected = None
+            self._invalidate()
             self.band_selected.emit("", "")
         self._drag = ("scrub", Band("", "", 0, 0, ""), 0)
         self.seek_requested.emit(self.frame_at(pos.x()))
@@ -251,7 +283,7 @@ class TimelineWidget(QWidget):
             self.seek_requested.emit(frame)
             return
         self._preview = self._edited(band, mode, frame - pressed)
-        self.update()
+        self._invalidate()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
         drag, self._drag = self._drag, None
@@ -260,7 +292,7 @@ class TimelineWidget(QWidget):
             return
         if preview is not None and (preview.start, preview.end) != (drag[1].start, drag[1].end):
             self.band_edited.emit(preview.kind, preview.key, preview.start, preview.end)
-        self.update()
+        self._invalidate()
 
     def _edited(self, band: Band, mode: str, delta: int) -> Band:
         n = self.frame_count
