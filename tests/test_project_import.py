@@ -47,6 +47,16 @@ def test_ped2_ranges_are_converted_from_one_based_inclusive(ped2_project: Projec
     assert [(i.start, i.end) for i in ped2_project.intervals_of(third.id)] == [(0, 146)]  # [1:146]
 
 
+def test_ped2_per_frame_ground_truth(ped2_project: Project) -> None:
+    from core.data import frame_labels, split_frame_labels
+
+    labels = split_frame_labels(ped2_project.data, "test")
+    assert len(labels) == 12 and sum(len(v) for v in labels.values()) == 2010
+    assert sum(int(v.sum()) for v in labels.values()) == 1648
+    first = frame_labels(ped2_project.data, ped2_project.video("testing/01").id)
+    assert not first[:60].any() and first[60:].all() and len(first) == 180
+
+
 def test_ped2_project_file_keeps_paths_relative(ped2_project: Project) -> None:
     doc = json.loads(ped2_project.path.read_text())
     assert all(not v["path"].startswith("/") for v in doc["videos"])

@@ -17,6 +17,7 @@ from core.data.datasets import (
     train_val_batches,
 )
 from core.data.frame_cache import FrameCache
+from core.data.ground_truth import frame_labels, split_frame_labels
 from core.data.samples import TASKS, SampleSet
 from core.data.splits import assign_splits
 
@@ -30,9 +31,11 @@ __all__ = [
     "build_batches",
     "classification_batches",
     "frame_cache",
+    "frame_labels",
     "mean_frame",
     "next_frame_batches",
     "regression_batches",
+    "split_frame_labels",
     "tf_dataset",
     "to_pydataset",
     "to_tf_dataset",
