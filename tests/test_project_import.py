@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from core.cli.main import main
@@ -55,6 +56,21 @@ def test_ped2_per_frame_ground_truth(ped2_project: Project) -> None:
     assert sum(int(v.sum()) for v in labels.values()) == 1648
     first = frame_labels(ped2_project.data, ped2_project.video("testing/01").id)
     assert not first[:60].any() and first[60:].all() and len(first) == 180
+
+
+def test_ped2_anomaly_training_data_is_split_by_video(ped2_project: Project) -> None:
+    from core.data import anomaly_batches
+    from core.preprocessing import PreprocessSpec
+
+    spec = PreprocessSpec(height=32, width=32, grayscale=True)
+    train = anomaly_batches(ped2_project, spec, "train", length=10, frame_steps=(1, 2), stride=5, batch_size=32)
+    val = anomaly_batches(ped2_project, spec, "val", length=10, frame_steps=(1, 2), stride=5)
+    train_videos, val_videos = set(train.samples.video_ids), set(val.samples.video_ids)
+    assert len(train_videos) == 13 and len(val_videos) == 3 and not train_videos & val_videos
+    assert all(ped2_project.videos[v].name.startswith("training/") for v in train_videos | val_videos)
+    x, y = train[0]
+    assert x.shape == (32, 10, 32, 32, 1) and x.dtype == np.float32 and y is x
+    assert float(x.min()) >= 0.0 and float(x.max()) <= 1.0
 
 
 def test_ped2_project_file_keeps_paths_relative(ped2_project: Project) -> None:
