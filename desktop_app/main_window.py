@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
         self.in_point: int | None = None
         self.out_end: int | None = None  # exclusive: the Out point is frame out_end - 1
         self.selection: tuple[str, str] | None = None  # ("subclip" | "anomaly", id)
+        self._discard_on_close = False  # the analyst chose Discard for the open project's edits
         self.events = ProjectEvents(self)
         self.events.changed.connect(self._on_project_event)
         self._class_actions: list[QAction] = []
@@ -230,10 +231,7 @@ class MainWindow(QMainWindow):
         self.events.detach()
         self.player.unload()
         if old is not None and old is not project:
-            try:
-                old.close()
-            except (OSError, ProjectError) as exc:
-                show_error(self, exc, "Close project")
+            self._close_project(old)
         self.project = project
         self.video_id = None
         self.in_point = self.out_end = None
@@ -252,23 +250,36 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def open_project_path(self, path: str | Path) -> bool:
-        """Open a project folder (asking to recover a newer autosave); False if cancelled or failed."""
+        """Open a project folder (asking to recover a newer autosave); False if cancelled or failed.
+
+        The project is read before anything is asked about the open one, so a project that cannot be
+        opened leaves the current one exactly as it was.
+        """
+        try:
+            project = Project.open(path)
+        except (ProjectError, OSError) as exc:
+            show_error(self, exc, "Open project")
+            return False
+        if self.project is not None and project.folder == self.project.folder:
+            self.statusBar().showMessage(f"{project.folder} is already open", 4000)
+            return True
         if not self.maybe_save():
             return False
         try:
-            project = Project.open(path)
             if project.recovery is not None:
                 answer = self.ask(
                     "Recover unsaved changes?",
                     f"{project.recovery.describe()}.\n\nRecover those changes? (No discards them.)",
                     Answer.Yes | Answer.No | Answer.Cancel, Answer.Yes)
                 if answer == Answer.Cancel:
+                    self._discard_on_close = False
                     return False
                 if answer == Answer.Yes:
                     project = Project.open(path, recover=True)
                 else:
                     project.discard_autosave()
         except (ProjectError, OSError) as exc:
+            self._discard_on_close = False
             show_error(self, exc, "Open project")
             return False
         self.set_project(project)
@@ -281,6 +292,7 @@ class MainWindow(QMainWindow):
         try:
             project = Project.create(folder, name=name)
         except (ProjectError, OSError) as exc:
+            self._discard_on_close = False  # the open project stays, with its unsaved edits
             show_error(self, exc, "New project")
             return False
         self.set_project(project)
@@ -329,8 +341,7 @@ class MainWindow(QMainWindow):
         if answer == Answer.Save:
             return self.save_project()
         if answer == Answer.Discard:
-            self.project.discard_autosave()
-            self.project.undo_stack.set_clean()  # nothing left to save or recover
+            self._discard_on_close = True  # closing it then drops its autosave instead of writing one
             return True
         return False
 
@@ -996,11 +1007,21 @@ class MainWindow(QMainWindow):
         self.player.unload()
         self.events.detach()
         if self.project is not None:
-            try:
-                self.project.close()
-            except (OSError, ProjectError) as exc:
-                show_error(self, exc, "Close project")
+            self._close_project(self.project)
         event.accept()
+
+    def _close_project(self, project: Project) -> None:
+        """Stop autosaving; keep unsaved edits recoverable unless the analyst chose to discard them."""
+        try:
+            if self._discard_on_close:
+                project.stop_autosave()
+                project.discard_autosave()
+            else:
+                project.close()
+        except (OSError, ProjectError) as exc:
+            show_error(self, exc, "Close project")
+        finally:
+            self._discard_on_close = False
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)

@@ -492,3 +492,23 @@ def test_user_guide_lists_every_shortcut() -> None:
         if s.shortcuts:
             names = {"Return": "Enter", "\\": "\\"}
             assert any(names.get(k, k) in table for k in s.shortcuts), f"{s.key} ({s.shortcuts}) missing from the guide"
+
+
+def test_a_project_that_cannot_open_leaves_the_open_one_untouched(qtbot, make_window, project_dir, tmp_path) -> None:
+    asked: list[str] = []
+    window = make_window()
+    window.ask = lambda title, *a, **k: asked.append(title) or Answer.Discard  # type: ignore[method-assign]
+    open_and_wait(qtbot, window, project_dir)
+    window.project.add_subclip(window.video_id, 0, 5, label="walk")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "project.json").write_text('{"format": "framewatch-project", "version": 1, "videos": [')
+    assert not window.open_project_path(broken)
+    assert asked == []  # nothing was asked: the broken project never got that far
+    assert "broken" in error_dialog.shown[-1].text and window.project.folder == project_dir
+    assert window.project.dirty and len(window.project.subclips) == 1
+    assert not window.new_project_path(project_dir)  # a project exists there: refused after Discard
+    assert window.project.dirty and not window._discard_on_close
+    window.ask = lambda *a, **k: Answer.Cancel  # type: ignore[method-assign]
+    window.close()
+    assert window.isVisible()  # still asks about the unsaved edits
