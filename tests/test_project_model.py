@@ -114,6 +114,19 @@ def test_subscribers_hear_every_change(project: Project) -> None:
     assert not events[-1].dirty
 
 
+def test_a_failing_subscriber_does_not_hide_the_change_from_others(project: Project) -> None:
+    heard = []
+
+    def broken(event: object) -> None:
+        raise RuntimeError("view bug")
+
+    project.subscribe(broken)
+    project.subscribe(heard.append)
+    with pytest.raises(RuntimeError, match="view bug"):
+        project.add_class("wave")
+    assert "wave" in project.classes and len(heard) == 1 and project.undo_stack.undo_text == "Add class wave"
+
+
 def test_undo_stack_limit_forgets_oldest_and_the_save_point() -> None:
     stack = UndoStack(limit=2)
 

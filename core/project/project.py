@@ -311,19 +311,31 @@ class Project:
         return unsubscribe
 
     def _notify(self, event: ProjectEvent) -> None:
+        """Call every subscriber; one that raises does not stop the others (the first error is re-raised)."""
+        error: BaseException | None = None
         for callback in list(self._listeners):
-            callback(event)
+            try:
+                callback(event)
+            except Exception as exc:  # re-raised below, after the other subscribers ran
+                error = error or exc
+        if error is not None:
+            raise error
 
-    def _changed(self, kind: str, text: str, change: Change) -> None:
+    def _event(self, kind: str, text: str, change: Change) -> ProjectEvent:
+        """Called with the lock held, right after a change."""
         self._generation += 1
-        self._notify(ProjectEvent(kind, text, change.collections, change.ids, self.dirty))
+        return ProjectEvent(kind, text, change.collections, change.ids, self.dirty)
 
     def execute(self, command: Command) -> Change:
-        """Do ``command`` and put it on the undo stack; subscribers hear of it."""
+        """Do ``command`` and put it on the undo stack; subscribers hear of it.
+
+        If the command raises, the project is unchanged and nothing is put on the stack.
+        """
         with self._lock:
             change = command.do(self._data)
             self.undo_stack.push(command)
-        self._changed("do", command.text, change)
+            event = self._event("do", command.text, change)
+        self._notify(event)
         return change
 
     def undo(self) -> bool:
@@ -335,7 +347,8 @@ class Project:
             command = stack.commands[stack.index - 1]
             change = command.undo(self._data)
             stack.index -= 1
-        self._changed("undo", command.text, change)
+            event = self._event("undo", command.text, change)
+        self._notify(event)
         return True
 
     def redo(self) -> bool:
@@ -347,7 +360,8 @@ class Project:
             command = stack.commands[stack.index]
             change = command.do(self._data)
             stack.index += 1
-        self._changed("redo", command.text, change)
+            event = self._event("redo", command.text, change)
+        self._notify(event)
         return True
 
     # -- videos -----------------------------------------------------------------------------------
