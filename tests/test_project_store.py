@@ -149,6 +149,19 @@ def test_autosave_is_offered_for_recovery_after_a_crash(project: Project) -> Non
     assert Project.open(project.folder).recovery is None
 
 
+def test_an_undecided_recovery_is_set_aside_not_overwritten(project: Project) -> None:
+    project.add_class("crashed-session")
+    project.autosave()
+    later = Project.open(project.folder)
+    assert later.recovery is not None  # the app did not ask; the analyst goes on editing and saves
+    later.add_class("new-session")
+    later.autosave()
+    later.save()
+    [aside] = project.folder.glob("project.autosave-unrecovered-*.json")
+    assert "crashed-session" in read_project_file(aside, project.folder).classes
+    assert "new-session" in Project.open(project.folder).classes
+
+
 def test_background_autosave_writes_while_dirty(project: Project) -> None:
     project.start_autosave(interval_s=0.05)
     try:

@@ -24,6 +24,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -148,7 +149,10 @@ class Project:
         """Open the project in a folder (or at a ``project.json`` path).
 
         If an autosave newer than the project file exists, ``project.recovery`` describes it; with
-        ``recover=True`` the autosave's content is loaded instead, as unsaved (dirty) edits. A corrupt,
+        ``recover=True`` the autosave's content is loaded instead, as unsaved (dirty) edits. The app should
+        ask: recover (reopen with ``recover=True``) or :meth:`discard_autosave`. If it does neither, the
+        first save or autosave moves the old autosave aside (``project.autosave-unrecovered-<time>.json``)
+        rather than overwrite it. A corrupt,
         truncated or newer-version file raises a :class:`ProjectError` and is left untouched.
         """
         path = store.project_file(Path(folder_or_file).expanduser())
@@ -174,10 +178,23 @@ class Project:
                 raise ProjectError(f"cannot be saved ({exc.strerror or exc}); your edits are still open", self.path) from exc
             self.undo_stack.set_clean()
             self._autosaved_generation = generation
+            self._set_aside_unrecovered()
             with contextlib.suppress(OSError):
                 self.autosave_path.unlink(missing_ok=True)
-            self.recovery = None
         self._notify(ProjectEvent("saved", "Save", frozenset(), frozenset(), False))
+
+    def _set_aside_unrecovered(self) -> None:
+        """Keep a crashed session's autosave that was neither recovered nor discarded, under another name.
+
+        Called before this session saves or autosaves over it, so no one's unsaved work is ever deleted
+        without a decision: it becomes ``project.autosave-unrecovered-<time>.json`` (same format).
+        """
+        if self.recovery is None:
+            return
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        with contextlib.suppress(OSError):
+            os.replace(self.recovery.autosave_path, self.folder / f"project.autosave-unrecovered-{stamp}.json")
+        self.recovery = None
 
     def autosave(self) -> bool:
         """Write unsaved edits to the autosave side file; returns whether it wrote.
@@ -190,6 +207,7 @@ class Project:
                 return False
             snapshot = self._data.copy()
             generation = self._generation
+            self._set_aside_unrecovered()
         try:
             store.write_project_file(self.autosave_path, snapshot, self.folder, backup=False)
         except OSError as exc:
