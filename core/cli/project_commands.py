@@ -50,6 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _project_arg(folders, create=True)
     folders.add_argument("--fps", type=float, help="frame rate of image-folder videos (default 10)")
     folders.add_argument("--skip-unreadable", action="store_true", help="skip videos that do not decode")
+    folders.add_argument("--no-scan", action="store_true", help="trust the header's frame count instead of decoding")
     folders.set_defaults(handler=run_import_folders)
 
     label = sub.add_parser(
@@ -78,7 +79,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--format", choices=["csv", "json", "videos"], default="csv")
     export.set_defaults(handler=run_export)
 
-    info = sub.add_parser("info", help="summary of a project and the problems found in it")
+    info = sub.add_parser("info", help="summary of a project and the problems found in it",
+                          description="Print a project's contents and every problem found (moved or changed "
+                          "videos, duplicates, bad intervals, unknown labels). Exit code 1 if any is an error.")
     _project_arg(info, recovery=False)
     info.add_argument("--json", action="store_true")
     info.add_argument("--no-files", action="store_true", help="do not check that the video files are unchanged")
@@ -163,8 +166,8 @@ def run_import_folders(args: argparse.Namespace) -> int:
 
     project = _open(args)
     with ProgressBar(f"importing {args.source.name}", unit="video") as bar:
-        result = import_class_folders(project, args.source, fps=args.fps, skip_unreadable=args.skip_unreadable,
-                                      progress=bar)
+        result = import_class_folders(project, args.source, fps=args.fps, scan=not args.no_scan,
+                                      skip_unreadable=args.skip_unreadable, progress=bar)
     for problem in result.skipped:
         print(f"skipped: {problem}")
     counts = Counter(project.subclips[i].label for i in result.subclips)

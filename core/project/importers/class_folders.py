@@ -31,13 +31,15 @@ def import_class_folders(
     root: str | Path,
     *,
     fps: float | None = None,
+    scan: bool = True,
     skip_unreadable: bool = False,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
 ) -> ImportResult:
     """Add ``<root>/<split>/<class>/<video>`` as videos with one whole-video labelled subclip each.
 
-    Videos are scanned (decoded once) for their exact frame count. With ``skip_unreadable`` a video
+    Videos are scanned (decoded once) for their exact frame count; with ``scan=False`` the header's count
+    is trusted instead (much faster for thousands of videos). With ``skip_unreadable`` a video
     that does not decode is listed in ``result.skipped`` instead of stopping the import. All is added as
     one undoable action.
     """
@@ -60,7 +62,7 @@ def import_class_folders(
         )
     result = ImportResult()
     videos = probe_all(
-        items, fps=fps, scan=True, progress=progress, cancel=cancel,
+        items, fps=fps, scan=scan, progress=progress, cancel=cancel,
         on_error=(lambda p, e: result.skipped.append(str(e))) if skip_unreadable else None,
     )
     existing = project.data.classes
