@@ -257,12 +257,12 @@ def run_info(args: argparse.Namespace) -> int:
         return 0
     rows = [
         ("project", f"{data['name']} ({data['folder']})"),
-        ("videos", f"{data['videos']} " + _counts(data["videos_by_split"]) + f", {data['frames']:,} frames"),
+        ("videos", f"{data['videos']}{_counts(data['videos_by_split'])}, {data['frames']:,} frames"),
         ("classes", ", ".join(data["classes"]) or "none"),
         ("targets", ", ".join(data["targets"]) or "none"),
-        ("subclips", f"{data['subclips']} " + _counts(data["subclips_by_label"])),
+        ("subclips", f"{data['subclips']}{_counts(data['subclips_by_label'])}"),
         ("anomaly intervals", f"{data['intervals']} ({data['abnormal_frames']:,} abnormal frames)"),
-        ("verdicts", _counts(data["verdicts"]) or "none"),
+        ("verdicts", _counts(data["verdicts"]).strip(" ()") or "none"),
         ("model runs", str(data["runs"])),
     ]
     width = max(len(k) for k, _ in rows)
@@ -276,7 +276,7 @@ def run_info(args: argparse.Namespace) -> int:
 
 
 def _counts(counter: dict) -> str:
-    return "(" + ", ".join(f"{k}: {n}" for k, n in counter.items()) + ")" if counter else ""
+    return " (" + ", ".join(f"{k}: {n}" for k, n in counter.items()) + ")" if counter else ""
 
 
 def run_relink(args: argparse.Namespace) -> int:
