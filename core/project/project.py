@@ -152,10 +152,12 @@ class Project:
         ``recover=True`` the autosave's content is loaded instead, as unsaved (dirty) edits. The app should
         ask: recover (reopen with ``recover=True``) or :meth:`discard_autosave`. If it does neither, the
         first save or autosave moves the old autosave aside (``project.autosave-unrecovered-<time>.json``)
-        rather than overwrite it. A corrupt,
-        truncated or newer-version file raises a :class:`ProjectError` and is left untouched.
+        rather than overwrite it. A corrupt, truncated or newer-version file raises a :class:`ProjectError`
+        and is left untouched.
         """
         path = store.project_file(Path(folder_or_file).expanduser())
+        if path.name != store.PROJECT_FILE:
+            raise ProjectError(f"open the project folder (or its {store.PROJECT_FILE}), not another file", path)
         folder = Path(os.path.abspath(path.parent))
         recovery = store.recovery_info(folder)
         if recover and recovery is not None:
@@ -164,7 +166,7 @@ class Project:
             project.undo_stack.clean_index = None  # recovered edits are not saved yet
             project._generation = project._autosaved_generation = 1
             return project
-        data = store.read_project_file(folder / path.name, folder)
+        data = store.read_project_file(folder / store.PROJECT_FILE, folder)
         return cls(folder, data, recovery=recovery)
 
     def save(self) -> None:
