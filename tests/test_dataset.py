@@ -78,6 +78,20 @@ def test_cache_is_built_once_then_read_without_decoding(project: Project, monkey
     assert isinstance(again, np.memmap) and np.array_equal(again, frames)
 
 
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts open files through /proc")
+def test_many_cached_videos_do_not_exhaust_file_handles(tmp_path: Path) -> None:
+    from core.data.frame_cache import MAX_MAPPED, CachedFrames
+
+    before = len(list(Path("/proc/self/fd").iterdir()))
+    frames = []
+    for n in range(MAX_MAPPED * 3):
+        np.save(tmp_path / f"{n}.npy", np.full((3, 2, 2, 1), n % 256, np.uint8))
+        frames.append(CachedFrames(tmp_path / f"{n}.npy", (3, 2, 2, 1)))
+    assert [int(f[1][0, 0, 0]) for f in frames] == [n % 256 for n in range(MAX_MAPPED * 3)]
+    assert len(list(Path("/proc/self/fd").iterdir())) - before <= MAX_MAPPED + 2
+    assert np.asarray(frames[5]).shape == (3, 2, 2, 1) and len(frames[5]) == 3
+
+
 def test_cancelled_cache_build_leaves_no_file(project: Project) -> None:
     cache = frame_cache(project)
     video = project.videos[ids(project)[0]]

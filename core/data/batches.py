@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -31,7 +32,7 @@ class ClipBatches:
     def __init__(
         self,
         samples: SampleSet,
-        frames: dict[str, np.ndarray],
+        frames: dict[str, Any],  # {video id: (frames, H, W, C) uint8 array-like}, e.g. CachedFrames
         spec: PreprocessSpec,
         *,
         batch_size: int = 8,

@@ -38,7 +38,7 @@ def frame_cache(project) -> FrameCache:
     return FrameCache(project.cache_dir / "frames")
 
 
-def mean_frame(frames: dict[str, np.ndarray]) -> np.ndarray:
+def mean_frame(frames: dict[str, Any]) -> np.ndarray:
     """Mean of all cached frames given: float32 ``(height, width, channels)`` in [0, 1]."""
     total = None
     count = 0

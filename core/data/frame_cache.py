@@ -12,6 +12,7 @@ half-written cache file that would be taken for a good one.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -28,6 +29,44 @@ from core.preprocessing import PreprocessSpec
 from core.project.entities import Video
 from core.project.errors import DatasetError
 from core.project.validation import video_file_status
+
+#: At most this many cache files are memory-mapped at once (each map holds a file handle; a desktop's
+#: default limit can be as low as 256, and a project may have thousands of videos).
+MAX_MAPPED = 128
+
+
+@functools.lru_cache(maxsize=MAX_MAPPED)
+def _mapped(path: str) -> np.ndarray:
+    return np.load(path, mmap_mode="r")
+
+
+class CachedFrames:
+    """The cached frames of one video, ``(frames, height, width, channels)`` ``uint8``, mapped on demand.
+
+    Acts as a read-only array for ``len``, ``shape``, slicing, fancy indexing and ``np.asarray``; the file
+    is memory-mapped when read and at most :data:`MAX_MAPPED` files are mapped at a time, so datasets over
+    thousands of videos do not run out of file handles.
+    """
+
+    dtype = np.dtype(np.uint8)
+    ndim = 4
+
+    def __init__(self, path: Path, shape: tuple[int, ...]) -> None:
+        self.path = Path(path)
+        self.shape = tuple(shape)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, key):
+        return _mapped(str(self.path))[key]
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        array = np.asarray(_mapped(str(self.path)))
+        return array if dtype is None else array.astype(dtype)
+
+    def __repr__(self) -> str:
+        return f"CachedFrames({self.path.name}, shape={self.shape})"
 
 
 def frames_key(spec: PreprocessSpec) -> str:
@@ -130,21 +169,22 @@ class FrameCache:
         spec: PreprocessSpec,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
-    ) -> dict[str, np.ndarray]:
-        """Cached frames of every video (``{video id: memmap}``), building the missing ones.
+    ) -> dict[str, CachedFrames]:
+        """Cached frames of every video (``{video id: CachedFrames}``), building the missing ones.
 
         Progress counts frames over all videos to be built.
         """
         videos = list(videos)
         self.remove_stale_temporaries()
-        out: dict[str, np.ndarray] = {}
+        out: dict[str, CachedFrames] = {}
         missing = []
         for video in videos:
             frames = self.load(video, spec)
             if frames is None:
                 missing.append(video)
             else:
-                out[video.id] = frames
+                out[video.id] = CachedFrames(self.path_for(video, spec), frames.shape)
+            del frames  # one file handle at a time
         total = sum(max(v.known_frame_count, 1) for v in missing)
         done = 0
         for video in missing:
@@ -153,7 +193,9 @@ class FrameCache:
             def forward(event: Progress, offset: int = done, name: str = video.name) -> None:
                 report(progress, offset + event.done, total, f"caching {name}")
 
-            out[video.id] = self.build(video, spec, forward if progress else None, cancel)
+            frames = self.build(video, spec, forward if progress else None, cancel)
+            out[video.id] = CachedFrames(self.path_for(video, spec), frames.shape)
+            del frames
             done += max(video.known_frame_count, 1)
         return out
 
