@@ -12,6 +12,7 @@ import math
 import keras
 from keras import layers
 
+from core.models.errors import SpecError
 from core.models.specs import AutoencoderSpec
 
 
@@ -32,7 +33,7 @@ def padding_for(spec: AutoencoderSpec) -> str:
         return "valid"
     factor = math.prod(stride for _, _, stride in spec.encoder)
     if spec.height % factor or spec.width % factor:
-        raise ValueError(
+        raise SpecError(
             f"autoencoder input {spec.height}x{spec.width} does not round-trip through strides "
             f"{[s for _, _, s in spec.encoder]}: use a size divisible by {factor} (e.g. 64, 128, 256) or 227"
         )

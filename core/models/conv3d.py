@@ -11,6 +11,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from core.models.errors import SpecError
 from core.models.specs import Conv3DSpec
 
 
@@ -64,6 +65,6 @@ def build(spec: Conv3DSpec) -> keras.Model:
     if spec.task == "predict":
         return keras.Model(inputs, _build_predict(spec, inputs), name=name)
     if spec.task == "anomaly":
-        raise ValueError("the Conv3D family has no anomaly model; use the autoencoder presets")
+        raise SpecError("the Conv3D family has no anomaly model; use the autoencoder presets")
     x = _build_stacked(spec, inputs) if spec.stacked else _build_blocks(spec, inputs)
     return keras.Model(inputs, head(x, spec), name=name)

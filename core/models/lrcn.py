@@ -16,6 +16,7 @@ from pathlib import Path
 import keras
 from keras import layers
 
+from core.models.errors import SpecError
 from core.models.layers import RepeatChannels
 from core.models.specs import LRCNSpec
 from core.training.errors import ModelFileError, TrainingError
@@ -124,7 +125,7 @@ def assemble(spec: LRCNSpec, encoder: keras.Model, head: keras.Model) -> keras.M
 
 def build(spec: LRCNSpec) -> keras.Model:
     if spec.task not in ("classify", "regress"):
-        raise ValueError(f"LRCN is for classify or regress, not {spec.task}")
+        raise SpecError(f"LRCN is for classify or regress, not {spec.task}")
     encoder = build_frame_encoder(spec)
     head = build_sequence_head(spec, int(encoder.output.shape[-1]))
     return assemble(spec, encoder, head)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from core.models.errors import SpecError
 from core.models.specs import (
     TASKS,
     AutoencoderSpec,
@@ -86,7 +87,7 @@ def _all_presets() -> dict[str, list[Preset]]:
 def presets(task: str) -> dict[str, Preset]:
     """Named presets of ``task``, in menu order."""
     if task not in TASKS:
-        raise ValueError(f"task must be one of {', '.join(TASKS)}, not {task!r}")
+        raise SpecError(f"task must be one of {', '.join(TASKS)}, not {task!r}")
     return {p.name: p for p in _all_presets()[task]}
 
 
@@ -95,7 +96,7 @@ def get_preset(task: str, name: str | None = None) -> ModelSpec:
     table = presets(task)
     name = name or DEFAULT_PRESET[task]
     if name not in table:
-        raise ValueError(f"no preset {name!r} for task {task!r}; presets: {', '.join(table)}")
+        raise SpecError(f"no preset {name!r} for task {task!r}; presets: {', '.join(table)}")
     return table[name].spec
 
 

@@ -16,6 +16,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from core.models.errors import SpecError
+
 TASKS = ("predict", "anomaly", "classify", "regress")
 
 
@@ -35,12 +37,12 @@ class ModelSpec:
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
-            raise ValueError(f"task must be one of {', '.join(TASKS)}, not {self.task!r}")
+            raise SpecError(f"task must be one of {', '.join(TASKS)}, not {self.task!r}")
         for name in ("frames", "height", "width", "channels", "outputs"):
             if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be >= 1, not {getattr(self, name)}")
+                raise SpecError(f"{name} must be >= 1, not {getattr(self, name)}")
         if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be > 0, not {self.learning_rate}")
+            raise SpecError(f"learning_rate must be > 0, not {self.learning_rate}")
 
     @property
     def input_shape(self) -> tuple[int, int, int, int]:
@@ -52,7 +54,7 @@ class ModelSpec:
         known = {f.name for f in dataclasses.fields(self)}
         unknown = sorted(set(changes) - known)
         if unknown:
-            raise ValueError(f"{type(self).__name__} has no option {', '.join(unknown)}; options: {', '.join(sorted(known))}")
+            raise SpecError(f"{type(self).__name__} has no option {', '.join(unknown)}; options: {', '.join(sorted(known))}")
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -88,11 +90,11 @@ class NextFrameSpec(ModelSpec):
     def __post_init__(self) -> None:
         super().__post_init__()
         if len(self.filters) != len(self.kernels) or not self.filters:
-            raise ValueError("filters and kernels need one entry per ConvLSTM2D layer")
+            raise SpecError("filters and kernels need one entry per ConvLSTM2D layer")
         if self.head not in ("conv3d", "causal"):
-            raise ValueError(f"head must be 'conv3d' or 'causal', not {self.head!r}")
+            raise SpecError(f"head must be 'conv3d' or 'causal', not {self.head!r}")
         if self.downsample < 1 or self.height % self.downsample or self.width % self.downsample:
-            raise ValueError(f"frame size {self.height}x{self.width} must be divisible by downsample={self.downsample}")
+            raise SpecError(f"frame size {self.height}x{self.width} must be divisible by downsample={self.downsample}")
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,7 @@ class AutoencoderSpec(ModelSpec):
     def __post_init__(self) -> None:
         super().__post_init__()
         if not self.encoder or not self.recurrent:
-            raise ValueError("an autoencoder needs at least one encoder layer and one ConvLSTM2D layer")
+            raise SpecError("an autoencoder needs at least one encoder layer and one ConvLSTM2D layer")
         object.__setattr__(self, "encoder", tuple(tuple(int(v) for v in layer) for layer in self.encoder))
 
 
@@ -149,11 +151,11 @@ class LRCNSpec(ModelSpec):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.backbone not in BACKBONES:
-            raise ValueError(f"backbone must be one of {', '.join(BACKBONES)}, not {self.backbone!r}")
+            raise SpecError(f"backbone must be one of {', '.join(BACKBONES)}, not {self.backbone!r}")
         if self.cache_features and not self.freeze_backbone:
-            raise ValueError("cache_features needs freeze_backbone (features of a trained backbone change)")
+            raise SpecError("cache_features needs freeze_backbone (features of a trained backbone change)")
         if not self.lstm_units:
-            raise ValueError("lstm_units needs at least one LSTM layer")
+            raise SpecError("lstm_units needs at least one LSTM layer")
 
 
 @dataclass(frozen=True)
@@ -180,7 +182,7 @@ class Conv3DSpec(ModelSpec):
     def __post_init__(self) -> None:
         super().__post_init__()
         if not self.filters:
-            raise ValueError("filters needs at least one layer")
+            raise SpecError("filters needs at least one layer")
 
 
 FAMILIES: dict[str, type[ModelSpec]] = {
@@ -199,7 +201,7 @@ def spec_from_dict(data: dict[str, Any]) -> ModelSpec:
     data = dict(data)
     family = data.pop("family", None)
     if family not in FAMILIES:
-        raise ValueError(f"unknown model family {family!r}; known: {', '.join(FAMILIES)}")
+        raise SpecError(f"unknown model family {family!r}; known: {', '.join(FAMILIES)}")
     cls = FAMILIES[family]
     names = {f.name for f in dataclasses.fields(cls)}
     return cls(**{k: _tupled(v) for k, v in data.items() if k in names})

@@ -285,7 +285,10 @@ def _run(spec: ModelSpec, config: TrainingConfig, data: TrainingData, run_dir: P
         if fit_data.is_arrays or cached:
             model.fit(fit_data.x, fit_data.y, batch_size=config.batch_size, shuffle=config.shuffle, **fit_args)
         else:
-            model.fit(fit_data.x, **fit_args)
+            stream = fit_data.x
+            if config.steps_per_epoch and hasattr(stream, "repeat"):  # tf.data: epochs of N steps, not one pass
+                stream = stream.repeat()
+            model.fit(stream, shuffle=False, **fit_args)
     except Cancelled:
         _finish_model(record, run_dir, spec, encoder, cached)
         finish("cancelled", "cancelled by the user; resume to continue from the last finished epoch")
@@ -296,6 +299,10 @@ def _run(spec: ModelSpec, config: TrainingConfig, data: TrainingData, run_dir: P
         raise
     except FramewatchError as exc:
         finish("failed", str(exc))
+        raise
+    except KeyboardInterrupt:
+        _finish_model(record, run_dir, spec, encoder, cached)
+        finish("cancelled", "interrupted; resume to continue from the last finished epoch")
         raise
     except Exception as exc:
         message = f"training failed: {type(exc).__name__}: {exc}"

@@ -1,0 +1,228 @@
+"""``framewatch train | resume | presets | devices``: the training engine from the command line.
+
+``framewatch train PROJECT --task anomaly --preset default --size 64 --epochs 5`` builds the task's
+datasets from the project, trains in ``PROJECT/runs/<name>/`` with a progress bar, an epoch line per
+epoch and a summary; ``--resume RUN`` continues a run (its name under ``runs/`` or its folder).
+Ctrl+C stops within one batch and leaves the run resumable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from core.cli.progress_bar import ProgressBar
+
+TASK_CHOICES = ("predict", "anomaly", "classify", "regress")
+
+
+def _int_tuple(text: str) -> tuple[int, ...]:
+    return tuple(int(v) for v in text.replace("x", ",").split(",") if v.strip())
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    train = subparsers.add_parser(
+        "train", help="train a model on a project's videos (progress bar, checkpoints, resumable)",
+        description="Train a preset of a task on the project's videos, split by video into train and validation. "
+        "Runs are written to PROJECT/runs/NAME/ (run.json, last.keras, best.keras) and listed in the project.",
+    )
+    train.add_argument("project", type=Path, help="project folder")
+    train.add_argument("--task", choices=TASK_CHOICES, help="what to learn (not needed with --resume)")
+    train.add_argument("--preset", help="model preset (see 'framewatch presets'; default: the task's default)")
+    train.add_argument("--resume", metavar="RUN", help="continue this run (name under runs/ or folder)")
+    train.add_argument("--name", help="run name (default: date-time-task-preset)")
+    data = train.add_argument_group("data")
+    data.add_argument("--size", type=_int_tuple, metavar="H[xW]", help="frame size (default: the preset's)")
+    data.add_argument("--frames", type=int, help="frames per input clip (default: the preset's)")
+    color = data.add_mutually_exclusive_group()
+    color.add_argument("--gray", dest="grayscale", action="store_const", const=True, help="gray frames")
+    color.add_argument("--rgb", dest="grayscale", action="store_const", const=False, help="color frames")
+    data.add_argument("--stride", type=int, help="frames between clip starts (predict, anomaly)")
+    data.add_argument("--frame-steps", type=_int_tuple, help="anomaly stride augmentation, e.g. 1,2,3")
+    data.add_argument("--val-fraction", type=float, default=0.2, help="share of videos for validation (default 0.2)")
+    data.add_argument("--target", help="numeric target to regress (regress; default: the only one)")
+    fit = train.add_argument_group("training")
+    fit.add_argument("--epochs", type=int, help="epochs in all (default 10; with --resume: train a finished run longer)")
+    fit.add_argument("--batch-size", type=int, default=8)
+    fit.add_argument("--lr", type=float, dest="learning_rate", help="learning rate (default: the preset's)")
+    fit.add_argument("--patience", type=int, default=5, help="early-stopping patience in epochs (0: off)")
+    fit.add_argument("--lr-patience", type=int, default=2, help="reduce-LR-on-plateau patience (0: off)")
+    fit.add_argument("--lr-factor", type=float, default=0.5)
+    fit.add_argument("--steps-per-epoch", type=int, help="batches per epoch (default: the whole training set)")
+    fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument("--deterministic", action="store_true", help="bit-identical reruns (slower)")
+    model = train.add_argument_group("model")
+    model.add_argument("--filters", type=_int_tuple,
+                       help="filters per layer, e.g. 32,32 (ConvLSTM layers, Conv3D layers, or the LRCN's CNN)")
+    model.add_argument("--backbone", help="LRCN backbone: scratch, mobilenet_v2, inception_v3, ...")
+    model.add_argument("--weights", help="backbone weights: imagenet, none, or a local weights file")
+    model.add_argument("--outputs", type=int, help="regression outputs (classes come from the project)")
+    device = train.add_argument_group("device")
+    device.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
+    device.add_argument("--reserve-cores", type=int, default=0, help="cores to leave free (default 0)")
+    device.add_argument("--mixed-precision", action="store_true", help="float16 compute on a GPU")
+    train.set_defaults(handler=run_train)
+
+    presets = subparsers.add_parser("presets", help="list the model presets of each task")
+    presets.add_argument("--task", choices=TASK_CHOICES)
+    presets.set_defaults(handler=run_presets)
+
+    devices = subparsers.add_parser("devices", help="what the training backend sees: CPUs, GPUs, threads")
+    devices.add_argument("--json", action="store_true")
+    devices.set_defaults(handler=run_devices)
+
+
+def _model_options(args: argparse.Namespace, task: str) -> dict:
+    options: dict = {"learning_rate": args.learning_rate, "backbone": args.backbone, "weights": args.weights}
+    if args.filters:
+        field = {"lrcn": "cnn_filters", "autoencoder": "recurrent"}.get(_family_of(task, args.preset), "filters")
+        options[field] = args.filters
+    if task == "regress":
+        options["outputs"] = args.outputs
+    return {k: v for k, v in options.items() if v is not None}
+
+
+def _family_of(task: str, preset: str | None) -> str:
+    from core.models import get_preset
+
+    return get_preset(task, preset).family
+
+
+class _Reporter:
+    """Progress bar over batches, plus one line per epoch on stderr (also when stderr is not a terminal)."""
+
+    def __init__(self) -> None:
+        self.preparing: ProgressBar | None = None
+        self.bar: ProgressBar | None = None
+        self.last = None
+
+    def __call__(self, event) -> None:
+        from tqdm import tqdm
+
+        from core.training import events as ev
+
+        if not isinstance(event, ev.TrainingEvent):  # data preparation: frame cache, feature cache
+            if self.preparing is None:
+                self.preparing = ProgressBar("preparing data", unit="frame")
+            self.preparing(event)
+            return
+        if self.bar is None:
+            if self.preparing is not None:
+                self.preparing.close()
+            self.bar = ProgressBar("training", unit="batch")
+        if isinstance(event, ev.RunStarted):
+            tqdm.write(event.message, file=sys.stderr)
+            return
+        if isinstance(event, ev.EpochEnded):
+            rate = f", {event.samples_per_s:.1f} clips/s" if event.samples_per_s else ""
+            lr = f", lr {event.learning_rate:.3g}"
+            eta = f", eta {event.eta_s:.0f}s" if event.eta_s else ""
+            best = " (best)" if event.is_best else ""
+            tqdm.write(f"{event.message}{lr}{rate}{eta}{best}", file=sys.stderr)
+        if isinstance(event, ev.RunEnded):
+            self.last = event
+            return
+        self.bar(event)
+
+    def close(self) -> None:
+        for bar in (self.preparing, self.bar):
+            if bar is not None:
+                bar.close()
+
+
+def _summary(result) -> str:
+    record = result.record
+    lines = [
+        f"run        {result.run_dir}",
+        f"status     {result.status}",
+        f"epochs     {record.epochs_completed}",
+    ]
+    if record.best_value is not None:
+        lines.append(f"best       {record.monitor} {record.best_value:.5g} at epoch {(record.best_epoch or 0) + 1}")
+    if record.history:
+        last = record.history[-1]
+        lines.append("last       " + ", ".join(f"{k} {v:.4g}" for k, v in last.items() if isinstance(v, float)))
+    lines.append(f"model      {record.model_path}")
+    lines.append(f"device     {record.device.get('summary', '')}")
+    lines.append(f"time       {record.duration_s:.1f} s")
+    return "\n".join(lines)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    import threading
+
+    from core.project import Project
+    from core.training.devices import configure_devices
+    from core.training.from_project import DataOptions, resume_project_run, train_project
+    from core.training.trainer import TrainingConfig
+
+    if not args.resume and not args.task:
+        raise SystemExit("framewatch train: give --task (or --resume RUN)")
+    # thread pools must be set before TensorFlow runs anything
+    configure_devices(args.mixed_precision, args.reserve_cores, args.threads)
+    project = Project.open(args.project)
+    cancel = threading.Event()
+    reporter = _Reporter()
+    try:
+        if args.resume:
+            result = resume_project_run(project, args.resume, epochs=args.epochs,
+                                        progress=reporter, cancel=cancel)
+        else:
+            size = args.size or ()
+            options = DataOptions(
+                height=size[0] if size else None, width=size[-1] if size else None, grayscale=args.grayscale,
+                frames=args.frames, stride=args.stride, frame_steps=args.frame_steps, val_fraction=args.val_fraction,
+                target=args.target,
+            )
+            config = TrainingConfig(
+                epochs=args.epochs or 10, batch_size=args.batch_size, seed=args.seed, deterministic=args.deterministic,
+                patience=args.patience, lr_patience=args.lr_patience, lr_factor=args.lr_factor,
+                steps_per_epoch=args.steps_per_epoch, mixed_precision=args.mixed_precision,
+                reserve_cores=args.reserve_cores, cpu_threads=args.threads,
+            )
+            result = train_project(project, args.task, args.preset, model_options=_model_options(args, args.task),
+                                   data_options=options, config=config, run_name=args.name, progress=reporter,
+                                   cancel=cancel)
+    except KeyboardInterrupt:
+        cancel.set()
+        raise
+    finally:
+        reporter.close()
+    print(_summary(result))
+    return 0
+
+
+def run_presets(args: argparse.Namespace) -> int:
+    from core.models import DEFAULT_PRESET, TASKS, presets
+
+    for task in [args.task] if args.task else TASKS:
+        print(f"{task}:")
+        for name, preset in presets(task).items():
+            marks = " (default)" if name == DEFAULT_PRESET[task] else ""
+            marks += " [reference]" if preset.reference else ""
+            spec = preset.spec
+            print(f"  {name:<18} {spec.frames}x{spec.height}x{spec.width}x{spec.channels}  {preset.description}{marks}")
+    return 0
+
+
+def run_devices(args: argparse.Namespace) -> int:
+    from core.training.devices import configure_devices, library_versions
+
+    setup = configure_devices()
+    versions = library_versions()
+    if args.json:
+        print(json.dumps({**setup.to_dict(), "versions": versions}, indent=2, default=str))
+        return 0
+    print(f"backend   {setup.backend} (keras {versions['keras']}"
+          + (f", tensorflow {versions['tensorflow']})" if "tensorflow" in versions else ")"))
+    for device in setup.devices:
+        details = ", ".join(f"{k} {v}" for k, v in device.details.items() if v not in (None, ""))
+        print(f"{device.kind:<9} {device.name}" + (f"  ({details})" if details else ""))
+    if not setup.gpu:
+        print("GPU       none found: training runs on the CPU (mixed precision is GPU only)")
+    print(f"threads   {setup.cpu_threads} for training")
+    for note in setup.notes:
+        print(f"note      {note}")
+    return 0

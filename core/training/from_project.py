@@ -1,0 +1,224 @@
+"""Train on a project: build the task's datasets with :mod:`core.data`, train, record the run in the project.
+
+This is what the desktop app's "Train" button and ``framewatch train PROJECT`` both call:
+
+* :func:`train_project(project, task, preset, ...) <train_project>` builds the train/val batches of the
+  project (videos split whole), makes the model spec fit the data (frames, size, channels, classes),
+  creates ``<project>/runs/<run name>/``, adds a :class:`~core.project.ModelRun` to the project and
+  trains, updating that entry after every epoch.
+* :func:`resume_project_run(project, run_dir) <resume_project_run>` rebuilds the same datasets (the
+  data options are stored in the run record) and continues the run.
+
+Task names here are the trainer's: ``predict``, ``anomaly``, ``classify``, ``regress``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.jobs import ProgressCallback
+from core.models.registry import make_spec
+from core.models.specs import LRCNSpec, ModelSpec
+from core.training.data import TrainingData
+from core.training.errors import TrainingError
+from core.training.run_record import RunRecord
+from core.training.trainer import RunResult, TrainingConfig, resume, train
+
+DATA_TASKS = {"predict": "next_frame", "anomaly": "anomaly", "classify": "classification", "regress": "regression"}
+
+
+@dataclass(frozen=True)
+class DataOptions:
+    """How clips are cut from the project's videos.
+
+    ``height`` / ``width`` / ``grayscale`` / ``frames`` default to the preset's input (``frames`` is the
+    model's input length; next-frame clips are one frame longer). ``stride``: frames between window
+    starts (next-frame: default non-overlapping; anomaly: 1). ``frame_steps``: anomaly stride
+    augmentation (default 1, 2, 3). ``val_fraction``: share of videos held out for validation when the
+    project assigns no split.
+    """
+
+    height: int | None = None
+    width: int | None = None
+    grayscale: bool | None = None
+    frames: int | None = None
+    stride: int | None = None
+    frame_steps: tuple[int, ...] | None = None
+    val_fraction: float = 0.2
+    target: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DataOptions:
+        names = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in names}
+        if values.get("frame_steps") is not None:
+            values["frame_steps"] = tuple(values["frame_steps"])
+        return cls(**values)
+
+
+def _preprocess_spec(spec: ModelSpec, options: DataOptions):
+    from core.preprocessing import PreprocessSpec
+
+    gray = options.grayscale if options.grayscale is not None else spec.channels == 1
+    return PreprocessSpec(height=options.height or spec.height, width=options.width or spec.width, grayscale=gray)
+
+
+def _as_arrays(batches) -> tuple[np.ndarray, np.ndarray]:
+    xs, ys = [], []
+    for i in range(len(batches)):
+        x, y = batches[i]
+        xs.append(np.asarray(x))
+        ys.append(np.asarray(y))
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+def project_data(
+    project, task: str, spec: ModelSpec, options: DataOptions, batch_size: int, seed: int = 0,
+    arrays: bool = False, progress: ProgressCallback | None = None, cancel: threading.Event | None = None,
+) -> tuple[TrainingData, ModelSpec]:
+    """The project's train/val data for ``task`` and ``spec`` adjusted to it (size, channels, frames, classes)."""
+    import keras
+
+    from core.data import to_pydataset, to_tf_dataset, train_val_batches
+
+    if task not in DATA_TASKS:
+        raise TrainingError(f"task must be one of {', '.join(DATA_TASKS)}, not {task!r}")
+    preprocess = _preprocess_spec(spec, options)
+    frames = options.frames or spec.frames
+    kwargs: dict[str, Any] = dict(length=frames + 1 if task == "predict" else frames, batch_size=batch_size,
+                                  val_fraction=options.val_fraction, seed=seed, progress=progress, cancel=cancel)
+    if task in ("predict", "anomaly") and options.stride:
+        kwargs["stride"] = options.stride
+    if task == "anomaly" and options.frame_steps:
+        kwargs["frame_steps"] = tuple(options.frame_steps)
+    if task == "predict":
+        kwargs.setdefault("stride", frames + 1)
+    if task == "regress" and options.target:
+        kwargs["target"] = options.target
+    train_batches, val_batches = train_val_batches(project, DATA_TASKS[task], preprocess, **kwargs)
+    changes: dict[str, Any] = dict(frames=frames, height=preprocess.height, width=preprocess.width,
+                                   channels=preprocess.channels)
+    if task == "classify":
+        changes["outputs"] = max(2, len(train_batches.class_names))
+    spec = spec.replace(**changes)
+    description = {
+        "source": "project", "project": str(project.folder), "task": DATA_TASKS[task],
+        "options": options.to_dict(), "preprocess": preprocess.to_dict(),
+        "train_clips": len(train_batches.samples), "validation_clips": len(val_batches.samples) if val_batches else 0,
+        "class_names": list(train_batches.class_names),
+    }
+    if arrays:
+        x, y = _as_arrays(train_batches)
+        validation = _as_arrays(val_batches) if val_batches is not None else None
+        return TrainingData(x, y, validation, batch_size, description), spec
+    if keras.backend.backend() == "tensorflow":
+        x = to_tf_dataset(train_batches)
+        validation = to_tf_dataset(val_batches) if val_batches is not None else None
+    else:
+        x = to_pydataset(train_batches)
+        validation = to_pydataset(val_batches) if val_batches is not None else None
+    return TrainingData(x, None, validation, batch_size, description), spec
+
+
+def _project_recorder(project, run_id: str, save: bool):
+    def on_record(record: RunRecord) -> None:
+        metrics = {
+            "epochs_completed": record.epochs_completed, "monitor": record.monitor, "best_value": record.best_value,
+            "best_epoch": record.best_epoch, "duration_s": round(record.duration_s, 3),
+            "last": record.history[-1] if record.history else {},
+        }
+        changes: dict[str, Any] = {"metrics": metrics, "status": record.status}
+        if record.model_path:
+            changes["checkpoint"] = record.model_path
+        project.update_run(run_id, **changes)
+        if save and record.status != "running":
+            project.save()
+
+    return on_record
+
+
+def default_run_name(task: str, preset: str) -> str:
+    return f"{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}-{task}-{preset}"
+
+
+def train_project(
+    project,
+    task: str,
+    preset: str | None = None,
+    *,
+    model_options: dict[str, Any] | None = None,
+    data_options: DataOptions | None = None,
+    config: TrainingConfig | None = None,
+    run_name: str | None = None,
+    save_project: bool = True,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> RunResult:
+    """Train ``preset`` of ``task`` on ``project``'s videos, in ``<project>/runs/<run_name>``.
+
+    ``model_options`` override spec fields (``learning_rate``, ``filters``, ``weights``, ...).
+    ``save_project`` saves ``project.json`` when the run ends (the GUI may leave that to autosave).
+    """
+    config = config or TrainingConfig()
+    data_options = data_options or DataOptions()
+    spec = make_spec(task, preset, **(model_options or {}))
+    cached = isinstance(spec, LRCNSpec) and spec.cache_features
+    data, spec = project_data(project, task, spec, data_options, config.batch_size, config.seed, arrays=cached,
+                              progress=progress, cancel=cancel)
+    name = run_name or default_run_name(task, spec.preset)
+    run_dir = project.runs_dir / name
+    if cached and config.feature_cache_dir is None:
+        config = dataclasses.replace(config, feature_cache_dir=str(project.cache_dir / "features"))
+    entry = project.add_run(name, task, config={"preset": spec.preset, "run_dir": str(run_dir),
+                                                "spec": spec.to_dict(), "training": config.to_dict()},
+                            status="running")
+    if save_project:
+        project.save()
+    return train(spec, data, run_dir, progress, cancel, config, on_record=_project_recorder(project, entry.id, save_project))
+
+
+def find_run_dir(project, run: str | Path) -> Path:
+    """A run folder from a path, or a run name under ``<project>/runs/``."""
+    candidates = [Path(run), project.runs_dir / str(run)]
+    for candidate in candidates:
+        if (candidate / "run.json").is_file():
+            return candidate
+    raise TrainingError(f"no training run {run!r} (looked for run.json in {', '.join(str(c) for c in candidates)})")
+
+
+def resume_project_run(
+    project,
+    run: str | Path,
+    *,
+    epochs: int | None = None,
+    save_project: bool = True,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> RunResult:
+    """Continue a run of ``project`` (a run folder, or its name) with the same data options."""
+    from core.models.specs import spec_from_dict
+
+    run_dir = find_run_dir(project, run)
+    record = RunRecord.load(run_dir)
+    spec = spec_from_dict(record.spec)
+    config = TrainingConfig.from_dict(record.config)
+    options = DataOptions.from_dict(record.data.get("options", {}))
+    cached = isinstance(spec, LRCNSpec) and spec.cache_features
+    data, _ = project_data(project, record.task, spec, options, config.batch_size, config.seed, arrays=cached,
+                           progress=progress, cancel=cancel)
+    entry = next((r for r in project.runs.values() if r.config.get("run_dir") == str(run_dir)), None)
+    if entry is None:
+        entry = project.add_run(run_dir.name, record.task, config={"preset": spec.preset, "run_dir": str(run_dir),
+                                                                    "spec": record.spec, "training": record.config})
+    recorder = _project_recorder(project, entry.id, save_project)
+    return resume(run_dir, data, progress, cancel, epochs=epochs, on_record=recorder)

@@ -1,0 +1,83 @@
+"""``framewatch train`` on a UCSD Ped2 project (from the project import), ``--resume``, ``presets``, ``devices``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from core.cli.main import main
+from core.project import Project
+from core.training.run_record import RunRecord
+
+
+@pytest.fixture(scope="module")
+def ped2_project(ped2: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from core.project.importers import import_ucsd
+
+    folder = tmp_path_factory.mktemp("ped2") / "project"
+    project = Project.create(folder)
+    import_ucsd(project, ped2, scan=False)
+    project.save()
+    project.close()
+    return folder
+
+
+TINY = ["--size", "32", "--frames", "8", "--stride", "60", "--frame-steps", "1", "--batch-size", "8",
+        "--steps-per-epoch", "3", "--filters", "4,4,4"]
+
+
+def test_train_on_ped2_shows_progress_writes_checkpoints_and_records_the_run(ped2_project: Path, capsys) -> None:
+    code = main(["train", str(ped2_project), "--task", "anomaly", "--preset", "default", "--epochs", "2",
+                 "--name", "tiny", *TINY])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "starting epoch 1/2" in err
+    assert "epoch 1/2 loss" in err and "epoch 2/2 loss" in err and "val_loss" in err and "clips/s" in err
+    run = ped2_project / "runs" / "tiny"
+    assert f"run        {run}" in out and "status     completed" in out and "epochs     2" in out
+    assert {"run.json", "state.json", "last.keras", "best.keras"} <= {p.name for p in run.iterdir()}
+    record = RunRecord.load(run)
+    assert record.status == "completed" and record.epochs_completed == 2
+    assert record.data["source"] == "project" and record.data["train_clips"] > 0
+    assert record.spec["height"] == 32 and record.spec["frames"] == 8 and record.spec["recurrent"] == [4, 4, 4]
+    entries = [r for r in Project.open(ped2_project).runs.values() if r.name == "tiny"]
+    assert len(entries) == 1 and entries[0].status == "completed"
+    assert entries[0].metrics["epochs_completed"] == 2 and entries[0].checkpoint.name == "best.keras"
+
+    # a finished run trains further with --resume and a larger epoch count
+    code = main(["train", str(ped2_project), "--resume", "tiny", "--epochs", "3"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "resuming at epoch 3/3" in err and "epochs     3" in out
+    assert [h["epoch"] for h in RunRecord.load(run).history] == [0, 1, 2]
+    entries = [r for r in Project.open(ped2_project).runs.values() if r.name == "tiny"]
+    assert len(entries) == 1 and entries[0].metrics["epochs_completed"] == 3
+
+
+def test_train_errors_are_one_line(ped2_project: Path, capsys) -> None:
+    assert main(["train", str(ped2_project), "--task", "anomaly", "--preset", "nope"]) == 2
+    assert "no preset 'nope' for task 'anomaly'" in capsys.readouterr().err
+    assert main(["train", str(ped2_project), "--resume", "missing"]) == 2
+    assert "no training run 'missing'" in capsys.readouterr().err
+    # Ped2 has no labelled subclips: classification has nothing to learn from
+    assert main(["train", str(ped2_project), "--task", "classify", *TINY[:4]]) == 2
+    assert "no classification samples" in capsys.readouterr().err
+
+
+def test_presets_lists_every_task_with_references(capsys) -> None:
+    assert main(["presets"]) == 0
+    out = capsys.readouterr().out
+    for text in ("predict:", "anomaly:", "classify:", "regress:", "keras-example", "stae", "lrcn-inceptionv3"):
+        assert text in out
+    assert out.count("[reference]") == 4
+
+
+def test_devices_prints_what_the_backend_sees(capsys) -> None:
+    assert main(["devices"]) == 0
+    out = capsys.readouterr().out
+    assert "backend" in out and "CPU" in out and "threads" in out
+    assert main(["devices", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["backend"] and any(d["kind"] == "CPU" for d in data["devices"]) and "keras" in data["versions"]
