@@ -20,6 +20,7 @@ from core.errors import Cancelled, FramewatchError
 COMMAND_MODULES = [
     "core.cli.video_commands",
     "core.cli.project_commands",
+    "core.cli.train_commands",
 ]
 
 
