@@ -406,4 +406,4 @@ class MainWindow(ProjectFilesMixin, LabellingMixin, QMainWindow):
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
-        QTimer.singleShot(0, self.player.view.update)
+        QTimer.singleShot(0, self.player.view.setFocus)  # keyboard-first: keys go to the player

@@ -110,6 +110,8 @@ class PlayerWidget(QWidget):
         self.frame_spin = QSpinBox(self)
         self.frame_spin.setToolTip("Frame number (0-based); Ctrl+G to jump to a frame or time")
         self.frame_spin.setKeyboardTracking(False)
+        self.frame_spin.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # keys belong to the player unless clicked
+        self.frame_spin.editingFinished.connect(lambda: self.view.setFocus())
         self.frame_spin.setMinimumWidth(80)
         self.frame_spin.valueChanged.connect(self.seek)
         self.count_label = QLabel("/ 0", self)

@@ -345,6 +345,7 @@ class ProjectFilesMixin:
                          frame_count=video.frame_count)
         if self.video_list.current_video_id() != video_id:
             self.video_list.select_video(video_id)
+        self.player.view.setFocus()
         self._refresh_labels()
         self._update_actions()
 

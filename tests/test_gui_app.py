@@ -512,3 +512,21 @@ def test_a_project_that_cannot_open_leaves_the_open_one_untouched(qtbot, make_wi
     window.ask = lambda *a, **k: Answer.Cancel  # type: ignore[method-assign]
     window.close()
     assert window.isVisible()  # still asks about the unsaved edits
+
+
+def test_keys_reach_the_player_from_whatever_has_the_focus(qtbot, make_window, project_dir) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    window = make_window()
+    open_and_wait(qtbot, window, project_dir)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.player.view, timeout=5000)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Right)
+    wait_frame(qtbot, window, 1)
+    for widget in (window.label_panel.subclips, window.video_list):  # lists and tables keep arrows for us
+        widget.setFocus()
+        qtbot.waitUntil(lambda w=widget: QApplication.focusWidget() is w, timeout=5000)
+        before = window.player.shown_index
+        qtbot.keyClick(widget, Qt.Key.Key_Right)
+        wait_frame(qtbot, window, before + 1)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_I)
+    assert window.in_point == window.player.position
