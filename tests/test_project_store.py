@@ -237,6 +237,17 @@ def _load(text: str | bytes, folder: Path) -> None:
         schema.loads(text, folder, folder / "project.json")
 
 
+def test_fast_and_checked_subclip_readers_agree(tmp_path: Path, valid_doc: str) -> None:
+    doc = json.loads(valid_doc)
+    videos = schema._read_videos(schema._Reader(None), doc["videos"], tmp_path)
+    fast = schema._read_subclips(schema._Reader(None), doc["subclips"], videos)
+    checked = schema._read_subclips_checked(schema._Reader(None), doc["subclips"], videos)
+    assert fast == checked and len(fast) == 2
+    doc["subclips"][1]["start"] = "7"
+    with pytest.raises(ProjectFormatError, match=r"subclips\[1\]: field 'start' must be an integer, not str '7'"):
+        schema._read_subclips(schema._Reader(None), doc["subclips"], videos)
+
+
 def test_absurd_paths_and_numbers_raise_only_project_errors(tmp_path: Path, valid_doc: str) -> None:
     for mutate in (
         lambda d: d["videos"][0].update(path="x" * 5000, abs_path="/" + "y" * 5000),

@@ -295,7 +295,43 @@ def _read_span(r: _Reader, d: dict[str, Any], where: str, videos: dict[str, Vide
     return video, start, end
 
 
+class _Irregular(Exception):
+    """The fast subclip reader met something it does not vouch for: the checked reader takes over."""
+
+
+_SPLIT_SET = frozenset(SPLITS)
+
+
 def _read_subclips(r: _Reader, items: list[Any], videos: dict[str, Video]) -> dict[str, Subclip]:
+    """Subclips, by a tight loop for well-formed entries (there may be 100,000 of them).
+
+    Anything unusual (a missing field, a wrong type, a duplicate id) sends the whole list through
+    :func:`_read_subclips_checked`, which reads the same values or names the exact problem.
+    """
+    out: dict[str, Subclip] = {}
+    isfinite = math.isfinite
+    try:
+        for d in items:
+            ident, video, start, end = d["id"], d["video"], d["start"], d["end"]
+            get = d.get
+            label, value, target, split, note = get("label"), get("value"), get("target"), get("split"), get("note", "")
+            if (
+                type(ident) is not str or type(start) is not int or type(end) is not int or start < 0 or end < 0
+                or video not in videos or ident in out or type(note) is not str
+                or (label is not None and type(label) is not str)
+                or (target is not None and type(target) is not str)
+                or (split is not None and split not in _SPLIT_SET)
+                or (value is not None and (type(value) not in (int, float) or not isfinite(value)))
+            ):
+                raise _Irregular
+            out[ident] = Subclip(ident, video, start, end, label, None if value is None else float(value), target,
+                                 split, note)
+        return out
+    except (_Irregular, TypeError, KeyError, AttributeError, OverflowError):
+        return _read_subclips_checked(r, items, videos)
+
+
+def _read_subclips_checked(r: _Reader, items: list[Any], videos: dict[str, Video]) -> dict[str, Subclip]:
     out: dict[str, Subclip] = {}
     for n, item in enumerate(items):
         where = f"subclips[{n}]"
