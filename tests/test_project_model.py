@@ -188,6 +188,34 @@ def test_verdicts_are_one_per_flagged_event(project: Project) -> None:
     assert len(project.verdicts) == 2
 
 
+def test_runs_classes_splits_and_info_edits_undo(project: Project, tmp_path: Path) -> None:
+    before = project.data.copy()
+    run = project.add_run("ae", "anomaly", {"epochs": 2}, status="running")
+    project.update_run(run.id, metrics={"loss": 0.1}, status="finished", checkpoint="models/ae.keras")
+    assert project.runs[run.id].checkpoint == project.folder / "models" / "ae.keras"
+    project.update_class("walk", color="#00FF00", shortcut="k")
+    assert project.classes["walk"].color == "#00ff00" and project.classes["walk"].shortcut == "k"
+    project.set_video_split(list(project.videos)[:2], "val")
+    project.set_info(name="Renamed", description="footage from gate 3")
+    assert project.name == "Renamed" and project.undo_stack.undo_text == "Edit project info"
+    project.remove_runs([run.id])
+    while project.dirty:
+        project.undo()
+    assert project.data.same_as(before)
+
+
+def test_cancelled_add_video_changes_nothing(project: Project, tmp_path: Path) -> None:
+    import threading
+
+    from core.errors import Cancelled
+
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled):
+        project.add_video(write_video(tmp_path / "long.avi", 200), cancel=cancel)
+    assert len(project.videos) == 3 and not project.dirty
+
+
 def test_videos_are_found_by_id_or_name(project: Project) -> None:
     video = next(iter(project.videos.values()))
     assert project.video(video.name) == video == project.video(video.id)
