@@ -1,0 +1,161 @@
+"""Training and inference throughput of the model presets, against the machine's conv peak in the same run.
+
+    python bench/bench_training.py            # keras-example vs conv peak, then every preset (a few minutes)
+    python bench/bench_training.py --only-peak-ratio
+    python bench/bench_training.py --json results.json
+
+1. Peak: the best FLOP/s of a large Conv2D and a large Conv3D (forward, float32), timed in this process.
+2. ``keras-example`` (the reference ConvLSTM) on 64x64 frames: FLOPs per training step counted
+   analytically (:mod:`core.models.flops`, forward x 3 for a training step) divided by the measured
+   step time, as a share of the peak. Target: at least 60%.
+3. Every preset at a small size: forward FLOPs per clip, clips/s for training (``train_on_batch``) and
+   inference (``predict_on_batch``). Regress presets are the classify models with a linear head, so
+   they are not repeated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from core.models import build_model, make_spec, presets  # noqa: E402
+from core.models.flops import count_flops  # noqa: E402
+
+
+def best_time(fn, repeats: int, warmup: int = 1) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def conv_peak() -> dict:
+    """FLOP/s of large convolutions (forward), the machine's practical peak for conv models."""
+    import tensorflow as tf
+
+    results = {}
+    rng = np.random.default_rng(0)
+    cases = {
+        "conv2d 8x64x64x128 -> 128, 3x3": ((8, 64, 64, 128), (3, 3, 128, 128), tf.nn.conv2d),
+        "conv2d 8x64x64x64 -> 256, 5x5": ((8, 64, 64, 64), (5, 5, 64, 256), tf.nn.conv2d),
+        "conv3d 4x8x32x32x64 -> 64, 3x3x3": ((4, 8, 32, 32, 64), (3, 3, 3, 64, 64), tf.nn.conv3d),
+    }
+    for name, (xs, ks, op) in cases.items():
+        x = tf.constant(rng.random(xs, dtype=np.float32))
+        k = tf.constant(rng.random(ks, dtype=np.float32))
+        strides = [1] * len(xs)
+        fn = tf.function(lambda x=x, k=k, op=op, strides=strides: op(x, k, strides, "SAME"))
+        flops = 2 * np.prod(xs[:-1]) * np.prod(ks)
+        seconds = best_time(lambda fn=fn: fn().numpy(), repeats=5, warmup=2)
+        results[name] = flops / seconds
+    return {"cases": {k: round(v / 1e9, 1) for k, v in results.items()}, "peak_flops": max(results.values())}
+
+
+def train_rate(model, x, y, steps: int) -> float:
+    """Seconds per training step (best of ``steps`` after one warm-up step)."""
+    return best_time(lambda: model.train_on_batch(x, y), repeats=steps, warmup=1)
+
+
+def infer_rate(model, x, steps: int) -> float:
+    return best_time(lambda: model.predict_on_batch(x), repeats=steps, warmup=1)
+
+
+def fake_batch(spec, batch: int):
+    rng = np.random.default_rng(0)
+    x = rng.random((batch, *spec.input_shape), dtype=np.float32)
+    if spec.task in ("predict", "anomaly"):
+        return x, rng.random((batch, *spec.input_shape), dtype=np.float32)
+    if spec.task == "classify":
+        return x, rng.integers(0, spec.outputs, batch)
+    return x, rng.random((batch, spec.outputs), dtype=np.float32)
+
+
+def keras_example_ratio(peak: float, size: int, frames: int, batch: int, steps: int) -> dict:
+    spec = make_spec("predict", "keras-example", frames=frames, height=size, width=size)
+    model = build_model(spec)
+    flops = count_flops(model)
+    x, y = fake_batch(spec, batch)
+    seconds = train_rate(model, x, y, steps)
+    achieved = flops.training * batch / seconds
+    return {
+        "input": f"{batch} x {frames}x{size}x{size}x1", "forward_gflop_per_clip": round(flops.forward / 1e9, 2),
+        "train_gflop_per_step": round(flops.training * batch / 1e9, 1), "step_s": round(seconds, 3),
+        "achieved_gflops": round(achieved / 1e9, 1), "peak_gflops": round(peak / 1e9, 1),
+        "ratio": round(achieved / peak, 3), "jit_compile": str(model.jit_compile),
+    }
+
+
+def preset_table(size: int, frames: int, batch: int, steps: int) -> list[dict]:
+    rows = []
+    for task in ("predict", "anomaly", "classify"):
+        for name in presets(task):
+            options = dict(frames=frames, height=size, width=size, outputs=3 if task == "classify" else 1)
+            if name.startswith("lrcn-"):
+                options.update(weights="none", channels=3, height=max(size, 96), width=max(size, 96))
+            spec = make_spec(task, name, **options)
+            model = build_model(spec)
+            flops = count_flops(model).forward
+            x, y = fake_batch(spec, batch)
+            train_s = train_rate(model, x, y, steps)
+            infer_s = infer_rate(model, x, steps)
+            rows.append({
+                "task": task, "preset": name, "input": "x".join(str(v) for v in spec.input_shape),
+                "params": model.count_params(), "gflop_per_clip": round(flops / 1e9, 3),
+                "train_clips_per_s": round(batch / train_s, 2), "infer_clips_per_s": round(batch / infer_s, 2),
+            })
+            print(f"  {task:<9} {name:<18} {rows[-1]['input']:<12} {rows[-1]['gflop_per_clip']:>9.3f} GFLOP/clip "
+                  f"train {rows[-1]['train_clips_per_s']:>7.2f} clips/s  infer {rows[-1]['infer_clips_per_s']:>8.2f} clips/s",
+                  flush=True)
+            keras.backend.clear_session()
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=64, help="keras-example frame size (default 64, Moving MNIST)")
+    parser.add_argument("--frames", type=int, default=10, help="keras-example frames per clip (default 10)")
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--steps", type=int, default=3, help="timed steps (best of)")
+    parser.add_argument("--preset-size", type=int, default=32, help="frame size for the preset table")
+    parser.add_argument("--preset-frames", type=int, default=8)
+    parser.add_argument("--only-peak-ratio", action="store_true")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    device = f"GPU: {', '.join(g.name for g in gpus)}" if gpus else f"CPU: {os.cpu_count()} cores, {platform.processor() or platform.machine()}"
+    print(f"keras {keras.__version__} ({keras.backend.backend()}), tensorflow {tf.__version__}; {device}")
+    peak = conv_peak()
+    print("conv peak (GFLOP/s):", json.dumps(peak["cases"]))
+    ratio = keras_example_ratio(peak["peak_flops"], args.size, args.frames, args.batch, args.steps)
+    print("keras-example training:", json.dumps(ratio))
+    print(f"=> {ratio['ratio']:.0%} of the conv peak (target >= 60%)")
+    results = {"device": device, "peak": peak["cases"], "keras_example": ratio}
+    if not args.only_peak_ratio:
+        print(f"presets ({args.preset_frames} frames of {args.preset_size}x{args.preset_size}, LRCN backbones 96x96 RGB, "
+              f"batch {args.batch}):")
+        results["presets"] = preset_table(args.preset_size, args.preset_frames, args.batch, args.steps)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
