@@ -11,6 +11,7 @@ import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
+from shiboken6 import isValid
 
 from core.project import Project, Video
 from core.video import open_video
@@ -133,7 +134,8 @@ class VideoList(QTreeWidget):
         self._pending.add(video.id)
         fps = video.fps if video.kind == "image_sequence" else None
         worker = Worker(video_thumbnail, video.path, fps, progress=False, cancel=False, name="thumbnail")
-        worker.finished.connect(lambda frame, vid=video.id: self._on_thumbnail(vid, frame))
+        # The list may be gone (project closed, window deleted) by the time the thumbnail arrives.
+        worker.finished.connect(lambda frame, vid=video.id: isValid(self) and self._on_thumbnail(vid, frame))
         worker.error.connect(lambda _exc, vid=video.id: self._pending.discard(vid))
         worker.start()
 

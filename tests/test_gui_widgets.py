@@ -124,3 +124,20 @@ def test_typing_a_frame_number_and_enter_jumps_without_creating_a_subclip(qtbot,
     window.set_flagged_events(window.video_id, [(3, 9, "score 0.91")])
     assert [(b.kind, b.start, b.end) for b in window.player.timeline.bands] == [("event", 3, 9)]
     window.close()
+
+
+def test_a_thumbnail_arriving_after_the_video_list_is_deleted_is_ignored(qtbot, tmp_path: Path) -> None:
+    from shiboken6 import delete
+
+    from core.project import Project
+    from desktop_app import workers
+    from desktop_app.video_list import VideoList
+
+    project = Project.create(tmp_path / "p", name="p")
+    project.add_video(make_clip(tmp_path / "clip.avi"))
+    video_list = VideoList()
+    video_list.set_project(project)
+    pending = workers.active_workers()
+    assert pending, "the list should be decoding a thumbnail in the background"
+    delete(video_list)  # the window goes away while the worker runs
+    qtbot.waitUntil(lambda: not workers.active_workers(), timeout=10_000)  # no exception reaches the event loop
