@@ -27,9 +27,9 @@ from core.project import (
     Project,
     ProjectEvent,
 )
+from core.project.exporters import export_subclip_videos
 from desktop_app.actions import ACTIONS, build_actions, native
 from desktop_app.dialogs import GoToDialog, ShortcutsDialog
-from desktop_app.export import export_subclips, plan_export
 from desktop_app.jobs_ui import run_job
 from desktop_app.label_panel import LabelPanel
 from desktop_app.player import PlayerWidget
@@ -242,8 +242,8 @@ class MainWindow(ProjectFilesMixin, LabellingMixin, QMainWindow):
         if not clips:
             self.statusBar().showMessage("No subclips to export", 4000)
             return None
-        items = plan_export(clips, dict(self.project.videos), Path(folder))
-        worker = run_job(self, f"Exporting {len(items)} subclips", export_subclips, items,
+        ids = [c.id for c in clips]
+        worker = run_job(self, f"Exporting {len(ids)} subclips", export_subclip_videos, self.project, Path(folder), ids,
                          on_finished=lambda files: self.statusBar().showMessage(
                              f"Exported {len(files)} subclips to {folder}", 8000),
                          on_cancelled=lambda: self.statusBar().showMessage("Export cancelled", 5000))

@@ -310,8 +310,8 @@ def test_export_subclips_writes_files_and_can_be_cancelled(qtbot, make_window, p
     worker = window.export_subclips_to(out)
     qtbot.waitUntil(lambda: worker.is_done, timeout=30000)
     assert worker.exception is None, worker.exception
-    files = sorted(p.name for p in out.iterdir())
-    assert files == ["levels.avi_000002-000008_walk.mp4", "levels.avi_000020-000029_bike.mp4"]
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.mp4"))
+    assert files == ["unsplit/bike/levels.avi_000020-000030.mp4", "unsplit/walk/levels.avi_000002-000009.mp4"]
     cancelled = window.export_subclips_to(tmp_path / "export2")
     cancelled.cancel()
     qtbot.waitUntil(lambda: cancelled.is_done, timeout=30000)
