@@ -6,8 +6,6 @@ twice, a duplicate name, a range with min >= max) is refused by the project with
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
@@ -26,8 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.errors import FramewatchError
-from core.project import Project, ReplaceEntities
-from core.project.commands import RemoveEntities
+from core.project import Project
 from core.project.errors import ProjectValidationError
 from desktop_app.actions import ACTIONS
 from desktop_app.error_dialog import show_error
@@ -198,34 +195,20 @@ class SchemaEditor(QDialog):
         item = self.targets.item(self.targets.currentRow(), 0)
         if item is None:
             return False
-        name = item.data(Qt.ItemDataRole.UserRole)
-
-        def remove() -> None:
-            if any(s.target == name for s in self.project.subclips.values()):
-                raise ProjectValidationError(f"target {name!r} has values on subclips; clear them first")
-            self.project.execute(RemoveEntities("targets", [name], f"Remove target {name}"))
-
-        return self._apply(remove)
+        return self._apply(self.project.remove_target, item.data(Qt.ItemDataRole.UserRole))
 
     def _target_edited(self, item: QTableWidgetItem) -> None:
         name = item.data(Qt.ItemDataRole.UserRole)
-        old = self.project.targets[name]
         column = self.TARGET_COLUMNS[item.column()]
 
         def edit() -> None:
+            if column == "Unit":
+                self.project.update_target(name, unit=item.text().strip())
+                return
             try:
-                if column == "Unit":
-                    new = replace(old, unit=item.text().strip())
-                else:
-                    value = float(item.text().replace(",", "."))
-                    new = replace(old, **{"minimum" if column == "Minimum" else "maximum": value})
+                value = float(item.text().replace(",", "."))
             except ValueError:
                 raise ProjectValidationError(f"{column.lower()} of {name!r} must be a number, not {item.text()!r}") from None
-            if not new.minimum < new.maximum:
-                raise ProjectValidationError(f"target {name!r}: minimum {new.minimum:g} must be below maximum {new.maximum:g}")
-            for s in self.project.subclips.values():
-                if s.target == name and s.value is not None and not new.minimum <= s.value <= new.maximum:
-                    raise ProjectValidationError(f"a subclip has value {s.value:g}, outside [{new.minimum:g}, {new.maximum:g}]")
-            self.project.execute(ReplaceEntities("targets", [new], f"Edit target {name}"))
+            self.project.update_target(name, **{"minimum" if column == "Minimum" else "maximum": value})
 
         self._apply(edit)

@@ -7,12 +7,10 @@ a refused change (a span past the end, a label not in the schema) becomes a dial
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QComboBox, QLineEdit
 
 from core.errors import FramewatchError
-from core.project import ProjectValidationError, ReplaceEntities
+from core.project import ProjectValidationError
 from desktop_app.dialogs import ValueDialog
 from desktop_app.error_dialog import show_error
 
@@ -153,16 +151,8 @@ class LabellingMixin:
             return
         if kind == "subclip":
             self._edit(self.project.update_subclip, key, start=start, end=end)
-        elif kind == "anomaly":
-            old = self.project.intervals.get(key)
-            if old is None:
-                return
-
-            def move() -> None:
-                checked = self.project.make_interval(old.video_id, start, end, old.source, old.note)
-                self.project.execute(ReplaceEntities("intervals", [replace(checked, id=old.id)], "Move anomaly interval"))
-
-            self._edit(move)
+        elif kind == "anomaly" and key in self.project.intervals:
+            self._edit(self.project.update_interval, key, start=start, end=end)
 
     def _nudge(self, delta: int) -> None:
         if self.project is None or self.selection is None:

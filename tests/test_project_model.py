@@ -279,3 +279,31 @@ def test_any_edit_sequence_undoes_and_redoes_exactly(project: Project, edits: li
     while project.redo():
         pass
     assert project.data.same_as(end)
+
+
+def test_update_interval_and_targets_are_checked_and_undoable(project: Project) -> None:
+    v = next(iter(project.videos))
+    interval = project.add_interval(v, 5, 10)
+    moved = project.update_interval(interval.id, start=8, end=20, note="cart")
+    assert (moved.start, moved.end, moved.note) == (8, 20, "cart")
+    with pytest.raises(ProjectValidationError):
+        project.update_interval(interval.id, start=25, end=12)
+    with pytest.raises(ProjectValidationError, match="no field 'label'"):
+        project.update_interval(interval.id, label="x")
+    project.undo()
+    assert (project.intervals[interval.id].start, project.intervals[interval.id].end) == (5, 10)
+
+    project.add_subclip(v, 0, 10, value=7.0, target="speed")
+    with pytest.raises(ProjectValidationError, match="outside"):
+        project.update_target("speed", maximum=5)
+    assert project.update_target("speed", maximum=20, unit="km/h").maximum == 20
+    with pytest.raises(ProjectValidationError, match="has values on subclips"):
+        project.remove_target("speed")
+    project.add_target("rating", 0, 5)
+    project.remove_target("rating")
+    assert "rating" not in project.targets
+    project.undo()
+    assert "rating" in project.targets
+    project.undo()  # the rating target's addition
+    project.undo()  # the speed edit
+    assert project.targets["speed"].maximum == 10 and project.targets["speed"].unit == "m/s"

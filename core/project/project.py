@@ -543,6 +543,31 @@ class Project:
         self.execute(AddEntities("targets", [target], f"Add target {name}"))
         return target
 
+    def update_target(self, name: str, *, minimum: float | None = None, maximum: float | None = None,
+                      unit: str | None = None) -> NumericTarget:
+        """Change a numeric target's range or unit; refused if a subclip's value would fall outside."""
+        old = self._data.targets.get(name)
+        if old is None:
+            raise ProjectValidationError(f"no numeric target {name!r}")
+        new = replace(old, minimum=old.minimum if minimum is None else float(minimum),
+                      maximum=old.maximum if maximum is None else float(maximum),
+                      unit=old.unit if unit is None else unit)
+        if not new.minimum < new.maximum:
+            raise ProjectValidationError(f"target {name!r}: minimum {new.minimum:g} must be below maximum {new.maximum:g}")
+        for clip in self._data.subclips.values():
+            if clip.target == name and clip.value is not None and not new.minimum <= clip.value <= new.maximum:
+                raise ProjectValidationError(
+                    f"target {name!r}: a subclip has value {clip.value:g}, outside [{new.minimum:g}, {new.maximum:g}]")
+        self.execute(ReplaceEntities("targets", [new], f"Edit target {name}"))
+        return new
+
+    def remove_target(self, name: str) -> None:
+        """Remove a numeric target no subclip uses."""
+        self._require("targets", [name])
+        if any(s.target == name for s in self._data.subclips.values()):
+            raise ProjectValidationError(f"target {name!r} has values on subclips; clear them first")
+        self.execute(RemoveEntities("targets", [name], f"Remove target {name}"))
+
     # -- subclips ---------------------------------------------------------------------------------
     def make_subclip(self, video_id: str, start: int, end: int, label: str | None = None, value: float | None = None,
                      target: str | None = None, split: str | None = None, note: str = "") -> Subclip:
@@ -605,6 +630,19 @@ class Project:
         interval = self.make_interval(video_id, start, end, source, note)
         self.execute(AddEntities("intervals", [interval], "Add anomaly interval"))
         return interval
+
+    def update_interval(self, interval_id: str, **changes: Any) -> AnomalyInterval:
+        """Change fields of an anomaly interval (``start``, ``end``, ``note``), checked against the video."""
+        old = self._data.intervals.get(interval_id)
+        if old is None:
+            raise ProjectValidationError(f"no anomaly interval {interval_id!r}")
+        unknown = set(changes) - {"start", "end", "note"}
+        if unknown:
+            raise ProjectValidationError(f"anomaly intervals have no field {sorted(unknown)[0]!r}")
+        new = replace(old, **changes)
+        check_span(self.video(new.video_id), new.start, new.end, "anomaly interval")
+        self.execute(ReplaceEntities("intervals", [new], "Edit anomaly interval"))
+        return new
 
     def remove_intervals(self, ids: Iterable[str]) -> None:
         ids = list(ids)
