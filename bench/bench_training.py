@@ -138,6 +138,69 @@ def preset_table(size: int, frames: int, batch: int, steps: int) -> list[dict]:
     return rows
 
 
+DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+
+
+def moving_mnist(n: int, frames: int, size: int, digit: int, seed: int) -> np.ndarray:
+    """Moving MNIST: two MNIST test digits (scaled to ``digit`` px) bouncing in ``size`` x ``size`` frames.
+
+    Returns ``(n, frames, size, size, 1)`` float32 in [0, 1] (digits combined by maximum).
+    """
+    import gzip
+
+    import cv2
+
+    with gzip.open(DATA / "mnist" / "t10k-images-idx3-ubyte.gz") as f:
+        images = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28)
+    rng = np.random.default_rng(seed)
+    out = np.zeros((n, frames, size, size, 1), np.float32)
+    limit = size - digit
+    for i in range(n):
+        for _ in range(2):
+            img = cv2.resize(images[rng.integers(len(images))], (digit, digit), interpolation=cv2.INTER_AREA) / 255.0
+            pos = rng.uniform(0, limit, 2)
+            vel = rng.uniform(-2.5, 2.5, 2)
+            for t in range(frames):
+                r, c = (int(round(v)) for v in pos)
+                view = out[i, t, r:r + digit, c:c + digit, 0]
+                np.maximum(view, img, out=view)
+                pos += vel
+                for axis in range(2):
+                    if not 0 <= pos[axis] <= limit:
+                        vel[axis] = -vel[axis]
+                        pos[axis] = min(max(pos[axis], 0), limit)
+    return out
+
+
+def quality_at_equal_time(budget_s: float, size: int, frames: int, batch: int) -> list[dict]:
+    """Train keras-example and default for the same wall-clock time on Moving MNIST; held-out next-frame MSE."""
+    train = moving_mnist(512, frames + 1, size, size * 7 // 16, seed=1)
+    val = moving_mnist(64, frames + 1, size, size * 7 // 16, seed=2)
+    vx, vy = val[:, :-1], val[:, 1:]
+    rows = [{"preset": "copy the current frame", "val_mse": round(float(np.mean((vx - vy) ** 2)), 5)},
+            {"preset": "predict black frames", "val_mse": round(float(np.mean(vy ** 2)), 5)}]
+    for row in rows:
+        print("  ", json.dumps(row), flush=True)
+    for name in ("keras-example", "default"):
+        keras.utils.set_random_seed(0)
+        spec = make_spec("predict", name, frames=frames, height=size, width=size)
+        model = build_model(spec)
+        model.train_on_batch(train[:batch, :-1], train[:batch, 1:])  # trace
+        start, seen, step = time.perf_counter(), 0, 0
+        while time.perf_counter() - start < budget_s:
+            i = (step * batch) % len(train)
+            model.train_on_batch(train[i:i + batch, :-1], train[i:i + batch, 1:])
+            seen += batch
+            step += 1
+        pred = np.concatenate([np.asarray(model.predict_on_batch(vx[j:j + 16])) for j in range(0, len(vx), 16)])
+        rows.append({"preset": name, "train_s": round(time.perf_counter() - start, 1), "clips_seen": seen,
+                     "gflop_per_clip": round(count_flops(model).forward / 1e9, 2),
+                     "val_mse": round(float(np.mean((pred - vy) ** 2)), 5)})
+        print("  ", json.dumps(rows[-1]), flush=True)
+        keras.backend.clear_session()
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=64, help="keras-example frame size (default 64, Moving MNIST)")
@@ -148,6 +211,9 @@ def main() -> int:
     parser.add_argument("--preset-size", type=int, default=32, help="frame size for the preset table")
     parser.add_argument("--preset-frames", type=int, default=8)
     parser.add_argument("--only-peak-ratio", action="store_true")
+    parser.add_argument("--quality", type=float, default=0.0, metavar="SECONDS",
+                        help="also train keras-example and default this long each on Moving MNIST (32x32) "
+                             "and compare held-out next-frame MSE")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
 
@@ -164,6 +230,9 @@ def main() -> int:
         print(f"presets ({args.preset_frames} frames of {args.preset_size}x{args.preset_size}, LRCN backbones 96x96 RGB, "
               f"batch {args.batch}):")
         results["presets"] = preset_table(args.preset_size, args.preset_frames, args.batch, args.steps)
+    if args.quality:
+        print(f"quality at equal training time ({args.quality:g} s each, Moving MNIST 32x32, 10 frames, batch 8):")
+        results["quality"] = quality_at_equal_time(args.quality, 32, 10, 8)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0
