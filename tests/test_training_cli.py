@@ -81,3 +81,45 @@ def test_devices_prints_what_the_backend_sees(capsys) -> None:
     assert main(["devices", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["backend"] and any(d["kind"] == "CPU" for d in data["devices"]) and "keras" in data["versions"]
+
+
+@pytest.fixture(scope="module")
+def labelled_project(bikes: Path, carphone: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two real clips, both in the train split, cut into labelled subclips with a numeric value each."""
+    folder = tmp_path_factory.mktemp("labelled") / "project"
+    project = Project.create(folder)
+    project.add_class("bikes")
+    project.add_class("phone")
+    project.add_target("speed", 0.0, 1.0)
+    for path, label, value in ((bikes, "bikes", 0.8), (carphone, "phone", 0.2)):
+        video = project.add_video(path, split="train", scan=False)
+        for start in range(0, 100, 20):
+            project.add_subclip(video.id, start, start + 20, label=label, value=value, target="speed")
+    project.save()
+    project.close()
+    return folder
+
+
+def test_classify_with_a_frozen_backbone_and_cached_features(labelled_project: Path, capsys) -> None:
+    code = main(["train", str(labelled_project), "--task", "classify", "--preset", "lrcn-mobilenetv2",
+                 "--weights", "none", "--size", "32", "--frames", "4", "--epochs", "2", "--batch-size", "4",
+                 "--val-fraction", "0", "--name", "cls"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    run = labelled_project / "runs" / "cls"
+    record = RunRecord.load(run)
+    assert record.status == "completed" and record.spec["outputs"] == 2 and record.spec["channels"] == 3
+    assert record.data["class_names"] == ["bikes", "phone"] and record.data["train_clips"] == 10
+    assert record.monitor == "loss"  # --val-fraction 0: no validation videos
+    assert (run / "model.keras").is_file() and record.model_path.endswith("model.keras")
+    assert list((labelled_project / "cache" / "features").glob("mobilenet_v2-*.npy"))
+
+
+def test_regress_with_the_default_lrcn(labelled_project: Path, capsys) -> None:
+    code = main(["train", str(labelled_project), "--task", "regress", "--size", "32", "--frames", "4",
+                 "--epochs", "2", "--batch-size", "4", "--filters", "4,8", "--name", "reg"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    record = RunRecord.load(labelled_project / "runs" / "reg")
+    assert record.status == "completed" and record.spec["family"] == "lrcn" and record.spec["cnn_filters"] == [4, 8]
+    assert record.history[-1]["mae"] >= 0
