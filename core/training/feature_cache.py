@@ -96,3 +96,59 @@ def cached_features(
     del out
     os.replace(tmp, path)
     return np.load(path, mmap_mode="r")
+
+
+def cached_sequence_features(
+    spec: LRCNSpec,
+    encoder: Any,
+    batches: Any,
+    key: str,
+    cache_dir: Path,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Features and targets of a batch sequence (``len(batches)``, ``batches[i] -> (x, y)``, fixed order).
+
+    Clips are encoded one batch at a time, so memory stays flat however many clips there are. ``key``
+    identifies the clips (the caller derives it from the videos and the sample table); the features go
+    to ``<backbone>-<key>.npy`` and the targets beside them, both read back memory-mapped.
+    """
+    cache_dir = Path(cache_dir)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    parts = {"backbone": spec.backbone, "weights": _weights_identity(spec.weights), "data": key,
+             "frame": [spec.height, spec.width, spec.channels], "cnn_filters": list(spec.cnn_filters)}
+    name = f"{spec.backbone}-{hashlib.sha1(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]}"
+    path, targets_path = cache_dir / f"{name}.npy", cache_dir / f"{name}.targets.npy"
+    if path.is_file() and targets_path.is_file():
+        return np.load(path, mmap_mode="r"), np.load(targets_path, mmap_mode="r")
+    count = len(batches)
+    features = int(encoder.output.shape[-1])
+    out = None
+    targets: list[np.ndarray] = []
+    tmp = path.with_name(f".{path.stem}.tmp.npy")
+    try:
+        row = 0
+        total = None
+        for i in range(count):
+            check_cancelled(cancel, "feature caching")
+            x, y = batches[i]
+            x = np.asarray(x)
+            if out is None:
+                total = getattr(batches, "num_samples", None) or count * len(x)
+                out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32,
+                                                shape=(total, x.shape[1], features))
+            encode_clips(encoder, x, out=out[row:row + len(x)])
+            targets.append(np.asarray(y))
+            row += len(x)
+            report(progress, i + 1, count, f"caching backbone features: batch {i + 1}/{count}")
+        if out is None or row != total:
+            raise ValueError(f"the batches gave {row} clips, expected {total}")
+        out.flush()
+    except BaseException:
+        del out
+        tmp.unlink(missing_ok=True)
+        raise
+    del out
+    np.save(targets_path, np.concatenate(targets))
+    os.replace(tmp, path)
+    return np.load(path, mmap_mode="r"), np.load(targets_path, mmap_mode="r")

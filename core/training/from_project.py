@@ -15,6 +15,8 @@ Task names here are the trainer's: ``predict``, ``anomaly``, ``classify``, ``reg
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -73,13 +75,20 @@ def _preprocess_spec(spec: ModelSpec, options: DataOptions):
     return PreprocessSpec(height=options.height or spec.height, width=options.width or spec.width, grayscale=gray)
 
 
-def _as_arrays(batches) -> tuple[np.ndarray, np.ndarray]:
-    xs, ys = [], []
-    for i in range(len(batches)):
-        x, y = batches[i]
-        xs.append(np.asarray(x))
-        ys.append(np.asarray(y))
-    return np.concatenate(xs), np.concatenate(ys)
+def _samples_key(project, preprocess, *batch_sets) -> str:
+    """Identity of the clips: video contents, the sample tables, the targets and the preprocessing."""
+    digest = hashlib.sha1(json.dumps(preprocess.to_dict(), sort_keys=True).encode())
+    for batches in batch_sets:
+        if batches is None:
+            continue
+        samples = batches.samples
+        for video_id in samples.video_ids:
+            fp = project.videos[video_id].fingerprint
+            digest.update(repr(fp).encode())
+        for array in (samples.video_index, samples.frame_index, samples.targets):
+            if array is not None:
+                digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()[:16]
 
 
 def project_data(
@@ -105,6 +114,8 @@ def project_data(
         kwargs.setdefault("stride", frames + 1)
     if task == "regress" and options.target:
         kwargs["target"] = options.target
+    if arrays:  # feature caching: a fixed sample order, so features and targets line up with the cache key
+        kwargs["shuffle"] = False
     train_batches, val_batches = train_val_batches(project, DATA_TASKS[task], preprocess, **kwargs)
     changes: dict[str, Any] = dict(frames=frames, height=preprocess.height, width=preprocess.width,
                                    channels=preprocess.channels)
@@ -117,10 +128,9 @@ def project_data(
         "train_clips": len(train_batches.samples), "validation_clips": len(val_batches.samples) if val_batches else 0,
         "class_names": list(train_batches.class_names),
     }
-    if arrays:
-        x, y = _as_arrays(train_batches)
-        validation = _as_arrays(val_batches) if val_batches is not None else None
-        return TrainingData(x, y, validation, batch_size, description), spec
+    if arrays:  # batch sequences in a fixed order, encoded batch by batch into the feature cache
+        description["cache_key"] = _samples_key(project, preprocess, train_batches, val_batches)
+        return TrainingData(train_batches, None, val_batches, batch_size, description), spec
     if keras.backend.backend() == "tensorflow":
         x = to_tf_dataset(train_batches)
         validation = to_tf_dataset(val_batches) if val_batches is not None else None

@@ -171,10 +171,12 @@ def _prepare_cached_lrcn(spec: LRCNSpec, data: TrainingData, run_dir: Path, conf
     """Encoder (built or loaded from ``encoder.keras``), head model, and feature-level training data."""
     from core.models import lrcn
     from core.models.compile import compile_model
-    from core.training.feature_cache import cached_features
+    from core.training.feature_cache import cached_features, cached_sequence_features
 
-    if not data.is_arrays:
-        raise TrainingError("training an LRCN on cached features needs the clips as arrays, not a streamed dataset")
+    key = data.description.get("cache_key")
+    if not data.is_arrays and not (key and hasattr(data.x, "__getitem__") and hasattr(data.x, "__len__")):
+        raise TrainingError("training an LRCN on cached features needs the clips as arrays, or a batch sequence "
+                            "in a fixed order with a cache_key in the data description")
     encoder_path = run_dir / "encoder.keras"
     if encoder_path.is_file():
         encoder = load_model_file(encoder_path)
@@ -182,13 +184,21 @@ def _prepare_cached_lrcn(spec: LRCNSpec, data: TrainingData, run_dir: Path, conf
         encoder = lrcn.build_frame_encoder(spec)
         save_model(encoder, encoder_path)
     cache_dir = Path(config.feature_cache_dir) if config.feature_cache_dir else run_dir / "features"
-    x = cached_features(spec, encoder, data.x, cache_dir, config.seed, progress, cancel)
+    if spec.weights in (None, "", "none", "None"):
+        key = f"{key}:seed{config.seed}"  # random weights differ per seed
     validation = None
-    if isinstance(data.validation, tuple):
-        xv = cached_features(spec, encoder, data.validation[0], cache_dir, config.seed, progress, cancel)
-        validation = (xv, data.validation[1])
+    if data.is_arrays:
+        x, y = cached_features(spec, encoder, data.x, cache_dir, config.seed, progress, cancel), data.y
+        if isinstance(data.validation, tuple):
+            xv = cached_features(spec, encoder, data.validation[0], cache_dir, config.seed, progress, cancel)
+            validation = (xv, data.validation[1])
+    else:
+        x, y = cached_sequence_features(spec, encoder, data.x, f"{key}:train", cache_dir, progress, cancel)
+        if data.validation is not None:
+            validation = cached_sequence_features(spec, encoder, data.validation, f"{key}:val", cache_dir,
+                                                  progress, cancel)
     head = compile_model(lrcn.build_sequence_head(spec, int(x.shape[-1])), spec)
-    return encoder, head, TrainingData(x, data.y, validation, data.batch_size, data.description)
+    return encoder, head, TrainingData(x, y, validation, data.batch_size, data.description)
 
 
 def _run(spec: ModelSpec, config: TrainingConfig, data: TrainingData, run_dir: Path, record: RunRecord,
