@@ -177,6 +177,11 @@ def test_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(spec, data, t
     assert all(np.all(np.isfinite(w)) for w in model.get_weights())
     assert read_state(run)["epoch"] == 0
 
+    # the failed run resumes from its last good checkpoint, here with clean data and a lower learning rate
+    result = resume(run, TrainingData(Poisonable(data.x, data.y), batch_size=8), learning_rate=1e-4)
+    assert result.status == "completed" and [h["epoch"] for h in result.history] == [0, 1, 2]
+    assert result.history[1]["learning_rate"] == pytest.approx(1e-4)
+
 
 def test_plateau_control_reduces_the_learning_rate_then_stops_early() -> None:
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])

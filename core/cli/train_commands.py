@@ -46,7 +46,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fit = train.add_argument_group("training")
     fit.add_argument("--epochs", type=int, help="epochs in all (default 10; with --resume: train a finished run longer)")
     fit.add_argument("--batch-size", type=int, default=8)
-    fit.add_argument("--lr", type=float, dest="learning_rate", help="learning rate (default: the preset's)")
+    fit.add_argument("--lr", type=float, dest="learning_rate",
+                     help="learning rate (default: the preset's; with --resume: replaces the run's current rate)")
     fit.add_argument("--patience", type=int, default=5, help="early-stopping patience in epochs (0: off)")
     fit.add_argument("--lr-patience", type=int, default=2, help="reduce-LR-on-plateau patience (0: off)")
     fit.add_argument("--lr-factor", type=float, default=0.5)
@@ -167,7 +168,7 @@ def run_train(args: argparse.Namespace) -> int:
     reporter = _Reporter()
     try:
         if args.resume:
-            result = resume_project_run(project, args.resume, epochs=args.epochs,
+            result = resume_project_run(project, args.resume, epochs=args.epochs, learning_rate=args.learning_rate,
                                         progress=reporter, cancel=cancel)
         else:
             size = args.size or ()

@@ -211,11 +211,15 @@ def resume_project_run(
     run: str | Path,
     *,
     epochs: int | None = None,
+    learning_rate: float | None = None,
     save_project: bool = True,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
 ) -> RunResult:
-    """Continue a run of ``project`` (a run folder, or its name) with the same data options."""
+    """Continue a run of ``project`` (a run folder, or its name) with the same data options.
+
+    ``epochs`` raises the total epoch count; ``learning_rate`` replaces the saved rate.
+    """
     from core.models.specs import spec_from_dict
 
     run_dir = find_run_dir(project, run)
@@ -231,4 +235,4 @@ def resume_project_run(
         entry = project.add_run(run_dir.name, record.task, config={"preset": spec.preset, "run_dir": str(run_dir),
                                                                     "spec": record.spec, "training": record.config})
     recorder = _project_recorder(project, entry.id, save_project)
-    return resume(run_dir, data, progress, cancel, epochs=epochs, on_record=recorder)
+    return resume(run_dir, data, progress, cancel, epochs=epochs, on_record=recorder, learning_rate=learning_rate)

@@ -142,10 +142,12 @@ def resume(
     cancel: threading.Event | None = None,
     epochs: int | None = None,
     on_record: Any = None,
+    learning_rate: float | None = None,
 ) -> RunResult:
     """Continue the run in ``run_dir`` at the epoch after its last checkpoint, optimizer state included.
 
-    ``epochs`` raises the run's total epoch count (e.g. to train a finished run longer).
+    ``epochs`` raises the run's total epoch count (e.g. to train a finished run longer);
+    ``learning_rate`` replaces the saved one (e.g. lower, after the loss became NaN).
     """
     run_dir = Path(run_dir)
     record = RunRecord.load(run_dir)
@@ -161,6 +163,8 @@ def resume(
                             "give a larger epoch count to train further")
     record.resumes.append(_now())
     record.error = ""
+    if state and learning_rate:
+        state["learning_rate"] = float(learning_rate)
     if state and state.get("plateau", {}).get("stopped_early"):
         state["plateau"].update(stopped_early=False, wait=0)
     return _run(spec, config, data, run_dir, record, state, progress, cancel, on_record)
