@@ -231,3 +231,26 @@ def test_tf_dataset_and_pydataset_give_the_numpy_batches(project: Project) -> No
     assert sorted(epochs[0]) == sorted(epochs[1]) and epochs[0] != epochs[1]  # each epoch reshuffled
     pydataset = to_pydataset(batches)
     assert len(pydataset) == len(batches) and np.array_equal(pydataset[0][0], batches[0][0])
+
+
+def test_raw_uint8_batches_match_the_float_ones(project: Project) -> None:
+    from core.data import to_pydataset, to_tf_dataset
+
+    for task in ("next_frame", "anomaly"):
+        batches = build_batches(project, task, SPEC, length=4, batch_size=2, shuffle=False, val_fraction=0)
+        ux, uy = batches.uint8_batch(0)
+        fx, fy = batches[0]
+        assert ux.dtype == uy.dtype == np.uint8
+        assert np.allclose(ux / np.float32(255), fx) and np.allclose(uy / np.float32(255), fy)
+        for in_memory in (True, False):
+            tx, ty = next(iter(to_tf_dataset(batches, in_memory=in_memory, raw=True)))
+            assert tx.dtype.name == ty.dtype.name == "uint8"
+            assert np.array_equal(tx.numpy(), ux) and np.array_equal(ty.numpy(), uy)
+        px, _ = to_pydataset(batches, raw=True)[0]
+        assert np.array_equal(px, ux)
+    centred = build_batches(project, "anomaly", PreprocessSpec(48, 64, subtract_mean=True), length=4,
+                            val_fraction=0)
+    with pytest.raises(ValueError, match="mean frame"):
+        centred.uint8_batch(0)
+    with pytest.raises(ValueError, match="mean frame"):
+        to_tf_dataset(centred, raw=True)

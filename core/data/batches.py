@@ -142,6 +142,19 @@ class ClipBatches:
         clips = np.multiply(clips_u8, np.float32(1.0 / 255.0), dtype=np.float32)
         if self.mean_frame is not None:
             clips -= self.mean_frame
+        return self._pair(clips, targets)
+
+    def uint8_batch(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """Batch ``index`` as ``__getitem__`` gives it, but with ``uint8`` frames (x, and y of frame tasks).
+
+        For models that scale frames themselves (see :mod:`core.models.frame_input`).
+        """
+        if self.mean_frame is not None:
+            raise ValueError("uint8 batches cannot subtract a mean frame; use float32 batches")
+        clips, targets = self.raw(index)
+        return self._pair(clips, targets)
+
+    def _pair(self, clips: np.ndarray, targets: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         if self.task == "next_frame":
             return clips[:, :-1], clips[:, 1:]
         if self.task == "anomaly":
@@ -160,10 +173,11 @@ class ClipBatches:
         self.on_epoch_end()
 
 
-def to_pydataset(batches: ClipBatches, **kwargs):
+def to_pydataset(batches: ClipBatches, raw: bool = False, **kwargs):
     """Wrap ``batches`` as a ``keras.utils.PyDataset`` (works on every Keras backend).
 
-    ``kwargs`` go to ``PyDataset`` (``workers``, ``use_multiprocessing``, ``max_queue_size``).
+    ``raw=True`` gives ``uint8`` frames (:meth:`ClipBatches.uint8_batch`). ``kwargs`` go to ``PyDataset``
+    (``workers``, ``use_multiprocessing``, ``max_queue_size``).
     """
     import keras
 
@@ -176,7 +190,7 @@ def to_pydataset(batches: ClipBatches, **kwargs):
             return len(batches)
 
         def __getitem__(self, index: int):
-            return batches[index]
+            return batches.uint8_batch(index) if raw else batches[index]
 
         def on_epoch_end(self) -> None:
             batches.on_epoch_end()

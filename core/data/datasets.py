@@ -158,7 +158,7 @@ def train_val_batches(project, task: str, spec: PreprocessSpec, **kwargs: Any) -
 IN_MEMORY_LIMIT = 2 << 30
 
 
-def to_tf_dataset(batches: ClipBatches, prefetch: bool = True, in_memory: bool | None = None):
+def to_tf_dataset(batches: ClipBatches, prefetch: bool = True, in_memory: bool | None = None, raw: bool = False):
     """A ``tf.data.Dataset`` of ``(x, y)`` batches from ``batches``; each pass over it is one epoch.
 
     Shapes, dtypes and values are those of ``batches[i]``; the cardinality is set, so ``model.fit`` knows
@@ -170,8 +170,15 @@ def to_tf_dataset(batches: ClipBatches, prefetch: bool = True, in_memory: bool |
       Shuffled epochs use TensorFlow's seeded reshuffle, so their order differs from ``batches``'s own.
     * **streaming** (``in_memory=False``, or larger data): a Python generator gathers ``uint8`` clips from
       the memory-mapped cache batch by batch (memory stays flat) and TensorFlow scales them in parallel.
+
+    With ``raw=True`` clips (and the target frames of frame tasks) stay ``uint8``, for models that
+    scale frames in their first layer (``ModelSpec.input_dtype == "uint8"``): no float32 clip is ever
+    made on the host. A spec that subtracts a mean frame cannot be raw.
     """
     import tensorflow as tf
+
+    if raw and batches.mean_frame is not None:
+        raise ValueError("raw uint8 batches cannot subtract a mean frame; use float32 batches")
 
     task = batches.task
     mean = None if batches.mean_frame is None else tf.constant(batches.mean_frame, tf.float32)
@@ -179,7 +186,7 @@ def to_tf_dataset(batches: ClipBatches, prefetch: bool = True, in_memory: bool |
     one_hot = batches.one_hot
 
     def convert(clips, targets=None):
-        x = tf.cast(clips, tf.float32) * (1.0 / 255.0)
+        x = clips if raw else tf.cast(clips, tf.float32) * (1.0 / 255.0)
         if mean is not None:
             x = x - mean
         if task == "next_frame":

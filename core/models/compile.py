@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keras
 
+from core.models.errors import SpecError
 from core.models.specs import ModelSpec
 
 
@@ -21,5 +22,12 @@ def loss_and_metrics(spec: ModelSpec) -> tuple[str, list[str]]:
 
 def compile_model(model: keras.Model, spec: ModelSpec) -> keras.Model:
     loss, metrics = loss_and_metrics(spec)
+    if spec.input_dtype == "uint8" and spec.task in ("predict", "anomaly"):  # uint8 target frames
+        from core.models.frame_input import SCALED_LOSSES, scaled_mse_metric
+
+        if loss not in SCALED_LOSSES:
+            raise SpecError(f"loss {loss!r} cannot compare uint8 target frames; use float32 input")
+        loss = SCALED_LOSSES[loss]
+        metrics = [scaled_mse_metric() if m == "mse" else m for m in metrics]
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=spec.learning_rate), loss=loss, metrics=metrics)
     return model

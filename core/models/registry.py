@@ -114,6 +114,10 @@ def build_model(spec: ModelSpec, compile: bool = True) -> keras.Model:
     """Build (and by default compile) the Keras model of ``spec``."""
     module = importlib.import_module(_BUILDERS[spec.family])
     model = module.build(spec)
+    if spec.input_dtype == "uint8":
+        from core.models.frame_input import raw_frames_model
+
+        model = raw_frames_model(model, spec.input_shape)
     if compile:
         from core.models.compile import compile_model
 

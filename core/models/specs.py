@@ -2,7 +2,7 @@
 
 Specs never import Keras, so the CLI and the GUI can list presets and validate options quickly.
 Shapes: a model's input is ``(frames, height, width, channels)`` per clip (Keras adds the batch axis);
-frames are float32 in [0, 1].
+frames are float32 in [0, 1], or raw uint8 frames when ``input_dtype == "uint8"``.
 
 Every spec has a ``task`` (``predict``, ``anomaly``, ``classify``, ``regress``), the ``preset`` it
 came from, the input size, the learning rate and ``outputs`` (classes for ``classify``, values for
@@ -34,10 +34,15 @@ class ModelSpec:
     channels: int = 1
     outputs: int = 1
     learning_rate: float = 1e-3
+    #: ``"float32"``: clips in [0, 1]; ``"uint8"``: raw frames, scaled by the model's first layer (and,
+    #: for frame tasks, ``uint8`` target frames scaled by the loss). See :mod:`core.models.frame_input`.
+    input_dtype: str = "float32"
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
             raise SpecError(f"task must be one of {', '.join(TASKS)}, not {self.task!r}")
+        if self.input_dtype not in ("float32", "uint8"):
+            raise SpecError(f"input_dtype must be 'float32' or 'uint8', not {self.input_dtype!r}")
         for name in ("frames", "height", "width", "channels", "outputs"):
             if int(getattr(self, name)) < 1:
                 raise SpecError(f"{name} must be >= 1, not {getattr(self, name)}")

@@ -117,8 +117,11 @@ def project_data(
     if arrays:  # feature caching: a fixed sample order, so features and targets line up with the cache key
         kwargs["shuffle"] = False
     train_batches, val_batches = train_val_batches(project, DATA_TASKS[task], preprocess, **kwargs)
+    # Frames travel as uint8 and the model scales them (core.models.frame_input): a quarter of the bytes,
+    # and no float32 clips made on the host. Feature caching and mean subtraction need float32 clips.
+    raw = not arrays and not preprocess.subtract_mean
     changes: dict[str, Any] = dict(frames=frames, height=preprocess.height, width=preprocess.width,
-                                   channels=preprocess.channels)
+                                   channels=preprocess.channels, input_dtype="uint8" if raw else "float32")
     if task == "classify":
         changes["outputs"] = max(2, len(train_batches.class_names))
     spec = spec.replace(**changes)
@@ -131,12 +134,13 @@ def project_data(
     if arrays:  # batch sequences in a fixed order, encoded batch by batch into the feature cache
         description["cache_key"] = _samples_key(project, preprocess, train_batches, val_batches)
         return TrainingData(train_batches, None, val_batches, batch_size, description), spec
+    description["input_dtype"] = spec.input_dtype
     if keras.backend.backend() == "tensorflow":
-        x = to_tf_dataset(train_batches)
-        validation = to_tf_dataset(val_batches) if val_batches is not None else None
+        x = to_tf_dataset(train_batches, raw=raw)
+        validation = to_tf_dataset(val_batches, raw=raw) if val_batches is not None else None
     else:
-        x = to_pydataset(train_batches)
-        validation = to_pydataset(val_batches) if val_batches is not None else None
+        x = to_pydataset(train_batches, raw=raw)
+        validation = to_pydataset(val_batches, raw=raw) if val_batches is not None else None
     return TrainingData(x, None, validation, batch_size, description), spec
 
 

@@ -1,0 +1,49 @@
+"""Models that take raw uint8 frames give what the float model gives on frames / 255, and save safely."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.models.errors import SpecError
+from core.models.registry import build_model, make_spec
+
+
+@pytest.mark.parametrize("task", ["predict", "anomaly", "regress"])
+def test_uint8_model_equals_float_model_on_scaled_frames(task: str) -> None:
+    float_spec = make_spec(task, None, frames=4, height=16, width=16)
+    raw_spec = float_spec.replace(input_dtype="uint8")
+    float_model, raw_model = build_model(float_spec), build_model(raw_spec)
+    raw_model.set_weights(float_model.get_weights())
+    frames = np.random.default_rng(0).integers(0, 256, (2, *float_spec.input_shape), dtype=np.uint8)
+    expected = float_model.predict(frames.astype(np.float32) / 255, verbose=0)
+    assert np.allclose(raw_model.predict(frames, verbose=0), expected, atol=1e-5)
+    if task in ("predict", "anomaly"):  # uint8 target frames: the loss scales them like the inputs
+        targets = frames[:, : expected.shape[1]]
+        raw_loss = raw_model.evaluate(frames, targets, verbose=0, return_dict=True)
+        float_loss = float_model.evaluate(frames / np.float32(255), targets / np.float32(255), verbose=0,
+                                          return_dict=True)
+        for name, value in float_loss.items():
+            assert raw_loss[name] == pytest.approx(value, rel=1e-4), name
+
+
+def test_uint8_model_trains_and_loads_in_safe_mode(tmp_path: Path) -> None:
+    from core.training.model_files import load_model_file
+
+    spec = make_spec("anomaly", None, frames=4, height=16, width=16, input_dtype="uint8")
+    model = build_model(spec)
+    rng = np.random.default_rng(1)
+    clips = np.repeat(rng.integers(0, 256, (8, 1, 16, 16, 1), dtype=np.uint8), 4, axis=1)
+    history = model.fit(clips, clips, epochs=6, batch_size=4, verbose=0).history["loss"]
+    assert history[-1] < history[0]
+    model.save(tmp_path / "m.keras")
+    loaded = load_model_file(tmp_path / "m.keras", compile=True)
+    assert np.allclose(loaded.predict(clips, verbose=0), model.predict(clips, verbose=0), atol=1e-6)
+    assert loaded.evaluate(clips, clips, verbose=0) == pytest.approx(model.evaluate(clips, clips, verbose=0), rel=1e-5)
+
+
+def test_input_dtype_is_checked() -> None:
+    with pytest.raises(SpecError, match="input_dtype"):
+        make_spec("anomaly", None, input_dtype="float16")
