@@ -39,6 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "needs_tensorflow", False):
+        from core.quiet_tensorflow import import_tensorflow_quietly
+
+        import_tensorflow_quietly()
     try:
         return int(args.handler(args) or 0)
     except Cancelled as exc:

@@ -64,7 +64,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     device.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
     device.add_argument("--reserve-cores", type=int, default=0, help="cores to leave free (default 0)")
     device.add_argument("--mixed-precision", action="store_true", help="float16 compute on a GPU")
-    train.set_defaults(handler=run_train)
+    train.set_defaults(handler=run_train, needs_tensorflow=True)
 
     presets = subparsers.add_parser("presets", help="list the model presets of each task")
     presets.add_argument("--task", choices=TASK_CHOICES)
@@ -72,7 +72,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     devices = subparsers.add_parser("devices", help="what the training backend sees: CPUs, GPUs, threads")
     devices.add_argument("--json", action="store_true")
-    devices.set_defaults(handler=run_devices)
+    devices.set_defaults(handler=run_devices, needs_tensorflow=True)
 
 
 def _model_options(args: argparse.Namespace, task: str) -> dict:
