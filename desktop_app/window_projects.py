@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from core.errors import Cancelled, FramewatchError
 from core.jobs import report
-from core.project import AddEntities, Macro, Project, ProjectError, ProjectValidationError, Video
+from core.project import AddEntities, Project, ProjectError, ProjectValidationError, Video
 from core.project.videos import probe_video
 from desktop_app import demo
 from desktop_app.error_dialog import show_error
@@ -159,15 +159,7 @@ class ProjectFilesMixin:
         if self.project is None:
             return False
         try:
-            new = Project.create(folder, name=self.project.name)
-            data = self.project.data
-            commands = [AddEntities(name, list(data.collection(name).values()))
-                        for name in ("videos", "classes", "targets", "subclips", "intervals", "verdicts", "runs")
-                        if data.collection(name)]
-            if commands:
-                new.execute(Macro(commands, "Copy project"))
-            new.undo_stack.clear()
-            new.save()
+            new = self.project.save_as(folder)
         except (ProjectError, OSError) as exc:
             show_error(self, exc, "Save project as")
             return False

@@ -307,3 +307,19 @@ def test_update_interval_and_targets_are_checked_and_undoable(project: Project) 
     project.undo()  # the rating target's addition
     project.undo()  # the speed edit
     assert project.targets["speed"].maximum == 10 and project.targets["speed"].unit == "m/s"
+
+
+def test_save_as_copies_every_entity_to_a_new_folder(project: Project, tmp_path: Path) -> None:
+    v = next(iter(project.videos))
+    clip = project.add_subclip(v, 0, 10, label="walk")
+    project.add_interval(v, 20, 25)
+    project.add_run("r", "anomaly", {"epochs": 1}, checkpoint=project.folder / "runs" / "r" / "best.keras")
+    copy = project.save_as(tmp_path / "copy")
+    assert copy.folder == tmp_path / "copy" and not copy.dirty and not copy.undo_stack.can_undo
+    reopened = Project.open(tmp_path / "copy")
+    assert reopened.subclips[clip.id] == project.subclips[clip.id] and reopened.name == project.name
+    assert set(reopened.subclips) == set(project.subclips) and set(reopened.runs) == set(project.runs)
+    assert next(iter(reopened.runs.values())).checkpoint == project.folder / "runs" / "r" / "best.keras"
+    assert project.dirty  # the original keeps its unsaved edits
+    with pytest.raises(ProjectExistsError):
+        project.save_as(tmp_path / "copy")

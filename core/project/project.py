@@ -169,6 +169,26 @@ class Project:
         data = store.read_project_file(folder / store.PROJECT_FILE, folder)
         return cls(folder, data, recovery=recovery)
 
+    def save_as(self, folder: str | Path) -> Project:
+        """Save this project's content as a new project in ``folder`` and return it (saved, clean).
+
+        Every entity keeps its id. Videos and model-run checkpoints are referenced where they are (runs'
+        folders are not copied); the frame cache is not copied (it is rebuilt on demand). This project is
+        left as it was, unsaved edits included. Raises :class:`ProjectExistsError` if ``folder`` holds a
+        project.
+        """
+        with self._lock:
+            data = self._data.copy()
+        new = Project.create(folder, name=self.name, description=self.info.description)
+        commands: list[Command] = [AddEntities(name, list(data.collection(name).values()))
+                                   for name in ("videos", "classes", "targets", "subclips", "intervals", "verdicts", "runs")
+                                   if data.collection(name)]
+        if commands:
+            new.execute(Macro(commands, "Copy project"))
+        new.undo_stack.clear()
+        new.save()
+        return new
+
     def save(self) -> None:
         """Write project.json atomically (the previous one becomes project.json.bak); drop the autosave."""
         with self._lock:
