@@ -212,7 +212,7 @@ class LabelPanel(QWidget):
         self.tabs.addTab(self.intervals, "Anomaly intervals")
         title = QLabel("Class (press its key)", self)
         title.setObjectName("sectionTitle")
-        self.setMinimumWidth(360)
+        self.setMinimumWidth(300)  # the dock opens wider; this lets 1280-wide screens fit
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(title)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
     QSpinBox,
     QStyle,
     QToolButton,
@@ -126,6 +127,10 @@ class PlayerWidget(QWidget):
         self.speed_box.currentIndexChanged.connect(lambda i: self.set_speed(SPEEDS[i]))
         self.info_label = QLabel("", self)
         self.info_label.setObjectName("videoInfo")
+        # The size/fps note is the first thing to give way when the window is narrow (e.g. 1280 wide
+        # with both docks open); the transport controls keep their room.
+        self.info_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.info_label.setMinimumWidth(0)
 
         transport = QHBoxLayout()
         transport.setContentsMargins(4, 0, 4, 0)

@@ -36,7 +36,7 @@ class VideoList(QTreeWidget):
     """One row per video; ``video_activated(id)`` when the selection moves to a video."""
 
     video_activated = Signal(str)
-    COLUMNS = ("Video", "Labels", "Anomalies")
+    COLUMNS = ("Video", "Labels", "Anom.")  # short count headers leave the names room in a narrow dock
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -45,12 +45,14 @@ class VideoList(QTreeWidget):
         self._pending: set[str] = set()
         self.setColumnCount(len(self.COLUMNS))
         self.setHeaderLabels(list(self.COLUMNS))
+        self.headerItem().setToolTip(1, "Labelled subclips")
+        self.headerItem().setToolTip(2, "Anomaly intervals")
         self.setRootIsDecorated(False)
         self.setIconSize(THUMB)
         self.setAlternatingRowColors(True)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        self.setMinimumWidth(360)
+        self.setMinimumWidth(220)  # the dock opens wider; this lets 1280-wide screens fit
         self.setUniformRowHeights(False)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         header = self.header()

@@ -530,3 +530,12 @@ def test_keys_reach_the_player_from_whatever_has_the_focus(qtbot, make_window, p
         wait_frame(qtbot, window, before + 1)
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_I)
     assert window.in_point == window.player.position
+
+
+def test_the_window_fits_a_1280x800_screen_with_both_docks(qtbot, make_window, project_dir) -> None:
+    window = make_window()
+    open_and_wait(qtbot, window, project_dir)
+    assert window.minimumSizeHint().width() <= 1280
+    window.resize(1280, 800)
+    qtbot.waitUntil(lambda: window.width() == 1280)
+    assert window.player.time_label.isVisible() and window.player.speed_box.isVisible()
