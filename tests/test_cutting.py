@@ -107,3 +107,11 @@ def test_cut_keeps_the_audio_of_the_span(tmp_path: Path) -> None:
     assert info["audio_found"]
     assert abs(info["duration"] - 1.5) < 0.1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["av.mp4", "cut.mp4"]  # no temporary files left
+
+
+@pytest.mark.parametrize(("start", "end"), [(float("nan"), 1.0), (0.0, float("inf"))])
+def test_non_finite_cut_range_is_a_cut_error(tmp_path: Path, start: float, end: float) -> None:
+    write_video(tmp_path / "v.avi", 10, fps=10)
+    with pytest.raises(CutError, match="finite"):
+        cut_subclip(tmp_path / "v.avi", tmp_path / "out.mp4", start, end)
+    assert not (tmp_path / "out.mp4").exists()

@@ -22,6 +22,7 @@ from core.jobs import Progress, ProgressCallback, check_cancelled, report
 from core.video.image_sequence import IMAGE_EXTENSIONS
 from core.video.open import open_video
 from core.video.source import VideoSource
+from core.video.timing import seconds_to_frames
 
 #: Output extension -> FFmpeg encoder and extra parameters.
 VIDEO_ENCODERS: dict[str, tuple[str, list[str]]] = {
@@ -50,8 +51,10 @@ def to_frame_range(source: VideoSource, start: float, end: float, unit: str) -> 
     """
     if unit not in ("seconds", "frames"):
         raise ValueError(f"unit must be 'seconds' or 'frames', not {unit!r}")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise CutError(source.path, f"the cut [{start:g}, {end:g}) {unit} needs finite numbers")
     if unit == "seconds":  # frame k shows from k/fps: take the frames that start in [start, end)
-        first, stop = math.ceil(start * source.fps - 1e-6), math.ceil(end * source.fps - 1e-6)
+        first, stop = seconds_to_frames(start, end, source.fps)
     else:
         first, stop = int(round(start)), int(round(end))
     if first < 0:
