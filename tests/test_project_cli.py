@@ -97,3 +97,26 @@ def test_relink_after_a_move(folder: Path, tmp_path: Path, capsys: pytest.Captur
     code, out, _ = run(capsys, "project", "relink", str(folder), "--video", "walk.avi", "--path",
                        str(tmp_path / "elsewhere.avi"))
     assert code == 0 and run(capsys, "project", "info", str(folder))[0] == 0
+
+
+def test_label_in_seconds_takes_the_frames_a_cut_takes(folder: Path, capsys: pytest.CaptureFixture) -> None:
+    from core.video import open_video
+    from core.video.cutting import to_frame_range
+
+    # 10 fps: 0.25 s..1.25 s holds the frames that start at 0.3 .. 1.2 s, i.e. [3, 13), as a cut takes them
+    assert run(capsys, "project", "label", str(folder), "--video", "walk.avi", "--start", "0.25", "--end", "1.25",
+               "--seconds", "--anomaly")[0] == 0
+    project = Project.open(folder)
+    with open_video(folder / ".." / "walk.avi") as video:
+        expected = to_frame_range(video, 0.25, 1.25, "seconds")
+    assert expected == (3, 13)
+    assert [(i.start, i.end) for i in project.intervals.values()] == [expected]
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf"])
+def test_label_with_a_non_finite_frame_is_an_error_not_a_traceback(
+    folder: Path, capsys: pytest.CaptureFixture, bad: str
+) -> None:
+    code, _, err = run(capsys, "project", "label", str(folder), "--video", "walk.avi", "--start", "0", "--end", bad,
+                       "--anomaly")
+    assert code == 2 and "finite" in err and "Traceback" not in err

@@ -218,3 +218,10 @@ def test_csv_and_json_exports_hold_everything_and_csv_reimports(labelled: Projec
     import_csv_labels(again, tmp_path / "csv" / "subclips.csv")
     strip = lambda s: (s.start, s.end, s.label, s.value, s.split, s.note)  # noqa: E731
     assert sorted(map(strip, again.subclips.values()), key=str) == sorted(map(strip, labelled.subclips.values()), key=str)
+
+
+def test_csv_seconds_take_the_frames_a_cut_takes(labelled: Project, tmp_path: Path) -> None:
+    # v.avi is 10 fps: 0.25 s..1.25 s holds the frames that start at 0.3 .. 1.2 s, i.e. [3, 13)
+    (tmp_path / "half.csv").write_text("v.avi,0.25,1.25,walk\n")
+    import_csv_labels(labelled, tmp_path / "half.csv", unit="seconds")
+    assert [(s.start, s.end) for s in labelled.subclips.values()] == [(3, 13)]

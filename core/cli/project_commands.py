@@ -176,7 +176,10 @@ def run_import_folders(args: argparse.Namespace) -> int:
 
 
 def run_label(args: argparse.Namespace) -> int:
+    import math
+
     from core.project import ProjectValidationError
+    from core.video.timing import seconds_to_frames
 
     project = _open(args)
     if args.csv is not None:
@@ -189,11 +192,15 @@ def run_label(args: argparse.Namespace) -> int:
     if args.video is None or args.start is None or args.end is None:
         raise ProjectValidationError("give --video, --start and --end (or --csv FILE)")
     video = project.video(args.video)
-    scale = video.fps if args.seconds else 1.0
-    start, end = args.start * scale, args.end * scale
-    if not args.seconds and (start != int(start) or end != int(end)):
-        raise ProjectValidationError(f"frame numbers must be whole: {args.start:g}..{args.end:g} (use --seconds for times)")
-    start, end = round(start), round(end)
+    if not (math.isfinite(args.start) and math.isfinite(args.end)):
+        raise ProjectValidationError(f"start and end must be finite numbers, not {args.start:g}..{args.end:g}")
+    if args.seconds:  # the frames whose display starts in [start, end), as framewatch cut takes them
+        start, end = seconds_to_frames(args.start, args.end, video.fps)
+    else:
+        if args.start != int(args.start) or args.end != int(args.end):
+            raise ProjectValidationError(
+                f"frame numbers must be whole: {args.start:g}..{args.end:g} (use --seconds for times)")
+        start, end = int(args.start), int(args.end)
     if args.anomaly:
         interval = project.add_interval(video.id, start, end, note=args.note)
         return _done(project, f"{interval.id}  abnormal frames [{start}, {end}) of {video.name}")

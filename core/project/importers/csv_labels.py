@@ -6,7 +6,8 @@
 * ``video`` is a video already in the project (its id, name or path), or a path (relative to the CSV
   file) to a video that is added.
 * ``start`` / ``end`` are frames, 0-based and end exclusive (``unit="frames"``), or seconds
-  (``unit="seconds"``, converted with the video's fps and rounded to the nearest frame).
+  (``unit="seconds"``: the frames whose display starts in ``[start, end)``, frame ``k`` starting at
+  ``k / fps``, the rule :func:`core.video.cutting.cut_subclip` uses).
 * ``label`` is a class of the schema; with ``create_classes`` unknown classes are added. A numeric
   label (or a ``value`` column) is a value of the schema's numeric target.
 
@@ -29,6 +30,7 @@ from core.project.errors import ProjectError, ProjectValidationError
 from core.project.importers.common import ImportResult
 from core.project.validation import check_label, check_span, check_split
 from core.project.videos import probe_video
+from core.video.timing import seconds_to_frames
 
 DEFAULT_COLUMNS = ("video", "start", "end", "label", "split")
 
@@ -87,11 +89,12 @@ def import_csv_labels(
         try:
             video = _find_video(project, fields["video"], csv_path.parent, new_videos, fps)
             start, end = _number(fields["start"], "start"), _number(fields["end"], "end")
-            if unit == "seconds":
-                start, end = start * video.fps, end * video.fps
-            if unit == "frames" and (start != int(start) or end != int(end)):
+            if unit == "seconds":  # the frames whose display starts in [start, end), as cuts take them
+                start_f, end_f = seconds_to_frames(start, end, video.fps)
+            elif start != int(start) or end != int(end):
                 raise ProjectValidationError(f"frames must be whole numbers, not {fields['start']}..{fields['end']}")
-            start_f, end_f = round(start), round(end)
+            else:
+                start_f, end_f = int(start), int(end)
             check_span(video, start_f, end_f)
             label_text = fields.get("label", "")
             value = _number(fields["value"], "value") if fields.get("value") else None
