@@ -52,3 +52,27 @@ def test_cut_needs_a_range(tmp_path: Path) -> None:
     source = write_video(tmp_path / "src.avi", 10)
     with pytest.raises(SystemExit, match="give --start and --end"):
         cli(["cut", str(source), "-o", str(tmp_path / "a.mp4")])
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["frames", "{v}", "-o", "{out}", "--every", "0"],
+        ["cut", "{v}", "-o", "{out}", "--pieces", "0", "--duration", "1"],
+        ["cut", "{v}", "-o", "{out}", "--pieces", "2", "--duration", "-1"],
+        ["cut", "{v}", "-o", "{out}/a.mp4", "--start", "nan", "--end", "1"],
+        ["cut", "{v}", "-o", "{out}/a.mp4", "--start", "0", "--end", "inf"],
+        ["info", "{v}", "--fps", "-5"],
+    ],
+)
+def test_bad_numbers_are_usage_errors_not_tracebacks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    write_video(tmp_path / "v.avi", 10, fps=10)
+    argv = [a.format(v=tmp_path / "v.avi", out=tmp_path / "out") for a in args]
+    with pytest.raises(SystemExit) as info:
+        cli(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "error: argument" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()

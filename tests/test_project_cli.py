@@ -117,6 +117,8 @@ def test_label_in_seconds_takes_the_frames_a_cut_takes(folder: Path, capsys: pyt
 def test_label_with_a_non_finite_frame_is_an_error_not_a_traceback(
     folder: Path, capsys: pytest.CaptureFixture, bad: str
 ) -> None:
-    code, _, err = run(capsys, "project", "label", str(folder), "--video", "walk.avi", "--start", "0", "--end", bad,
-                       "--anomaly")
-    assert code == 2 and "finite" in err and "Traceback" not in err
+    with pytest.raises(SystemExit) as info:
+        run(capsys, "project", "label", str(folder), "--video", "walk.avi", "--start", "0", "--end", bad, "--anomaly")
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and "finite" in err and "Traceback" not in err
+    assert not Project.open(folder).intervals

@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 from core.cli.progress_bar import ProgressBar
+from core.cli.video_commands import _finite, _positive
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add = sub.add_parser("add-video", help="add video files or image folders (each is decoded once to count frames)")
     _project_arg(add)
     add.add_argument("videos", type=Path, nargs="+")
-    add.add_argument("--fps", type=float, help="frame rate of image folders (default 10)")
+    add.add_argument("--fps", type=_positive, help="frame rate of image folders (default 10)")
     add.add_argument("--split", choices=["train", "val", "test"], help="put the videos in this split")
     add.add_argument("--no-scan", action="store_true", help="trust the header's frame count instead of decoding")
     add.set_defaults(handler=run_add_video)
@@ -41,14 +42,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ucsd.add_argument("source", type=Path, help="dataset folder, e.g. ../shared/data/ucsd_ped2")
     _project_arg(ucsd, create=True)
     ucsd.add_argument("--gt", type=Path, help="ground-truth .m file (default: the first *.m found)")
-    ucsd.add_argument("--fps", type=float, default=10.0, help="frame rate of the image folders (default 10)")
+    ucsd.add_argument("--fps", type=_positive, default=10.0, help="frame rate of the image folders (default 10)")
     ucsd.add_argument("--no-scan", action="store_true", help="count images instead of decoding every one")
     ucsd.set_defaults(handler=run_import_ucsd)
 
     folders = sub.add_parser("import-folders", help="import train/<class>/*.mp4 and test/<class>/*.mp4 as labelled clips")
     folders.add_argument("source", type=Path)
     _project_arg(folders, create=True)
-    folders.add_argument("--fps", type=float, help="frame rate of image-folder videos (default 10)")
+    folders.add_argument("--fps", type=_positive, help="frame rate of image-folder videos (default 10)")
     folders.add_argument("--skip-unreadable", action="store_true", help="skip videos that do not decode")
     folders.add_argument("--no-scan", action="store_true", help="trust the header's frame count instead of decoding")
     folders.set_defaults(handler=run_import_folders)
@@ -60,8 +61,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     _project_arg(label)
     label.add_argument("--video", help="video id, name or path")
-    label.add_argument("--start", type=float)
-    label.add_argument("--end", type=float, help="end (exclusive)")
+    label.add_argument("--start", type=_finite)
+    label.add_argument("--end", type=_finite, help="end (exclusive)")
     label.add_argument("--seconds", action="store_true", help="START and END are seconds (default: frames)")
     label.add_argument("--class", dest="label", help="class of the subclip")
     label.add_argument("--value", type=float, help="numeric value of the subclip")
