@@ -46,6 +46,10 @@ AUTOSAVE_INTERVAL_S = 20.0
 Answer = QMessageBox.StandardButton
 
 
+def _elide(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip(" ,") + "…"
+
+
 class MainWindow(ProjectFilesMixin, LabellingMixin, QMainWindow):
     """Framewatch's main window; see the module docstring."""
 
@@ -380,8 +384,14 @@ class MainWindow(ProjectFilesMixin, LabellingMixin, QMainWindow):
         stack = self.project.undo_stack if has_project else None
         a["undo"].setEnabled(bool(stack and stack.can_undo))
         a["redo"].setEnabled(bool(stack and stack.can_redo))
-        a["undo"].setText(f"&Undo {stack.undo_text}" if stack and stack.can_undo else "&Undo")
-        a["redo"].setText(f"&Redo {stack.redo_text}" if stack and stack.can_redo else "&Redo")
+        for key, verb, can, text in (("undo", "Undo", stack and stack.can_undo, stack and stack.undo_text),
+                                     ("redo", "Redo", stack and stack.can_redo, stack and stack.redo_text)):
+            # The menu names the edit (shortened: an import names every video); the toolbar button
+            # keeps its one word so the buttons after it do not slide out of sight.
+            what = _elide(text) if can else ""
+            a[key].setText(f"&{verb} {what.replace('&', '&&')}".rstrip())
+            a[key].setIconText(verb)
+            a[key].setToolTip(f"{verb} {what}".rstrip() + f" ({native(a[key].shortcut().toString())})")
         for key in ("save_project", "save_project_as", "add_videos", "add_frame_folder", "import_ucsd",
                     "import_class_folders", "export_subclips", "edit_schema"):
             a[key].setEnabled(has_project)

@@ -539,3 +539,22 @@ def test_the_window_fits_a_1280x800_screen_with_both_docks(qtbot, make_window, p
     window.resize(1280, 800)
     qtbot.waitUntil(lambda: window.width() == 1280)
     assert window.player.time_label.isVisible() and window.player.speed_box.isVisible()
+
+
+def test_toolbar_undo_button_keeps_one_word_and_the_menu_a_short_name(qtbot, make_window, project_dir,
+                                                                        tmp_path) -> None:
+    window = make_window()
+    open_and_wait(qtbot, window, project_dir)
+    folder = tmp_path / "many"
+    folder.mkdir()
+    clips = [make_clip(folder / f"a_rather_long_camera_name_{n:02d}.avi", frames=3 + n) for n in range(6)]
+    window.add_video_paths(clips)
+    qtbot.waitUntil(lambda: not window._jobs and len(window.project.videos) == 7, timeout=20000)
+    undo = window.actions_by_key["undo"]
+    assert undo.iconText() == "Undo"
+    assert undo.text().startswith("&Undo Add videos") and len(undo.text()) <= 70
+    assert "Undo Add videos" in undo.toolTip() and undo.toolTip().endswith(")")
+    key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert len(window.project.videos) == 1
+    assert window.actions_by_key["redo"].iconText() == "Redo"
+    assert window.actions_by_key["undo"].text() == "&Undo"
