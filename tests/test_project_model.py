@@ -223,6 +223,21 @@ def test_videos_are_found_by_id_or_name(project: Project) -> None:
         project.video("nope")
 
 
+def test_videos_with_one_name_are_found_by_relative_path(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = project.add_video(write_video(tmp_path / "a" / "clip.avi", 12))
+    second = project.add_video(write_video(tmp_path / "b" / "clip.avi", 14))
+    assert first.name == second.name == "clip.avi"
+    with pytest.raises(ProjectValidationError, match="2 videos are called 'clip.avi'"):
+        project.video("clip.avi")
+    monkeypatch.chdir(tmp_path)
+    assert project.video("a/clip.avi") == first and project.video("b/clip.avi") == second
+    assert project.video(str(tmp_path / "b" / "clip.avi")) == second
+
+
 def test_duplicate_videos_are_refused(project: Project, videos: list[Path], tmp_path: Path) -> None:
     with pytest.raises(ProjectValidationError, match="already in the project"):
         project.add_video(videos[0])

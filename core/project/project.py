@@ -322,15 +322,23 @@ class Project:
         return sorted((v for v in self._data.verdicts.values() if v.video_id == video_id), key=lambda v: v.start)
 
     def video(self, key: str) -> Video:
-        """A video by id, or by name if no id matches (raises :class:`ProjectValidationError`)."""
+        """A video by id, by name, or by path (absolute, or relative to the working folder).
+
+        Raises :class:`ProjectValidationError` when none matches, or when a name is shared by several
+        videos and is not also the path of one of them.
+        """
         videos = self._data.videos
         if key in videos:
             return videos[key]
-        named = [v for v in videos.values() if v.name == key or str(v.path) == key]
+        named = [v for v in videos.values() if v.name == key]
         if len(named) == 1:
             return named[0]
+        absolute = os.path.abspath(os.path.expanduser(key))
+        at_path = [v for v in videos.values() if os.path.abspath(v.path) == absolute]
+        if len(at_path) == 1:
+            return at_path[0]
         if named:
-            raise ProjectValidationError(f"{len(named)} videos are called {key!r}; use the video's id")
+            raise ProjectValidationError(f"{len(named)} videos are called {key!r}; use the video's id or path")
         raise ProjectValidationError(f"no video {key!r} in the project")
 
     def validate(self, check_files: bool = True) -> list[Issue]:
