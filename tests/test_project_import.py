@@ -157,6 +157,23 @@ def test_exported_subclip_videos_reimport_as_class_folders(tmp_path: Path, class
         assert [decode_index(source.read(k, "bgr")) for k in range(7)] == list(range(5, 12))
 
 
+def test_subclip_export_never_overwrites_one_clip_with_another(tmp_path: Path) -> None:
+    project = Project.create(tmp_path / "p")
+    for folder, width in (("a", 64), ("b", 80)):
+        (tmp_path / folder).mkdir()
+        project.add_video(write_video(tmp_path / folder / "clip.avi", 20, fps=10, width=width))
+    project.add_class("walk")
+    clips = [project.add_subclip(v.id, 2, 9, label="walk") for v in project.videos.values()]
+    written = export_subclip_videos(project, tmp_path / "out")
+    assert len(set(written)) == 2 and all(p.is_file() for p in written)
+    from core.video import open_video
+
+    for clip, path in zip(clips, written, strict=True):
+        with open_video(path) as source:
+            assert source.frame_count == 7
+            assert source.size == (project.videos[clip.video_id].width, project.videos[clip.video_id].height)
+
+
 # -- CSV -----------------------------------------------------------------------------------------
 @pytest.fixture
 def labelled(tmp_path: Path) -> Project:

@@ -130,7 +130,8 @@ def export_subclip_videos(
     """Cut each subclip (default: all) to its own video file under ``out_dir`` (see :func:`subclip_file_name`).
 
     Uses :func:`core.video.cutting.cut_subclip` (frame-exact, written atomically). Progress counts frames.
-    Returns the written paths in subclip order.
+    A clip whose file name another clip of this export already took (two videos with one name) gets its
+    id's first eight digits added to the name. Returns the written paths in subclip order.
     """
     from core.jobs import Progress
     from core.video.cutting import cut_subclip
@@ -140,10 +141,14 @@ def export_subclip_videos(
     total = sum(c.length for c in clips)
     done = 0
     written = []
+    taken: set[Path] = set()
     for clip in clips:
         check_cancelled(cancel, "subclip export")
         video = project.data.videos[clip.video_id]
         target = out_dir / subclip_file_name(project, clip, extension)
+        if target in taken:  # two videos with one name, or two clips of one span: never overwrite one with the other
+            target = target.with_name(f"{target.stem}_{clip.id[:8]}{target.suffix}")
+        taken.add(target)
 
         def forward(event: Progress, offset: int = done, length: int = clip.length, name: str = target.name) -> None:
             fraction = event.fraction if event.fraction is not None else 0.0
