@@ -47,3 +47,19 @@ def test_uint8_model_trains_and_loads_in_safe_mode(tmp_path: Path) -> None:
 def test_input_dtype_is_checked() -> None:
     with pytest.raises(SpecError, match="input_dtype"):
         make_spec("anomaly", None, input_dtype="float16")
+
+
+def test_uint8_model_file_loads_in_a_fresh_process(tmp_path: Path) -> None:
+    """A program that only calls load_model_file (e.g. to evaluate a finished run) can read a uint8 model."""
+    import subprocess
+    import sys
+
+    spec = make_spec("anomaly", None, frames=2, height=16, width=16, input_dtype="uint8",
+                     encoder=((4, 3, 2), (4, 3, 2)), recurrent=(4,))
+    build_model(spec).save(tmp_path / "m.keras")
+    code = ("import sys; from core.training.model_files import load_model_file; "
+            "m = load_model_file(sys.argv[1], compile=True); print(m.inputs[0].dtype, m.loss.__name__)")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "m.keras")], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[1], timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "uint8 scaled_mean_squared_error" in done.stdout
