@@ -93,6 +93,17 @@ def test_extract_every_kth_frame(tmp_path: Path) -> None:
     assert len(extract_frames(folder, tmp_path / "out", every=7, start=3, stop=30, overwrite=True)) == 4
 
 
+@pytest.mark.parametrize("kind", ["file", "folder"])
+def test_extract_from_past_the_end_is_an_error_not_an_empty_folder(tmp_path: Path, kind: str) -> None:
+    source = write_video(tmp_path / "v.avi", 12, fps=10) if kind == "file" else write_images(tmp_path / "seq", 12)
+    with pytest.raises(FrameOutOfRangeError, match="12"):
+        extract_frames(source, tmp_path / "out", start=50)
+    with pytest.raises(CutError, match="empty"):
+        extract_frames(source, tmp_path / "out", start=5, stop=5)
+    assert not (tmp_path / "out").exists()
+    assert [p.name for p in extract_frames(source, tmp_path / "out", start=11)] == ["000011.png"]
+
+
 def test_cut_keeps_the_audio_of_the_span(tmp_path: Path) -> None:
     from moviepy.video.io.ffmpeg_reader import ffmpeg_parse_infos
 

@@ -252,11 +252,15 @@ def extract_frames(
     if every < 1:
         raise ValueError(f"every must be >= 1, not {every}")
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     with open_video(source, fps=fps) as video:
         end = stop
         total = None if end is None else len(range(start, end, every))
+        if total == 0:
+            raise CutError(video.path, f"no frames in [{start}, {end}): the range is empty")
+        if end is None and start > 0:
+            video.read(start, color="gray")  # a start past the last frame is an error, not an empty folder
+        out.mkdir(parents=True, exist_ok=True)
         for n, frame in enumerate(video.iter_frames(start, end, every, color="bgr", cancel=cancel)):
             target = out / f"{start + n * every:06d}{ext}"
             if target.exists() and not overwrite:
