@@ -127,3 +127,17 @@ def test_regress_with_the_default_lrcn(labelled_project: Path, capsys) -> None:
     record = RunRecord.load(labelled_project / "runs" / "reg")
     assert record.status == "completed" and record.spec["family"] == "lrcn" and record.spec["cnn_filters"] == [4, 8]
     assert record.history[-1]["mae"] >= 0
+
+
+def test_bad_training_settings_are_one_line_errors(tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "empty"
+    assert main(["project", "new", str(folder)]) == 0
+    capsys.readouterr()
+    for bad, what in ((["--batch-size", "0"], "batch_size must be >= 1"), (["--epochs", "0"], "epochs must be >= 1"),
+                      (["--lr-factor", "2"], "lr_factor must be in (0, 1)"), (["--patience", "-1"], "patience must be"),
+                      (["--threads", "0"], "cpu_threads must be >= 1"),
+                      (["--steps-per-epoch", "0"], "steps_per_epoch must be >= 1")):
+        assert main(["train", str(folder), "--task", "anomaly", *bad]) == 2, bad
+        err = capsys.readouterr().err.strip()
+        assert what in err and len(err.splitlines()) == 1, err
+

@@ -178,7 +178,8 @@ def run_train(args: argparse.Namespace) -> int:
                 target=args.target,
             )
             config = TrainingConfig(
-                epochs=args.epochs or 10, batch_size=args.batch_size, seed=args.seed, deterministic=args.deterministic,
+                epochs=10 if args.epochs is None else args.epochs, batch_size=args.batch_size, seed=args.seed,
+                deterministic=args.deterministic,
                 patience=args.patience, lr_patience=args.lr_patience, lr_factor=args.lr_factor,
                 steps_per_epoch=args.steps_per_epoch, mixed_precision=args.mixed_precision,
                 reserve_cores=args.reserve_cores, cpu_threads=args.threads,

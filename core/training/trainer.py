@@ -45,6 +45,10 @@ from core.training.model_files import load_model_file
 from core.training.run_record import RECORD_FILE, RunRecord, read_state, write_state
 
 
+class ConfigError(TrainingError, ValueError):
+    """A training setting is out of range (e.g. ``batch_size=0``)."""
+
+
 @dataclass(frozen=True)
 class TrainingConfig:
     """How to train (the model itself is the spec).
@@ -75,10 +79,18 @@ class TrainingConfig:
     feature_cache_dir: str | None = None
 
     def __post_init__(self) -> None:
-        if self.epochs < 1 or self.batch_size < 1:
-            raise ValueError(f"epochs and batch_size must be >= 1, not {self.epochs}, {self.batch_size}")
+        """Raise :class:`ConfigError` (a ``TrainingError`` and a ``ValueError``) naming a bad value."""
+        for name in ("epochs", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be >= 1, not {getattr(self, name)}")
+        for name in ("steps_per_epoch", "validation_steps", "cpu_threads"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be >= 1, not {getattr(self, name)}")
+        for name in ("patience", "lr_patience", "reserve_cores", "min_lr", "min_delta"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be >= 0, not {getattr(self, name)}")
         if not 0 < self.lr_factor < 1:
-            raise ValueError(f"lr_factor must be in (0, 1), not {self.lr_factor}")
+            raise ConfigError(f"lr_factor must be in (0, 1), not {self.lr_factor}")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
