@@ -141,3 +141,11 @@ def test_bad_training_settings_are_one_line_errors(tmp_path: Path, capsys) -> No
         err = capsys.readouterr().err.strip()
         assert what in err and len(err.splitlines()) == 1, err
 
+
+def test_an_empty_project_is_a_one_line_error(tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "empty"
+    assert main(["project", "new", str(folder)]) == 0
+    capsys.readouterr()
+    assert main(["train", str(folder), "--task", "anomaly"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "has no videos" in err and len(err.splitlines()) == 1, err

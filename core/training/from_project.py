@@ -102,6 +102,8 @@ def project_data(
 
     if task not in DATA_TASKS:
         raise TrainingError(f"task must be one of {', '.join(DATA_TASKS)}, not {task!r}")
+    if not project.videos:
+        raise TrainingError(f"project {project.folder} has no videos: add videos before training")
     preprocess = _preprocess_spec(spec, options)
     frames = options.frames or spec.frames
     kwargs: dict[str, Any] = dict(length=frames + 1 if task == "predict" else frames, batch_size=batch_size,
