@@ -126,3 +126,14 @@ def test_non_finite_cut_range_is_a_cut_error(tmp_path: Path, start: float, end: 
     with pytest.raises(CutError, match="finite"):
         cut_subclip(tmp_path / "v.avi", tmp_path / "out.mp4", start, end)
     assert not (tmp_path / "out.mp4").exists()
+
+
+def test_unwritable_outputs_are_cut_errors_naming_the_output(tmp_path: Path) -> None:
+    source = write_video(tmp_path / "v.avi", 12, fps=10)
+    (tmp_path / "afile").write_text("not a folder")
+    with pytest.raises(CutError, match="cannot be written") as info:
+        cut_subclip(source, tmp_path / "afile" / "x.mp4", 0, 5, unit="frames")
+    assert info.value.path == tmp_path / "afile" / "x.mp4"
+    with pytest.raises(CutError, match="cannot be made"):
+        extract_frames(source, tmp_path / "afile" / "frames")
+    assert (tmp_path / "afile").read_text() == "not a folder"

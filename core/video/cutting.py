@@ -114,32 +114,37 @@ def write_frames(
     from moviepy.video.io.ffmpeg_writer import FFMPEG_VideoWriter
 
     codec, params = _video_encoder(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
     part = _part_path(output)
-    audio = _cut_audio(source, first, stop, output)
-    width, height = source.size
-    # H.264 in yuv420p needs even sizes: pad by one pixel where needed, never crop.
-    if width % 2 or height % 2:
-        params = [*params, "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2"]
-    writer = FFMPEG_VideoWriter(
-        str(part), (width, height), source.fps, codec=codec, preset="veryfast", ffmpeg_params=params,
-        pixel_format="yuv420p", audiofile=None if audio is None else str(audio),
-        audio_codec=None if audio is None else "copy",
-    )
-    total = stop - first
-    done = 0
+    audio: Path | None = None
+    writer = None
     try:
-        for frame in source.iter_frames(first, stop, color="rgb", cancel=cancel):
+        output.parent.mkdir(parents=True, exist_ok=True)
+        audio = _cut_audio(source, first, stop, output)
+        width, height = source.size
+        # H.264 in yuv420p needs even sizes: pad by one pixel where needed, never crop.
+        if width % 2 or height % 2:
+            params = [*params, "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2"]
+        writer = FFMPEG_VideoWriter(
+            str(part), (width, height), source.fps, codec=codec, preset="veryfast", ffmpeg_params=params,
+            pixel_format="yuv420p", audiofile=None if audio is None else str(audio),
+            audio_codec=None if audio is None else "copy",
+        )
+        total = stop - first
+        for done, frame in enumerate(source.iter_frames(first, stop, color="rgb", cancel=cancel), 1):
             writer.write_frame(frame)
-            done += 1
             if done % 8 == 0 or done == total:
                 report(progress, done, total, f"writing {output.name}")
         writer.close()
         os.replace(part, output)
-    except BaseException:
-        with contextlib.suppress(Exception):
-            writer.close()
-        part.unlink(missing_ok=True)
+    except BaseException as exc:
+        if writer is not None:
+            with contextlib.suppress(Exception):
+                writer.close()
+        with contextlib.suppress(OSError):
+            part.unlink(missing_ok=True)
+        if isinstance(exc, OSError):  # no folder, no permission, disk full, the encoder died
+            reason = exc.strerror or str(exc).strip().splitlines()[0]
+            raise CutError(output, f"cannot be written ({reason})") from exc
         raise
     finally:
         if audio is not None:
@@ -260,7 +265,10 @@ def extract_frames(
             raise CutError(video.path, f"no frames in [{start}, {end}): the range is empty")
         if end is None and start > 0:
             video.read(start, color="gray")  # a start past the last frame is an error, not an empty folder
-        out.mkdir(parents=True, exist_ok=True)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CutError(out, f"cannot be made ({exc.strerror or exc})") from exc
         for n, frame in enumerate(video.iter_frames(start, end, every, color="bgr", cancel=cancel)):
             target = out / f"{start + n * every:06d}{ext}"
             if target.exists() and not overwrite:
