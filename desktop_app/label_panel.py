@@ -186,6 +186,17 @@ class LabelPanel(QWidget):
         self.class_layout.setContentsMargins(0, 0, 0, 0)
         self.class_layout.setSpacing(4)
         self._class_buttons: dict[str, QToolButton] = {}
+        # With an empty schema the class row would be blank: say how to add classes instead.
+        self.no_classes = QToolButton(self.class_box)
+        self.no_classes.setObjectName("noClassesHint")
+        self.no_classes.setText("No classes yet: add some (Ctrl+L)")
+        self.no_classes.setToolTip("Edit > Label Schema: classes with their one-key shortcuts")
+        self.no_classes.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.no_classes.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.no_classes.clicked.connect(actions["edit_schema"].trigger)
+        actions["edit_schema"].changed.connect(lambda: self.no_classes.setEnabled(actions["edit_schema"].isEnabled()))
+        self.no_classes.setEnabled(actions["edit_schema"].isEnabled())
+        self.class_layout.addWidget(self.no_classes, 0, 0, 1, 3)
         self.span_label = QLabel("In: -   Out: -", self)
         self.span_label.setObjectName("spanLabel")
         self.span_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -239,6 +250,7 @@ class LabelPanel(QWidget):
             b.clicked.connect(lambda _c=False, name=cls.name: self.class_chosen.emit(name))
             self.class_layout.addWidget(b, i // 3, i % 3)
             self._class_buttons[cls.name] = b
+        self.no_classes.setVisible(not classes)
         if self.current_class not in classes:
             self.current_class = next(iter(classes), None)
         self.set_current_class(self.current_class)

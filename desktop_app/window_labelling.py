@@ -88,6 +88,8 @@ class LabellingMixin:
         if clip is not None:
             self.clear_in_out()
             self._select(("subclip", clip.id))
+            if label is None and value is None:
+                self.statusBar().showMessage("Subclip made without a class: the label schema (Ctrl+L) has none", 6000)
 
     def mark_anomaly(self) -> None:
         if self.project is None:

@@ -558,3 +558,23 @@ def test_toolbar_undo_button_keeps_one_word_and_the_menu_a_short_name(qtbot, mak
     assert len(window.project.videos) == 1
     assert window.actions_by_key["redo"].iconText() == "Redo"
     assert window.actions_by_key["undo"].text() == "&Undo"
+
+
+def test_an_empty_label_schema_says_how_to_add_classes(qtbot, make_window, tmp_path) -> None:
+    window = make_window()
+    assert window.new_project_path(tmp_path / "empty", "Empty")
+    window.add_video_paths([make_clip(tmp_path / "clip.avi")])
+    qtbot.waitUntil(lambda: window.player.has_video and window.player.shown_index == 0, timeout=10000)
+    hint = window.label_panel.no_classes
+    assert hint.isVisible() and hint.isEnabled() and "Ctrl+L" in hint.text()
+    key(qtbot, window, Qt.Key.Key_I)
+    key(qtbot, window, Qt.Key.Key_Right)
+    key(qtbot, window, Qt.Key.Key_O)
+    key(qtbot, window, Qt.Key.Key_Return)
+    assert [s.label for s in window.project.subclips.values()] == [None]
+    assert "without a class" in window.statusBar().currentMessage()
+    window.project.add_class("walk", shortcut="1")
+    assert not hint.isVisible()
+    assert list(window.label_panel._class_buttons) == ["walk"]
+    window.project.undo()
+    assert hint.isVisible()
