@@ -267,3 +267,20 @@ def test_model_files_with_problems_give_clear_errors(spec, tmp_path: Path) -> No
     lam.save(tmp_path / "lambda.keras")
     with pytest.raises(ModelFileError, match="Lambda layers"):
         load_model_file(tmp_path / "lambda.keras")
+
+
+def test_truncated_and_damaged_model_files_give_model_file_errors(spec, tmp_path: Path) -> None:
+    from core.models import build_model
+
+    good = tmp_path / "good.keras"
+    build_model(spec).save(good)
+    truncated = tmp_path / "truncated.keras"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    with pytest.raises(ModelFileError, match="truncated.keras: not a Keras model file, or a truncated one"):
+        load_model_file(truncated)
+    damaged = tmp_path / "damaged.keras"
+    with zipfile.ZipFile(damaged, "w") as z:
+        z.writestr("config.json", "{}")
+        z.writestr("metadata.json", "{not json")
+    with pytest.raises(ModelFileError, match="damaged.keras: damaged Keras model file"):
+        load_model_file(damaged)

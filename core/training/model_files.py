@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +25,15 @@ def keras_file_metadata(path: str | Path) -> dict[str, Any]:
             names = set(archive.namelist())
             if "config.json" not in names:
                 raise ModelFileError(path, "not a Keras model file (a zip archive without config.json)")
-            return json.loads(archive.read("metadata.json")) if "metadata.json" in names else {}
+            metadata = json.loads(archive.read("metadata.json")) if "metadata.json" in names else {}
     except zipfile.BadZipFile as exc:
-        raise ModelFileError(path, "not a Keras model file (.keras files are zip archives; this one is not)") from exc
+        raise ModelFileError(path, "not a Keras model file, or a truncated one (.keras files are zip archives; "
+                                   f"this one cannot be read as one: {exc})") from exc
+    except (OSError, EOFError, zlib.error, ValueError) as exc:  # damaged members, unreadable metadata.json
+        raise ModelFileError(path, f"damaged Keras model file: {type(exc).__name__}: {exc}") from exc
+    if not isinstance(metadata, dict):
+        raise ModelFileError(path, "damaged Keras model file: metadata.json is not a JSON object")
+    return metadata
 
 
 def load_model_file(path: str | Path, compile: bool = False) -> Any:
