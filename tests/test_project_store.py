@@ -57,6 +57,23 @@ def test_save_leaves_no_temporary_files_and_keeps_a_backup(project: Project) -> 
     json.loads(project.path.read_text())  # plain JSON, readable by any tool
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_saves_and_exports_keep_normal_permissions(project: Project, tmp_path: Path) -> None:
+    from core.project.exporters import export_csv
+
+    mask = os.umask(0o022)
+    try:
+        project.save()
+        assert project.path.stat().st_mode & 0o777 == 0o644  # not the temporary file's owner-only 0600
+        project.path.chmod(0o664)  # shared with a group: a save keeps that
+        project.add_class("permissions")
+        project.save()
+        assert project.path.stat().st_mode & 0o777 == 0o664
+        assert {p.stat().st_mode & 0o777 for p in export_csv(project, tmp_path / "csv")} == {0o644}
+    finally:
+        os.umask(mask)
+
+
 def test_file_is_human_readable_one_entity_per_line(project: Project) -> None:
     lines = project.path.read_text().splitlines()
     assert lines[0] == "{" and lines[1] == '  "format": "framewatch-project",' and lines[2] == '  "version": 1,'

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 import time
 from dataclasses import dataclass
@@ -40,12 +41,38 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def _umask() -> int:
+    """The process umask, read without changing it where the system allows (``/proc``)."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _file_mode(path: Path) -> int:
+    """Permissions for a rewrite of ``path``: the file's own, or what a new file gets (0666 less the umask)."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return 0o666 & ~_umask()
+
+
 def atomic_write(path: Path, text: str, backup: Path | None = None) -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically; optionally keep the old file as ``backup``."""
+    """Write ``text`` (UTF-8) to ``path`` atomically; optionally keep the old file as ``backup``.
+
+    The file keeps its permissions (a new one gets the usual ``0666`` less the umask), not the
+    owner-only mode of the temporary file it is written as.
+    """
     path = Path(path)
+    mode = _file_mode(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
+            if hasattr(os, "fchmod"):  # POSIX
+                os.fchmod(f.fileno(), mode)
             f.write(text.encode("utf-8"))
             f.flush()
             os.fsync(f.fileno())
