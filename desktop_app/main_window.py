@@ -211,6 +211,9 @@ class MainWindow(ProjectFilesMixin, LabellingMixin, QMainWindow):
     def _on_position(self, frame: int) -> None:
         video = self.video
         name = video.name if video else ""
+        if not self.player.has_video:  # opening, or it could not be opened: no frame numbers of another video
+            self.status_position.setText(name)
+            return
         self.status_position.setText(f"{name}   frame {frame} / {max(0, self.player.frame_count - 1)}   "
                                      f"{self.player.speed:g}x")
 

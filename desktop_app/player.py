@@ -192,7 +192,14 @@ class PlayerWidget(QWidget):
         self.view.placeholder = "No video"
         self.view.set_frame(None)
         self.info_label.setText("")
+        # Nothing of the previous video may stay on screen (e.g. when the next one cannot be opened).
+        with QSignalBlocker(self.frame_spin):
+            self.frame_spin.setMaximum(0)
+            self.frame_spin.setValue(0)
+        self.count_label.setText("/ 0")
+        self.time_label.setText(f"{format_time(0.0)} / {format_time(0.0)}")
         self._update_controls()
+        self.position_changed.emit(0)
 
     @Slot(object)
     def _on_opened(self, metadata: VideoMetadata) -> None:

@@ -578,3 +578,23 @@ def test_an_empty_label_schema_says_how_to_add_classes(qtbot, make_window, tmp_p
     assert list(window.label_panel._class_buttons) == ["walk"]
     window.project.undo()
     assert hint.isVisible()
+
+
+def test_a_video_that_cannot_open_leaves_nothing_of_the_previous_one_on_screen(qtbot, make_window, project_dir,
+                                                                                tmp_path) -> None:
+    window = make_window()
+    open_and_wait(qtbot, window, project_dir)
+    other = make_clip(tmp_path / "other.avi", frames=12)
+    window.add_video_paths([other])
+    qtbot.waitUntil(lambda: len(window.project.videos) == 2 and window.player.shown_index == 0, timeout=10000)
+    window.player.seek(7)
+    wait_frame(qtbot, window, 7)
+    first = next(v for v in window.project.videos.values() if v.name != "other.avi")
+    first.path.write_bytes(os.urandom(4096))
+    window.select_video(first.id)
+    qtbot.waitUntil(lambda: bool(error_dialog.shown), timeout=10000)
+    player = window.player
+    assert not player.has_video
+    assert player.count_label.text() == "/ 0" and player.frame_spin.value() == 0
+    assert player.time_label.text() == "00:00.000 / 00:00.000"
+    assert window.status_position.text() == first.name
