@@ -284,3 +284,16 @@ def test_truncated_and_damaged_model_files_give_model_file_errors(spec, tmp_path
         z.writestr("metadata.json", "{not json")
     with pytest.raises(ModelFileError, match="damaged.keras: damaged Keras model file"):
         load_model_file(damaged)
+
+
+def test_history_and_epoch_events_carry_the_rate_each_epoch_trained_with(spec, data, tmp_path: Path) -> None:
+    events: list = []
+    # min_delta so large that only the first epoch counts as an improvement: the rate halves after epochs 2 and 3
+    result = train(spec, data, tmp_path / "run", progress=events.append,
+                   config=config(epochs=3, lr_patience=1, patience=0, min_delta=1e9))
+    lr = spec.learning_rate
+    assert [h["learning_rate"] for h in result.history] == pytest.approx([lr, lr, lr / 2])
+    ended = [e.learning_rate for e in events if isinstance(e, ev.EpochEnded)]
+    started = [e.learning_rate for e in events if isinstance(e, ev.EpochStarted)]
+    assert ended == pytest.approx([lr, lr, lr / 2]) and started == pytest.approx([lr, lr, lr / 2])
+    assert read_state(tmp_path / "run")["learning_rate"] == pytest.approx(lr / 4)  # what a resume continues with

@@ -105,8 +105,11 @@ class PlateauControl(keras.callbacks.Callback):
         self.state: dict[str, Any] = {"best": None, "best_epoch": None, "wait": 0, "lr_wait": 0, "stopped_early": False}
         self.state.update(state or {})
         self.improved = False
+        #: the learning rate the last epoch trained with (before any reduction at its end)
+        self.epoch_learning_rate = float("nan")
 
     def on_epoch_end(self, epoch, logs=None):
+        self.epoch_learning_rate = current_learning_rate(self.model)
         values = _floats(logs)
         value = values.get(self.monitor, values.get("loss"))
         s = self.state
@@ -226,6 +229,6 @@ class EventEmitter(keras.callbacks.Callback):
         text = f"epoch {epoch + 1}/{self.epochs} loss {loss:.4g}" + (f" val_loss {val:.4g}" if val is not None else "")
         self.emit(ev.EpochEnded(
             **self._common(batches), loss=loss, val_loss=val, metrics=values,
-            learning_rate=current_learning_rate(self.model), samples_per_s=rate, eta_s=self._eta(0),
+            learning_rate=self.checkpointer.plateau.epoch_learning_rate, samples_per_s=rate, eta_s=self._eta(0),
             checkpoint=self.checkpointer.last_path, is_best=self.checkpointer.last_is_best, message=text,
         ))

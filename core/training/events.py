@@ -4,8 +4,8 @@ Every event is a :class:`~core.jobs.Progress` (so any progress sink, such as the
 can render it): ``done`` counts training batches finished over the whole run, ``total`` is
 ``epochs x batches per epoch`` (``None`` when the dataset's length is unknown) and ``message`` is a
 one-line status. The subclasses add what a live chart needs. ``epoch`` and ``batch`` are 0-based;
-``epochs`` is the run's final epoch count; times are seconds; ``learning_rate`` is the optimizer's
-current rate; ``samples_per_s`` counts clips per second over the last batch (or epoch).
+``epochs`` is the run's final epoch count; times are seconds; ``learning_rate`` is the rate the
+epoch trains (or trained, for ``EpochEnded``) with, before any plateau reduction at its end; ``samples_per_s`` counts clips per second over the last batch (or epoch).
 """
 
 from __future__ import annotations

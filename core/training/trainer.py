@@ -280,8 +280,9 @@ def _run(spec: ModelSpec, config: TrainingConfig, data: TrainingData, run_dir: P
                                  config.min_lr, config.min_delta, state.get("plateau") if state else None)
 
         def on_saved(epoch: int, logs: dict[str, float], is_best: bool) -> None:
-            lr = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
-            record.history.append({"epoch": epoch, **logs, "learning_rate": lr, "time": _now()})
+            lr = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))  # for the next epoch
+            record.history.append({"epoch": epoch, **logs, "learning_rate": plateau.epoch_learning_rate,
+                                   "time": _now()})
             record.epochs_completed = epoch + 1
             record.best_epoch = plateau.state["best_epoch"]
             record.best_value = plateau.state["best"]
