@@ -179,6 +179,31 @@ def test_an_undecided_recovery_is_set_aside_not_overwritten(project: Project) ->
     assert "new-session" in Project.open(project.folder).classes
 
 
+def test_a_save_during_an_autosave_write_never_leaves_a_stale_autosave(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from core.project import store
+
+    real_write = store.write_project_file
+    saver: list[threading.Thread] = []
+
+    def write(path: Path, *args, **kwargs) -> str:
+        if Path(path).name == AUTOSAVE_FILE and not saver:  # the analyst presses Ctrl+S mid-autosave
+            saver.append(threading.Thread(target=project.save))
+            saver[0].start()
+            saver[0].join(timeout=0.5)  # the save either finishes now (the bug) or waits for this write
+        return real_write(path, *args, **kwargs)
+
+    monkeypatch.setattr(store, "write_project_file", write)
+    project.add_class("run")
+    assert project.autosave()
+    saver[0].join()
+    assert not project.dirty and "run" in Project.open(project.folder).classes
+    assert not project.autosave_path.exists() and Project.open(project.folder).recovery is None
+
+
 def test_background_autosave_writes_while_dirty(project: Project) -> None:
     project.start_autosave(interval_s=0.05)
     try:

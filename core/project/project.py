@@ -95,6 +95,8 @@ class Project:
         self.folder = Path(folder)
         self._data = data
         self._lock = threading.RLock()
+        #: Taken before ``_lock`` by save and autosave, so a slow autosave write can never land after a save.
+        self._write_lock = threading.Lock()
         self.undo_stack = UndoStack()
         self._listeners: list[Callable[[ProjectEvent], None]] = []
         self._generation = 0  # bumped on every change; autosave writes only when it moved
@@ -191,7 +193,7 @@ class Project:
 
     def save(self) -> None:
         """Write project.json atomically (the previous one becomes project.json.bak); drop the autosave."""
-        with self._lock:
+        with self._write_lock, self._lock:
             snapshot = self._data.copy()
             generation = self._generation
             try:
@@ -222,20 +224,23 @@ class Project:
         """Write unsaved edits to the autosave side file; returns whether it wrote.
 
         Writes only when the project is dirty and changed since the last autosave. The edit lock is held
-        only to copy the entity dicts, not while encoding or writing.
+        only to copy the entity dicts, not while encoding or writing; a :meth:`save` that starts meanwhile
+        waits for the write, then removes the autosave (an autosave written after a save would offer older
+        edits than the saved ones as recovery).
         """
-        with self._lock:
-            if not self.dirty or self._generation == self._autosaved_generation:
-                return False
-            snapshot = self._data.copy()
-            generation = self._generation
-            self._set_aside_unrecovered()
-        try:
-            store.write_project_file(self.autosave_path, snapshot, self.folder, backup=False)
-        except OSError as exc:
-            raise ProjectError(f"cannot be written ({exc.strerror or exc})", self.autosave_path) from exc
-        with self._lock:
-            self._autosaved_generation = max(self._autosaved_generation, generation)
+        with self._write_lock:  # a save waits for this write (or it waits for the save): never stale after one
+            with self._lock:
+                if not self.dirty or self._generation == self._autosaved_generation:
+                    return False
+                snapshot = self._data.copy()
+                generation = self._generation
+                self._set_aside_unrecovered()
+            try:
+                store.write_project_file(self.autosave_path, snapshot, self.folder, backup=False)
+            except OSError as exc:
+                raise ProjectError(f"cannot be written ({exc.strerror or exc})", self.autosave_path) from exc
+            with self._lock:
+                self._autosaved_generation = max(self._autosaved_generation, generation)
         self._notify(ProjectEvent("autosaved", "Autosave", frozenset(), frozenset(), self.dirty))
         return True
 
