@@ -129,8 +129,8 @@ class PlayerWidget(QWidget):
         self.info_label.setObjectName("videoInfo")
         # The size/fps note is the first thing to give way when the window is narrow (e.g. 1280 wide
         # with both docks open); the transport controls keep their room.
-        self.info_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.info_label.setMinimumWidth(0)
+        self.info_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.info_label.setMinimumWidth(1)  # 0 would mean "the text's width"
 
         transport = QHBoxLayout()
         transport.setContentsMargins(4, 0, 4, 0)

@@ -539,6 +539,10 @@ def test_the_window_fits_a_1280x800_screen_with_both_docks(qtbot, make_window, p
     window.resize(1280, 800)
     qtbot.waitUntil(lambda: window.width() == 1280)
     assert window.player.time_label.isVisible() and window.player.speed_box.isVisible()
+    window.resize(1600, 1000)  # room enough: the size/fps note is shown whole
+    info = window.player.info_label
+    qtbot.waitUntil(lambda: window.width() == 1600)
+    assert info.text() and info.width() >= info.sizeHint().width()
 
 
 def test_toolbar_undo_button_keeps_one_word_and_the_menu_a_short_name(qtbot, make_window, project_dir,
