@@ -75,6 +75,7 @@ class MainWindow(ProjectFilesMixin, LabellingMixin, QMainWindow):
         self.player.position_changed.connect(self._on_position)
         self.player.load_failed.connect(self._on_load_failed)
         self.player.frame_count_changed.connect(lambda _n: self._refresh_bands())
+        self.player.speed_changed.connect(lambda _s: self._on_position(self.player.position))
         self.player.timeline.band_selected.connect(self._on_band_selected)
         self.player.timeline.band_edited.connect(self._on_band_edited)
         self.video_list = VideoList(self)

@@ -602,3 +602,15 @@ def test_a_video_that_cannot_open_leaves_nothing_of_the_previous_one_on_screen(q
     assert player.count_label.text() == "/ 0" and player.frame_spin.value() == 0
     assert player.time_label.text() == "00:00.000 / 00:00.000"
     assert window.status_position.text() == first.name
+
+
+def test_speed_keys_update_the_status_bar(qtbot, make_window, project_dir) -> None:
+    window = make_window()
+    open_and_wait(qtbot, window, project_dir)
+    key(qtbot, window, Qt.Key.Key_BracketRight)
+    assert window.player.speed == 1.5 and window.status_position.text().endswith("1.5x")
+    window.player.speed_box.setCurrentIndex(0)  # the combo box, by mouse
+    assert window.status_position.text().endswith("0.25x")
+    key(qtbot, window, Qt.Key.Key_Backslash)
+    assert window.status_position.text().endswith(" 1x")
+
