@@ -100,6 +100,12 @@ class ProjectFilesMixin:
         The project is read before anything is asked about the open one, so a project that cannot be
         opened leaves the current one exactly as it was.
         """
+        if Path(path).is_file() and Path(path).name != "project.json":
+            show_error(self, FramewatchError(
+                f"{path}: not a project (a project is a folder holding project.json). "
+                "To add a video or image to the open project, use File > Add Videos or drop it on the window."),
+                "Open project")
+            return False
         try:
             project = Project.open(path)
         except (ProjectError, OSError) as exc:

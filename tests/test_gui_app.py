@@ -614,3 +614,12 @@ def test_speed_keys_update_the_status_bar(qtbot, make_window, project_dir) -> No
     key(qtbot, window, Qt.Key.Key_Backslash)
     assert window.status_position.text().endswith(" 1x")
 
+
+def test_opening_a_video_file_as_a_project_says_what_to_do(qtbot, make_window, project_dir, tmp_path) -> None:
+    window = make_window()
+    open_and_wait(qtbot, window, project_dir)
+    clip = make_clip(tmp_path / "clip.avi")
+    assert not window.open_project_path(clip)
+    text = error_dialog.shown[-1].text
+    assert "clip.avi" in text and "not a project" in text and "Add Videos" in text
+    assert window.project.folder == project_dir
