@@ -77,6 +77,18 @@ def test_random_access_on_real_h264(bikes: Path) -> None:
     assert source.seek_mode in ("seek", "sequential")
 
 
+def test_seeking_is_verified_where_the_header_declares_no_frame_count(tmp_path: Path) -> None:
+    # a raw H.264 stream has no container: no frame count, no timestamps to check a seek against
+    raw = transcode(write_video(tmp_path / "base.avi", 300, fps=10), tmp_path / "raw.h264",
+                    "-c:v", "libx264", "-bf", "2", "-g", "50", "-pix_fmt", "yuv420p")
+    source = open_video(raw)
+    assert source.metadata.declared_frame_count == 0
+    source.scan()  # verification after a scan must probe the frames that decode, not the header's none
+    assert source.frame_count == 300
+    for k in [250, 120, 299, 5, 180, 2]:
+        assert decode_index(source.read(k, color="bgr")) == k, k
+
+
 def test_iter_frames_range_and_step(formats: dict[str, Path]) -> None:
     source = open_video(formats["h264-bframes-mp4"])
     assert [decode_index(f) for f in source.iter_frames(17, 90, 9, color="bgr")] == list(range(17, 90, 9))

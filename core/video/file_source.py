@@ -166,6 +166,9 @@ class FileVideoSource(VideoSource):
             finally:
                 decoder.release()
             count = len(pts)
+            wanted = set(_probe_indices(count))
+            if not wanted <= probes.keys():  # the header's count was wrong (or missing): probe where frames are
+                probes = self._sequential_digests(wanted, count, cancel)
             report(progress, count, count, f"decoded {count} frames")
             self._frame_count = count
             self._pts = np.asarray(pts, np.float64)
@@ -233,15 +236,7 @@ class FileVideoSource(VideoSource):
         probes = self._probes
         if probes is None:  # no full scan yet: probe the start of the file
             limit = min(self._meta.declared_frame_count or QUICK_VERIFY_FRAMES, QUICK_VERIFY_FRAMES)
-            probe_at = set(_probe_indices(limit))
-            probes = {}
-            decoder = _Decoder(self.path)
-            try:
-                while decoder.current + 1 < limit and decoder.grab():
-                    if decoder.current in probe_at and (frame := decoder.retrieve()) is not None:
-                        probes[decoder.current] = _digest(frame)
-            finally:
-                decoder.release()
+            probes = self._sequential_digests(set(_probe_indices(limit)), limit)
         self._seek_mode = "seek"  # tentatively, so that _goto seeks
         decoder = _Decoder(self.path)
         try:
@@ -257,6 +252,20 @@ class FileVideoSource(VideoSource):
                     break
         finally:
             decoder.release()
+
+    def _sequential_digests(self, indices: set[int], limit: int, cancel: threading.Event | None = None) -> dict[int, bytes]:
+        """Digests of frames ``indices`` from a sequential decode of the first ``limit`` frames."""
+        digests: dict[int, bytes] = {}
+        decoder = _Decoder(self.path)
+        try:
+            while decoder.current + 1 < limit and decoder.grab():
+                if decoder.current in indices and (frame := decoder.retrieve()) is not None:
+                    digests[decoder.current] = _digest(frame)
+                if decoder.current % 64 == 0:
+                    check_cancelled(cancel, f"scan of {self.path.name}")
+        finally:
+            decoder.release()
+        return digests
 
     def _learn_end(self, decoded: int) -> None:
         """Sequential decoding stopped after ``decoded`` frames: that is the true count."""
