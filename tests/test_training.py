@@ -297,3 +297,13 @@ def test_history_and_epoch_events_carry_the_rate_each_epoch_trained_with(spec, d
     started = [e.learning_rate for e in events if isinstance(e, ev.EpochStarted)]
     assert ended == pytest.approx([lr, lr, lr / 2]) and started == pytest.approx([lr, lr, lr / 2])
     assert read_state(tmp_path / "run")["learning_rate"] == pytest.approx(lr / 4)  # what a resume continues with
+
+
+def test_a_new_learning_rate_applies_when_a_run_starts_over(spec, data, tmp_path: Path) -> None:
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled):  # e.g. a NaN loss in the first epoch: no checkpoint to continue from
+        train(spec, data, tmp_path / "run", cancel=cancel, config=config(epochs=1))
+    result = resume(tmp_path / "run", data, learning_rate=1e-4)
+    assert result.history[0]["learning_rate"] == pytest.approx(1e-4)
+    assert RunRecord.load(tmp_path / "run").spec["learning_rate"] == pytest.approx(1e-4)

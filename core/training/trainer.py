@@ -175,6 +175,11 @@ def resume(
                             "give a larger epoch count to train further")
     record.resumes.append(_now())
     record.error = ""
+    if learning_rate and not (state and (run_dir / "last.keras").is_file()):
+        # no checkpoint to continue from (e.g. the loss became NaN in the first epoch): the run starts over
+        # with the new rate
+        spec = spec.replace(learning_rate=float(learning_rate))
+        record.spec = spec.to_dict()
     if state and learning_rate:
         state["learning_rate"] = float(learning_rate)
     if state and state.get("plateau", {}).get("stopped_early"):
