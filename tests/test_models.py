@@ -88,6 +88,7 @@ def test_stae_preset_is_the_published_layout_at_227() -> None:
     assert shapes["reconstruction"] == (2, 227, 227, 1)
     assert sum(isinstance(layer, keras.layers.LayerNormalization) for layer in model.layers) == 7
     assert model.loss == "mse" and math.isclose(float(model.optimizer.learning_rate), 1e-4, rel_tol=1e-6)
+    assert model.optimizer.epsilon == pytest.approx(1e-6)  # Adam's epsilon of the published training
     assert padding_for(spec.replace(height=256, width=256)) == "same"
     with pytest.raises(ValueError, match="divisible by 8"):
         padding_for(spec.replace(height=100, width=100))

@@ -29,5 +29,6 @@ def compile_model(model: keras.Model, spec: ModelSpec) -> keras.Model:
             raise SpecError(f"loss {loss!r} cannot compare uint8 target frames; use float32 input")
         loss = SCALED_LOSSES[loss]
         metrics = [scaled_mse_metric() if m == "mse" else m for m in metrics]
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=spec.learning_rate), loss=loss, metrics=metrics)
+    optimizer = keras.optimizers.Adam(learning_rate=spec.learning_rate, epsilon=getattr(spec, "adam_epsilon", 1e-7))
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
     return model

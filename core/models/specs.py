@@ -121,6 +121,8 @@ class AutoencoderSpec(ModelSpec):
     layer_norm: bool = True
     final_kernel: int = 11
     loss: str = "mse"
+    #: Adam's epsilon (the published model trains with 1e-6; Keras's default is 1e-7)
+    adam_epsilon: float = 1e-7
 
     def __post_init__(self) -> None:
         super().__post_init__()
