@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QElapsedTimer, QSignalBlocker, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -32,6 +33,24 @@ from desktop_app.timeline import TimelineWidget
 from desktop_app.workers import Worker
 
 SPEEDS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
+
+
+class FitLabel(QLabel):
+    """A one-line label that shrinks to nothing: its text is elided ("360x2...") rather than clipped."""
+
+    def minimumSizeHint(self):  # noqa: N802 - Qt override
+        hint = super().minimumSizeHint()
+        hint.setWidth(0)
+        return hint
+
+    def visible_text(self) -> str:
+        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, self.contentsRect().width())
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        painter.drawText(self.contentsRect(), int(self.alignment()), self.visible_text())
+        painter.end()
 
 
 def format_time(seconds: float) -> str:
@@ -125,12 +144,12 @@ class PlayerWidget(QWidget):
             self.speed_box.addItem(f"{s:g}x", s)
         self.speed_box.setCurrentIndex(SPEEDS.index(1.0))
         self.speed_box.currentIndexChanged.connect(lambda i: self.set_speed(SPEEDS[i]))
-        self.info_label = QLabel("", self)
-        self.info_label.setObjectName("videoInfo")
         # The size/fps note is the first thing to give way when the window is narrow (e.g. 1280 wide
         # with both docks open); the transport controls keep their room.
+        self.info_label = FitLabel("", self)
+        self.info_label.setObjectName("videoInfo")
+        self.info_label.setToolTip("Frame size and frame rate")
         self.info_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
-        self.info_label.setMinimumWidth(1)  # 0 would mean "the text's width"
 
         transport = QHBoxLayout()
         transport.setContentsMargins(4, 0, 4, 0)
@@ -208,6 +227,7 @@ class PlayerWidget(QWidget):
         count = self._known_count or metadata.frame_count or metadata.declared_frame_count
         self._set_frame_count(count)
         self.info_label.setText(f"{metadata.width}x{metadata.height}  {self.fps:.4g} fps")
+        self.info_label.setToolTip(self.info_label.text())  # whole, when the window is too narrow for it
         if not self._known_count and self.path is not None:
             scan = Worker(_scan_frame_count, self.path, self._fps_override, name="scan")
             scan.finished.connect(self._on_scanned)

@@ -141,3 +141,15 @@ def test_a_thumbnail_arriving_after_the_video_list_is_deleted_is_ignored(qtbot, 
     assert pending, "the list should be decoding a thumbnail in the background"
     delete(video_list)  # the window goes away while the worker runs
     qtbot.waitUntil(lambda: not workers.active_workers(), timeout=10_000)  # no exception reaches the event loop
+
+
+def test_fit_label_elides_instead_of_clipping(qtbot) -> None:
+    from desktop_app.player import FitLabel
+
+    label = FitLabel("360x240  10 fps")
+    qtbot.addWidget(label)
+    assert label.minimumSizeHint().width() == 0
+    label.resize(label.sizeHint().width() + 10, 20)
+    assert label.visible_text() == "360x240  10 fps"
+    label.resize(45, 20)
+    assert label.visible_text().endswith("…") and len(label.visible_text()) < len(label.text())
