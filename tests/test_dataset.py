@@ -79,6 +79,22 @@ def test_cache_is_built_once_then_read_without_decoding(project: Project, monkey
 
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts open files through /proc")
+@pytest.mark.parametrize(("frame_count", "declared"), [(None, 0), (None, 20), (None, 45), (40, 30)])
+def test_cache_holds_the_frames_that_decode_whatever_the_counts_say(
+    project: Project, frame_count: int | None, declared: int
+) -> None:
+    from dataclasses import replace
+
+    # v0.avi decodes 30 frames. Added without a scan, only the header's count is known, and headers
+    # can declare none (raw H.264, live MKV), too few or too many; a recorded count can be too high.
+    video = replace(project.videos[ids(project)[0]], frame_count=frame_count, declared_frame_count=declared)
+    cache = frame_cache(project)
+    frames = cache.get(video, SPEC)
+    assert frames.shape == (30, 48, 64, 1)
+    assert [decode_index(f[..., 0]) for f in frames] == list(range(30))
+    assert [p.name for p in cache.folder.iterdir()] == [cache.path_for(video, SPEC).name]  # no temporaries left
+
+
 def test_many_cached_videos_do_not_exhaust_file_handles(tmp_path: Path) -> None:
     from core.data.frame_cache import MAX_MAPPED, CachedFrames
 

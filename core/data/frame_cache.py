@@ -6,7 +6,8 @@ content fingerprint key and a hash of the resize settings, so a changed video or
 a new file, and an unchanged video moved elsewhere keeps its cache. Files are opened as read-only memory
 maps: the OS pages frames in as batches need them, and memory stays flat however large the footage.
 Files are written to a temporary name and renamed when complete, so a crash or a cancel never leaves a
-half-written cache file that would be taken for a good one.
+half-written cache file that would be taken for a good one. A file holds the frames that decode, whatever the
+video's header declared (a video added without a scan may declare none, or too few).
 """
 
 from __future__ import annotations
@@ -75,6 +76,25 @@ def frames_key(spec: PreprocessSpec) -> str:
     return hashlib.sha1(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:12]
 
 
+def _npy_from_raw(raw: Path, offset: int, count: int, frame_shape: tuple[int, ...], target: Path) -> None:
+    """Write ``count`` uint8 frames stored from byte ``offset`` of ``raw`` as the ``.npy`` file ``target``.
+
+    Streams in chunks: memory stays flat however long the video.
+    """
+    remaining = count * int(np.prod(frame_shape))
+    with open(raw, "rb") as src, open(target, "wb") as dst:
+        np.lib.format.write_array_header_1_0(
+            dst, {"descr": np.lib.format.dtype_to_descr(np.dtype(np.uint8)), "fortran_order": False,
+                  "shape": (count, *frame_shape)})
+        src.seek(offset)
+        while remaining > 0:
+            chunk = src.read(min(remaining, 1 << 22))
+            if not chunk:
+                raise OSError(f"{raw.name} ended early")
+            dst.write(chunk)
+            remaining -= len(chunk)
+
+
 class FrameCache:
     """Preprocessed ``uint8`` frames of project videos, one memory-mapped ``.npy`` per video and spec."""
 
@@ -128,29 +148,39 @@ class FrameCache:
         self.folder.mkdir(parents=True, exist_ok=True)
         target = self.path_for(video, spec)
         tmp = target.with_name(f".{target.stem}.{os.getpid()}.{threading.get_ident()}.tmp.npy")
-        expected = video.known_frame_count
+        # The project's count when a scan learned it; else the header's, which may be missing or wrong,
+        # so the frames are streamed to a raw file and counted as they come.
+        expected = video.frame_count
         fps = video.fps if video.kind == "image_sequence" else None
+        raw = tmp.with_name(tmp.name[: -len(".tmp.npy")] + ".raw.tmp")
         written = 0
         try:
-            out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(max(expected, 1), *spec.frame_shape))
-            with open_video(video.path, fps=fps) as source:
+            out = None if expected is None else np.lib.format.open_memmap(
+                tmp, mode="w+", dtype=np.uint8, shape=(max(expected, 1), *spec.frame_shape))
+            with open_video(video.path, fps=fps) as source, contextlib.ExitStack() as stack:
+                sink = stack.enter_context(open(raw, "wb")) if out is None else None
                 for frame in iter_resized(source, spec, 0, None, 1, cancel):
-                    if written >= expected:
+                    if expected is not None and written >= expected:
                         break
-                    out[written] = frame
+                    if out is not None:
+                        out[written] = frame.reshape(spec.frame_shape)
+                    else:
+                        sink.write(np.ascontiguousarray(frame, np.uint8).tobytes())
                     written += 1
                     if written % 32 == 0:
                         check_cancelled(cancel, f"caching {video.name}")
-                        report(progress, written, expected, f"caching {video.name}")
+                        report(progress, written, expected or video.declared_frame_count or None, f"caching {video.name}")
             if written == 0:
                 raise VideoError(video.path, "no frame decodes")
-            out.flush()
-            del out
-            if written < expected:  # fewer frames decode than recorded: keep what decodes
-                full = np.load(tmp, mmap_mode="r")
-                short = np.ascontiguousarray(full[:written])
-                del full
-                np.save(tmp, short)
+            if out is not None:
+                out.flush()
+                offset = out.offset
+                del out
+                if written < expected:  # fewer frames decode than recorded: keep what decodes
+                    os.replace(tmp, raw)
+                    _npy_from_raw(raw, offset, written, spec.frame_shape, tmp)
+            else:
+                _npy_from_raw(raw, 0, written, spec.frame_shape, tmp)
             with open(tmp, "rb+") as f:
                 os.fsync(f.fileno())
             os.replace(tmp, target)
@@ -158,6 +188,9 @@ class FrameCache:
             with contextlib.suppress(OSError):
                 tmp.unlink()
             raise
+        finally:
+            with contextlib.suppress(OSError):
+                raw.unlink()
         report(progress, written, written, f"cached {video.name}")
         frames = self.load(video, spec)
         assert frames is not None
