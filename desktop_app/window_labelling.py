@@ -177,15 +177,28 @@ class LabellingMixin:
         items += [("anomaly", i.id, i.start) for i in self.project.intervals_of(self.video_id)]
         return sorted(items, key=lambda t: (t[2], t[0]))
 
+    def _selected_band_index(self, bands: list[tuple[str, str, int]]) -> int | None:
+        """Index of the selected band if the playhead is on its first frame (else navigation starts
+        from the playhead)."""
+        for i, (kind, key, start) in enumerate(bands):
+            if self.selection == (kind, key) and start == self.player.position:
+                return i
+        return None
+
     def select_next_band(self) -> None:
-        pos = self.player.position
-        later = [b for b in self._bands_in_order() if b[2] > pos]
+        bands = self._bands_in_order()
+        i = self._selected_band_index(bands)
+        if i is not None:
+            later = bands[i + 1:]
+        else:  # a band that starts on the frame shown (e.g. frame 0) counts as next
+            later = [b for b in bands if b[2] >= self.player.position]
         if later:
             self._jump_to(later[0][0], later[0][1])
 
     def select_previous_band(self) -> None:
-        pos = self.player.position
-        earlier = [b for b in self._bands_in_order() if b[2] < pos]
+        bands = self._bands_in_order()
+        i = self._selected_band_index(bands)
+        earlier = bands[:i] if i is not None else [b for b in bands if b[2] < self.player.position]
         if earlier:
             self._jump_to(earlier[-1][0], earlier[-1][1])
 

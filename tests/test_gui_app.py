@@ -623,3 +623,23 @@ def test_opening_a_video_file_as_a_project_says_what_to_do(qtbot, make_window, p
     text = error_dialog.shown[-1].text
     assert "clip.avi" in text and "not a project" in text and "Add Videos" in text
     assert window.project.folder == project_dir
+
+
+def test_ctrl_right_and_left_visit_every_band_including_one_at_frame_0(qtbot, make_window, project_dir) -> None:
+    window = make_window()
+    open_and_wait(qtbot, window, project_dir)
+    project, vid = window.project, window.video_id
+    first = project.add_subclip(vid, 0, 5, label="walk")
+    anomaly = project.add_interval(vid, 10, 15)
+    second = project.add_subclip(vid, 10, 20, label="bike")
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    visited = []
+    for _ in range(4):
+        key(qtbot, window, Qt.Key.Key_Right, ctrl)
+        visited.append((window.selection, window.player.position))
+    assert visited == [(("subclip", first.id), 0), (("anomaly", anomaly.id), 10),
+                       (("subclip", second.id), 10), (("subclip", second.id), 10)]
+    key(qtbot, window, Qt.Key.Key_Left, ctrl)
+    assert window.selection == ("anomaly", anomaly.id)
+    key(qtbot, window, Qt.Key.Key_Left, ctrl)
+    assert (window.selection, window.player.position) == (("subclip", first.id), 0)
