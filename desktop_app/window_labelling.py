@@ -188,10 +188,8 @@ class LabellingMixin:
     def select_next_band(self) -> None:
         bands = self._bands_in_order()
         i = self._selected_band_index(bands)
-        if i is not None:
-            later = bands[i + 1:]
-        else:  # a band that starts on the frame shown (e.g. frame 0) counts as next
-            later = [b for b in bands if b[2] >= self.player.position]
+        # with no selected band, one that starts on the frame shown (e.g. frame 0) counts as next
+        later = bands[i + 1:] if i is not None else [b for b in bands if b[2] >= self.player.position]
         if later:
             self._jump_to(later[0][0], later[0][1])
 
