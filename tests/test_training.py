@@ -307,3 +307,15 @@ def test_a_new_learning_rate_applies_when_a_run_starts_over(spec, data, tmp_path
     result = resume(tmp_path / "run", data, learning_rate=1e-4)
     assert result.history[0]["learning_rate"] == pytest.approx(1e-4)
     assert RunRecord.load(tmp_path / "run").spec["learning_rate"] == pytest.approx(1e-4)
+
+
+def test_clips_per_second_counts_the_short_last_batch(spec, data, tmp_path: Path, monkeypatch) -> None:
+    import core.training.callbacks as callbacks
+
+    ticks = iter(range(10**6))  # a clock that advances one second per reading: every batch takes as long
+    monkeypatch.setattr(callbacks.time, "perf_counter", lambda: float(next(ticks)))
+    events: list = []
+    x, y = data.x[:10], data.y[:10]  # batches of 8 and 2 clips
+    train(spec, TrainingData(x, y), tmp_path / "run", progress=events.append, config=config(epochs=1, shuffle=False))
+    first, last = [e.samples_per_s for e in events if isinstance(e, ev.BatchEnded)]
+    assert last == pytest.approx(first * 2 / 8)

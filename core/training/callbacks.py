@@ -157,8 +157,11 @@ class EventEmitter(keras.callbacks.Callback):
     """Turns Keras hooks into :mod:`core.training.events` sent to ``emit``."""
 
     def __init__(self, emit: Callable[[ev.TrainingEvent], None], epochs: int, initial_epoch: int,
-                 batch_size: int | None, checkpointer: Checkpointer, started: float) -> None:
+                 batch_size: int | None, checkpointer: Checkpointer, started: float,
+                 clips_per_epoch: int | None = None) -> None:
+        """``clips_per_epoch`` (when known) makes clips/s count the short last batch of an epoch as it is."""
         super().__init__()
+        self.clips_per_epoch = clips_per_epoch
         self.emit = emit
         self.epochs = epochs
         self.initial_epoch = initial_epoch
@@ -178,6 +181,12 @@ class EventEmitter(keras.callbacks.Callback):
         done = (self.epoch * (self.batches or 0)) + batch
         return dict(done=done, total=total, epoch=self.epoch, epochs=self.epochs, batch=batch,
                     batches=self.batches, elapsed_s=time.perf_counter() - self.started)
+
+    def _clips_in(self, batch: int) -> int:
+        """Clips in batch ``batch`` of an epoch (the last one may be short)."""
+        if self.clips_per_epoch and self.batch_size:
+            return max(0, min(self.batch_size, self.clips_per_epoch - batch * self.batch_size))
+        return self.batch_size or 0
 
     def _eta(self, batches_left_in_epoch: int) -> float | None:
         if not self.batches or not self.batch_times:
@@ -207,7 +216,7 @@ class EventEmitter(keras.callbacks.Callback):
         if batch > 0 or self.epoch > self.initial_epoch:  # the very first batch includes tracing
             self.batch_times.append(took)
         if self.batch_size and took > 0:
-            self.samples_per_s = self.batch_size / took
+            self.samples_per_s = self._clips_in(batch) / took
         values = _floats(logs)
         loss = values.pop("loss", float("nan"))
         left = (self.batches - batch - 1) if self.batches else 0
@@ -223,7 +232,8 @@ class EventEmitter(keras.callbacks.Callback):
         batches = self.batches or 0
         if batches and self.batch_times:
             self.epoch_overheads.append(max(0.0, took - batches * self.batch_times[-1]))
-        rate = (batches * self.batch_size / took) if (self.batch_size and batches and took > 0) else self.samples_per_s
+        clips = sum(self._clips_in(b) for b in range(batches)) if self.batch_size else 0
+        rate = (clips / took) if (clips and took > 0) else self.samples_per_s
         val = values.get("val_loss")
         loss = values.get("loss", float("nan"))
         text = f"epoch {epoch + 1}/{self.epochs} loss {loss:.4g}" + (f" val_loss {val:.4g}" if val is not None else "")

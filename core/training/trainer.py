@@ -298,7 +298,9 @@ def _run(spec: ModelSpec, config: TrainingConfig, data: TrainingData, run_dir: P
         checkpointer = Checkpointer(run_dir, plateau, on_saved)
         guard = Guard(cancel, lambda: checkpointer.last_path or (str(last) if last.is_file() else ""))
         batch_size = config.batch_size if fit_data.is_arrays else fit_data.batch_size
-        emitter = EventEmitter(emit, config.epochs, initial_epoch, batch_size, checkpointer, started)
+        clips = None if config.steps_per_epoch else fit_data.summary().get("train_clips")
+        emitter = EventEmitter(emit, config.epochs, initial_epoch, batch_size, checkpointer, started,
+                               int(clips) if clips else None)
         record.status = "running"
         publish()
         emit(ev.RunStarted(
