@@ -137,3 +137,15 @@ def test_unwritable_outputs_are_cut_errors_naming_the_output(tmp_path: Path) -> 
     with pytest.raises(CutError, match="cannot be made"):
         extract_frames(source, tmp_path / "afile" / "frames")
     assert (tmp_path / "afile").read_text() == "not a folder"
+
+
+def test_a_cut_never_overwrites_its_own_source(tmp_path: Path) -> None:
+    source = write_video(tmp_path / "v.avi", 12, fps=10)
+    before = source.read_bytes()
+    with pytest.raises(CutError, match="source video itself"):
+        cut_subclip(source, source, 0, 5, unit="frames")
+    (tmp_path / "link.avi").symlink_to(source)
+    with pytest.raises(CutError, match="source video itself"):
+        cut_subclip(tmp_path / "link.avi", tmp_path / "." / "v.avi", 0, 5, unit="frames")
+    assert source.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.avi", "v.avi"]

@@ -114,6 +114,9 @@ def write_frames(
     from moviepy.video.io.ffmpeg_writer import FFMPEG_VideoWriter
 
     codec, params = _video_encoder(output)
+    with contextlib.suppress(OSError):
+        if output.exists() and os.path.samefile(output, source.path):
+            raise CutError(output, "is the source video itself: cutting into it would destroy it; choose another output")
     part = _part_path(output)
     audio: Path | None = None
     writer = None
