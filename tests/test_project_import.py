@@ -242,3 +242,17 @@ def test_csv_seconds_take_the_frames_a_cut_takes(labelled: Project, tmp_path: Pa
     (tmp_path / "half.csv").write_text("v.avi,0.25,1.25,walk\n")
     import_csv_labels(labelled, tmp_path / "half.csv", unit="seconds")
     assert [(s.start, s.end) for s in labelled.subclips.values()] == [(3, 13)]
+
+
+def test_an_export_never_replaces_the_project_file_or_a_video(labelled: Project, tmp_path: Path) -> None:
+    from core.project import ProjectError
+
+    saved = labelled.path.read_bytes()
+    video = next(iter(labelled.videos.values()))
+    frames = video.path.read_bytes()
+    with pytest.raises(ProjectError, match="the project file"):
+        export_json(labelled, labelled.path)
+    with pytest.raises(ProjectError, match=f"video {video.name}"):
+        export_json(labelled, video.path)
+    assert labelled.path.read_bytes() == saved and video.path.read_bytes() == frames
+    assert Project.open(labelled.folder).subclips == labelled.subclips

@@ -7,9 +7,11 @@ back by :func:`core.project.importers.import_csv_labels`.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
+import os
 import re
 import threading
 from pathlib import Path
@@ -72,7 +74,7 @@ def export_json(project, path: str | Path) -> Path:
         "intervals": rows["intervals"],
         "verdicts": rows["verdicts"],
     }
-    _write(path, json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+    _write(path, json.dumps(doc, indent=1, ensure_ascii=False) + "\n", project)
     return path
 
 
@@ -94,12 +96,26 @@ def export_csv(project, folder: str | Path) -> list[Path]:
     for name, columns in (("subclips", SUBCLIP_COLUMNS), ("classes", CLASS_COLUMNS),
                           ("intervals", INTERVAL_COLUMNS), ("verdicts", VERDICT_COLUMNS)):
         path = folder / f"{name}.csv"
-        _write(path, _csv_text(columns, rows[name]))
+        _write(path, _csv_text(columns, rows[name]), project)
         out.append(path)
     return out
 
 
-def _write(path: Path, text: str) -> None:
+def _protected(project) -> list[tuple[Path, str]]:
+    """The files an export must never replace: the project's own files and its videos."""
+    from core.project.store import BACKUP_FILE
+
+    own = [(project.path, "the project file"), (project.autosave_path, "the project's autosave"),
+           (project.folder / BACKUP_FILE, "the project's backup")]
+    return own + [(v.path, f"video {v.name} of the project") for v in project.data.videos.values()]
+
+
+def _write(path: Path, text: str, project=None) -> None:
+    if project is not None and path.exists():
+        for other, what in _protected(project):
+            with contextlib.suppress(OSError):
+                if os.path.samefile(path, other):
+                    raise ProjectError(f"is {what}: exporting over it would destroy it; choose another output", path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, text)
