@@ -319,3 +319,40 @@ def test_clips_per_second_counts_the_short_last_batch(spec, data, tmp_path: Path
     train(spec, TrainingData(x, y), tmp_path / "run", progress=events.append, config=config(epochs=1, shuffle=False))
     first, last = [e.samples_per_s for e in events if isinstance(e, ev.BatchEnded)]
     assert last == pytest.approx(first * 2 / 8)
+
+
+def test_checkpoints_are_flushed_to_disk_before_they_replace_the_previous_one(spec, tmp_path: Path,
+                                                                              monkeypatch) -> None:
+    import os
+
+    from core.models import build_model
+    from core.training import files
+
+    log: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(files.os, "fsync", lambda fd: (log.append("fsync"), real_fsync(fd))[1])
+    monkeypatch.setattr(files.os, "replace", lambda a, b: (log.append(f"replace {Path(b).name}"), real_replace(a, b))[1])
+    files.save_model(build_model(spec), tmp_path / "last.keras")
+    files.copy_file(tmp_path / "last.keras", tmp_path / "best.keras")
+    assert log.index("replace last.keras") > 0 and log[log.index("replace last.keras") - 1] == "fsync"
+    assert log[log.index("replace best.keras") - 1] == "fsync"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.keras", "last.keras"]  # no temp files left
+
+
+def test_a_failed_checkpoint_write_keeps_the_previous_file_and_no_temp_file(spec, tmp_path: Path) -> None:
+    from core.models import build_model
+    from core.training import files
+
+    model = build_model(spec)
+    files.save_model(model, tmp_path / "last.keras")
+    before = (tmp_path / "last.keras").read_bytes()
+
+    class Broken:
+        def save(self, path):
+            Path(path).write_bytes(b"partial")
+            raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        files.save_model(Broken(), tmp_path / "last.keras")
+    assert (tmp_path / "last.keras").read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["last.keras"]
