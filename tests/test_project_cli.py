@@ -90,6 +90,20 @@ def test_editing_commands_protect_an_unrecovered_autosave(folder: Path, capsys: 
     assert set(Project.open(folder).classes) == {"pending", "x"}
 
 
+def test_export_offers_the_options_its_autosave_message_names(
+    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    project = Project.open(folder)
+    project.add_class("pending")
+    project.autosave()  # a crashed session left unsaved work behind
+    code, _, err = run(capsys, "project", "export", str(folder), "-o", str(tmp_path / "out"))
+    assert code == 2 and "--recover" in err
+    assert run(capsys, "project", "export", str(folder), "-o", str(tmp_path / "out"), "--recover")[0] == 0
+    assert "pending" in (tmp_path / "out" / "classes.csv").read_text()
+    assert "pending" not in Project.open(folder, recover=False).classes  # exporting saved nothing
+    assert Project.open(folder).recovery is not None
+
+
 def test_relink_after_a_move(folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     (tmp_path / "walk.avi").rename(tmp_path / "elsewhere.avi")
     code, out, _ = run(capsys, "project", "info", str(folder))

@@ -75,7 +75,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     label.set_defaults(handler=run_label)
 
     export = sub.add_parser("export", help="export subclips, labels, intervals and verdicts (CSV, JSON) or clip videos")
-    _project_arg(export, recovery=False)
+    _project_arg(export)  # --recover exports the crashed session's edits (without saving them)
     export.add_argument("-o", "--output", type=Path, required=True, help="folder (csv, videos) or file (json)")
     export.add_argument("--format", choices=["csv", "json", "videos"], default="csv")
     export.set_defaults(handler=run_export)
