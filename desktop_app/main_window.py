@@ -80,6 +80,8 @@ class MainWindow(ProjectFilesMixin, LabellingMixin, QMainWindow):
         self.player.timeline.band_edited.connect(self._on_band_edited)
         self.video_list = VideoList(self)
         self.video_list.video_activated.connect(self.select_video)
+        self.video_list.remove_requested.connect(self.remove_videos)
+        self.video_list.relink_requested.connect(self.relink_video)
         self.label_panel = LabelPanel(self.actions_by_key, self)
         self.label_panel.class_chosen.connect(self.choose_class)
         self.label_panel.subclips.selected.connect(lambda key: self._select(("subclip", key) if key else None))

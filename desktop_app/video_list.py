@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QPoint, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTreeWidget, QTreeWidgetItem, QWidget
 from shiboken6 import isValid
 
 from core.project import Project, Video
@@ -36,6 +36,9 @@ class VideoList(QTreeWidget):
     """One row per video; ``video_activated(id)`` when the selection moves to a video."""
 
     video_activated = Signal(str)
+    #: From the context menu: remove these videos from the project / point this one at another file.
+    remove_requested = Signal(list)
+    relink_requested = Signal(str)
     COLUMNS = ("Video", "Labels", "Anom.")  # short count headers leave the names room in a narrow dock
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -62,6 +65,8 @@ class VideoList(QTreeWidget):
         for c in range(1, len(self.COLUMNS)):
             header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
         self.currentItemChanged.connect(self._on_current)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._show_context_menu)
 
     def set_project(self, project: Project | None) -> None:
         self.project = project
@@ -150,6 +155,28 @@ class VideoList(QTreeWidget):
             item = self.topLevelItem(i)
             if item.data(0, Qt.ItemDataRole.UserRole) == video_id:
                 item.setIcon(0, self._thumbs[video_id])
+
+    def context_menu(self, video_ids: list[str]) -> QMenu:
+        """The right-click menu for ``video_ids`` (the selected rows)."""
+        menu = QMenu(self)
+        n = len(video_ids)
+        remove = menu.addAction(f"Remove {n} Videos from Project" if n > 1 else "Remove from Project")
+        remove.setToolTip("With their subclips, anomaly intervals and verdicts; Ctrl+Z brings them back")
+        remove.triggered.connect(lambda: self.remove_requested.emit(list(video_ids)))
+        relink = menu.addAction("Relink...")
+        relink.setToolTip("Point the video at its file's new place (moved or renamed)")
+        relink.setEnabled(n == 1)
+        relink.triggered.connect(lambda: self.relink_requested.emit(video_ids[0]))
+        return menu
+
+    def _show_context_menu(self, pos: QPoint) -> None:
+        item = self.itemAt(pos)
+        if item is None:
+            return
+        if not item.isSelected():
+            self.setCurrentItem(item)
+        ids = self.selected_video_ids() or [item.data(0, Qt.ItemDataRole.UserRole)]
+        self.context_menu(ids).exec(self.viewport().mapToGlobal(pos))
 
     def has_thumbnail(self, video_id: str) -> bool:
         return video_id in self._thumbs

@@ -271,6 +271,51 @@ class ProjectFilesMixin:
             show_error(self, FramewatchError("Some videos were not added:\n\n" + "\n".join(problems)), "Add videos")
         return accepted
 
+    def remove_videos(self, video_ids: list[str]) -> None:
+        """Remove videos with their labels (one undoable edit)."""
+        if self.project is None or not video_ids:
+            return
+        self._edit(self.project.remove_videos, video_ids)
+        if not any(v in self.project.videos for v in video_ids):
+            self.statusBar().showMessage(f"Removed {len(video_ids)} video(s); Ctrl+Z brings them back", 6000)
+
+    def relink_video(self, video_id: str) -> None:
+        if self.project is None or video_id not in self.project.videos:
+            return
+        video = self.project.videos[video_id]
+        if video.kind == "image_sequence":
+            new = self.choose_folder(f"New place of the frames of {video.name}")
+        else:
+            files = self.choose_files(f"New place of {video.name}", "Videos (*.mp4 *.avi *.mov *.mkv *.m4v *.mpg "
+                                      "*.mpeg *.webm *.wmv);;All files (*)")
+            new = files[0] if files else None
+        if new is not None:
+            self.relink_video_path(video_id, new)
+
+    def relink_video_path(self, video_id: str, path: str | Path) -> bool:
+        """Point a video at ``path``; a file with other content is used only if the analyst agrees."""
+        if self.project is None:
+            return False
+        try:
+            self.project.relink_video(video_id, path)
+        except ProjectValidationError as exc:
+            if not Path(path).exists():
+                show_error(self, exc, "Relink video")
+                return False
+            answer = self.ask("Relink to a different file?",
+                              f"{exc}.\n\nUse it anyway? Subclips and intervals keep their frame numbers.",
+                              Answer.Yes | Answer.No, Answer.No)
+            if answer != Answer.Yes or self._edit(self.project.relink_video, video_id, path, force=True) is None:
+                return False
+        except FramewatchError as exc:
+            show_error(self, exc, "Relink video")
+            return False
+        if video_id == self.video_id:  # show the file it now points at
+            self.video_id = None
+            self.select_video(video_id)
+        self.statusBar().showMessage(f"Relinked {self.project.videos[video_id].name} to {path}", 6000)
+        return True
+
     def add_videos(self) -> None:
         files = self.choose_files("Add videos", "Videos (*.mp4 *.avi *.mov *.mkv *.m4v *.mpg *.mpeg *.webm *.wmv);;"
                                   "All files (*)")

@@ -643,3 +643,37 @@ def test_ctrl_right_and_left_visit_every_band_including_one_at_frame_0(qtbot, ma
     assert window.selection == ("anomaly", anomaly.id)
     key(qtbot, window, Qt.Key.Key_Left, ctrl)
     assert (window.selection, window.player.position) == (("subclip", first.id), 0)
+
+
+def test_video_list_menu_removes_a_video_and_relinks_a_moved_one(qtbot, make_window, project_dir, tmp_path) -> None:
+    window = make_window()
+    open_and_wait(qtbot, window, project_dir)
+    video = next(iter(window.project.videos.values()))
+    window.project.add_subclip(video.id, 0, 5, label="walk")
+    # remove from the menu: video, its labels, the player; Ctrl+Z brings them back
+    menu = window.video_list.context_menu([video.id])
+    remove, relink = menu.actions()
+    assert relink.isEnabled()
+    remove.trigger()
+    assert window.project.videos == {} and window.project.subclips == {}
+    assert window.video_id is None and not window.player.has_video
+    key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert video.id in window.project.videos and len(window.project.subclips) == 1
+    qtbot.waitUntil(lambda: window.video_id == video.id and window.player.shown_index == 0, timeout=10000)
+    # the file moves away: relink finds it by the file chosen, and the player shows it again
+    moved = tmp_path / "moved.avi"
+    video.path.rename(moved)
+    window.choose_files = lambda *a: [moved]  # type: ignore[method-assign]
+    window.video_list.context_menu([video.id]).actions()[1].trigger()
+    assert window.project.videos[video.id].path == moved
+    qtbot.waitUntil(lambda: window.player.path == moved and window.player.shown_index == 0, timeout=10000)
+    # another file's content is used only when the analyst says so
+    other = make_clip(tmp_path / "other.avi", frames=12)
+    window.ask = lambda *a, **k: Answer.No  # type: ignore[method-assign]
+    assert not window.relink_video_path(video.id, other)
+    assert window.project.videos[video.id].path == moved
+    window.ask = lambda *a, **k: Answer.Yes  # type: ignore[method-assign]
+    assert window.relink_video_path(video.id, other)
+    assert window.project.videos[video.id].path == other
+    assert len(window.video_list.context_menu([video.id, video.id]).actions()) == 2
+    assert not window.video_list.context_menu(["a", "b"]).actions()[1].isEnabled()
