@@ -188,6 +188,33 @@ def test_verdicts_are_one_per_flagged_event(project: Project) -> None:
     assert len(project.verdicts) == 2
 
 
+def test_an_edit_on_another_thread_cannot_slip_between_checks_and_command(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    import core.project.project as project_module
+
+    video = next(iter(project.videos.values()))
+    real_check = project_module.check_verdict
+    other: list[threading.Thread] = []
+
+    def check(verdict: str) -> None:
+        real_check(verdict)
+        if not other:  # the review panel's worker marks the same event meanwhile
+            other.append(threading.Thread(target=project.set_verdict, args=(video.id, 2, 6, "rejected")))
+            other[0].start()
+            other[0].join(timeout=0.5)  # it either slips in now (the race) or waits for this edit
+
+    monkeypatch.setattr(project_module, "check_verdict", check)
+    heard: list[str] = []
+    project.subscribe(lambda event: heard.append(event.text))
+    project.set_verdict(video.id, 2, 6, "confirmed")
+    other[0].join()
+    assert [(v.start, v.end, v.verdict) for v in project.verdicts.values()] == [(2, 6, "rejected")]  # one per event
+    assert heard == ["Mark event confirmed", "Mark event rejected"]
+
+
 def test_runs_classes_splits_and_info_edits_undo(project: Project, tmp_path: Path) -> None:
     before = project.data.copy()
     run = project.add_run("ae", "anomaly", {"epochs": 2}, status="running")

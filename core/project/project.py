@@ -20,9 +20,10 @@ change, so a Qt front end should forward events to the GUI thread with a queued 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -88,6 +89,17 @@ class ProjectEvent:
     dirty: bool
 
 
+def _edit(method: Callable[..., Any]) -> Callable[..., Any]:
+    """An edit method: its checks and its command run under the project's lock as one step."""
+
+    @functools.wraps(method)
+    def edit(self: Project, *args: Any, **kwargs: Any) -> Any:
+        with self._edit_scope():
+            return method(self, *args, **kwargs)
+
+    return edit
+
+
 class Project:
     """An open project. Create with :meth:`create`, open with :meth:`open`; never construct directly."""
 
@@ -97,6 +109,8 @@ class Project:
         self._lock = threading.RLock()
         #: Taken before ``_lock`` by save and autosave, so a slow autosave write can never land after a save.
         self._write_lock = threading.Lock()
+        self._edit_depth = 0  # > 0 while an edit method holds the lock for its checks and its command
+        self._pending: list[ProjectEvent] = []  # events of those commands, told once the lock is released
         self.undo_stack = UndoStack()
         self._listeners: list[Callable[[ProjectEvent], None]] = []
         self._generation = 0  # bumped on every change; autosave writes only when it moved
@@ -388,8 +402,30 @@ class Project:
             change = command.do(self._data)
             self.undo_stack.push(command)
             event = self._event("do", command.text, change)
+            if self._edit_depth:
+                self._pending.append(event)
+                return change
         self._notify(event)
         return change
+
+    @contextlib.contextmanager
+    def _edit_scope(self) -> Iterator[None]:
+        """Hold the lock while an edit checks the project and executes its command, so no other thread's
+        edit can slip in between (two verdicts for one event, a duplicate video, a subclip of a video just
+        removed). Subscribers hear of the change after the lock is released."""
+        pending: list[ProjectEvent] = []
+        try:
+            with self._lock:
+                self._edit_depth += 1
+                try:
+                    yield
+                finally:
+                    self._edit_depth -= 1
+                    if not self._edit_depth:
+                        pending, self._pending = self._pending, []
+        finally:
+            for event in pending:
+                self._notify(event)
 
     def undo(self) -> bool:
         """Take back the last command; returns False if there was none."""
@@ -436,9 +472,10 @@ class Project:
         is already in the project (same path or same content) unless ``allow_duplicate``.
         """
         video = probe_video(path, fps=fps, name=name, split=split, scan=scan, progress=progress, cancel=cancel)
-        if not allow_duplicate:
-            self.check_not_duplicate(video)
-        self.execute(AddEntities("videos", [video], f"Add video {video.name}"))
+        with self._edit_scope():
+            if not allow_duplicate:
+                self.check_not_duplicate(video)
+            self.execute(AddEntities("videos", [video], f"Add video {video.name}"))
         return video
 
     def check_not_duplicate(self, video: Video, among: Iterable[Video] = ()) -> None:
@@ -451,6 +488,7 @@ class Project:
                     f"{video.path} has the same content as video {other.name!r} ({other.path}), already in the project"
                 )
 
+    @_edit
     def remove_videos(self, ids: Iterable[str]) -> None:
         """Remove videos with their subclips, intervals and verdicts (one undoable action)."""
         ids = list(dict.fromkeys(ids))
@@ -499,12 +537,14 @@ class Project:
             self.execute(ReplaceEntities("videos", videos, f"Relink {len(videos)} moved video(s)"))
         return found
 
+    @_edit
     def set_video_split(self, video_ids: Iterable[str], split: str | None) -> None:
         check_split(split)
         videos = [replace(self.video(i), split=split) for i in video_ids]
         self.execute(ReplaceEntities("videos", videos, f"Set split of {len(videos)} video(s) to {split or 'auto'}"))
 
     # -- label schema -----------------------------------------------------------------------------
+    @_edit
     def add_class(self, name: str, color: str | None = None, shortcut: str = "", description: str = "") -> LabelClass:
         """Add a class to the label schema; ``color`` ``#rrggbb`` (default: the next palette colour)."""
         name = name.strip() if isinstance(name, str) else name
@@ -527,6 +567,7 @@ class Project:
                 if c.shortcut == shortcut and c.name != ignore:
                     raise ProjectValidationError(f"shortcut {shortcut!r} is already used by class {c.name!r}")
 
+    @_edit
     def update_class(self, name: str, *, color: str | None = None, shortcut: str | None = None,
                      description: str | None = None) -> LabelClass:
         old = self._data.classes.get(name)
@@ -541,6 +582,7 @@ class Project:
         self.execute(ReplaceEntities("classes", [new], f"Edit class {name}"))
         return new
 
+    @_edit
     def rename_class(self, old: str, new: str) -> None:
         """Rename a class and relabel its subclips (one undoable action)."""
         cls = self._data.classes.get(old)
@@ -554,6 +596,7 @@ class Project:
             ReplaceEntities("subclips", relabelled),
         ], f"Rename class {old} to {new}"))
 
+    @_edit
     def remove_class(self, name: str, unlabel: bool = False) -> None:
         """Remove a class. If subclips use it, raise unless ``unlabel`` (their label is then cleared)."""
         if name not in self._data.classes:
@@ -564,6 +607,7 @@ class Project:
         self.execute(Macro([RemoveEntities("classes", [name]),
                             ReplaceEntities("subclips", [replace(s, label=None) for s in used])], f"Remove class {name}"))
 
+    @_edit
     def add_target(self, name: str, minimum: float = 0.0, maximum: float = 1.0, unit: str = "") -> NumericTarget:
         """Add a numeric target with its inclusive range ``[minimum, maximum]``."""
         if not isinstance(name, str) or not name.strip():
@@ -576,6 +620,7 @@ class Project:
         self.execute(AddEntities("targets", [target], f"Add target {name}"))
         return target
 
+    @_edit
     def update_target(self, name: str, *, minimum: float | None = None, maximum: float | None = None,
                       unit: str | None = None) -> NumericTarget:
         """Change a numeric target's range or unit; refused if a subclip's value would fall outside."""
@@ -594,6 +639,7 @@ class Project:
         self.execute(ReplaceEntities("targets", [new], f"Edit target {name}"))
         return new
 
+    @_edit
     def remove_target(self, name: str) -> None:
         """Remove a numeric target no subclip uses."""
         self._require("targets", [name])
@@ -615,6 +661,7 @@ class Project:
         check_split(split)
         return Subclip(new_id(), video.id, start, end, label=label, value=value, target=target, split=split, note=note)
 
+    @_edit
     def add_subclip(self, video_id: str, start: int, end: int, label: str | None = None, value: float | None = None,
                     target: str | None = None, split: str | None = None, note: str = "") -> Subclip:
         """Add frames ``[start, end)`` (0-based, end exclusive) of a video as a labelled subclip."""
@@ -622,11 +669,13 @@ class Project:
         self.execute(AddEntities("subclips", [clip], f"Add subclip {clip.label or clip.value or ''}".rstrip()))
         return clip
 
+    @_edit
     def add_subclips(self, clips: Iterable[Subclip], text: str = "") -> None:
         """Add many subclips (made with :meth:`make_subclip`) as one undoable action."""
         clips = list(clips)
         self.execute(AddEntities("subclips", clips, text or f"Add {len(clips)} subclips"))
 
+    @_edit
     def update_subclip(self, subclip_id: str, **changes: Any) -> Subclip:
         """Change fields of a subclip (``start``, ``end``, ``label``, ``value``, ``target``, ``split``, ``note``)."""
         old = self._data.subclips.get(subclip_id)
@@ -641,6 +690,7 @@ class Project:
         self.execute(ReplaceEntities("subclips", [new], "Edit subclip"))
         return new
 
+    @_edit
     def remove_subclips(self, ids: Iterable[str]) -> None:
         ids = list(ids)
         self._require("subclips", ids)
@@ -658,12 +708,14 @@ class Project:
         check_span(video, start, end, "anomaly interval")
         return AnomalyInterval(new_id(), video.id, start, end, source=source, note=note)
 
+    @_edit
     def add_interval(self, video_id: str, start: int, end: int, source: str = "manual", note: str = "") -> AnomalyInterval:
         """Mark frames ``[start, end)`` (0-based, end exclusive) of a video as abnormal (ground truth)."""
         interval = self.make_interval(video_id, start, end, source, note)
         self.execute(AddEntities("intervals", [interval], "Add anomaly interval"))
         return interval
 
+    @_edit
     def update_interval(self, interval_id: str, **changes: Any) -> AnomalyInterval:
         """Change fields of an anomaly interval (``start``, ``end``, ``note``), checked against the video."""
         old = self._data.intervals.get(interval_id)
@@ -677,11 +729,13 @@ class Project:
         self.execute(ReplaceEntities("intervals", [new], "Edit anomaly interval"))
         return new
 
+    @_edit
     def remove_intervals(self, ids: Iterable[str]) -> None:
         ids = list(ids)
         self._require("intervals", ids)
         self.execute(RemoveEntities("intervals", ids, f"Remove {len(ids)} anomaly interval(s)"))
 
+    @_edit
     def set_verdict(self, video_id: str, start: int, end: int, verdict: str, note: str = "",
                     run_id: str | None = None, score: float | None = None) -> Verdict:
         """Record (or change) the verdict on the event ``[start, end)`` of a video flagged by ``run_id``."""
@@ -698,11 +752,13 @@ class Project:
         self.execute(AddEntities("verdicts", [new], f"Mark event {verdict}"))
         return new
 
+    @_edit
     def remove_verdicts(self, ids: Iterable[str]) -> None:
         ids = list(ids)
         self._require("verdicts", ids)
         self.execute(RemoveEntities("verdicts", ids, f"Remove {len(ids)} verdict(s)"))
 
+    @_edit
     def add_run(self, name: str, task: str, config: dict[str, Any] | None = None, metrics: dict[str, Any] | None = None,
                 checkpoint: str | Path | None = None, status: str = "") -> ModelRun:
         """Record a model run; a relative ``checkpoint`` is taken relative to the project folder."""
@@ -711,6 +767,7 @@ class Project:
         self.execute(AddEntities("runs", [run], f"Add run {name}"))
         return run
 
+    @_edit
     def update_run(self, run_id: str, **changes: Any) -> ModelRun:
         """Change a run's ``name``, ``config``, ``metrics``, ``checkpoint`` or ``status``."""
         old = self._data.runs.get(run_id)
@@ -722,11 +779,13 @@ class Project:
         self.execute(ReplaceEntities("runs", [new], f"Edit run {old.name}"))
         return new
 
+    @_edit
     def remove_runs(self, ids: Iterable[str]) -> None:
         ids = list(ids)
         self._require("runs", ids)
         self.execute(RemoveEntities("runs", ids, f"Remove {len(ids)} run(s)"))
 
+    @_edit
     def set_info(self, name: str | None = None, description: str | None = None) -> None:
         info = self._data.info
         self.execute(SetInfo(replace(info, name=info.name if name is None else name,
