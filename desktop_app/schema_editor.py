@@ -7,7 +7,7 @@ twice, a duplicate name, a range with min >= max) is refused by the project with
 from __future__ import annotations
 
 from PySide6.QtCore import QSignalBlocker, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QColorDialog,
@@ -64,9 +64,14 @@ class SchemaEditor(QDialog):
         remove_target.clicked.connect(self.remove_selected_target)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         close.rejected.connect(self.reject)
+        # The main window's Undo/Redo keys do not reach a modal dialog: the editor has its own.
+        for keys, fn in ((("Ctrl+Z",), project.undo), (("Ctrl+Shift+Z", "Ctrl+Y"), project.redo)):
+            for k in keys:
+                QShortcut(QKeySequence(k), self, activated=lambda fn=fn: self._apply(fn))
 
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("<b>Classes</b> — double-click a cell to edit; the key labels footage in one press", self))
+        layout.addWidget(QLabel("<b>Classes</b> — double-click a cell to edit; the key labels footage in one press; "
+                                "Ctrl+Z undoes", self))
         layout.addWidget(self.classes, 2)
         row = QHBoxLayout()
         for b in (add_class, color, remove_class):

@@ -677,3 +677,26 @@ def test_video_list_menu_removes_a_video_and_relinks_a_moved_one(qtbot, make_win
     assert window.project.videos[video.id].path == other
     assert len(window.video_list.context_menu([video.id, video.id]).actions()) == 2
     assert not window.video_list.context_menu(["a", "b"]).actions()[1].isEnabled()
+
+
+def test_undo_and_redo_keys_work_inside_the_schema_editor(qtbot, make_window, project_dir) -> None:
+    from desktop_app.schema_editor import SchemaEditor
+
+    window = make_window()
+    open_and_wait(qtbot, window, project_dir)
+    window.project.add_subclip(window.video_id, 0, 5, label="walk")
+    editor = SchemaEditor(window.project, window)
+    qtbot.addWidget(editor)
+    editor.setWindowModality(Qt.WindowModality.ApplicationModal)  # as exec() shows it
+    editor.show()
+    qtbot.waitExposed(editor)
+    editor.activateWindow()
+    qtbot.waitUntil(lambda: editor.isActiveWindow())
+    editor.classes.setCurrentCell(0, 0)
+    assert editor.remove_selected_class()  # a slip: the class and its label are gone
+    assert "walk" not in window.project.classes and editor.classes.rowCount() == 1
+    qtbot.keyClick(editor.classes, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert "walk" in window.project.classes and editor.classes.rowCount() == 2
+    assert [s.label for s in window.project.subclips.values()] == ["walk"]
+    qtbot.keyClick(editor.classes, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    assert "walk" not in window.project.classes and editor.classes.rowCount() == 1
