@@ -149,3 +149,12 @@ def test_a_cut_never_overwrites_its_own_source(tmp_path: Path) -> None:
         cut_subclip(tmp_path / "link.avi", tmp_path / "." / "v.avi", 0, 5, unit="frames")
     assert source.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link.avi", "v.avi"]
+
+
+def test_a_cut_past_the_end_fails_before_encoding_anything(tmp_path: Path) -> None:
+    source = write_video(tmp_path / "v.avi", 30, fps=10)
+    events: list[Progress] = []
+    with pytest.raises(FrameOutOfRangeError, match="ends at frame 10000, but only 30 frames decode"):
+        cut_subclip(source, tmp_path / "out.mp4", 0, 1000, progress=events.append)
+    assert events == []  # nothing was decoded and encoded only to be thrown away
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["v.avi"]

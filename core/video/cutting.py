@@ -179,6 +179,11 @@ def cut_subclip(
         declared = video.metadata.declared_frame_count
         if video.metadata.kind == "image_sequence" and stop > declared:
             raise FrameOutOfRangeError(video.path, f"the cut ends at frame {stop} but the folder has {declared} images")
+        if stop > declared and stop > video.frame_count:  # past what the header says: count before encoding
+            raise FrameOutOfRangeError(
+                video.path, f"the cut [{start:g}, {end:g}) {unit} ends at frame {stop}, but only "
+                f"{video.frame_count} frames decode (0..{video.frame_count - 1})",
+            )
         return write_frames(video, output, first, stop, progress, cancel)
 
 
