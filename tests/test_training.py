@@ -356,3 +356,12 @@ def test_a_failed_checkpoint_write_keeps_the_previous_file_and_no_temp_file(spec
         files.save_model(Broken(), tmp_path / "last.keras")
     assert (tmp_path / "last.keras").read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["last.keras"]
+
+
+def test_clips_whose_dtype_does_not_match_the_model_input_are_refused(spec, data, tmp_path: Path) -> None:
+    frames = (data.x * 255).astype(np.uint8)
+    with pytest.raises(TrainingError, match=r"clips are uint8 frames but the model takes float32 in \[0, 1\]"):
+        train(spec, TrainingData(frames, data.y), tmp_path / "run1", config=config(epochs=1))
+    with pytest.raises(TrainingError, match="takes raw uint8 frames"):
+        train(spec.replace(input_dtype="uint8"), TrainingData(data.x, data.y), tmp_path / "run2",
+              config=config(epochs=1))

@@ -54,6 +54,13 @@ class TrainingData:
             raise TrainingError(f"{len(self.x)} training clips but {len(self.y)} targets")
         if len(self.x) == 0:
             raise TrainingError("no training clips")
+        raw = np.issubdtype(self.x.dtype, np.integer)
+        if spec.input_dtype == "uint8" and self.x.dtype != np.uint8:
+            raise TrainingError(f"the model takes raw uint8 frames (input_dtype='uint8') but the clips are "
+                                f"{self.x.dtype}; pass the frames as decoded, or build the model with float32 input")
+        if spec.input_dtype == "float32" and raw:
+            raise TrainingError(f"the clips are {self.x.dtype} frames but the model takes float32 in [0, 1]: "
+                                "scale them (frames / 255) or build the model with input_dtype='uint8'")
         if spec.task == "classify":
             labels = np.asarray(self.y)
             if labels.size and (labels.min() < 0 or labels.max() >= spec.outputs):
