@@ -128,6 +128,18 @@ def test_a_changed_video_is_not_cached(project: Project) -> None:
         write_video(video.path, 34, fps=10)
 
 
+def test_test_ground_truth_covers_the_videos_the_test_split_holds(project: Project) -> None:
+    from core.data import split_frame_labels
+
+    v = ids(project)
+    project.set_video_split([v[0]], "test")
+    project.add_subclip(v[1], 0, 10, label="walk", split="test")  # its subclips put v1 in test too
+    project.add_interval(v[1], 5, 8)
+    labels = split_frame_labels(project.data, "test")
+    assert list(labels) == [v[0], v[1]]
+    assert labels[v[1]].nonzero()[0].tolist() == [5, 6, 7] and not labels[v[0]].any()
+
+
 # -- splits ----------------------------------------------------------------------------------------
 def test_splits_are_by_whole_video(project: Project) -> None:
     v = ids(project)

@@ -24,6 +24,14 @@ def frame_labels(data: ProjectData, video_id: str, frame_count: int | None = Non
     return labels
 
 
-def split_frame_labels(data: ProjectData, split: str = "test") -> dict[str, np.ndarray]:
-    """:func:`frame_labels` of every video whose own ``split`` is ``split``, in project order."""
-    return {v.id: frame_labels(data, v.id) for v in data.videos.values() if v.split == split}
+def split_frame_labels(data: ProjectData, split: str = "test", val_fraction: float = 0.2,
+                      seed: int = 0) -> dict[str, np.ndarray]:
+    """:func:`frame_labels` of every video the datasets put in ``split``, in project order.
+
+    Videos are assigned as :func:`core.data.splits.assign_splits` does for datasets (the video's own
+    split, else the one its subclips name, else automatic with ``val_fraction`` and ``seed``).
+    """
+    from core.data.splits import assign_splits
+
+    splits = assign_splits(data, val_fraction, seed)
+    return {v.id: frame_labels(data, v.id) for v in data.videos.values() if splits[v.id] == split}
