@@ -177,3 +177,11 @@ def test_cli_in_a_real_process_prints_no_traceback(tmp_path: Path) -> None:
         f"framewatch: error: {noise}: cannot be opened as a video: not a format FFmpeg reads, "
         "or the container is damaged or truncated"
     ]
+
+
+@pytest.mark.parametrize("fps", [0.0, -5.0, float("nan"), float("inf")])
+def test_image_folder_refuses_a_frame_rate_that_is_not_positive(tmp_path: Path, fps: float) -> None:
+    folder = write_images(tmp_path / "seq", 3)
+    with pytest.raises(ValueError, match="positive"):
+        open_video(folder, fps=fps)
+    assert open_video(folder, fps=2.5).fps == 2.5 and open_video(folder).fps == 10

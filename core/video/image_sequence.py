@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -32,6 +33,8 @@ class ImageSequenceSource(VideoSource):
 
     def __init__(self, folder: Path, fps: float | None = None) -> None:
         super().__init__(folder)
+        if fps is not None and not (math.isfinite(fps) and fps > 0):
+            raise ValueError(f"the frame rate of an image folder must be a positive number, not {fps!r}")
         self.files = list_images(folder)
         if not self.files:
             raise EmptyVideoError(folder, "the folder holds no images (looked for .tif, .tiff, .jpg, .jpeg, .png, .bmp)")
@@ -40,7 +43,7 @@ class ImageSequenceSource(VideoSource):
         suffixes = {p.suffix.lower().lstrip(".") for p in self.files}
         self._meta = VideoMetadata(
             path=folder, kind="image_sequence", width=width, height=height,
-            fps=float(fps or DEFAULT_SEQUENCE_FPS), codec="+".join(sorted(suffixes)),
+            fps=float(DEFAULT_SEQUENCE_FPS if fps is None else fps), codec="+".join(sorted(suffixes)),
             declared_frame_count=len(self.files), file_size=0, seek_mode="exact",
         )
 
