@@ -234,6 +234,9 @@ class LabelPanel(QWidget):
         layout.addWidget(self.tabs, 1)
 
     def set_classes(self, classes: dict[str, LabelClass]) -> None:
+        gone, added = set(self._classes) - set(classes), set(classes) - set(self._classes)
+        if self.current_class in gone and len(gone) == len(added) == 1:
+            self.current_class = added.pop()  # the current class was renamed: it stays current
         self._classes = dict(classes)
         for b in self._class_buttons.values():
             b.deleteLater()

@@ -700,3 +700,18 @@ def test_undo_and_redo_keys_work_inside_the_schema_editor(qtbot, make_window, pr
     assert [s.label for s in window.project.subclips.values()] == ["walk"]
     qtbot.keyClick(editor.classes, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
     assert "walk" not in window.project.classes and editor.classes.rowCount() == 1
+
+
+def test_renaming_the_current_class_keeps_it_current(qtbot, make_window, project_dir) -> None:
+    window = make_window()
+    open_and_wait(qtbot, window, project_dir)
+    window.choose_class("bike")
+    window.project.rename_class("bike", "cycle")
+    assert window.label_panel.current_class == "cycle"
+    key(qtbot, window, Qt.Key.Key_I)
+    key(qtbot, window, Qt.Key.Key_Right)
+    key(qtbot, window, Qt.Key.Key_O)
+    key(qtbot, window, Qt.Key.Key_Return)
+    assert [s.label for s in window.project.subclips.values()] == ["cycle"]
+    window.project.remove_class("walk")
+    assert window.label_panel.current_class == "cycle"
