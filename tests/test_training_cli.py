@@ -149,3 +149,13 @@ def test_an_empty_project_is_a_one_line_error(tmp_path: Path, capsys) -> None:
     assert main(["train", str(folder), "--task", "anomaly"]) == 2
     err = capsys.readouterr().err.strip()
     assert "has no videos" in err and len(err.splitlines()) == 1, err
+
+
+def test_a_taken_run_name_is_refused_without_listing_a_run(ped2_project: Path, capsys) -> None:
+    taken = ped2_project / "runs" / "taken"
+    taken.mkdir(parents=True)
+    RunRecord("taken", "anomaly", "default", {}, {}).save(taken)
+    assert main(["train", str(ped2_project), "--task", "anomaly", "--name", "taken", "--epochs", "1", *TINY]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "already has a run named 'taken'" in err and len(err.splitlines()) == 1, err
+    assert not [r for r in Project.open(ped2_project).runs.values() if r.name == "taken"]

@@ -30,7 +30,7 @@ from core.models.registry import make_spec
 from core.models.specs import LRCNSpec, ModelSpec
 from core.training.data import TrainingData
 from core.training.errors import TrainingError
-from core.training.run_record import RunRecord
+from core.training.run_record import RECORD_FILE, RunRecord
 from core.training.trainer import RunResult, TrainingConfig, resume, train
 
 DATA_TASKS = {"predict": "next_frame", "anomaly": "anomaly", "classify": "classification", "regress": "regression"}
@@ -188,11 +188,14 @@ def train_project(
     config = config or TrainingConfig()
     data_options = data_options or DataOptions()
     spec = make_spec(task, preset, **(model_options or {}))
+    name = run_name or default_run_name(task, spec.preset)
+    run_dir = project.runs_dir / name
+    if (run_dir / RECORD_FILE).exists():  # refused before the project lists a run that never starts
+        raise TrainingError(f"the project already has a run named {name!r} ({run_dir}): resume it, or choose "
+                            "another name")
     cached = isinstance(spec, LRCNSpec) and spec.cache_features
     data, spec = project_data(project, task, spec, data_options, config.batch_size, config.seed, arrays=cached,
                               progress=progress, cancel=cancel)
-    name = run_name or default_run_name(task, spec.preset)
-    run_dir = project.runs_dir / name
     if cached and config.feature_cache_dir is None:
         config = dataclasses.replace(config, feature_cache_dir=str(project.cache_dir / "features"))
     entry = project.add_run(name, task, config={"preset": spec.preset, "run_dir": str(run_dir),
