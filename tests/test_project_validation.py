@@ -56,6 +56,16 @@ def test_moved_videos_are_reported_and_relinked_by_search(project: Project, tmp_
     assert len(reopened.validate()) == 2
 
 
+def test_a_video_renamed_as_it_was_moved_is_found_by_content(project: Project, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    write_video(elsewhere / "decoy.avi", 31)  # another video, another size: never taken for it
+    shutil.move(tmp_path / "media" / "a.avi", elsewhere / "walkway 2026-11-23.avi")
+    found = project.relink_moved(tmp_path)
+    assert [p.name for p in found.values()] == ["walkway 2026-11-23.avi"]
+    assert project.validate() == []
+
+
 def test_relinking_to_other_content_needs_force(project: Project, tmp_path: Path) -> None:
     video = project.video("a.avi")
     other = write_video(tmp_path / "other.avi", 40)

@@ -12,6 +12,7 @@ Two kinds of check:
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections import defaultdict
 from collections.abc import Iterable
@@ -179,24 +180,33 @@ def validate(data: ProjectData, check_files: bool = True) -> list[Issue]:
 def find_moved_videos(data: ProjectData, search_folder: str | Path) -> dict[str, Path]:
     """For each missing video, a file or folder under ``search_folder`` with the same content.
 
-    Candidates are matched by name first, then by content fingerprint; returns ``{video_id: new_path}``.
+    Candidates are files or folders of the same name, and files of the same size (a video renamed as it
+    was moved); each is checked by content fingerprint. Returns ``{video_id: new_path}``.
     """
     missing = {v.id: v for v in data.videos.values() if not v.path.exists()}
     if not missing:
         return {}
     by_name: dict[str, list[Video]] = defaultdict(list)
+    by_size: dict[int, list[Video]] = defaultdict(list)
     for v in missing.values():
         by_name[v.path.name].append(v)
+        if v.kind == "file":
+            by_size[v.fingerprint.size].append(v)
     found: dict[str, Path] = {}
     for root, dirs, files in os.walk(search_folder):
         for name in [*files, *dirs]:
-            for v in by_name.get(name, []):
+            candidate = Path(root) / name
+            candidates = list(by_name.get(name, []))
+            if name in files and by_size:
+                with contextlib.suppress(OSError):
+                    candidates += by_size.get(candidate.stat().st_size, [])
+            for v in candidates:
                 if v.id in found:
                     continue
-                candidate = Path(root) / name
                 try:
                     if fingerprint(candidate).same_content(v.fingerprint):
                         found[v.id] = candidate
+                        break
                 except OSError:
                     continue
     return found
