@@ -138,3 +138,13 @@ def test_metadata_to_dict_is_json_ready(bikes: Path) -> None:
 
     data = open_video(bikes).scan().to_dict()
     assert json.loads(json.dumps(data))["frame_count"] == 250
+
+
+def test_a_closed_file_source_does_not_reopen_its_file(tmp_path: Path) -> None:
+    source = open_video(write_video(tmp_path / "v.avi", 120, fps=25))
+    source.read(3)
+    source.close()
+    for use in (lambda: source.read(100), lambda: source.read(0), lambda: next(source.iter_frames())):
+        with pytest.raises(ValueError, match="closed"):
+            use()
+    assert not source._decoder.cap.isOpened()

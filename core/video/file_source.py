@@ -132,6 +132,7 @@ class FileVideoSource(VideoSource):
         self._probes: dict[int, bytes] | None = None
         self._seek_mode: str | None = None
         self._cached: tuple[int, np.ndarray] | None = (0, first)
+        self._closed = False
 
     # -- metadata -------------------------------------------------------------------------------
     @property
@@ -273,8 +274,13 @@ class FileVideoSource(VideoSource):
             self._frame_count = decoded
 
     # -- frames ---------------------------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ValueError(f"{self.path.name}: the video source is closed")
+
     def read(self, index: int, color: str = "rgb") -> np.ndarray:
         check_color(color)
+        self._check_open()
         index = int(index)
         if index < 0 or (self._frame_count is not None and index >= self._frame_count):
             raise self._out_of_range(index)
@@ -302,6 +308,7 @@ class FileVideoSource(VideoSource):
         cancel: threading.Event | None = None,
     ) -> Iterator[np.ndarray]:
         check_color(color)
+        self._check_open()
         self._check_range(start, stop, step)
         if self._frame_count is not None and stop is not None and stop > self._frame_count:
             raise self._out_of_range(stop - 1)
@@ -326,4 +333,7 @@ class FileVideoSource(VideoSource):
             decoder.release()
 
     def close(self) -> None:
+        """Release the decoder; reading afterwards raises ``ValueError`` (it reopened the file before)."""
+        self._closed = True
+        self._cached = None
         self._decoder.release()
