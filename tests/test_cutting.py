@@ -158,3 +158,28 @@ def test_a_cut_past_the_end_fails_before_encoding_anything(tmp_path: Path) -> No
         cut_subclip(source, tmp_path / "out.mp4", 0, 1000, progress=events.append)
     assert events == []  # nothing was decoded and encoded only to be thrown away
     assert sorted(p.name for p in tmp_path.iterdir()) == ["v.avi"]
+
+
+def _pixel_format(path: Path) -> str:
+    import re
+    import subprocess
+
+    import imageio_ffmpeg
+
+    info = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
+                          capture_output=True, text=True, timeout=60).stderr
+    match = re.search(r"Video: [^,]+, (\w+)", info)
+    assert match, info
+    return match.group(1)
+
+
+@pytest.mark.parametrize("extension", [".mp4", ".webm"])
+def test_cuts_are_4_2_0_so_every_player_decodes_them(tmp_path: Path, extension: str) -> None:
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    for i in range(6):
+        cv2.imwrite(str(folder / f"{i}.png"), np.full((121, 161, 3), 40 * i, np.uint8))
+    out = cut_subclip(folder, tmp_path / f"cut{extension}", 0, 4, unit="frames")
+    assert _pixel_format(out) == "yuv420p"  # not High 4:4:4 H.264, not RGB (profile 1) VP9
+    with open_video(out) as video:
+        assert video.size == (162, 122) and video.frame_count == 4  # padded by a pixel, never cropped

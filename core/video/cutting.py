@@ -124,7 +124,9 @@ def write_frames(
         output.parent.mkdir(parents=True, exist_ok=True)
         audio = _cut_audio(source, first, stop, output)
         width, height = source.size
-        # H.264 in yuv420p needs even sizes: pad by one pixel where needed, never crop.
+        # 4:2:0 chroma, which every player decodes (moviepy ignores its pixel_format argument: without this
+        # FFmpeg picks 4:4:4 H.264 or RGB VP9 from the RGB input). It needs even sizes: pad, never crop.
+        params = [*params, "-pix_fmt", "yuv420p"]
         if width % 2 or height % 2:
             params = [*params, "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2"]
         writer = FFMPEG_VideoWriter(
