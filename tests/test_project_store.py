@@ -204,6 +204,15 @@ def test_a_save_during_an_autosave_write_never_leaves_a_stale_autosave(
     assert not project.autosave_path.exists() and Project.open(project.folder).recovery is None
 
 
+def test_closing_without_deciding_keeps_a_crashed_sessions_autosave(project: Project) -> None:
+    project.add_class("unsaved work")
+    project.autosave()  # the session crashes here
+    later = Project.open(project.folder)
+    assert later.recovery is not None
+    later.close()  # opened and closed again without recovering or discarding
+    assert "unsaved work" in Project.open(project.folder, recover=True).classes
+
+
 def test_background_autosave_writes_while_dirty(project: Project) -> None:
     project.start_autosave(interval_s=0.05)
     try:

@@ -276,11 +276,15 @@ class Project:
             self._autosaver = None
 
     def close(self) -> None:
-        """Stop autosaving; a clean project's autosave file is removed, a dirty one's is written."""
+        """Stop autosaving; a clean project's autosave file is removed, a dirty one's is written.
+
+        A crashed session's autosave that no one has recovered or discarded yet (``recovery``) is left
+        as it is, to be offered again next time.
+        """
         self.stop_autosave()
         if self.dirty:
             self.autosave()
-        else:
+        elif self.recovery is None:
             self.discard_autosave()
 
     # -- state ------------------------------------------------------------------------------------
