@@ -58,6 +58,7 @@ def test_a_run_emits_events_writes_checkpoints_and_a_record(spec, data, tmp_path
     assert all(e.total == 3 * BATCHES and e.batches == BATCHES for e in batch_ends)
     assert all(np.isfinite(e.loss) and "mse" in e.metrics and e.learning_rate > 0 for e in batch_ends)
     assert all(e.samples_per_s > 0 for e in batch_ends)
+    assert (events[-1].done, events[-1].total) == (3 * BATCHES, 3 * BATCHES)  # batches, like every other event
     assert batch_ends[-1].eta_s == 0.0 and batch_ends[5].eta_s > 0
     epoch_ends = [e for e in events if isinstance(e, ev.EpochEnded)]
     assert all(e.val_loss is not None and e.checkpoint.endswith("last.keras") for e in epoch_ends)
@@ -102,6 +103,7 @@ def test_cancel_stops_within_one_batch_and_the_run_resumes(spec, data, tmp_path:
     batch_starts = [e for e in seen if isinstance(e, ev.BatchStarted)]
     assert (batch_starts[-1].epoch, batch_starts[-1].batch) == (1, 1)  # no batch began after the cancel
     assert isinstance(seen[-1], ev.RunEnded) and seen[-1].status == "cancelled"
+    assert (seen[-1].done, seen[-1].total) == (BATCHES, 3 * BATCHES)  # the finished epoch's batches
     record = RunRecord.load(run)
     assert record.status == "cancelled" and record.epochs_completed == 1
     assert read_state(run)["epoch"] == 0

@@ -231,6 +231,7 @@ def _run(spec: ModelSpec, config: TrainingConfig, data: TrainingData, run_dir: P
     initial_epoch = (state["epoch"] + 1) if state else 0
     model = None
     encoder = None
+    emitter: EventEmitter | None = None
     cached = isinstance(spec, LRCNSpec) and spec.cache_features
 
     def publish() -> None:
@@ -244,8 +245,10 @@ def _run(spec: ModelSpec, config: TrainingConfig, data: TrainingData, run_dir: P
         record.error = error
         record.finished = _now()
         publish()
+        batches = emitter.batches if emitter is not None and emitter.batches else 1  # done/total count batches
         emit(ev.RunEnded(
-            done=record.epochs_completed, total=config.epochs, epoch=max(0, record.epochs_completed - 1),
+            done=record.epochs_completed * batches, total=config.epochs * batches,
+            epoch=max(0, record.epochs_completed - 1),
             epochs=config.epochs, elapsed_s=time.perf_counter() - started, status=status,
             epochs_completed=record.epochs_completed, best_epoch=record.best_epoch, best_value=record.best_value,
             monitor=record.monitor, model_path=record.model_path, error=error,
