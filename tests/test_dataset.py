@@ -217,6 +217,17 @@ def test_empty_split_is_a_clear_error(project: Project) -> None:
         build_batches(project, "segmentation", SPEC)
 
 
+def test_no_windows_is_a_clear_error_not_an_index_error(project: Project, tmp_path: Path) -> None:
+    from core.data import anomaly_batches, next_frame_batches
+
+    with pytest.raises(DatasetError, match="no anomaly samples in the train split"):
+        anomaly_batches(Project.create(tmp_path / "empty"), SPEC)  # an empty project
+    with pytest.raises(DatasetError, match="no anomaly samples in the test split"):
+        anomaly_batches(project, SPEC, "test")  # no video in test
+    with pytest.raises(DatasetError, match="no next-frame samples"):
+        next_frame_batches(project, SPEC, length=500)  # every video is shorter than one window
+
+
 def test_epochs_reshuffle_deterministically(project: Project) -> None:
     project.set_video_split(ids(project), "train")
     batches = anomaly_batches(project, SPEC, length=5, frame_steps=(1,), stride=5, batch_size=64, val_fraction=0)

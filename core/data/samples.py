@@ -112,7 +112,10 @@ def window_samples(
     samples = _collect(task, per_video)
     frame_index = samples.frame_index
     samples.starts = frame_index[:, 0].copy()
-    samples.steps = (frame_index[:, 1] - frame_index[:, 0]) if length > 1 else np.ones(len(frame_index), np.int32)
+    if length > 1 and len(frame_index):
+        samples.steps = frame_index[:, 1] - frame_index[:, 0]
+    else:  # one-frame windows, or none at all (no video, or every video shorter than a window)
+        samples.steps = np.ones(len(frame_index), np.int32)
     return samples
 
 
