@@ -183,3 +183,12 @@ def test_cuts_are_4_2_0_so_every_player_decodes_them(tmp_path: Path, extension: 
     assert _pixel_format(out) == "yuv420p"  # not High 4:4:4 H.264, not RGB (profile 1) VP9
     with open_video(out) as video:
         assert video.size == (162, 122) and video.frame_count == 4  # padded by a pixel, never cropped
+
+
+def test_fractional_frame_numbers_are_refused_not_rounded(tmp_path: Path) -> None:
+    source = write_video(tmp_path / "v.avi", 20, fps=10)
+    with pytest.raises(CutError, match="whole"):
+        cut_subclip(source, tmp_path / "out.mp4", 2.5, 8, unit="frames")
+    with pytest.raises(CutError, match="whole"):
+        split_equal(source, tmp_path / "pieces", 2, 2.5, unit="frames")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["v.avi"]

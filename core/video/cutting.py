@@ -56,7 +56,9 @@ def to_frame_range(source: VideoSource, start: float, end: float, unit: str) -> 
     if unit == "seconds":  # frame k shows from k/fps: take the frames that start in [start, end)
         first, stop = seconds_to_frames(start, end, source.fps)
     else:
-        first, stop = int(round(start)), int(round(end))
+        if start != int(start) or end != int(end):
+            raise CutError(source.path, f"frame numbers must be whole, not [{start:g}, {end:g}) (use seconds for times)")
+        first, stop = int(start), int(end)
     if first < 0:
         raise CutError(source.path, f"the cut starts before the first frame ({start:g} {unit})")
     if stop <= first:
