@@ -256,3 +256,18 @@ def test_an_export_never_replaces_the_project_file_or_a_video(labelled: Project,
         export_json(labelled, video.path)
     assert labelled.path.read_bytes() == saved and video.path.read_bytes() == frames
     assert Project.open(labelled.folder).subclips == labelled.subclips
+
+
+def test_csv_rows_find_same_named_videos_by_path_never_by_first_name(tmp_path: Path) -> None:
+    project = Project.create(tmp_path / "p")
+    for folder, frames in (("a", 20), ("b", 30)):
+        (tmp_path / folder).mkdir()
+        project.add_video(write_video(tmp_path / folder / "clip.avi", frames, fps=10))
+    project.add_class("walk")
+    first, second = project.videos.values()
+    (tmp_path / "labels.csv").write_text("b/clip.avi,0,25,walk\n")  # only the second has 25 frames
+    import_csv_labels(project, tmp_path / "labels.csv")
+    assert [s.video_id for s in project.subclips.values()] == [second.id]
+    (tmp_path / "ambiguous.csv").write_text("clip.avi,0,5,walk\n")
+    with pytest.raises(ProjectValidationError, match="2 videos are called 'clip.avi'"):
+        import_csv_labels(project, tmp_path / "ambiguous.csv")

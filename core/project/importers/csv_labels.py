@@ -150,9 +150,16 @@ def _find_video(project, key: str, base: Path, new_videos: dict[str, Video], fps
     if key in data.videos:
         return data.videos[key]
     path = Path(os.path.abspath(base / Path(key).expanduser()))
-    for v in [*data.videos.values(), *new_videos.values()]:
-        if v.name == key or v.path == path:
+    known = [*data.videos.values(), *new_videos.values()]
+    for v in known:
+        if v.path == path:
             return v
+    named = [v for v in known if v.name == key]
+    if len(named) > 1:
+        raise ProjectValidationError(
+            f"{len(named)} videos are called {key!r}; give the video's id, or its path relative to the CSV file")
+    if named:
+        return named[0]
     if not path.exists():
         raise ProjectValidationError(f"video {key!r} is neither in the project nor a file ({path} does not exist)")
     video = probe_video(path, fps=fps)
