@@ -271,3 +271,20 @@ def test_csv_rows_find_same_named_videos_by_path_never_by_first_name(tmp_path: P
     (tmp_path / "ambiguous.csv").write_text("clip.avi,0,5,walk\n")
     with pytest.raises(ProjectValidationError, match="2 videos are called 'clip.avi'"):
         import_csv_labels(project, tmp_path / "ambiguous.csv")
+
+
+def test_class_folder_videos_without_a_frame_count_need_a_scan(tmp_path: Path, class_root: Path) -> None:
+    from core.errors import VideoError
+    from tests.video_factory import transcode
+
+    # a live-stream MKV declares no frame count: without a scan the clip's length is unknown
+    transcode(write_video(tmp_path / "src.avi", 18, fps=10), class_root / "train" / "walk" / "live.mkv",
+              "-c:v", "libx264", "-pix_fmt", "yuv420p", "-live", "1")
+    with pytest.raises(VideoError, match="declares no frame count"):
+        import_class_folders(Project.create(tmp_path / "p"), class_root, scan=False)
+    skipping = Project.create(tmp_path / "q")
+    result = import_class_folders(skipping, class_root, scan=False, skip_unreadable=True)
+    assert len(result.videos) == 3 and any("live.mkv" in s for s in result.skipped)
+    scanned = Project.create(tmp_path / "r")
+    import_class_folders(scanned, class_root)
+    assert {v.name: v.frame_count for v in scanned.videos.values()}["train/walk/live.mkv"] == 18

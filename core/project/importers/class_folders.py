@@ -72,8 +72,13 @@ def import_class_folders(
         if video is None:
             continue
         project.check_not_duplicate(video, among=added)
-        if video.known_frame_count < 1:
-            raise VideoError(video.path, "no frame decodes")
+        if video.known_frame_count < 1:  # only without a scan: a scan that finds no frame fails in probe_all
+            error = VideoError(video.path, "the header declares no frame count, so the clip's length is unknown: "
+                                           "import it with a scan (without --no-scan)")
+            if not skip_unreadable:
+                raise error
+            result.skipped.append(str(error))
+            continue
         if label not in existing and label not in new_classes:
             color = PALETTE[(len(existing) + len(new_classes)) % len(PALETTE)]
             new_classes[label] = LabelClass(label, color=color)
