@@ -185,3 +185,13 @@ def test_image_folder_refuses_a_frame_rate_that_is_not_positive(tmp_path: Path, 
     with pytest.raises(ValueError, match="positive"):
         open_video(folder, fps=fps)
     assert open_video(folder, fps=2.5).fps == 2.5 and open_video(folder).fps == 10
+
+
+def test_an_image_removed_after_opening_is_reported_as_gone_not_corrupt(tmp_path: Path) -> None:
+    from core.errors import VideoNotFoundError
+
+    folder = write_images(tmp_path / "seq", 5)
+    source = open_video(folder)
+    (folder / "3.png").unlink()
+    with pytest.raises(VideoNotFoundError, match="3.png"):
+        source.read(3)

@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from core.errors import CorruptVideoError, EmptyVideoError, FrameSizeMismatchError
+from core.errors import CorruptVideoError, EmptyVideoError, FrameSizeMismatchError, VideoNotFoundError
 from core.jobs import ProgressCallback, check_cancelled, report
 from core.video.metadata import VideoMetadata
 from core.video.natural_sort import natural_key
@@ -54,6 +54,8 @@ class ImageSequenceSource(VideoSource):
     def _imread(self, index: int, flags: int) -> np.ndarray:
         file = self.files[index]
         frame = cv2.imread(str(file), flags)
+        if frame is None and not file.is_file():
+            raise VideoNotFoundError(self.path, f"image {file.name} (frame {index}) is gone: the folder changed after it was opened")
         if frame is None:
             raise CorruptVideoError(self.path, f"image {file.name} (frame {index}) does not decode: it is damaged or not an image")
         return frame
