@@ -195,3 +195,15 @@ def test_an_image_removed_after_opening_is_reported_as_gone_not_corrupt(tmp_path
     (folder / "3.png").unlink()
     with pytest.raises(VideoNotFoundError, match="3.png"):
         source.read(3)
+
+
+def test_a_video_file_moved_after_opening_is_reported_as_gone_not_corrupt(tmp_path: Path) -> None:
+    from core.errors import VideoNotFoundError
+    from tests.video_factory import write_video
+
+    path = write_video(tmp_path / "v.avi", 20, fps=10)
+    source = open_video(path)
+    path.rename(tmp_path / "moved.avi")
+    with pytest.raises(VideoNotFoundError, match="moved or deleted"):
+        next(source.iter_frames())
+    source.close()

@@ -20,7 +20,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from core.errors import Cancelled, CorruptVideoError, EmptyVideoError, FrameOutOfRangeError
+from core.errors import (
+    Cancelled,
+    CorruptVideoError,
+    EmptyVideoError,
+    FrameOutOfRangeError,
+    VideoNotFoundError,
+)
 from core.jobs import ProgressCallback, check_cancelled, report
 from core.video.metadata import VideoMetadata
 from core.video.source import VideoSource, check_color, convert_color
@@ -60,12 +66,7 @@ class _Decoder:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
-        if not self.cap.isOpened():
-            self.cap.release()
-            raise CorruptVideoError(
-                path, "cannot be opened as a video: not a format FFmpeg reads, or the container is damaged or truncated"
-            )
+        self.cap = self._open()
         self.current = -1
         self.from_start = True  # decoded sequentially from frame 0 (no seek since): counts are exact
 
@@ -89,10 +90,21 @@ class _Decoder:
         self.cap.set(cv2.CAP_PROP_POS_FRAMES, float(index))
         return self.cap.grab()
 
+    def _open(self) -> cv2.VideoCapture:
+        cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
+        if cap.isOpened():
+            return cap
+        cap.release()
+        if not self.path.is_file():
+            raise VideoNotFoundError(self.path, "is gone: the file was moved or deleted while it was open")
+        raise CorruptVideoError(
+            self.path, "cannot be opened as a video: not a format FFmpeg reads, or the container is damaged or truncated"
+        )
+
     def rewind(self) -> None:
         """Back to before frame 0 by reopening: exact on every container."""
         self.cap.release()
-        self.cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
+        self.cap = self._open()
         self.current = -1
         self.from_start = True
 
