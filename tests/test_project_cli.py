@@ -136,3 +136,16 @@ def test_label_with_a_non_finite_frame_is_an_error_not_a_traceback(
     err = capsys.readouterr().err
     assert info.value.code == 2 and "finite" in err and "Traceback" not in err
     assert not Project.open(folder).intervals
+
+
+def test_add_video_without_a_scan_does_not_claim_a_frame_count(
+    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from tests.video_factory import transcode
+
+    live = transcode(write_video(tmp_path / "src.avi", 12, fps=10), tmp_path / "live.mkv",
+                     "-c:v", "libx264", "-pix_fmt", "yuv420p", "-live", "1")
+    code, out, _ = run(capsys, "project", "add-video", str(folder), str(live), "--no-scan")
+    assert code == 0 and "frame count unknown" in out and " 0 frames" not in out
+    code, out, _ = run(capsys, "project", "add-video", str(folder), str(tmp_path / "src.avi"), "--no-scan")
+    assert code == 0 and "12 frames declared (not scanned)" in out

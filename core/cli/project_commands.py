@@ -140,8 +140,13 @@ def run_add_video(args: argparse.Namespace) -> int:
     for path in args.videos:
         with ProgressBar(f"reading {path.name}") as bar:
             video = project.add_video(path, fps=args.fps, split=args.split, scan=not args.no_scan, progress=bar)
-        print(f"{video.id}  {video.name}  {video.width}x{video.height}  {video.fps:g} fps  "
-              f"{video.known_frame_count} frames")
+        if video.frame_count is not None:
+            frames = f"{video.frame_count} frames"
+        elif video.declared_frame_count:
+            frames = f"{video.declared_frame_count} frames declared (not scanned)"
+        else:
+            frames = "frame count unknown (not scanned; the header declares none)"
+        print(f"{video.id}  {video.name}  {video.width}x{video.height}  {video.fps:g} fps  {frames}")
         project.save()  # one video at a time: a later failure keeps the earlier ones
     return 0
 
