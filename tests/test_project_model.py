@@ -365,3 +365,17 @@ def test_save_as_copies_every_entity_to_a_new_folder(project: Project, tmp_path:
     assert project.dirty  # the original keeps its unsaved edits
     with pytest.raises(ProjectExistsError):
         project.save_as(tmp_path / "copy")
+
+
+def test_renaming_a_class_keeps_its_place_in_the_schema(project: Project) -> None:
+    v = next(iter(project.videos))
+    project.add_class("bike", shortcut="b")
+    clip = project.add_subclip(v, 0, 5, label="walk")
+    assert list(project.classes) == ["walk", "run", "bike"]
+    project.rename_class("walk", "stroll")
+    assert list(project.classes) == ["stroll", "run", "bike"]
+    assert project.classes["stroll"].shortcut == "w" and project.subclips[clip.id].label == "stroll"
+    project.undo()
+    assert list(project.classes) == ["walk", "run", "bike"] and project.subclips[clip.id].label == "walk"
+    project.redo()
+    assert list(project.classes) == ["stroll", "run", "bike"]

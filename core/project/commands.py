@@ -131,6 +131,37 @@ class ReplaceEntities(Command):
         return Change(frozenset({self.collection}), frozenset(e.id for e in self._old))
 
 
+class RenameEntity(Command):
+    """Give an entity keyed by name (a class, a target) a new key, keeping its place in the collection."""
+
+    def __init__(self, collection: str, old_id: str, entity: Any, text: str = "") -> None:
+        self.collection = collection
+        self.old_id = old_id
+        self.entity = entity
+        self.text = text or f"Rename {old_id} to {entity.id}"
+        self._old: Any = None
+
+    @staticmethod
+    def _swap(coll: dict[str, Any], old_id: str, entity: Any) -> None:
+        items = [(entity.id, entity) if key == old_id else (key, value) for key, value in coll.items()]
+        coll.clear()
+        coll.update(items)
+
+    def do(self, data: ProjectData) -> Change:
+        coll = data.collection(self.collection)
+        if self.old_id not in coll:
+            raise KeyError(f"{self.collection}: no entity {self.old_id!r}")
+        if self.entity.id != self.old_id and self.entity.id in coll:
+            raise KeyError(f"{self.collection}: {self.entity.id!r} already exists")
+        self._old = coll[self.old_id]
+        self._swap(coll, self.old_id, self.entity)
+        return Change(frozenset({self.collection}), frozenset({self.old_id, self.entity.id}))
+
+    def undo(self, data: ProjectData) -> Change:
+        self._swap(data.collection(self.collection), self.entity.id, self._old)
+        return Change(frozenset({self.collection}), frozenset({self.old_id, self.entity.id}))
+
+
 class SetInfo(Command):
     """Replace the project's name / description."""
 

@@ -38,6 +38,7 @@ from core.project.commands import (
     Command,
     Macro,
     RemoveEntities,
+    RenameEntity,
     ReplaceEntities,
     SetInfo,
     UndoStack,
@@ -596,7 +597,7 @@ class Project:
             raise ProjectValidationError(f"cannot rename {old!r} to {new!r}: empty or already a class")
         relabelled = [replace(s, label=new) for s in self._data.subclips.values() if s.label == old]
         self.execute(Macro([
-            RemoveEntities("classes", [old]), AddEntities("classes", [replace(cls, name=new)]),
+            RenameEntity("classes", old, replace(cls, name=new)),  # keeps the class's place in the schema
             ReplaceEntities("subclips", relabelled),
         ], f"Rename class {old} to {new}"))
 
