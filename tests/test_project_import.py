@@ -288,3 +288,18 @@ def test_class_folder_videos_without_a_frame_count_need_a_scan(tmp_path: Path, c
     scanned = Project.create(tmp_path / "r")
     import_class_folders(scanned, class_root)
     assert {v.name: v.frame_count for v in scanned.videos.values()}["train/walk/live.mkv"] == 18
+
+
+def test_ucsd_import_skips_videos_already_in_the_project(tmp_path: Path) -> None:
+    root = _ucsd(tmp_path / "ds", ["2:5", "1:4"])
+    project = Project.create(tmp_path / "p")
+    existing = project.add_video(root / "Test" / "Test001")
+    result = import_ucsd(project, root)
+    assert len(result.videos) == 2 and len(project.videos) == 3  # Train001 and Test002 added, Test001 reused
+    assert result.skipped == [f"{existing.path}: already in the project as video {existing.name!r}"]
+    spans = sorted((project.videos[i.video_id].name, i.start, i.end) for i in project.intervals.values())
+    assert spans == sorted([(existing.name, 1, 5), ("Test/Test002", 0, 4)])  # ground truth to the existing video
+    with pytest.raises(ProjectValidationError, match="already in the project"):
+        import_ucsd(project, root)  # nothing left to add
+    project.undo()
+    assert list(project.videos) == [existing.id] and not project.intervals

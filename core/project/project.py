@@ -483,6 +483,13 @@ class Project:
             self.execute(AddEntities("videos", [video], f"Add video {video.name}"))
         return video
 
+    def find_duplicate(self, video: Video) -> Video | None:
+        """The project's video with ``video``'s path or content, if there is one."""
+        for other in list(self._data.videos.values()):
+            if other.path == video.path or other.fingerprint.same_content(video.fingerprint):
+                return other
+        return None
+
     def check_not_duplicate(self, video: Video, among: Iterable[Video] = ()) -> None:
         """Raise :class:`ProjectValidationError` if ``video`` is already in the project (or in ``among``)."""
         for other in [*self._data.videos.values(), *among]:

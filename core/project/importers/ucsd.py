@@ -91,7 +91,9 @@ def import_ucsd(
 
     ``project`` is a :class:`~core.project.project.Project`. Videos are named ``training/01`` etc.
     Everything is added as one undoable action, or nothing if anything is wrong (a missing folder, a
-    ground-truth count that does not match the test videos, a range past the end of its video).
+    ground-truth count that does not match the test videos, a range past the end of its video). Videos
+    already in the project are not added again (``ImportResult.skipped`` says which); their ground truth
+    is added to the project's video unless the same interval is there already.
     """
     root = require_folder(Path(root), "the UCSD dataset")
     train_dir, test_dir = _subfolder(root, TRAIN_NAMES), _subfolder(root, TEST_NAMES)
@@ -109,18 +111,28 @@ def import_ucsd(
         )
     items = [(p, {"name": f"{train_dir.name}/{p.name}", "split": "train"}) for p in train] if train_dir else []
     items += [(p, {"name": f"{test_dir.name}/{p.name}", "split": "test"}) for p in test] if test_dir else []
-    videos = probe_all(items, fps=fps, scan=scan, progress=progress, cancel=cancel)
-    new = [v for v in videos if v is not None]
-    for n, video in enumerate(new):
-        project.check_not_duplicate(video, among=new[:n])
+    videos = [v for v in probe_all(items, fps=fps, scan=scan, progress=progress, cancel=cancel) if v is not None]
+    # A video already in the project (same path or content) is not added again: its ground truth goes to
+    # the project's video, and it is reported as skipped. Duplicates inside the dataset are an error.
+    resolved = [project.find_duplicate(v) or v for v in videos]
+    fresh = [v for v, r in zip(videos, resolved, strict=True) if r is v]
+    for n, video in enumerate(fresh):
+        project.check_not_duplicate(video, among=fresh[:n])
+    new = fresh
+    skipped = [f"{v.path}: already in the project as video {r.name!r}"
+               for v, r in zip(videos, resolved, strict=True) if r is not v]
+    existing_spans = {(i.video_id, i.start, i.end) for i in project.intervals.values()}
     intervals = []
-    test_videos = new[len(train):]
+    test_videos = resolved[len(train):]
     for video, ranges in zip(test_videos, ground_truth, strict=False):
         for start, end in ranges:
             check_span(video, start, end, "ground-truth interval")
-            intervals.append(AnomalyInterval(new_id(), video.id, start, end, source=Path(gt_file).name))
+            if (video.id, start, end) not in existing_spans:
+                intervals.append(AnomalyInterval(new_id(), video.id, start, end, source=Path(gt_file).name))
+    if not new and not intervals:
+        raise ProjectValidationError(f"{root}: every video and ground-truth interval is already in the project")
     project.execute(Macro(
         [AddEntities("videos", new), AddEntities("intervals", intervals)],
         f"Import UCSD dataset {root.name} ({len(new)} videos)",
     ))
-    return ImportResult(videos=[v.id for v in new], intervals=[i.id for i in intervals])
+    return ImportResult(videos=[v.id for v in new], intervals=[i.id for i in intervals], skipped=skipped)
