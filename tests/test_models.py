@@ -87,6 +87,9 @@ def test_stae_preset_is_the_published_layout_at_227() -> None:
     assert shapes["decode_2"] == (2, 227, 227, 128)
     assert shapes["reconstruction"] == (2, 227, 227, 1)
     assert sum(isinstance(layer, keras.layers.LayerNormalization) for layer in model.layers) == 7
+    convs = [model.get_layer(n).layer for n in ("encode_1", "encode_2", "decode_1", "decode_2")]
+    assert all(c.activation.__name__ == "linear" for c in convs)  # layer norm follows each, as in the reference
+    assert model.get_layer("reconstruction").layer.activation.__name__ == "sigmoid"
     assert model.loss == "mse" and math.isclose(float(model.optimizer.learning_rate), 1e-4, rel_tol=1e-6)
     assert model.optimizer.epsilon == pytest.approx(1e-6)  # Adam's epsilon of the published training
     assert padding_for(spec.replace(height=256, width=256)) == "same"

@@ -50,7 +50,8 @@ def build(spec: AutoencoderSpec) -> keras.Model:
     x = inputs
     for i, (filters, kernel, stride) in enumerate(spec.encoder):
         x = layers.TimeDistributed(
-            layers.Conv2D(filters, kernel, strides=stride, padding=padding, activation="tanh"), name=f"encode_{i + 1}"
+            layers.Conv2D(filters, kernel, strides=stride, padding=padding, activation=spec.conv_activation),
+            name=f"encode_{i + 1}"
         )(x)
         x = norm(x, f"encode_norm_{i + 1}")
     for i, filters in enumerate(spec.recurrent):
@@ -59,7 +60,7 @@ def build(spec: AutoencoderSpec) -> keras.Model:
         x = norm(x, f"convlstm_norm_{i + 1}")
     for i, (filters, kernel, stride) in enumerate(reversed(spec.encoder)):
         x = layers.TimeDistributed(
-            layers.Conv2DTranspose(filters, kernel, strides=stride, padding=padding, activation="tanh"),
+            layers.Conv2DTranspose(filters, kernel, strides=stride, padding=padding, activation=spec.conv_activation),
             name=f"decode_{i + 1}",
         )(x)
         x = norm(x, f"decode_norm_{i + 1}")

@@ -71,7 +71,7 @@ def _all_presets() -> dict[str, list[Preset]]:
         ],
         "anomaly": [
             Preset("stae", AutoencoderSpec(preset="stae", height=227, width=227, learning_rate=1e-4,
-                                                 adam_epsilon=1e-6),
+                                           adam_epsilon=1e-6, conv_activation=None),
                    "spatiotemporal autoencoder (Chong & Tay 2017): Conv 128 11x11/4, 64 5x5/2 -> ConvLSTM "
                    "64, 32, 64 -> mirrored decoder, layer norm, MSE, Adam 1e-4, 10-frame clips",
                    reference=True),

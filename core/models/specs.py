@@ -119,6 +119,9 @@ class AutoencoderSpec(ModelSpec):
     recurrent: tuple[int, ...] = (64, 32, 64)
     recurrent_kernel: int = 3
     layer_norm: bool = True
+    #: activation of the encoder and decoder convolutions: ``None`` (linear, layer norm does the work,
+    #: as in the layer-normalised Keras reference) or a Keras activation name such as ``"tanh"``
+    conv_activation: str | None = "tanh"
     final_kernel: int = 11
     loss: str = "mse"
     #: Adam's epsilon (the published model trains with 1e-6; Keras's default is 1e-7)
