@@ -20,7 +20,7 @@ from core.training.errors import ModelFileError, NonFiniteLossError, TrainingErr
 from core.training.model_files import load_model_file
 from core.training.run_record import RunRecord, read_state
 from core.training.trainer import TrainingConfig, resume, train
-from tests.test_training_support import FRAMES, SIZE, moving_squares, shifted
+from tests.core.training.test_support import FRAMES, SIZE, moving_squares, shifted
 
 BATCHES = 4  # 32 clips in batches of 8
 

@@ -9,6 +9,7 @@ import pytest
 
 from core.models.errors import SpecError
 from core.models.registry import build_model, make_spec
+from tests.conftest import REPO
 
 
 @pytest.mark.parametrize("task", ["predict", "anomaly", "regress"])
@@ -60,6 +61,6 @@ def test_uint8_model_file_loads_in_a_fresh_process(tmp_path: Path) -> None:
     code = ("import sys; from core.training.model_files import load_model_file; "
             "m = load_model_file(sys.argv[1], compile=True); print(m.inputs[0].dtype, m.loss.__name__)")
     done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "m.keras")], capture_output=True, text=True,
-                          cwd=Path(__file__).resolve().parents[1], timeout=300)
+                          cwd=REPO, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "uint8 scaled_mean_squared_error" in done.stdout

@@ -10,7 +10,7 @@ from PySide6.QtCore import QPoint, Qt
 
 from desktop_app.frame_provider import FrameCache, FrameProvider
 from desktop_app.timeline import Band, TimelineWidget
-from tests.test_gui_app import make_clip
+from tests.gui.window_driver import make_clip
 
 
 @pytest.fixture
@@ -99,7 +99,7 @@ def test_typing_a_frame_number_and_enter_jumps_without_creating_a_subclip(qtbot,
 
     from core.project import Project
     from desktop_app.main_window import MainWindow
-    from tests.test_gui_app import Answer
+    from tests.gui.window_driver import Answer
 
     clip = make_clip(tmp_path / "clip.avi", frames=30)
     project = Project.create(tmp_path / "p")

@@ -13,7 +13,7 @@ from core.training import events as ev
 from core.training.data import TrainingData
 from core.training.model_files import load_model_file
 from core.training.trainer import TrainingConfig, train
-from tests.test_training_support import FRAMES, SIZE, moving_squares, shifted, square_size_clips
+from tests.core.training.test_support import FRAMES, SIZE, moving_squares, shifted, square_size_clips
 
 SMALL = dict(frames=FRAMES, height=SIZE, width=SIZE)
 

@@ -1,0 +1,55 @@
+"""Fixtures of the GUI tests: a small project and main windows with their own settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from core.project import Project
+from desktop_app import error_dialog
+from desktop_app.main_window import MainWindow
+from tests.gui.window_driver import Answer, make_clip
+
+
+@pytest.fixture(autouse=True)
+def _non_blocking_dialogs(monkeypatch):
+    monkeypatch.setattr(error_dialog, "DIALOGS_BLOCK", False)
+    error_dialog.shown.clear()
+    yield
+    error_dialog.close_open_dialogs()
+
+
+@pytest.fixture
+def project_dir(tmp_path: Path) -> Path:
+    clip = make_clip(tmp_path / "levels.avi")
+    project = Project.create(tmp_path / "proj", name="Test project")
+    project.add_video(clip)
+    project.add_class("walk", color="#56b4e9", shortcut="1")
+    project.add_class("bike", color="#e69f00", shortcut="2")
+    project.save()
+    project.close()
+    return project.folder
+
+
+@pytest.fixture
+def make_window(qtbot, tmp_path: Path):
+    windows: list[MainWindow] = []
+
+    def make(answer: Answer = Answer.Discard) -> MainWindow:
+        settings = QSettings(str(tmp_path / f"settings{len(windows)}.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(settings=settings, autosave_interval_s=3600)
+        window.ask = lambda *a, **k: answer  # type: ignore[method-assign]
+        qtbot.addWidget(window)
+        window.resize(1200, 800)
+        window.show()
+        window.activateWindow()
+        qtbot.waitExposed(window)
+        windows.append(window)
+        return window
+
+    yield make
+    for w in windows:
+        w.ask = lambda *a, **k: Answer.Discard  # type: ignore[method-assign]
+        w.close()
