@@ -5,7 +5,7 @@ Each (video content, frame size/colour) pair is one ``.npy`` file of ``uint8`` f
 content fingerprint key and a hash of the resize settings, so a changed video or another frame size gets
 a new file, and an unchanged video moved elsewhere keeps its cache. Files are opened as read-only memory
 maps: the OS pages frames in as batches need them, and memory stays flat however large the footage.
-Files are written to a temporary name and renamed when complete, so a crash or a cancel never leaves a
+Files are written through :mod:`core.atomic_write` (a temporary name, renamed when complete), so a crash or a cancel never leaves a
 half-written cache file that would be taken for a good one. A file holds the frames that decode, whatever the
 video's header declared (a video added without a scan may declare none, or too few).
 """
@@ -18,12 +18,12 @@ import hashlib
 import json
 import os
 import threading
-import time
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
+from core.atomic_write import atomic_output, remove_leftovers, temp_path
 from core.errors import VideoError
 from core.jobs import Progress, ProgressCallback, check_cancelled, report
 from core.preprocessing import PreprocessSpec
@@ -147,47 +147,41 @@ class FrameCache:
             raise DatasetError(f"video {video.name} is {status} ({video.path}); relink it before building a dataset")
         self.folder.mkdir(parents=True, exist_ok=True)
         target = self.path_for(video, spec)
-        tmp = target.with_name(f".{target.stem}.{os.getpid()}.{threading.get_ident()}.tmp.npy")
         # The project's count when a scan learned it; else the header's, which may be missing or wrong,
         # so the frames are streamed to a raw file and counted as they come.
         expected = video.frame_count
         fps = video.fps if video.kind == "image_sequence" else None
-        raw = tmp.with_name(tmp.name[: -len(".tmp.npy")] + ".raw.tmp")
+        raw = temp_path(target.with_suffix(".raw"))
         written = 0
         try:
-            out = None if expected is None else np.lib.format.open_memmap(
-                tmp, mode="w+", dtype=np.uint8, shape=(max(expected, 1), *spec.frame_shape))
-            with open_video(video.path, fps=fps) as source, contextlib.ExitStack() as stack:
-                sink = stack.enter_context(open(raw, "wb")) if out is None else None
-                for frame in iter_resized(source, spec, 0, None, 1, cancel):
-                    if expected is not None and written >= expected:
-                        break
-                    if out is not None:
-                        out[written] = frame.reshape(spec.frame_shape)
-                    else:
-                        sink.write(np.ascontiguousarray(frame, np.uint8).tobytes())
-                    written += 1
-                    if written % 32 == 0:
-                        check_cancelled(cancel, f"caching {video.name}")
-                        report(progress, written, expected or video.declared_frame_count or None, f"caching {video.name}")
-            if written == 0:
-                raise VideoError(video.path, "no frame decodes")
-            if out is not None:
-                out.flush()
-                offset = out.offset
-                del out
-                if written < expected:  # fewer frames decode than recorded: keep what decodes
-                    os.replace(tmp, raw)
-                    _npy_from_raw(raw, offset, written, spec.frame_shape, tmp)
-            else:
-                _npy_from_raw(raw, 0, written, spec.frame_shape, tmp)
-            with open(tmp, "rb+") as f:
-                os.fsync(f.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-            raise
+            with atomic_output(target) as tmp:
+                out = None if expected is None else np.lib.format.open_memmap(
+                    tmp, mode="w+", dtype=np.uint8, shape=(max(expected, 1), *spec.frame_shape))
+                with open_video(video.path, fps=fps) as source, contextlib.ExitStack() as stack:
+                    sink = stack.enter_context(open(raw, "wb")) if out is None else None
+                    for frame in iter_resized(source, spec, 0, None, 1, cancel):
+                        if expected is not None and written >= expected:
+                            break
+                        if out is not None:
+                            out[written] = frame.reshape(spec.frame_shape)
+                        else:
+                            sink.write(np.ascontiguousarray(frame, np.uint8).tobytes())
+                        written += 1
+                        if written % 32 == 0:
+                            check_cancelled(cancel, f"caching {video.name}")
+                            report(progress, written, expected or video.declared_frame_count or None,
+                                   f"caching {video.name}")
+                if written == 0:
+                    raise VideoError(video.path, "no frame decodes")
+                if out is not None:
+                    out.flush()
+                    offset = out.offset
+                    del out
+                    if written < expected:  # fewer frames decode than recorded: keep what decodes
+                        os.replace(tmp, raw)
+                        _npy_from_raw(raw, offset, written, spec.frame_shape, tmp)
+                else:
+                    _npy_from_raw(raw, 0, written, spec.frame_shape, tmp)
         finally:
             with contextlib.suppress(OSError):
                 raw.unlink()
@@ -232,16 +226,9 @@ class FrameCache:
             done += max(video.known_frame_count, 1)
         return out
 
-    def remove_stale_temporaries(self, older_than_s: float = 3600.0) -> int:
-        """Delete partial files left by builds that were killed (older than ``older_than_s`` seconds)."""
-        removed = 0
-        now = time.time()
-        for path in self.folder.glob(".*.tmp.npy"):
-            with contextlib.suppress(OSError):
-                if now - path.stat().st_mtime > older_than_s:
-                    path.unlink()
-                    removed += 1
-        return removed
+    def remove_stale_temporaries(self) -> int:
+        """Delete partial files left by builds that were killed (their process is gone); returns how many."""
+        return len(remove_leftovers(self.folder))
 
     def clear(self) -> int:
         """Delete every cache file; returns how many were removed."""

@@ -17,10 +17,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from core.atomic_write import write_text
 from core.jobs import ProgressCallback, check_cancelled, report
 from core.project.entities import Subclip
 from core.project.errors import ProjectError
-from core.project.store import atomic_write
 
 SUBCLIP_COLUMNS = ("video", "start", "end", "label", "value", "target", "split", "note", "start_s", "end_s",
                    "video_id", "video_path", "id")
@@ -118,7 +118,7 @@ def _write(path: Path, text: str, project=None) -> None:
                     raise ProjectError(f"is {what}: exporting over it would destroy it; choose another output", path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, text)
+        write_text(path, text)
     except OSError as exc:
         raise ProjectError(f"cannot be written ({exc.strerror or exc})", path) from exc
 

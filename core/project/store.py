@@ -1,9 +1,9 @@
 """Reading and writing project files so that nothing is ever lost.
 
-* :func:`atomic_write` writes a temporary file beside the target, fsyncs it, then ``os.replace``-s it over
-  the target and fsyncs the folder: a crash at any moment leaves either the old file or the new one,
-  never a mixture. The previous ``project.json`` is kept as ``project.json.bak`` (a hard link, so keeping it
-  costs no copy).
+* Saves go through :mod:`core.atomic_write` (a temporary file beside the target, fsynced, then
+  ``os.replace``-d over it): a crash at any moment leaves either the old file or the new one, never a
+  mixture, and a killed save's temporary file is removed by the next save. The previous ``project.json``
+  is kept as ``project.json.bak`` (a hard link, so keeping it costs no copy).
 * The autosave side file ``project.autosave.json`` is written the same way; it is newer than the project
   file only while there are unsaved edits, which is how :func:`recovery_info` knows to offer recovery.
 * :func:`read_project_file` raises only :class:`~core.project.errors.ProjectError` subclasses.
@@ -11,15 +11,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import stat
-import tempfile
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from core.atomic_write import write_text
 from core.project import schema
 from core.project.entities import ProjectData
 from core.project.errors import ProjectError, ProjectFormatError, ProjectNotFoundError, ProjectVersionError
@@ -29,63 +25,6 @@ AUTOSAVE_FILE = "project.autosave.json"
 BACKUP_FILE = "project.json.bak"
 #: Sub-folders every project has.
 SUBFOLDERS = ("models", "runs", "cache")
-
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _umask() -> int:
-    """The process umask, read without changing it where the system allows (``/proc``)."""
-    with contextlib.suppress(OSError, ValueError):
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _file_mode(path: Path) -> int:
-    """Permissions for a rewrite of ``path``: the file's own, or what a new file gets (0666 less the umask)."""
-    try:
-        return stat.S_IMODE(path.stat().st_mode)
-    except OSError:
-        return 0o666 & ~_umask()
-
-
-def atomic_write(path: Path, text: str, backup: Path | None = None) -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically; optionally keep the old file as ``backup``.
-
-    The file keeps its permissions (a new one gets the usual ``0666`` less the umask), not the
-    owner-only mode of the temporary file it is written as.
-    """
-    path = Path(path)
-    mode = _file_mode(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            if hasattr(os, "fchmod"):  # POSIX
-                os.fchmod(f.fileno(), mode)
-            f.write(text.encode("utf-8"))
-            f.flush()
-            os.fsync(f.fileno())
-        if backup is not None and path.exists():
-            with contextlib.suppress(OSError):
-                backup.unlink(missing_ok=True)
-                os.link(path, backup)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
 
 
 def project_file(folder_or_file: str | Path) -> Path:
@@ -118,29 +57,12 @@ def read_project_file(path: Path, folder: Path | None = None) -> ProjectData:
         raise
 
 
-#: Temporary files older than this (seconds) are leftovers of a killed save and are removed.
-STALE_TEMP_S = 600.0
-
-
-def remove_stale_temporaries(path: Path) -> int:
-    """Delete ``.<name>.*.tmp`` files beside ``path`` left by saves that were killed; returns how many."""
-    removed = 0
-    now = time.time()
-    for tmp in Path(path).parent.glob(f".{Path(path).name}.*.tmp"):
-        with contextlib.suppress(OSError):
-            if now - tmp.stat().st_mtime > STALE_TEMP_S:
-                tmp.unlink()
-                removed += 1
-    return removed
-
-
 def write_project_file(path: Path, data: ProjectData, folder: Path | None = None, backup: bool = True) -> str:
     """Save ``data`` to ``path`` atomically; returns the save time (ISO 8601, UTC)."""
     path = Path(path)
     saved = datetime.now(UTC).isoformat(timespec="milliseconds")
     text = schema.dumps(data, path.parent if folder is None else folder, saved)
-    atomic_write(path, text, backup=path.with_name(BACKUP_FILE) if backup else None)
-    remove_stale_temporaries(path)
+    write_text(path, text, backup=path.with_name(BACKUP_FILE) if backup else None)
     return saved
 
 

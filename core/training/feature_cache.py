@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from core.atomic_write import atomic_output
 from core.jobs import ProgressCallback, check_cancelled, report
 from core.models.specs import LRCNSpec
 
@@ -83,18 +83,14 @@ def cached_features(
     path = cache_dir / f"{spec.backbone}-{cache_key(spec, clips, seed)}.npy"
     if path.is_file():
         return np.load(path, mmap_mode="r")
-    tmp = path.with_name(f".{path.stem}.tmp.npy")
     features = int(encoder.output.shape[-1])
-    out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(*clips.shape[:2], features))
-    try:
-        encode_clips(encoder, clips, progress=progress, cancel=cancel, out=out)
-        out.flush()
-    except BaseException:
-        del out
-        tmp.unlink(missing_ok=True)
-        raise
-    del out
-    os.replace(tmp, path)
+    with atomic_output(path) as tmp:
+        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(*clips.shape[:2], features))
+        try:
+            encode_clips(encoder, clips, progress=progress, cancel=cancel, out=out)
+            out.flush()
+        finally:
+            del out
     return np.load(path, mmap_mode="r")
 
 
@@ -123,32 +119,29 @@ def cached_sequence_features(
         return np.load(path, mmap_mode="r"), np.load(targets_path, mmap_mode="r")
     count = len(batches)
     features = int(encoder.output.shape[-1])
-    out = None
     targets: list[np.ndarray] = []
-    tmp = path.with_name(f".{path.stem}.tmp.npy")
-    try:
-        row = 0
-        total = None
-        for i in range(count):
-            check_cancelled(cancel, "feature caching")
-            x, y = batches[i]
-            x = np.asarray(x)
-            if out is None:
-                total = getattr(batches, "num_samples", None) or count * len(x)
-                out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32,
-                                                shape=(total, x.shape[1], features))
-            encode_clips(encoder, x, out=out[row:row + len(x)])
-            targets.append(np.asarray(y))
-            row += len(x)
-            report(progress, i + 1, count, f"caching backbone features: batch {i + 1}/{count}")
-        if out is None or row != total:
-            raise ValueError(f"the batches gave {row} clips, expected {total}")
-        out.flush()
-    except BaseException:
-        del out
-        tmp.unlink(missing_ok=True)
-        raise
-    del out
-    np.save(targets_path, np.concatenate(targets))
-    os.replace(tmp, path)
+    with atomic_output(path) as tmp:
+        out = None
+        try:
+            row = 0
+            total = None
+            for i in range(count):
+                check_cancelled(cancel, "feature caching")
+                x, y = batches[i]
+                x = np.asarray(x)
+                if out is None:
+                    total = getattr(batches, "num_samples", None) or count * len(x)
+                    out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32,
+                                                    shape=(total, x.shape[1], features))
+                encode_clips(encoder, x, out=out[row:row + len(x)])
+                targets.append(np.asarray(y))
+                row += len(x)
+                report(progress, i + 1, count, f"caching backbone features: batch {i + 1}/{count}")
+            if out is None or row != total:
+                raise ValueError(f"the batches gave {row} clips, expected {total}")
+            out.flush()
+        finally:
+            del out
+        with atomic_output(targets_path) as targets_tmp, open(targets_tmp, "wb") as f:
+            np.save(f, np.concatenate(targets))
     return np.load(path, mmap_mode="r"), np.load(targets_path, mmap_mode="r")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import cv2
 
+from core.atomic_write import atomic_output, remove_leftovers, temp_path
 from core.errors import Cancelled, FrameOutOfRangeError, VideoError
 from core.jobs import Progress, ProgressCallback, check_cancelled, report
 from core.video.image_sequence import IMAGE_EXTENSIONS
@@ -73,10 +74,6 @@ def _video_encoder(output: Path) -> tuple[str, list[str]]:
         raise CutError(output, f"unknown output format {output.suffix!r}: use one of {', '.join(VIDEO_ENCODERS)}") from None
 
 
-def _part_path(output: Path) -> Path:
-    return output.with_name(f".{output.stem}.part{output.suffix}")
-
-
 def _has_audio(source: VideoSource) -> bool:
     if source.metadata.kind != "file":
         return False
@@ -94,7 +91,9 @@ def _cut_audio(source: VideoSource, first: int, stop: int, target: Path) -> Path
         return None
     from moviepy import AudioFileClip
 
-    audio_path = target.with_name(f".{target.stem}.audio.m4a")
+    audio_name = target.with_name(f"{target.stem}.audio.m4a")
+    remove_leftovers(target.parent, audio_name)
+    audio_path = temp_path(audio_name)
     with AudioFileClip(str(source.path)) as audio:
         segment = audio.subclipped(first / source.fps, min(stop / source.fps, audio.duration))
         segment.write_audiofile(str(audio_path), codec="aac", logger=None)
@@ -119,9 +118,7 @@ def write_frames(
     with contextlib.suppress(OSError):
         if output.exists() and os.path.samefile(output, source.path):
             raise CutError(output, "is the source video itself: cutting into it would destroy it; choose another output")
-    part = _part_path(output)
     audio: Path | None = None
-    writer = None
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         audio = _cut_audio(source, first, stop, output)
@@ -131,24 +128,21 @@ def write_frames(
         params = [*params, "-pix_fmt", "yuv420p"]
         if width % 2 or height % 2:
             params = [*params, "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2"]
-        writer = FFMPEG_VideoWriter(
-            str(part), (width, height), source.fps, codec=codec, preset="veryfast", ffmpeg_params=params,
-            pixel_format="yuv420p", audiofile=None if audio is None else str(audio),
-            audio_codec=None if audio is None else "copy",
-        )
-        total = stop - first
-        for done, frame in enumerate(source.iter_frames(first, stop, color="rgb", cancel=cancel), 1):
-            writer.write_frame(frame)
-            if done % 8 == 0 or done == total:
-                report(progress, done, total, f"writing {output.name}")
-        writer.close()
-        os.replace(part, output)
-    except BaseException as exc:
-        if writer is not None:
-            with contextlib.suppress(Exception):
+        with atomic_output(output) as part:
+            writer = FFMPEG_VideoWriter(
+                str(part), (width, height), source.fps, codec=codec, preset="veryfast", ffmpeg_params=params,
+                pixel_format="yuv420p", audiofile=None if audio is None else str(audio),
+                audio_codec=None if audio is None else "copy",
+            )
+            try:
+                total = stop - first
+                for done, frame in enumerate(source.iter_frames(first, stop, color="rgb", cancel=cancel), 1):
+                    writer.write_frame(frame)
+                    if done % 8 == 0 or done == total:
+                        report(progress, done, total, f"writing {output.name}")
+            finally:
                 writer.close()
-        with contextlib.suppress(OSError):
-            part.unlink(missing_ok=True)
+    except BaseException as exc:
         if isinstance(exc, OSError):  # no folder, no permission, disk full, the encoder died
             reason = exc.strerror or str(exc).strip().splitlines()[0]
             raise CutError(output, f"cannot be written ({reason})") from exc

@@ -27,6 +27,7 @@ from core.project import (
 )
 from core.project.store import AUTOSAVE_FILE, BACKUP_FILE, read_project_file
 from tests.conftest import REPO
+from tests.core.test_atomic_write import dead_pid, leftover
 from tests.video_factory import write_video
 
 
@@ -111,9 +112,7 @@ def test_corrupt_files_give_clear_errors_and_are_never_overwritten(tmp_path: Pat
 def test_a_corrupt_file_points_to_the_backup_and_old_temporaries_are_cleaned(project: Project) -> None:
     project.add_class("run")
     project.save()
-    stale = project.folder / ".project.json.abc123.tmp"
-    stale.write_text("half a save")
-    os.utime(stale, (time.time() - 3600, time.time() - 3600))
+    stale = leftover(project.path, dead_pid())  # a save that was killed mid-write
     project.path.write_text('{"format": "framewatch-project", "vers')
     with pytest.raises(ProjectFormatError, match="truncated.*previous save is in project.json.bak"):
         Project.open(project.folder)

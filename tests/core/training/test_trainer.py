@@ -332,8 +332,8 @@ def test_checkpoints_are_flushed_to_disk_before_they_replace_the_previous_one(sp
 
     log: list[str] = []
     real_fsync, real_replace = os.fsync, os.replace
-    monkeypatch.setattr(files.os, "fsync", lambda fd: (log.append("fsync"), real_fsync(fd))[1])
-    monkeypatch.setattr(files.os, "replace", lambda a, b: (log.append(f"replace {Path(b).name}"), real_replace(a, b))[1])
+    monkeypatch.setattr(os, "fsync", lambda fd: (log.append("fsync"), real_fsync(fd))[1])
+    monkeypatch.setattr(os, "replace", lambda a, b: (log.append(f"replace {Path(b).name}"), real_replace(a, b))[1])
     files.save_model(build_model(spec), tmp_path / "last.keras")
     files.copy_file(tmp_path / "last.keras", tmp_path / "best.keras")
     assert log.index("replace last.keras") > 0 and log[log.index("replace last.keras") - 1] == "fsync"

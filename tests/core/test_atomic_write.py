@@ -1,0 +1,96 @@
+"""The one atomic-write helper: old file or new file, never a mixture, and no leftovers after a kill."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core import atomic_write
+from core.atomic_write import atomic_output, remove_leftovers, temp_path, write_json, write_text
+
+
+def dead_pid() -> int:
+    """The PID of a process that has exited (and been reaped)."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def leftover(target: Path, pid: int) -> Path:
+    """A temporary file as a writer with ``pid`` that was killed mid-write would leave it."""
+    name = temp_path(target).name.replace(f".{os.getpid()}-", f".{pid}-")
+    path = target.with_name(name)
+    path.write_bytes(b"half a write")
+    return path
+
+
+def test_a_write_replaces_the_file_and_leaves_no_temporary(tmp_path: Path) -> None:
+    target = tmp_path / "records.json"
+    write_json(target, {"a": [1, 2]})
+    write_json(target, {"a": (3,), "path": tmp_path})
+    assert target.read_text().startswith("{")
+    assert '"a": [\n    3\n  ]' in target.read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["records.json"]
+
+
+def test_a_failed_write_keeps_the_old_file_and_removes_its_temporary(tmp_path: Path) -> None:
+    target = tmp_path / "cut.mp4"
+    target.write_bytes(b"old")
+    with pytest.raises(RuntimeError), atomic_output(target) as tmp:
+        tmp.write_bytes(b"new but incomplete")
+        raise RuntimeError("the encoder died")
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.mp4"]
+
+
+def test_a_writer_that_writes_nothing_is_an_error_and_the_target_is_untouched(tmp_path: Path) -> None:
+    target = tmp_path / "model.keras"
+    with pytest.raises(FileNotFoundError, match="produced no file"), atomic_output(target):
+        pass
+    assert not target.exists()
+
+
+def test_temporaries_keep_the_extension_and_are_hidden(tmp_path: Path) -> None:
+    tmp = temp_path(tmp_path / "last.keras")
+    assert tmp.name.startswith(".last.") and tmp.name.endswith(".part.keras")
+    assert tmp.parent == tmp_path
+
+
+def test_permissions_of_the_target_are_kept(tmp_path: Path) -> None:
+    target = tmp_path / "project.json"
+    target.write_text("{}")
+    target.chmod(0o640)
+    write_text(target, '{"x": 1}')
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+
+
+def test_a_new_file_gets_the_usual_permissions_not_owner_only(tmp_path: Path) -> None:
+    target = tmp_path / "new.json"
+    write_text(target, "{}")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~atomic_write._umask()
+
+
+def test_a_killed_writers_temporary_is_removed_by_the_next_write_of_that_file(tmp_path: Path) -> None:
+    target = tmp_path / "b.mp4"
+    killed = leftover(target, dead_pid())
+    other = leftover(tmp_path / "other.mp4", dead_pid())
+    live = leftover(target, os.getpid())
+    write_text(target, "cut")
+    assert not killed.exists()
+    assert other.exists(), "only leftovers of the file being written go"
+    assert live.exists(), "a live writer's temporary is never touched"
+
+
+def test_remove_leftovers_sweeps_a_folder_of_dead_writers_only(tmp_path: Path) -> None:
+    dead = [leftover(tmp_path / "a.json", dead_pid()), leftover(tmp_path / "b.npy", dead_pid())]
+    live = leftover(tmp_path / "c.json", os.getppid())
+    plain = tmp_path / ".hidden.part.json"
+    plain.write_text("not ours")
+    removed = remove_leftovers(tmp_path)
+    assert sorted(removed) == sorted(dead)
+    assert live.exists() and plain.exists()
