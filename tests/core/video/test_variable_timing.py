@@ -20,7 +20,7 @@ from core.errors import UnreadableVideoError
 from core.project.importers import import_csv_labels
 from core.project.project import Project
 from core.video import open_video
-from core.video.cutting import cut_subclip
+from core.video.cutting import cut_subclip, extract_frames
 from core.video.timing import first_frame_at, seconds_to_frames
 from tests.video_factory import decode_index, transcode, write_gapped_avi, write_vfr_mp4, write_video
 
@@ -158,6 +158,13 @@ def test_the_timestamp_rule_reduces_to_the_frame_rate_rule(fps: float) -> None:
 def test_cut_in_seconds_takes_the_content_at_those_times(timed: dict[str, Path], tmp_path: Path) -> None:
     out = cut_subclip(timed["gapped-avi"], tmp_path / "cut.avi", _gapped_slot(290) / 25, _gapped_slot(300) / 25)
     assert [decode_index(f) for f in _sequential(out)] == list(range(290, 300))
+
+
+def test_extracted_frames_are_the_frames_their_names_say(timed: dict[str, Path], tmp_path: Path) -> None:
+    """The report: ``frames --start 50`` wrote earlier frames under later names on a gapped AVI."""
+    written = extract_frames(timed["gapped-avi"], tmp_path / "frames", start=300, stop=320, every=3)
+    assert [int(p.stem) for p in written] == list(range(300, 320, 3))
+    assert [decode_index(cv2.imread(str(p))) for p in written] == list(range(300, 320, 3))
 
 
 def test_labels_and_csv_imports_in_seconds_use_the_timestamps(timed: dict[str, Path], tmp_path: Path,
