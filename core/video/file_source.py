@@ -256,8 +256,9 @@ class FileVideoSource(VideoSource):
     def _index_of_pts(self, pts_ms: float) -> int | None:
         """The frame index whose presentation time is ``pts_ms`` (``None`` if no frame matches).
 
-        Uses the scanned timestamp table where there is one; ``time * fps`` only where no table exists,
-        which :meth:`_verify_seeking` allows only for files proven evenly timed."""
+        Uses the scanned timestamp table where there is one. ``time * fps`` is used before a scan only on
+        files the packet list proved evenly timed (:meth:`_verify_seeking` scans the others first), and
+        on streams whose scanned times do not increase (no real timestamps), where the probe check decides."""
         table = self._pts_sorted
         if table is not None and len(table) and self._even is not None:
             k = int(np.searchsorted(table, pts_ms))
