@@ -46,6 +46,10 @@ class UnsupportedFormatError(VideoError):
     """The path is neither a decodable video file nor a folder of images."""
 
 
+class UnreadableVideoError(VideoError):
+    """The file exists but may not be read (permission denied)."""
+
+
 class CorruptVideoError(VideoError):
     """The container or a frame cannot be decoded."""
 

@@ -61,3 +61,32 @@ def write_images(folder: Path, frames: int, ext: str = ".png", width: int = 64, 
     for i in range(frames):
         cv2.imwrite(str(folder / f"{i}{ext}"), index_frame(i, width, height))
     return folder
+
+
+def write_gapped_avi(path: Path, frames: int = 320, gaps_from: int = 250, every: int = 7, skip: int = 2) -> Path:
+    """An MJPEG AVI at 25 fps whose index holds ``skip`` empty (dropped-frame) slots after every
+    ``every``-th frame from frame ``gaps_from`` on, as a capture that dropped frames writes it.
+
+    The header declares every slot (more frames than decode); frame ``k`` shows ``k`` and sits at slot
+    ``k + skip * (number of gaps before it)``, so its time is not ``k / 25``. Gaps start after the first
+    240 frames (what a quick seek check decodes) unless ``gaps_from`` says otherwise.
+    """
+    base = write_video(path.with_name(f"{path.stem}.cfr.avi"), frames, fps=25)
+    slots = f"(N+{skip}*floor(max(N-{gaps_from}+{every},0)/{every}))"
+    ffmpeg("-i", str(base), "-vf", f"setpts='{slots}/(25*TB)'", "-fps_mode", "passthrough", "-enc_time_base", "1/25",
+           "-c:v", "mjpeg", "-q:v", "3", "-an", str(path))
+    return path
+
+
+def write_vfr_mp4(path: Path, frames: int = 320, uneven_from: int = 250) -> Path:
+    """An H.264 MP4 (B-frames) with variable frame timing: frames ``0 .. uneven_from-1`` 40 ms apart,
+    later ones ever further apart (each step 2 ms longer than the last), in a millisecond time base, timestamps kept as they are.
+
+    Frame ``k`` shows ``k``; the container's nominal rate is an average, so ``k / fps`` is not frame
+    ``k``'s time anywhere after ``uneven_from``.
+    """
+    base = write_video(path.with_name(f"{path.stem}.cfr.avi"), frames, fps=25)
+    late = f"max(N-{uneven_from},0)"
+    ffmpeg("-i", str(base), "-vf", f"settb=1/1000,setpts='N*40+{late}*({late}+1)'", "-fps_mode", "passthrough",
+           "-enc_time_base", "1/1000", "-c:v", "libx264", "-bf", "3", "-g", "40", "-pix_fmt", "yuv420p", "-an", str(path))
+    return path

@@ -185,7 +185,7 @@ def run_label(args: argparse.Namespace) -> int:
     import math
 
     from core.project import ProjectValidationError
-    from core.video.timing import seconds_to_frames
+    from core.video import open_video
 
     project = _open(args)
     if args.csv is not None:
@@ -201,7 +201,8 @@ def run_label(args: argparse.Namespace) -> int:
     if not (math.isfinite(args.start) and math.isfinite(args.end)):
         raise ProjectValidationError(f"start and end must be finite numbers, not {args.start:g}..{args.end:g}")
     if args.seconds:  # the frames whose display starts in [start, end), as framewatch cut takes them
-        start, end = seconds_to_frames(args.start, args.end, video.fps)
+        with open_video(video.path, fps=video.fps) as source:  # the frames' real timestamps
+            start, end = source.frames_between(args.start, args.end)
     else:
         if args.start != int(args.start) or args.end != int(args.end):
             raise ProjectValidationError(

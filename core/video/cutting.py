@@ -23,7 +23,6 @@ from core.jobs import Progress, ProgressCallback, check_cancelled, report
 from core.video.image_sequence import IMAGE_EXTENSIONS
 from core.video.open import open_video
 from core.video.source import VideoSource
-from core.video.timing import seconds_to_frames
 
 #: Output extension -> FFmpeg encoder and extra parameters.
 VIDEO_ENCODERS: dict[str, tuple[str, list[str]]] = {
@@ -48,14 +47,15 @@ def to_frame_range(source: VideoSource, start: float, end: float, unit: str) -> 
     """Convert ``[start, end)`` in ``"seconds"`` or ``"frames"`` to frame indices, validated.
 
     In seconds, the frames kept are those whose display starts in ``[start, end)``: frame ``k`` starts
-    at ``k / fps``.
+    at ``k / fps``, or at its real timestamp on a file with gapped or variable timestamps
+    (:meth:`VideoSource.frames_between`).
     """
     if unit not in ("seconds", "frames"):
         raise ValueError(f"unit must be 'seconds' or 'frames', not {unit!r}")
     if not (math.isfinite(start) and math.isfinite(end)):
         raise CutError(source.path, f"the cut [{start:g}, {end:g}) {unit} needs finite numbers")
-    if unit == "seconds":  # frame k shows from k/fps: take the frames that start in [start, end)
-        first, stop = seconds_to_frames(start, end, source.fps)
+    if unit == "seconds":  # the frames whose display starts in [start, end), by their real timestamps
+        first, stop = source.frames_between(start, end)
     else:
         if start != int(start) or end != int(end):
             raise CutError(source.path, f"frame numbers must be whole, not [{start:g}, {end:g}) (use seconds for times)")

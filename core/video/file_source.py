@@ -6,12 +6,20 @@ it *verifies* seeking: it decodes a few probe frames sequentially, seeks to each
 the frames byte for byte. If every probe matches, seeks are trusted (``seek_mode == "seek"``);
 otherwise the source falls back to decoding forward from the start (``"sequential"``), which is slow but
 exact. Short forward jumps always decode forward, never seek.
+
+A seek's landing frame is named by its presentation time, and ``time * fps`` names the right frame only
+on an evenly timed file. Variable-frame-rate files and AVI captures with dropped-frame slots (the header
+counts the slots; fewer frames decode, unevenly spaced) break that silently, and a few probe frames need
+not notice. So before trusting ``time * fps`` the source proves even timing from the container's packet
+list (:mod:`core.video.packets`, no decoding); a file it cannot prove is scanned first, and its seeks are
+then named by the real timestamp table.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -25,10 +33,12 @@ from core.errors import (
     CorruptVideoError,
     EmptyVideoError,
     FrameOutOfRangeError,
+    UnreadableVideoError,
     VideoNotFoundError,
 )
 from core.jobs import ProgressCallback, check_cancelled, report
 from core.video.metadata import VideoMetadata
+from core.video.packets import evenly_timed, packet_times
 from core.video.source import VideoSource, check_color, convert_color
 
 with contextlib.suppress(AttributeError):  # OpenCV's own log is quiet: errors reach users as VideoError
@@ -59,6 +69,19 @@ def _probe_indices(count: int) -> list[int]:
     into MPEG-PS/TS go wrong), some spread over ``[0, count)``, and the last frame."""
     picks = {1, 3, count // 50 + 2} | {round(count * (i + 1) / (PROBES + 1)) for i in range(PROBES)} | {count - 1}
     return sorted(k for k in picks if 0 < k < count)
+
+
+def _check_readable(path: Path) -> None:
+    """Raise :class:`UnreadableVideoError` when the file exists but may not be read (permissions)."""
+    denied = not os.access(path, os.R_OK)
+    if not denied:
+        try:
+            with open(path, "rb"):
+                pass
+        except PermissionError:
+            denied = True
+    if denied:
+        raise UnreadableVideoError(path, "cannot be read: permission denied (check the file's permissions)")
 
 
 class _Decoder:
@@ -97,6 +120,7 @@ class _Decoder:
         cap.release()
         if not self.path.is_file():
             raise VideoNotFoundError(self.path, "is gone: the file was moved or deleted while it was open")
+        _check_readable(self.path)
         raise CorruptVideoError(
             self.path, "cannot be opened as a video: not a format FFmpeg reads, or the container is damaged or truncated"
         )
@@ -120,6 +144,7 @@ class FileVideoSource(VideoSource):
         size = path.stat().st_size
         if size == 0:
             raise EmptyVideoError(path, "the file is empty (0 bytes)")
+        _check_readable(path)
         decoder = _Decoder(path)
         cap = decoder.cap
         width = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH))
@@ -141,6 +166,9 @@ class FileVideoSource(VideoSource):
             declared_frame_count=declared, file_size=size,
         )
         self._pts: np.ndarray | None = None  # presentation time (ms) of every frame, after a scan
+        self._pts_sorted: np.ndarray | None = None  # the same, ascending (to look a time up)
+        self._even: bool | None = None  # frame k proven at k/fps (None: not checked, or no timestamps)
+        self._timing_checked = False
         self._probes: dict[int, bytes] | None = None
         self._seek_mode: str | None = None
         self._cached: tuple[int, np.ndarray] | None = (0, first)
@@ -149,7 +177,11 @@ class FileVideoSource(VideoSource):
     # -- metadata -------------------------------------------------------------------------------
     @property
     def metadata(self) -> VideoMetadata:
-        return replace(self._meta, frame_count=self._frame_count, seek_mode=self._seek_mode)
+        last_time = None
+        if self._pts is not None and self._even is False:
+            last_time = float(self._pts_sorted[-1] - self._pts_sorted[0]) / 1000.0
+        return replace(self._meta, frame_count=self._frame_count, seek_mode=self._seek_mode,
+                       even_timing=self._even, last_frame_time_s=last_time)
 
     @property
     def seek_mode(self) -> str:
@@ -185,19 +217,67 @@ class FileVideoSource(VideoSource):
             report(progress, count, count, f"decoded {count} frames")
             self._frame_count = count
             self._pts = np.asarray(pts, np.float64)
+            self._pts_sorted = np.sort(self._pts)
+            self._even = self._timing_of_table()
+            self._timing_checked = True
             self._probes = probes
             self._seek_mode = None  # verify again with probes spread over the whole file
         return self.metadata
 
+    # -- timing ---------------------------------------------------------------------------------
+    def _timing_of_table(self) -> bool | None:
+        """Even timing judged from the scanned timestamps (``None``: they are no timestamps, e.g. a raw
+        stream whose times do not increase; frames are then taken at ``k / fps``)."""
+        assert self._pts is not None
+        if len(self._pts) > 1 and not np.all(np.diff(self._pts) > 0):
+            return None
+        return evenly_timed([float(t) / 1000.0 for t in self._pts], self._meta.fps, len(self._pts))
+
+    def _check_timing(self) -> bool | None:
+        """Whether frame ``k`` is at ``k / fps``: proven from the packet list without decoding, or
+        learned by a scan (which records every frame's timestamp) when the packets cannot prove it."""
+        if not self._timing_checked:
+            times = packet_times(self.path)
+            declared = self._meta.declared_frame_count
+            if times is not None and evenly_timed(times, self._meta.fps, declared):
+                self._even = True
+                self._timing_checked = True
+            else:  # variable or gapped timestamps, or a header count the packets do not match
+                self.scan()
+        return self._even
+
+    def frame_times(self) -> np.ndarray | None:
+        if self._check_timing() is not False:
+            return None
+        assert self._pts_sorted is not None
+        return (self._pts_sorted - self._pts_sorted[0]) / 1000.0
+
     # -- seeking --------------------------------------------------------------------------------
     def _index_of_pts(self, pts_ms: float) -> int | None:
-        """The frame index whose presentation time is ``pts_ms`` (``None`` if no frame matches)."""
-        half_frame = 500.0 / self._meta.fps
-        if self._pts is not None and len(self._pts):
-            k = int(np.searchsorted(self._pts, pts_ms))
-            best = min((j for j in (k - 1, k) if 0 <= j < len(self._pts)), key=lambda j: abs(self._pts[j] - pts_ms))
-            return best if abs(self._pts[best] - pts_ms) < half_frame else None
+        """The frame index whose presentation time is ``pts_ms`` (``None`` if no frame matches).
+
+        Uses the scanned timestamp table where there is one. ``time * fps`` is used before a scan only on
+        files the packet list proved evenly timed (:meth:`_verify_seeking` scans the others first), and
+        on streams whose scanned times do not increase (no real timestamps), where the probe check decides."""
+        table = self._pts_sorted
+        if table is not None and len(table) and self._even is not None:
+            k = int(np.searchsorted(table, pts_ms))
+            best = min((j for j in (k - 1, k) if 0 <= j < len(table)), key=lambda j: abs(table[j] - pts_ms))
+            gaps = [abs(table[j] - table[best]) for j in (best - 1, best + 1) if 0 <= j < len(table)]
+            tolerance = min([500.0 / self._meta.fps, *(g / 2 for g in gaps)])
+            if abs(table[best] - pts_ms) >= tolerance:
+                return None
+            return best  # the table is ascending here (checked by the scan), so sorted order is frame order
         return round((pts_ms - self._pts0) * self._meta.fps / 1000.0)
+
+    def _seek_position(self, index: int) -> int:
+        """What to ask the container for to land near frame ``index``: OpenCV counts frames as
+        ``time * fps``, so on a gapped file frame ``index`` is asked for by its time."""
+        if self._even is False and self._pts is not None and index < len(self._pts):
+            position = round((self._pts[index] - self._pts_sorted[0]) * self._meta.fps / 1000.0)
+            declared = self._meta.declared_frame_count
+            return max(0, min(position, declared - 1) if declared > 0 else position)
+        return index
 
     def _seek_checked(self, decoder: _Decoder, index: int) -> None:
         """Leave ``decoder`` with frame ``index`` grabbed, seeking and checking where the seek landed.
@@ -210,7 +290,7 @@ class FileVideoSource(VideoSource):
             target = index - back
             if target <= 0:
                 break
-            if not decoder.seek_near(target):
+            if not decoder.seek_near(self._seek_position(target)):
                 break
             landed = self._index_of_pts(decoder.pts_ms())
             if landed is None:
@@ -246,8 +326,9 @@ class FileVideoSource(VideoSource):
 
     def _verify_seeking(self) -> None:
         """Decide ``seek_mode`` by comparing checked seeks against a sequential decode (module doc)."""
+        self._check_timing()  # a file not proven evenly timed is scanned first (module doc)
         probes = self._probes
-        if probes is None:  # no full scan yet: probe the start of the file
+        if probes is None:  # no full scan yet, evenly timed: probe the start of the file
             limit = min(self._meta.declared_frame_count or QUICK_VERIFY_FRAMES, QUICK_VERIFY_FRAMES)
             probes = self._sequential_digests(set(_probe_indices(limit)), limit)
         self._seek_mode = "seek"  # tentatively, so that _goto seeks

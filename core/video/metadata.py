@@ -13,7 +13,13 @@ class VideoMetadata:
 
     ``declared_frame_count`` is what the container header (or the folder listing) claims;
     ``frame_count`` is the number of frames that actually decode, known once the source has been
-    scanned (``None`` before). ``fps`` is frames per second; sizes are in pixels.
+    scanned (``None`` before). ``fps`` is frames per second (the container's nominal rate); sizes are
+    in pixels.
+
+    ``even_timing`` is true when frame ``k`` is proven to sit at ``k / fps`` from the first frame, false
+    when the frames' timestamps are variable or gapped (VFR files, AVI captures with dropped-frame
+    slots), ``None`` until checked. ``last_frame_time_s`` is the last decoded frame's timestamp in
+    seconds after the first frame's, known after a scan.
     """
 
     path: Path
@@ -26,12 +32,20 @@ class VideoMetadata:
     frame_count: int | None = None
     file_size: int = 0
     seek_mode: str | None = None  # how random access is done, once verified
+    even_timing: bool | None = None
+    last_frame_time_s: float | None = None
 
     @property
     def duration_s(self) -> float | None:
-        """Duration in seconds of the frames that decode (declared count before a scan)."""
+        """Playing time in seconds: after a scan, the last frame's timestamp plus one frame duration
+        (``1 / fps``), which on a file with gapped or variable timestamps is longer than
+        ``count / fps``; before one, the declared count over the frame rate."""
+        if self.fps <= 0:
+            return None
+        if self.last_frame_time_s is not None:
+            return self.last_frame_time_s + 1.0 / self.fps
         count = self.frame_count if self.frame_count is not None else self.declared_frame_count
-        return count / self.fps if self.fps > 0 else None
+        return count / self.fps
 
     @property
     def truncated(self) -> bool:

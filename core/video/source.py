@@ -13,6 +13,7 @@ import numpy as np
 from core.errors import FrameOutOfRangeError
 from core.jobs import ProgressCallback
 from core.video.metadata import VideoMetadata
+from core.video.timing import first_frame_at, seconds_to_frames
 
 COLOR_MODES = ("rgb", "bgr", "gray")
 
@@ -82,6 +83,23 @@ class VideoSource(abc.ABC):
         Raises :class:`~core.errors.VideoError` for sources that cannot be used at all (e.g. an image
         folder with mixed frame sizes) and :class:`~core.errors.Cancelled` when cancelled.
         """
+
+    # -- time ---------------------------------------------------------------------------------
+    def frame_times(self) -> np.ndarray | None:
+        """Every frame's timestamp in seconds after the first frame's, or ``None`` when frame ``k`` is
+        known to start at ``k / fps`` (image folders, evenly timed files). Files with variable or gapped
+        timestamps return the real ones (learning them may scan the file once)."""
+        return None
+
+    def frame_at_time(self, seconds: float) -> int:
+        """The first frame whose display starts at or after ``seconds`` (the rule of
+        :mod:`core.video.timing`, on the frames' real timestamps)."""
+        return first_frame_at(seconds, self.fps, self.frame_times())
+
+    def frames_between(self, start_s: float, end_s: float) -> tuple[int, int]:
+        """``[start_s, end_s)`` in seconds as the frame range ``[first, stop)`` of the frames whose display
+        starts in it; on a file with gapped timestamps this follows the real times, not ``seconds * fps``."""
+        return seconds_to_frames(start_s, end_s, self.fps, self.frame_times())
 
     # -- frames ---------------------------------------------------------------------------------
     @abc.abstractmethod

@@ -7,7 +7,8 @@
   file) to a video that is added.
 * ``start`` / ``end`` are frames, 0-based and end exclusive (``unit="frames"``), or seconds
   (``unit="seconds"``: the frames whose display starts in ``[start, end)``, frame ``k`` starting at
-  ``k / fps``, the rule :func:`core.video.cutting.cut_subclip` uses).
+  ``k / fps``, or at its real timestamp on a file with gapped or variable timestamps: the rule
+  :func:`core.video.cutting.cut_subclip` uses; the video is opened to read its timing).
 * ``label`` is a class of the schema; with ``create_classes`` unknown classes are added. A numeric
   label (or a ``value`` column) is a value of the schema's numeric target.
 
@@ -22,6 +23,8 @@ import os
 import threading
 from pathlib import Path
 
+import numpy as np
+
 from core.errors import VideoError
 from core.jobs import ProgressCallback, check_cancelled
 from core.project.commands import AddEntities, Macro
@@ -30,6 +33,7 @@ from core.project.errors import ProjectError, ProjectValidationError
 from core.project.importers.common import ImportResult
 from core.project.validation import check_label, check_span, check_split
 from core.project.videos import probe_video
+from core.video import open_video
 from core.video.timing import seconds_to_frames
 
 DEFAULT_COLUMNS = ("video", "start", "end", "label", "split")
@@ -83,6 +87,7 @@ def import_csv_labels(
     new_classes: dict[str, LabelClass] = {}
     clips: list[Subclip] = []
     errors: list[str] = []
+    timings: dict[str, tuple[float, np.ndarray | None]] = {}  # per video: its timing, read once
     for lineno, row in rows:
         check_cancelled(cancel, "CSV import")
         fields = {name: (row[i].strip() if i < len(row) else "") for i, name in enumerate(columns)}
@@ -90,7 +95,7 @@ def import_csv_labels(
             video = _find_video(project, fields["video"], csv_path.parent, new_videos, fps)
             start, end = _number(fields["start"], "start"), _number(fields["end"], "end")
             if unit == "seconds":  # the frames whose display starts in [start, end), as cuts take them
-                start_f, end_f = seconds_to_frames(start, end, video.fps)
+                start_f, end_f = seconds_to_frames(start, end, *_timing(video, timings))
             elif start != int(start) or end != int(end):
                 raise ProjectValidationError(f"frames must be whole numbers, not {fields['start']}..{fields['end']}")
             else:
@@ -133,6 +138,15 @@ def import_csv_labels(
     ], f"Import {len(clips)} subclips from {csv_path.name}"))
     return ImportResult(videos=[v.id for v in new_videos.values()], subclips=[c.id for c in clips],
                         classes=list(new_classes))
+
+
+def _timing(video: Video, timings: dict[str, tuple[float, np.ndarray | None]]) -> tuple[float, np.ndarray | None]:
+    """``(fps, frame_times)`` of ``video`` for seconds-to-frames: the frames' real timestamps on a file
+    whose timing is gapped or variable (``None`` where frame ``k`` starts at ``k / fps``)."""
+    if video.id not in timings:
+        with open_video(video.path, fps=video.fps) as source:
+            timings[video.id] = (source.fps, source.frame_times())
+    return timings[video.id]
 
 
 def _is_number(text: str) -> bool:
