@@ -101,8 +101,8 @@ def _make_portable(folder: Path) -> None:
             (folder / sub).rmdir()
 
 
-def user_demo_dir() -> Path:
-    """Where the demo is copied for the user (``AppDataLocation/demo``; a temp folder without Qt settings)."""
+def user_data_dir() -> Path:
+    """The app's writable data folder (``AppDataLocation``; a temp folder where Qt knows none)."""
     from PySide6.QtCore import QStandardPaths
 
     base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
@@ -110,7 +110,30 @@ def user_demo_dir() -> Path:
         import tempfile
 
         base = str(Path(tempfile.gettempdir()) / "framewatch")
-    return Path(base) / "demo"
+    return Path(base)
+
+
+def user_demo_dir() -> Path:
+    """Where the demo is copied for the user (``AppDataLocation/demo``)."""
+    return user_data_dir() / "demo"
+
+
+def user_scratch_dir() -> Path:
+    """Where bare videos opened from the command line get their scratch projects (``AppDataLocation/scratch``)."""
+    return user_data_dir() / "scratch"
+
+
+def new_scratch_folder(name: str) -> Path:
+    """A new, not yet existing folder for a scratch project named after ``name`` (a video's name)."""
+    import time
+
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:60] or "video"
+    base = user_scratch_dir() / f"{safe}-{time.strftime('%Y%m%d-%H%M%S')}"
+    folder, n = base, 1
+    while folder.exists():
+        n += 1
+        folder = base.with_name(f"{base.name}-{n}")
+    return folder
 
 
 def ensure_demo_project(target: Path | None = None, source: Path | None = None) -> Path:
