@@ -162,7 +162,13 @@ class ProjectFilesMixin:
                 self._discard_on_close = False
                 show_error(self, exc, "Open video")
                 return
-            project.execute(AddEntities("videos", [video], f"Add video {video.name}"))
+            try:  # the scratch project starts saved and clean: undo cannot take its video away
+                project.execute(AddEntities("videos", [video], f"Add video {video.name}"))
+                project.undo_stack.clear()
+                project.save()
+            except (ProjectError, OSError) as exc:
+                show_error(self, exc, "Open video")
+                return
             self.set_project(project)
             self.statusBar().showMessage(f"Opened {path} in a scratch project; File > Save As keeps it", 8000)
 

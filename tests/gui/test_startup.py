@@ -130,6 +130,7 @@ def test_a_bare_video_opens_at_once_in_a_scratch_project(qtbot, make_window, tmp
     assert window.video.name == "walkway.avi"
     assert "scratch project, not saved: File > Save As keeps it" in window.windowTitle()
     assert str(window.project.folder) not in window.recent_projects()
+    assert not window.isWindowModified() and not window.project.undo_stack.can_undo
     window.project.add_class("walk")
     window.project.add_subclip(window.video_id, 0, 5, label="walk")
 
