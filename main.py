@@ -1,4 +1,4 @@
-"""Start Framewatch: ``python main.py [PROJECT] [--demo]`` (``--help`` lists the options)."""
+"""Start Framewatch: ``python main.py [PROJECT | VIDEO] [--demo]`` (``--help`` lists the options)."""
 
 from __future__ import annotations
 

@@ -17,8 +17,11 @@ import shutil
 import sys
 from pathlib import Path
 
+from desktop_app.resource_files import SOURCE_RESOURCES, resource
+
 REPO = Path(__file__).resolve().parent.parent
-DEMO_DIR = REPO / "resources" / "demo"
+#: The demo the app opens (copied first): the checkout's, or the installed package data's.
+DEMO_DIR = resource("demo")
 PROJECT_FOLDER = "project"
 #: The clips of the demo: (name in resources/demo, folder under ucsd_ped2).
 CLIPS = (
@@ -52,7 +55,7 @@ def encode_sequence(folder: Path, output: Path, fps: float = DEMO_FPS, crf: int 
     return output
 
 
-def build(data_dir: Path, demo_dir: Path = DEMO_DIR) -> Path:
+def build(data_dir: Path, demo_dir: Path = SOURCE_RESOURCES / "demo") -> Path:
     """Build ``demo_dir`` (clips and ``project/``) from the Ped2 folder under ``data_dir``; returns the project."""
     from core.project import Project
 
@@ -98,8 +101,8 @@ def _make_portable(folder: Path) -> None:
             (folder / sub).rmdir()
 
 
-def user_demo_dir() -> Path:
-    """Where the demo is copied for the user (``AppDataLocation/demo``; a temp folder without Qt settings)."""
+def user_data_dir() -> Path:
+    """The app's writable data folder (``AppDataLocation``; a temp folder where Qt knows none)."""
     from PySide6.QtCore import QStandardPaths
 
     base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
@@ -107,11 +110,36 @@ def user_demo_dir() -> Path:
         import tempfile
 
         base = str(Path(tempfile.gettempdir()) / "framewatch")
-    return Path(base) / "demo"
+    return Path(base)
 
 
-def ensure_demo_project(target: Path | None = None, source: Path = DEMO_DIR) -> Path:
-    """The user's writable copy of the demo project folder, copied from ``source`` on first use."""
+def user_demo_dir() -> Path:
+    """Where the demo is copied for the user (``AppDataLocation/demo``)."""
+    return user_data_dir() / "demo"
+
+
+def user_scratch_dir() -> Path:
+    """Where bare videos opened from the command line get their scratch projects (``AppDataLocation/scratch``)."""
+    return user_data_dir() / "scratch"
+
+
+def new_scratch_folder(name: str) -> Path:
+    """A new, not yet existing folder for a scratch project named after ``name`` (a video's name)."""
+    import time
+
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:60] or "video"
+    base = user_scratch_dir() / f"{safe}-{time.strftime('%Y%m%d-%H%M%S')}"
+    folder, n = base, 1
+    while folder.exists():
+        n += 1
+        folder = base.with_name(f"{base.name}-{n}")
+    return folder
+
+
+def ensure_demo_project(target: Path | None = None, source: Path | None = None) -> Path:
+    """The user's writable copy of the demo project folder, copied from ``source`` (default
+    :data:`DEMO_DIR`) on first use."""
+    source = DEMO_DIR if source is None else source
     target = user_demo_dir() if target is None else target
     project = target / PROJECT_FOLDER
     if (project / "project.json").exists():
@@ -129,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build resources/demo/ from UCSD Ped2.")
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data",
                         help="the reference data folder holding ucsd_ped2/")
-    parser.add_argument("--out", type=Path, default=DEMO_DIR)
+    parser.add_argument("--out", type=Path, default=SOURCE_RESOURCES / "demo", help="default: resources/demo")
     args = parser.parse_args(argv)
     folder = build(args.data, args.out)
     size = sum(p.stat().st_size for p in args.out.rglob("*") if p.is_file())

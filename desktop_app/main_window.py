@@ -38,9 +38,9 @@ from desktop_app.schema_editor import SchemaEditor
 from desktop_app.timeline import ANOMALY_COLOR, EVENT_COLOR, Band
 from desktop_app.video_list import VideoList
 from desktop_app.window_labelling import LabellingMixin
-from desktop_app.window_projects import ProjectFilesMixin, probe_videos
+from desktop_app.window_projects import ProjectFilesMixin
 
-__all__ = ["MainWindow", "probe_videos"]
+__all__ = ["MainWindow"]
 
 AUTOSAVE_INTERVAL_S = 20.0
 Answer = QMessageBox.StandardButton
@@ -380,7 +380,8 @@ class MainWindow(ProjectFilesMixin, LabellingMixin, QMainWindow):
             self.setWindowTitle(f"Framewatch {__version__}")
             self.setWindowModified(False)
             return
-        self.setWindowTitle(f"{self.project.name} [*] — {self.project.folder.name} — Framewatch")
+        where = "scratch project, not saved: File > Save As keeps it" if self.is_scratch() else self.project.folder.name
+        self.setWindowTitle(f"{self.project.name} [*] — {where} — Framewatch")
         self.setWindowModified(self.project.dirty)
 
     def _update_actions(self) -> None:

@@ -26,7 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.video import VideoMetadata, open_video
+from core.project.scan import count_frames
+from core.video import VideoMetadata
 from desktop_app.frame_provider import FrameProvider
 from desktop_app.frame_view import FrameView
 from desktop_app.timeline import TimelineWidget
@@ -60,13 +61,6 @@ def format_time(seconds: float) -> str:
     m, rest = divmod(rest, 60_000)
     s, ms = divmod(rest, 1000)
     return f"{h}:{m:02d}:{s:02d}.{ms:03d}" if h else f"{m:02d}:{s:02d}.{ms:03d}"
-
-
-def _scan_frame_count(path: Path, fps: float | None, progress=None, cancel=None) -> int:
-    """The number of frames of ``path`` that decode (a full scan on its own source)."""
-    with open_video(path, fps=fps) as source:
-        source.scan(progress=progress, cancel=cancel)
-        return source.frame_count
 
 
 class PlayerWidget(QWidget):
@@ -229,7 +223,7 @@ class PlayerWidget(QWidget):
         self.info_label.setText(f"{metadata.width}x{metadata.height}  {self.fps:.4g} fps")
         self.info_label.setToolTip(self.info_label.text())  # whole, when the window is too narrow for it
         if not self._known_count and self.path is not None:
-            scan = Worker(_scan_frame_count, self.path, self._fps_override, name="scan")
+            scan = Worker(count_frames, self.path, self._fps_override, name="scan")
             scan.finished.connect(self._on_scanned)
             scan.error.connect(lambda exc: None)  # the player reports decoding errors itself
             self._scan = scan.start()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
-STYLE_SHEET = Path(__file__).resolve().parent.parent / "resources" / "style.qss"
+from desktop_app.resource_files import resource
+
+STYLE_SHEET = resource("style.qss")
 
 
 def dark_palette() -> QPalette:

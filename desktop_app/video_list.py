@@ -1,11 +1,10 @@
 """The project's videos: thumbnail, name, frames, size and frame rate, label counts.
 
-Thumbnails are decoded in workers (never on the GUI thread) and cached per video id.
+Thumbnails (:func:`core.video.thumbnails.video_thumbnail`) are decoded in workers, never on the GUI
+thread, and cached per video id; the counts come from :func:`core.project.summary.counts_per_video`.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QPoint, QSize, Qt, Signal
@@ -14,17 +13,12 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTreeWidget
 from shiboken6 import isValid
 
 from core.project import Project, Video
-from core.video import open_video
+from core.project.summary import counts_per_video
+from core.video.thumbnails import video_thumbnail
 from desktop_app.frame_view import rgb_to_qimage
 from desktop_app.workers import Worker
 
 THUMB = QSize(84, 56)
-
-
-def video_thumbnail(path: Path, fps: float | None, frame: int | None = None) -> np.ndarray:
-    """A small RGB picture of a video (see :meth:`core.video.VideoSource.thumbnail`)."""
-    with open_video(path, fps=fps) as source:
-        return source.thumbnail(frame, max_size=THUMB.width() * 2)
 
 
 def _duration(video: Video) -> str:
@@ -99,19 +93,14 @@ class VideoList(QTreeWidget):
             project = self.project
             if project is None:
                 return
-            labels: dict[str, int] = {}
-            for clip in project.subclips.values():
-                labels[clip.video_id] = labels.get(clip.video_id, 0) + 1
-            anomalies: dict[str, int] = {}
-            for iv in project.intervals.values():
-                anomalies[iv.video_id] = anomalies.get(iv.video_id, 0) + 1
+            counts = counts_per_video(project)
             for video in list(project.videos.values()):
                 details = (f"{video.known_frame_count:,} frames · {_duration(video)} · {video.width}x{video.height}"
                            f" · {video.fps:g} fps · {video.split or 'auto split'}")
                 item = QTreeWidgetItem([
                     f"{video.name}\n{details}",
-                    str(labels.get(video.id, 0)),
-                    str(anomalies.get(video.id, 0)),
+                    str(counts[video.id].subclips),
+                    str(counts[video.id].intervals),
                 ])
                 item.setData(0, Qt.ItemDataRole.UserRole, video.id)
                 kind = "image folder" if video.kind == "image_sequence" else (video.codec or "video")
@@ -140,7 +129,8 @@ class VideoList(QTreeWidget):
             return
         self._pending.add(video.id)
         fps = video.fps if video.kind == "image_sequence" else None
-        worker = Worker(video_thumbnail, video.path, fps, progress=False, cancel=False, name="thumbnail")
+        worker = Worker(video_thumbnail, video.path, fps, max_size=THUMB.width() * 2, progress=False, cancel=False,
+                        name="thumbnail")
         # The list may be gone (project closed, window deleted) by the time the thumbnail arrives.
         worker.finished.connect(lambda frame, vid=video.id: isValid(self) and self._on_thumbnail(vid, frame))
         worker.error.connect(lambda _exc, vid=video.id: self._pending.discard(vid))

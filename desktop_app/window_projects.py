@@ -12,32 +12,15 @@ from pathlib import Path
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from core.errors import Cancelled, FramewatchError
-from core.jobs import report
+from core.errors import FramewatchError, VideoNotFoundError
 from core.project import AddEntities, Project, ProjectError, ProjectValidationError, Video
-from core.project.videos import probe_video
+from core.project.probe import ProbedVideos, probe_videos
 from desktop_app import demo
 from desktop_app.error_dialog import show_error
 from desktop_app.jobs_ui import run_job
 
 MAX_RECENT = 10
 Answer = QMessageBox.StandardButton
-
-
-def probe_videos(paths: list[Path], fps: float | None = None, progress=None, cancel=None) -> tuple[list[Video], list[str]]:
-    """Probe (scan) each path in turn; returns the videos and ``"path: problem"`` for those that failed."""
-    videos: list[Video] = []
-    problems: list[str] = []
-    for n, path in enumerate(paths):
-        report(progress, n, len(paths), f"reading {Path(path).name}")
-        try:
-            videos.append(probe_video(path, fps=fps if Path(path).is_dir() else None, cancel=cancel))
-        except Cancelled:
-            raise
-        except FramewatchError as exc:
-            problems.append(str(exc))
-    report(progress, len(paths), len(paths), "done")
-    return videos, problems
 
 
 class ProjectFilesMixin:
@@ -149,9 +132,55 @@ class ProjectFilesMixin:
         self.set_project(project)
         return True
 
+    def is_scratch(self) -> bool:
+        """Whether the open project is a scratch project (a bare video opened from the command line)."""
+        return self.project is not None and demo.user_scratch_dir() in self.project.folder.parents
+
+    def open_video_path(self, path: str | Path, fps: float | None = None) -> bool:
+        """Open a bare video file or image folder in a new scratch project, shown at once.
+
+        The video is probed first (in a worker, without decoding it whole: the player counts its frames),
+        so a file that is not a video only shows an error and leaves the open project as it was. The
+        scratch project lives in the app's data folder; Save offers Save As to keep it elsewhere.
+        """
+        path = Path(path)
+        if not path.exists():
+            show_error(self, VideoNotFoundError(path, "does not exist"), "Open video")
+            return False
+
+        def probed(result: ProbedVideos) -> None:
+            if result.problems or not result.videos:
+                show_error(self, FramewatchError("; ".join(result.problems) or f"{path}: nothing to open"),
+                           "Open video")
+                return
+            if not self.maybe_save():
+                return
+            video = result.videos[0]
+            try:
+                project = Project.create(demo.new_scratch_folder(path.stem or path.name), name=video.name)
+            except (ProjectError, OSError) as exc:
+                self._discard_on_close = False
+                show_error(self, exc, "Open video")
+                return
+            try:  # the scratch project starts saved and clean: undo cannot take its video away
+                project.execute(AddEntities("videos", [video], f"Add video {video.name}"))
+                project.undo_stack.clear()
+                project.save()
+            except (ProjectError, OSError) as exc:
+                show_error(self, exc, "Open video")
+                return
+            self.set_project(project)
+            self.statusBar().showMessage(f"Opened {path} in a scratch project; File > Save As keeps it", 8000)
+
+        self._track(run_job(self, "Opening video", probe_videos, [path], fps, scan=False, on_finished=probed))
+        return True
+
     def save_project(self) -> bool:
         if self.project is None:
             return False
+        if self.is_scratch():
+            folder = self.choose_new_folder("Save scratch project as (new folder)")
+            return folder is not None and self.save_project_as_path(folder)
         try:
             self.project.save()
         except (ProjectError, OSError) as exc:
@@ -224,7 +253,7 @@ class ProjectFilesMixin:
 
     def _add_recent(self, folder: Path) -> None:
         path = str(folder)
-        if demo.user_demo_dir() in Path(path).parents:
+        if demo.user_demo_dir() in Path(path).parents or demo.user_scratch_dir() in Path(path).parents:
             return
         items = [path, *[p for p in self.recent_projects() if p != path]][:MAX_RECENT]
         self.settings.setValue("recent_projects", items)
@@ -245,9 +274,8 @@ class ProjectFilesMixin:
         if self.project is None or not paths:
             return
 
-        def done(result: tuple[list[Video], list[str]]) -> None:
-            videos, problems = result
-            added = self._add_probed(videos, problems)
+        def done(result: ProbedVideos) -> None:
+            added = self._add_probed(result.videos, result.problems)
             if added:
                 self.video_list.select_video(added[-1].id)
 

@@ -1,4 +1,4 @@
-"""``framewatch project new | add-video | import-ucsd | import-folders | label | export | info | relink``.
+"""``framewatch project new | add-video | import-ucsd | import-folders | label | export | info | scan | relink``.
 
 Each editing command opens the project, makes its change as one undoable command and saves atomically.
 If the project has an autosave newer than its last save (unsaved work from a crashed session), editing
@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 from core.cli.progress_bar import ProgressBar
+from core.cli.project_scan import register_scan
 from core.cli.video_commands import _finite, _positive
 
 
@@ -87,6 +88,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     info.add_argument("--json", action="store_true")
     info.add_argument("--no-files", action="store_true", help="do not check that the video files are unchanged")
     info.set_defaults(handler=run_info)
+
+    register_scan(sub)
 
     relink = sub.add_parser("relink", help="point moved videos at their new place")
     _project_arg(relink)
@@ -237,41 +240,19 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def summary(project, check_files: bool = True) -> dict:
-    """A JSON-ready summary of a project (what ``project info`` prints)."""
-    videos = list(project.videos.values())
-    subclips = list(project.subclips.values())
-    issues = project.validate(check_files=check_files)
-    return {
-        "name": project.name,
-        "folder": str(project.folder),
-        "videos": len(videos),
-        "videos_by_split": dict(Counter(v.split or "auto" for v in videos)),
-        "frames": sum(v.known_frame_count for v in videos),
-        "classes": [c.name for c in project.classes.values()],
-        "targets": [t.name for t in project.targets.values()],
-        "subclips": len(subclips),
-        "subclips_by_label": dict(Counter(s.label if s.label is not None else "(value)" for s in subclips)),
-        "intervals": len(project.intervals),
-        "abnormal_frames": sum(i.end - i.start for i in project.intervals.values()),
-        "verdicts": dict(Counter(v.verdict for v in project.verdicts.values())),
-        "runs": len(project.runs),
-        "recovery": project.recovery.describe() if project.recovery else None,
-        "issues": [{"severity": i.severity, "kind": i.kind, "message": i.message} for i in issues],
-    }
-
-
 def run_info(args: argparse.Namespace) -> int:
     from core.project import Project
+    from core.project.summary import project_summary
 
     project = Project.open(args.dir)
-    data = summary(project, check_files=not args.no_files)
+    data = project_summary(project, check_files=not args.no_files).as_dict()
     if args.json:
         print(json.dumps(data, indent=2))
         return 0
     rows = [
         ("project", f"{data['name']} ({data['folder']})"),
-        ("videos", f"{data['videos']}{_counts(data['videos_by_split'])}, {data['frames']:,} frames"),
+        ("videos", f"{data['videos']}{_counts(data['videos_by_split'])}, {data['frames']:,} frames"
+                   + (f" ({data['unscanned_videos']} not scanned: project scan)" if data["unscanned_videos"] else "")),
         ("classes", ", ".join(data["classes"]) or "none"),
         ("targets", ", ".join(data["targets"]) or "none"),
         ("subclips", f"{data['subclips']}{_counts(data['subclips_by_label'])}"),

@@ -149,3 +149,26 @@ def test_add_video_without_a_scan_does_not_claim_a_frame_count(
     assert code == 0 and "frame count unknown" in out and " 0 frames" not in out
     code, out, _ = run(capsys, "project", "add-video", str(folder), str(tmp_path / "src.avi"), "--no-scan")
     assert code == 0 and "12 frames declared (not scanned)" in out
+
+
+def test_scan_counts_the_frames_of_videos_added_without_a_scan(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    clip = write_video(tmp_path / "cut.avi", 40, fps=10)
+    clip.write_bytes(clip.read_bytes()[: clip.stat().st_size // 2])  # the header still declares 40
+    proj = tmp_path / "proj"
+    assert run(capsys, "project", "new", str(proj))[0] == 0
+    assert run(capsys, "project", "add-video", str(proj), str(clip), "--no-scan")[0] == 0
+    code, out, _ = run(capsys, "project", "info", str(proj))
+    assert "40 frames (1 not scanned: project scan)" in out
+    code, out, err = run(capsys, "project", "scan", str(proj))
+    (video,) = Project.open(proj).videos.values()
+    decoded = video.frame_count
+    assert code == 0 and 0 < decoded < 40
+    assert out == f"cut.avi: {decoded} frames (was not scanned)\n"
+    code, out, _ = run(capsys, "project", "info", str(proj), "--json")
+    data = json.loads(out)
+    assert data["frames"] == decoded and data["unscanned_videos"] == 0
+    code, out, _ = run(capsys, "project", "scan", str(proj))
+    assert code == 0 and "already has a scanned frame count" in out
+    clip.unlink()
+    code, out, _ = run(capsys, "project", "scan", str(proj), "--all")
+    assert code == 1 and out.startswith("not scanned: ") and "cut.avi" in out

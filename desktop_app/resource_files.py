@@ -1,0 +1,36 @@
+"""Where the app's package data lives: the stylesheet and the built-in demo.
+
+A source checkout keeps them in the repository's ``resources/`` folder. An installed Framewatch
+(``pip install .``) ships the same folder as the package ``framewatch_resources`` and finds it with
+:mod:`importlib.resources`, so the app and its demo work from any folder and never depend on the
+source tree it was built from. This module does not import Qt.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from pathlib import Path
+
+PACKAGE = "framewatch_resources"
+#: ``resources/`` of the checkout this module runs from (absent in an installed copy).
+SOURCE_RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+
+
+def resources_dir() -> Path:
+    """The folder holding ``style.qss`` and ``demo/``: the checkout's own, else the installed package's.
+
+    A checkout is recognised by ``resources/__init__.py`` beside ``setup.py``, so that a stray
+    ``resources`` folder next to an installed copy is never taken for ours.
+    """
+    if (SOURCE_RESOURCES / "__init__.py").is_file() and (SOURCE_RESOURCES.parent / "setup.py").is_file():
+        return SOURCE_RESOURCES
+    try:
+        return Path(str(importlib.resources.files(PACKAGE)))
+    except ModuleNotFoundError:
+        # A broken install: callers report the missing file (the demo, the stylesheet) by its path.
+        return SOURCE_RESOURCES
+
+
+def resource(*parts: str) -> Path:
+    """A file or folder under :func:`resources_dir` (it may not exist)."""
+    return resources_dir().joinpath(*parts)
