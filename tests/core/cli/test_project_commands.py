@@ -191,3 +191,12 @@ def test_label_seconds_too_large_for_any_video_is_one_line(folder: Path, capsys:
                        "--seconds", "--anomaly")
     assert code == 2 and "beyond the end of any video" in err and err.count("\n") == 1
     assert not Project.open(folder).intervals
+
+
+def test_an_export_clears_what_a_killed_export_left(folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from tests.core.test_atomic_write import dead_pid, leftover
+
+    target = tmp_path / "labels.json"
+    half = leftover(target, dead_pid())  # a JSON export killed mid-write
+    assert run(capsys, "project", "export", str(folder), "-o", str(target), "--format", "json")[0] == 0
+    assert not half.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["labels.json", "proj", "walk.avi"]
