@@ -342,6 +342,9 @@ def split_equal(
     if out.exists() and not out.is_dir():
         raise CutError(out, "is a file: --pieces writes into a folder")
     with open_video(source, fps=fps) as video:
+        if not math.isfinite((offset + pieces * duration) * (video.fps if unit == "seconds" else 1)):
+            raise CutError(video.path, f"{pieces} pieces of {duration:g} {unit} from {offset:g} {unit} are beyond "
+                           "the end of any video")
         first, _ = to_frame_range(video, offset, offset + duration, unit)
         length = to_frame_range(video, 0, duration, unit)[1]
         needed = first + pieces * length

@@ -266,8 +266,8 @@ def test_frames_never_write_into_their_source_folder(tmp_path: Path) -> None:
 def test_times_too_large_for_any_video_are_cut_errors(indexed: Path, tmp_path: Path, start: float, end: float) -> None:
     with pytest.raises(CutError, match="beyond the end of any video"):
         cut_subclip(indexed, tmp_path / "out.mp4", start, end)
-    with pytest.raises(CutError, match="beyond the end of any video"):
-        split_equal(indexed, tmp_path / "pieces", 2, 1e308)
+    with pytest.raises(CutError, match="2 pieces of 1 seconds from 1e\\+308 seconds are beyond the end of any video"):
+        split_equal(indexed, tmp_path / "pieces", 2, 1.0, offset=start or end)
     assert not list(tmp_path.iterdir())
 
 
