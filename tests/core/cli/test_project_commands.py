@@ -200,3 +200,20 @@ def test_an_export_clears_what_a_killed_export_left(folder: Path, tmp_path: Path
     half = leftover(target, dead_pid())  # a JSON export killed mid-write
     assert run(capsys, "project", "export", str(folder), "-o", str(target), "--format", "json")[0] == 0
     assert not half.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["labels.json", "proj", "walk.avi"]
+
+
+def test_a_subclip_export_never_replaces_a_video_of_the_project(
+    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    assert run(capsys, "project", "label", str(folder), "--video", "walk.avi", "--start", "0", "--end", "10",
+               "--class", "walk", "--create-class")[0] == 0
+    clips = tmp_path / "clips"
+    (clips / "train" / "walk").mkdir(parents=True)
+    inside = write_video(clips / "train" / "walk" / "walk.avi_000000-000010.mp4", 12, fps=10, fourcc="mp4v")
+    assert run(capsys, "project", "add-video", str(folder), str(inside))[0] == 0
+    before = inside.read_bytes()
+    for extra in ([], ["--overwrite"]):  # a project video sits where the clip would go
+        code, _, err = run(capsys, "project", "export", str(folder), "-o", str(clips / "x" / ".."), "--format",
+                           "videos", *extra)
+        assert code == 2 and "a file that must be kept" in err and err.count("\n") == 1
+        assert inside.read_bytes() == before
