@@ -27,7 +27,7 @@ from core.project import (
     Project,
     ProjectEvent,
 )
-from core.project.exporters import export_subclip_videos
+from core.project.exporters import existing_subclip_files, export_subclip_videos
 from desktop_app.actions import ACTIONS, build_actions, native
 from desktop_app.dialogs import GoToDialog, ShortcutsDialog
 from desktop_app.jobs_ui import run_job
@@ -243,7 +243,10 @@ class MainWindow(ProjectFilesMixin, LabellingMixin, QMainWindow):
             self._edit(self.project.redo)
 
     def export_subclips_to(self, folder: str | Path, only_current_video: bool = False):
-        """Write subclips to ``folder`` in a worker (progress dialog with Cancel); returns the worker."""
+        """Write subclips to ``folder`` in a worker (progress dialog with Cancel); returns the worker.
+
+        Asks before replacing files an earlier export left there; "No" starts nothing (returns ``None``).
+        """
         if self.project is None:
             return None
         clips = list(self.project.subclips.values())
@@ -253,7 +256,17 @@ class MainWindow(ProjectFilesMixin, LabellingMixin, QMainWindow):
             self.statusBar().showMessage("No subclips to export", 4000)
             return None
         ids = [c.id for c in clips]
+        existing = existing_subclip_files(self.project, Path(folder), ids)
+        if existing:  # never replace files without asking; "No" leaves them (and the export) alone
+            more = f" and {len(existing) - 1} more" if len(existing) > 1 else ""
+            answer = self.ask("Replace existing files?",
+                              f"{existing[0].name}{more} already exist in {folder}.\n\nReplace them with the "
+                              f"exported subclips?", Answer.Yes | Answer.No, Answer.No)
+            if answer != Answer.Yes:
+                self.statusBar().showMessage("Export not started: existing files left as they were", 6000)
+                return None
         worker = run_job(self, f"Exporting {len(ids)} subclips", export_subclip_videos, self.project, Path(folder), ids,
+                         overwrite=bool(existing),
                          on_finished=lambda files: self.statusBar().showMessage(
                              f"Exported {len(files)} subclips to {folder}", 8000),
                          on_cancelled=lambda: self.statusBar().showMessage("Export cancelled", 5000))

@@ -3,14 +3,19 @@
 Each sub-command lives in a module of ``core.cli`` with a ``register(subparsers)`` function that adds
 its parser and sets ``handler`` (a function of the parsed arguments returning an exit code).
 Handlers import heavy libraries (TensorFlow) lazily, so ``framewatch info`` starts fast.
-Errors of the project's own types are printed as one line, without a traceback, with exit code 2;
-Ctrl+C exits with 130.
+
+Exit codes: 2 for every usage error and every error of the project's own types, printed as one line
+without a traceback (argparse's own errors, and arguments that do not go together, which handlers report
+through ``args.parser.error``, the parser of their sub-command); 130 for Ctrl+C or a cancelled job; 141
+when the reader of the output went away (``framewatch info --json X | head -1``), quietly, as a command
+killed by SIGPIPE would.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -33,18 +38,53 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
+    _give_each_command_its_parser(parser)
     return parser
+
+
+def _give_each_command_its_parser(parser: argparse.ArgumentParser) -> None:
+    """Set ``args.parser`` to the parser of the sub-command run, so handlers report usage errors as argparse does.
+
+    The innermost parser wins (``project label`` gets the ``label`` parser): argparse copies a
+    sub-parser's defaults over its parent's.
+    """
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                sub.set_defaults(parser=sub)
+                _give_each_command_its_parser(sub)
+
+
+def _stdout_gone() -> int:
+    """The reader of stdout closed it: send what is still buffered nowhere and exit without a word.
+
+    Python's documented way (see "Note on SIGPIPE" in the ``signal`` docs): point stdout at devnull so
+    the flush at exit does not raise again.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout is not a real file (tests capture it)
+        pass
+    return 141
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    check = getattr(args, "check", None)
+    if check is not None:  # arguments that do not go together, before a slow import
+        check(args)
     if getattr(args, "needs_tensorflow", False):
         from core.quiet_tensorflow import import_tensorflow_quietly
 
         import_tensorflow_quietly()
     try:
-        return int(args.handler(args) or 0)
+        code = int(args.handler(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's flush at exit
+        return code
+    except BrokenPipeError:
+        return _stdout_gone()
     except Cancelled as exc:
         print(f"framewatch: {exc}", file=sys.stderr)
         return 130
@@ -53,6 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except FramewatchError as exc:
         print(f"framewatch: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file the job touched outside the checks (disk full, a folder removed meanwhile)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"framewatch: error: {where}{(exc.strerror or str(exc)).lower()}", file=sys.stderr)
         return 2
 
 

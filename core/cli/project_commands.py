@@ -75,10 +75,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     label.add_argument("--csv", type=Path, help="import subclips from a CSV of video,start,end,label[,split]")
     label.set_defaults(handler=run_label)
 
-    export = sub.add_parser("export", help="export subclips, labels, intervals and verdicts (CSV, JSON) or clip videos")
+    export = sub.add_parser(
+        "export", help="export subclips, labels, intervals and verdicts (CSV, JSON) or clip videos",
+        description="Write the project's tables as CSV files or one JSON file, or cut every subclip to its own "
+        "video file. Every output is checked before the first is written: existing files are refused "
+        "unless --overwrite is given, and the project's own files and videos are never replaced.",
+    )
     _project_arg(export)  # --recover exports the crashed session's edits (without saving them)
     export.add_argument("-o", "--output", type=Path, required=True, help="folder (csv, videos) or file (json)")
     export.add_argument("--format", choices=["csv", "json", "videos"], default="csv")
+    export.add_argument("--overwrite", action="store_true", help="replace files that already exist")
     export.set_defaults(handler=run_export)
 
     info = sub.add_parser("info", help="summary of a project and the problems found in it",
@@ -204,8 +210,12 @@ def run_label(args: argparse.Namespace) -> int:
     if not (math.isfinite(args.start) and math.isfinite(args.end)):
         raise ProjectValidationError(f"start and end must be finite numbers, not {args.start:g}..{args.end:g}")
     if args.seconds:  # the frames whose display starts in [start, end), as framewatch cut takes them
-        with open_video(video.path, fps=video.fps) as source:  # the frames' real timestamps
-            start, end = source.frames_between(args.start, args.end)
+        try:
+            with open_video(video.path, fps=video.fps) as source:  # the frames' real timestamps
+                start, end = source.frames_between(args.start, args.end)
+        except (OverflowError, ValueError):  # 1e308 s * fps is infinite: no video is that long
+            raise ProjectValidationError(
+                f"{args.start:g}..{args.end:g} seconds is beyond the end of any video ({video.name})") from None
     else:
         if args.start != int(args.start) or args.end != int(args.end):
             raise ProjectValidationError(
@@ -229,13 +239,13 @@ def run_export(args: argparse.Namespace) -> int:
 
     project = _open(args)
     if args.format == "json":
-        print(exporters.export_json(project, args.output))
+        print(exporters.export_json(project, args.output, overwrite=args.overwrite))
     elif args.format == "csv":
-        for path in exporters.export_csv(project, args.output):
+        for path in exporters.export_csv(project, args.output, overwrite=args.overwrite):
             print(path)
     else:
         with ProgressBar("cutting subclips") as bar:
-            written = exporters.export_subclip_videos(project, args.output, progress=bar)
+            written = exporters.export_subclip_videos(project, args.output, overwrite=args.overwrite, progress=bar)
         print(f"wrote {len(written)} subclip videos to {args.output}")
     return 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def register_scan(sub: argparse._SubParsersAction) -> None:
@@ -13,7 +14,7 @@ def register_scan(sub: argparse._SubParsersAction) -> None:
         "scan", help="decode videos added with --no-scan to count their frames (progress bar; Ctrl+C stops)",
         description="Decode each video that has no scanned frame count (with --all: every video) and record "
         "the number of frames that decode, as one edit. Ctrl+C stops without changing the project. "
-        "Exit code 1 if a video could not be scanned (missing or unreadable).")
+        "Exit code 2 if a video could not be scanned (missing or unreadable); the others are recorded.")
     _project_arg(scan)
     scan.add_argument("--video", action="append", dest="videos", metavar="VIDEO",
                       help="only this video (id, name or path); repeatable")
@@ -34,7 +35,7 @@ def run_scan(args: argparse.Namespace) -> int:
         print(f"{item.name}: {item.after:,} frames (was {before})")
     if not result.scanned and not result.problems:
         print("every video already has a scanned frame count (--all rescans them)")
-    for problem in result.problems:
-        print(f"not scanned: {problem}")
     project.save()
-    return 1 if result.problems else 0
+    for problem in result.problems:
+        print(f"not scanned: {problem}", file=sys.stderr)
+    return 2 if result.problems else 0

@@ -64,7 +64,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     device.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
     device.add_argument("--reserve-cores", type=int, default=0, help="cores to leave free (default 0)")
     device.add_argument("--mixed-precision", action="store_true", help="float16 compute on a GPU")
-    train.set_defaults(handler=run_train, needs_tensorflow=True)
+    train.set_defaults(handler=run_train, needs_tensorflow=True, check=_check_train_args)
 
     presets = subparsers.add_parser("presets", help="list the model presets of each task")
     presets.add_argument("--task", choices=TASK_CHOICES)
@@ -151,6 +151,12 @@ def _summary(result) -> str:
     return "\n".join(lines)
 
 
+def _check_train_args(args: argparse.Namespace) -> None:
+    """A usage error (exit 2) before TensorFlow is imported."""
+    if not args.resume and not args.task:
+        args.parser.error("missing --task: give --task (or --resume RUN)")
+
+
 def run_train(args: argparse.Namespace) -> int:
     import threading
 
@@ -159,8 +165,6 @@ def run_train(args: argparse.Namespace) -> int:
     from core.training.from_project import DataOptions, resume_project_run, train_project
     from core.training.trainer import TrainingConfig
 
-    if not args.resume and not args.task:
-        raise SystemExit("framewatch train: give --task (or --resume RUN)")
     # thread pools must be set before TensorFlow runs anything
     configure_devices(args.mixed_precision, args.reserve_cores, args.threads)
     project = Project.open(args.project)

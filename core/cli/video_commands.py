@@ -48,7 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "cut",
         help="cut a subclip to a new file, or a video into N equal subclips",
         description="Cut [START, END) of SOURCE to OUTPUT, or with --pieces cut N subclips of --duration "
-        "seconds from --offset into the folder OUTPUT. Times are seconds unless --frames is given.",
+        "seconds from --offset into the folder OUTPUT. Times are seconds unless --frames is given. "
+        "An existing output is refused unless --overwrite is given (with --pieces, every piece is checked "
+        "before the first is written); an output that is SOURCE itself is always refused.",
     )
     cut.add_argument("source", type=Path)
     cut.add_argument("-o", "--output", type=Path, required=True, help="output file (or folder with --pieces)")
@@ -59,15 +61,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cut.add_argument("--duration", type=_positive, help="length of each piece (with --pieces)")
     cut.add_argument("--offset", type=_finite, default=0.0, help="where the first piece starts (with --pieces)")
     cut.add_argument("--fps", type=_positive, default=None, help="frame rate of an image-folder source (default 10)")
-    cut.set_defaults(handler=run_cut)
+    cut.add_argument("--overwrite", action="store_true", help="replace output files that already exist")
+    cut.set_defaults(handler=run_cut, check=_check_cut_args)
 
-    frames = subparsers.add_parser("frames", help="extract every k-th frame into an image folder")
+    frames = subparsers.add_parser(
+        "frames", help="extract every k-th frame into an image folder",
+        description="Write every k-th frame of [START, END) of SOURCE to OUTPUT as <frame>.<format> (000120.png). "
+        "The range is checked against the frames that decode before anything is written; images of the "
+        "range that already exist are refused unless --overwrite is given.",
+    )
     frames.add_argument("source", type=Path)
     frames.add_argument("-o", "--output", type=Path, required=True, help="folder to write the images to")
     frames.add_argument("--every", type=_positive_int, default=1, help="keep every k-th frame (default 1)")
     frames.add_argument("--start", type=int, default=0, help="first frame (default 0)")
     frames.add_argument("--end", type=int, default=None, help="stop before this frame (default: the last)")
     frames.add_argument("--format", choices=["png", "jpg", "tif", "bmp"], default="png")
+    frames.add_argument("--overwrite", action="store_true", help="replace images that already exist")
     frames.set_defaults(handler=run_frames)
 
 
@@ -109,25 +118,34 @@ def run_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_cut_args(args: argparse.Namespace) -> None:
+    """A range, or pieces with a duration: usage errors (exit 2) before any file is opened."""
+    if args.pieces is not None:
+        if args.duration is None:
+            args.parser.error("--pieces needs --duration (the length of each piece)")
+        if args.start is not None or args.end is not None:
+            args.parser.error("give --start and --end, or --pieces and --duration, not both")
+    elif args.start is None or args.end is None:
+        missing = " and ".join(name for name, value in (("--start", args.start), ("--end", args.end)) if value is None)
+        args.parser.error(f"missing {missing}: give --start and --end, or --pieces and --duration")
+
+
 def run_cut(args: argparse.Namespace) -> int:
     from core.video.cutting import cut_subclip, split_equal
 
     unit = "frames" if args.frames else "seconds"
     if args.pieces is not None:
-        if args.duration is None:
-            raise SystemExit("framewatch cut: --pieces needs --duration")
         with ProgressBar(f"cutting {args.pieces} pieces") as bar:
             outputs = split_equal(
                 args.source, args.output, args.pieces, args.duration, offset=args.offset, unit=unit,
-                fps=args.fps, progress=bar,
+                fps=args.fps, progress=bar, overwrite=args.overwrite,
             )
         for path in outputs:
             print(path)
         return 0
-    if args.start is None or args.end is None:
-        raise SystemExit("framewatch cut: give --start and --end, or --pieces and --duration")
     with ProgressBar(f"cutting {args.source.name}") as bar:
-        out = cut_subclip(args.source, args.output, args.start, args.end, unit=unit, fps=args.fps, progress=bar)
+        out = cut_subclip(args.source, args.output, args.start, args.end, unit=unit, fps=args.fps, progress=bar,
+                          overwrite=args.overwrite)
     print(out)
     return 0
 
@@ -138,7 +156,7 @@ def run_frames(args: argparse.Namespace) -> int:
     with ProgressBar(f"extracting from {args.source.name}") as bar:
         written = extract_frames(
             args.source, args.output, every=args.every, start=args.start, stop=args.end, image_format=args.format,
-            progress=bar,
+            overwrite=args.overwrite, progress=bar,
         )
     print(f"wrote {len(written)} images to {args.output}")
     return 0

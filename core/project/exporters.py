@@ -3,15 +3,17 @@
 Frames in exported tables are 0-based with ``end`` exclusive, like everywhere in the project; seconds
 columns (``start_s``, ``end_s``) are added for convenience (``frame / fps``). ``subclips.csv`` can be read
 back by :func:`core.project.importers.import_csv_labels`.
+
+Every export checks all the files it will write before writing the first: none may be the project's own
+files or one of its videos (however the path is spelled), and an existing file is replaced only with
+``overwrite=True`` (the CLI's ``--overwrite``; the app asks first).
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
-import os
 import re
 import threading
 from pathlib import Path
@@ -58,9 +60,10 @@ def _rows(project) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def export_json(project, path: str | Path) -> Path:
+def export_json(project, path: str | Path, overwrite: bool = False) -> Path:
     """Write subclips, classes, numeric targets, intervals and verdicts (plus a video table) to one JSON file."""
     path = Path(path)
+    _check_targets(project, [path], overwrite)
     rows = _rows(project)
     doc = {
         "project": project.name,
@@ -74,7 +77,7 @@ def export_json(project, path: str | Path) -> Path:
         "intervals": rows["intervals"],
         "verdicts": rows["verdicts"],
     }
-    _write(path, json.dumps(doc, indent=1, ensure_ascii=False) + "\n", project)
+    _write(path, json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
     return path
 
 
@@ -87,17 +90,22 @@ def _csv_text(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
     return buffer.getvalue()
 
 
-def export_csv(project, folder: str | Path) -> list[Path]:
+CSV_TABLES = (("subclips", SUBCLIP_COLUMNS), ("classes", CLASS_COLUMNS), ("intervals", INTERVAL_COLUMNS),
+              ("verdicts", VERDICT_COLUMNS))
+
+
+def csv_files(folder: str | Path) -> list[Path]:
+    """The files :func:`export_csv` writes into ``folder``."""
+    return [Path(folder) / f"{name}.csv" for name, _ in CSV_TABLES]
+
+
+def export_csv(project, folder: str | Path, overwrite: bool = False) -> list[Path]:
     """Write ``subclips.csv``, ``classes.csv``, ``intervals.csv`` and ``verdicts.csv`` into ``folder``."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    out = csv_files(folder)
+    _check_targets(project, out, overwrite)
     rows = _rows(project)
-    out = []
-    for name, columns in (("subclips", SUBCLIP_COLUMNS), ("classes", CLASS_COLUMNS),
-                          ("intervals", INTERVAL_COLUMNS), ("verdicts", VERDICT_COLUMNS)):
-        path = folder / f"{name}.csv"
-        _write(path, _csv_text(columns, rows[name]), project)
-        out.append(path)
+    for path, (name, columns) in zip(out, CSV_TABLES, strict=True):
+        _write(path, _csv_text(columns, rows[name]))
     return out
 
 
@@ -110,12 +118,24 @@ def _protected(project) -> list[tuple[Path, str]]:
     return own + [(v.path, f"video {v.name} of the project") for v in project.data.videos.values()]
 
 
-def _write(path: Path, text: str, project=None) -> None:
-    if project is not None and path.exists():
-        for other, what in _protected(project):
-            with contextlib.suppress(OSError):
-                if os.path.samefile(path, other):
-                    raise ProjectError(f"is {what}: exporting over it would destroy it; choose another output", path)
+def _check_targets(project, targets: list[Path], overwrite: bool) -> None:
+    """Refuse, before anything is written, targets that are the project's own files or exist (unless ``overwrite``)."""
+    from core.video.cutting import EXISTS, check_folder_writable, same_file
+
+    protected = _protected(project)
+    for path in targets:
+        for other, what in protected:
+            if same_file(path, other):
+                raise ProjectError(f"is {what}: exporting over it would destroy it; choose another output", path)
+        if path.is_dir():
+            raise ProjectError("is a folder: give a file name", path)
+        if path.exists() and not overwrite:
+            raise ProjectError(EXISTS, path)
+    for folder in sorted({p.parent for p in targets}):
+        check_folder_writable(folder)
+
+
+def _write(path: Path, text: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_text(path, text)
@@ -134,37 +154,62 @@ def subclip_file_name(project, clip: Subclip, extension: str = ".mp4") -> Path:
     return Path(clip.split or video.split or "unsplit") / _safe(label) / f"{_safe(video.name)}_{clip.start:06d}-{clip.end:06d}{extension}"
 
 
+def subclip_targets(
+    project, out_dir: str | Path, subclip_ids: list[str] | None = None, extension: str = ".mp4"
+) -> list[tuple[Subclip, Path]]:
+    """Each subclip (default: all) with the file :func:`export_subclip_videos` writes it to.
+
+    A clip whose file name another clip of this export already took (two videos with one name, or two
+    clips of one span) gets its id's first eight digits added to the name.
+    """
+    out_dir = Path(out_dir)
+    clips = [project.data.subclips[i] for i in subclip_ids] if subclip_ids is not None else list(project.data.subclips.values())
+    pairs = []
+    taken: set[Path] = set()
+    for clip in clips:
+        target = out_dir / subclip_file_name(project, clip, extension)
+        if target in taken:  # never overwrite one clip with another
+            target = target.with_name(f"{target.stem}_{clip.id[:8]}{target.suffix}")
+        taken.add(target)
+        pairs.append((clip, target))
+    return pairs
+
+
+def existing_subclip_files(
+    project, out_dir: str | Path, subclip_ids: list[str] | None = None, extension: str = ".mp4"
+) -> list[Path]:
+    """The files an export of these subclips to ``out_dir`` would replace (what the app asks about)."""
+    return [target for _, target in subclip_targets(project, out_dir, subclip_ids, extension) if target.exists()]
+
+
 def export_subclip_videos(
     project,
     out_dir: str | Path,
     subclip_ids: list[str] | None = None,
     *,
     extension: str = ".mp4",
+    overwrite: bool = False,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
 ) -> list[Path]:
-    """Cut each subclip (default: all) to its own video file under ``out_dir`` (see :func:`subclip_file_name`).
+    """Cut each subclip (default: all) to its own video file under ``out_dir`` (see :func:`subclip_targets`).
 
     Uses :func:`core.video.cutting.cut_subclip` (frame-exact, written atomically). Progress counts frames.
-    A clip whose file name another clip of this export already took (two videos with one name) gets its
-    id's first eight digits added to the name. Returns the written paths in subclip order.
+    Every target is checked before the first is written (:func:`core.video.cutting.check_outputs`): none
+    may be a video or file of the project, and existing files are replaced only with ``overwrite``.
+    Returns the written paths in subclip order.
     """
     from core.jobs import Progress
-    from core.video.cutting import cut_subclip
+    from core.video.cutting import check_outputs, cut_subclip
 
-    out_dir = Path(out_dir)
-    clips = [project.data.subclips[i] for i in subclip_ids] if subclip_ids is not None else list(project.data.subclips.values())
-    total = sum(c.length for c in clips)
+    pairs = subclip_targets(project, out_dir, subclip_ids, extension)
+    check_outputs([path for path, _ in _protected(project)], [target for _, target in pairs], overwrite)
+    total = sum(c.length for c, _ in pairs)
     done = 0
     written = []
-    taken: set[Path] = set()
-    for clip in clips:
+    for clip, target in pairs:
         check_cancelled(cancel, "subclip export")
         video = project.data.videos[clip.video_id]
-        target = out_dir / subclip_file_name(project, clip, extension)
-        if target in taken:  # two videos with one name, or two clips of one span: never overwrite one with the other
-            target = target.with_name(f"{target.stem}_{clip.id[:8]}{target.suffix}")
-        taken.add(target)
 
         def forward(event: Progress, offset: int = done, length: int = clip.length, name: str = target.name) -> None:
             fraction = event.fraction if event.fraction is not None else 0.0
@@ -172,7 +217,7 @@ def export_subclip_videos(
 
         cut_subclip(video.path, target, clip.start, clip.end, unit="frames",
                     fps=video.fps if video.kind == "image_sequence" else None,
-                    progress=forward if progress else None, cancel=cancel)
+                    progress=forward if progress else None, cancel=cancel, overwrite=overwrite)
         done += clip.length
         written.append(target)
         report(progress, done, total, f"wrote {target.name}")

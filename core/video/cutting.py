@@ -4,11 +4,17 @@ Frames come from :mod:`core.video`'s verified reader, so a cut from frame 100 st
 frame the player shows as 100, whatever the container's seeking does. Files are written to a temporary
 name beside the target and renamed when complete: a cancelled or failed cut leaves no half-written file.
 Ranges are ``[start, end)``: the end frame is not included.
+
+Every output is checked before any folder or file is created (:func:`check_outputs`): an output that is
+the source itself (however it is spelled: ``new/../clip.mp4``, a symbolic or hard link) is refused, an
+existing one is replaced only when the caller allows it, and a folder that cannot be written is named
+in the error before the encoder starts.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import math
 import os
 import threading
@@ -43,6 +49,90 @@ class CutError(VideoError):
     """A cut cannot be made as asked (bad range, unknown output format, write failure)."""
 
 
+class OutputExistsError(CutError):
+    """The output file is already there and the caller did not allow replacing it."""
+
+
+#: The end of the message of :class:`OutputExistsError`, the same for cuts, frames and exports.
+EXISTS = "already exists (give --overwrite to replace it)"
+
+
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether paths ``a`` and ``b`` name one file, whether or not it exists yet.
+
+    Compares the resolved paths (``..`` of folders that do not exist yet, symbolic links), then, when
+    both exist, the files themselves (hard links, case-insensitive file systems).
+    """
+    if Path(a).resolve() == Path(b).resolve():
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _existing_ancestor(folder: Path) -> Path:
+    """``folder`` or its nearest ancestor that exists (what a ``mkdir -p`` would create inside)."""
+    folder = Path(os.path.abspath(folder))
+    while not folder.exists() and folder.parent != folder:
+        folder = folder.parent
+    return folder
+
+
+def check_folder_writable(folder: str | Path) -> None:
+    """Raise :class:`CutError` naming ``folder`` when files cannot be created in it (or in what would hold it).
+
+    Creates nothing: the nearest existing ancestor is checked, so a folder that does not exist yet is
+    fine when it can be made. Probes with a real file (``os.access`` says yes to root on a read-only
+    or special file system), which is removed at once.
+    """
+    folder = Path(folder)
+    base = _existing_ancestor(folder)
+    if not base.is_dir():
+        raise CutError(folder, "is a file, not a folder" if base == folder else f"no such folder ({base} is a file)")
+    with contextlib.suppress(OSError, AttributeError):
+        if os.statvfs(base).f_flag & os.ST_RDONLY:
+            raise CutError(folder, "is read-only: choose a folder you can write to")
+    probe = temp_path(base / "write-probe")
+    try:
+        probe.open("xb").close()
+    except PermissionError:
+        raise CutError(folder, "permission denied: choose a folder you can write to") from None
+    except OSError as exc:
+        if exc.errno == errno.EROFS:
+            raise CutError(folder, "is read-only: choose a folder you can write to") from None
+        if exc.errno == errno.ENOENT:
+            raise CutError(folder, "no such folder") from None
+        raise CutError(folder, f"cannot be written ({exc.strerror or exc})") from None
+    probe.unlink(missing_ok=True)
+
+
+def check_outputs(sources: list[Path], outputs: list[Path], overwrite: bool = False) -> None:
+    """Refuse outputs that would destroy a source or replace a file, before anything is created.
+
+    ``sources`` are the files that must survive (the video cut from, a project's own files); ``outputs``
+    are every file the job will write, checked all before the first is written. Raises
+    :class:`CutError` for an output that is a source or a folder, or whose folder cannot be written,
+    and :class:`OutputExistsError` for an existing output when ``overwrite`` is false.
+    """
+    seen: set[Path] = set()
+    for output in outputs:
+        for n, source in enumerate(sources):
+            if same_file(output, source):
+                what = "the source video itself" if n == 0 else f"{source} (a file that must be kept)"
+                raise CutError(output, f"is {what}: writing to it would destroy it; choose another output")
+        resolved = output.resolve()
+        if resolved in seen:
+            raise CutError(output, "is written twice by this job; give each output its own name")
+        seen.add(resolved)
+        if output.is_dir():
+            raise CutError(output, "is a folder: give a file name for the output")
+        if output.exists() and not overwrite:
+            raise OutputExistsError(output, EXISTS)
+    for folder in sorted({o.parent for o in outputs}):
+        check_folder_writable(folder)
+
+
 def to_frame_range(source: VideoSource, start: float, end: float, unit: str) -> tuple[int, int]:
     """Convert ``[start, end)`` in ``"seconds"`` or ``"frames"`` to frame indices, validated.
 
@@ -55,7 +145,10 @@ def to_frame_range(source: VideoSource, start: float, end: float, unit: str) -> 
     if not (math.isfinite(start) and math.isfinite(end)):
         raise CutError(source.path, f"the cut [{start:g}, {end:g}) {unit} needs finite numbers")
     if unit == "seconds":  # the frames whose display starts in [start, end), by their real timestamps
-        first, stop = source.frames_between(start, end)
+        try:
+            first, stop = source.frames_between(start, end)
+        except (OverflowError, ValueError):  # 1e308 s * fps is infinite: no video is that long
+            raise CutError(source.path, f"the cut [{start:g}, {end:g}) seconds is beyond the end of any video") from None
     else:
         if start != int(start) or end != int(end):
             raise CutError(source.path, f"frame numbers must be whole, not [{start:g}, {end:g}) (use seconds for times)")
@@ -100,6 +193,19 @@ def _cut_audio(source: VideoSource, first: int, stop: int, target: Path) -> Path
     return audio_path
 
 
+def _reason(exc: OSError) -> str:
+    """What went wrong, in a few words: the system's reason, or the encoder's last line (not "Broken pipe")."""
+    if exc.strerror and exc.errno != errno.EPIPE:
+        return exc.strerror.lower()
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if "MoviePy error" in str(exc):  # the encoder died: its own last words say why
+        encoder = str(exc).split("MoviePy error", 1)[1].splitlines()[1:]
+        said = [line.strip() for line in encoder if line.strip()]
+        if said:
+            return f"the encoder stopped: {said[-1]}"
+    return lines[0] if lines else type(exc).__name__
+
+
 def write_frames(
     source: VideoSource,
     output: Path,
@@ -115,9 +221,8 @@ def write_frames(
     from moviepy.video.io.ffmpeg_writer import FFMPEG_VideoWriter
 
     codec, params = _video_encoder(output)
-    with contextlib.suppress(OSError):
-        if output.exists() and os.path.samefile(output, source.path):
-            raise CutError(output, "is the source video itself: cutting into it would destroy it; choose another output")
+    if same_file(output, source.path):  # callers check first (check_outputs); this guards every other caller
+        raise CutError(output, "is the source video itself: cutting into it would destroy it; choose another output")
     audio: Path | None = None
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -129,6 +234,7 @@ def write_frames(
         if width % 2 or height % 2:
             params = [*params, "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2"]
         with atomic_output(output) as part:
+            part.open("xb").close()  # a folder we cannot write fails here, with its reason, not in the encoder
             writer = FFMPEG_VideoWriter(
                 str(part), (width, height), source.fps, codec=codec, preset="veryfast", ffmpeg_params=params,
                 pixel_format="yuv420p", audiofile=None if audio is None else str(audio),
@@ -144,8 +250,7 @@ def write_frames(
                 writer.close()
     except BaseException as exc:
         if isinstance(exc, OSError):  # no folder, no permission, disk full, the encoder died
-            reason = exc.strerror or str(exc).strip().splitlines()[0]
-            raise CutError(output, f"cannot be written ({reason})") from exc
+            raise CutError(output, f"cannot be written ({_reason(exc)})") from exc
         raise
     finally:
         if audio is not None:
@@ -162,27 +267,41 @@ def cut_subclip(
     fps: float | None = None,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    overwrite: bool = False,
+    protected: list[Path] | None = None,
 ) -> Path:
     """Cut ``[start, end)`` (seconds or frames) of a video or image folder to the video file ``output``.
 
     The output keeps the source's frame rate and size; its format follows the extension (see
-    :data:`VIDEO_ENCODERS`). Raises :class:`CutError` for a bad range or format,
-    :class:`~core.errors.FrameOutOfRangeError` when the range runs past the frames that decode, and
-    :class:`~core.errors.Cancelled` when cancelled (no file is left behind then).
+    :data:`VIDEO_ENCODERS`). Raises :class:`CutError` for a bad range or format, an output that is the
+    source (or one of ``protected``) or a folder that cannot be written, :class:`OutputExistsError` when
+    ``output`` exists and ``overwrite`` is false, :class:`~core.errors.FrameOutOfRangeError` when the range
+    runs past the frames that decode, and :class:`~core.errors.Cancelled` when cancelled (no file is left
+    behind then). Every check runs before any folder or file is created.
     """
     output = Path(output)
     _video_encoder(output)
+    check_outputs([Path(source), *(protected or [])], [output], overwrite)
     with open_video(source, fps=fps) as video:
         first, stop = to_frame_range(video, start, end, unit)
-        declared = video.metadata.declared_frame_count
-        if video.metadata.kind == "image_sequence" and stop > declared:
-            raise FrameOutOfRangeError(video.path, f"the cut ends at frame {stop} but the folder has {declared} images")
-        if stop > declared and stop > video.frame_count:  # past what the header says: count before encoding
-            raise FrameOutOfRangeError(
-                video.path, f"the cut [{start:g}, {end:g}) {unit} ends at frame {stop}, but only "
-                f"{video.frame_count} frames decode (0..{video.frame_count - 1})",
-            )
+        _check_stop(video, stop, f"the cut [{start:g}, {end:g}) {unit}")
         return write_frames(video, output, first, stop, progress, cancel)
+
+
+def _check_stop(video: VideoSource, stop: int, what: str) -> None:
+    """Raise :class:`FrameOutOfRangeError` when frame ``stop - 1`` does not exist, before any work is done.
+
+    Trusts the header when ``stop`` is within what it declares; past that, counts the frames that decode
+    (a scan), so a range past the end fails before a single frame is written.
+    """
+    declared = video.metadata.declared_frame_count
+    if video.metadata.kind == "image_sequence" and stop > declared:
+        raise FrameOutOfRangeError(video.path, f"{what} ends at frame {stop} but the folder has {declared} images")
+    if stop > declared and stop > video.frame_count:  # past what the header says: count before encoding
+        raise FrameOutOfRangeError(
+            video.path, f"{what} ends at frame {stop}, but only {video.frame_count} frames decode "
+            f"(0..{video.frame_count - 1})",
+        )
 
 
 def _scaled(progress: ProgressCallback | None, offset: int, total: int) -> Callable[[Progress], None] | None:
@@ -206,18 +325,26 @@ def split_equal(
     extension: str = ".mp4",
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    overwrite: bool = False,
 ) -> list[Path]:
     """Cut ``pieces`` equal, non-overlapping subclips of ``duration`` from ``offset`` into ``out_dir``.
 
     Piece ``i`` covers ``[offset + i*duration, offset + (i+1)*duration)``; files are named
-    ``<stem>_part01.mp4``, ... Raises :class:`CutError` when the pieces do not fit in the video.
+    ``<stem>_part01.mp4``, ... Raises :class:`CutError` when the pieces do not fit in the video, and
+    checks every piece's file (not the source, not existing unless ``overwrite``) before writing any.
     """
     if pieces < 1:
         raise ValueError(f"pieces must be >= 1, not {pieces}")
     if duration <= 0:
         raise ValueError(f"duration must be positive, not {duration}")
     out = Path(out_dir)
+    _video_encoder(out / f"piece{extension}")
+    if out.exists() and not out.is_dir():
+        raise CutError(out, "is a file: --pieces writes into a folder")
     with open_video(source, fps=fps) as video:
+        if not math.isfinite((offset + pieces * duration) * (video.fps if unit == "seconds" else 1)):
+            raise CutError(video.path, f"{pieces} pieces of {duration:g} {unit} from {offset:g} {unit} are beyond "
+                           "the end of any video")
         first, _ = to_frame_range(video, offset, offset + duration, unit)
         length = to_frame_range(video, 0, duration, unit)[1]
         needed = first + pieces * length
@@ -229,11 +356,12 @@ def split_equal(
                 f"but the video has {count}",
             )
         stem = video.path.stem if video.metadata.kind == "file" else video.path.name
+        targets = [out / f"{stem}_part{i + 1:02d}{extension}" for i in range(pieces)]
+        check_outputs([Path(source)], targets, overwrite)
         written: list[Path] = []
         total = pieces * length
-        for i in range(pieces):
+        for i, target in enumerate(targets):
             check_cancelled(cancel, "split")
-            target = out / f"{stem}_part{i + 1:02d}{extension}"
             start = first + i * length
             written.append(write_frames(video, target, start, start + length, _scaled(progress, i * length, total), cancel))
     return written
@@ -254,7 +382,10 @@ def extract_frames(
     """Write every ``every``-th frame of ``[start, stop)`` to ``out_dir`` as ``<frame index>.<format>``.
 
     Names carry the source frame index, zero-padded to six digits (``000120.png``), so the folder
-    reads back in order as an image sequence. Refuses to overwrite existing images unless asked.
+    reads back in order as an image sequence. Everything is checked before the first image is written:
+    the range against the frames that decode (a scan when ``stop`` is past the header's count), existing
+    images of the range (refused with :class:`OutputExistsError` unless ``overwrite``), the folder (not
+    the source, writable). If decoding fails part way, the images this call created are removed again.
     On cancel, the images written so far stay and :class:`~core.errors.Cancelled` is raised.
     """
     ext = "." + image_format.lower().lstrip(".")
@@ -264,28 +395,67 @@ def extract_frames(
         raise ValueError(f"every must be >= 1, not {every}")
     out = Path(out_dir)
     written: list[Path] = []
+    created: list[Path] = []
     with open_video(source, fps=fps) as video:
         end = stop
+        if start < 0:
+            raise CutError(video.path, f"frame {start} is before the first frame (0)")
         total = None if end is None else len(range(start, end, every))
         if total == 0:
             raise CutError(video.path, f"no frames in [{start}, {end}): the range is empty")
-        if end is None and start > 0:
+        if end is not None:
+            _check_stop(video, end, f"the range [{start}, {end})")
+        elif start > 0:
             video.read(start, color="gray")  # a start past the last frame is an error, not an empty folder
+        if same_file(out, video.path):
+            raise CutError(out, "is the source folder itself: writing into it could replace its images; choose another")
+        if out.exists() and not out.is_dir():
+            raise CutError(out, "is a file: give a folder for the images")
+        taken = _existing_images(out, ext, start, end, every)
+        if taken and not overwrite:
+            more = f" and {len(taken) - 1} more images of the range" if len(taken) > 1 else ""
+            raise OutputExistsError(taken[0], f"{EXISTS}{more}")
+        check_folder_writable(out)
         try:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise CutError(out, f"cannot be made ({exc.strerror or exc})") from exc
-        for n, frame in enumerate(video.iter_frames(start, end, every, color="bgr", cancel=cancel)):
-            target = out / f"{start + n * every:06d}{ext}"
-            if target.exists() and not overwrite:
-                raise CutError(target, "already exists: choose an empty folder or pass overwrite=True")
-            if not cv2.imwrite(str(target), frame):
-                raise CutError(target, "could not be written (disk full or no permission?)")
-            written.append(target)
-            if len(written) % 8 == 0:
-                report(progress, len(written), total, f"writing {target.name}")
+        try:
+            for n, frame in enumerate(video.iter_frames(start, end, every, color="bgr", cancel=cancel)):
+                target = out / f"{start + n * every:06d}{ext}"
+                existed = target.exists()
+                if not cv2.imwrite(str(target), frame):
+                    raise CutError(target, "could not be written (disk full or no permission?)")
+                written.append(target)
+                if not existed:
+                    created.append(target)
+                if len(written) % 8 == 0:
+                    report(progress, len(written), total, f"writing {target.name}")
+        except Cancelled:
+            raise
+        except BaseException:
+            for path in created:  # a failed extraction leaves the folder as it found it (new images removed)
+                path.unlink(missing_ok=True)
+            raise
         report(progress, len(written), len(written), f"wrote {len(written)} images")
     return written
 
 
-__all__ = ["Cancelled", "CutError", "cut_subclip", "extract_frames", "split_equal", "to_frame_range", "write_frames"]
+def _existing_images(folder: Path, ext: str, start: int, stop: int | None, every: int) -> list[Path]:
+    """Images in ``folder`` that :func:`extract_frames` would write for ``range(start, stop, every)``."""
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in folder.iterdir():
+        if path.suffix != ext or not path.stem.isdigit() or path.name != f"{int(path.stem):06d}{ext}":
+            continue
+        index = int(path.stem)
+        if index >= start and (stop is None or index < stop) and (index - start) % every == 0:
+            found.append(path)
+    return sorted(found)
+
+
+__all__ = [
+    "EXISTS", "Cancelled", "CutError", "OutputExistsError", "check_folder_writable", "check_outputs", "cut_subclip",
+    "extract_frames", "same_file", "split_equal", "to_frame_range", "write_frames",
+]

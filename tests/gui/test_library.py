@@ -6,6 +6,7 @@ import os
 
 from PySide6.QtCore import Qt
 
+from core.video import open_video
 from desktop_app import error_dialog
 from tests.gui.window_driver import Answer, key, make_clip, open_and_wait, wait_frame
 
@@ -82,6 +83,41 @@ def test_export_subclips_writes_files_and_can_be_cancelled(qtbot, make_window, p
     cancelled.cancel()
     qtbot.waitUntil(lambda: cancelled.is_done, timeout=30000)
     assert cancelled.cancelled or cancelled.exception is None
+
+
+
+def test_export_asks_before_replacing_files_and_no_leaves_them(qtbot, make_window, project_dir, tmp_path) -> None:
+    window = make_window()
+    open_and_wait(qtbot, window, project_dir)
+    window.project.add_subclip(window.video_id, 2, 9, label="walk")
+    window.project.add_subclip(window.video_id, 20, 30, label="bike")
+    out = tmp_path / "export"
+    earlier = out / "unsplit" / "walk" / "levels.avi_000002-000009.mp4"
+    earlier.parent.mkdir(parents=True)
+    earlier.write_bytes(b"an earlier export the analyst edited")
+    questions: list[tuple[str, object]] = []
+
+    def answer_with(button):
+        def ask(title, text, buttons, default):
+            questions.append((text, default))
+            return button
+        return ask
+
+    window.ask = answer_with(Answer.No)
+    assert window.export_subclips_to(out) is None  # nothing started
+    assert len(questions) == 1 and "levels.avi_000002-000009.mp4" in questions[0][0]
+    assert questions[0][1] == Answer.No  # the safe choice is the default
+    assert earlier.read_bytes() == b"an earlier export the analyst edited"
+    assert sorted(p.name for p in out.rglob("*") if p.is_file()) == ["levels.avi_000002-000009.mp4"]
+
+    window.ask = answer_with(Answer.Yes)
+    worker = window.export_subclips_to(out)
+    qtbot.waitUntil(lambda: worker.is_done, timeout=30000)
+    assert worker.exception is None, worker.exception
+    assert len(questions) == 2
+    assert open_video(earlier).frame_count == 7
+    assert (out / "unsplit" / "bike" / "levels.avi_000020-000030.mp4").exists()
+    window.ask = lambda *a, **k: Answer.Discard  # closing the window asks about unsaved edits
 
 
 def test_import_class_folders(qtbot, make_window, tmp_path) -> None:

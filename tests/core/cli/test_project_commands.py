@@ -170,5 +170,73 @@ def test_scan_counts_the_frames_of_videos_added_without_a_scan(tmp_path: Path, c
     code, out, _ = run(capsys, "project", "scan", str(proj))
     assert code == 0 and "already has a scanned frame count" in out
     clip.unlink()
-    code, out, _ = run(capsys, "project", "scan", str(proj), "--all")
-    assert code == 1 and out.startswith("not scanned: ") and "cut.avi" in out
+    code, out, err = run(capsys, "project", "scan", str(proj), "--all")
+    assert code == 2 and err.startswith("not scanned: ") and "cut.avi" in err
+
+
+def test_exports_refuse_existing_files_unless_overwrite(folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert run(capsys, "project", "label", str(folder), "--video", "walk.avi", "--start", "0", "--end", "10",
+               "--class", "walk", "--create-class")[0] == 0
+    (tmp_path / "csv").mkdir()
+    (tmp_path / "csv" / "verdicts.csv").write_text("my own notes\n")
+    (tmp_path / "x.json").write_text("{}")
+    clip = tmp_path / "clips" / "train" / "walk" / "walk.avi_000000-000010.mp4"
+    clip.parent.mkdir(parents=True)
+    clip.write_bytes(b"an earlier export")
+    for fmt, out, existing in (("csv", "csv", tmp_path / "csv" / "verdicts.csv"), ("json", "x.json", tmp_path / "x.json"),
+                               ("videos", "clips", clip)):
+        code, _, err = run(capsys, "project", "export", str(folder), "-o", str(tmp_path / out), "--format", fmt)
+        assert code == 2 and f"{existing}: already exists (give --overwrite to replace it)" in err
+        assert err.count("\n") == 1
+    assert sorted(p.name for p in (tmp_path / "csv").iterdir()) == ["verdicts.csv"]  # checked before writing any
+    assert (tmp_path / "csv" / "verdicts.csv").read_text() == "my own notes\n"
+    assert (tmp_path / "x.json").read_text() == "{}" and clip.read_bytes() == b"an earlier export"
+    for fmt, out in (("csv", "csv"), ("json", "x.json"), ("videos", "clips")):
+        assert run(capsys, "project", "export", str(folder), "-o", str(tmp_path / out), "--format", fmt,
+                   "--overwrite")[0] == 0
+    assert "walk" in (tmp_path / "csv" / "subclips.csv").read_text()
+    assert json.loads((tmp_path / "x.json").read_text())["project"] == "Walkway"
+    from core.video import open_video
+
+    assert open_video(clip).frame_count == 10
+
+
+def test_exports_never_replace_the_project_or_its_videos(folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    before = (folder / "project.json").read_bytes()
+    code, _, err = run(capsys, "project", "export", str(folder), "-o", str(folder / "new" / ".." / "project.json"),
+                       "--format", "json", "--overwrite")
+    assert code == 2 and "is the project file" in err
+    assert (folder / "project.json").read_bytes() == before and not (folder / "new").exists()
+
+
+def test_label_seconds_too_large_for_any_video_is_one_line(folder: Path, capsys: pytest.CaptureFixture) -> None:
+    code, _, err = run(capsys, "project", "label", str(folder), "--video", "walk.avi", "--start", "0", "--end", "1e308",
+                       "--seconds", "--anomaly")
+    assert code == 2 and "beyond the end of any video" in err and err.count("\n") == 1
+    assert not Project.open(folder).intervals
+
+
+def test_an_export_clears_what_a_killed_export_left(folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from tests.core.test_atomic_write import dead_pid, leftover
+
+    target = tmp_path / "labels.json"
+    half = leftover(target, dead_pid())  # a JSON export killed mid-write
+    assert run(capsys, "project", "export", str(folder), "-o", str(target), "--format", "json")[0] == 0
+    assert not half.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["labels.json", "proj", "walk.avi"]
+
+
+def test_a_subclip_export_never_replaces_a_video_of_the_project(
+    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    assert run(capsys, "project", "label", str(folder), "--video", "walk.avi", "--start", "0", "--end", "10",
+               "--class", "walk", "--create-class")[0] == 0
+    clips = tmp_path / "clips"
+    (clips / "train" / "walk").mkdir(parents=True)
+    inside = write_video(clips / "train" / "walk" / "walk.avi_000000-000010.mp4", 12, fps=10, fourcc="mp4v")
+    assert run(capsys, "project", "add-video", str(folder), str(inside))[0] == 0
+    before = inside.read_bytes()
+    for extra in ([], ["--overwrite"]):  # a project video sits where the clip would go
+        code, _, err = run(capsys, "project", "export", str(folder), "-o", str(clips / "x" / ".."), "--format",
+                           "videos", *extra)
+        assert code == 2 and "a file that must be kept" in err and err.count("\n") == 1
+        assert inside.read_bytes() == before

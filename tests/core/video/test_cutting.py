@@ -12,7 +12,7 @@ import pytest
 from core.errors import Cancelled, FrameOutOfRangeError
 from core.jobs import Progress
 from core.video import open_video
-from core.video.cutting import CutError, cut_subclip, extract_frames, split_equal
+from core.video.cutting import CutError, OutputExistsError, cut_subclip, extract_frames, split_equal
 from tests.video_factory import decode_index, write_images, write_video
 
 
@@ -131,11 +131,12 @@ def test_non_finite_cut_range_is_a_cut_error(tmp_path: Path, start: float, end: 
 def test_unwritable_outputs_are_cut_errors_naming_the_output(tmp_path: Path) -> None:
     source = write_video(tmp_path / "v.avi", 12, fps=10)
     (tmp_path / "afile").write_text("not a folder")
-    with pytest.raises(CutError, match="cannot be written") as info:
+    with pytest.raises(CutError, match="is a file, not a folder") as info:
         cut_subclip(source, tmp_path / "afile" / "x.mp4", 0, 5, unit="frames")
-    assert info.value.path == tmp_path / "afile" / "x.mp4"
-    with pytest.raises(CutError, match="cannot be made"):
+    assert info.value.path == tmp_path / "afile"
+    with pytest.raises(CutError, match="no such folder") as info:
         extract_frames(source, tmp_path / "afile" / "frames")
+    assert info.value.path == tmp_path / "afile" / "frames"
     assert (tmp_path / "afile").read_text() == "not a folder"
 
 
@@ -192,3 +193,108 @@ def test_fractional_frame_numbers_are_refused_not_rounded(tmp_path: Path) -> Non
     with pytest.raises(CutError, match="whole"):
         split_equal(source, tmp_path / "pieces", 2, 2.5, unit="frames")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["v.avi"]
+
+
+def test_an_output_through_a_folder_not_yet_made_is_still_seen_to_be_the_source(tmp_path: Path) -> None:
+    source = write_video(tmp_path / "b.avi", 30, fps=10)
+    before = source.read_bytes()
+    with pytest.raises(CutError, match="source video itself"):  # it used to make newdir and replace b.avi
+        cut_subclip(source, tmp_path / "newdir" / ".." / "b.avi", 0, 5, unit="frames", overwrite=True)
+    assert source.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.avi"]  # newdir not created
+
+
+def test_a_piece_named_like_the_source_is_refused_before_any_piece_is_written(tmp_path: Path) -> None:
+    pieces = tmp_path / "pieces"
+    pieces.mkdir()
+    real = write_video(pieces / "link_part02.avi", 30, fps=10)  # a piece of an earlier split, cut again via a link
+    before = real.read_bytes()
+    (tmp_path / "link.avi").symlink_to(real)
+    with pytest.raises(CutError, match="source video itself"):
+        split_equal(tmp_path / "link.avi", pieces, pieces=2, duration=1.0, extension=".avi", overwrite=True)
+    assert real.read_bytes() == before
+    assert sorted(p.name for p in pieces.iterdir()) == ["link_part02.avi"]  # piece 1 was not written either
+
+
+def test_existing_outputs_are_replaced_only_when_asked(indexed: Path, tmp_path: Path) -> None:
+    target = tmp_path / "cut.mp4"
+    target.write_bytes(b"the analyst's earlier cut")
+    with pytest.raises(OutputExistsError, match="already exists") as info:
+        cut_subclip(indexed, target, 0, 5, unit="frames")
+    assert info.value.path == target and target.read_bytes() == b"the analyst's earlier cut"
+    cut_subclip(indexed, target, 0, 5, unit="frames", overwrite=True)
+    assert open_video(target).frame_count == 5
+
+    pieces = tmp_path / "pieces"
+    pieces.mkdir()
+    (pieces / "indexed_part02.mp4").write_bytes(b"keep me")
+    with pytest.raises(OutputExistsError, match="indexed_part02.mp4: already exists"):
+        split_equal(indexed, pieces, pieces=2, duration=1.0)
+    assert sorted(p.name for p in pieces.iterdir()) == ["indexed_part02.mp4"]  # part01 not written first
+    assert len(split_equal(indexed, pieces, pieces=2, duration=1.0, overwrite=True)) == 2
+    assert open_video(pieces / "indexed_part02.mp4").frame_count == 20
+
+
+def test_frames_past_the_end_fail_before_any_image_is_written(tmp_path: Path) -> None:
+    source = write_video(tmp_path / "v.avi", 30, fps=10)
+    with pytest.raises(FrameOutOfRangeError, match="ends at frame 40, but only 30 frames decode"):
+        extract_frames(source, tmp_path / "out", start=25, stop=40)  # it wrote 25..29, then failed
+    assert not (tmp_path / "out").exists()
+
+
+def test_frames_refuse_existing_images_of_the_range_before_writing_any(tmp_path: Path) -> None:
+    source = write_video(tmp_path / "v.avi", 30, fps=10)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "000014.png").write_bytes(b"mine")
+    (out / "000015.png").write_bytes(b"not in the range")
+    with pytest.raises(OutputExistsError, match="000014.png: already exists"):
+        extract_frames(source, out, every=7, stop=20)
+    assert sorted(p.name for p in out.iterdir()) == ["000014.png", "000015.png"]  # 000000 and 000007 not written
+    assert len(extract_frames(source, out, every=7, stop=20, overwrite=True)) == 3
+    assert (out / "000015.png").read_bytes() == b"not in the range"
+
+
+def test_frames_never_write_into_their_source_folder(tmp_path: Path) -> None:
+    folder = write_images(tmp_path / "seq", 5)
+    with pytest.raises(CutError, match="source folder itself"):
+        extract_frames(folder, tmp_path / "seq" / ".", overwrite=True)
+    assert sorted(p.name for p in folder.iterdir()) == [f"{i}.png" for i in range(5)]
+
+
+@pytest.mark.parametrize(("start", "end"), [(0.0, 1e308), (1e308, 1e308 * 1.5)])
+def test_times_too_large_for_any_video_are_cut_errors(indexed: Path, tmp_path: Path, start: float, end: float) -> None:
+    with pytest.raises(CutError, match="beyond the end of any video"):
+        cut_subclip(indexed, tmp_path / "out.mp4", start, end)
+    with pytest.raises(CutError, match="2 pieces of 1 seconds from 1e\\+308 seconds are beyond the end of any video"):
+        split_equal(indexed, tmp_path / "pieces", 2, 1.0, offset=start or end)
+    assert not list(tmp_path.iterdir())
+
+
+def test_an_unwritable_folder_is_named_with_its_reason_not_broken_pipe(indexed: Path, tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        if _can_create_in(locked):  # root ignores folder permissions: sysfs refuses even root
+            locked = Path("/sys/fs")
+            if not locked.is_dir() or _can_create_in(locked):
+                pytest.skip("no folder this user cannot write to")
+        before = sorted(locked.iterdir())
+        with pytest.raises(CutError, match="permission denied") as info:
+            cut_subclip(indexed, locked / "cut.mp4", 0, 5, unit="frames")
+        assert info.value.path == locked
+        with pytest.raises(CutError, match="permission denied"):
+            extract_frames(indexed, locked / "frames")
+        assert sorted(locked.iterdir()) == before
+    finally:
+        (tmp_path / "locked").chmod(0o755)
+
+
+def _can_create_in(folder: Path) -> bool:
+    try:
+        (folder / "probe").write_bytes(b"")
+    except OSError:
+        return False
+    (folder / "probe").unlink()
+    return True
