@@ -14,6 +14,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 import traceback
 from pathlib import Path
@@ -27,17 +28,17 @@ QUICK_LIMIT_S = 900  # python -m bench all --quick must fit in 15 minutes on 2 c
 
 def _parser(benchmarks: dict[str, Benchmark]) -> argparse.ArgumentParser:
     listing = "\n".join(f"  {name:<10} {b.summary}" for name, b in benchmarks.items())
+    notes = ("Options after NAME that are not the runner's go to the benchmark: `python -m bench NAME --help` "
+             "lists them. Exit status: 0 when every figure with a target meets it; 1 when any figure misses its "
+             "target or a benchmark fails to run; 2 for a bad command line. A figure that cannot be measured here "
+             "is marked SKIP with the reason, never PASS.")
     parser = argparse.ArgumentParser(
         prog="python -m bench", add_help=False, formatter_class=argparse.RawDescriptionHelpFormatter,
         usage="python -m bench NAME|all [--quick] [--no-record] [--record FILE] [options of NAME]",
-        description="Run a benchmark (or all of them), print every figure beside its target, and append the "
-                    "table, dated and with the command, to docs/benchmarks.md.",
+        description=textwrap.fill("Run a benchmark (or all of them), print every figure beside its target, and "
+                                  "append the table, dated and with the command, to docs/benchmarks.md.", 100),
         epilog=f"benchmarks:\n{listing}\n  {'all':<10} every benchmark above, each in its own process\n\n"
-               "Options after NAME that are not the runner's go to the benchmark: "
-               "`python -m bench NAME --help` lists them.\n"
-               "Exit status: 0 when every figure with a target meets it; 1 when any figure misses its target "
-               "or a benchmark fails to run; 2 for a bad command line. A figure that cannot be measured here "
-               "is marked SKIP with the reason, never PASS.",
+               + textwrap.fill(notes, 100),
     )
     parser.add_argument("name", nargs="?", metavar="NAME", help="a benchmark below, or all")
     parser.add_argument("--quick", action="store_true",
@@ -63,11 +64,11 @@ def run_here(bench: Benchmark, argv: list[str], quick: bool) -> list[Figure]:
         return [_crash_figure(f"{type(error).__name__}: {error}".splitlines()[0])]
 
 
-def run_child(bench: Benchmark, quick: bool) -> list[Figure]:
-    """Run ``bench`` in a fresh Python process, so no benchmark's threads or caches disturb the next one."""
+def run_child(name: str, quick: bool) -> list[Figure]:
+    """Run benchmark ``name`` in a fresh Python process, so no benchmark's threads or caches disturb the next one."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "figures.json"
-        cmd = [sys.executable, "-m", "bench", bench.name, "--no-record", "--figures-out", str(out)]
+        cmd = [sys.executable, "-m", "bench", name, "--no-record", "--figures-out", str(out)]
         cmd += ["--quick"] if quick else []
         done = subprocess.run(cmd, cwd=REPO)
         if out.exists():
@@ -115,10 +116,10 @@ def main(argv: list[str] | None = None, benchmarks: dict[str, Benchmark] | None 
     started = time.perf_counter()
     rows: list[tuple[str, Figure]] = []
     if args.name == "all":
-        for bench in benchmarks.values():
-            print(f"== {bench.name}: {bench.summary}", flush=True)
-            figures = run_here(bench, [], args.quick) if bench.function else run_child(bench, args.quick)
-            rows += [(bench.name, f) for f in figures]
+        for name, bench in benchmarks.items():
+            print(f"== {name}: {bench.summary}", flush=True)
+            figures = run_here(bench, [], args.quick) if bench.function else run_child(name, args.quick)
+            rows += [(name, f) for f in figures]
         wall = time.perf_counter() - started
         rows.append(("all", Figure("wall time", wall, "s", f"< {QUICK_LIMIT_S}" if args.quick else None,
                                    note="quick variants, 2-core target" if args.quick else "")))
