@@ -43,7 +43,8 @@ class Figure:
     ``value`` is in ``unit`` (``"s"``, ``"ms"``, ``"MB"``, ``"fps"``, ``"x"`` for a ratio, ``""`` for a
     bare number). ``target`` is a comparison with a number in the same unit, e.g. ``">= 0.80"``; a
     figure without one is reported, not judged. ``skipped`` is the reason a figure could not be
-    measured here (its value is then ``None``): a skip is never a pass.
+    measured here (its value is then ``None``): a skip is never a pass. ``error`` is why a benchmark
+    could not finish (a crash): that figure fails whatever its value.
     """
 
     name: str
@@ -52,16 +53,19 @@ class Figure:
     target: str | None = None
     note: str = ""
     skipped: str = ""
+    error: str = ""
 
     def __post_init__(self) -> None:
         if self.target is not None:
             parse_target(self.target)
-        if self.value is None and not self.skipped:
+        if self.value is None and not (self.skipped or self.error):
             raise ValueError(f"figure {self.name!r} has no value and no reason for skipping it")
 
     @property
     def result(self) -> str:
         """``PASS`` / ``FAIL`` against the target, ``SKIP`` when not measured, ``-`` when there is no target."""
+        if self.error:
+            return FAIL
         if self.skipped:
             return SKIP
         if self.target is None:
@@ -103,7 +107,7 @@ def table(rows: Iterable[tuple[str, Figure]]) -> str:
     for bench, fig in rows:
         value = "-" if fig.value is None else _with_unit(format_value(fig.value), fig.unit)
         target = "-" if fig.target is None else _with_unit(fig.target, fig.unit)
-        note = fig.skipped if fig.skipped else fig.note
+        note = fig.error or fig.skipped or fig.note
         lines.append((bench, fig.name, value, target, fig.result, note))
     widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(header)]
     right = {2, 3}  # numbers align right
