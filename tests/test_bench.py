@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.figures import Figure, record, table
+from bench.figures import Figure, read_figures, record, table, write_figures
 from bench.registry import Benchmark, discover
 from bench.runner import main
 from tests.conftest import REPO
@@ -64,6 +64,15 @@ def test_figures_are_judged_against_their_targets() -> None:
         Figure("ratio", 1.0, target="about 0.8")
     with pytest.raises(ValueError, match="no value"):
         Figure("ratio", None)
+
+
+def test_figures_cross_from_a_child_process_unchanged(tmp_path: Path) -> None:
+    figures = [Figure("ratio", 0.92, "x", ">= 0.80", note="n"), Figure("fps", None, "x", ">= 0.9", skipped="why"),
+               Figure("ran to the end", None, error="OSError: gone")]
+    write_figures(tmp_path / "f.json", figures)
+    back = read_figures(tmp_path / "f.json")
+    assert back == figures
+    assert [f.result for f in back] == ["PASS", "SKIP", "FAIL"]
 
 
 def test_table_shows_value_target_and_result_of_every_figure() -> None:
