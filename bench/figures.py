@@ -108,7 +108,8 @@ def table(rows: Iterable[tuple[str, Figure]]) -> str:
         value = "-" if fig.value is None else _with_unit(format_value(fig.value), fig.unit)
         target = "-" if fig.target is None else _with_unit(fig.target, fig.unit)
         note = fig.error or fig.skipped or fig.note
-        lines.append((bench, fig.name, value, target, fig.result, note))
+        cells = (bench, fig.name, value, target, fig.result, note)
+        lines.append(tuple(c.replace("|", "\\|") for c in cells))  # a "|" in a note must not split the row
     widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(header)]
     right = {2, 3}  # numbers align right
 

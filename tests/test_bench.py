@@ -82,6 +82,7 @@ def test_table_shows_value_target_and_result_of_every_figure() -> None:
         ("gui", Figure("p99 stall", None, "ms", "<= 50", skipped="no display")),
         ("gui", Figure("max stall", 6.4, "ms")),
     ])
+    assert "a \\| b" in table([("x", Figure("f", 1.0, note="a | b"))])  # a pipe in a note stays in its cell
     lines = text.splitlines()
     assert [c.strip() for c in lines[0].strip("|").split("|")] == \
         ["benchmark", "figure", "value", "target", "result", "note"]
