@@ -1,8 +1,11 @@
-"""Training and inference throughput of the model presets, against the machine's conv peak in the same run.
+"""Models: keras-example training against the machine's conv peak; train and inference rate of every preset.
 
-    python bench/bench_training.py            # keras-example vs conv peak, then every preset (a few minutes)
-    python bench/bench_training.py --only-peak-ratio
-    python bench/bench_training.py --json results.json
+    python -m bench training            # keras-example vs conv peak, then every preset (a few minutes)
+    python -m bench training --quick    # one interleaved round, then every preset timed on 1 step
+    python -m bench training --only-peak-ratio
+    python -m bench training --json results.json
+
+(``python bench/bench_training.py`` with the same options prints the same table, without recording it.)
 
 1. Peak: the best FLOP/s of large Conv2D and Conv3D layers (forward, float32), timed in this process.
 2. ``keras-example`` (the reference ConvLSTM) on 64x64 frames: FLOPs per training step counted
@@ -30,6 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+from bench.figures import Figure  # noqa: E402
+from bench.reference_data import default_data_dir  # noqa: E402
 from core.models import build_model, make_spec, presets  # noqa: E402
 from core.models.flops import count_flops  # noqa: E402
 
@@ -138,7 +143,7 @@ def preset_table(size: int, frames: int, batch: int, steps: int) -> list[dict]:
     return rows
 
 
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+DATA = default_data_dir()
 
 
 def moving_mnist(n: int, frames: int, size: int, digit: int, seed: int) -> np.ndarray:
@@ -201,13 +206,14 @@ def quality_at_equal_time(budget_s: float, size: int, frames: int, batch: int) -
     return rows
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench training", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=64, help="keras-example frame size (default 64, Moving MNIST)")
     parser.add_argument("--frames", type=int, default=10, help="keras-example frames per clip (default 10)")
     parser.add_argument("--batch", type=int, default=4)
-    parser.add_argument("--steps", type=int, default=2, help="timed steps per round (best of)")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved peak / training rounds (default 3)")
+    parser.add_argument("--steps", type=int, help="timed steps per round and per preset, best of (default 2; quick: 1 per preset)")
+    parser.add_argument("--rounds", type=int, help="interleaved peak / training rounds (default 3; quick 1)")
     parser.add_argument("--preset-size", type=int, default=32, help="frame size for the preset table")
     parser.add_argument("--preset-frames", type=int, default=8)
     parser.add_argument("--only-peak-ratio", action="store_true")
@@ -215,8 +221,15 @@ def main() -> int:
                         help="also train keras-example and default this long each on Moving MNIST (32x32) "
                              "and compare held-out next-frame MSE")
     parser.add_argument("--json", type=Path, help="also write the results here")
-    args = parser.parse_args()
+    return parser
 
+
+def figures(argv: list[str], quick: bool) -> list[Figure]:
+    """keras-example's share of the conv peak (target >= 60%); clips/s of every preset; optional quality."""
+    args = _parser().parse_args(argv)
+    preset_steps = args.steps or (1 if quick else 2)
+    args.steps = args.steps or 2
+    args.rounds = args.rounds or (1 if quick else 3)
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")
@@ -224,19 +237,33 @@ def main() -> int:
     print(f"keras {keras.__version__} ({keras.backend.backend()}), tensorflow {tf.__version__}; {device}")
     ratio = keras_example_ratio(args.size, args.frames, args.batch, args.steps, args.rounds)
     print("keras-example training:", json.dumps(ratio))
-    print(f"=> {ratio['ratio']:.0%} of the conv peak (target >= 60%)")
+    print(f"=> {ratio['ratio']:.0%} of the conv peak (target >= 60%)", flush=True)
+    out = [Figure("keras-example training, share of conv peak", 100 * ratio["ratio"], "%", ">= 60",
+                  note=f"{ratio['achieved_gflops']} of {ratio['peak_gflops']} GFLOP/s, {ratio['input']}, "
+                       f"{ratio['rounds']} round(s); {device}")]
     results = {"device": device, "keras_example": ratio}
     if not args.only_peak_ratio:
         print(f"presets ({args.preset_frames} frames of {args.preset_size}x{args.preset_size}, LRCN backbones 96x96 RGB, "
               f"batch {args.batch}):")
-        results["presets"] = preset_table(args.preset_size, args.preset_frames, args.batch, args.steps)
+        results["presets"] = preset_table(args.preset_size, args.preset_frames, args.batch, preset_steps)
+        out += [Figure(f"train rate, {row['task']} {row['preset']}", row["train_clips_per_s"], "clips/s",
+                       note=f"inference {row['infer_clips_per_s']} clips/s; {row['input']}, "
+                            f"{row['gflop_per_clip']} GFLOP/clip")
+                for row in results["presets"]]
     if args.quality:
         print(f"quality at equal training time ({args.quality:g} s each, Moving MNIST 32x32, 10 frames, batch 8):")
         results["quality"] = quality_at_equal_time(args.quality, 32, 10, 8)
+        baselines = {r["preset"]: r["val_mse"] for r in results["quality"] if "clips_seen" not in r}
+        out += [Figure(f"next-frame MSE after {args.quality:g} s training, {r['preset']}", r["val_mse"],
+                       note=f"{r['clips_seen']:,} clips seen; baselines: "
+                            + ", ".join(f"{k} {v}" for k, v in baselines.items()))
+                for r in results["quality"] if "clips_seen" in r]
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
-    return 0
+    return out
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from bench.runner import run_script
+
+    sys.exit(run_script("training", figures))

@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m bench NAME|all [--quick]``; results are recorded in ``docs/benchmarks.md``."""
