@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # the old script entry points (python3 bench/bench_video.py) start in bench/
     sys.path.insert(0, str(REPO))
 
-from core.project.store import atomic_write  # noqa: E402
+from core.atomic_write import write_text  # noqa: E402
 
 COMPARISONS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
 PASS, FAIL, SKIP, INFO = "PASS", "FAIL", "SKIP", "-"
@@ -138,7 +138,7 @@ def record(path: Path, command: str, rows: list[tuple[str, Figure]], machine: st
         lines.append(f"Result: {verdict}.")
     section = "\n".join([*lines, "", table(rows), ""])
     old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    atomic_write(path, old.rstrip("\n") + "\n\n" + section)
+    write_text(path, old.rstrip("\n") + "\n\n" + section)
     return section
 
 
