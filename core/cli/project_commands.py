@@ -213,7 +213,7 @@ def run_label(args: argparse.Namespace) -> int:
         try:
             with open_video(video.path, fps=video.fps) as source:  # the frames' real timestamps
                 start, end = source.frames_between(args.start, args.end)
-        except (OverflowError, ValueError):  # 1e308 s * fps is infinite: no video is that long
+        except ValueError:  # 1e308 s * fps is infinite: no video is that long
             raise ProjectValidationError(
                 f"{args.start:g}..{args.end:g} seconds is beyond the end of any video ({video.name})") from None
     else:

@@ -147,7 +147,7 @@ def to_frame_range(source: VideoSource, start: float, end: float, unit: str) -> 
     if unit == "seconds":  # the frames whose display starts in [start, end), by their real timestamps
         try:
             first, stop = source.frames_between(start, end)
-        except (OverflowError, ValueError):  # 1e308 s * fps is infinite: no video is that long
+        except ValueError:  # 1e308 s * fps is infinite: no video is that long
             raise CutError(source.path, f"the cut [{start:g}, {end:g}) seconds is beyond the end of any video") from None
     else:
         if start != int(start) or end != int(end):
@@ -188,7 +188,8 @@ def _cut_audio(source: VideoSource, first: int, stop: int, target: Path) -> Path
     remove_leftovers(target.parent, audio_name)
     audio_path = temp_path(audio_name)
     with AudioFileClip(str(source.path)) as audio:
-        segment = audio.subclipped(first / source.fps, min(stop / source.fps, audio.duration))
+        begin, end = source.time_of_frame(first), source.time_of_frame(stop)  # real times on VFR files
+        segment = audio.subclipped(begin, min(end, audio.duration))
         segment.write_audiofile(str(audio_path), codec="aac", logger=None)
     return audio_path
 

@@ -96,6 +96,17 @@ class VideoSource(abc.ABC):
         :mod:`core.video.timing`, on the frames' real timestamps)."""
         return first_frame_at(seconds, self.fps, self.frame_times())
 
+    def time_of_frame(self, index: int) -> float:
+        """When frame ``index`` starts to show, in seconds after the first frame: ``index / fps`` on an
+        evenly timed source, the real timestamp otherwise. ``index`` may be the frame count (the end of
+        the last frame, one frame duration after its start)."""
+        times = self.frame_times()
+        if times is None or len(times) == 0:
+            return index / self.fps
+        if index < len(times):
+            return float(times[index])
+        return float(times[-1]) + (index - len(times) + 1) / self.fps
+
     def frames_between(self, start_s: float, end_s: float) -> tuple[int, int]:
         """``[start_s, end_s)`` in seconds as the frame range ``[first, stop)`` of the frames whose display
         starts in it; on a file with gapped timestamps this follows the real times, not ``seconds * fps``."""

@@ -29,6 +29,8 @@ def first_frame_at(seconds: float, fps: float, times: Sequence[float] | np.ndarr
     if not math.isfinite(seconds):
         raise ValueError(f"time must be a finite number of seconds, not {seconds!r}")
     target = seconds * fps - _EPSILON
+    if not math.isfinite(target):  # 1e308 s * 25 fps: no video is that long
+        raise ValueError(f"{seconds:g} s is beyond the end of any video")
     if times is None or len(times) == 0 or target <= 0:
         return math.ceil(target)
     positions = np.asarray(times, np.float64) * fps

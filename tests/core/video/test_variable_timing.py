@@ -137,6 +137,25 @@ def test_seconds_name_frames_by_their_timestamps(timed: dict[str, Path]) -> None
     assert vfr.frames_between(_vfr_ms(280) / 1000, _vfr_ms(300) / 1000) == (280, 300)
 
 
+def test_time_of_frame_is_the_real_start_time_and_inverts_frame_at_time(timed: dict[str, Path]) -> None:
+    """Cut audio and exports go from frames back to seconds: on a gapped file by the real timestamps."""
+    source = open_video(timed["gapped-avi"])
+    assert source.time_of_frame(300) == pytest.approx(_gapped_slot(300) / 25)
+    for k in (0, 1, 239, 250, 300, 319):
+        assert source.frame_at_time(source.time_of_frame(k)) == k
+    count = source.frame_count
+    assert source.time_of_frame(count) == pytest.approx(source.time_of_frame(count - 1) + 1 / 25)
+    cfr = open_video(timed["cfr-h264-mp4"])
+    assert cfr.time_of_frame(100) == 100 / 25
+
+
+def test_a_time_too_large_for_any_video_is_a_value_error_not_an_overflow() -> None:
+    with pytest.raises(ValueError, match="beyond the end of any video"):
+        first_frame_at(1e308, 25.0)
+    with pytest.raises(ValueError, match="beyond the end of any video"):
+        seconds_to_frames(0.0, 1e308, 25.0, np.arange(10) / 25)
+
+
 def test_seconds_on_evenly_timed_files_follow_the_frame_rate_rule(timed: dict[str, Path]) -> None:
     source = open_video(timed["cfr-h264-mp4"])
     rng = random.Random(5)
