@@ -31,7 +31,7 @@ def test_the_command_list_is_the_one_these_tests_know() -> None:
     assert set(_commands(build_parser())) == {
         ("info",), ("cut",), ("frames",), ("project",), ("train",), ("presets",), ("devices",),
         *(("project", verb) for verb in ("new", "add-video", "import-ucsd", "import-folders", "label", "export",
-                                          "info", "relink")),
+                                          "info", "relink", "scan")),
     }
 
 
