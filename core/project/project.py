@@ -519,7 +519,8 @@ class Project:
         """Point a (moved) video at ``new_path``.
 
         The new file must have the same content (fingerprint) unless ``force``; with ``force`` the video is
-        re-probed (size, fps, frame count) and its labels are kept as they are.
+        re-probed (size, fps, frame count) and its labels are kept as they are, which is refused when some
+        would then run past the new video's end (shorten or remove them first).
         """
         video = self.video(video_id)
         new_path = Path(os.path.abspath(Path(new_path).expanduser()))
@@ -531,7 +532,15 @@ class Project:
             new = replace(video, path=new_path, fingerprint=fp)
         elif force:
             probed = probe_video(new_path, fps=video.fps if video.kind == "image_sequence" else None)
-            new = replace(probed, id=video.id, name=video.name, split=video.split, added=video.added)
+            new = replace(probed, id=video.id, name=video.name, split=video.split, added=video.added,
+                          extra=video.extra)
+            limit = max(new.frame_count or 0, new.declared_frame_count)
+            past = [e for name in ("subclips", "intervals", "verdicts")
+                    for e in self._data.collection(name).values() if e.video_id == video.id and e.end > limit]
+            if limit and past:  # the file could not be opened again: ranges past every count it records
+                raise ProjectValidationError(
+                    f"cannot relink {video.name} to {new_path}: it has {limit} frames and {len(past)} labelled "
+                    f"range(s) reach past them (up to frame {max(e.end for e in past)}); shorten or remove them first")
         else:
             raise ProjectValidationError(
                 f"cannot relink {video.name}: {new_path} has different content from the video that was added "
@@ -698,7 +707,7 @@ class Project:
             raise ProjectValidationError(f"subclips have no field {sorted(unknown)[0]!r}")
         new = replace(old, **changes)
         checked = self.make_subclip(new.video_id, new.start, new.end, new.label, new.value, new.target, new.split, new.note)
-        new = replace(checked, id=old.id)
+        new = replace(checked, id=old.id, extra=old.extra)
         self.execute(ReplaceEntities("subclips", [new], "Edit subclip"))
         return new
 
