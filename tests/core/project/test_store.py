@@ -53,7 +53,9 @@ def test_save_leaves_no_temporary_files_and_keeps_a_backup(project: Project) -> 
     project.add_class("run")
     project.save()
     names = sorted(p.name for p in project.folder.iterdir())
-    assert names == ["cache", "models", "project.json", BACKUP_FILE, "runs"]
+    assert names == ["cache", "models", "project.json", BACKUP_FILE, "project.lock", "runs"]
+    project.close()  # the lock goes with the last holder
+    assert sorted(p.name for p in project.folder.iterdir()) == ["cache", "models", "project.json", BACKUP_FILE, "runs"]
     assert (project.folder / BACKUP_FILE).read_text() == first
     json.loads(project.path.read_text())  # plain JSON, readable by any tool
 
@@ -261,6 +263,7 @@ def test_killing_a_process_mid_save_leaves_a_loadable_project(project: Project) 
     project.add_subclips([project.make_subclip(video, i % 30, i % 30 + 5, label="walk") for i in range(30_000)])
     project.set_info(description=str(len(project.subclips)))
     project.save()
+    project.close()  # each saver holds the lock; a killed one leaves it stale and the next takes it over
     rng = random.Random(7)
     for _ in range(4):
         proc = subprocess.Popen([sys.executable, "-c", SAVER, str(project.folder)], cwd=REPO,
@@ -274,7 +277,7 @@ def test_killing_a_process_mid_save_leaves_a_loadable_project(project: Project) 
         finally:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
-        loaded = Project.open(project.folder)  # never raises
+        loaded = Project.open(project.folder, read_only=True)  # never raises
         count = len(loaded.subclips)
         assert loaded.info.description == str(count)  # one consistent saved state ...
         assert count in (int(saving[1]) - 1000, int(saving[1]))  # ... the last one saved, or the one being saved
