@@ -168,6 +168,11 @@ class ProjectLock:
     def path(self) -> Path:
         return lock_path(self.folder)
 
+    @property
+    def users(self) -> int:
+        """How many open projects of this process share the lock."""
+        return self._users
+
     def release(self) -> None:
         """Drop one reference; the last one removes the lock file (only if it is still this lock)."""
         with _registry_lock:
