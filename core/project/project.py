@@ -348,8 +348,9 @@ class Project:
             self._autosaver.stop()
             self._autosaver = None
 
-    def close(self) -> None:
-        """Stop autosaving; a clean project's autosave file is removed, a dirty one's is written.
+    def close(self, discard: bool = False) -> None:
+        """Stop autosaving; a clean project's autosave file is removed, a dirty one's is written
+        (with ``discard``, the analyst chose to drop the unsaved edits: the autosave is removed).
 
         A crashed session's autosave that no one has recovered or discarded yet (``recovery``) is left
         as it is, to be offered again next time. The folder's lock is released (a read-only project
@@ -359,7 +360,9 @@ class Project:
         try:
             if self.read_only:
                 return
-            if self.dirty:
+            if discard:
+                self.discard_autosave()
+            elif self.dirty:
                 self.autosave()
             elif self.recovery is None:
                 self.discard_autosave()
