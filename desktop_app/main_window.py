@@ -394,7 +394,8 @@ class MainWindow(ProjectFilesMixin, LabellingMixin, QMainWindow):
             self.setWindowModified(False)
             return
         where = "scratch project, not saved: File > Save As keeps it" if self.is_scratch() else self.project.folder.name
-        self.setWindowTitle(f"{self.project.name} [*] — {where} — Framewatch")
+        read_only = " (read-only)" if self.project.read_only else ""
+        self.setWindowTitle(f"{self.project.name} [*]{read_only} — {where} — Framewatch")
         self.setWindowModified(self.project.dirty)
 
     def _update_actions(self) -> None:
@@ -412,12 +413,17 @@ class MainWindow(ProjectFilesMixin, LabellingMixin, QMainWindow):
             a[key].setText(f"&{verb} {what.replace('&', '&&')}".rstrip())
             a[key].setIconText(verb)
             a[key].setToolTip(f"{verb} {what}".rstrip() + f" ({native(a[key].shortcut().toString())})")
-        for key in ("save_project", "save_project_as", "add_videos", "add_frame_folder", "import_ucsd",
-                    "import_class_folders", "export_subclips", "edit_schema"):
+        writable = has_project and not self.project.read_only
+        for key in ("save_project_as", "export_subclips"):
             a[key].setEnabled(has_project)
-        for key in ("set_in", "set_out", "create_subclip", "mark_anomaly", "enter_value", "clear_in_out"):
+        for key in ("save_project", "add_videos", "add_frame_folder", "import_ucsd", "import_class_folders",
+                    "edit_schema"):  # a read-only project (open for writing elsewhere) cannot change
+            a[key].setEnabled(writable)
+        for key in ("set_in", "set_out", "clear_in_out"):
             a[key].setEnabled(has_video)
-        a["delete_selected"].setEnabled(self.selection is not None)
+        for key in ("create_subclip", "mark_anomaly", "enter_value"):
+            a[key].setEnabled(has_video and writable)
+        a["delete_selected"].setEnabled(self.selection is not None and writable)
 
     # == closing ===================================================================================
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox
 
 from core.errors import FramewatchError, VideoNotFoundError
 from core.project import AddEntities, Project, ProjectError, ProjectValidationError, Video
@@ -74,8 +74,30 @@ class ProjectFilesMixin:
                 self.video_list.select_video(ids[0])
         self._refresh_schema()
         self._refresh_labels()
+        self._show_read_only(project)
         self._update_title()
         self._update_actions()
+
+    def _show_read_only(self, project: Project | None) -> None:
+        """A permanent status-bar note while the project shown is read-only (open for writing elsewhere)."""
+        label = getattr(self, "status_read_only", None)
+        if label is None:
+            label = self.status_read_only = QLabel("", self)
+            label.setObjectName("statusReadOnly")
+            label.setStyleSheet("QLabel { color: #d55e00; font-weight: bold; }")
+            self.statusBar().addPermanentWidget(label)
+        if project is None or not project.read_only:
+            label.setText("")
+            label.setToolTip("")
+            label.hide()
+            return
+        where = (f"open in {project.held_by.describe()}" if project.held_by is not None
+                 else "its folder cannot be written")
+        label.setText(f"Read-only: {where}")
+        label.setToolTip("Another Framewatch is writing this project, so this window cannot save it: close it "
+                         "there and reopen it here, or use Save As to work on a copy.")
+        label.show()
+        self.statusBar().showMessage(f"{project.path} is {where}; opened read-only (Save As makes a copy)", 10000)
 
     def open_project_path(self, path: str | Path) -> bool:
         """Open a project folder (asking to recover a newer autosave); False if cancelled or failed.
@@ -89,8 +111,8 @@ class ProjectFilesMixin:
                 "To add a video or image to the open project, use File > Add Videos or drop it on the window."),
                 "Open project")
             return False
-        try:
-            project = Project.open(path)
+        try:  # a project another process is writing opens read-only, saying so (see _show_read_only)
+            project = Project.open(path, read_only_if_locked=True)
         except (ProjectError, OSError) as exc:
             show_error(self, exc, "Open project")
             return False
@@ -109,7 +131,7 @@ class ProjectFilesMixin:
                     self._discard_on_close = False
                     return False
                 if answer == Answer.Yes:
-                    project = Project.open(path, recover=True)
+                    project = Project.open(path, recover=True, read_only_if_locked=True)
                 else:
                     project.discard_autosave()
         except (ProjectError, OSError) as exc:
@@ -445,11 +467,7 @@ class ProjectFilesMixin:
     def _close_project(self, project: Project) -> None:
         """Stop autosaving; keep unsaved edits recoverable unless the analyst chose to discard them."""
         try:
-            if self._discard_on_close:
-                project.stop_autosave()
-                project.discard_autosave()
-            else:
-                project.close()
+            project.close(discard=self._discard_on_close)  # also lets go of the project's lock
         except (OSError, ProjectError) as exc:
             show_error(self, exc, "Close project")
         finally:

@@ -1,14 +1,17 @@
 """``framewatch project new | add-video | import-ucsd | import-folders | label | export | info | scan | relink``.
 
 Each editing command opens the project, makes its change as one undoable command and saves atomically.
-If the project has an autosave newer than its last save (unsaved work from a crashed session), editing
-commands refuse to touch it until ``--recover`` (take the autosave) or ``--discard-autosave`` is given.
+It holds the project's lock (``project.lock``) from load to save, waiting up to ``--wait`` seconds for
+another writer (another command, or the GUI) to finish. ``info`` and ``export`` open read-only and take
+no lock. If the project has an autosave newer than its last save (unsaved work from a crashed session),
+editing commands refuse to touch it until ``--recover`` (take the autosave) or ``--discard-autosave``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -81,7 +84,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "video file. Every output is checked before the first is written: existing files are refused "
         "unless --overwrite is given, and the project's own files and videos are never replaced.",
     )
-    _project_arg(export)  # --recover exports the crashed session's edits (without saving them)
+    _project_arg(export, writes=False)  # read-only; --recover exports the crashed session's edits (without saving)
     export.add_argument("-o", "--output", type=Path, required=True, help="folder (csv, videos) or file (json)")
     export.add_argument("--format", choices=["csv", "json", "videos"], default="csv")
     export.add_argument("--overwrite", action="store_true", help="replace files that already exist")
@@ -90,7 +93,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     info = sub.add_parser("info", help="summary of a project and the problems found in it",
                           description="Print a project's contents and every problem found (moved or changed "
                           "videos, duplicates, bad intervals, unknown labels). Exit code 1 if any is an error.")
-    _project_arg(info, recovery=False)
+    _project_arg(info, recovery=False, writes=False)
     info.add_argument("--json", action="store_true")
     info.add_argument("--no-files", action="store_true", help="do not check that the video files are unchanged")
     info.set_defaults(handler=run_info)
@@ -106,8 +109,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     relink.set_defaults(handler=run_relink)
 
 
-def _project_arg(parser: argparse.ArgumentParser, create: bool = False, recovery: bool = True) -> None:
+#: Seconds an editing command waits for another writer of the project to finish, by default.
+DEFAULT_WAIT_S = 5.0
+
+
+def _project_arg(parser: argparse.ArgumentParser, create: bool = False, recovery: bool = True,
+                 writes: bool = True) -> None:
     parser.add_argument("dir", type=Path, help="project folder" + (" (created if it holds no project)" if create else ""))
+    if writes:
+        parser.add_argument("--wait", type=_seconds, default=DEFAULT_WAIT_S, metavar="SECONDS",
+                            help="if another Framewatch is writing the project, wait this long for it to finish "
+                            f"(default {DEFAULT_WAIT_S:g})")
     if recovery:
         group = parser.add_mutually_exclusive_group()
         group.add_argument("--recover", action="store_true", help="continue from the autosave of a crashed session")
@@ -115,12 +127,30 @@ def _project_arg(parser: argparse.ArgumentParser, create: bool = False, recovery
     parser.set_defaults(create_project=create)
 
 
-def _open(args: argparse.Namespace):
-    from core.project import Project, ProjectError
+def _seconds(text: str) -> float:
+    value = _finite(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more seconds, not {text}")
+    return value
+
+
+def _open(args: argparse.Namespace, read_only: bool = False):
+    """The project of ``args.dir``: locked for writing (waiting ``--wait``), or read-only (no lock).
+
+    A read-only open that must drop the autosave (``--discard-autosave``) writes, so it locks too.
+    """
+    from core.project import Project, ProjectError, ProjectLockedError
 
     if getattr(args, "create_project", False) and not (args.dir / "project.json").exists():
         return Project.create(args.dir)
-    project = Project.open(args.dir, recover=getattr(args, "recover", False))
+    read_only = read_only and not getattr(args, "discard_autosave", False)
+    try:
+        project = Project.open(args.dir, recover=getattr(args, "recover", False), read_only=read_only,
+                               wait_s=getattr(args, "wait", 0.0), program=f"framewatch project {args.project_command}")
+    except ProjectLockedError as exc:
+        hint = f"waited {args.wait:g} s; " if getattr(args, "wait", 0) else ""
+        raise ProjectLockedError(exc.owner, exc.path, hint=f"{hint}close it there or use --wait SECONDS") from exc
+    _note_lock(project)
     if project.recovery is not None:
         if getattr(args, "discard_autosave", False):
             project.discard_autosave()
@@ -128,6 +158,17 @@ def _open(args: argparse.Namespace):
             raise ProjectError(f"{project.recovery.describe()}; give --recover to continue from it or "
                                "--discard-autosave to drop it", project.path)
     return project
+
+
+def _note_lock(project) -> None:
+    """Say on stderr that a stale lock was taken over, or that a read-only project is open elsewhere."""
+    lock = project.folder_lock
+    if lock is not None and lock.took_over is not None and lock.users == 1:
+        print(f"framewatch: note: took over the lock of {lock.took_over.describe()}: that process is gone",
+              file=sys.stderr)
+    if project.held_by is not None:
+        print(f"framewatch: note: {project.path} is open in {project.held_by.describe()}; this reads its last "
+              "save (edits not saved there are not included)", file=sys.stderr)
 
 
 def _done(project, message: str) -> int:
@@ -237,7 +278,7 @@ def run_label(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     from core.project import exporters
 
-    project = _open(args)
+    project = _open(args, read_only=True)
     if args.format == "json":
         print(exporters.export_json(project, args.output, overwrite=args.overwrite))
     elif args.format == "csv":
@@ -254,7 +295,8 @@ def run_info(args: argparse.Namespace) -> int:
     from core.project import Project
     from core.project.summary import project_summary
 
-    project = Project.open(args.dir)
+    project = Project.open(args.dir, read_only=True)
+    _note_lock(project)
     data = project_summary(project, check_files=not args.no_files).as_dict()
     if args.json:
         print(json.dumps(data, indent=2))

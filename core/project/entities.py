@@ -8,20 +8,35 @@ Conventions used everywhere in ``core.project`` and ``core.data``:
 * Every entity has a stable string ``id``. Videos, subclips, intervals, verdicts and runs get a random
   16-hex-digit id (:func:`new_id`); label classes and numeric targets are identified by their name.
 * Entities are frozen: an edit replaces the object, which is what makes undo exact and cheap.
-  Use :func:`dataclasses.replace` to derive an edited copy.
+  Use :func:`dataclasses.replace` to derive an edited copy (it keeps the entity's ``extra`` fields:
+  fields of the file this version does not know, written back unchanged).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 SPLITS = ("train", "val", "test")
 VERDICTS = ("confirmed", "rejected", "unsure")
 VIDEO_KINDS = ("file", "image_sequence")
+#: The fields of an entity that this version does not know: none.
+NO_EXTRA: Mapping[str, Any] = MappingProxyType({})
+
+
+def _extra() -> Any:
+    """The ``extra`` field every entity has: fields of the project file this version does not know.
+
+    A newer Framewatch (or another tool) may add fields to an entity; they are kept here, read-only, and
+    written back unchanged on save, so opening a project with an older version never drops them. They
+    take part in equality but not in hashing.
+    """
+    return field(default_factory=lambda: NO_EXTRA, hash=False, repr=False)
 
 
 def new_id() -> str:
@@ -82,6 +97,7 @@ class Video:
     codec: str = ""
     split: str | None = None
     added: str = ""
+    extra: Mapping[str, Any] = _extra()
 
     @property
     def known_frame_count(self) -> int:
@@ -97,6 +113,7 @@ class LabelClass:
     color: str = "#808080"
     shortcut: str = ""
     description: str = ""
+    extra: Mapping[str, Any] = _extra()
 
     @property
     def id(self) -> str:
@@ -111,6 +128,7 @@ class NumericTarget:
     minimum: float = 0.0
     maximum: float = 1.0
     unit: str = ""
+    extra: Mapping[str, Any] = _extra()
 
     @property
     def id(self) -> str:
@@ -133,6 +151,7 @@ class Subclip:
     target: str | None = None
     split: str | None = None
     note: str = ""
+    extra: Mapping[str, Any] = _extra()
 
     @property
     def length(self) -> int:
@@ -149,6 +168,7 @@ class AnomalyInterval:
     end: int
     source: str = ""
     note: str = ""
+    extra: Mapping[str, Any] = _extra()
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +188,7 @@ class Verdict:
     run_id: str | None = None
     score: float | None = None
     updated: str = ""
+    extra: Mapping[str, Any] = _extra()
 
     @property
     def event_key(self) -> tuple[str | None, str, int, int]:
@@ -190,6 +211,7 @@ class ModelRun:
     checkpoint: Path | None = None
     status: str = ""
     created: str = ""
+    extra: Mapping[str, Any] = _extra()
 
     def __hash__(self) -> int:  # dict fields: hash by id (entities are compared by value)
         return hash(self.id)
@@ -202,6 +224,7 @@ class ProjectInfo:
     name: str
     description: str = ""
     created: str = ""
+    extra: Mapping[str, Any] = _extra()
 
 
 #: The entity collections of a project, in file order, with the type each holds.
@@ -228,6 +251,8 @@ class ProjectData:
     intervals: dict[str, AnomalyInterval] = field(default_factory=dict)
     verdicts: dict[str, Verdict] = field(default_factory=dict)
     runs: dict[str, ModelRun] = field(default_factory=dict)
+    #: Top-level fields of the file this version does not know (kept and written back unchanged).
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def collection(self, name: str) -> dict[str, Any]:
         if name not in COLLECTIONS:
@@ -236,8 +261,9 @@ class ProjectData:
 
     def copy(self) -> ProjectData:
         """A shallow copy: new dicts holding the same (immutable) entities."""
-        return ProjectData(self.info, **{name: dict(getattr(self, name)) for name in COLLECTIONS})
+        return ProjectData(self.info, **{name: dict(getattr(self, name)) for name in COLLECTIONS}, extra=self.extra)
 
     def same_as(self, other: ProjectData) -> bool:
         """Equal content, ignoring the order of entities."""
-        return self.info == other.info and all(getattr(self, n) == getattr(other, n) for n in COLLECTIONS)
+        return (self.info == other.info and self.extra == other.extra
+                and all(getattr(self, n) == getattr(other, n) for n in COLLECTIONS))

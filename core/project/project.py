@@ -15,6 +15,11 @@ Frames are 0-based with ``end`` exclusive everywhere (see :mod:`core.project.ent
 
 The methods are thread-safe (one re-entrant lock); subscribers are called on the thread that made the
 change, so a Qt front end should forward events to the GUI thread with a queued signal.
+
+Between processes, a project opened for writing holds the folder's ``project.lock`` until it is closed
+(see :mod:`core.project.lock`): a second writer waits or gets :class:`ProjectLockedError` naming the
+holder, and the GUI opens such a project read-only. A save also checks that ``project.json`` is still the
+file this project loaded or last saved, so a writer that ignores the lock is never silently overwritten.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import contextlib
 import functools
 import os
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -31,6 +37,7 @@ from types import MappingProxyType
 from typing import Any
 
 from core.jobs import ProgressCallback
+from core.project import lock as project_lock
 from core.project import store
 from core.project.commands import (
     AddEntities,
@@ -56,7 +63,13 @@ from core.project.entities import (
     new_id,
     now_iso,
 )
-from core.project.errors import ProjectError, ProjectExistsError, ProjectValidationError
+from core.project.errors import (
+    ProjectError,
+    ProjectExistsError,
+    ProjectLockedError,
+    ProjectReadOnlyError,
+    ProjectValidationError,
+)
 from core.project.fingerprint import fingerprint
 from core.project.validation import (
     Issue,
@@ -104,9 +117,20 @@ def _edit(method: Callable[..., Any]) -> Callable[..., Any]:
 class Project:
     """An open project. Create with :meth:`create`, open with :meth:`open`; never construct directly."""
 
-    def __init__(self, folder: Path, data: ProjectData, recovery: store.RecoveryInfo | None = None) -> None:
+    def __init__(self, folder: Path, data: ProjectData, recovery: store.RecoveryInfo | None = None, *,
+                 disk_digest: str | None = None, folder_lock: project_lock.ProjectLock | None = None,
+                 read_only: bool = False, held_by: project_lock.LockOwner | None = None) -> None:
         self.folder = Path(folder)
         self._data = data
+        #: Digest of project.json as this project last read or wrote it (``None``: no file yet).
+        self._disk_digest = disk_digest
+        #: This process's hold on the folder (``None`` when read-only).
+        self.folder_lock = folder_lock
+        self._release_lock = weakref.finalize(self, folder_lock.release) if folder_lock is not None else None
+        #: True when edits and saves are refused (opened with ``read_only=True`` or locked elsewhere).
+        self.read_only = read_only
+        #: The other process that holds the project open for writing, when this one is read-only for that.
+        self.held_by = held_by
         self._lock = threading.RLock()
         #: Taken before ``_lock`` by save and autosave, so a slow autosave write can never land after a save.
         self._write_lock = threading.Lock()
@@ -157,13 +181,30 @@ class Project:
                 (folder / sub).mkdir(exist_ok=True)
         except OSError as exc:
             raise ProjectError(f"cannot create the project folder ({exc.strerror or exc})", folder) from exc
-        project = cls(folder, ProjectData(ProjectInfo(name=name or folder.name, description=description, created=now_iso())))
+        folder_lock = project_lock.acquire(folder)
+        try:
+            if (folder / store.PROJECT_FILE).exists() or (folder / store.AUTOSAVE_FILE).exists():  # made meanwhile
+                raise ProjectExistsError("a project already exists here; open it instead", folder / store.PROJECT_FILE)
+            data = ProjectData(ProjectInfo(name=name or folder.name, description=description, created=now_iso()))
+            project = cls(folder, data, folder_lock=folder_lock)
+        except BaseException:
+            folder_lock.release()
+            raise
         project.save()
         return project
 
     @classmethod
-    def open(cls, folder_or_file: str | Path, recover: bool = False) -> Project:
+    def open(cls, folder_or_file: str | Path, recover: bool = False, *, read_only: bool = False,
+             wait_s: float = 0.0, program: str | None = None, read_only_if_locked: bool = False) -> Project:
         """Open the project in a folder (or at a ``project.json`` path).
+
+        For writing (the default) the folder's lock is taken first and held until :meth:`close` (see
+        :mod:`core.project.lock`): if another live process holds it, this waits up to ``wait_s`` seconds,
+        then raises :class:`ProjectLockedError` naming the holder, or, with ``read_only_if_locked``, opens
+        the project read-only with ``held_by`` set. ``program`` names this process in the lock file
+        (default: the command, e.g. ``framewatch train``). A stale lock (its process is gone) is taken over;
+        ``folder_lock.took_over`` then names the dead holder. ``read_only=True`` takes no lock: edits and
+        saves raise :class:`ProjectReadOnlyError`, and the files are never touched.
 
         If an autosave newer than the project file exists, ``project.recovery`` describes it; with
         ``recover=True`` the autosave's content is loaded instead, as unsaved (dirty) edits. The app should
@@ -176,15 +217,38 @@ class Project:
         if path.name != store.PROJECT_FILE:
             raise ProjectError(f"open the project folder (or its {store.PROJECT_FILE}), not another file", path)
         folder = Path(os.path.abspath(path.parent))
-        recovery = store.recovery_info(folder)
+        held_by = None
+        folder_lock = None
+        if read_only:
+            held_by = project_lock.live_owner(folder)
+        elif (folder / store.PROJECT_FILE).exists():  # no lock file is made where there is no project
+            try:
+                folder_lock = project_lock.acquire(folder, program, wait_s)
+            except (ProjectLockedError, ProjectReadOnlyError) as exc:
+                if not read_only_if_locked:
+                    raise
+                read_only, held_by = True, getattr(exc, "owner", None)
+        try:
+            # the autosave of a live holder is its unsaved work, not a crashed session's: not offered
+            recovery = store.recovery_info(folder) if held_by is None else None
+            data, digest = store.load_project_file(folder / store.PROJECT_FILE, folder)
+            if recover and recovery is not None:
+                data = store.read_project_file(recovery.autosave_path, folder)
+            project = cls(folder, data, recovery=None if recover else recovery, disk_digest=digest,
+                          folder_lock=folder_lock, read_only=read_only, held_by=held_by)
+        except BaseException:
+            if folder_lock is not None:
+                folder_lock.release()
+            raise
         if recover and recovery is not None:
-            data = store.read_project_file(recovery.autosave_path, folder)
-            project = cls(folder, data, recovery=None)
             project.undo_stack.clean_index = None  # recovered edits are not saved yet
             project._generation = project._autosaved_generation = 1
-            return project
-        data = store.read_project_file(folder / store.PROJECT_FILE, folder)
-        return cls(folder, data, recovery=recovery)
+        return project
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            where = f"it is open in {self.held_by.describe()}" if self.held_by is not None else "it was opened read-only"
+            raise ProjectReadOnlyError(f"read-only: {where}; use Save As to work on a copy", self.path)
 
     def save_as(self, folder: str | Path) -> Project:
         """Save this project's content as a new project in ``folder`` and return it (saved, clean).
@@ -207,12 +271,17 @@ class Project:
         return new
 
     def save(self) -> None:
-        """Write project.json atomically (the previous one becomes project.json.bak); drop the autosave."""
+        """Write project.json atomically (the previous one becomes project.json.bak); drop the autosave.
+
+        Refused with :class:`~core.project.errors.ProjectChangedError` (nothing written, edits kept) if
+        project.json is no longer the file this project loaded or last saved: someone else saved meanwhile.
+        """
+        self._check_writable()
         with self._write_lock, self._lock:
             snapshot = self._data.copy()
             generation = self._generation
             try:
-                store.write_project_file(self.path, snapshot, self.folder)
+                self._disk_digest = store.save_project_file(self.path, snapshot, self.folder, self._disk_digest)
             except OSError as exc:
                 raise ProjectError(f"cannot be saved ({exc.strerror or exc}); your edits are still open", self.path) from exc
             self.undo_stack.set_clean()
@@ -243,6 +312,8 @@ class Project:
         waits for the write, then removes the autosave (an autosave written after a save would offer older
         edits than the saved ones as recovery).
         """
+        if self.read_only:
+            return False
         with self._write_lock:  # a save waits for this write (or it waits for the save): never stale after one
             with self._lock:
                 if not self.dirty or self._generation == self._autosaved_generation:
@@ -261,6 +332,7 @@ class Project:
 
     def discard_autosave(self) -> None:
         """Delete the autosave side file (e.g. the analyst declined recovery)."""
+        self._check_writable()
         with contextlib.suppress(OSError):
             self.autosave_path.unlink(missing_ok=True)
         self.recovery = None
@@ -276,17 +348,27 @@ class Project:
             self._autosaver.stop()
             self._autosaver = None
 
-    def close(self) -> None:
-        """Stop autosaving; a clean project's autosave file is removed, a dirty one's is written.
+    def close(self, discard: bool = False) -> None:
+        """Stop autosaving; a clean project's autosave file is removed, a dirty one's is written
+        (with ``discard``, the analyst chose to drop the unsaved edits: the autosave is removed).
 
         A crashed session's autosave that no one has recovered or discarded yet (``recovery``) is left
-        as it is, to be offered again next time.
+        as it is, to be offered again next time. The folder's lock is released (a read-only project
+        touches no file).
         """
         self.stop_autosave()
-        if self.dirty:
-            self.autosave()
-        elif self.recovery is None:
-            self.discard_autosave()
+        try:
+            if self.read_only:
+                return
+            if discard:
+                self.discard_autosave()
+            elif self.dirty:
+                self.autosave()
+            elif self.recovery is None:
+                self.discard_autosave()
+        finally:
+            if self._release_lock is not None:
+                self._release_lock()  # once only: a finalizer runs at most once
 
     # -- state ------------------------------------------------------------------------------------
     @property
@@ -401,8 +483,10 @@ class Project:
     def execute(self, command: Command) -> Change:
         """Do ``command`` and put it on the undo stack; subscribers hear of it.
 
-        If the command raises, the project is unchanged and nothing is put on the stack.
+        If the command raises, the project is unchanged and nothing is put on the stack. A read-only
+        project raises :class:`ProjectReadOnlyError`.
         """
+        self._check_writable()
         with self._lock:
             change = command.do(self._data)
             self.undo_stack.push(command)
@@ -434,6 +518,7 @@ class Project:
 
     def undo(self) -> bool:
         """Take back the last command; returns False if there was none."""
+        self._check_writable()
         with self._lock:
             stack = self.undo_stack
             if not stack.can_undo:
@@ -447,6 +532,7 @@ class Project:
 
     def redo(self) -> bool:
         """Do again the last undone command; returns False if there was none."""
+        self._check_writable()
         with self._lock:
             stack = self.undo_stack
             if not stack.can_redo:
@@ -519,7 +605,8 @@ class Project:
         """Point a (moved) video at ``new_path``.
 
         The new file must have the same content (fingerprint) unless ``force``; with ``force`` the video is
-        re-probed (size, fps, frame count) and its labels are kept as they are.
+        re-probed (size, fps, frame count) and its labels are kept as they are, which is refused when some
+        would then run past the new video's end (shorten or remove them first).
         """
         video = self.video(video_id)
         new_path = Path(os.path.abspath(Path(new_path).expanduser()))
@@ -531,7 +618,15 @@ class Project:
             new = replace(video, path=new_path, fingerprint=fp)
         elif force:
             probed = probe_video(new_path, fps=video.fps if video.kind == "image_sequence" else None)
-            new = replace(probed, id=video.id, name=video.name, split=video.split, added=video.added)
+            new = replace(probed, id=video.id, name=video.name, split=video.split, added=video.added,
+                          extra=video.extra)
+            limit = max(new.frame_count or 0, new.declared_frame_count)
+            past = [e for name in ("subclips", "intervals", "verdicts")
+                    for e in self._data.collection(name).values() if e.video_id == video.id and e.end > limit]
+            if limit and past:  # the file could not be opened again: ranges past every count it records
+                raise ProjectValidationError(
+                    f"cannot relink {video.name} to {new_path}: it has {limit} frames and {len(past)} labelled "
+                    f"range(s) reach past them (up to frame {max(e.end for e in past)}); shorten or remove them first")
         else:
             raise ProjectValidationError(
                 f"cannot relink {video.name}: {new_path} has different content from the video that was added "
@@ -698,7 +793,7 @@ class Project:
             raise ProjectValidationError(f"subclips have no field {sorted(unknown)[0]!r}")
         new = replace(old, **changes)
         checked = self.make_subclip(new.video_id, new.start, new.end, new.label, new.value, new.target, new.split, new.note)
-        new = replace(checked, id=old.id)
+        new = replace(checked, id=old.id, extra=old.extra)
         self.execute(ReplaceEntities("subclips", [new], "Edit subclip"))
         return new
 

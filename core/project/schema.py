@@ -11,9 +11,14 @@ while 100,000 subclips still save in a fraction of a second. Paths are stored re
 folder (``path``) with the absolute path as a fallback (``abs_path``): a project folder moved together
 with its videos still finds them, and so does a project moved on its own.
 
-Loading checks every field's type and every reference, and raises :class:`ProjectFormatError` (or
-:class:`ProjectVersionError` for a file from a newer version) for anything it cannot read: it never
-returns a half-read project and never raises anything but a :class:`ProjectError`.
+Loading checks every field's type and every reference, refuses values no recording can have (a
+frame rate that is not in (0, 1000] fps, a frame count past :data:`MAX_FRAMES`, a range that is empty
+or inverted or runs past every frame count its video records), and raises :class:`ProjectFormatError`
+(or :class:`ProjectVersionError` for a file from a newer version) naming the file, the entity and the
+field: it never returns a half-read project and never raises anything but a :class:`ProjectError`.
+
+Fields this version does not know (at the top level, in ``info`` and in every entity) are kept in the
+entities' ``extra`` and written back unchanged, so a file touched by a newer Framewatch loses nothing.
 """
 
 from __future__ import annotations
@@ -23,10 +28,12 @@ import math
 import os
 from collections.abc import Callable
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from core.project.entities import (
     COLLECTIONS,
+    NO_EXTRA,
     SPLITS,
     VERDICTS,
     VIDEO_KINDS,
@@ -51,6 +58,25 @@ VERSION = 1
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
 _ENC = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "), allow_nan=False)
+
+#: Highest frame rate a video may have, frames per second (high-speed cameras reach about 1000).
+MAX_FPS = 1000.0
+#: Highest frame count (and frame number) a project accepts: 2**31 - 1 frames, over two years at 30 fps.
+MAX_FRAMES = 2**31 - 1
+
+#: The fields each part of the file has in this version; any other field is kept as ``extra``.
+TOP_FIELDS = frozenset({"format", "version", "saved", "info", *COLLECTIONS})
+INFO_FIELDS = frozenset({"name", "description", "created"})
+FIELDS: dict[str, frozenset[str]] = {
+    "videos": frozenset({"id", "name", "path", "abs_path", "kind", "width", "height", "fps", "frame_count",
+                         "declared_frame_count", "codec", "split", "added", "fingerprint"}),
+    "classes": frozenset({"name", "color", "shortcut", "description"}),
+    "targets": frozenset({"name", "minimum", "maximum", "unit"}),
+    "subclips": frozenset({"id", "video", "start", "end", "label", "value", "target", "split", "note"}),
+    "intervals": frozenset({"id", "video", "start", "end", "source", "note"}),
+    "verdicts": frozenset({"id", "video", "start", "end", "verdict", "note", "run", "score", "updated"}),
+    "runs": frozenset({"id", "name", "task", "config", "metrics", "checkpoint", "status", "created"}),
+}
 
 
 # -- writing ---------------------------------------------------------------------------------------
@@ -83,15 +109,23 @@ def _json_safe(value: Any) -> Any:
     return str(value)
 
 
+def _with_extra(d: dict[str, Any], extra: Any) -> dict[str, Any]:
+    """``d`` followed by the unknown fields ``extra`` it does not already have (known fields win)."""
+    if extra:
+        for key, value in extra.items():
+            d.setdefault(key, value)
+    return d
+
+
 def _video_dict(v: Video, folder: Path) -> dict[str, Any]:
     rel, absolute = _store_path(v.path, folder)
     fp = v.fingerprint
-    return {
+    return _with_extra({
         "id": v.id, "name": v.name, "path": rel, "abs_path": absolute, "kind": v.kind,
         "width": v.width, "height": v.height, "fps": v.fps, "frame_count": v.frame_count,
         "declared_frame_count": v.declared_frame_count, "codec": v.codec, "split": v.split, "added": v.added,
         "fingerprint": {"size": fp.size, "mtime_ns": fp.mtime_ns, "digest": fp.digest, "count": fp.count},
-    }
+    }, v.extra)
 
 
 def _subclip_dict(s: Subclip) -> dict[str, Any]:
@@ -106,46 +140,50 @@ def _subclip_dict(s: Subclip) -> dict[str, Any]:
         d["split"] = s.split
     if s.note:
         d["note"] = s.note
-    return d
+    return _with_extra(d, s.extra) if s.extra else d
 
 
 def _run_dict(r: ModelRun, folder: Path) -> dict[str, Any]:
     checkpoint = None if r.checkpoint is None else _store_path(r.checkpoint, folder)[0]
-    return {
+    return _with_extra({
         "id": r.id, "name": r.name, "task": r.task, "config": _json_safe(r.config), "metrics": _json_safe(r.metrics),
         "checkpoint": checkpoint, "status": r.status, "created": r.created,
-    }
+    }, r.extra)
 
 
 def to_document(data: ProjectData, folder: Path, saved: str = "") -> dict[str, Any]:
     """The JSON-ready dict of ``data`` (paths made relative to ``folder``)."""
-    return {
+    info = data.info
+    return _with_extra({
         "format": FORMAT,
         "version": VERSION,
         "saved": saved,
-        "info": {"name": data.info.name, "description": data.info.description, "created": data.info.created},
+        "info": _with_extra({"name": info.name, "description": info.description, "created": info.created}, info.extra),
         "videos": [_video_dict(v, folder) for v in data.videos.values()],
         "classes": [
-            {"name": c.name, "color": c.color, "shortcut": c.shortcut, "description": c.description}
+            _with_extra({"name": c.name, "color": c.color, "shortcut": c.shortcut, "description": c.description},
+                        c.extra)
             for c in data.classes.values()
         ],
         "targets": [
-            {"name": t.name, "minimum": t.minimum, "maximum": t.maximum, "unit": t.unit} for t in data.targets.values()
+            _with_extra({"name": t.name, "minimum": t.minimum, "maximum": t.maximum, "unit": t.unit}, t.extra)
+            for t in data.targets.values()
         ],
         "subclips": [_subclip_dict(s) for s in data.subclips.values()],
         "intervals": [
-            {"id": i.id, "video": i.video_id, "start": i.start, "end": i.end, "source": i.source, "note": i.note}
+            _with_extra({"id": i.id, "video": i.video_id, "start": i.start, "end": i.end, "source": i.source,
+                         "note": i.note}, i.extra)
             for i in data.intervals.values()
         ],
         "verdicts": [
-            {
+            _with_extra({
                 "id": v.id, "video": v.video_id, "start": v.start, "end": v.end, "verdict": v.verdict,
                 "note": v.note, "run": v.run_id, "score": _finite(v.score), "updated": v.updated,
-            }
+            }, v.extra)
             for v in data.verdicts.values()
         ],
         "runs": [_run_dict(r, folder) for r in data.runs.values()],
-    }
+    }, data.extra)
 
 
 def dumps(data: ProjectData, folder: Path, saved: str = "") -> str:
@@ -250,6 +288,24 @@ def _resolve(stored: str, absolute: str | None, folder: Path) -> Path:
     return fallback if _exists(fallback) else Path(os.path.normpath(candidate))
 
 
+def _extra(d: dict[str, Any], known: frozenset[str]) -> Any:
+    """The fields of ``d`` not in ``known``, as a read-only mapping (JSON-safe: NaN and infinities,
+    which strict JSON has not, become null); :data:`NO_EXTRA` when there are none."""
+    if known.issuperset(d):
+        return NO_EXTRA
+    return MappingProxyType({k: _json_safe(v) for k, v in d.items() if k not in known})
+
+
+def _frame_limit(video: Video) -> int:
+    """The frame a range of ``video`` may not run past: its highest recorded count (decoded or declared).
+
+    Not the decoded count alone: a video added without a scan was labelled against its header's count,
+    and a scan that later finds fewer frames must not make the project unreadable; such ranges load and
+    :func:`core.project.validation.validate` reports them. With no count recorded, :data:`MAX_FRAMES`.
+    """
+    return max(video.frame_count or 0, video.declared_frame_count) or MAX_FRAMES
+
+
 def _unique(r: _Reader, where: str, ident: str, seen: dict[str, Any]) -> None:
     if ident in seen:
         raise r.fail(where, f"duplicate id {ident!r}")
@@ -273,16 +329,22 @@ def _read_videos(r: _Reader, items: list[Any], folder: Path) -> dict[str, Video]
         absolute = r.text(d, "abs_path", where, optional=True)
         if absolute is not None and "\0" in absolute:
             raise r.fail(where, "field 'abs_path' is not a valid path")
+        name = r.text(d, "name", where)
+        where = f"{where} ({name})"
         fps = r.num(d, "fps", where)
-        if fps <= 0:
-            raise r.fail(where, f"field 'fps' must be positive, not {fps}")
+        if not 0 < fps <= MAX_FPS:
+            raise r.fail(where, f"field 'fps' must be a frame rate in (0, {MAX_FPS:g}] frames per second, not {fps:g}")
+        frame_count = r.integer(d, "frame_count", where, optional=True)
+        declared = r.integer(d, "declared_frame_count", where)
+        for key, count in (("frame_count", frame_count), ("declared_frame_count", declared)):
+            if count is not None and count > MAX_FRAMES:
+                raise r.fail(where, f"field {key!r} must be at most {MAX_FRAMES:,} frames, not {count:,}")
         out[ident] = Video(
-            id=ident, path=_resolve(stored, absolute, folder), name=r.text(d, "name", where),
+            id=ident, path=_resolve(stored, absolute, folder), name=name,
             kind=r.choice(d, "kind", where, VIDEO_KINDS), width=r.integer(d, "width", where), height=r.integer(d, "height", where),
-            fps=fps, frame_count=r.integer(d, "frame_count", where, optional=True),
-            fingerprint=fp, declared_frame_count=r.integer(d, "declared_frame_count", where),
+            fps=fps, frame_count=frame_count, fingerprint=fp, declared_frame_count=declared,
             codec=r.text(d, "codec", where, default=""), split=r.choice(d, "split", where, SPLITS, optional=True),
-            added=r.text(d, "added", where, default=""),
+            added=r.text(d, "added", where, default=""), extra=_extra(d, FIELDS["videos"]),
         )
     return out
 
@@ -292,6 +354,15 @@ def _read_span(r: _Reader, d: dict[str, Any], where: str, videos: dict[str, Vide
     if video not in videos:
         raise r.fail(where, f"refers to video {video!r}, which the project does not have")
     start, end = r.integer(d, "start", where), r.integer(d, "end", where)
+    name = videos[video].name
+    if end <= start:
+        raise r.fail(where, f"frames [{start}, {end}) of video {name}: field 'end' ({end}) must be after field "
+                     f"'start' ({start}) (ranges are [start, end), end exclusive)")
+    limit = _frame_limit(videos[video])
+    if end > limit:
+        what = f"{limit:,} frames" if limit != MAX_FRAMES else f"the most a project accepts ({MAX_FRAMES:,})"
+        raise r.fail(where, f"frames [{start}, {end}) of video {name}: field 'end' goes past the end of the video "
+                     f"({what})")
     return video, start, end
 
 
@@ -310,14 +381,16 @@ def _read_subclips(r: _Reader, items: list[Any], videos: dict[str, Video]) -> di
     """
     out: dict[str, Subclip] = {}
     isfinite = math.isfinite
+    limits = {ident: _frame_limit(v) for ident, v in videos.items()}
+    known = FIELDS["subclips"]
     try:
         for d in items:
             ident, video, start, end = d["id"], d["video"], d["start"], d["end"]
             get = d.get
             label, value, target, split, note = get("label"), get("value"), get("target"), get("split"), get("note", "")
             if (
-                type(ident) is not str or type(start) is not int or type(end) is not int or start < 0 or end < 0
-                or video not in videos or ident in out or type(note) is not str
+                type(ident) is not str or type(start) is not int or type(end) is not int or start < 0 or end <= start
+                or video not in limits or end > limits[video] or ident in out or type(note) is not str
                 or (label is not None and type(label) is not str)
                 or (target is not None and type(target) is not str)
                 or (split is not None and split not in _SPLIT_SET)
@@ -325,7 +398,7 @@ def _read_subclips(r: _Reader, items: list[Any], videos: dict[str, Video]) -> di
             ):
                 raise _Irregular
             out[ident] = Subclip(ident, video, start, end, label, None if value is None else float(value), target,
-                                 split, note)
+                                 split, note, NO_EXTRA if known.issuperset(d) else _extra(d, known))
         return out
     except (_Irregular, TypeError, KeyError, AttributeError, OverflowError):
         return _read_subclips_checked(r, items, videos)
@@ -343,6 +416,7 @@ def _read_subclips_checked(r: _Reader, items: list[Any], videos: dict[str, Video
             ident, video, start, end, label=r.text(d, "label", where, optional=True),
             value=r.num(d, "value", where, optional=True), target=r.text(d, "target", where, optional=True),
             split=r.choice(d, "split", where, SPLITS, optional=True), note=r.text(d, "note", where, default=""),
+            extra=_extra(d, FIELDS["subclips"]),
         )
     return out
 
@@ -357,7 +431,7 @@ def _read_intervals(r: _Reader, items: list[Any], videos: dict[str, Video]) -> d
         video, start, end = _read_span(r, d, where, videos)
         out[ident] = AnomalyInterval(
             ident, video, start, end, source=r.text(d, "source", where, default=""),
-            note=r.text(d, "note", where, default=""),
+            note=r.text(d, "note", where, default=""), extra=_extra(d, FIELDS["intervals"]),
         )
     return out
 
@@ -374,6 +448,7 @@ def _read_verdicts(r: _Reader, items: list[Any], videos: dict[str, Video]) -> di
             ident, video, start, end, verdict=r.choice(d, "verdict", where, VERDICTS),
             note=r.text(d, "note", where, default=""), run_id=r.text(d, "run", where, optional=True),
             score=r.num(d, "score", where, optional=True), updated=r.text(d, "updated", where, default=""),
+            extra=_extra(d, FIELDS["verdicts"]),
         )
     return out
 
@@ -393,6 +468,7 @@ def _read_runs(r: _Reader, items: list[Any], folder: Path) -> dict[str, ModelRun
             config=r.obj(d.get("config", {}), f"{where}.config"), metrics=r.obj(d.get("metrics", {}), f"{where}.metrics"),
             checkpoint=None if not checkpoint else _resolve(checkpoint, None, folder),
             status=r.text(d, "status", where, default=""), created=r.text(d, "created", where, default=""),
+            extra=_extra(d, FIELDS["runs"]),
         )
     return out
 
@@ -430,8 +506,9 @@ def from_document(doc: Any, folder: Path, source: Path | None = None) -> Project
         data = ProjectData(
             ProjectInfo(
                 name=r.text(info, "name", "info"), description=r.text(info, "description", "info", default=""),
-                created=r.text(info, "created", "info", default=""),
-            )
+                created=r.text(info, "created", "info", default=""), extra=_extra(info, INFO_FIELDS),
+            ),
+            extra=dict(_extra(doc, TOP_FIELDS)),
         )
         data.videos = _read_videos(r, r.items(doc, "videos"), folder)
         for n, item in enumerate(r.items(doc, "classes")):
@@ -440,6 +517,7 @@ def from_document(doc: Any, folder: Path, source: Path | None = None) -> Project
             c = LabelClass(
                 r.text(d, "name", where), color=r.text(d, "color", where, default="#808080"),
                 shortcut=r.text(d, "shortcut", where, default=""), description=r.text(d, "description", where, default=""),
+                extra=_extra(d, FIELDS["classes"]),
             )
             _unique(r, where, c.name, data.classes)
             data.classes[c.name] = c
@@ -449,6 +527,7 @@ def from_document(doc: Any, folder: Path, source: Path | None = None) -> Project
             t = NumericTarget(
                 r.text(d, "name", where), minimum=r.num(d, "minimum", where, default=0.0),
                 maximum=r.num(d, "maximum", where, default=1.0), unit=r.text(d, "unit", where, default=""),
+                extra=_extra(d, FIELDS["targets"]),
             )
             _unique(r, where, t.name, data.targets)
             data.targets[t.name] = t

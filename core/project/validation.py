@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from core.project.entities import SPLITS, VERDICTS, ProjectData, Video
 from core.project.errors import ProjectValidationError
@@ -140,14 +141,16 @@ def validate(data: ProjectData, check_files: bool = True) -> list[Issue]:
                                 + ", ".join(f"{v.name} ({v.path})" for v in group), tuple(v.id for v in group)))
     spans: Iterable = [("subclip", s) for s in data.subclips.values()]
     spans = [*spans, *(("interval", i) for i in data.intervals.values()), *(("verdict", e) for e in data.verdicts.values())]
+    past_end: dict[str, list[tuple[str, object]]] = defaultdict(list)
     for what, item in spans:
         video = videos[item.video_id]
         if item.end <= item.start:
             issues.append(Issue("error", "inverted_interval", f"{what} {item.id} of {video.name}: end frame {item.end} "
                                 f"is not after start frame {item.start}", (item.id,)))
         elif video.known_frame_count and item.end > video.known_frame_count:
-            issues.append(Issue("error", "out_of_range", f"{what} {item.id} of {video.name}: frames [{item.start}, "
-                                f"{item.end}) go past the end of the video ({video.known_frame_count} frames)", (item.id,)))
+            past_end[video.id].append((what, item))
+    for video_id, items in past_end.items():
+        issues.append(_past_end_issue(videos[video_id], items))
     unknown: dict[str, list[str]] = defaultdict(list)
     for s in data.subclips.values():
         if s.label is not None and s.label not in data.classes:
@@ -175,6 +178,23 @@ def validate(data: ProjectData, check_files: bool = True) -> list[Issue]:
                                 f"{' and '.join(sorted(used))}: the same footage would feed more than one split",
                                 (video_id,)))
     return issues
+
+
+def _past_end_issue(video: Video, items: list[tuple[str, Any]]) -> Issue:
+    """One issue for every range of ``video`` that runs past its frames.
+
+    Such ranges can load when the count that checked them was the header's and a scan learned later that
+    fewer frames decode (or a video was relinked to a shorter one): the message says which count is which.
+    """
+    count = video.known_frame_count
+    if video.frame_count is not None and video.declared_frame_count > video.frame_count:
+        limit = f"the {count} frames that decode (the header declares {video.declared_frame_count})"
+    else:
+        limit = f"the end of the video ({count} frames)"
+    shown = ", ".join(f"{what} {item.id} [{item.start}, {item.end})" for what, item in items[:5])
+    more = f" and {len(items) - 5} more" if len(items) > 5 else ""
+    return Issue("error", "out_of_range", f"video {video.name}: {len(items)} labelled range(s) go past {limit}: "
+                 f"{shown}{more}; shorten or remove them", tuple(item.id for _, item in items))
 
 
 def find_moved_videos(data: ProjectData, search_folder: str | Path) -> dict[str, Path]:

@@ -114,3 +114,50 @@ def test_opening_a_video_file_as_a_project_says_what_to_do(qtbot, make_window, p
     text = error_dialog.shown[-1].text
     assert "clip.avi" in text and "not a project" in text and "Add Videos" in text
     assert window.project.folder == project_dir
+
+
+def test_a_project_open_in_another_process_opens_read_only_and_says_so(qtbot, make_window, project_dir,
+                                                                      tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from core.project import Project; p = Project.open(sys.argv[1], "
+         "program='framewatch train'); print('ready', flush=True); sys.stdin.readline(); p.close()", str(project_dir)],
+        cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "ready\n"
+        window = make_window()
+        open_and_wait(qtbot, window, project_dir)  # shown, not refused
+        assert window.project.read_only and error_dialog.shown == []
+        assert window.status_read_only.isVisible()
+        assert window.status_read_only.text().startswith("Read-only: open in framewatch train by ")
+        assert f"PID {holder.pid}, since " in window.status_read_only.text()
+        assert "(read-only)" in window.windowTitle()
+        actions = window.actions_by_key
+        assert not actions["save_project"].isEnabled() and not actions["create_subclip"].isEnabled()
+        assert actions["save_project_as"].isEnabled()
+        before = (project_dir / "project.json").read_bytes()
+        assert window.save_project_as_path(tmp_path / "copy")  # Save As: a copy of one's own to work on
+        assert not window.project.read_only and not window.status_read_only.isVisible()
+        assert "(read-only)" not in window.windowTitle()
+        assert (project_dir / "project.json").read_bytes() == before
+    finally:
+        holder.communicate("\n", timeout=30)
+    assert holder.returncode == 0 and not (project_dir / "project.lock").exists()
+
+
+def test_the_window_holds_the_projects_lock_until_it_closes(qtbot, make_window, project_dir) -> None:
+    import os
+
+    from core.project.lock import read_owner
+
+    window = make_window()
+    open_and_wait(qtbot, window, project_dir)
+    owner = read_owner(project_dir)
+    assert owner is not None and owner.pid == os.getpid() and owner.program == "Framewatch (GUI)"
+    window.close()
+    assert read_owner(project_dir) is None
+    Project.open(project_dir, wait_s=0).close()  # free again

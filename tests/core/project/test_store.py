@@ -53,7 +53,9 @@ def test_save_leaves_no_temporary_files_and_keeps_a_backup(project: Project) -> 
     project.add_class("run")
     project.save()
     names = sorted(p.name for p in project.folder.iterdir())
-    assert names == ["cache", "models", "project.json", BACKUP_FILE, "runs"]
+    assert names == ["cache", "models", "project.json", BACKUP_FILE, "project.lock", "runs"]
+    project.close()  # the lock goes with the last holder
+    assert sorted(p.name for p in project.folder.iterdir()) == ["cache", "models", "project.json", BACKUP_FILE, "runs"]
     assert (project.folder / BACKUP_FILE).read_text() == first
     json.loads(project.path.read_text())  # plain JSON, readable by any tool
 
@@ -261,6 +263,7 @@ def test_killing_a_process_mid_save_leaves_a_loadable_project(project: Project) 
     project.add_subclips([project.make_subclip(video, i % 30, i % 30 + 5, label="walk") for i in range(30_000)])
     project.set_info(description=str(len(project.subclips)))
     project.save()
+    project.close()  # each saver holds the lock; a killed one leaves it stale and the next takes it over
     rng = random.Random(7)
     for _ in range(4):
         proc = subprocess.Popen([sys.executable, "-c", SAVER, str(project.folder)], cwd=REPO,
@@ -274,7 +277,7 @@ def test_killing_a_process_mid_save_leaves_a_loadable_project(project: Project) 
         finally:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
-        loaded = Project.open(project.folder)  # never raises
+        loaded = Project.open(project.folder, read_only=True)  # never raises
         count = len(loaded.subclips)
         assert loaded.info.description == str(count)  # one consistent saved state ...
         assert count in (int(saving[1]) - 1000, int(saving[1]))  # ... the last one saved, or the one being saved
@@ -388,3 +391,70 @@ def test_truncated_and_bit_flipped_files_raise_only_project_errors(tmp_path: Pat
     path.write_bytes(bytes(raw))
     with contextlib.suppress(ProjectError):
         read_project_file(path)
+
+
+# -- fields this version does not know, and values no recording can have -----------------------------
+def test_unknown_fields_at_every_level_survive_a_load_edit_save_round_trip(tmp_path: Path, valid_doc: str) -> None:
+    folder = tmp_path / "proj"
+    folder.mkdir()
+    doc = json.loads(valid_doc)
+    doc["workspace"] = {"layout": [1, 2], "zoom": 1.5}
+    doc["info"]["owner"] = "lab 3"
+    for n, key in enumerate(("videos", "classes", "targets", "subclips", "intervals", "verdicts", "runs")):
+        for entity in doc[key]:
+            entity[f"future_{key}"] = {"n": n, "tags": ["ä", None, True]}
+    (folder / "project.json").write_text(json.dumps(doc))
+    project = Project.open(folder)
+    clip = next(iter(project.subclips.values()))
+    assert clip.extra == {"future_subclips": {"n": 3, "tags": ["ä", None, True]}}
+    project.update_subclip(clip.id, note="edited")  # an edited entity keeps its unknown fields too
+    project.add_class("new")  # a new one has none
+    project.save()
+    saved = json.loads((folder / "project.json").read_text())
+    assert saved["workspace"] == doc["workspace"] and saved["info"]["owner"] == "lab 3"
+    for key in ("videos", "classes", "targets", "subclips", "intervals", "verdicts", "runs"):
+        for before, after in zip(doc[key], saved[key], strict=False):
+            assert {k: v for k, v in after.items() if k.startswith("future_")} == {f"future_{key}": before[f"future_{key}"]}
+    assert saved["subclips"][0]["note"] == "edited"
+    assert [c for c in saved["classes"] if c["name"] == "new"] == [
+        {"name": "new", "color": saved["classes"][-1]["color"], "shortcut": "", "description": ""}]
+    assert Project.open(folder).data.same_as(project.data)
+
+
+@pytest.mark.parametrize(("mutate", "message"), [
+    (lambda d: d["videos"][0].update(fps=1e308), r"videos\[0\] \(clip.avi\): field 'fps' must be a frame rate in \(0, 1000\]"),
+    (lambda d: d["videos"][0].update(fps=0), r"videos\[0\] \(clip.avi\): field 'fps' must be a frame rate"),
+    (lambda d: d["videos"][0].update(fps=1001), r"field 'fps' must be a frame rate in \(0, 1000\] frames per second, not 1001"),
+    (lambda d: d["videos"][0].update(fps=float("nan")), r"field 'fps' must be a finite number, not float nan"),
+    (lambda d: d["videos"][0].update(frame_count=-3), r"videos\[0\] \(clip.avi\): field 'frame_count' must be at least 0"),
+    (lambda d: d["videos"][0].update(declared_frame_count=10**12), r"field 'declared_frame_count' must be at most"),
+    (lambda d: d["subclips"][0].update(start=10, end=10), r"subclips\[0\]: frames \[10, 10\) of video clip.avi: "
+     r"field 'end' \(10\) must be after field 'start' \(10\)"),
+    (lambda d: d["subclips"][1].update(end=41), r"subclips\[1\]: frames \[3, 41\) of video clip.avi: field 'end' goes "
+     r"past the end of the video \(40 frames\)"),
+    (lambda d: d["intervals"][0].update(start=30, end=12), r"intervals\[0\]: frames \[30, 12\) .* must be after"),
+    (lambda d: d["verdicts"][0].update(end=400), r"verdicts\[0\]: frames \[12, 400\) of video clip.avi: .* past the end"),
+])
+def test_values_no_recording_can_have_are_refused_naming_file_entity_and_field(
+        tmp_path: Path, valid_doc: str, mutate, message: str) -> None:
+    doc = json.loads(valid_doc)
+    mutate(doc)
+    path = tmp_path / "project.json"
+    path.write_text(json.dumps(doc))
+    before = path.read_bytes()
+    with pytest.raises(ProjectFormatError, match=message) as info:
+        Project.open(tmp_path)
+    assert str(info.value).startswith(f"{path}: ") and "\n" not in str(info.value)
+    assert path.read_bytes() == before
+
+
+def test_a_range_past_the_decoded_count_but_within_the_declared_one_loads(tmp_path: Path, valid_doc: str) -> None:
+    """Labelled against the header's count before a scan found fewer frames: it opens (and validation
+    reports it), so the analyst can fix it rather than lose the project."""
+    doc = json.loads(valid_doc)
+    doc["videos"][0].update(frame_count=35, declared_frame_count=40)
+    doc["subclips"][1].update(end=38)
+    (tmp_path / "project.json").write_text(json.dumps(doc))
+    project = Project.open(tmp_path)
+    [issue] = [i for i in project.validate(check_files=False) if i.kind == "out_of_range"]
+    assert issue.ids == (doc["subclips"][1]["id"],)

@@ -83,21 +83,24 @@ def test_a_changed_video_is_reported(project: Project) -> None:
     assert project.validate(check_files=False) == []
 
 
-def test_hand_edited_files_with_bad_spans_and_labels_are_reported(project: Project) -> None:
+def test_hand_edited_labels_outside_the_schema_and_the_decoded_frames_are_reported(project: Project) -> None:
+    """A video labelled against its header's 30 frames, of which a later scan found only 25 decode: its
+    labels past frame 25 still load (the project must open so they can be fixed) and are reported."""
     video = project.video("a.avi")
     project.add_subclip(video.id, 0, 10, label="walk", split="train")
     project.add_subclip(video.id, 10, 20, label="walk", split="train")
     project.save()
     doc = json.loads(project.path.read_text())
-    doc["subclips"][0].update(start=12, end=4)
-    doc["subclips"][1].update(end=99, label="swim")
-    doc["intervals"] = [{"id": "i1", "video": video.id, "start": 25, "end": 31}]
+    doc["videos"][0].update(frame_count=25, declared_frame_count=30)
+    doc["subclips"][1].update(end=28, label="swim")
+    doc["intervals"] = [{"id": "i1", "video": video.id, "start": 25, "end": 30}]
     project.path.write_text(json.dumps(doc))
-    issues = {i.kind: i.message for i in Project.open(project.folder).validate()}
-    assert set(issues) == {"inverted_interval", "out_of_range", "unknown_label"}
-    assert "end frame 4 is not after start frame 12" in issues["inverted_interval"]
-    assert "'swim', which is not in the label schema" in issues["unknown_label"]
-    assert "[25, 31) go past the end of the video (30 frames)" in issues["out_of_range"]
+    issues = {i.kind: i for i in Project.open(project.folder).validate(check_files=False)}
+    assert set(issues) == {"out_of_range", "unknown_label"}
+    assert "'swim', which is not in the label schema" in issues["unknown_label"].message
+    out = issues["out_of_range"]
+    assert sorted(out.ids) == sorted([doc["subclips"][1]["id"], "i1"]) and out.severity == "error"
+    assert "go past the 25 frames that decode (the header declares 30)" in out.message
 
 
 def test_a_video_in_two_splits_is_a_warning(project: Project) -> None:
@@ -106,3 +109,16 @@ def test_a_video_in_two_splits_is_a_warning(project: Project) -> None:
     project.add_subclip(video.id, 10, 20, label="walk", split="val")
     [issue] = project.validate()
     assert issue.kind == "split_leak" and "train and val" in issue.message
+
+
+def test_relinking_to_a_shorter_video_is_refused_while_labels_run_past_its_end(project: Project, tmp_path: Path) -> None:
+    video = project.video("a.avi")
+    clip = project.add_subclip(video.id, 20, 30, label="walk")
+    shorter = write_video(tmp_path / "short.avi", 24)
+    with pytest.raises(ProjectValidationError, match=r"it has 24 frames and 1 labelled range\(s\) reach past them"):
+        project.relink_video(video.id, shorter, force=True)
+    assert project.video(video.id).path == video.path
+    project.update_subclip(clip.id, end=24)
+    assert project.relink_video(video.id, shorter, force=True).frame_count == 24
+    project.save()
+    assert Project.open(project.folder).validate(check_files=False) == []
