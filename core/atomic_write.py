@@ -40,7 +40,8 @@ def temp_path(target: Path) -> Path:
     return target.with_name(f".{target.stem}.{os.getpid()}-{secrets.token_hex(3)}.part{target.suffix}")
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """True unless no process ``pid`` exists on this machine (a PID we may not signal counts as alive)."""
     if pid == os.getpid():
         return True
     try:
@@ -70,7 +71,7 @@ def remove_leftovers(folder: Path, target: Path | None = None) -> list[Path]:
             continue
         if target is not None and (match["stem"], match["suffix"]) != (target.stem, target.suffix):
             continue
-        if _pid_alive(int(match["pid"])):
+        if pid_alive(int(match["pid"])):
             continue
         path = Path(entry.path)
         with contextlib.suppress(OSError):

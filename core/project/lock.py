@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
-from core.atomic_write import _pid_alive
+from core.atomic_write import pid_alive
 from core.project.errors import ProjectLockedError, ProjectReadOnlyError
 
 LOCK_FILE = "project.lock"
@@ -82,7 +82,7 @@ class LockOwner:
         boot = _boot_id()
         if self.boot and boot and self.boot != boot:
             return False  # made before this machine restarted
-        if not _pid_alive(self.pid):
+        if not pid_alive(self.pid):
             return False
         started = process_start_time(self.pid)
         return self.started is None or started is None or started == self.started
