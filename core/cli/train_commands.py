@@ -14,8 +14,7 @@ import sys
 from pathlib import Path
 
 from core.cli.progress_bar import ProgressBar
-
-TASK_CHOICES = ("predict", "anomaly", "classify", "regress")
+from core.tasks import TASKS
 
 
 def _int_tuple(text: str) -> tuple[int, ...]:
@@ -29,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Runs are written to PROJECT/runs/NAME/ (run.json, last.keras, best.keras) and listed in the project.",
     )
     train.add_argument("project", type=Path, help="project folder")
-    train.add_argument("--task", choices=TASK_CHOICES, help="what to learn (not needed with --resume)")
+    train.add_argument("--task", choices=TASKS, help="what to learn (not needed with --resume)")
     train.add_argument("--preset", help="model preset (see 'framewatch presets'; default: the task's default)")
     train.add_argument("--resume", metavar="RUN", help="continue this run (name under runs/ or folder)")
     train.add_argument("--name", help="run name (default: date-time-task-preset)")
@@ -67,7 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.set_defaults(handler=run_train, needs_tensorflow=True)
 
     presets = subparsers.add_parser("presets", help="list the model presets of each task")
-    presets.add_argument("--task", choices=TASK_CHOICES)
+    presets.add_argument("--task", choices=TASKS)
     presets.set_defaults(handler=run_presets)
 
     devices = subparsers.add_parser("devices", help="what the training backend sees: CPUs, GPUs, threads")
@@ -197,7 +196,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_presets(args: argparse.Namespace) -> int:
-    from core.models import DEFAULT_PRESET, TASKS, presets
+    from core.models import DEFAULT_PRESET, presets
 
     for task in [args.task] if args.task else TASKS:
         print(f"{task}:")

@@ -16,10 +16,9 @@ from pathlib import Path
 import keras
 from keras import layers
 
-from core.models.errors import SpecError
+from core.models.errors import BackboneWeightsError, ModelFileError, SpecError
 from core.models.layers import RepeatChannels
 from core.models.specs import LRCNSpec
-from core.training.errors import ModelFileError, TrainingError
 
 
 @dataclass(frozen=True)
@@ -59,11 +58,11 @@ def _application(spec: LRCNSpec, table: Backbone, weights: str | None) -> keras.
     except ValueError as exc:
         if weights not in (None, "imagenet"):
             raise ModelFileError(weights, f"not usable as {table.constructor} weights without the top: {exc}") from exc
-        raise TrainingError(f"{table.constructor} backbone: {exc}") from exc
+        raise SpecError(f"{table.constructor} backbone: {exc}") from exc
     except Exception as exc:  # download failures come as URLError, OSError, Exception("URL fetch failure ...")
         if weights != "imagenet":
             raise ModelFileError(weights, f"cannot load {table.constructor} weights: {exc}") from exc
-        raise TrainingError(
+        raise BackboneWeightsError(
             f"cannot download the ImageNet weights of {table.constructor} ({type(exc).__name__}: {exc}). "
             "Offline? Download that file on a machine with internet (or copy it from ~/.keras/models/ there), "
             "then pass its path as the weights (CLI: --weights FILE), or train from random weights (--weights none)"
@@ -86,12 +85,12 @@ def build_frame_encoder(spec: LRCNSpec) -> keras.Model:
         return encoder
     table = BACKBONE_TABLE[spec.backbone]
     if min(spec.height, spec.width) < table.min_size:
-        raise TrainingError(f"{table.constructor} needs frames of at least {table.min_size}x{table.min_size}, "
+        raise SpecError(f"{table.constructor} needs frames of at least {table.min_size}x{table.min_size}, "
                             f"not {spec.height}x{spec.width}")
     if spec.channels == 1:
         x = RepeatChannels(3, name="gray_to_rgb")(x)
     elif spec.channels != 3:
-        raise TrainingError(f"{table.constructor} takes 1 or 3 channels, not {spec.channels}")
+        raise SpecError(f"{table.constructor} takes 1 or 3 channels, not {spec.channels}")
     x = layers.Rescaling(table.scale, table.offset, name="backbone_scaling")(x)
     backbone = _application(spec, table, resolve_weights(spec))
     backbone.trainable = not spec.freeze_backbone

@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from core.models.errors import SpecError
-
-TASKS = ("predict", "anomaly", "classify", "regress")
+from core.tasks import TASKS
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ This is what the desktop app's "Train" button and ``framewatch train PROJECT`` b
 * :func:`resume_project_run(project, run_dir) <resume_project_run>` rebuilds the same datasets (the
   data options are stored in the run record) and continues the run.
 
-Task names here are the trainer's: ``predict``, ``anomaly``, ``classify``, ``regress``.
+Task names are those of :mod:`core.tasks`; :data:`core.tasks.DATASET_TASKS` gives the data layer's names.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import hashlib
 import json
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +27,11 @@ import numpy as np
 from core.jobs import ProgressCallback
 from core.models.registry import make_spec
 from core.models.specs import LRCNSpec, ModelSpec
+from core.runs import RECORD_FILE, RunRecord, default_run_name, find_run_dir
+from core.tasks import DATASET_TASKS, TASKS, tasks_text
 from core.training.data import TrainingData
 from core.training.errors import TrainingError
-from core.training.run_record import RECORD_FILE, RunRecord
 from core.training.trainer import RunResult, TrainingConfig, resume, train
-
-DATA_TASKS = {"predict": "next_frame", "anomaly": "anomaly", "classify": "classification", "regress": "regression"}
 
 
 @dataclass(frozen=True)
@@ -100,8 +98,8 @@ def project_data(
 
     from core.data import to_pydataset, to_tf_dataset, train_val_batches
 
-    if task not in DATA_TASKS:
-        raise TrainingError(f"task must be one of {', '.join(DATA_TASKS)}, not {task!r}")
+    if task not in TASKS:
+        raise TrainingError(f"task must be one of {tasks_text()}, not {task!r}")
     if not project.videos:
         raise TrainingError(f"project {project.folder} has no videos: add videos before training")
     preprocess = _preprocess_spec(spec, options)
@@ -118,7 +116,7 @@ def project_data(
         kwargs["target"] = options.target
     if arrays:  # feature caching: a fixed sample order, so features and targets line up with the cache key
         kwargs["shuffle"] = False
-    train_batches, val_batches = train_val_batches(project, DATA_TASKS[task], preprocess, **kwargs)
+    train_batches, val_batches = train_val_batches(project, DATASET_TASKS[task], preprocess, **kwargs)
     # Frames travel as uint8 and the model scales them (core.models.frame_input): a quarter of the bytes,
     # and no float32 clips made on the host. Feature caching and mean subtraction need float32 clips.
     raw = not arrays and not preprocess.subtract_mean
@@ -128,7 +126,7 @@ def project_data(
         changes["outputs"] = max(2, len(train_batches.class_names))
     spec = spec.replace(**changes)
     description = {
-        "source": "project", "project": str(project.folder), "task": DATA_TASKS[task],
+        "source": "project", "project": str(project.folder), "task": DATASET_TASKS[task],
         "options": options.to_dict(), "preprocess": preprocess.to_dict(),
         "train_clips": len(train_batches.samples), "validation_clips": len(val_batches.samples) if val_batches else 0,
         "class_names": list(train_batches.class_names),
@@ -161,10 +159,6 @@ def _project_recorder(project, run_id: str, save: bool):
             project.save()
 
     return on_record
-
-
-def default_run_name(task: str, preset: str) -> str:
-    return f"{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}-{task}-{preset}"
 
 
 def train_project(
@@ -206,15 +200,6 @@ def train_project(
     return train(spec, data, run_dir, progress, cancel, config, on_record=_project_recorder(project, entry.id, save_project))
 
 
-def find_run_dir(project, run: str | Path) -> Path:
-    """A run folder from a path, or a run name under ``<project>/runs/``."""
-    candidates = [Path(run), project.runs_dir / str(run)]
-    for candidate in candidates:
-        if (candidate / "run.json").is_file():
-            return candidate
-    raise TrainingError(f"no training run {run!r} (looked for run.json in {', '.join(str(c) for c in candidates)})")
-
-
 def resume_project_run(
     project,
     run: str | Path,
@@ -231,7 +216,7 @@ def resume_project_run(
     """
     from core.models.specs import spec_from_dict
 
-    run_dir = find_run_dir(project, run)
+    run_dir = find_run_dir(project.folder, run)
     record = RunRecord.load(run_dir)
     spec = spec_from_dict(record.spec)
     config = TrainingConfig.from_dict(record.config)

@@ -1,6 +1,6 @@
 """Train a model as a long job: ``train(spec, data, run_dir, progress, cancel)`` and ``resume(run_dir, ...)``.
 
-A run folder holds ``run.json`` (the :class:`~core.training.run_record.RunRecord`), ``state.json``
+A run folder holds ``run.json`` (the :class:`~core.runs.record.RunRecord`), ``state.json``
 (what a resume needs: last finished epoch, best value, plateau counters, learning rate),
 ``last.keras`` (every epoch, optimizer included) and ``best.keras`` (best ``monitor`` value so far);
 an LRCN trained on cached features also has ``encoder.keras`` and, at the end, ``model.keras`` (the
@@ -33,16 +33,15 @@ import keras
 
 from core.errors import Cancelled, FramewatchError
 from core.jobs import ProgressCallback, check_cancelled
+from core.models.files import load_model_file, save_model
 from core.models.registry import build_model
 from core.models.specs import LRCNSpec, ModelSpec, spec_from_dict
+from core.runs.record import RECORD_FILE, RunRecord, read_state, write_state
 from core.training import events as ev
 from core.training.callbacks import Checkpointer, EventEmitter, Guard, PlateauControl
 from core.training.data import TrainingData
 from core.training.devices import configure_devices, library_versions
 from core.training.errors import NonFiniteLossError, TrainingError
-from core.training.files import save_model
-from core.training.model_files import load_model_file
-from core.training.run_record import RECORD_FILE, RunRecord, read_state, write_state
 
 
 class ConfigError(TrainingError, ValueError):

@@ -9,7 +9,7 @@ import pytest
 
 from core.cli.main import main
 from core.project import Project
-from core.training.run_record import RunRecord
+from core.runs import RunRecord
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,7 @@ def test_train_on_ped2_shows_progress_writes_checkpoints_and_records_the_run(ped
     assert record.data["source"] == "project" and record.data["train_clips"] > 0
     assert record.spec["height"] == 32 and record.spec["frames"] == 8 and record.spec["recurrent"] == [4, 4, 4]
     assert record.spec["input_dtype"] == "uint8" and record.data["input_dtype"] == "uint8"  # frames stay uint8
-    from core.training.model_files import load_model_file
+    from core.models.files import load_model_file
 
     assert str(load_model_file(run / "best.keras").inputs[0].dtype).endswith("uint8")
     entries = [r for r in Project.open(ped2_project).runs.values() if r.name == "tiny"]
