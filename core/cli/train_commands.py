@@ -3,7 +3,10 @@
 ``framewatch train PROJECT --task anomaly --preset default --size 64 --epochs 5`` builds the task's
 datasets from the project, trains in ``PROJECT/runs/<name>/`` with a progress bar, an epoch line per
 epoch and a summary; ``--resume RUN`` continues a run (its name under ``runs/`` or its folder).
-Ctrl+C stops within one batch and leaves the run resumable.
+Ctrl+C, SIGTERM (``kill``, a shutdown) and SIGHUP (a closed terminal) stop within one batch and leave
+the run ``cancelled`` and resumable (exit code 130); a second signal stops at once. ``framewatch runs
+PROJECT`` lists the project's runs; one whose process is gone (killed, crashed) shows as
+``interrupted (resumable with --resume NAME)``.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from core.cli.progress_bar import ProgressBar
@@ -68,6 +72,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     presets = subparsers.add_parser("presets", help="list the model presets of each task")
     presets.add_argument("--task", choices=TASKS)
     presets.set_defaults(handler=run_presets)
+
+    runs = subparsers.add_parser(
+        "runs", help="list a project's training runs and their status (interrupted runs are resumable)",
+        description="List the runs under PROJECT/runs/: status, epochs, best value. A run whose training "
+        "process is gone shows as 'interrupted (resumable with --resume NAME)'.",
+    )
+    runs.add_argument("project", type=Path, help="project folder")
+    runs.add_argument("--json", action="store_true", help="one JSON object per run")
+    runs.set_defaults(handler=run_runs)
 
     devices = subparsers.add_parser("devices", help="what the training backend sees: CPUs, GPUs, threads")
     devices.add_argument("--json", action="store_true")
@@ -150,6 +163,35 @@ def _summary(result) -> str:
     return "\n".join(lines)
 
 
+def _stop_on_termination(cancel) -> Callable[[], None]:
+    """SIGTERM and SIGHUP set ``cancel`` (the run stops within one batch, resumable); a second one interrupts.
+
+    Returns a function that puts the previous handlers back. Signals can only be caught in the main thread;
+    elsewhere nothing changes.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def on_signal(signum: int, frame) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        print(f"framewatch: {signal.Signals(signum).name} received: stopping after this batch; the run stays "
+              "resumable", file=sys.stderr, flush=True)
+
+    names = [name for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    previous = {name: signal.signal(getattr(signal, name), on_signal) for name in names}
+
+    def restore() -> None:
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), handler)
+
+    return restore
+
+
 def run_train(args: argparse.Namespace) -> int:
     import threading
 
@@ -165,6 +207,7 @@ def run_train(args: argparse.Namespace) -> int:
     project = Project.open(args.project)
     cancel = threading.Event()
     reporter = _Reporter()
+    restore = _stop_on_termination(cancel)
     try:
         if args.resume:
             result = resume_project_run(project, args.resume, epochs=args.epochs, learning_rate=args.learning_rate,
@@ -190,6 +233,7 @@ def run_train(args: argparse.Namespace) -> int:
         cancel.set()
         raise
     finally:
+        restore()
         reporter.close()
     print(_summary(result))
     return 0
@@ -226,4 +270,33 @@ def run_devices(args: argparse.Namespace) -> int:
     print(f"threads   {setup.cpu_threads} for training")
     for note in setup.notes:
         print(f"note      {note}")
+    return 0
+
+
+def run_runs(args: argparse.Namespace) -> int:
+    from core.project import Project
+    from core.runs import list_runs
+
+    project = Project.open(args.project)  # a missing or bad project: one line
+    listings = list_runs(project.folder)
+    if not listings:
+        print(f"no training runs in {project.folder}")
+        return 0
+    for item in listings:
+        record = item.record
+        if args.json:
+            row = {"name": item.name, "run_dir": str(item.run_dir), "status": item.status,
+                   "resumable": item.resumable, "problem": item.problem}
+            if record is not None:
+                row.update(task=record.task, preset=record.preset, epochs_completed=record.epochs_completed,
+                           epochs=record.config.get("epochs"), monitor=record.monitor, best_value=record.best_value,
+                           notes=record.notes)
+            print(json.dumps(row))
+            continue
+        if record is None:
+            print(f"{item.name}  {item.status}: {item.problem}")
+            continue
+        best = f", best {record.monitor} {record.best_value:.4g}" if record.best_value is not None else ""
+        print(f"{item.name}  {record.task}/{record.preset}  {item.status_text()}  "
+              f"{record.epochs_completed}/{record.config.get('epochs', '?')} epochs{best}")
     return 0

@@ -68,6 +68,7 @@ from core.project.validation import (
     validate,
 )
 from core.project.videos import probe_video
+from core.runs.folders import mark_interrupted_runs
 
 #: Colours given to new classes in turn (Okabe-Ito, readable by colour-blind analysts).
 PALETTE = ("#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7", "#000000")
@@ -179,11 +180,13 @@ class Project:
         recovery = store.recovery_info(folder)
         if recover and recovery is not None:
             data = store.read_project_file(recovery.autosave_path, folder)
+            mark_interrupted_runs(data.runs)  # 'running' runs whose process is gone
             project = cls(folder, data, recovery=None)
             project.undo_stack.clean_index = None  # recovered edits are not saved yet
             project._generation = project._autosaved_generation = 1
             return project
         data = store.read_project_file(folder / store.PROJECT_FILE, folder)
+        mark_interrupted_runs(data.runs)  # 'running' runs whose process is gone
         return cls(folder, data, recovery=recovery)
 
     def save_as(self, folder: str | Path) -> Project:

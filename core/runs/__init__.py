@@ -6,7 +6,14 @@ Importing this package does not import Keras. :mod:`core.runs.record` is ``run.j
 """
 
 from core.runs.errors import RunError, RunFileError
-from core.runs.folders import RunListing, default_run_name, find_run_dir, list_runs, runs_dir
+from core.runs.folders import (
+    RunListing,
+    default_run_name,
+    find_run_dir,
+    list_runs,
+    mark_interrupted_runs,
+    runs_dir,
+)
 from core.runs.record import RECORD_FILE, RESUMABLE, STATE_FILE, STATUSES, RunRecord, read_state, write_state
 
 __all__ = [
@@ -21,6 +28,7 @@ __all__ = [
     "default_run_name",
     "find_run_dir",
     "list_runs",
+    "mark_interrupted_runs",
     "read_state",
     "runs_dir",
     "write_state",

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from core.runs.errors import RunError, RunFileError
+from core.runs.process import ProcessId, is_alive
 from core.runs.record import RECORD_FILE, RESUMABLE, RunRecord
 
 RUNS_FOLDER = "runs"
@@ -77,3 +78,32 @@ def list_runs(project_folder: str | Path) -> list[RunListing]:
             continue
         listings.append(RunListing(run_dir, record, record.effective_status()))
     return listings
+
+
+def mark_interrupted_runs(runs: dict) -> list[str]:
+    """Set ``status="interrupted"`` on project run entries that say ``running`` but whose process is gone.
+
+    ``runs`` maps ids to the project's run entries (frozen dataclasses with ``status`` and
+    ``config["run_dir"]``); entries are replaced in place, so a project shows such runs as interrupted
+    (and resumable) as soon as it is loaded. Returns the ids changed.
+    """
+    import dataclasses
+
+    changed = []
+    for run_id, entry in list(runs.items()):
+        config = entry.config or {}
+        run_dir = config.get("run_dir") if entry.status == "running" else None
+        if not run_dir:
+            continue
+        if (Path(run_dir) / RECORD_FILE).is_file():
+            try:
+                status = RunRecord.load(Path(run_dir)).effective_status()
+            except RunError:
+                continue
+        else:  # the process died while preparing data, before the run folder was written
+            process = ProcessId.from_dict(config.get("process"))
+            status = "interrupted" if process is not None and is_alive(process) is False else "running"
+        if status == "interrupted":
+            runs[run_id] = dataclasses.replace(entry, status="interrupted")
+            changed.append(run_id)
+    return changed

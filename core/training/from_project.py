@@ -28,6 +28,7 @@ from core.jobs import ProgressCallback
 from core.models.registry import make_spec
 from core.models.specs import LRCNSpec, ModelSpec
 from core.runs import RECORD_FILE, RunRecord, default_run_name, find_run_dir
+from core.runs.process import this_process
 from core.tasks import DATASET_TASKS, TASKS, tasks_text
 from core.training.data import TrainingData
 from core.training.errors import TrainingError
@@ -193,7 +194,8 @@ def train_project(
     if cached and config.feature_cache_dir is None:
         config = dataclasses.replace(config, feature_cache_dir=str(project.cache_dir / "features"))
     entry = project.add_run(name, task, config={"preset": spec.preset, "run_dir": str(run_dir),
-                                                "spec": spec.to_dict(), "training": config.to_dict()},
+                                                "spec": spec.to_dict(), "training": config.to_dict(),
+                                                "process": this_process().to_dict()},
                             status="running")
     if save_project:
         project.save()

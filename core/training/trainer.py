@@ -36,6 +36,7 @@ from core.jobs import ProgressCallback, check_cancelled
 from core.models.files import load_model_file, save_model
 from core.models.registry import build_model
 from core.models.specs import LRCNSpec, ModelSpec, spec_from_dict
+from core.runs.process import this_process
 from core.runs.record import RECORD_FILE, RunRecord, read_state, write_state
 from core.training import events as ev
 from core.training.callbacks import Checkpointer, EventEmitter, Guard, PlateauControl
@@ -162,6 +163,10 @@ def resume(
     """
     run_dir = Path(run_dir)
     record = RunRecord.load(run_dir)
+    if record.effective_status() == "running":
+        where = record.process or {}
+        raise TrainingError(f"{run_dir}: the run is still training (process {where.get('pid')} on "
+                            f"{where.get('host')}): stop it before resuming")
     spec = spec_from_dict(record.spec)
     config = TrainingConfig.from_dict(record.config)
     if epochs is not None:
@@ -304,6 +309,7 @@ def _run(spec: ModelSpec, config: TrainingConfig, data: TrainingData, run_dir: P
         emitter = EventEmitter(emit, config.epochs, initial_epoch, batch_size, checkpointer, started,
                                int(clips) if clips else None)
         record.status = "running"
+        record.process = this_process().to_dict()  # a run whose process is gone shows as interrupted
         publish()
         emit(ev.RunStarted(
             done=0, total=None, epoch=initial_epoch, epochs=config.epochs, run_dir=str(run_dir),
