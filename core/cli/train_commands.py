@@ -125,7 +125,7 @@ class _Reporter:
             if self.preparing is not None:
                 self.preparing.close()
             self.bar = ProgressBar("training", unit="batch")
-        if isinstance(event, ev.RunStarted):
+        if isinstance(event, ev.RunStarted | ev.RunNote):
             tqdm.write(event.message, file=sys.stderr)
             return
         if isinstance(event, ev.EpochEnded):

@@ -80,6 +80,8 @@ class RunRecord:
     process: dict[str, Any] | None = None
     #: what the trainer changed to make the run fit, e.g. the batch size chosen for the memory available
     notes: list[str] = field(default_factory=list)
+    #: clips per training step actually used (``config["batch_size"]`` is the one asked for)
+    batch_size: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
