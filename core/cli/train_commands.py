@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -21,8 +22,24 @@ from core.cli.progress_bar import ProgressBar
 from core.tasks import TASKS
 
 
-def _int_tuple(text: str) -> tuple[int, ...]:
-    return tuple(int(v) for v in text.replace("x", ",").split(",") if v.strip())
+def _int_tuple(text: str) -> tuple[int, ...] | str:
+    """``"64x96"`` / ``"1,2,3"`` -> ``(64, 96)`` / ``(1, 2, 3)``; text that is not whole numbers comes back as
+    is, for the handler to refuse in one line (argparse would print its usage too)."""
+    try:
+        return tuple(int(v) for v in text.replace("x", ",").split(",") if v.strip())
+    except ValueError:
+        return text
+
+
+def _numbers(value, option: str, what: str, count: tuple[int, int] = (1, 1000)) -> tuple[int, ...] | None:
+    """A parsed ``_int_tuple`` option, or :class:`ConfigError` naming the option and the expected form."""
+    from core.training.trainer import ConfigError
+
+    if value is None:
+        return None
+    if isinstance(value, str) or not count[0] <= len(value) <= count[1]:
+        raise ConfigError(f"{option} takes {what}, not {value if isinstance(value, str) else 'x'.join(map(str, value))!r}")
+    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -89,7 +106,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _model_options(args: argparse.Namespace, task: str) -> dict:
     options: dict = {"learning_rate": args.learning_rate, "backbone": args.backbone, "weights": args.weights}
-    if args.filters:
+    if args.filters and not isinstance(args.filters, str):
         field = {"lrcn": "cnn_filters", "autoencoder": "recurrent"}.get(_family_of(task, args.preset), "filters")
         options[field] = args.filters
     if task == "regress":
@@ -198,10 +215,30 @@ def run_train(args: argparse.Namespace) -> int:
     from core.project import Project
     from core.training.devices import configure_devices
     from core.training.from_project import DataOptions, resume_project_run, train_project
-    from core.training.trainer import TrainingConfig
+    from core.training.trainer import ConfigError, TrainingConfig
 
     if not args.resume and not args.task:
         raise SystemExit("framewatch train: give --task (or --resume RUN)")
+    # every value is checked before anything starts: a bad one is one line (exit 2), never a default
+    size = _numbers(args.size, "--size", "a frame size H or HxW in pixels, e.g. 64 or 64x96", (1, 2))
+    filters = _numbers(args.filters, "--filters", "filters per layer, e.g. 32,32")
+    if filters is not None and min(filters) < 1:
+        raise ConfigError(f"--filters must be whole numbers >= 1, not {','.join(map(str, filters))}")
+    options = DataOptions(
+        height=size[0] if size else None, width=size[-1] if size else None, grayscale=args.grayscale,
+        frames=args.frames, stride=args.stride, frame_steps=_numbers(args.frame_steps, "--frame-steps",
+                                                                     "frame steps, e.g. 1,2,3"),
+        val_fraction=args.val_fraction, target=args.target,
+    )
+    config = TrainingConfig(
+        epochs=10 if args.epochs is None else args.epochs, batch_size=args.batch_size, seed=args.seed,
+        deterministic=args.deterministic,
+        patience=args.patience, lr_patience=args.lr_patience, lr_factor=args.lr_factor,
+        steps_per_epoch=args.steps_per_epoch, mixed_precision=args.mixed_precision,
+        reserve_cores=args.reserve_cores, cpu_threads=args.threads,
+    )
+    if args.learning_rate is not None and not (math.isfinite(args.learning_rate) and args.learning_rate > 0):
+        raise ConfigError(f"--lr must be a positive number, not {args.learning_rate}")
     # thread pools must be set before TensorFlow runs anything
     configure_devices(args.mixed_precision, args.reserve_cores, args.threads)
     project = Project.open(args.project)
@@ -213,19 +250,6 @@ def run_train(args: argparse.Namespace) -> int:
             result = resume_project_run(project, args.resume, epochs=args.epochs, learning_rate=args.learning_rate,
                                         progress=reporter, cancel=cancel)
         else:
-            size = args.size or ()
-            options = DataOptions(
-                height=size[0] if size else None, width=size[-1] if size else None, grayscale=args.grayscale,
-                frames=args.frames, stride=args.stride, frame_steps=args.frame_steps, val_fraction=args.val_fraction,
-                target=args.target,
-            )
-            config = TrainingConfig(
-                epochs=10 if args.epochs is None else args.epochs, batch_size=args.batch_size, seed=args.seed,
-                deterministic=args.deterministic,
-                patience=args.patience, lr_patience=args.lr_patience, lr_factor=args.lr_factor,
-                steps_per_epoch=args.steps_per_epoch, mixed_precision=args.mixed_precision,
-                reserve_cores=args.reserve_cores, cpu_threads=args.threads,
-            )
             result = train_project(project, args.task, args.preset, model_options=_model_options(args, args.task),
                                    data_options=options, config=config, run_name=args.name, progress=reporter,
                                    cancel=cancel)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +33,18 @@ from core.runs.process import this_process
 from core.tasks import DATASET_TASKS, TASKS, tasks_text
 from core.training.data import TrainingData
 from core.training.errors import TrainingError
-from core.training.trainer import RunResult, TrainingConfig, resume, train
+from core.training.trainer import ConfigError, RunResult, TrainingConfig, resume, train
+
+#: Frame sizes (pixels) and clip lengths (frames) a run accepts; beyond them lies a typo, not a model.
+MIN_FRAME_SIZE, MAX_FRAME_SIZE = 8, 4096
+MIN_FRAMES, MAX_FRAMES = 2, 1000
+
+
+def _check_int(value: Any, label: str, low: int, high: int) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"{label} must be a whole number from {low} to {high}, not {value!r}")
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,22 @@ class DataOptions:
     val_fraction: float = 0.2
     target: str | None = None
 
+    def __post_init__(self) -> None:
+        """Raise :class:`ConfigError` for a value out of range; ``None`` (not 0) means "the preset's"."""
+        for name, label, low, high in (("height", "frame height", MIN_FRAME_SIZE, MAX_FRAME_SIZE),
+                                       ("width", "frame width", MIN_FRAME_SIZE, MAX_FRAME_SIZE),
+                                       ("frames", "frames per clip", MIN_FRAMES, MAX_FRAMES),
+                                       ("stride", "clip stride", 1, MAX_FRAMES * 100)):
+            _check_int(getattr(self, name), label, low, high)
+        if self.frame_steps is not None:
+            if not self.frame_steps:
+                raise ConfigError("frame steps must list at least one step, e.g. 1,2,3")
+            for step in self.frame_steps:
+                _check_int(step, "each frame step", 1, MAX_FRAMES)
+        if not (isinstance(self.val_fraction, int | float) and math.isfinite(self.val_fraction)
+                and 0 <= self.val_fraction < 1):
+            raise ConfigError(f"validation fraction must be in [0, 1), not {self.val_fraction}")
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
@@ -71,7 +99,9 @@ def _preprocess_spec(spec: ModelSpec, options: DataOptions):
     from core.preprocessing import PreprocessSpec
 
     gray = options.grayscale if options.grayscale is not None else spec.channels == 1
-    return PreprocessSpec(height=options.height or spec.height, width=options.width or spec.width, grayscale=gray)
+    height = spec.height if options.height is None else options.height
+    width = spec.width if options.width is None else options.width
+    return PreprocessSpec(height=height, width=width, grayscale=gray)
 
 
 def _samples_key(project, preprocess, *batch_sets) -> str:
@@ -104,7 +134,7 @@ def project_data(
     if not project.videos:
         raise TrainingError(f"project {project.folder} has no videos: add videos before training")
     preprocess = _preprocess_spec(spec, options)
-    frames = options.frames or spec.frames
+    frames = spec.frames if options.frames is None else options.frames
     kwargs: dict[str, Any] = dict(length=frames + 1 if task == "predict" else frames, batch_size=batch_size,
                                   val_fraction=options.val_fraction, seed=seed, progress=progress, cancel=cancel)
     if task in ("predict", "anomaly") and options.stride:

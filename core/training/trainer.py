@@ -170,6 +170,8 @@ def resume(
     ``epochs`` raises the run's total epoch count (e.g. to train a finished run longer);
     ``learning_rate`` replaces the saved one (e.g. lower, after the loss became NaN).
     """
+    if learning_rate is not None and not (math.isfinite(learning_rate) and learning_rate > 0):
+        raise ConfigError(f"learning rate must be a positive number, not {learning_rate}")
     run_dir = Path(run_dir)
     record = RunRecord.load(run_dir)
     if record.effective_status() == "running":
