@@ -5,8 +5,9 @@ and, per clip of the batch, every layer's output kept for the backward pass plus
 work buffers of the backward pass. :func:`estimate_step_bytes` sums the output sizes of every layer of
 the built model (one clip, float32) and multiplies them by :data:`ACTIVATION_FACTOR`, measured on the
 reference ``stae`` preset on the CPU (TensorFlow 2, 227x227x10 clips: 0.59 GB of layer outputs per
-clip; a bare ``fit`` peaked at 3.25 GB resident at batch 1 and 5.82 GB at batch 2, 4.3x per clip, and
-``framewatch train`` on UCSD Ped2 with its data pipeline at 19.3 GB at batch 6, 5.2x per clip).
+clip; a bare ``fit`` on random clips peaked at 3.25 GB resident at batch 1 and 5.82 GB at batch 2, 4.3x
+per clip, while ``framewatch train`` on UCSD Ped2, data pipeline included, held 17.0 GB at batch 4:
+6.9x per clip).
 
 :func:`choose_batch` compares the estimate with the memory available (host ``MemAvailable`` and the
 cgroup limit on the CPU; the GPU's free memory from ``nvidia-smi`` with a GPU) and returns the largest
@@ -28,10 +29,10 @@ from typing import Any
 from core.training.errors import TrainingError
 
 #: Memory of a training step per byte of layer outputs (forward activations kept + backward buffers).
-ACTIVATION_FACTOR = 6.0
+ACTIVATION_FACTOR = 7.0
 #: Share of the available memory a run may plan to use (the rest: other programs growing meanwhile,
 #: the data pipeline, fragmentation).
-USABLE_FRACTION = 0.8
+USABLE_FRACTION = 0.85
 #: Bytes per parameter during training: weights, gradients and Adam's two moments, float32.
 PARAMETER_BYTES = 16
 

@@ -56,7 +56,7 @@ def test_the_estimate_grows_with_the_batch_and_the_frame_size() -> None:
 
 def test_the_largest_batch_that_fits_is_chosen_and_the_reason_given() -> None:
     estimate = StepEstimate(fixed=0, per_clip=int(1 * GB))
-    assert choose_batch(8, estimate, int(10 * GB)).chosen == 8  # 8 GB of 8 usable
+    assert choose_batch(8, estimate, int(10 * GB)).chosen == 8  # 8 GB of 8.5 usable
     choice = choose_batch(8, estimate, int(5 * GB))
     assert (choice.chosen, choice.changed) == (4, True)
     assert choice.reason == "requested batch 8, trained with 4: the estimate for 8 is 8.0 GB, 5.0 GB memory available"
