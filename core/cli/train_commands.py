@@ -65,7 +65,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     data.add_argument("--target", help="numeric target to regress (regress; default: the only one)")
     fit = train.add_argument_group("training")
     fit.add_argument("--epochs", type=int, help="epochs in all (default 10; with --resume: train a finished run longer)")
-    fit.add_argument("--batch-size", type=int, default=8)
+    fit.add_argument("--batch-size", type=int, default=8,
+                     help="clips per step (default 8); a smaller one is used, and said, when the memory estimate "
+                     "for this one is more than the memory available")
     fit.add_argument("--lr", type=float, dest="learning_rate",
                      help="learning rate (default: the preset's; with --resume: replaces the run's current rate)")
     fit.add_argument("--patience", type=int, default=5, help="early-stopping patience in epochs (0: off)")
