@@ -6,8 +6,8 @@ work buffers of the backward pass. :func:`estimate_step_bytes` sums the output s
 the built model (one clip, float32) and multiplies them by :data:`ACTIVATION_FACTOR`, measured on the
 reference ``stae`` preset on the CPU (TensorFlow 2, 227x227x10 clips: 0.59 GB of layer outputs per
 clip; a bare ``fit`` on random clips peaked at 3.25 GB resident at batch 1 and 5.82 GB at batch 2, 4.3x
-per clip, while ``framewatch train`` on UCSD Ped2, data pipeline included, held 17.0 GB at batch 4:
-6.9x per clip).
+per clip, while ``framewatch train`` on UCSD Ped2, data pipeline included, held 17.0 GB at batch 4,
+6.9x per clip, and was killed at 24.3 GB, still growing, at batch 5: over 7.9x per clip).
 
 :func:`choose_batch` compares the estimate with the memory available (host ``MemAvailable`` and the
 cgroup limit on the CPU; the GPU's free memory from ``nvidia-smi`` with a GPU) and returns the largest
@@ -29,7 +29,7 @@ from typing import Any
 from core.training.errors import TrainingError
 
 #: Memory of a training step per byte of layer outputs (forward activations kept + backward buffers).
-ACTIVATION_FACTOR = 7.0
+ACTIVATION_FACTOR = 8.5
 #: Share of the available memory a run may plan to use (the rest: other programs growing meanwhile,
 #: the data pipeline, fragmentation).
 USABLE_FRACTION = 0.85
