@@ -3,23 +3,43 @@
 ``framewatch train PROJECT --task anomaly --preset default --size 64 --epochs 5`` builds the task's
 datasets from the project, trains in ``PROJECT/runs/<name>/`` with a progress bar, an epoch line per
 epoch and a summary; ``--resume RUN`` continues a run (its name under ``runs/`` or its folder).
-Ctrl+C stops within one batch and leaves the run resumable.
+Ctrl+C, SIGTERM (``kill``, a shutdown) and SIGHUP (a closed terminal) stop within one batch and leave
+the run ``cancelled`` and resumable (exit code 130); a second signal stops at once. ``framewatch runs
+PROJECT`` lists the project's runs; one whose process is gone (killed, crashed) shows as
+``interrupted (resumable with --resume NAME)``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from core.cli.progress_bar import ProgressBar
+from core.tasks import TASKS
 
-TASK_CHOICES = ("predict", "anomaly", "classify", "regress")
+
+def _int_tuple(text: str) -> tuple[int, ...] | str:
+    """``"64x96"`` / ``"1,2,3"`` -> ``(64, 96)`` / ``(1, 2, 3)``; text that is not whole numbers comes back as
+    is, for the handler to refuse in one line (argparse would print its usage too)."""
+    try:
+        return tuple(int(v) for v in text.replace("x", ",").split(",") if v.strip())
+    except ValueError:
+        return text
 
 
-def _int_tuple(text: str) -> tuple[int, ...]:
-    return tuple(int(v) for v in text.replace("x", ",").split(",") if v.strip())
+def _numbers(value, option: str, what: str, count: tuple[int, int] = (1, 1000)) -> tuple[int, ...] | None:
+    """A parsed ``_int_tuple`` option, or :class:`ConfigError` naming the option and the expected form."""
+    from core.training.trainer import ConfigError
+
+    if value is None:
+        return None
+    if isinstance(value, str) or not count[0] <= len(value) <= count[1]:
+        raise ConfigError(f"{option} takes {what}, not {value if isinstance(value, str) else 'x'.join(map(str, value))!r}")
+    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Runs are written to PROJECT/runs/NAME/ (run.json, last.keras, best.keras) and listed in the project.",
     )
     train.add_argument("project", type=Path, help="project folder")
-    train.add_argument("--task", choices=TASK_CHOICES, help="what to learn (not needed with --resume)")
+    train.add_argument("--task", choices=TASKS, help="what to learn (not needed with --resume)")
     train.add_argument("--preset", help="model preset (see 'framewatch presets'; default: the task's default)")
     train.add_argument("--resume", metavar="RUN", help="continue this run (name under runs/ or folder)")
     train.add_argument("--name", help="run name (default: date-time-task-preset)")
@@ -45,7 +65,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     data.add_argument("--target", help="numeric target to regress (regress; default: the only one)")
     fit = train.add_argument_group("training")
     fit.add_argument("--epochs", type=int, help="epochs in all (default 10; with --resume: train a finished run longer)")
-    fit.add_argument("--batch-size", type=int, default=8)
+    fit.add_argument("--batch-size", type=int, default=8,
+                     help="clips per step (default 8); a smaller one is used, and said, when the memory estimate "
+                     "for this one is more than the memory available")
     fit.add_argument("--lr", type=float, dest="learning_rate",
                      help="learning rate (default: the preset's; with --resume: replaces the run's current rate)")
     fit.add_argument("--patience", type=int, default=5, help="early-stopping patience in epochs (0: off)")
@@ -67,8 +89,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.set_defaults(handler=run_train, needs_tensorflow=True, check=_check_train_args)
 
     presets = subparsers.add_parser("presets", help="list the model presets of each task")
-    presets.add_argument("--task", choices=TASK_CHOICES)
+    presets.add_argument("--task", choices=TASKS)
     presets.set_defaults(handler=run_presets)
+
+    runs = subparsers.add_parser(
+        "runs", help="list a project's training runs and their status (interrupted runs are resumable)",
+        description="List the runs under PROJECT/runs/: status, epochs, best value. A run whose training "
+        "process is gone shows as 'interrupted (resumable with --resume NAME)'.",
+    )
+    runs.add_argument("project", type=Path, help="project folder")
+    runs.add_argument("--json", action="store_true", help="one JSON object per run")
+    runs.set_defaults(handler=run_runs)
 
     devices = subparsers.add_parser("devices", help="what the training backend sees: CPUs, GPUs, threads")
     devices.add_argument("--json", action="store_true")
@@ -77,7 +108,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _model_options(args: argparse.Namespace, task: str) -> dict:
     options: dict = {"learning_rate": args.learning_rate, "backbone": args.backbone, "weights": args.weights}
-    if args.filters:
+    if args.filters and not isinstance(args.filters, str):
         field = {"lrcn": "cnn_filters", "autoencoder": "recurrent"}.get(_family_of(task, args.preset), "filters")
         options[field] = args.filters
     if task == "regress":
@@ -113,7 +144,7 @@ class _Reporter:
             if self.preparing is not None:
                 self.preparing.close()
             self.bar = ProgressBar("training", unit="batch")
-        if isinstance(event, ev.RunStarted):
+        if isinstance(event, ev.RunStarted | ev.RunNote):
             tqdm.write(event.message, file=sys.stderr)
             return
         if isinstance(event, ev.EpochEnded):
@@ -157,37 +188,74 @@ def _check_train_args(args: argparse.Namespace) -> None:
         args.parser.error("missing --task: give --task (or --resume RUN)")
 
 
+def _stop_on_termination(cancel) -> Callable[[], None]:
+    """SIGTERM and SIGHUP set ``cancel`` (the run stops within one batch, resumable); a second one interrupts.
+
+    Returns a function that puts the previous handlers back. Signals can only be caught in the main thread;
+    elsewhere nothing changes.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def on_signal(signum: int, frame) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        print(f"framewatch: {signal.Signals(signum).name} received: stopping after this batch; the run stays "
+              "resumable", file=sys.stderr, flush=True)
+
+    names = [name for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    previous = {name: signal.signal(getattr(signal, name), on_signal) for name in names}
+
+    def restore() -> None:
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), handler)
+
+    return restore
+
+
 def run_train(args: argparse.Namespace) -> int:
     import threading
 
     from core.project import Project
     from core.training.devices import configure_devices
     from core.training.from_project import DataOptions, resume_project_run, train_project
-    from core.training.trainer import TrainingConfig
+    from core.training.trainer import ConfigError, TrainingConfig
 
+    # every value is checked before anything starts: a bad one is one line (exit 2), never a default
+    size = _numbers(args.size, "--size", "a frame size H or HxW in pixels, e.g. 64 or 64x96", (1, 2))
+    filters = _numbers(args.filters, "--filters", "filters per layer, e.g. 32,32")
+    if filters is not None and min(filters) < 1:
+        raise ConfigError(f"--filters must be whole numbers >= 1, not {','.join(map(str, filters))}")
+    options = DataOptions(
+        height=size[0] if size else None, width=size[-1] if size else None, grayscale=args.grayscale,
+        frames=args.frames, stride=args.stride, frame_steps=_numbers(args.frame_steps, "--frame-steps",
+                                                                     "frame steps, e.g. 1,2,3"),
+        val_fraction=args.val_fraction, target=args.target,
+    )
+    config = TrainingConfig(
+        epochs=10 if args.epochs is None else args.epochs, batch_size=args.batch_size, seed=args.seed,
+        deterministic=args.deterministic,
+        patience=args.patience, lr_patience=args.lr_patience, lr_factor=args.lr_factor,
+        steps_per_epoch=args.steps_per_epoch, mixed_precision=args.mixed_precision,
+        reserve_cores=args.reserve_cores, cpu_threads=args.threads,
+    )
+    if args.learning_rate is not None and not (math.isfinite(args.learning_rate) and args.learning_rate > 0):
+        raise ConfigError(f"--lr must be a positive number, not {args.learning_rate}")
     # thread pools must be set before TensorFlow runs anything
     configure_devices(args.mixed_precision, args.reserve_cores, args.threads)
     project = Project.open(args.project)
     cancel = threading.Event()
     reporter = _Reporter()
+    restore = _stop_on_termination(cancel)
     try:
         if args.resume:
             result = resume_project_run(project, args.resume, epochs=args.epochs, learning_rate=args.learning_rate,
                                         progress=reporter, cancel=cancel)
         else:
-            size = args.size or ()
-            options = DataOptions(
-                height=size[0] if size else None, width=size[-1] if size else None, grayscale=args.grayscale,
-                frames=args.frames, stride=args.stride, frame_steps=args.frame_steps, val_fraction=args.val_fraction,
-                target=args.target,
-            )
-            config = TrainingConfig(
-                epochs=10 if args.epochs is None else args.epochs, batch_size=args.batch_size, seed=args.seed,
-                deterministic=args.deterministic,
-                patience=args.patience, lr_patience=args.lr_patience, lr_factor=args.lr_factor,
-                steps_per_epoch=args.steps_per_epoch, mixed_precision=args.mixed_precision,
-                reserve_cores=args.reserve_cores, cpu_threads=args.threads,
-            )
             result = train_project(project, args.task, args.preset, model_options=_model_options(args, args.task),
                                    data_options=options, config=config, run_name=args.name, progress=reporter,
                                    cancel=cancel)
@@ -195,13 +263,14 @@ def run_train(args: argparse.Namespace) -> int:
         cancel.set()
         raise
     finally:
+        restore()
         reporter.close()
     print(_summary(result))
     return 0
 
 
 def run_presets(args: argparse.Namespace) -> int:
-    from core.models import DEFAULT_PRESET, TASKS, presets
+    from core.models import DEFAULT_PRESET, presets
 
     for task in [args.task] if args.task else TASKS:
         print(f"{task}:")
@@ -231,4 +300,33 @@ def run_devices(args: argparse.Namespace) -> int:
     print(f"threads   {setup.cpu_threads} for training")
     for note in setup.notes:
         print(f"note      {note}")
+    return 0
+
+
+def run_runs(args: argparse.Namespace) -> int:
+    from core.project import Project
+    from core.runs import list_runs
+
+    project = Project.open(args.project)  # a missing or bad project: one line
+    listings = list_runs(project.folder)
+    if not listings:
+        print(f"no training runs in {project.folder}")
+        return 0
+    for item in listings:
+        record = item.record
+        if args.json:
+            row = {"name": item.name, "run_dir": str(item.run_dir), "status": item.status,
+                   "resumable": item.resumable, "problem": item.problem}
+            if record is not None:
+                row.update(task=record.task, preset=record.preset, epochs_completed=record.epochs_completed,
+                           epochs=record.config.get("epochs"), monitor=record.monitor, best_value=record.best_value,
+                           notes=record.notes)
+            print(json.dumps(row))
+            continue
+        if record is None:
+            print(f"{item.name}  {item.status}: {item.problem}")
+            continue
+        best = f", best {record.monitor} {record.best_value:.4g}" if record.best_value is not None else ""
+        print(f"{item.name}  {record.task}/{record.preset}  {item.status_text()}  "
+              f"{record.epochs_completed}/{record.config.get('epochs', '?')} epochs{best}")
     return 0

@@ -26,8 +26,9 @@ import numpy as np
 from core.preprocessing import window_starts
 from core.project.entities import ProjectData
 from core.project.errors import DatasetError
+from core.tasks import DATASET_TASK_NAMES
 
-TASKS = ("next_frame", "anomaly", "classification", "regression")
+TASKS = DATASET_TASK_NAMES  # the user-facing names and the table between them: core.tasks
 
 
 @dataclass

@@ -8,7 +8,6 @@ on the TensorFlow, JAX and PyTorch backends.
 
 from core.models.registry import DEFAULT_PRESET, build_model, get_preset, make_spec, presets
 from core.models.specs import (
-    TASKS,
     AutoencoderSpec,
     Conv3DSpec,
     LRCNSpec,
@@ -17,6 +16,7 @@ from core.models.specs import (
     Preset,
     spec_from_dict,
 )
+from core.tasks import TASKS
 
 __all__ = [
     "DEFAULT_PRESET",

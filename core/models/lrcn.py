@@ -10,16 +10,17 @@ The model is assembled from two parts so the trainer can cache features: :func:`
 
 from __future__ import annotations
 
+import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import keras
 from keras import layers
 
-from core.models.errors import SpecError
+from core.models.errors import BackboneWeightsError, ModelFileError, SpecError
 from core.models.layers import RepeatChannels
 from core.models.specs import LRCNSpec
-from core.training.errors import ModelFileError, TrainingError
 
 
 @dataclass(frozen=True)
@@ -51,23 +52,42 @@ def resolve_weights(spec: LRCNSpec) -> str | None:
     return str(path)
 
 
+def _weights_problem(exc: BaseException, constructor: str) -> str:
+    """One line saying why a local file is not usable as ``constructor`` weights (Keras says it in many)."""
+    text = str(exc)
+    match = re.search(r"A total of (\d+) objects could not be loaded.*?for object <\w+ name=([^,>]+)", text, re.S)
+    if match:
+        return (f"not {constructor} weights (without the top): {match.group(1)} of its layers find no matching "
+                f"weights in this file (the first: '{match.group(2)}'); it holds another model's weights")
+    first = next((line.strip() for line in text.splitlines() if line.strip()), type(exc).__name__)
+    if "file signature not found" in text:
+        return f"not a weights file: not HDF5 ({first}); expected a {constructor} .weights.h5 file"
+    if "truncated file" in text:
+        return f"truncated weights file ({first}); download or copy it again"
+    return f"cannot load {constructor} weights: {first}"
+
+
 def _application(spec: LRCNSpec, table: Backbone, weights: str | None) -> keras.Model:
     constructor = getattr(keras.applications, table.constructor)
     shape = (spec.height, spec.width, 3)
-    try:
-        return constructor(include_top=False, weights=weights, input_shape=shape, pooling="avg")
-    except ValueError as exc:
-        if weights not in (None, "imagenet"):
-            raise ModelFileError(weights, f"not usable as {table.constructor} weights without the top: {exc}") from exc
-        raise TrainingError(f"{table.constructor} backbone: {exc}") from exc
-    except Exception as exc:  # download failures come as URLError, OSError, Exception("URL fetch failure ...")
-        if weights != "imagenet":
-            raise ModelFileError(weights, f"cannot load {table.constructor} weights: {exc}") from exc
-        raise TrainingError(
-            f"cannot download the ImageNet weights of {table.constructor} ({type(exc).__name__}: {exc}). "
-            "Offline? Download that file on a machine with internet (or copy it from ~/.keras/models/ there), "
-            "then pass its path as the weights (CLI: --weights FILE), or train from random weights (--weights none)"
-        ) from exc
+    # Keras warns once per layer it cannot fill from a wrong weights file (a hundred lines); the error
+    # below says it in one.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return constructor(include_top=False, weights=weights, input_shape=shape, pooling="avg")
+        except ValueError as exc:
+            if weights not in (None, "imagenet"):
+                raise ModelFileError(weights, _weights_problem(exc, table.constructor)) from None
+            raise SpecError(f"{table.constructor} backbone: {exc}") from exc
+        except Exception as exc:  # download failures come as URLError, OSError, Exception("URL fetch failure ...")
+            if weights != "imagenet":
+                raise ModelFileError(weights, _weights_problem(exc, table.constructor)) from None
+            raise BackboneWeightsError(
+                f"cannot download the ImageNet weights of {table.constructor} ({type(exc).__name__}: {exc}). "
+                "Offline? Download that file on a machine with internet (or copy it from ~/.keras/models/ there), "
+                "then pass its path as the weights (CLI: --weights FILE), or train from random weights (--weights none)"
+            ) from exc
 
 
 def build_frame_encoder(spec: LRCNSpec) -> keras.Model:
@@ -86,12 +106,12 @@ def build_frame_encoder(spec: LRCNSpec) -> keras.Model:
         return encoder
     table = BACKBONE_TABLE[spec.backbone]
     if min(spec.height, spec.width) < table.min_size:
-        raise TrainingError(f"{table.constructor} needs frames of at least {table.min_size}x{table.min_size}, "
+        raise SpecError(f"{table.constructor} needs frames of at least {table.min_size}x{table.min_size}, "
                             f"not {spec.height}x{spec.width}")
     if spec.channels == 1:
         x = RepeatChannels(3, name="gray_to_rgb")(x)
     elif spec.channels != 3:
-        raise TrainingError(f"{table.constructor} takes 1 or 3 channels, not {spec.channels}")
+        raise SpecError(f"{table.constructor} takes 1 or 3 channels, not {spec.channels}")
     x = layers.Rescaling(table.scale, table.offset, name="backbone_scaling")(x)
     backbone = _application(spec, table, resolve_weights(spec))
     backbone.trainable = not spec.freeze_backbone

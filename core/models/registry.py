@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from core.models.errors import SpecError
 from core.models.specs import (
-    TASKS,
     AutoencoderSpec,
     Conv3DSpec,
     LRCNSpec,
@@ -21,11 +20,13 @@ from core.models.specs import (
     NextFrameSpec,
     Preset,
 )
+from core.tasks import TASKS
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
-DEFAULT_PRESET = {"predict": "default", "anomaly": "default", "classify": "default", "regress": "default"}
+#: The preset each task trains when none is named.
+DEFAULT_PRESET = dict.fromkeys(TASKS, "default")
 
 _BUILDERS = {
     "next_frame": "core.models.next_frame",

@@ -13,12 +13,12 @@ came from, the input size, the learning rate and ``outputs`` (classes for ``clas
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from core.models.errors import SpecError
-
-TASKS = ("predict", "anomaly", "classify", "regress")
+from core.tasks import TASKS
 
 
 @dataclass(frozen=True)
@@ -46,8 +46,8 @@ class ModelSpec:
         for name in ("frames", "height", "width", "channels", "outputs"):
             if int(getattr(self, name)) < 1:
                 raise SpecError(f"{name} must be >= 1, not {getattr(self, name)}")
-        if not self.learning_rate > 0:
-            raise SpecError(f"learning_rate must be > 0, not {self.learning_rate}")
+        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
+            raise SpecError(f"learning rate must be a positive number, not {self.learning_rate}")
 
     @property
     def input_shape(self) -> tuple[int, int, int, int]:

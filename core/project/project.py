@@ -81,6 +81,7 @@ from core.project.validation import (
     validate,
 )
 from core.project.videos import probe_video
+from core.runs.folders import mark_interrupted_runs
 
 #: Colours given to new classes in turn (Okabe-Ito, readable by colour-blind analysts).
 PALETTE = ("#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7", "#000000")
@@ -234,6 +235,7 @@ class Project:
             data, digest = store.load_project_file(folder / store.PROJECT_FILE, folder)
             if recover and recovery is not None:
                 data = store.read_project_file(recovery.autosave_path, folder)
+            mark_interrupted_runs(data.runs)  # 'running' runs whose process is gone
             project = cls(folder, data, recovery=None if recover else recovery, disk_digest=digest,
                           folder_lock=folder_lock, read_only=read_only, held_by=held_by)
         except BaseException:

@@ -20,10 +20,11 @@ from typing import Any
 
 import keras
 
+from core.atomic_write import copy_file
 from core.jobs import check_cancelled
+from core.models.files import save_model
 from core.training import events as ev
 from core.training.errors import NonFiniteLossError
-from core.training.files import copy_file, save_model
 
 
 def current_learning_rate(model: keras.Model) -> float:

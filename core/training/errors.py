@@ -1,10 +1,15 @@
-"""Errors of the training engine and of model files (subclasses of :class:`~core.errors.FramewatchError`)."""
+"""Errors of the training engine (subclasses of :class:`~core.errors.FramewatchError`).
+
+:class:`~core.models.errors.ModelFileError` (a model or weights file that cannot be loaded) belongs to
+:mod:`core.models`; it is re-exported here because training raises it too.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from core.errors import FramewatchError
+from core.models.errors import ModelFileError
+
+__all__ = ["ModelFileError", "NonFiniteLossError", "TrainingError"]
 
 
 class TrainingError(FramewatchError):
@@ -13,15 +18,3 @@ class TrainingError(FramewatchError):
 
 class NonFiniteLossError(TrainingError):
     """The loss became NaN or infinite; the run stopped and its last good checkpoint is kept."""
-
-
-class ModelFileError(FramewatchError):
-    """A model file cannot be loaded: missing, not a Keras model, or saved by an incompatible version.
-
-    ``str(error)`` names the file and says what is wrong, e.g. ``"net.keras: not a Keras model file"``.
-    """
-
-    def __init__(self, path: str | Path, problem: str) -> None:
-        self.path = Path(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: {problem}")

@@ -35,6 +35,11 @@ class RunStarted(TrainingEvent):
 
 
 @dataclass(frozen=True)
+class RunNote(TrainingEvent):
+    """A change the trainer made so the run fits (e.g. a smaller batch for the memory available); ``message`` says it."""
+
+
+@dataclass(frozen=True)
 class EpochStarted(TrainingEvent):
     learning_rate: float = 0.0
 

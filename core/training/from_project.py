@@ -9,7 +9,7 @@ This is what the desktop app's "Train" button and ``framewatch train PROJECT`` b
 * :func:`resume_project_run(project, run_dir) <resume_project_run>` rebuilds the same datasets (the
   data options are stored in the run record) and continues the run.
 
-Task names here are the trainer's: ``predict``, ``anomaly``, ``classify``, ``regress``.
+Task names are those of :mod:`core.tasks`; :data:`core.tasks.DATASET_TASKS` gives the data layer's names.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +28,23 @@ import numpy as np
 from core.jobs import ProgressCallback
 from core.models.registry import make_spec
 from core.models.specs import LRCNSpec, ModelSpec
+from core.runs import RECORD_FILE, RunRecord, default_run_name, find_run_dir
+from core.runs.process import this_process
+from core.tasks import DATASET_TASKS, TASKS, tasks_text
 from core.training.data import TrainingData
 from core.training.errors import TrainingError
-from core.training.run_record import RECORD_FILE, RunRecord
-from core.training.trainer import RunResult, TrainingConfig, resume, train
+from core.training.trainer import ConfigError, RunResult, TrainingConfig, resume, train
 
-DATA_TASKS = {"predict": "next_frame", "anomaly": "anomaly", "classify": "classification", "regress": "regression"}
+#: Frame sizes (pixels) and clip lengths (frames) a run accepts; beyond them lies a typo, not a model.
+MIN_FRAME_SIZE, MAX_FRAME_SIZE = 8, 4096
+MIN_FRAMES, MAX_FRAMES = 2, 1000
+
+
+def _check_int(value: Any, label: str, low: int, high: int) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"{label} must be a whole number from {low} to {high}, not {value!r}")
 
 
 @dataclass(frozen=True)
@@ -56,6 +67,22 @@ class DataOptions:
     val_fraction: float = 0.2
     target: str | None = None
 
+    def __post_init__(self) -> None:
+        """Raise :class:`ConfigError` for a value out of range; ``None`` (not 0) means "the preset's"."""
+        for name, label, low, high in (("height", "frame height", MIN_FRAME_SIZE, MAX_FRAME_SIZE),
+                                       ("width", "frame width", MIN_FRAME_SIZE, MAX_FRAME_SIZE),
+                                       ("frames", "frames per clip", MIN_FRAMES, MAX_FRAMES),
+                                       ("stride", "clip stride", 1, MAX_FRAMES * 100)):
+            _check_int(getattr(self, name), label, low, high)
+        if self.frame_steps is not None:
+            if not self.frame_steps:
+                raise ConfigError("frame steps must list at least one step, e.g. 1,2,3")
+            for step in self.frame_steps:
+                _check_int(step, "each frame step", 1, MAX_FRAMES)
+        if not (isinstance(self.val_fraction, int | float) and math.isfinite(self.val_fraction)
+                and 0 <= self.val_fraction < 1):
+            raise ConfigError(f"validation fraction must be in [0, 1), not {self.val_fraction}")
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
@@ -72,7 +99,9 @@ def _preprocess_spec(spec: ModelSpec, options: DataOptions):
     from core.preprocessing import PreprocessSpec
 
     gray = options.grayscale if options.grayscale is not None else spec.channels == 1
-    return PreprocessSpec(height=options.height or spec.height, width=options.width or spec.width, grayscale=gray)
+    height = spec.height if options.height is None else options.height
+    width = spec.width if options.width is None else options.width
+    return PreprocessSpec(height=height, width=width, grayscale=gray)
 
 
 def _samples_key(project, preprocess, *batch_sets) -> str:
@@ -100,12 +129,12 @@ def project_data(
 
     from core.data import to_pydataset, to_tf_dataset, train_val_batches
 
-    if task not in DATA_TASKS:
-        raise TrainingError(f"task must be one of {', '.join(DATA_TASKS)}, not {task!r}")
+    if task not in TASKS:
+        raise TrainingError(f"task must be one of {tasks_text()}, not {task!r}")
     if not project.videos:
         raise TrainingError(f"project {project.folder} has no videos: add videos before training")
     preprocess = _preprocess_spec(spec, options)
-    frames = options.frames or spec.frames
+    frames = spec.frames if options.frames is None else options.frames
     kwargs: dict[str, Any] = dict(length=frames + 1 if task == "predict" else frames, batch_size=batch_size,
                                   val_fraction=options.val_fraction, seed=seed, progress=progress, cancel=cancel)
     if task in ("predict", "anomaly") and options.stride:
@@ -118,7 +147,7 @@ def project_data(
         kwargs["target"] = options.target
     if arrays:  # feature caching: a fixed sample order, so features and targets line up with the cache key
         kwargs["shuffle"] = False
-    train_batches, val_batches = train_val_batches(project, DATA_TASKS[task], preprocess, **kwargs)
+    train_batches, val_batches = train_val_batches(project, DATASET_TASKS[task], preprocess, **kwargs)
     # Frames travel as uint8 and the model scales them (core.models.frame_input): a quarter of the bytes,
     # and no float32 clips made on the host. Feature caching and mean subtraction need float32 clips.
     raw = not arrays and not preprocess.subtract_mean
@@ -128,7 +157,7 @@ def project_data(
         changes["outputs"] = max(2, len(train_batches.class_names))
     spec = spec.replace(**changes)
     description = {
-        "source": "project", "project": str(project.folder), "task": DATA_TASKS[task],
+        "source": "project", "project": str(project.folder), "task": DATASET_TASKS[task],
         "options": options.to_dict(), "preprocess": preprocess.to_dict(),
         "train_clips": len(train_batches.samples), "validation_clips": len(val_batches.samples) if val_batches else 0,
         "class_names": list(train_batches.class_names),
@@ -163,10 +192,6 @@ def _project_recorder(project, run_id: str, save: bool):
     return on_record
 
 
-def default_run_name(task: str, preset: str) -> str:
-    return f"{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}-{task}-{preset}"
-
-
 def train_project(
     project,
     task: str,
@@ -199,20 +224,12 @@ def train_project(
     if cached and config.feature_cache_dir is None:
         config = dataclasses.replace(config, feature_cache_dir=str(project.cache_dir / "features"))
     entry = project.add_run(name, task, config={"preset": spec.preset, "run_dir": str(run_dir),
-                                                "spec": spec.to_dict(), "training": config.to_dict()},
+                                                "spec": spec.to_dict(), "training": config.to_dict(),
+                                                "process": this_process().to_dict()},
                             status="running")
     if save_project:
         project.save()
     return train(spec, data, run_dir, progress, cancel, config, on_record=_project_recorder(project, entry.id, save_project))
-
-
-def find_run_dir(project, run: str | Path) -> Path:
-    """A run folder from a path, or a run name under ``<project>/runs/``."""
-    candidates = [Path(run), project.runs_dir / str(run)]
-    for candidate in candidates:
-        if (candidate / "run.json").is_file():
-            return candidate
-    raise TrainingError(f"no training run {run!r} (looked for run.json in {', '.join(str(c) for c in candidates)})")
 
 
 def resume_project_run(
@@ -231,7 +248,7 @@ def resume_project_run(
     """
     from core.models.specs import spec_from_dict
 
-    run_dir = find_run_dir(project, run)
+    run_dir = find_run_dir(project.folder, run)
     record = RunRecord.load(run_dir)
     spec = spec_from_dict(record.spec)
     config = TrainingConfig.from_dict(record.config)

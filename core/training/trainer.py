@@ -1,6 +1,6 @@
 """Train a model as a long job: ``train(spec, data, run_dir, progress, cancel)`` and ``resume(run_dir, ...)``.
 
-A run folder holds ``run.json`` (the :class:`~core.training.run_record.RunRecord`), ``state.json``
+A run folder holds ``run.json`` (the :class:`~core.runs.record.RunRecord`), ``state.json``
 (what a resume needs: last finished epoch, best value, plateau counters, learning rate),
 ``last.keras`` (every epoch, optimizer included) and ``best.keras`` (best ``monitor`` value so far);
 an LRCN trained on cached features also has ``encoder.keras`` and, at the end, ``model.keras`` (the
@@ -22,6 +22,7 @@ uninterrupted run.
 from __future__ import annotations
 
 import dataclasses
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -33,16 +34,24 @@ import keras
 
 from core.errors import Cancelled, FramewatchError
 from core.jobs import ProgressCallback, check_cancelled
+from core.models.files import load_model_file, save_model
 from core.models.registry import build_model
 from core.models.specs import LRCNSpec, ModelSpec, spec_from_dict
+from core.runs.process import this_process
+from core.runs.record import RECORD_FILE, RunRecord, read_state, write_state
 from core.training import events as ev
+from core.training import memory
 from core.training.callbacks import Checkpointer, EventEmitter, Guard, PlateauControl
 from core.training.data import TrainingData
 from core.training.devices import configure_devices, library_versions
 from core.training.errors import NonFiniteLossError, TrainingError
-from core.training.files import save_model
-from core.training.model_files import load_model_file
-from core.training.run_record import RECORD_FILE, RunRecord, read_state, write_state
+from core.training.memory import (
+    BatchChoice,
+    OutOfMemoryError,
+    choose_batch,
+    estimate_step_bytes,
+    is_out_of_memory,
+)
 
 
 class ConfigError(TrainingError, ValueError):
@@ -161,8 +170,14 @@ def resume(
     ``epochs`` raises the run's total epoch count (e.g. to train a finished run longer);
     ``learning_rate`` replaces the saved one (e.g. lower, after the loss became NaN).
     """
+    if learning_rate is not None and not (math.isfinite(learning_rate) and learning_rate > 0):
+        raise ConfigError(f"learning rate must be a positive number, not {learning_rate}")
     run_dir = Path(run_dir)
     record = RunRecord.load(run_dir)
+    if record.effective_status() == "running":
+        where = record.process or {}
+        raise TrainingError(f"{run_dir}: the run is still training (process {where.get('pid')} on "
+                            f"{where.get('host')}): stop it before resuming")
     spec = spec_from_dict(record.spec)
     config = TrainingConfig.from_dict(record.config)
     if epochs is not None:
@@ -300,32 +315,51 @@ def _run(spec: ModelSpec, config: TrainingConfig, data: TrainingData, run_dir: P
 
         checkpointer = Checkpointer(run_dir, plateau, on_saved)
         guard = Guard(cancel, lambda: checkpointer.last_path or (str(last) if last.is_file() else ""))
-        batch_size = config.batch_size if fit_data.is_arrays else fit_data.batch_size
+        arrays = fit_data.is_arrays or cached
+        requested = config.batch_size if arrays else (fit_data.batch_size or config.batch_size)
+        choice = _choose_batch(spec, model, requested, setup.gpu, fit_data)
+        batch_size = choice.chosen
+        if choice.changed:
+            _note(record, emit, choice.reason)
+        record.batch_size = batch_size
         clips = None if config.steps_per_epoch else fit_data.summary().get("train_clips")
         emitter = EventEmitter(emit, config.epochs, initial_epoch, batch_size, checkpointer, started,
                                int(clips) if clips else None)
+        steps = StepCounter()
         record.status = "running"
+        record.process = this_process().to_dict()  # a run whose process is gone shows as interrupted
         publish()
         emit(ev.RunStarted(
             done=0, total=None, epoch=initial_epoch, epochs=config.epochs, run_dir=str(run_dir),
             initial_epoch=initial_epoch, device=setup.summary, parameters=int(model.count_params()),
             message=("resuming at" if initial_epoch else "starting") + f" epoch {initial_epoch + 1}/{config.epochs} "
-            f"on {setup.summary}",
+            f"on {setup.summary}, batch {batch_size}",
         ))
         fit_args: dict[str, Any] = dict(
-            epochs=config.epochs, initial_epoch=initial_epoch, callbacks=[guard, plateau, checkpointer, emitter],
-            verbose=0, steps_per_epoch=config.steps_per_epoch,
+            epochs=config.epochs, initial_epoch=initial_epoch,
+            callbacks=[steps, guard, plateau, checkpointer, emitter], verbose=0, steps_per_epoch=config.steps_per_epoch,
         )
         if has_val:
-            fit_args["validation_data"] = fit_data.validation
             fit_args["validation_steps"] = config.validation_steps
-        if fit_data.is_arrays or cached:
-            model.fit(fit_data.x, fit_data.y, batch_size=config.batch_size, shuffle=config.shuffle, **fit_args)
-        else:
-            stream = fit_data.x
-            if config.steps_per_epoch and hasattr(stream, "repeat"):  # tf.data: epochs of N steps, not one pass
-                stream = stream.repeat()
-            model.fit(stream, shuffle=False, **fit_args)
+        for retry in range(MAX_OOM_RETRIES + 1):
+            steps.count = 0
+            try:
+                _fit(model, fit_data, batch_size, requested, arrays, config, fit_args)
+                break
+            except Exception as exc:
+                if not is_out_of_memory(exc) or isinstance(exc, FramewatchError):
+                    raise
+                if steps.count or batch_size == 1 or retry == MAX_OOM_RETRIES or not (arrays or _can_rebatch(fit_data)):
+                    raise OutOfMemoryError(
+                        f"out of {choice.where} while training with batch {batch_size} (after {steps.count} steps "
+                        "of this attempt): train with a smaller --batch-size or --size, fewer --frames, or a "
+                        "smaller preset" + ("; the run is resumable from its last finished epoch"
+                                            if record.epochs_completed else "")) from None
+                smaller = max(1, batch_size // 2)
+                _note(record, emit, f"out of {choice.where} with batch {batch_size} in the first step: retrying with "
+                                    f"batch {smaller}")
+                batch_size = emitter.batch_size = record.batch_size = smaller
+                publish()
     except Cancelled:
         _finish_model(record, run_dir, spec, encoder, cached)
         finish("cancelled", "cancelled by the user; resume to continue from the last finished epoch")
@@ -349,6 +383,99 @@ def _run(spec: ModelSpec, config: TrainingConfig, data: TrainingData, run_dir: P
     final = _finish_model(record, run_dir, spec, encoder, cached)
     finish(status)
     return RunResult(run_dir, status, record, Path(record.model_path) if record.model_path else None, final)
+
+
+#: How often a real out-of-memory error in the first step halves the batch before the run fails.
+MAX_OOM_RETRIES = 4
+
+
+class StepCounter(keras.callbacks.Callback):
+    """Training steps finished in the current ``fit`` call (an out-of-memory error after the first is not retried)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self.count += 1
+
+
+def _note(record: RunRecord, emit: ProgressCallback, text: str) -> None:
+    """A change the trainer made to make the run fit: kept in ``run.json`` and shown in the progress output."""
+    record.notes.append(text)
+    emit(ev.RunNote(done=0, total=None, message=text))
+
+
+def _can_rebatch(data: TrainingData) -> bool:
+    return hasattr(data.x, "rebatch")
+
+
+def _rebatch(stream: Any, batch_size: int, requested: int) -> Any:
+    """A ``tf.data`` stream of batches of ``requested`` clips cut into batches of ``batch_size``."""
+    return stream if stream is None or batch_size >= requested else stream.rebatch(batch_size)
+
+
+def _fit(model: Any, data: TrainingData, batch_size: int, requested: int, arrays: bool, config: TrainingConfig,
+         fit_args: dict[str, Any]) -> None:
+    """``model.fit`` with ``batch_size`` clips per step (arrays: sliced by Keras; streams: rebatched)."""
+    if arrays:
+        model.fit(data.x, data.y, batch_size=batch_size, shuffle=config.shuffle,
+                  validation_data=data.validation, **fit_args)
+        return
+    stream = _rebatch(data.x, batch_size, requested) if _can_rebatch(data) else data.x
+    validation = data.validation
+    if validation is not None and _can_rebatch(data) and hasattr(validation, "rebatch"):
+        validation = _rebatch(validation, batch_size, requested)
+    if config.steps_per_epoch and hasattr(stream, "repeat"):  # tf.data: epochs of N steps, not one pass
+        stream = stream.repeat()
+    model.fit(stream, shuffle=False, validation_data=validation, **fit_args)
+
+
+def _choose_batch(spec: ModelSpec, model: Any, requested: int, gpu: bool, data: TrainingData) -> BatchChoice:
+    """The batch to train with: the requested one when its memory estimate fits, else the largest that does."""
+    if not data.is_arrays and not _can_rebatch(data):  # the stream's batches are what they are
+        return BatchChoice(requested, requested)
+    per_input = math.prod(spec.input_shape) * (1 if spec.input_dtype == "uint8" else 4) * 2  # x and y
+    estimate = estimate_step_bytes(model, per_input)
+    available, where = memory.available_memory(gpu)
+    shape = "x".join(str(d) for d in spec.input_shape)
+    return choose_batch(requested, estimate, available, where, lambda: _what_fits(spec, available or 0), shape)
+
+
+def _what_fits(spec: ModelSpec, available: int) -> list[str]:
+    """CLI options that would fit one clip in ``available`` bytes: a smaller size, fewer frames, another preset."""
+    from core.models.registry import get_preset, presets
+
+    budget = available * memory.USABLE_FRACTION
+
+    def need(candidate: ModelSpec) -> int | None:
+        if hasattr(candidate, "weights"):
+            candidate = candidate.replace(weights=None)  # no download to estimate
+        try:
+            built = build_model(candidate, compile=False)
+        except Exception:  # noqa: BLE001 - a size this family cannot take: not an option
+            return None
+        per_input = math.prod(candidate.input_shape) * 2
+        return estimate_step_bytes(built, per_input).for_batch(1)
+
+    options = []
+    for scale in (0.75, 0.5, 0.25):
+        height, width = int(spec.height * scale), int(spec.width * scale)
+        if min(height, width) >= 16 and (bytes_ := need(spec.replace(height=height, width=width))) is not None \
+                and bytes_ <= budget:
+            options.append(f"--size {height}x{width} (batch 1 about {memory.gb(bytes_)})")
+            break
+    if spec.frames >= 4 and (bytes_ := need(spec.replace(frames=spec.frames // 2))) is not None and bytes_ <= budget:
+        options.append(f"--frames {spec.frames // 2} (about {memory.gb(bytes_)})")
+    for name in presets(spec.task):
+        if name == spec.preset:
+            continue
+        other = get_preset(spec.task, name)
+        bytes_ = need(other.replace(frames=spec.frames, channels=spec.channels, input_dtype=spec.input_dtype))
+        if bytes_ is not None and bytes_ <= budget:
+            options.append(f"--preset {name} at {other.height}x{other.width} (about {memory.gb(bytes_)})")
+            break
+    return options
 
 
 def _finish_model(record: RunRecord, run_dir: Path, spec: ModelSpec, encoder: Any, cached: bool) -> Any:

@@ -9,7 +9,7 @@ import pytest
 
 from core.cli.main import main
 from core.project import Project
-from core.training.run_record import RunRecord
+from core.runs import RunRecord
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,7 @@ def test_train_on_ped2_shows_progress_writes_checkpoints_and_records_the_run(ped
     assert record.data["source"] == "project" and record.data["train_clips"] > 0
     assert record.spec["height"] == 32 and record.spec["frames"] == 8 and record.spec["recurrent"] == [4, 4, 4]
     assert record.spec["input_dtype"] == "uint8" and record.data["input_dtype"] == "uint8"  # frames stay uint8
-    from core.training.model_files import load_model_file
+    from core.models.files import load_model_file
 
     assert str(load_model_file(run / "best.keras").inputs[0].dtype).endswith("uint8")
     entries = [r for r in Project.open(ped2_project).runs.values() if r.name == "tiny"]
@@ -159,3 +159,105 @@ def test_a_taken_run_name_is_refused_without_listing_a_run(ped2_project: Path, c
     err = capsys.readouterr().err.strip()
     assert "already has a run named 'taken'" in err and len(err.splitlines()) == 1, err
     assert not [r for r in Project.open(ped2_project).runs.values() if r.name == "taken"]
+
+
+# -- bad values, damaged run files, wrong weights: one line and exit 2 ---------------------------------------
+
+SMALL = ["--task", "anomaly", "--preset", "default", "--size", "16", "--frames", "4", "--stride", "4",
+         "--frame-steps", "1", "--batch-size", "4", "--steps-per-epoch", "2", "--filters", "2,2,2",
+         "--val-fraction", "0", "--epochs", "1"]
+
+
+@pytest.fixture(scope="module")
+def video_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One generated 40-frame video in the train split, with two labelled subclips."""
+    from tests.video_factory import write_video
+
+    root = tmp_path_factory.mktemp("small")
+    project = Project.create(root / "project")
+    project.add_class("a")
+    project.add_class("b")
+    video = project.add_video(write_video(root / "walk.avi", 40), split="train", scan=False)
+    project.add_subclip(video.id, 0, 20, label="a")
+    project.add_subclip(video.id, 20, 40, label="b")
+    project.save()
+    project.close()
+    return project.folder
+
+
+def one_line_error(capsys) -> str:
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("framewatch: error: "), err
+    return lines[0]
+
+
+@pytest.mark.parametrize(("option", "message"), [
+    (["--size=-8"], "frame height must be a whole number from 8 to 4096, not -8"),
+    (["--size", "0"], "frame height must be a whole number from 8 to 4096, not 0"),
+    (["--size", "100000"], "frame height must be a whole number from 8 to 4096, not 100000"),
+    (["--size", "16x16x16"], "--size takes a frame size H or HxW in pixels, e.g. 64 or 64x96, not '16x16x16'"),
+    (["--size", "big"], "--size takes a frame size H or HxW in pixels, e.g. 64 or 64x96, not 'big'"),
+    (["--frames", "0"], "frames per clip must be a whole number from 2 to 1000, not 0"),
+    (["--frames", "1"], "frames per clip must be a whole number from 2 to 1000, not 1"),
+    (["--stride", "0"], "clip stride must be a whole number"),
+    (["--frame-steps", "0"], "each frame step must be a whole number from 1 to 1000, not 0"),
+    (["--val-fraction", "nan"], "validation fraction must be in [0, 1), not nan"),
+    (["--lr", "nan"], "--lr must be a positive number, not nan"),
+    (["--lr", "inf"], "--lr must be a positive number, not inf"),
+    (["--lr-factor", "nan"], "lr_factor must be in (0, 1), not nan"),
+    (["--epochs", "0"], "epochs must be >= 1, not 0"),
+    (["--batch-size", "-1"], "batch_size must be >= 1, not -1"),
+    (["--filters", "0,2"], "--filters must be whole numbers >= 1, not 0,2"),
+])
+def test_bad_values_are_refused_in_one_line_never_replaced_by_defaults(video_project: Path, capsys, option,
+                                                                       message) -> None:
+    assert main(["train", str(video_project), *SMALL, *option, "--name", "bad"]) == 2
+    assert message in one_line_error(capsys)
+    assert not (video_project / "runs" / "bad").exists()
+
+
+def test_damaged_run_files_under_resume_are_one_line(video_project: Path, capsys) -> None:
+    assert main(["train", str(video_project), *SMALL, "--name", "damaged"]) == 0
+    capsys.readouterr()
+    run = video_project / "runs" / "damaged"
+    state = (run / "state.json").read_text()
+    (run / "state.json").write_text(state[: len(state) // 2])
+    assert main(["train", str(video_project), "--resume", "damaged", "--epochs", "2"]) == 2
+    line = one_line_error(capsys)
+    assert f"{run / 'state.json'}: damaged resume state: not valid JSON" in line
+    assert "Delete state.json to resume this run from epoch 1" in line
+
+    (run / "state.json").write_text(state)
+    (run / "run.json").write_text("")  # e.g. a full disk when it was copied
+    assert main(["train", str(video_project), "--resume", "damaged", "--epochs", "2"]) == 2
+    line = one_line_error(capsys)
+    assert f"{run / 'run.json'}: damaged run record: not valid JSON" in line and "start a new run" in line
+
+
+def test_a_file_that_is_not_backbone_weights_is_one_line_without_keras_warnings(video_project: Path, tmp_path: Path,
+                                                                               capsys) -> None:
+    from core.models import build_model, make_spec
+
+    other = tmp_path / "other_model.keras"
+    build_model(make_spec("anomaly", "default", frames=4, height=16, width=16)).save(other)
+    text = tmp_path / "notes.h5"
+    text.write_text("not weights")
+    base = ["train", str(video_project), "--task", "classify", "--preset", "lrcn-mobilenetv2", "--size", "32",
+            "--frames", "2", "--epochs", "1", "--val-fraction", "0"]
+    capsys.readouterr()
+    assert main([*base, "--weights", str(other), "--name", "w1"]) == 2
+    line = one_line_error(capsys)
+    assert f"{other}: not MobileNetV2 weights (without the top):" in line and "another model's weights" in line
+    assert main([*base, "--weights", str(text), "--name", "w2"]) == 2
+    assert f"{text}: not a weights file: not HDF5" in one_line_error(capsys)
+
+
+def test_when_one_clip_does_not_fit_in_memory_one_line_says_so(video_project: Path, capsys, monkeypatch) -> None:
+    from core.training import memory
+
+    monkeypatch.setattr(memory, "host_available", lambda: 1000)  # 1 kB
+    assert main(["train", str(video_project), *SMALL, "--name", "huge"]) == 2
+    line = one_line_error(capsys)
+    assert "not enough memory to train even one clip of 4x16x16x1 at a time: the estimate for batch 1 is" in line
+    assert RunRecord.load(video_project / "runs" / "huge").status == "failed"

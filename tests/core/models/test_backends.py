@@ -20,7 +20,7 @@ import numpy as np
 import keras
 assert keras.backend.backend() == {backend!r}, keras.backend.backend()
 from core.models import TASKS, build_model, make_spec, presets
-from core.training.model_files import load_model_file
+from core.models.files import load_model_file
 for task in TASKS:
     for name in presets(task):
         if name.startswith("lrcn-"):

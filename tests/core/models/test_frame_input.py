@@ -31,7 +31,7 @@ def test_uint8_model_equals_float_model_on_scaled_frames(task: str) -> None:
 
 
 def test_uint8_model_trains_and_loads_in_safe_mode(tmp_path: Path) -> None:
-    from core.training.model_files import load_model_file
+    from core.models.files import load_model_file
 
     spec = make_spec("anomaly", None, frames=4, height=16, width=16, input_dtype="uint8")
     model = build_model(spec)
@@ -58,7 +58,7 @@ def test_uint8_model_file_loads_in_a_fresh_process(tmp_path: Path) -> None:
     spec = make_spec("anomaly", None, frames=2, height=16, width=16, input_dtype="uint8",
                      encoder=((4, 3, 2), (4, 3, 2)), recurrent=(4,))
     build_model(spec).save(tmp_path / "m.keras")
-    code = ("import sys; from core.training.model_files import load_model_file; "
+    code = ("import sys; from core.models.files import load_model_file; "
             "m = load_model_file(sys.argv[1], compile=True); print(m.inputs[0].dtype, m.loss.__name__)")
     done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "m.keras")], capture_output=True, text=True,
                           cwd=REPO, timeout=300)

@@ -11,10 +11,10 @@ import pytest
 
 from core.models import TASKS, build_model, get_preset, make_spec, presets, spec_from_dict
 from core.models.autoencoder import padding_for
+from core.models.errors import BackboneWeightsError, ModelFileError, SpecError
+from core.models.files import load_model_file
 from core.models.flops import count_flops
 from core.models.specs import AutoencoderSpec, LRCNSpec, NextFrameSpec
-from core.training.errors import ModelFileError, TrainingError
-from core.training.model_files import load_model_file
 
 
 def tiny(task: str, name: str, **extra):
@@ -160,7 +160,7 @@ def test_imagenet_weights_offline_give_a_clear_error(monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(file_utils, "get_file", offline)
     spec = tiny("classify", "lrcn-mobilenetv2", weights="imagenet")
-    with pytest.raises(TrainingError, match=r"ImageNet weights of MobileNetV2.*--weights FILE"):
+    with pytest.raises(BackboneWeightsError, match=r"ImageNet weights of MobileNetV2.*--weights FILE"):
         build_model(spec)
 
 
@@ -185,5 +185,5 @@ def test_bad_specs_are_refused_with_clear_messages() -> None:
         AutoencoderSpec(task="dance")
     with pytest.raises(ValueError, match="cache_features needs freeze_backbone"):
         LRCNSpec(cache_features=True)
-    with pytest.raises(TrainingError, match="at least 75x75"):
+    with pytest.raises(SpecError, match="at least 75x75"):
         build_model(tiny("classify", "lrcn-inceptionv3", height=32, width=32))

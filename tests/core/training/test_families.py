@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from core.models import make_spec
+from core.models.files import load_model_file
 from core.training import events as ev
 from core.training.data import TrainingData
-from core.training.model_files import load_model_file
 from core.training.trainer import TrainingConfig, train
 from tests.core.training.test_support import FRAMES, SIZE, moving_squares, shifted, square_size_clips
 

@@ -13,12 +13,12 @@ import pytest
 
 from core.errors import Cancelled
 from core.models import make_spec
+from core.models.files import load_model_file
+from core.runs import RunRecord, read_state
 from core.training import events as ev
 from core.training.callbacks import PlateauControl
 from core.training.data import TrainingData
 from core.training.errors import ModelFileError, NonFiniteLossError, TrainingError
-from core.training.model_files import load_model_file
-from core.training.run_record import RunRecord, read_state
 from core.training.trainer import TrainingConfig, resume, train
 from tests.core.training.test_support import FRAMES, SIZE, moving_squares, shifted
 
@@ -327,23 +327,22 @@ def test_checkpoints_are_flushed_to_disk_before_they_replace_the_previous_one(sp
                                                                               monkeypatch) -> None:
     import os
 
-    from core.models import build_model
-    from core.training import files
+    from core.atomic_write import copy_file
+    from core.models import build_model, files
 
     log: list[str] = []
     real_fsync, real_replace = os.fsync, os.replace
     monkeypatch.setattr(os, "fsync", lambda fd: (log.append("fsync"), real_fsync(fd))[1])
     monkeypatch.setattr(os, "replace", lambda a, b: (log.append(f"replace {Path(b).name}"), real_replace(a, b))[1])
     files.save_model(build_model(spec), tmp_path / "last.keras")
-    files.copy_file(tmp_path / "last.keras", tmp_path / "best.keras")
+    copy_file(tmp_path / "last.keras", tmp_path / "best.keras")
     assert log.index("replace last.keras") > 0 and log[log.index("replace last.keras") - 1] == "fsync"
     assert log[log.index("replace best.keras") - 1] == "fsync"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["best.keras", "last.keras"]  # no temp files left
 
 
 def test_a_failed_checkpoint_write_keeps_the_previous_file_and_no_temp_file(spec, tmp_path: Path) -> None:
-    from core.models import build_model
-    from core.training import files
+    from core.models import build_model, files
 
     model = build_model(spec)
     files.save_model(model, tmp_path / "last.keras")

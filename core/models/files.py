@@ -1,8 +1,9 @@
-"""Load user model files safely (``safe_mode=True``) with clear errors.
+"""Model files: load them safely (``safe_mode=True``) with clear errors, save them atomically.
 
-``load_model_file(path)`` accepts ``.keras`` archives (Keras 3) and legacy ``.h5`` files. A missing
+Training writes checkpoints with :func:`save_model`; scoring, evaluation, the GUI and training read
+them with :func:`load_model_file`. ``load_model_file(path)`` accepts ``.keras`` archives (Keras 3) and legacy ``.h5`` files. A missing
 file, a file that is not a Keras model, or one saved by an incompatible Keras version raises
-:class:`~core.training.errors.ModelFileError` naming the file and the problem. Framewatch's custom
+:class:`~core.models.errors.ModelFileError` naming the file and the problem. Framewatch's custom
 layers (:mod:`core.models.layers`) are registered, so its own models load without Lambda layers.
 """
 
@@ -14,7 +15,8 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from core.training.errors import ModelFileError
+from core.atomic_write import atomic_output
+from core.models.errors import ModelFileError
 
 
 def keras_file_metadata(path: str | Path) -> dict[str, Any]:
@@ -72,3 +74,12 @@ def load_model_file(path: str | Path, compile: bool = False) -> Any:
         else:
             problem = f"cannot be loaded as a Keras model{version}: {type(exc).__name__}: {exc}"
         raise ModelFileError(path, problem) from exc
+
+
+def save_model(model: Any, path: str | Path) -> None:
+    """``model.save`` (optimizer included) to a temporary ``.keras`` file, then renamed onto ``path``.
+
+    Through :mod:`core.atomic_write`: a crash mid-write leaves the previous file in place.
+    """
+    with atomic_output(Path(path)) as tmp:
+        model.save(tmp)

@@ -1,0 +1,109 @@
+"""Run folders: where a project's runs live, how a run is named and found, and listing them.
+
+A project's runs are the folders ``<project>/runs/<name>/`` holding a ``run.json``
+(:class:`~core.runs.record.RunRecord`); a run can also live anywhere else and be named by its folder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from core.runs.errors import RunError, RunFileError
+from core.runs.process import ProcessId, is_alive
+from core.runs.record import RECORD_FILE, RESUMABLE, RunRecord
+
+RUNS_FOLDER = "runs"
+
+
+def runs_dir(project_folder: str | Path) -> Path:
+    """``<project>/runs``: where a project's training runs are created."""
+    return Path(project_folder) / RUNS_FOLDER
+
+
+def default_run_name(task: str, preset: str) -> str:
+    """``YYYYmmdd-HHMMSS-<task>-<preset>`` (UTC), unique per second."""
+    return f"{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}-{task}-{preset}"
+
+
+def find_run_dir(project_folder: str | Path, run: str | Path) -> Path:
+    """A run folder from a path, or a run name under ``<project>/runs/``; :class:`RunError` if neither."""
+    candidates = [Path(run), runs_dir(project_folder) / str(run)]
+    for candidate in candidates:
+        if (candidate / RECORD_FILE).is_file():
+            return candidate
+    raise RunError(f"no training run {str(run)!r} (looked for {RECORD_FILE} in "
+                   f"{', '.join(str(c) for c in candidates)})")
+
+
+@dataclass(frozen=True)
+class RunListing:
+    """One run of a listing: its folder, its record (``None`` when unreadable) and what to show."""
+
+    run_dir: Path
+    record: RunRecord | None
+    status: str
+    problem: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.run_dir.name
+
+    @property
+    def resumable(self) -> bool:
+        return self.status in RESUMABLE
+
+    def status_text(self) -> str:
+        """``interrupted (resumable with --resume NAME)`` and the like: what the CLI prints."""
+        if self.resumable:
+            return f"{self.status} (resumable with --resume {self.name})"
+        return self.status
+
+
+def list_runs(project_folder: str | Path) -> list[RunListing]:
+    """The runs under ``<project>/runs/``, oldest first; a run whose process is gone shows ``interrupted``.
+
+    A damaged ``run.json`` does not hide the others: it is listed with status ``damaged`` and the problem.
+    """
+    folder = runs_dir(project_folder)
+    if not folder.is_dir():
+        return []
+    listings = []
+    for run_dir in sorted(p for p in folder.iterdir() if (p / RECORD_FILE).is_file()):
+        try:
+            record = RunRecord.load(run_dir)
+        except RunFileError as exc:
+            listings.append(RunListing(run_dir, None, "damaged", str(exc)))
+            continue
+        listings.append(RunListing(run_dir, record, record.effective_status()))
+    return listings
+
+
+def mark_interrupted_runs(runs: dict) -> list[str]:
+    """Set ``status="interrupted"`` on project run entries that say ``running`` but whose process is gone.
+
+    ``runs`` maps ids to the project's run entries (frozen dataclasses with ``status`` and
+    ``config["run_dir"]``); entries are replaced in place, so a project shows such runs as interrupted
+    (and resumable) as soon as it is loaded. Returns the ids changed.
+    """
+    import dataclasses
+
+    changed = []
+    for run_id, entry in list(runs.items()):
+        config = entry.config or {}
+        run_dir = config.get("run_dir") if entry.status == "running" else None
+        if not run_dir:
+            continue
+        if (Path(run_dir) / RECORD_FILE).is_file():
+            try:
+                status = RunRecord.load(Path(run_dir)).effective_status()
+            except RunError:
+                continue
+        else:  # the process died while preparing data, before the run folder was written
+            process = ProcessId.from_dict(config.get("process"))
+            status = "interrupted" if process is not None and is_alive(process) is False else "running"
+        if status == "interrupted":
+            runs[run_id] = dataclasses.replace(entry, status="interrupted")
+            changed.append(run_id)
+    return changed

@@ -1,0 +1,140 @@
+"""The run record: ``run.json`` in the run folder, rewritten atomically after every epoch.
+
+It holds what a run was (model spec, training config, data summary), where (device, library
+versions, the training process), and what happened (status, history of per-epoch logs, best epoch,
+duration, notes such as a smaller batch chosen to fit in memory). Training writes it; the CLI, the
+desktop app, scoring and evaluation read it. ``state.json`` beside it holds what a resume needs.
+
+Statuses: ``created`` (folder made, training not started), ``running``, ``completed``,
+``stopped_early``, ``cancelled`` (Ctrl+C, SIGTERM, the GUI's Stop), ``failed``; and, never written but
+shown by :meth:`RunRecord.effective_status`, ``interrupted``: the record says ``running`` but its process
+is gone (killed, crashed). Cancelled and interrupted runs resume from their last finished epoch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.atomic_write import write_json
+from core.runs.errors import RunError, RunFileError
+from core.runs.process import ProcessId, is_alive
+
+RECORD_FILE = "run.json"
+STATE_FILE = "state.json"
+LAST_CHECKPOINT = "last.keras"
+BEST_CHECKPOINT = "best.keras"
+STATUSES = ("created", "running", "completed", "stopped_early", "cancelled", "failed", "interrupted")
+#: Statuses from which ``--resume`` continues at the epoch after the last checkpoint.
+RESUMABLE = ("cancelled", "interrupted", "failed")
+RECORD_HINT = "This run cannot be resumed: start a new run (its checkpoints stay usable as model files)"
+STATE_HINT = f"Delete {STATE_FILE} to resume this run from epoch 1 (its checkpoints are kept), or start a new run"
+
+
+def read_json_file(path: Path, what: str, hint: str = "") -> dict[str, Any]:
+    """A JSON object from ``path``, or :class:`RunFileError` naming the file, the problem and ``hint`` (what to do)."""
+    hint = f". {hint}" if hint else ""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except FileNotFoundError as exc:
+        raise RunFileError(path, f"{what} not found") from exc
+    except UnicodeDecodeError as exc:
+        raise RunFileError(path, f"damaged {what}: not UTF-8 text ({exc.reason}){hint}") from exc
+    except json.JSONDecodeError as exc:
+        raise RunFileError(path, f"damaged {what}: not valid JSON (line {exc.lineno}, column {exc.colno}: "
+                                 f"{exc.msg}){hint}") from exc
+    except OSError as exc:
+        raise RunFileError(path, f"cannot read the {what}: {exc.strerror or exc}{hint}") from exc
+    if not isinstance(data, dict):
+        raise RunFileError(path, f"damaged {what}: a JSON {type(data).__name__}, not an object{hint}")
+    return data
+
+
+@dataclass
+class RunRecord:
+    run_id: str
+    task: str
+    preset: str
+    spec: dict[str, Any]
+    config: dict[str, Any]
+    data: dict[str, Any] = field(default_factory=dict)
+    status: str = "created"
+    created: str = ""
+    finished: str | None = None
+    duration_s: float = 0.0
+    epochs_completed: int = 0
+    best_epoch: int | None = None
+    best_value: float | None = None
+    monitor: str = "val_loss"
+    history: list[dict[str, float]] = field(default_factory=list)
+    device: dict[str, Any] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+    model_path: str = ""
+    error: str = ""
+    resumes: list[str] = field(default_factory=list)
+    #: the training process while ``running`` (``pid``, ``host``, ``started``), see :mod:`core.runs.process`
+    process: dict[str, Any] | None = None
+    #: what the trainer changed to make the run fit, e.g. the batch size chosen for the memory available
+    notes: list[str] = field(default_factory=list)
+    #: clips per training step actually used (``config["batch_size"]`` is the one asked for)
+    batch_size: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def save(self, run_dir: Path) -> Path:
+        path = Path(run_dir) / RECORD_FILE
+        write_json(path, self.to_dict())
+        return path
+
+    @classmethod
+    def load(cls, run_dir: Path) -> RunRecord:
+        """The record of ``run_dir``; :class:`RunError` / :class:`RunFileError` when missing or damaged."""
+        path = Path(run_dir) / RECORD_FILE
+        if not path.is_file():
+            raise RunError(f"{run_dir}: not a training run folder (no {RECORD_FILE})")
+        data = read_json_file(path, "run record", RECORD_HINT)
+        names = {f.name for f in dataclasses.fields(cls)}
+        required = [f.name for f in dataclasses.fields(cls)
+                    if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+        missing = [name for name in required if name not in data]
+        if missing:
+            raise RunFileError(path, f"damaged run record: no {', '.join(missing)}. {RECORD_HINT}")
+        for name, kind in (("spec", dict), ("config", dict), ("data", dict), ("history", list)):
+            if name in data and not isinstance(data[name], kind):
+                raise RunFileError(path, f"damaged run record: '{name}' is not a JSON {kind.__name__}. {RECORD_HINT}")
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def effective_status(self) -> str:
+        """``status``, except ``interrupted`` for a ``running`` run whose process on this host is gone."""
+        if self.status != "running":
+            return self.status
+        process = ProcessId.from_dict(self.process)
+        if process is None:  # written by a version that did not record its process
+            return "running"
+        return "interrupted" if is_alive(process) is False else "running"
+
+
+def read_state(run_dir: Path) -> dict[str, Any] | None:
+    """The resume state (``epoch`` = last finished epoch, plateau counters, learning rate), or ``None``.
+
+    A damaged ``state.json`` raises :class:`RunFileError` naming it.
+    """
+    path = Path(run_dir) / STATE_FILE
+    if not path.is_file():
+        return None
+    state = read_json_file(path, "resume state", STATE_HINT)
+    epoch = state.get("epoch")
+    if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0:
+        raise RunFileError(path, f"damaged resume state: 'epoch' is {epoch!r}, not an epoch number. {STATE_HINT}")
+    if "plateau" in state and not isinstance(state["plateau"], dict):
+        raise RunFileError(path, f"damaged resume state: 'plateau' is not a JSON object. {STATE_HINT}")
+    return state
+
+
+def write_state(run_dir: Path, state: dict[str, Any]) -> None:
+    write_json(Path(run_dir) / STATE_FILE, state)
