@@ -254,11 +254,11 @@ def run_train(args: argparse.Namespace) -> int:
     try:
         if args.resume:
             result = resume_project_run(project, args.resume, epochs=args.epochs, learning_rate=args.learning_rate,
-                                        progress=reporter, cancel=cancel)
+                                        hold_project=False, progress=reporter, cancel=cancel)
         else:
             result = train_project(project, args.task, args.preset, model_options=_model_options(args, args.task),
-                                   data_options=options, config=config, run_name=args.name, progress=reporter,
-                                   cancel=cancel)
+                                   data_options=options, config=config, run_name=args.name, hold_project=False,
+                                   progress=reporter, cancel=cancel)
     except KeyboardInterrupt:
         cancel.set()
         raise

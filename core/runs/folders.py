@@ -81,11 +81,13 @@ def list_runs(project_folder: str | Path) -> list[RunListing]:
 
 
 def mark_interrupted_runs(runs: dict) -> list[str]:
-    """Set ``status="interrupted"`` on project run entries that say ``running`` but whose process is gone.
+    """Bring project run entries that say ``running`` up to date with their run folder.
 
-    ``runs`` maps ids to the project's run entries (frozen dataclasses with ``status`` and
-    ``config["run_dir"]``); entries are replaced in place, so a project shows such runs as interrupted
-    (and resumable) as soon as it is loaded. Returns the ids changed.
+    A run whose process is gone becomes ``interrupted`` (resumable); a run that ended while the project
+    was closed (``framewatch train`` lets go of the project while it trains) takes the status its
+    ``run.json`` records. ``runs`` maps ids to the project's run entries (frozen dataclasses with
+    ``status`` and ``config["run_dir"]``); entries are replaced in place, so a project shows the right
+    status as soon as it is loaded. Returns the ids changed.
     """
     import dataclasses
 
@@ -103,7 +105,7 @@ def mark_interrupted_runs(runs: dict) -> list[str]:
         else:  # the process died while preparing data, before the run folder was written
             process = ProcessId.from_dict(config.get("process"))
             status = "interrupted" if process is not None and is_alive(process) is False else "running"
-        if status == "interrupted":
-            runs[run_id] = dataclasses.replace(entry, status="interrupted")
+        if status != "running":
+            runs[run_id] = dataclasses.replace(entry, status=status)
             changed.append(run_id)
     return changed

@@ -175,7 +175,20 @@ def project_data(
     return TrainingData(x, None, validation, batch_size, description), spec
 
 
-def _project_recorder(project, run_id: str, save: bool):
+#: Seconds a run that let go of its project waits for the project's lock to record how it ended.
+RECORD_LOCK_WAIT_S = 30.0
+
+
+def _project_recorder(project, run_id: str, save: bool, held: bool = True):
+    """The run record's changes, copied to the project's run entry (saved when the run ends).
+
+    ``held=False``: the project was closed while the run trained (its lock released, so other programs
+    could edit it meanwhile); the end of the run is recorded in a fresh load of the project. If that is
+    not possible (the project is locked for longer than :data:`RECORD_LOCK_WAIT_S`), ``run.json`` still
+    says how the run ended and the project picks that up the next time it opens.
+    """
+    from core.project import Project, ProjectError
+
     def on_record(record: RunRecord) -> None:
         metrics = {
             "epochs_completed": record.epochs_completed, "monitor": record.monitor, "best_value": record.best_value,
@@ -185,9 +198,23 @@ def _project_recorder(project, run_id: str, save: bool):
         changes: dict[str, Any] = {"metrics": metrics, "status": record.status}
         if record.model_path:
             changes["checkpoint"] = record.model_path
-        project.update_run(run_id, **changes)
-        if save and record.status != "running":
-            project.save()
+        if held:
+            project.update_run(run_id, **changes)
+            if save and record.status != "running":
+                project.save()
+            return
+        if not save or record.status == "running":
+            return
+        try:
+            fresh = Project.open(project.folder, wait_s=RECORD_LOCK_WAIT_S)
+        except ProjectError:
+            return
+        try:
+            if run_id in fresh.runs:
+                fresh.update_run(run_id, **changes)
+                fresh.save()
+        finally:
+            fresh.close()
 
     return on_record
 
@@ -202,6 +229,7 @@ def train_project(
     config: TrainingConfig | None = None,
     run_name: str | None = None,
     save_project: bool = True,
+    hold_project: bool = True,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
 ) -> RunResult:
@@ -209,6 +237,9 @@ def train_project(
 
     ``model_options`` override spec fields (``learning_rate``, ``filters``, ``weights``, ...).
     ``save_project`` saves ``project.json`` when the run ends (the GUI may leave that to autosave).
+    ``hold_project=False`` (the CLI): once the data are read and the run is listed in the project, the
+    project is saved and closed, so its lock does not keep the GUI or other commands from editing it for
+    the hours a run may take; the end of the run is recorded in a fresh load of the project.
     """
     config = config or TrainingConfig()
     data_options = data_options or DataOptions()
@@ -227,9 +258,12 @@ def train_project(
                                                 "spec": spec.to_dict(), "training": config.to_dict(),
                                                 "process": this_process().to_dict()},
                             status="running")
-    if save_project:
+    if save_project or not hold_project:
         project.save()
-    return train(spec, data, run_dir, progress, cancel, config, on_record=_project_recorder(project, entry.id, save_project))
+    if not hold_project:
+        project.close()
+    recorder = _project_recorder(project, entry.id, save_project, held=hold_project)
+    return train(spec, data, run_dir, progress, cancel, config, on_record=recorder)
 
 
 def resume_project_run(
@@ -239,12 +273,14 @@ def resume_project_run(
     epochs: int | None = None,
     learning_rate: float | None = None,
     save_project: bool = True,
+    hold_project: bool = True,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
 ) -> RunResult:
     """Continue a run of ``project`` (a run folder, or its name) with the same data options.
 
-    ``epochs`` raises the total epoch count; ``learning_rate`` replaces the saved rate.
+    ``epochs`` raises the total epoch count; ``learning_rate`` replaces the saved rate;
+    ``hold_project`` as for :func:`train_project`.
     """
     from core.models.specs import spec_from_dict
 
@@ -260,5 +296,9 @@ def resume_project_run(
     if entry is None:
         entry = project.add_run(run_dir.name, record.task, config={"preset": spec.preset, "run_dir": str(run_dir),
                                                                     "spec": record.spec, "training": record.config})
-    recorder = _project_recorder(project, entry.id, save_project)
+    if not hold_project:
+        if project.dirty:
+            project.save()
+        project.close()
+    recorder = _project_recorder(project, entry.id, save_project, held=hold_project)
     return resume(run_dir, data, progress, cancel, epochs=epochs, on_record=recorder, learning_rate=learning_rate)

@@ -102,3 +102,18 @@ def test_a_killed_run_shows_as_interrupted_and_resumes(project: Path, capsys) ->
     assert "status     completed" in capsys.readouterr().out
     assert RunRecord.load(run_dir).effective_status() == "completed"
     assert [r.status for r in Project.open(project).runs.values()] == ["completed"]
+
+
+def test_a_cli_run_lets_go_of_the_project_while_it_trains_and_records_its_end(project: Path, capsys) -> None:
+    """Hours of training must not lock analysts out of their project: labels added meanwhile are kept,
+    and the run's end is recorded beside them."""
+    run = Training([str(project), *TINY, "--epochs", "1000", "--name", "long"])
+    run.wait_for("epoch 1/1000 loss")
+    assert main(["project", "label", str(project), "--video", "walk.avi", "--start", "0", "--end", "10",
+                 "--anomaly", "--wait", "0"]) == 0, capsys.readouterr().err
+    run.proc.send_signal(signal.SIGTERM)
+    assert run.finish() == 130, run.err
+    reopened = Project.open(project)
+    assert [(i.start, i.end) for i in reopened.intervals.values()] == [(0, 10)]
+    assert [r.status for r in reopened.runs.values()] == ["cancelled"]
+

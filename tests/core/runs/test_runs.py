@@ -61,18 +61,20 @@ def test_a_running_run_whose_process_is_gone_is_interrupted(tmp_path: Path) -> N
     assert listing["d-bad"].status == "damaged" and "not valid JSON" in listing["d-bad"].problem
 
 
-def test_project_entries_of_dead_runs_become_interrupted(tmp_path: Path) -> None:
+def test_project_entries_of_dead_or_ended_runs_are_brought_up_to_date(tmp_path: Path) -> None:
     @dataclasses.dataclass(frozen=True)
     class Entry:
         status: str
         config: dict
 
     dead, live = make_run(tmp_path / "dead", process=dead_process()), make_run(tmp_path / "live", process=this_process())
+    # framewatch train lets go of the project while it trains: a run may end with the project locked
+    ended = make_run(tmp_path / "ended", status="completed", process=dead_process())
     runs = {"1": Entry("running", {"run_dir": str(dead)}), "2": Entry("running", {"run_dir": str(live)}),
             "3": Entry("running", {"run_dir": str(tmp_path / "never"), "process": dead_process().to_dict()}),
-            "4": Entry("cancelled", {"run_dir": str(dead)})}
-    assert mark_interrupted_runs(runs) == ["1", "3"]
-    assert [runs[k].status for k in "1234"] == ["interrupted", "running", "interrupted", "cancelled"]
+            "4": Entry("cancelled", {"run_dir": str(dead)}), "5": Entry("running", {"run_dir": str(ended)})}
+    assert mark_interrupted_runs(runs) == ["1", "3", "5"]
+    assert [runs[k].status for k in "12345"] == ["interrupted", "running", "interrupted", "cancelled", "completed"]
 
 
 @pytest.mark.parametrize(("text", "problem"), [
