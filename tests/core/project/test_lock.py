@@ -23,12 +23,6 @@ from core.project.exporters import export_json
 from core.project.lock import LOCK_FILE, process_start_time, read_owner
 from tests.conftest import REPO
 from tests.core.test_atomic_write import dead_pid, leftover
-from tests.video_factory import write_video
-
-
-@pytest.fixture(scope="module")
-def video(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_video(tmp_path_factory.mktemp("v") / "clip.avi", 40)
 
 
 @pytest.fixture

@@ -28,12 +28,6 @@ from core.project import (
 from core.project.store import AUTOSAVE_FILE, BACKUP_FILE, read_project_file
 from tests.conftest import REPO
 from tests.core.test_atomic_write import dead_pid, leftover
-from tests.video_factory import write_video
-
-
-@pytest.fixture(scope="module")
-def video(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_video(tmp_path_factory.mktemp("v") / "clip.avi", 40)
 
 
 @pytest.fixture
