@@ -141,5 +141,16 @@ def display_problem(
                 "that provide these libraries; or run without a window with QT_QPA_PLATFORM=offscreen)")
     if not environ.get("DISPLAY"):
         return ("cannot open a window: no X display (DISPLAY is not set); start it from a desktop session, "
-                "or on a machine without one under Xvfb: xvfb-run -a python3 main.py")
+                f"or on a machine without one under Xvfb: xvfb-run -a {launch_command(argv)}")
     return None
+
+
+def launch_command(argv: list[str]) -> str:
+    """How the user started the app, to repeat in advice: ``python3 main.py``, ``python3 -m desktop_app``
+    or the installed ``framewatch-gui``."""
+    program = Path(argv[0]) if argv else Path("main.py")
+    if program.name == "__main__.py":
+        return "python3 -m desktop_app"
+    if program.suffix == ".py":
+        return f"python3 {program.name}"
+    return program.name

@@ -61,6 +61,16 @@ def test_no_display_is_reported_and_a_complete_setup_passes() -> None:
     assert _problem({"DISPLAY": ":99"}, LDD_ALL_FOUND) is None
 
 
+@pytest.mark.parametrize(("argv0", "command"), [
+    ("main.py", "python3 main.py"), ("/src/framewatch/main.py", "python3 main.py"),
+    ("/venv/lib/python3.11/site-packages/desktop_app/__main__.py", "python3 -m desktop_app"),
+    ("/venv/bin/framewatch-gui", "framewatch-gui"),
+])
+def test_the_xvfb_advice_repeats_how_the_app_was_started(argv0: str, command: str) -> None:
+    problem = display_problem({}, [argv0], plugin=lambda: PLUGIN, ldd=lambda _p: LDD_ALL_FOUND, load=lambda n: True)
+    assert problem.endswith(f"under Xvfb: xvfb-run -a {command}")
+
+
 @pytest.mark.parametrize("environ", [
     {"QT_QPA_PLATFORM": "offscreen"}, {"QT_QPA_PLATFORM": "wayland"}, {"QT_QPA_PLATFORM": "minimal:enable_fonts"},
 ])
