@@ -45,7 +45,7 @@ class ConfusionMatrix:
         return float(np.trace(self.counts) / self.counts.sum())
 
     def precision(self) -> dict[Hashable, float | None]:
-        """Per class: items correctly predicted as it over all predicted as it; ``None`` if never predicted."""
+        """Per class: items rightly predicted as it over all predicted as it; ``None`` if never predicted."""
         predicted = self.counts.sum(axis=0)
         return {
             c: (float(self.counts[i, i] / predicted[i]) if predicted[i] else None)

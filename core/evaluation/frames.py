@@ -83,7 +83,7 @@ def frame_mse(truth: Any, predicted: Any) -> np.ndarray:
 
 
 def frame_psnr(truth: Any, predicted: Any) -> np.ndarray:
-    """``(frames,)`` peak signal-to-noise ratio in dB with data range 1; ``inf`` where the frames are identical."""
+    """``(frames,)`` PSNR in dB, data range 1; ``inf`` where the frames are identical."""
     mse = frame_mse(truth, predicted)
     with np.errstate(divide="ignore"):
         return 10.0 * np.log10(1.0 / mse)
@@ -113,7 +113,8 @@ def frame_ssim(truth: Any, predicted: Any) -> np.ndarray:
     t, p = _frame_pair(truth, predicted)
     if min(t.shape[1], t.shape[2]) < SSIM_WINDOW:
         raise EvaluationError(
-            f"frames: {t.shape[1]}x{t.shape[2]} pixels are smaller than the {SSIM_WINDOW}x{SSIM_WINDOW} SSIM window"
+            f"frames: {t.shape[1]}x{t.shape[2]} pixels are smaller than the "
+            f"{SSIM_WINDOW}x{SSIM_WINDOW} SSIM window"
         )
     weights = gaussian_window()
     c1 = (SSIM_K1 * 1.0) ** 2

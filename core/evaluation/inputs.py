@@ -22,7 +22,7 @@ def _positions(mask: np.ndarray, limit: int = 3) -> str:
 
 
 def as_scores(scores: Any, name: str = "scores") -> np.ndarray:
-    """``(n,)`` float64 from a 1-D sequence; raises :class:`EvaluationError` on NaN, infinities or an empty input."""
+    """``(n,)`` float64 from a 1-D sequence; :class:`EvaluationError` on NaN, infinities or no values."""
     array = np.asarray(scores, dtype=np.float64)
     if array.ndim != 1:
         raise EvaluationError(f"{name}: expected one score per frame (1-D), got shape {array.shape}")
@@ -52,7 +52,7 @@ def as_labels(labels: Any, name: str = "labels") -> np.ndarray:
 
 
 def scores_and_labels(scores: Any, labels: Any, both_classes: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Checked ``(scores, labels)`` of equal length; with ``both_classes``, each class must occur at least once."""
+    """Checked ``(scores, labels)`` of equal length; with ``both_classes``, both classes occur."""
     s = as_scores(scores)
     y = as_labels(labels)
     if s.shape != y.shape:
@@ -68,7 +68,7 @@ def scores_and_labels(scores: Any, labels: Any, both_classes: bool = True) -> tu
 
 
 def as_interval(item: Any, name: str = "interval") -> tuple[int, int]:
-    """``(start, end)`` of an object with ``start``/``end`` attributes or of a pair; frames ``[start, end)``."""
+    """``(start, end)`` of an object with ``start``/``end`` or of a pair: frames ``[start, end)``."""
     if hasattr(item, "start") and hasattr(item, "end"):
         start, end = item.start, item.end
     else:

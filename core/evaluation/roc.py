@@ -65,7 +65,7 @@ def roc_curve(scores: Any, labels: Any) -> RocCurve:
 
 
 def roc_auc(scores: Any, labels: Any) -> float:
-    """Area under the ROC curve, in [0, 1]: the chance that a random abnormal frame outscores a random normal one.
+    """Area under the ROC curve, in [0, 1]: the chance that a random abnormal frame outscores a normal one.
 
     Computed from mid-ranks as the Mann-Whitney U statistic divided by ``positives * negatives``, so a tie
     between an abnormal and a normal frame counts one half; this equals the trapezoidal area under

@@ -22,7 +22,8 @@ def test_confusion_matrix_in_the_given_class_order() -> None:
 
 
 def test_unknown_class_and_lengths_are_named() -> None:
-    with pytest.raises(EvaluationError, match=r"predictions: item 1 has class 'swim', not one of \['run', 'walk'\]"):
+    unknown = r"predictions: item 1 has class 'swim', not one of \['run', 'walk'\]"
+    with pytest.raises(EvaluationError, match=unknown):
         confusion_matrix(["run", "walk"], ["run", "swim"], classes=["run", "walk"])
     with pytest.raises(EvaluationError, match="3 true labels, 2 predicted"):
         accuracy([0, 1, 1], [0, 1])

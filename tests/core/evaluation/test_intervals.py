@@ -27,7 +27,10 @@ def test_no_intervals_no_anomaly() -> None:
 
 @pytest.mark.parametrize(
     ("intervals", "message"),
-    [([(4, 2)], r"interval 0: frames \[4, 2\) are not a non-empty range"), ([(1, 2), (3,)], "interval 1: expected")],
+    [
+        ([(4, 2)], r"interval 0: frames \[4, 2\) are not a non-empty range"),
+        ([(1, 2), (3,)], "interval 1: expected"),
+    ],
 )
 def test_bad_intervals_are_named(intervals, message) -> None:
     with pytest.raises(EvaluationError, match=message):

@@ -13,7 +13,7 @@ from core.evaluation.roc import equal_error_rate, roc_auc, roc_curve
 
 
 def pairwise_auc(scores: np.ndarray, labels: np.ndarray) -> float:
-    """Mann-Whitney by brute force: over all (abnormal, normal) pairs, 1 if the abnormal scores higher, 1/2 on a tie."""
+    """Mann-Whitney by brute force: an (abnormal, normal) pair counts 1 if abnormal is higher, 1/2 if tied."""
     pos = scores[labels.astype(bool)][:, None]
     neg = scores[~labels.astype(bool)][None, :]
     return float(((pos > neg) + 0.5 * (pos == neg)).mean())
