@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from core.evaluation.intervals import labels_from_intervals
 from core.project.entities import ProjectData
 from core.project.errors import DatasetError
 
@@ -17,11 +18,7 @@ def frame_labels(data: ProjectData, video_id: str, frame_count: int | None = Non
     if video is None:
         raise DatasetError(f"no video {video_id!r} in the project")
     count = video.known_frame_count if frame_count is None else frame_count
-    labels = np.zeros(count, bool)
-    for interval in data.intervals.values():
-        if interval.video_id == video_id:
-            labels[max(0, interval.start) : min(count, interval.end)] = True
-    return labels
+    return labels_from_intervals(count, [i for i in data.intervals.values() if i.video_id == video_id])
 
 
 def split_frame_labels(data: ProjectData, split: str = "test", val_fraction: float = 0.2,
