@@ -88,3 +88,12 @@ def test_threshold_round_trips_and_a_damaged_one_is_named() -> None:
         Threshold.from_dict({**threshold.to_dict(), "value": "high"})
     with pytest.raises(ScoreError, match="must be odd"):
         Threshold.from_dict({**threshold.to_dict(), "window": 4})
+
+
+@settings(max_examples=100, deadline=None)
+@given(errors=st.lists(st.floats(0, 1e3), max_size=30), half=st.integers(0, 4), mode=st.sampled_from(["causal", "centred"]))
+def test_moving_average_is_the_mean_of_the_frames_in_the_window(errors: list[float], half: int, mode: str) -> None:
+    window = 2 * half + 1
+    before, after = (window - 1, 0) if mode == "causal" else (half, half)
+    expected = [np.mean(errors[max(0, t - before):t + after + 1]) for t in range(len(errors))]
+    assert moving_average(errors, window, mode) == pytest.approx(expected, rel=1e-12)
