@@ -1,0 +1,48 @@
+"""Scores from trained models, made usable: per-video regularity, calibrated thresholds, flagged events,
+score caches and the events a scoring run keeps.
+
+Importing this package does not import Keras. :mod:`core.inference.regularity` normalises per-frame errors
+(``sa``, ``sr``), smooths them and calibrates a threshold on normal footage; :mod:`core.inference.events`
+flags events in a whole series or frame by frame and attaches the project's verdicts to them;
+:mod:`core.inference.score_cache` keeps per-frame scores under ``<project>/cache/scores/`` keyed by model
+and video; :mod:`core.inference.events_file` is a run's ``events.json``. See ``docs/inference.md``.
+"""
+
+from core.inference.errors import InferenceError, InferenceFileError, ScoreError
+from core.inference.events import Event, EventTracker, attach_verdicts, flag_events
+from core.inference.events_file import EVENTS_FILE, RunEvents, read_events, write_events
+from core.inference.model_fingerprint import model_fingerprint
+from core.inference.regularity import (
+    DEFAULT_PERCENTILE,
+    CausalMovingAverage,
+    Threshold,
+    abnormality,
+    moving_average,
+    regularity,
+)
+from core.inference.score_cache import CachedScores, ScoreCache, ScoreKey, scores_dir
+
+__all__ = [
+    "DEFAULT_PERCENTILE",
+    "EVENTS_FILE",
+    "CachedScores",
+    "CausalMovingAverage",
+    "Event",
+    "EventTracker",
+    "InferenceError",
+    "InferenceFileError",
+    "RunEvents",
+    "ScoreCache",
+    "ScoreError",
+    "ScoreKey",
+    "Threshold",
+    "abnormality",
+    "attach_verdicts",
+    "flag_events",
+    "model_fingerprint",
+    "moving_average",
+    "read_events",
+    "regularity",
+    "scores_dir",
+    "write_events",
+]

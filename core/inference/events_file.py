@@ -1,0 +1,98 @@
+"""``events.json``: the events a scoring run flagged, kept in its run folder for analysts to review.
+
+::
+
+    {"format": "framewatch.events", "version": 1,
+     "threshold": {...Threshold.to_dict()...} or null,
+     "flagging": {"threshold": 0.031, "min_run": 3, "merge_gap": 5, ...},
+     "events": [{"video_id": "...", "start": 120, "end": 168, "peak_frame": 141,
+                 "peak_score": 0.052, "mean_score": 0.038}, ...]}
+
+Frames are 0-based and ``end`` is exclusive, as in the project. Verdicts are not stored here: they live in
+the project (one per event, see :class:`~core.project.entities.Verdict`) and are joined to the events on
+reading with :func:`~core.inference.events.attach_verdicts`, so a verdict changed in the project is never
+contradicted by a stale copy. The file is written through :mod:`core.atomic_write`; a file of a newer
+``version`` is refused rather than half understood.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.atomic_write import write_json
+from core.inference.errors import InferenceFileError, ScoreError
+from core.inference.events import Event
+from core.inference.regularity import Threshold
+
+EVENTS_FILE = "events.json"
+FORMAT = "framewatch.events"
+VERSION = 1
+
+
+@dataclass(frozen=True)
+class RunEvents:
+    """What a run's ``events.json`` holds: the events, the threshold and the flagging parameters used."""
+
+    events: list[Event]
+    threshold: Threshold | None = None
+    flagging: Mapping[str, Any] = field(default_factory=dict)
+
+
+def write_events(run_dir: str | Path, run_events: RunEvents) -> Path:
+    """Write ``<run_dir>/events.json`` (replacing the previous one atomically); returns its path."""
+    path = Path(run_dir) / EVENTS_FILE
+    write_json(path, {
+        "format": FORMAT, "version": VERSION,
+        "threshold": run_events.threshold.to_dict() if run_events.threshold is not None else None,
+        "flagging": dict(run_events.flagging),
+        "events": [event.to_dict() for event in run_events.events],
+    })
+    return path
+
+
+def read_events(run_dir: str | Path) -> RunEvents | None:
+    """The events of the run in ``run_dir``; ``None`` if it has flagged none yet (no ``events.json``).
+
+    A damaged file or one from a newer Framewatch raises :class:`InferenceFileError` naming the file, the
+    problem and, for an event, its position in the list.
+    """
+    path = Path(run_dir) / EVENTS_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except UnicodeDecodeError as exc:
+        raise InferenceFileError(path, f"damaged events file: not UTF-8 text ({exc.reason})") from exc
+    except json.JSONDecodeError as exc:
+        raise InferenceFileError(path, f"damaged events file: not valid JSON (line {exc.lineno}, column "
+                                       f"{exc.colno}: {exc.msg})") from exc
+    except OSError as exc:
+        raise InferenceFileError(path, f"cannot read the events file: {exc.strerror or exc}") from exc
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise InferenceFileError(path, "not a Framewatch events file")
+    version = data.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise InferenceFileError(path, f"damaged events file: version {version!r} is not a number")
+    if version > VERSION:
+        raise InferenceFileError(path, f"written by a newer Framewatch (events version {version}; this one reads "
+                                       f"up to {VERSION}): update Framewatch to read it")
+    events = data.get("events")
+    flagging = data.get("flagging", {})
+    if not isinstance(events, list) or not isinstance(flagging, dict):
+        raise InferenceFileError(path, "damaged events file: 'events' must be a list and 'flagging' an object")
+    try:
+        threshold = Threshold.from_dict(data["threshold"]) if data.get("threshold") is not None else None
+    except ScoreError as exc:
+        raise InferenceFileError(path, f"damaged events file: {exc}") from exc
+    parsed = []
+    for number, item in enumerate(events, start=1):
+        try:
+            parsed.append(Event.from_dict(item))
+        except ScoreError as exc:
+            raise InferenceFileError(path, f"damaged events file: event {number} of {len(events)}: {exc}") from exc
+    return RunEvents(parsed, threshold, flagging)
+

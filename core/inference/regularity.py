@@ -1,0 +1,207 @@
+"""Per-video abnormality and regularity, temporal smoothing, and the threshold calibrated on normal footage.
+
+Scores here are per-frame **errors** ``e(t)`` (reconstruction or prediction error, higher = less like the
+training footage) as 1-D arrays, one value per frame, frame ``t`` at index ``t``.
+
+* :func:`abnormality` ``sa(t) = (e(t) - min e) / (max e - min e)`` and :func:`regularity` ``sr(t) = 1 - sa(t)``
+  normalise over one whole video, as the reference system defines them: they need every frame of the video,
+  and a value means nothing across videos (each video's worst frame scores 1).
+* :class:`Threshold` is for live use and for videos scored one at a time: a high percentile of the errors of
+  the project's *normal* training footage, in error units, so a frame can be flagged the moment it is scored.
+* :func:`moving_average` smooths errors over a few frames before they meet the threshold (one noisy frame
+  then flags nothing). The threshold is calibrated on errors smoothed the same way, so both sides compare
+  like with like. A **causal** average uses frame ``t`` and the frames before it only, so it can run live
+  (:class:`CausalMovingAverage` gives bit-identical values frame by frame); a **centred** average also uses
+  ``window // 2`` frames after ``t`` and therefore needs the video (or a delay) first.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from core.inference.errors import ScoreError
+
+#: The percentile of the normal footage's errors a calibrated threshold takes unless told otherwise.
+DEFAULT_PERCENTILE = 99.5
+SMOOTHING_MODES = ("causal", "centred")
+
+
+def as_scores(scores: Any, what: str = "scores") -> np.ndarray:
+    """``scores`` as a 1-D float64 array; :class:`ScoreError` if not 1-D or if a value is NaN or infinite."""
+    array = np.asarray(scores, dtype=np.float64)
+    if array.ndim != 1:
+        raise ScoreError(f"{what}: expected one value per frame (a 1-D series), got shape {array.shape}")
+    bad = np.flatnonzero(~np.isfinite(array))
+    if bad.size:
+        raise ScoreError(f"{what}: frame {int(bad[0])} is {array[bad[0]]} (every score must be a finite number)")
+    return array
+
+
+def abnormality(errors: Any) -> np.ndarray:
+    """``sa(t) = (e(t) - min e) / (max e - min e)`` over one video: float32 in [0, 1], shape ``(frames,)``.
+
+    A constant series (every frame equally good, ``max e == min e``) gives zeros: nothing stands out, so
+    nothing is abnormal. An empty series gives an empty array.
+    """
+    e = as_scores(errors, "errors")
+    if e.size == 0:
+        return np.zeros(0, dtype=np.float32)
+    low, high = float(e.min()), float(e.max())
+    if high == low:
+        return np.zeros(e.shape, dtype=np.float32)
+    return ((e - low) / (high - low)).astype(np.float32)
+
+
+def regularity(errors: Any) -> np.ndarray:
+    """``sr(t) = 1 - sa(t)`` over one video: float32 in [0, 1], 1 = the video's most regular frame.
+
+    A constant series gives ones (see :func:`abnormality`).
+    """
+    return (1.0 - abnormality(errors)).astype(np.float32)
+
+
+def check_smoothing(window: int, mode: str) -> None:
+    """:class:`ScoreError` unless ``window`` is a frame count >= 1 and ``mode`` one of :data:`SMOOTHING_MODES`
+    (a centred window must be odd, so that it is centred on a frame)."""
+    if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < 1:
+        raise ScoreError(f"smoothing window must be a number of frames >= 1, got {window!r}")
+    if mode not in SMOOTHING_MODES:
+        raise ScoreError(f"smoothing must be one of {', '.join(SMOOTHING_MODES)}, got {mode!r}")
+    if mode == "centred" and window % 2 == 0:
+        raise ScoreError(f"a centred smoothing window must be odd (frames on both sides of t), got {window}")
+
+
+def moving_average(errors: Any, window: int = 1, mode: str = "causal") -> np.ndarray:
+    """The mean of each frame's error with its neighbours, float64 of the same shape.
+
+    ``causal``: frames ``t - window + 1 .. t``; ``centred``: ``t - window//2 .. t + window//2``. Near the
+    ends of the video the window holds only the frames that exist (the first frame's causal mean is its
+    own error), so no frame is lost and the series keeps its length. ``window=1`` returns the errors.
+    The sum runs newest frame first, exactly as :class:`CausalMovingAverage` does, so live and batch values
+    are equal to the last bit.
+    """
+    check_smoothing(window, mode)
+    e = as_scores(errors, "errors")
+    n = e.size
+    if window == 1 or n == 0:
+        return e.copy()
+    total = np.zeros(n)
+    count = np.zeros(n)
+    after = window // 2 if mode == "centred" else 0
+    # offsets relative to t, in the order CausalMovingAverage adds them (t, t-1, ...), then the future
+    for offset in [*range(0, after - window, -1), *range(1, after + 1)]:
+        if abs(offset) >= n:  # a window longer than the video: no frame that far away
+            continue
+        if offset <= 0:
+            total[-offset:] += e[:n + offset]
+            count[-offset:] += 1
+        else:
+            total[:n - offset] += e[offset:]
+            count[:n - offset] += 1
+    return total / count
+
+
+class CausalMovingAverage:
+    """The causal :func:`moving_average`, one frame at a time: ``push(e)`` returns the smoothed error of that frame."""
+
+    def __init__(self, window: int = 1) -> None:
+        check_smoothing(window, "causal")
+        self.window = int(window)
+        self._recent: deque[float] = deque(maxlen=self.window)
+        self._frame = 0
+
+    def push(self, error: float) -> float:
+        value = float(error)
+        if not math.isfinite(value):
+            raise ScoreError(f"errors: frame {self._frame} is {value} (every score must be a finite number)")
+        self._frame += 1
+        self._recent.append(value)
+        total = 0.0
+        for past in reversed(self._recent):
+            total += past
+        return total / len(self._recent)
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A flagging threshold in error units, calibrated on the errors of normal footage.
+
+    ``value`` is the ``percentile`` (0-100) of the calibration errors after smoothing them with a moving
+    average of ``window`` frames (``smoothing`` ``"causal"`` or ``"centred"``); scores are smoothed the same
+    way (:meth:`smooth`) before they meet it. A frame is abnormal when its smoothed error is above ``value``:
+    at the default 99.5th percentile about one normal frame in 200 is above it. ``frames`` and ``videos``
+    say how much footage the calibration saw. Live flagging needs ``smoothing="causal"``.
+    """
+
+    value: float
+    percentile: float = DEFAULT_PERCENTILE
+    window: int = 1
+    smoothing: str = "causal"
+    frames: int = 0
+    videos: int = 0
+
+    @classmethod
+    def calibrate(cls, normal_errors: Iterable[Any] | np.ndarray, percentile: float = DEFAULT_PERCENTILE,
+                  window: int = 1, smoothing: str = "causal") -> Threshold:
+        """Calibrate on the per-frame errors of normal footage: one 1-D series per video (or one array).
+
+        Each video is smoothed on its own (a window never spans two videos). :class:`ScoreError` when
+        there are no frames, a value is not finite, or ``percentile`` is outside (0, 100].
+        """
+        check_smoothing(window, smoothing)
+        if isinstance(percentile, bool) or not isinstance(percentile, int | float) or not 0 < percentile <= 100:
+            raise ScoreError(f"threshold percentile must be in (0, 100], got {percentile!r}")
+        if isinstance(normal_errors, np.ndarray) and normal_errors.ndim == 1:
+            normal_errors = [normal_errors]
+        series = [moving_average(e, window, smoothing) for e in normal_errors]
+        frames = sum(s.size for s in series)
+        if frames == 0:
+            raise ScoreError("cannot calibrate a threshold on no frames of normal footage")
+        value = float(np.percentile(np.concatenate(series), percentile))
+        return cls(value=value, percentile=float(percentile), window=int(window), smoothing=smoothing,
+                   frames=int(frames), videos=len(series))
+
+    def smooth(self, errors: Any) -> np.ndarray:
+        """One video's errors smoothed as the calibration errors were (float64, same shape)."""
+        return moving_average(errors, self.window, self.smoothing)
+
+    def live_smoother(self) -> CausalMovingAverage:
+        """A frame-by-frame smoother matching this threshold; :class:`ScoreError` for centred smoothing,
+        which needs frames after ``t`` and so cannot flag a frame when it is scored."""
+        if self.smoothing != "causal":
+            raise ScoreError(f"a threshold calibrated with {self.smoothing} smoothing cannot flag live: "
+                             "calibrate it with causal smoothing")
+        return CausalMovingAverage(self.window)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "percentile", "value": self.value, "percentile": self.percentile, "window": self.window,
+                "smoothing": self.smoothing, "frames": self.frames, "videos": self.videos}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Threshold:
+        """The threshold :meth:`to_dict` wrote; :class:`ScoreError` saying which field is wrong."""
+        if not isinstance(data, Mapping):
+            raise ScoreError(f"threshold: a JSON {type(data).__name__}, not an object")
+        if data.get("kind", "percentile") != "percentile":
+            raise ScoreError(f"threshold: unknown kind {data.get('kind')!r}")
+        value = data.get("value")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise ScoreError(f"threshold: 'value' is {value!r}, not a finite number")
+        fields: dict[str, Any] = {"value": float(value)}
+        for name, kind in (("percentile", float), ("window", int), ("frames", int), ("videos", int)):
+            if name in data:
+                item = data[name]
+                if isinstance(item, bool) or not isinstance(item, int | (float if kind is float else int)):
+                    raise ScoreError(f"threshold: {name!r} is {item!r}, not a number")
+                fields[name] = kind(item)
+        if "smoothing" in data:
+            fields["smoothing"] = data["smoothing"]
+        threshold = cls(**fields)
+        check_smoothing(threshold.window, threshold.smoothing)
+        return threshold

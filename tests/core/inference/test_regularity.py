@@ -1,0 +1,99 @@
+"""Abnormality and regularity per video, smoothing, and the threshold calibrated on normal footage."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.inference.errors import ScoreError
+from core.inference.regularity import (
+    CausalMovingAverage,
+    Threshold,
+    abnormality,
+    moving_average,
+    regularity,
+)
+
+
+def test_abnormality_and_regularity_are_min_max_over_the_video() -> None:
+    errors = np.array([2.0, 4.0, 3.0, 6.0])
+    assert abnormality(errors).tolist() == [0.0, 0.5, 0.25, 1.0]
+    assert regularity(errors).tolist() == [1.0, 0.5, 0.75, 0.0]
+    assert abnormality(errors).dtype == np.float32
+
+
+def test_a_constant_series_is_all_regular() -> None:
+    assert abnormality([0.3] * 5).tolist() == [0.0] * 5
+    assert regularity([0.3] * 5).tolist() == [1.0] * 5
+    assert abnormality([]).shape == (0,)
+
+
+def test_nan_errors_are_refused_with_the_frame() -> None:
+    with pytest.raises(ScoreError, match="frame 2 is nan"):
+        abnormality([1.0, 2.0, float("nan")])
+
+
+def test_causal_average_uses_only_past_frames_and_keeps_the_length() -> None:
+    errors = np.array([1.0, 2.0, 3.0, 4.0, 10.0])
+    assert moving_average(errors, 3, "causal").tolist() == [1.0, 1.5, 2.0, 3.0, 17 / 3]
+    assert moving_average(errors, 3, "centred").tolist() == [1.5, 2.0, 3.0, 17 / 3, 7.0]
+    assert moving_average(errors, 1).tolist() == errors.tolist()
+
+
+@pytest.mark.parametrize(("window", "mode"), [(0, "causal"), (2, "centred"), (3, "both")])
+def test_bad_smoothing_is_refused(window: int, mode: str) -> None:
+    with pytest.raises(ScoreError):
+        moving_average([1.0, 2.0], window, mode)
+
+
+@settings(max_examples=100, deadline=None)
+@given(errors=st.lists(st.floats(0, 1e3), max_size=40), window=st.integers(1, 7))
+def test_live_smoothing_equals_batch_smoothing_to_the_last_bit(errors: list[float], window: int) -> None:
+    live = CausalMovingAverage(window)
+    assert [live.push(e) for e in errors] == moving_average(errors, window, "causal").tolist()
+
+
+def test_threshold_is_the_percentile_of_the_smoothed_normal_errors() -> None:
+    normal = [np.arange(100, dtype=np.float32), np.arange(100, 200, dtype=np.float32)]
+    threshold = Threshold.calibrate(normal, percentile=99.5)
+    assert threshold.value == pytest.approx(np.percentile(np.arange(200), 99.5))
+    assert (threshold.frames, threshold.videos, threshold.window) == (200, 2, 1)
+    # smoothing is per video: the window never averages the end of one video with the start of the next
+    spike = np.array([0.0, 0.0, 0.0, 9.0])
+    smoothed = Threshold.calibrate([spike, np.zeros(4)], percentile=100, window=2)
+    assert smoothed.value == 4.5
+    assert smoothed.smooth(spike).tolist() == [0.0, 0.0, 0.0, 4.5]
+
+
+def test_a_centred_threshold_cannot_flag_live() -> None:
+    threshold = Threshold.calibrate(np.arange(10.0), window=3, smoothing="centred")
+    with pytest.raises(ScoreError, match="causal"):
+        threshold.live_smoother()
+    assert Threshold.calibrate(np.arange(10.0), window=3).live_smoother().window == 3
+
+
+@pytest.mark.parametrize(("normal", "percentile"), [([], 99.5), ([np.zeros(0)], 99.5), (np.arange(3.0), 0),
+                                                    (np.arange(3.0), 101)])
+def test_calibration_on_nothing_or_a_bad_percentile_is_refused(normal, percentile: float) -> None:
+    with pytest.raises(ScoreError):
+        Threshold.calibrate(normal, percentile)
+
+
+def test_threshold_round_trips_and_a_damaged_one_is_named() -> None:
+    threshold = Threshold.calibrate(np.linspace(0, 1, 50), percentile=95, window=5, smoothing="centred")
+    assert Threshold.from_dict(threshold.to_dict()) == threshold
+    with pytest.raises(ScoreError, match="'value' is 'high'"):
+        Threshold.from_dict({**threshold.to_dict(), "value": "high"})
+    with pytest.raises(ScoreError, match="must be odd"):
+        Threshold.from_dict({**threshold.to_dict(), "window": 4})
+
+
+@settings(max_examples=100, deadline=None)
+@given(errors=st.lists(st.floats(0, 1e3), max_size=30), half=st.integers(0, 4), mode=st.sampled_from(["causal", "centred"]))
+def test_moving_average_is_the_mean_of_the_frames_in_the_window(errors: list[float], half: int, mode: str) -> None:
+    window = 2 * half + 1
+    before, after = (window - 1, 0) if mode == "causal" else (half, half)
+    expected = [np.mean(errors[max(0, t - before):t + after + 1]) for t in range(len(errors))]
+    assert moving_average(errors, window, mode) == pytest.approx(expected, rel=1e-12)
