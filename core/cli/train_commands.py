@@ -199,11 +199,11 @@ def _summary(result) -> str:
 
 def _check_train_args(args: argparse.Namespace) -> None:
     """A usage error (exit 2) before TensorFlow is imported."""
-    if not args.resume and not args.task:
-        args.parser.error("missing --task: give --task (or --resume RUN)")
     from core.cli.train_dataset import check_args
 
     check_args(args)
+    if not args.resume and not args.task:
+        args.parser.error("missing --task: give --task (or --resume RUN)")
 
 
 def _stop_on_termination(cancel) -> Callable[[], None]:

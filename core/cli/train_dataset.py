@@ -37,14 +37,16 @@ def check_args(args: argparse.Namespace) -> None:
             args.parser.error("--dataset and --runs-dir train without a project: give either PROJECT or them")
         return
     if not args.runs_dir:
-        args.parser.error("give a PROJECT, or --dataset moving-mnist --mnist PATH --runs-dir DIR "
-                          "(--runs-dir DIR --resume RUN to continue such a run)")
+        args.parser.error("PROJECT is required (or, without a project, --dataset moving-mnist --mnist PATH "
+                          "--runs-dir DIR; --runs-dir DIR --resume RUN continues such a run)")
     if args.resume:
         return
     if not args.dataset:
         args.parser.error("without a PROJECT, give --dataset moving-mnist (or --resume RUN)")
     if args.mnist is None:
         args.parser.error("--dataset moving-mnist needs --mnist: the MNIST images file or its folder")
+    if args.task is None:
+        args.parser.error("missing --task: give --task predict (or --resume RUN)")
     if args.task != "predict":
         args.parser.error(f"--dataset moving-mnist trains next-frame prediction: use --task predict, not "
                           f"--task {args.task}")

@@ -39,7 +39,8 @@ def test_trains_on_moving_mnist_in_runs_dir_and_resumes(data_dir: Path, tmp_path
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--task", "predict"], "give a PROJECT, or --dataset moving-mnist"),
+        (["--task", "predict"], "PROJECT is required (or, without a project, --dataset moving-mnist"),
+        (["--dataset", "moving-mnist", "--runs-dir", "r", "--mnist", "m"], "missing --task"),
         (["--dataset", "moving-mnist", "--task", "predict", "--runs-dir", "r"], "needs --mnist"),
         (["--dataset", "moving-mnist", "--task", "anomaly", "--runs-dir", "r", "--mnist", "m"], "use --task predict"),
         (["--dataset", "moving-mnist", "--task", "predict", "--runs-dir", "r", "--mnist", "m", "--rgb"],
