@@ -7,6 +7,8 @@ Ctrl+C, SIGTERM (``kill``, a shutdown) and SIGHUP (a closed terminal) stop withi
 the run ``cancelled`` and resumable (exit code 130); a second signal stops at once. ``framewatch runs
 PROJECT`` lists the project's runs; one whose process is gone (killed, crashed) shows as
 ``interrupted (resumable with --resume NAME)``.
+``framewatch train --dataset moving-mnist --mnist MNIST --runs-dir DIR --task predict`` trains on
+generated Moving MNIST sequences instead of a project (see :mod:`core.cli.train_dataset`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from core.cli.progress_bar import ProgressBar
+from core.cli.train_dataset import DATASETS, DEFAULT_SEQUENCES
 from core.tasks import TASKS
 
 
@@ -46,9 +49,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train = subparsers.add_parser(
         "train", help="train a model on a project's videos (progress bar, checkpoints, resumable)",
         description="Train a preset of a task on the project's videos, split by video into train and validation. "
-        "Runs are written to PROJECT/runs/NAME/ (run.json, last.keras, best.keras) and listed in the project.",
+        "Runs are written to PROJECT/runs/NAME/ (run.json, last.keras, best.keras) and listed in the project. "
+        "Without a project, --dataset moving-mnist trains next-frame prediction on generated Moving MNIST "
+        "sequences in --runs-dir DIR/NAME/.",
     )
-    train.add_argument("project", type=Path, help="project folder")
+    train.add_argument("project", type=Path, nargs="?", help="project folder (not with --dataset)")
     train.add_argument("--task", choices=TASKS, help="what to learn (not needed with --resume)")
     train.add_argument("--preset", help="model preset (see 'framewatch presets'; default: the task's default)")
     train.add_argument("--resume", metavar="RUN", help="continue this run (name under runs/ or folder)")
@@ -63,6 +68,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     data.add_argument("--frame-steps", type=_int_tuple, help="anomaly stride augmentation, e.g. 1,2,3")
     data.add_argument("--val-fraction", type=float, default=0.2, help="share of videos for validation (default 0.2)")
     data.add_argument("--target", help="numeric target to regress (regress; default: the only one)")
+    dataset = train.add_argument_group("dataset (instead of a project)")
+    dataset.add_argument("--dataset", choices=DATASETS,
+                         help="moving-mnist: two MNIST digits bouncing in 64x64 frames, 20 per sequence (seeded "
+                         "by --seed; training digits are images 0..8999 of the file, validation 9000..)")
+    dataset.add_argument("--mnist", type=Path, metavar="PATH",
+                         help="the MNIST images file (t10k-images-idx3-ubyte[.gz]) or its folder")
+    dataset.add_argument("--sequences", type=int, metavar="N",
+                         help=f"training sequences (default {DEFAULT_SEQUENCES}); validation: N x --val-fraction")
+    dataset.add_argument("--runs-dir", type=Path, metavar="DIR",
+                         help="folder of the run folders (with --dataset, or with --resume RUN of such a run)")
     fit = train.add_argument_group("training")
     fit.add_argument("--epochs", type=int, help="epochs in all (default 10; with --resume: train a finished run longer)")
     fit.add_argument("--batch-size", type=int, default=8,
@@ -184,6 +199,9 @@ def _summary(result) -> str:
 
 def _check_train_args(args: argparse.Namespace) -> None:
     """A usage error (exit 2) before TensorFlow is imported."""
+    from core.cli.train_dataset import check_args
+
+    check_args(args)
     if not args.resume and not args.task:
         args.parser.error("missing --task: give --task (or --resume RUN)")
 
@@ -247,12 +265,21 @@ def run_train(args: argparse.Namespace) -> int:
         raise ConfigError(f"--lr must be a positive number, not {args.learning_rate}")
     # thread pools must be set before TensorFlow runs anything
     configure_devices(args.mixed_precision, args.reserve_cores, args.threads)
-    project = Project.open(args.project)
+    project = Project.open(args.project) if args.project is not None else None
     cancel = threading.Event()
     reporter = _Reporter()
     restore = _stop_on_termination(cancel)
     try:
-        if args.resume:
+        if project is None:
+            from core.cli.train_dataset import resume_dataset_run, train_on_dataset
+            from core.models import make_spec
+
+            if args.resume:
+                result = resume_dataset_run(args, reporter, cancel)
+            else:
+                spec = make_spec(args.task, args.preset, **_model_options(args, args.task))
+                result = train_on_dataset(args, spec, config, reporter, cancel)
+        elif args.resume:
             result = resume_project_run(project, args.resume, epochs=args.epochs, learning_rate=args.learning_rate,
                                         hold_project=False, progress=reporter, cancel=cancel)
         else:

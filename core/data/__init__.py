@@ -1,4 +1,4 @@
-"""Datasets from projects: the on-disk frame cache, split by video, batches for each task.
+"""Datasets from projects: the on-disk frame cache, split by video, batches for each task; Moving MNIST.
 
 See :mod:`core.data.datasets` for the builders and the shapes they give.
 """
@@ -18,6 +18,7 @@ from core.data.datasets import (
 )
 from core.data.frame_cache import FrameCache
 from core.data.ground_truth import frame_labels, split_frame_labels
+from core.data.moving_mnist import MovingMnistBatches, mnist_digits, moving_mnist, read_idx
 from core.data.samples import TASKS, SampleSet
 from core.data.splits import assign_splits
 
@@ -25,6 +26,7 @@ __all__ = [
     "TASKS",
     "ClipBatches",
     "FrameCache",
+    "MovingMnistBatches",
     "SampleSet",
     "anomaly_batches",
     "assign_splits",
@@ -33,7 +35,10 @@ __all__ = [
     "frame_cache",
     "frame_labels",
     "mean_frame",
+    "mnist_digits",
+    "moving_mnist",
     "next_frame_batches",
+    "read_idx",
     "regression_batches",
     "split_frame_labels",
     "tf_dataset",
