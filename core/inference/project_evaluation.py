@@ -1,0 +1,86 @@
+"""How well a run's model finds a project's ground-truth anomalies: ``framewatch evaluate``.
+
+:func:`evaluate_project` scores the project's **test-split** videos (their ground truth is the project's
+anomaly intervals; a test video without intervals is all normal) through :func:`score_project`, so cached
+scores are reused and missing ones scored, then hands the errors to :mod:`core.evaluation`:
+
+* frame-level ROC AUC and EER, per-video normalised (sa(t), as the literature reports UCSD Ped2) and raw
+  (one threshold for every video), and each video's own AUC (:func:`frame_level_scores`);
+* event recall and false alarms per minute of the events flagged at the calibrated threshold
+  (:func:`event_counts`, summed over the videos).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.data.ground_truth import frame_labels
+from core.evaluation.events import EventCounts, event_counts
+from core.evaluation.frame_level import FrameLevelScores, frame_level_scores
+from core.inference.errors import ScoreError
+from core.inference.project_scoring import ProjectScores, RunModel, run_model, score_project, split_videos
+from core.jobs import ProgressCallback
+
+
+@dataclass(frozen=True)
+class RunEvaluation:
+    """Frame-level ROC results and event counts of a run on the test videos, and the scores behind them."""
+
+    frame_level: FrameLevelScores
+    events: EventCounts
+    scores: ProjectScores
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready figures (AUC and EER in [0, 1]; ``None`` where a figure is undefined)."""
+        names = {video.video_id: video.name for video in self.scores.videos}
+        fl = self.frame_level
+        return {
+            "run": self.scores.run.run_id,
+            "videos": len(self.scores.videos),
+            "frames": fl.frames,
+            "abnormal_frames": fl.abnormal_frames,
+            "auc_normalised": fl.normalised.auc,
+            "auc_raw": fl.raw.auc,
+            "eer_normalised": fl.normalised.eer.rate,
+            "eer_raw": fl.raw.eer.rate,
+            "auc_per_video": {names.get(key, str(key)): auc for key, auc in fl.per_video.items()},
+            "threshold": self.scores.threshold.to_dict(),
+            "events": self.events.events_total,
+            "event_recall": self.events.recall,
+            "false_alarms": self.events.false_alarms,
+            "false_alarms_per_minute": self.events.false_alarms_per_minute,
+            "anomalies": self.events.truth_total,
+            "anomalies_hit": self.events.truth_hit,
+        }
+
+
+def evaluate_project(
+    project: Any,
+    run: str | Path | RunModel,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    **scoring: Any,
+) -> RunEvaluation:
+    """Score (or read from the cache) the test-split videos with ``run``'s model and measure them.
+
+    ``scoring`` goes to :func:`score_project` (``stride``, ``min_run``, ``merge_gap``, ``percentile``, ...).
+    :class:`ScoreError` when the project has no test-split video; the evaluation's own errors (e.g. test
+    frames of one class only) name what is wrong.
+    """
+    model = run if isinstance(run, RunModel) else run_model(project.folder, run)
+    tests = split_videos(project, model, "test")
+    if not tests:
+        raise ScoreError(f"{project.folder}: no test-split videos to evaluate on: mark the videos with ground "
+                         "truth (anomaly intervals) as split test")
+    scores = score_project(project, model, [video.id for video in tests], progress=progress, cancel=cancel,
+                           **scoring)
+    pairs = {}
+    counts = []
+    for result in scores.videos:
+        video = project.videos[result.video_id]
+        pairs[result.video_id] = (result.errors, frame_labels(project.data, result.video_id, result.frames))
+        counts.append(event_counts(result.events, project.intervals_of(result.video_id), result.frames, video.fps))
+    return RunEvaluation(frame_level_scores(pairs), EventCounts.total(counts), scores)

@@ -1,0 +1,284 @@
+"""Score a project's videos with a training run's model: cached, resumable, thresholded, events kept.
+
+:func:`score_project` is what ``framewatch score PROJECT --run RUN`` and the desktop app's scoring call:
+
+1. **The model** is the run's (``run.json``'s ``model_path``, its best checkpoint); what it takes (task,
+   clip length, frame size, gray or colour, uint8 or float input) comes from the run record
+   (:meth:`ScoringSpec.from_run`). It is loaded only when a frame needs scoring: a project whose scores are
+   all cached opens without TensorFlow's start-up.
+2. **Scores** go to the project's score cache (:class:`~core.inference.score_cache.ScoreCache`,
+   ``<project>/cache/scores/``), keyed by the model file, the video's content and the scoring parameters.
+   A complete entry is used as it is; a partial one (a cancelled or crashed run) resumes at its
+   ``frames_done``. Scores are written every :data:`SAVE_EVERY` frames and when the job is cancelled, so a
+   cancel or a crash loses at most that many frames. Nothing is written to ``project.json``: scoring never
+   needs the project's lock, and the project is only read.
+3. **The threshold**, unless one is given, is calibrated (:meth:`Threshold.calibrate`, the ``percentile`` of
+   the errors) on the project's **train-split** videos, the normal footage the model learned from, split as
+   training split them (the run's validation fraction and seed). Their scores are cached like any other.
+4. **Events** are flagged on each scored video's smoothed errors (:func:`flag_events`, ``min_run``,
+   ``merge_gap``), written to the run's ``events.json`` (:mod:`core.inference.events_file`; events of
+   videos not scored this time are kept when the threshold and flagging are unchanged) and returned with
+   the project's verdicts attached.
+
+Progress counts frames scored over all videos that need scoring; ``cancel`` stops between batches with
+:class:`~core.errors.Cancelled` after saving what was scored.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.errors import Cancelled
+from core.inference.errors import InferenceFileError, ScoreError
+from core.inference.events import Event, attach_verdicts, flag_events
+from core.inference.events_file import RunEvents, read_events, write_events
+from core.inference.regularity import DEFAULT_PERCENTILE, Threshold
+from core.inference.score_cache import CachedScores, ScoreCache, ScoreKey
+from core.inference.scoring import DEFAULT_BATCH_SIZE, ScoringSpec, resolve_stride, score_video
+from core.jobs import Progress, ProgressCallback
+from core.project.entities import Video
+from core.runs import RunRecord, find_run_dir
+
+#: Frames scored between two writes of a video's partial scores to the cache.
+SAVE_EVERY = 500
+
+
+@dataclass(frozen=True)
+class RunModel:
+    """A run's model as scoring sees it: the run folder, its record, the model file and what it takes."""
+
+    run_dir: Path
+    record: RunRecord
+    model_path: Path
+    spec: ScoringSpec
+
+    @property
+    def run_id(self) -> str:
+        return self.record.run_id or self.run_dir.name
+
+
+def run_model(project_folder: str | Path, run: str | Path) -> RunModel:
+    """The model of run ``run`` (a name under ``<project>/runs/`` or a run folder).
+
+    :class:`~core.runs.errors.RunError` for an unknown run; :class:`ScoreError` for a run without a model
+    file yet, or whose model does not score frames (a classifier).
+    """
+    run_dir = find_run_dir(project_folder, run)
+    record = RunRecord.load(run_dir)
+    if not record.model_path:
+        raise ScoreError(f"{run_dir}: run {run_dir.name!r} has no model yet (status {record.effective_status()}): "
+                         "train it for at least one epoch first")
+    model_path = Path(record.model_path)
+    if not model_path.is_absolute():
+        model_path = run_dir / model_path
+    if not model_path.is_file():
+        raise ScoreError(f"{model_path}: the model file of run {run_dir.name!r} is missing")
+    return RunModel(run_dir, record, model_path, ScoringSpec.from_run(record.spec, record.data))
+
+
+@dataclass(frozen=True)
+class VideoScores:
+    """One video's scores: ``errors`` float32 ``(frames,)``, the ``events`` flagged (verdicts attached)
+    and how many frames were scored now (``0``: all came from the cache)."""
+
+    video_id: str
+    name: str
+    errors: np.ndarray
+    events: list[Event] = field(default_factory=list)
+    scored_now: int = 0
+
+    @property
+    def frames(self) -> int:
+        return int(self.errors.shape[0])
+
+    @property
+    def peak(self) -> tuple[int, float] | None:
+        """``(frame, error)`` of the video's highest error, or ``None`` for no frames."""
+        if not self.frames:
+            return None
+        frame = int(np.argmax(self.errors))
+        return frame, float(self.errors[frame])
+
+
+@dataclass(frozen=True)
+class ProjectScores:
+    """What :func:`score_project` did: the run, the threshold used, each video's scores and ``events_path``."""
+
+    run: RunModel
+    stride: int
+    threshold: Threshold
+    videos: list[VideoScores]
+    events_path: Path
+    flagging: dict[str, Any]
+
+
+def split_videos(project: Any, run: RunModel, split: str) -> list[Video]:
+    """The project's videos that training put in ``split`` (``train``, ``val``, ``test``), in project order."""
+    from core.data.splits import assign_splits
+
+    options = run.record.data.get("options") or {}
+    splits = assign_splits(project.data, float(options.get("val_fraction", 0.2)), int(run.record.config.get("seed", 0)))
+    return [video for video in project.videos.values() if splits[video.id] == split]
+
+
+def project_run_id(project: Any, run: RunModel) -> str:
+    """The id verdicts on this run's events carry: the project's run entry for the run folder, else its name."""
+    folder = run.run_dir.resolve()
+    for entry in project.runs.values():
+        run_dir = (entry.config or {}).get("run_dir")
+        if run_dir and Path(run_dir).resolve() == folder:
+            return entry.id
+    return run.run_id
+
+
+class _Scorer:
+    """Scores videos through the cache, loading the model on first need, counting progress over videos."""
+
+    def __init__(self, project: Any, run: RunModel, stride: int, batch_size: int, total: int | None,
+                 progress: ProgressCallback | None, cancel: threading.Event | None,
+                 load_model: Callable[[Path], Any]) -> None:
+        self.project, self.run, self.stride, self.batch_size = project, run, stride, batch_size
+        self.cache = ScoreCache(project.folder)
+        self.params = run.spec.params(stride)
+        self.total, self.done = total, 0
+        self.progress, self.cancel = progress, cancel
+        self.load_model = load_model
+        self.model: Any = None
+
+    def key(self, video: Video) -> ScoreKey:
+        return ScoreKey.of(self.run.model_path, video.fingerprint, self.params)
+
+    def cached(self, video: Video) -> CachedScores | None:
+        return self.cache.read(self.key(video))
+
+    def scores(self, video: Video) -> tuple[np.ndarray, int]:
+        """The video's errors (from the cache, scoring what is missing) and how many frames were scored now."""
+        key = self.key(video)
+        entry = self.cache.read(key)
+        if entry is not None and entry.complete:
+            return entry.scores, 0
+        done = [] if entry is None else entry.scores.tolist()
+        start = len(done)
+        known = video.frame_count if video.frame_count is not None and video.frame_count > 0 else None
+
+        def save(complete: bool) -> None:
+            count = len(done) if complete else (known if known is not None and known > len(done) else None)
+            self.cache.write(CachedScores(key, np.asarray(done, np.float32), count, None, video.id))
+
+        if self.model is None:
+            self.model = self.load_model(self.run.model_path)
+        base = self.done
+        last_saved = start
+
+        def forward(event: Progress) -> None:
+            if self.progress is not None:
+                self.done = base + max(0, int(event.done) - start)
+                self.progress(Progress(self.done, self.total, f"scoring {video.name}"))
+
+        try:
+            for score in score_video(self.model, video.path, self.run.spec, self.stride, self.batch_size,
+                                     start=start, progress=forward, cancel=self.cancel):
+                done.append(score.error)
+                if len(done) - last_saved >= SAVE_EVERY:
+                    save(False)
+                    last_saved = len(done)
+        except Cancelled:
+            save(False)
+            raise
+        except BaseException:
+            if len(done) > last_saved:  # a crash or a bad frame: keep what was scored for the next run
+                save(False)
+            raise
+        save(True)
+        self.done = base + len(done) - start
+        return np.asarray(done, np.float32), len(done) - start
+
+
+def _frames_to_score(scorer: _Scorer, videos: Iterable[Video]) -> int | None:
+    """Frames still to score over ``videos`` (``None`` when a video's frame count is unknown)."""
+    total = 0
+    for video in videos:
+        entry = scorer.cached(video)
+        if entry is not None and entry.complete:
+            continue
+        if video.frame_count is None:
+            return None
+        total += max(0, video.frame_count - (entry.frames_done if entry else 0))
+    return total
+
+
+def _load_model(path: Path) -> Any:
+    from core.models.files import load_model_file
+
+    return load_model_file(path)
+
+
+def score_project(
+    project: Any,
+    run: str | Path | RunModel,
+    videos: Sequence[str] | None = None,
+    stride: int | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    threshold: Threshold | None = None,
+    percentile: float = DEFAULT_PERCENTILE,
+    smoothing: int = 1,
+    min_run: int = 1,
+    merge_gap: int = 0,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    load_model: Callable[[Path], Any] = _load_model,
+) -> ProjectScores:
+    """Score ``videos`` (ids, names or paths; ``None``: every video of the project) with ``run``'s model.
+
+    ``project`` is an open :class:`~core.project.Project` (read-only is enough). ``threshold``: flag with
+    this one instead of calibrating on the train-split videos (``percentile``, causal ``smoothing`` over
+    that many frames). ``load_model`` loads the model file (tests count its calls). Returns a
+    :class:`ProjectScores`; raises :class:`ScoreError` (no train-split footage to calibrate on, a video
+    too short), the errors of :func:`run_model` and of reading a video, each naming the file.
+    """
+    model = run if isinstance(run, RunModel) else run_model(project.folder, run)
+    stride = resolve_stride(model.spec, stride)
+    targets = [project.video(key) for key in videos] if videos is not None else list(project.videos.values())
+    calibration = [] if threshold is not None else split_videos(project, model, "train")
+    if threshold is None and not calibration:
+        raise ScoreError(f"{project.folder}: no train-split videos to calibrate the threshold on: give videos of "
+                         "normal footage split train, or a threshold")
+    ordered = list({video.id: video for video in [*calibration, *targets]}.values())
+    scorer = _Scorer(project, model, stride, batch_size, None, progress, cancel, load_model)
+    scorer.total = _frames_to_score(scorer, ordered)
+    errors: dict[str, tuple[np.ndarray, int]] = {}
+    for video in ordered:
+        errors[video.id] = scorer.scores(video)
+    if threshold is None:
+        threshold = Threshold.calibrate([errors[v.id][0] for v in calibration], percentile, smoothing, "causal")
+    flagging = {"threshold": threshold.value, "min_run": min_run, "merge_gap": merge_gap, "stride": stride}
+    run_id = project_run_id(project, model)
+    verdicts = list(project.verdicts.values())
+    results = []
+    for video in targets:
+        series, now = errors[video.id]
+        events = flag_events(threshold.smooth(series), threshold.value, min_run, merge_gap, video.id)
+        results.append(VideoScores(video.id, video.name, series, attach_verdicts(events, verdicts, run_id), now))
+    events_path = _store_events(model.run_dir, threshold, flagging, results)
+    return ProjectScores(model, stride, threshold, results, events_path, flagging)
+
+
+def _store_events(run_dir: Path, threshold: Threshold, flagging: dict[str, Any],
+                  results: list[VideoScores]) -> Path:
+    """Write the run's ``events.json``: these videos' events, and the others' kept if flagged alike."""
+    scored = {result.video_id for result in results}
+    kept: list[Event] = []
+    try:
+        previous = read_events(run_dir)
+    except InferenceFileError:  # a damaged events.json is replaced by this run's events
+        previous = None
+    if previous is not None and previous.threshold == threshold and dict(previous.flagging) == flagging:
+        kept = [event for event in previous.events if event.video_id not in scored]
+    events = kept + [event for result in results for event in result.events]
+    return write_events(run_dir, RunEvents(events, threshold, flagging))
