@@ -1,0 +1,156 @@
+"""``framewatch score | evaluate``: score a project's videos with a run's model, and measure the run.
+
+``framewatch score PROJECT --run RUN --all`` scores every video of the project (``--video V`` for some),
+with a progress bar over frames, and prints per video its frames, events and peak error; ``--json`` prints
+the same as JSON (``--frames`` adds every frame's error). Scores are cached in ``PROJECT/cache/scores/``:
+a second run is instant and an interrupted one (Ctrl+C, a crash) resumes where it stopped. The threshold
+is calibrated on the train-split videos; the events go to the run's ``events.json``.
+``framewatch evaluate PROJECT --run RUN`` scores the test-split videos (or reads their cached scores) and
+prints frame-level ROC AUC (per-video normalised and raw), EER, event recall and false alarms per minute.
+The project is opened read-only: neither command needs its lock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("project", type=Path, help="project folder")
+    parser.add_argument("--run", required=True, help="training run: its name under PROJECT/runs/, or its folder")
+    parser.add_argument("--stride", type=int, metavar="N",
+                        help="frames between clip windows of a reconstruction model, 1 to the clip length "
+                        "(default: the clip length, each frame reconstructed once; smaller strides average)")
+    parser.add_argument("--min-run", type=int, default=1, metavar="N",
+                        help="an event needs N consecutive frames above the threshold (default 1)")
+    parser.add_argument("--merge-gap", type=int, default=0, metavar="N",
+                        help="merge events at most N normal frames apart (default 0)")
+    parser.add_argument("--percentile", type=float, default=None, metavar="P",
+                        help="threshold: this percentile of the train-split videos' errors (default 99.5)")
+    parser.add_argument("--smooth", type=int, default=1, metavar="N",
+                        help="average errors over the last N frames before thresholding (default 1: none)")
+    parser.add_argument("--batch-size", type=int, default=None, metavar="N", help="clip windows per model call")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    score = subparsers.add_parser(
+        "score", help="score a project's videos with a trained model (per-frame errors, events; cached, resumable)",
+        description="Score videos of a project with a training run's model: each frame's reconstruction (or "
+        "next-frame prediction) error. Scores are cached in PROJECT/cache/scores/ (a rerun is instant; an "
+        "interrupted one resumes); the threshold is calibrated on the train-split videos; the events flagged "
+        "are written to the run's events.json.",
+    )
+    _add_common(score)
+    which = score.add_mutually_exclusive_group(required=True)
+    which.add_argument("--video", action="append", metavar="V", help="a video to score (id, name or path; repeatable)")
+    which.add_argument("--all", action="store_true", help="score every video of the project")
+    score.add_argument("--frames", action="store_true", help="with --json: every frame's error as well")
+    score.set_defaults(handler=run_score)
+    evaluate = subparsers.add_parser(
+        "evaluate", help="frame-level AUC, EER, event recall and false alarms of a run on the test videos",
+        description="Score the project's test-split videos with a run's model (cached scores are reused) and "
+        "measure them against the project's anomaly intervals: frame-level ROC AUC and EER per-video "
+        "normalised and raw, event recall and false alarms per minute at the calibrated threshold.",
+    )
+    _add_common(evaluate)
+    evaluate.set_defaults(handler=run_evaluate)
+
+
+def _scoring_options(args: argparse.Namespace) -> dict[str, Any]:
+    from core.inference.errors import ScoreError
+    from core.inference.regularity import DEFAULT_PERCENTILE
+    from core.inference.scoring import DEFAULT_BATCH_SIZE
+
+    if args.batch_size is not None and args.batch_size < 1:
+        raise ScoreError(f"--batch-size must be 1 or more, not {args.batch_size}")
+    return {"stride": args.stride, "min_run": args.min_run, "merge_gap": args.merge_gap,
+            "percentile": DEFAULT_PERCENTILE if args.percentile is None else args.percentile,
+            "smoothing": args.smooth, "batch_size": args.batch_size or DEFAULT_BATCH_SIZE}
+
+
+def _open(args: argparse.Namespace):
+    from core.project import Project
+
+    return Project.open(args.project, read_only=True)
+
+
+def _load_model_quietly(path: Path) -> Any:
+    """Load the model file, importing TensorFlow without its start-up chatter (only when a frame needs scoring)."""
+    from core.models.files import load_model_file
+    from core.quiet_tensorflow import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
+    return load_model_file(path)
+
+
+def _number(value: float | None, digits: int = 4) -> str:
+    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
+
+
+def run_score(args: argparse.Namespace) -> int:
+    from core.cli.progress_bar import ProgressBar
+    from core.inference.project_scoring import score_project
+
+    options = _scoring_options(args)
+    project = _open(args)
+    try:
+        with ProgressBar("scoring", enabled=None if not args.json else False, log_interval_s=None) as bar:
+            result = score_project(project, args.run, None if args.all else args.video, progress=bar,
+                                    load_model=_load_model_quietly, **options)
+    finally:
+        project.close()
+    if args.json:
+        videos = []
+        for video in result.videos:
+            peak = video.peak
+            item: dict[str, Any] = {"video_id": video.video_id, "name": video.name, "frames": video.frames,
+                                    "scored_now": video.scored_now, "events": [e.to_dict() for e in video.events],
+                                    "peak_frame": peak[0] if peak else None, "peak_error": peak[1] if peak else None}
+            if args.frames:
+                item["errors"] = [float(e) for e in video.errors]
+            videos.append(item)
+        print(json.dumps({"run": result.run.run_id, "stride": result.stride, "threshold": result.threshold.to_dict(),
+                          "flagging": result.flagging, "events_file": str(result.events_path), "videos": videos},
+                         indent=2))
+        return 0
+    print(f"run {result.run.run_id}: threshold {result.threshold.value:.6g} ({result.threshold.percentile:g}th "
+          f"percentile of {result.threshold.frames:,} train-split frames), stride {result.stride}")
+    for video in result.videos:
+        peak = video.peak
+        cached = "cached" if video.scored_now == 0 else f"{video.scored_now:,} scored now"
+        peak_text = f"peak {peak[1]:.6g} at frame {peak[0]}" if peak else "no frames"
+        print(f"{video.name}: {video.frames:,} frames ({cached}), {len(video.events)} events, {peak_text}")
+    print(f"events written to {result.events_path}")
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from core.cli.progress_bar import ProgressBar
+    from core.inference.project_evaluation import evaluate_project
+
+    options = _scoring_options(args)
+    project = _open(args)
+    try:
+        with ProgressBar("scoring", enabled=None if not args.json else False, log_interval_s=None) as bar:
+            result = evaluate_project(project, args.run, progress=bar,
+                                    load_model=_load_model_quietly, **options)
+    finally:
+        project.close()
+    data = result.to_dict()
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return 0
+    print(f"run {data['run']}: {data['videos']} test videos, {data['frames']:,} frames "
+          f"({data['abnormal_frames']:,} abnormal)")
+    print(f"frame AUC  {_number(data['auc_normalised'])} per-video normalised, {_number(data['auc_raw'])} raw")
+    print(f"EER        {_number(data['eer_normalised'])} per-video normalised, {_number(data['eer_raw'])} raw")
+    recall = data["event_recall"]
+    print(f"events     {data['events']} at threshold {result.scores.threshold.value:.6g}: recall "
+          f"{_number(recall, 3)} ({data['anomalies_hit']} of {data['anomalies']} anomalies), "
+          f"{_number(data['false_alarms_per_minute'], 2)} false alarms per minute")
+    return 0
