@@ -1,0 +1,138 @@
+"""Scoring a project's videos with a run's model: cache, resume, threshold, events; and evaluating a run."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from core.errors import Cancelled
+from core.evaluation.roc import roc_auc
+from core.inference.errors import ScoreError
+from core.inference.events_file import read_events
+from core.inference.project_evaluation import evaluate_project
+from core.inference.project_scoring import run_model, score_project
+from core.inference.regularity import Threshold
+from core.inference.score_cache import ScoreCache, ScoreKey
+from core.inference.scoring import score_video
+from core.jobs import Progress
+from core.models.files import load_model_file
+from core.project import Project
+from core.runs import RunError
+from tests.core.inference.scoring_project import make_project, save_run
+
+
+class CountingLoader:
+    """Loads model files and counts how often it was asked to."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, path: Path) -> Any:
+        self.calls += 1
+        return load_model_file(path)
+
+
+@pytest.fixture
+def project(tmp_path: Path):
+    folder = make_project(tmp_path / "proj")
+    save_run(folder)
+    opened = Project.open(folder, read_only=True)
+    yield opened
+    opened.close()
+
+
+def _direct(project: Project, name: str, stride: int | None = None) -> np.ndarray:
+    """A video's errors from score_video, without the project layer."""
+    run = run_model(project.folder, "tiny")
+    model = load_model_file(run.model_path)
+    return np.array([s.error for s in score_video(model, project.video(name).path, run.spec, stride)], np.float32)
+
+
+def test_the_second_run_reads_every_score_from_the_cache_without_loading_the_model(project: Project) -> None:
+    first_loader, second_loader = CountingLoader(), CountingLoader()
+    first = score_project(project, "tiny", load_model=first_loader)
+    second = score_project(project, "tiny", load_model=second_loader)
+    assert first_loader.calls == 1 and second_loader.calls == 0
+    assert [v.scored_now for v in first.videos] == [18, 20, 22] and [v.scored_now for v in second.videos] == [0, 0, 0]
+    for a, b in zip(first.videos, second.videos, strict=True):
+        np.testing.assert_array_equal(a.errors, b.errors)
+    np.testing.assert_allclose(first.videos[2].errors, _direct(project, "test.avi"), rtol=1e-6)
+
+
+def test_the_threshold_is_calibrated_on_the_train_split_videos(project: Project) -> None:
+    result = score_project(project, "tiny", ["test.avi"], percentile=90.0, smoothing=3)
+    expected = Threshold.calibrate([_direct(project, "train0.avi"), _direct(project, "train1.avi")], 90.0, 3)
+    assert result.threshold.videos == 2 and result.threshold.frames == 38
+    assert result.threshold.value == pytest.approx(expected.value, rel=1e-6)
+    assert [v.name for v in result.videos] == ["test.avi"]
+
+
+def test_a_cancelled_run_keeps_its_scores_and_the_next_one_resumes_where_it_stopped(project: Project) -> None:
+    cancel = threading.Event()
+
+    def progress(event: Progress) -> None:
+        if "test.avi" in event.message and event.done >= 38 + 9:  # 9 frames into the test video
+            cancel.set()
+
+    with pytest.raises(Cancelled):
+        score_project(project, "tiny", ["test.avi"], stride=2, batch_size=1, progress=progress, cancel=cancel)
+    run = run_model(project.folder, "tiny")
+    key = ScoreKey.of(run.model_path, project.video("test.avi").fingerprint, run.spec.params(2))
+    partial = ScoreCache(project.folder).read(key)
+    assert partial is not None and not partial.complete and 9 <= partial.frames_done < 22
+    loader = CountingLoader()
+    resumed = score_project(project, "tiny", ["test.avi"], stride=2, load_model=loader)
+    assert loader.calls == 1 and resumed.videos[0].scored_now == 22 - partial.frames_done
+    np.testing.assert_allclose(resumed.videos[0].errors, _direct(project, "test.avi", stride=2), rtol=1e-6)
+    assert ScoreCache(project.folder).read(key).complete
+
+
+def test_events_are_stored_with_the_run_and_carry_the_projects_verdicts(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "proj")
+    run_dir = save_run(folder)
+    editable = Project.open(folder)  # held open (and locked) by an analyst meanwhile: scoring needs no lock
+    try:
+        editable.set_verdict("test.avi", 0, 22, "confirmed", run_id="tiny")
+        editable.save()
+        project = Project.open(folder, read_only=True)
+        try:
+            result = score_project(project, "tiny", ["test.avi"], threshold=Threshold(value=0.0), min_run=2)
+        finally:
+            project.close()
+    finally:
+        editable.close()
+    (video,) = result.videos
+    assert [(e.start, e.end) for e in video.events] == [(0, 22)]
+    assert video.events[0].verdict.verdict == "confirmed" and video.events[0].verdict_is_exact
+    stored = read_events(run_dir)
+    assert [e.to_dict() for e in stored.events] == [e.to_dict() for e in video.events]
+    assert stored.flagging["min_run"] == 2 and stored.threshold == Threshold(value=0.0)
+
+
+def test_runs_that_cannot_score_get_one_clear_error(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "proj")
+    save_run(folder, "untrained", with_model=False)
+    project = Project.open(folder, read_only=True)
+    try:
+        with pytest.raises(RunError, match="no training run 'nope'"):
+            score_project(project, "nope")
+        with pytest.raises(ScoreError, match="run 'untrained' has no model yet"):
+            score_project(project, "untrained")
+    finally:
+        project.close()
+
+
+def test_evaluate_measures_the_test_videos_with_core_evaluation(project: Project) -> None:
+    result = evaluate_project(project, "tiny").to_dict()
+    errors = _direct(project, "test.avi")
+    labels = np.zeros(22, bool)
+    labels[8:14] = True
+    assert result["frames"] == 22 and result["abnormal_frames"] == 6 and result["videos"] == 1
+    assert result["auc_raw"] == pytest.approx(roc_auc(errors, labels), abs=1e-6)
+    assert result["anomalies"] == 1 and result["event_recall"] in (0.0, 1.0)
+    json.dumps(result)
