@@ -1,0 +1,74 @@
+"""``framewatch score`` and ``framewatch evaluate`` on a tiny project with an untrained 16x16 model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from core.cli.main import main
+from tests.core.inference.scoring_project import make_project, save_run
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = make_project(tmp_path_factory.mktemp("cli") / "proj")
+    save_run(folder)
+    save_run(folder, "untrained", with_model=False)
+    return folder
+
+
+def _one_line_error(capsys: pytest.CaptureFixture[str], argv: list[str], expected: str) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("framewatch: error:") and expected in lines[0], err
+
+
+def test_score_json_gives_each_videos_frames_events_and_peak(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["score", str(project), "--run", "tiny", "--all", "--json", "--min-run", "2"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [v["name"] for v in data["videos"]] == ["train0.avi", "train1.avi", "test.avi"]
+    assert [v["frames"] for v in data["videos"]] == [18, 20, 22] and "errors" not in data["videos"][0]
+    assert data["flagging"]["min_run"] == 2 and data["threshold"]["videos"] == 2
+    assert Path(data["events_file"]) == project / "runs" / "tiny" / "events.json"
+    assert main(["score", str(project), "--run", "tiny", "--video", "test.avi", "--json", "--frames",
+                 "--min-run", "2"]) == 0
+    (video,) = json.loads(capsys.readouterr().out)["videos"]
+    assert video["scored_now"] == 0 and len(video["errors"]) == 22  # from the cache
+    assert video["peak_error"] == max(video["errors"]) and video["errors"][video["peak_frame"]] == video["peak_error"]
+
+
+def test_score_prints_a_line_per_video(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["score", str(project), "--run", "tiny", "--video", "test.avi"]) == 0
+    out = capsys.readouterr().out
+    assert "test.avi: 22 frames" in out and "events" in out and "peak" in out and "events written to" in out
+
+
+def test_evaluate_prints_auc_eer_recall_and_false_alarms(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evaluate", str(project), "--run", "tiny"]) == 0
+    out = capsys.readouterr().out
+    assert "frame AUC" in out and "EER" in out and "recall" in out and "false alarms per minute" in out
+    assert main(["evaluate", str(project), "--run", "tiny", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["frames"] == 22 and 0.0 <= data["auc_normalised"] <= 1.0 and 0.0 <= data["auc_raw"] <= 1.0
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["score", "{p}", "--run", "nope", "--all"], "no training run 'nope'"),
+    (["score", "{p}", "--run", "untrained", "--all"], "run 'untrained' has no model yet"),
+    (["score", "{p}", "--run", "tiny", "--video", "missing.avi"], "no video 'missing.avi' in the project"),
+    (["score", "{p}", "--run", "tiny", "--all", "--stride", "9"], "stride must be a whole number of frames"),
+    (["evaluate", "{p}", "--run", "nope"], "no training run 'nope'"),
+    (["score", "{p}-absent", "--run", "tiny", "--all"], "-absent"),
+], ids=["unknown-run", "no-model", "missing-video", "bad-stride", "evaluate-unknown-run", "no-project"])
+def test_bad_requests_exit_2_with_one_line(project: Path, capsys: pytest.CaptureFixture[str], argv: list[str],
+                                          expected: str) -> None:
+    _one_line_error(capsys, [a.format(p=project) for a in argv], expected)
+
+
+def test_score_needs_videos_or_all(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["score", str(project), "--run", "tiny"])
+    assert info.value.code == 2 and "one of the arguments --video --all is required" in capsys.readouterr().err
