@@ -5,7 +5,11 @@ Importing this package does not import Keras. :mod:`core.inference.regularity` n
 (``sa``, ``sr``), smooths them and calibrates a threshold on normal footage; :mod:`core.inference.events`
 flags events in a whole series or frame by frame and attaches the project's verdicts to them;
 :mod:`core.inference.score_cache` keeps per-frame scores under ``<project>/cache/scores/`` keyed by model
-and video; :mod:`core.inference.events_file` is a run's ``events.json``. See ``docs/inference.md``.
+and video; :mod:`core.inference.events_file` is a run's ``events.json``. :mod:`core.inference.scoring` streams a
+model's per-frame errors over a video (``score_video``), :mod:`core.inference.project_scoring` scores a
+project's videos with a run's model through the cache (``score_project``) and
+:mod:`core.inference.project_evaluation` measures a run on the test videos (``evaluate_project``); import
+them from their modules. See ``docs/inference.md``.
 """
 
 from core.inference.errors import InferenceError, InferenceFileError, ScoreError
