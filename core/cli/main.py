@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "core.cli.video_commands",
     "core.cli.project_commands",
     "core.cli.train_commands",
+    "core.cli.predict_commands",
 ]
 
 
