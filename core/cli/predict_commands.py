@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from core.cli.progress_bar import ProgressBar
-from core.cli.video_commands import _positive_int
+from core.cli.video_commands import _positive, _positive_int
 from core.errors import FramewatchError
 
 
@@ -46,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                          help="which of the run's model files to use (default best, else last)")
     predict.add_argument("-o", "--output", type=Path, help="side-by-side export: a .gif or .mp4 file")
     predict.add_argument("--error", action="store_true", help="add an |error| panel to the export")
-    predict.add_argument("--fps", type=float, default=None, help="export frame rate (default: the video's)")
+    predict.add_argument("--fps", type=_positive, default=None, help="export frame rate (default: the video's)")
     predict.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     predict.add_argument("--json", action="store_true", help="print the per-step metrics as JSON")
     predict.set_defaults(handler=run_predict)
