@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "core.cli.project_commands",
     "core.cli.train_commands",
     "core.cli.score_commands",
+    "core.cli.predict_commands",
 ]
 
 

@@ -1,0 +1,64 @@
+"""Rollout: 10 future frames from 10 given, carried state against the reference loop, every predict preset.
+
+Same model, same weights (the presets at 64x64 with their own layer sizes, random weights), same given
+frames: ``core.inference.rollout.rollout`` against ``reference_rollout`` (which reruns the model over the
+whole sequence at every step). Each figure is the reference loop's time over the rollout's, the median
+of the repeats after one untimed warm-up of each; the frames must agree within 1e-4 or the figure fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from bench.figures import Figure
+
+PRESETS = ("keras-example", "default", "conv3d")
+
+
+def _time(fn, repeats: int) -> float:
+    fn()  # warm-up: traces, allocations
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def figures(argv: list[str], quick: bool) -> list[Figure]:
+    parser = argparse.ArgumentParser(prog="python -m bench rollout", description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=64, help="frame size in pixels (default 64)")
+    parser.add_argument("--given", type=int, default=10)
+    parser.add_argument("--future", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=None, help="timed runs per path (default 3, quick 1)")
+    args = parser.parse_args(argv)
+    repeats = args.repeats or (1 if quick else 3)
+
+    import keras
+    import numpy as np
+
+    from core.inference.rollout import reference_rollout, rollout
+    from core.models import build_model, make_spec
+
+    out = []
+    print(f"## Rollout of {args.future} frames from {args.given}, {args.size}x{args.size}, backend "
+          f"{keras.backend.backend()}, median of {repeats}")
+    frames = np.random.default_rng(0).random((args.given, args.size, args.size, 1)).astype("float32")
+    for preset in PRESETS:
+        keras.utils.set_random_seed(0)
+        spec = make_spec("predict", preset, height=args.size, width=args.size)
+        model = build_model(spec, compile=False)
+        fast = _time(lambda model=model: rollout(model, frames, args.future), repeats)
+        slow = _time(lambda model=model: reference_rollout(model, frames, args.future), repeats)
+        gap = float(np.abs(rollout(model, frames, args.future) - reference_rollout(model, frames, args.future)).max())
+        print(f"{preset:14s} rollout {fast:7.3f} s  reference loop {slow:7.3f} s  ratio {slow / fast:5.2f}x  "
+              f"max |difference| {gap:.2e}")
+        note = f"{slow:.2f} s vs {fast:.2f} s, max |difference| {gap:.1e}"
+        if gap > 1e-4:
+            out.append(Figure(f"rollout speed-up, {preset}", slow / fast, "x", ">= 3",
+                              error=f"frames differ from the reference loop by {gap:.2e}"))
+        else:
+            out.append(Figure(f"rollout speed-up, {preset}", slow / fast, "x", ">= 3", note=note))
+    return out

@@ -1,0 +1,152 @@
+"""``framewatch predict``: roll a next-frame run out over a video, with per-step metrics and a side-by-side export."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from core.cli.progress_bar import ProgressBar
+from core.cli.video_commands import _positive, _positive_int
+from core.errors import FramewatchError
+
+
+class PredictError(FramewatchError):
+    """``framewatch predict`` cannot run as asked (a run of another task, frames past the end, ...)."""
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    predict = subparsers.add_parser(
+        "predict", help="predict future frames with a next-frame run and compare them with the real ones",
+        description="Read --given frames of VIDEO from frame --start at the run's frame size, predict --future "
+        "frames one after another (each prediction fed back as the next input, recurrent state carried), "
+        "print MSE, PSNR and SSIM per step against the video's real frames where it has them, and with -o "
+        "write the real frames beside the predicted ones as a GIF or MP4. An existing output is refused "
+        "unless --overwrite is given.",
+    )
+    predict.add_argument("project", type=Path, help="project folder (runs are looked up in PROJECT/runs)")
+    predict.add_argument("--run", required=True, help="run name under PROJECT/runs, or a run folder")
+    predict.add_argument("--video", type=Path, required=True, help="video file or image folder to predict in")
+    predict.add_argument("--start", type=_count, required=True, help="first given frame (0-based)")
+    predict.add_argument("--given", type=_positive_int, default=10, help="real frames given (default 10)")
+    predict.add_argument("--future", type=_positive_int, default=10, help="frames to predict (default 10)")
+    predict.add_argument("--checkpoint", choices=["best", "last"], default="best",
+                         help="which of the run's model files to use (default best, else last)")
+    predict.add_argument("-o", "--output", type=Path, help="side-by-side export: a .gif or .mp4 file")
+    predict.add_argument("--error", action="store_true", help="add an |error| panel to the export")
+    predict.add_argument("--fps", type=_positive, default=None, help="export frame rate (default: the video's)")
+    predict.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    predict.add_argument("--json", action="store_true", help="print the per-step metrics as JSON")
+    predict.set_defaults(handler=run_predict)
+
+
+def _model_file(run_dir: Path, record: Any, which: str) -> Path:
+    from core.runs.record import BEST_CHECKPOINT, LAST_CHECKPOINT
+
+    names = [BEST_CHECKPOINT, LAST_CHECKPOINT] if which == "best" else [LAST_CHECKPOINT]
+    for name in names:
+        if (run_dir / name).is_file():
+            return run_dir / name
+    raise PredictError(f"{run_dir}: the run has no model file ({' or '.join(names)}); was it trained?")
+
+
+def _preprocess(record: Any, spec: Any, run_dir: Path):
+    from core.preprocessing import PreprocessSpec
+
+    stored = record.data.get("preprocess") if isinstance(record.data, dict) else None
+    preprocess = PreprocessSpec.from_dict(stored) if stored else PreprocessSpec(
+        height=spec.height, width=spec.width, grayscale=spec.channels == 1)
+    if preprocess.subtract_mean:
+        raise PredictError(f"{run_dir}: the run subtracts a mean frame; predict needs frames in [0, 1]")
+    return preprocess
+
+
+def _metric(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from core.models.files import load_model_file
+    from core.models.specs import spec_from_dict
+    from core.preprocessing.frames import iter_resized, to_float
+    from core.runs import RunRecord, find_run_dir
+    from core.video.open import open_video
+
+    run_dir = find_run_dir(args.project, args.run)
+    record = RunRecord.load(run_dir)
+    if record.task != "predict":
+        raise PredictError(f"{run_dir}: run {record.run_id!r} is a model for the {record.task!r} task, "
+                           "not next-frame prediction (train one with --task predict)")
+    spec = spec_from_dict(record.spec)
+    preprocess = _preprocess(record, spec, run_dir)
+    output = args.output
+    if output is not None:
+        from core.video.cutting import check_outputs
+
+        if output.suffix.lower() not in (".gif", ".mp4"):
+            raise PredictError(f"{output}: unknown export format {output.suffix or '(none)'!r}: use .gif or .mp4")
+        check_outputs([args.video], [output], overwrite=args.overwrite)  # before any work
+    with open_video(args.video) as video:
+        total = video.frame_count
+        first_future = args.start + args.given
+        if first_future > total:
+            raise PredictError(f"{args.video}: frames {args.start}..{first_future - 1} are past the end "
+                               f"(the video has {total} frames)")
+        stop = min(total, first_future + args.future)
+        real = list(iter_resized(video, preprocess, args.start, stop))
+        fps = args.fps or video.fps
+    model = load_model_file(_model_file(run_dir, record, args.checkpoint))
+    raw = "uint8" in str(model.inputs[0].dtype)
+    given = np.stack(real[:args.given])
+    given = given if raw else np.stack([to_float(f) for f in given])
+
+    from core.inference.rollout import rollout, step_plan
+
+    with ProgressBar("predicting") as bar:
+        predicted = rollout(model, given, args.future, progress=bar)
+    truth = [to_float(f) for f in real[args.given:]]
+    steps = []
+    if truth:
+        from core.evaluation.frames import step_metrics
+
+        found = step_metrics(np.stack(truth)[None], predicted[None, :len(truth)])
+        steps = [{"step": k + 1, "frame": first_future + k, "mse": _metric(found.mse[k]),
+                  "psnr": _metric(found.psnr[k]), "ssim": _metric(found.ssim[k])} for k in range(len(truth))]
+    if output is not None:
+        from core.inference.side_by_side import compose, write_side_by_side
+
+        panels = compose([*truth, *([None] * (args.future - len(truth)))], list(predicted), error=args.error,
+                         counter=[f"+{k + 1}  frame {first_future + k}" for k in range(args.future)])
+        write_side_by_side(output, panels, fps, overwrite=args.overwrite)
+    plan = step_plan(model)
+    summary = {"run": record.run_id, "video": str(args.video), "start": args.start, "given": args.given,
+               "future": args.future, "rollout": plan.reason, "steps": steps,
+               "output": None if output is None else str(output)}
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    print(f"run {record.run_id}: {args.given} given frames from {args.start}, {args.future} predicted ({plan.reason})")
+    if steps:
+        print(f"{'step':>4} {'frame':>6} {'MSE':>9} {'PSNR dB':>8} {'SSIM':>6}")
+        for s in steps:
+            psnr = "inf" if s["psnr"] is None else f"{s['psnr']:.2f}"
+            print(f"{s['step']:>4} {s['frame']:>6} {s['mse']:>9.5f} {psnr:>8} {s['ssim']:>6.3f}")
+    if len(steps) < args.future:
+        print(f"no real frames for steps {len(steps) + 1}..{args.future}: the video ends at frame {total - 1}")
+    if output is not None:
+        print(f"wrote {output}")
+    return 0

@@ -1,0 +1,361 @@
+"""Next-frame rollout: from ``n`` real frames, predict ``m`` future frames autoregressively.
+
+Frames are ``(frames, height, width, channels)`` in the model's input dtype: ``uint8`` (models with a
+:class:`~core.models.frame_input.FrameScaling` first layer) or float32 in [0, 1]. Predictions are
+float32 in [0, 1]; each one is fed back as the next input, quantised to ``uint8`` first for ``uint8``
+models (exactly as a frame read from a video would arrive).
+
+:func:`reference_rollout` is the reference systems' loop: at every step it runs the model over the whole
+sequence so far and keeps the last predicted frame, so ``m`` steps cost ``n + (n + 1) + ... + (n + m - 1)``
+frame-steps (quadratic in ``m``).
+
+:func:`rollout` gives the same frames in ``n + m - 1`` frame-steps. It walks the trained model's own
+layer graph one frame at a time (the same layer objects, so the same weights) and carries what each
+layer needs from the past:
+
+- a ``ConvLSTM2D`` carries its recurrent state ``(h, c)`` and runs its cell once per frame;
+- a ``Conv3D`` with a temporal kernel keeps the last frames of its input that the kernel reaches back to
+  (zeros before the first, as the padding gives). A causal one (a ``ZeroPadding3D`` on the past side,
+  as the ``conv3d`` preset builds it) needs nothing after the current frame. A ``same``-padded one (the
+  ``keras-example`` head, whose 3x3x3 kernel also looks one frame ahead) sees, at the last frame of the
+  sequence, the zero padding after it: the step runs it on ``[previous, current, zeros]`` and so gives
+  exactly the reference loop's last frame;
+- per-frame layers (``TimeDistributed``, inference-mode ``BatchNormalization``, activations, the
+  ``uint8`` scaling, ``ResidualLogits``) run on the single frame.
+
+Equality with the reference loop holds only if every layer that mixes time (a recurrent layer, a
+temporal kernel) sees inputs that never change once computed. A non-causal layer's output at frame
+``t`` changes when frame ``t + 1`` arrives; if another time-mixing layer comes after it, the reference
+loop recomputes that later layer over the changed values at every step and no carried state can
+reproduce it. Such models, and models with layers the stepper does not know (pooling over time,
+bidirectional or reversed recurrences, ``return_state``), roll out through :func:`reference_rollout`
+instead; :func:`step_plan` says which way a model goes and why. Every ``predict`` preset takes the
+carried-state path.
+
+Everything here uses ``keras.ops`` and the layers' own calls (no TensorFlow API), so it runs on every
+Keras backend.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from core.inference.errors import InferenceError
+from core.jobs import ProgressCallback, check_cancelled, report
+
+#: Per-frame layers: they map each frame on its own (in inference mode) and so step on one frame.
+_PER_FRAME = frozenset({
+    "TimeDistributed", "Activation", "Dropout", "Rescaling", "ReLU", "LeakyReLU", "Identity",
+    "FrameScaling", "ResidualLogits", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
+})
+
+
+class RolloutError(InferenceError):
+    """A rollout that cannot run: frames of the wrong shape, a model that is not a next-frame model."""
+
+
+@dataclass(frozen=True)
+class StepPlan:
+    """How :func:`rollout` runs a model: ``carried`` (one frame per step) or the reference loop, and why."""
+
+    carried: bool
+    reason: str
+
+
+# ------------------------------------------------------------------------------------------------
+# the variable-length twin the reference loop runs
+
+
+def _functional_type() -> type:
+    from keras.src.models.functional import Functional
+
+    return Functional
+
+
+def _time_free(model: Any) -> Any:
+    """``model`` taking any number of frames: the same layers (same weights) called on ``(None, H, W, C)``.
+
+    Training builds models for a fixed clip length; the reference loop runs them on 1..n+m-1 frames.
+    """
+    import keras
+
+    shape = tuple(model.inputs[0].shape)
+    if shape[1] is None:
+        return model
+    functional = _functional_type()
+    inputs = keras.Input(shape=(None, *shape[2:]), dtype=model.inputs[0].dtype, name=model.inputs[0].name)
+    outputs = model._run_through_graph(
+        inputs, operation_fn=lambda op: _time_free(op) if isinstance(op, functional) else op)
+    return keras.Model(inputs, outputs, name=model.name)
+
+
+# ------------------------------------------------------------------------------------------------
+# the carried-state stepper
+
+
+def _temporal_pads(layer: Any, node: Any) -> tuple[int, int, Any] | None:
+    """``(before, after, padding layer or None)`` a Conv3D's temporal window reaches around its frame."""
+    kt = int(layer.kernel_size[0])
+    if tuple(layer.strides)[0] != 1 or tuple(layer.dilation_rate)[0] != 1 or layer.data_format != "channels_last":
+        return None
+    if layer.padding == "same":
+        return (kt - 1) // 2, kt - 1 - (kt - 1) // 2, None  # Keras "same": the extra pad goes after
+    source = node.input_tensors[0]._keras_history.operation
+    if type(source).__name__ != "ZeroPadding3D" or len(source._outbound_nodes) != 1:
+        return None if kt > 1 else (0, 0, None)
+    (before, after), _, _ = source.padding
+    if before + after != kt - 1:
+        return None
+    return before, after, source
+
+
+class _Analysis:
+    """Which layers step how, found once per model; ``reason`` is set when the model cannot step."""
+
+    def __init__(self, model: Any, input_causal: bool = True) -> None:
+        self.reason = ""
+        self.windows: dict[int, tuple[int, int]] = {}  # id(Conv3D) -> (before, after)
+        self.spatial_pads: dict[int, Any] = {}  # id(ZeroPadding3D) whose temporal padding its Conv3D takes
+        self.children: dict[int, _Analysis] = {}  # id(nested model) -> its analysis
+        self.causal_output = self._walk(model, input_causal)
+
+    def _refuse(self, reason: str) -> bool:
+        self.reason = self.reason or reason
+        return False
+
+    def _walk(self, model: Any, input_causal: bool) -> bool:
+        """Mark every layer of ``model``; return whether its output is causal (False after a look-ahead)."""
+        functional = _functional_type()
+        if not isinstance(model, functional):
+            return self._refuse(f"{type(model).__name__} models are not functional graphs")
+        causal = {id(t): input_causal for t in model.inputs}
+        for depth in sorted(model._nodes_by_depth, reverse=True):
+            for node in model._nodes_by_depth[depth]:
+                if node.is_input or not node.operation:
+                    continue
+                layer = node.operation
+                name = type(layer).__name__
+                seen = all(causal.get(id(t), True) for t in node.input_tensors)
+                out = seen
+                if isinstance(layer, functional):
+                    child = _Analysis(layer, seen)
+                    out = child.causal_output
+                    if child.reason:
+                        return self._refuse(child.reason)
+                    self.children[id(layer)] = child
+                elif name == "ConvLSTM2D":
+                    if layer.go_backwards or layer.return_state or not layer.return_sequences or layer.stateful:
+                        return self._refuse(f"layer {layer.name!r}: only forward ConvLSTM2D returning sequences steps")
+                    if not seen:
+                        return self._refuse(f"layer {layer.name!r} runs over the output of a layer that looks "
+                                            "ahead in time, which changes as frames arrive")
+                elif name == "Conv3D":
+                    pads = _temporal_pads(layer, node)
+                    if pads is None:
+                        return self._refuse(f"layer {layer.name!r}: a Conv3D with temporal strides, dilation or "
+                                            "padding the stepper does not know")
+                    before, after, padding = pads
+                    if before > 0 and not seen:
+                        return self._refuse(f"layer {layer.name!r} reaches back over the output of a layer that "
+                                            "looks ahead in time, which changes as frames arrive")
+                    self.windows[id(layer)] = (before, after)
+                    if padding is not None:
+                        self.spatial_pads[id(padding)] = padding
+                    out = seen and after == 0
+                elif name == "ZeroPadding3D":
+                    pass  # temporal padding is checked below: it must belong to exactly one Conv3D
+                elif name == "BatchNormalization":
+                    if layer.axis not in (-1, len(node.input_tensors[0].shape) - 1):
+                        return self._refuse(f"layer {layer.name!r} normalises over an axis other than channels")
+                elif name not in _PER_FRAME:
+                    return self._refuse(f"layer {layer.name!r} ({name}) is not known to work frame by frame")
+                for t in node.outputs:
+                    causal[id(t)] = out
+        for layer in model.layers:
+            if type(layer).__name__ == "ZeroPadding3D" and id(layer) not in self.spatial_pads:
+                (before, after), _, _ = layer.padding
+                if before or after:
+                    return self._refuse(f"layer {layer.name!r} pads time other than for one causal Conv3D")
+        return all(causal.get(id(t), True) for t in model.outputs)
+
+
+class _Stepper:
+    """Runs ``model`` one frame at a time, carrying recurrent states and temporal windows."""
+
+    def __init__(self, model: Any, analysis: _Analysis) -> None:
+        self.model = model
+        self.analysis = analysis
+        self.states: dict[int, list[Any]] = {}  # id(ConvLSTM2D) -> [h, c]
+        self.history: dict[int, list[Any]] = {}  # id(Conv3D) -> its last inputs, each (batch, 1, H, W, C)
+        self.children: dict[int, _Stepper] = {}
+
+    def _operation(self, op: Any) -> Callable[..., Any]:
+        from keras import ops
+
+        key = id(op)
+        name = type(op).__name__
+        if key in self.analysis.children:
+            child = self.children.setdefault(key, _Stepper(op, self.analysis.children[key]))
+            return child.step
+        if name == "ConvLSTM2D":
+            def convlstm(x: Any, **_: Any) -> Any:
+                frame = x[:, 0]
+                if key not in self.states:
+                    self.states[key] = op.cell.get_initial_state(batch_size=ops.shape(frame)[0])
+                h, self.states[key] = op.cell.call(frame, self.states[key], training=False)
+                return ops.expand_dims(h, 1)
+            return convlstm
+        if key in self.analysis.spatial_pads:
+            (_, _), (h0, h1), (w0, w1) = op.padding
+            return lambda x, **_: ops.pad(x, ((0, 0), (0, 0), (h0, h1), (w0, w1), (0, 0)))
+        if key in self.analysis.windows:
+            before, after = self.analysis.windows[key]
+
+            def conv3d(x: Any, **_: Any) -> Any:
+                past = self.history.setdefault(key, [ops.zeros_like(x)] * before)
+                window = [*past[len(past) - before:], x, *([ops.zeros_like(x)] * after)] if before else \
+                    [x, *([ops.zeros_like(x)] * after)]
+                if before:
+                    self.history[key] = window[1:before + 1]
+                y = op(ops.concatenate(window, axis=1) if len(window) > 1 else x, training=False)
+                return y[:, before:before + 1] if op.padding == "same" else y
+            return conv3d
+        return lambda *args, **kwargs: op(*args, **{**kwargs, "training": False}) if _takes_training(op) \
+            else op(*args, **kwargs)
+
+    def step(self, frame: Any, **_: Any) -> Any:
+        """``(batch, 1, H, W, C)`` -> the model's output for that frame, given every frame stepped before."""
+        return self.model._run_through_graph(frame, operation_fn=self._operation)
+
+
+def _takes_training(op: Any) -> bool:
+    return bool(getattr(op, "_call_has_training_arg", False))
+
+
+_PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _analysis(model: Any) -> _Analysis:
+    """The stepping analysis of ``model``, made once per model object."""
+    try:
+        return _PLANS[model]
+    except KeyError:
+        found = _Analysis(model)
+        _PLANS[model] = found
+        return found
+    except TypeError:  # not weakly referenceable: no cache
+        return _Analysis(model)
+
+
+def step_plan(model: Any) -> StepPlan:
+    """Whether :func:`rollout` carries state for ``model`` or falls back to the reference loop, and why."""
+    found = _analysis(model)
+    if found.reason:
+        return StepPlan(False, f"reference loop: {found.reason}")
+    return StepPlan(True, "carried state: one frame per step")
+
+
+# ------------------------------------------------------------------------------------------------
+# the two rollouts
+
+
+def _check(model: Any, frames: Any, m: int) -> np.ndarray:
+    frames = np.asarray(frames)
+    shape = tuple(model.inputs[0].shape)
+    if len(shape) != 5:
+        raise RolloutError(f"model {model.name!r} does not take frame sequences (input shape {shape})")
+    if tuple(model.outputs[0].shape[2:]) != shape[2:] or len(model.outputs) != 1:
+        raise RolloutError(f"model {model.name!r} is not a next-frame model: its output "
+                           f"{tuple(model.outputs[0].shape)} is not frames of its input's size")
+    if frames.ndim != 4 or frames.shape[1:] != shape[2:] or len(frames) < 1:
+        raise RolloutError(f"frames must be (frames >= 1, {', '.join(str(s) for s in shape[2:])}), "
+                           f"not {frames.shape}")
+    if m < 0:
+        raise RolloutError(f"the number of future frames must be >= 0, not {m}")
+    return frames.astype(_input_dtype(model), copy=False)
+
+
+def _input_dtype(model: Any) -> str:
+    return "uint8" if "uint8" in str(model.inputs[0].dtype) else "float32"
+
+
+def as_model_input(predicted: np.ndarray, dtype: str) -> np.ndarray:
+    """A predicted frame (float in [0, 1]) as the next input: ``uint8`` models get it rounded to 0..255."""
+    if dtype == "uint8":
+        return np.clip(np.rint(predicted * 255.0), 0, 255).astype(np.uint8)
+    return predicted.astype(np.float32, copy=False)
+
+
+def reference_rollout(
+    model: Any,
+    frames: Any,
+    m: int,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> np.ndarray:
+    """The reference loop: ``m`` times, run ``model`` on every frame so far and append its last prediction.
+
+    ``frames``: ``(n, H, W, C)`` given frames in the model's input dtype. Returns ``(m, H, W, C)`` float32
+    in [0, 1]. Cost: quadratic in ``m`` (step ``k`` runs ``n + k`` frames).
+    """
+    sequence = _check(model, frames, m)
+    run = _time_free(model)
+    dtype = _input_dtype(model)
+    predicted = []
+    for k in range(m):
+        check_cancelled(cancel, "rollout")
+        last = np.asarray(run(sequence[None], training=False), dtype=np.float32)[0, -1]
+        predicted.append(last)
+        sequence = np.concatenate([sequence, as_model_input(last, dtype)[None]])
+        report(progress, k + 1, m, "rolling out")
+    return _stacked(predicted, sequence)
+
+
+def _stacked(predicted: list[np.ndarray], frames: np.ndarray) -> np.ndarray:
+    if predicted:
+        return np.stack(predicted).astype(np.float32)
+    return np.zeros((0, *frames.shape[1:]), np.float32)
+
+
+def rollout(
+    model: Any,
+    frames: Any,
+    m: int,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> np.ndarray:
+    """:func:`reference_rollout`'s frames (within float tolerance) in ``n + m - 1`` frame-steps.
+
+    Carries each recurrent layer's state and each temporal kernel's window from frame to frame (see the
+    module doc); a model that cannot step that way (:func:`step_plan`) goes through the reference loop.
+    ``frames``: ``(n, H, W, C)`` in the model's input dtype. Returns ``(m, H, W, C)`` float32 in [0, 1].
+    """
+    sequence = _check(model, frames, m)
+    if m == 0:
+        return _stacked([], sequence)
+    found = _analysis(model)
+    if found.reason:
+        return reference_rollout(model, sequence, m, progress, cancel)
+    from keras import ops
+
+    stepper = _Stepper(model, found)
+    dtype = _input_dtype(model)
+    total = len(sequence) + m - 1
+    output = None
+    for i, frame in enumerate(sequence):
+        check_cancelled(cancel, "rollout")
+        output = stepper.step(ops.convert_to_tensor(frame[None, None]))
+        report(progress, i + 1, total, "reading the given frames")
+    predicted = [np.asarray(ops.convert_to_numpy(output), dtype=np.float32)[0, 0]]
+    for k in range(1, m):
+        check_cancelled(cancel, "rollout")
+        output = stepper.step(ops.convert_to_tensor(as_model_input(predicted[-1], dtype)[None, None]))
+        predicted.append(np.asarray(ops.convert_to_numpy(output), dtype=np.float32)[0, 0])
+        report(progress, len(sequence) + k, total, "rolling out")
+    return _stacked(predicted, sequence)

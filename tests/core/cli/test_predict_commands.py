@@ -1,0 +1,136 @@
+"""``framewatch predict``: a run's model rolled out over a video, per-step metrics, side-by-side exports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import imageio.v2 as imageio
+import numpy as np
+import pytest
+
+from core.cli.main import main
+from core.inference.side_by_side import compose
+from core.models import build_model, make_spec
+from core.models.files import save_model
+from core.runs import RunRecord
+from core.video.open import open_video
+from tests.core.inference.test_rollout import tiny_predictor
+from tests.video_factory import write_video
+
+SIZE = 16
+
+
+def make_run(project: Path, name: str = "r1", task: str = "predict", preset: str = "default") -> Path:
+    """A run folder as training leaves it: ``run.json`` and ``best.keras`` (a tiny model, uint8 frames)."""
+    run_dir = project / "runs" / name
+    run_dir.mkdir(parents=True)
+    if task == "predict":
+        model = tiny_predictor(preset, input_dtype="uint8")
+        spec = make_spec("predict", preset, frames=19, height=SIZE, width=SIZE, input_dtype="uint8")
+    else:
+        spec = make_spec("anomaly", "default", frames=4, height=SIZE, width=SIZE, encoder=((2, 3, 2),),
+                         recurrent=(2,))
+        model = build_model(spec, compile=False)
+    save_model(model, run_dir / "best.keras")
+    preprocess = {"height": SIZE, "width": SIZE, "grayscale": True, "interpolation": "area", "subtract_mean": False}
+    RunRecord(run_id=name, task=task, preset=preset, spec=spec.to_dict(), config={},
+              data={"preprocess": preprocess}, status="completed").save(run_dir)
+    return run_dir
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> tuple[Path, Path]:
+    project = tmp_path / "proj"
+    make_run(project)
+    return project, write_video(tmp_path / "v.avi", 20, fps=10)
+
+
+def test_predict_prints_per_step_metrics_and_writes_a_gif(setup, tmp_path: Path, capsys) -> None:
+    project, video = setup
+    out = tmp_path / "side.gif"
+    code = main(["predict", str(project), "--run", "r1", "--video", str(video), "--start", "2", "--given", "6",
+                 "--future", "4", "-o", str(out), "--error", "--json"])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["rollout"].startswith("carried state")
+    assert [s["frame"] for s in summary["steps"]] == [8, 9, 10, 11]
+    assert all(0 <= s["mse"] <= 1 and -1 <= s["ssim"] <= 1 for s in summary["steps"])
+    gif = imageio.mimread(out)
+    assert len(gif) == 4
+    assert gif[0].shape[1] > 3 * 128  # three panels, each enlarged to at least 128 pixels
+    # the metrics are those of the rollout against the video's own frames
+    from core.evaluation.frames import frame_mse
+    from core.inference.rollout import reference_rollout
+    from core.models.files import load_model_file
+    from core.preprocessing import PreprocessSpec
+    from core.preprocessing.frames import iter_resized
+
+    with open_video(video) as source:
+        frames = np.stack(list(iter_resized(source, PreprocessSpec(height=SIZE, width=SIZE), 2, 12)))
+    expected = reference_rollout(load_model_file(project / "runs" / "r1" / "best.keras"), frames[:6], 4)
+    np.testing.assert_allclose([s["mse"] for s in summary["steps"]], frame_mse(frames[6:], expected), atol=1e-5)
+
+
+def test_predict_past_the_end_of_the_video_has_metrics_only_where_real_frames_exist(setup, tmp_path, capsys) -> None:
+    project, video = setup
+    out = tmp_path / "side.mp4"
+    code = main(["predict", str(project), "--run", "r1", "--video", str(video), "--start", "12", "--given", "6",
+                 "--future", "5", "-o", str(out)])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "no real frames for steps 3..5" in text and f"wrote {out}" in text
+    with open_video(out) as exported:
+        assert exported.frame_count == 5
+        assert exported.size[0] > 2 * 128
+
+
+def test_an_existing_export_is_refused_unless_overwrite(setup, tmp_path: Path, capsys) -> None:
+    project, video = setup
+    out = tmp_path / "side.gif"
+    out.write_bytes(b"mine")
+    argv = ["predict", str(project), "--run", "r1", "--video", str(video), "--start", "0", "--given", "4",
+            "--future", "2", "-o", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "already exists" in err and str(out) in err and len(err.strip().splitlines()) == 1
+    assert out.read_bytes() == b"mine"
+    assert main([*argv, "--overwrite"]) == 0
+    assert len(imageio.mimread(out)) == 2
+
+
+@pytest.mark.parametrize("case, expected", [
+    (["--start", "15", "--given", "6"], "past the end (the video has 20 frames)"),
+    (["--start", "0", "-o", "x.avi"], "unknown export format '.avi'"),
+    (["--start", "0", "--run", "nope"], "no training run 'nope'"),
+])
+def test_bad_requests_exit_2_with_one_line(setup, case: list[str], expected: str, capsys) -> None:
+    project, video = setup
+    argv = ["predict", str(project), "--run", "r1", "--video", str(video), *case]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert expected in err and len(err.splitlines()) == 1 and err.startswith("framewatch: error:")
+
+
+def test_a_run_that_is_not_a_next_frame_model_is_refused(tmp_path: Path, capsys) -> None:
+    project = tmp_path / "proj"
+    make_run(project, "ae", task="anomaly")
+    video = write_video(tmp_path / "v.avi", 12, fps=10)
+    assert main(["predict", str(project), "--run", "ae", "--video", str(video), "--start", "0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "run 'ae' is a model for the 'anomaly' task, not next-frame prediction" in err
+    assert len(err.splitlines()) == 1
+
+
+def test_compose_labels_and_marks_missing_truth() -> None:
+    truth = [np.full((8, 8, 1), 0.25, np.float32), None]
+    predicted = [np.full((8, 8, 1), 0.75, np.float32)] * 2
+    frames = compose(truth, predicted, error=True)
+    assert frames.shape[0] == 2 and frames.dtype == np.uint8 and frames.shape[1] % 2 == 0
+    top = 22
+    panel = 128
+    # truth panel shows the truth, predicted panel the prediction, error panel |0.25 - 0.75|
+    assert frames[0, top + 60, 60, 0] == 64 and frames[0, top + 60, panel + 4 + 60, 0] == 191
+    assert frames[0, top + 60, 2 * (panel + 4) + 60, 0] == 128
+    assert frames[1, top + 60, 60].max() == 0  # no truth: a black panel
+    assert frames[0, :top].max() > 0  # the label strip has text
