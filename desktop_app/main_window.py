@@ -288,8 +288,9 @@ class MainWindow(ProjectFilesMixin, LabellingMixin, QMainWindow):
 
     def about(self) -> None:
         QMessageBox.about(self, "About Framewatch",
-                          f"<b>Framewatch {__version__}</b><p>Cut and label footage, train spatiotemporal models, "
-                          "review anomalies.</p><p>Demo footage: UCSD Anomaly Detection Dataset, Ped2 "
+                          f"<b>Framewatch {__version__}</b><p>Cut and label footage in this window. Train "
+                          "spatiotemporal models, score footage for anomalies, evaluate models and roll out "
+                          "predicted frames with the <tt>framewatch</tt> command.</p><p>Demo footage: UCSD Anomaly Detection Dataset, Ped2 "
                           "(Mahadevan et al., CVPR 2010).</p>")
 
     # == refresh ===================================================================================

@@ -34,7 +34,8 @@ COMMAND_MODULES = [
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="framewatch",
-        description="Framewatch: cut and label video, train spatiotemporal models, score and review anomalies.",
+        description="Framewatch: cut and label video, train spatiotemporal models, score footage for anomalies, "
+        "evaluate models and roll out predicted frames.",
     )
     parser.add_argument("--version", action="version", version=f"framewatch {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
