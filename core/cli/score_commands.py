@@ -32,7 +32,8 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--percentile", type=float, default=None, metavar="P",
                         help="threshold: this percentile of the train-split videos' errors (default 99.5)")
     parser.add_argument("--smooth", type=int, default=1, metavar="N",
-                        help="average errors over the last N frames before thresholding (default 1: none)")
+                        help="average errors over the last N frames before thresholding, and (evaluate) "
+                        "before measuring AUC and EER (default 1: none)")
     parser.add_argument("--batch-size", type=int, default=None, metavar="N", help="clip windows per model call")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
 

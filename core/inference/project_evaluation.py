@@ -5,7 +5,9 @@ anomaly intervals; a test video without intervals is all normal) through :func:`
 scores are reused and missing ones scored, then hands the errors to :mod:`core.evaluation`:
 
 * frame-level ROC AUC and EER, per-video normalised (sa(t), as the literature reports UCSD Ped2) and raw
-  (one threshold for every video), and each video's own AUC (:func:`frame_level_scores`);
+  (one threshold for every video), and each video's own AUC (:func:`frame_level_scores`), measured on the
+  errors smoothed exactly as the calibrated threshold smooths them (``smoothing``: a causal moving average
+  over that many frames; 1, the default, leaves them as scored), so AUC and events judge the same series;
 * event recall and false alarms per minute of the events flagged at the calibrated threshold
   (:func:`event_counts`, summed over the videos).
 """
@@ -48,6 +50,7 @@ class RunEvaluation:
             "eer_raw": fl.raw.eer.rate,
             "auc_per_video": {names.get(key, str(key)): auc for key, auc in fl.per_video.items()},
             "threshold": self.scores.threshold.to_dict(),
+            "smoothing": self.scores.threshold.window,
             "events": self.events.events_total,
             "event_recall": self.events.recall,
             "false_alarms": self.events.false_alarms,
@@ -81,6 +84,7 @@ def evaluate_project(
     counts = []
     for result in scores.videos:
         video = project.videos[result.video_id]
-        pairs[result.video_id] = (result.errors, frame_labels(project.data, result.video_id, result.frames))
+        smoothed = scores.threshold.smooth(result.errors)
+        pairs[result.video_id] = (smoothed, frame_labels(project.data, result.video_id, result.frames))
         counts.append(event_counts(result.events, project.intervals_of(result.video_id), result.frames, video.fps))
     return RunEvaluation(frame_level_scores(pairs), EventCounts.total(counts), scores)

@@ -14,6 +14,7 @@ from core.models.specs import (
     ModelSpec,
     NextFrameSpec,
     Preset,
+    UNetPredictorSpec,
     spec_from_dict,
 )
 from core.tasks import TASKS
@@ -27,6 +28,7 @@ __all__ = [
     "ModelSpec",
     "NextFrameSpec",
     "Preset",
+    "UNetPredictorSpec",
     "build_model",
     "get_preset",
     "make_spec",

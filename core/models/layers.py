@@ -35,6 +35,32 @@ class ResidualLogits(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
+class LogitResidual(keras.layers.Layer):
+    """``[frames, change] -> sigmoid(logit(frames) + change)``: a next frame predicted as a change.
+
+    ``frames`` in [0, 1] (clipped to [``epsilon``, 1 - ``epsilon``] before the logit); ``change`` are
+    logits. Zero change gives the current frame exactly (up to ``epsilon``), so a predictor starts from
+    "nothing moves" and learns only the motion; the sigmoid keeps the output in (0, 1) for binary
+    cross-entropy, and its gradient never vanishes as clipping would on saturated pixels.
+    """
+
+    def __init__(self, epsilon: float = 1e-3, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = float(epsilon)
+
+    def call(self, inputs):
+        frames, change = inputs
+        p = ops.clip(ops.cast(frames, change.dtype), self.epsilon, 1.0 - self.epsilon)
+        return ops.sigmoid(ops.log(p) - ops.log(1.0 - p) + change)
+
+    def compute_output_shape(self, input_shapes):
+        return input_shapes[1]
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
 class RepeatChannels(keras.layers.Layer):
     """``(..., 1) -> (..., times)``: feeds gray frames to a backbone that wants RGB."""
 
@@ -52,4 +78,5 @@ class RepeatChannels(keras.layers.Layer):
         return {**super().get_config(), "times": self.times}
 
 
-CUSTOM_OBJECTS = {"ResidualLogits": ResidualLogits, "RepeatChannels": RepeatChannels}
+CUSTOM_OBJECTS = {"ResidualLogits": ResidualLogits, "LogitResidual": LogitResidual,
+                  "RepeatChannels": RepeatChannels}

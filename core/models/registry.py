@@ -19,6 +19,7 @@ from core.models.specs import (
     ModelSpec,
     NextFrameSpec,
     Preset,
+    UNetPredictorSpec,
 )
 from core.tasks import TASKS
 
@@ -33,6 +34,7 @@ _BUILDERS = {
     "autoencoder": "core.models.autoencoder",
     "lrcn": "core.models.lrcn",
     "conv3d": "core.models.conv3d",
+    "unet_predictor": "core.models.unet_predictor",
 }
 
 
@@ -69,6 +71,13 @@ def _all_presets() -> dict[str, list[Preset]]:
                    "current frame; causal head"),
             Preset("conv3d", Conv3DSpec(task="predict", preset="conv3d", filters=(32, 32, 32)),
                    "causal Conv3D stack at full resolution -> sigmoid Conv3D"),
+            Preset("unet",
+                   UNetPredictorSpec(preset="unet", frames=4, height=64, width=96),
+                   "future-frame U-Net for anomaly scoring: per-frame encoder (16, 32, 64) -> ConvLSTM2D(96) at "
+                   "1/4 resolution -> decoder with skips; predicts the change from the current frame"),
+            Preset("unet-conv3d",
+                   UNetPredictorSpec(preset="unet-conv3d", frames=4, height=64, width=96, temporal="conv3d"),
+                   "the unet preset with a causal Conv3D over the last 4 frames instead of the ConvLSTM2D"),
         ],
         "anomaly": [
             Preset("stae", AutoencoderSpec(preset="stae", height=227, width=227, learning_rate=1e-4,

@@ -134,6 +134,43 @@ class AutoencoderSpec(ModelSpec):
         object.__setattr__(self, "encoder", tuple(tuple(int(v) for v in layer) for layer in self.encoder))
 
 
+@dataclass(frozen=True)
+class UNetPredictorSpec(ModelSpec):
+    """Future-frame U-Net: input frames ``t`` -> predicted frames ``t + 1`` (same shape), causal.
+
+    Every frame goes through the same 2D encoder (``filters[i]`` per level, ``convs_per_level`` 3x3
+    convolutions each, 2x2 max pooling between levels), so the encoder sees one frame at a time. Time is
+    mixed only at the bottleneck (1 / 2**(levels - 1) resolution) by ``temporal``: ``"convlstm"`` (a
+    ConvLSTM2D of ``temporal_filters``, carrying every past frame) or ``"conv3d"`` (a Conv3D over the
+    current and ``temporal_window - 1`` previous frames, padded at the start so output ``t`` sees only
+    inputs up to ``t``). The decoder upsamples with skip connections from the current frame's encoder
+    features and predicts the change from the current frame as logits
+    (:class:`core.models.layers.LogitResidual`: zero change is exactly the current frame).
+    """
+
+    family: ClassVar[str] = "unet_predictor"
+    filters: tuple[int, ...] = (16, 32, 64)
+    convs_per_level: int = 2
+    temporal: str = "convlstm"
+    temporal_filters: int = 96
+    temporal_kernel: int = 3
+    temporal_window: int = 4
+    loss: str = "binary_crossentropy"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.filters:
+            raise SpecError("filters needs one entry per U-Net level")
+        if self.temporal not in ("convlstm", "conv3d"):
+            raise SpecError(f"temporal must be 'convlstm' or 'conv3d', not {self.temporal!r}")
+        if self.convs_per_level < 1 or self.temporal_window < 1 or self.temporal_filters < 1:
+            raise SpecError("convs_per_level, temporal_window and temporal_filters must be >= 1")
+        factor = 2 ** (len(self.filters) - 1)
+        if self.height % factor or self.width % factor:
+            raise SpecError(f"frame size {self.height}x{self.width} must be divisible by {factor} "
+                            f"({len(self.filters)} U-Net levels)")
+
+
 BACKBONES = ("scratch", "inception_v3", "mobilenet_v2", "efficientnet_b0", "xception")
 
 
@@ -196,7 +233,7 @@ class Conv3DSpec(ModelSpec):
 
 
 FAMILIES: dict[str, type[ModelSpec]] = {
-    cls.family: cls for cls in (NextFrameSpec, AutoencoderSpec, LRCNSpec, Conv3DSpec)
+    cls.family: cls for cls in (NextFrameSpec, AutoencoderSpec, LRCNSpec, Conv3DSpec, UNetPredictorSpec)
 }
 
 

@@ -16,7 +16,7 @@ from core.inference.errors import ScoreError
 from core.inference.events_file import read_events
 from core.inference.project_evaluation import evaluate_project
 from core.inference.project_scoring import run_model, score_project
-from core.inference.regularity import Threshold
+from core.inference.regularity import Threshold, moving_average
 from core.inference.score_cache import ScoreCache, ScoreKey
 from core.inference.scoring import score_video
 from core.jobs import Progress
@@ -136,3 +136,15 @@ def test_evaluate_measures_the_test_videos_with_core_evaluation(project: Project
     assert result["auc_raw"] == pytest.approx(roc_auc(errors, labels), abs=1e-6)
     assert result["anomalies"] == 1 and result["event_recall"] in (0.0, 1.0)
     json.dumps(result)
+
+
+def test_evaluate_measures_auc_on_errors_smoothed_like_the_threshold(project: Project) -> None:
+    """With smoothing N the AUC is that of the causal N-frame moving average the events are flagged on."""
+    errors = _direct(project, "test.avi")
+    labels = np.zeros(22, bool)
+    labels[8:14] = True
+    smoothed = moving_average(errors, 5, "causal")
+    result = evaluate_project(project, "tiny", smoothing=5).to_dict()
+    assert result["smoothing"] == 5 and result["threshold"]["window"] == 5
+    assert result["auc_raw"] == pytest.approx(roc_auc(smoothed, labels), abs=1e-6)
+    assert roc_auc(smoothed, labels) != pytest.approx(roc_auc(errors, labels), abs=1e-6)
