@@ -52,7 +52,8 @@ from core.jobs import ProgressCallback, check_cancelled, report
 #: Per-frame layers: they map each frame on its own (in inference mode) and so step on one frame.
 _PER_FRAME = frozenset({
     "TimeDistributed", "Activation", "Dropout", "Rescaling", "ReLU", "LeakyReLU", "Identity",
-    "FrameScaling", "ResidualLogits", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
+    "FrameScaling", "ResidualLogits", "LogitResidual", "Add", "Subtract", "Multiply", "Average", "Maximum",
+    "Minimum",
 })
 
 
@@ -173,6 +174,9 @@ class _Analysis:
                 elif name == "BatchNormalization":
                     if layer.axis not in (-1, len(node.input_tensors[0].shape) - 1):
                         return self._refuse(f"layer {layer.name!r} normalises over an axis other than channels")
+                elif name == "Concatenate":
+                    if layer.axis not in (-1, len(node.outputs[0].shape) - 1):
+                        return self._refuse(f"layer {layer.name!r} concatenates over an axis other than channels")
                 elif name not in _PER_FRAME:
                     return self._refuse(f"layer {layer.name!r} ({name}) is not known to work frame by frame")
                 for t in node.outputs:

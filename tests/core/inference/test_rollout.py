@@ -21,7 +21,8 @@ def tiny_predictor(preset: str, input_dtype: str = "float32", seed: int = 0) -> 
     from a right one), so every weight is redrawn from a fixed-seed normal distribution.
     """
     small = {"keras-example": dict(filters=(4, 3, 2)), "default": dict(filters=(4, 3), encoder_filters=4),
-             "conv3d": dict(filters=(3, 2))}[preset]
+             "conv3d": dict(filters=(3, 2)), "unet": dict(filters=(3, 4), convs_per_level=1, temporal_filters=4),
+             "unet-conv3d": dict(filters=(3, 4), convs_per_level=1, temporal_filters=4)}[preset]
     spec = make_spec("predict", preset, frames=19, height=SIZE, width=SIZE, input_dtype=input_dtype, **small)
     model = build_model(spec, compile=False)
     rng = np.random.default_rng(seed)
@@ -40,10 +41,10 @@ def given_frames(n: int, dtype: str = "float32", seed: int = 1) -> np.ndarray:
 
 
 def test_every_predict_preset_is_covered() -> None:
-    assert set(presets("predict")) == {"keras-example", "default", "conv3d"}
+    assert set(presets("predict")) == {"keras-example", "default", "conv3d", "unet", "unet-conv3d"}
 
 
-@pytest.mark.parametrize("preset", ["keras-example", "default", "conv3d"])
+@pytest.mark.parametrize("preset", ["keras-example", "default", "conv3d", "unet", "unet-conv3d"])
 def test_rollout_equals_the_reference_loop_for_every_preset(preset: str, monkeypatch) -> None:
     model = tiny_predictor(preset)
     plan = step_plan(model)
