@@ -17,7 +17,6 @@ contradicted by a stale copy. The file is written through :mod:`core.atomic_writ
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from core.atomic_write import write_json
 from core.inference.errors import InferenceFileError, ScoreError
 from core.inference.events import Event
 from core.inference.regularity import Threshold
+from core.json_file import read_json_object
 
 EVENTS_FILE = "events.json"
 FORMAT = "framewatch.events"
@@ -62,17 +62,10 @@ def read_events(run_dir: str | Path) -> RunEvents | None:
     """
     path = Path(run_dir) / EVENTS_FILE
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = read_json_object(path, "events file", InferenceFileError)
     except FileNotFoundError:
         return None
-    except UnicodeDecodeError as exc:
-        raise InferenceFileError(path, f"damaged events file: not UTF-8 text ({exc.reason})") from exc
-    except json.JSONDecodeError as exc:
-        raise InferenceFileError(path, f"damaged events file: not valid JSON (line {exc.lineno}, column "
-                                       f"{exc.colno}: {exc.msg})") from exc
-    except OSError as exc:
-        raise InferenceFileError(path, f"cannot read the events file: {exc.strerror or exc}") from exc
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
+    if data.get("format") != FORMAT:
         raise InferenceFileError(path, "not a Framewatch events file")
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool):

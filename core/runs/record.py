@@ -14,12 +14,12 @@ is gone (killed, crashed). Cancelled and interrupted runs resume from their last
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from core.atomic_write import write_json
+from core.json_file import read_json_object
 from core.runs.errors import RunError, RunFileError
 from core.runs.process import ProcessId, is_alive
 
@@ -36,22 +36,10 @@ STATE_HINT = f"Delete {STATE_FILE} to resume this run from epoch 1 (its checkpoi
 
 def read_json_file(path: Path, what: str, hint: str = "") -> dict[str, Any]:
     """A JSON object from ``path``, or :class:`RunFileError` naming the file, the problem and ``hint`` (what to do)."""
-    hint = f". {hint}" if hint else ""
     try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
+        return read_json_object(path, what, RunFileError, hint)
     except FileNotFoundError as exc:
         raise RunFileError(path, f"{what} not found") from exc
-    except UnicodeDecodeError as exc:
-        raise RunFileError(path, f"damaged {what}: not UTF-8 text ({exc.reason}){hint}") from exc
-    except json.JSONDecodeError as exc:
-        raise RunFileError(path, f"damaged {what}: not valid JSON (line {exc.lineno}, column {exc.colno}: "
-                                 f"{exc.msg}){hint}") from exc
-    except OSError as exc:
-        raise RunFileError(path, f"cannot read the {what}: {exc.strerror or exc}{hint}") from exc
-    if not isinstance(data, dict):
-        raise RunFileError(path, f"damaged {what}: a JSON {type(data).__name__}, not an object{hint}")
-    return data
 
 
 @dataclass
