@@ -1,6 +1,6 @@
 """``framewatch train | resume | presets | devices``: the training engine from the command line.
 
-``framewatch train PROJECT --task anomaly --preset default --size 64 --epochs 5`` builds the task's
+``framewatch train PROJECT --task anomaly --preset conv-ae --size 64 --epochs 5`` builds the task's
 datasets from the project, trains in ``PROJECT/runs/<name>/`` with a progress bar, an epoch line per
 epoch and a summary; ``--resume RUN`` continues a run (its name under ``runs/`` or its folder).
 Ctrl+C, SIGTERM (``kill``, a shutdown) and SIGHUP (a closed terminal) stop within one batch and leave

@@ -97,6 +97,41 @@ def _time_free(model: Any) -> Any:
 
 
 # ------------------------------------------------------------------------------------------------
+# models that see a fixed window of past frames
+
+
+def _layers(model: Any) -> list[Any]:
+    """Every layer of ``model``, nested models' layers included (not the nested models themselves)."""
+    found = []
+    for layer in model.layers:
+        found.extend(_layers(layer) if hasattr(layer, "layers") and hasattr(layer, "inputs") else [layer])
+    return found
+
+
+def frame_window(model: Any) -> int | None:
+    """How many past frames ``model``'s last output can see, if it is a fixed window; else ``None``.
+
+    True of models that read their clip only through :class:`~core.models.layers.StackFrames` (the last
+    ``window`` frames as channels) and :class:`~core.models.layers.LastFrame`, with nothing but per-frame
+    layers before those: the last output is then a function of the last ``window`` frames alone, so the
+    reference loop's step equals one run on those frames.
+    """
+    window = None
+    for layer in _layers(model):
+        name = type(layer).__name__
+        if name == "InputLayer":
+            continue
+        shapes = [tuple(t.shape) for t in layer._inbound_nodes[0].input_tensors] if layer._inbound_nodes else []
+        if not any(len(shape) == 5 for shape in shapes):
+            continue  # no time axis: works on the frame the window was made into
+        if name == "StackFrames":
+            window = max(window or 0, layer.window)
+        elif name != "LastFrame" and name not in _PER_FRAME:
+            return None
+    return window
+
+
+# ------------------------------------------------------------------------------------------------
 # the carried-state stepper
 
 
@@ -259,6 +294,9 @@ def _analysis(model: Any) -> _Analysis:
 
 def step_plan(model: Any) -> StepPlan:
     """Whether :func:`rollout` carries state for ``model`` or falls back to the reference loop, and why."""
+    window = frame_window(model)
+    if window is not None:
+        return StepPlan(True, f"a window of {window} frames: one run on the last {window} frames per step")
     found = _analysis(model)
     if found.reason:
         return StepPlan(False, f"reference loop: {found.reason}")
@@ -343,6 +381,9 @@ def rollout(
     sequence = _check(model, frames, m)
     if m == 0:
         return _stacked([], sequence)
+    window = frame_window(model)
+    if window is not None:
+        return _windowed_rollout(model, sequence, m, window, progress, cancel)
     found = _analysis(model)
     if found.reason:
         return reference_rollout(model, sequence, m, progress, cancel)
@@ -362,4 +403,19 @@ def rollout(
         output = stepper.step(ops.convert_to_tensor(as_model_input(predicted[-1], dtype)[None, None]))
         predicted.append(np.asarray(ops.convert_to_numpy(output), dtype=np.float32)[0, 0])
         report(progress, len(sequence) + k, total, "rolling out")
+    return _stacked(predicted, sequence)
+
+
+def _windowed_rollout(model, sequence, m, window, progress, cancel) -> np.ndarray:
+    """The reference loop for a fixed-window model (:func:`frame_window`), run on the last ``window`` frames."""
+    run = _time_free(model)
+    dtype = _input_dtype(model)
+    recent = list(sequence[-window:])
+    predicted = []
+    for k in range(m):
+        check_cancelled(cancel, "rollout")
+        last = np.asarray(run(np.stack(recent)[None], training=False), dtype=np.float32)[0, -1]
+        predicted.append(last)
+        recent = [*recent, as_model_input(last, dtype)][-window:]
+        report(progress, k + 1, m, "rolling out")
     return _stacked(predicted, sequence)

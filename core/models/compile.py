@@ -22,13 +22,24 @@ def loss_and_metrics(spec: ModelSpec) -> tuple[str, list[str]]:
 
 def compile_model(model: keras.Model, spec: ModelSpec) -> keras.Model:
     loss, metrics = loss_and_metrics(spec)
-    if spec.input_dtype == "uint8" and spec.task in ("predict", "anomaly"):  # uint8 target frames
-        from core.models.frame_input import SCALED_LOSSES, scaled_mse_metric
+    if spec.task in ("predict", "anomaly"):
+        from core.models import frame_input
 
-        if loss not in SCALED_LOSSES:
-            raise SpecError(f"loss {loss!r} cannot compare uint8 target frames; use float32 input")
-        loss = SCALED_LOSSES[loss]
-        metrics = [scaled_mse_metric() if m == "mse" else m for m in metrics]
+        # uint8 target frames are scaled by the loss; a model predicting fewer frames than its clip (the
+        # next one only) is compared with the last target frames (core.models.frame_input)
+        fewer = model.outputs[0].shape[1] != spec.frames
+        if spec.input_dtype == "uint8":
+            table, metric = frame_input.SCALED_LOSSES, frame_input.scaled_mse_metric
+        elif fewer:
+            table, metric = frame_input.ALIGNED_LOSSES, frame_input.aligned_mse_metric
+        else:
+            table = None
+        if table is not None:
+            if loss not in table:
+                raise SpecError(f"loss {loss!r} cannot compare uint8 target frames or fewer predicted frames "
+                                "than the clip has; use 'mse' or 'binary_crossentropy'")
+            loss = table[loss]
+            metrics = [metric() if m == "mse" else m for m in metrics]
     optimizer = keras.optimizers.Adam(learning_rate=spec.learning_rate, epsilon=getattr(spec, "adam_epsilon", 1e-7))
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
     return model

@@ -39,29 +39,60 @@ class FrameScaling(keras.layers.Layer):
         return {**super().get_config(), "scale": self.scale}
 
 
+def _aligned(y_true, y_pred):
+    """``y_true`` aligned in time with ``y_pred``, in its dtype.
+
+    A model that predicts fewer frames than its clip has (the ``stack`` U-Net predicts one) is compared
+    with the **last** target frames: output ``k`` of ``n`` predicts the frame after input
+    ``frames - n + k``, so its targets are the last ``n`` frames of the shifted clip.
+    """
+    if len(y_true.shape) == 5 and y_pred.shape[1] is not None and y_true.shape[1] != y_pred.shape[1]:
+        y_true = y_true[:, -y_pred.shape[1]:]
+    return ops.cast(y_true, y_pred.dtype)
+
+
 def _scaled(y_true, y_pred):
-    return ops.cast(y_true, y_pred.dtype) * SCALE
+    return _aligned(y_true, y_pred) * SCALE
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
 def scaled_binary_crossentropy(y_true, y_pred):
-    """Binary cross-entropy against ``uint8`` target frames scaled to [0, 1]."""
+    """Binary cross-entropy against ``uint8`` target frames scaled to [0, 1] (aligned as :func:`_aligned`)."""
     return keras.losses.binary_crossentropy(_scaled(y_true, y_pred), y_pred)
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
 def scaled_mean_squared_error(y_true, y_pred):
-    """Mean squared error against ``uint8`` target frames scaled to [0, 1]."""
+    """Mean squared error against ``uint8`` target frames scaled to [0, 1] (aligned as :func:`_aligned`)."""
     return keras.losses.mean_squared_error(_scaled(y_true, y_pred), y_pred)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+def aligned_binary_crossentropy(y_true, y_pred):
+    """Binary cross-entropy against float target frames in [0, 1], aligned as :func:`_aligned`."""
+    return keras.losses.binary_crossentropy(_aligned(y_true, y_pred), y_pred)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+def aligned_mean_squared_error(y_true, y_pred):
+    """Mean squared error against float target frames in [0, 1], aligned as :func:`_aligned`."""
+    return keras.losses.mean_squared_error(_aligned(y_true, y_pred), y_pred)
 
 
 SCALED_LOSSES = {"binary_crossentropy": scaled_binary_crossentropy, "mse": scaled_mean_squared_error,
                  "mean_squared_error": scaled_mean_squared_error}
+ALIGNED_LOSSES = {"binary_crossentropy": aligned_binary_crossentropy, "mse": aligned_mean_squared_error,
+                  "mean_squared_error": aligned_mean_squared_error}
 
 
 def scaled_mse_metric() -> keras.metrics.Metric:
     """The ``mse`` metric of a frame task whose targets are ``uint8`` frames."""
     return keras.metrics.MeanMetricWrapper(scaled_mean_squared_error, name="mse")
+
+
+def aligned_mse_metric() -> keras.metrics.Metric:
+    """The ``mse`` metric of a model that predicts fewer frames than its float clip has."""
+    return keras.metrics.MeanMetricWrapper(aligned_mean_squared_error, name="mse")
 
 
 def raw_frames_model(model: keras.Model, input_shape: tuple[int, ...]) -> keras.Model:

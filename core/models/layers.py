@@ -78,5 +78,45 @@ class RepeatChannels(keras.layers.Layer):
         return {**super().get_config(), "times": self.times}
 
 
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class StackFrames(keras.layers.Layer):
+    """``(batch, frames, H, W, C) -> (batch, H, W, window * C)``: the last ``window`` frames as channels.
+
+    Oldest first; a clip shorter than ``window`` is padded with zero frames before its first (as a causal
+    temporal kernel pads), so the layer takes clips of any length. A 2D network after it sees the motion
+    between those frames at full resolution from its first convolution.
+    """
+
+    def __init__(self, window: int = 4, **kwargs):
+        super().__init__(**kwargs)
+        self.window = int(window)
+
+    def call(self, inputs):
+        last = inputs
+        if self.window > 1:  # zero frames before the first, for clips shorter than the window
+            last = ops.concatenate([ops.zeros_like(inputs[:, :1])] * (self.window - 1) + [inputs], axis=1)
+        stacked = ops.transpose(last[:, -self.window:], (0, 2, 3, 1, 4))
+        shape = ops.shape(stacked)
+        return ops.reshape(stacked, (-1, shape[1], shape[2], self.window * shape[4]))
+
+    def compute_output_shape(self, input_shape):
+        channels = None if input_shape[-1] is None else input_shape[-1] * self.window
+        return (input_shape[0], input_shape[2], input_shape[3], channels)
+
+    def get_config(self):
+        return {**super().get_config(), "window": self.window}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class LastFrame(keras.layers.Layer):
+    """``(batch, frames, H, W, C) -> (batch, H, W, C)``: the clip's last frame."""
+
+    def call(self, inputs):
+        return inputs[:, -1]
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], *input_shape[2:])
+
+
 CUSTOM_OBJECTS = {"ResidualLogits": ResidualLogits, "LogitResidual": LogitResidual,
-                  "RepeatChannels": RepeatChannels}
+                  "RepeatChannels": RepeatChannels, "StackFrames": StackFrames, "LastFrame": LastFrame}

@@ -26,8 +26,17 @@ from core.tasks import TASKS
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
-#: The preset each task trains when none is named.
-DEFAULT_PRESET = dict.fromkeys(TASKS, "default")
+#: The preset each task trains when none is named. Anomaly detection's default is a next-frame predictor
+#: (its spec's task is ``predict``: frames are scored by how badly they were predicted), because on
+#: UCSD Ped2 prediction beats reconstruction by far (docs/models.md).
+DEFAULT_PRESET = {**dict.fromkeys(TASKS, "default"), "anomaly": "future-frame"}
+
+#: The future-frame predictor: the last 4 gray frames stacked into one 2D U-Net, the next frame out.
+FUTURE_FRAME = UNetPredictorSpec(preset="future-frame", frames=4, height=64, width=96, temporal="stack",
+                                 filters=(32, 64, 128), loss="mse")
+_FUTURE_FRAME_TEXT = ("future-frame predictor for anomaly scoring (Liu et al. 2018 style): the last 4 gray "
+                      "frames of 64x96 stacked as channels -> 2D U-Net (32, 64, 128) -> the change from the "
+                      "last frame; MSE; scored by prediction error")
 
 _BUILDERS = {
     "next_frame": "core.models.next_frame",
@@ -78,6 +87,7 @@ def _all_presets() -> dict[str, list[Preset]]:
             Preset("unet-conv3d",
                    UNetPredictorSpec(preset="unet-conv3d", frames=4, height=64, width=96, temporal="conv3d"),
                    "the unet preset with a causal Conv3D over the last 4 frames instead of the ConvLSTM2D"),
+            Preset("future-frame", FUTURE_FRAME, _FUTURE_FRAME_TEXT),
         ],
         "anomaly": [
             Preset("stae", AutoencoderSpec(preset="stae", height=227, width=227, learning_rate=1e-4,
@@ -85,10 +95,11 @@ def _all_presets() -> dict[str, list[Preset]]:
                    "spatiotemporal autoencoder (Chong & Tay 2017): Conv 128 11x11/4, 64 5x5/2 -> ConvLSTM "
                    "64, 32, 64 -> mirrored decoder, layer norm, MSE, Adam 1e-4, 10-frame clips",
                    reference=True),
-            Preset("default",
-                   AutoencoderSpec(preset="default", height=128, width=128, encoder=((32, 5, 2), (32, 3, 2)),
+            Preset("conv-ae",
+                   AutoencoderSpec(preset="conv-ae", height=128, width=128, encoder=((32, 5, 2), (32, 3, 2)),
                                    recurrent=(32, 16, 32), final_kernel=3, learning_rate=1e-3),
                    "the same layout with 32/16 filters, 5x5/2 and 3x3/2 encoder, 3x3 output: about 5x fewer FLOPs than stae"),
+            Preset("future-frame", FUTURE_FRAME, _FUTURE_FRAME_TEXT + " (a predict-task model)"),
         ],
         "classify": _head_presets("classify"),
         "regress": _head_presets("regress"),

@@ -134,6 +134,10 @@ class AutoencoderSpec(ModelSpec):
         object.__setattr__(self, "encoder", tuple(tuple(int(v) for v in layer) for layer in self.encoder))
 
 
+#: How a :class:`UNetPredictorSpec` mixes time.
+TEMPORAL_LAYOUTS = ("convlstm", "conv3d", "stack")
+
+
 @dataclass(frozen=True)
 class UNetPredictorSpec(ModelSpec):
     """Future-frame U-Net: input frames ``t`` -> predicted frames ``t + 1`` (same shape), causal.
@@ -146,6 +150,14 @@ class UNetPredictorSpec(ModelSpec):
     inputs up to ``t``). The decoder upsamples with skip connections from the current frame's encoder
     features and predicts the change from the current frame as logits
     (:class:`core.models.layers.LogitResidual`: zero change is exactly the current frame).
+
+    ``temporal="stack"`` is the other layout, the future-frame predictor of Liu et al. (2018): the last
+    ``temporal_window`` input frames are stacked as channels (:class:`core.models.layers.StackFrames`)
+    into one 2D U-Net, so motion is seen at full resolution from the first convolution, and the model
+    predicts **one** frame, the one after its last input: its output is ``(1, height, width, channels)``
+    and it is trained against the last target frame only (:mod:`core.models.frame_input` aligns the
+    targets). It runs the U-Net once per predicted frame, where the other layouts run it once per input
+    frame.
     """
 
     family: ClassVar[str] = "unet_predictor"
@@ -161,8 +173,8 @@ class UNetPredictorSpec(ModelSpec):
         super().__post_init__()
         if not self.filters:
             raise SpecError("filters needs one entry per U-Net level")
-        if self.temporal not in ("convlstm", "conv3d"):
-            raise SpecError(f"temporal must be 'convlstm' or 'conv3d', not {self.temporal!r}")
+        if self.temporal not in TEMPORAL_LAYOUTS:
+            raise SpecError(f"temporal must be one of {', '.join(map(repr, TEMPORAL_LAYOUTS))}, not {self.temporal!r}")
         if self.convs_per_level < 1 or self.temporal_window < 1 or self.temporal_filters < 1:
             raise SpecError("convs_per_level, temporal_window and temporal_filters must be >= 1")
         factor = 2 ** (len(self.filters) - 1)

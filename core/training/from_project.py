@@ -244,6 +244,7 @@ def train_project(
     config = config or TrainingConfig()
     data_options = data_options or DataOptions()
     spec = make_spec(task, preset, **(model_options or {}))
+    task = spec.task  # an anomaly preset may be a next-frame predictor (scored by its prediction error)
     name = run_name or default_run_name(task, spec.preset)
     run_dir = project.runs_dir / name
     if (run_dir / RECORD_FILE).exists():  # refused before the project lists a run that never starts

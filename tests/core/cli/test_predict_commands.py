@@ -29,7 +29,7 @@ def make_run(project: Path, name: str = "r1", task: str = "predict", preset: str
         model = tiny_predictor(preset, input_dtype="uint8")
         spec = make_spec("predict", preset, frames=19, height=SIZE, width=SIZE, input_dtype="uint8")
     else:
-        spec = make_spec("anomaly", "default", frames=4, height=SIZE, width=SIZE, encoder=((2, 3, 2),),
+        spec = make_spec("anomaly", "conv-ae", frames=4, height=SIZE, width=SIZE, encoder=((2, 3, 2),),
                          recurrent=(2,))
         model = build_model(spec, compile=False)
     save_model(model, run_dir / "best.keras")

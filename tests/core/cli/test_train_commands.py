@@ -29,7 +29,7 @@ TINY = ["--size", "32", "--frames", "8", "--stride", "60", "--frame-steps", "1",
 
 
 def test_train_on_ped2_shows_progress_writes_checkpoints_and_records_the_run(ped2_project: Path, capsys) -> None:
-    code = main(["train", str(ped2_project), "--task", "anomaly", "--preset", "default", "--epochs", "2",
+    code = main(["train", str(ped2_project), "--task", "anomaly", "--preset", "conv-ae", "--epochs", "2",
                  "--name", "tiny", *TINY])
     out, err = capsys.readouterr()
     assert code == 0, err
@@ -163,7 +163,7 @@ def test_a_taken_run_name_is_refused_without_listing_a_run(ped2_project: Path, c
 
 # -- bad values, damaged run files, wrong weights: one line and exit 2 ---------------------------------------
 
-SMALL = ["--task", "anomaly", "--preset", "default", "--size", "16", "--frames", "4", "--stride", "4",
+SMALL = ["--task", "anomaly", "--preset", "conv-ae", "--size", "16", "--frames", "4", "--stride", "4",
          "--frame-steps", "1", "--batch-size", "4", "--steps-per-epoch", "2", "--filters", "2,2,2",
          "--val-fraction", "0", "--epochs", "1"]
 
@@ -240,7 +240,7 @@ def test_a_file_that_is_not_backbone_weights_is_one_line_without_keras_warnings(
     from core.models import build_model, make_spec
 
     other = tmp_path / "other_model.keras"
-    build_model(make_spec("anomaly", "default", frames=4, height=16, width=16)).save(other)
+    build_model(make_spec("anomaly", "conv-ae", frames=4, height=16, width=16)).save(other)
     text = tmp_path / "notes.h5"
     text.write_text("not weights")
     base = ["train", str(video_project), "--task", "classify", "--preset", "lrcn-mobilenetv2", "--size", "32",

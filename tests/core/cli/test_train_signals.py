@@ -18,7 +18,7 @@ from core.runs import RunRecord
 from tests.conftest import REPO
 from tests.video_factory import write_video
 
-TINY = ["--task", "anomaly", "--preset", "default", "--size", "16", "--frames", "4", "--stride", "4",
+TINY = ["--task", "anomaly", "--preset", "conv-ae", "--size", "16", "--frames", "4", "--stride", "4",
         "--frame-steps", "1", "--batch-size", "4", "--steps-per-epoch", "2", "--filters", "2,2,2",
         "--val-fraction", "0", "--threads", "1"]
 
@@ -94,7 +94,7 @@ def test_a_killed_run_shows_as_interrupted_and_resumes(project: Path, capsys) ->
 
     assert main(["runs", str(project)]) == 0
     out = capsys.readouterr().out
-    assert "killed  anomaly/default  interrupted (resumable with --resume killed)" in out
+    assert "killed  anomaly/conv-ae  interrupted (resumable with --resume killed)" in out
     assert [r.status for r in Project.open(project).runs.values()] == ["interrupted"]
 
     done = RunRecord.load(run_dir).epochs_completed

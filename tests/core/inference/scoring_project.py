@@ -16,7 +16,7 @@ def tiny_spec(task: str = "anomaly", input_dtype: str = "uint8") -> Any:
     from core.models import make_spec
 
     if task == "anomaly":
-        return make_spec("anomaly", "default", frames=FRAMES, height=16, width=16, channels=1,
+        return make_spec("anomaly", "conv-ae", frames=FRAMES, height=16, width=16, channels=1,
                          encoder=((4, 3, 2),), recurrent=(4,), final_kernel=3, input_dtype=input_dtype)
     return make_spec("predict", "default", frames=FRAMES, height=16, width=16, channels=1, filters=(4,),
                      kernels=(3,), encoder_filters=4, input_dtype=input_dtype)

@@ -12,6 +12,7 @@ from core.inference.rollout import RolloutError, reference_rollout, rollout, ste
 from core.models import build_model, make_spec, presets
 
 SIZE = 16
+ALL_PRESETS = ["keras-example", "default", "conv3d", "unet", "unet-conv3d", "future-frame"]
 
 
 def tiny_predictor(preset: str, input_dtype: str = "float32", seed: int = 0) -> keras.Model:
@@ -22,7 +23,8 @@ def tiny_predictor(preset: str, input_dtype: str = "float32", seed: int = 0) -> 
     """
     small = {"keras-example": dict(filters=(4, 3, 2)), "default": dict(filters=(4, 3), encoder_filters=4),
              "conv3d": dict(filters=(3, 2)), "unet": dict(filters=(3, 4), convs_per_level=1, temporal_filters=4),
-             "unet-conv3d": dict(filters=(3, 4), convs_per_level=1, temporal_filters=4)}[preset]
+             "unet-conv3d": dict(filters=(3, 4), convs_per_level=1, temporal_filters=4),
+             "future-frame": dict(filters=(3, 4), convs_per_level=1)}[preset]
     spec = make_spec("predict", preset, frames=19, height=SIZE, width=SIZE, input_dtype=input_dtype, **small)
     model = build_model(spec, compile=False)
     rng = np.random.default_rng(seed)
@@ -41,10 +43,10 @@ def given_frames(n: int, dtype: str = "float32", seed: int = 1) -> np.ndarray:
 
 
 def test_every_predict_preset_is_covered() -> None:
-    assert set(presets("predict")) == {"keras-example", "default", "conv3d", "unet", "unet-conv3d"}
+    assert set(presets("predict")) == set(ALL_PRESETS)
 
 
-@pytest.mark.parametrize("preset", ["keras-example", "default", "conv3d", "unet", "unet-conv3d"])
+@pytest.mark.parametrize("preset", ALL_PRESETS)
 def test_rollout_equals_the_reference_loop_for_every_preset(preset: str, monkeypatch) -> None:
     model = tiny_predictor(preset)
     plan = step_plan(model)
@@ -59,7 +61,16 @@ def test_rollout_equals_the_reference_loop_for_every_preset(preset: str, monkeyp
         np.testing.assert_allclose(got, expected, atol=1e-5, err_msg=f"{preset}, n={n}")
 
 
-@pytest.mark.parametrize("preset", ["keras-example", "conv3d"])
+def test_a_fixed_window_model_steps_on_its_last_frames_only() -> None:
+    model = tiny_predictor("future-frame")
+    assert step_plan(model).reason.startswith("a window of 4 frames")
+    frames = given_frames(9)
+    # the last 4 frames decide everything: the first 5 may be anything
+    other = np.concatenate([given_frames(5, seed=7), frames[5:]])
+    np.testing.assert_allclose(rollout(model, other, 4), reference_rollout(model, frames, 4), atol=1e-5)
+
+
+@pytest.mark.parametrize("preset", ["keras-example", "conv3d", "future-frame"])
 def test_rollout_of_uint8_models_feeds_back_quantised_frames_like_the_reference(preset: str) -> None:
     model = tiny_predictor(preset, input_dtype="uint8")
     frames = given_frames(6, "uint8")

@@ -33,7 +33,7 @@ def test_uint8_model_equals_float_model_on_scaled_frames(task: str) -> None:
 def test_uint8_model_trains_and_loads_in_safe_mode(tmp_path: Path) -> None:
     from core.models.files import load_model_file
 
-    spec = make_spec("anomaly", None, frames=4, height=16, width=16, input_dtype="uint8")
+    spec = make_spec("anomaly", "conv-ae", frames=4, height=16, width=16, input_dtype="uint8")
     model = build_model(spec)
     rng = np.random.default_rng(1)
     clips = np.repeat(rng.integers(0, 256, (8, 1, 16, 16, 1), dtype=np.uint8), 4, axis=1)
@@ -47,7 +47,7 @@ def test_uint8_model_trains_and_loads_in_safe_mode(tmp_path: Path) -> None:
 
 def test_input_dtype_is_checked() -> None:
     with pytest.raises(SpecError, match="input_dtype"):
-        make_spec("anomaly", None, input_dtype="float16")
+        make_spec("anomaly", "conv-ae", input_dtype="float16")
 
 
 def test_uint8_model_file_loads_in_a_fresh_process(tmp_path: Path) -> None:
@@ -55,7 +55,7 @@ def test_uint8_model_file_loads_in_a_fresh_process(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    spec = make_spec("anomaly", None, frames=2, height=16, width=16, input_dtype="uint8",
+    spec = make_spec("anomaly", "conv-ae", frames=2, height=16, width=16, input_dtype="uint8",
                      encoder=((4, 3, 2), (4, 3, 2)), recurrent=(4,))
     build_model(spec).save(tmp_path / "m.keras")
     code = ("import sys; from core.models.files import load_model_file; "

@@ -53,7 +53,7 @@ def test_next_frame_families_learn_moving_squares(preset, options, squares, tmp_
 
 def test_autoencoder_learns_to_reconstruct(squares, tmp_path: Path) -> None:
     clips = squares[0]
-    spec = make_spec("anomaly", "default", **SMALL, encoder=((8, 5, 2), (8, 3, 2)), recurrent=(8, 4, 8))
+    spec = make_spec("anomaly", "conv-ae", **SMALL, encoder=((8, 5, 2), (8, 3, 2)), recurrent=(8, 4, 8))
     first, last = first_and_last_loss(spec, TrainingData(clips, clips), tmp_path / "run", epochs=4, lr=3e-3)
     assert last < 0.7 * first, (first, last)
 

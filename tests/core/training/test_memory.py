@@ -45,7 +45,7 @@ def test_layer_outputs_are_summed_over_every_layer_of_one_sample() -> None:
 
 def test_the_estimate_grows_with_the_batch_and_the_frame_size() -> None:
     def per_clip(size: int) -> StepEstimate:
-        return estimate_step_bytes(build_model(make_spec("anomaly", "default", frames=4, height=size, width=size)))
+        return estimate_step_bytes(build_model(make_spec("anomaly", "conv-ae", frames=4, height=size, width=size)))
 
     small, large = per_clip(32), per_clip(64)
     assert 0 < small.per_clip < large.per_clip
