@@ -48,7 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Score videos of a project with a training run's model: each frame's reconstruction (or "
         "next-frame prediction) error. Scores are cached in PROJECT/cache/scores/ (a rerun is instant; an "
         "interrupted one resumes); the threshold is calibrated on the train-split videos; the events flagged "
-        "are written to the run's events.json.",
+        "are written to the run's events.json. --export, --annotated and --annotated-dir also write each video's "
+        "scores and events as CSV and JSON, and its annotated anomaly video; existing files are refused, before "
+        "any scoring, unless --overwrite.",
     )
     _add_common(score)
     which = score.add_mutually_exclusive_group(required=True)
