@@ -115,7 +115,9 @@ def _write_outputs(args: argparse.Namespace, project: Any, result: Any,
     from core.inference.annotated_video import write_annotated_video
     from core.inference.exports import scored_videos, write_score_exports
 
-    written: dict[str, list[str]] = {}
+    written: dict[str, list[str]] = {video_id: [] for video_id in outputs}
+    if not any(paths for _, paths in outputs.values()):
+        return written  # nothing asked for: no model file to fingerprint
     for video in scored_videos(project, result):
         stem, paths = outputs[video.video_id]
         files = []

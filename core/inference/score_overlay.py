@@ -101,6 +101,7 @@ def draw_cursor(panel: np.ndarray, frame: int, frames: int, text: str = "") -> n
     if text:
         (text_w, text_h), _ = cv2.getTextSize(text, FONT, 0.35, 1)
         tx = x + 3 if x + 3 + text_w < width else x - 3 - text_w
+        cv2.rectangle(out, (tx - 1, TOP), (tx + text_w + 1, TOP + text_h + 4), BACKGROUND, cv2.FILLED)  # legible over the curve
         cv2.putText(out, text, (tx, TOP + text_h + 2), FONT, 0.35, CURSOR, 1, cv2.LINE_AA)
     return out
 
