@@ -4,7 +4,11 @@
 with a progress bar over frames, and prints per video its frames, events and peak error; ``--json`` prints
 the same as JSON (``--frames`` adds every frame's error). Scores are cached in ``PROJECT/cache/scores/``:
 a second run is instant and an interrupted one (Ctrl+C, a crash) resumes where it stopped. The threshold
-is calibrated on the train-split videos; the events go to the run's ``events.json``.
+is calibrated on the train-split videos; the events go to the run's ``events.json``. ``--export DIR``
+writes each scored video's per-frame scores and events as CSV and JSON; ``--annotated OUT.mp4`` (one
+video) or ``--annotated-dir DIR`` its annotated anomaly video (``core/inference/exports.py``,
+``core/inference/annotated_video.py``). An existing output is refused, before any scoring, unless
+``--overwrite``.
 ``framewatch evaluate PROJECT --run RUN`` scores the test-split videos (or reads their cached scores) and
 prints frame-level ROC AUC (per-video normalised and raw), EER, event recall and false alarms per minute.
 The project is opened read-only: neither command needs its lock.
@@ -44,14 +48,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Score videos of a project with a training run's model: each frame's reconstruction (or "
         "next-frame prediction) error. Scores are cached in PROJECT/cache/scores/ (a rerun is instant; an "
         "interrupted one resumes); the threshold is calibrated on the train-split videos; the events flagged "
-        "are written to the run's events.json.",
+        "are written to the run's events.json. --export, --annotated and --annotated-dir also write each video's "
+        "scores and events as CSV and JSON, and its annotated anomaly video; existing files are refused, before "
+        "any scoring, unless --overwrite.",
     )
     _add_common(score)
     which = score.add_mutually_exclusive_group(required=True)
     which.add_argument("--video", action="append", metavar="V", help="a video to score (id, name or path; repeatable)")
     which.add_argument("--all", action="store_true", help="score every video of the project")
     score.add_argument("--frames", action="store_true", help="with --json: every frame's error as well")
-    score.set_defaults(handler=run_score)
+    score.add_argument("--export", type=Path, metavar="DIR",
+                       help="write each scored video's <video>.scores.csv (one row per frame), <video>.events.csv "
+                       "and <video>.scores.json into DIR")
+    annotated = score.add_mutually_exclusive_group()
+    annotated.add_argument("--annotated", type=Path, metavar="OUT.mp4",
+                           help="write the annotated anomaly video of the one --video scored: each frame above "
+                           "its score curve, with the threshold, the events and the flagged frames marked")
+    annotated.add_argument("--annotated-dir", type=Path, metavar="DIR",
+                           help="write each scored video's annotated anomaly video to DIR/<video>.annotated.mp4")
+    score.add_argument("--curve", choices=("regularity", "abnormality"), default="regularity",
+                       help="the curve of the annotated video (default regularity)")
+    score.add_argument("--overwrite", action="store_true", help="replace existing export and annotated files")
+    score.set_defaults(handler=run_score, check=_check_score_args)
     evaluate = subparsers.add_parser(
         "evaluate", help="frame-level AUC, EER, event recall and false alarms of a run on the test videos",
         description="Score the project's test-split videos with a run's model (cached scores are reused) and "
@@ -60,6 +78,59 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     _add_common(evaluate)
     evaluate.set_defaults(handler=run_evaluate)
+
+
+def _check_score_args(args: argparse.Namespace) -> None:
+    if args.annotated is not None and (args.all or len(args.video) != 1):
+        args.parser.error("--annotated writes one video: give exactly one --video (or --annotated-dir DIR)")
+
+
+def _outputs(args: argparse.Namespace, project: Any) -> dict[str, tuple[str, dict[str, Path]]]:
+    """Per video id, the stem and the files ``--export`` and ``--annotated[-dir]`` will write, checked (not
+    existing unless ``--overwrite``, writable) before any scoring."""
+    from core.inference.annotated_video import check_video_format
+    from core.inference.exports import export_paths, file_stem, unique_stems
+    from core.video.cutting import check_outputs
+
+    videos = list(project.videos.values()) if args.all else [project.video(key) for key in args.video]
+    stems = unique_stems({video.id: file_stem(video.name, video.kind) for video in videos})
+    outputs = {}
+    for video in videos:
+        stem = stems[video.id]
+        paths = export_paths(args.export, stem) if args.export is not None else {}
+        if args.annotated is not None:
+            check_video_format(args.annotated)
+            paths["annotated"] = args.annotated
+        elif args.annotated_dir is not None:
+            paths["annotated"] = args.annotated_dir / f"{stem}.annotated.mp4"
+        check_outputs([video.path], list(paths.values()), args.overwrite)
+        outputs[video.id] = (stem, paths)
+    return outputs
+
+
+def _write_outputs(args: argparse.Namespace, project: Any, result: Any,
+                   outputs: dict[str, tuple[str, dict[str, Path]]]) -> dict[str, list[str]]:
+    """Write the exports and annotated videos of ``result``'s videos; the files written, per video id."""
+    from core.cli.progress_bar import ProgressBar
+    from core.inference.annotated_video import write_annotated_video
+    from core.inference.exports import scored_videos, write_score_exports
+
+    written: dict[str, list[str]] = {video_id: [] for video_id in outputs}
+    if not any(paths for _, paths in outputs.values()):
+        return written  # nothing asked for: no model file to fingerprint
+    for video in scored_videos(project, result):
+        stem, paths = outputs[video.video_id]
+        files = []
+        if args.export is not None:
+            exported = write_score_exports(args.export, video, stem, overwrite=args.overwrite)
+            files += [str(path) for path in exported.values()]
+        if "annotated" in paths:
+            with ProgressBar(f"annotating {video.name}", enabled=None if not args.json else False,
+                             log_interval_s=None) as bar:
+                write_annotated_video(paths["annotated"], video, args.curve, args.overwrite, progress=bar)
+            files.append(str(paths["annotated"]))
+        written[video.video_id] = files
+    return written
 
 
 def _scoring_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -100,9 +171,11 @@ def run_score(args: argparse.Namespace) -> int:
     options = _scoring_options(args)
     project = _open(args)
     try:
+        outputs = _outputs(args, project)
         with ProgressBar("scoring", enabled=None if not args.json else False, log_interval_s=None) as bar:
             result = score_project(project, args.run, None if args.all else args.video, progress=bar,
                                     load_model=_load_model_quietly, **options)
+        written = _write_outputs(args, project, result, outputs)
     finally:
         project.close()
     if args.json:
@@ -114,6 +187,8 @@ def run_score(args: argparse.Namespace) -> int:
                                     "peak_frame": peak[0] if peak else None, "peak_error": peak[1] if peak else None}
             if args.frames:
                 item["errors"] = [float(e) for e in video.errors]
+            if written[video.video_id]:
+                item["files"] = written[video.video_id]
             videos.append(item)
         print(json.dumps({"run": result.run.run_id, "stride": result.stride, "threshold": result.threshold.to_dict(),
                           "flagging": result.flagging, "events_file": str(result.events_path), "videos": videos},
@@ -126,6 +201,8 @@ def run_score(args: argparse.Namespace) -> int:
         cached = "cached" if video.scored_now == 0 else f"{video.scored_now:,} scored now"
         peak_text = f"peak {peak[1]:.6g} at frame {peak[0]}" if peak else "no frames"
         print(f"{video.name}: {video.frames:,} frames ({cached}), {len(video.events)} events, {peak_text}")
+        for path in written[video.video_id]:
+            print(f"  wrote {path}")
     print(f"events written to {result.events_path}")
     return 0
 

@@ -8,8 +8,10 @@ flags events in a whole series or frame by frame and attaches the project's verd
 and video; :mod:`core.inference.events_file` is a run's ``events.json``. :mod:`core.inference.scoring` streams a
 model's per-frame errors over a video (``score_video``), :mod:`core.inference.project_scoring` scores a
 project's videos with a run's model through the cache (``score_project``) and
-:mod:`core.inference.project_evaluation` measures a run on the test videos (``evaluate_project``); import
-them from their modules. See ``docs/inference.md``.
+:mod:`core.inference.project_evaluation` measures a run on the test videos (``evaluate_project``);
+:mod:`core.inference.exports` writes a scored video's scores and events as CSV and JSON and
+:mod:`core.inference.annotated_video` its annotated anomaly video (drawn with
+:mod:`core.inference.score_overlay`); import them from their modules. See ``docs/inference.md``.
 """
 
 from core.inference.errors import InferenceError, InferenceFileError, ScoreError

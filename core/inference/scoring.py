@@ -101,6 +101,12 @@ class ScoringSpec:
                    preprocess=PreprocessSpec(height=height, width=width, grayscale=channels == 1),
                    input_dtype="uint8" if "uint8" in dtype else "float32")
 
+    @property
+    def backfilled_frames(self) -> int:
+        """Frames at the start of every video that carry the first predicted frame's error (``backfilled``):
+        the clip length for a prediction model, none for reconstruction."""
+        return self.frames if self.task == "predict" else 0
+
     def params(self, stride: int) -> dict[str, Any]:
         """What scores depend on besides the model and the video: the key of cached scores."""
         return {"task": self.task, "frames": self.frames, "stride": stride, "input_dtype": self.input_dtype,

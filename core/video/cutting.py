@@ -18,10 +18,11 @@ import errno
 import math
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 from core.atomic_write import atomic_output, remove_leftovers, temp_path
 from core.errors import Cancelled, FrameOutOfRangeError, VideoError
@@ -205,6 +206,43 @@ def _reason(exc: OSError) -> str:
         if said:
             return f"the encoder stopped: {said[-1]}"
     return lines[0] if lines else type(exc).__name__
+
+
+def encode_rgb_frames(
+    output: Path,
+    frames: Iterable[np.ndarray],
+    size: tuple[int, int],
+    fps: float,
+    total: int | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> Path:
+    """Encode ``frames``, each ``(height, width, 3)`` RGB ``uint8`` of ``size`` ``(width, height)``, to the
+    video file ``output`` at ``fps``, atomically (nothing under ``output`` until the last frame is in).
+
+    The encoder is the cutter's for ``output``'s extension (:data:`VIDEO_ENCODERS`), with 4:2:0 chroma for
+    every player (even sizes: give frames of even width and height). Frames are pulled one at a time, so
+    a generator keeps memory flat. ``progress`` counts frames (of ``total``); ``cancel`` stops between
+    frames with :class:`~core.errors.Cancelled` and leaves no file. A write failure raises :class:`CutError`.
+    """
+    from moviepy.video.io.ffmpeg_writer import FFMPEG_VideoWriter
+
+    codec, params = _video_encoder(output)
+    width, height = size
+    try:
+        with atomic_output(output) as part:
+            writer = FFMPEG_VideoWriter(str(part), (width, height), fps, codec=codec, preset="veryfast",
+                                        ffmpeg_params=[*params, "-pix_fmt", "yuv420p"], pixel_format="yuv420p")
+            try:
+                for done, frame in enumerate(frames, 1):
+                    check_cancelled(cancel, "export")
+                    writer.write_frame(np.ascontiguousarray(frame))
+                    report(progress, done, total, f"writing {output.name}")
+            finally:
+                writer.close()
+    except OSError as exc:
+        raise CutError(output, f"cannot be written ({_reason(exc)})") from exc
+    return output
 
 
 def write_frames(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import cv2
@@ -100,12 +100,17 @@ class VideoSource(abc.ABC):
         """When frame ``index`` starts to show, in seconds after the first frame: ``index / fps`` on an
         evenly timed source, the real timestamp otherwise. ``index`` may be the frame count (the end of
         the last frame, one frame duration after its start)."""
+        return float(self.times_of_frames(np.array([index]))[0])
+
+    def times_of_frames(self, indices: np.ndarray | Sequence[int]) -> np.ndarray:
+        """:meth:`time_of_frame` of many frames at once: float64 seconds, the shape of ``indices``."""
+        index = np.asarray(indices, dtype=np.int64)
         times = self.frame_times()
         if times is None or len(times) == 0:
             return index / self.fps
-        if index < len(times):
-            return float(times[index])
-        return float(times[-1]) + (index - len(times) + 1) / self.fps
+        times = np.asarray(times, np.float64)
+        known = np.minimum(index, len(times) - 1)
+        return np.where(index < len(times), times[known], times[-1] + (index - len(times) + 1) / self.fps)
 
     def frames_between(self, start_s: float, end_s: float) -> tuple[int, int]:
         """``[start_s, end_s)`` in seconds as the frame range ``[first, stop)`` of the frames whose display

@@ -72,3 +72,62 @@ def test_score_needs_videos_or_all(project: Path, capsys: pytest.CaptureFixture[
     with pytest.raises(SystemExit) as info:
         main(["score", str(project), "--run", "tiny"])
     assert info.value.code == 2 and "one of the arguments --video --all is required" in capsys.readouterr().err
+
+
+def test_score_export_writes_each_videos_csv_and_json_and_refuses_them_next_time(
+        project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "exports"
+    assert main(["score", str(project), "--run", "tiny", "--all", "--export", str(out)]) == 0
+    printed = capsys.readouterr().out
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted(f"{stem}{suffix}" for stem in ("train0", "train1", "test")
+                           for suffix in (".scores.csv", ".events.csv", ".scores.json"))
+    assert f"wrote {out / 'test.scores.csv'}" in printed
+    assert len((out / "test.scores.csv").read_text().splitlines()) == 1 + 22
+    document = json.loads((out / "test.scores.json").read_text())
+    assert document["run"] == "tiny" and document["video"]["name"] == "test.avi" and len(document["frames"]) == 22
+    before = (out / "test.scores.json").read_text()
+    _one_line_error(capsys, ["score", str(project), "--run", "tiny", "--video", "test.avi", "--export", str(out),
+                             "--smooth", "3"], "test.scores.csv: already exists (give --overwrite to replace it)")
+    assert (out / "test.scores.json").read_text() == before
+    assert main(["score", str(project), "--run", "tiny", "--video", "test.avi", "--export", str(out), "--smooth", "3",
+                 "--overwrite", "--json"]) == 0
+    (video,) = json.loads(capsys.readouterr().out)["videos"]
+    assert sorted(Path(f).name for f in video["files"]) == ["test.events.csv", "test.scores.csv", "test.scores.json"]
+    assert json.loads((out / "test.scores.json").read_text())["smoothing"] == {"window": 3, "mode": "causal"}
+
+
+def test_score_annotated_writes_the_videos_annotated_mp4(project: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    import cv2
+
+    out = tmp_path / "a" / "test.mp4"
+    assert main(["score", str(project), "--run", "tiny", "--video", "test.avi", "--annotated", str(out),
+                 "--curve", "abnormality"]) == 0
+    assert f"wrote {out}" in capsys.readouterr().out
+    capture = cv2.VideoCapture(str(out))
+    assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 22
+    capture.release()
+    folder = tmp_path / "many"
+    assert main(["score", str(project), "--run", "tiny", "--video", "train0.avi", "--video", "test.avi",
+                 "--annotated-dir", str(folder)]) == 0
+    assert sorted(p.name for p in folder.iterdir()) == ["test.annotated.mp4", "train0.annotated.mp4"]
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["--video", "test.avi", "--annotated", "{t}/a.gif"], "a.gif: unknown video format '.gif'"),
+    (["--video", "test.avi", "--annotated", "{t}/taken.mp4"], "taken.mp4: already exists"),
+    (["--video", "test.avi", "--export", "{t}/taken.mp4"], "taken.mp4: is a file"),
+], ids=["gif", "existing", "export-into-a-file"])
+def test_bad_export_requests_exit_2_with_one_line(project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                  argv: list[str], expected: str) -> None:
+    (tmp_path / "taken.mp4").write_bytes(b"mine")
+    _one_line_error(capsys, ["score", str(project), "--run", "tiny", *[a.format(t=tmp_path) for a in argv]], expected)
+    assert (tmp_path / "taken.mp4").read_bytes() == b"mine"
+
+
+def test_annotated_needs_exactly_one_video(project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for which in (["--all"], ["--video", "test.avi", "--video", "train0.avi"]):
+        with pytest.raises(SystemExit) as info:
+            main(["score", str(project), "--run", "tiny", *which, "--annotated", str(tmp_path / "a.mp4")])
+        assert info.value.code == 2 and "--annotated writes one video" in capsys.readouterr().err
