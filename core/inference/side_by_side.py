@@ -21,7 +21,7 @@ import numpy as np
 
 from core.atomic_write import atomic_output
 from core.jobs import ProgressCallback, check_cancelled, report
-from core.video.cutting import VIDEO_ENCODERS, CutError, check_outputs
+from core.video.cutting import CutError, check_outputs, encode_frames
 
 #: Output formats by extension.
 FORMATS = (".gif", ".mp4")
@@ -113,30 +113,17 @@ def write_side_by_side(
         raise ValueError(f"fps must be positive, not {fps}")
     check_outputs([], [output], overwrite=overwrite)
     total = len(frames)
+    if suffix == ".mp4":  # the cutter's encoder, 4:2:0 for every player
+        return encode_frames(output, frames, (frames.shape[2], frames.shape[1]), fps, total, progress, cancel)
     try:
         with atomic_output(output) as part:
-            if suffix == ".gif":
-                import imageio.v2 as imageio
+            import imageio.v2 as imageio
 
-                with imageio.get_writer(part, format="GIF", mode="I", duration=1000.0 / fps, loop=0) as writer:
-                    for done, frame in enumerate(frames, 1):
-                        check_cancelled(cancel, "export")
-                        writer.append_data(frame)
-                        report(progress, done, total, f"writing {output.name}")
-            else:
-                from moviepy.video.io.ffmpeg_writer import FFMPEG_VideoWriter
-
-                height, width = frames.shape[1:3]
-                codec, params = VIDEO_ENCODERS[".mp4"]  # the cutter's encoder, 4:2:0 for every player
-                writer = FFMPEG_VideoWriter(str(part), (width, height), fps, codec=codec, preset="veryfast",
-                                            ffmpeg_params=[*params, "-pix_fmt", "yuv420p"], pixel_format="yuv420p")
-                try:
-                    for done, frame in enumerate(frames, 1):
-                        check_cancelled(cancel, "export")
-                        writer.write_frame(np.ascontiguousarray(frame))
-                        report(progress, done, total, f"writing {output.name}")
-                finally:
-                    writer.close()
+            with imageio.get_writer(part, format="GIF", mode="I", duration=1000.0 / fps, loop=0) as writer:
+                for done, frame in enumerate(frames, 1):
+                    check_cancelled(cancel, "export")
+                    writer.append_data(frame)
+                    report(progress, done, total, f"writing {output.name}")
     except OSError as exc:
         raise CutError(output, f"cannot be written ({exc.strerror or exc})") from exc
     return output
