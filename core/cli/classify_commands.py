@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from core.cli.video_commands import _positive, _positive_int
+from core.cli.video_commands import _finite, _positive, _positive_int
 from core.errors import FramewatchError
 
 #: What ``--annotated-dir`` calls the annotated copy of ``clip.avi``: ``clip.annotated.mp4``.
@@ -26,10 +26,7 @@ class ClassifyError(FramewatchError):
 
 
 def _probability(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    value = _finite(text)
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be a probability from 0 to 1, not {text!r}")
     return value

@@ -45,6 +45,7 @@ from core.inference.project_scoring import run_model_file
 from core.inference.scoring import DEFAULT_BATCH_SIZE
 from core.jobs import ProgressCallback, check_cancelled, report
 from core.preprocessing.frames import iter_resized
+from core.preprocessing.windows import iter_clip_windows
 from core.runs import RunRecord
 from core.video.open import open_video
 from core.video.source import VideoSource
@@ -226,51 +227,53 @@ def _results(model: Any, clips: np.ndarray, spec: WindowSpec, source: VideoSourc
 def _windows(model, source, spec, names, stride, min_confidence, batch_size, progress, cancel):
     length = spec.frames
     total = declared_frames(source)
-    recent: deque[np.ndarray] = deque(maxlen=length)
+    last: deque[np.ndarray] = deque(maxlen=length)  # the video's last frames, for the window ending there
+    read = 0
     clips: list[np.ndarray] = []
     starts: list[int] = []
     held: list[WindowResult] = []  # the last window run, whose covered frames end where the next one starts
-    count = 0
-    next_start = 0
     index = 0
 
-    def hand_on(result: WindowResult) -> Iterator[WindowResult]:
-        if held:
-            previous = held.pop()
-            yield replace(previous, covers=(previous.covers[0], result.covers[0]))
-        held.append(result)
+    def frames() -> Iterator[np.ndarray]:
+        nonlocal read
+        for frame in iter_resized(source, spec.preprocess, 0, cancel=cancel):
+            last.append(frame)
+            read += 1
+            yield frame
 
-    def run(batch: list[np.ndarray], batch_starts: list[int], covers_from: int | None = None):
+    def run(covers_from: int | None = None) -> Iterator[WindowResult]:
         nonlocal index
         check_cancelled(cancel, "classification")
-        fields = _results(model, np.stack(batch), spec, source, names, min_confidence)
-        for start, found in zip(batch_starts, fields, strict=True):
-            first = start if covers_from is None else covers_from
-            yield from hand_on(WindowResult(index, start, start + length, (first, start + length), **found))
+        fields = _results(model, np.stack(clips), spec, source, names, min_confidence)
+        for start, found in zip(starts, fields, strict=True):
+            result = WindowResult(index, start, start + length,
+                                  (start if covers_from is None else covers_from, start + length), **found)
             index += 1
+            if held:  # the window before ends where this one's frames begin
+                previous = held.pop()
+                yield replace(previous, covers=(previous.covers[0], result.covers[0]))
+            held.append(result)
+        report(progress, read, total, "classifying")
+        clips.clear()
+        starts.clear()
 
-    for frame in iter_resized(source, spec.preprocess, 0, cancel=cancel):
-        recent.append(frame)
-        count += 1
-        if count - length == next_start:
-            clips.append(np.stack(recent))
-            starts.append(next_start)
-            next_start += stride
-            if len(clips) == batch_size:
-                yield from run(clips, starts)
-                report(progress, starts[-1] + length, total, "classifying")
-                clips.clear()
-                starts.clear()
-    if count < length:
-        raise too_short(source, count, length, f"for one window of {length}")
+    for k, clip in enumerate(iter_clip_windows(frames(), length, stride)):
+        clips.append(clip)
+        starts.append(k * stride)
+        if len(clips) == batch_size:
+            yield from run()
+    if read < length:
+        raise too_short(source, read, length, f"for one window of {length}")
+    end = (starts[-1] if starts else held[-1].start) + length  # the end of the last regular window
     if clips:
-        yield from run(clips, starts)
-    covered = next_start - stride + length  # the end of the last regular window
-    if covered < count:  # frames no regular window reached: one last window ending at the last frame
-        yield from run([np.stack(recent)], [count - length], covers_from=covered)
-    report(progress, count, count, "classifying")
-    last = held.pop()
-    yield replace(last, covers=(last.covers[0], last.stop))
+        yield from run()
+    if end < read:  # frames no regular window reached: one last window ending at the last frame
+        clips.append(np.stack(last))
+        starts.append(read - length)
+        yield from run(covers_from=end)
+    report(progress, read, read, "classifying")
+    final = held.pop()
+    yield replace(final, covers=(final.covers[0], final.stop))
 
 
 def _bin(value: float, width: float) -> int:

@@ -9,6 +9,7 @@ import cv2
 import pytest
 
 from core.cli.main import main
+from tests.core.cli.one_line_errors import assert_one_line_error
 from tests.core.inference.scoring_project import save_run
 from tests.core.inference.window_runs import dark_then_bright, train_run, write_levels
 
@@ -33,13 +34,6 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     train_run(folder, "regress")
     save_run(folder, "anomaly")
     return folder
-
-
-def _one_line_error(capsys: pytest.CaptureFixture[str], argv: list[str], expected: str) -> None:
-    assert main(argv) == 2
-    err = capsys.readouterr().err
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("framewatch: error:") and expected in lines[0], err
 
 
 def test_text_output_is_a_table_of_segments(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -89,7 +83,7 @@ def test_annotated_videos_are_written_and_not_replaced_without_overwrite(
     capture = cv2.VideoCapture(str(output))
     assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 40 and int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)) == 320
     capture.release()
-    _one_line_error(capsys, ["classify", str(project), "--run", "classify", "--video", "dark-bright.avi",
+    assert_one_line_error(capsys, ["classify", str(project), "--run", "classify", "--video", "dark-bright.avi",
                              "--annotated", str(output)], "already exists (give --overwrite to replace it)")
     assert main(["classify", str(project), "--run", "classify", "--video", "dark-bright.avi",
                  "--annotated", str(output), "--overwrite", "--json"]) == 0
@@ -117,7 +111,7 @@ def test_annotated_videos_are_written_and_not_replaced_without_overwrite(
         "not-in-project", "bad-stride", "bin-on-classify", "confidence-on-regress", "not-mp4"])
 def test_bad_requests_exit_2_with_one_line(project: Path, capsys: pytest.CaptureFixture[str], argv: list[str],
                                           expected: str) -> None:
-    _one_line_error(capsys, ["classify", str(project), *(a.format(p=project) for a in argv)], expected)
+    assert_one_line_error(capsys, ["classify", str(project), *(a.format(p=project) for a in argv)], expected)
 
 
 @pytest.mark.parametrize(("argv", "expected"), [

@@ -26,6 +26,7 @@ from core.preprocessing.spec import PreprocessSpec
 from core.video.cutting import OutputExistsError
 from tests.core.inference.scoring_project import save_run
 from tests.core.inference.window_runs import FRAMES, dark_then_bright, train_run, write_levels
+from tests.video_factory import decode_all
 
 DARK_FRAMES, BRIGHT_FRAMES = 22, 21  # 43 frames: 10 windows of 4 side by side, and one ending at frame 42
 
@@ -162,24 +163,12 @@ def test_bad_runs_videos_and_options_are_one_line_errors(runs: Path, tmp_path: P
         list(classify_windows(Frames(), write_levels(tmp_path / "v.avi", [20] * 8), SPEC))
 
 
-def _decoded(path: Path) -> list[np.ndarray]:
-    capture = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(frame)
-    capture.release()
-    return frames
-
-
 def test_the_annotated_video_has_every_frame_with_its_label_above_it(tmp_path: Path) -> None:
     path = write_levels(tmp_path / "v.avi", [20] * 8 + [235] * 6)  # 14 frames: the last window starts at 10
     windows = list(classify_windows(Brightness(), path, SPEC, ("dark", "bright")))
     output = write_window_video(path, tmp_path / "out.mp4", windows)
-    frames = _decoded(output)
-    source = _decoded(path)
+    frames = decode_all(output)
+    source = decode_all(path)
     assert len(frames) == 14
     factor = 5  # 64 px wide -> enlarged to 320
     strip = frames[0].shape[0] - 48 * factor
