@@ -2,7 +2,9 @@
 
 Each sub-command lives in a module of ``core.cli`` with a ``register(subparsers)`` function that adds
 its parser and sets ``handler`` (a function of the parsed arguments returning an exit code).
-Handlers import heavy libraries (TensorFlow) lazily, so ``framewatch info`` starts fast.
+Handlers import heavy libraries (TensorFlow) lazily, so ``framewatch info`` starts fast. A command whose
+list of paths may follow its options (``classify PROJECT --run R clip.mp4``, which argparse leaves
+unmatched) names that list in ``more_positionals``; anything else unmatched is an error.
 
 Exit codes: 2 for every usage error and every error of the project's own types, printed as one line
 without a traceback (argparse's own errors, and arguments that do not go together, which handlers report

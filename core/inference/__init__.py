@@ -8,8 +8,10 @@ flags events in a whole series or frame by frame and attaches the project's verd
 and video; :mod:`core.inference.events_file` is a run's ``events.json``. :mod:`core.inference.scoring` streams a
 model's per-frame errors over a video (``score_video``), :mod:`core.inference.project_scoring` scores a
 project's videos with a run's model through the cache (``score_project``) and
-:mod:`core.inference.project_evaluation` measures a run on the test videos (``evaluate_project``); import
-them from their modules. See ``docs/inference.md``.
+:mod:`core.inference.project_evaluation` measures a run on the test videos (``evaluate_project``);
+:mod:`core.inference.windows` classifies (or rates) a long video window by window with a classify or
+regress run and merges the windows into segments, and :mod:`core.inference.window_video` writes its
+annotated copy (drawn by :mod:`core.inference.label_strip`); import them from their modules. See ``docs/inference.md``.
 """
 
 from core.inference.errors import InferenceError, InferenceFileError, ScoreError

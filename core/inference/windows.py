@@ -158,8 +158,8 @@ def window_model(project_folder: str | Path, run: str | Path) -> WindowModel:
     """
     run_dir, record, model_path = run_model_file(project_folder, run)
     if record.task not in WINDOW_TASKS:
-        raise ScoreError(f"{run_dir}: run {run_dir.name!r} is a {record.task} model, which gives no result per "
-                         "window: window classification needs a classify or regress run")
+        raise ScoreError(f"{run_dir}: run {run_dir.name!r} is a model for the {record.task!r} task, which gives no "
+                         "result per window: window classification needs a classify or regress run")
     names = record.data.get("class_names") if isinstance(record.data, dict) else None
     names = tuple(str(n) for n in names) if isinstance(names, list) else ()
     return WindowModel(run_dir, record, model_path, WindowSpec.from_run(record.spec, record.data), names)

@@ -97,7 +97,7 @@ def test_annotated_videos_are_written_and_not_replaced_without_overwrite(
 
 @pytest.mark.parametrize(("argv", "expected"), [
     (["--run", "nope", "--all"], "no training run 'nope'"),
-    (["--run", "anomaly", "--all"], "is a anomaly model, which gives no result per window"),
+    (["--run", "anomaly", "--all"], "is a model for the 'anomaly' task, which gives no result per window"),
     (["--run", "classify", "--video", "short.avi"], "short.avi: 3 frames, fewer than the 4 needed"),
     (["--run", "classify", "--all"], "short.avi: 3 frames, fewer than the 4 needed"),
     (["--run", "classify", "{p}/../nothing.avi"], "nothing.avi"),

@@ -143,7 +143,7 @@ def test_results_stream_while_the_video_is_read_and_cancel_stops(tmp_path: Path)
 
 
 def test_bad_runs_videos_and_options_are_one_line_errors(runs: Path, tmp_path: Path) -> None:
-    with pytest.raises(ScoreError, match="run 'anomaly' is a anomaly model.*needs a classify or regress run"):
+    with pytest.raises(ScoreError, match="run 'anomaly' is a model for the 'anomaly' task.*needs a classify or regress run"):
         window_model(runs, "anomaly")
     short = write_levels(tmp_path / "short.avi", [20] * 3)
     with pytest.raises(ScoreError, match=r"short\.avi: 3 frames, fewer than the 4 needed for one window"):
