@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import cv2
@@ -11,11 +12,11 @@ import pytest
 from core.cli.main import main
 from tests.core.cli.one_line_errors import assert_one_line_error
 from tests.core.inference.scoring_project import save_run
-from tests.core.inference.window_runs import dark_then_bright, train_run, write_levels
+from tests.core.inference.window_runs import dark_then_bright, write_levels
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def project(window_runs: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project with videos ``dark-bright.avi`` (20 dark frames, then 20 bright) and ``short.avi`` (3 frames),
     runs ``classify`` and ``regress`` (trained) and ``anomaly``; also ``loose.avi`` outside it."""
     from core.project import Project
@@ -30,8 +31,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     finally:
         project.close()
     dark_then_bright(root / "loose.avi", 12, 12)
-    train_run(folder, "classify")
-    train_run(folder, "regress")
+    shutil.copytree(window_runs / "runs", folder / "runs", dirs_exist_ok=True)
     save_run(folder, "anomaly")
     return folder
 

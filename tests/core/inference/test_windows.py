@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 from pathlib import Path
 from typing import Any
@@ -25,18 +26,17 @@ from core.models.files import load_model_file
 from core.preprocessing.spec import PreprocessSpec
 from core.video.cutting import OutputExistsError
 from tests.core.inference.scoring_project import save_run
-from tests.core.inference.window_runs import FRAMES, dark_then_bright, train_run, write_levels
+from tests.core.inference.window_runs import FRAMES, dark_then_bright, write_levels
 from tests.video_factory import decode_all
 
 DARK_FRAMES, BRIGHT_FRAMES = 22, 21  # 43 frames: 10 windows of 4 side by side, and one ending at frame 42
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder with a trained ``classify`` and ``regress`` run and an (untrained) ``anomaly`` run."""
+def runs(window_runs: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with the trained ``classify`` and ``regress`` runs and an (untrained) ``anomaly`` run."""
     folder = tmp_path_factory.mktemp("windows")
-    train_run(folder, "classify")
-    train_run(folder, "regress")
+    shutil.copytree(window_runs / "runs", folder / "runs", dirs_exist_ok=True)
     save_run(folder, "anomaly")
     return folder
 
