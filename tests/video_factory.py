@@ -33,6 +33,19 @@ def decode_index(frame_bgr: np.ndarray) -> int:
     return index
 
 
+def decode_all(path: Path) -> list[np.ndarray]:
+    """Every frame of a plain forward decode with OpenCV, BGR: the reference for random access."""
+    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    frames = []
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        frames.append(frame)
+    cap.release()
+    return frames
+
+
 def write_video(path: Path, frames: int, fps: float = 25.0, fourcc: str = "MJPG", width: int = 64, height: int = 48) -> Path:
     """Write ``frames`` index frames with OpenCV (MJPG in .avi, mp4v in .mp4)."""
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, (width, height))

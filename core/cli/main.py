@@ -2,7 +2,9 @@
 
 Each sub-command lives in a module of ``core.cli`` with a ``register(subparsers)`` function that adds
 its parser and sets ``handler`` (a function of the parsed arguments returning an exit code).
-Handlers import heavy libraries (TensorFlow) lazily, so ``framewatch info`` starts fast.
+Handlers import heavy libraries (TensorFlow) lazily, so ``framewatch info`` starts fast. A command whose
+list of paths may follow its options (``classify PROJECT --run R clip.mp4``, which argparse leaves
+unmatched) names that list in ``more_positionals``; anything else unmatched is an error.
 
 Exit codes: 2 for every usage error and every error of the project's own types, printed as one line
 without a traceback (argparse's own errors, and arguments that do not go together, which handlers report
@@ -18,6 +20,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from core import __version__
 from core.errors import Cancelled, FramewatchError
@@ -28,6 +31,7 @@ COMMAND_MODULES = [
     "core.cli.train_commands",
     "core.cli.score_commands",
     "core.cli.predict_commands",
+    "core.cli.classify_commands",
 ]
 
 
@@ -35,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="framewatch",
         description="Framewatch: cut and label video, train spatiotemporal models, score footage for anomalies, "
-        "evaluate models and roll out predicted frames.",
+        "evaluate models, roll out predicted frames and classify long videos window by window.",
     )
     parser.add_argument("--version", action="version", version=f"framewatch {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -74,7 +78,12 @@ def _stdout_gone() -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extras = parser.parse_known_args(argv)
+    if extras:  # positionals after an option (``classify PROJECT --run R clip.mp4``) argparse leaves unmatched
+        more = getattr(args, "more_positionals", None)
+        if more is None or any(extra.startswith("-") for extra in extras):
+            parser.error(f"unrecognized arguments: {' '.join(extras)}")
+        setattr(args, more, [*getattr(args, more), *(Path(extra) for extra in extras)])
     check = getattr(args, "check", None)
     if check is not None:  # arguments that do not go together, before a slow import
         check(args)

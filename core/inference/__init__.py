@@ -11,7 +11,10 @@ project's videos with a run's model through the cache (``score_project``) and
 :mod:`core.inference.project_evaluation` measures a run on the test videos (``evaluate_project``);
 :mod:`core.inference.exports` writes a scored video's scores and events as CSV and JSON and
 :mod:`core.inference.annotated_video` its annotated anomaly video (drawn with
-:mod:`core.inference.score_overlay`); import them from their modules. See ``docs/inference.md``.
+:mod:`core.inference.score_overlay`); :mod:`core.inference.windows` classifies (or rates) a long video
+window by window with a classify or regress run and merges the windows into segments, and
+:mod:`core.inference.window_video` writes its annotated copy (drawn by :mod:`core.inference.label_strip`).
+Import them from their modules. See ``docs/inference.md``.
 """
 
 from core.inference.errors import InferenceError, InferenceFileError, ScoreError

@@ -14,7 +14,7 @@ crosses the line exactly at flagged frames; a threshold no frame reaches (or eve
 at the panel's edge and said so in its label.
 
 The video is read once, frame by frame, and encoded as it is read (memory stays flat in its length)
-through the cutter's encoder (:func:`~core.video.cutting.encode_rgb_frames`), atomically; an existing
+through the cutter's encoder (:func:`~core.video.cutting.encode_frames`), atomically; an existing
 output is refused unless ``overwrite``.
 """
 
@@ -32,7 +32,7 @@ from core.inference.exports import FrameTable, ScoredVideo, frame_table
 from core.inference.regularity import abnormality
 from core.inference.score_overlay import WARNING, curve_panel, draw_alert_border, draw_cursor
 from core.jobs import ProgressCallback
-from core.video.cutting import VIDEO_ENCODERS, CutError, check_outputs, encode_rgb_frames
+from core.video.cutting import VIDEO_ENCODERS, CutError, check_outputs, encode_frames
 from core.video.open import open_video
 
 CURVES = ("regularity", "abnormality")
@@ -139,4 +139,4 @@ def write_annotated_video(
                 canvas[top:] = draw_cursor(chart, t, frames, f"{t}  {times[t]:.2f}s")
                 yield canvas
 
-        return encode_rgb_frames(output, composed(), (out_w, top + panel_h), source.fps, frames, progress, cancel)
+        return encode_frames(output, composed(), (out_w, top + panel_h), source.fps, frames, progress, cancel)

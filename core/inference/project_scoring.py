@@ -63,11 +63,11 @@ class RunModel:
         return self.record.run_id or self.run_dir.name
 
 
-def run_model(project_folder: str | Path, run: str | Path) -> RunModel:
-    """The model of run ``run`` (a name under ``<project>/runs/`` or a run folder).
+def run_model_file(project_folder: str | Path, run: str | Path) -> tuple[Path, RunRecord, Path]:
+    """Run ``run``'s folder (a name under ``<project>/runs/`` or a run folder), record and model file.
 
     :class:`~core.runs.errors.RunError` for an unknown run; :class:`ScoreError` for a run without a model
-    file yet, or whose model does not score frames (a classifier).
+    file yet.
     """
     run_dir = find_run_dir(project_folder, run)
     record = RunRecord.load(run_dir)
@@ -79,6 +79,16 @@ def run_model(project_folder: str | Path, run: str | Path) -> RunModel:
         model_path = run_dir / model_path
     if not model_path.is_file():
         raise ScoreError(f"{model_path}: the model file of run {run_dir.name!r} is missing")
+    return run_dir, record, model_path
+
+
+def run_model(project_folder: str | Path, run: str | Path) -> RunModel:
+    """The model of run ``run`` (a name under ``<project>/runs/`` or a run folder).
+
+    The errors of :func:`run_model_file`, and :class:`ScoreError` for a run whose model does not score
+    frames (a classifier).
+    """
+    run_dir, record, model_path = run_model_file(project_folder, run)
     return RunModel(run_dir, record, model_path, ScoringSpec.from_run(record.spec, record.data))
 
 

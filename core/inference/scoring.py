@@ -30,17 +30,17 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from core.inference.clip_input import ClipInput, declared_frames, resolve_stride, too_short
 from core.inference.errors import ScoreError
 from core.jobs import ProgressCallback, check_cancelled, report
 from core.preprocessing.frames import iter_resized
-from core.preprocessing.spec import PreprocessSpec
 from core.video.open import open_video
 from core.video.source import VideoSource
 
@@ -51,55 +51,20 @@ DEFAULT_BATCH_SIZE = 8
 
 
 @dataclass(frozen=True)
-class ScoringSpec:
+class ScoringSpec(ClipInput):
     """What :func:`score_video` needs to know of a model: its task, clip length and input.
 
     ``task`` is ``anomaly`` (reconstruct clips) or ``predict`` (predict the next frame); ``frames`` the
     clip length the model takes; ``preprocess`` how raw frames become its input (size, gray or RGB);
     ``input_dtype`` ``"uint8"`` (raw frames, the model scales them) or ``"float32"`` (frames in [0, 1]).
+    Read from a run record or a model as :class:`~core.inference.clip_input.ClipInput` reads them.
     """
 
-    task: str
-    frames: int
-    preprocess: PreprocessSpec
-    input_dtype: str = "float32"
+    TASKS: ClassVar[tuple[str, ...]] = SCORING_TASKS
 
-    def __post_init__(self) -> None:
-        if self.task not in SCORING_TASKS:
-            raise ScoreError(f"a {self.task} model does not score frames: scoring needs an anomaly "
-                             "(reconstruction) or predict (next-frame) model")
-        if isinstance(self.frames, bool) or not isinstance(self.frames, int) or self.frames < 1:
-            raise ScoreError(f"clip length must be a number of frames >= 1, got {self.frames!r}")
-        if self.input_dtype not in ("uint8", "float32"):
-            raise ScoreError(f"model input must be uint8 or float32 frames, got {self.input_dtype!r}")
-        if self.preprocess.subtract_mean:
-            raise ScoreError("models trained on mean-subtracted frames cannot be scored yet (the mean frame "
-                             "is not stored with the run)")
-
-    @classmethod
-    def from_run(cls, spec: Mapping[str, Any], data: Mapping[str, Any] | None = None) -> ScoringSpec:
-        """From a run record's ``spec`` and ``data`` (the ``preprocess`` options training used, if any)."""
-        try:
-            preprocess = dict((data or {}).get("preprocess") or {})
-            preprocess.update(height=int(spec["height"]), width=int(spec["width"]),
-                              grayscale=int(spec.get("channels", 1)) == 1)
-            return cls(task=str(spec["task"]), frames=int(spec["frames"]),
-                       preprocess=PreprocessSpec.from_dict(preprocess),
-                       input_dtype=str(spec.get("input_dtype", "float32")))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ScoreError(f"the run's model spec cannot be scored with: {type(exc).__name__}: {exc}") from exc
-
-    @classmethod
-    def from_model(cls, model: Any, task: str) -> ScoringSpec:
-        """From a Keras model's input ``(None, frames, height, width, channels)`` and its dtype."""
-        shape = tuple(model.input_shape)
-        if len(shape) != 5 or any(not isinstance(v, int) for v in shape[1:]):
-            raise ScoreError(f"model input {shape} is not clips of frames (None, frames, height, width, channels)")
-        _, frames, height, width, channels = shape
-        dtype = str(getattr(model.inputs[0], "dtype", "float32"))
-        return cls(task=task, frames=frames,
-                   preprocess=PreprocessSpec(height=height, width=width, grayscale=channels == 1),
-                   input_dtype="uint8" if "uint8" in dtype else "float32")
+    def wrong_task(self) -> str:
+        return (f"a {self.task} model does not score frames: scoring needs an anomaly "
+                "(reconstruction) or predict (next-frame) model")
 
     @property
     def backfilled_frames(self) -> int:
@@ -127,18 +92,6 @@ class FrameScore:
     error_map: np.ndarray | None = None
     windows: int = 1
     backfilled: bool = False
-
-
-def resolve_stride(spec: ScoringSpec, stride: int | None) -> int:
-    """The window stride to use: ``frames`` by default; 1 for prediction; :class:`ScoreError` out of range."""
-    if spec.task == "predict":
-        return 1
-    if stride is None:
-        return spec.frames
-    if isinstance(stride, bool) or not isinstance(stride, int) or not 1 <= stride <= spec.frames:
-        raise ScoreError(f"window stride must be a whole number of frames from 1 to the clip length "
-                         f"{spec.frames}, got {stride!r} (a larger stride would leave frames unscored)")
-    return stride
 
 
 def score_video(
@@ -179,13 +132,6 @@ def score_video(
             video.close()
 
 
-def _model_input(batch: np.ndarray, spec: ScoringSpec) -> np.ndarray:
-    """A uint8 clip batch ``(clips, frames, H, W, C)`` as the model takes it (uint8, or float32 in [0, 1])."""
-    if spec.input_dtype == "uint8":
-        return batch
-    return batch.astype(np.float32) * np.float32(1.0 / 255.0)
-
-
 def _squared_error(output: np.ndarray, target_uint8: np.ndarray) -> np.ndarray:
     """Per-pixel squared error averaged over channels: ``(..., H, W)`` float32 in [0, 1] units."""
     target = target_uint8.astype(np.float32) * np.float32(1.0 / 255.0)
@@ -199,17 +145,6 @@ def _run(model: Any, batch: np.ndarray, source: VideoSource) -> np.ndarray:
         raise ScoreError(f"{source.path}: the model gave output {output.shape} for clips {batch.shape}: "
                          "it does not give frames back, so it cannot score frames")
     return output
-
-
-def _too_short(source: VideoSource, frames: int, needed: int, what: str) -> ScoreError:
-    return ScoreError(f"{source.path}: {frames} frames, fewer than the {needed} needed {what}")
-
-
-def _declared(source: VideoSource) -> int | None:
-    try:
-        return int(source.metadata.declared_frame_count) or None
-    except (AttributeError, TypeError, ValueError):
-        return None
 
 
 class _Accumulator:
@@ -255,7 +190,7 @@ def _score_reconstruction(model, source, spec, stride, batch_size, error_maps, s
     length = spec.frames
     # the first window that covers frame `start`: the smallest multiple of stride >= start - length + 1
     first_window = max(0, -(-(start - length + 1) // stride) * stride)
-    total = _declared(source)
+    total = declared_frames(source)
     recent: deque[np.ndarray] = deque(maxlen=length)
     windows: list[np.ndarray] = []
     window_starts: list[int] = []
@@ -268,7 +203,7 @@ def _score_reconstruction(model, source, spec, stride, batch_size, error_maps, s
         nonlocal last_run
         check_cancelled(cancel, "scoring")
         batch = np.stack(windows)
-        squared = _squared_error(_run(model, _model_input(batch, spec), source), batch)
+        squared = _squared_error(_run(model, spec.model_input(batch), source), batch)
         for window_start, errors in zip(window_starts, squared, strict=True):
             pending.add(window_start, errors)
         last_run = window_starts[-1]
@@ -287,14 +222,14 @@ def _score_reconstruction(model, source, spec, stride, batch_size, error_maps, s
             if len(windows) == batch_size:
                 yield from run_batch()
     if count < length:
-        raise _too_short(source, count, length, f"to reconstruct one clip of {length}")
+        raise too_short(source, count, length, f"to reconstruct one clip of {length}")
     if windows:
         yield from run_batch()
     covered = (last_run + length) if last_run is not None else first_window
     if covered < count:  # frames no regular window reached: one last window ending at the last frame
         check_cancelled(cancel, "scoring")
         tail = np.stack(recent)[None]
-        squared = _squared_error(_run(model, _model_input(tail, spec), source), tail)
+        squared = _squared_error(_run(model, spec.model_input(tail), source), tail)
         pending.add(count - length, squared[0], only_from=covered)
     report(progress, count, count, "scoring")
     yield from pending.pop_until(count, start)
@@ -304,7 +239,7 @@ def _score_prediction(model, source, spec, batch_size, error_maps, start, progre
     length = spec.frames
     # frame t needs frames t - length .. t - 1; the first `length` frames are backfilled from frame `length`
     read_from = 0 if start <= length else start - length
-    total = _declared(source)
+    total = declared_frames(source)
     recent: deque[np.ndarray] = deque(maxlen=length)
     windows: list[np.ndarray] = []
     targets: list[np.ndarray] = []
@@ -314,7 +249,7 @@ def _score_prediction(model, source, spec, batch_size, error_maps, start, progre
     def run_batch() -> Iterator[FrameScore]:
         check_cancelled(cancel, "scoring")
         clips = np.stack(windows)
-        output = _run(model, _model_input(clips, spec), source)
+        output = _run(model, spec.model_input(clips), source)
         squared = _squared_error(output[:, -1], np.stack(targets))
         for t, error_map in zip(indices, squared, strict=True):
             error = float(np.mean(error_map, dtype=np.float64))
@@ -339,7 +274,7 @@ def _score_prediction(model, source, spec, batch_size, error_maps, start, progre
         recent.append(frame)
         count += 1
     if count <= length:
-        raise _too_short(source, count, length + 1, f"to predict one frame from {length}")
+        raise too_short(source, count, length + 1, f"to predict one frame from {length}")
     if windows:
         yield from run_batch()
     report(progress, count, count, "scoring")

@@ -5,9 +5,9 @@ Each output frame shows the real frame ("truth") beside the predicted one ("pred
 carries the labels and a frame counter. Panels are enlarged by a whole factor (nearest neighbour, so
 pixels stay pixels) to at least :data:`MIN_PANEL` pixels high, so 64x64 predictions stay readable.
 
-GIFs go through imageio (which moviepy brings), MP4s through the cutter's encoder
-(:func:`~core.video.cutting.encode_rgb_frames`); both are written atomically (:mod:`core.atomic_write`),
-and an existing output is refused unless ``overwrite``.
+GIFs go through imageio (which moviepy brings), MP4s through moviepy's FFmpeg writer as the cutter uses
+it; both are written atomically (:mod:`core.atomic_write`), and an existing output is refused unless
+``overwrite``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numpy as np
 
 from core.atomic_write import atomic_output
 from core.jobs import ProgressCallback, check_cancelled, report
-from core.video.cutting import CutError, check_outputs, encode_rgb_frames
+from core.video.cutting import CutError, check_outputs, encode_frames
 
 #: Output formats by extension.
 FORMATS = (".gif", ".mp4")
@@ -113,9 +113,8 @@ def write_side_by_side(
         raise ValueError(f"fps must be positive, not {fps}")
     check_outputs([], [output], overwrite=overwrite)
     total = len(frames)
-    if suffix == ".mp4":
-        height, width = frames.shape[1:3]
-        return encode_rgb_frames(output, frames, (width, height), fps, total, progress, cancel)
+    if suffix == ".mp4":  # the cutter's encoder, 4:2:0 for every player
+        return encode_frames(output, frames, (frames.shape[2], frames.shape[1]), fps, total, progress, cancel)
     try:
         with atomic_output(output) as part:
             import imageio.v2 as imageio

@@ -18,8 +18,9 @@ import errno
 import math
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -208,8 +209,35 @@ def _reason(exc: OSError) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
-def encode_rgb_frames(
-    output: Path,
+@contextlib.contextmanager
+def ffmpeg_writer(path: Path, size: tuple[int, int], fps: float, audio: Path | None = None) -> Iterator[Any]:
+    """moviepy's FFmpeg writer for ``path`` (encoder from its extension, :data:`VIDEO_ENCODERS`), closed on exit.
+
+    ``size`` is ``(width, height)``; frames go in as ``(height, width, 3)`` RGB ``uint8`` (``write_frame``).
+    Output is 4:2:0 chroma, which every player decodes (moviepy ignores its ``pixel_format`` argument:
+    without it FFmpeg picks 4:4:4 H.264 or RGB VP9 from the RGB input); 4:2:0 needs even sizes, so an
+    odd size is padded, never cropped. ``audio``: a file whose stream is copied in.
+    """
+    from moviepy.video.io.ffmpeg_writer import FFMPEG_VideoWriter
+
+    codec, params = _video_encoder(path)
+    width, height = size
+    params = [*params, "-pix_fmt", "yuv420p"]
+    if width % 2 or height % 2:
+        params = [*params, "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2"]
+    writer = FFMPEG_VideoWriter(
+        str(path), (width, height), fps, codec=codec, preset="veryfast", ffmpeg_params=params,
+        pixel_format="yuv420p", audiofile=None if audio is None else str(audio),
+        audio_codec=None if audio is None else "copy",
+    )
+    try:
+        yield writer
+    finally:
+        writer.close()
+
+
+def encode_frames(
+    output: str | Path,
     frames: Iterable[np.ndarray],
     size: tuple[int, int],
     fps: float,
@@ -217,30 +245,25 @@ def encode_rgb_frames(
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
 ) -> Path:
-    """Encode ``frames``, each ``(height, width, 3)`` RGB ``uint8`` of ``size`` ``(width, height)``, to the
-    video file ``output`` at ``fps``, atomically (nothing under ``output`` until the last frame is in).
+    """Encode ``frames`` (``(height, width, 3)`` RGB ``uint8``, ``size`` = ``(width, height)``) to ``output``.
 
-    The encoder is the cutter's for ``output``'s extension (:data:`VIDEO_ENCODERS`), with 4:2:0 chroma for
-    every player (even sizes: give frames of even width and height). Frames are pulled one at a time, so
-    a generator keeps memory flat. ``progress`` counts frames (of ``total``); ``cancel`` stops between
-    frames with :class:`~core.errors.Cancelled` and leaves no file. A write failure raises :class:`CutError`.
+    The format follows the extension (:data:`VIDEO_ENCODERS`); the file is written atomically, so a
+    cancel (:class:`~core.errors.Cancelled`, checked before every frame) or a failure leaves no file. The
+    caller checks the output first (:func:`check_outputs`). ``progress`` counts frames of ``total``;
+    a write failure is a :class:`CutError` naming ``output``.
     """
-    from moviepy.video.io.ffmpeg_writer import FFMPEG_VideoWriter
-
-    codec, params = _video_encoder(output)
-    width, height = size
+    output = Path(output)
+    _video_encoder(output)
     try:
         with atomic_output(output) as part:
-            writer = FFMPEG_VideoWriter(str(part), (width, height), fps, codec=codec, preset="veryfast",
-                                        ffmpeg_params=[*params, "-pix_fmt", "yuv420p"], pixel_format="yuv420p")
-            try:
+            part.open("xb").close()  # a folder we cannot write fails here, with its reason, not in the encoder
+            with ffmpeg_writer(part, size, fps) as writer:
                 for done, frame in enumerate(frames, 1):
                     check_cancelled(cancel, "export")
                     writer.write_frame(np.ascontiguousarray(frame))
-                    report(progress, done, total, f"writing {output.name}")
-            finally:
-                writer.close()
-    except OSError as exc:
+                    if done % 8 == 0 or done == total:
+                        report(progress, done, total, f"writing {output.name}")
+    except OSError as exc:  # no folder, no permission, disk full, the encoder died
         raise CutError(output, f"cannot be written ({_reason(exc)})") from exc
     return output
 
@@ -257,36 +280,21 @@ def write_frames(
 
     The source's audio for the same span goes along into MP4, MOV, MKV and M4V outputs.
     """
-    from moviepy.video.io.ffmpeg_writer import FFMPEG_VideoWriter
-
-    codec, params = _video_encoder(output)
+    _video_encoder(output)
     if same_file(output, source.path):  # callers check first (check_outputs); this guards every other caller
         raise CutError(output, "is the source video itself: cutting into it would destroy it; choose another output")
     audio: Path | None = None
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         audio = _cut_audio(source, first, stop, output)
-        width, height = source.size
-        # 4:2:0 chroma, which every player decodes (moviepy ignores its pixel_format argument: without this
-        # FFmpeg picks 4:4:4 H.264 or RGB VP9 from the RGB input). It needs even sizes: pad, never crop.
-        params = [*params, "-pix_fmt", "yuv420p"]
-        if width % 2 or height % 2:
-            params = [*params, "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2"]
         with atomic_output(output) as part:
             part.open("xb").close()  # a folder we cannot write fails here, with its reason, not in the encoder
-            writer = FFMPEG_VideoWriter(
-                str(part), (width, height), source.fps, codec=codec, preset="veryfast", ffmpeg_params=params,
-                pixel_format="yuv420p", audiofile=None if audio is None else str(audio),
-                audio_codec=None if audio is None else "copy",
-            )
-            try:
+            with ffmpeg_writer(part, source.size, source.fps, audio) as writer:
                 total = stop - first
                 for done, frame in enumerate(source.iter_frames(first, stop, color="rgb", cancel=cancel), 1):
                     writer.write_frame(frame)
                     if done % 8 == 0 or done == total:
                         report(progress, done, total, f"writing {output.name}")
-            finally:
-                writer.close()
     except BaseException as exc:
         if isinstance(exc, OSError):  # no folder, no permission, disk full, the encoder died
             raise CutError(output, f"cannot be written ({_reason(exc)})") from exc
@@ -496,5 +504,5 @@ def _existing_images(folder: Path, ext: str, start: int, stop: int | None, every
 
 __all__ = [
     "EXISTS", "Cancelled", "CutError", "OutputExistsError", "check_folder_writable", "check_outputs", "cut_subclip",
-    "extract_frames", "same_file", "split_equal", "to_frame_range", "write_frames",
+    "encode_frames", "extract_frames", "ffmpeg_writer", "same_file", "split_equal", "to_frame_range", "write_frames",
 ]

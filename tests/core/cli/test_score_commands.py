@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.cli.main import main
+from tests.core.cli.one_line_errors import assert_one_line_error
 from tests.core.inference.scoring_project import make_project, save_run
 
 
@@ -17,13 +18,6 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     save_run(folder)
     save_run(folder, "untrained", with_model=False)
     return folder
-
-
-def _one_line_error(capsys: pytest.CaptureFixture[str], argv: list[str], expected: str) -> None:
-    assert main(argv) == 2
-    err = capsys.readouterr().err
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("framewatch: error:") and expected in lines[0], err
 
 
 def test_score_json_gives_each_videos_frames_events_and_peak(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -65,7 +59,7 @@ def test_evaluate_prints_auc_eer_recall_and_false_alarms(project: Path, capsys: 
 ], ids=["unknown-run", "no-model", "missing-video", "bad-stride", "evaluate-unknown-run", "no-project"])
 def test_bad_requests_exit_2_with_one_line(project: Path, capsys: pytest.CaptureFixture[str], argv: list[str],
                                           expected: str) -> None:
-    _one_line_error(capsys, [a.format(p=project) for a in argv], expected)
+    assert_one_line_error(capsys, [a.format(p=project) for a in argv], expected)
 
 
 def test_score_needs_videos_or_all(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -22,7 +22,14 @@ from core.project.project import Project
 from core.video import open_video
 from core.video.cutting import cut_subclip, extract_frames
 from core.video.timing import first_frame_at, seconds_to_frames
-from tests.video_factory import decode_index, transcode, write_gapped_avi, write_vfr_mp4, write_video
+from tests.video_factory import (
+    decode_all,
+    decode_index,
+    transcode,
+    write_gapped_avi,
+    write_vfr_mp4,
+    write_video,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -50,25 +57,12 @@ def timed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     }
 
 
-def _sequential(path: Path) -> list[np.ndarray]:
-    """Every frame of a plain forward decode with OpenCV, BGR: the reference for random access."""
-    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
-    frames = []
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        frames.append(frame)
-    cap.release()
-    return frames
-
-
 def test_the_fixtures_have_the_timing_they_claim(timed: dict[str, Path]) -> None:
     gapped = cv2.VideoCapture(str(timed["gapped-avi"]), cv2.CAP_FFMPEG)
     assert gapped.get(cv2.CAP_PROP_FRAME_COUNT) == _gapped_slot(319) + 1 == 340  # the header counts the slots
     gapped.release()
     for name, count in [("gapped-avi", 320), ("gapped-from-start-avi", 120), ("vfr-mp4", 320), ("cfr-h264-mp4", 320)]:
-        frames = _sequential(timed[name])
+        frames = decode_all(timed[name])
         assert [decode_index(f) for f in frames] == list(range(count)), name
 
 
@@ -76,7 +70,7 @@ def test_the_fixtures_have_the_timing_they_claim(timed: dict[str, Path]) -> None
 @pytest.mark.parametrize("order", ["random", "ascending", "descending"])
 def test_every_frame_by_random_access_equals_the_sequential_decode(timed: dict[str, Path], name: str, order: str) -> None:
     """A fresh source, no scan asked for: ``read(k)`` for every ``k`` is frame ``k`` byte for byte."""
-    sequential = _sequential(timed[name])
+    sequential = decode_all(timed[name])
     indices = list(range(len(sequential)))
     if order == "random":
         random.Random(11).shuffle(indices)
@@ -176,7 +170,7 @@ def test_the_timestamp_rule_reduces_to_the_frame_rate_rule(fps: float) -> None:
 
 def test_cut_in_seconds_takes_the_content_at_those_times(timed: dict[str, Path], tmp_path: Path) -> None:
     out = cut_subclip(timed["gapped-avi"], tmp_path / "cut.avi", _gapped_slot(290) / 25, _gapped_slot(300) / 25)
-    assert [decode_index(f) for f in _sequential(out)] == list(range(290, 300))
+    assert [decode_index(f) for f in decode_all(out)] == list(range(290, 300))
 
 
 def test_extracted_frames_are_the_frames_their_names_say(timed: dict[str, Path], tmp_path: Path) -> None:
