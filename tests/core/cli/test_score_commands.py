@@ -81,7 +81,7 @@ def test_score_export_writes_each_videos_csv_and_json_and_refuses_them_next_time
     document = json.loads((out / "test.scores.json").read_text())
     assert document["run"] == "tiny" and document["video"]["name"] == "test.avi" and len(document["frames"]) == 22
     before = (out / "test.scores.json").read_text()
-    _one_line_error(capsys, ["score", str(project), "--run", "tiny", "--video", "test.avi", "--export", str(out),
+    assert_one_line_error(capsys, ["score", str(project), "--run", "tiny", "--video", "test.avi", "--export", str(out),
                              "--smooth", "3"], "test.scores.csv: already exists (give --overwrite to replace it)")
     assert (out / "test.scores.json").read_text() == before
     assert main(["score", str(project), "--run", "tiny", "--video", "test.avi", "--export", str(out), "--smooth", "3",
@@ -116,7 +116,7 @@ def test_score_annotated_writes_the_videos_annotated_mp4(project: Path, tmp_path
 def test_bad_export_requests_exit_2_with_one_line(project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                   argv: list[str], expected: str) -> None:
     (tmp_path / "taken.mp4").write_bytes(b"mine")
-    _one_line_error(capsys, ["score", str(project), "--run", "tiny", *[a.format(t=tmp_path) for a in argv]], expected)
+    assert_one_line_error(capsys, ["score", str(project), "--run", "tiny", *[a.format(t=tmp_path) for a in argv]], expected)
     assert (tmp_path / "taken.mp4").read_bytes() == b"mine"
 
 
