@@ -116,6 +116,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     runs.add_argument("--json", action="store_true", help="one JSON object per run")
     runs.set_defaults(handler=run_runs)
 
+    export = subparsers.add_parser(
+        "export-run", help="copy a run's model and record to a portable folder (no optimizer state, no local paths)",
+        description="Write RUN's best model (weights only) as OUT/model.keras and its record as OUT/run.json, "
+        "without the training machine's paths and process. The folder works wherever a run folder does "
+        "(framewatch score/evaluate/predict --run OUT) and can be copied or shipped.",
+    )
+    export.add_argument("project", type=Path, help="project folder")
+    export.add_argument("--run", required=True, help="training run: its name under PROJECT/runs/, or its folder")
+    export.add_argument("--to", required=True, type=Path, metavar="OUT", help="folder to write")
+    export.add_argument("--checkpoint", default="", metavar="FILE",
+                        help="model file of the run to export (default: its best, e.g. best.keras; or last.keras)")
+    export.add_argument("--overwrite", action="store_true", help="replace OUT's model.keras and run.json")
+    export.set_defaults(handler=run_export)
+
     devices = subparsers.add_parser("devices", help="what the training backend sees: CPUs, GPUs, threads")
     devices.add_argument("--json", action="store_true")
     devices.set_defaults(handler=run_devices, needs_tensorflow=True)
@@ -356,4 +370,14 @@ def run_runs(args: argparse.Namespace) -> int:
         best = f", best {record.monitor} {record.best_value:.4g}" if record.best_value is not None else ""
         print(f"{item.name}  {record.task}/{record.preset}  {item.status_text()}  "
               f"{record.epochs_completed}/{record.config.get('epochs', '?')} epochs{best}")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from core.runs import find_run_dir
+    from core.runs.export import export_run
+
+    out = export_run(find_run_dir(args.project, args.run), args.to, checkpoint=args.checkpoint,
+                     overwrite=args.overwrite)
+    print(f"wrote {out / 'model.keras'} and {out / 'run.json'}")
     return 0

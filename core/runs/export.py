@@ -1,0 +1,81 @@
+"""A run as a portable model folder: ``framewatch export-run``.
+
+A run folder holds what training needs (checkpoints with the optimizer's state, ``state.json``, the
+training process, the project's paths). :func:`export_run` writes what *using* the model needs, in a new
+folder that scoring, evaluation and the desktop app accept wherever they take a run folder:
+
+* ``model.keras``: the run's model file (the best checkpoint by default), its weights only: no
+  optimizer state, so it is about a third of the checkpoint's size;
+* ``run.json``: the run record (spec, preprocessing and data options, training config, history, device,
+  versions, duration), with ``status`` as the run ended and ``model_path`` ``model.keras``; what only made
+  sense on the training machine (the project folder, the training process, the feature cache) is left
+  out, so the folder can be copied anywhere, shipped with an application, or put under version control.
+
+The model is loaded with ``safe_mode=True`` and written atomically; an existing folder's files are
+refused unless ``overwrite``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from core.runs.errors import RunError
+from core.runs.record import RECORD_FILE, RunRecord
+
+MODEL_FILE = "model.keras"
+#: Record entries that name the training machine's files or processes.
+_LOCAL_DATA = ("project", "cache_key")
+_LOCAL_CONFIG = ("feature_cache_dir",)
+
+
+def portable_record(record: RunRecord, note: str = "") -> RunRecord:
+    """``record`` without the training machine's paths and process, pointing at :data:`MODEL_FILE`."""
+    data = {key: value for key, value in record.data.items() if key not in _LOCAL_DATA}
+    config = {key: value for key, value in record.config.items() if key not in _LOCAL_CONFIG}
+    notes = [*record.notes, note] if note else list(record.notes)
+    return dataclasses.replace(record, data=data, config=config, process=None, model_path=MODEL_FILE,
+                               notes=notes)
+
+
+def export_run(run_dir: str | Path, out_dir: str | Path, *, checkpoint: str = "", overwrite: bool = False) -> Path:
+    """Write run ``run_dir``'s model and record to ``out_dir`` (created); returns ``out_dir``.
+
+    ``checkpoint``: a model file name in the run folder (default: the record's model, the best one).
+    :class:`RunError` for a run without a model, or an existing output without ``overwrite``;
+    :class:`~core.models.errors.ModelFileError` for a model file that cannot be loaded.
+    """
+    from core.atomic_write import atomic_output
+    from core.models.files import load_model_file
+
+    run_dir, out_dir = Path(run_dir), Path(out_dir)
+    record = RunRecord.load(run_dir)
+    name = checkpoint or record.model_path
+    if not name:
+        raise RunError(f"{run_dir}: run {run_dir.name!r} has no model yet (status {record.effective_status()})")
+    source = Path(name) if Path(name).is_absolute() else run_dir / name
+    if out_dir.resolve() == run_dir.resolve():
+        raise RunError(f"{out_dir}: is the run folder itself; export to another folder")
+    targets = [out_dir / MODEL_FILE, out_dir / RECORD_FILE]
+    existing = [str(path) for path in targets if path.exists()]
+    if existing and not overwrite:
+        raise RunError(f"{existing[0]}: already exists (use --overwrite to replace it)")
+    model = load_model_file(source)
+    weights_only = _without_optimizer(model)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunError(f"{out_dir}: cannot create the folder ({exc.strerror or exc})") from exc
+    with atomic_output(targets[0]) as part:
+        weights_only.save(part)
+    portable_record(record, f"exported from run {record.run_id!r} ({source.name})").save(out_dir)
+    return out_dir
+
+
+def _without_optimizer(model):
+    """An uncompiled copy of ``model`` with its weights (so the file carries no optimizer state)."""
+    import keras
+
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return copy
