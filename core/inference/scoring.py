@@ -138,10 +138,16 @@ def _squared_error(output: np.ndarray, target_uint8: np.ndarray) -> np.ndarray:
     return np.mean(np.square(np.asarray(output, dtype=np.float32) - target), axis=-1)
 
 
-def _run(model: Any, batch: np.ndarray, source: VideoSource) -> np.ndarray:
-    """The model's output for a clip batch; :class:`ScoreError` unless it is frames of the input's shape."""
+def _run(model: Any, batch: np.ndarray, source: VideoSource, last_only: bool = False) -> np.ndarray:
+    """The model's output for a clip batch; :class:`ScoreError` unless it is frames of the input's shape.
+
+    ``last_only`` (next-frame models): the output may hold fewer frames than the clip (a model that
+    predicts only the frame after its last input gives one); its last frame is what is scored.
+    """
     output = np.asarray(model.predict_on_batch(batch))
-    if output.shape[:2] != batch.shape[:2] or output.shape[-3:-1] != batch.shape[-3:-1]:
+    frames_ok = 1 <= output.shape[1] <= batch.shape[1] if last_only and output.ndim == 5 else (
+        output.shape[:2] == batch.shape[:2])
+    if not frames_ok or output.shape[0] != batch.shape[0] or output.shape[-3:-1] != batch.shape[-3:-1]:
         raise ScoreError(f"{source.path}: the model gave output {output.shape} for clips {batch.shape}: "
                          "it does not give frames back, so it cannot score frames")
     return output
@@ -249,7 +255,7 @@ def _score_prediction(model, source, spec, batch_size, error_maps, start, progre
     def run_batch() -> Iterator[FrameScore]:
         check_cancelled(cancel, "scoring")
         clips = np.stack(windows)
-        output = _run(model, spec.model_input(clips), source)
+        output = _run(model, spec.model_input(clips), source, last_only=True)
         squared = _squared_error(output[:, -1], np.stack(targets))
         for t, error_map in zip(indices, squared, strict=True):
             error = float(np.mean(error_map, dtype=np.float64))

@@ -138,6 +138,22 @@ def test_a_prediction_model_scores_a_frame_by_its_prediction_from_the_frames_bef
     assert {s.error for s in scores[:FRAMES]} == {scores[FRAMES].error}
 
 
+def test_a_model_that_predicts_only_the_next_frame_scores_the_same_way(video: Path) -> None:
+    from core.models import build_model, make_spec
+
+    model = build_model(make_spec("predict", "future-frame", frames=FRAMES, height=16, width=16, filters=(4, 8)),
+                        compile=False)
+    for weight in model.weights:  # a change head that moves pixels, so a wrong frame would show
+        if "change" in weight.path:
+            weight.assign(np.random.default_rng(3).normal(0.0, 1.0, tuple(weight.shape)).astype("float32"))
+    assert model.output_shape == (None, 1, 16, 16, 1)
+    scores = list(score_video(model, video, _spec(model, "predict"), batch_size=4))
+    frames = _frames(video)
+    clips = np.stack([frames[t - FRAMES:t] for t in range(FRAMES, FRAME_COUNT)]).astype(np.float32) / 255.0
+    expected = _mse(model.predict_on_batch(clips)[:, -1], frames[FRAMES:])
+    np.testing.assert_allclose([s.error for s in scores[FRAMES:]], expected, rtol=1e-5)
+
+
 def test_error_maps_are_per_pixel_at_the_model_resolution(video: Path, autoencoder: Any, predictor: Any) -> None:
     for model, task in ((autoencoder, "anomaly"), (predictor, "predict")):
         scores = list(score_video(model, video, _spec(model, task), stride=2, error_maps=True))
