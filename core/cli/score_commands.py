@@ -35,9 +35,13 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
                         help="merge events at most N normal frames apart (default 0)")
     parser.add_argument("--percentile", type=float, default=None, metavar="P",
                         help="threshold: this percentile of the train-split videos' errors (default 99.5)")
-    parser.add_argument("--smooth", type=int, default=1, metavar="N",
+    parser.add_argument("--smooth", type=int, default=None, metavar="N",
                         help="average errors over the last N frames before thresholding, and (evaluate) "
-                        "before measuring AUC and EER (default 1: none)")
+                        "before measuring AUC and EER (default: the run's recommendation, else 1: none)")
+    parser.add_argument("--error", choices=("mse", "worst-patches"), default=None,
+                        help="a frame's error: mse, the mean squared error over the frame, or worst-patches, "
+                        "the mean over its worst sixteenth of patches (default: the run's recommendation, "
+                        "else mse)")
     parser.add_argument("--batch-size", type=int, default=None, metavar="N", help="clip windows per model call")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
 
@@ -142,7 +146,14 @@ def _scoring_options(args: argparse.Namespace) -> dict[str, Any]:
         raise ScoreError(f"--batch-size must be 1 or more, not {args.batch_size}")
     return {"stride": args.stride, "min_run": args.min_run, "merge_gap": args.merge_gap,
             "percentile": DEFAULT_PERCENTILE if args.percentile is None else args.percentile,
-            "smoothing": args.smooth, "batch_size": args.batch_size or DEFAULT_BATCH_SIZE}
+            "smoothing": args.smooth, "error": args.error, "batch_size": args.batch_size or DEFAULT_BATCH_SIZE}
+
+
+def _scoring_text(scores: Any) -> str:
+    """How the errors were made and smoothed, e.g. ``frame error worst-patches, smoothed over 3 frames``."""
+    window = scores.threshold.window
+    smoothing = f"smoothed over {window} frames" if window > 1 else "not smoothed"
+    return f"frame error {scores.run.spec.error}, {smoothing}"
 
 
 def _open(args: argparse.Namespace):
@@ -190,12 +201,13 @@ def run_score(args: argparse.Namespace) -> int:
             if written[video.video_id]:
                 item["files"] = written[video.video_id]
             videos.append(item)
-        print(json.dumps({"run": result.run.run_id, "stride": result.stride, "threshold": result.threshold.to_dict(),
-                          "flagging": result.flagging, "events_file": str(result.events_path), "videos": videos},
+        print(json.dumps({"run": result.run.run_id, "stride": result.stride, "frame_error": result.run.spec.error,
+                          "threshold": result.threshold.to_dict(), "flagging": result.flagging, "events_file": str(result.events_path), "videos": videos},
                          indent=2))
         return 0
     print(f"run {result.run.run_id}: threshold {result.threshold.value:.6g} ({result.threshold.percentile:g}th "
-          f"percentile of {result.threshold.frames:,} train-split frames), stride {result.stride}")
+          f"percentile of {result.threshold.frames:,} train-split frames), stride {result.stride}, "
+          f"{_scoring_text(result)}")
     for video in result.videos:
         peak = video.peak
         cached = "cached" if video.scored_now == 0 else f"{video.scored_now:,} scored now"
@@ -224,7 +236,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         print(json.dumps(data, indent=2))
         return 0
     print(f"run {data['run']}: {data['videos']} test videos, {data['frames']:,} frames "
-          f"({data['abnormal_frames']:,} abnormal)")
+          f"({data['abnormal_frames']:,} abnormal), {_scoring_text(result.scores)}")
     print(f"frame AUC  {_number(data['auc_normalised'])} per-video normalised, {_number(data['auc_raw'])} raw")
     print(f"EER        {_number(data['eer_normalised'])} per-video normalised, {_number(data['eer_raw'])} raw")
     recall = data["event_recall"]

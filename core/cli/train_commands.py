@@ -127,6 +127,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--to", required=True, type=Path, metavar="OUT", help="folder to write")
     export.add_argument("--checkpoint", default="", metavar="FILE",
                         help="model file of the run to export (default: its best, e.g. best.keras; or last.keras)")
+    export.add_argument("--error", choices=("mse", "worst-patches"), default=None,
+                        help="record the frame error the model is meant to be scored with (score and evaluate "
+                        "use it unless told otherwise)")
+    export.add_argument("--smooth", type=int, default=None, metavar="N",
+                        help="record the error smoothing (frames) the model is meant to be scored with")
     export.add_argument("--overwrite", action="store_true", help="replace OUT's model.keras and run.json")
     export.set_defaults(handler=run_export)
 
@@ -374,10 +379,13 @@ def run_runs(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from core.runs import find_run_dir
+    from core.runs import RunError, find_run_dir
     from core.runs.export import export_run
 
+    scoring = {key: value for key, value in (("error", args.error), ("smooth", args.smooth)) if value is not None}
+    if scoring.get("smooth", 1) < 1:
+        raise RunError(f"--smooth must be 1 or more, not {args.smooth}")
     out = export_run(find_run_dir(args.project, args.run), args.to, checkpoint=args.checkpoint,
-                     overwrite=args.overwrite)
+                     overwrite=args.overwrite, scoring=scoring)
     print(f"wrote {out / 'model.keras'} and {out / 'run.json'}")
     return 0

@@ -51,6 +51,7 @@ class RunEvaluation:
             "auc_per_video": {names.get(key, str(key)): auc for key, auc in fl.per_video.items()},
             "threshold": self.scores.threshold.to_dict(),
             "smoothing": self.scores.threshold.window,
+            "frame_error": self.scores.run.spec.error,
             "events": self.events.events_total,
             "event_recall": self.events.recall,
             "false_alarms": self.events.false_alarms,

@@ -26,6 +26,7 @@ Progress counts frames scored over all videos that need scoring; ``cancel`` stop
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -237,22 +238,29 @@ def score_project(
     batch_size: int = DEFAULT_BATCH_SIZE,
     threshold: Threshold | None = None,
     percentile: float = DEFAULT_PERCENTILE,
-    smoothing: int = 1,
+    smoothing: int | None = None,
     min_run: int = 1,
     merge_gap: int = 0,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
     load_model: Callable[[Path], Any] = _load_model,
+    error: str | None = None,
 ) -> ProjectScores:
     """Score ``videos`` (ids, names or paths; ``None``: every video of the project) with ``run``'s model.
 
     ``project`` is an open :class:`~core.project.Project` (read-only is enough). ``threshold``: flag with
     this one instead of calibrating on the train-split videos (``percentile``, causal ``smoothing`` over
-    that many frames). ``load_model`` loads the model file (tests count its calls). Returns a
+    that many frames; default: the run's recommendation, else 1). ``error``: how a frame's squared errors become its error (``mse`` or
+    ``worst-patches``, :func:`~core.inference.scoring.frame_error`; default: the run's recommendation, else
+    ``mse``). ``load_model`` loads the model file (tests count its calls). Returns a
     :class:`ProjectScores`; raises :class:`ScoreError` (no train-split footage to calibrate on, a video
     too short), the errors of :func:`run_model` and of reading a video, each naming the file.
     """
     model = run if isinstance(run, RunModel) else run_model(project.folder, run)
+    if smoothing is None:  # the run's recommendation (framewatch export-run --smooth), else none
+        smoothing = int((model.record.data.get("scoring") or {}).get("smooth", 1))
+    if error is not None and error != model.spec.error:
+        model = dataclasses.replace(model, spec=dataclasses.replace(model.spec, error=error))
     stride = resolve_stride(model.spec, stride)
     targets = [project.video(key) for key in videos] if videos is not None else list(project.videos.values())
     calibration = [] if threshold is not None else split_videos(project, model, "train")

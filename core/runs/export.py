@@ -9,7 +9,8 @@ folder that scoring, evaluation and the desktop app accept wherever they take a 
 * ``run.json``: the run record (spec, preprocessing and data options, training config, history, device,
   versions, duration), with ``status`` as the run ended and ``model_path`` ``model.keras``; what only made
   sense on the training machine (the project folder, the training process, the feature cache) is left
-  out, so the folder can be copied anywhere, shipped with an application, or put under version control.
+  out, so the folder can be copied anywhere, shipped with an application, or put under version control;
+  ``data["scoring"]`` holds the frame error and smoothing the model is meant to be scored with, if given.
 
 The model is loaded with ``safe_mode=True`` and written atomically; an existing folder's files are
 refused unless ``overwrite``.
@@ -29,19 +30,25 @@ _LOCAL_DATA = ("project", "cache_key")
 _LOCAL_CONFIG = ("feature_cache_dir",)
 
 
-def portable_record(record: RunRecord, note: str = "") -> RunRecord:
-    """``record`` without the training machine's paths and process, pointing at :data:`MODEL_FILE`."""
+def portable_record(record: RunRecord, note: str = "", scoring: dict | None = None) -> RunRecord:
+    """``record`` without the training machine's paths and process, pointing at :data:`MODEL_FILE`;
+    ``scoring`` (``error``, ``smooth``) is stored as ``data["scoring"]``, the scoring it recommends."""
     data = {key: value for key, value in record.data.items() if key not in _LOCAL_DATA}
+    if scoring:
+        data["scoring"] = {**(data.get("scoring") or {}), **scoring}
     config = {key: value for key, value in record.config.items() if key not in _LOCAL_CONFIG}
     notes = [*record.notes, note] if note else list(record.notes)
     return dataclasses.replace(record, data=data, config=config, process=None, model_path=MODEL_FILE,
                                notes=notes)
 
 
-def export_run(run_dir: str | Path, out_dir: str | Path, *, checkpoint: str = "", overwrite: bool = False) -> Path:
+def export_run(run_dir: str | Path, out_dir: str | Path, *, checkpoint: str = "", overwrite: bool = False,
+               scoring: dict | None = None) -> Path:
     """Write run ``run_dir``'s model and record to ``out_dir`` (created); returns ``out_dir``.
 
     ``checkpoint``: a model file name in the run folder (default: the record's model, the best one).
+    ``scoring``: the scoring the model is meant for (``{"error": "worst-patches", "smooth": 3}``): scoring
+    and evaluation use it when not told otherwise.
     :class:`RunError` for a run without a model, or an existing output without ``overwrite``;
     :class:`~core.models.errors.ModelFileError` for a model file that cannot be loaded.
     """
@@ -68,7 +75,7 @@ def export_run(run_dir: str | Path, out_dir: str | Path, *, checkpoint: str = ""
         raise RunError(f"{out_dir}: cannot create the folder ({exc.strerror or exc})") from exc
     with atomic_output(targets[0]) as part:
         weights_only.save(part)
-    portable_record(record, f"exported from run {record.run_id!r} ({source.name})").save(out_dir)
+    portable_record(record, f"exported from run {record.run_id!r} ({source.name})", scoring).save(out_dir)
     return out_dir
 
 

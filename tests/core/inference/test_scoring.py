@@ -11,7 +11,7 @@ import pytest
 
 from core.errors import Cancelled
 from core.inference.errors import ScoreError
-from core.inference.scoring import ScoringSpec, score_video
+from core.inference.scoring import ScoringSpec, frame_error, score_video
 from core.preprocessing import PreprocessSpec, iter_resized
 from core.video.file_source import FileVideoSource
 from core.video.open import open_video
@@ -200,3 +200,32 @@ def test_bad_requests_get_one_clear_error(tmp_path: Path, video: Path, autoencod
         list(score_video(autoencoder, video, _spec(autoencoder), stride=5))
     with pytest.raises(ScoreError, match="a classify model does not score frames"):
         ScoringSpec("classify", 4, PreprocessSpec(16, 16))
+
+
+def test_frame_error_is_the_mean_or_the_mean_of_the_worst_sixteenth_of_patches() -> None:
+    error_map = np.zeros((16, 32), np.float32)  # side 2: 8 x 16 = 128 patches, the worst 8 count
+    error_map[0:2, 0:2] = 1.0  # one patch of error 1
+    error_map[4:6, 6:8] = 0.5  # one patch of error 0.5
+    error_map[8, 8] = 0.8  # a quarter of a patch: 0.2
+    assert frame_error(error_map) == pytest.approx(error_map.mean())
+    assert frame_error(error_map, "worst-patches") == pytest.approx((1.0 + 0.5 + 0.2) / 8)
+    # a crowd of small errors counts in the mean, not in the worst patches
+    crowd = np.full((16, 32), 0.05, np.float32)
+    lone = np.zeros((16, 32), np.float32)
+    lone[0:4, 0:4] = 0.5
+    assert frame_error(crowd) > frame_error(lone) and frame_error(crowd, "worst-patches") < frame_error(lone, "worst-patches")
+
+
+def test_worst_patch_errors_come_from_the_same_error_maps(video: Path, predictor: Any, autoencoder: Any) -> None:
+    import dataclasses
+
+    for model, task, stride in ((predictor, "predict", None), (autoencoder, "anomaly", 2)):
+        spec = _spec(model, task)
+        with_maps = list(score_video(model, video, spec, stride=stride, error_maps=True))
+        patched = list(score_video(model, video, dataclasses.replace(spec, error="worst-patches"), stride=stride))
+        assert all(s.error_map is None for s in patched)
+        np.testing.assert_allclose([s.error for s in patched],
+                                   [frame_error(s.error_map, "worst-patches") for s in with_maps], rtol=1e-6)
+        assert spec.params(2)["error"] == "mse" and dataclasses.replace(spec, error="worst-patches").params(2)["error"] == "worst-patches"
+    with pytest.raises(ScoreError, match="frame error must be one of mse, worst-patches"):
+        dataclasses.replace(_spec(predictor, "predict"), error="max")

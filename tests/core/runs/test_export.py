@@ -63,3 +63,19 @@ def test_export_refuses_an_existing_folder_and_a_run_without_a_model(tmp_path, c
                           "has no model yet")
     assert_one_line_error(capsys, ["export-run", str(project), "--run", "nope", "--to", str(tmp_path / "o3")],
                           "no training run 'nope'")
+
+
+def test_the_scoring_an_export_recommends_is_what_evaluate_uses_unless_told_otherwise(tmp_path, capsys) -> None:
+    project, _ = trained_run(tmp_path)
+    out = tmp_path / "out"
+    assert main(["export-run", str(project), "--run", "tiny", "--to", str(out), "--error", "worst-patches",
+                 "--smooth", "3"]) == 0
+    assert json.loads((out / "run.json").read_text())["data"]["scoring"] == {"error": "worst-patches", "smooth": 3}
+    capsys.readouterr()
+    assert main(["evaluate", str(project), "--run", str(out), "--json"]) == 0
+    recommended = json.loads(capsys.readouterr().out)
+    assert (recommended["frame_error"], recommended["smoothing"]) == ("worst-patches", 3)
+    assert main(["evaluate", str(project), "--run", str(out), "--error", "mse", "--smooth", "1"]) == 0
+    assert "frame error mse, not smoothed" in capsys.readouterr().out
+    assert_one_line_error(capsys, ["export-run", str(project), "--run", "tiny", "--to", str(tmp_path / "o"),
+                                   "--smooth", "0"], "--smooth must be 1 or more")
