@@ -124,4 +124,5 @@ def resume_dataset_run(args: argparse.Namespace, progress: ProgressCallback, can
                        "with framewatch train PROJECT --resume RUN")
     config = TrainingConfig.from_dict(record.config)
     data, _ = moving_mnist_data(record.data, spec_from_dict(record.spec), config.batch_size)
-    return resume(run_dir, data, progress, cancel, epochs=args.epochs, learning_rate=args.learning_rate)
+    return resume(run_dir, data, progress, cancel, epochs=args.epochs, learning_rate=args.learning_rate,
+                  max_minutes=args.max_minutes)
