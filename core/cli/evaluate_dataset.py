@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from core.cli.train_dataset import CANVAS, DATASETS
+from core.cli.train_dataset import CANVAS, add_source_arguments
 from core.errors import FramewatchError
 
 #: Random stream of the evaluation sequences (training uses 0, validation 1).
@@ -36,11 +36,8 @@ class DatasetEvaluationError(FramewatchError):
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("dataset (instead of a project): next-frame quality on Moving MNIST")
-    group.add_argument("--dataset", choices=DATASETS,
-                       help="moving-mnist: roll a next-frame run out over seeded sequences drawn from the "
-                       "validation digits (images 9000.. of the file) and print MSE, PSNR and SSIM per future step")
-    group.add_argument("--mnist", type=Path, metavar="PATH",
-                       help="the MNIST images file (t10k-images-idx3-ubyte[.gz]) or its folder")
+    add_source_arguments(group, "moving-mnist: roll a next-frame run out over seeded sequences drawn from the "
+                         "validation digits (images 9000.. of the file) and print MSE, PSNR and SSIM per future step")
     group.add_argument("--sequences", type=int, default=None, metavar="N",
                        help=f"sequences to evaluate (default {DEFAULT_SEQUENCES})")
     group.add_argument("--given", type=int, default=10, metavar="N", help="real frames given (default 10)")

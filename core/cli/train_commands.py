@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from core.cli.progress_bar import ProgressBar
-from core.cli.train_dataset import DATASETS, DEFAULT_SEQUENCES
+from core.cli.train_dataset import DEFAULT_SEQUENCES, add_source_arguments
 from core.tasks import TASKS
 
 
@@ -69,11 +69,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     data.add_argument("--val-fraction", type=float, default=0.2, help="share of videos for validation (default 0.2)")
     data.add_argument("--target", help="numeric target to regress (regress; default: the only one)")
     dataset = train.add_argument_group("dataset (instead of a project)")
-    dataset.add_argument("--dataset", choices=DATASETS,
-                         help="moving-mnist: two MNIST digits bouncing in 64x64 frames, 20 per sequence (seeded "
-                         "by --seed; training digits are images 0..8999 of the file, validation 9000..)")
-    dataset.add_argument("--mnist", type=Path, metavar="PATH",
-                         help="the MNIST images file (t10k-images-idx3-ubyte[.gz]) or its folder")
+    add_source_arguments(dataset, "moving-mnist: two MNIST digits bouncing in 64x64 frames, 20 per sequence "
+                         "(seeded by --seed; training digits are images 0..8999 of the file, validation 9000..)")
     dataset.add_argument("--sequences", type=int, metavar="N",
                          help=f"training sequences (default {DEFAULT_SEQUENCES}); validation: N x --val-fraction")
     dataset.add_argument("--runs-dir", type=Path, metavar="DIR",

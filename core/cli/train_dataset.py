@@ -30,6 +30,13 @@ DEFAULT_SEQUENCES = 2000
 CANVAS = 64
 
 
+def add_source_arguments(group: argparse._ArgumentGroup, dataset_help: str) -> None:
+    """``--dataset`` (with ``dataset_help``) and ``--mnist``: which generated dataset, and its source file."""
+    group.add_argument("--dataset", choices=DATASETS, help=dataset_help)
+    group.add_argument("--mnist", type=Path, metavar="PATH",
+                       help="the MNIST images file (t10k-images-idx3-ubyte[.gz]) or its folder")
+
+
 def check_args(args: argparse.Namespace) -> None:
     """Usage errors (exit 2) of a dataset run, before TensorFlow is imported."""
     if args.project is not None:
