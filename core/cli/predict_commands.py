@@ -52,16 +52,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     predict.set_defaults(handler=run_predict)
 
 
-def _model_file(run_dir: Path, record: Any, which: str) -> Path:
-    from core.runs.record import BEST_CHECKPOINT, LAST_CHECKPOINT
-
-    names = [BEST_CHECKPOINT, LAST_CHECKPOINT] if which == "best" else [LAST_CHECKPOINT]
-    for name in names:
-        if (run_dir / name).is_file():
-            return run_dir / name
-    raise PredictError(f"{run_dir}: the run has no model file ({' or '.join(names)}); was it trained?")
-
-
 def _preprocess(record: Any, spec: Any, run_dir: Path):
     from core.preprocessing import PreprocessSpec
 
@@ -83,7 +73,7 @@ def run_predict(args: argparse.Namespace) -> int:
     from core.models.files import load_model_file
     from core.models.specs import spec_from_dict
     from core.preprocessing.frames import iter_resized, to_float
-    from core.runs import RunRecord, find_run_dir
+    from core.runs import RunRecord, checkpoint_file, find_run_dir
     from core.video.open import open_video
 
     run_dir = find_run_dir(args.project, args.run)
@@ -109,7 +99,7 @@ def run_predict(args: argparse.Namespace) -> int:
         stop = min(total, first_future + args.future)
         real = list(iter_resized(video, preprocess, args.start, stop))
         fps = args.fps or video.fps
-    model = load_model_file(_model_file(run_dir, record, args.checkpoint))
+    model = load_model_file(checkpoint_file(run_dir, args.checkpoint))
     raw = "uint8" in str(model.inputs[0].dtype)
     given = np.stack(real[:args.given])
     given = given if raw else np.stack([to_float(f) for f in given])

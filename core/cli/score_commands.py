@@ -11,7 +11,9 @@ video) or ``--annotated-dir DIR`` its annotated anomaly video (``core/inference/
 ``--overwrite``.
 ``framewatch evaluate PROJECT --run RUN`` scores the test-split videos (or reads their cached scores) and
 prints frame-level ROC AUC (per-video normalised and raw), EER, event recall and false alarms per minute.
-The project is opened read-only: neither command needs its lock.
+The project is opened read-only: neither command needs its lock. Without a project, ``framewatch evaluate
+--dataset moving-mnist --mnist MNIST --run RUN_FOLDER`` measures a next-frame run on Moving MNIST
+(:mod:`core.cli.evaluate_dataset`).
 """
 
 from __future__ import annotations
@@ -22,9 +24,15 @@ import math
 from pathlib import Path
 from typing import Any
 
+from core.cli.evaluate_dataset import add_arguments as add_dataset_arguments
+from core.cli.evaluate_dataset import check_args as check_evaluate_args
 
-def _add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("project", type=Path, help="project folder")
+
+def _add_common(parser: argparse.ArgumentParser, project_optional: bool = False) -> None:
+    if project_optional:
+        parser.add_argument("project", type=Path, nargs="?", help="project folder (not with --dataset)")
+    else:
+        parser.add_argument("project", type=Path, help="project folder")
     parser.add_argument("--run", required=True, help="training run: its name under PROJECT/runs/, or its folder")
     parser.add_argument("--stride", type=int, metavar="N",
                         help="frames between clip windows of a reconstruction model, 1 to the clip length "
@@ -75,13 +83,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     score.add_argument("--overwrite", action="store_true", help="replace existing export and annotated files")
     score.set_defaults(handler=run_score, check=_check_score_args)
     evaluate = subparsers.add_parser(
-        "evaluate", help="frame-level AUC, EER, event recall and false alarms of a run on the test videos",
+        "evaluate", help="frame-level AUC, EER, event recall and false alarms of a run on the test videos "
+        "(or, with --dataset moving-mnist, next-frame MSE, PSNR and SSIM per future step)",
         description="Score the project's test-split videos with a run's model (cached scores are reused) and "
         "measure them against the project's anomaly intervals: frame-level ROC AUC and EER per-video "
-        "normalised and raw, event recall and false alarms per minute at the calibrated threshold.",
+        "normalised and raw, event recall and false alarms per minute at the calibrated threshold. "
+        "Without a project, --dataset moving-mnist --mnist PATH --run RUN_FOLDER rolls a next-frame run out "
+        "over --sequences seeded Moving MNIST sequences of the validation digits (--given real frames, "
+        "--future predicted) and prints per future step the per-frame MSE (squared error summed over the "
+        "frame's pixels), the MSE per pixel, PSNR and SSIM, their means, and those of a copy-last-frame "
+        "baseline.",
     )
-    _add_common(evaluate)
-    evaluate.set_defaults(handler=run_evaluate)
+    _add_common(evaluate, project_optional=True)
+    add_dataset_arguments(evaluate)
+    evaluate.set_defaults(handler=run_evaluate, check=check_evaluate_args)
 
 
 def _check_score_args(args: argparse.Namespace) -> None:
@@ -222,6 +237,11 @@ def run_score(args: argparse.Namespace) -> int:
 def run_evaluate(args: argparse.Namespace) -> int:
     from core.cli.progress_bar import ProgressBar
     from core.inference.project_evaluation import evaluate_project
+
+    if args.dataset:
+        from core.cli.evaluate_dataset import run_dataset_evaluate
+
+        return run_dataset_evaluate(args)
 
     options = _scoring_options(args)
     project = _open(args)

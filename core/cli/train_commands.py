@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from core.cli.progress_bar import ProgressBar
-from core.cli.train_dataset import DATASETS, DEFAULT_SEQUENCES
+from core.cli.train_dataset import DEFAULT_SEQUENCES, add_source_arguments
 from core.tasks import TASKS
 
 
@@ -69,11 +69,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     data.add_argument("--val-fraction", type=float, default=0.2, help="share of videos for validation (default 0.2)")
     data.add_argument("--target", help="numeric target to regress (regress; default: the only one)")
     dataset = train.add_argument_group("dataset (instead of a project)")
-    dataset.add_argument("--dataset", choices=DATASETS,
-                         help="moving-mnist: two MNIST digits bouncing in 64x64 frames, 20 per sequence (seeded "
-                         "by --seed; training digits are images 0..8999 of the file, validation 9000..)")
-    dataset.add_argument("--mnist", type=Path, metavar="PATH",
-                         help="the MNIST images file (t10k-images-idx3-ubyte[.gz]) or its folder")
+    add_source_arguments(dataset, "moving-mnist: two MNIST digits bouncing in 64x64 frames, 20 per sequence "
+                         "(seeded by --seed; training digits are images 0..8999 of the file, validation 9000..)")
     dataset.add_argument("--sequences", type=int, metavar="N",
                          help=f"training sequences (default {DEFAULT_SEQUENCES}); validation: N x --val-fraction")
     dataset.add_argument("--runs-dir", type=Path, metavar="DIR",
@@ -89,6 +86,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fit.add_argument("--lr-patience", type=int, default=2, help="reduce-LR-on-plateau patience (0: off)")
     fit.add_argument("--lr-factor", type=float, default=0.5)
     fit.add_argument("--steps-per-epoch", type=int, help="batches per epoch (default: the whole training set)")
+    fit.add_argument("--max-minutes", type=float, metavar="M",
+                     help="training time budget in minutes: stop at the first batch boundary after M minutes of "
+                     "training (that epoch is validated, checkpointed and counts as finished; status stopped_early "
+                     "with a note); per invocation: with --resume the run gets M minutes again (default: the "
+                     "run's own budget, if any)")
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("--deterministic", action="store_true", help="bit-identical reruns (slower)")
     model = train.add_argument_group("model")
@@ -221,6 +223,8 @@ def _check_train_args(args: argparse.Namespace) -> None:
     from core.cli.train_dataset import check_args
 
     check_args(args)
+    if args.max_minutes is not None and not (math.isfinite(args.max_minutes) and args.max_minutes > 0):
+        args.parser.error(f"--max-minutes must be a positive number of minutes, not {args.max_minutes:g}")
     if not args.resume and not args.task:
         args.parser.error("missing --task: give --task (or --resume RUN)")
 
@@ -277,7 +281,7 @@ def run_train(args: argparse.Namespace) -> int:
         epochs=10 if args.epochs is None else args.epochs, batch_size=args.batch_size, seed=args.seed,
         deterministic=args.deterministic,
         patience=args.patience, lr_patience=args.lr_patience, lr_factor=args.lr_factor,
-        steps_per_epoch=args.steps_per_epoch, mixed_precision=args.mixed_precision,
+        steps_per_epoch=args.steps_per_epoch, max_minutes=args.max_minutes, mixed_precision=args.mixed_precision,
         reserve_cores=args.reserve_cores, cpu_threads=args.threads,
     )
     if args.learning_rate is not None and not (math.isfinite(args.learning_rate) and args.learning_rate > 0):
@@ -300,6 +304,7 @@ def run_train(args: argparse.Namespace) -> int:
                 result = train_on_dataset(args, spec, config, reporter, cancel)
         elif args.resume:
             result = resume_project_run(project, args.resume, epochs=args.epochs, learning_rate=args.learning_rate,
+                                        max_minutes=args.max_minutes,
                                         hold_project=False, progress=reporter, cancel=cancel)
         else:
             result = train_project(project, args.task, args.preset, model_options=_model_options(args, args.task),

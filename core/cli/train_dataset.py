@@ -30,6 +30,13 @@ DEFAULT_SEQUENCES = 2000
 CANVAS = 64
 
 
+def add_source_arguments(group: argparse._ArgumentGroup, dataset_help: str) -> None:
+    """``--dataset`` (with ``dataset_help``) and ``--mnist``: which generated dataset, and its source file."""
+    group.add_argument("--dataset", choices=DATASETS, help=dataset_help)
+    group.add_argument("--mnist", type=Path, metavar="PATH",
+                       help="the MNIST images file (t10k-images-idx3-ubyte[.gz]) or its folder")
+
+
 def check_args(args: argparse.Namespace) -> None:
     """Usage errors (exit 2) of a dataset run, before TensorFlow is imported."""
     if args.project is not None:
@@ -124,4 +131,5 @@ def resume_dataset_run(args: argparse.Namespace, progress: ProgressCallback, can
                        "with framewatch train PROJECT --resume RUN")
     config = TrainingConfig.from_dict(record.config)
     data, _ = moving_mnist_data(record.data, spec_from_dict(record.spec), config.batch_size)
-    return resume(run_dir, data, progress, cancel, epochs=args.epochs, learning_rate=args.learning_rate)
+    return resume(run_dir, data, progress, cancel, epochs=args.epochs, learning_rate=args.learning_rate,
+                  max_minutes=args.max_minutes)

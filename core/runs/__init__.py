@@ -8,6 +8,7 @@ Importing this package does not import Keras. :mod:`core.runs.record` is ``run.j
 from core.runs.errors import RunError, RunFileError
 from core.runs.folders import (
     RunListing,
+    checkpoint_file,
     default_run_name,
     find_run_dir,
     list_runs,
@@ -25,6 +26,7 @@ __all__ = [
     "RunFileError",
     "RunListing",
     "RunRecord",
+    "checkpoint_file",
     "default_run_name",
     "find_run_dir",
     "list_runs",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from core.runs.errors import RunError, RunFileError
 from core.runs.process import ProcessId, is_alive
-from core.runs.record import RECORD_FILE, RESUMABLE, RunRecord
+from core.runs.record import BEST_CHECKPOINT, LAST_CHECKPOINT, RECORD_FILE, RESUMABLE, RunRecord
 
 RUNS_FOLDER = "runs"
 
@@ -35,6 +35,17 @@ def find_run_dir(project_folder: str | Path, run: str | Path) -> Path:
             return candidate
     raise RunError(f"no training run {str(run)!r} (looked for {RECORD_FILE} in "
                    f"{', '.join(str(c) for c in candidates)})")
+
+
+def checkpoint_file(run_dir: str | Path, which: str = "best") -> Path:
+    """The run's model file to use: ``best`` (``best.keras``, else ``last.keras``) or ``last``; :class:`RunError`
+    when the run has none (never trained a whole epoch)."""
+    run_dir = Path(run_dir)
+    names = [BEST_CHECKPOINT, LAST_CHECKPOINT] if which == "best" else [LAST_CHECKPOINT]
+    for name in names:
+        if (run_dir / name).is_file():
+            return run_dir / name
+    raise RunError(f"{run_dir}: the run has no model file ({' or '.join(names)}); was it trained?")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ improvement, ``state.json``), :class:`EventEmitter` (events for the GUI/CLI).
 
 Cancel and NaN are raised as exceptions from the batch hooks, so ``fit`` stops within one batch and
 skips the rest of the epoch (validation included); the files of the last finished epoch stay intact.
+:class:`TimeBudget` stops differently: at the first batch boundary past the budget it asks ``fit`` to
+stop, so the epoch in progress ends there, is validated and checkpointed like any other epoch.
 """
 
 from __future__ import annotations
@@ -84,6 +86,37 @@ class Guard(keras.callbacks.Callback):
         for key in ("loss", "val_loss"):
             if key in values and not math.isfinite(values[key]):
                 self._non_finite("the validation loss" if key == "val_loss" else "the training loss", values[key])
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stops training at the first batch boundary after ``max_seconds`` of training (``fit`` time).
+
+    The clock starts at the first ``on_train_begin`` (a retried ``fit`` after an out-of-memory error
+    keeps it), so preparing data and building the model are not counted. When the budget runs out
+    mid-epoch, ``model.stop_training`` ends the epoch after the current batch: Keras still runs that
+    epoch's validation and ``on_epoch_end``, so the shortened epoch is checkpointed and counted as
+    finished. ``reached`` then holds ``(epoch, batches done, batches per epoch)``.
+    """
+
+    def __init__(self, max_seconds: float, clock: Callable[[], float] = time.perf_counter) -> None:
+        super().__init__()
+        self.max_seconds = max_seconds
+        self.clock = clock
+        self.began: float | None = None
+        self.epoch = 0
+        self.reached: tuple[int, int, int | None] | None = None
+
+    def on_train_begin(self, logs=None):
+        if self.began is None:
+            self.began = self.clock()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.reached is None and self.clock() - (self.began or 0.0) >= self.max_seconds:
+            self.reached = (self.epoch, batch + 1, self.params.get("steps"))
+            self.model.stop_training = True
 
 
 class PlateauControl(keras.callbacks.Callback):

@@ -273,6 +273,7 @@ def resume_project_run(
     *,
     epochs: int | None = None,
     learning_rate: float | None = None,
+    max_minutes: float | None = None,
     save_project: bool = True,
     hold_project: bool = True,
     progress: ProgressCallback | None = None,
@@ -280,8 +281,8 @@ def resume_project_run(
 ) -> RunResult:
     """Continue a run of ``project`` (a run folder, or its name) with the same data options.
 
-    ``epochs`` raises the total epoch count; ``learning_rate`` replaces the saved rate;
-    ``hold_project`` as for :func:`train_project`.
+    ``epochs`` raises the total epoch count; ``learning_rate`` replaces the saved rate; ``max_minutes``
+    the run's time budget (per invocation); ``hold_project`` as for :func:`train_project`.
     """
     from core.models.specs import spec_from_dict
 
@@ -302,4 +303,5 @@ def resume_project_run(
             project.save()
         project.close()
     recorder = _project_recorder(project, entry.id, save_project, held=hold_project)
-    return resume(run_dir, data, progress, cancel, epochs=epochs, on_record=recorder, learning_rate=learning_rate)
+    return resume(run_dir, data, progress, cancel, epochs=epochs, on_record=recorder, learning_rate=learning_rate,
+                  max_minutes=max_minutes)

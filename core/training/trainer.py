@@ -41,7 +41,7 @@ from core.runs.process import this_process
 from core.runs.record import RECORD_FILE, RunRecord, read_state, write_state
 from core.training import events as ev
 from core.training import memory
-from core.training.callbacks import Checkpointer, EventEmitter, Guard, PlateauControl
+from core.training.callbacks import Checkpointer, EventEmitter, Guard, PlateauControl, TimeBudget
 from core.training.data import TrainingData
 from core.training.devices import configure_devices, library_versions
 from core.training.errors import NonFiniteLossError, TrainingError
@@ -66,6 +66,9 @@ class TrainingConfig:
     multiplying the learning rate by ``lr_factor`` (0 turns either off). ``monitor`` falls back to
     ``loss`` when there is no validation data. ``reserve_cores`` leaves CPU cores free (the GUI uses 1).
     ``feature_cache_dir`` is where a frozen LRCN caches backbone features (default: the run folder).
+    ``max_minutes``: a wall-clock training budget per invocation (``train`` or each ``resume``), counted
+    from the start of ``fit``: the run stops at the first batch boundary after it, its shortened epoch
+    validated and checkpointed, with status ``stopped_early`` and a note saying so (see :class:`TimeBudget`).
     """
 
     epochs: int = 20
@@ -86,6 +89,7 @@ class TrainingConfig:
     cpu_threads: int | None = None
     jit_compile: bool | str = "auto"
     feature_cache_dir: str | None = None
+    max_minutes: float | None = None
 
     def __post_init__(self) -> None:
         """Raise :class:`ConfigError` (a ``TrainingError`` and a ``ValueError``) naming a bad value."""
@@ -98,6 +102,8 @@ class TrainingConfig:
         for name in ("patience", "lr_patience", "reserve_cores", "min_lr", "min_delta"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must be >= 0, not {getattr(self, name)}")
+        if self.max_minutes is not None and not (math.isfinite(self.max_minutes) and self.max_minutes > 0):
+            raise ConfigError(f"max_minutes must be a positive number of minutes, not {self.max_minutes}")
         if not 0 < self.lr_factor < 1:
             raise ConfigError(f"lr_factor must be in (0, 1), not {self.lr_factor}")
 
@@ -164,11 +170,15 @@ def resume(
     epochs: int | None = None,
     on_record: Any = None,
     learning_rate: float | None = None,
+    max_minutes: float | None = None,
 ) -> RunResult:
     """Continue the run in ``run_dir`` at the epoch after its last checkpoint, optimizer state included.
 
     ``epochs`` raises the run's total epoch count (e.g. to train a finished run longer);
-    ``learning_rate`` replaces the saved one (e.g. lower, after the loss became NaN).
+    ``learning_rate`` replaces the saved one (e.g. lower, after the loss became NaN); ``max_minutes``
+    replaces the run's time budget. A budget applies per invocation: a run stopped by its budget
+    resumes at the epoch after the shortened one with the full budget again (early stopping by patience,
+    by contrast, needs a larger ``epochs``).
     """
     if learning_rate is not None and not (math.isfinite(learning_rate) and learning_rate > 0):
         raise ConfigError(f"learning rate must be a positive number, not {learning_rate}")
@@ -182,10 +192,13 @@ def resume(
     config = TrainingConfig.from_dict(record.config)
     if epochs is not None:
         config = dataclasses.replace(config, epochs=epochs)
-        record.config = config.to_dict()
+    if max_minutes is not None:
+        config = dataclasses.replace(config, max_minutes=max_minutes)
+    record.config = config.to_dict()
     state = read_state(run_dir)
     done = (state["epoch"] + 1) if state else 0
-    if done >= config.epochs or (record.status == "stopped_early" and epochs is None):
+    patience_stop = bool(state and state.get("plateau", {}).get("stopped_early"))
+    if done >= config.epochs or (patience_stop and epochs is None):
         raise TrainingError(f"{run_dir}: the run already finished {done} epochs ({record.status}); "
                             "give a larger epoch count to train further")
     record.resumes.append(_now())
@@ -314,6 +327,7 @@ def _run(spec: ModelSpec, config: TrainingConfig, data: TrainingData, run_dir: P
             publish()
 
         checkpointer = Checkpointer(run_dir, plateau, on_saved)
+        budget = TimeBudget(config.max_minutes * 60.0) if config.max_minutes else None
         guard = Guard(cancel, lambda: checkpointer.last_path or (str(last) if last.is_file() else ""))
         arrays = fit_data.is_arrays or cached
         requested = config.batch_size if arrays else (fit_data.batch_size or config.batch_size)
@@ -337,7 +351,8 @@ def _run(spec: ModelSpec, config: TrainingConfig, data: TrainingData, run_dir: P
         ))
         fit_args: dict[str, Any] = dict(
             epochs=config.epochs, initial_epoch=initial_epoch,
-            callbacks=[steps, guard, plateau, checkpointer, emitter], verbose=0, steps_per_epoch=config.steps_per_epoch,
+            callbacks=[steps, guard, *([budget] if budget else []), plateau, checkpointer, emitter], verbose=0,
+            steps_per_epoch=config.steps_per_epoch,
         )
         if has_val:
             fit_args["validation_steps"] = config.validation_steps
@@ -380,6 +395,9 @@ def _run(spec: ModelSpec, config: TrainingConfig, data: TrainingData, run_dir: P
         finish("failed", message)
         raise TrainingError(message) from exc
     status = "stopped_early" if plateau.state.get("stopped_early") else "completed"
+    if budget is not None and budget.reached is not None and record.epochs_completed < config.epochs:
+        status = "stopped_early"
+        _note(record, emit, _budget_note(config.max_minutes, budget.reached, config.epochs))
     final = _finish_model(record, run_dir, spec, encoder, cached)
     finish(status)
     return RunResult(run_dir, status, record, Path(record.model_path) if record.model_path else None, final)
@@ -398,6 +416,14 @@ class StepCounter(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         self.count += 1
+
+
+def _budget_note(minutes: float, reached: tuple[int, int, int | None], epochs: int) -> str:
+    """``time budget of M minutes reached in epoch E after B of N batches; ...``: why a run stopped."""
+    epoch, batches, per_epoch = reached
+    where = f"epoch {epoch + 1}/{epochs} after {batches}" + (f" of {per_epoch}" if per_epoch else "") + " batches"
+    return (f"time budget of {minutes:g} minutes reached in {where}; that epoch counts as finished "
+            "(resume to train on, with the budget again)")
 
 
 def _note(record: RunRecord, emit: ProgressCallback, text: str) -> None:

@@ -16,10 +16,10 @@ from core.models import make_spec
 from core.models.files import load_model_file
 from core.runs import RunRecord, read_state
 from core.training import events as ev
-from core.training.callbacks import PlateauControl
+from core.training.callbacks import PlateauControl, TimeBudget
 from core.training.data import TrainingData
 from core.training.errors import ModelFileError, NonFiniteLossError, TrainingError
-from core.training.trainer import TrainingConfig, resume, train
+from core.training.trainer import ConfigError, TrainingConfig, resume, train
 from tests.core.training.test_support import FRAMES, SIZE, moving_squares, shifted
 
 BATCHES = 4  # 32 clips in batches of 8
@@ -209,6 +209,63 @@ def test_early_stopping_ends_a_run_as_stopped_early(spec, data, tmp_path: Path) 
     result = train(spec, data, tmp_path / "run", config=config(epochs=10, patience=2, min_delta=100.0))
     assert result.status == "stopped_early" and len(result.history) == 3
     assert RunRecord.load(tmp_path / "run").best_epoch == 0
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_time_budget_stops_at_the_first_batch_boundary_past_it() -> None:
+    clock = _Clock()
+    budget = TimeBudget(60.0, clock=clock)
+    budget.set_model(keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)]))
+    budget.set_params({"steps": 5})
+    budget.model.stop_training = False
+    budget.on_train_begin()
+    budget.on_epoch_begin(0)
+    clock.now += 59.0
+    budget.on_train_batch_end(0)
+    assert budget.reached is None and not budget.model.stop_training
+    budget.on_train_begin()  # a retried fit keeps the first start
+    clock.now += 1.0
+    budget.on_train_batch_end(1)
+    assert budget.reached == (0, 2, 5) and budget.model.stop_training
+
+
+def test_a_time_budget_ends_the_run_stopped_early_and_resume_trains_on(spec, data, tmp_path: Path) -> None:
+    # a budget shorter than any batch: the run stops after the first batch of each invocation
+    run = tmp_path / "run"
+    events: list[ev.TrainingEvent] = []
+    result = train(spec, data, run, progress=events.append, config=config(max_minutes=1e-9))
+    assert result.status == "stopped_early"
+    record = RunRecord.load(run)
+    assert record.notes[-1].startswith("time budget of 1e-09 minutes reached in epoch 1/3 after 1 of 4 batches")
+    assert any(isinstance(e, ev.RunNote) and "time budget" in e.message for e in events)
+    assert len([e for e in events if isinstance(e, ev.BatchEnded)]) == 1
+    # the shortened epoch was validated and checkpointed like a whole one
+    assert record.epochs_completed == 1 and "val_loss" in record.history[0]
+    assert (run / "best.keras").is_file() and iterations(run / "last.keras") == 1
+    assert read_state(run)["epoch"] == 0
+
+    # per invocation: a resume gets the budget again and starts at the next epoch
+    again = resume(run, data)
+    assert again.status == "stopped_early" and [h["epoch"] for h in again.history] == [0, 1]
+    assert iterations(run / "last.keras") == 2
+    assert again.record.notes[-1].startswith("time budget of 1e-09 minutes reached in epoch 2/3 after 1 of 4")
+    # a new budget replaces the run's: the last epoch runs whole and the run completes
+    last = resume(run, data, max_minutes=60.0)
+    assert last.status == "completed" and iterations(run / "last.keras") == 2 + BATCHES
+    assert last.record.config["max_minutes"] == 60.0
+
+
+@pytest.mark.parametrize("minutes", [0.0, -1.0, float("nan"), float("inf")])
+def test_a_time_budget_must_be_a_positive_number_of_minutes(minutes: float) -> None:
+    with pytest.raises(ConfigError, match="max_minutes must be a positive number"):
+        TrainingConfig(max_minutes=minutes)
 
 
 def test_same_seed_same_losses_other_seed_other_losses(spec, data, tmp_path: Path) -> None:
