@@ -33,7 +33,8 @@ def _add_common(parser: argparse.ArgumentParser, project_optional: bool = False)
         parser.add_argument("project", type=Path, nargs="?", help="project folder (not with --dataset)")
     else:
         parser.add_argument("project", type=Path, help="project folder")
-    parser.add_argument("--run", required=True, help="training run: its name under PROJECT/runs/, or its folder")
+    parser.add_argument("--run", required=True, help="training run: its name under PROJECT/runs/, or its folder"
+                        + (" (with --dataset: its folder)" if project_optional else ""))
     parser.add_argument("--stride", type=int, metavar="N",
                         help="frames between clip windows of a reconstruction model, 1 to the clip length "
                         "(default: the clip length, each frame reconstructed once; smaller strides average)")

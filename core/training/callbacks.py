@@ -203,6 +203,8 @@ class EventEmitter(keras.callbacks.Callback):
         self.checkpointer = checkpointer
         self.started = started
         self.batches: int | None = None
+        #: training batches done in the current epoch (fewer than ``batches`` when a time budget cut it short)
+        self.epoch_batches = 0
         self.epoch = initial_epoch
         self.batch_began = 0.0
         self.epoch_began = 0.0
@@ -236,6 +238,7 @@ class EventEmitter(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
+        self.epoch_batches = 0
         self.epoch_began = time.perf_counter()
         lr = current_learning_rate(self.model)
         self.emit(ev.EpochStarted(**self._common(0), learning_rate=lr,
@@ -246,6 +249,7 @@ class EventEmitter(keras.callbacks.Callback):
         self.emit(ev.BatchStarted(**self._common(batch), message=f"epoch {self.epoch + 1}/{self.epochs}"))
 
     def on_train_batch_end(self, batch, logs=None):
+        self.epoch_batches = batch + 1
         took = time.perf_counter() - self.batch_began
         if batch > 0 or self.epoch > self.initial_epoch:  # the very first batch includes tracing
             self.batch_times.append(took)
@@ -263,7 +267,7 @@ class EventEmitter(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         values = _floats(logs)
         took = time.perf_counter() - self.epoch_began
-        batches = self.batches or 0
+        batches = self.epoch_batches or self.batches or 0
         if batches and self.batch_times:
             self.epoch_overheads.append(max(0.0, took - batches * self.batch_times[-1]))
         clips = sum(self._clips_in(b) for b in range(batches)) if self.batch_size else 0

@@ -246,6 +246,8 @@ def test_a_time_budget_ends_the_run_stopped_early_and_resume_trains_on(spec, dat
     assert record.notes[-1].startswith("time budget of 1e-09 minutes reached in epoch 1/3 after 1 of 4 batches")
     assert any(isinstance(e, ev.RunNote) and "time budget" in e.message for e in events)
     assert len([e for e in events if isinstance(e, ev.BatchEnded)]) == 1
+    ended = [e for e in events if isinstance(e, ev.EpochEnded)]
+    assert [(e.done, e.total) for e in ended] == [(1, 3 * BATCHES)]  # the batches done, not the epoch's length
     # the shortened epoch was validated and checkpointed like a whole one
     assert record.epochs_completed == 1 and "val_loss" in record.history[0]
     assert (run / "best.keras").is_file() and iterations(run / "last.keras") == 1
