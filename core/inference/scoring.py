@@ -192,10 +192,17 @@ def _squared_error(output: np.ndarray, target_uint8: np.ndarray) -> np.ndarray:
     return np.mean(np.square(np.asarray(output, dtype=np.float32) - target), axis=-1)
 
 
-def _run(model: Any, batch: np.ndarray, source: VideoSource) -> np.ndarray:
-    """The model's output for a clip batch; :class:`ScoreError` unless it is frames of the input's shape."""
+def _run(model: Any, batch: np.ndarray, source: VideoSource, every_frame: bool = True) -> np.ndarray:
+    """The model's output for a clip batch; :class:`ScoreError` unless it is frames of the input's size.
+
+    ``every_frame``: one output frame per input frame (reconstruction); otherwise (prediction) at least
+    one, the last being the prediction of the frame after the clip (a fixed-window predictor such as the
+    ``future-frame`` preset gives only that one).
+    """
     output = np.asarray(model.predict_on_batch(batch))
-    if output.shape[:2] != batch.shape[:2] or output.shape[-3:-1] != batch.shape[-3:-1]:
+    frames_ok = output.shape[1] == batch.shape[1] if every_frame else 1 <= output.shape[1] <= batch.shape[1]
+    if (output.ndim != batch.ndim or output.shape[0] != batch.shape[0] or not frames_ok
+            or output.shape[-3:-1] != batch.shape[-3:-1]):
         raise ScoreError(f"{source.path}: the model gave output {output.shape} for clips {batch.shape}: "
                          "it does not give frames back, so it cannot score frames")
     return output
@@ -314,7 +321,7 @@ def _score_prediction(model, source, spec, batch_size, error_maps, start, progre
     def run_batch() -> Iterator[FrameScore]:
         check_cancelled(cancel, "scoring")
         clips = np.stack(windows)
-        output = _run(model, _model_input(clips, spec), source)
+        output = _run(model, _model_input(clips, spec), source, every_frame=False)
         squared = _squared_error(output[:, -1], np.stack(targets))
         for t, error_map in zip(indices, squared, strict=True):
             error = float(np.mean(error_map, dtype=np.float64))
