@@ -138,6 +138,21 @@ def test_a_prediction_model_scores_a_frame_by_its_prediction_from_the_frames_bef
     assert {s.error for s in scores[:FRAMES]} == {scores[FRAMES].error}
 
 
+def test_a_predictor_that_gives_only_the_next_frame_scores_like_one_that_gives_every_frame(video: Path) -> None:
+    """The future-frame preset outputs one frame per clip, (clips, 1, H, W, C): the prediction itself."""
+    from core.models import build_model, make_spec
+
+    model = build_model(make_spec("predict", "future-frame", frames=FRAMES, height=16, width=16,
+                                  filters=(3, 4), convs_per_level=1), compile=False)
+    frames = _frames(video)
+    clips = np.stack([frames[t - FRAMES:t] for t in range(FRAMES, FRAME_COUNT)]).astype(np.float32) / 255.0
+    output = model.predict_on_batch(clips)
+    assert output.shape == (len(clips), 1, 16, 16, 1)
+    scores = list(score_video(model, video, _spec(model, "predict"), batch_size=6))
+    assert [s.index for s in scores] == list(range(FRAME_COUNT))
+    np.testing.assert_allclose([s.error for s in scores[FRAMES:]], _mse(output[:, 0], frames[FRAMES:]), rtol=1e-5)
+
+
 def test_error_maps_are_per_pixel_at_the_model_resolution(video: Path, autoencoder: Any, predictor: Any) -> None:
     for model, task in ((autoencoder, "anomaly"), (predictor, "predict")):
         scores = list(score_video(model, video, _spec(model, task), stride=2, error_maps=True))
@@ -182,5 +197,9 @@ def test_bad_requests_get_one_clear_error(tmp_path: Path, video: Path, autoencod
         list(score_video(predictor, short, _spec(predictor, "predict")))
     with pytest.raises(ScoreError, match="stride must be .* from 1 to the clip length 4, got 5"):
         list(score_video(autoencoder, video, _spec(autoencoder), stride=5))
+    too_many = CountingModel(predictor)
+    too_many.predict_on_batch = lambda batch: np.zeros((len(batch), FRAMES + 1, 16, 16, 1), np.float32)
+    with pytest.raises(ScoreError, match=r"clip\.avi: the model gave output \(8, 5, 16, 16, 1\) for clips"):
+        list(score_video(too_many, video, _spec(predictor, "predict")))
     with pytest.raises(ScoreError, match="a classify model does not score frames"):
         ScoringSpec("classify", 4, PreprocessSpec(16, 16))
