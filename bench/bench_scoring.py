@@ -46,7 +46,7 @@ from bench.reference_data import default_data_dir  # noqa: E402
 
 WORK = REPO / "bench" / "out" / "scoring"
 SIZE, CLIP = 64, 10  # the reconstruction model: 64x64 gray, 10-frame clips
-TRAIN_EPOCHS, TRAIN_STEPS = 2, 60  # batches of 8 clips: a couple of minutes on 2 cores
+TRAIN_EPOCHS, TRAIN_STEPS = 2, 60  # batches of 8 clips: a few minutes on 2 cores
 REAL_TIME_FPS = 25.0
 TARGET_FPS = 100.0  # 4x real time for 25 fps video
 
