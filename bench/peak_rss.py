@@ -13,9 +13,16 @@ import sys
 from bench.figures import REPO
 
 #: The last statement of every child: its result and its peak RSS as one line of JSON.
+#: ``VmHWM`` belongs to the process image the child runs; ``ru_maxrss`` (the fallback where there is no
+#: /proc) keeps the parent's peak from before the child's exec, so a large parent would mask the child.
 _REPORT = """
 import json as _json, resource as _resource
-print(_json.dumps({**result, "peak_rss_mb": _resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss / 1024}))
+try:
+    _hwm = [line for line in open("/proc/self/status") if line.startswith("VmHWM:")][0]
+    _peak = int(_hwm.split()[1]) / 1024
+except (OSError, IndexError, ValueError):
+    _peak = _resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss / 1024
+print(_json.dumps({**result, "peak_rss_mb": _peak}))
 """
 
 
