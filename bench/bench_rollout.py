@@ -4,6 +4,9 @@ Same model, same weights (the presets at 64x64 with their own layer sizes, rando
 frames: ``core.inference.rollout.rollout`` against ``reference_rollout`` (which reruns the model over the
 whole sequence at every step). Each figure is the reference loop's time over the rollout's, the median
 of the repeats after one untimed warm-up of each; the frames must agree within 1e-4 or the figure fails.
+Target: 3x for every preset with a recurrent layer or a temporal kernel (ConvLSTM2D, Conv3D). The
+``future-frame`` preset sees a fixed window of its last 4 frames: its reference loop already costs one
+window per step, so its rollout runs that same loop and its ratio is about 1x (reported, not judged).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import time
 
 from bench.figures import Figure
 
-PRESETS = ("keras-example", "default", "conv3d")
+PRESETS = ("keras-example", "default", "conv3d", "unet", "unet-conv3d", "future-frame")
 
 
 def _time(fn, repeats: int) -> float:
@@ -39,7 +42,7 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
     import keras
     import numpy as np
 
-    from core.inference.rollout import reference_rollout, rollout
+    from core.inference.rollout import frame_window, reference_rollout, rollout
     from core.models import build_model, make_spec
 
     out = []
@@ -56,9 +59,13 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
         print(f"{preset:14s} rollout {fast:7.3f} s  reference loop {slow:7.3f} s  ratio {slow / fast:5.2f}x  "
               f"max |difference| {gap:.2e}")
         note = f"{slow:.2f} s vs {fast:.2f} s, max |difference| {gap:.1e}"
+        window = frame_window(model)
+        target = None if window else ">= 3"
+        if window:
+            note += f"; a fixed window of {window} frames: the reference loop is already linear"
         if gap > 1e-4:
-            out.append(Figure(f"rollout speed-up, {preset}", slow / fast, "x", ">= 3",
+            out.append(Figure(f"rollout speed-up, {preset}", slow / fast, "x", target,
                               error=f"frames differ from the reference loop by {gap:.2e}"))
         else:
-            out.append(Figure(f"rollout speed-up, {preset}", slow / fast, "x", ">= 3", note=note))
+            out.append(Figure(f"rollout speed-up, {preset}", slow / fast, "x", target, note=note))
     return out

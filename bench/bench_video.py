@@ -13,10 +13,8 @@ Run from the repository root:  python -m bench video [--quick] [--data DIR] [--r
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,6 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.figures import Figure  # noqa: E402
+from bench.peak_rss import peak_rss  # noqa: E402
 from bench.reference_data import default_data_dir  # noqa: E402
 from core.preprocessing import PreprocessSpec, iter_preprocessed  # noqa: E402
 from core.video import list_images, open_video  # noqa: E402
@@ -105,8 +104,6 @@ def throughput(data: Path, repeats: int) -> list[dict]:
 
 
 CHILD = """
-import json, resource, sys
-sys.path.insert(0, {repo!r})
 from core.preprocessing import PreprocessSpec, iter_preprocessed
 from core.video import open_video
 source = open_video({path!r})
@@ -114,7 +111,7 @@ source.scan()
 n = sum(1 for _ in iter_preprocessed(source, PreprocessSpec(128, 128)))
 for k in range(0, n, max(1, n // 50)):
     source.read(k)
-print(json.dumps({{"frames": n, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+result = {{"frames": n}}
 """
 
 
@@ -133,9 +130,7 @@ def memory(lengths: tuple[int, ...] = (1_000, 10_000)) -> list[dict]:
         for n in lengths:
             path = Path(tmp) / f"gen_{n}.mp4"
             make_video(path, n)
-            out = subprocess.run([sys.executable, "-c", CHILD.format(repo=str(REPO), path=str(path))],
-                                 capture_output=True, text=True, check=True)
-            rows.append({"frames": n, **json.loads(out.stdout)})
+            rows.append({"frames": n, **peak_rss(CHILD.format(path=str(path)))})
     return rows
 
 

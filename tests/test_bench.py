@@ -187,3 +187,24 @@ def test_old_script_entry_point_still_starts() -> None:
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "--skip-memory" in done.stdout
+
+
+def test_peak_rss_of_a_child_counts_what_it_allocated_and_returns_its_result() -> None:
+    import numpy as np
+
+    from bench.peak_rss import peak_rss
+
+    ballast = np.full(300_000_000, 3, np.uint8)  # a large parent must not mask the child's own peak
+    small = peak_rss("result = {'n': 1}")
+    del ballast
+    big = peak_rss("import numpy as np\nblocks = [np.full(2_000_000, 3, np.uint8) for _ in range(100)]\n"
+                   "result = {'n': sum(int(b.sum()) // 3 for b in blocks)}")
+    assert small["n"] == 1 and big["n"] == 200_000_000
+    assert big["peak_rss_mb"] - small["peak_rss_mb"] > 100  # 200 MB written in the child
+
+
+def test_a_failing_child_raises() -> None:
+    from bench.peak_rss import peak_rss
+
+    with pytest.raises(subprocess.CalledProcessError):
+        peak_rss("raise SystemExit(3)")

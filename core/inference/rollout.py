@@ -18,8 +18,11 @@ layer needs from the past:
   (zeros before the first, as the padding gives). A causal one (a ``ZeroPadding3D`` on the past side,
   as the ``conv3d`` preset builds it) needs nothing after the current frame. A ``same``-padded one (the
   ``keras-example`` head, whose 3x3x3 kernel also looks one frame ahead) sees, at the last frame of the
-  sequence, the zero padding after it: the step runs it on ``[previous, current, zeros]`` and so gives
-  exactly the reference loop's last frame;
+  sequence, the zero padding after it, which adds nothing. So each step is one 2D convolution of the
+  current and kept frames stacked as channels, with the kernel's taps over those frames (the layer's
+  bias and activation after it): one output frame, no zero frames, no temporal window copied into a 3D
+  tensor. A ``ZeroPadding3D`` whose spatial padding is what ``same`` gives is folded into that
+  convolution;
 - per-frame layers (``TimeDistributed``, inference-mode ``BatchNormalization``, activations, the
   ``uint8`` scaling, ``ResidualLogits``) run on the single frame.
 
@@ -138,7 +141,8 @@ def frame_window(model: Any) -> int | None:
 def _temporal_pads(layer: Any, node: Any) -> tuple[int, int, Any] | None:
     """``(before, after, padding layer or None)`` a Conv3D's temporal window reaches around its frame."""
     kt = int(layer.kernel_size[0])
-    if tuple(layer.strides)[0] != 1 or tuple(layer.dilation_rate)[0] != 1 or layer.data_format != "channels_last":
+    if (tuple(layer.strides)[0] != 1 or tuple(layer.dilation_rate)[0] != 1 or layer.data_format != "channels_last"
+            or getattr(layer, "groups", 1) != 1):
         return None
     if layer.padding == "same":
         return (kt - 1) // 2, kt - 1 - (kt - 1) // 2, None  # Keras "same": the extra pad goes after
@@ -151,6 +155,18 @@ def _temporal_pads(layer: Any, node: Any) -> tuple[int, int, Any] | None:
     return before, after, source
 
 
+def _pads_same(padding: Any, layer: Any) -> bool:
+    """Whether a ``valid`` Conv3D after ``padding`` (a ZeroPadding3D) sees each frame as ``same`` would pad it."""
+    if layer.padding != "valid" or any(s != 1 for s in tuple(layer.strides)[1:]):
+        return False
+    for (low, high), k, d in zip(tuple(padding.padding)[1:], tuple(layer.kernel_size)[1:],
+                                 tuple(layer.dilation_rate)[1:], strict=True):
+        reach = d * (k - 1)
+        if (low, high) != (reach // 2, reach - reach // 2):
+            return False
+    return True
+
+
 class _Analysis:
     """Which layers step how, found once per model; ``reason`` is set when the model cannot step."""
 
@@ -158,6 +174,8 @@ class _Analysis:
         self.reason = ""
         self.windows: dict[int, tuple[int, int]] = {}  # id(Conv3D) -> (before, after)
         self.spatial_pads: dict[int, Any] = {}  # id(ZeroPadding3D) whose temporal padding its Conv3D takes
+        self.same_pads: set[int] = set()  # those of them whose spatial padding is "same" for their Conv3D
+        self.conv_padding: dict[int, str] = {}  # id(Conv3D) -> the spatial padding its per-frame step uses
         self.children: dict[int, _Analysis] = {}  # id(nested model) -> its analysis
         self.causal_output = self._walk(model, input_causal)
 
@@ -201,8 +219,12 @@ class _Analysis:
                         return self._refuse(f"layer {layer.name!r} reaches back over the output of a layer that "
                                             "looks ahead in time, which changes as frames arrive")
                     self.windows[id(layer)] = (before, after)
+                    self.conv_padding[id(layer)] = layer.padding
                     if padding is not None:
                         self.spatial_pads[id(padding)] = padding
+                        if _pads_same(padding, layer):
+                            self.same_pads.add(id(padding))
+                            self.conv_padding[id(layer)] = "same"
                     out = seen and after == 0
                 elif name == "ZeroPadding3D":
                     pass  # temporal padding is checked below: it must belong to exactly one Conv3D
@@ -233,6 +255,7 @@ class _Stepper:
         self.states: dict[int, list[Any]] = {}  # id(ConvLSTM2D) -> [h, c]
         self.history: dict[int, list[Any]] = {}  # id(Conv3D) -> its last inputs, each (batch, 1, H, W, C)
         self.children: dict[int, _Stepper] = {}
+        self.operations: dict[int, Callable[..., Any]] = {}  # id(layer) -> how it steps
 
     def _operation(self, op: Any) -> Callable[..., Any]:
         from keras import ops
@@ -250,27 +273,57 @@ class _Stepper:
                 h, self.states[key] = op.cell.call(frame, self.states[key], training=False)
                 return ops.expand_dims(h, 1)
             return convlstm
+        if key in self.analysis.same_pads:
+            return lambda x, **_: x  # its Conv3D's step pads the frame itself ("same")
         if key in self.analysis.spatial_pads:
             (_, _), (h0, h1), (w0, w1) = op.padding
             return lambda x, **_: ops.pad(x, ((0, 0), (0, 0), (h0, h1), (w0, w1), (0, 0)))
         if key in self.analysis.windows:
-            before, after = self.analysis.windows[key]
+            before, _ = self.analysis.windows[key]
+            kernel = _frame_kernel(op, before)
+            padding = self.analysis.conv_padding[key]
 
             def conv3d(x: Any, **_: Any) -> Any:
-                past = self.history.setdefault(key, [ops.zeros_like(x)] * before)
-                window = [*past[len(past) - before:], x, *([ops.zeros_like(x)] * after)] if before else \
-                    [x, *([ops.zeros_like(x)] * after)]
+                frame = x[:, 0]
                 if before:
-                    self.history[key] = window[1:before + 1]
-                y = op(ops.concatenate(window, axis=1) if len(window) > 1 else x, training=False)
-                return y[:, before:before + 1] if op.padding == "same" else y
+                    past = self.history.setdefault(key, [ops.zeros_like(frame)] * before)
+                    self.history[key] = [*past[1:], frame]
+                    frame = ops.concatenate([*past, frame], axis=-1)
+                y = ops.conv(frame, kernel, strides=tuple(op.strides)[1:], padding=padding,
+                             dilation_rate=tuple(op.dilation_rate)[1:])
+                if op.use_bias:
+                    y = ops.add(y, op.bias)
+                if op.activation is not None:
+                    y = op.activation(y)
+                return ops.expand_dims(y, 1)
             return conv3d
         return lambda *args, **kwargs: op(*args, **{**kwargs, "training": False}) if _takes_training(op) \
             else op(*args, **kwargs)
 
     def step(self, frame: Any, **_: Any) -> Any:
         """``(batch, 1, H, W, C)`` -> the model's output for that frame, given every frame stepped before."""
-        return self.model._run_through_graph(frame, operation_fn=self._operation)
+        return self.model._run_through_graph(frame, operation_fn=self._cached_operation)
+
+    def _cached_operation(self, op: Any) -> Callable[..., Any]:
+        """:meth:`_operation`, made once per layer rather than once per layer and frame."""
+        try:
+            return self.operations[id(op)]
+        except KeyError:
+            return self.operations.setdefault(id(op), self._operation(op))
+
+
+def _frame_kernel(layer: Any, before: int) -> Any:
+    """A Conv3D's kernel as a 2D kernel over its current and ``before`` past frames stacked as channels.
+
+    ``(time, kh, kw, in, out)`` -> ``(kh, kw, (before + 1) * in, out)``, oldest frame first. The taps
+    after the current frame are left out: at the last frame of a sequence they meet the zero padding,
+    so one 2D convolution of the stacked frames gives exactly the Conv3D's output at that frame.
+    """
+    from keras import ops
+
+    taps = ops.transpose(ops.convert_to_tensor(layer.kernel)[:before + 1], (1, 2, 0, 3, 4))
+    shape = ops.shape(taps)
+    return ops.reshape(taps, (shape[0], shape[1], shape[2] * shape[3], shape[4]))
 
 
 def _takes_training(op: Any) -> bool:

@@ -182,16 +182,17 @@ def _squared_error(output: np.ndarray, target_uint8: np.ndarray) -> np.ndarray:
     return np.mean(np.square(np.asarray(output, dtype=np.float32) - target), axis=-1)
 
 
-def _run(model: Any, batch: np.ndarray, source: VideoSource, last_only: bool = False) -> np.ndarray:
-    """The model's output for a clip batch; :class:`ScoreError` unless it is frames of the input's shape.
+def _run(model: Any, batch: np.ndarray, source: VideoSource, every_frame: bool = True) -> np.ndarray:
+    """The model's output for a clip batch; :class:`ScoreError` unless it is frames of the input's size.
 
-    ``last_only`` (next-frame models): the output may hold fewer frames than the clip (a model that
-    predicts only the frame after its last input gives one); its last frame is what is scored.
+    ``every_frame``: one output frame per input frame (reconstruction); otherwise (prediction) at least
+    one, the last being the prediction of the frame after the clip (a fixed-window predictor such as the
+    ``future-frame`` preset gives only that one).
     """
     output = np.asarray(model.predict_on_batch(batch))
-    frames_ok = 1 <= output.shape[1] <= batch.shape[1] if last_only and output.ndim == 5 else (
-        output.shape[:2] == batch.shape[:2])
-    if not frames_ok or output.shape[0] != batch.shape[0] or output.shape[-3:-1] != batch.shape[-3:-1]:
+    frames_ok = output.shape[1] == batch.shape[1] if every_frame else 1 <= output.shape[1] <= batch.shape[1]
+    if (output.ndim != batch.ndim or output.shape[0] != batch.shape[0] or not frames_ok
+            or output.shape[-3:-1] != batch.shape[-3:-1]):
         raise ScoreError(f"{source.path}: the model gave output {output.shape} for clips {batch.shape}: "
                          "it does not give frames back, so it cannot score frames")
     return output
@@ -301,7 +302,7 @@ def _score_prediction(model, source, spec, batch_size, error_maps, start, progre
     def run_batch() -> Iterator[FrameScore]:
         check_cancelled(cancel, "scoring")
         clips = np.stack(windows)
-        output = _run(model, spec.model_input(clips), source, last_only=True)
+        output = _run(model, spec.model_input(clips), source, every_frame=False)
         squared = _squared_error(output[:, -1], np.stack(targets))
         for t, error_map in zip(indices, squared, strict=True):
             error = frame_error(error_map, spec.error)

@@ -94,6 +94,36 @@ def test_the_keras_example_head_needs_its_window_of_past_frames() -> None:
     assert np.abs(wrong - reference_rollout(model, frames, 3)).max() > 1e-3
 
 
+def odd_conv3d_stack() -> keras.Model:
+    """Causal Conv3Ds whose spatial padding is not "same", a spatially strided one and a dilated one."""
+    inputs = keras.Input((None, SIZE, SIZE, 1))
+    x = layers.ZeroPadding3D(((2, 0), (0, 2), (1, 1)), name="uneven_pad")(inputs)
+    x = layers.Conv3D(3, (3, 3, 3), activation="relu", name="uneven")(x)  # 16x16 -> 16x14
+    x = layers.ZeroPadding3D(((1, 0), (2, 2), (2, 2)), name="dilated_pad")(x)
+    x = layers.Conv3D(3, (2, 3, 3), dilation_rate=(1, 2, 2), use_bias=False, name="dilated")(x)
+    x = layers.ZeroPadding3D(((1, 0), (1, 1), (0, 2)), name="strided_pad")(x)
+    x = layers.Conv3D(2, (2, 3, 3), strides=(1, 2, 2), name="strided")(x)  # -> 8x8
+    x = layers.TimeDistributed(layers.UpSampling2D(2), name="up")(x)
+    x = layers.Conv3D(1, (2, 3, 1), padding="same", activation="sigmoid", name="even_same")(x)
+    return keras.Model(inputs, x)
+
+
+def test_conv3d_steps_with_any_spatial_padding_stride_and_dilation() -> None:
+    keras.utils.set_random_seed(5)
+    model = odd_conv3d_stack()
+    rng = np.random.default_rng(2)
+    for weight in model.weights:
+        weight.assign(rng.normal(0.0, 0.5, tuple(weight.shape)).astype("float32"))
+    assert step_plan(model).carried
+    analysis = rollout_module._Analysis(model)
+    folded = {layer.name for layer in model.layers if id(layer) in analysis.same_pads}
+    assert folded == {"dilated_pad"}  # the one padding a "same" convolution reproduces
+    frames = given_frames(6)
+    expected = reference_rollout(model, frames, 4)
+    assert expected.std() > 0.005
+    np.testing.assert_allclose(rollout(model, frames, 4), expected, atol=1e-5)
+
+
 def look_ahead_then_recurrence() -> keras.Model:
     """A non-causal Conv3D followed by a ConvLSTM2D: no carried state can reproduce the reference loop."""
     inputs = keras.Input((None, SIZE, SIZE, 1))

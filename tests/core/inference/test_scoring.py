@@ -198,6 +198,10 @@ def test_bad_requests_get_one_clear_error(tmp_path: Path, video: Path, autoencod
         list(score_video(predictor, short, _spec(predictor, "predict")))
     with pytest.raises(ScoreError, match="stride must be .* from 1 to the clip length 4, got 5"):
         list(score_video(autoencoder, video, _spec(autoencoder), stride=5))
+    too_many = CountingModel(predictor)
+    too_many.predict_on_batch = lambda batch: np.zeros((len(batch), FRAMES + 1, 16, 16, 1), np.float32)
+    with pytest.raises(ScoreError, match=r"clip\.avi: the model gave output \(8, 5, 16, 16, 1\) for clips"):
+        list(score_video(too_many, video, _spec(predictor, "predict")))
     with pytest.raises(ScoreError, match="a classify model does not score frames"):
         ScoringSpec("classify", 4, PreprocessSpec(16, 16))
 
