@@ -60,7 +60,7 @@ def ped2_project(work: Path, ped2: Path):
     return project
 
 
-def baseline_errors(project, videos) -> dict[str, "object"]:
+def baseline_errors(project, videos) -> dict[str, object]:
     """Each test video's per-frame baseline score: max over 20x20 patches of |frame t - frame t-1| (gray)."""
     import cv2
     import numpy as np
