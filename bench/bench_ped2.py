@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -31,6 +30,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from bench.bench_scoring import ped2_project  # noqa: E402 - the same work project import
 from bench.figures import Figure  # noqa: E402
 from bench.reference_data import default_data_dir  # noqa: E402
 
@@ -42,22 +42,6 @@ AVERAGE = 5  # baseline's causal average, frames
 SHIPPED_SCORING = {"error": "worst-patches", "smooth": 3}
 TRAIN_ARGS = ["--task", "anomaly", "--stride", "1", "--steps-per-epoch", "100", "--batch-size", "8",
               "--patience", "0", "--seed", "1", "--epochs", "1000"]
-
-
-def ped2_project(work: Path, ped2: Path):
-    """The work folder's Ped2 project, made by the UCSD importer the first time (train and test splits)."""
-    from core.project import Project
-    from core.project.importers import import_ucsd
-
-    folder = work / "ped2"
-    if (folder / "project.json").exists():
-        return Project.open(folder)
-    if folder.exists():
-        shutil.rmtree(folder)  # an import that did not finish
-    project = Project.create(folder, name="ped2")
-    import_ucsd(project, ped2)
-    project.save()
-    return project
 
 
 def baseline_errors(project, videos) -> dict[str, object]:
