@@ -66,6 +66,8 @@ def test_evaluate_prints_per_step_metrics_and_the_baseline(run: Path, data_dir: 
         (["proj", "--run", "r", "--sequences", "3"], "--sequences evaluates without a project"),
         (["--run", "r", "--dataset", "moving-mnist", "--mnist", "m", "--smooth", "3"],
          "--smooth: not used with --dataset"),
+        (["--run", "r", "--dataset", "moving-mnist", "--mnist", "m", "--smooth", "1", "--error", "mse"],
+         "--smooth, --error: not used with --dataset"),
         (["--run", "r", "--dataset", "moving-mnist", "--mnist", "m", "--sequences", "0"],
          "--sequences must be a whole number >= 1, not 0"),
     ],
