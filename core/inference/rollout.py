@@ -399,15 +399,21 @@ def reference_rollout(
     ``frames``: ``(n, H, W, C)`` given frames in the model's input dtype. Returns ``(m, H, W, C)`` float32
     in [0, 1]. Cost: quadratic in ``m`` (step ``k`` runs ``n + k`` frames).
     """
-    sequence = _check(model, frames, m)
+    return _loop(model, _check(model, frames, m), m, None, progress, cancel)
+
+
+def _loop(model, sequence, m, window, progress, cancel) -> np.ndarray:
+    """Run ``model`` ``m`` times on the frames so far (the last ``window`` of them, if given), each time
+    appending its last prediction."""
     run = _time_free(model)
     dtype = _input_dtype(model)
     predicted = []
     for k in range(m):
         check_cancelled(cancel, "rollout")
-        last = np.asarray(run(sequence[None], training=False), dtype=np.float32)[0, -1]
+        seen = sequence if window is None else sequence[-window:]
+        last = np.asarray(run(seen[None], training=False), dtype=np.float32)[0, -1]
         predicted.append(last)
-        sequence = np.concatenate([sequence, as_model_input(last, dtype)[None]])
+        sequence = np.concatenate([sequence if window is None else seen, as_model_input(last, dtype)[None]])
         report(progress, k + 1, m, "rolling out")
     return _stacked(predicted, sequence)
 
@@ -436,7 +442,7 @@ def rollout(
         return _stacked([], sequence)
     window = frame_window(model)
     if window is not None:
-        return _windowed_rollout(model, sequence, m, window, progress, cancel)
+        return _loop(model, sequence, m, window, progress, cancel)  # the reference loop on the last frames
     found = _analysis(model)
     if found.reason:
         return reference_rollout(model, sequence, m, progress, cancel)
@@ -456,19 +462,4 @@ def rollout(
         output = stepper.step(ops.convert_to_tensor(as_model_input(predicted[-1], dtype)[None, None]))
         predicted.append(np.asarray(ops.convert_to_numpy(output), dtype=np.float32)[0, 0])
         report(progress, len(sequence) + k, total, "rolling out")
-    return _stacked(predicted, sequence)
-
-
-def _windowed_rollout(model, sequence, m, window, progress, cancel) -> np.ndarray:
-    """The reference loop for a fixed-window model (:func:`frame_window`), run on the last ``window`` frames."""
-    run = _time_free(model)
-    dtype = _input_dtype(model)
-    recent = list(sequence[-window:])
-    predicted = []
-    for k in range(m):
-        check_cancelled(cancel, "rollout")
-        last = np.asarray(run(np.stack(recent)[None], training=False), dtype=np.float32)[0, -1]
-        predicted.append(last)
-        recent = [*recent, as_model_input(last, dtype)][-window:]
-        report(progress, k + 1, m, "rolling out")
     return _stacked(predicted, sequence)
