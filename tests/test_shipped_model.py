@@ -53,3 +53,4 @@ def test_evaluate_with_the_shipped_model_on_ped2_prints_the_recorded_auc(ped2: P
     assert figures["auc_normalised"] == pytest.approx(AUC_NORMALISED, abs=0.002)
     assert figures["auc_raw"] == pytest.approx(AUC_RAW, abs=0.002)
     assert figures["anomalies_hit"] == ANOMALIES_HIT
+    assert sorted(p.name for p in SHIPPED.iterdir()) == ["model.keras", "run.json"]  # scoring wrote nothing there

@@ -45,6 +45,7 @@ class RunEvents:
 def write_events(run_dir: str | Path, run_events: RunEvents) -> Path:
     """Write ``<run_dir>/events.json`` (replacing the previous one atomically); returns its path."""
     path = Path(run_dir) / EVENTS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
     write_json(path, {
         "format": FORMAT, "version": VERSION,
         "threshold": run_events.threshold.to_dict() if run_events.threshold is not None else None,

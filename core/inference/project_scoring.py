@@ -27,6 +27,7 @@ Progress counts frames scored over all videos that need scoring; ``cancel`` stop
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -146,6 +147,17 @@ def project_run_id(project: Any, run: RunModel) -> str:
         if run_dir and Path(run_dir).resolve() == folder:
             return entry.id
     return run.run_id
+
+
+def events_dir(project: Any, run: RunModel) -> Path:
+    """The folder of ``run``'s ``events.json`` for ``project``: the run folder of one of the project's own
+    runs; for a run folder elsewhere (a shipped or exported model, another project's run), which scoring
+    never writes into, ``<project>/cache/events/<run name>-<hash of its path>/``."""
+    folder = run.run_dir.resolve()
+    if folder.parent == Path(project.runs_dir).resolve():
+        return run.run_dir
+    digest = hashlib.sha1(str(folder).encode("utf-8")).hexdigest()[:10]
+    return Path(project.cache_dir) / "events" / f"{run.run_dir.name}-{digest}"
 
 
 class _Scorer:
@@ -283,7 +295,7 @@ def score_project(
         series, now = errors[video.id]
         events = flag_events(threshold.smooth(series), threshold.value, min_run, merge_gap, video.id)
         results.append(VideoScores(video.id, video.name, series, attach_verdicts(events, verdicts, run_id), now))
-    events_path = _store_events(model.run_dir, threshold, flagging, results)
+    events_path = _store_events(events_dir(project, model), threshold, flagging, results)
     return ProjectScores(model, stride, threshold, results, events_path, flagging)
 
 

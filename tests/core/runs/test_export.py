@@ -79,3 +79,17 @@ def test_the_scoring_an_export_recommends_is_what_evaluate_uses_unless_told_othe
     assert "frame error mse, not smoothed" in capsys.readouterr().out
     assert_one_line_error(capsys, ["export-run", str(project), "--run", "tiny", "--to", str(tmp_path / "o"),
                                    "--smooth", "0"], "--smooth must be 1 or more")
+
+
+def test_scoring_with_a_run_folder_outside_the_project_never_writes_into_it(tmp_path, capsys) -> None:
+    project, _ = trained_run(tmp_path)
+    out = tmp_path / "shipped"
+    assert main(["export-run", str(project), "--run", "tiny", "--to", str(out)]) == 0
+    before = sorted(p.name for p in out.iterdir())
+    capsys.readouterr()
+    assert main(["score", str(project), "--run", str(out), "--all"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == before  # the shipped folder stays as it was
+    written = [line.removeprefix("events written to ") for line in capsys.readouterr().out.splitlines()
+               if line.startswith("events written to ")]
+    assert len(written) == 1 and Path(written[0]).is_relative_to(project / "cache" / "events")
+    assert Path(written[0]).is_file()
