@@ -35,8 +35,10 @@ bidirectional or reversed recurrences, ``return_state``), roll out through :func
 instead; :func:`step_plan` says which way a model goes and why. Every ``predict`` preset takes the
 carried-state path.
 
-Everything here uses ``keras.ops`` and the layers' own calls (no TensorFlow API), so it runs on every
-Keras backend.
+The steps after a sequence's first run as one compiled call each on the TensorFlow backend (a
+``tf.function`` over ``(frame, carried values) -> (output, carried values)``, kept with the model, so a
+second rollout of the same model skips the tracing); elsewhere they stay eager. The steps themselves use
+``keras.ops`` and the layers' own calls only, so they run on every Keras backend.
 """
 
 from __future__ import annotations
@@ -138,8 +140,12 @@ def frame_window(model: Any) -> int | None:
 # the carried-state stepper
 
 
-def _temporal_pads(layer: Any, node: Any) -> tuple[int, int, Any] | None:
-    """``(before, after, padding layer or None)`` a Conv3D's temporal window reaches around its frame."""
+def _temporal_pads(layer: Any, node: Any, nodes: set[int]) -> tuple[int, int, Any] | None:
+    """``(before, after, padding layer or None)`` a Conv3D's temporal window reaches around its frame.
+
+    ``nodes``: the ids of the model's own nodes. A layer is also called by other graphs built on it (the
+    reference loop's variable-length twin), whose nodes do not count here.
+    """
     kt = int(layer.kernel_size[0])
     if (tuple(layer.strides)[0] != 1 or tuple(layer.dilation_rate)[0] != 1 or layer.data_format != "channels_last"
             or getattr(layer, "groups", 1) != 1):
@@ -147,7 +153,7 @@ def _temporal_pads(layer: Any, node: Any) -> tuple[int, int, Any] | None:
     if layer.padding == "same":
         return (kt - 1) // 2, kt - 1 - (kt - 1) // 2, None  # Keras "same": the extra pad goes after
     source = node.input_tensors[0]._keras_history.operation
-    if type(source).__name__ != "ZeroPadding3D" or len(source._outbound_nodes) != 1:
+    if type(source).__name__ != "ZeroPadding3D" or sum(id(n) in nodes for n in source._outbound_nodes) != 1:
         return None if kt > 1 else (0, 0, None)
     (before, after), _, _ = source.padding
     if before + after != kt - 1:
@@ -189,6 +195,7 @@ class _Analysis:
         if not isinstance(model, functional):
             return self._refuse(f"{type(model).__name__} models are not functional graphs")
         causal = {id(t): input_causal for t in model.inputs}
+        nodes = {id(node) for depth in model._nodes_by_depth.values() for node in depth}
         for depth in sorted(model._nodes_by_depth, reverse=True):
             for node in model._nodes_by_depth[depth]:
                 if node.is_input or not node.operation:
@@ -210,7 +217,7 @@ class _Analysis:
                         return self._refuse(f"layer {layer.name!r} runs over the output of a layer that looks "
                                             "ahead in time, which changes as frames arrive")
                 elif name == "Conv3D":
-                    pads = _temporal_pads(layer, node)
+                    pads = _temporal_pads(layer, node, nodes)
                     if pads is None:
                         return self._refuse(f"layer {layer.name!r}: a Conv3D with temporal strides, dilation or "
                                             "padding the stepper does not know")
@@ -304,6 +311,34 @@ class _Stepper:
         """``(batch, 1, H, W, C)`` -> the model's output for that frame, given every frame stepped before."""
         return self.model._run_through_graph(frame, operation_fn=self._cached_operation)
 
+    def reset(self) -> None:
+        """Forget every frame stepped so far (the next step starts a new sequence)."""
+        self.states.clear()
+        self.history.clear()
+        for child in self.children.values():
+            child.reset()
+
+    def state(self) -> list[Any]:
+        """Everything carried, nested models' included, as one flat list in a fixed order."""
+        flat: list[Any] = []
+        for key in sorted(self.states):
+            flat.extend(self.states[key])
+        for key in sorted(self.history):
+            flat.extend(self.history[key])
+        for key in sorted(self.children):
+            flat.extend(self.children[key].state())
+        return flat
+
+    def set_state(self, flat: list[Any]) -> list[Any]:
+        """Take what :meth:`state` gave (same layout) from the front of ``flat``; return the rest."""
+        for carried in (self.states, self.history):
+            for key in sorted(carried):
+                n = len(carried[key])
+                carried[key], flat = list(flat[:n]), flat[n:]
+        for key in sorted(self.children):
+            flat = self.children[key].set_state(flat)
+        return flat
+
     def _cached_operation(self, op: Any) -> Callable[..., Any]:
         """:meth:`_operation`, made once per layer rather than once per layer and frame."""
         try:
@@ -324,6 +359,65 @@ def _frame_kernel(layer: Any, before: int) -> Any:
     taps = ops.transpose(ops.convert_to_tensor(layer.kernel)[:before + 1], (1, 2, 0, 3, 4))
     shape = ops.shape(taps)
     return ops.reshape(taps, (shape[0], shape[1], shape[2] * shape[3], shape[4]))
+
+
+class _CompiledStepper:
+    """A :class:`_Stepper` whose steps after the first run as one compiled call each.
+
+    The first frame of a sequence steps eagerly, which creates every carried value (their shapes are
+    known only then); each later step is a pure function ``(frame, carried) -> (output, carried)``
+    compiled once per model and kept with it, so the second and later rollouts of a model skip the
+    tracing. On TensorFlow that is a ``tf.function`` (graph mode instead of some 35 small eager ops per
+    frame); on other backends the steps stay eager, same frames.
+    """
+
+    def __init__(self, model: Any, analysis: _Analysis) -> None:
+        self.stepper = _Stepper(model, analysis)
+        self.lock = threading.Lock()
+        self.compiled: Callable[..., Any] | None | bool = None  # False: steps stay eager
+        self.started = False
+
+    def _compile(self) -> Callable[..., Any] | None:
+        import keras
+
+        if keras.backend.backend() != "tensorflow":
+            return None
+        import tensorflow as tf  # only on the TensorFlow backend, outside any model
+
+        def pure(frame: Any, carried: list[Any]) -> tuple[Any, list[Any]]:
+            self.stepper.set_state(list(carried))
+            output = self.stepper.step(frame)
+            return output, self.stepper.state()
+
+        return tf.function(pure, reduce_retracing=True)
+
+    def reset(self) -> None:
+        self.stepper.reset()
+        self.started = False
+
+    def step(self, frame: Any) -> Any:
+        if self.started and self.compiled is None:
+            self.compiled = self._compile() or False
+        if not self.started or not self.compiled:
+            self.started = True
+            return self.stepper.step(frame)
+        output, carried = self.compiled(frame, self.stepper.state())
+        self.stepper.set_state(list(carried))
+        return output
+
+
+_STEPPERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _stepper_for(model: Any, analysis: _Analysis) -> _CompiledStepper:
+    """The model's kept compiled stepper, or a new one (not kept) while another rollout holds it."""
+    try:
+        kept = _STEPPERS.get(model)
+        if kept is None:
+            kept = _STEPPERS.setdefault(model, _CompiledStepper(model, analysis))
+    except TypeError:  # not weakly referenceable: nothing kept
+        return _CompiledStepper(model, analysis)
+    return kept
 
 
 def _takes_training(op: Any) -> bool:
@@ -446,10 +540,20 @@ def rollout(
     found = _analysis(model)
     if found.reason:
         return reference_rollout(model, sequence, m, progress, cancel)
+    kept = _stepper_for(model, found)
+    if not kept.lock.acquire(blocking=False):  # another thread is rolling this model out
+        kept = _CompiledStepper(model, found)
+        kept.lock.acquire()
+    try:
+        kept.reset()
+        return _carried_rollout(kept, sequence, m, _input_dtype(model), progress, cancel)
+    finally:
+        kept.lock.release()
+
+
+def _carried_rollout(stepper, sequence, m, dtype, progress, cancel) -> np.ndarray:
     from keras import ops
 
-    stepper = _Stepper(model, found)
-    dtype = _input_dtype(model)
     total = len(sequence) + m - 1
     output = None
     for i, frame in enumerate(sequence):

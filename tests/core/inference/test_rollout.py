@@ -61,6 +61,38 @@ def test_rollout_equals_the_reference_loop_for_every_preset(preset: str, monkeyp
         np.testing.assert_allclose(got, expected, atol=1e-5, err_msg=f"{preset}, n={n}")
 
 
+@pytest.mark.parametrize("preset", ["default", "conv3d"])
+def test_the_kept_compiled_step_serves_repeated_and_concurrent_rollouts(preset: str) -> None:
+    import threading
+
+    model = tiny_predictor(preset)
+    # the reference loop first: its variable-length twin calls the model's layers again, which must not
+    # change how the model steps
+    expected = {seed: reference_rollout(model, given_frames(6, seed=seed), 4) for seed in (1, 2, 3)}
+    assert step_plan(model).carried
+    first = rollout(model, given_frames(6, seed=1), 4)  # compiles and keeps the step
+    kept = rollout_module._STEPPERS[model]
+    assert kept.compiled if keras.backend.backend() == "tensorflow" else kept.compiled is False
+    np.testing.assert_allclose(first, expected[1], atol=1e-5)
+    got: dict[int, np.ndarray] = {}
+    threads = [threading.Thread(target=lambda s=seed: got.__setitem__(s, rollout(model, given_frames(6, seed=s), 4)))
+               for seed in (1, 2, 3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for seed, frames in expected.items():  # no carried value leaks from one sequence into another
+        np.testing.assert_allclose(got[seed], frames, atol=1e-5, err_msg=f"{preset}, seed {seed}")
+
+
+def test_steps_stay_eager_where_the_backend_has_no_compiled_step(monkeypatch) -> None:
+    monkeypatch.setattr(rollout_module._CompiledStepper, "_compile", lambda self: None)
+    model = tiny_predictor("conv3d")
+    expected = reference_rollout(model, given_frames(6), 4)
+    np.testing.assert_allclose(rollout(model, given_frames(6), 4), expected, atol=1e-5)
+    assert rollout_module._STEPPERS[model].compiled is False
+
+
 def test_a_fixed_window_model_steps_on_its_last_frames_only() -> None:
     model = tiny_predictor("future-frame")
     assert step_plan(model).reason.startswith("a window of 4 frames")
