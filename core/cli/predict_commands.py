@@ -70,7 +70,7 @@ def run_predict(args: argparse.Namespace) -> int:
         check_outputs([args.video], [output], overwrite=args.overwrite)  # before any work
     model = load_model_file(run.model_path)
     with ProgressBar("predicting") as bar:
-        result = rollout_video(model, args.video, run.preprocess, args.start, args.given, args.future, progress=bar)
+        result = rollout_video(model, args.video, run.spec.preprocess, args.start, args.given, args.future, progress=bar)
     total, first_future = result.frame_count, result.first_future
     steps = []
     if len(result.truth):

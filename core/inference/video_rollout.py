@@ -3,8 +3,9 @@
 What ``framewatch predict`` and the desktop app's predicted-frames view share:
 
 * :func:`predict_run` finds a run (a name under ``<project>/runs/`` or a run folder), refuses one that is not
-  a next-frame (``predict``) model, and says how its frames are prepared (:class:`PredictRun`: the
-  checkpoint file and the :class:`~core.preprocessing.PreprocessSpec` training used).
+  a next-frame (``predict``) model, and says how its frames are prepared (a
+  :class:`~core.inference.project_scoring.RunModel`: the checkpoint file, and in ``spec.preprocess`` the
+  :class:`~core.preprocessing.PreprocessSpec` training used).
 * :func:`rollout_video` reads ``given`` frames of a video from ``start`` at that size (and the real frames
   after them, where the video has them), lets :func:`~core.inference.rollout.rollout` predict ``future``
   frames from them and returns a :class:`VideoRollout`: the real frames beside the predicted ones.
@@ -22,47 +23,34 @@ from typing import Any
 
 import numpy as np
 
+from core.inference.errors import ScoreError
+from core.inference.project_scoring import RunModel
 from core.inference.rollout import RolloutError, rollout
+from core.inference.scoring import ScoringSpec
 from core.jobs import ProgressCallback, check_cancelled
 from core.preprocessing import PreprocessSpec
 from core.runs import RunRecord, checkpoint_file, find_run_dir
 
 
-@dataclass(frozen=True)
-class PredictRun:
-    """A next-frame run as a rollout sees it: its folder, record, model file and frame preparation."""
-
-    run_dir: Path
-    record: RunRecord
-    model_path: Path
-    preprocess: PreprocessSpec
-
-    @property
-    def run_id(self) -> str:
-        return self.record.run_id or self.run_dir.name
-
-
-def predict_run(project_folder: str | Path, run: str | Path, checkpoint: str = "best") -> PredictRun:
-    """Run ``run`` (a name under ``<project>/runs/`` or a run folder) as a next-frame model.
+def predict_run(project_folder: str | Path, run: str | Path, checkpoint: str = "best") -> RunModel:
+    """Run ``run`` (a name under ``<project>/runs/`` or a run folder) as a next-frame model: its folder,
+    record, the ``checkpoint`` file (``best``, else ``last``; or ``last``) and what its frames are
+    (``spec.preprocess``: size, gray or RGB), read as scoring reads them.
 
     :class:`~core.runs.errors.RunError` for an unknown run or one without a model file;
     :class:`~core.inference.rollout.RolloutError` for a run of another task or one trained on
     mean-subtracted frames, naming the run folder.
     """
-    from core.models.specs import spec_from_dict
-
     run_dir = find_run_dir(project_folder, run)
     record = RunRecord.load(run_dir)
     if record.task != "predict":
         raise RolloutError(f"{run_dir}: run {record.run_id!r} is a model for the {record.task!r} task, "
                            "not next-frame prediction (train one with --task predict)")
-    spec = spec_from_dict(record.spec)
-    stored = record.data.get("preprocess") if isinstance(record.data, dict) else None
-    preprocess = PreprocessSpec.from_dict(stored) if stored else PreprocessSpec(
-        height=spec.height, width=spec.width, grayscale=spec.channels == 1)
-    if preprocess.subtract_mean:
-        raise RolloutError(f"{run_dir}: the run subtracts a mean frame; predict needs frames in [0, 1]")
-    return PredictRun(run_dir, record, checkpoint_file(run_dir, checkpoint), preprocess)
+    try:
+        spec = ScoringSpec.from_run(record.spec, record.data)
+    except ScoreError as exc:
+        raise RolloutError(f"{run_dir}: {exc}") from exc
+    return RunModel(run_dir, record, checkpoint_file(run_dir, checkpoint), spec)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QSlider,
     QSpinBox,
@@ -43,11 +42,13 @@ from PySide6.QtWidgets import (
 )
 
 from core.errors import FramewatchError
+from core.inference.project_scoring import RunModel
 from core.inference.side_by_side import rgb_uint8, write_side_by_side
-from core.inference.video_rollout import PredictRun, VideoRollout, predict_run, rollout_video
-from core.jobs import Progress, ProgressCallback
+from core.inference.video_rollout import VideoRollout, predict_run, rollout_video
+from core.jobs import ProgressCallback
 from desktop_app.error_dialog import show_error
 from desktop_app.frame_view import FrameView
+from desktop_app.prediction.job_bar import JobBar
 from desktop_app.prediction.model_cache import ModelCache
 from desktop_app.workers import Worker
 
@@ -67,10 +68,10 @@ def error_heatmap(error: np.ndarray, scale: float) -> np.ndarray:
     return cv2.cvtColor(cv2.applyColorMap(level, cv2.COLORMAP_INFERNO), cv2.COLOR_BGR2RGB)
 
 
-def _rollout_job(models: ModelCache, run: PredictRun, video: Path, start: int, given: int, future: int,
+def _rollout_job(models: ModelCache, run: RunModel, video: Path, start: int, given: int, future: int,
                  progress: ProgressCallback, cancel: threading.Event) -> VideoRollout:
     model = models.get(run.model_path)
-    return rollout_video(model, video, run.preprocess, start, given, future, progress=progress, cancel=cancel)
+    return rollout_video(model, video, run.spec.preprocess, start, given, future, progress=progress, cancel=cancel)
 
 
 def _export_job(result: VideoRollout, path: Path, error: bool, overwrite: bool,
@@ -93,7 +94,7 @@ class PredictionView(QWidget):
     def __init__(self, parent: QWidget | None = None, models: ModelCache | None = None) -> None:
         super().__init__(parent)
         self.models = models or ModelCache()
-        self.run: PredictRun | None = None
+        self.run: RunModel | None = None
         self.video: Path | None = None
         self.start = 0
         self.result: VideoRollout | None = None
@@ -124,11 +125,8 @@ class PredictionView(QWidget):
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, 0)
         self.step_label = QLabel("")
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setTextVisible(False)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
+        self.jobs = JobBar()
+        self.progress, self.cancel_button = self.jobs.progress, self.jobs.cancel_button
         self.export_button = QPushButton("Export...")
         self.export_button.setToolTip("Write truth, prediction and |error| side by side as a GIF or MP4")
         self.export_button.setEnabled(False)
@@ -143,8 +141,7 @@ class PredictionView(QWidget):
         controls.addWidget(self.next_button)
         controls.addWidget(self.step_label)
         jobs = QHBoxLayout()
-        jobs.addWidget(self.progress, 1)
-        jobs.addWidget(self.cancel_button)
+        jobs.addWidget(self.jobs, 1)
         jobs.addWidget(self.export_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.message)
@@ -161,7 +158,7 @@ class PredictionView(QWidget):
         self.slider.valueChanged.connect(self._show_step)
         self.previous_button.clicked.connect(lambda: self.set_step(self.slider.value() - 1))
         self.next_button.clicked.connect(lambda: self.set_step(self.slider.value() + 1))
-        self.cancel_button.clicked.connect(self.cancel)
+        self.jobs.cancelled.connect(self._debounce.stop)
         self.export_button.clicked.connect(self._ask_export)
 
     # -- public API ---------------------------------------------------------------------------------
@@ -216,9 +213,9 @@ class PredictionView(QWidget):
     def refresh(self) -> Worker | None:
         """Start a rollout for the current run, video, start, given and future (cancelling the running one)."""
         self._debounce.stop()
-        if self.worker is not None:
-            self.worker.cancel()
-            self.worker = None
+        previous, self.worker = self.worker, None
+        if previous is not None:
+            previous.cancel()
         if self.run is None or self.video is None:
             return None
         if self._frame_count is not None and self.start + self.given > self._frame_count:
@@ -227,11 +224,9 @@ class PredictionView(QWidget):
             return None
         worker = Worker(_rollout_job, self.models, self.run, self.video, self.start, self.given, self.future,
                         name="rollout")
-        worker.progress.connect(lambda event, w=worker: self._on_progress(w, event))
         worker.finished.connect(lambda result, w=worker: self._on_rollout(w, result))
         worker.error.connect(lambda exc, w=worker: self._on_error(w, exc))
-        self.worker = worker
-        self._update_busy()
+        self.worker = self.jobs.track(worker, replaces=previous)
         self._say(f"Predicting {self.future} frames from frames {self.start}..{self.start + self.given - 1} "
                   f"of {self.video.name} ({self.run.run_id})...")
         worker.start()
@@ -241,9 +236,7 @@ class PredictionView(QWidget):
     def cancel(self) -> None:
         """Cancel the running rollout and export, if any."""
         self._debounce.stop()
-        for worker in (self.worker, self.export_worker):
-            if worker is not None:
-                worker.cancel()
+        self.jobs.cancel()
 
     def export(self, path: str | Path, error: bool = True, overwrite: bool = False) -> Worker | None:
         """Write the shown rollout to ``path`` (``.gif`` or ``.mp4``) in a worker; ``None`` without a rollout.
@@ -253,14 +246,11 @@ class PredictionView(QWidget):
         if self.result is None:
             return None
         worker = Worker(_export_job, self.result, Path(path), error, overwrite, name="export")
-        worker.progress.connect(lambda event, w=worker: self._on_progress(w, event))
         worker.finished.connect(self.export_finished.emit)
         worker.error.connect(lambda exc, w=worker: self._on_error(w, exc))
         worker.done.connect(lambda w=worker: self._export_done(w))
-        self.export_worker = worker
-        worker.start()
-        self._update_busy()
-        return worker
+        self.export_worker = self.jobs.track(worker)
+        return worker.start()
 
     # -- panes ----------------------------------------------------------------------------------------
     def truth_frame(self) -> np.ndarray | None:
@@ -291,16 +281,6 @@ class PredictionView(QWidget):
         self.step_label.setText("")
         self.export_button.setEnabled(False)
 
-    def _update_busy(self) -> None:
-        busy = any(w is not None and not w.is_done for w in (self.worker, self.export_worker))
-        self.cancel_button.setEnabled(busy)
-        if not busy:
-            self.progress.setValue(0)
-
-    def _on_progress(self, worker: Worker, event: Progress) -> None:
-        if worker in (self.worker, self.export_worker) and event.fraction is not None:
-            self.progress.setValue(round(1000 * event.fraction))
-
     def _on_rollout(self, worker: Worker, result: VideoRollout) -> None:
         if worker is not self.worker:
             return  # a stale rollout that finished before it saw its cancel
@@ -317,7 +297,6 @@ class PredictionView(QWidget):
         self._say(f"{self.run.run_id if self.run else ''}: {result.future} frames predicted from frames "
                   f"{result.start}..{result.first_future - 1} of {result.video.name}; |error| heat map from 0 "
                   f"(black) to {self._error_scale:.3f} (bright).")
-        self._update_busy()
         self._show_step(self.slider.value())
         self.rollout_finished.emit(result)
 
@@ -328,14 +307,12 @@ class PredictionView(QWidget):
             self.worker = None
             self._say("No predicted frames: the rollout was cancelled." if worker.cancelled
                       else "No predicted frames: the rollout failed.")
-        self._update_busy()
         if current:
             show_error(self, exc, "Predicted frames")  # shows nothing for Cancelled
 
     def _export_done(self, worker: Worker) -> None:
         if worker is self.export_worker:
             self.export_worker = None
-        self._update_busy()
 
     def _show_step(self, step: int) -> None:
         result = self.result

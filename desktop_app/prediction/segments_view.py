@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -35,8 +34,9 @@ from core.errors import FramewatchError
 from core.inference.scoring import DEFAULT_BATCH_SIZE
 from core.inference.window_video import write_window_video
 from core.inference.windows import VideoWindows, WindowModel, classify_video, window_model
-from core.jobs import Progress, ProgressCallback
+from core.jobs import ProgressCallback
 from desktop_app.error_dialog import show_error
+from desktop_app.prediction.job_bar import JobBar
 from desktop_app.prediction.model_cache import ModelCache
 from desktop_app.prediction.segment_bands import SegmentBand, segment_bands
 from desktop_app.workers import Worker
@@ -108,23 +108,18 @@ class SegmentsView(QWidget):
         self.classify_button.setEnabled(False)
         self.export_button = QPushButton("Export annotated video...")
         self.export_button.setEnabled(False)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setTextVisible(False)
+        self.jobs = JobBar()
+        self.progress, self.cancel_button = self.jobs.progress, self.jobs.cancel_button
         buttons = QHBoxLayout()
         buttons.addWidget(self.classify_button)
         buttons.addWidget(self.export_button)
-        buttons.addWidget(self.progress, 1)
-        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.jobs, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.message)
         layout.addWidget(self.strip)
         layout.addLayout(buttons)
         self.classify_button.clicked.connect(lambda: self.classify())
         self.export_button.clicked.connect(self._ask_export)
-        self.cancel_button.clicked.connect(self.cancel)
 
     # -- public API ---------------------------------------------------------------------------------
     def set_source(self, run: str | Path, video_path: str | Path,
@@ -150,19 +145,16 @@ class SegmentsView(QWidget):
         """Classify the video's windows in a worker (cancelling a running classification)."""
         if self.run is None or self.video is None:
             return None
-        if self.worker is not None:
-            self.worker.cancel()
+        previous = self.worker
+        if previous is not None:
+            previous.cancel()
         worker = Worker(_classify_job, self.models, self.run, self.video, stride, min_confidence, bin_width,
                         name="classify")
-        worker.progress.connect(lambda event, w=worker: self._on_progress(w, event))
         worker.finished.connect(lambda result, w=worker: self._on_result(w, result))
         worker.error.connect(lambda exc, w=worker: self._on_error(w, exc))
-        worker.done.connect(self._update_busy)
-        self.worker = worker
+        self.worker = self.jobs.track(worker, replaces=previous)
         self.message.setText(f"Classifying {self.video.name} with {self.run.run_id}...")
-        worker.start()
-        self._update_busy()
-        return worker
+        return worker.start()
 
     def export_annotated(self, path: str | Path, overwrite: bool = False) -> Worker | None:
         """Write the annotated copy of the classified video to ``path`` (``.mp4``) in a worker."""
@@ -170,19 +162,14 @@ class SegmentsView(QWidget):
             return None
         worker = Worker(write_window_video, self.video, Path(path), self.result.windows, overwrite,
                         name="export annotated video")
-        worker.progress.connect(lambda event, w=worker: self._on_progress(w, event))
         worker.finished.connect(self.export_finished.emit)
         worker.error.connect(lambda exc, w=worker: self._on_error(w, exc))
-        worker.done.connect(self._update_busy)
-        self.export_worker = worker
-        worker.start()
-        self._update_busy()
-        return worker
+        self.export_worker = self.jobs.track(worker)
+        return worker.start()
 
     def cancel(self) -> None:
-        for worker in (self.worker, self.export_worker):
-            if worker is not None:
-                worker.cancel()
+        """Cancel the running classification and export, if any."""
+        self.jobs.cancel()
 
     # -- internals ------------------------------------------------------------------------------------
     def _show(self, result: VideoWindows | None) -> None:
@@ -195,16 +182,6 @@ class SegmentsView(QWidget):
             self.bands = segment_bands(result.segments, names, self.class_colors)
             self.strip.set_bands(self.bands, result.frames)
         self.export_button.setEnabled(result is not None)
-
-    def _update_busy(self) -> None:
-        busy = any(w is not None and not w.is_done for w in (self.worker, self.export_worker))
-        self.cancel_button.setEnabled(busy)
-        if not busy:
-            self.progress.setValue(0)
-
-    def _on_progress(self, worker: Worker, event: Progress) -> None:
-        if worker in (self.worker, self.export_worker) and event.fraction is not None:
-            self.progress.setValue(round(1000 * event.fraction))
 
     def _on_result(self, worker: Worker, result: VideoWindows) -> None:
         if worker is not self.worker:

@@ -30,9 +30,9 @@ def run_and_video(tmp_path: Path):
 def test_rollout_video_predicts_from_the_given_frames_and_keeps_the_real_ones(run_and_video) -> None:
     project, video = run_and_video
     run = predict_run(project, "r1")
-    assert run.model_path.name == "best.keras" and run.preprocess.height == SIZE
+    assert run.model_path.name == "best.keras" and run.spec.preprocess.height == SIZE
     model = load_model_file(run.model_path)
-    result = rollout_video(model, video, run.preprocess, 3, 5, 4)
+    result = rollout_video(model, video, run.spec.preprocess, 3, 5, 4)
     with open_video(video) as source:
         real = np.stack(list(iter_resized(source, PreprocessSpec(height=SIZE, width=SIZE), 3, 12)))
     assert result.predicted.shape == (4, SIZE, SIZE, 1) and result.first_future == 8
@@ -46,7 +46,7 @@ def test_rollout_video_predicts_from_the_given_frames_and_keeps_the_real_ones(ru
 def test_steps_past_the_end_have_no_truth(run_and_video) -> None:
     project, video = run_and_video
     run = predict_run(project, "r1")
-    result = rollout_video(load_model_file(run.model_path), video, run.preprocess, 8, 4, 5)
+    result = rollout_video(load_model_file(run.model_path), video, run.spec.preprocess, 8, 4, 5)
     assert len(result.predicted) == 5 and len(result.truth) == 2 and result.errors().shape[0] == 2
     assert result.truth_at(1) is not None and result.truth_at(2) is None
     assert result.counter()[0] == "+1  frame 12"
@@ -57,10 +57,10 @@ def test_bad_requests_name_the_file(run_and_video) -> None:
     run = predict_run(project, "r1")
     model = load_model_file(run.model_path)
     with pytest.raises(RolloutError, match=r"v\.avi: frames 12\.\.15 are past the end \(the video has 14 frames\)"):
-        rollout_video(model, video, run.preprocess, 12, 4, 2)
+        rollout_video(model, video, run.spec.preprocess, 12, 4, 2)
     with pytest.raises(RolloutError, match="run 'ae' is a model for the 'anomaly' task"):
         predict_run(project, "ae")
     cancel = threading.Event()
     cancel.set()
     with pytest.raises(Cancelled):
-        rollout_video(model, video, run.preprocess, 0, 4, 2, cancel=cancel)
+        rollout_video(model, video, run.spec.preprocess, 0, 4, 2, cancel=cancel)
