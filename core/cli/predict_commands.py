@@ -6,7 +6,6 @@ import argparse
 import json
 import math
 from pathlib import Path
-from typing import Any
 
 from core.cli.progress_bar import ProgressBar
 from core.cli.video_commands import _positive, _positive_int
@@ -52,37 +51,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     predict.set_defaults(handler=run_predict)
 
 
-def _preprocess(record: Any, spec: Any, run_dir: Path):
-    from core.preprocessing import PreprocessSpec
-
-    stored = record.data.get("preprocess") if isinstance(record.data, dict) else None
-    preprocess = PreprocessSpec.from_dict(stored) if stored else PreprocessSpec(
-        height=spec.height, width=spec.width, grayscale=spec.channels == 1)
-    if preprocess.subtract_mean:
-        raise PredictError(f"{run_dir}: the run subtracts a mean frame; predict needs frames in [0, 1]")
-    return preprocess
-
-
 def _metric(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    import numpy as np
-
+    from core.inference.rollout import step_plan
+    from core.inference.video_rollout import predict_run, rollout_video
     from core.models.files import load_model_file
-    from core.models.specs import spec_from_dict
-    from core.preprocessing.frames import iter_resized, to_float
-    from core.runs import RunRecord, checkpoint_file, find_run_dir
-    from core.video.open import open_video
 
-    run_dir = find_run_dir(args.project, args.run)
-    record = RunRecord.load(run_dir)
-    if record.task != "predict":
-        raise PredictError(f"{run_dir}: run {record.run_id!r} is a model for the {record.task!r} task, "
-                           "not next-frame prediction (train one with --task predict)")
-    spec = spec_from_dict(record.spec)
-    preprocess = _preprocess(record, spec, run_dir)
+    run = predict_run(args.project, args.run, args.checkpoint)
     output = args.output
     if output is not None:
         from core.video.cutting import check_outputs
@@ -90,46 +68,31 @@ def run_predict(args: argparse.Namespace) -> int:
         if output.suffix.lower() not in (".gif", ".mp4"):
             raise PredictError(f"{output}: unknown export format {output.suffix or '(none)'!r}: use .gif or .mp4")
         check_outputs([args.video], [output], overwrite=args.overwrite)  # before any work
-    with open_video(args.video) as video:
-        total = video.frame_count
-        first_future = args.start + args.given
-        if first_future > total:
-            raise PredictError(f"{args.video}: frames {args.start}..{first_future - 1} are past the end "
-                               f"(the video has {total} frames)")
-        stop = min(total, first_future + args.future)
-        real = list(iter_resized(video, preprocess, args.start, stop))
-        fps = args.fps or video.fps
-    model = load_model_file(checkpoint_file(run_dir, args.checkpoint))
-    raw = "uint8" in str(model.inputs[0].dtype)
-    given = np.stack(real[:args.given])
-    given = given if raw else np.stack([to_float(f) for f in given])
-
-    from core.inference.rollout import rollout, step_plan
-
+    model = load_model_file(run.model_path)
     with ProgressBar("predicting") as bar:
-        predicted = rollout(model, given, args.future, progress=bar)
-    truth = [to_float(f) for f in real[args.given:]]
+        result = rollout_video(model, args.video, run.spec.preprocess, args.start, args.given, args.future, progress=bar)
+    total, first_future = result.frame_count, result.first_future
     steps = []
-    if truth:
+    if len(result.truth):
         from core.evaluation.frames import step_metrics
 
-        found = step_metrics(np.stack(truth)[None], predicted[None, :len(truth)])
+        found = step_metrics(result.truth[None], result.predicted[None, :len(result.truth)])
         steps = [{"step": k + 1, "frame": first_future + k, "mse": _metric(found.mse[k]),
-                  "psnr": _metric(found.psnr[k]), "ssim": _metric(found.ssim[k])} for k in range(len(truth))]
+                  "psnr": _metric(found.psnr[k]), "ssim": _metric(found.ssim[k])} for k in range(len(result.truth))]
     if output is not None:
-        from core.inference.side_by_side import compose, write_side_by_side
+        from core.inference.side_by_side import write_side_by_side
 
-        panels = compose([*truth, *([None] * (args.future - len(truth)))], list(predicted), error=args.error,
-                         counter=[f"+{k + 1}  frame {first_future + k}" for k in range(args.future)])
-        write_side_by_side(output, panels, fps, overwrite=args.overwrite)
+        write_side_by_side(output, result.side_by_side(error=args.error), args.fps or result.fps,
+                           overwrite=args.overwrite)
     plan = step_plan(model)
-    summary = {"run": record.run_id, "video": str(args.video), "start": args.start, "given": args.given,
+    summary = {"run": run.record.run_id, "video": str(args.video), "start": args.start, "given": args.given,
                "future": args.future, "rollout": plan.reason, "steps": steps,
                "output": None if output is None else str(output)}
     if args.json:
         print(json.dumps(summary, indent=2))
         return 0
-    print(f"run {record.run_id}: {args.given} given frames from {args.start}, {args.future} predicted ({plan.reason})")
+    print(f"run {run.record.run_id}: {args.given} given frames from {args.start}, {args.future} predicted "
+          f"({plan.reason})")
     if steps:
         print(f"{'step':>4} {'frame':>6} {'MSE':>9} {'PSNR dB':>8} {'SSIM':>6}")
         for s in steps:

@@ -31,7 +31,7 @@ LABEL_HEIGHT = 22
 GAP = 4
 
 
-def _rgb_uint8(frame: np.ndarray) -> np.ndarray:
+def rgb_uint8(frame: np.ndarray) -> np.ndarray:
     """A ``(H, W[, 1 | 3])`` frame, float in [0, 1] or ``uint8``, as ``(H, W, 3)`` ``uint8``."""
     frame = np.asarray(frame)
     if frame.dtype != np.uint8:
@@ -72,11 +72,11 @@ def compose(
     out_h += out_h % 2
     frames = np.zeros((len(predicted), out_h, out_w, 3), np.uint8)
     for k, (real, guess) in enumerate(zip(truth, predicted, strict=True)):
-        images = [None if real is None else _rgb_uint8(real), _rgb_uint8(guess)]
+        images = [None if real is None else rgb_uint8(real), rgb_uint8(guess)]
         labels = ["truth" if real is not None else "no truth", "predicted"]
         if error:
             diff = None if real is None else np.abs(_unit(real) - _unit(guess))
-            images.append(None if diff is None else _rgb_uint8(diff))
+            images.append(None if diff is None else rgb_uint8(diff))
             labels.append("|error|")
         for i, (image, label) in enumerate(zip(images, labels, strict=True)):
             x0 = i * (panel_w + GAP)
