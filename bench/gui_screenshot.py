@@ -33,9 +33,9 @@ def main() -> int:
 
     from PySide6.QtCore import QSettings
 
-    from desktop_app import demo
-    from desktop_app.app import create_app
-    from desktop_app.main_window import MainWindow
+    from desktop_app.library import demo
+    from desktop_app.shell.app import create_app
+    from desktop_app.shell.main_window import MainWindow
 
     app = create_app(["framewatch"])
     with tempfile.TemporaryDirectory() as tmp:
@@ -72,7 +72,7 @@ def main() -> int:
             time.sleep(0.02)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         ok = window.grab().save(str(args.out))
-        from desktop_app.dialogs import ShortcutsDialog
+        from desktop_app.shell.shortcuts_dialog import ShortcutsDialog
 
         dialog = ShortcutsDialog(window.class_shortcut_rows(), window)
         dialog.resize(620, 980)

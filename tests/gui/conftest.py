@@ -8,8 +8,8 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from core.project import Project
-from desktop_app import error_dialog
-from desktop_app.main_window import MainWindow
+from desktop_app.jobs import error_dialog
+from desktop_app.shell.main_window import MainWindow
 from tests.gui.window_driver import Answer, make_clip
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
-from desktop_app import error_dialog
+from desktop_app.jobs import error_dialog
 from tests.gui.window_driver import FRAMES, key, make_clip, open_and_wait, wait_frame
 
 
@@ -120,7 +120,7 @@ def test_timeline_drag_and_table_edit_move_a_subclip(qtbot, make_window, project
 
 
 def test_schema_editor_edits_are_undoable(qtbot, make_window, project_dir) -> None:
-    from desktop_app.schema_editor import SchemaEditor
+    from desktop_app.labelling.schema_editor import SchemaEditor
 
     window = make_window()
     open_and_wait(qtbot, window, project_dir)
@@ -157,7 +157,7 @@ def test_numeric_value_for_a_subclip(qtbot, make_window, project_dir) -> None:
 
 
 def test_class_keys_cannot_take_an_action_key(qtbot, make_window, project_dir) -> None:
-    from desktop_app.schema_editor import SchemaEditor, reserved_keys
+    from desktop_app.labelling.schema_editor import SchemaEditor, reserved_keys
 
     assert {"I", "O", "A", "V"} <= set(reserved_keys())
     window = make_window()
@@ -212,7 +212,7 @@ def test_ctrl_right_and_left_visit_every_band_including_one_at_frame_0(qtbot, ma
 
 
 def test_undo_and_redo_keys_work_inside_the_schema_editor(qtbot, make_window, project_dir) -> None:
-    from desktop_app.schema_editor import SchemaEditor
+    from desktop_app.labelling.schema_editor import SchemaEditor
 
     window = make_window()
     open_and_wait(qtbot, window, project_dir)

@@ -7,7 +7,7 @@ import os
 from PySide6.QtCore import Qt
 
 from core.video import open_video
-from desktop_app import error_dialog
+from desktop_app.jobs import error_dialog
 from tests.gui.window_driver import Answer, key, make_clip, open_and_wait, wait_frame
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import stat
 
 from core.project import Project
-from desktop_app import demo, error_dialog
+from desktop_app.jobs import error_dialog
+from desktop_app.library import demo
 from tests.gui.window_driver import Answer, make_clip, open_and_wait
 
 

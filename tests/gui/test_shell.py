@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from desktop_app import error_dialog
-from desktop_app.actions import ACTIONS
-from desktop_app.dialogs import ShortcutsDialog, parse_position
+from desktop_app.common.actions import ACTIONS
+from desktop_app.jobs import error_dialog
+from desktop_app.player.goto_dialog import parse_position
+from desktop_app.shell.shortcuts_dialog import ShortcutsDialog
 from tests.conftest import REPO
 from tests.gui.window_driver import key, make_clip, open_and_wait, wait_frame
 
@@ -68,8 +69,8 @@ def test_an_exception_raised_in_a_real_slot_shows_a_dialog(qtbot, make_window) -
 
 
 def test_go_to_dialog_and_command_line(qtbot) -> None:
-    from desktop_app.app import parse_args
-    from desktop_app.dialogs import GoToDialog
+    from desktop_app.player.goto_dialog import GoToDialog
+    from desktop_app.shell.app import parse_args
 
     dialog = GoToDialog(fps=10, frame_count=180, current=0)
     qtbot.addWidget(dialog)

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from core.project import Project
-from desktop_app import demo, error_dialog
-from desktop_app.app import Startup, open_startup, parse_args, startup_choice
-from desktop_app.display_check import display_problem, missing_libraries, qt_platform
+from desktop_app.jobs import error_dialog
+from desktop_app.library import demo
+from desktop_app.shell.app import Startup, open_startup, parse_args, startup_choice
+from desktop_app.shell.display_check import display_problem, missing_libraries, qt_platform
 from tests.conftest import REPO
 from tests.gui.window_driver import make_clip
 

@@ -9,7 +9,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from desktop_app.main_window import MainWindow
+from desktop_app.shell.main_window import MainWindow
 
 Answer = QMessageBox.StandardButton
 FRAMES = 40

@@ -15,9 +15,9 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox
 from core.errors import FramewatchError, VideoNotFoundError
 from core.project import AddEntities, Project, ProjectError, ProjectValidationError, Video
 from core.project.probe import ProbedVideos, probe_videos
-from desktop_app import demo
-from desktop_app.error_dialog import show_error
-from desktop_app.jobs_ui import run_job
+from desktop_app.jobs.error_dialog import show_error
+from desktop_app.jobs.progress import run_job
+from desktop_app.library import demo
 
 MAX_RECENT = 10
 Answer = QMessageBox.StandardButton

@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from core.errors import Cancelled
 from core.jobs import Progress
-from desktop_app.error_dialog import show_error
-from desktop_app.workers import Worker
+from desktop_app.jobs.error_dialog import show_error
+from desktop_app.jobs.workers import Worker
 
 
 class JobProgress(QProgressDialog):

@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QComboBox, QLineEd
 
 from core.errors import FramewatchError
 from core.project import ProjectValidationError
-from desktop_app.dialogs import ValueDialog
-from desktop_app.error_dialog import show_error
+from desktop_app.jobs.error_dialog import show_error
+from desktop_app.labelling.value_dialog import ValueDialog
 
 
 class LabellingMixin:

@@ -5,7 +5,7 @@ every error lands in a dialog while the window and the project stay open.
 
 Questions to the analyst go through :meth:`MainWindow.ask` and file choices through the ``choose_*``
 methods, so tests can answer them without a nested event loop. Project and footage handling lives in
-:mod:`desktop_app.window_projects`, cutting and labelling in :mod:`desktop_app.window_labelling`.
+:mod:`desktop_app.library.controller`, cutting and labelling in :mod:`desktop_app.labelling.controller`.
 """
 
 from __future__ import annotations
@@ -28,17 +28,18 @@ from core.project import (
     ProjectEvent,
 )
 from core.project.exporters import existing_subclip_files, export_subclip_videos
-from desktop_app.actions import ACTIONS, build_actions, native
-from desktop_app.dialogs import GoToDialog, ShortcutsDialog
-from desktop_app.jobs_ui import run_job
-from desktop_app.label_panel import LabelPanel
-from desktop_app.player import PlayerWidget
-from desktop_app.project_events import ProjectEvents
-from desktop_app.schema_editor import SchemaEditor
-from desktop_app.timeline import ANOMALY_COLOR, EVENT_COLOR, Band
-from desktop_app.video_list import VideoList
-from desktop_app.window_labelling import LabellingMixin
-from desktop_app.window_projects import ProjectFilesMixin
+from desktop_app.common.actions import ACTIONS, build_actions, native
+from desktop_app.common.project_events import ProjectEvents
+from desktop_app.jobs.progress import run_job
+from desktop_app.labelling.controller import LabellingMixin
+from desktop_app.labelling.label_panel import LabelPanel
+from desktop_app.labelling.schema_editor import SchemaEditor
+from desktop_app.library.controller import ProjectFilesMixin
+from desktop_app.library.video_list import VideoList
+from desktop_app.player.goto_dialog import GoToDialog
+from desktop_app.player.player import PlayerWidget
+from desktop_app.player.timeline import ANOMALY_COLOR, EVENT_COLOR, Band
+from desktop_app.shell.shortcuts_dialog import ShortcutsDialog
 
 __all__ = ["MainWindow"]
 
