@@ -81,10 +81,10 @@ def run(seconds: float, fps: float, speed: float, player_only: bool = False, sub
             project.add_interval(video.id, frames // 3, frames // 2)
             project.save()
             window = MainWindow(settings=QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat))
-            window.ask = lambda *a, **k: None
+            window.state.ask = lambda *a, **k: None
             window.resize(1440, 900)
             window.show()
-            window.open_project_path(project.folder)
+            window.library.open_project_path(project.folder)
             player = window.player
         clock = QElapsedTimer()
         clock.start()

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from core.project.scan import count_frames
 from core.video import VideoMetadata
-from desktop_app.jobs.workers import Worker
+from desktop_app.jobs import Worker
 from desktop_app.player.frame_provider import FrameProvider
 from desktop_app.player.frame_view import FrameView
 from desktop_app.player.timeline import TimelineWidget

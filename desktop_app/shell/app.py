@@ -78,13 +78,13 @@ def create_app(argv: Sequence[str] | None = None):
 def open_startup(window, choice: Startup) -> bool:
     """Open ``choice`` in ``window`` (a :class:`~desktop_app.main_window.MainWindow`); errors show a dialog."""
     if choice.kind == "new":
-        return window.new_project_path(choice.path)
+        return window.library.new_project_path(choice.path)
     if choice.kind == "project":
-        return window.open_project_path(choice.path)
+        return window.library.open_project_path(choice.path)
     if choice.kind == "video":
-        return window.open_video_path(choice.path)
+        return window.library.open_video_path(choice.path)
     if choice.kind == "demo":
-        return window.open_demo()
+        return window.library.open_demo()
     return True
 
 

@@ -106,22 +106,22 @@ def test_typing_a_frame_number_and_enter_jumps_without_creating_a_subclip(qtbot,
     project.add_video(clip)
     project.save()
     window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
-    window.ask = lambda *a, **k: Answer.Discard
+    window.state.ask = lambda *a, **k: Answer.Discard
     qtbot.addWidget(window)
     window.show()
     window.activateWindow()
     qtbot.waitExposed(window)
-    assert window.open_project_path(project.folder)
+    assert window.library.open_project_path(project.folder)
     qtbot.waitUntil(lambda: window.player.shown_index == 0, timeout=10000)
-    window.set_in()  # a span exists: Enter would make a subclip if it reached the shortcut
+    window.labelling.set_in()  # a span exists: Enter would make a subclip if it reached the shortcut
     spin = window.player.frame_spin
     spin.setFocus()
     spin.lineEdit().selectAll()
     qtbot.keyClicks(spin.lineEdit(), "17")
     qtbot.keyClick(spin.lineEdit(), Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.player.shown_index == 17, timeout=5000)
-    assert window.project.subclips == {}
-    window.set_flagged_events(window.video_id, [(3, 9, "score 0.91")])
+    assert window.state.project.subclips == {}
+    window.labelling.set_flagged_events(window.state.video_id, [(3, 9, "score 0.91")])
     assert [(b.kind, b.start, b.end) for b in window.player.timeline.bands] == [("event", 3, 9)]
     window.close()
 
