@@ -27,7 +27,7 @@ from core.errors import FramewatchError
 from core.project import Project
 from core.project.errors import ProjectValidationError
 from desktop_app.common.actions import ACTIONS
-from desktop_app.jobs.error_dialog import show_error
+from desktop_app.jobs import show_error
 from desktop_app.labelling.label_panel import swatch
 
 

@@ -106,7 +106,7 @@ def run(argv: Sequence[str] | None = None) -> int:
 
     from PySide6.QtCore import QTimer
 
-    from desktop_app.jobs.error_dialog import install_excepthook
+    from desktop_app.jobs import install_excepthook
     from desktop_app.shell.main_window import MainWindow
 
     window = MainWindow()
