@@ -26,9 +26,6 @@ from desktop_app.state import AppState
 
 MAX_RECENT = 10
 Answer = QMessageBox.StandardButton
-ACTION_KEYS = ("new_project", "open_project", "open_demo", "save_project", "save_project_as", "add_videos",
-               "add_frame_folder", "import_ucsd", "import_class_folders", "export_subclips", "undo", "redo",
-               "previous_video", "next_video")
 
 
 def _elide(text: str, limit: int = 60) -> str:
@@ -46,7 +43,27 @@ class LibraryController(QObject):
         self.settings = settings
         self.autosave_interval_s = autosave_interval_s
         self._discard_on_close = False  # the analyst chose Discard for the open project's edits
-        self.actions = build_actions(window, {k: getattr(self, k) for k in ACTION_KEYS})
+        then = self._choose_then
+        self.actions = build_actions(window, {
+            "new_project": lambda: then("choose_new_folder", "New project folder", self.new_project_path),
+            "open_project": lambda: then("choose_folder", "Open project folder", self.open_project_path),
+            "open_demo": self.open_demo,
+            "save_project": self.save_project,
+            "save_project_as": lambda: then("choose_new_folder", "Save project as (new folder)",
+                                            self.save_project_as_path),
+            "add_videos": self.add_videos,
+            "add_frame_folder": lambda: then("choose_folder", "Add a folder of frames",
+                                             lambda folder: self.add_video_paths([folder])),
+            "import_ucsd": lambda: then("choose_folder", "UCSD dataset folder (holding training/ and testing/)",
+                                        self.import_ucsd_path),
+            "import_class_folders": lambda: then("choose_folder", "Dataset folder (<split>/<class>/<video>)",
+                                                 self.import_class_folders_path),
+            "export_subclips": lambda: then("choose_folder", "Export subclips to folder", self.export_subclips_to),
+            "undo": self.undo,
+            "redo": self.redo,
+            "previous_video": lambda: self._move_video(-1),
+            "next_video": lambda: self._move_video(1),
+        })
         self.video_list = VideoList(window)
         self.video_list.video_activated.connect(self.select_video)
         self.video_list.remove_requested.connect(self.remove_videos)
@@ -70,6 +87,12 @@ class LibraryController(QObject):
 
     def _edit(self, fn, *args, **kwargs):
         return apply_edit(self.window, fn, *args, **kwargs)
+
+    def _choose_then(self, chooser: str, title: str, then) -> None:
+        """Ask with ``state.<chooser>(title)`` (looked up now: tests replace it); go on unless cancelled."""
+        chosen = getattr(self.state, chooser)(title)
+        if chosen is not None:
+            then(chosen)
 
     def _on_project_event(self, event: ProjectEvent) -> None:
         if self.project is None:
@@ -144,11 +167,6 @@ class LibraryController(QObject):
                              f"Exported {len(files)} subclips to {folder}", 8000),
                          on_cancelled=lambda: self.state.show_status("Export cancelled", 5000))
         return self.state.track(worker)
-
-    def export_subclips(self) -> None:
-        folder = self.state.choose_folder("Export subclips to folder")
-        if folder is not None:
-            self.export_subclips_to(folder)
 
     # == projects ==================================================================================
     def set_project(self, project: Project | None, old_closed: bool = False) -> None:
@@ -330,21 +348,6 @@ class LibraryController(QObject):
         return self.open_project_path(folder)
 
     # menu handlers
-    def new_project(self) -> None:
-        folder = self.state.choose_new_folder("New project folder")
-        if folder is not None:
-            self.new_project_path(folder)
-
-    def open_project(self) -> None:
-        folder = self.state.choose_folder("Open project folder")
-        if folder is not None:
-            self.open_project_path(folder)
-
-    def save_project_as(self) -> None:
-        folder = self.state.choose_new_folder("Save project as (new folder)")
-        if folder is not None:
-            self.save_project_as_path(folder)
-
     # recent projects
     def recent_projects(self) -> list[str]:
         value = self.settings.value("recent_projects", [])
@@ -450,11 +453,6 @@ class LibraryController(QObject):
                                   "All files (*)")
         self.add_video_paths(files)
 
-    def add_frame_folder(self) -> None:
-        folder = self.state.choose_folder("Add a folder of frames")
-        if folder is not None:
-            self.add_video_paths([folder])
-
     def import_ucsd_path(self, root: str | Path) -> None:
         from core.project.importers import import_ucsd
 
@@ -476,16 +474,6 @@ class LibraryController(QObject):
         if result.skipped:
             show_error(self.window, FramewatchError(text + ". Skipped:\n\n" + "\n".join(result.skipped)), "Import")
 
-    def import_ucsd(self) -> None:
-        folder = self.state.choose_folder("UCSD dataset folder (holding training/ and testing/)")
-        if folder is not None:
-            self.import_ucsd_path(folder)
-
-    def import_class_folders(self) -> None:
-        folder = self.state.choose_folder("Dataset folder (<split>/<class>/<video>)")
-        if folder is not None:
-            self.import_class_folders_path(folder)
-
     def drop_paths(self, paths: list[Path]) -> None:
         """A project folder (or project.json) opens; videos and frame folders are added."""
         projects = [p for p in paths if (p / "project.json").is_file() or p.name == "project.json"]
@@ -503,12 +491,6 @@ class LibraryController(QObject):
         self.state.set_video(video_id)
         if self.video_list.current_video_id() != video_id:
             self.video_list.select_video(video_id)
-
-    def previous_video(self) -> None:
-        self._move_video(-1)
-
-    def next_video(self) -> None:
-        self._move_video(1)
 
     def _move_video(self, delta: int) -> None:
         ids = self.video_list.video_ids()

@@ -16,11 +16,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QWidget
 
 from core import __version__
-from desktop_app.common.actions import ACTIONS, build_actions, merge_actions
+from desktop_app.common.actions import ACTIONS, GROUPS, build_actions, merge_actions
 from desktop_app.labelling import LabellingController
 from desktop_app.library import LibraryController
 from desktop_app.player import PlayerController
@@ -30,6 +30,18 @@ from desktop_app.state import AppState
 __all__ = ["MainWindow"]
 
 AUTOSAVE_INTERVAL_S = 20.0
+#: The menus, in order: action keys, ``None`` for a separator, "recent" and "classes" for the features'
+#: submenus, a group name for every action of that group. The View menu starts with a toggle per dock.
+MENUS: tuple[tuple[str, tuple[str | None, ...]], ...] = (
+    ("&File", ("new_project", "open_project", "recent", "open_demo", None, "save_project", "save_project_as", None,
+               "add_videos", "add_frame_folder", "import_ucsd", "import_class_folders", None, "export_subclips", None,
+               "close_window")),
+    ("&Edit", ("undo", "redo", None, "delete_selected", None, "edit_schema")),
+    ("&Playback", ("Playback",)),
+    ("&Label", ("Label", None, "classes")),
+    ("&View", ("reset_layout",)),
+    ("&Help", ("show_shortcuts", "about")),
+)
 DOCK_FEATURES = (QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetClosable
                  | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
 
@@ -95,53 +107,30 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         a = self.actions_by_key
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        for key in ("new_project", "open_project"):
-            file_menu.addAction(a[key])
-        file_menu.addMenu(self.library.recent_menu)
-        file_menu.addAction(a["open_demo"])
-        file_menu.addSeparator()
-        for key in ("save_project", "save_project_as"):
-            file_menu.addAction(a[key])
-        file_menu.addSeparator()
-        for key in ("add_videos", "add_frame_folder", "import_ucsd", "import_class_folders"):
-            file_menu.addAction(a[key])
-        file_menu.addSeparator()
-        file_menu.addAction(a["export_subclips"])
-        file_menu.addSeparator()
-        file_menu.addAction(a["close_window"])
-        edit_menu = bar.addMenu("&Edit")
-        for key in ("undo", "redo"):
-            edit_menu.addAction(a[key])
-        edit_menu.addSeparator()
-        edit_menu.addAction(a["delete_selected"])
-        edit_menu.addSeparator()
-        edit_menu.addAction(a["edit_schema"])
-        play_menu = bar.addMenu("&Playback")
-        for s in ACTIONS:
-            if s.group == "Playback":
-                play_menu.addAction(a[s.key])
-        label_menu = bar.addMenu("&Label")
-        for s in ACTIONS:
-            if s.group == "Label":
-                label_menu.addAction(a[s.key])
-        label_menu.addSeparator()
-        label_menu.addMenu(self.labelling.class_menu)
-        self.view_menu = bar.addMenu("&View")
-        for dock in self.docks.values():
-            self.view_menu.addAction(dock.toggleViewAction())
-        self.view_menu.addSeparator()
-        self.view_menu.addAction(a["reset_layout"])
-        help_menu = bar.addMenu("&Help")
-        for key in ("show_shortcuts", "about"):
-            help_menu.addAction(a[key])
+        submenus = {"recent": self.library.recent_menu, "classes": self.labelling.class_menu}
+        for title, entries in MENUS:
+            menu = self.menuBar().addMenu(title)
+            if title == "&View":
+                self.view_menu = menu
+                entries = tuple(d.toggleViewAction() for d in self.docks.values()) + (None, *entries)
+            for entry in entries:
+                if entry is None:
+                    menu.addSeparator()
+                elif isinstance(entry, QAction):
+                    menu.addAction(entry)
+                elif entry in submenus:
+                    menu.addMenu(submenus[entry])
+                elif entry in GROUPS:
+                    for s in ACTIONS:
+                        if s.group == entry:
+                            menu.addAction(a[s.key])
+                else:
+                    menu.addAction(a[entry])
 
         tools = QToolBar("Main", self)
         tools.setObjectName("mainToolbar")
         tools.setMovable(False)
         tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        tools.toggleViewAction().setEnabled(False)  # the toolbar stays: it is not in the View menu
         for key in ("open_project", "save_project", None, "undo", "redo", None, "add_videos", None,
                     "set_in", "set_out", "create_subclip", "mark_anomaly", None, "edit_schema", "export_subclips"):
             if key is None:
