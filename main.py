@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from desktop_app.app import run
+from desktop_app.shell.app import run
 
 if __name__ == "__main__":
     sys.exit(run(sys.argv))

@@ -58,9 +58,9 @@ def run(seconds: float, fps: float, speed: float, player_only: bool = False, sub
     from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
 
     from core.project import Project
-    from desktop_app.app import create_app
-    from desktop_app.main_window import MainWindow
-    from desktop_app.player import PlayerWidget
+    from desktop_app.player.player import PlayerWidget
+    from desktop_app.shell.app import create_app
+    from desktop_app.shell.main_window import MainWindow
 
     app = create_app(["bench"])
     with tempfile.TemporaryDirectory() as tmp:
@@ -81,10 +81,10 @@ def run(seconds: float, fps: float, speed: float, player_only: bool = False, sub
             project.add_interval(video.id, frames // 3, frames // 2)
             project.save()
             window = MainWindow(settings=QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat))
-            window.ask = lambda *a, **k: None
+            window.state.ask = lambda *a, **k: None
             window.resize(1440, 900)
             window.show()
-            window.open_project_path(project.folder)
+            window.library.open_project_path(project.folder)
             player = window.player
         clock = QElapsedTimer()
         clock.start()

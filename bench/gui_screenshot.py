@@ -33,9 +33,9 @@ def main() -> int:
 
     from PySide6.QtCore import QSettings
 
-    from desktop_app import demo
-    from desktop_app.app import create_app
-    from desktop_app.main_window import MainWindow
+    from desktop_app.library import demo
+    from desktop_app.shell.app import create_app
+    from desktop_app.shell.main_window import MainWindow
 
     app = create_app(["framewatch"])
     with tempfile.TemporaryDirectory() as tmp:
@@ -45,7 +45,7 @@ def main() -> int:
         w, h = (int(v) for v in args.size.split("x"))
         window.resize(w, h)
         window.show()
-        window.open_project_path(folder)
+        window.library.open_project_path(folder)
 
         def wait(condition, seconds: float = 20.0) -> None:
             end = time.monotonic() + seconds
@@ -53,28 +53,28 @@ def main() -> int:
                 app.processEvents()
                 time.sleep(0.01)
 
-        test01 = next(v.id for v in window.project.videos.values() if v.name == "ped2_test01")
+        test01 = next(v.id for v in window.state.project.videos.values() if v.name == "ped2_test01")
         window.video_list.select_video(test01)
         wait(lambda: window.player.shown_index == 0)
         wait(lambda: all(window.video_list.has_thumbnail(v) for v in window.video_list.video_ids()))
         window.player.seek(args.frame - 22)
         wait(lambda: window.player.shown_index == args.frame - 22)
-        window.set_in()
+        window.labelling.set_in()
         window.player.seek(args.frame)
         wait(lambda: window.player.shown_index == args.frame)
-        window.set_out()
+        window.labelling.set_out()
         window.label_panel.set_current_class("cyclist")
-        clip = next(s for s in window.project.subclips_of(test01) if s.label == "cyclist")
-        window._select(("subclip", clip.id))
+        clip = next(s for s in window.state.project.subclips_of(test01) if s.label == "cyclist")
+        window.state.set_selection(("subclip", clip.id))
         window.statusBar().showMessage("Labelled: walking 0-49, cyclist 75-134; anomaly 60-179 (UCSDped2.m)")
         for _ in range(20):
             app.processEvents()
             time.sleep(0.02)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         ok = window.grab().save(str(args.out))
-        from desktop_app.dialogs import ShortcutsDialog
+        from desktop_app.shell.shortcuts_dialog import ShortcutsDialog
 
-        dialog = ShortcutsDialog(window.class_shortcut_rows(), window)
+        dialog = ShortcutsDialog(window.labelling.class_shortcut_rows(), window)
         dialog.resize(620, 980)
         dialog.show()
         for _ in range(10):

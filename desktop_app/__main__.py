@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from desktop_app.app import main
+from desktop_app.shell.app import main
 
 if __name__ == "__main__":
     sys.exit(main())

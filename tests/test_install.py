@@ -22,14 +22,16 @@ SOURCES = ("setup.py", "pyproject.toml", "README.md", "core", "desktop_app", "re
 CHECK = """
 import json, sys
 from pathlib import Path
-from desktop_app import demo, resource_files, theme
+from desktop_app.library import demo
+from desktop_app.common import resource_files
+from desktop_app.shell import theme
 from core.project import Project
 project = Project.open(demo.ensure_demo_project(target=Path(sys.argv[1])))
 print(json.dumps({
     "resources": str(resource_files.resources_dir()),
     "demo": str(demo.DEMO_DIR),
     "style": str(theme.STYLE_SHEET), "style_exists": theme.STYLE_SHEET.is_file(),
-    "desktop_app": str(Path(demo.__file__).parent),
+    "desktop_app": str(Path(demo.__file__).parents[1]),
     "videos": sorted(v.name for v in project.videos.values()),
     "videos_exist": all(v.path.is_file() for v in project.videos.values()),
     "intervals": len(project.intervals),
@@ -62,7 +64,7 @@ def test_wheel_installs_the_app_and_its_demo_usable_from_any_folder(tmp_path: Pa
     assert {"style.qss", "demo/project/project.json", "demo/ped2_test01.mp4",
             "models/ped2-future-frame/model.keras", "models/ped2-future-frame/run.json"} <= demo_files
     assert {f"framewatch_resources/{n}" for n in demo_files} <= names
-    assert "[gui_scripts]\nframewatch-gui = desktop_app.app:main" in zipfile.ZipFile(wheel).read(
+    assert "[gui_scripts]\nframewatch-gui = desktop_app.shell.app:main" in zipfile.ZipFile(wheel).read(
         next(n for n in names if n.endswith("entry_points.txt"))).decode()
 
     site = tmp_path / "site"

@@ -107,7 +107,7 @@ def process_start_time(pid: int) -> int | None:
 def default_program() -> str:
     """What this process is, for the lock file: ``Framewatch (GUI)`` for the desktop app, ``framewatch
     train`` for the CLI, else the script's name."""
-    if "desktop_app.main_window" in sys.modules:  # the desktop app is running in this process
+    if "desktop_app.shell.main_window" in sys.modules:  # the desktop app is running in this process
         return "Framewatch (GUI)"
     argv = sys.argv or [""]
     script = Path(argv[0])

@@ -8,8 +8,8 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from core.project import Project
-from desktop_app import error_dialog
-from desktop_app.main_window import MainWindow
+from desktop_app.jobs import error_dialog
+from desktop_app.shell.main_window import MainWindow
 from tests.gui.window_driver import Answer, make_clip
 
 
@@ -40,7 +40,7 @@ def make_window(qtbot, tmp_path: Path):
     def make(answer: Answer = Answer.Discard) -> MainWindow:
         settings = QSettings(str(tmp_path / f"settings{len(windows)}.ini"), QSettings.Format.IniFormat)
         window = MainWindow(settings=settings, autosave_interval_s=3600)
-        window.ask = lambda *a, **k: answer  # type: ignore[method-assign]
+        window.state.ask = lambda *a, **k: answer  # type: ignore[method-assign]
         qtbot.addWidget(window)
         window.resize(1200, 800)
         window.show()
@@ -51,5 +51,5 @@ def make_window(qtbot, tmp_path: Path):
 
     yield make
     for w in windows:
-        w.ask = lambda *a, **k: Answer.Discard  # type: ignore[method-assign]
+        w.state.ask = lambda *a, **k: Answer.Discard  # type: ignore[method-assign]
         w.close()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
-from desktop_app import error_dialog
+from desktop_app.jobs import error_dialog
 from tests.gui.window_driver import FRAMES, key, make_clip, open_and_wait, wait_frame
 
 
@@ -15,7 +15,7 @@ def test_open_play_step_label_undo_redo_save_reopen(qtbot, make_window, project_
     open_and_wait(qtbot, window, project_dir)
     assert "Test project" in window.windowTitle()
     assert not window.isWindowModified()
-    vid = window.video_id
+    vid = window.state.video_id
     # play at 4x until the end, then step with the keyboard
     window.player.set_speed(4.0)
     key(qtbot, window, Qt.Key.Key_Space)
@@ -34,12 +34,12 @@ def test_open_play_step_label_undo_redo_save_reopen(qtbot, make_window, project_
     key(qtbot, window, Qt.Key.Key_Left)
     wait_frame(qtbot, window, 21)
     key(qtbot, window, Qt.Key.Key_O)
-    assert (window.in_point, window.out_end) == (12, 22)
+    assert (window.labelling.in_point, window.labelling.out_end) == (12, 22)
     assert window.player.timeline.in_point == 12
     key(qtbot, window, Qt.Key.Key_2)  # class key: label In..Out as "bike"
-    clips = window.project.subclips_of(vid)
+    clips = window.state.project.subclips_of(vid)
     assert [(c.start, c.end, c.label) for c in clips] == [(12, 22, "bike")]
-    assert window.span() is None
+    assert window.labelling.span() is None
     assert window.isWindowModified()
     assert [b.label for b in window.player.timeline.bands if b.kind == "subclip"] == ["bike"]
     assert window.label_panel.subclips.rowCount() == 1
@@ -51,35 +51,35 @@ def test_open_play_step_label_undo_redo_save_reopen(qtbot, make_window, project_
     wait_frame(qtbot, window, 35)
     key(qtbot, window, Qt.Key.Key_O)
     key(qtbot, window, Qt.Key.Key_A)
-    assert [(i.start, i.end) for i in window.project.intervals_of(vid)] == [(30, 36)]
+    assert [(i.start, i.end) for i in window.state.project.intervals_of(vid)] == [(30, 36)]
     # undo both, redo both
     key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    assert window.project.intervals_of(vid) == []
+    assert window.state.project.intervals_of(vid) == []
     key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    assert window.project.subclips_of(vid) == []
+    assert window.state.project.subclips_of(vid) == []
     assert window.player.timeline.bands == []
     assert not window.isWindowModified()
     key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
-    assert len(window.project.subclips_of(vid)) == 1 and len(window.project.intervals_of(vid)) == 1
+    assert len(window.state.project.subclips_of(vid)) == 1 and len(window.state.project.intervals_of(vid)) == 1
     # save with Ctrl+S, reopen in a fresh window
     key(qtbot, window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
-    assert not window.project.dirty and not window.isWindowModified()
+    assert not window.state.project.dirty and not window.isWindowModified()
     window.close()
     again = make_window()
     open_and_wait(qtbot, again, project_dir)
-    assert [(c.start, c.end, c.label) for c in again.project.subclips_of(vid)] == [(12, 22, "bike")]
-    assert [(i.start, i.end) for i in again.project.intervals_of(vid)] == [(30, 36)]
+    assert [(c.start, c.end, c.label) for c in again.state.project.subclips_of(vid)] == [(12, 22, "bike")]
+    assert [(i.start, i.end) for i in again.state.project.intervals_of(vid)] == [(30, 36)]
     assert {b.kind for b in again.player.timeline.bands} == {"subclip", "anomaly"}
-    assert str(project_dir) in again.recent_projects()
+    assert str(project_dir) in again.library.recent_projects()
 
 
 def test_enter_uses_the_current_class_and_delete_removes_the_selection(qtbot, make_window, project_dir) -> None:
     window = make_window()
     open_and_wait(qtbot, window, project_dir)
-    window.choose_class("walk")  # no span: just makes it current
+    window.labelling.choose_class("walk")  # no span: just makes it current
     assert window.label_panel.current_class == "walk"
-    assert window.project.subclips == {}
+    assert window.state.project.subclips == {}
     window.player.seek(5)
     wait_frame(qtbot, window, 5)
     key(qtbot, window, Qt.Key.Key_I)
@@ -87,94 +87,94 @@ def test_enter_uses_the_current_class_and_delete_removes_the_selection(qtbot, ma
     wait_frame(qtbot, window, 9)
     key(qtbot, window, Qt.Key.Key_O)
     key(qtbot, window, Qt.Key.Key_Return)
-    (clip,) = window.project.subclips.values()
+    (clip,) = window.state.project.subclips.values()
     assert (clip.start, clip.end, clip.label) == (5, 10, "walk")
-    assert window.selection == ("subclip", clip.id)
+    assert window.state.selection == ("subclip", clip.id)
     key(qtbot, window, Qt.Key.Key_2)  # relabel the selection
-    assert window.project.subclips[clip.id].label == "bike"
+    assert window.state.project.subclips[clip.id].label == "bike"
     key(qtbot, window, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)  # nudge one frame later
-    assert (window.project.subclips[clip.id].start, window.project.subclips[clip.id].end) == (6, 11)
+    assert (window.state.project.subclips[clip.id].start, window.state.project.subclips[clip.id].end) == (6, 11)
     key(qtbot, window, Qt.Key.Key_Delete)
-    assert window.project.subclips == {}
+    assert window.state.project.subclips == {}
     key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    assert window.project.subclips[clip.id].label == "bike"
+    assert window.state.project.subclips[clip.id].label == "bike"
 
 
 def test_timeline_drag_and_table_edit_move_a_subclip(qtbot, make_window, project_dir) -> None:
     window = make_window()
     open_and_wait(qtbot, window, project_dir)
-    clip = window.project.add_subclip(window.video_id, 10, 20, label="walk")
+    clip = window.state.project.add_subclip(window.state.video_id, 10, 20, label="walk")
     window.player.timeline.band_edited.emit("subclip", clip.id, 15, 25)
-    assert (window.project.subclips[clip.id].start, window.project.subclips[clip.id].end) == (15, 25)
+    assert (window.state.project.subclips[clip.id].start, window.state.project.subclips[clip.id].end) == (15, 25)
     table = window.label_panel.subclips
     assert table.ids() == [clip.id]
     table.item(0, 1).setText("29")  # "Last" column: the end becomes 30
-    assert window.project.subclips[clip.id].end == 30
+    assert window.state.project.subclips[clip.id].end == 30
     table.item(0, 1).setText("99")  # past the end of the video: refused with a dialog, table restored
-    assert window.project.subclips[clip.id].end == 30
+    assert window.state.project.subclips[clip.id].end == 30
     assert error_dialog.shown and "past the end" in error_dialog.shown[-1].text
     assert table.item(0, 1).text() == "29"
-    window.undo()
-    window.undo()
-    assert (window.project.subclips[clip.id].start, window.project.subclips[clip.id].end) == (10, 20)
+    window.library.undo()
+    window.library.undo()
+    assert (window.state.project.subclips[clip.id].start, window.state.project.subclips[clip.id].end) == (10, 20)
 
 
 def test_schema_editor_edits_are_undoable(qtbot, make_window, project_dir) -> None:
-    from desktop_app.schema_editor import SchemaEditor
+    from desktop_app.labelling.schema_editor import SchemaEditor
 
     window = make_window()
     open_and_wait(qtbot, window, project_dir)
-    editor = SchemaEditor(window.project, window)
+    editor = SchemaEditor(window.state.project, window)
     qtbot.addWidget(editor)
     assert editor.classes.rowCount() == 2
     assert editor.add_class("cart")
-    assert window.project.classes["cart"].shortcut == "3"
+    assert window.state.project.classes["cart"].shortcut == "3"
     assert "cart" in window.label_panel._class_buttons
     editor.classes.item(0, 2).setText("2")  # key already used by "bike": refused
-    assert window.project.classes["walk"].shortcut == "1"
+    assert window.state.project.classes["walk"].shortcut == "1"
     assert error_dialog.shown and "already used" in error_dialog.shown[-1].text
     assert editor.set_class_color("walk", "#123456")
     assert editor.add_target("rating", 0, 5)
-    window.undo()
-    window.undo()
-    assert "rating" not in window.project.targets
-    assert window.project.classes["walk"].color == "#56b4e9"
+    window.library.undo()
+    window.library.undo()
+    assert "rating" not in window.state.project.targets
+    assert window.state.project.classes["walk"].color == "#56b4e9"
 
 
 def test_numeric_value_for_a_subclip(qtbot, make_window, project_dir) -> None:
     window = make_window()
     open_and_wait(qtbot, window, project_dir)
-    window.project.add_target("rating", 0, 10)
+    window.state.project.add_target("rating", 0, 10)
     window.player.seek(4)
     wait_frame(qtbot, window, 4)
-    window.set_in()
-    window.apply_value("rating", 7.5)
-    (clip,) = window.project.subclips.values()
+    window.labelling.set_in()
+    window.labelling.apply_value("rating", 7.5)
+    (clip,) = window.state.project.subclips.values()
     assert (clip.start, clip.end, clip.value, clip.target) == (4, 5, 7.5, "rating")
-    window.apply_value("rating", 11)  # out of range: a dialog, nothing changes
-    assert window.project.subclips[clip.id].value == 7.5
+    window.labelling.apply_value("rating", 11)  # out of range: a dialog, nothing changes
+    assert window.state.project.subclips[clip.id].value == 7.5
     assert "outside its range" in error_dialog.shown[-1].text
 
 
 def test_class_keys_cannot_take_an_action_key(qtbot, make_window, project_dir) -> None:
-    from desktop_app.schema_editor import SchemaEditor, reserved_keys
+    from desktop_app.labelling.schema_editor import SchemaEditor, reserved_keys
 
     assert {"I", "O", "A", "V"} <= set(reserved_keys())
     window = make_window()
     open_and_wait(qtbot, window, project_dir)
-    editor = SchemaEditor(window.project, window)
+    editor = SchemaEditor(window.state.project, window)
     qtbot.addWidget(editor)
     editor.classes.item(0, 2).setText("a")
-    assert window.project.classes["walk"].shortcut == "1"
+    assert window.state.project.classes["walk"].shortcut == "1"
     assert "taken by 'Mark Anomaly Interval'" in error_dialog.shown[-1].text
     editor.classes.item(0, 2).setText("w")
-    assert window.project.classes["walk"].shortcut == "w"
+    assert window.state.project.classes["walk"].shortcut == "w"
 
 
 def test_an_empty_label_schema_says_how_to_add_classes(qtbot, make_window, tmp_path) -> None:
     window = make_window()
-    assert window.new_project_path(tmp_path / "empty", "Empty")
-    window.add_video_paths([make_clip(tmp_path / "clip.avi")])
+    assert window.library.new_project_path(tmp_path / "empty", "Empty")
+    window.library.add_video_paths([make_clip(tmp_path / "clip.avi")])
     qtbot.waitUntil(lambda: window.player.has_video and window.player.shown_index == 0, timeout=10000)
     hint = window.label_panel.no_classes
     assert hint.isVisible() and hint.isEnabled() and "Ctrl+L" in hint.text()
@@ -182,19 +182,19 @@ def test_an_empty_label_schema_says_how_to_add_classes(qtbot, make_window, tmp_p
     key(qtbot, window, Qt.Key.Key_Right)
     key(qtbot, window, Qt.Key.Key_O)
     key(qtbot, window, Qt.Key.Key_Return)
-    assert [s.label for s in window.project.subclips.values()] == [None]
+    assert [s.label for s in window.state.project.subclips.values()] == [None]
     assert "without a class" in window.statusBar().currentMessage()
-    window.project.add_class("walk", shortcut="1")
+    window.state.project.add_class("walk", shortcut="1")
     assert not hint.isVisible()
     assert list(window.label_panel._class_buttons) == ["walk"]
-    window.project.undo()
+    window.state.project.undo()
     assert hint.isVisible()
 
 
 def test_ctrl_right_and_left_visit_every_band_including_one_at_frame_0(qtbot, make_window, project_dir) -> None:
     window = make_window()
     open_and_wait(qtbot, window, project_dir)
-    project, vid = window.project, window.video_id
+    project, vid = window.state.project, window.state.video_id
     first = project.add_subclip(vid, 0, 5, label="walk")
     anomaly = project.add_interval(vid, 10, 15)
     second = project.add_subclip(vid, 10, 20, label="bike")
@@ -202,22 +202,22 @@ def test_ctrl_right_and_left_visit_every_band_including_one_at_frame_0(qtbot, ma
     visited = []
     for _ in range(4):
         key(qtbot, window, Qt.Key.Key_Right, ctrl)
-        visited.append((window.selection, window.player.position))
+        visited.append((window.state.selection, window.player.position))
     assert visited == [(("subclip", first.id), 0), (("anomaly", anomaly.id), 10),
                        (("subclip", second.id), 10), (("subclip", second.id), 10)]
     key(qtbot, window, Qt.Key.Key_Left, ctrl)
-    assert window.selection == ("anomaly", anomaly.id)
+    assert window.state.selection == ("anomaly", anomaly.id)
     key(qtbot, window, Qt.Key.Key_Left, ctrl)
-    assert (window.selection, window.player.position) == (("subclip", first.id), 0)
+    assert (window.state.selection, window.player.position) == (("subclip", first.id), 0)
 
 
 def test_undo_and_redo_keys_work_inside_the_schema_editor(qtbot, make_window, project_dir) -> None:
-    from desktop_app.schema_editor import SchemaEditor
+    from desktop_app.labelling.schema_editor import SchemaEditor
 
     window = make_window()
     open_and_wait(qtbot, window, project_dir)
-    window.project.add_subclip(window.video_id, 0, 5, label="walk")
-    editor = SchemaEditor(window.project, window)
+    window.state.project.add_subclip(window.state.video_id, 0, 5, label="walk")
+    editor = SchemaEditor(window.state.project, window)
     qtbot.addWidget(editor)
     editor.setWindowModality(Qt.WindowModality.ApplicationModal)  # as exec() shows it
     editor.show()
@@ -226,24 +226,24 @@ def test_undo_and_redo_keys_work_inside_the_schema_editor(qtbot, make_window, pr
     qtbot.waitUntil(lambda: editor.isActiveWindow())
     editor.classes.setCurrentCell(0, 0)
     assert editor.remove_selected_class()  # a slip: the class and its label are gone
-    assert "walk" not in window.project.classes and editor.classes.rowCount() == 1
+    assert "walk" not in window.state.project.classes and editor.classes.rowCount() == 1
     qtbot.keyClick(editor.classes, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    assert "walk" in window.project.classes and editor.classes.rowCount() == 2
-    assert [s.label for s in window.project.subclips.values()] == ["walk"]
+    assert "walk" in window.state.project.classes and editor.classes.rowCount() == 2
+    assert [s.label for s in window.state.project.subclips.values()] == ["walk"]
     qtbot.keyClick(editor.classes, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
-    assert "walk" not in window.project.classes and editor.classes.rowCount() == 1
+    assert "walk" not in window.state.project.classes and editor.classes.rowCount() == 1
 
 
 def test_renaming_the_current_class_keeps_it_current(qtbot, make_window, project_dir) -> None:
     window = make_window()
     open_and_wait(qtbot, window, project_dir)
-    window.choose_class("bike")
-    window.project.rename_class("bike", "cycle")
+    window.labelling.choose_class("bike")
+    window.state.project.rename_class("bike", "cycle")
     assert window.label_panel.current_class == "cycle"
     key(qtbot, window, Qt.Key.Key_I)
     key(qtbot, window, Qt.Key.Key_Right)
     key(qtbot, window, Qt.Key.Key_O)
     key(qtbot, window, Qt.Key.Key_Return)
-    assert [s.label for s in window.project.subclips.values()] == ["cycle"]
-    window.project.remove_class("walk")
+    assert [s.label for s in window.state.project.subclips.values()] == ["cycle"]
+    window.state.project.remove_class("walk")
     assert window.label_panel.current_class == "cycle"

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QRect, QSize
 
-from desktop_app.frame_view import fit_rect
-from desktop_app.player import PlayerWidget, format_time
+from desktop_app.player.frame_view import fit_rect
+from desktop_app.player.player import PlayerWidget, format_time
 
 
 def make_clip(path: Path, frames: int = 40, size: tuple[int, int] = (96, 64), fps: float = 25.0) -> Path:
@@ -132,7 +132,7 @@ def test_unreadable_file_reports_failure(qtbot, tmp_path: Path) -> None:
 
 def test_h264_demo_clip_shows_exactly_the_decoded_frame_after_jumps(qtbot) -> None:
     from core.video import open_video
-    from desktop_app.demo import DEMO_DIR
+    from desktop_app.library.demo import DEMO_DIR
 
     clip = DEMO_DIR / "ped2_test01.mp4"
     widget = PlayerWidget()

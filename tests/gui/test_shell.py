@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from desktop_app import error_dialog
-from desktop_app.actions import ACTIONS
-from desktop_app.dialogs import ShortcutsDialog, parse_position
+from desktop_app.common.actions import ACTIONS
+from desktop_app.jobs import error_dialog
+from desktop_app.player.goto_dialog import parse_position
+from desktop_app.shell.shortcuts_dialog import ShortcutsDialog
 from tests.conftest import REPO
 from tests.gui.window_driver import key, make_clip, open_and_wait, wait_frame
 
@@ -30,7 +31,7 @@ def test_an_exception_in_a_slot_shows_a_dialog(qtbot, make_window, project_dir) 
 def test_shortcuts_dialog_lists_every_shortcut_and_class_keys(qtbot, make_window, project_dir) -> None:
     window = make_window()
     open_and_wait(qtbot, window, project_dir)
-    dialog = ShortcutsDialog(window.class_shortcut_rows(), window)
+    dialog = ShortcutsDialog(window.labelling.class_shortcut_rows(), window)
     qtbot.addWidget(dialog)
     rows = dialog.rows()
     actions = {r[1] for r in rows}
@@ -68,8 +69,8 @@ def test_an_exception_raised_in_a_real_slot_shows_a_dialog(qtbot, make_window) -
 
 
 def test_go_to_dialog_and_command_line(qtbot) -> None:
-    from desktop_app.app import parse_args
-    from desktop_app.dialogs import GoToDialog
+    from desktop_app.player.goto_dialog import GoToDialog
+    from desktop_app.shell.app import parse_args
 
     dialog = GoToDialog(fps=10, frame_count=180, current=0)
     qtbot.addWidget(dialog)
@@ -106,7 +107,7 @@ def test_keys_reach_the_player_from_whatever_has_the_focus(qtbot, make_window, p
         qtbot.keyClick(widget, Qt.Key.Key_Right)
         wait_frame(qtbot, window, before + 1)
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_I)
-    assert window.in_point == window.player.position
+    assert window.labelling.in_point == window.player.position
 
 
 def test_the_window_fits_a_1280x800_screen_with_both_docks(qtbot, make_window, project_dir) -> None:
@@ -129,14 +130,14 @@ def test_toolbar_undo_button_keeps_one_word_and_the_menu_a_short_name(qtbot, mak
     folder = tmp_path / "many"
     folder.mkdir()
     clips = [make_clip(folder / f"a_rather_long_camera_name_{n:02d}.avi", frames=3 + n) for n in range(6)]
-    window.add_video_paths(clips)
-    qtbot.waitUntil(lambda: not window._jobs and len(window.project.videos) == 7, timeout=20000)
+    window.library.add_video_paths(clips)
+    qtbot.waitUntil(lambda: not window.state.jobs and len(window.state.project.videos) == 7, timeout=20000)
     undo = window.actions_by_key["undo"]
     assert undo.iconText() == "Undo"
     assert undo.text().startswith("&Undo Add videos") and len(undo.text()) <= 70
     assert "Undo Add videos" in undo.toolTip() and undo.toolTip().endswith(")")
     key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    assert len(window.project.videos) == 1
+    assert len(window.state.project.videos) == 1
     assert window.actions_by_key["redo"].iconText() == "Redo"
     assert window.actions_by_key["undo"].text() == "&Undo"
 

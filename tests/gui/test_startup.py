@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from core.project import Project
-from desktop_app import demo, error_dialog
-from desktop_app.app import Startup, open_startup, parse_args, startup_choice
-from desktop_app.display_check import display_problem, missing_libraries, qt_platform
+from desktop_app.jobs import error_dialog
+from desktop_app.library import demo
+from desktop_app.shell.app import Startup, open_startup, parse_args, startup_choice
+from desktop_app.shell.display_check import display_problem, missing_libraries, qt_platform
 from tests.conftest import REPO
 from tests.gui.window_driver import make_clip
 
@@ -134,20 +135,20 @@ def test_a_bare_video_opens_at_once_in_a_scratch_project(qtbot, make_window, tmp
     window = make_window()
     assert open_startup(window, startup_choice(parse_args([str(clip)])))
     qtbot.waitUntil(lambda: window.player.has_video and window.player.shown_index == 0, timeout=10000)
-    assert window.is_scratch()
-    assert scratch_home / "scratch" in window.project.folder.parents
-    assert [v.path for v in window.project.videos.values()] == [clip.resolve()]
-    assert window.video.name == "walkway.avi"
+    assert window.library.is_scratch()
+    assert scratch_home / "scratch" in window.state.project.folder.parents
+    assert [v.path for v in window.state.project.videos.values()] == [clip.resolve()]
+    assert window.state.video.name == "walkway.avi"
     assert "scratch project, not saved: File > Save As keeps it" in window.windowTitle()
-    assert str(window.project.folder) not in window.recent_projects()
-    assert not window.isWindowModified() and not window.project.undo_stack.can_undo
-    window.project.add_class("walk")
-    window.project.add_subclip(window.video_id, 0, 5, label="walk")
+    assert str(window.state.project.folder) not in window.library.recent_projects()
+    assert not window.isWindowModified() and not window.state.project.undo_stack.can_undo
+    window.state.project.add_class("walk")
+    window.state.project.add_subclip(window.state.video_id, 0, 5, label="walk")
 
     kept = tmp_path / "kept"
-    window.choose_new_folder = lambda _title: kept  # type: ignore[method-assign]
-    assert window.save_project()  # Save on a scratch project is Save As
-    assert window.project.folder == kept and not window.is_scratch()
+    window.state.choose_new_folder = lambda _title: kept  # type: ignore[method-assign]
+    assert window.library.save_project()  # Save on a scratch project is Save As
+    assert window.state.project.folder == kept and not window.library.is_scratch()
     assert "scratch" not in window.windowTitle()
     saved = Project.open(kept)
     assert [v.path for v in saved.videos.values()] == [clip.resolve()] and len(saved.subclips) == 1
@@ -158,11 +159,11 @@ def test_a_file_that_is_not_a_video_shows_an_error_and_changes_nothing(
     notes = tmp_path / "notes.mp4"
     notes.write_text("not a video\n")
     window = make_window()
-    window.open_project_path(project_dir)
-    assert window.open_video_path(notes)
+    window.library.open_project_path(project_dir)
+    assert window.library.open_video_path(notes)
     qtbot.waitUntil(lambda: len(error_dialog.shown) == 1, timeout=10000)
     assert str(notes) in error_dialog.shown[0].text and error_dialog.shown[0].expected
-    assert window.project.folder == project_dir  # the open project stays
+    assert window.state.project.folder == project_dir  # the open project stays
     assert not (scratch_home / "scratch").exists()
-    assert not window.open_video_path(tmp_path / "gone.mp4")
+    assert not window.library.open_video_path(tmp_path / "gone.mp4")
     assert "gone.mp4: does not exist" in error_dialog.shown[-1].text

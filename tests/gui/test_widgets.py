@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from desktop_app.frame_provider import FrameCache, FrameProvider
-from desktop_app.timeline import Band, TimelineWidget
+from desktop_app.player.frame_provider import FrameCache, FrameProvider
+from desktop_app.player.timeline import Band, TimelineWidget
 from tests.gui.window_driver import make_clip
 
 
@@ -98,7 +98,7 @@ def test_typing_a_frame_number_and_enter_jumps_without_creating_a_subclip(qtbot,
     from PySide6.QtCore import QSettings
 
     from core.project import Project
-    from desktop_app.main_window import MainWindow
+    from desktop_app.shell.main_window import MainWindow
     from tests.gui.window_driver import Answer
 
     clip = make_clip(tmp_path / "clip.avi", frames=30)
@@ -106,22 +106,22 @@ def test_typing_a_frame_number_and_enter_jumps_without_creating_a_subclip(qtbot,
     project.add_video(clip)
     project.save()
     window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
-    window.ask = lambda *a, **k: Answer.Discard
+    window.state.ask = lambda *a, **k: Answer.Discard
     qtbot.addWidget(window)
     window.show()
     window.activateWindow()
     qtbot.waitExposed(window)
-    assert window.open_project_path(project.folder)
+    assert window.library.open_project_path(project.folder)
     qtbot.waitUntil(lambda: window.player.shown_index == 0, timeout=10000)
-    window.set_in()  # a span exists: Enter would make a subclip if it reached the shortcut
+    window.labelling.set_in()  # a span exists: Enter would make a subclip if it reached the shortcut
     spin = window.player.frame_spin
     spin.setFocus()
     spin.lineEdit().selectAll()
     qtbot.keyClicks(spin.lineEdit(), "17")
     qtbot.keyClick(spin.lineEdit(), Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.player.shown_index == 17, timeout=5000)
-    assert window.project.subclips == {}
-    window.set_flagged_events(window.video_id, [(3, 9, "score 0.91")])
+    assert window.state.project.subclips == {}
+    window.labelling.set_flagged_events(window.state.video_id, [(3, 9, "score 0.91")])
     assert [(b.kind, b.start, b.end) for b in window.player.timeline.bands] == [("event", 3, 9)]
     window.close()
 
@@ -130,8 +130,8 @@ def test_a_thumbnail_arriving_after_the_video_list_is_deleted_is_ignored(qtbot, 
     from shiboken6 import delete
 
     from core.project import Project
-    from desktop_app import workers
-    from desktop_app.video_list import VideoList
+    from desktop_app.jobs import workers
+    from desktop_app.library.video_list import VideoList
 
     project = Project.create(tmp_path / "p", name="p")
     project.add_video(make_clip(tmp_path / "clip.avi"))
@@ -144,7 +144,7 @@ def test_a_thumbnail_arriving_after_the_video_list_is_deleted_is_ignored(qtbot, 
 
 
 def test_fit_label_elides_instead_of_clipping(qtbot) -> None:
-    from desktop_app.player import FitLabel
+    from desktop_app.player.player import FitLabel
 
     label = FitLabel("360x240  10 fps")
     qtbot.addWidget(label)

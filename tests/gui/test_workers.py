@@ -9,7 +9,7 @@ from PySide6.QtCore import QThread
 
 from core.errors import Cancelled, CorruptVideoError
 from core.jobs import Progress, check_cancelled, report
-from desktop_app.workers import Worker, active_workers
+from desktop_app.jobs.workers import Worker, active_workers
 
 
 def _job(n: int, progress=None, cancel=None) -> dict:
@@ -73,8 +73,8 @@ def test_worker_cannot_start_twice(qtbot) -> None:
 
 
 def test_progress_dialog_cancel_stops_the_job_quietly(qtbot, monkeypatch) -> None:
-    from desktop_app import error_dialog
-    from desktop_app.jobs_ui import run_job
+    from desktop_app.jobs import error_dialog
+    from desktop_app.jobs.progress import run_job
 
     monkeypatch.setattr(error_dialog, "DIALOGS_BLOCK", False)
     error_dialog.shown.clear()

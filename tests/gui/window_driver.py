@@ -9,7 +9,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from desktop_app.main_window import MainWindow
+from desktop_app.shell.main_window import MainWindow
 
 Answer = QMessageBox.StandardButton
 FRAMES = 40
@@ -25,7 +25,7 @@ def make_clip(path: Path, frames: int = FRAMES, size: tuple[int, int] = (96, 64)
 
 
 def open_and_wait(qtbot, window: MainWindow, folder: Path) -> None:
-    assert window.open_project_path(folder)
+    assert window.library.open_project_path(folder)
     qtbot.waitUntil(lambda: window.player.has_video and window.player.shown_index == 0, timeout=10000)
 
 

@@ -1,4 +1,8 @@
-"""Run a core job with a cancellable progress dialog (and the job's errors shown as dialogs)."""
+"""Run a core job with a cancellable progress dialog (and the job's errors shown as dialogs).
+
+The progress dialog closes the moment the job ends, before anything else hears of it: an error box or
+a question opened by the job's callbacks is never left under a finished, window-modal progress dialog.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,8 @@ from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from core.errors import Cancelled
 from core.jobs import Progress
-from desktop_app.error_dialog import show_error
-from desktop_app.workers import Worker
+from desktop_app.jobs.error_dialog import show_error
+from desktop_app.jobs.workers import Worker
 
 
 class JobProgress(QProgressDialog):
@@ -28,7 +32,10 @@ class JobProgress(QProgressDialog):
         self.setMinimumWidth(420)
         self.canceled.connect(worker.cancel)
         worker.progress.connect(self._on_progress)
-        worker.done.connect(self._finish)
+        # Connected before any caller's slot, so it runs first: closed before an error box opens.
+        worker.finished.connect(self._finish)
+        worker.error.connect(self._finish)
+        self._finished = False
 
     def _on_progress(self, event: Progress) -> None:
         if event.total:
@@ -37,7 +44,10 @@ class JobProgress(QProgressDialog):
         if event.message:
             self.setLabelText(event.message)
 
-    def _finish(self) -> None:
+    def _finish(self, _outcome: object = None) -> None:
+        if self._finished:
+            return
+        self._finished = True
         self.canceled.disconnect(self.worker.cancel)
         self.close()
         self.deleteLater()

@@ -15,8 +15,8 @@ from shiboken6 import isValid
 from core.project import Project, Video
 from core.project.summary import counts_per_video
 from core.video.thumbnails import video_thumbnail
-from desktop_app.frame_view import rgb_to_qimage
-from desktop_app.workers import Worker
+from desktop_app.jobs import Worker
+from desktop_app.player import rgb_to_qimage
 
 THUMB = QSize(84, 56)
 

@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
 from core.errors import FramewatchError
 from core.project import Project
 from core.project.errors import ProjectValidationError
-from desktop_app.actions import ACTIONS
-from desktop_app.error_dialog import show_error
-from desktop_app.label_panel import swatch
+from desktop_app.common.actions import ACTIONS
+from desktop_app.jobs import show_error
+from desktop_app.labelling.label_panel import swatch
 
 
 def reserved_keys() -> dict[str, str]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 PACKAGE = "framewatch_resources"
 #: ``resources/`` of the checkout this module runs from (absent in an installed copy).
-SOURCE_RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+SOURCE_RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 
 
 def resources_dir() -> Path:

@@ -28,10 +28,10 @@ from PySide6.QtWidgets import (
 
 from core.project.scan import count_frames
 from core.video import VideoMetadata
-from desktop_app.frame_provider import FrameProvider
-from desktop_app.frame_view import FrameView
-from desktop_app.timeline import TimelineWidget
-from desktop_app.workers import Worker
+from desktop_app.jobs import Worker
+from desktop_app.player.frame_provider import FrameProvider
+from desktop_app.player.frame_view import FrameView
+from desktop_app.player.timeline import TimelineWidget
 
 SPEEDS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
 

@@ -1,6 +1,6 @@
 """The built-in demo project: real UCSD Ped2 footage, small enough to ship in ``resources/demo/``.
 
-``python -m desktop_app.demo`` rebuilds ``resources/demo/`` from ``../shared/data/ucsd_ped2``: test video
+``python -m desktop_app.library.demo`` rebuilds ``resources/demo/`` from ``../shared/data/ucsd_ped2``: test video
 01 (a cyclist crosses the pedestrian walkway) and two normal training videos, re-encoded to small H.264
 MP4s, plus a project that holds them with the dataset's ground-truth anomaly interval of test video 01
 (``UCSDped2.m`` says frames 61..180, 1-based inclusive, i.e. ``[60, 180)`` here) and a few labelled
@@ -17,9 +17,9 @@ import shutil
 import sys
 from pathlib import Path
 
-from desktop_app.resource_files import SOURCE_RESOURCES, resource
+from desktop_app.common.resource_files import SOURCE_RESOURCES, resource
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 #: The demo the app opens (copied first): the checkout's, or the installed package data's.
 DEMO_DIR = resource("demo")
 PROJECT_FOLDER = "project"

@@ -1,5 +1,9 @@
 """One registry of the app's actions: their text, shortcut and menu group.
 
+Each feature's controller registers the actions it handles with :func:`build_actions`; the shell
+merges them (:func:`merge_actions`, which checks that every action has exactly one owner) and lays
+them out in menus and the toolbar.
+
 Menus, toolbar buttons and Help > Keyboard shortcuts are all generated from :data:`ACTIONS`, so the
 shortcut list can never disagree with what the keys do. Class keys come from the project's label
 schema and are added to the shortcut list at run time.
@@ -76,12 +80,14 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "Select the subclip after this frame and jump to it"),
     ActionSpec("nudge_back", "Move Selected 1 Frame Back", "Label", ("Alt+Left",)),
     ActionSpec("nudge_forward", "Move Selected 1 Frame Forward", "Label", ("Alt+Right",)),
+    # View
+    ActionSpec("reset_layout", "&Reset Layout", "View", (), "Show every panel again in its first place"),
     # Help
     ActionSpec("show_shortcuts", "&Keyboard Shortcuts", "Help", ("F1", "Ctrl+/"), "List every shortcut"),
     ActionSpec("about", "&About Framewatch", "Help", ()),
 )
 
-GROUPS = ("File", "Edit", "Playback", "Label", "Help")
+GROUPS = ("File", "Edit", "Playback", "Label", "View", "Help")
 
 
 def spec(key: str) -> ActionSpec:
@@ -92,12 +98,18 @@ def spec(key: str) -> ActionSpec:
 
 
 def build_actions(parent: QWidget, handlers: dict[str, Callable[[], object]]) -> dict[str, QAction]:
-    """A QAction for every spec, triggering ``handlers[key]``; every spec needs a handler."""
-    missing = [s.key for s in ACTIONS if s.key not in handlers]
-    if missing:
-        raise KeyError(f"no handler for actions {missing}")
+    """A QAction for each spec named in ``handlers``, triggering ``handlers[key]``.
+
+    A feature's controller calls this with its own handlers; the actions are added to ``parent`` (the
+    main window) so that their shortcuts work wherever the focus is in it.
+    """
+    unknown = [k for k in handlers if k not in {s.key for s in ACTIONS}]
+    if unknown:
+        raise KeyError(f"no action spec for handlers {unknown}")
     actions: dict[str, QAction] = {}
     for s in ACTIONS:
+        if s.key not in handlers:
+            continue
         action = QAction(s.text, parent)
         action.setObjectName(f"action_{s.key}")
         if s.shortcuts:
@@ -113,6 +125,20 @@ def build_actions(parent: QWidget, handlers: dict[str, Callable[[], object]]) ->
         parent.addAction(action)
         actions[s.key] = action
     return actions
+
+
+def merge_actions(*groups: dict[str, QAction]) -> dict[str, QAction]:
+    """The actions of every feature in one mapping; every spec must be owned by exactly one feature."""
+    merged: dict[str, QAction] = {}
+    for group in groups:
+        twice = sorted(merged.keys() & group.keys())
+        if twice:
+            raise KeyError(f"actions {twice} are registered by two features")
+        merged.update(group)
+    missing = [s.key for s in ACTIONS if s.key not in merged]
+    if missing:
+        raise KeyError(f"no feature registers actions {missing}")
+    return merged
 
 
 def native(shortcut: str) -> str:

@@ -65,7 +65,7 @@ def startup_choice(args: argparse.Namespace) -> Startup:
 def create_app(argv: Sequence[str] | None = None):
     from PySide6.QtWidgets import QApplication
 
-    from desktop_app.theme import apply_theme
+    from desktop_app.shell.theme import apply_theme
 
     app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
     app.setApplicationName("Framewatch")
@@ -78,13 +78,13 @@ def create_app(argv: Sequence[str] | None = None):
 def open_startup(window, choice: Startup) -> bool:
     """Open ``choice`` in ``window`` (a :class:`~desktop_app.main_window.MainWindow`); errors show a dialog."""
     if choice.kind == "new":
-        return window.new_project_path(choice.path)
+        return window.library.new_project_path(choice.path)
     if choice.kind == "project":
-        return window.open_project_path(choice.path)
+        return window.library.open_project_path(choice.path)
     if choice.kind == "video":
-        return window.open_video_path(choice.path)
+        return window.library.open_video_path(choice.path)
     if choice.kind == "demo":
-        return window.open_demo()
+        return window.library.open_demo()
     return True
 
 
@@ -96,7 +96,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     """
     argv = list(sys.argv if argv is None else argv)
     args = parse_args(argv[1:])
-    from desktop_app.display_check import display_problem
+    from desktop_app.shell.display_check import display_problem
 
     problem = display_problem(argv=argv)
     if problem is not None:
@@ -106,8 +106,8 @@ def run(argv: Sequence[str] | None = None) -> int:
 
     from PySide6.QtCore import QTimer
 
-    from desktop_app.error_dialog import install_excepthook
-    from desktop_app.main_window import MainWindow
+    from desktop_app.jobs import install_excepthook
+    from desktop_app.shell.main_window import MainWindow
 
     window = MainWindow()
     install_excepthook(lambda: window)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
-from desktop_app.resource_files import resource
+from desktop_app.common.resource_files import resource
 
 STYLE_SHEET = resource("style.qss")
 

@@ -1,70 +1,180 @@
-"""The main window's project and footage handling: new, open, save, recent projects, recovery,
-adding videos and frame folders, imports and drag-and-drop.
+"""The library feature: projects (new, open, save, recent, recovery, the demo, scratch projects) and
+their footage (the Videos dock, adding videos and frame folders, relinking, removing, imports,
+drag-and-drop), undo/redo of project edits and exporting subclips.
 
-A mixin of :class:`desktop_app.main_window.MainWindow`; it uses the window's widgets and ``ask`` /
-``choose_*`` methods (which tests replace so that no dialog waits for input).
+:class:`LibraryController` sets ``state.project`` and ``state.video_id``; questions and file choices
+go through ``state.ask`` / ``state.choose_*`` (which tests replace so that no dialog waits for input).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox
+from PySide6.QtCore import QObject, QSettings
+from PySide6.QtWidgets import QLabel, QMenu, QMessageBox, QWidget
 
 from core.errors import FramewatchError, VideoNotFoundError
-from core.project import AddEntities, Project, ProjectError, ProjectValidationError, Video
+from core.project import AddEntities, Project, ProjectError, ProjectEvent, ProjectValidationError, Video
+from core.project.exporters import existing_subclip_files, export_subclip_videos
 from core.project.probe import ProbedVideos, probe_videos
-from desktop_app import demo
-from desktop_app.error_dialog import show_error
-from desktop_app.jobs_ui import run_job
+from desktop_app.common.actions import build_actions, native
+from desktop_app.common.edits import apply_edit
+from desktop_app.jobs import run_job, show_error
+from desktop_app.library import demo
+from desktop_app.library.video_list import VideoList
+from desktop_app.state import AppState
 
 MAX_RECENT = 10
 Answer = QMessageBox.StandardButton
 
 
-class ProjectFilesMixin:
-    """Projects and footage; see the module docstring."""
+def _elide(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip(" ,") + "…"
 
-    # == questions and file choices (tests replace these) ==========================================
-    def ask(self, title: str, text: str, buttons: QMessageBox.StandardButton,
-            default: QMessageBox.StandardButton) -> QMessageBox.StandardButton:
-        return QMessageBox.question(self, title, text, buttons, default)
 
-    def choose_folder(self, title: str) -> Path | None:
-        folder = QFileDialog.getExistingDirectory(self, title, self._last_dir())
-        return self._remember_dir(Path(folder)) if folder else None
+class LibraryController(QObject):
+    """Projects and footage; see the module docstring. Owns :attr:`video_list`, :attr:`recent_menu`
+    and :attr:`read_only_label` (for the status bar)."""
 
-    def choose_files(self, title: str, filters: str) -> list[Path]:
-        files, _ = QFileDialog.getOpenFileNames(self, title, self._last_dir(), filters)
-        if files:
-            self._remember_dir(Path(files[0]).parent)
-        return [Path(f) for f in files]
+    def __init__(self, state: AppState, window: QWidget, settings: QSettings, autosave_interval_s: float) -> None:
+        super().__init__(window)
+        self.state = state
+        self.window = window
+        self.settings = settings
+        self.autosave_interval_s = autosave_interval_s
+        self._discard_on_close = False  # the analyst chose Discard for the open project's edits
+        then = self._choose_then
+        self.actions = build_actions(window, {
+            "new_project": lambda: then("choose_new_folder", "New project folder", self.new_project_path),
+            "open_project": lambda: then("choose_folder", "Open project folder", self.open_project_path),
+            "open_demo": self.open_demo,
+            "save_project": self.save_project,
+            "save_project_as": lambda: then("choose_new_folder", "Save project as (new folder)",
+                                            self.save_project_as_path),
+            "add_videos": self.add_videos,
+            "add_frame_folder": lambda: then("choose_folder", "Add a folder of frames",
+                                             lambda folder: self.add_video_paths([folder])),
+            "import_ucsd": lambda: then("choose_folder", "UCSD dataset folder (holding training/ and testing/)",
+                                        self.import_ucsd_path),
+            "import_class_folders": lambda: then("choose_folder", "Dataset folder (<split>/<class>/<video>)",
+                                                 self.import_class_folders_path),
+            "export_subclips": lambda: then("choose_folder", "Export subclips to folder", self.export_subclips_to),
+            "undo": self.undo,
+            "redo": self.redo,
+            "previous_video": lambda: self._move_video(-1),
+            "next_video": lambda: self._move_video(1),
+        })
+        self.video_list = VideoList(window)
+        self.video_list.video_activated.connect(self.select_video)
+        self.video_list.remove_requested.connect(self.remove_videos)
+        self.video_list.relink_requested.connect(self.relink_video)
+        self.recent_menu = QMenu("Open &Recent", window)
+        self.recent_menu.aboutToShow.connect(self.fill_recent_menu)
+        self.read_only_label = QLabel("", window)
+        self.read_only_label.setObjectName("statusReadOnly")
+        self.read_only_label.setStyleSheet("QLabel { color: #d55e00; font-weight: bold; }")
+        self.read_only_label.hide()
+        state.project_edited.connect(self._on_project_event)
+        self._update_actions()
 
-    def choose_new_folder(self, title: str) -> Path | None:
-        folder, _ = QFileDialog.getSaveFileName(self, title, self._last_dir(), "Project folder (*)")
-        return self._remember_dir(Path(folder)) if folder else None
+    @property
+    def project(self) -> Project | None:
+        return self.state.project
 
-    def _last_dir(self) -> str:
-        return str(self.settings.value("last_dir", str(Path.home())))
+    @property
+    def video_id(self) -> str | None:
+        return self.state.video_id
 
-    def _remember_dir(self, path: Path) -> Path:
-        self.settings.setValue("last_dir", str(path.parent if path.is_file() else path))
-        return path
+    def _edit(self, fn, *args, **kwargs):
+        return apply_edit(self.window, fn, *args, **kwargs)
+
+    def _choose_then(self, chooser: str, title: str, then) -> None:
+        """Ask with ``state.<chooser>(title)`` (looked up now: tests replace it); go on unless cancelled."""
+        chosen = getattr(self.state, chooser)(title)
+        if chosen is not None:
+            then(chosen)
+
+    def _on_project_event(self, event: ProjectEvent) -> None:
+        if self.project is None:
+            return
+        cols = event.collections
+        if "videos" in cols:
+            if self.video_id is not None and self.video_id not in self.project.videos:
+                self.state.set_video(None)
+            self.video_list.refresh()
+            if self.video_id is None and self.video_list.video_ids():
+                self.video_list.select_video(self.video_list.video_ids()[0])
+        elif cols & {"subclips", "intervals"}:
+            self.video_list.refresh()
+        self._update_actions()
+        if event.kind in ("undo", "redo"):
+            self.state.show_status(f"{event.kind.capitalize()}: {event.text}", 3000)
+
+    def _update_actions(self) -> None:
+        a = self.actions
+        has_project = self.project is not None
+        stack = self.project.undo_stack if has_project else None
+        for key, verb, can, text in (("undo", "Undo", stack and stack.can_undo, stack and stack.undo_text),
+                                     ("redo", "Redo", stack and stack.can_redo, stack and stack.redo_text)):
+            a[key].setEnabled(bool(can))
+            # The menu names the edit (shortened: an import names every video); the toolbar button
+            # keeps its one word so the buttons after it do not slide out of sight.
+            what = _elide(text) if can else ""
+            a[key].setText(f"&{verb} {what.replace('&', '&&')}".rstrip())
+            a[key].setIconText(verb)
+            a[key].setToolTip(f"{verb} {what}".rstrip() + f" ({native(a[key].shortcut().toString())})")
+        writable = has_project and not self.project.read_only
+        for key in ("save_project_as", "export_subclips"):
+            a[key].setEnabled(has_project)
+        for key in ("save_project", "add_videos", "add_frame_folder", "import_ucsd", "import_class_folders"):
+            a[key].setEnabled(writable)  # a read-only project (open for writing elsewhere) cannot change
+
+    # == undo and export ===========================================================================
+    def undo(self) -> None:
+        if self.project is not None:
+            self._edit(self.project.undo)
+
+    def redo(self) -> None:
+        if self.project is not None:
+            self._edit(self.project.redo)
+
+    def export_subclips_to(self, folder: str | Path, only_current_video: bool = False):
+        """Write subclips to ``folder`` in a worker (progress dialog with Cancel); returns the worker.
+
+        Asks before replacing files an earlier export left there; "No" starts nothing (returns ``None``).
+        """
+        if self.project is None:
+            return None
+        clips = list(self.project.subclips.values())
+        if only_current_video:
+            clips = [c for c in clips if c.video_id == self.video_id]
+        if not clips:
+            self.state.show_status("No subclips to export", 4000)
+            return None
+        ids = [c.id for c in clips]
+        existing = existing_subclip_files(self.project, Path(folder), ids)
+        if existing:  # never replace files without asking; "No" leaves them (and the export) alone
+            more = f" and {len(existing) - 1} more" if len(existing) > 1 else ""
+            answer = self.state.ask("Replace existing files?",
+                              f"{existing[0].name}{more} already exist in {folder}.\n\nReplace them with the "
+                              f"exported subclips?", Answer.Yes | Answer.No, Answer.No)
+            if answer != Answer.Yes:
+                self.state.show_status("Export not started: existing files left as they were", 6000)
+                return None
+        worker = run_job(self.window, f"Exporting {len(ids)} subclips", export_subclip_videos, self.project, Path(folder), ids,
+                         overwrite=bool(existing),
+                         on_finished=lambda files: self.state.show_status(
+                             f"Exported {len(files)} subclips to {folder}", 8000),
+                         on_cancelled=lambda: self.state.show_status("Export cancelled", 5000))
+        return self.state.track(worker)
 
     # == projects ==================================================================================
-    def set_project(self, project: Project | None) -> None:
+    def set_project(self, project: Project | None, old_closed: bool = False) -> None:
         """Show ``project`` (closing the one shown, whose unsaved state is autosaved)."""
         old = self.project
-        self.events.detach()
-        self.player.unload()
-        if old is not None and old is not project:
+        self.state.set_project(project)
+        if old is not None and old is not project and not old_closed:
             self._close_project(old)
-        self.project = project
-        self.video_id = None
-        self.in_point = self.out_end = None
-        self.selection = None
-        self.events.attach(project)
         self.video_list.set_project(project)
         if project is not None:
             project.start_autosave(self.autosave_interval_s)
@@ -72,20 +182,12 @@ class ProjectFilesMixin:
             ids = self.video_list.video_ids()
             if ids:
                 self.video_list.select_video(ids[0])
-        self._refresh_schema()
-        self._refresh_labels()
         self._show_read_only(project)
-        self._update_title()
         self._update_actions()
 
     def _show_read_only(self, project: Project | None) -> None:
         """A permanent status-bar note while the project shown is read-only (open for writing elsewhere)."""
-        label = getattr(self, "status_read_only", None)
-        if label is None:
-            label = self.status_read_only = QLabel("", self)
-            label.setObjectName("statusReadOnly")
-            label.setStyleSheet("QLabel { color: #d55e00; font-weight: bold; }")
-            self.statusBar().addPermanentWidget(label)
+        label = self.read_only_label
         if project is None or not project.read_only:
             label.setText("")
             label.setToolTip("")
@@ -97,7 +199,7 @@ class ProjectFilesMixin:
         label.setToolTip("Another Framewatch is writing this project, so this window cannot save it: close it "
                          "there and reopen it here, or use Save As to work on a copy.")
         label.show()
-        self.statusBar().showMessage(f"{project.path} is {where}; opened read-only (Save As makes a copy)", 10000)
+        self.state.show_status(f"{project.path} is {where}; opened read-only (Save As makes a copy)", 10000)
 
     def open_project_path(self, path: str | Path) -> bool:
         """Open a project folder (asking to recover a newer autosave); False if cancelled or failed.
@@ -106,7 +208,7 @@ class ProjectFilesMixin:
         opened leaves the current one exactly as it was.
         """
         if Path(path).is_file() and Path(path).name != "project.json":
-            show_error(self, FramewatchError(
+            show_error(self.window, FramewatchError(
                 f"{path}: not a project (a project is a folder holding project.json). "
                 "To add a video or image to the open project, use File > Add Videos or drop it on the window."),
                 "Open project")
@@ -114,16 +216,16 @@ class ProjectFilesMixin:
         try:  # a project another process is writing opens read-only, saying so (see _show_read_only)
             project = Project.open(path, read_only_if_locked=True)
         except (ProjectError, OSError) as exc:
-            show_error(self, exc, "Open project")
+            show_error(self.window, exc, "Open project")
             return False
         if self.project is not None and project.folder == self.project.folder:
-            self.statusBar().showMessage(f"{project.folder} is already open", 4000)
+            self.state.show_status(f"{project.folder} is already open", 4000)
             return True
         if not self.maybe_save():
             return False
         try:
             if project.recovery is not None:
-                answer = self.ask(
+                answer = self.state.ask(
                     "Recover unsaved changes?",
                     f"{project.recovery.describe()}.\n\nRecover those changes? (No discards them.)",
                     Answer.Yes | Answer.No | Answer.Cancel, Answer.Yes)
@@ -136,10 +238,10 @@ class ProjectFilesMixin:
                     project.discard_autosave()
         except (ProjectError, OSError) as exc:
             self._discard_on_close = False
-            show_error(self, exc, "Open project")
+            show_error(self.window, exc, "Open project")
             return False
         self.set_project(project)
-        self.statusBar().showMessage(f"Opened {project.folder}", 5000)
+        self.state.show_status(f"Opened {project.folder}", 5000)
         return True
 
     def new_project_path(self, folder: str | Path, name: str | None = None) -> bool:
@@ -149,7 +251,7 @@ class ProjectFilesMixin:
             project = Project.create(folder, name=name)
         except (ProjectError, OSError) as exc:
             self._discard_on_close = False  # the open project stays, with its unsaved edits
-            show_error(self, exc, "New project")
+            show_error(self.window, exc, "New project")
             return False
         self.set_project(project)
         return True
@@ -167,12 +269,12 @@ class ProjectFilesMixin:
         """
         path = Path(path)
         if not path.exists():
-            show_error(self, VideoNotFoundError(path, "does not exist"), "Open video")
+            show_error(self.window, VideoNotFoundError(path, "does not exist"), "Open video")
             return False
 
         def probed(result: ProbedVideos) -> None:
             if result.problems or not result.videos:
-                show_error(self, FramewatchError("; ".join(result.problems) or f"{path}: nothing to open"),
+                show_error(self.window, FramewatchError("; ".join(result.problems) or f"{path}: nothing to open"),
                            "Open video")
                 return
             if not self.maybe_save():
@@ -182,33 +284,33 @@ class ProjectFilesMixin:
                 project = Project.create(demo.new_scratch_folder(path.stem or path.name), name=video.name)
             except (ProjectError, OSError) as exc:
                 self._discard_on_close = False
-                show_error(self, exc, "Open video")
+                show_error(self.window, exc, "Open video")
                 return
             try:  # the scratch project starts saved and clean: undo cannot take its video away
                 project.execute(AddEntities("videos", [video], f"Add video {video.name}"))
                 project.undo_stack.clear()
                 project.save()
             except (ProjectError, OSError) as exc:
-                show_error(self, exc, "Open video")
+                show_error(self.window, exc, "Open video")
                 return
             self.set_project(project)
-            self.statusBar().showMessage(f"Opened {path} in a scratch project; File > Save As keeps it", 8000)
+            self.state.show_status(f"Opened {path} in a scratch project; File > Save As keeps it", 8000)
 
-        self._track(run_job(self, "Opening video", probe_videos, [path], fps, scan=False, on_finished=probed))
+        self.state.track(run_job(self.window, "Opening video", probe_videos, [path], fps, scan=False, on_finished=probed))
         return True
 
     def save_project(self) -> bool:
         if self.project is None:
             return False
         if self.is_scratch():
-            folder = self.choose_new_folder("Save scratch project as (new folder)")
+            folder = self.state.choose_new_folder("Save scratch project as (new folder)")
             return folder is not None and self.save_project_as_path(folder)
         try:
             self.project.save()
         except (ProjectError, OSError) as exc:
-            show_error(self, exc, "Save project")
+            show_error(self.window, exc, "Save project")
             return False
-        self.statusBar().showMessage(f"Saved {self.project.path}", 4000)
+        self.state.show_status(f"Saved {self.project.path}", 4000)
         return True
 
     def save_project_as_path(self, folder: str | Path) -> bool:
@@ -218,19 +320,17 @@ class ProjectFilesMixin:
         try:
             new = self.project.save_as(folder)
         except (ProjectError, OSError) as exc:
-            show_error(self, exc, "Save project as")
+            show_error(self.window, exc, "Save project as")
             return False
-        old = self.project
-        self.project = None
-        old.close()
-        self.set_project(new)
+        self.project.close()
+        self.set_project(new, old_closed=True)
         return True
 
     def maybe_save(self) -> bool:
         """Ask about unsaved changes: True when it is fine to go on (saved or discarded)."""
         if self.project is None or not self.project.dirty:
             return True
-        answer = self.ask("Unsaved changes", f"Save the changes to {self.project.name}?",
+        answer = self.state.ask("Unsaved changes", f"Save the changes to {self.project.name}?",
                           Answer.Save | Answer.Discard | Answer.Cancel, Answer.Save)
         if answer == Answer.Save:
             return self.save_project()
@@ -243,29 +343,11 @@ class ProjectFilesMixin:
         try:
             folder = demo.ensure_demo_project()
         except OSError as exc:
-            show_error(self, FramewatchError(f"the demo project cannot be prepared: {exc}"), "Demo")
+            show_error(self.window, FramewatchError(f"the demo project cannot be prepared: {exc}"), "Demo")
             return False
         return self.open_project_path(folder)
 
     # menu handlers
-    def new_project(self) -> None:
-        folder = self.choose_new_folder("New project folder")
-        if folder is not None:
-            self.new_project_path(folder)
-
-    def open_project(self) -> None:
-        folder = self.choose_folder("Open project folder")
-        if folder is not None:
-            self.open_project_path(folder)
-
-    def save_project_as(self) -> None:
-        folder = self.choose_new_folder("Save project as (new folder)")
-        if folder is not None:
-            self.save_project_as_path(folder)
-
-    def close_window(self) -> None:
-        self.close()
-
     # recent projects
     def recent_projects(self) -> list[str]:
         value = self.settings.value("recent_projects", [])
@@ -280,7 +362,7 @@ class ProjectFilesMixin:
         items = [path, *[p for p in self.recent_projects() if p != path]][:MAX_RECENT]
         self.settings.setValue("recent_projects", items)
 
-    def _fill_recent_menu(self) -> None:
+    def fill_recent_menu(self) -> None:
         self.recent_menu.clear()
         items = self.recent_projects()
         for i, path in enumerate(items):
@@ -301,7 +383,7 @@ class ProjectFilesMixin:
             if added:
                 self.video_list.select_video(added[-1].id)
 
-        self._track(run_job(self, "Adding videos", probe_videos, list(paths), fps, on_finished=done))
+        self.state.track(run_job(self.window, "Adding videos", probe_videos, list(paths), fps, on_finished=done))
 
     def _add_probed(self, videos: list[Video], problems: list[str]) -> list[Video]:
         project = self.project
@@ -318,7 +400,7 @@ class ProjectFilesMixin:
             names = ", ".join(v.name for v in accepted)
             project.execute(AddEntities("videos", accepted, f"Add video{'s' if len(accepted) > 1 else ''} {names}"))
         if problems:
-            show_error(self, FramewatchError("Some videos were not added:\n\n" + "\n".join(problems)), "Add videos")
+            show_error(self.window, FramewatchError("Some videos were not added:\n\n" + "\n".join(problems)), "Add videos")
         return accepted
 
     def remove_videos(self, video_ids: list[str]) -> None:
@@ -327,16 +409,16 @@ class ProjectFilesMixin:
             return
         self._edit(self.project.remove_videos, video_ids)
         if not any(v in self.project.videos for v in video_ids):
-            self.statusBar().showMessage(f"Removed {len(video_ids)} video(s); Ctrl+Z brings them back", 6000)
+            self.state.show_status(f"Removed {len(video_ids)} video(s); Ctrl+Z brings them back", 6000)
 
     def relink_video(self, video_id: str) -> None:
         if self.project is None or video_id not in self.project.videos:
             return
         video = self.project.videos[video_id]
         if video.kind == "image_sequence":
-            new = self.choose_folder(f"New place of the frames of {video.name}")
+            new = self.state.choose_folder(f"New place of the frames of {video.name}")
         else:
-            files = self.choose_files(f"New place of {video.name}", "Videos (*.mp4 *.avi *.mov *.mkv *.m4v *.mpg "
+            files = self.state.choose_files(f"New place of {video.name}", "Videos (*.mp4 *.avi *.mov *.mkv *.m4v *.mpg "
                                       "*.mpeg *.webm *.wmv);;All files (*)")
             new = files[0] if files else None
         if new is not None:
@@ -350,71 +432,47 @@ class ProjectFilesMixin:
             self.project.relink_video(video_id, path)
         except ProjectValidationError as exc:
             if not Path(path).exists():
-                show_error(self, exc, "Relink video")
+                show_error(self.window, exc, "Relink video")
                 return False
-            answer = self.ask("Relink to a different file?",
+            answer = self.state.ask("Relink to a different file?",
                               f"{exc}.\n\nUse it anyway? Subclips and intervals keep their frame numbers.",
                               Answer.Yes | Answer.No, Answer.No)
             if answer != Answer.Yes or self._edit(self.project.relink_video, video_id, path, force=True) is None:
                 return False
         except FramewatchError as exc:
-            show_error(self, exc, "Relink video")
+            show_error(self.window, exc, "Relink video")
             return False
         if video_id == self.video_id:  # show the file it now points at
-            self.video_id = None
+            self.state.set_video(None)
             self.select_video(video_id)
-        self.statusBar().showMessage(f"Relinked {self.project.videos[video_id].name} to {path}", 6000)
+        self.state.show_status(f"Relinked {self.project.videos[video_id].name} to {path}", 6000)
         return True
 
     def add_videos(self) -> None:
-        files = self.choose_files("Add videos", "Videos (*.mp4 *.avi *.mov *.mkv *.m4v *.mpg *.mpeg *.webm *.wmv);;"
+        files = self.state.choose_files("Add videos", "Videos (*.mp4 *.avi *.mov *.mkv *.m4v *.mpg *.mpeg *.webm *.wmv);;"
                                   "All files (*)")
         self.add_video_paths(files)
-
-    def add_frame_folder(self) -> None:
-        folder = self.choose_folder("Add a folder of frames")
-        if folder is not None:
-            self.add_video_paths([folder])
 
     def import_ucsd_path(self, root: str | Path) -> None:
         from core.project.importers import import_ucsd
 
         if self.project is not None:
-            self._track(run_job(self, "Importing UCSD dataset", import_ucsd, self.project, Path(root),
+            self.state.track(run_job(self.window, "Importing UCSD dataset", import_ucsd, self.project, Path(root),
                                       on_finished=self._imported))
 
     def import_class_folders_path(self, root: str | Path) -> None:
         from core.project.importers import import_class_folders
 
         if self.project is not None:
-            self._track(run_job(self, "Importing class folders", import_class_folders, self.project, Path(root),
+            self.state.track(run_job(self.window, "Importing class folders", import_class_folders, self.project, Path(root),
                                       skip_unreadable=True, on_finished=self._imported))
 
     def _imported(self, result) -> None:
         text = (f"Imported {len(result.videos)} videos, {len(result.subclips)} subclips, "
                 f"{len(result.intervals)} anomaly intervals")
-        self.statusBar().showMessage(text, 8000)
+        self.state.show_status(text, 8000)
         if result.skipped:
-            show_error(self, FramewatchError(text + ". Skipped:\n\n" + "\n".join(result.skipped)), "Import")
-
-    def import_ucsd(self) -> None:
-        folder = self.choose_folder("UCSD dataset folder (holding training/ and testing/)")
-        if folder is not None:
-            self.import_ucsd_path(folder)
-
-    def import_class_folders(self) -> None:
-        folder = self.choose_folder("Dataset folder (<split>/<class>/<video>)")
-        if folder is not None:
-            self.import_class_folders_path(folder)
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
-        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
-        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
-        event.acceptProposedAction()
-        self.drop_paths(paths)
+            show_error(self.window, FramewatchError(text + ". Skipped:\n\n" + "\n".join(result.skipped)), "Import")
 
     def drop_paths(self, paths: list[Path]) -> None:
         """A project folder (or project.json) opens; videos and frame folders are added."""
@@ -423,39 +481,16 @@ class ProjectFilesMixin:
             self.open_project_path(projects[0])
             return
         if self.project is None:
-            show_error(self, FramewatchError("Open or create a project before adding videos."), "Add videos")
+            show_error(self.window, FramewatchError("Open or create a project before adding videos."), "Add videos")
             return
         self.add_video_paths(paths)
 
     def select_video(self, video_id: str) -> None:
         if self.project is None or video_id not in self.project.videos or video_id == self.video_id:
             return
-        video = self.project.videos[video_id]
-        self.video_id = video_id
-        self.in_point = self.out_end = None
-        self.selection = None
-        self.player.load(video.path, fps=video.fps if video.kind == "image_sequence" else None,
-                         frame_count=video.frame_count)
+        self.state.set_video(video_id)
         if self.video_list.current_video_id() != video_id:
             self.video_list.select_video(video_id)
-        self.player.view.setFocus()
-        self._refresh_labels()
-        self._update_actions()
-
-    @property
-    def video(self) -> Video | None:
-        if self.project is None or self.video_id is None:
-            return None
-        return self.project.videos.get(self.video_id)
-
-    def _on_load_failed(self, exc: BaseException) -> None:
-        show_error(self, exc, "Video")
-
-    def previous_video(self) -> None:
-        self._move_video(-1)
-
-    def next_video(self) -> None:
-        self._move_video(1)
 
     def _move_video(self, delta: int) -> None:
         ids = self.video_list.video_ids()
@@ -469,6 +504,11 @@ class ProjectFilesMixin:
         try:
             project.close(discard=self._discard_on_close)  # also lets go of the project's lock
         except (OSError, ProjectError) as exc:
-            show_error(self, exc, "Close project")
+            show_error(self.window, exc, "Close project")
         finally:
             self._discard_on_close = False
+
+    def close_project(self) -> None:
+        """Close the open project for good (the window is closing): autosave kept unless discarded."""
+        if self.project is not None:
+            self._close_project(self.project)

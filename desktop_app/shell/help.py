@@ -1,0 +1,21 @@
+"""The Help menu: the keyboard shortcuts list and the About box."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from core import __version__
+from desktop_app.shell.shortcuts_dialog import ShortcutsDialog
+
+
+def show_shortcuts(parent: QWidget, class_rows: list[tuple[str, str, str]]) -> None:
+    """Help > Keyboard Shortcuts: every action's keys, plus ``class_rows`` (the project's class keys)."""
+    ShortcutsDialog(class_rows, parent).exec()
+
+
+def show_about(parent: QWidget) -> None:
+    QMessageBox.about(parent, "About Framewatch",
+                      f"<b>Framewatch {__version__}</b><p>Cut and label footage in this window. Train "
+                      "spatiotemporal models, score footage for anomalies, evaluate models and roll out "
+                      "predicted frames with the <tt>framewatch</tt> command.</p><p>Demo footage: UCSD Anomaly "
+                      "Detection Dataset, Ped2 (Mahadevan et al., CVPR 2010).</p>")

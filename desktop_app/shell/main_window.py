@@ -1,0 +1,186 @@
+"""The main window: it assembles the features' docks, menus, toolbar and status bar, and nothing more.
+
+Each feature is a controller that owns its actions and widgets (:mod:`desktop_app.library`,
+:mod:`desktop_app.player`, :mod:`desktop_app.labelling`); they share one :class:`~desktop_app.state.AppState`
+(:attr:`MainWindow.state`) and never call each other. The window places their widgets, lays their
+actions out in menus from the action registry, keeps the title, and on close asks about unsaved
+changes, cancels running jobs and remembers its geometry. The View menu shows, hides and floats the
+docks, and Reset Layout puts them back where they started.
+
+Questions to the analyst go through ``window.state.ask`` and file choices through ``state.choose_*``,
+so tests can answer them without a nested event loop.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QWidget
+
+from core import __version__
+from desktop_app.common.actions import ACTIONS, GROUPS, build_actions, merge_actions
+from desktop_app.labelling import LabellingController
+from desktop_app.library import LibraryController
+from desktop_app.player import PlayerController
+from desktop_app.shell.help import show_about, show_shortcuts
+from desktop_app.state import AppState
+
+__all__ = ["MainWindow"]
+
+AUTOSAVE_INTERVAL_S = 20.0
+#: The menus, in order: action keys, ``None`` for a separator, "recent" and "classes" for the features'
+#: submenus, a group name for every action of that group. The View menu starts with a toggle per dock.
+MENUS: tuple[tuple[str, tuple[str | None, ...]], ...] = (
+    ("&File", ("new_project", "open_project", "recent", "open_demo", None, "save_project", "save_project_as", None,
+               "add_videos", "add_frame_folder", "import_ucsd", "import_class_folders", None, "export_subclips", None,
+               "close_window")),
+    ("&Edit", ("undo", "redo", None, "delete_selected", None, "edit_schema")),
+    ("&Playback", ("Playback",)),
+    ("&Label", ("Label", None, "classes")),
+    ("&View", ("reset_layout",)),
+    ("&Help", ("show_shortcuts", "about")),
+)
+DOCK_FEATURES = (QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetClosable
+                 | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+
+
+class MainWindow(QMainWindow):
+    """Framewatch's main window; see the module docstring."""
+
+    def __init__(self, settings: QSettings | None = None, autosave_interval_s: float = AUTOSAVE_INTERVAL_S) -> None:
+        super().__init__()
+        self.settings = settings or QSettings()
+        self.state = AppState(self.settings, self)
+        self.state.status_message.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
+        self.library = LibraryController(self.state, self, self.settings, autosave_interval_s)
+        self.playback = PlayerController(self.state, self)
+        self.labelling = LabellingController(self.state, self)
+        shell_actions = build_actions(self, {
+            "close_window": self.close,
+            "show_shortcuts": lambda: show_shortcuts(self, self.labelling.class_shortcut_rows()),
+            "about": lambda: show_about(self),
+            "reset_layout": self.reset_layout,
+        })
+        self.actions_by_key = merge_actions(self.library.actions, self.playback.actions, self.labelling.actions,
+                                            shell_actions)
+        # The widgets the window places (tests and benchmarks drive them through these names).
+        self.player = self.playback.player
+        self.video_list = self.library.video_list
+        self.label_panel = self.labelling.label_panel
+        self.status_position = self.playback.status_label
+        self.status_read_only = self.library.read_only_label
+        self.state.project_changed.connect(lambda _p: self._update_title())
+        self.state.project_edited.connect(lambda _e: self._update_title())
+
+        self.docks: dict[str, QDockWidget] = {}
+        self._build_layout()
+        self._build_menus()
+        self._default_layout = self.saveState()
+        self.setAcceptDrops(True)
+        self.resize(1440, 900)
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+            self.restoreState(self.settings.value("window/state"))
+        self._update_title()
+
+    # == layout ===================================================================================
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(DOCK_FEATURES)
+        self.addDockWidget(area, dock)
+        self.docks[title] = dock
+        return dock
+
+    def _build_layout(self) -> None:
+        self.setCentralWidget(self.player)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowNestedDocks)
+        videos = self._dock("Videos", "videosDock", self.video_list, Qt.DockWidgetArea.LeftDockWidgetArea)
+        labels = self._dock("Labels", "labelsDock", self.label_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.resizeDocks([videos, labels], [360, 400], Qt.Orientation.Horizontal)
+        self.statusBar().addPermanentWidget(self.status_position)
+        self.statusBar().addPermanentWidget(self.status_read_only)
+
+    def _build_menus(self) -> None:
+        a = self.actions_by_key
+        submenus = {"recent": self.library.recent_menu, "classes": self.labelling.class_menu}
+        for title, entries in MENUS:
+            menu = self.menuBar().addMenu(title)
+            if title == "&View":
+                self.view_menu = menu
+                entries = tuple(d.toggleViewAction() for d in self.docks.values()) + (None, *entries)
+            for entry in entries:
+                if entry is None:
+                    menu.addSeparator()
+                elif isinstance(entry, QAction):
+                    menu.addAction(entry)
+                elif entry in submenus:
+                    menu.addMenu(submenus[entry])
+                elif entry in GROUPS:
+                    for s in ACTIONS:
+                        if s.group == entry:
+                            menu.addAction(a[s.key])
+                else:
+                    menu.addAction(a[entry])
+
+        tools = QToolBar("Main", self)
+        tools.setObjectName("mainToolbar")
+        tools.setMovable(False)
+        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for key in ("open_project", "save_project", None, "undo", "redo", None, "add_videos", None,
+                    "set_in", "set_out", "create_subclip", "mark_anomaly", None, "edit_schema", "export_subclips"):
+            if key is None:
+                tools.addSeparator()
+            else:
+                tools.addAction(a[key])
+        self.addToolBar(tools)
+
+    def reset_layout(self) -> None:
+        """Every dock back in its first place, docked and shown."""
+        for dock in self.docks.values():
+            dock.setFloating(False)
+        self.restoreState(self._default_layout)
+        for dock in self.docks.values():
+            dock.show()
+
+    def _update_title(self) -> None:
+        project = self.state.project
+        if project is None:
+            self.setWindowTitle(f"Framewatch {__version__}")
+            self.setWindowModified(False)
+            return
+        where = ("scratch project, not saved: File > Save As keeps it" if self.library.is_scratch()
+                 else project.folder.name)
+        read_only = " (read-only)" if project.read_only else ""
+        self.setWindowTitle(f"{project.name} [*]{read_only} — {where} — Framewatch")
+        self.setWindowModified(project.dirty)
+
+    # == Qt events =================================================================================
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        event.acceptProposedAction()
+        self.library.drop_paths(paths)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        if not self.library.maybe_save():
+            event.ignore()
+            return
+        self.state.cancel_jobs()
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.player.unload()
+        self.state.detach_project_events()
+        self.library.close_project()
+        event.accept()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        QTimer.singleShot(0, self.state.request_player_focus)  # keyboard-first: keys go to the player

@@ -1,0 +1,88 @@
+"""An error at the end of a job opens its box over nothing: one click dismisses it (blocking dialogs)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from core.errors import CorruptVideoError, FramewatchError
+from core.jobs import report
+from desktop_app.jobs import JobProgress, error_dialog, run_job, show_error
+from tests.gui.window_driver import make_clip
+
+
+class BoxClicker:
+    """Waits for a modal message box, notes which progress dialogs are visible then, clicks its OK once."""
+
+    def __init__(self, qtbot) -> None:
+        self.qtbot = qtbot
+        self.clicks = 0
+        self.progress_visible: list[JobProgress] | None = None
+        self.text = ""
+        self._polls = 0
+
+    def start(self) -> None:
+        QTimer.singleShot(0, self._poll)
+
+    def _poll(self) -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            self._polls += 1
+            if self._polls < 2000:  # give up after a while: the test then fails on clicks == 0
+                QTimer.singleShot(10, self._poll)
+            return
+        self.progress_visible = [w for w in QApplication.topLevelWidgets()
+                                 if isinstance(w, JobProgress) and w.isVisible()]
+        self.text = box.text()
+        self.clicks += 1
+        self.qtbot.mouseClick(box.button(QMessageBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+
+
+@pytest.mark.parametrize("where", ["job raises", "on_finished shows an error"])
+def test_an_error_at_the_end_of_a_job_opens_above_nothing_and_one_click_dismisses_it(
+        qtbot, make_window, monkeypatch, where) -> None:
+    window = make_window()
+    monkeypatch.setattr(error_dialog, "DIALOGS_BLOCK", True)  # a real, blocking QMessageBox
+    release = threading.Event()
+
+    def job(progress=None, cancel=None):
+        report(progress, 1, 2, "half way")
+        release.wait(10)
+        if where == "job raises":
+            raise CorruptVideoError("clip.mp4", "no frame decodes")
+        return "done"
+
+    def finished(_result) -> None:
+        show_error(window, FramewatchError("clip.mp4: the result cannot be used"), "Job")
+
+    worker = run_job(window, "Failing job", job, on_finished=finished if where != "job raises" else None)
+    qtbot.waitUntil(lambda: worker.dialog.isVisible(), timeout=10000)  # "half way" shown, then it ends
+    clicker = BoxClicker(qtbot)
+    clicker.start()
+    release.set()
+    qtbot.waitUntil(lambda: worker.is_done and clicker.clicks == 1, timeout=20000)
+    qtbot.waitUntil(lambda: QApplication.activeModalWidget() is None, timeout=5000)  # that one click closed it
+    assert clicker.progress_visible == []  # the finished progress dialog was gone before the box opened
+    assert "clip.mp4" in clicker.text
+    assert window.isVisible()
+
+
+def test_adding_a_corrupt_video_ends_in_one_dismissable_box(qtbot, make_window, project_dir, tmp_path,
+                                                            monkeypatch) -> None:
+    from tests.gui.window_driver import open_and_wait
+
+    window = make_window()
+    open_and_wait(qtbot, window, project_dir)
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(b"not a video at all" * 100)
+    monkeypatch.setattr(error_dialog, "DIALOGS_BLOCK", True)
+    clicker = BoxClicker(qtbot)
+    clicker.start()
+    window.library.add_video_paths([bad, make_clip(tmp_path / "fine.avi", frames=5)])
+    qtbot.waitUntil(lambda: not window.state.jobs and clicker.clicks == 1, timeout=20000)
+    qtbot.waitUntil(lambda: QApplication.activeModalWidget() is None, timeout=5000)
+    assert clicker.progress_visible == [] and "broken.mp4" in clicker.text
+    assert len(window.state.project.videos) == 2  # the readable one was added
