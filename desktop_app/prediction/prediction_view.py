@@ -46,11 +46,10 @@ from core.inference.project_scoring import RunModel
 from core.inference.side_by_side import rgb_uint8, write_side_by_side
 from core.inference.video_rollout import VideoRollout, predict_run, rollout_video
 from core.jobs import ProgressCallback
-from desktop_app.error_dialog import show_error
-from desktop_app.frame_view import FrameView
+from desktop_app.jobs import Worker, show_error
+from desktop_app.player import FrameView
 from desktop_app.prediction.job_bar import JobBar
 from desktop_app.prediction.model_cache import ModelCache
-from desktop_app.workers import Worker
 
 #: Default real frames given to the model and frames predicted (those of ``framewatch predict``).
 DEFAULT_GIVEN = 10

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from core.models import build_model, make_spec
 from core.models.files import save_model
 from core.runs import RunRecord
-from desktop_app import error_dialog
+from desktop_app.jobs import error_dialog
 from tests.core.cli.test_predict_commands import make_run
 from tests.video_factory import write_video
 

@@ -16,7 +16,7 @@ from core.models.files import load_model_file
 from core.preprocessing import PreprocessSpec
 from core.preprocessing.frames import iter_resized
 from core.video.open import open_video
-from desktop_app import error_dialog
+from desktop_app.jobs import error_dialog
 from desktop_app.prediction import PredictionView, error_heatmap
 from tests.core.cli.test_predict_commands import make_run
 from tests.gui.prediction.conftest import SIZE, VIDEO_FRAMES

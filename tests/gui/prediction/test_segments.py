@@ -14,7 +14,7 @@ from core.inference.windows import Segment, classify_video, window_model
 from core.models.files import load_model_file
 from core.runs import RunRecord
 from core.video.open import open_video
-from desktop_app import error_dialog
+from desktop_app.jobs import error_dialog
 from desktop_app.prediction import SegmentBand, SegmentsView, segment_bands, value_color
 from desktop_app.prediction.segment_bands import VALUE_RAMP
 from tests.core.cli.test_predict_commands import make_run
