@@ -21,7 +21,8 @@
    the project's verdicts attached.
 
 Progress counts frames scored over all videos that need scoring; ``cancel`` stops between batches with
-:class:`~core.errors.Cancelled` after saving what was scored.
+:class:`~core.errors.Cancelled` after saving what was scored. ``on_scores`` hears every video's errors as
+they become known (the cached ones at once, then each frame as it is scored), for a chart that grows live.
 """
 
 from __future__ import annotations
@@ -165,8 +166,9 @@ class _Scorer:
 
     def __init__(self, project: Any, run: RunModel, stride: int, batch_size: int, total: int | None,
                  progress: ProgressCallback | None, cancel: threading.Event | None,
-                 load_model: Callable[[Path], Any]) -> None:
+                 load_model: Callable[[Path], Any], on_scores: ScoresCallback | None = None) -> None:
         self.project, self.run, self.stride, self.batch_size = project, run, stride, batch_size
+        self.on_scores = on_scores
         self.cache = ScoreCache(project.folder)
         self.params = run.spec.params(stride)
         self.total, self.done = total, 0
@@ -185,9 +187,12 @@ class _Scorer:
         key = self.key(video)
         entry = self.cache.read(key)
         if entry is not None and entry.complete:
+            self._tell(video, 0, entry.scores)
             return entry.scores, 0
         done = [] if entry is None else entry.scores.tolist()
         start = len(done)
+        if start:
+            self._tell(video, 0, entry.scores)
         known = video.frame_count if video.frame_count is not None and video.frame_count > 0 else None
 
         def save(complete: bool) -> None:
@@ -208,6 +213,7 @@ class _Scorer:
             for score in score_video(self.model, video.path, self.run.spec, self.stride, self.batch_size,
                                      start=start, progress=forward, cancel=self.cancel):
                 done.append(score.error)
+                self._tell(video, score.index, np.array([score.error], np.float32))
                 if len(done) - last_saved >= SAVE_EVERY:
                     save(False)
                     last_saved = len(done)
@@ -221,6 +227,10 @@ class _Scorer:
         save(True)
         self.done = base + len(done) - start
         return np.asarray(done, np.float32), len(done) - start
+
+    def _tell(self, video: Video, first: int, errors: np.ndarray) -> None:
+        if self.on_scores is not None:
+            self.on_scores(video.id, first, errors)
 
 
 def _frames_to_score(scorer: _Scorer, videos: Iterable[Video]) -> int | None:
@@ -257,6 +267,7 @@ def score_project(
     cancel: threading.Event | None = None,
     load_model: Callable[[Path], Any] = _load_model,
     error: str | None = None,
+    on_scores: ScoresCallback | None = None,
 ) -> ProjectScores:
     """Score ``videos`` (ids, names or paths; ``None``: every video of the project) with ``run``'s model.
 
@@ -264,7 +275,10 @@ def score_project(
     this one instead of calibrating on the train-split videos (``percentile``, causal ``smoothing`` over
     that many frames; default: the run's recommendation, else 1). ``error``: how a frame's squared errors become its error (``mse`` or
     ``worst-patches``, :func:`~core.inference.scoring.frame_error`; default: the run's recommendation, else
-    ``mse``). ``load_model`` loads the model file (tests count its calls). Returns a
+    ``mse``). ``load_model`` loads the model file (tests count its calls). ``on_scores(video_id, first_frame,
+errors)`` is called on the scoring thread with each video's errors as they become known: a cached video's
+(or a partial entry's) at once, then every frame scored, one at a time; the calibration videos are
+included, so a listener keeps the ids it wants. Returns a
     :class:`ProjectScores`; raises :class:`ScoreError` (no train-split footage to calibrate on, a video
     too short), the errors of :func:`run_model` and of reading a video, each naming the file.
     """
@@ -280,7 +294,7 @@ def score_project(
         raise ScoreError(f"{project.folder}: no train-split videos to calibrate the threshold on: give videos of "
                          "normal footage split train, or a threshold")
     ordered = list({video.id: video for video in [*calibration, *targets]}.values())
-    scorer = _Scorer(project, model, stride, batch_size, None, progress, cancel, load_model)
+    scorer = _Scorer(project, model, stride, batch_size, None, progress, cancel, load_model, on_scores)
     scorer.total = _frames_to_score(scorer, ordered)
     errors: dict[str, tuple[np.ndarray, int]] = {}
     for video in ordered:
