@@ -268,6 +268,7 @@ def score_project(
     load_model: Callable[[Path], Any] = _load_model,
     error: str | None = None,
     on_scores: ScoresCallback | None = None,
+    on_threshold: Callable[[Threshold], None] | None = None,
 ) -> ProjectScores:
     """Score ``videos`` (ids, names or paths; ``None``: every video of the project) with ``run``'s model.
 
@@ -278,7 +279,9 @@ def score_project(
     ``mse``). ``load_model`` loads the model file (tests count its calls). ``on_scores(video_id, first_frame,
 errors)`` is called on the scoring thread with each video's errors as they become known: a cached video's
 (or a partial entry's) at once, then every frame scored, one at a time; the calibration videos are
-included, so a listener keeps the ids it wants. Returns a
+included, so a listener keeps the ids it wants. ``on_threshold(threshold)`` is called once the threshold
+is known: the calibration videos are scored first, so it comes before any target video's frame is scored
+and a live chart can flag events as the frames arrive. Returns a
     :class:`ProjectScores`; raises :class:`ScoreError` (no train-split footage to calibrate on, a video
     too short), the errors of :func:`run_model` and of reading a video, each naming the file.
     """
@@ -293,14 +296,18 @@ included, so a listener keeps the ids it wants. Returns a
     if threshold is None and not calibration:
         raise ScoreError(f"{project.folder}: no train-split videos to calibrate the threshold on: give videos of "
                          "normal footage split train, or a threshold")
-    ordered = list({video.id: video for video in [*calibration, *targets]}.values())
     scorer = _Scorer(project, model, stride, batch_size, None, progress, cancel, load_model, on_scores)
-    scorer.total = _frames_to_score(scorer, ordered)
+    scorer.total = _frames_to_score(scorer, {video.id: video for video in [*calibration, *targets]}.values())
     errors: dict[str, tuple[np.ndarray, int]] = {}
-    for video in ordered:
+    for video in calibration:
         errors[video.id] = scorer.scores(video)
     if threshold is None:
         threshold = Threshold.calibrate([errors[v.id][0] for v in calibration], percentile, smoothing, "causal")
+    if on_threshold is not None:
+        on_threshold(threshold)
+    for video in targets:
+        if video.id not in errors:
+            errors[video.id] = scorer.scores(video)
     flagging = {"threshold": threshold.value, "min_run": min_run, "merge_gap": merge_gap, "stride": stride}
     run_id = project_run_id(project, model)
     verdicts = list(project.verdicts.values())

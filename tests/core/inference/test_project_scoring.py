@@ -72,7 +72,10 @@ def test_scores_are_heard_as_they_arrive_and_cached_ones_at_once(project: Projec
         if video_id == test:
             heard.append((first, errors.tolist()))
 
-    result = score_project(project, "tiny", [test], on_scores=listen)
+    thresholds: list[tuple[Threshold, int]] = []
+    result = score_project(project, "tiny", [test], on_scores=listen,
+                           on_threshold=lambda found: thresholds.append((found, len(heard))))
+    assert thresholds == [(result.threshold, 0)]  # known before the first frame of the video is scored
     expected = result.videos[0].errors.tolist()
     assert [first for first, _ in heard] == list(range(len(expected)))  # one call per frame, in order
     assert [value for _, values in heard for value in values] == expected
