@@ -48,6 +48,9 @@ from core.jobs import Progress, ProgressCallback
 from core.project.entities import Video
 from core.runs import RunRecord, find_run_dir
 
+#: ``on_scores(video_id, first_frame, errors)``: errors float32 ``(n,)`` of frames ``first_frame ..``.
+ScoresCallback = Callable[[str, int, np.ndarray], None]
+
 #: Frames scored between two writes of a video's partial scores to the cache.
 SAVE_EVERY = 500
 
