@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from core.inference.events import Event
 from core.inference.regularity import Threshold
@@ -16,6 +16,7 @@ from core.project import Project
 from desktop_app import error_dialog
 from desktop_app.review import EventReview, RegularityChart
 from tests.core.inference.scoring_project import make_project, save_run
+from tests.gui.review.modal import click_ok_on_next_box
 
 
 @pytest.fixture
@@ -155,17 +156,7 @@ def test_a_verdict_on_a_read_only_project_ends_in_a_dialog_one_click_dismisses(q
         review.set_events(events_of(project))
         review.show_video(project.video("test.avi").id)
         review.select_event(0)
-        clicked: list[str] = []
-
-        def answer() -> None:
-            box = QApplication.activeModalWidget()
-            if isinstance(box, QMessageBox):
-                clicked.append(box.text())
-                box.button(QMessageBox.StandardButton.Ok).click()
-            else:
-                QTimer.singleShot(50, answer)
-
-        QTimer.singleShot(50, answer)
+        clicked = click_ok_on_next_box()
         press(qtbot, review, Qt.Key.Key_C)
         assert len(clicked) == 1 and "read-only" in clicked[0].lower()
         assert QApplication.activeModalWidget() is None and not project.verdicts

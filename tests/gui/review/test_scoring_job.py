@@ -9,8 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 from core.errors import Cancelled
 from core.inference.project_scoring import score_project
@@ -19,6 +18,7 @@ from core.project import Project
 from desktop_app import error_dialog
 from desktop_app.review import RegularityChart, ScoringJob
 from tests.core.inference.scoring_project import make_project, save_run
+from tests.gui.review.modal import click_ok_on_next_box
 
 TEST_FRAMES = 22
 
@@ -114,17 +114,7 @@ def _any_threshold():
 
 def test_an_error_ends_in_a_dialog_one_click_dismisses(qtbot, project, chart, monkeypatch) -> None:
     monkeypatch.setattr(error_dialog, "DIALOGS_BLOCK", True)  # a real modal box, as users get it
-    clicked: list[str] = []
-
-    def answer() -> None:
-        box = QApplication.activeModalWidget()
-        if isinstance(box, QMessageBox):
-            clicked.append(box.text())
-            box.button(QMessageBox.StandardButton.Ok).click()
-        else:
-            QTimer.singleShot(50, answer)
-
-    QTimer.singleShot(50, answer)
+    clicked = click_ok_on_next_box()
     job = ScoringJob(project, "no-such-run", "test.avi", chart)
     with qtbot.waitSignal(job.done, timeout=30000):
         job.start()
