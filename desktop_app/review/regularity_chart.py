@@ -59,9 +59,11 @@ class RegularityChart(QWidget):
         self._frames = 0
         self._truth: list[tuple[int, int]] = []
         self._events: list[Event] = []
-        self._event_items: list[pg.LinearRegionItem] = []
         self._truth_items: list[pg.LinearRegionItem] = []
         self._auc: float | None = None
+        self._version = 0  # bumped whenever the errors change
+        self._smoothed = np.zeros(0)
+        self._smoothed_key: tuple | None = None
 
         self.plot = pg.PlotWidget()
         self.plot.setMenuEnabled(False)
@@ -74,6 +76,10 @@ class RegularityChart(QWidget):
         self.curve = pg.PlotDataItem(pen=CURVE_PEN)
         self.curve.setSkipFiniteCheck(True)
         self.plot.addItem(self.curve)
+        # every event band is one rectangle of a single item: thousands of events cost one draw
+        self.event_bands = pg.BarGraphItem(x0=[], x1=[], y0=[], y1=[], brush=EVENT_BRUSH, pen=pg.mkPen(None))
+        self.event_bands.setZValue(-10)
+        self.plot.addItem(self.event_bands, ignoreBounds=True)
         self.threshold_line = pg.InfiniteLine(angle=0, movable=True, pen=THRESHOLD_PEN, hoverPen=THRESHOLD_HOVER_PEN)
         self.threshold_line.setZValue(10)
         self.threshold_line.setVisible(False)
@@ -123,9 +129,16 @@ class RegularityChart(QWidget):
         return int(round(self.cursor.value()))
 
     def smoothed(self) -> np.ndarray:
-        """The curve's values: the errors smoothed as the threshold smooths them (float64)."""
-        errors = self._errors[:self._frames]
-        return self._threshold.smooth(errors) if self._threshold is not None else errors.astype(np.float64)
+        """The curve's values: the errors smoothed as the threshold smooths them (float64; do not modify).
+
+        Kept until the errors or the smoothing change: a threshold move only re-flags."""
+        smoothing = None if self._threshold is None else (self._threshold.window, self._threshold.smoothing)
+        key = (self._version, smoothing)
+        if self._smoothed_key != key:
+            errors = self._errors[:self._frames]
+            self._smoothed = self._threshold.smooth(errors) if self._threshold is not None else errors.astype(np.float64)
+            self._smoothed_key = key
+        return self._smoothed
 
     # -- feeding it -------------------------------------------------------------------------------
     def clear(self, video_id: str = "") -> None:
@@ -133,6 +146,7 @@ class RegularityChart(QWidget):
         self.video_id = video_id
         self._errors = np.zeros(0, np.float32)
         self._frames = 0
+        self._version += 1
         self._truth = []
         self._refresh()
 
@@ -157,6 +171,7 @@ class RegularityChart(QWidget):
             self.video_id = video_id
         self._errors = values.copy()
         self._frames = values.shape[0]
+        self._version += 1
         if ground_truth is not None:
             self._set_truth(ground_truth)
         if threshold is not None:
@@ -174,6 +189,7 @@ class RegularityChart(QWidget):
             self._errors = grown
         self._errors[int(first_frame):end] = values
         self._frames = max(self._frames, end)
+        self._version += 1
         self._refresh()
 
     def set_ground_truth(self, intervals: Iterable[Any]) -> None:
@@ -242,22 +258,21 @@ class RegularityChart(QWidget):
         events: list[Event] = []
         if self._threshold is not None and self._frames:
             events = flag_events(self.smoothed(), self._threshold.value, self.min_run, self.merge_gap, self.video_id)
-        if events == self._events:
-            return
+        changed = events != self._events
         self._events = events
         self._draw_events()
-        self.events_changed.emit(list(events))
+        if changed:
+            self.events_changed.emit(list(events))
 
     def _draw_events(self) -> None:
-        while len(self._event_items) > len(self._events):
-            self.plot.removeItem(self._event_items.pop())
-        while len(self._event_items) < len(self._events):
-            item = pg.LinearRegionItem((0, 1), movable=False, brush=EVENT_BRUSH, pen=pg.mkPen(None))
-            item.setZValue(-10)
-            self.plot.addItem(item, ignoreBounds=True)
-            self._event_items.append(item)
-        for item, event in zip(self._event_items, self._events, strict=True):
-            item.setRegion((event.start, event.end))
+        values = self.smoothed()
+        low = min(float(values.min()), 0.0) if values.size else 0.0
+        high = max(float(values.max()) if values.size else 1.0, self.threshold or 0.0)
+        high += 0.05 * (high - low or 1.0)
+        count = len(self._events)
+        self.event_bands.setOpts(x0=np.array([e.start for e in self._events], np.float64),
+                                 x1=np.array([e.end for e in self._events], np.float64),
+                                 y0=np.full(count, low), y1=np.full(count, high))
 
     def _update_summary(self) -> None:
         parts = [f"{self._frames} frames scored"]
