@@ -34,6 +34,11 @@ FLUSH_MS = 30
 class ScoringJob(QObject):
     """One video scored by one run (see the module doc). Create on the GUI thread, connect, :meth:`start`.
 
+    ``video`` is an id, name or path of the project's; ``min_run``, ``merge_gap`` and the other keywords
+    (``stride``, ``batch_size``, ``threshold``, ``percentile``, ``smoothing``, ``load_model``...) go to
+    :func:`~core.inference.project_scoring.score_project`, and the chart flags with the same ``min_run``
+    and ``merge_gap``.
+
     Signals (all on the GUI thread): ``threshold_ready(Threshold)`` once calibrated, ``scores(int,
     object)`` first frame and float32 errors of the frames scored since the last one, ``progress(Progress)``,
     ``finished(VideoScores)``, ``failed(exception)`` (``Cancelled`` included, shown in no dialog), ``done()``.
