@@ -28,6 +28,7 @@ from core.data.batches import ClipBatches
 from core.data.frame_cache import FrameCache
 from core.data.samples import TASKS, SampleSet, subclip_samples, window_samples
 from core.data.splits import assign_splits
+from core.data.verdicts import Spans, verdict_spans, widen
 from core.jobs import ProgressCallback
 from core.preprocessing import PreprocessSpec
 from core.project.errors import DatasetError
@@ -76,6 +77,8 @@ def build_batches(
     ``length`` is frames per clip (next-frame clips give ``length - 1`` input frames). Window tasks start a
     window every ``stride`` frames and, for each ``k`` in ``frame_steps``, take every ``k``-th frame.
     Subclip tasks take ``length`` frames spread over each subclip, or every ``frame_step``-th one.
+    Anomaly windows skip confirmed events, and the train split also takes the windows touching events
+    rejected in review on videos of other splits, which those splits then leave out (:mod:`core.data.verdicts`).
     ``shuffle`` defaults to True for ``train``. Progress counts frames decoded into the cache;
     raises :class:`DatasetError` if the split has no samples, a video is missing or changed, or a video
     would feed two splits.
@@ -91,13 +94,24 @@ def build_batches(
         wanted = {s.video_id for s in data.subclips.values()
                   if (s.label is not None if task == "classification" else s.value is not None)}
         videos = [v for v in videos if v.id in wanted]
+    touching: Spans = {}
+    avoid: Spans = {}
+    if task == "anomaly":  # rejected events are normal footage for training (core.data.verdicts)
+        rejected = verdict_spans(data, "rejected")
+        if split == "train":
+            extra = [v for v in data.videos.values() if splits[v.id] != "train" and v.id in rejected]
+            touching = {v.id: rejected[v.id] for v in extra}
+            videos = videos + extra
+        else:
+            reach = (length - 1) * max(frame_steps)
+            avoid = {v.id: widen(rejected[v.id], reach) for v in videos if v.id in rejected}
     cache = frame_cache(project)
     frames = cache.ensure(videos, spec, progress, cancel)
     counts = {v.id: len(frames[v.id]) for v in videos}
     samples: SampleSet
     if task in ("next_frame", "anomaly"):
         samples = window_samples(data, counts, task=task, length=length, stride=stride, frame_steps=tuple(frame_steps),
-                                 normal_only=task == "anomaly")
+                                 normal_only=task == "anomaly", touching=touching, avoid=avoid)
     else:
         samples = subclip_samples(data, counts, task=task, length=length, frame_step=frame_step, target=target)
     if len(samples) == 0:

@@ -10,7 +10,8 @@ Tasks:
   ``x = clip[:, :-1]``, ``y = clip[:, 1:]`` (shifted pairs).
 * ``anomaly`` — windows of ``length`` frames taken ``k`` frames apart for every ``k`` in ``frame_steps``
   (the stride augmentation of the spatiotemporal autoencoder), only where every frame is normal (outside
-  the ground-truth anomaly intervals); a batch gives ``x = y = clip``.
+  the ground-truth anomaly intervals and the events confirmed in review, :mod:`core.data.verdicts`); a
+  batch gives ``x = y = clip``.
 * ``classification`` — one sample per labelled subclip: ``length`` frames spread evenly over the subclip
   (or every ``frame_step``-th frame from its start, the last frame repeated if the subclip is too
   short); the target is the class index in schema order.
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.data.verdicts import Spans, abnormal_spans
 from core.preprocessing import window_starts
 from core.project.entities import ProjectData
 from core.project.errors import DatasetError
@@ -57,12 +59,23 @@ class SampleSet:
         return self.frame_index.shape[1]
 
 
-def _windows(count: int, length: int, stride: int, frame_step: int, allowed: np.ndarray | None) -> np.ndarray:
+def _windows(count: int, length: int, stride: int, frame_step: int, allowed: np.ndarray | None,
+             touching: np.ndarray | None = None) -> np.ndarray:
     starts = np.asarray(window_starts(count, length, stride, frame_step), dtype=np.int64)
     idx = starts[:, None] + np.arange(length, dtype=np.int64)[None, :] * frame_step
     if allowed is not None and len(idx):
         idx = idx[allowed[idx].all(axis=1)]
+    if touching is not None and len(idx):
+        idx = idx[touching[idx].any(axis=1)]
     return idx.reshape(-1, length)
+
+
+def _mask(count: int, spans: list[tuple[int, int]], inside: bool) -> np.ndarray:
+    """``(count,)`` bool: ``inside`` on the frames of ``spans``, the opposite elsewhere."""
+    mask = np.full(count, not inside)
+    for start, end in spans:
+        mask[max(0, start):max(0, end)] = inside
+    return mask
 
 
 def _collect(task: str, per_video: list[tuple[str, np.ndarray]], targets: list | None = None,
@@ -88,26 +101,28 @@ def window_samples(
     stride: int = 1,
     frame_steps: tuple[int, ...] = (1,),
     normal_only: bool = False,
+    touching: Spans | None = None,
+    avoid: Spans | None = None,
 ) -> SampleSet:
     """Window samples over the videos in ``frame_counts`` (``{video id: cached frame count}``).
 
-    With ``normal_only`` a window may not touch a frame inside an anomaly interval.
+    With ``normal_only`` a window may not touch a frame inside an anomaly interval or a confirmed event
+    (:func:`~core.data.verdicts.abnormal_spans`). For a video in ``touching`` only the windows that touch
+    one of its spans are kept; no window touches a frame of a video's spans in ``avoid``.
     """
     if length < 2 and task == "next_frame":
         raise DatasetError("next-frame windows need at least 2 frames")
-    abnormal: dict[str, list[tuple[int, int]]] = {}
+    excluded: Spans = {video_id: list(spans) for video_id, spans in (avoid or {}).items()}
     if normal_only:
-        for interval in data.intervals.values():
-            abnormal.setdefault(interval.video_id, []).append((interval.start, interval.end))
+        for video_id, spans in abnormal_spans(data).items():
+            excluded.setdefault(video_id, []).extend(spans)
+    touching = touching or {}
     per_video = []
     for video_id, count in frame_counts.items():
-        allowed = None
-        if normal_only and video_id in abnormal:
-            allowed = np.ones(count, bool)
-            for start, end in abnormal[video_id]:
-                allowed[start:end] = False
+        allowed = _mask(count, excluded[video_id], inside=False) if video_id in excluded else None
+        near = _mask(count, touching[video_id], inside=True) if video_id in touching else None
         for step in frame_steps:
-            idx = _windows(count, length, stride, step, allowed)
+            idx = _windows(count, length, stride, step, allowed, near)
             if len(idx):
                 per_video.append((video_id, idx))
     samples = _collect(task, per_video)

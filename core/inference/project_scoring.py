@@ -21,7 +21,8 @@
    the project's verdicts attached.
 
 Progress counts frames scored over all videos that need scoring; ``cancel`` stops between batches with
-:class:`~core.errors.Cancelled` after saving what was scored.
+:class:`~core.errors.Cancelled` after saving what was scored. ``on_scores`` hears every video's errors as
+they become known (the cached ones at once, then each frame as it is scored), for a chart that grows live.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ from core.inference.scoring import DEFAULT_BATCH_SIZE, ScoringSpec, resolve_stri
 from core.jobs import Progress, ProgressCallback
 from core.project.entities import Video
 from core.runs import RunRecord, find_run_dir
+
+#: ``on_scores(video_id, first_frame, errors)``: errors float32 ``(n,)`` of frames ``first_frame ..``.
+ScoresCallback = Callable[[str, int, np.ndarray], None]
 
 #: Frames scored between two writes of a video's partial scores to the cache.
 SAVE_EVERY = 500
@@ -165,8 +169,9 @@ class _Scorer:
 
     def __init__(self, project: Any, run: RunModel, stride: int, batch_size: int, total: int | None,
                  progress: ProgressCallback | None, cancel: threading.Event | None,
-                 load_model: Callable[[Path], Any]) -> None:
+                 load_model: Callable[[Path], Any], on_scores: ScoresCallback | None = None) -> None:
         self.project, self.run, self.stride, self.batch_size = project, run, stride, batch_size
+        self.on_scores = on_scores
         self.cache = ScoreCache(project.folder)
         self.params = run.spec.params(stride)
         self.total, self.done = total, 0
@@ -185,9 +190,12 @@ class _Scorer:
         key = self.key(video)
         entry = self.cache.read(key)
         if entry is not None and entry.complete:
+            self._tell(video, 0, entry.scores)
             return entry.scores, 0
         done = [] if entry is None else entry.scores.tolist()
         start = len(done)
+        if start:
+            self._tell(video, 0, entry.scores)
         known = video.frame_count if video.frame_count is not None and video.frame_count > 0 else None
 
         def save(complete: bool) -> None:
@@ -208,6 +216,7 @@ class _Scorer:
             for score in score_video(self.model, video.path, self.run.spec, self.stride, self.batch_size,
                                      start=start, progress=forward, cancel=self.cancel):
                 done.append(score.error)
+                self._tell(video, score.index, np.array([score.error], np.float32))
                 if len(done) - last_saved >= SAVE_EVERY:
                     save(False)
                     last_saved = len(done)
@@ -221,6 +230,10 @@ class _Scorer:
         save(True)
         self.done = base + len(done) - start
         return np.asarray(done, np.float32), len(done) - start
+
+    def _tell(self, video: Video, first: int, errors: np.ndarray) -> None:
+        if self.on_scores is not None:
+            self.on_scores(video.id, first, errors)
 
 
 def _frames_to_score(scorer: _Scorer, videos: Iterable[Video]) -> int | None:
@@ -257,6 +270,8 @@ def score_project(
     cancel: threading.Event | None = None,
     load_model: Callable[[Path], Any] = _load_model,
     error: str | None = None,
+    on_scores: ScoresCallback | None = None,
+    on_threshold: Callable[[Threshold], None] | None = None,
 ) -> ProjectScores:
     """Score ``videos`` (ids, names or paths; ``None``: every video of the project) with ``run``'s model.
 
@@ -264,7 +279,12 @@ def score_project(
     this one instead of calibrating on the train-split videos (``percentile``, causal ``smoothing`` over
     that many frames; default: the run's recommendation, else 1). ``error``: how a frame's squared errors become its error (``mse`` or
     ``worst-patches``, :func:`~core.inference.scoring.frame_error`; default: the run's recommendation, else
-    ``mse``). ``load_model`` loads the model file (tests count its calls). Returns a
+    ``mse``). ``load_model`` loads the model file (tests count its calls). ``on_scores(video_id, first_frame,
+errors)`` is called on the scoring thread with each video's errors as they become known: a cached video's
+(or a partial entry's) at once, then every frame scored, one at a time; the calibration videos are
+included, so a listener keeps the ids it wants. ``on_threshold(threshold)`` is called once the threshold
+is known: the calibration videos are scored first, so it comes before any target video's frame is scored
+and a live chart can flag events as the frames arrive. Returns a
     :class:`ProjectScores`; raises :class:`ScoreError` (no train-split footage to calibrate on, a video
     too short), the errors of :func:`run_model` and of reading a video, each naming the file.
     """
@@ -279,14 +299,18 @@ def score_project(
     if threshold is None and not calibration:
         raise ScoreError(f"{project.folder}: no train-split videos to calibrate the threshold on: give videos of "
                          "normal footage split train, or a threshold")
-    ordered = list({video.id: video for video in [*calibration, *targets]}.values())
-    scorer = _Scorer(project, model, stride, batch_size, None, progress, cancel, load_model)
-    scorer.total = _frames_to_score(scorer, ordered)
+    scorer = _Scorer(project, model, stride, batch_size, None, progress, cancel, load_model, on_scores)
+    scorer.total = _frames_to_score(scorer, {video.id: video for video in [*calibration, *targets]}.values())
     errors: dict[str, tuple[np.ndarray, int]] = {}
-    for video in ordered:
+    for video in calibration:
         errors[video.id] = scorer.scores(video)
     if threshold is None:
         threshold = Threshold.calibrate([errors[v.id][0] for v in calibration], percentile, smoothing, "causal")
+    if on_threshold is not None:
+        on_threshold(threshold)
+    for video in targets:
+        if video.id not in errors:
+            errors[video.id] = scorer.scores(video)
     flagging = {"threshold": threshold.value, "min_run": min_run, "merge_gap": merge_gap, "stride": stride}
     run_id = project_run_id(project, model)
     verdicts = list(project.verdicts.values())

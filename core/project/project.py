@@ -848,6 +848,13 @@ class Project:
     def set_verdict(self, video_id: str, start: int, end: int, verdict: str, note: str = "",
                     run_id: str | None = None, score: float | None = None) -> Verdict:
         """Record (or change) the verdict on the event ``[start, end)`` of a video flagged by ``run_id``."""
+        new, command = self._verdict_command(video_id, start, end, verdict, note, run_id, score)
+        self.execute(command)
+        return new
+
+    def _verdict_command(self, video_id: str, start: int, end: int, verdict: str, note: str,
+                         run_id: str | None, score: float | None) -> tuple[Verdict, Command]:
+        """The verdict :meth:`set_verdict` records and the command that records it (checked, not executed)."""
         video = self.video(video_id)
         check_span(video, start, end, "flagged event")
         check_verdict(verdict)
@@ -855,11 +862,19 @@ class Project:
         old = next((v for v in self._data.verdicts.values() if v.event_key == key), None)
         if old is not None:
             new = replace(old, verdict=verdict, note=note, score=old.score if score is None else score, updated=now_iso())
-            self.execute(ReplaceEntities("verdicts", [new], f"Mark event {verdict}"))
-            return new
+            return new, ReplaceEntities("verdicts", [new], f"Mark event {verdict}")
         new = Verdict(new_id(), video.id, start, end, verdict, note=note, run_id=run_id, score=score, updated=now_iso())
-        self.execute(AddEntities("verdicts", [new], f"Mark event {verdict}"))
-        return new
+        return new, AddEntities("verdicts", [new], f"Mark event {verdict}")
+
+    @_edit
+    def confirm_as_interval(self, video_id: str, start: int, end: int, note: str = "", run_id: str | None = None,
+                            score: float | None = None) -> tuple[Verdict, AnomalyInterval]:
+        """Confirm the event ``[start, end)`` flagged by ``run_id`` and mark its frames as a ground-truth
+        anomaly interval (``source="review"``), as one undoable action."""
+        verdict, command = self._verdict_command(video_id, start, end, "confirmed", note, run_id, score)
+        interval = self.make_interval(video_id, start, end, source="review", note=note)
+        self.execute(Macro([command, AddEntities("intervals", [interval])], "Confirm event as anomaly interval"))
+        return verdict, interval
 
     @_edit
     def remove_verdicts(self, ids: Iterable[str]) -> None:

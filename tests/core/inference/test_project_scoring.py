@@ -64,6 +64,26 @@ def test_the_second_run_reads_every_score_from_the_cache_without_loading_the_mod
     np.testing.assert_allclose(first.videos[2].errors, _direct(project, "test.avi"), rtol=1e-6)
 
 
+def test_scores_are_heard_as_they_arrive_and_cached_ones_at_once(project: Project) -> None:
+    test = project.video("test.avi").id
+    heard: list[tuple[int, list[float]]] = []
+
+    def listen(video_id: str, first: int, errors: np.ndarray) -> None:
+        if video_id == test:
+            heard.append((first, errors.tolist()))
+
+    thresholds: list[tuple[Threshold, int]] = []
+    result = score_project(project, "tiny", [test], on_scores=listen,
+                           on_threshold=lambda found: thresholds.append((found, len(heard))))
+    assert thresholds == [(result.threshold, 0)]  # known before the first frame of the video is scored
+    expected = result.videos[0].errors.tolist()
+    assert [first for first, _ in heard] == list(range(len(expected)))  # one call per frame, in order
+    assert [value for _, values in heard for value in values] == expected
+    heard.clear()
+    score_project(project, "tiny", [test], on_scores=listen, load_model=CountingLoader())
+    assert heard == [(0, expected)]  # the cached video: every score in one call
+
+
 def test_the_threshold_is_calibrated_on_the_train_split_videos(project: Project) -> None:
     result = score_project(project, "tiny", ["test.avi"], percentile=90.0, smoothing=3)
     expected = Threshold.calibrate([_direct(project, "train0.avi"), _direct(project, "train1.avi")], 90.0, 3)

@@ -188,6 +188,19 @@ def test_verdicts_are_one_per_flagged_event(project: Project) -> None:
     assert len(project.verdicts) == 2
 
 
+def test_a_confirmed_event_becomes_an_interval_in_one_undoable_action(project: Project) -> None:
+    v = next(iter(project.videos))
+    project.set_verdict(v, 3, 8, "unsure", run_id="run-a")
+    verdict, interval = project.confirm_as_interval(v, 3, 8, note="a bike", run_id="run-a", score=0.7)
+    assert len(project.verdicts) == 1 and project.verdicts[verdict.id].verdict == "confirmed"
+    assert (interval.start, interval.end, interval.source, interval.note) == (3, 8, "review", "a bike")
+    assert project.undo_stack.undo_text == "Confirm event as anomaly interval"
+    project.undo()
+    assert project.verdicts[verdict.id].verdict == "unsure" and interval.id not in project.intervals
+    project.redo()
+    assert project.verdicts[verdict.id].verdict == "confirmed" and interval.id in project.intervals
+
+
 def test_an_edit_on_another_thread_cannot_slip_between_checks_and_command(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
