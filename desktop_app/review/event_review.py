@@ -46,9 +46,8 @@ from core.inference.error_overlay import error_heatmap, span_error_maps
 from core.inference.events import Event, attach_verdicts
 from core.inference.events_file import read_events
 from core.inference.project_scoring import RunModel, events_dir, project_run_id, run_model
-from desktop_app import error_dialog
-from desktop_app.project_events import ProjectEvents
-from desktop_app.workers import Worker
+from desktop_app.common.project_events import ProjectEvents
+from desktop_app.jobs import Worker, show_error
 
 #: What each key does in the panel: ``{action: key sequence}`` (for the shortcut list).
 REVIEW_KEYS = {
@@ -242,7 +241,7 @@ class EventReview(QWidget):
         try:
             change()
         except Exception as exc:  # noqa: BLE001 - a read-only project, a span past the video: say so
-            error_dialog.show_error(self.window(), exc, "Review")
+            show_error(self.window(), exc, "Review")
             return
         self.note.clear()
 
@@ -293,7 +292,7 @@ class EventReview(QWidget):
         self._update_status()
         if not isinstance(exc, Cancelled):
             self.heatmap.setChecked(False)
-            error_dialog.show_error(self.window(), exc, "Error heat map")
+            show_error(self.window(), exc, "Error heat map")
 
     def _emit_overlay(self) -> None:
         if self._frame is None:

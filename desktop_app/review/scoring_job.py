@@ -23,9 +23,8 @@ from PySide6.QtWidgets import QWidget
 from core.errors import Cancelled
 from core.inference.project_scoring import ProjectScores, RunModel, score_project
 from core.inference.regularity import Threshold
-from desktop_app import error_dialog
+from desktop_app.jobs import Worker, show_error
 from desktop_app.review.regularity_chart import RegularityChart
-from desktop_app.workers import Worker
 
 #: Longest wait, in milliseconds, between a frame being scored and the chart hearing of it.
 FLUSH_MS = 30
@@ -146,7 +145,7 @@ class ScoringJob(QObject):
         self._flush()
         if not isinstance(exc, Cancelled):
             parent = self.parent() if isinstance(self.parent(), QWidget) else self.chart
-            error_dialog.show_error(parent.window() if parent is not None else None, exc, "Scoring")
+            show_error(parent.window() if parent is not None else None, exc, "Scoring")
         self.failed.emit(exc)
         self.done.emit()
 

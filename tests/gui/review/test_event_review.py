@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 from core.inference.events import Event
 from core.inference.regularity import Threshold
 from core.project import Project
-from desktop_app import error_dialog
+from desktop_app.jobs import error_dialog
 from desktop_app.review import EventReview, RegularityChart
 from tests.core.inference.scoring_project import make_project, save_run
 from tests.gui.review.modal import click_ok_on_next_box

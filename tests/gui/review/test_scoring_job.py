@@ -15,7 +15,7 @@ from core.errors import Cancelled
 from core.inference.project_scoring import score_project
 from core.models.files import load_model_file
 from core.project import Project
-from desktop_app import error_dialog
+from desktop_app.jobs import error_dialog
 from desktop_app.review import RegularityChart, ScoringJob
 from tests.core.inference.scoring_project import make_project, save_run
 from tests.gui.review.modal import click_ok_on_next_box
