@@ -30,8 +30,8 @@ Model run
 Timeline lanes
     ``lanes``: lane name -> list of :class:`LaneBand` (plain records: start, end exclusive, colour,
     text, key). A feature fills its lanes with :meth:`set_lane` -> ``lane_changed(name)``; the player
-    draws them. The timeline draws the lanes named in :data:`TIMELINE_LANES` ("Labels", "Anomalies",
-    "Events"); other names are kept here and not drawn yet.
+    draws them: the lanes named in :data:`TIMELINE_LANES` ("Labels", "Anomalies", "Events") always,
+    then every other lane in the order it was first set (its bands read-only, overlapping ones stacked).
 
 Messages, questions and jobs
     :meth:`show_status` -> ``status_message(text, milliseconds)`` (the status bar). ``ask`` and the

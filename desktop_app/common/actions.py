@@ -63,6 +63,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("slower", "Slower", "Playback", ("[",), "Lower the playback speed"),
     ActionSpec("faster", "Faster", "Playback", ("]",), "Raise the playback speed"),
     ActionSpec("normal_speed", "Normal Speed", "Playback", ("\\",), "Play at 1x"),
+    ActionSpec("zoom_in", "Zoom Timeline &In", "Playback", ("+", "="),
+               "Zoom the timeline in around the mouse (or the playhead); also Ctrl+wheel"),
+    ActionSpec("zoom_out", "Zoom Timeline O&ut", "Playback", ("-",), "Zoom the timeline out"),
+    ActionSpec("zoom_fit", "Whole Video on Timeline", "Playback", ("Ctrl+0",), "Zoom the timeline out to the whole video"),
     ActionSpec("previous_video", "Previous Video", "Playback", ("Ctrl+Up",)),
     ActionSpec("next_video", "Next Video", "Playback", ("Ctrl+Down",)),
     # Label

@@ -32,6 +32,7 @@ from desktop_app.jobs import Worker
 from desktop_app.player.frame_provider import FrameProvider
 from desktop_app.player.frame_view import FrameView
 from desktop_app.player.timeline import TimelineWidget
+from desktop_app.player.timeline_zoom import TimelineZoomBar
 
 SPEEDS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
 
@@ -78,6 +79,7 @@ class PlayerWidget(QWidget):
         self.provider = FrameProvider(cache_size=cache_size, read_ahead=read_ahead, parent=self)
         self.view = FrameView(self)
         self.timeline = TimelineWidget(self)
+        self.zoom_bar = TimelineZoomBar(self.timeline, self)
         self.path: Path | None = None
         self.metadata: VideoMetadata | None = None
         self.fps = 25.0
@@ -168,6 +170,7 @@ class PlayerWidget(QWidget):
         layout.setSpacing(4)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.timeline)
+        layout.addWidget(self.zoom_bar)
         layout.addLayout(transport)
 
     # -- loading ----------------------------------------------------------------------------------
