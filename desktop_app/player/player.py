@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from core.project.scan import count_frames
 from core.video import VideoMetadata
+from desktop_app.common.icons import standard_icon
 from desktop_app.jobs import Worker
 from desktop_app.player.frame_provider import FrameProvider
 from desktop_app.player.frame_view import FrameView
@@ -38,15 +39,19 @@ SPEEDS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
 
 
 class FitLabel(QLabel):
-    """A one-line label that shrinks to nothing: its text is elided ("360x2...") rather than clipped."""
+    """A one-line label that shrinks to nothing: its text is elided ("360x2...") rather than clipped,
+    and too narrow for a few characters it shows nothing rather than a lone "..."."""
 
     def minimumSizeHint(self):  # noqa: N802 - Qt override
         hint = super().minimumSizeHint()
         hint.setWidth(0)
         return hint
 
+    MIN_SHOWN = 4  # characters before the ellipsis
+
     def visible_text(self) -> str:
-        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, self.contentsRect().width())
+        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, self.contentsRect().width())
+        return "" if text != self.text() and len(text) <= self.MIN_SHOWN else text
 
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
         painter = QPainter(self)
@@ -107,7 +112,7 @@ class PlayerWidget(QWidget):
     # -- layout -----------------------------------------------------------------------------------
     def _button(self, icon: QStyle.StandardPixmap, tip: str, slot) -> QToolButton:
         button = QToolButton(self)
-        button.setIcon(self.style().standardIcon(icon))
+        button.setIcon(standard_icon(self, icon))
         button.setToolTip(tip)
         button.setAutoRaise(True)
         button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -409,7 +414,7 @@ class PlayerWidget(QWidget):
                   self.fwd10_button, self.last_button, self.frame_spin, self.speed_box):
             w.setEnabled(enabled)
         icon = QStyle.StandardPixmap.SP_MediaPause if self.playing else QStyle.StandardPixmap.SP_MediaPlay
-        self.play_button.setIcon(self.style().standardIcon(icon))
+        self.play_button.setIcon(standard_icon(self, icon))
 
     @property
     def shown_index(self) -> int:
