@@ -82,6 +82,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "Select the subclip before this frame and jump to it"),
     ActionSpec("select_next_band", "Select Next Subclip", "Label", ("Ctrl+Right",),
                "Select the subclip after this frame and jump to it"),
+    ActionSpec("select_previous_interval", "Select Previous Anomaly Interval", "Label", ("Ctrl+Shift+Left",),
+               "Select the anomaly interval before this frame and jump to it"),
+    ActionSpec("select_next_interval", "Select Next Anomaly Interval", "Label", ("Ctrl+Shift+Right",),
+               "Select the anomaly interval after this frame and jump to it"),
     ActionSpec("nudge_back", "Move Selected 1 Frame Back", "Label", ("Alt+Left",)),
     ActionSpec("nudge_forward", "Move Selected 1 Frame Forward", "Label", ("Alt+Right",)),
     # View
