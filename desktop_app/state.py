@@ -192,6 +192,10 @@ class AppState(QObject):
         folder, _ = QFileDialog.getSaveFileName(self.dialog_parent, title, self._last_dir(), "Project folder (*)")
         return self._remember_dir(Path(folder)) if folder else None
 
+    def choose_save_file(self, title: str, filters: str) -> Path | None:
+        file, _ = QFileDialog.getSaveFileName(self.dialog_parent, title, self._last_dir(), filters)
+        return self._remember_dir(Path(file)) if file else None
+
     def _last_dir(self) -> str:
         return str(self.settings.value("last_dir", str(Path.home())))
 

@@ -44,6 +44,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("import_class_folders", "Import &Class Folders...", "File", (),
                "Import <split>/<class>/<video> labelled clips"),
     ActionSpec("export_subclips", "&Export Subclips...", "File", ("Ctrl+E",), "Write subclips to video files"),
+    ActionSpec("export_labels_csv", "Export Labels as &CSV...", "File", (),
+               "Write subclips, classes, anomaly intervals and verdicts as CSV files into a folder"),
+    ActionSpec("export_labels_json", "Export Labels as &JSON...", "File", (),
+               "Write the labels, the label schema and the video table to one JSON file"),
     ActionSpec("close_window", "&Quit", "File", ("Ctrl+Q",), "Close Framewatch"),
     # Edit
     ActionSpec("undo", "&Undo", "Edit", ("Ctrl+Z",), "Undo the last edit"),

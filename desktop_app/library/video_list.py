@@ -17,7 +17,7 @@ from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTreeWidget, QTreeWidgetItem, QWidget
 from shiboken6 import isValid
 
-from core.project import Project, Video
+from core.project import SPLITS, Project, Video
 from core.project.summary import counts_per_video
 from core.video.thumbnails import video_thumbnail
 from desktop_app.jobs import Worker
@@ -49,6 +49,9 @@ class VideoList(QTreeWidget):
     #: From the context menu: remove these videos from the project / point this one at another file.
     remove_requested = Signal(list)
     relink_requested = Signal(str)
+    #: From the context menu: edit this video's name, split and frame rate / set these videos' split.
+    edit_requested = Signal(str)
+    split_requested = Signal(list, object)  # video ids, split (None: automatic)
     COLUMNS = ("Video",)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -160,6 +163,15 @@ class VideoList(QTreeWidget):
         """The right-click menu for ``video_ids`` (the selected rows)."""
         menu = QMenu(self)
         n = len(video_ids)
+        edit = menu.addAction("Edit Name, Split and Frame Rate...")
+        edit.setObjectName("editVideo")
+        edit.setEnabled(n == 1)
+        edit.triggered.connect(lambda: self.edit_requested.emit(video_ids[0]))
+        splits = menu.addMenu(f"Set Split of {n} Videos" if n > 1 else "Set Split")
+        for split in (None, *SPLITS):
+            choice = splits.addAction(split or "automatic")
+            choice.triggered.connect(lambda _c=False, s=split: self.split_requested.emit(list(video_ids), s))
+        menu.addSeparator()
         remove = menu.addAction(f"Remove {n} Videos from Project" if n > 1 else "Remove from Project")
         remove.setToolTip("With their subclips, anomaly intervals and verdicts; Ctrl+Z brings them back")
         remove.triggered.connect(lambda: self.remove_requested.emit(list(video_ids)))
