@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop_app.jobs import JobProgress
+from desktop_app.player import TimelineWidget
 from desktop_app.shell.main_window import MainWindow
 
 Answer = QMessageBox.StandardButton
@@ -63,3 +64,15 @@ class BoxClicker:
         self.text = box.text()
         self.clicks += 1
         self.qtbot.mouseClick(box.button(QMessageBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+
+
+def make_timeline(qtbot, frames: int, bands=()) -> TimelineWidget:
+    """A shown timeline on its own with a 1000-pixel track over ``frames`` frames."""
+    widget = TimelineWidget()
+    qtbot.addWidget(widget)
+    widget.resize(TimelineWidget.LABEL_W + 16 + 1000, widget.sizeHint().height())
+    widget.set_frame_count(frames)
+    widget.set_bands(list(bands))
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget

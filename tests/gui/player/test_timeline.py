@@ -10,19 +10,13 @@ from PySide6.QtWidgets import QApplication
 from core.project import Project
 from desktop_app.player.timeline import Band, TimelineWidget, stack_rows
 from desktop_app.state import LaneBand
-from tests.gui.window_driver import key, open_and_wait, wait_frame
+from tests.gui.window_driver import key, make_timeline, open_and_wait, wait_frame
 from tests.video_factory import write_video
 
 
 @pytest.fixture
 def timeline(qtbot) -> TimelineWidget:
-    widget = TimelineWidget()
-    qtbot.addWidget(widget)
-    widget.resize(TimelineWidget.LABEL_W + 16 + 1000, widget.sizeHint().height())  # 1000 px of track
-    widget.set_frame_count(10_000)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
+    return make_timeline(qtbot, 10_000)
 
 
 def wheel(widget, pos: QPointF, delta: int, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
