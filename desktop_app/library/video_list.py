@@ -160,7 +160,8 @@ class VideoList(QTreeWidget):
                 item.setIcon(0, self._thumbs[video_id])
 
     def context_menu(self, video_ids: list[str]) -> QMenu:
-        """The right-click menu for ``video_ids`` (the selected rows)."""
+        """The right-click menu for ``video_ids`` (the selected rows); its actions are named (``objectName``)
+        "editVideo", "removeVideos", "relinkVideo", and "setSplit" is its submenu."""
         menu = QMenu(self)
         n = len(video_ids)
         edit = menu.addAction("Edit Name, Split and Frame Rate...")
@@ -168,14 +169,17 @@ class VideoList(QTreeWidget):
         edit.setEnabled(n == 1)
         edit.triggered.connect(lambda: self.edit_requested.emit(video_ids[0]))
         splits = menu.addMenu(f"Set Split of {n} Videos" if n > 1 else "Set Split")
+        splits.setObjectName("setSplit")
         for split in (None, *SPLITS):
             choice = splits.addAction(split or "automatic")
             choice.triggered.connect(lambda _c=False, s=split: self.split_requested.emit(list(video_ids), s))
         menu.addSeparator()
         remove = menu.addAction(f"Remove {n} Videos from Project" if n > 1 else "Remove from Project")
+        remove.setObjectName("removeVideos")
         remove.setToolTip("With their subclips, anomaly intervals and verdicts; Ctrl+Z brings them back")
         remove.triggered.connect(lambda: self.remove_requested.emit(list(video_ids)))
         relink = menu.addAction("Relink...")
+        relink.setObjectName("relinkVideo")
         relink.setToolTip("Point the video at its file's new place (moved or renamed)")
         relink.setEnabled(n == 1)
         relink.triggered.connect(lambda: self.relink_requested.emit(video_ids[0]))

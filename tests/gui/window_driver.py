@@ -76,3 +76,9 @@ def make_timeline(qtbot, frames: int, bands=()) -> TimelineWidget:
     widget.show()
     qtbot.waitExposed(widget)
     return widget
+
+
+def menu_action(menu, name: str):
+    """The action of ``menu`` whose ``objectName`` is ``name``."""
+    (action,) = [a for a in menu.actions() if a.objectName() == name]
+    return action

@@ -6,11 +6,11 @@ import csv
 import json
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QDialogButtonBox
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMenu
 
 from desktop_app.jobs import error_dialog
 from desktop_app.library.video_dialog import VideoDialog
-from tests.gui.window_driver import Answer, BoxClicker, open_and_wait
+from tests.gui.window_driver import Answer, BoxClicker, menu_action, open_and_wait
 from tests.video_factory import write_images
 
 
@@ -42,8 +42,7 @@ class DialogFiller:
 
 
 def edit_from_context_menu(window, video_id: str) -> None:
-    menu = window.video_list.context_menu([video_id])
-    (action,) = [a for a in menu.actions() if a.objectName() == "editVideo"]
+    action = menu_action(window.video_list.context_menu([video_id]), "editVideo")
     assert action.isEnabled()
     action.trigger()
 
@@ -82,7 +81,7 @@ def test_edit_name_split_and_folder_fps_from_the_videos_list_and_undo(qtbot, mak
     edit_from_context_menu(window, file_id)
     assert project.videos[file_id].name != "Not this"
     menu = window.video_list.context_menu([file_id, folder.id])
-    (split_menu,) = [a.menu() for a in menu.actions() if a.menu() is not None]
+    split_menu = menu.findChild(QMenu, "setSplit")
     (val,) = [a for a in split_menu.actions() if a.text() == "val"]
     val.trigger()
     assert {project.videos[i].split for i in (file_id, folder.id)} == {"val"}
