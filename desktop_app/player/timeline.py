@@ -367,9 +367,10 @@ class TimelineWidget(QWidget):
             if self.selected == (band.kind, band.key):
                 p.setPen(QPen(QColor("white"), 2))
                 p.drawPath(path)
-            if band.label and rect.width() > 30:
+            shown = rect.intersected(QRectF(self._track_left(), rect.top(), self._track_width(), rect.height()))
+            if band.label and shown.width() > 30:  # the label stays in sight while the band is scrolled
                 p.setPen(QColor("white") if color.lightness() < 150 else QColor("black"))
-                p.drawText(rect.adjusted(4, 0, -2, 0), Qt.AlignmentFlag.AlignVCenter, band.label)
+                p.drawText(shown.adjusted(4, 0, -2, 0), Qt.AlignmentFlag.AlignVCenter, band.label)
         for mark, color in ((self.in_point, "#3dd68c"), (self.out_point, "#ff8c42")):
             if mark is not None:
                 x = self.x_of(mark)
