@@ -30,8 +30,8 @@ Model run
 Timeline lanes
     ``lanes``: lane name -> list of :class:`LaneBand` (plain records: start, end exclusive, colour,
     text, key). A feature fills its lanes with :meth:`set_lane` -> ``lane_changed(name)``; the player
-    draws them. The timeline draws the lanes named in :data:`TIMELINE_LANES` ("Labels", "Anomalies",
-    "Events"); other names are kept here and not drawn yet.
+    draws them: the lanes named in :data:`TIMELINE_LANES` ("Labels", "Anomalies", "Events") always,
+    then every other lane in the order it was first set (its bands read-only, overlapping ones stacked).
 
 Messages, questions and jobs
     :meth:`show_status` -> ``status_message(text, milliseconds)`` (the status bar). ``ask`` and the
@@ -191,6 +191,10 @@ class AppState(QObject):
     def choose_new_folder(self, title: str) -> Path | None:
         folder, _ = QFileDialog.getSaveFileName(self.dialog_parent, title, self._last_dir(), "Project folder (*)")
         return self._remember_dir(Path(folder)) if folder else None
+
+    def choose_save_file(self, title: str, filters: str) -> Path | None:
+        file, _ = QFileDialog.getSaveFileName(self.dialog_parent, title, self._last_dir(), filters)
+        return self._remember_dir(Path(file)) if file else None
 
     def _last_dir(self) -> str:
         return str(self.settings.value("last_dir", str(Path.home())))

@@ -60,10 +60,13 @@ def _rows(project) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def export_json(project, path: str | Path, overwrite: bool = False) -> Path:
+def export_json(project, path: str | Path, overwrite: bool = False, progress: ProgressCallback | None = None,
+                cancel: threading.Event | None = None) -> Path:
     """Write subclips, classes, numeric targets, intervals and verdicts (plus a video table) to one JSON file."""
     path = Path(path)
     _check_targets(project, [path], overwrite)
+    check_cancelled(cancel, "export")
+    report(progress, 0, 1, path.name)
     rows = _rows(project)
     doc = {
         "project": project.name,
@@ -78,6 +81,7 @@ def export_json(project, path: str | Path, overwrite: bool = False) -> Path:
         "verdicts": rows["verdicts"],
     }
     _write(path, json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+    report(progress, 1, 1, path.name)
     return path
 
 
@@ -99,13 +103,20 @@ def csv_files(folder: str | Path) -> list[Path]:
     return [Path(folder) / f"{name}.csv" for name, _ in CSV_TABLES]
 
 
-def export_csv(project, folder: str | Path, overwrite: bool = False) -> list[Path]:
-    """Write ``subclips.csv``, ``classes.csv``, ``intervals.csv`` and ``verdicts.csv`` into ``folder``."""
+def export_csv(project, folder: str | Path, overwrite: bool = False, progress: ProgressCallback | None = None,
+               cancel: threading.Event | None = None) -> list[Path]:
+    """Write ``subclips.csv``, ``classes.csv``, ``intervals.csv`` and ``verdicts.csv`` into ``folder``.
+
+    A cancel between files leaves the ones already written (each is whole: written atomically).
+    """
     out = csv_files(folder)
     _check_targets(project, out, overwrite)
     rows = _rows(project)
-    for path, (name, columns) in zip(out, CSV_TABLES, strict=True):
+    for n, (path, (name, columns)) in enumerate(zip(out, CSV_TABLES, strict=True)):
+        check_cancelled(cancel, "export")
+        report(progress, n, len(out), path.name)
         _write(path, _csv_text(columns, rows[name]))
+    report(progress, len(out), len(out), "done")
     return out
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import os
 import threading
 import weakref
@@ -645,6 +646,42 @@ class Project:
                       for i, p in found.items()]
             self.execute(ReplaceEntities("videos", videos, f"Relink {len(videos)} moved video(s)"))
         return found
+
+    @_edit
+    def update_video(self, video_id: str, **changes: Any) -> Video:
+        """Change a video's ``name``, ``split`` (``None``: automatic) or ``fps`` (one undoable edit).
+
+        The name must be non-empty and not another video's. ``fps`` (frames per second, > 0) can be set
+        only for an image folder: a video file's frame rate is read from the file.
+        """
+        old = self.video(video_id)
+        unknown = set(changes) - {"name", "split", "fps"}
+        if unknown:
+            raise ProjectValidationError(f"videos have no editable field {sorted(unknown)[0]!r}")
+        if "name" in changes:
+            name = changes["name"].strip() if isinstance(changes["name"], str) else ""
+            if not name:
+                raise ProjectValidationError(f"video {old.name}: the name cannot be empty")
+            if any(v.name == name and v.id != old.id for v in self._data.videos.values()):
+                raise ProjectValidationError(f"video {old.name}: another video is already called {name!r}")
+            changes["name"] = name
+        if "split" in changes:
+            check_split(changes["split"])
+        if "fps" in changes and changes["fps"] != old.fps:
+            fps = changes["fps"]
+            if old.kind != "image_sequence":
+                raise ProjectValidationError(
+                    f"video {old.name}: the frame rate of a video file is read from the file; only an image "
+                    "folder's can be set")
+            if not isinstance(fps, int | float) or not math.isfinite(fps) or not 0 < fps <= 1000:
+                raise ProjectValidationError(f"video {old.name}: frames per second must be in (0, 1000], not {fps!r}")
+            changes["fps"] = float(fps)
+        new = replace(old, **changes)
+        if new == old:
+            return old
+        what = ", ".join(k for k in ("name", "split", "fps") if getattr(new, k) != getattr(old, k))
+        self.execute(ReplaceEntities("videos", [new], f"Edit {what} of video {old.name}"))
+        return new
 
     @_edit
     def set_video_split(self, video_ids: Iterable[str], split: str | None) -> None:

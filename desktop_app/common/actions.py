@@ -44,6 +44,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("import_class_folders", "Import &Class Folders...", "File", (),
                "Import <split>/<class>/<video> labelled clips"),
     ActionSpec("export_subclips", "&Export Subclips...", "File", ("Ctrl+E",), "Write subclips to video files"),
+    ActionSpec("export_labels_csv", "Export Labels as &CSV...", "File", (),
+               "Write subclips, classes, anomaly intervals and verdicts as CSV files into a folder"),
+    ActionSpec("export_labels_json", "Export Labels as &JSON...", "File", (),
+               "Write the labels, the label schema and the video table to one JSON file"),
     ActionSpec("close_window", "&Quit", "File", ("Ctrl+Q",), "Close Framewatch"),
     # Edit
     ActionSpec("undo", "&Undo", "Edit", ("Ctrl+Z",), "Undo the last edit"),
@@ -63,6 +67,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("slower", "Slower", "Playback", ("[",), "Lower the playback speed"),
     ActionSpec("faster", "Faster", "Playback", ("]",), "Raise the playback speed"),
     ActionSpec("normal_speed", "Normal Speed", "Playback", ("\\",), "Play at 1x"),
+    ActionSpec("zoom_in", "Zoom Timeline &In", "Playback", ("+", "="),
+               "Zoom the timeline in around the mouse (or the playhead); also Ctrl+wheel"),
+    ActionSpec("zoom_out", "Zoom Timeline O&ut", "Playback", ("-",), "Zoom the timeline out"),
+    ActionSpec("zoom_fit", "Whole Video on Timeline", "Playback", ("Ctrl+0",), "Zoom the timeline out to the whole video"),
     ActionSpec("previous_video", "Previous Video", "Playback", ("Ctrl+Up",)),
     ActionSpec("next_video", "Next Video", "Playback", ("Ctrl+Down",)),
     # Label
@@ -78,6 +86,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "Select the subclip before this frame and jump to it"),
     ActionSpec("select_next_band", "Select Next Subclip", "Label", ("Ctrl+Right",),
                "Select the subclip after this frame and jump to it"),
+    ActionSpec("select_previous_interval", "Select Previous Anomaly Interval", "Label", ("Ctrl+Shift+Left",),
+               "Select the anomaly interval before this frame and jump to it"),
+    ActionSpec("select_next_interval", "Select Next Anomaly Interval", "Label", ("Ctrl+Shift+Right",),
+               "Select the anomaly interval after this frame and jump to it"),
     ActionSpec("nudge_back", "Move Selected 1 Frame Back", "Label", ("Alt+Left",)),
     ActionSpec("nudge_forward", "Move Selected 1 Frame Forward", "Label", ("Alt+Right",)),
     # View

@@ -25,9 +25,13 @@ from desktop_app.player import ANOMALY_COLOR, EVENT_COLOR
 from desktop_app.state import AppState, LaneBand
 
 ACTION_KEYS = ("set_in", "set_out", "clear_in_out", "create_subclip", "mark_anomaly", "enter_value",
-               "select_previous_band", "select_next_band", "nudge_back", "nudge_forward", "delete_selected",
+               "select_previous_band", "select_next_band", "select_previous_interval", "select_next_interval",
+               "nudge_back", "nudge_forward", "delete_selected",
                "edit_schema")
 VERDICT_COLORS = {"confirmed": ANOMALY_COLOR, "rejected": "#6b7280", "unsure": EVENT_COLOR}
+#: Keys that label with a class once the schema has classes; with none they say where to add them.
+CLASS_KEYS = tuple("123456789")
+NO_CLASSES_HINT = "No classes yet: add them with their keys in Edit > Label Schema (Ctrl+L)"
 
 
 class LabellingController(QObject):
@@ -119,6 +123,14 @@ class LabellingController(QObject):
             self.window.addAction(action)
             self.class_menu.addAction(action)
             self._class_actions.append(action)
+        if self.project is not None and not classes:  # a number key must not do nothing without a word
+            for key in CLASS_KEYS:
+                action = QAction(f"Class key {key}", self.window)
+                action.setShortcut(QKeySequence(key))
+                action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+                action.triggered.connect(lambda _c=False: self.state.show_status(NO_CLASSES_HINT, 6000))
+                self.window.addAction(action)
+                self._class_actions.append(action)
 
     def _refresh_labels(self) -> None:
         project, vid = self.project, self.video_id
@@ -282,7 +294,15 @@ class LabellingController(QObject):
             self.state.show_status(f"Current class: {name}", 3000)
 
     def enter_value(self) -> None:
+        """Ask for a numeric value for the selected subclip or a new subclip of In..Out; with neither
+        (or with an anomaly interval selected) say so at once instead of asking for a value to drop."""
         if self.project is None or self.video_id is None:
+            return
+        on_subclip = self.selection is not None and self.selection[0] == "subclip"
+        if self.span() is None and not on_subclip:
+            what = ("An anomaly interval has no value: select a subclip" if self.selection is not None
+                    else "Select a subclip")
+            self.state.show_status(f"{what}, or set In (I) and Out (O), before entering a value (V)", 6000)
             return
         targets = [(t.name, t.minimum, t.maximum, t.unit) for t in self.project.targets.values()]
         if not targets:
@@ -337,12 +357,15 @@ class LabellingController(QObject):
     def nudge_forward(self) -> None:
         self._nudge(1)
 
-    def _bands_in_order(self) -> list[tuple[str, str, int]]:
+    def _bands_in_order(self, kind: str) -> list[tuple[str, str, int]]:
+        """The video's subclips (``kind`` "subclip") or anomaly intervals ("anomaly") by start."""
         if self.project is None or self.video_id is None:
             return []
-        items = [("subclip", s.id, s.start) for s in self.project.subclips_of(self.video_id)]
-        items += [("anomaly", i.id, i.start) for i in self.project.intervals_of(self.video_id)]
-        return sorted(items, key=lambda t: (t[2], t[0]))
+        if kind == "subclip":
+            items = [(kind, s.id, s.start) for s in self.project.subclips_of(self.video_id)]
+        else:
+            items = [(kind, i.id, i.start) for i in self.project.intervals_of(self.video_id)]
+        return sorted(items, key=lambda t: t[2])
 
     def _selected_band_index(self, bands: list[tuple[str, str, int]]) -> int | None:
         """Index of the selected band if the playhead is on its first frame (else navigation starts
@@ -352,20 +375,32 @@ class LabellingController(QObject):
                 return i
         return None
 
-    def select_next_band(self) -> None:
-        bands = self._bands_in_order()
+    def _select_next(self, kind: str) -> None:
+        bands = self._bands_in_order(kind)
         i = self._selected_band_index(bands)
         # with no selected band, one that starts on the frame shown (e.g. frame 0) counts as next
         later = bands[i + 1:] if i is not None else [b for b in bands if b[2] >= self.state.position]
         if later:
             self._jump_to(later[0][0], later[0][1])
 
-    def select_previous_band(self) -> None:
-        bands = self._bands_in_order()
+    def _select_previous(self, kind: str) -> None:
+        bands = self._bands_in_order(kind)
         i = self._selected_band_index(bands)
         earlier = bands[:i] if i is not None else [b for b in bands if b[2] < self.state.position]
         if earlier:
             self._jump_to(earlier[-1][0], earlier[-1][1])
+
+    def select_next_band(self) -> None:
+        self._select_next("subclip")
+
+    def select_previous_band(self) -> None:
+        self._select_previous("subclip")
+
+    def select_next_interval(self) -> None:
+        self._select_next("anomaly")
+
+    def select_previous_interval(self) -> None:
+        self._select_previous("anomaly")
 
     def _jump_to(self, kind: str, key: str) -> None:
         if self.project is None:

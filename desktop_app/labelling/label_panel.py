@@ -69,7 +69,17 @@ def _item(text: str, key: str | None = None, editable: bool = True, align_right:
 
 
 class _EntityTable(QTableWidget):
-    """Rows of entities; reports selection and cell edits by entity id."""
+    """Rows of entities; reports selection and cell edits by entity id.
+
+    Every column stays in sight (no horizontal scroll bar hides the last ones in a narrow dock): each
+    gets the width its contents ask for while they fit; when they do not, the :attr:`FLEXIBLE` columns
+    (free text) give up width first, in order, each down to its minimum; then headers wider than their
+    cells (their titles are elided before any cell is), then all columns, evenly.
+    """
+
+    FLEXIBLE: tuple[tuple[str, int], ...] = ()  # (column, narrowest width in pixels)
+    MIN_COLUMN_W = 28
+    TIPS = {"Len": "Frames in the range, first and last included"}
 
     selected = Signal(str)  # entity id ("" when cleared)
     activated = Signal(str)  # double-click: jump to it
@@ -79,6 +89,9 @@ class _EntityTable(QTableWidget):
         super().__init__(0, len(columns), parent)
         self.columns = columns
         self.setHorizontalHeaderLabels(list(columns))
+        for c, name in enumerate(columns):
+            if name in self.TIPS:
+                self.horizontalHeaderItem(c).setToolTip(self.TIPS[name])
         self.verticalHeader().setVisible(False)
         self.verticalHeader().setDefaultSectionSize(22)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -87,12 +100,49 @@ class _EntityTable(QTableWidget):
         self.setAlternatingRowColors(True)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
+        header.setMinimumSectionSize(self.MIN_COLUMN_W)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._filling = False
         self.itemSelectionChanged.connect(self._on_selection)
         self.itemChanged.connect(self._on_changed)
         self.cellDoubleClicked.connect(lambda r, _c: self.activated.emit(self.row_id(r)))
+
+    def fit_columns(self) -> None:
+        """Give the columns widths that add up to the visible width at most; see the class docstring."""
+        header = self.horizontalHeader()
+        n = self.columnCount()
+        wants = [max(self.sizeHintForColumn(c), header.sectionSizeHint(c)) for c in range(n)]
+        avail = self.viewport().width()
+        over = sum(wants) - avail
+        for name, narrowest in self.FLEXIBLE:
+            if over <= 0:
+                break
+            c = self.columns.index(name)
+            give = min(over, max(0, wants[c] - narrowest))
+            wants[c] -= give
+            over -= give
+        for c in sorted(range(n), key=lambda c: self.sizeHintForColumn(c) - wants[c]):
+            if over <= 0:
+                break
+            give = min(over, max(0, wants[c] - max(self.MIN_COLUMN_W, self.sizeHintForColumn(c))))
+            wants[c] -= give
+            over -= give
+        if over > 0:
+            scale = avail / sum(wants)
+            wants = [max(self.MIN_COLUMN_W, int(w * scale)) for w in wants]
+        for c, width in enumerate(wants):
+            header.resizeSection(c, width)
+
+    def column_visible_width(self, column: int) -> int:
+        """How many pixels of ``column`` are inside the viewport (tests read this)."""
+        x = self.columnViewportPosition(column)
+        return max(0, min(self.viewport().width(), x + self.columnWidth(column)) - max(0, x))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self.fit_columns()
 
     def row_id(self, row: int) -> str:
         item = self.item(row, 0)
@@ -123,6 +173,7 @@ class _EntityTable(QTableWidget):
                         self.setItem(r, c, item)
         finally:
             self._filling = False
+        self.fit_columns()
         self.select_id(selected)
 
     def selected_id(self) -> str | None:
@@ -138,7 +189,8 @@ class _EntityTable(QTableWidget):
 
 
 class SubclipTable(_EntityTable):
-    COLUMNS = ("First", "Last", "Frames", "Label", "Value", "Split", "Note")
+    COLUMNS = ("First", "Last", "Len", "Label", "Value", "Split", "Note")
+    FLEXIBLE = (("Note", 40), ("Label", 60))
 
     def __init__(self, classes, parent: QWidget | None = None) -> None:
         super().__init__(self.COLUMNS, parent)
@@ -161,7 +213,8 @@ class SubclipTable(_EntityTable):
 
 
 class IntervalTable(_EntityTable):
-    COLUMNS = ("First", "Last", "Frames", "Source", "Note")
+    COLUMNS = ("First", "Last", "Len", "Source", "Note")
+    FLEXIBLE = (("Note", 40), ("Source", 56))
 
     def set_intervals(self, intervals: list[AnomalyInterval]) -> None:
         rows = [(iv.id, [

@@ -15,12 +15,19 @@ from PySide6.QtWidgets import QLabel, QMenu, QMessageBox, QWidget
 
 from core.errors import FramewatchError, VideoNotFoundError
 from core.project import AddEntities, Project, ProjectError, ProjectEvent, ProjectValidationError, Video
-from core.project.exporters import existing_subclip_files, export_subclip_videos
+from core.project.exporters import (
+    csv_files,
+    existing_subclip_files,
+    export_csv,
+    export_json,
+    export_subclip_videos,
+)
 from core.project.probe import ProbedVideos, probe_videos
 from desktop_app.common.actions import build_actions, native
 from desktop_app.common.edits import apply_edit
 from desktop_app.jobs import run_job, show_error
 from desktop_app.library import demo
+from desktop_app.library.video_dialog import VideoDialog
 from desktop_app.library.video_list import VideoList
 from desktop_app.state import AppState
 
@@ -44,6 +51,12 @@ class LibraryController(QObject):
         self.autosave_interval_s = autosave_interval_s
         self._discard_on_close = False  # the analyst chose Discard for the open project's edits
         then = self._choose_then
+
+        def then_save(title: str, filters: str, act) -> None:
+            chosen = self.state.choose_save_file(title, filters)
+            if chosen is not None:
+                act(chosen)
+
         self.actions = build_actions(window, {
             "new_project": lambda: then("choose_new_folder", "New project folder", self.new_project_path),
             "open_project": lambda: then("choose_folder", "Open project folder", self.open_project_path),
@@ -59,6 +72,9 @@ class LibraryController(QObject):
             "import_class_folders": lambda: then("choose_folder", "Dataset folder (<split>/<class>/<video>)",
                                                  self.import_class_folders_path),
             "export_subclips": lambda: then("choose_folder", "Export subclips to folder", self.export_subclips_to),
+            "export_labels_csv": lambda: then("choose_folder", "Export labels as CSV files into folder",
+                                              self.export_labels_csv_to),
+            "export_labels_json": lambda: then_save("Export labels as JSON", "JSON (*.json)", self.export_labels_json_to),
             "undo": self.undo,
             "redo": self.redo,
             "previous_video": lambda: self._move_video(-1),
@@ -68,6 +84,8 @@ class LibraryController(QObject):
         self.video_list.video_activated.connect(self.select_video)
         self.video_list.remove_requested.connect(self.remove_videos)
         self.video_list.relink_requested.connect(self.relink_video)
+        self.video_list.edit_requested.connect(self.edit_video)
+        self.video_list.split_requested.connect(self.set_split)
         self.recent_menu = QMenu("Open &Recent", window)
         self.recent_menu.aboutToShow.connect(self.fill_recent_menu)
         self.read_only_label = QLabel("", window)
@@ -124,7 +142,7 @@ class LibraryController(QObject):
             a[key].setIconText(verb)
             a[key].setToolTip(f"{verb} {what}".rstrip() + f" ({native(a[key].shortcut().toString())})")
         writable = has_project and not self.project.read_only
-        for key in ("save_project_as", "export_subclips"):
+        for key in ("save_project_as", "export_subclips", "export_labels_csv", "export_labels_json"):
             a[key].setEnabled(has_project)
         for key in ("save_project", "add_videos", "add_frame_folder", "import_ucsd", "import_class_folders"):
             a[key].setEnabled(writable)  # a read-only project (open for writing elsewhere) cannot change
@@ -165,6 +183,35 @@ class LibraryController(QObject):
                          overwrite=bool(existing),
                          on_finished=lambda files: self.state.show_status(
                              f"Exported {len(files)} subclips to {folder}", 8000),
+                         on_cancelled=lambda: self.state.show_status("Export cancelled", 5000))
+        return self.state.track(worker)
+
+    def export_labels_csv_to(self, folder: str | Path):
+        """Write the label tables as CSV files into ``folder`` in a worker; returns it (``None``: not started)."""
+        return self._export_labels(csv_files(folder), export_csv, Path(folder), "CSV files")
+
+    def export_labels_json_to(self, path: str | Path):
+        """Write the labels to one JSON file in a worker; returns it (``None``: not started)."""
+        path = Path(path)
+        if not path.suffix:
+            path = path.with_suffix(".json")
+        return self._export_labels([path], export_json, path, "JSON")
+
+    def _export_labels(self, targets: list[Path], export, where: Path, what: str):
+        """Run ``export(project, where, overwrite=...)``, asking first before replacing existing files."""
+        if self.project is None:
+            return None
+        existing = [p for p in targets if p.exists()]
+        if existing:  # never replace files without asking
+            more = f" and {len(existing) - 1} more" if len(existing) > 1 else ""
+            answer = self.state.ask("Replace existing files?", f"{existing[0]}{more} already exist.\n\nReplace them?",
+                                    Answer.Yes | Answer.No, Answer.No)
+            if answer != Answer.Yes:
+                self.state.show_status("Export not started: existing files left as they were", 6000)
+                return None
+        worker = run_job(self.window, f"Exporting labels as {what}", export, self.project, where,
+                         overwrite=bool(existing),
+                         on_finished=lambda _out: self.state.show_status(f"Exported labels to {where}", 8000),
                          on_cancelled=lambda: self.state.show_status("Export cancelled", 5000))
         return self.state.track(worker)
 
@@ -447,6 +494,32 @@ class LibraryController(QObject):
             self.select_video(video_id)
         self.state.show_status(f"Relinked {self.project.videos[video_id].name} to {path}", 6000)
         return True
+
+    def edit_video(self, video_id: str) -> None:
+        """Ask for a video's name, split and frame rate (a dialog), then :meth:`update_video`."""
+        if self.project is None or video_id not in self.project.videos:
+            return
+        dialog = VideoDialog(self.project.videos[video_id], self.window)
+        if dialog.exec() and dialog.changes():
+            self.update_video(video_id, dialog.changes())
+
+    def update_video(self, video_id: str, changes: dict) -> bool:
+        """Change fields of a video as one undoable edit; a refused change becomes a dialog."""
+        if self.project is None:
+            return False
+        old = self.project.videos.get(video_id)
+        video = self._edit(self.project.update_video, video_id, **changes)
+        if video is None:
+            return False
+        if video_id == self.video_id and old is not None and video.fps != old.fps:  # times follow the new rate
+            self.state.set_video(None)
+            self.select_video(video_id)
+        self.state.show_status(f"Edited video {video.name}; Ctrl+Z undoes it", 5000)
+        return True
+
+    def set_split(self, video_ids: list[str], split: str | None) -> None:
+        if self.project is not None and video_ids:
+            self._edit(self.project.set_video_split, video_ids, split)
 
     def add_videos(self) -> None:
         files = self.state.choose_files("Add videos", "Videos (*.mp4 *.avi *.mov *.mkv *.m4v *.mpg *.mpeg *.webm *.wmv);;"

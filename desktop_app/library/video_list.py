@@ -1,4 +1,9 @@
-"""The project's videos: thumbnail, name, frames, size and frame rate, label counts.
+"""The project's videos: thumbnail, name, frames, size and frame rate, split and label counts.
+
+Each row is three short lines beside the thumbnail (name; frames, duration, size, fps; split and
+counts), so that a 1280-wide window shows what matters: a long name is elided in the middle (its
+start and its number both stay), an image folder shows its parent folder too ("Train/Train001"),
+and the split is always in sight.
 
 Thumbnails (:func:`core.video.thumbnails.video_thumbnail`) are decoded in workers, never on the GUI
 thread, and cached per video id; the counts come from :func:`core.project.summary.counts_per_video`.
@@ -12,18 +17,29 @@ from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTreeWidget, QTreeWidgetItem, QWidget
 from shiboken6 import isValid
 
-from core.project import Project, Video
+from core.project import SPLITS, Project, Video
 from core.project.summary import counts_per_video
 from core.video.thumbnails import video_thumbnail
 from desktop_app.jobs import Worker
 from desktop_app.player import rgb_to_qimage
 
-THUMB = QSize(84, 56)
+THUMB = QSize(64, 44)
 
 
 def _duration(video: Video) -> str:
     seconds = video.known_frame_count / video.fps if video.fps else 0
     return f"{int(seconds // 60)}:{seconds % 60:04.1f}"
+
+
+def display_name(video: Video) -> str:
+    """The name shown: an image folder named after its folder gets its parent too ("Train/Train001")."""
+    if video.kind == "image_sequence" and video.name == video.path.name and video.path.parent.name:
+        return f"{video.path.parent.name}/{video.name}"
+    return video.name
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 class VideoList(QTreeWidget):
@@ -33,7 +49,10 @@ class VideoList(QTreeWidget):
     #: From the context menu: remove these videos from the project / point this one at another file.
     remove_requested = Signal(list)
     relink_requested = Signal(str)
-    COLUMNS = ("Video", "Labels", "Anom.")  # short count headers leave the names room in a narrow dock
+    #: From the context menu: edit this video's name, split and frame rate / set these videos' split.
+    edit_requested = Signal(str)
+    split_requested = Signal(list, object)  # video ids, split (None: automatic)
+    COLUMNS = ("Video",)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -42,9 +61,9 @@ class VideoList(QTreeWidget):
         self._pending: set[str] = set()
         self.setColumnCount(len(self.COLUMNS))
         self.setHeaderLabels(list(self.COLUMNS))
-        self.headerItem().setToolTip(1, "Labelled subclips")
-        self.headerItem().setToolTip(2, "Anomaly intervals")
+        self.setHeaderHidden(True)
         self.setRootIsDecorated(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.setIconSize(THUMB)
         self.setAlternatingRowColors(True)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -52,12 +71,7 @@ class VideoList(QTreeWidget):
         self.setMinimumWidth(220)  # the dock opens wider; this lets 1280-wide screens fit
         self.setUniformRowHeights(False)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        header = self.header()
-        header.setStretchLastSection(False)
-        header.setMinimumSectionSize(36)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for c in range(1, len(self.COLUMNS)):
-            header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.currentItemChanged.connect(self._on_current)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._show_context_menu)
@@ -96,17 +110,16 @@ class VideoList(QTreeWidget):
             counts = counts_per_video(project)
             for video in list(project.videos.values()):
                 details = (f"{video.known_frame_count:,} frames · {_duration(video)} · {video.width}x{video.height}"
-                           f" · {video.fps:g} fps · {video.split or 'auto split'}")
-                item = QTreeWidgetItem([
-                    f"{video.name}\n{details}",
-                    str(counts[video.id].subclips),
-                    str(counts[video.id].intervals),
-                ])
+                           f" · {video.fps:g} fps")
+                n = counts[video.id]
+                labels = (f"{video.split or 'auto split'} · {_plural(n.subclips, 'subclip')} · "
+                          f"{_plural(n.intervals, 'anomaly')}".replace("anomalys", "anomalies"))
+                item = QTreeWidgetItem([f"{display_name(video)}\n{details}\n{labels}"])
                 item.setData(0, Qt.ItemDataRole.UserRole, video.id)
                 kind = "image folder" if video.kind == "image_sequence" else (video.codec or "video")
-                item.setToolTip(0, f"{video.path}\n{kind}, {video.known_frame_count} frames, {video.fps:g} fps")
-                for c in range(1, len(self.COLUMNS)):
-                    item.setTextAlignment(c, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                split = f"split {video.split}" if video.split else "split chosen when a dataset is built"
+                item.setToolTip(0, f"{video.name}\n{video.path}\n{kind}, {video.known_frame_count} frames, "
+                                   f"{video.fps:g} fps, {split}")
                 if not video.path.exists():
                     item.setForeground(0, QColor("#e5484d"))
                     item.setToolTip(0, f"Missing: {video.path}")
@@ -147,13 +160,26 @@ class VideoList(QTreeWidget):
                 item.setIcon(0, self._thumbs[video_id])
 
     def context_menu(self, video_ids: list[str]) -> QMenu:
-        """The right-click menu for ``video_ids`` (the selected rows)."""
+        """The right-click menu for ``video_ids`` (the selected rows); its actions are named (``objectName``)
+        "editVideo", "removeVideos", "relinkVideo", and "setSplit" is its submenu."""
         menu = QMenu(self)
         n = len(video_ids)
+        edit = menu.addAction("Edit Name, Split and Frame Rate...")
+        edit.setObjectName("editVideo")
+        edit.setEnabled(n == 1)
+        edit.triggered.connect(lambda: self.edit_requested.emit(video_ids[0]))
+        splits = menu.addMenu(f"Set Split of {n} Videos" if n > 1 else "Set Split")
+        splits.setObjectName("setSplit")
+        for split in (None, *SPLITS):
+            choice = splits.addAction(split or "automatic")
+            choice.triggered.connect(lambda _c=False, s=split: self.split_requested.emit(list(video_ids), s))
+        menu.addSeparator()
         remove = menu.addAction(f"Remove {n} Videos from Project" if n > 1 else "Remove from Project")
+        remove.setObjectName("removeVideos")
         remove.setToolTip("With their subclips, anomaly intervals and verdicts; Ctrl+Z brings them back")
         remove.triggered.connect(lambda: self.remove_requested.emit(list(video_ids)))
         relink = menu.addAction("Relink...")
+        relink.setObjectName("relinkVideo")
         relink.setToolTip("Point the video at its file's new place (moved or renamed)")
         relink.setEnabled(n == 1)
         relink.triggered.connect(lambda: self.relink_requested.emit(video_ids[0]))

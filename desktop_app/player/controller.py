@@ -2,7 +2,7 @@
 
 It shows ``state.video``, publishes the playhead (``state.position``, ``state.frame_count``), answers
 seek, pause and focus requests, and draws the state's timeline lanes, the selection and the In/Out
-span. Bands clicked or dragged on the timeline go back to the state (``set_selection``,
+span. The timeline shows every lane of ``state.lanes``. Bands clicked or dragged on the timeline go back to the state (``set_selection``,
 ``band_edit_requested``); what they mean is up to the feature that owns the lane.
 """
 
@@ -15,7 +15,7 @@ from desktop_app.common.actions import build_actions
 from desktop_app.jobs import show_error
 from desktop_app.player.goto_dialog import GoToDialog
 from desktop_app.player.player import PlayerWidget
-from desktop_app.player.timeline import Band
+from desktop_app.player.timeline import EDITABLE_KINDS, Band
 from desktop_app.state import TIMELINE_LANES, AppState
 
 
@@ -42,6 +42,9 @@ class PlayerController(QObject):
             "faster": p.faster,
             "normal_speed": lambda: p.set_speed(1.0),
             "go_to": self.go_to,
+            "zoom_in": lambda: p.timeline.zoom_by(2.0, p.timeline.zoom_anchor()),
+            "zoom_out": lambda: p.timeline.zoom_by(0.5, p.timeline.zoom_anchor()),
+            "zoom_fit": lambda: p.timeline.set_zoom(1.0),
         })
         p.position_changed.connect(self._on_position)
         p.frame_count_changed.connect(state.set_frame_count)
@@ -89,14 +92,21 @@ class PlayerController(QObject):
                                   f"{self.player.speed:g}x")
 
     def _draw_lanes(self) -> None:
+        """Every lane of the state: the :data:`TIMELINE_LANES` first (always shown), then the others in
+        the order they were first set; a band of another lane has the lane's name as its kind."""
+        lanes = [(name, TIMELINE_LANES.get(name, name))
+                 for name in [*TIMELINE_LANES, *(n for n in self.state.lanes if n not in TIMELINE_LANES)]]
         bands = [Band(kind, b.key, b.start, b.end, b.color, b.text)
-                 for name, kind in TIMELINE_LANES.items() for b in self.state.lanes.get(name, [])]
-        self.player.timeline.set_bands(bands)
+                 for name, kind in lanes for b in self.state.lanes.get(name, [])]
+        timeline = self.player.timeline
+        timeline.bands = []  # the lanes change first; the bands are stacked once, with them
+        timeline.set_lanes(lanes)
+        timeline.set_bands(bands)
 
     def _on_selection(self, selection: tuple[str, str] | None) -> None:
         kind, key = selection if selection else ("", "")
         self.player.timeline.select(kind, key)
 
     def _on_band_selected(self, kind: str, key: str) -> None:
-        if kind != "event":
+        if kind in EDITABLE_KINDS or not key:
             self.state.set_selection((kind, key) if key else None)

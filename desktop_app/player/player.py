@@ -28,24 +28,30 @@ from PySide6.QtWidgets import (
 
 from core.project.scan import count_frames
 from core.video import VideoMetadata
+from desktop_app.common.icons import standard_icon
 from desktop_app.jobs import Worker
 from desktop_app.player.frame_provider import FrameProvider
 from desktop_app.player.frame_view import FrameView
 from desktop_app.player.timeline import TimelineWidget
+from desktop_app.player.timeline_zoom import TimelineZoomBar
 
 SPEEDS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
 
 
 class FitLabel(QLabel):
-    """A one-line label that shrinks to nothing: its text is elided ("360x2...") rather than clipped."""
+    """A one-line label that shrinks to nothing: its text is elided ("360x2...") rather than clipped,
+    and too narrow for a few characters it shows nothing rather than a lone "..."."""
 
     def minimumSizeHint(self):  # noqa: N802 - Qt override
         hint = super().minimumSizeHint()
         hint.setWidth(0)
         return hint
 
+    MIN_SHOWN = 4  # characters before the ellipsis
+
     def visible_text(self) -> str:
-        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, self.contentsRect().width())
+        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, self.contentsRect().width())
+        return "" if text != self.text() and len(text) <= self.MIN_SHOWN else text
 
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
         painter = QPainter(self)
@@ -78,6 +84,7 @@ class PlayerWidget(QWidget):
         self.provider = FrameProvider(cache_size=cache_size, read_ahead=read_ahead, parent=self)
         self.view = FrameView(self)
         self.timeline = TimelineWidget(self)
+        self.zoom_bar = TimelineZoomBar(self.timeline, self)
         self.path: Path | None = None
         self.metadata: VideoMetadata | None = None
         self.fps = 25.0
@@ -105,7 +112,7 @@ class PlayerWidget(QWidget):
     # -- layout -----------------------------------------------------------------------------------
     def _button(self, icon: QStyle.StandardPixmap, tip: str, slot) -> QToolButton:
         button = QToolButton(self)
-        button.setIcon(self.style().standardIcon(icon))
+        button.setIcon(standard_icon(self, icon))
         button.setToolTip(tip)
         button.setAutoRaise(True)
         button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -168,6 +175,7 @@ class PlayerWidget(QWidget):
         layout.setSpacing(4)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.timeline)
+        layout.addWidget(self.zoom_bar)
         layout.addLayout(transport)
 
     # -- loading ----------------------------------------------------------------------------------
@@ -406,7 +414,7 @@ class PlayerWidget(QWidget):
                   self.fwd10_button, self.last_button, self.frame_spin, self.speed_box):
             w.setEnabled(enabled)
         icon = QStyle.StandardPixmap.SP_MediaPause if self.playing else QStyle.StandardPixmap.SP_MediaPlay
-        self.play_button.setIcon(self.style().standardIcon(icon))
+        self.play_button.setIcon(standard_icon(self, icon))
 
     @property
     def shown_index(self) -> int:

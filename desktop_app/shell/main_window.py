@@ -34,7 +34,8 @@ AUTOSAVE_INTERVAL_S = 20.0
 #: submenus, a group name for every action of that group. The View menu starts with a toggle per dock.
 MENUS: tuple[tuple[str, tuple[str | None, ...]], ...] = (
     ("&File", ("new_project", "open_project", "recent", "open_demo", None, "save_project", "save_project_as", None,
-               "add_videos", "add_frame_folder", "import_ucsd", "import_class_folders", None, "export_subclips", None,
+               "add_videos", "add_frame_folder", "import_ucsd", "import_class_folders", None, "export_subclips", "export_labels_csv",
+               "export_labels_json", None,
                "close_window")),
     ("&Edit", ("undo", "redo", None, "delete_selected", None, "edit_schema")),
     ("&Playback", ("Playback",)),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication
 
 from desktop_app.jobs import error_dialog
 from tests.gui.window_driver import FRAMES, key, make_clip, open_and_wait, wait_frame
@@ -191,24 +192,87 @@ def test_an_empty_label_schema_says_how_to_add_classes(qtbot, make_window, tmp_p
     assert hint.isVisible()
 
 
-def test_ctrl_right_and_left_visit_every_band_including_one_at_frame_0(qtbot, make_window, project_dir) -> None:
+def test_ctrl_right_and_left_visit_every_subclip_including_one_at_frame_0(qtbot, make_window, project_dir) -> None:
     window = make_window()
     open_and_wait(qtbot, window, project_dir)
     project, vid = window.state.project, window.state.video_id
     first = project.add_subclip(vid, 0, 5, label="walk")
-    anomaly = project.add_interval(vid, 10, 15)
+    anomaly = project.add_interval(vid, 8, 15)
     second = project.add_subclip(vid, 10, 20, label="bike")
+    later = project.add_interval(vid, 30, 35)
     ctrl = Qt.KeyboardModifier.ControlModifier
     visited = []
-    for _ in range(4):
+    for _ in range(3):
         key(qtbot, window, Qt.Key.Key_Right, ctrl)
         visited.append((window.state.selection, window.player.position))
-    assert visited == [(("subclip", first.id), 0), (("anomaly", anomaly.id), 10),
-                       (("subclip", second.id), 10), (("subclip", second.id), 10)]
-    key(qtbot, window, Qt.Key.Key_Left, ctrl)
-    assert window.state.selection == ("anomaly", anomaly.id)
+    assert visited == [(("subclip", first.id), 0), (("subclip", second.id), 10),
+                       (("subclip", second.id), 10)]  # anomaly intervals are not stops
     key(qtbot, window, Qt.Key.Key_Left, ctrl)
     assert (window.state.selection, window.player.position) == (("subclip", first.id), 0)
+    # Ctrl+Shift+Right / Left do the same for anomaly intervals
+    shift_ctrl = ctrl | Qt.KeyboardModifier.ShiftModifier
+    key(qtbot, window, Qt.Key.Key_Right, shift_ctrl)
+    assert (window.state.selection, window.player.position) == (("anomaly", anomaly.id), 8)
+    key(qtbot, window, Qt.Key.Key_Right, shift_ctrl)
+    assert (window.state.selection, window.player.position) == (("anomaly", later.id), 30)
+    key(qtbot, window, Qt.Key.Key_Left, shift_ctrl)
+    assert window.state.selection == ("anomaly", anomaly.id)
+
+
+class ModalWatch:
+    """Closes any modal dialog that opens (so a test cannot hang) and remembers its title."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self.timer = QTimer()
+        self.timer.timeout.connect(self._check)
+        self.timer.start(50)
+
+    def _check(self) -> None:
+        modal = QApplication.activeModalWidget()
+        if modal is not None:
+            self.seen.append(modal.windowTitle())
+            modal.reject() if hasattr(modal, "reject") else modal.close()
+
+
+def test_v_without_in_out_or_on_an_interval_is_refused_before_asking(qtbot, make_window, project_dir,
+                                                                      monkeypatch) -> None:
+    window = make_window()
+    open_and_wait(qtbot, window, project_dir)
+    project, vid = window.state.project, window.state.video_id
+    project.add_target("rating", 0, 10)
+    interval = project.add_interval(vid, 5, 10)
+    monkeypatch.setattr(error_dialog, "DIALOGS_BLOCK", True)  # a dialog that opened would block
+    watch = ModalWatch()
+    key(qtbot, window, Qt.Key.Key_V)  # nothing selected, no In/Out
+    assert watch.seen == [] and "Select a subclip, or set In (I) and Out (O)" in window.statusBar().currentMessage()
+    window.state.set_selection(("anomaly", interval.id))
+    key(qtbot, window, Qt.Key.Key_V)
+    assert watch.seen == [] and "anomaly interval has no value" in window.statusBar().currentMessage()
+    assert not project.subclips
+    # with In set, V asks (the blocking dialog opens; the watch closes it, and nothing changes)
+    window.state.set_selection(None)
+    key(qtbot, window, Qt.Key.Key_I)
+    key(qtbot, window, Qt.Key.Key_V)
+    qtbot.waitUntil(lambda: watch.seen == ["Numeric Value"], timeout=5000)
+    watch.timer.stop()
+    assert not project.subclips
+
+
+def test_number_keys_without_classes_point_to_the_schema_editor(qtbot, make_window, tmp_path) -> None:
+    window = make_window()
+    assert window.library.new_project_path(tmp_path / "empty", "Empty")
+    window.library.add_video_paths([make_clip(tmp_path / "clip.avi")])
+    qtbot.waitUntil(lambda: window.player.has_video and window.player.shown_index == 0, timeout=10000)
+    key(qtbot, window, Qt.Key.Key_3)
+    assert "No classes yet" in window.statusBar().currentMessage()
+    assert "Label Schema (Ctrl+L)" in window.statusBar().currentMessage()
+    window.statusBar().clearMessage()
+    window.state.project.add_class("walk", shortcut="1")  # now the keys are the classes'
+    key(qtbot, window, Qt.Key.Key_3)
+    assert window.statusBar().currentMessage() == ""
+    key(qtbot, window, Qt.Key.Key_1)
+    assert window.statusBar().currentMessage() == "Current class: walk"
 
 
 def test_undo_and_redo_keys_work_inside_the_schema_editor(qtbot, make_window, project_dir) -> None:

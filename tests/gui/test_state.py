@@ -26,8 +26,9 @@ def test_lanes_seek_selection_and_status_go_through_the_state(qtbot, make_window
     state.set_lane("Events", [LaneBand(3, 9, "#f5a524", "score 0.91", "e1")])
     events = [b for b in window.player.timeline.bands if b.kind == "event"]
     assert [(b.start, b.end, b.label, b.key) for b in events] == [(3, 9, "score 0.91", "e1")]
-    state.set_lane("Some later lane", [LaneBand(0, 2, "#ffffff")])  # kept, not drawn by this timeline
-    assert state.lanes["Some later lane"] and len(window.player.timeline.bands) == 1
+    state.set_lane("Some later lane", [LaneBand(0, 2, "#ffffff")])  # drawn below the three lanes
+    assert state.lanes["Some later lane"] and len(window.player.timeline.bands) == 2
+    assert window.player.timeline.lanes[-1] == ("Some later lane", "Some later lane")
     # the labelling feature fills the Labels lane from the project; a selection reaches the timeline
     clip = state.project.add_subclip(state.video_id, 10, 20, label="walk")
     assert ("subclip", clip.id, 10, 20) in [(b.kind, b.key, b.start, b.end) for b in window.player.timeline.bands]

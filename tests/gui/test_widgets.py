@@ -10,19 +10,13 @@ from PySide6.QtCore import QPoint, Qt
 
 from desktop_app.player.frame_provider import FrameCache, FrameProvider
 from desktop_app.player.timeline import Band, TimelineWidget
-from tests.gui.window_driver import make_clip
+from tests.gui.window_driver import make_clip, make_timeline
 
 
 @pytest.fixture
 def timeline(qtbot) -> TimelineWidget:
-    widget = TimelineWidget()
-    qtbot.addWidget(widget)
-    widget.resize(TimelineWidget.LABEL_W + 16 + 1000, widget.sizeHint().height())  # 10 px per frame
-    widget.set_frame_count(100)
-    widget.set_bands([Band("subclip", "s1", 20, 40, "#e69f00", "bike"), Band("anomaly", "a1", 60, 80, "#e5484d")])
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
+    return make_timeline(qtbot, 100, [Band("subclip", "s1", 20, 40, "#e69f00", "bike"),  # 10 px per frame
+                                      Band("anomaly", "a1", 60, 80, "#e5484d")])
 
 
 def point(timeline: TimelineWidget, frame: float, lane: str | None) -> QPoint:

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
 
+from desktop_app.jobs import JobProgress
+from desktop_app.player import TimelineWidget
 from desktop_app.shell.main_window import MainWindow
 
 Answer = QMessageBox.StandardButton
@@ -35,3 +37,48 @@ def key(qtbot, window: MainWindow, k, modifier=Qt.KeyboardModifier.NoModifier) -
 
 def wait_frame(qtbot, window: MainWindow, frame: int) -> None:
     qtbot.waitUntil(lambda: window.player.shown_index == frame, timeout=5000)
+
+
+class BoxClicker:
+    """Waits for a modal message box, notes which progress dialogs are visible then, clicks its OK once."""
+
+    def __init__(self, qtbot) -> None:
+        self.qtbot = qtbot
+        self.clicks = 0
+        self.progress_visible: list[JobProgress] | None = None
+        self.text = ""
+        self._polls = 0
+
+    def start(self) -> None:
+        QTimer.singleShot(0, self._poll)
+
+    def _poll(self) -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            self._polls += 1
+            if self._polls < 2000:  # give up after a while: the test then fails on clicks == 0
+                QTimer.singleShot(10, self._poll)
+            return
+        self.progress_visible = [w for w in QApplication.topLevelWidgets()
+                                 if isinstance(w, JobProgress) and w.isVisible()]
+        self.text = box.text()
+        self.clicks += 1
+        self.qtbot.mouseClick(box.button(QMessageBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+
+
+def make_timeline(qtbot, frames: int, bands=()) -> TimelineWidget:
+    """A shown timeline on its own with a 1000-pixel track over ``frames`` frames."""
+    widget = TimelineWidget()
+    qtbot.addWidget(widget)
+    widget.resize(TimelineWidget.LABEL_W + 16 + 1000, widget.sizeHint().height())
+    widget.set_frame_count(frames)
+    widget.set_bands(list(bands))
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def menu_action(menu, name: str):
+    """The action of ``menu`` whose ``objectName`` is ``name``."""
+    (action,) = [a for a in menu.actions() if a.objectName() == name]
+    return action

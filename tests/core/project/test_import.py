@@ -303,3 +303,24 @@ def test_ucsd_import_skips_videos_already_in_the_project(tmp_path: Path) -> None
         import_ucsd(project, root)  # nothing left to add
     project.undo()
     assert list(project.videos) == [existing.id] and not project.intervals
+
+
+def test_csv_and_json_exports_report_progress_and_stop_when_cancelled(labelled: Project, tmp_path: Path) -> None:
+    import threading
+
+    from core.errors import Cancelled
+
+    events = []
+    export_csv(labelled, tmp_path / "csv", progress=events.append)
+    assert [(e.done, e.total) for e in events] == [(0, 4), (1, 4), (2, 4), (3, 4), (4, 4)]
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled):
+        export_csv(labelled, tmp_path / "cancelled", cancel=cancel)
+    assert not (tmp_path / "cancelled" / "subclips.csv").exists()
+    with pytest.raises(Cancelled):
+        export_json(labelled, tmp_path / "cancelled.json", cancel=cancel)
+    assert not (tmp_path / "cancelled.json").exists()
+    events.clear()
+    export_json(labelled, tmp_path / "all.json", progress=events.append)
+    assert events[-1].done == events[-1].total == 1

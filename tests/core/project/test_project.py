@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from core.project import Project, ProjectExistsError, ProjectValidationError
 from core.project.commands import UndoStack
-from tests.video_factory import write_video
+from tests.video_factory import write_images, write_video
 
 
 @pytest.fixture(scope="module")
@@ -392,3 +392,29 @@ def test_renaming_a_class_keeps_its_place_in_the_schema(project: Project) -> Non
     assert list(project.classes) == ["walk", "run", "bike"] and project.subclips[clip.id].label == "walk"
     project.redo()
     assert list(project.classes) == ["stroll", "run", "bike"]
+
+
+def test_update_video_edits_name_split_and_an_image_folder_fps_in_one_undoable_step(
+        project: Project, tmp_path: Path) -> None:
+    file_video = next(iter(project.videos.values()))
+    folder = project.add_video(write_images(tmp_path / "frames", 6, width=32, height=24), fps=10)
+    before = project.data.copy()
+    edited = project.update_video(folder.id, name="Gate 3", split="test", fps=12.5)
+    assert (edited.name, edited.split, edited.fps) == ("Gate 3", "test", 12.5)
+    assert project.undo_stack.undo_text == "Edit name, split, fps of video frames"
+    project.update_video(file_video.id, split=None, fps=file_video.fps)  # same fps: not an fps change
+    with pytest.raises(ProjectValidationError, match="read from the file"):
+        project.update_video(file_video.id, fps=30)
+    with pytest.raises(ProjectValidationError, match="already called 'Gate 3'"):
+        project.update_video(file_video.id, name=" Gate 3 ")
+    with pytest.raises(ProjectValidationError, match="cannot be empty"):
+        project.update_video(folder.id, name="  ")
+    with pytest.raises(ProjectValidationError, match="frames per second"):
+        project.update_video(folder.id, fps=0)
+    with pytest.raises(ProjectValidationError, match="split must be one of"):
+        project.update_video(folder.id, split="holdout")
+    with pytest.raises(ProjectValidationError, match="no editable field 'path'"):
+        project.update_video(folder.id, path=tmp_path)
+    assert project.videos[folder.id].name == "Gate 3"  # refused edits changed nothing
+    project.undo()
+    assert project.data.same_as(before)

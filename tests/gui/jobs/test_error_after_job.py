@@ -5,40 +5,12 @@ from __future__ import annotations
 import threading
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 from core.errors import CorruptVideoError, FramewatchError
 from core.jobs import report
-from desktop_app.jobs import JobProgress, error_dialog, run_job, show_error
-from tests.gui.window_driver import make_clip
-
-
-class BoxClicker:
-    """Waits for a modal message box, notes which progress dialogs are visible then, clicks its OK once."""
-
-    def __init__(self, qtbot) -> None:
-        self.qtbot = qtbot
-        self.clicks = 0
-        self.progress_visible: list[JobProgress] | None = None
-        self.text = ""
-        self._polls = 0
-
-    def start(self) -> None:
-        QTimer.singleShot(0, self._poll)
-
-    def _poll(self) -> None:
-        box = QApplication.activeModalWidget()
-        if not isinstance(box, QMessageBox):
-            self._polls += 1
-            if self._polls < 2000:  # give up after a while: the test then fails on clicks == 0
-                QTimer.singleShot(10, self._poll)
-            return
-        self.progress_visible = [w for w in QApplication.topLevelWidgets()
-                                 if isinstance(w, JobProgress) and w.isVisible()]
-        self.text = box.text()
-        self.clicks += 1
-        self.qtbot.mouseClick(box.button(QMessageBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+from desktop_app.jobs import error_dialog, run_job, show_error
+from tests.gui.window_driver import BoxClicker, make_clip
 
 
 @pytest.mark.parametrize("where", ["job raises", "on_finished shows an error"])
