@@ -23,8 +23,11 @@ importing the trainer imports Keras (seconds); a bad value raises the trainer's 
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
+import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,6 +84,20 @@ def lower_thread_priority(increment: int = NICE_INCREMENT) -> bool:
     return True
 
 
+def _on_this_thread(call: Callable[[], Any]) -> Any:
+    """Run ``call``; whatever it leaves behind (a failed run's model, its data pipeline and their threads,
+    held by the frames of an exception's traceback) is freed here, on the training thread, before the
+    result or the exception reaches the GUI thread, so no backend object dies there while the next run
+    builds its graphs. The traceback keeps its lines, for the error dialog's details."""
+    try:
+        return call()
+    except BaseException as exc:
+        traceback.clear_frames(exc.__traceback__)
+        raise
+    finally:
+        gc.collect()
+
+
 def _setup_devices(cpu_threads: int | None, mixed_precision: bool) -> None:
     """Thread pools (all cores but one unless told) and precision, before the backend runs anything."""
     from core.training.devices import configure_devices
@@ -115,9 +132,9 @@ def train_in_background(
     model_options: dict[str, Any] = {"learning_rate": request.learning_rate}
     if request.filters:
         model_options[filters_field(request.task, request.preset)] = request.filters
-    return train_project(project, request.task, request.preset, model_options=model_options,
-                         data_options=options, config=config, run_name=request.run_name or None,
-                         save_project=False, progress=progress, cancel=cancel)
+    return _on_this_thread(lambda: train_project(
+        project, request.task, request.preset, model_options=model_options, data_options=options, config=config,
+        run_name=request.run_name or None, save_project=False, progress=progress, cancel=cancel))
 
 
 def resume_in_background(
@@ -128,8 +145,9 @@ def resume_in_background(
     from core.training.from_project import resume_project_run
 
     _setup_devices(request.cpu_threads, request.mixed_precision)
-    return resume_project_run(project, request.run_dir, epochs=request.epochs, learning_rate=request.learning_rate,
-                              save_project=False, progress=progress, cancel=cancel)
+    return _on_this_thread(lambda: resume_project_run(
+        project, request.run_dir, epochs=request.epochs, learning_rate=request.learning_rate, save_project=False,
+        progress=progress, cancel=cancel))
 
 
 @dataclass(frozen=True)

@@ -47,16 +47,18 @@ from desktop_app.training.job import (
 from desktop_app.training.runs_table import RunsTable, format_seconds
 from desktop_app.workers import Worker
 
-_POOL: QThreadPool | None = None
 
+def fresh_thread() -> QThreadPool:
+    """A pool of one new thread for one training run.
 
-def training_pool() -> QThreadPool:
-    """One thread for training jobs: the thread lowers its priority for the backend, so it is kept apart."""
-    global _POOL
-    if _POOL is None:
-        _POOL = QThreadPool()
-        _POOL.setMaxThreadCount(1)
-    return _POOL
+    The thread lowers its priority for the backend, so it is not shared with other jobs; and it is not
+    reused by the next run: Keras keeps per-thread state that a run stopped by an exception (cancel, a
+    NaN loss) can leave behind, and a second run on the same thread then hung or crashed while building
+    its data pipeline. A new thread per run starts clean.
+    """
+    pool = QThreadPool()
+    pool.setMaxThreadCount(1)
+    return pool
 
 
 def progress_text(event: ev.TrainingEvent) -> str:
@@ -93,6 +95,7 @@ class TrainingPanel(QWidget):
         super().__init__(parent)
         self.project: Any = None
         self.worker: Worker | None = None
+        self._pool: QThreadPool | None = None
         self.run_dir: Path | None = None
         self.last_status = ""
         self.events_seen = 0
@@ -273,7 +276,8 @@ class TrainingPanel(QWidget):
         worker.finished.connect(self._on_finished)
         worker.error.connect(self._on_error)
         worker.done.connect(self._on_done)
-        worker.start(training_pool())
+        self._pool = fresh_thread()  # the previous run's pool (its thread done) is let go
+        worker.start(self._pool)
         self._update_buttons()
         return worker
 
