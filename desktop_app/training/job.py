@@ -87,8 +87,8 @@ def lower_thread_priority(increment: int = NICE_INCREMENT) -> bool:
 def _on_this_thread(call: Callable[[], Any]) -> Any:
     """Run ``call``; whatever it leaves behind (a failed run's model, its data pipeline and their threads,
     held by the frames of an exception's traceback) is freed here, on the training thread, before the
-    result or the exception reaches the GUI thread, so no backend object dies there while the next run
-    builds its graphs. The traceback keeps its lines, for the error dialog's details."""
+    result or the exception reaches the GUI thread, rather than whenever the GUI drops the exception.
+    The traceback keeps its lines, for the error dialog's details."""
     try:
         return call()
     except BaseException as exc:
