@@ -29,6 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.figures import Figure  # noqa: E402
+from bench.stall_probe import StallProbe  # noqa: E402
 
 
 def choose_platform() -> str:
@@ -55,7 +56,7 @@ def make_clip(path: Path, seconds: float, fps: float, size: tuple[int, int] = (6
 
 
 def run(seconds: float, fps: float, speed: float, player_only: bool = False, subclips: int = 6) -> dict[str, float]:
-    from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
+    from PySide6.QtCore import QElapsedTimer, QSettings
 
     from core.project import Project
     from desktop_app.player.player import PlayerWidget
@@ -93,10 +94,7 @@ def run(seconds: float, fps: float, speed: float, player_only: bool = False, sub
             time.sleep(0.002)
         player.set_speed(speed)
 
-        ticks: list[float] = []
-        probe = QTimer()
-        probe.setInterval(10)
-        probe.timeout.connect(lambda: ticks.append(time.perf_counter()))
+        probe = StallProbe()
         probe.start()
         started = time.perf_counter()
         player.play()
@@ -109,8 +107,6 @@ def run(seconds: float, fps: float, speed: float, player_only: bool = False, sub
         decoded = player.provider.frames_decoded
         player.unload()
         window.close()
-    intervals = np.diff(np.asarray(ticks)) * 1000.0
-    stalls = np.maximum(0.0, intervals - 10.0)
     shown_fps = shown / elapsed
     return {
         "clip_fps": fps * speed,
@@ -119,10 +115,7 @@ def run(seconds: float, fps: float, speed: float, player_only: bool = False, sub
         "frames_decoded": decoded,
         "shown_fps": shown_fps,
         "fps_ratio": shown_fps / (fps * speed),
-        "probe_ticks": len(ticks),
-        "stall_p50_ms": float(np.percentile(stalls, 50)),
-        "stall_p99_ms": float(np.percentile(stalls, 99)),
-        "stall_max_ms": float(stalls.max()),
+        **probe.figures(),
     }
 
 

@@ -145,17 +145,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _model_options(args: argparse.Namespace, task: str) -> dict:
     options: dict = {"learning_rate": args.learning_rate, "backbone": args.backbone, "weights": args.weights}
     if args.filters and not isinstance(args.filters, str):
-        field = {"lrcn": "cnn_filters", "autoencoder": "recurrent"}.get(_family_of(task, args.preset), "filters")
-        options[field] = args.filters
+        from core.models.registry import filters_field
+
+        options[filters_field(task, args.preset)] = args.filters
     if task == "regress":
         options["outputs"] = args.outputs
     return {k: v for k, v in options.items() if v is not None}
-
-
-def _family_of(task: str, preset: str | None) -> str:
-    from core.models import get_preset
-
-    return get_preset(task, preset).family
 
 
 class _Reporter:

@@ -20,6 +20,7 @@ TensorFlow is imported only by :func:`to_tf_dataset` / :func:`tf_dataset`.
 from __future__ import annotations
 
 import threading
+from collections.abc import Collection
 from typing import Any
 
 import numpy as np
@@ -69,6 +70,7 @@ def build_batches(
     seed: int = 0,
     shuffle: bool | None = None,
     one_hot: bool = False,
+    video_ids: Collection[str] | None = None,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
 ) -> ClipBatches:
@@ -79,7 +81,8 @@ def build_batches(
     Subclip tasks take ``length`` frames spread over each subclip, or every ``frame_step``-th one.
     Anomaly windows skip confirmed events, and the train split also takes the windows touching events
     rejected in review on videos of other splits, which those splits then leave out (:mod:`core.data.verdicts`).
-    ``shuffle`` defaults to True for ``train``. Progress counts frames decoded into the cache;
+    ``shuffle`` defaults to True for ``train``. ``video_ids``: ids of the videos to take samples from (default:
+    all); each keeps the split it has among all the project's videos. Progress counts frames decoded into the cache;
     raises :class:`DatasetError` if the split has no samples, a video is missing or changed, or a video
     would feed two splits.
     """
@@ -89,7 +92,14 @@ def build_batches(
         raise DatasetError(f"split must be train, val or test, not {split!r}")
     data = project.data
     splits = assign_splits(data, val_fraction, seed)
-    videos = [v for v in data.videos.values() if splits[v.id] == split]
+    if video_ids is not None:
+        unknown = sorted(set(video_ids) - set(data.videos))
+        if unknown:
+            raise DatasetError(f"no video with id {', '.join(map(repr, unknown))} in the project")
+        if not video_ids:
+            raise DatasetError("no videos chosen: choose at least one video to train on")
+    chosen = set(data.videos) if video_ids is None else set(video_ids)
+    videos = [v for v in data.videos.values() if splits[v.id] == split and v.id in chosen]
     if task in ("classification", "regression"):
         wanted = {s.video_id for s in data.subclips.values()
                   if (s.label is not None if task == "classification" else s.value is not None)}

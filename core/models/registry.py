@@ -122,6 +122,16 @@ def get_preset(task: str, name: str | None = None) -> ModelSpec:
     return table[name].spec
 
 
+#: The spec field that "filters per layer" sets in each family (the CLI's --filters, the GUI's Filters box).
+_FILTERS_FIELD = {"lrcn": "cnn_filters", "autoencoder": "recurrent"}
+
+
+def filters_field(task: str, preset: str | None = None) -> str:
+    """The spec field that holds the filters per layer of ``preset``: ``cnn_filters`` (LRCN's CNN),
+    ``recurrent`` (the autoencoder's ConvLSTM layers) or ``filters`` (ConvLSTM and Conv3D layers)."""
+    return _FILTERS_FIELD.get(get_preset(task, preset).family, "filters")
+
+
 def make_spec(task: str, preset: str | None = None, **options: Any) -> ModelSpec:
     """Preset ``preset`` of ``task`` with ``options`` (input size, outputs, hyperparameters) applied.
 

@@ -48,6 +48,29 @@ def checkpoint_file(run_dir: str | Path, which: str = "best") -> Path:
     raise RunError(f"{run_dir}: the run has no model file ({' or '.join(names)}); was it trained?")
 
 
+def delete_run(run_dir: str | Path) -> None:
+    """Remove a run folder and everything in it (checkpoints, record, cached features).
+
+    Refused with :class:`RunError` for a folder without a ``run.json`` (nothing else is ever removed) and
+    for a run that is still training (its process is alive); a damaged ``run.json`` does not stop it.
+    """
+    import shutil
+
+    run_dir = Path(run_dir)
+    if not (run_dir / RECORD_FILE).is_file():
+        raise RunError(f"{run_dir}: not a training run folder (no {RECORD_FILE}); nothing was deleted")
+    try:
+        record: RunRecord | None = RunRecord.load(run_dir)
+    except RunFileError:  # a damaged record: still a run folder, and deleting it is the way out
+        record = None
+    if record is not None and record.effective_status() == "running":
+        raise RunError(f"{run_dir}: the run is still training; stop it before deleting it")
+    try:
+        shutil.rmtree(run_dir)
+    except OSError as exc:
+        raise RunError(f"{run_dir}: cannot be deleted ({exc.strerror or exc})") from exc
+
+
 @dataclass(frozen=True)
 class RunListing:
     """One run of a listing: its folder, its record (``None`` when unreadable) and what to show."""

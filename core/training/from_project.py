@@ -55,7 +55,8 @@ class DataOptions:
     model's input length; next-frame clips are one frame longer). ``stride``: frames between window
     starts (next-frame: default non-overlapping; anomaly: 1). ``frame_steps``: anomaly stride
     augmentation (default 1, 2, 3). ``val_fraction``: share of videos held out for validation when the
-    project assigns no split.
+    project assigns no split. ``videos``: ids of the project's videos to train on (default: all); each
+    keeps its split (its own, or the one assigned among all the project's videos).
     """
 
     height: int | None = None
@@ -66,6 +67,7 @@ class DataOptions:
     frame_steps: tuple[int, ...] | None = None
     val_fraction: float = 0.2
     target: str | None = None
+    videos: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         """Raise :class:`ConfigError` for a value out of range; ``None`` (not 0) means "the preset's"."""
@@ -90,8 +92,9 @@ class DataOptions:
     def from_dict(cls, data: dict[str, Any]) -> DataOptions:
         names = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in data.items() if k in names}
-        if values.get("frame_steps") is not None:
-            values["frame_steps"] = tuple(values["frame_steps"])
+        for name in ("frame_steps", "videos"):
+            if values.get(name) is not None:
+                values[name] = tuple(values[name])
         return cls(**values)
 
 
@@ -145,6 +148,8 @@ def project_data(
         kwargs.setdefault("stride", frames + 1)
     if task == "regress" and options.target:
         kwargs["target"] = options.target
+    if options.videos is not None:
+        kwargs["video_ids"] = options.videos
     if arrays:  # feature caching: a fixed sample order, so features and targets line up with the cache key
         kwargs["shuffle"] = False
     train_batches, val_batches = train_val_batches(project, DATASET_TASKS[task], preprocess, **kwargs)

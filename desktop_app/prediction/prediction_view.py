@@ -15,9 +15,9 @@ the predicted one, and ``|truth - prediction|`` as a heat map), with a slider an
 * Signals: ``rollout_started(start)``, ``rollout_finished(VideoRollout)``, ``step_changed(step)``,
   ``export_finished(path)``.
 
-Every rollout and export runs in a :class:`~desktop_app.workers.Worker` with progress and cancel; the
+Every rollout and export runs in a :class:`~desktop_app.jobs.Worker` with progress and cancel; the
 model is loaded once per run (:class:`~desktop_app.prediction.model_cache.ModelCache`) so that later
-rollouts reuse its compiled step. A job's error ends in a dialog (:func:`~desktop_app.error_dialog.show_error`).
+rollouts reuse its compiled step. A job's error ends in a dialog (:func:`~desktop_app.jobs.show_error`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """A classify or regress run's window labels (or values) over a video, as coloured segments.
 
 :class:`SegmentsView` classifies a video window by window with a run's clip model
-(:func:`core.inference.windows.classify_video`) in a :class:`~desktop_app.workers.Worker`, shows the
+(:func:`core.inference.windows.classify_video`) in a :class:`~desktop_app.jobs.Worker`, shows the
 merged segments as coloured bands (:func:`~desktop_app.prediction.segment_bands.segment_bands`) and writes
 the annotated copy of the video (:func:`core.inference.window_video.write_window_video`) in another worker.
 Its public API, for a controller to put the bands on the timeline:

@@ -1,7 +1,7 @@
 """Score one video of a project with a run off the GUI thread, streaming its errors to a chart.
 
 :class:`ScoringJob` runs :func:`core.inference.project_scoring.score_project` for one video in a
-:class:`~desktop_app.workers.Worker`: the score cache is used (a scored video's errors arrive in one piece,
+:class:`~desktop_app.jobs.Worker`: the score cache is used (a scored video's errors arrive in one piece,
 without loading the model), the threshold is calibrated on the train-split videos first, and the video's
 errors are heard frame by frame as they are scored (``on_scores``). The scoring thread only queues them;
 a timer on the GUI thread hands them on at most every :data:`FLUSH_MS` milliseconds as

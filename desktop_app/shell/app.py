@@ -76,7 +76,7 @@ def create_app(argv: Sequence[str] | None = None):
 
 
 def open_startup(window, choice: Startup) -> bool:
-    """Open ``choice`` in ``window`` (a :class:`~desktop_app.main_window.MainWindow`); errors show a dialog."""
+    """Open ``choice`` in ``window`` (a :class:`~desktop_app.shell.main_window.MainWindow`); errors show a dialog."""
     if choice.kind == "new":
         return window.library.new_project_path(choice.path)
     if choice.kind == "project":

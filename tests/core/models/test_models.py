@@ -191,3 +191,13 @@ def test_bad_specs_are_refused_with_clear_messages() -> None:
         LRCNSpec(cache_features=True)
     with pytest.raises(SpecError, match="at least 75x75"):
         build_model(tiny("classify", "lrcn-inceptionv3", height=32, width=32))
+
+
+def test_filters_field_names_the_spec_field_each_family_takes() -> None:
+    from core.models.registry import filters_field
+
+    assert filters_field("anomaly", "conv-ae") == "recurrent"
+    assert filters_field("classify") == "cnn_filters"
+    assert filters_field("predict", "conv3d") == "filters"
+    spec = make_spec("anomaly", "conv-ae", **{filters_field("anomaly", "conv-ae"): (4, 4, 4)})
+    assert spec.recurrent == (4, 4, 4)

@@ -110,3 +110,32 @@ def test_a_damaged_state_file_names_the_file_and_what_to_do(tmp_path: Path, text
 def test_a_folder_without_a_record_is_not_a_run(tmp_path: Path) -> None:
     with pytest.raises(RunError, match="not a training run folder"):
         RunRecord.load(tmp_path)
+
+
+def test_delete_run_removes_a_finished_or_damaged_run_and_refuses_the_rest(tmp_path: Path) -> None:
+    from core.runs import delete_run
+
+    def run(name: str, status: str, process: dict | None = None) -> Path:
+        folder = tmp_path / name
+        folder.mkdir()
+        RunRecord(run_id=name, task="anomaly", preset="conv-ae", spec={}, config={}, status=status,
+                  process=process).save(folder)
+        (folder / "best.keras").write_bytes(b"model")
+        return folder
+
+    done = run("done", "completed")
+    delete_run(done)
+    assert not done.exists()
+    training = run("training", "running", this_process().to_dict())  # this process is alive
+    with pytest.raises(RunError, match="still training"):
+        delete_run(training)
+    assert (training / "best.keras").is_file()
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    with pytest.raises(RunError, match="not a training run folder.*nothing was deleted"):
+        delete_run(plain)
+    assert plain.is_dir()
+    damaged = run("damaged", "completed")
+    (damaged / "run.json").write_text("{not json")
+    delete_run(damaged)
+    assert not damaged.exists()

@@ -1,0 +1,11 @@
+"""Training from the app: the training panel (options, live curves, progress, cancel, resume, runs).
+
+The public API a controller wires into the main window: :class:`TrainingPanel` (``set_project``,
+``start``, ``cancel``, ``resume_selected``, ``score_selected``, ``delete_selected``; signals
+``run_started``, ``run_ended``, ``event_received``, ``score_requested``, ``runs_changed``).
+"""
+
+from desktop_app.training.job import ResumeRequest, TrainingRequest
+from desktop_app.training.panel import TrainingPanel
+
+__all__ = ["ResumeRequest", "TrainingPanel", "TrainingRequest"]

@@ -1,0 +1,200 @@
+"""The training panel's options: task, preset, hyperparameters, the data and the device.
+
+:meth:`TrainingForm.request` turns what is on screen into a :class:`~desktop_app.training.job.TrainingRequest`.
+A box left at its "preset's" value (0 or empty) means the preset's own value. Values the widgets cannot
+hold (a learning rate that is not a number, filters that are not whole numbers) raise
+:class:`~core.models.errors.SpecError` naming the box; values out of range for the trainer are refused
+by the trainer itself, on the worker thread, with its one-line error.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.models.errors import SpecError
+from core.models.registry import DEFAULT_PRESET, presets
+from core.tasks import TASKS
+from desktop_app.training.job import TrainingRequest
+
+#: The batch size the form starts with on a CPU, and once a GPU is found.
+CPU_BATCH, GPU_BATCH = 8, 32
+
+
+def _spin(low: int, high: int, value: int, special: str = "") -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(low, high)
+    box.setValue(value)
+    if special:
+        box.setSpecialValueText(special)
+    return box
+
+
+class TrainingForm(QWidget):
+    """The option boxes; ``changed()`` when any of them changes."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.gpu = False
+        # model
+        self.task = QComboBox()
+        self.task.addItems(TASKS)
+        self.task.setCurrentText("anomaly")
+        self.preset = QComboBox()
+        self.preset_text = QLabel()
+        self.preset_text.setWordWrap(True)
+        self.filters = QLineEdit()
+        self.filters.setPlaceholderText("preset's (e.g. 16,16)")
+        # data
+        self.videos = QListWidget()
+        self.videos.setMaximumHeight(110)
+        self.frames = _spin(0, 1000, 0, "preset's")
+        self.size = _spin(0, 4096, 0, "preset's")
+        self.size.setSuffix(" px")
+        self.grayscale = QComboBox()
+        self.grayscale.addItems(["preset's", "gray", "color"])
+        self.val_fraction = QDoubleSpinBox()
+        self.val_fraction.setRange(0.0, 0.9)
+        self.val_fraction.setSingleStep(0.05)
+        self.val_fraction.setValue(0.2)
+        # training
+        self.epochs = _spin(1, 100000, 10)
+        self.batch_size = _spin(1, 4096, CPU_BATCH)
+        self.learning_rate = QLineEdit()
+        self.learning_rate.setPlaceholderText("preset's")
+        self.steps = _spin(0, 1000000, 0, "whole set")
+        self.patience = _spin(0, 1000, 5, "off")
+        self.run_name = QLineEdit()
+        self.run_name.setPlaceholderText("date-time-task-preset")
+        # device
+        self.device_text = QLabel("looking for devices...")
+        self.device_text.setWordWrap(True)
+        self.threads = _spin(1, 1024, 1)
+        self.mixed_precision = QCheckBox("mixed precision (GPU only)")
+        self.mixed_precision.setEnabled(False)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for title, rows in (
+            ("Model", [("Task", self.task), ("Preset", self.preset), ("", self.preset_text), ("Filters", self.filters)]),
+            ("Data", [("Videos", self.videos), ("Clip length", self.frames), ("Frame size (square)", self.size),
+                      ("Colour", self.grayscale), ("Validation share", self.val_fraction)]),
+            ("Training", [("Epochs", self.epochs), ("Batch size", self.batch_size),
+                          ("Learning rate", self.learning_rate), ("Steps per epoch", self.steps),
+                          ("Early-stop patience", self.patience), ("Run name", self.run_name)]),
+            ("Device", [("Backend sees", self.device_text), ("CPU threads", self.threads), ("", self.mixed_precision)]),
+        ):
+            group = QGroupBox(title)
+            form = QFormLayout(group)
+            for label, widget in rows:
+                form.addRow(label, widget)
+            layout.addWidget(group)
+        self.task.currentTextChanged.connect(self._fill_presets)
+        self.preset.currentTextChanged.connect(self._describe_preset)
+        self._fill_presets(self.task.currentText())
+        for box in (self.frames, self.size, self.epochs, self.batch_size, self.steps, self.patience, self.threads):
+            box.valueChanged.connect(self.changed)
+        self.val_fraction.valueChanged.connect(self.changed)
+        self.preset.currentTextChanged.connect(self.changed)
+
+    # -- presets and devices --------------------------------------------------------------------
+    def _fill_presets(self, task: str) -> None:
+        self.preset.blockSignals(True)
+        self.preset.clear()
+        for name, preset in presets(task).items():
+            self.preset.addItem(name + (" [reference]" if preset.reference else ""), name)
+        self.preset.setCurrentIndex(max(0, self.preset.findData(DEFAULT_PRESET[task])))
+        self.preset.blockSignals(False)
+        self._describe_preset()
+
+    def _describe_preset(self, *_: object) -> None:
+        name = self.preset.currentData()
+        if not name:
+            return
+        preset = presets(self.task.currentText())[name]
+        spec = preset.spec
+        self.preset_text.setText(f"{spec.frames} frames of {spec.height}x{spec.width}x{spec.channels}: "
+                                 f"{preset.description}")
+
+    def set_devices(self, summary: str, gpu: bool, threads: int) -> None:
+        """Show what the backend sees and set the defaults that suit it: CPU threads (all cores but one),
+        and on a GPU a larger batch (unless the batch box was changed) and mixed precision on offer."""
+        self.gpu = gpu
+        self.device_text.setText(summary)
+        self.mixed_precision.setEnabled(gpu)
+        self.threads.setValue(threads)
+        if gpu and self.batch_size.value() == CPU_BATCH:
+            self.batch_size.setValue(GPU_BATCH)
+
+    # -- data -------------------------------------------------------------------------------------
+    def set_videos(self, videos: list[tuple[str, str, str]]) -> None:
+        """``(id, name, split)`` per project video, each checked (train on it) unless it was unchecked before."""
+        unchecked = {self.videos.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.videos.count())
+                     if self.videos.item(i).checkState() != Qt.CheckState.Checked}
+        self.videos.clear()
+        for ident, name, split in videos:
+            item = QListWidgetItem(f"{name}  ({split})")
+            item.setData(Qt.ItemDataRole.UserRole, ident)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked if ident in unchecked else Qt.CheckState.Checked)
+            self.videos.addItem(item)
+
+    def chosen_videos(self) -> tuple[str, ...] | None:
+        """Ids of the checked videos; ``None`` when all are checked (train on the whole project)."""
+        items = [self.videos.item(i) for i in range(self.videos.count())]
+        chosen = tuple(i.data(Qt.ItemDataRole.UserRole) for i in items if i.checkState() == Qt.CheckState.Checked)
+        return None if len(chosen) == len(items) else chosen
+
+    # -- the request ------------------------------------------------------------------------------
+    def learning_rate_value(self) -> float | None:
+        text = self.learning_rate.text().strip()
+        if not text:
+            return None
+        try:
+            value = float(text)
+        except ValueError:
+            raise SpecError(f"Learning rate: {text!r} is not a number (e.g. 0.001, or empty for the preset's)") from None
+        if not (math.isfinite(value) and value > 0):
+            raise SpecError(f"Learning rate must be a positive number, not {text}")
+        return value
+
+    def filters_value(self) -> tuple[int, ...] | None:
+        text = self.filters.text().strip()
+        if not text:
+            return None
+        try:
+            values = tuple(int(v) for v in text.replace(" ", "").split(",") if v)
+        except ValueError:
+            raise SpecError(f"Filters: {text!r} is not a list of whole numbers (e.g. 16,16)") from None
+        if not values or min(values) < 1:
+            raise SpecError(f"Filters must be whole numbers of 1 or more, not {text!r}")
+        return values
+
+    def request(self) -> TrainingRequest:
+        gray = {"gray": True, "color": False}.get(self.grayscale.currentText())
+        return TrainingRequest(
+            task=self.task.currentText(), preset=str(self.preset.currentData()), epochs=self.epochs.value(),
+            batch_size=self.batch_size.value(), learning_rate=self.learning_rate_value(),
+            frames=self.frames.value() or None, size=self.size.value() or None, grayscale=gray,
+            filters=self.filters_value(), videos=self.chosen_videos(), val_fraction=self.val_fraction.value(),
+            steps_per_epoch=self.steps.value() or None, patience=self.patience.value(),
+            cpu_threads=self.threads.value(), mixed_precision=self.mixed_precision.isChecked(),
+            run_name=self.run_name.text().strip() or None,
+        )

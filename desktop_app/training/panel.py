@@ -1,0 +1,377 @@
+"""The training panel: options, Start / Cancel, live loss curves, progress, and the project's runs.
+
+:class:`TrainingPanel` is a plain widget with a public API for the controller that places it in the main
+window: :meth:`~TrainingPanel.set_project`, :meth:`~TrainingPanel.start`, :meth:`~TrainingPanel.cancel`,
+:meth:`~TrainingPanel.resume_selected`, :meth:`~TrainingPanel.score_selected`,
+:meth:`~TrainingPanel.delete_selected`, and the signals below. Training runs on a
+:class:`~desktop_app.jobs.Worker` (see :mod:`desktop_app.training.job` for why a thread); the panel
+reads only the :mod:`core.training.events` the run sends. Every error that ends a job (a bad option,
+out of memory, a NaN loss, bad data) is shown with :func:`~desktop_app.jobs.show_error`;
+cancelling is not an error, and the run stays resumable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QThreadPool, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.errors import Cancelled
+from core.jobs import Progress
+from core.runs import RESUMABLE, RunError, checkpoint_file, delete_run
+from core.training import events as ev
+from desktop_app.jobs import Worker, show_error
+from desktop_app.training.curves import LossCurves
+from desktop_app.training.form import TrainingForm
+from desktop_app.training.job import (
+    DeviceSummary,
+    ResumeRequest,
+    detect_devices,
+    resume_in_background,
+    train_in_background,
+)
+from desktop_app.training.runs_table import RunsTable, format_seconds
+
+
+def fresh_thread() -> QThreadPool:
+    """A pool of one new thread for one training run.
+
+    The thread lowers its priority for the backend, so it is not shared with other jobs; and it is not
+    reused by the next run: Keras keeps per-thread state that a run stopped by an exception (cancel, a
+    NaN loss) can leave behind, and a second run on the same thread then hung or crashed while building
+    its data pipeline. A new thread per run starts clean.
+    """
+    pool = QThreadPool()
+    pool.setMaxThreadCount(1)
+    return pool
+
+
+def progress_text(event: ev.TrainingEvent) -> str:
+    """``epoch 2/10 · batch 5/40 · 12.5 clips/s · ETA 1 min 05 s``: the line under the progress bar."""
+    parts = [f"epoch {event.epoch + 1}/{event.epochs}"]
+    if isinstance(event, ev.BatchEnded | ev.EpochEnded):
+        if isinstance(event, ev.BatchEnded):
+            parts.append(f"batch {event.batch + 1}" + (f"/{event.batches}" if event.batches else ""))
+        else:
+            loss = f"loss {event.loss:.4g}" + (f", val_loss {event.val_loss:.4g}" if event.val_loss is not None else "")
+            parts.append(loss)
+        if event.samples_per_s:
+            parts.append(f"{event.samples_per_s:.1f} clips/s")
+        if event.eta_s is not None:
+            parts.append(f"ETA {format_seconds(event.eta_s)}")
+    return " · ".join(parts)
+
+
+class TrainingPanel(QWidget):
+    """Train a model on the open project, watch it, stop it, resume it; list, score and delete runs.
+
+    Signals: ``run_started(run_dir)``, ``run_ended(run_dir, status)`` (``completed``, ``stopped_early``,
+    ``cancelled``, ``failed``), ``event_received(event)`` for every training event,
+    ``score_requested(run_dir)`` ("Score this run") and ``runs_changed()`` after a run is deleted.
+    """
+
+    run_started = Signal(object)
+    run_ended = Signal(object, str)
+    event_received = Signal(object)
+    score_requested = Signal(object)
+    runs_changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None, detect: bool = True) -> None:
+        super().__init__(parent)
+        self.project: Any = None
+        self.worker: Worker | None = None
+        self._pool: QThreadPool | None = None
+        self.run_dir: Path | None = None
+        self.last_status = ""
+        self.events_seen = 0
+        #: asks a yes/no question (a blocking message box); tests may answer it
+        self.confirm: Callable[[str, str], bool] = self._confirm
+
+        self.form = TrainingForm()
+        self.start_button = QPushButton("Start training")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress.setFormat("")
+        self.status = QLabel("no run")
+        self.status.setWordWrap(True)
+        self.curves = LossCurves()
+        self.runs = RunsTable()
+        self.resume_epochs = QSpinBox()
+        self.resume_epochs.setRange(0, 100000)
+        self.resume_epochs.setSpecialValueText("run's own")
+        self.resume_epochs.setPrefix("to ")
+        self.resume_epochs.setSuffix(" epochs")
+        self.resume_button = QPushButton("Resume")
+        self.score_button = QPushButton("Score this run")
+        self.delete_button = QPushButton("Delete run")
+        self._layout()
+
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.resume_button.clicked.connect(self.resume_selected)
+        self.score_button.clicked.connect(self.score_selected)
+        self.delete_button.clicked.connect(self.delete_selected)
+        self.runs.selection_changed.connect(lambda _run: self._update_buttons())
+        self.form.val_fraction.valueChanged.connect(lambda _v: self._fill_videos())
+        self._update_buttons()
+        if detect:
+            self.detect_devices()
+
+    def _layout(self) -> None:
+        options = QScrollArea()
+        options.setWidgetResizable(True)
+        options.setWidget(self.form)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.start_button)
+        buttons.addWidget(self.cancel_button)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(options)
+        left_layout.addLayout(buttons)
+
+        run_buttons = QHBoxLayout()
+        for widget in (self.resume_epochs, self.resume_button, self.score_button, self.delete_button):
+            run_buttons.addWidget(widget)
+        run_buttons.addStretch(1)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.progress)
+        right_layout.addWidget(self.status)
+        right_layout.addWidget(self.curves, 3)
+        right_layout.addWidget(QLabel("Runs"))
+        right_layout.addWidget(self.runs, 2)
+        right_layout.addLayout(run_buttons)
+
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+
+    # -- project ----------------------------------------------------------------------------------
+    def set_project(self, project: Any) -> None:
+        """Show ``project``'s videos and runs (``None``: nothing); refused while a run trains on another project."""
+        if self.is_training and project is not self.project:
+            raise RuntimeError("a run is training on the open project: cancel it first")
+        self.project = project
+        self._fill_videos()
+        self.refresh_runs()
+
+    def _fill_videos(self) -> None:
+        if self.project is None:
+            self.form.set_videos([])
+            return
+        from core.data.splits import assign_splits
+        from core.project.errors import DatasetError
+
+        data = self.project.data
+        try:
+            splits = assign_splits(data, self.form.val_fraction.value())
+        except DatasetError as exc:  # subclips of one video in two splits: shown, and training will say so too
+            splits = dict.fromkeys(data.videos, f"split problem: {exc}")
+        self.form.set_videos([(v.id, v.name, splits.get(v.id, "")) for v in data.videos.values()])
+
+    def refresh_runs(self) -> None:
+        self.runs.refresh(self.project.folder if self.project is not None else None)
+        self._update_buttons()
+
+    # -- state ------------------------------------------------------------------------------------
+    @property
+    def is_training(self) -> bool:
+        return self.worker is not None and not self.worker.is_done
+
+    def _update_buttons(self) -> None:
+        training = self.is_training
+        self.start_button.setEnabled(not training and self.project is not None)
+        self.cancel_button.setEnabled(training)
+        self.form.setEnabled(not training)
+        listing = self.runs.selected_listing()
+        record = listing.record if listing is not None else None
+        idle_run = listing is not None and not (training and listing.run_dir == self.run_dir)
+        self.resume_button.setEnabled(not training and record is not None
+                                      and listing.status in (*RESUMABLE, "completed", "stopped_early"))
+        self.score_button.setEnabled(idle_run and record is not None and self._has_model(listing.run_dir))
+        self.delete_button.setEnabled(idle_run and listing.status != "running")
+
+    @staticmethod
+    def _has_model(run_dir: Path) -> bool:
+        try:
+            checkpoint_file(run_dir)
+        except RunError:
+            return False
+        return True
+
+    # -- devices ----------------------------------------------------------------------------------
+    def detect_devices(self) -> Worker:
+        """Ask the backend what it sees, off the GUI thread; the form's device defaults follow the answer."""
+        worker = Worker(detect_devices, progress=False, cancel=False, name="devices")
+        worker.finished.connect(self._on_devices)
+        worker.error.connect(lambda exc: self.form.device_text.setText(f"cannot list devices: {exc}"))
+        return worker.start()
+
+    def _on_devices(self, found: DeviceSummary) -> None:
+        self.form.set_devices(found.summary, found.gpu, found.threads)
+
+    # -- training ---------------------------------------------------------------------------------
+    def start(self) -> Worker | None:
+        """Start a new run with the form's options; a bad option shows a dialog and starts nothing."""
+        if self.is_training or self.project is None:
+            return None
+        try:
+            request = self.form.request()
+        except Exception as exc:  # noqa: BLE001 - a box that cannot be read: said in a dialog
+            show_error(self, exc, "Training")
+            return None
+        self.curves.clear()
+        return self._run(Worker(train_in_background, self.project, request, name="training"),
+                         f"preparing {request.task}/{request.preset}...")
+
+    def resume_selected(self) -> Worker | None:
+        """Continue the selected run (to the epoch count in the box, if set); its past curve is drawn first."""
+        listing = self.runs.selected_listing()
+        if self.is_training or self.project is None or listing is None or listing.record is None:
+            return None
+        try:
+            learning_rate = self.form.learning_rate_value()
+        except Exception as exc:  # noqa: BLE001
+            show_error(self, exc, "Training")
+            return None
+        request = ResumeRequest(listing.run_dir, epochs=self.resume_epochs.value() or None,
+                                learning_rate=learning_rate, cpu_threads=self.form.threads.value(),
+                                mixed_precision=self.form.mixed_precision.isChecked())
+        self.curves.show_history(listing.record.history)
+        return self._run(Worker(resume_in_background, self.project, request, name="training"),
+                         f"resuming {listing.name}...")
+
+    def _run(self, worker: Worker, message: str) -> Worker:
+        self.worker = worker
+        self.run_dir = None
+        self.last_status = ""
+        self.events_seen = 0
+        self.progress.setValue(0)
+        self.progress.setFormat("")
+        self.status.setText(message)
+        worker.progress.connect(self._on_event)
+        worker.finished.connect(self._on_finished)
+        worker.error.connect(self._on_error)
+        worker.done.connect(self._on_done)
+        self._pool = fresh_thread()  # the previous run's pool (its thread done) is let go
+        worker.start(self._pool)
+        self._update_buttons()
+        return worker
+
+    def cancel(self) -> None:
+        """Stop the run within one batch; it stays resumable from its last finished epoch."""
+        if self.is_training:
+            self.worker.cancel()
+            self.status.setText("cancelling after this batch...")
+
+    # -- events (GUI thread) ----------------------------------------------------------------------
+    def _on_event(self, event: Progress) -> None:
+        self.events_seen += 1
+        if not isinstance(event, ev.TrainingEvent):  # preparing data: frames decoded into the cache
+            self._show_fraction(event)
+            self.status.setText(f"preparing data: {event.message or f'{event.done:g}'}")
+            return
+        if isinstance(event, ev.RunStarted):
+            self.run_dir = Path(event.run_dir)
+            self.status.setText(event.message)
+            self.refresh_runs()
+            self.runs.select_run(self.run_dir)
+            self.run_started.emit(self.run_dir)
+        elif isinstance(event, ev.RunNote):
+            self.status.setText(event.message)
+        elif isinstance(event, ev.BatchEnded):
+            self.curves.add_batch(event.epoch, event.batch, event.batches, event.loss)
+            self._show_fraction(event)
+            self.status.setText(progress_text(event))
+        elif isinstance(event, ev.EpochEnded):
+            self.curves.add_epoch(event.epoch, event.val_loss)
+            self._show_fraction(event)
+            self.status.setText(progress_text(event))
+            self.refresh_runs()
+        elif isinstance(event, ev.RunEnded):
+            self.last_status = event.status
+            self.status.setText(event.message)
+        self.event_received.emit(event)  # after the panel shows it
+
+    def _show_fraction(self, event: Progress) -> None:
+        fraction = event.fraction
+        if fraction is None:
+            self.progress.setRange(0, 0)  # busy
+            return
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(int(round(fraction * 1000)))
+        self.progress.setFormat(f"{fraction:.0%}")
+
+    def _on_finished(self, result: Any) -> None:
+        self.last_status = result.status
+        self.run_dir = Path(result.run_dir)
+
+    def _on_error(self, exc: BaseException) -> None:
+        if isinstance(exc, Cancelled):
+            self.last_status = "cancelled"
+            self.status.setText("cancelled: resume the run to continue from its last finished epoch")
+            return
+        self.last_status = "failed"
+        self.status.setText(f"failed: {exc}")
+        show_error(self, exc, "Training")
+
+    def _on_done(self) -> None:
+        self.progress.setRange(0, 1000)
+        self.refresh_runs()
+        if self.run_dir is not None:
+            self.runs.select_run(self.run_dir)
+            self.run_ended.emit(self.run_dir, self.last_status)
+
+    # -- runs -------------------------------------------------------------------------------------
+    def score_selected(self) -> None:
+        """Emit ``score_requested`` with the selected run's folder (a run with a model file)."""
+        run_dir = self.runs.selected_run()
+        if run_dir is not None and self._has_model(run_dir):
+            self.score_requested.emit(run_dir)
+
+    def delete_selected(self) -> bool:
+        """Delete the selected run's folder and its project entry, after asking; ``True`` if deleted."""
+        run_dir = self.runs.selected_run()
+        if run_dir is None or (self.is_training and run_dir == self.run_dir):
+            return False
+        if not self.confirm("Delete run", f"Delete the run {run_dir.name} and its model files?\n{run_dir}"):
+            return False
+        try:
+            delete_run(run_dir)
+        except RunError as exc:
+            show_error(self, exc, "Delete run")
+            return False
+        if self.project is not None:
+            ids = [r.id for r in self.project.runs.values() if (r.config or {}).get("run_dir") == str(run_dir)]
+            if ids:
+                self.project.remove_runs(ids)
+        self.refresh_runs()
+        self.runs_changed.emit()
+        return True
+
+    def _confirm(self, title: str, text: str) -> bool:
+        answer = QMessageBox.question(self, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                      QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes

@@ -1,0 +1,209 @@
+"""The training panel driven as a user would: a tiny autoencoder (4 filters, 16x16 frames, 4-frame clips,
+3 batches an epoch) on a project of two short generated videos."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from core.project import Project
+from core.runs import RunRecord
+from core.training import events as ev
+from desktop_app.jobs import error_dialog
+from desktop_app.training import TrainingPanel
+from tests.video_factory import write_video
+
+RUN_TIMEOUT_MS = 180_000
+
+
+@pytest.fixture
+def project(tmp_path: Path):
+    project = Project.create(tmp_path / "proj", name="training")
+    for k in range(2):  # two videos: one for training, one held out for validation
+        project.add_video(write_video(tmp_path / f"walk{k}.avi", 40 + 4 * k))
+    project.save()
+    yield project
+    project.close()
+
+
+@pytest.fixture
+def panel(qtbot, project) -> TrainingPanel:
+    panel = TrainingPanel(detect=False)
+    qtbot.addWidget(panel)
+    panel.resize(1100, 800)
+    panel.show()
+    panel.set_project(project)
+    return panel
+
+
+def tiny(panel: TrainingPanel, epochs: int = 2, lr: str = "") -> None:
+    form = panel.form
+    form.task.setCurrentText("anomaly")
+    form.preset.setCurrentIndex(form.preset.findData("conv-ae"))
+    form.filters.setText("4,4,4")
+    form.size.setValue(16)
+    form.frames.setValue(4)
+    form.epochs.setValue(epochs)
+    form.steps.setValue(3)
+    form.batch_size.setValue(4)
+    form.learning_rate.setText(lr)
+
+
+def click(qtbot, button) -> None:
+    assert button.isEnabled(), button.text()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+class ModalAnswerer:
+    """Answers the next modal message boxes (blocking dialogs) with ``buttons`` in turn, recording their texts."""
+
+    def __init__(self, *buttons: QMessageBox.StandardButton) -> None:
+        self.buttons = list(buttons)
+        self.texts: list[str] = []
+        self.timer = QTimer()
+        self.timer.setInterval(50)
+        self.timer.timeout.connect(self._poll)
+        self.timer.start()
+
+    def _poll(self) -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox) and self.buttons:
+            self.texts.append(box.text())
+            box.button(self.buttons.pop(0)).click()
+
+
+def test_training_streams_events_into_the_curve_and_progress_then_lists_the_run(qtbot, panel, project) -> None:
+    tiny(panel, epochs=2)
+    curve_lengths: list[int] = []
+    panel.event_received.connect(
+        lambda e: curve_lengths.append(len(panel.curves.loss_x)) if isinstance(e, ev.BatchEnded) else None)
+    with qtbot.waitSignal(panel.run_started, timeout=RUN_TIMEOUT_MS):
+        click(qtbot, panel.start_button)
+        assert panel.is_training and not panel.start_button.isEnabled() and panel.cancel_button.isEnabled()
+    with qtbot.waitSignal(panel.run_ended, timeout=RUN_TIMEOUT_MS) as ended:
+        pass
+    run_dir, status = ended.args
+    assert status == "completed" and error_dialog.shown == []
+    # the curve grew batch by batch while the run trained: one point per batch, 3 batches x 2 epochs
+    assert curve_lengths == [1, 2, 3, 4, 5, 6]
+    assert len(panel.curves.val_y) == 2  # a validation loss per epoch (the second video)
+    assert panel.progress.value() == 1000 and "completed after 2 epochs" in panel.status.text()
+    row = panel.runs.row_of(run_dir)
+    cells = [panel.runs.item(row, c).text() for c in range(panel.runs.columnCount())]
+    assert cells[0] == run_dir.name and cells[1] == "anomaly/conv-ae" and cells[2] == "completed"
+    assert cells[3] == "2/2" and cells[4].startswith("val_loss ") and "CPU" in cells[6]
+    record = RunRecord.load(run_dir)
+    assert record.spec["recurrent"] == [4, 4, 4] and record.spec["height"] == 16
+    assert record.config["reserve_cores"] == 1  # a core is left to the GUI
+    assert [r.status for r in project.runs.values()] == ["completed"]
+    # "score this run" hands the run to whoever scores
+    assert panel.runs.selected_run() == run_dir
+    with qtbot.waitSignal(panel.score_requested) as scored:
+        click(qtbot, panel.score_button)
+    assert scored.args == [run_dir]
+
+
+def test_cancel_keeps_the_run_resumable_and_resume_continues_it(qtbot, panel) -> None:
+    tiny(panel, epochs=50)
+    with qtbot.waitSignal(panel.event_received, timeout=RUN_TIMEOUT_MS,
+                          check_params_cb=lambda e: isinstance(e, ev.EpochEnded)):
+        click(qtbot, panel.start_button)
+    with qtbot.waitSignal(panel.run_ended, timeout=RUN_TIMEOUT_MS) as ended:
+        click(qtbot, panel.cancel_button)
+    run_dir, status = ended.args
+    assert status == "cancelled" and error_dialog.shown == []  # cancelling is not an error
+    assert "resume" in panel.status.text() and panel.start_button.isEnabled()
+    done = RunRecord.load(run_dir).epochs_completed
+    assert done >= 1 and panel.runs.status_of(run_dir) == "cancelled"
+
+    assert panel.runs.selected_run() == run_dir and panel.resume_button.isEnabled()
+    panel.resume_epochs.setValue(done + 1)
+    with qtbot.waitSignal(panel.run_ended, timeout=RUN_TIMEOUT_MS) as ended:
+        click(qtbot, panel.resume_button)
+        assert len(panel.curves.val_y) == done  # the run's past epochs are drawn first
+    assert ended.args == [run_dir, "completed"]
+    record = RunRecord.load(run_dir)
+    assert record.epochs_completed == done + 1 and [h["epoch"] for h in record.history] == list(range(done + 1))
+    assert len(panel.curves.val_y) == done + 1 and panel.runs.status_of(run_dir) == "completed"
+
+
+def test_a_bad_option_is_a_dialog_and_starts_nothing(qtbot, panel, project) -> None:
+    tiny(panel, lr="fast")
+    click(qtbot, panel.start_button)
+    assert panel.worker is None
+    assert [e.text for e in error_dialog.shown] == ["Learning rate: 'fast' is not a number (e.g. 0.001, or empty for "
+                                                    "the preset's)"]
+    # a value only the trainer refuses: a 1-frame clip; the job ends in a dialog, the panel is ready again
+    tiny(panel)
+    panel.form.frames.setValue(1)
+    click(qtbot, panel.start_button)
+    qtbot.waitUntil(lambda: not panel.is_training, timeout=RUN_TIMEOUT_MS)
+    assert "frames per clip must be a whole number from 2 to 1000, not 1" in error_dialog.shown[-1].text
+    assert panel.start_button.isEnabled() and panel.form.isEnabled() and not project.runs
+
+
+def test_a_nan_loss_ends_in_a_dialog_that_one_click_dismisses(qtbot, panel, monkeypatch) -> None:
+    monkeypatch.setattr(error_dialog, "DIALOGS_BLOCK", True)  # a real modal box, as users get it
+    tiny(panel, epochs=2, lr="1e30")
+    answerer = ModalAnswerer(QMessageBox.StandardButton.Ok)
+    with qtbot.waitSignal(panel.run_ended, timeout=RUN_TIMEOUT_MS) as ended:
+        click(qtbot, panel.start_button)
+    qtbot.waitUntil(lambda: not answerer.buttons, timeout=10_000)
+    run_dir, status = ended.args
+    assert status == "failed"
+    assert len(answerer.texts) == 1 and "became nan" in answerer.texts[0] and "lower learning rate" in answerer.texts[0]
+    assert QApplication.activeModalWidget() is None and panel.start_button.isEnabled()
+    assert panel.runs.status_of(run_dir) == "failed"
+
+
+def test_out_of_memory_is_a_dialog(qtbot, panel, monkeypatch) -> None:
+    from core.training import memory
+
+    monkeypatch.setattr(memory, "host_available", lambda: 1000)  # 1 kB
+    tiny(panel)
+    click(qtbot, panel.start_button)
+    qtbot.waitUntil(lambda: not panel.is_training, timeout=RUN_TIMEOUT_MS)
+    assert panel.last_status == "failed"
+    assert "not enough memory to train even one clip of 4x16x16x1" in error_dialog.shown[-1].text
+
+
+def fake_run(project: Project, name: str, status: str = "completed") -> Path:
+    """A run folder with a record (as ``framewatch train`` leaves one), listed in the project."""
+    run_dir = project.runs_dir / name
+    run_dir.mkdir(parents=True)
+    RunRecord(run_id=name, task="anomaly", preset="conv-ae", spec={}, config={"epochs": 3}, status=status,
+              epochs_completed=3, best_value=0.125, duration_s=75.0,
+              device={"summary": "tensorflow on CPU, 1 threads"}).save(run_dir)
+    (run_dir / "best.keras").write_bytes(b"model")
+    project.add_run(name, "anomaly", config={"run_dir": str(run_dir)}, status=status)
+    return run_dir
+
+
+def test_delete_run_asks_first_with_a_blocking_question(qtbot, panel, project) -> None:
+    run_dir = fake_run(project, "old")
+    panel.refresh_runs()
+    assert [panel.runs.item(0, c).text() for c in range(7)] == [
+        "old", "anomaly/conv-ae", "completed", "3/3", "val_loss 0.125", "1 min 15 s", "tensorflow on CPU, 1 threads"]
+    panel.runs.select_run(run_dir)
+    answerer = ModalAnswerer(QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes)
+    click(qtbot, panel.delete_button)  # "No": nothing is deleted
+    assert run_dir.is_dir() and panel.runs.rowCount() == 1
+    with qtbot.waitSignal(panel.runs_changed):
+        click(qtbot, panel.delete_button)  # "Yes"
+    assert len(answerer.texts) == 2 and "Delete the run old" in answerer.texts[1]
+    assert not run_dir.exists() and panel.runs.rowCount() == 0 and not project.runs
+    assert not panel.delete_button.isEnabled()
+
+
+def test_devices_are_detected_off_the_gui_thread_and_set_the_defaults(qtbot) -> None:
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    qtbot.waitUntil(lambda: "tensorflow on" in panel.form.device_text.text(), timeout=RUN_TIMEOUT_MS)
+    import os
+
+    assert panel.form.threads.value() == max(1, (os.cpu_count() or 1) - 1)
+    assert panel.form.mixed_precision.isEnabled() == panel.form.gpu
+    assert not panel.start_button.isEnabled()  # no project yet
