@@ -23,7 +23,6 @@ run, a progress bar with Cancel, and the :class:`RegularityChart`) and the "Even
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject
@@ -43,7 +42,7 @@ from core.inference.project_scoring import (
 )
 from core.runs import list_runs
 from desktop_app.common.actions import build_actions
-from desktop_app.common.resource_files import resource
+from desktop_app.common.resource_files import shipped_model_dir
 from desktop_app.jobs import JobBar, run_job, show_error
 from desktop_app.player import ANOMALY_COLOR, EVENT_COLOR
 from desktop_app.review.event_review import EventReview
@@ -51,8 +50,6 @@ from desktop_app.review.regularity_chart import RegularityChart
 from desktop_app.review.scoring_job import ScoringJob
 from desktop_app.state import AppState, LaneBand
 
-#: The anomaly model shipped with the app (a future-frame model for UCSD Ped2-like gray footage).
-SHIPPED_MODEL = ("models", "ped2-future-frame")
 VERDICT_COLORS = {"confirmed": ANOMALY_COLOR, "rejected": "#6b7280", "unsure": EVENT_COLOR}
 #: Review action -> the panel method it calls (the panel's own keys are turned off in the window).
 EVENT_ACTIONS = {
@@ -66,11 +63,6 @@ EVENT_ACTIONS = {
     "confirm_as_interval": ("confirm_as_interval", lambda r: r.confirm_as_interval()),
     "toggle_heatmap": ("toggle_heatmap", lambda r: r.heatmap.toggle()),
 }
-
-
-def shipped_model_dir() -> Path:
-    """The shipped anomaly model's run folder (it may be missing from a broken install)."""
-    return resource(*SHIPPED_MODEL)
 
 
 class ReviewController(QObject):
@@ -135,9 +127,9 @@ class ReviewController(QObject):
         return self.job is not None and self.job.is_running
 
     # == the model run =============================================================================
-    def run_choices(self) -> list[tuple[str, str]]:
+    def run_choices(self, shipped: bool = True) -> list[tuple[str, str]]:
         """``(label, run)`` for every run that can score: the project's runs with a model that gives
-        frames back, then the shipped model."""
+        frames back, then (``shipped``) the shipped model."""
         choices: list[tuple[str, str]] = []
         if self.project is not None:
             for listing in list_runs(self.project.folder):
@@ -146,9 +138,9 @@ class ReviewController(QObject):
                 except FramewatchError:
                     continue  # a classifier, a run never trained, a damaged record
                 choices.append((f"{listing.name} ({listing.record.task}, {listing.status})", listing.name))
-        shipped = shipped_model_dir()
-        if (shipped / "run.json").is_file():
-            choices.append((f"{shipped.name} (shipped model for UCSD Ped2-like gray footage)", str(shipped)))
+        folder = shipped_model_dir()
+        if shipped and (folder / "run.json").is_file():
+            choices.append((f"{folder.name} (shipped model for UCSD Ped2-like gray footage)", str(folder)))
         return choices
 
     def choose_run(self) -> bool:
@@ -279,15 +271,20 @@ class ReviewController(QObject):
         self.flagged.clear()
         self._pending_seek = None
         self.state.set_frame_overlay(None)
-        if self.state.model_run and project is not None:
-            self._on_model_run(self.state.model_run)  # the same run name in the new project, if it has one
-        else:
-            self.run = None
-            self.review.set_project(project, None)
-            self.chart.clear()
-            self._update_run_label()
+        self.run = None
+        self.review.set_project(project, None)
+        self.chart.clear()
+        self._update_run_label()
         self._refresh_lane()
         self._update_actions()
+        if project is None:
+            return
+        runs = [run for _label, run in self.run_choices(shipped=False)]
+        keep = self.state.model_run in runs  # the same run name in the new project
+        if keep or len(runs) == 1:  # else the project's only run that scores (the demo's shipped model)
+            self.state.set_model_run(self.state.model_run if keep else runs[0])
+        elif self.state.model_run:
+            self.state.set_model_run(None)
 
     def _on_project_edited(self, change) -> None:
         if {"verdicts", "intervals"} & set(change.collections):
