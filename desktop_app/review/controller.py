@@ -75,6 +75,8 @@ class ReviewController(QObject):
         self.run: RunModel | None = None
         self.job: ScoringJob | None = None
         self.flagged: dict[str, list[Event]] = {}  # the events flagged per video, as the chart or a score gave
+        #: Keywords for :func:`~core.inference.project_scoring.score_project` (``batch_size``, ``percentile``...).
+        self.scoring_options: dict[str, Any] = {}
         self._pending_seek: tuple[str, int] | None = None
 
         self.chart = RegularityChart(window)
@@ -190,7 +192,8 @@ class ReviewController(QObject):
             return
         if self.run is None and not self.choose_run():
             return
-        job = ScoringJob(self.project, self.run, self.state.video_id, self.chart, parent=self.window)
+        job = ScoringJob(self.project, self.run, self.state.video_id, self.chart, parent=self.window,
+                         **self.scoring_options)
         job.finished.connect(self._on_scored)
         job.done.connect(self._update_actions)
         self.job = job
@@ -211,7 +214,7 @@ class ReviewController(QObject):
         if self.run is None and not self.choose_run():
             return
         worker = run_job(self.window, "Scoring all videos", score_project, self.project, self.run,
-                         on_finished=self._on_scored_all)
+                         on_finished=self._on_scored_all, **self.scoring_options)
         self.state.track(worker)
 
     def cancel_scoring(self) -> None:
