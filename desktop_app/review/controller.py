@@ -187,10 +187,7 @@ class ReviewController(QObject):
         if self.project is None or self.state.video_id is None:
             self.state.show_status("Open a video to score")
             return
-        if self.scoring:
-            self.state.show_status("Scoring is already running: Review > Cancel Scoring stops it")
-            return
-        if self.run is None and not self.choose_run():
+        if not self._ready_to_score():
             return
         job = ScoringJob(self.project, self.run, self.state.video_id, self.chart, parent=self.window,
                          **self.scoring_options)
@@ -206,16 +203,18 @@ class ReviewController(QObject):
 
     def score_all(self) -> None:
         """Score every video of the project (progress dialog) and list the whole project's events."""
-        if self.project is None or not self.project.videos:
-            return
-        if self.scoring:
-            self.state.show_status("Scoring is already running: Review > Cancel Scoring stops it")
-            return
-        if self.run is None and not self.choose_run():
+        if self.project is None or not self.project.videos or not self._ready_to_score():
             return
         worker = run_job(self.window, "Scoring all videos", score_project, self.project, self.run,
                          on_finished=self._on_scored_all, **self.scoring_options)
         self.state.track(worker)
+
+    def _ready_to_score(self) -> bool:
+        """No scoring runs and a run is chosen (asked for if none is)."""
+        if self.scoring:
+            self.state.show_status("Scoring is already running: Review > Cancel Scoring stops it")
+            return False
+        return self.run is not None or self.choose_run()
 
     def cancel_scoring(self) -> None:
         if self.job is not None:

@@ -162,6 +162,19 @@ def test_the_heat_map_of_the_current_event_is_drawn_on_the_players_frame(qtbot, 
     assert window.player.view.overlay is None and window.state.frame_overlay is None
 
 
+def test_score_all_videos_lists_the_events_of_the_whole_project(qtbot, make_window, folder) -> None:
+    window = make_window()
+    test = open_test_video(qtbot, window, folder)
+    window.review.scoring_options = {"percentile": 50.0}  # a low threshold: events in every video
+    window.actions_by_key["score_all"].trigger()
+    qtbot.waitUntil(lambda: window.review.chart.frames == TEST_FRAMES, timeout=60000)  # the cached scores
+    panel = window.review.review
+    assert panel.scope.currentIndex() == 1  # whole project
+    videos = {e.video_id for e in panel.events}
+    assert len(videos) == 3 and test in videos
+    assert lane(window) == [(e.start, e.end, "flagged") for e in window.review.chart.events]
+
+
 def test_the_event_keys_are_the_panels_keys_and_listed_as_window_actions(make_window) -> None:
     window = make_window()
     for action, (name, _call) in EVENT_ACTIONS.items():
