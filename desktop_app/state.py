@@ -27,6 +27,11 @@ Model run
     ``model_run``: the run chosen for scoring and review (a run name, or ``None``);
     :meth:`set_model_run` -> ``model_run_changed(str)`` (``""`` for none).
 
+Frame overlay
+    ``frame_overlay``: an RGBA ``uint8`` image ``(height, width, 4)`` the player draws over the frame it
+    shows (a heat map), or ``None``; :meth:`set_frame_overlay` -> ``frame_overlay_changed(object)``. The
+    feature that sets it keeps it in step with ``position`` (clears it when it no longer applies).
+
 Timeline lanes
     ``lanes``: lane name -> list of :class:`LaneBand` (plain records: start, end exclusive, colour,
     text, key). A feature fills its lanes with :meth:`set_lane` -> ``lane_changed(name)``; the player
@@ -34,8 +39,8 @@ Timeline lanes
     then every other lane in the order it was first set (its bands read-only, overlapping ones stacked).
 
 Messages, questions and jobs
-    :meth:`show_status` -> ``status_message(text, milliseconds)`` (the status bar). ``ask`` and the
-    ``choose_*`` methods put questions and file choices to the analyst; tests replace them on the
+    :meth:`show_status` -> ``status_message(text, milliseconds)`` (the status bar). ``ask``,
+    ``choose_item`` and the ``choose_*`` file methods put questions and file choices to the analyst; tests replace them on the
     instance so that no dialog waits for input. :meth:`track` keeps a :class:`desktop_app.jobs.Worker`
     until it is done (``jobs``); :meth:`cancel_jobs` cancels every one (the window does on close).
 """
@@ -46,7 +51,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, Signal
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
 from core.project import Project, Video
 from desktop_app.common.project_events import ProjectEvents
@@ -84,6 +89,7 @@ class AppState(QObject):
     band_edit_requested = Signal(str, str, int, int)  # kind, key, start, end (exclusive)
     model_run_changed = Signal(str)
     lane_changed = Signal(str)
+    frame_overlay_changed = Signal(object)  # RGBA uint8 (H, W, 4) | None
     status_message = Signal(str, int)
 
     def __init__(self, settings: QSettings, dialog_parent: QWidget | None = None) -> None:
@@ -98,6 +104,7 @@ class AppState(QObject):
         self.span: tuple[int | None, int | None] = (None, None)
         self.model_run: str | None = None
         self.lanes: dict[str, list[LaneBand]] = {}
+        self.frame_overlay = None  # RGBA uint8 (H, W, 4) | None
         self.jobs: list = []  # Workers started by the features, dropped when done
         self._events = ProjectEvents(self)
         self._events.changed.connect(self.project_edited)
@@ -169,6 +176,12 @@ class AppState(QObject):
         self.lanes[name] = list(bands)
         self.lane_changed.emit(name)
 
+    def set_frame_overlay(self, rgba) -> None:
+        if rgba is None and self.frame_overlay is None:
+            return
+        self.frame_overlay = rgba
+        self.frame_overlay_changed.emit(rgba)
+
     # -- messages -----------------------------------------------------------------------------------
     def show_status(self, text: str, milliseconds: int = 4000) -> None:
         self.status_message.emit(text, milliseconds)
@@ -177,6 +190,11 @@ class AppState(QObject):
     def ask(self, title: str, text: str, buttons: QMessageBox.StandardButton,
             default: QMessageBox.StandardButton) -> QMessageBox.StandardButton:
         return QMessageBox.question(self.dialog_parent, title, text, buttons, default)
+
+    def choose_item(self, title: str, label: str, items: list[str], current: int = 0) -> str | None:
+        """One of ``items`` picked from a list (``None``: cancelled)."""
+        item, ok = QInputDialog.getItem(self.dialog_parent, title, label, items, current, False)
+        return item if ok else None
 
     def choose_folder(self, title: str) -> Path | None:
         folder = QFileDialog.getExistingDirectory(self.dialog_parent, title, self._last_dir())

@@ -35,6 +35,7 @@ print(json.dumps({
     "videos": sorted(v.name for v in project.videos.values()),
     "videos_exist": all(v.path.is_file() for v in project.videos.values()),
     "intervals": len(project.intervals),
+    "runs": sorted(p.name for p in (project.folder / "runs").iterdir() if (p / "model.keras").is_file()),
 }))
 """
 
@@ -82,3 +83,4 @@ def test_wheel_installs_the_app_and_its_demo_usable_from_any_folder(tmp_path: Pa
     assert Path(found["style"]).parent == site / "framewatch_resources" and found["style_exists"]
     assert found["videos"] == ["ped2_test01", "ped2_train01", "ped2_train02"] and found["videos_exist"]
     assert found["intervals"] == 1
+    assert found["runs"] == ["ped2-future-frame"]  # the demo carries the shipped model from the installed package

@@ -56,16 +56,11 @@ def span_error_maps(
     count = entry.known_frame_count
     if count and end > count:
         raise ScoreError(f"{entry.path}: frames [{start}, {end}) go past the {count} frames it gives")
-    # scoring resumed inside the video's last clip would not have a whole clip to reconstruct: begin
-    # where one fits and drop the frames before the span
-    begin = min(start, max(0, count - model_run.spec.frames)) if count else start
     model = load_model(model_run.model_path)
     maps: list[np.ndarray] = []
-    for score in score_video(model, entry.path, model_run.spec, error_maps=True, start=begin, cancel=cancel):
+    for score in score_video(model, entry.path, model_run.spec, error_maps=True, start=start, cancel=cancel):
         if score.index >= end:
             break
-        if score.index < start:
-            continue
         maps.append(score.error_map)
         report(progress, len(maps), end - start, f"error maps of {entry.name}")
         check_cancelled(cancel, "error maps")

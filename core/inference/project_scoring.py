@@ -164,6 +164,20 @@ def events_dir(project: Any, run: RunModel) -> Path:
     return Path(project.cache_dir) / "events" / f"{run.run_dir.name}-{digest}"
 
 
+def score_key(run: RunModel, video: Video, stride: int | None = None) -> ScoreKey:
+    """The score cache's key of ``video`` scored by ``run`` (``stride``: the run's default when ``None``)."""
+    return ScoreKey.of(run.model_path, video.fingerprint, run.spec.params(resolve_stride(run.spec, stride)))
+
+
+def cached_video_scores(project: Any, run: RunModel, video: str, stride: int | None = None) -> np.ndarray | None:
+    """``video``'s errors (float32 ``(frames,)``) if ``run`` scored all of it before, else ``None``.
+
+    Reads only the score cache (no model, no video decoding): what a viewer shows at once for a scored video.
+    """
+    entry = ScoreCache(project.folder).read(score_key(run, project.video(video), stride))
+    return entry.scores if entry is not None and entry.complete else None
+
+
 class _Scorer:
     """Scores videos through the cache, loading the model on first need, counting progress over videos."""
 
@@ -173,14 +187,13 @@ class _Scorer:
         self.project, self.run, self.stride, self.batch_size = project, run, stride, batch_size
         self.on_scores = on_scores
         self.cache = ScoreCache(project.folder)
-        self.params = run.spec.params(stride)
         self.total, self.done = total, 0
         self.progress, self.cancel = progress, cancel
         self.load_model = load_model
         self.model: Any = None
 
     def key(self, video: Video) -> ScoreKey:
-        return ScoreKey.of(self.run.model_path, video.fingerprint, self.params)
+        return score_key(self.run, video, self.stride)
 
     def cached(self, video: Video) -> CachedScores | None:
         return self.cache.read(self.key(video))

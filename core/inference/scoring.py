@@ -243,6 +243,9 @@ def _score_reconstruction(model, source, spec, stride, batch_size, error_maps, s
     length = spec.frames
     # the first window that covers frame `start`: the smallest multiple of stride >= start - length + 1
     first_window = max(0, -(-(start - length + 1) // stride) * stride)
+    # read from the first frame of a clip ending at `start`, not from `first_window`: a start inside the
+    # video's last clip is covered by the tail window ending at the last frame, which needs `length` frames
+    read_from = min(first_window, max(0, start - length + 1))
     total = declared_frames(source)
     recent: deque[np.ndarray] = deque(maxlen=length)
     windows: list[np.ndarray] = []
@@ -250,7 +253,7 @@ def _score_reconstruction(model, source, spec, stride, batch_size, error_maps, s
     pending = _Accumulator(first_window, error_maps, spec.error)
     next_window = first_window
     last_run = None  # start of the last window run
-    count = first_window
+    count = read_from
 
     def run_batch() -> Iterator[FrameScore]:
         nonlocal last_run
@@ -265,7 +268,7 @@ def _score_reconstruction(model, source, spec, stride, batch_size, error_maps, s
         report(progress, last_run + stride, total, "scoring")
         yield from pending.pop_until(last_run + stride, start)
 
-    for frame in iter_resized(source, spec.preprocess, first_window, cancel=cancel):
+    for frame in iter_resized(source, spec.preprocess, read_from, cancel=cancel):
         recent.append(frame)
         count += 1
         if count - length == next_window:

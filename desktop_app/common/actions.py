@@ -92,6 +92,25 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "Select the anomaly interval after this frame and jump to it"),
     ActionSpec("nudge_back", "Move Selected 1 Frame Back", "Label", ("Alt+Left",)),
     ActionSpec("nudge_forward", "Move Selected 1 Frame Forward", "Label", ("Alt+Right",)),
+    # Review (the event keys are those of desktop_app.review.REVIEW_KEYS, window-wide)
+    ActionSpec("score_video", "&Score Video", "Review", ("Ctrl+R",),
+               "Score the current video with the model run; the regularity chart grows as frames are scored"),
+    ActionSpec("score_all", "Score &All Videos", "Review", (), "Score every video of the project with the model run"),
+    ActionSpec("cancel_scoring", "&Cancel Scoring", "Review", (), "Stop scoring (what was scored stays cached)"),
+    ActionSpec("choose_run", "Choose Model &Run...", "Review", (),
+               "Choose the run (or the shipped model) that scores and flags events"),
+    ActionSpec("next_event", "&Next Event", "Review", ("N",), "Go to the next flagged event"),
+    ActionSpec("previous_event", "&Previous Event", "Review", ("P",), "Go to the previous flagged event"),
+    ActionSpec("event_frame_forward", "Event: Forward 1 Frame", "Review", (".",), "Step inside the event"),
+    ActionSpec("event_frame_back", "Event: Back 1 Frame", "Review", (",",), "Step inside the event"),
+    ActionSpec("confirm_event", "&Confirm Event", "Review", ("C",), "Record the verdict 'confirmed' (with the note)"),
+    ActionSpec("reject_event", "&Reject Event", "Review", ("R",),
+               "Record the verdict 'rejected': the frames count as normal footage for training"),
+    ActionSpec("unsure_event", "Mark Event &Unsure", "Review", ("U",), "Record the verdict 'unsure'"),
+    ActionSpec("confirm_as_interval", "Confirm as Anomaly &Interval", "Review", ("Shift+C",),
+               "Confirm the event and make it a ground-truth anomaly interval (one undo)"),
+    ActionSpec("toggle_heatmap", "Error &Heat Map", "Review", ("H",),
+               "Draw the model's error heat map over the frames of the current event"),
     # View
     ActionSpec("reset_layout", "&Reset Layout", "View", (), "Show every panel again in its first place"),
     # Help
@@ -99,7 +118,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("about", "&About Framewatch", "Help", ()),
 )
 
-GROUPS = ("File", "Edit", "Playback", "Label", "View", "Help")
+GROUPS = ("File", "Edit", "Playback", "Label", "Review", "View", "Help")
 
 
 def spec(key: str) -> ActionSpec:

@@ -1,4 +1,4 @@
-"""Where the app's package data lives: the stylesheet and the built-in demo.
+"""Where the app's package data lives: the stylesheet, the built-in demo and the shipped anomaly model.
 
 A source checkout keeps them in the repository's ``resources/`` folder. An installed Framewatch
 (``pip install .``) ships the same folder as the package ``framewatch_resources`` and finds it with
@@ -34,3 +34,9 @@ def resources_dir() -> Path:
 def resource(*parts: str) -> Path:
     """A file or folder under :func:`resources_dir` (it may not exist)."""
     return resources_dir().joinpath(*parts)
+
+
+def shipped_model_dir() -> Path:
+    """The run folder of the shipped anomaly model (``models/ped2-future-frame``: a future-frame model for
+    UCSD Ped2-like gray footage); it may be missing from a broken install."""
+    return resource("models", "ped2-future-frame")

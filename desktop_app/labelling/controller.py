@@ -3,8 +3,7 @@ selection, moving and deleting, edits made in the tables, and the label schema.
 
 :class:`LabellingController` owns the Labels dock's panel (:attr:`label_panel`), the Label and
 schema actions, the class-key actions (:attr:`class_menu`) and the timeline lanes "Labels" and
-"Anomalies"; it also fills the "Events" lane with the project's recorded verdicts and the events a
-model run flagged (:meth:`set_flagged_events`). Every change is a project command (undoable); a
+"Anomalies" (the "Events" lane is the review feature's). Every change is a project command (undoable); a
 refused change (a span past the end, a label not in the schema) becomes a dialog.
 """
 
@@ -21,14 +20,13 @@ from desktop_app.jobs import show_error
 from desktop_app.labelling.label_panel import LabelPanel
 from desktop_app.labelling.schema_editor import SchemaEditor
 from desktop_app.labelling.value_dialog import ValueDialog
-from desktop_app.player import ANOMALY_COLOR, EVENT_COLOR
+from desktop_app.player import ANOMALY_COLOR
 from desktop_app.state import AppState, LaneBand
 
 ACTION_KEYS = ("set_in", "set_out", "clear_in_out", "create_subclip", "mark_anomaly", "enter_value",
                "select_previous_band", "select_next_band", "select_previous_interval", "select_next_interval",
                "nudge_back", "nudge_forward", "delete_selected",
                "edit_schema")
-VERDICT_COLORS = {"confirmed": ANOMALY_COLOR, "rejected": "#6b7280", "unsure": EVENT_COLOR}
 #: Keys that label with a class once the schema has classes; with none they say where to add them.
 CLASS_KEYS = tuple("123456789")
 NO_CLASSES_HINT = "No classes yet: add them with their keys in Edit > Label Schema (Ctrl+L)"
@@ -43,8 +41,6 @@ class LabellingController(QObject):
         self.window = window
         self.in_point: int | None = None
         self.out_end: int | None = None  # exclusive: the Out point is frame out_end - 1
-        #: Events flagged by a model run, per video id: ``(start, end, label)`` with ``end`` exclusive.
-        self.flagged_events: dict[str, list[tuple[int, int, str]]] = {}
         self.actions = build_actions(window, {k: getattr(self, k) for k in ACTION_KEYS})
         self.label_panel = LabelPanel(self.actions, window)
         self.class_menu = QMenu("&Classes", window)
@@ -149,7 +145,6 @@ class LabellingController(QObject):
         project, vid = self.project, self.video_id
         labels: list[LaneBand] = []
         anomalies: list[LaneBand] = []
-        events: list[LaneBand] = []
         if project is not None and vid is not None:
             for s in project.subclips_of(vid):
                 cls = project.classes.get(s.label) if s.label else None
@@ -157,22 +152,8 @@ class LabellingController(QObject):
                 labels.append(LaneBand(s.start, s.end, cls.color if cls else "#8b949e", text, s.id))
             anomalies = [LaneBand(iv.start, iv.end, ANOMALY_COLOR, "anomaly", iv.id)
                          for iv in project.intervals_of(vid)]
-            reviewed = set()
-            for v in project.verdicts_of(vid):
-                reviewed.add((v.start, v.end))
-                events.append(LaneBand(v.start, v.end, VERDICT_COLORS.get(v.verdict, EVENT_COLOR), v.verdict, v.id))
-            for n, (start, end, label) in enumerate(self.flagged_events.get(vid, [])):
-                if (start, end) not in reviewed:
-                    events.append(LaneBand(start, end, EVENT_COLOR, label or "flagged", f"flag{n}"))
         self.state.set_lane("Labels", labels)
         self.state.set_lane("Anomalies", anomalies)
-        self.state.set_lane("Events", events)
-
-    def set_flagged_events(self, video_id: str, events: list[tuple[int, int, str]]) -> None:
-        """Show events flagged by a model run on the timeline's Events lane (``[start, end)``, label)."""
-        self.flagged_events[video_id] = list(events)
-        if video_id == self.video_id:
-            self._refresh_lanes()
 
     def _refresh_span(self) -> None:
         self.state.set_span(self.in_point, self.out_end)

@@ -6,6 +6,10 @@ MP4s, plus a project that holds them with the dataset's ground-truth anomaly int
 (``UCSDped2.m`` says frames 61..180, 1-based inclusive, i.e. ``[60, 180)`` here) and a few labelled
 example subclips.
 
+The demo carries the shipped anomaly model (``resources/models/ped2-future-frame``, a future-frame model
+trained on Ped2's training videos): :func:`ensure_demo_project` copies it into the user's copy as the run
+``runs/ped2-future-frame``, so Review > Score Video scores test video 01 at once and flags the cyclist.
+
 The app never opens the demo where it is installed (that folder may be read-only):
 :func:`ensure_demo_project` copies it to a user-writable folder on first use and opens the copy.
 """
@@ -17,7 +21,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from desktop_app.common.resource_files import SOURCE_RESOURCES, resource
+from desktop_app.common.resource_files import SOURCE_RESOURCES, resource, shipped_model_dir
 
 REPO = Path(__file__).resolve().parents[2]
 #: The demo the app opens (copied first): the checkout's, or the installed package data's.
@@ -136,21 +140,31 @@ def new_scratch_folder(name: str) -> Path:
     return folder
 
 
-def ensure_demo_project(target: Path | None = None, source: Path | None = None) -> Path:
+def ensure_demo_project(target: Path | None = None, source: Path | None = None, model: Path | None = None) -> Path:
     """The user's writable copy of the demo project folder, copied from ``source`` (default
-    :data:`DEMO_DIR`) on first use."""
+    :data:`DEMO_DIR`) on first use, with the anomaly model ``model`` (default: the shipped one) as its
+    run ``runs/<model folder name>`` (added to an older copy that lacks it)."""
     source = DEMO_DIR if source is None else source
     target = user_demo_dir() if target is None else target
     project = target / PROJECT_FOLDER
-    if (project / "project.json").exists():
-        return project
-    if not (source / PROJECT_FOLDER / "project.json").exists():
-        raise FileNotFoundError(f"the built-in demo is missing from {source}")
-    target.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(source, target, dirs_exist_ok=True)
-    for path in [target, *target.rglob("*")]:  # an install may be read-only: the copy must not be
-        path.chmod(path.stat().st_mode | 0o200)
+    if not (project / "project.json").exists():
+        if not (source / PROJECT_FOLDER / "project.json").exists():
+            raise FileNotFoundError(f"the built-in demo is missing from {source}")
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(source, target, dirs_exist_ok=True)
+        _make_writable(target)
+    model = shipped_model_dir() if model is None else model
+    run = project / "runs" / model.name
+    if (model / "run.json").is_file() and not (run / "run.json").is_file():
+        shutil.copytree(model, run, dirs_exist_ok=True)
+        _make_writable(run)
     return project
+
+
+def _make_writable(folder: Path) -> None:
+    """An install may be read-only: a copy of it must not be."""
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod(path.stat().st_mode | 0o200)
 
 
 def main(argv: list[str] | None = None) -> int:

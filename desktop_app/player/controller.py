@@ -1,8 +1,9 @@
 """The player feature: the video player with its timeline, the Playback actions and the frame readout.
 
 It shows ``state.video``, publishes the playhead (``state.position``, ``state.frame_count``), answers
-seek, pause and focus requests, and draws the state's timeline lanes, the selection and the In/Out
-span. The timeline shows every lane of ``state.lanes``. Bands clicked or dragged on the timeline go back to the state (``set_selection``,
+seek, pause and focus requests, and draws the state's timeline lanes (every lane of ``state.lanes``),
+the selection, the In/Out span and the frame overlay (``state.frame_overlay``, over the frame shown).
+Bands clicked or dragged on the timeline go back to the state (``set_selection``,
 ``band_edit_requested``); what they mean is up to the feature that owns the lane.
 """
 
@@ -58,6 +59,7 @@ class PlayerController(QObject):
         state.pause_requested.connect(p.pause)
         state.player_focus_requested.connect(lambda: p.view.setFocus())
         state.lane_changed.connect(lambda _name: self._draw_lanes())
+        state.frame_overlay_changed.connect(p.view.set_overlay)
         state.selection_changed.connect(self._on_selection)
         state.span_changed.connect(lambda span: p.timeline.set_in_out(*span))
 

@@ -37,6 +37,8 @@ class FrameView(QWidget):
         super().__init__(parent)
         self._image: QImage | None = None
         self._pixels: np.ndarray | None = None  # the array self._image shares
+        self._overlay: QImage | None = None
+        self._overlay_pixels: np.ndarray | None = None  # the array self._overlay shares
         self.caption = ""
         self.placeholder = "No video"
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -51,6 +53,21 @@ class FrameView(QWidget):
         self._pixels = None if frame is None else np.ascontiguousarray(frame)
         self._image = None if self._pixels is None else rgb_to_qimage(self._pixels, copy=False)
         self.update()
+
+    def set_overlay(self, rgba: np.ndarray | None) -> None:
+        """Draw an RGBA ``uint8`` ``(H, W, 4)`` image (a heat map) over the frame, stretched to it; ``None``: none."""
+        if rgba is None:
+            self._overlay_pixels = self._overlay = None
+        else:
+            self._overlay_pixels = np.ascontiguousarray(rgba, dtype=np.uint8)
+            h, w = self._overlay_pixels.shape[:2]
+            self._overlay = QImage(self._overlay_pixels.data, w, h, self._overlay_pixels.strides[0],
+                                   QImage.Format.Format_RGBA8888)
+        self.update()
+
+    @property
+    def overlay(self) -> QImage | None:
+        return self._overlay
 
     def set_caption(self, text: str) -> None:
         if text != self.caption:
@@ -76,6 +93,8 @@ class FrameView(QWidget):
         target = self.image_rect()
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, target.width() < 2 * self._image.width())
         p.drawImage(target, self._image)
+        if self._overlay is not None:
+            p.drawImage(target, self._overlay)
         if self.caption:
             font = QFont(self.font())
             font.setFamily("monospace")

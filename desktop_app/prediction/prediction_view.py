@@ -46,9 +46,8 @@ from core.inference.project_scoring import RunModel
 from core.inference.side_by_side import rgb_uint8, write_side_by_side
 from core.inference.video_rollout import VideoRollout, predict_run, rollout_video
 from core.jobs import ProgressCallback
-from desktop_app.jobs import Worker, show_error
+from desktop_app.jobs import JobBar, Worker, show_error
 from desktop_app.player import FrameView
-from desktop_app.prediction.job_bar import JobBar
 from desktop_app.prediction.model_cache import ModelCache
 
 #: Default real frames given to the model and frames predicted (those of ``framewatch predict``).

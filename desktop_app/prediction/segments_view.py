@@ -35,8 +35,7 @@ from core.inference.scoring import DEFAULT_BATCH_SIZE
 from core.inference.window_video import write_window_video
 from core.inference.windows import VideoWindows, WindowModel, classify_video, window_model
 from core.jobs import ProgressCallback
-from desktop_app.jobs import Worker, show_error
-from desktop_app.prediction.job_bar import JobBar
+from desktop_app.jobs import JobBar, Worker, show_error
 from desktop_app.prediction.model_cache import ModelCache
 from desktop_app.prediction.segment_bands import SegmentBand, segment_bands
 

@@ -76,7 +76,10 @@ class EventReview(QWidget):
     current_changed = Signal(object)
     overlay_changed = Signal(int, object)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, project_edited: Any = None) -> None:
+        """``project_edited``: a signal that carries the open project's :class:`~core.project.ProjectEvent` on
+        the GUI thread (a window's ``AppState.project_edited``); without one the panel relays its project's
+        events itself."""
         super().__init__(parent)
         self.project: Any = None
         self.run: RunModel | None = None
@@ -88,8 +91,11 @@ class EventReview(QWidget):
         self._frame: int | None = None
         self._maps: dict[tuple[str, int, int], np.ndarray] = {}
         self._map_worker: Worker | None = None
-        self._project_events = ProjectEvents(self)
-        self._project_events.changed.connect(self._on_project_changed)
+        self._project_events: ProjectEvents | None = None
+        if project_edited is None:
+            self._project_events = ProjectEvents(self)
+            project_edited = self._project_events.changed
+        project_edited.connect(self._on_project_changed)
 
         self.scope = QComboBox()
         self.scope.addItems(["This video", "Whole project"])
@@ -145,7 +151,8 @@ class EventReview(QWidget):
     def set_project(self, project: Any, run: str | Path | RunModel | None = None) -> None:
         """Review events of ``project`` flagged by ``run`` (its verdicts are recorded under the run's id)."""
         self.project = project
-        self._project_events.attach(project)
+        if self._project_events is not None:
+            self._project_events.attach(project)
         self.run = None if run is None else run if isinstance(run, RunModel) else run_model(project.folder, run)
         self.run_id = None if self.run is None else project_run_id(project, self.run)
         self._maps.clear()
@@ -360,6 +367,8 @@ class EventReview(QWidget):
         self._update_status()
 
     def _on_project_changed(self, change: Any) -> None:
+        if self.project is None:
+            return
         if {"verdicts", "intervals", "videos"} & set(change.collections):
             self._attach()
             self._refill()

@@ -56,7 +56,7 @@ def test_demo_opens_from_a_read_only_install(qtbot, make_window, tmp_path, monke
     user = tmp_path / "user"
     monkeypatch.setattr(demo, "user_demo_dir", lambda: user)
     monkeypatch.setattr(demo, "DEMO_DIR", install)
-    monkeypatch.setattr(demo.ensure_demo_project, "__defaults__", (None, install))
+    monkeypatch.setattr(demo.ensure_demo_project, "__defaults__", (None, install, None))
     window = make_window()
     assert window.library.open_demo()
     qtbot.waitUntil(lambda: window.player.has_video and window.player.shown_index == 0, timeout=10000)
@@ -66,6 +66,9 @@ def test_demo_opens_from_a_read_only_install(qtbot, make_window, tmp_path, monke
     test01 = next(v for v in window.state.project.videos.values() if v.name == "ped2_test01")
     assert test01.frame_count == 180
     assert [(i.start, i.end) for i in window.state.project.intervals_of(test01.id)] == [(60, 180)]
+    # the demo carries the shipped anomaly model as its only run, chosen for scoring
+    assert (user / "project" / "runs" / "ped2-future-frame" / "model.keras").is_file()
+    assert window.state.model_run == "ped2-future-frame"
     window.state.project.add_subclip(test01.id, 0, 10, label="walking")
     assert window.library.save_project()  # the copy is writable
     for p in [install, *install.rglob("*")]:

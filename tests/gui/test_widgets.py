@@ -10,6 +10,7 @@ from PySide6.QtCore import QPoint, Qt
 
 from desktop_app.player.frame_provider import FrameCache, FrameProvider
 from desktop_app.player.timeline import Band, TimelineWidget
+from desktop_app.state import LaneBand
 from tests.gui.window_driver import make_clip, make_timeline
 
 
@@ -115,7 +116,7 @@ def test_typing_a_frame_number_and_enter_jumps_without_creating_a_subclip(qtbot,
     qtbot.keyClick(spin.lineEdit(), Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.player.shown_index == 17, timeout=5000)
     assert window.state.project.subclips == {}
-    window.labelling.set_flagged_events(window.state.video_id, [(3, 9, "score 0.91")])
+    window.state.set_lane("Events", [LaneBand(3, 9, "#f5a524", "flagged", "flag0")])
     assert [(b.kind, b.start, b.end) for b in window.player.timeline.bands] == [("event", 3, 9)]
     window.close()
 

@@ -15,7 +15,7 @@ from core.evaluation.roc import roc_auc
 from core.inference.errors import ScoreError
 from core.inference.events_file import read_events
 from core.inference.project_evaluation import evaluate_project
-from core.inference.project_scoring import run_model, score_project
+from core.inference.project_scoring import cached_video_scores, run_model, score_project
 from core.inference.regularity import Threshold, moving_average
 from core.inference.score_cache import ScoreCache, ScoreKey
 from core.inference.scoring import score_video
@@ -55,7 +55,11 @@ def _direct(project: Project, name: str, stride: int | None = None) -> np.ndarra
 
 def test_the_second_run_reads_every_score_from_the_cache_without_loading_the_model(project: Project) -> None:
     first_loader, second_loader = CountingLoader(), CountingLoader()
+    run = run_model(project.folder, "tiny")
+    assert cached_video_scores(project, run, "test.avi") is None
     first = score_project(project, "tiny", load_model=first_loader)
+    np.testing.assert_array_equal(cached_video_scores(project, run, "test.avi"), first.videos[2].errors)
+    assert cached_video_scores(project, run, "test.avi", stride=1) is None  # scored with the default stride only
     second = score_project(project, "tiny", load_model=second_loader)
     assert first_loader.calls == 1 and second_loader.calls == 0
     assert [v.scored_now for v in first.videos] == [18, 20, 22] and [v.scored_now for v in second.videos] == [0, 0, 0]

@@ -3,9 +3,7 @@ error ends in a dialog that one click dismisses (also with blocking dialogs)."""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -13,39 +11,14 @@ from PySide6.QtWidgets import QApplication
 
 from core.errors import Cancelled
 from core.inference.project_scoring import score_project
-from core.models.files import load_model_file
 from core.project import Project
 from desktop_app.jobs import error_dialog
 from desktop_app.review import RegularityChart, ScoringJob
 from tests.core.inference.scoring_project import make_project, save_run
+from tests.gui.review.gated_loader import GatedLoader
 from tests.gui.review.modal import click_ok_on_next_box
 
 TEST_FRAMES = 22
-
-
-class GatedLoader:
-    """Loads the model and wraps it so that model calls after the first ``free`` wait for ``gate``."""
-
-    def __init__(self, free: int = 2) -> None:
-        self.free = free
-        self.gate = threading.Event()
-        self.loads = 0
-
-    def __call__(self, path: Path) -> Any:
-        self.loads += 1
-        model = load_model_file(path)
-        loader = self
-
-        class Gated:
-            calls = 0
-
-            def predict_on_batch(self, batch: np.ndarray) -> Any:
-                Gated.calls += 1
-                if Gated.calls > loader.free:
-                    assert loader.gate.wait(30), "the test never opened the gate"
-                return model.predict_on_batch(batch)
-
-        return Gated()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ def test_docks_close_float_and_reset(qtbot, make_window, project_dir) -> None:
     window = make_window()
     open_and_wait(qtbot, window, project_dir)
     toggles = {a.text(): a for a in window.view_menu.actions() if a.isCheckable()}
-    assert set(toggles) == {"Videos", "Labels"}
+    assert {"Videos", "Labels", "Regularity", "Events"} <= set(toggles)
     videos, labels = window.docks["Videos"], window.docks["Labels"]
     for dock in (videos, labels):
         features = dock.features()

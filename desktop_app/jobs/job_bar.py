@@ -12,7 +12,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QWidget
 
 from core.jobs import Progress
-from desktop_app.jobs import Worker
+from desktop_app.jobs.workers import Worker
 
 
 class JobBar(QWidget):

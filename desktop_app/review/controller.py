@@ -1,0 +1,366 @@
+"""The review feature in the window: scoring, the regularity chart, the event review panel, the Events lane.
+
+:class:`ReviewController` owns the Review actions, the "Regularity" dock (:attr:`chart_panel`: the model
+run, a progress bar with Cancel, and the :class:`RegularityChart`) and the "Events" dock
+(:attr:`review`, an :class:`EventReview`), and it alone fills the timeline's "Events" lane.
+
+* **The model run** is ``state.model_run`` (a run name of the project, or a run folder such as the
+  shipped ``resources/models/ped2-future-frame``); Score asks for one when none is chosen
+  (``state.choose_item``: the project's runs that score frames, then the shipped model).
+* **Score Video** runs a :class:`ScoringJob` in a worker: the chart grows while frames are scored, and
+  Cancel (or choosing another video) stops it with the scores so far cached; the next Score resumes.
+  **Score All Videos** scores every video with a progress dialog and lists the events of the whole project.
+* **Cached scores** of the selected video are shown at once (``core`` score cache, the run's stored
+  threshold), without loading the model.
+* The chart's cursor follows ``state.position_changed``; a click on it calls ``state.request_seek``;
+  a threshold drag re-flags the video's events, which the panel and the Events lane follow at once.
+* The Events lane holds the recorded verdicts of the video (grey rejected, red confirmed, amber
+  unsure) and the flagged events not judged yet (amber, "flagged").
+* The event keys (:data:`~desktop_app.review.REVIEW_KEYS`) are window actions, so they work from the
+  player too; verdicts are project commands (Edit > Undo takes them back).
+* The error heat map of the current event is drawn on the player's frame through ``state.frame_overlay``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from core.errors import FramewatchError
+from core.inference.events import Event
+from core.inference.events_file import read_events
+from core.inference.project_scoring import (
+    ProjectScores,
+    RunModel,
+    VideoScores,
+    cached_video_scores,
+    events_dir,
+    run_model,
+    score_project,
+)
+from core.runs import list_runs
+from desktop_app.common.actions import build_actions
+from desktop_app.common.resource_files import shipped_model_dir
+from desktop_app.jobs import JobBar, run_job, show_error
+from desktop_app.player import ANOMALY_COLOR, EVENT_COLOR
+from desktop_app.review.event_review import EventReview
+from desktop_app.review.regularity_chart import RegularityChart
+from desktop_app.review.scoring_job import ScoringJob
+from desktop_app.state import AppState, LaneBand
+
+VERDICT_COLORS = {"confirmed": ANOMALY_COLOR, "rejected": "#6b7280", "unsure": EVENT_COLOR}
+#: Review action -> the panel method it calls (the panel's own keys are turned off in the window).
+EVENT_ACTIONS = {
+    "next_event": ("next_event", lambda r: r.move_event(1)),
+    "previous_event": ("previous_event", lambda r: r.move_event(-1)),
+    "event_frame_forward": ("step_forward", lambda r: r.step(1)),
+    "event_frame_back": ("step_back", lambda r: r.step(-1)),
+    "confirm_event": ("confirm", lambda r: r.record_verdict("confirmed")),
+    "reject_event": ("reject", lambda r: r.record_verdict("rejected")),
+    "unsure_event": ("unsure", lambda r: r.record_verdict("unsure")),
+    "confirm_as_interval": ("confirm_as_interval", lambda r: r.confirm_as_interval()),
+    "toggle_heatmap": ("toggle_heatmap", lambda r: r.heatmap.toggle()),
+}
+
+
+class ReviewController(QObject):
+    """Scoring and anomaly review in the main window; see the module docstring."""
+
+    def __init__(self, state: AppState, window: QWidget) -> None:
+        super().__init__(window)
+        self.state = state
+        self.window = window
+        self.run: RunModel | None = None
+        self.job: ScoringJob | None = None
+        self.flagged: dict[str, list[Event]] = {}  # the events flagged per video, as the chart or a score gave
+        #: Keywords for :func:`~core.inference.project_scoring.score_project` (``batch_size``, ``percentile``...).
+        self.scoring_options: dict[str, Any] = {}
+        self._pending_seek: tuple[str, int] | None = None
+
+        self.chart = RegularityChart(window)
+        self.review = EventReview(window, project_edited=state.project_edited)
+        for shortcut in self.review.shortcuts.values():  # the window's Review actions take these keys
+            shortcut.setEnabled(False)
+        self.run_label = QLabel()
+        self.job_bar = JobBar()
+        self.job_bar.cancelled.connect(self.cancel_scoring)
+        self.chart_panel = QWidget(window)
+        layout = QVBoxLayout(self.chart_panel)
+        layout.setContentsMargins(4, 2, 4, 2)
+        top = QVBoxLayout()
+        top.addWidget(self.run_label)
+        top.addWidget(self.job_bar)
+        layout.addLayout(top)
+        layout.addWidget(self.chart, 1)
+
+        handlers: dict[str, Any] = {
+            "score_video": self.score_video,
+            "score_all": self.score_all,
+            "cancel_scoring": self.cancel_scoring,
+            "choose_run": self.choose_run,
+        }
+        for key, (_name, call) in EVENT_ACTIONS.items():
+            handlers[key] = lambda call=call: call(self.review)
+        self.actions = build_actions(window, handlers)
+
+        self.chart.seek_requested.connect(state.request_seek)
+        self.chart.events_changed.connect(self._on_chart_events)
+        self.review.seek_requested.connect(self._seek_event)
+        self.review.overlay_changed.connect(self._on_overlay)
+        self.review.current_changed.connect(lambda _event: self._update_actions())
+        self.review.heatmap.toggled.connect(lambda _on: self._show_overlay(self.state.position))
+        state.project_changed.connect(self._on_project)
+        state.project_edited.connect(self._on_project_edited)
+        state.video_changed.connect(self._on_video)
+        state.model_run_changed.connect(self._on_model_run)
+        state.position_changed.connect(self._on_position)
+        state.frame_count_changed.connect(self._on_frame_count)
+        self._update_run_label()
+        self._update_actions()
+
+    @property
+    def project(self):
+        return self.state.project
+
+    @property
+    def scoring(self) -> bool:
+        return self.job is not None and self.job.is_running
+
+    # == the model run =============================================================================
+    def run_choices(self, shipped: bool = True) -> list[tuple[str, str]]:
+        """``(label, run)`` for every run that can score: the project's runs with a model that gives
+        frames back, then (``shipped``) the shipped model."""
+        choices: list[tuple[str, str]] = []
+        if self.project is not None:
+            for listing in list_runs(self.project.folder):
+                try:
+                    run_model(self.project.folder, listing.run_dir)
+                except FramewatchError:
+                    continue  # a classifier, a run never trained, a damaged record
+                choices.append((f"{listing.name} ({listing.record.task}, {listing.status})", listing.name))
+        folder = shipped_model_dir()
+        if shipped and (folder / "run.json").is_file():
+            choices.append((f"{folder.name} (shipped model for UCSD Ped2-like gray footage)", str(folder)))
+        return choices
+
+    def choose_run(self) -> bool:
+        """Ask which run scores; ``True`` when one was chosen."""
+        if self.project is None:
+            return False
+        choices = self.run_choices()
+        if not choices:
+            self.state.show_status("No run can score: train an anomaly or next-frame model first")
+            return False
+        labels = [label for label, _ in choices]
+        current = next((n for n, (_, run) in enumerate(choices) if run == self.state.model_run), 0)
+        label = self.state.choose_item("Model run", "Score and flag events with:", labels, current)
+        if label is None:
+            return False
+        self.state.set_model_run(dict(choices)[label])
+        return self.run is not None
+
+    def _on_model_run(self, name: str) -> None:
+        self.run = None
+        if name and self.project is not None:
+            try:
+                self.run = run_model(self.project.folder, name)
+            except FramewatchError as exc:
+                show_error(self.window, exc, "Model run")
+        self.cancel_scoring()
+        self.flagged.clear()
+        self.review.set_project(self.project, self.run)
+        self._load_stored_events()
+        self._show_cached(self.state.video_id)
+        self._update_run_label()
+        self._update_actions()
+
+    def _update_run_label(self) -> None:
+        text = f"Model run: {self.run.run_dir.name}" if self.run is not None else (
+            "No model run: Review > Score Video asks for one")
+        self.run_label.setText(text)
+
+    # == scoring ===================================================================================
+    def score_video(self) -> None:
+        """Score the current video with the run (asking for one first if none is chosen)."""
+        if self.project is None or self.state.video_id is None:
+            self.state.show_status("Open a video to score")
+            return
+        if not self._ready_to_score():
+            return
+        job = ScoringJob(self.project, self.run, self.state.video_id, self.chart, parent=self.window,
+                         **self.scoring_options)
+        job.finished.connect(self._on_scored)
+        job.done.connect(self._update_actions)
+        self.job = job
+        job.start()
+        if job.worker is not None and not job.worker.is_done:
+            self.state.track(job.worker)
+            self.job_bar.track(job.worker)
+        self.state.show_status(f"Scoring {self.state.video.name} with {self.run.run_dir.name}...")
+        self._update_actions()
+
+    def score_all(self) -> None:
+        """Score every video of the project (progress dialog) and list the whole project's events."""
+        if self.project is None or not self.project.videos or not self._ready_to_score():
+            return
+        worker = run_job(self.window, "Scoring all videos", score_project, self.project, self.run,
+                         on_finished=self._on_scored_all, **self.scoring_options)
+        self.state.track(worker)
+
+    def _ready_to_score(self) -> bool:
+        """No scoring runs and a run is chosen (asked for if none is)."""
+        if self.scoring:
+            self.state.show_status("Scoring is already running: Review > Cancel Scoring stops it")
+            return False
+        return self.run is not None or self.choose_run()
+
+    def cancel_scoring(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+
+    def _on_scored(self, scores: VideoScores) -> None:
+        self.state.show_status(f"{scores.name}: {scores.frames} frames scored, {len(scores.events)} event"
+                               f"{'s' if len(scores.events) != 1 else ''} flagged")
+
+    def _on_scored_all(self, result: ProjectScores) -> None:
+        events = [event for video in result.videos for event in video.events]
+        self.flagged = {video.video_id: list(video.events) for video in result.videos}
+        self.review.set_events(events)
+        self.review.set_whole_project(True)
+        self._show_cached(self.state.video_id)
+        self.state.show_status(f"{len(result.videos)} videos scored, {len(events)} events flagged")
+
+    def _show_cached(self, video_id: str | None) -> None:
+        """Show the video's cached scores, flagged at the run's stored threshold; an empty chart if none."""
+        self.chart.clear(video_id or "")
+        if video_id is None or self.project is None or video_id not in self.project.videos:
+            return
+        self.chart.set_ground_truth(self.project.intervals_of(video_id))
+        if self.run is None:
+            return
+        errors = cached_video_scores(self.project, self.run, video_id)
+        if errors is None:
+            return
+        stored = self._stored_events()
+        if stored is not None and stored.threshold is not None:
+            flagging = stored.flagging
+            self.chart.set_flagging(stored.threshold, int(flagging.get("min_run", 1)),
+                                    int(flagging.get("merge_gap", 0)))
+        self.chart.set_scores(errors, video_id=video_id)
+
+    def _stored_events(self):
+        try:
+            return read_events(events_dir(self.project, self.run))
+        except FramewatchError as exc:
+            self.state.show_status(str(exc), 8000)
+            return None
+
+    def _load_stored_events(self) -> None:
+        if self.project is None or self.run is None:
+            return
+        stored = self._stored_events()
+        if stored is not None:
+            self.flagged = {}
+            for event in stored.events:
+                self.flagged.setdefault(event.video_id, []).append(event)
+            self.review.set_events(stored.events)
+
+    # == following the window ======================================================================
+    def _on_project(self, project) -> None:
+        self.cancel_scoring()
+        self.flagged.clear()
+        self._pending_seek = None
+        self.state.set_frame_overlay(None)
+        self.run = None
+        self.review.set_project(project, None)
+        self.chart.clear()
+        self._update_run_label()
+        self._refresh_lane()
+        self._update_actions()
+        if project is None:
+            return
+        runs = [run for _label, run in self.run_choices(shipped=False)]
+        keep = self.state.model_run in runs  # the same run name in the new project
+        if keep or len(runs) == 1:  # else the project's only run that scores (the demo's shipped model)
+            self.state.set_model_run(self.state.model_run if keep else runs[0])
+        elif self.state.model_run:
+            self.state.set_model_run(None)
+
+    def _on_project_edited(self, change) -> None:
+        if {"verdicts", "intervals"} & set(change.collections):
+            if "intervals" in change.collections and self.state.video_id is not None:
+                self.chart.set_ground_truth(self.project.intervals_of(self.state.video_id))
+            self._refresh_lane()
+        self._update_actions()
+
+    def _on_video(self, video_id: str) -> None:
+        if self.scoring and self.job.video != video_id:
+            self.cancel_scoring()  # the chart follows the video shown; the scores so far stay cached
+        self.state.set_frame_overlay(None)
+        self.review.show_video(video_id or None)
+        self._show_cached(video_id or None)
+        self._refresh_lane()
+        self._update_actions()
+
+    def _on_chart_events(self, events: list[Event]) -> None:
+        video_id = self.chart.video_id
+        if not video_id:
+            return
+        self.flagged[video_id] = list(events)
+        self.review.set_events(events, video_id=video_id)
+        self._refresh_lane()
+
+    def _refresh_lane(self) -> None:
+        bands: list[LaneBand] = []
+        vid, project = self.state.video_id, self.project
+        if project is not None and vid is not None:
+            judged = set()
+            for verdict in project.verdicts_of(vid):
+                judged.add((verdict.start, verdict.end))
+                bands.append(LaneBand(verdict.start, verdict.end, VERDICT_COLORS.get(verdict.verdict, EVENT_COLOR),
+                                      verdict.verdict, verdict.id))
+            for n, event in enumerate(self.flagged.get(vid, [])):
+                if (event.start, event.end) not in judged:
+                    bands.append(LaneBand(event.start, event.end, EVENT_COLOR, "flagged", f"flag{n}"))
+        self.state.set_lane("Events", bands)
+
+    def _on_position(self, frame: int) -> None:
+        self.chart.set_position(frame)
+        self._show_overlay(frame)
+
+    def _seek_event(self, video_id: str, frame: int) -> None:
+        if video_id == self.state.video_id and self.state.has_video:
+            self.state.request_seek(frame)
+            return
+        self._pending_seek = (video_id, frame)
+        self.state.set_video(video_id)  # the seek follows once the video is open
+
+    def _on_frame_count(self, count: int) -> None:
+        if count > 0 and self._pending_seek is not None and self._pending_seek[0] == self.state.video_id:
+            frame = self._pending_seek[1]
+            self._pending_seek = None
+            self.state.request_seek(frame)
+
+    def _on_overlay(self, frame: int, _rgba: Any) -> None:
+        if frame == self.state.position:
+            self._show_overlay(frame)
+
+    def _show_overlay(self, frame: int) -> None:
+        on = self.review.heatmap.isChecked()
+        event = self.review.current_event
+        shown = on and event is not None and event.video_id == self.state.video_id
+        self.state.set_frame_overlay(self.review.overlay(frame) if shown else None)
+
+    def _update_actions(self) -> None:
+        a = self.actions
+        has_project = self.project is not None
+        a["score_video"].setEnabled(has_project and self.state.video_id is not None and not self.scoring)
+        a["score_all"].setEnabled(has_project and bool(self.project.videos) and not self.scoring)
+        a["cancel_scoring"].setEnabled(self.scoring)
+        a["choose_run"].setEnabled(has_project)
+        has_event = self.review.current_event is not None
+        writable = has_project and not self.project.read_only
+        for key in ("confirm_event", "reject_event", "unsure_event", "confirm_as_interval"):
+            a[key].setEnabled(has_event and writable)
