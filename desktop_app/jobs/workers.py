@@ -12,6 +12,13 @@ GUI thread, whatever the slot (bound method, lambda, plain function):
 
 ``cancel()`` sets the job's event; the job stops at its next :func:`core.jobs.check_cancelled`.
 The GUI thread never runs the job itself.
+
+Nothing the job touches is let go on the pool thread: the job's function (often a bound method of a
+widget or controller), its result and its exception (whose traceback holds the job's frames) are held
+by the :class:`Worker` until the pool thread has dropped every reference of its own, and the worker
+leaves :data:`_ALIVE` only then, on the GUI thread. Otherwise the last reference to a widget could die
+on the pool thread, which destroys a Qt object off its thread (and can deadlock against the GUI
+thread on Qt's connection lock).
 """
 
 from __future__ import annotations
@@ -26,7 +33,8 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 from core.errors import Cancelled
 from core.jobs import Progress
 
-#: Workers alive (queued or running); holding them here keeps Python from collecting them mid-job.
+#: Workers alive (queued, running, or finished while their pool thread still lets go of the job); holding
+#: them here keeps Python from collecting them, or anything of their job, on the pool thread.
 _ALIVE: set[Worker] = set()
 
 
@@ -36,6 +44,7 @@ class _Relay(QObject):
     progress = Signal(object)
     finished = Signal(object)
     error = Signal(object)
+    released = Signal()  # the pool thread holds nothing of the job any more
 
 
 class _Runnable(QRunnable):
@@ -46,8 +55,14 @@ class _Runnable(QRunnable):
         self._relay = relay
 
     def run(self) -> None:
+        self._run()  # the job, its result and its exception live in that frame only
+        with contextlib.suppress(RuntimeError):  # the app is shutting down and the relay is gone
+            self._relay.released.emit()
+
+    def _run(self) -> None:
+        call, self._call = self._call, None
         try:
-            result = self._call()
+            result = call()
         except BaseException as exc:  # noqa: BLE001 - every failure goes to the error signal
             self._emit(self._relay.error, exc)
         else:
@@ -88,10 +103,11 @@ class Worker(QObject):
         self.exception: BaseException | None = None
         self.is_running = False
         self.is_done = False
-        self._relay = _Relay()
+        self._relay = _Relay(self)  # owned by the worker, so the pool thread's reference never destroys it
         self._relay.progress.connect(self._on_progress)
         self._relay.finished.connect(self._on_finished)
         self._relay.error.connect(self._on_error)
+        self._relay.released.connect(self._on_released)
         if progress:
             kwargs["progress"] = self._relay.progress.emit
         if cancel:
@@ -139,7 +155,10 @@ class Worker(QObject):
     def _finish(self) -> None:
         self.is_running = False
         self.is_done = True
-        _ALIVE.discard(self)
+
+    @Slot()
+    def _on_released(self) -> None:
+        _ALIVE.discard(self)  # on the GUI thread: the job's objects die here, if nothing else holds them
 
 
 def run_in_thread(
@@ -165,4 +184,4 @@ def run_in_thread(
 
 def active_workers() -> list[Worker]:
     """Workers queued or running now (for a clean shutdown)."""
-    return list(_ALIVE)
+    return [worker for worker in _ALIVE if not worker.is_done]

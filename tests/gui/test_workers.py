@@ -99,3 +99,47 @@ def test_progress_dialog_cancel_stops_the_job_quietly(qtbot, monkeypatch) -> Non
     qtbot.waitUntil(lambda: worker.is_done, timeout=5000)
     assert worker.cancelled and cancelled == [True]
     assert error_dialog.shown == []  # cancelling is not an error
+
+
+class _Tracked:
+    """Records on which thread it is let go."""
+
+    def __init__(self, log: list[bool]) -> None:
+        self.log = log
+
+    def __del__(self) -> None:
+        self.log.append(threading.current_thread() is threading.main_thread())
+
+
+class _Owner(_Tracked):
+    def job(self, fail: bool, progress=None, cancel=None):
+        if fail:
+            held = _Tracked(self.log)  # in the job's frame: the exception's traceback keeps it
+            raise ValueError(f"failed with {held!r}")
+        return _Tracked(self.log)
+
+
+@pytest.mark.parametrize("fail", [False, True])
+def test_a_jobs_objects_are_let_go_on_the_gui_thread_even_when_its_pool_thread_is_slow(qtbot, monkeypatch,
+                                                                                        fail: bool) -> None:
+    import time
+
+    from desktop_app.jobs import workers
+
+    original = workers._Runnable._run
+
+    def slow_to_let_go(self) -> None:
+        original(self)
+        time.sleep(0.3)  # the GUI thread handles finished/error and drops its own references meanwhile
+
+    monkeypatch.setattr(workers._Runnable, "_run", slow_to_let_go)
+    log: list[bool] = []
+    done = []
+    worker = Worker(_Owner(log).job, fail, progress=False, cancel=False)
+    worker.done.connect(lambda: done.append(True))
+    worker.start()
+    del worker  # nothing but the worker machinery holds the job now
+    qtbot.waitUntil(lambda: bool(done), timeout=5000)
+    qtbot.waitUntil(lambda: len(log) == 2, timeout=5000)  # the owner, and the result or the frame's object
+    assert all(log), "a job's object was let go on the pool thread"
+    assert not active_workers()
