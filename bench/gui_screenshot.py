@@ -7,7 +7,9 @@ Run under a real (virtual) X server so fonts and styles render as on a desktop::
 It opens a copy of the built-in demo project (UCSD Ped2 test video 01 with its ground-truth anomaly
 interval and labelled subclips), stops on a frame where the cyclist crosses the walkway, sets an In/Out
 span and saves ``docs/screenshots/main-window.png`` (``--out`` to change), then the Help > Keyboard
-shortcuts dialog as ``docs/screenshots/shortcuts.png``.
+shortcuts dialog as ``docs/screenshots/shortcuts.png``. Then it scores the video with the demo's shipped
+model (Review > Score Video), goes to the cyclist event with the error heat map on the frame and saves
+the regularity chart and the Events panel as ``docs/screenshots/review.png``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ def main() -> int:
     parser.add_argument("--size", default="1440x860")
     parser.add_argument("--shortcuts-out", type=Path, default=REPO / "docs" / "screenshots" / "shortcuts.png",
                         help="where to save the Help > Keyboard shortcuts dialog")
+    parser.add_argument("--review-out", type=Path, default=REPO / "docs" / "screenshots" / "review.png",
+                        help="where to save the window after scoring, on an event with its heat map")
     args = parser.parse_args()
 
     from PySide6.QtCore import QSettings
@@ -82,8 +86,30 @@ def main() -> int:
             time.sleep(0.02)
         ok = dialog.grab().save(str(args.shortcuts_out)) and ok
         dialog.close()
+
+        window.state.set_selection(None)
+        window.labelling.clear_in_out()
+        review = window.review
+        started = time.monotonic()
+        review.score_video()
+        wait(lambda: review.job is not None)
+        wait(lambda: not review.scoring, seconds=300)
+        print(f"scored {window.state.video.name} in {time.monotonic() - started:.1f} s: "
+              f"{len(review.review.events)} events", flush=True)
+        cyclist = max(range(len(review.review.events)), key=lambda i: review.review.events[i].peak_score)
+        review.review.select_event(cyclist)
+        event = review.review.current_event
+        wait(lambda: window.player.shown_index == event.start)
+        window.state.request_seek(event.peak_frame)
+        wait(lambda: window.player.shown_index == event.peak_frame)
+        review.review.heatmap.setChecked(True)
+        wait(lambda: not review.review.overlay_busy and review.review.overlay(event.peak_frame) is not None, 60)
+        for _ in range(30):
+            app.processEvents()
+            time.sleep(0.02)
+        ok = window.grab().save(str(args.review_out)) and ok
         window.close()
-    print(f"saved {args.out} and {args.shortcuts_out}" if ok else "could not save the screenshots")
+    print(f"saved {args.out}, {args.shortcuts_out} and {args.review_out}" if ok else "could not save the screenshots")
     return 0 if ok else 1
 
 

@@ -343,9 +343,10 @@ class ReviewController(QObject):
             self._pending_seek = None
             self.state.request_seek(frame)
 
-    def _on_overlay(self, frame: int, _rgba: Any) -> None:
-        if frame == self.state.position:
-            self._show_overlay(frame)
+    def _on_overlay(self, _frame: int, _rgba: Any) -> None:
+        # the panel's maps changed (computed, or the heat map toggled): redraw the frame the player shows,
+        # which may be another frame of the event than the panel's (the analyst moved the playhead)
+        self._show_overlay(self.state.position)
 
     def _show_overlay(self, frame: int) -> None:
         on = self.review.heatmap.isChecked()

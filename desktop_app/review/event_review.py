@@ -63,6 +63,15 @@ REVIEW_KEYS = {
 }
 COLUMNS = ("Video", "Start", "End", "Peak", "Verdict", "Note")
 VERDICT_KEYS = {"confirm": "confirmed", "reject": "rejected", "unsure": "unsure"}
+#: Pixel errors above this quantile of an event's error maps show at full colour (see :func:`_heat_scale`).
+HEAT_QUANTILE = 0.999
+
+
+def _heat_scale(maps: np.ndarray) -> float | None:
+    """The error shown at full colour: the event's 99.9th percentile of pixel errors, not its single worst
+    pixel (squared errors are so peaked that scaling by the maximum leaves the moving object barely tinted)."""
+    top = float(np.quantile(maps, HEAT_QUANTILE))
+    return top if top > 0 else None
 
 
 class EventReview(QWidget):
@@ -262,7 +271,7 @@ class EventReview(QWidget):
         if maps is None:
             return None
         video = self.project.videos[event.video_id]
-        return error_heatmap(maps[frame - event.start], (video.height, video.width), scale=float(maps.max()))
+        return error_heatmap(maps[frame - event.start], (video.height, video.width), scale=_heat_scale(maps))
 
     @property
     def overlay_busy(self) -> bool:
