@@ -91,7 +91,12 @@ def error_heatmap(error_map: np.ndarray, size: tuple[int, int], scale: float | N
     top = float(errors.max()) if scale is None else float(scale)
     level = np.zeros_like(errors) if top <= 0 else np.clip(errors / top, 0.0, 1.0)
     level = cv2.resize(level, (width, height), interpolation=cv2.INTER_NEAREST)
-    grey = np.rint(level * 255.0).astype(np.uint8)
-    rgb = cv2.cvtColor(cv2.applyColorMap(grey, cv2.COLORMAP_INFERNO), cv2.COLOR_BGR2RGB)
     alpha = np.rint(level * (255.0 * opacity)).astype(np.uint8)
-    return np.dstack([rgb, alpha])
+    return np.dstack([heat_colors(level), alpha])
+
+
+def heat_colors(level: np.ndarray) -> np.ndarray:
+    """Levels in [0, 1] ``(H, W)`` as RGB ``uint8`` ``(H, W, 3)`` of the inferno colour map (0 black, 1 the
+    brightest): the one colour scale of every error heat map (overlays, predicted-frame panes)."""
+    grey = np.rint(np.clip(level, 0.0, 1.0) * 255.0).astype(np.uint8)
+    return cv2.cvtColor(cv2.applyColorMap(grey, cv2.COLORMAP_INFERNO), cv2.COLOR_BGR2RGB)

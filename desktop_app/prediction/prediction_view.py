@@ -26,7 +26,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -42,6 +41,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.errors import FramewatchError
+from core.inference.error_overlay import heat_colors
 from core.inference.project_scoring import RunModel
 from core.inference.side_by_side import rgb_uint8, write_side_by_side
 from core.inference.video_rollout import VideoRollout, predict_run, rollout_video
@@ -62,8 +62,7 @@ def error_heatmap(error: np.ndarray, scale: float) -> np.ndarray:
     error = np.asarray(error, np.float32)
     if error.ndim == 3:
         error = error.mean(axis=2)
-    level = np.clip(np.rint(error / max(scale, 1e-6) * 255.0), 0, 255).astype(np.uint8)
-    return cv2.cvtColor(cv2.applyColorMap(level, cv2.COLORMAP_INFERNO), cv2.COLOR_BGR2RGB)
+    return heat_colors(error / max(scale, 1e-6))
 
 
 def _rollout_job(models: ModelCache, run: RunModel, video: Path, start: int, given: int, future: int,
