@@ -7,9 +7,10 @@ error dialog) and :func:`install_excepthook`.
 """
 
 from desktop_app.jobs.error_dialog import install_excepthook, show_error
+from desktop_app.jobs.garbage import install_gui_garbage_collector
 from desktop_app.jobs.job_bar import JobBar
 from desktop_app.jobs.progress import JobProgress, run_job
 from desktop_app.jobs.workers import Worker, active_workers, run_in_thread
 
-__all__ = ["JobBar", "JobProgress", "Worker", "active_workers", "install_excepthook", "run_in_thread", "run_job",
+__all__ = ["JobBar", "JobProgress", "Worker", "active_workers", "install_excepthook", "install_gui_garbage_collector", "run_in_thread", "run_job",
            "show_error"]

@@ -65,9 +65,11 @@ def startup_choice(args: argparse.Namespace) -> Startup:
 def create_app(argv: Sequence[str] | None = None):
     from PySide6.QtWidgets import QApplication
 
+    from desktop_app.jobs import install_gui_garbage_collector
     from desktop_app.shell.theme import apply_theme
 
     app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
+    install_gui_garbage_collector(app)  # reference cycles holding Qt objects die on the GUI thread
     app.setApplicationName("Framewatch")
     app.setOrganizationName("Framewatch")
     app.setApplicationVersion(__version__)

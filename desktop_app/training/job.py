@@ -23,7 +23,6 @@ importing the trainer imports Keras (seconds); a bad value raises the trainer's 
 
 from __future__ import annotations
 
-import gc
 import os
 import threading
 import traceback
@@ -85,17 +84,16 @@ def lower_thread_priority(increment: int = NICE_INCREMENT) -> bool:
 
 
 def _on_this_thread(call: Callable[[], Any]) -> Any:
-    """Run ``call``; whatever it leaves behind (a failed run's model, its data pipeline and their threads,
-    held by the frames of an exception's traceback) is freed here, on the training thread, before the
-    result or the exception reaches the GUI thread, rather than whenever the GUI drops the exception.
-    The traceback keeps its lines, for the error dialog's details."""
+    """Run ``call``; what a failed run leaves in the frames of its exception's traceback (its model, its
+    data pipeline and their threads) is let go here, on the training thread, before the exception reaches
+    the GUI thread. The traceback keeps its lines, for the error dialog's details. No garbage collection
+    here: a collection frees every unreachable cycle of the process, Qt objects included, and those must
+    die on the GUI thread (:mod:`desktop_app.jobs.garbage`)."""
     try:
         return call()
     except BaseException as exc:
         traceback.clear_frames(exc.__traceback__)
         raise
-    finally:
-        gc.collect()
 
 
 def _setup_devices(cpu_threads: int | None, mixed_precision: bool) -> None:

@@ -13,6 +13,14 @@ from desktop_app.shell.main_window import MainWindow
 from tests.gui.window_driver import Answer, make_clip
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _garbage_collected_on_the_gui_thread(qapp):
+    """As in the app: reference cycles holding Qt objects die on the GUI thread, never on a job's thread."""
+    from desktop_app.jobs import install_gui_garbage_collector
+
+    install_gui_garbage_collector(qapp)
+
+
 @pytest.fixture(autouse=True)
 def _non_blocking_dialogs(monkeypatch):
     monkeypatch.setattr(error_dialog, "DIALOGS_BLOCK", False)
