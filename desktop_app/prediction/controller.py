@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QDockWidget, QLabel, QVBoxLayout, QWidget
 
@@ -39,9 +39,20 @@ SEGMENTS_LANE = "Segments"
 
 
 class PredictionPanel(QWidget):
-    """The dock's widget: says when it is shown, so that the views only work while they can be seen."""
+    """The dock's widget: ``shown()`` when it comes into sight (shown, or its dock's tab raised), so that
+    the views only work while they can be seen (:attr:`in_sight`)."""
 
     shown = Signal()
+
+    @property
+    def in_sight(self) -> bool:
+        """Shown and not behind another dock's tab (a tabbed-away dock is moved out of the window)."""
+        return self.isVisible() and not self.visibleRegion().isEmpty()
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ParentChange and isinstance(self.parentWidget(), QDockWidget):
+            self.parentWidget().visibilityChanged.connect(lambda visible: self.shown.emit() if visible else None)
+        return super().event(event)
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
@@ -89,7 +100,7 @@ class PredictionController(QObject):
 
     @property
     def showing(self) -> bool:
-        return self.panel.isVisible()
+        return self.panel.in_sight
 
     # == actions ===================================================================================
     def show_panel(self) -> None:
