@@ -21,7 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Signal
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import QDockWidget, QLabel, QVBoxLayout, QWidget
 
 from core.errors import FramewatchError
@@ -39,10 +39,11 @@ SEGMENTS_LANE = "Segments"
 
 
 class PredictionPanel(QWidget):
-    """The dock's widget: ``shown()`` when it comes into sight (shown, or its dock's tab raised), so that
-    the views only work while they can be seen (:attr:`in_sight`)."""
+    """The dock's widget: ``shown()`` when it comes into sight (shown, or its dock's tab raised) and
+    ``hidden()`` when it goes out of it, so that the views only work while they can be seen (:attr:`in_sight`)."""
 
     shown = Signal()
+    hidden = Signal()
 
     @property
     def in_sight(self) -> bool:
@@ -51,12 +52,16 @@ class PredictionPanel(QWidget):
 
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ParentChange and isinstance(self.parentWidget(), QDockWidget):
-            self.parentWidget().visibilityChanged.connect(lambda visible: self.shown.emit() if visible else None)
+            self.parentWidget().visibilityChanged.connect(lambda seen: self.shown.emit() if seen else self.hidden.emit())
         return super().event(event)
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
         self.shown.emit()
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt override
+        super().hideEvent(event)
+        self.hidden.emit()
 
 
 class PredictionController(QObject):
@@ -88,7 +93,8 @@ class PredictionController(QObject):
             "classify_video": self.classify,
             "export_annotated_video": self.export_annotated,
         })
-        self.panel.shown.connect(self._catch_up)
+        self.panel.shown.connect(lambda: self._catch_up() if self.showing else None)
+        self.panel.hidden.connect(self._on_hidden)
         self.prediction_view.rollout_started.connect(lambda _start: self._track(self.prediction_view.worker))
         self.segments_view.bands_changed.connect(self._fill_lane)
         self.segments_view.segments_ready.connect(lambda _result: self._update_actions())
@@ -178,6 +184,15 @@ class PredictionController(QObject):
             self.segments_view.clear("No segments: choose a classify or regress model run.")
             self.prediction_view.set_source(self.run_dir, video.path, self.state.position)
         self._update_actions()
+
+    def _on_hidden(self) -> None:
+        """Out of sight (or the window closing): a rollout not shown yet is cancelled, and redone when seen."""
+        view = self.prediction_view
+        if self.showing:
+            return  # a tab switch that ends with the dock in sight
+        if view.run is not None and (view.worker is not None or view.result is None or view.result.start != view.start):
+            view.cancel()
+            self._stale = True
 
     def _on_position(self, frame: int) -> None:
         if not self.showing:
