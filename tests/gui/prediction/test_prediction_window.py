@@ -125,3 +125,5 @@ def test_segments_fill_a_timeline_lane_and_export_an_annotated_video(qtbot, make
     # another run: the lane empties
     window.state.set_model_run("next")
     assert window.state.lanes[SEGMENTS_LANE] == []
+    view = window.prediction.prediction_view  # in sight: the next-frame run rolls out at once
+    qtbot.waitUntil(lambda: view.result is not None and window.state.jobs == [], timeout=WAIT_MS)
