@@ -28,6 +28,7 @@ from core.errors import FramewatchError
 from core.inference.windows import WINDOW_TASKS
 from core.runs import RunRecord, find_run_dir
 from desktop_app.common.actions import build_actions
+from desktop_app.common.docks import bring_dock_to_front
 from desktop_app.prediction.model_cache import ModelCache
 from desktop_app.prediction.prediction_view import PredictionView
 from desktop_app.prediction.segment_bands import SegmentBand
@@ -111,10 +112,7 @@ class PredictionController(QObject):
     # == actions ===================================================================================
     def show_panel(self) -> None:
         """Show and raise the Predicted frames dock."""
-        dock = self.panel.parentWidget()
-        if isinstance(dock, QDockWidget):
-            dock.show()
-            dock.raise_()
+        bring_dock_to_front(self.panel)
 
     def classify(self) -> None:
         """Classify the video with the chosen classify or regress run (its segments fill the lane)."""

@@ -20,10 +20,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QDockWidget, QMessageBox, QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from core.runs import RunError, find_run_dir, runs_dir
 from desktop_app.common.actions import build_actions
+from desktop_app.common.docks import bring_dock_to_front
 from desktop_app.jobs import Worker
 from desktop_app.state import AppState
 from desktop_app.training.panel import TrainingPanel
@@ -58,10 +59,7 @@ class TrainingController(QObject):
 
     def show_panel(self) -> None:
         """Show and raise the Training dock (asking the backend for its devices the first time)."""
-        dock = self.panel.parentWidget()
-        if isinstance(dock, QDockWidget):
-            dock.show()
-            dock.raise_()
+        bring_dock_to_front(self.panel)
         if not self._devices_asked:
             self._devices_asked = True
             self.panel.detect_devices()
