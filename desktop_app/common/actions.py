@@ -111,6 +111,17 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "Confirm the event and make it a ground-truth anomaly interval (one undo)"),
     ActionSpec("toggle_heatmap", "Error &Heat Map", "Review", ("H",),
                "Draw the model's error heat map over the frames of the current event"),
+    # Model (training, predicted frames, window segments)
+    ActionSpec("train_model", "&Train a Model...", "Model", ("Ctrl+T",),
+               "Show the training panel: options, live curves, cancel, resume and the project's runs"),
+    ActionSpec("cancel_training", "&Cancel Training", "Model", (),
+               "Stop the training run after this batch (it stays resumable)"),
+    ActionSpec("show_predictions", "&Predicted Frames", "Model", ("Ctrl+Shift+P",),
+               "Show truth, prediction and |error| of a next-frame run from the playhead"),
+    ActionSpec("classify_video", "C&lassify Video", "Model", ("Ctrl+Shift+K",),
+               "Label the video window by window with a classify or regress run; segments go to the timeline"),
+    ActionSpec("export_annotated_video", "&Export Annotated Video...", "Model", (),
+               "Write a copy of the classified video with each window's label or value drawn on its frames"),
     # View
     ActionSpec("reset_layout", "&Reset Layout", "View", (), "Show every panel again in its first place"),
     # Help
@@ -118,7 +129,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("about", "&About Framewatch", "Help", ()),
 )
 
-GROUPS = ("File", "Edit", "Playback", "Label", "Review", "View", "Help")
+GROUPS = ("File", "Edit", "Playback", "Label", "Review", "Model", "View", "Help")
 
 
 def spec(key: str) -> ActionSpec:

@@ -8,6 +8,7 @@ the predicted one, and ``|truth - prediction|`` as a heat map), with a slider an
 * :meth:`PredictionView.set_source` ``(run, video_path, start)``: a run folder, a video and the first given
   frame (as ``framewatch predict --start``). A run that is not a next-frame model (or cannot be read) shows
   a message in the view instead of panes.
+* :meth:`PredictionView.clear` ``(message)``: no run (the panes emptied, the message shown).
 * :meth:`PredictionView.set_position` ``(frame)``: the player moved; the running rollout is cancelled at
   once and a new one starts after :attr:`PredictionView.DEBOUNCE_MS` of quiet.
 * :meth:`PredictionView.set_future` / :meth:`PredictionView.set_given` / :meth:`PredictionView.set_step`.
@@ -189,6 +190,13 @@ class PredictionView(QWidget):
             return False
         self.refresh()
         return True
+
+    def clear(self, message: str) -> None:
+        """No run: cancel the jobs, empty the panes and show ``message``."""
+        self.cancel()
+        self._clear()
+        self.run = None
+        self._say(message)
 
     def set_position(self, frame: int) -> None:
         """Follow the player: roll out from ``frame`` once it stops moving; a running rollout is cancelled now."""

@@ -9,7 +9,8 @@ Its public API, for a controller to put the bands on the timeline:
 * :meth:`SegmentsView.set_source` ``(run, video_path, class_colors=None)``: a run folder and a video (and
   the project's class colours); a run that gives no result per window shows a message, not an exception.
 * :meth:`SegmentsView.classify` ``(stride=None, min_confidence=None, bin_width=None)``,
-  :meth:`SegmentsView.export_annotated` ``(path, overwrite=False)``, :meth:`SegmentsView.cancel`.
+  :meth:`SegmentsView.export_annotated` ``(path, overwrite=False)``, :meth:`SegmentsView.cancel`,
+  :meth:`SegmentsView.clear` ``(message)``.
 * Signals: ``segments_ready(VideoWindows)``, ``bands_changed(list[SegmentBand])``, ``export_finished(path)``.
 """
 
@@ -137,6 +138,14 @@ class SegmentsView(QWidget):
                              f"frames. Press Classify to label {self.video.name}.")
         self.classify_button.setEnabled(True)
         return True
+
+    def clear(self, message: str) -> None:
+        """No run: cancel the jobs, drop the segments and show ``message``."""
+        self.cancel()
+        self.run = None
+        self._show(None)
+        self.message.setText(message)
+        self.classify_button.setEnabled(False)
 
     def classify(self, stride: int | None = None, min_confidence: float | None = None,
                  bin_width: float | None = None) -> Worker | None:

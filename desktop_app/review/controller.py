@@ -40,7 +40,8 @@ from core.inference.project_scoring import (
     run_model,
     score_project,
 )
-from core.runs import list_runs
+from core.inference.scoring import SCORING_TASKS
+from core.runs import RunRecord, find_run_dir, list_runs
 from desktop_app.common.actions import build_actions
 from desktop_app.common.resource_files import shipped_model_dir
 from desktop_app.jobs import JobBar, run_job, show_error
@@ -167,7 +168,10 @@ class ReviewController(QObject):
             try:
                 self.run = run_model(self.project.folder, name)
             except FramewatchError as exc:
-                show_error(self.window, exc, "Model run")
+                if self._scores_frames(name):
+                    show_error(self.window, exc, "Model run")
+                else:  # a classify or regress run, chosen for the Predicted frames dock: no scores, no dialog
+                    self.state.show_status(f"Review: {exc}", 8000)
         self.cancel_scoring()
         self.flagged.clear()
         self.review.set_project(self.project, self.run)
@@ -175,6 +179,13 @@ class ReviewController(QObject):
         self._show_cached(self.state.video_id)
         self._update_run_label()
         self._update_actions()
+
+    def _scores_frames(self, name: str) -> bool:
+        """Whether run ``name`` is of a task that scores frames (a run that cannot be read counts as one)."""
+        try:
+            return RunRecord.load(find_run_dir(self.project.folder, name)).task in SCORING_TASKS
+        except FramewatchError:
+            return True
 
     def _update_run_label(self) -> None:
         text = f"Model run: {self.run.run_dir.name}" if self.run is not None else (

@@ -15,7 +15,9 @@ def show_shortcuts(parent: QWidget, class_rows: list[tuple[str, str, str]]) -> N
 
 def show_about(parent: QWidget) -> None:
     QMessageBox.about(parent, "About Framewatch",
-                      f"<b>Framewatch {__version__}</b><p>Cut and label footage in this window. Train "
-                      "spatiotemporal models, score footage for anomalies, evaluate models and roll out "
-                      "predicted frames with the <tt>framewatch</tt> command.</p><p>Demo footage: UCSD Anomaly "
+                      f"<b>Framewatch {__version__}</b><p>Cut and label footage, train spatiotemporal models "
+                      "(Model menu), score footage for anomalies and review the flagged events (Review menu), "
+                      "watch predicted frames beside the real ones and a classifier's segments on the "
+                      "timeline, all in this window; the <tt>framewatch</tt> command does the same without "
+                      "it, and evaluates models.</p><p>Demo footage: UCSD Anomaly "
                       "Detection Dataset, Ped2 (Mahadevan et al., CVPR 2010).</p>")

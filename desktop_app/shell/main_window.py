@@ -1,7 +1,8 @@
 """The main window: it assembles the features' docks, menus, toolbar and status bar, and nothing more.
 
 Each feature is a controller that owns its actions and widgets (:mod:`desktop_app.library`,
-:mod:`desktop_app.player`, :mod:`desktop_app.labelling`, :mod:`desktop_app.review`); they share one :class:`~desktop_app.state.AppState`
+:mod:`desktop_app.player`, :mod:`desktop_app.labelling`, :mod:`desktop_app.review`, :mod:`desktop_app.training`,
+:mod:`desktop_app.prediction`); they share one :class:`~desktop_app.state.AppState`
 (:attr:`MainWindow.state`) and never call each other. The window places their widgets, lays their
 actions out in menus from the action registry, keeps the title, and on close asks about unsaved
 changes, cancels running jobs and remembers its geometry. The View menu shows, hides and floats the
@@ -24,9 +25,11 @@ from desktop_app.common.actions import ACTIONS, GROUPS, build_actions, merge_act
 from desktop_app.labelling import LabellingController
 from desktop_app.library import LibraryController
 from desktop_app.player import PlayerController
+from desktop_app.prediction import PredictionController
 from desktop_app.review import ReviewController
 from desktop_app.shell.help import show_about, show_shortcuts
 from desktop_app.state import AppState
+from desktop_app.training import TrainingController
 
 __all__ = ["MainWindow"]
 
@@ -44,6 +47,8 @@ MENUS: tuple[tuple[str, tuple[str | None, ...]], ...] = (
     ("&Review", ("score_video", "score_all", "cancel_scoring", "choose_run", None, "next_event", "previous_event",
                  "event_frame_forward", "event_frame_back", None, "confirm_event", "reject_event", "unsure_event",
                  "confirm_as_interval", None, "toggle_heatmap")),
+    ("&Model", ("train_model", "cancel_training", None, "show_predictions", "classify_video",
+                "export_annotated_video")),
     ("&View", ("reset_layout",)),
     ("&Help", ("show_shortcuts", "about")),
 )
@@ -63,6 +68,8 @@ class MainWindow(QMainWindow):
         self.playback = PlayerController(self.state, self)
         self.labelling = LabellingController(self.state, self)
         self.review = ReviewController(self.state, self)
+        self.training = TrainingController(self.state, self)
+        self.prediction = PredictionController(self.state, self)
         shell_actions = build_actions(self, {
             "close_window": self.close,
             "show_shortcuts": lambda: show_shortcuts(self, self.labelling.class_shortcut_rows()),
@@ -70,7 +77,8 @@ class MainWindow(QMainWindow):
             "reset_layout": self.reset_layout,
         })
         self.actions_by_key = merge_actions(self.library.actions, self.playback.actions, self.labelling.actions,
-                                            self.review.actions, shell_actions)
+                                            self.review.actions, self.training.actions, self.prediction.actions,
+                                            shell_actions)
         # The widgets the window places (tests and benchmarks drive them through these names).
         self.player = self.playback.player
         self.video_list = self.library.video_list
@@ -107,10 +115,17 @@ class MainWindow(QMainWindow):
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowNestedDocks)
         videos = self._dock("Videos", "videosDock", self.video_list, Qt.DockWidgetArea.LeftDockWidgetArea)
         labels = self._dock("Labels", "labelsDock", self.label_panel, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.resizeDocks([videos, labels], [360, 400], Qt.Orientation.Horizontal)
+        predicted = self._dock("Predicted frames", "predictedFramesDock", self.prediction.panel,
+                               Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(labels, predicted)  # behind Labels; Model > Predicted Frames raises it
+        labels.raise_()
         chart = self._dock("Regularity", "regularityDock", self.review.chart_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
         events = self._dock("Events", "eventsDock", self.review.review, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.splitDockWidget(chart, events, Qt.Orientation.Horizontal)
+        training = self._dock("Training", "trainingDock", self.training.panel, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.tabifyDockWidget(chart, training)  # behind Regularity; Model > Train a Model raises it
+        chart.raise_()
+        self.resizeDocks([videos, labels], [360, 400], Qt.Orientation.Horizontal)
         self.resizeDocks([chart], [220], Qt.Orientation.Vertical)
         self.statusBar().addPermanentWidget(self.status_position)
         self.statusBar().addPermanentWidget(self.status_read_only)

@@ -81,9 +81,11 @@ class TrainingPanel(QWidget):
 
     Signals: ``run_started(run_dir)``, ``run_ended(run_dir, status)`` (``completed``, ``stopped_early``,
     ``cancelled``, ``failed``), ``event_received(event)`` for every training event,
-    ``score_requested(run_dir)`` ("Score this run") and ``runs_changed()`` after a run is deleted.
+    ``score_requested(run_dir)`` ("Score this run"), ``runs_changed()`` after a run is deleted, and
+    ``job_started(worker)`` as soon as a run's :class:`~desktop_app.jobs.Worker` starts (before its first event).
     """
 
+    job_started = Signal(object)  # Worker
     run_started = Signal(object)
     run_ended = Signal(object, str)
     event_received = Signal(object)
@@ -278,6 +280,7 @@ class TrainingPanel(QWidget):
         self._pool = fresh_thread()  # the previous run's pool (its thread done) is let go
         worker.start(self._pool)
         self._update_buttons()
+        self.job_started.emit(worker)
         return worker
 
     def cancel(self) -> None:
