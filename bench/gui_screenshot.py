@@ -9,7 +9,10 @@ interval and labelled subclips), stops on a frame where the cyclist crosses the 
 span and saves ``docs/screenshots/main-window.png`` (``--out`` to change), then the Help > Keyboard
 shortcuts dialog as ``docs/screenshots/shortcuts.png``. Then it scores the video with the demo's shipped
 model (Review > Score Video), goes to the cyclist event with the error heat map on the frame and saves
-the regularity chart and the Events panel as ``docs/screenshots/review.png``.
+the regularity chart and the Events panel as ``docs/screenshots/review.png``. Last it opens Model > Train
+a Model (Ctrl+T), starts the default anomaly preset on the demo's training videos (20 steps an epoch)
+and saves the Training dock with its live loss curves and progress as ``docs/screenshots/training.png``
+once a few epochs have run, then cancels the run.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ def main() -> int:
                         help="where to save the Help > Keyboard shortcuts dialog")
     parser.add_argument("--review-out", type=Path, default=REPO / "docs" / "screenshots" / "review.png",
                         help="where to save the window after scoring, on an event with its heat map")
+    parser.add_argument("--training-out", type=Path, default=REPO / "docs" / "screenshots" / "training.png",
+                        help="where to save the window while a model trains")
     args = parser.parse_args()
 
     from PySide6.QtCore import QSettings
@@ -108,8 +113,23 @@ def main() -> int:
             app.processEvents()
             time.sleep(0.02)
         ok = window.grab().save(str(args.review_out)) and ok
+
+        review.review.heatmap.setChecked(False)
+        training = window.training
+        training.show_panel()
+        form = training.panel.form
+        form.epochs.setValue(50)
+        form.steps.setValue(20)
+        form.run_name.setText("screenshot-run")
+        training.panel.start()
+        wait(lambda: training.panel.events_seen > 0, seconds=120)
+        wait(lambda: False, seconds=25)  # a few epochs: the curves and the progress line fill
+        ok = window.grab().save(str(args.training_out)) and ok
+        training.cancel()
+        wait(lambda: not training.is_training, seconds=60)
         window.close()
-    print(f"saved {args.out}, {args.shortcuts_out} and {args.review_out}" if ok else "could not save the screenshots")
+    print(f"saved {args.out}, {args.shortcuts_out}, {args.review_out} and {args.training_out}" if ok
+          else "could not save the screenshots")
     return 0 if ok else 1
 
 
