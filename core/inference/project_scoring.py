@@ -310,8 +310,9 @@ and a live chart can flag events as the frames arrive. Returns a
     targets = [project.video(key) for key in videos] if videos is not None else list(project.videos.values())
     calibration = [] if threshold is not None else split_videos(project, model, "train")
     if threshold is None and not calibration:
-        raise ScoreError(f"{project.folder}: no train-split videos to calibrate the threshold on: give videos of "
-                         "normal footage split train, or a threshold")
+        raise ScoreError(f"{project.folder}: no train-split videos to calibrate the threshold on: add videos of "
+                         "normal footage with split train (framewatch project add-video --split train, or Set "
+                         "Split in the app's Videos list)")
     scorer = _Scorer(project, model, stride, batch_size, None, progress, cancel, load_model, on_scores)
     scorer.total = _frames_to_score(scorer, {video.id: video for video in [*calibration, *targets]}.values())
     errors: dict[str, tuple[np.ndarray, int]] = {}

@@ -125,3 +125,11 @@ def test_annotated_needs_exactly_one_video(project: Path, tmp_path: Path, capsys
         with pytest.raises(SystemExit) as info:
             main(["score", str(project), "--run", "tiny", *which, "--annotated", str(tmp_path / "a.mp4")])
         assert info.value.code == 2 and "--annotated writes one video" in capsys.readouterr().err
+
+
+def test_score_without_train_split_footage_says_how_to_add_some(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    folder = make_project(tmp_path / "proj", frames=())  # the test video only: nothing to calibrate on
+    save_run(folder)
+    assert_one_line_error(capsys, ["score", str(folder), "--run", "tiny", "--all"],
+                          "add videos of normal footage with split train (framewatch project add-video --split train")
