@@ -4,7 +4,7 @@
 with a progress bar over frames, and prints per video its frames, events and peak error; ``--json`` prints
 the same as JSON (``--frames`` adds every frame's error). Scores are cached in ``PROJECT/cache/scores/``:
 a second run is instant and an interrupted one (Ctrl+C, a crash) resumes where it stopped. The threshold
-is calibrated on the train-split videos; the events go to the run's ``events.json``. ``--export DIR``
+is calibrated on the train-split videos (``--threshold E`` sets one by hand); the events go to the run's ``events.json``. ``--export DIR``
 writes each scored video's per-frame scores and events as CSV and JSON; ``--annotated OUT.mp4`` (one
 video) or ``--annotated-dir DIR`` its annotated anomaly video (``core/inference/exports.py``,
 ``core/inference/annotated_video.py``). An existing output is refused, before any scoring, unless
@@ -60,12 +60,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "score", help="score a project's videos with a trained model (per-frame errors, events; cached, resumable)",
         description="Score videos of a project with a training run's model: each frame's reconstruction (or "
         "next-frame prediction) error. Scores are cached in PROJECT/cache/scores/ (a rerun is instant; an "
-        "interrupted one resumes); the threshold is calibrated on the train-split videos; the events flagged "
-        "are written to the run's events.json. --export, --annotated and --annotated-dir also write each video's "
+        "interrupted one resumes); the threshold is calibrated on the train-split videos (or set with "
+        "--threshold); the events flagged are written to the run's events.json. --export, --annotated and --annotated-dir also write each video's "
         "scores and events as CSV and JSON, and its annotated anomaly video; existing files are refused, before "
         "any scoring, unless --overwrite.",
     )
     _add_common(score)
+    score.add_argument("--threshold", type=float, default=None, metavar="E",
+                       help="flag frames whose (smoothed) error is above E, in error units, instead of calibrating "
+                       "a threshold on the train-split videos (what dragging the threshold line in the app "
+                       "does); no train-split footage is needed")
     which = score.add_mutually_exclusive_group(required=True)
     which.add_argument("--video", action="append", metavar="V", help="a video to score (id, name or path; repeatable)")
     which.add_argument("--all", action="store_true", help="score every video of the project")
@@ -103,6 +107,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _check_score_args(args: argparse.Namespace) -> None:
     if args.annotated is not None and (args.all or len(args.video) != 1):
         args.parser.error("--annotated writes one video: give exactly one --video (or --annotated-dir DIR)")
+    if args.threshold is not None and args.percentile is not None:
+        args.parser.error("--threshold and --percentile both set the threshold: give one of them")
 
 
 def _outputs(args: argparse.Namespace, project: Any) -> dict[str, tuple[str, dict[str, Path]]]:
@@ -162,7 +168,8 @@ def _scoring_options(args: argparse.Namespace) -> dict[str, Any]:
         raise ScoreError(f"--batch-size must be 1 or more, not {args.batch_size}")
     return {"stride": args.stride, "min_run": args.min_run, "merge_gap": args.merge_gap,
             "percentile": DEFAULT_PERCENTILE if args.percentile is None else args.percentile,
-            "smoothing": args.smooth, "error": args.error, "batch_size": args.batch_size or DEFAULT_BATCH_SIZE}
+            "smoothing": args.smooth, "error": args.error, "batch_size": args.batch_size or DEFAULT_BATCH_SIZE,
+            **({"threshold": args.threshold} if getattr(args, "threshold", None) is not None else {})}
 
 
 def _scoring_text(scores: Any) -> str:
@@ -221,14 +228,14 @@ def run_score(args: argparse.Namespace) -> int:
                           "threshold": result.threshold.to_dict(), "flagging": result.flagging, "events_file": str(result.events_path), "videos": videos},
                          indent=2))
         return 0
-    print(f"run {result.run.run_id}: threshold {result.threshold.value:.6g} ({result.threshold.percentile:g}th "
-          f"percentile of {result.threshold.frames:,} train-split frames), stride {result.stride}, "
+    print(f"run {result.run.run_id}: threshold {result.threshold.describe()}, stride {result.stride}, "
           f"{_scoring_text(result)}")
     for video in result.videos:
         peak = video.peak
         cached = "cached" if video.scored_now == 0 else f"{video.scored_now:,} scored now"
         peak_text = f"peak {peak[1]:.6g} at frame {peak[0]}" if peak else "no frames"
-        print(f"{video.name}: {video.frames:,} frames ({cached}), {len(video.events)} events, {peak_text}")
+        count = len(video.events)
+        print(f"{video.name}: {video.frames:,} frames ({cached}), {count} event{'s' if count != 1 else ''}, {peak_text}")
         for path in written[video.video_id]:
             print(f"  wrote {path}")
     print(f"events written to {result.events_path}")

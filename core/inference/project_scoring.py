@@ -39,7 +39,7 @@ import numpy as np
 
 from core.errors import Cancelled
 from core.inference.errors import InferenceFileError, ScoreError
-from core.inference.events import Event, attach_verdicts, flag_events
+from core.inference.events import Event, attach_verdicts, check_flagging, flag_events
 from core.inference.events_file import RunEvents, read_events, write_events
 from core.inference.regularity import DEFAULT_PERCENTILE, Threshold
 from core.inference.score_cache import CachedScores, ScoreCache, ScoreKey
@@ -274,7 +274,7 @@ def score_project(
     videos: Sequence[str] | None = None,
     stride: int | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    threshold: Threshold | None = None,
+    threshold: Threshold | float | None = None,
     percentile: float = DEFAULT_PERCENTILE,
     smoothing: int | None = None,
     min_run: int = 1,
@@ -290,7 +290,8 @@ def score_project(
 
     ``project`` is an open :class:`~core.project.Project` (read-only is enough). ``threshold``: flag with
     this one instead of calibrating on the train-split videos (``percentile``, causal ``smoothing`` over
-    that many frames; default: the run's recommendation, else 1). ``error``: how a frame's squared errors become its error (``mse`` or
+    that many frames; default: the run's recommendation, else 1); a number is a threshold set by hand,
+    met by errors smoothed over ``smoothing`` frames (:meth:`Threshold.manual`). ``error``: how a frame's squared errors become its error (``mse`` or
     ``worst-patches``, :func:`~core.inference.scoring.frame_error`; default: the run's recommendation, else
     ``mse``). ``load_model`` loads the model file (tests count its calls). ``on_scores(video_id, first_frame,
 errors)`` is called on the scoring thread with each video's errors as they become known: a cached video's
@@ -307,6 +308,8 @@ and a live chart can flag events as the frames arrive. Returns a
     if error is not None and error != model.spec.error:
         model = dataclasses.replace(model, spec=dataclasses.replace(model.spec, error=error))
     stride = resolve_stride(model.spec, stride)
+    if threshold is not None and not isinstance(threshold, Threshold):
+        threshold = Threshold.manual(threshold, smoothing)
     targets = [project.video(key) for key in videos] if videos is not None else list(project.videos.values())
     calibration = [] if threshold is not None else split_videos(project, model, "train")
     if threshold is None and not calibration:
@@ -335,6 +338,34 @@ and a live chart can flag events as the frames arrive. Returns a
         results.append(VideoScores(video.id, video.name, series, attach_verdicts(events, verdicts, run_id), now))
     events_path = _store_events(events_dir(project, model), threshold, flagging, results)
     return ProjectScores(model, stride, threshold, results, events_path, flagging)
+
+
+def reflag_project(project: Any, run: str | Path | RunModel, threshold: Threshold, min_run: int = 1,
+                   merge_gap: int = 0, stride: int | None = None) -> ProjectScores:
+    """Flag again, at ``threshold`` with ``min_run`` and ``merge_gap``, every video ``run`` has scored whole
+    (its cached scores: no model is loaded and no frame decoded), and replace the run's ``events.json``.
+
+    What keeping a threshold moved on the chart does: a second or less for a project of hundreds of videos.
+    Videos without complete cached scores are left out (``framewatch score`` scores them). The flagging
+    values are checked as :func:`~core.inference.events.flag_events` checks them (:class:`ScoreError`).
+    """
+    model = run if isinstance(run, RunModel) else run_model(project.folder, run)
+    stride = resolve_stride(model.spec, stride)
+    check_flagging(threshold.value, min_run, merge_gap)
+    run_id = project_run_id(project, model)
+    verdicts = list(project.verdicts.values())
+    results = []
+    for video in project.videos.values():
+        series = cached_video_scores(project, model, video.id, stride)
+        if series is None:
+            continue
+        events = flag_events(threshold.smooth(series), threshold.value, min_run, merge_gap, video.id)
+        results.append(VideoScores(video.id, video.name, series, attach_verdicts(events, verdicts, run_id)))
+    flagging = {"threshold": threshold.value, "min_run": int(min_run), "merge_gap": int(merge_gap), "stride": stride}
+    run_dir = events_dir(project, model)
+    path = write_events(run_dir, RunEvents([event for result in results for event in result.events], threshold,
+                                           flagging))
+    return ProjectScores(model, stride, threshold, results, path, flagging)
 
 
 def _store_events(run_dir: Path, threshold: Threshold, flagging: dict[str, Any],

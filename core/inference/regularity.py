@@ -30,6 +30,8 @@ from core.inference.errors import ScoreError
 #: The percentile of the normal footage's errors a calibrated threshold takes unless told otherwise.
 DEFAULT_PERCENTILE = 99.5
 SMOOTHING_MODES = ("causal", "centred")
+#: Where a threshold comes from: calibrated on normal footage, or set by hand.
+THRESHOLD_KINDS = ("percentile", "manual")
 
 
 def as_scores(scores: Any, what: str = "scores") -> np.ndarray:
@@ -137,6 +139,10 @@ class Threshold:
     way (:meth:`smooth`) before they meet it. A frame is abnormal when its smoothed error is above ``value``:
     at the default 99.5th percentile about one normal frame in 200 is above it. ``frames`` and ``videos``
     say how much footage the calibration saw. Live flagging needs ``smoothing="causal"``.
+
+    ``kind`` is ``"percentile"`` for a calibrated threshold and ``"manual"`` for a value an analyst set
+    (:meth:`manual`: a drag of the chart's threshold line, ``framewatch score --threshold``); a manual
+    threshold keeps the smoothing but its ``percentile``, ``frames`` and ``videos`` mean nothing.
     """
 
     value: float
@@ -145,6 +151,24 @@ class Threshold:
     smoothing: str = "causal"
     frames: int = 0
     videos: int = 0
+    kind: str = "percentile"
+
+    @classmethod
+    def manual(cls, value: float, window: int = 1, smoothing: str = "causal") -> Threshold:
+        """A threshold set by hand at ``value`` (error units), met by errors smoothed over ``window`` frames."""
+        check_smoothing(window, smoothing)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise ScoreError(f"threshold must be a finite number, got {value!r}")
+        return cls(value=float(value), window=int(window), smoothing=smoothing, kind="manual")
+
+    def describe(self) -> str:
+        """One line for people: the value and where it came from, e.g. ``0.0123 (99.5th percentile of
+        1,234 train-split frames, 3-frame average)``."""
+        origin = ("set by hand" if self.kind == "manual" else
+                  f"{self.percentile:g}th percentile of {self.frames:,} train-split frames")
+        if self.window > 1:
+            origin += f", {self.window}-frame {self.smoothing} average"
+        return f"{self.value:.6g} ({origin})"
 
     @classmethod
     def calibrate(cls, normal_errors: Iterable[Any] | np.ndarray, percentile: float = DEFAULT_PERCENTILE,
@@ -180,7 +204,7 @@ class Threshold:
         return CausalMovingAverage(self.window)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": "percentile", "value": self.value, "percentile": self.percentile, "window": self.window,
+        return {"kind": self.kind, "value": self.value, "percentile": self.percentile, "window": self.window,
                 "smoothing": self.smoothing, "frames": self.frames, "videos": self.videos}
 
     @classmethod
@@ -188,12 +212,13 @@ class Threshold:
         """The threshold :meth:`to_dict` wrote; :class:`ScoreError` saying which field is wrong."""
         if not isinstance(data, Mapping):
             raise ScoreError(f"threshold: a JSON {type(data).__name__}, not an object")
-        if data.get("kind", "percentile") != "percentile":
-            raise ScoreError(f"threshold: unknown kind {data.get('kind')!r}")
+        kind = data.get("kind", "percentile")
+        if kind not in THRESHOLD_KINDS:
+            raise ScoreError(f"threshold: unknown kind {kind!r}")
         value = data.get("value")
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             raise ScoreError(f"threshold: 'value' is {value!r}, not a finite number")
-        fields: dict[str, Any] = {"value": float(value)}
+        fields: dict[str, Any] = {"value": float(value), "kind": kind}
         for name, kind in (("percentile", float), ("window", int), ("frames", int), ("videos", int)):
             if name in data:
                 item = data[name]

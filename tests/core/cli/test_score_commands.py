@@ -133,3 +133,15 @@ def test_score_without_train_split_footage_says_how_to_add_some(tmp_path: Path,
     save_run(folder)
     assert_one_line_error(capsys, ["score", str(folder), "--run", "tiny", "--all"],
                           "add videos of normal footage with split train (framewatch project add-video --split train")
+    # a threshold set by hand needs no calibration footage
+    assert main(["score", str(folder), "--run", "tiny", "--all", "--threshold", "0", "--min-run", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "threshold 0 (set by hand)" in out and "test.avi: 22 frames (22 scored now), 1 event," in out
+
+
+def test_threshold_by_hand_and_percentile_do_not_mix(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["score", str(project), "--run", "tiny", "--all", "--threshold", "0.1", "--percentile", "99"])
+    assert info.value.code == 2 and "--threshold and --percentile both set the threshold" in capsys.readouterr().err
+    assert_one_line_error(capsys, ["score", str(project), "--run", "tiny", "--all", "--threshold", "nan"],
+                          "threshold must be a finite number")

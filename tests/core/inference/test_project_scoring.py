@@ -15,7 +15,8 @@ from core.evaluation.roc import roc_auc
 from core.inference.errors import ScoreError
 from core.inference.events_file import read_events
 from core.inference.project_evaluation import evaluate_project
-from core.inference.project_scoring import cached_video_scores, run_model, score_project
+from core.inference.events import flag_events
+from core.inference.project_scoring import cached_video_scores, reflag_project, run_model, score_project
 from core.inference.regularity import Threshold, moving_average
 from core.inference.score_cache import ScoreCache, ScoreKey
 from core.inference.scoring import score_video
@@ -172,3 +173,52 @@ def test_evaluate_measures_auc_on_errors_smoothed_like_the_threshold(project: Pr
     assert result["smoothing"] == 5 and result["threshold"]["window"] == 5
     assert result["auc_raw"] == pytest.approx(roc_auc(smoothed, labels), abs=1e-6)
     assert roc_auc(smoothed, labels) != pytest.approx(roc_auc(errors, labels), abs=1e-6)
+
+
+def test_a_threshold_set_by_hand_needs_no_train_split_footage(tmp_path: Path) -> None:
+    folder = make_project(tmp_path / "proj", frames=())  # only the test video: nothing to calibrate on
+    run_dir = save_run(folder)
+    project = Project.open(folder, read_only=True)
+    try:
+        with pytest.raises(ScoreError, match="no train-split videos"):
+            score_project(project, "tiny")
+        errors = _direct(project, "test.avi")
+        value = float(np.sort(errors)[-4])  # three frames above it
+        result = score_project(project, "tiny", threshold=value, smoothing=1)
+    finally:
+        project.close()
+    assert result.threshold == Threshold.manual(value)
+    assert result.threshold.describe().endswith("(set by hand)")
+    flagged = sorted(frame for event in result.videos[0].events for frame in range(event.start, event.end))
+    assert flagged == sorted(int(i) for i in np.flatnonzero(errors > value))
+    stored = read_events(run_dir)
+    assert stored.threshold.kind == "manual" and stored.threshold.value == value
+
+
+def test_reflag_keeps_a_new_threshold_for_every_scored_video_without_the_model(project: Project) -> None:
+    # a threshold by hand: no calibration, so train1.avi is never scored
+    first = score_project(project, "tiny", ["test.avi", "train0.avi"], threshold=0.0, load_model=CountingLoader())
+    everything = np.concatenate([v.errors for v in first.videos])
+    moved = Threshold.manual(float(np.median(everything)))
+    result = reflag_project(project, "tiny", moved, min_run=2, merge_gap=1)
+    assert [v.name for v in result.videos] == ["train0.avi", "test.avi"]  # train1.avi was never scored
+    for video in result.videos:
+        expected = flag_events(video.errors, moved.value, 2, 1, video.video_id)
+        assert video.events == expected
+    stored = read_events(result.events_path.parent)
+    assert stored.threshold == moved and stored.flagging["min_run"] == 2 and stored.flagging["merge_gap"] == 1
+    assert len(stored.events) == sum(len(v.events) for v in result.videos) > 0
+    with pytest.raises(ScoreError, match="min_run"):
+        reflag_project(project, "tiny", moved, min_run=0)
+
+
+def test_a_manual_threshold_is_written_and_read_back() -> None:
+    threshold = Threshold.manual(0.25, window=3)
+    assert Threshold.from_dict(threshold.to_dict()) == threshold
+    assert threshold.describe() == "0.25 (set by hand, 3-frame causal average)"
+    calibrated = Threshold.calibrate([np.arange(10.0)], 50.0)
+    assert calibrated.describe() == "4.5 (50th percentile of 10 train-split frames)"
+    with pytest.raises(ScoreError, match="finite"):
+        Threshold.manual(float("nan"))
+    with pytest.raises(ScoreError, match="unknown kind"):
+        Threshold.from_dict({"kind": "guess", "value": 1.0})
