@@ -44,7 +44,7 @@ from core.inference.events_file import RunEvents, read_events, write_events
 from core.inference.regularity import DEFAULT_PERCENTILE, Threshold
 from core.inference.score_cache import CachedScores, ScoreCache, ScoreKey
 from core.inference.scoring import DEFAULT_BATCH_SIZE, ScoringSpec, resolve_stride, score_video
-from core.jobs import Progress, ProgressCallback
+from core.jobs import Progress, ProgressCallback, check_cancelled
 from core.project.entities import Video
 from core.runs import RunRecord, find_run_dir
 
@@ -341,13 +341,15 @@ and a live chart can flag events as the frames arrive. Returns a
 
 
 def reflag_project(project: Any, run: str | Path | RunModel, threshold: Threshold, min_run: int = 1,
-                   merge_gap: int = 0, stride: int | None = None) -> ProjectScores:
+                   merge_gap: int = 0, stride: int | None = None, progress: ProgressCallback | None = None,
+                   cancel: threading.Event | None = None) -> ProjectScores:
     """Flag again, at ``threshold`` with ``min_run`` and ``merge_gap``, every video ``run`` has scored whole
     (its cached scores: no model is loaded and no frame decoded), and replace the run's ``events.json``.
 
-    What keeping a threshold moved on the chart does: a second or less for a project of hundreds of videos.
-    Videos without complete cached scores are left out (``framewatch score`` scores them). The flagging
-    values are checked as :func:`~core.inference.events.flag_events` checks them (:class:`ScoreError`).
+    What keeping a threshold moved on the chart does. Videos without complete cached scores are left out
+    (``framewatch score`` scores them). The flagging values are checked as
+    :func:`~core.inference.events.flag_events` checks them (:class:`ScoreError`); ``progress`` hears one
+    report per video and ``cancel`` stops before the file is written (:class:`Cancelled`).
     """
     model = run if isinstance(run, RunModel) else run_model(project.folder, run)
     stride = resolve_stride(model.spec, stride)
@@ -355,7 +357,11 @@ def reflag_project(project: Any, run: str | Path | RunModel, threshold: Threshol
     run_id = project_run_id(project, model)
     verdicts = list(project.verdicts.values())
     results = []
-    for video in project.videos.values():
+    videos = list(project.videos.values())
+    for number, video in enumerate(videos):
+        check_cancelled(cancel, "flagging")
+        if progress is not None:
+            progress(Progress(number, len(videos), f"flagging {video.name}"))
         series = cached_video_scores(project, model, video.id, stride)
         if series is None:
             continue

@@ -14,6 +14,10 @@ run, a progress bar with Cancel, and the :class:`RegularityChart`) and the "Even
   threshold), without loading the model.
 * The chart's cursor follows ``state.position_changed``; a click on it calls ``state.request_seek``;
   a threshold drag re-flags the video's events, which the panel and the Events lane follow at once.
+* The :class:`FlaggingBar` above the chart shows the threshold (typed or dragged), min run and merge gap.
+  **Keep** re-flags every video the run has scored with them (a job: cached scores only) and stores
+  them in the run's ``events.json``; the next Score flags with them too. **Revert** goes back to the
+  stored ones. Opening a run adopts the flagging stored with it.
 * The Events lane holds the recorded verdicts of the video (grey rejected, red confirmed, amber
   unsure) and the flagged events not judged yet (amber, "flagged").
 * The event keys (:data:`~desktop_app.review.REVIEW_KEYS`) are window actions, so they work from the
@@ -30,13 +34,14 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from core.errors import FramewatchError
 from core.inference.events import Event
-from core.inference.events_file import read_events
+from core.inference.events_file import RunEvents, read_events
 from core.inference.project_scoring import (
     ProjectScores,
     RunModel,
     VideoScores,
     cached_video_scores,
     events_dir,
+    reflag_project,
     run_model,
     score_project,
 )
@@ -47,6 +52,7 @@ from desktop_app.common.resource_files import shipped_model_dir
 from desktop_app.jobs import JobBar, run_job, show_error
 from desktop_app.player import ANOMALY_COLOR, EVENT_COLOR
 from desktop_app.review.event_review import EventReview
+from desktop_app.review.flagging_bar import FlaggingBar
 from desktop_app.review.regularity_chart import RegularityChart
 from desktop_app.review.scoring_job import ScoringJob
 from desktop_app.state import AppState, LaneBand
@@ -79,6 +85,7 @@ class ReviewController(QObject):
         #: Keywords for :func:`~core.inference.project_scoring.score_project` (``batch_size``, ``percentile``...).
         self.scoring_options: dict[str, Any] = {}
         self._pending_seek: tuple[str, int] | None = None
+        self._stored: RunEvents | None = None  # the run's events.json as last read or written
 
         self.chart = RegularityChart(window)
         self.review = EventReview(window, project_edited=state.project_edited)
@@ -92,6 +99,8 @@ class ReviewController(QObject):
         layout.setContentsMargins(4, 2, 4, 2)
         top = QVBoxLayout()
         top.addWidget(self.run_label)
+        self.flagging_bar = FlaggingBar()
+        top.addWidget(self.flagging_bar)
         top.addWidget(self.job_bar)
         layout.addLayout(top)
         layout.addWidget(self.chart, 1)
@@ -108,6 +117,11 @@ class ReviewController(QObject):
 
         self.chart.seek_requested.connect(state.request_seek)
         self.chart.events_changed.connect(self._on_chart_events)
+        self.chart.threshold_changed.connect(lambda _value: self._sync_flagging_bar())
+        self.flagging_bar.threshold_edited.connect(self._on_threshold_typed)
+        self.flagging_bar.flagging_edited.connect(self._on_flagging_edited)
+        self.flagging_bar.keep_requested.connect(self.keep_flagging)
+        self.flagging_bar.revert_requested.connect(self.revert_flagging)
         self.review.seek_requested.connect(self._seek_event)
         self.review.overlay_changed.connect(self._on_overlay)
         self.review.current_changed.connect(lambda _event: self._update_actions())
@@ -174,6 +188,7 @@ class ReviewController(QObject):
                     self.state.show_status(f"Review: {exc}", 8000)
         self.cancel_scoring()
         self.flagged.clear()
+        self.chart.set_flagging(None)  # the new run's stored flagging, if any, comes with its scores
         self.review.set_project(self.project, self.run)
         self._load_stored_events()
         self._show_cached(self.state.video_id)
@@ -232,10 +247,15 @@ class ReviewController(QObject):
             self.job.cancel()
 
     def _on_scored(self, scores: VideoScores) -> None:
+        stored = self._stored_events()  # what scoring wrote into events.json
+        if stored is not None:
+            self._stored = stored
+        self._sync_flagging_bar()
         self.state.show_status(f"{scores.name}: {scores.frames} frames scored, {len(scores.events)} event"
                                f"{'s' if len(scores.events) != 1 else ''} flagged")
 
     def _on_scored_all(self, result: ProjectScores) -> None:
+        self._stored = self._stored_events()
         events = [event for video in result.videos for event in video.events]
         self.flagged = {video.video_id: list(video.events) for video in result.videos}
         self.review.set_events(events)
@@ -246,6 +266,7 @@ class ReviewController(QObject):
     def _show_cached(self, video_id: str | None) -> None:
         """Show the video's cached scores, flagged at the run's stored threshold; an empty chart if none."""
         self.chart.clear(video_id or "")
+        self._sync_flagging_bar()
         if video_id is None or self.project is None or video_id not in self.project.videos:
             return
         self.chart.set_ground_truth(self.project.intervals_of(video_id))
@@ -256,10 +277,9 @@ class ReviewController(QObject):
             return
         stored = self._stored_events()
         if stored is not None and stored.threshold is not None:
-            flagging = stored.flagging
-            self.chart.set_flagging(stored.threshold, int(flagging.get("min_run", 1)),
-                                    int(flagging.get("merge_gap", 0)))
+            self.chart.set_flagging(stored.threshold, *_stored_flagging(stored))
         self.chart.set_scores(errors, video_id=video_id)
+        self._sync_flagging_bar()
 
     def _stored_events(self):
         try:
@@ -269,14 +289,78 @@ class ReviewController(QObject):
             return None
 
     def _load_stored_events(self) -> None:
+        self._stored = None
+        self.scoring_options = {k: v for k, v in self.scoring_options.items()
+                                if k not in ("threshold", "min_run", "merge_gap")}
         if self.project is None or self.run is None:
             return
         stored = self._stored_events()
         if stored is not None:
+            self._adopt(stored)
             self.flagged = {}
             for event in stored.events:
                 self.flagged.setdefault(event.video_id, []).append(event)
             self.review.set_events(stored.events)
+
+    def _adopt(self, stored: RunEvents) -> None:
+        """Take the flagging stored with the run as the one the next Score uses (a threshold set by hand
+        included; a calibrated one is calibrated again, to the same value while the footage is the same)."""
+        self._stored = stored
+        min_run, merge_gap = _stored_flagging(stored)
+        self.scoring_options.update(min_run=min_run, merge_gap=merge_gap)
+        if stored.threshold is not None and stored.threshold.kind == "manual":
+            self.scoring_options["threshold"] = stored.threshold
+        else:
+            self.scoring_options.pop("threshold", None)
+
+    # == the flagging bar ==========================================================================
+    def _sync_flagging_bar(self) -> None:
+        threshold = self.chart.current_threshold
+        stored = self._stored
+        kept = (stored is not None and threshold is not None and stored.threshold is not None
+                and stored.threshold.value == threshold.value
+                and _stored_flagging(stored) == (self.chart.min_run, self.chart.merge_gap))
+        self.flagging_bar.show_values(threshold, self.chart.min_run, self.chart.merge_gap, kept=kept)
+
+    def _on_threshold_typed(self, value: float) -> None:
+        if self.chart.current_threshold is not None:
+            self.chart.set_threshold(value)
+
+    def _on_flagging_edited(self, min_run: int, merge_gap: int) -> None:
+        self.chart.set_flagging(self.chart.current_threshold, min_run, merge_gap)
+        self._sync_flagging_bar()
+
+    def keep_flagging(self) -> None:
+        """Flag every video the run has scored with the chart's threshold, min run and merge gap, and
+        store them with the run (a job over the cached scores: no model, no decoding)."""
+        threshold = self.chart.current_threshold
+        if self.project is None or self.run is None or threshold is None:
+            return
+        if self.scoring:
+            self.state.show_status("Scoring is running: keep the flagging once it ends (or cancel it)")
+            return
+        worker = run_job(self.window, "Flagging scored videos", reflag_project, self.project, self.run, threshold,
+                         self.chart.min_run, self.chart.merge_gap, on_finished=self._on_kept)
+        self.state.track(worker)
+
+    def _on_kept(self, result: ProjectScores) -> None:
+        self._adopt(RunEvents([e for video in result.videos for e in video.events], result.threshold,
+                              result.flagging))
+        self.flagged = {video.video_id: list(video.events) for video in result.videos}
+        events = [event for video in result.videos for event in video.events]
+        self.review.set_events(events)
+        self._refresh_lane()
+        self._sync_flagging_bar()
+        self.state.show_status(f"Threshold {result.threshold.describe()}, min run {result.flagging['min_run']}, "
+                               f"merge gap {result.flagging['merge_gap']} kept: {len(events)} event"
+                               f"{'s' if len(events) != 1 else ''} in {len(result.videos)} scored video"
+                               f"{'s' if len(result.videos) != 1 else ''}", 10000)
+
+    def revert_flagging(self) -> None:
+        """Back to the threshold, min run and merge gap stored with the run."""
+        if self._stored is not None and self._stored.threshold is not None:
+            self.chart.set_flagging(self._stored.threshold, *_stored_flagging(self._stored))
+        self._sync_flagging_bar()
 
     # == following the window ======================================================================
     def _on_project(self, project) -> None:
@@ -286,7 +370,10 @@ class ReviewController(QObject):
         self.state.set_frame_overlay(None)
         self.run = None
         self.review.set_project(project, None)
+        self.chart.set_flagging(None)
         self.chart.clear()
+        self._stored = None
+        self._sync_flagging_bar()
         self._update_run_label()
         self._refresh_lane()
         self._update_actions()
@@ -376,3 +463,8 @@ class ReviewController(QObject):
         writable = has_project and not self.project.read_only
         for key in ("confirm_event", "reject_event", "unsure_event", "confirm_as_interval"):
             a[key].setEnabled(has_event and writable)
+
+
+def _stored_flagging(stored: RunEvents) -> tuple[int, int]:
+    """``(min_run, merge_gap)`` stored with a run's events."""
+    return int(stored.flagging.get("min_run", 1)), int(stored.flagging.get("merge_gap", 0))

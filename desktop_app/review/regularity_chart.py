@@ -115,6 +115,11 @@ class RegularityChart(QWidget):
         return None if self._threshold is None else self._threshold.value
 
     @property
+    def current_threshold(self) -> Threshold | None:
+        """The threshold flagged with now, smoothing included; a dragged one is of kind ``"manual"``."""
+        return self._threshold
+
+    @property
     def events(self) -> list[Event]:
         """The events flagged at the threshold now, in frame order."""
         return list(self._events)
@@ -231,7 +236,7 @@ class RegularityChart(QWidget):
         value = float(self.threshold_line.value())
         changed = value != self._threshold.value
         if changed:
-            self._threshold = dataclasses.replace(self._threshold, value=value)
+            self._threshold = dataclasses.replace(self._threshold, value=value, kind="manual")
         self._reflag()
         self._update_summary()
         self.threshold_changed.emit(value)

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
+from core.inference.events_file import read_events
 from core.inference.project_scoring import score_project
 from core.project import Project
 from desktop_app.jobs import error_dialog
@@ -236,3 +237,49 @@ def test_the_demos_score_finds_the_shipped_model_and_flags_the_cyclist(qtbot, ma
     window.state.request_player_focus()
     key(qtbot, window, Qt.Key.Key_N)
     assert window.review.review.current_event is not None
+
+
+def test_the_flagging_bar_follows_the_line_keeps_it_for_the_run_and_a_new_window_adopts_it(
+        qtbot, make_window, folder) -> None:
+    window = scored_window(qtbot, make_window, folder)
+    review, chart, bar = window.review, window.review.chart, window.review.flagging_bar
+    calibrated = chart.current_threshold
+    assert calibrated.kind == "percentile" and bar.threshold_box.value() == pytest.approx(calibrated.value, abs=1e-7)
+    assert "kept" in bar.origin.text() and not bar.keep_button.isEnabled()
+    # the line moves the box, and a typed value moves the line
+    value = threshold_with_events(chart, 2)
+    assert bar.threshold_box.value() == pytest.approx(chart.threshold, abs=1e-7) and "not kept" in bar.origin.text()
+    low = float(chart.smoothed().min()) - 1.0
+    bar.threshold_box.setValue(max(low, 0.0))
+    assert chart.threshold == pytest.approx(max(low, 0.0), abs=1e-7)
+    assert chart.current_threshold.kind == "manual" and "set by hand" in bar.origin.text()
+    bar.threshold_box.setValue(value * 0.999999)
+    # min run and merge gap re-flag at once
+    flagged = [(e.start, e.end) for e in chart.events]
+    bar.merge_gap_box.setValue(TEST_FRAMES)
+    assert [(e.start, e.end) for e in chart.events] == [(flagged[0][0], flagged[-1][1])]
+    assert lane(window) == [(flagged[0][0], flagged[-1][1], "flagged")]
+    # Revert goes back to what the run stores; Keep stores what the bar shows
+    bar.revert_button.click()
+    assert chart.threshold == pytest.approx(calibrated.value) and bar.merge_gap == 0 and "kept" in bar.origin.text()
+    bar.threshold_box.setValue(value * 0.999999)
+    bar.merge_gap_box.setValue(TEST_FRAMES)
+    bar.keep_button.click()
+    qtbot.waitUntil(lambda: not bar.keep_button.isEnabled(), timeout=10000)
+    assert "set by hand · kept" in bar.origin.text()
+    assert review.scoring_options["merge_gap"] == TEST_FRAMES and review.scoring_options["threshold"].kind == "manual"
+    stored = read_events(folder / "runs" / "tiny")
+    assert stored.threshold.kind == "manual" and stored.threshold.value == pytest.approx(value * 0.999999)
+    assert stored.flagging["merge_gap"] == TEST_FRAMES
+    test_events = [(e.start, e.end) for e in stored.events if e.video_id == chart.video_id]
+    assert test_events == [(flagged[0][0], flagged[-1][1])]
+    # the other videos scored (the train-split ones, for the calibration) were flagged alike
+    assert {e.video_id for e in stored.events} <= set(window.state.project.videos)
+    window.close()
+
+    again = make_window()
+    open_test_video(qtbot, again, folder)
+    chart2, bar2 = again.review.chart, again.review.flagging_bar
+    qtbot.waitUntil(lambda: chart2.frames == TEST_FRAMES, timeout=10000)  # from the cache, at once
+    assert chart2.threshold == pytest.approx(value * 0.999999) and chart2.merge_gap == TEST_FRAMES
+    assert [(e.start, e.end) for e in chart2.events] == test_events and "set by hand · kept" in bar2.origin.text()
