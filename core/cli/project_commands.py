@@ -1,4 +1,5 @@
-"""``framewatch project new | add-video | import-ucsd | import-folders | label | export | info | scan | relink``.
+"""``framewatch project new | add-video | edit-video | import-ucsd | import-folders | label | verdict | export |
+info | scan | relink``.
 
 Each editing command opens the project, makes its change as one undoable command and saves atomically.
 It holds the project's lock (``project.lock``) from load to save, waiting up to ``--wait`` seconds for
@@ -58,6 +59,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     folders.add_argument("--no-scan", action="store_true", help="trust the header's frame count instead of decoding")
     folders.set_defaults(handler=run_import_folders)
 
+    edit = sub.add_parser(
+        "edit-video", help="rename a video, set its split, or an image folder's frame rate",
+        description="Change what the project records of a video, as the app's Videos list does: its name, "
+        "its split (train, val, test, or auto: decided by the data options) and, for an image folder, its "
+        "frames per second (a video file's frame rate is read from the file).",
+    )
+    _project_arg(edit)
+    edit.add_argument("video", help="video id, name or path")
+    edit.add_argument("--name", help="new name (unique in the project)")
+    edit.add_argument("--split", choices=["train", "val", "test", "auto"])
+    edit.add_argument("--fps", type=_positive, help="frames per second of an image folder")
+    edit.set_defaults(handler=run_edit_video)
+
     label = sub.add_parser(
         "label", help="add a labelled subclip or an anomaly interval, or import a CSV of video,start,end,label",
         description="Add frames [START, END) of VIDEO (id, name or path) as a subclip with --class or --value, "
@@ -77,6 +91,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     label.add_argument("--create-class", action="store_true", help="add the class to the schema if it is new")
     label.add_argument("--csv", type=Path, help="import subclips from a CSV of video,start,end,label[,split]")
     label.set_defaults(handler=run_label)
+
+    verdict = sub.add_parser(
+        "verdict", help="record a review verdict (confirmed, rejected, unsure) on a flagged event",
+        description="Record what a flagged event [START, END) of VIDEO is, as the app's C, R and U keys do: "
+        "confirmed (an anomaly), rejected (a false alarm: the next anomaly training run learns its frames as "
+        "normal footage) or unsure, with a note. --run names the run that flagged it (the verdict is joined to "
+        "that run's events); --interval also marks the frames as a ground-truth anomaly interval (the app's "
+        "Shift+C). A second verdict on the same event replaces the first.",
+    )
+    _project_arg(verdict)
+    verdict.add_argument("--video", required=True, help="video id, name or path")
+    verdict.add_argument("--start", type=int, required=True, help="first frame of the event")
+    verdict.add_argument("--end", type=int, required=True, help="end of the event (exclusive)")
+    verdict.add_argument("--verdict", required=True, choices=["confirmed", "rejected", "unsure"])
+    verdict.add_argument("--note", default="")
+    verdict.add_argument("--run", help="the training run (name under PROJECT/runs/, or folder) that flagged it")
+    verdict.add_argument("--interval", action="store_true",
+                         help="with --verdict confirmed: also add the frames as an anomaly interval")
+    verdict.set_defaults(handler=run_verdict)
 
     export = sub.add_parser(
         "export", help="export subclips, labels, intervals and verdicts (CSV, JSON) or clip videos",
@@ -199,6 +232,45 @@ def run_add_video(args: argparse.Namespace) -> int:
         print(f"{video.id}  {video.name}  {video.width}x{video.height}  {video.fps:g} fps  {frames}")
         project.save()  # one video at a time: a later failure keeps the earlier ones
     return 0
+
+
+def run_edit_video(args: argparse.Namespace) -> int:
+    from core.project import ProjectValidationError
+
+    changes: dict[str, object] = {}
+    if args.name is not None:
+        changes["name"] = args.name
+    if args.split is not None:
+        changes["split"] = None if args.split == "auto" else args.split
+    if args.fps is not None:
+        changes["fps"] = args.fps
+    if not changes:
+        raise ProjectValidationError("give --name, --split or --fps")
+    project = _open(args)
+    video = project.update_video(project.video(args.video).id, **changes)
+    return _done(project, f"{video.id}  {video.name}  split {video.split or 'auto'}  {video.fps:g} fps")
+
+
+def run_verdict(args: argparse.Namespace) -> int:
+    from core.project import ProjectValidationError
+
+    if args.interval and args.verdict != "confirmed":
+        raise ProjectValidationError("--interval marks a confirmed event's frames: give --verdict confirmed")
+    project = _open(args)
+    run_id = None
+    if args.run is not None:
+        from core.inference.project_scoring import project_run_id, run_model
+
+        run_id = project_run_id(project, run_model(project.folder, args.run))
+    video = project.video(args.video)
+    if args.interval:
+        verdict, interval = project.confirm_as_interval(video.id, args.start, args.end, note=args.note, run_id=run_id)
+        extra = f"; interval {interval.id} added"
+    else:
+        verdict = project.set_verdict(video.id, args.start, args.end, args.verdict, note=args.note, run_id=run_id)
+        extra = ""
+    return _done(project, f"{verdict.id}  {verdict.verdict} event [{verdict.start}, {verdict.end}) of {video.name}"
+                 + (f" flagged by {run_id}" if run_id else "") + extra)
 
 
 def run_import_ucsd(args: argparse.Namespace) -> int:

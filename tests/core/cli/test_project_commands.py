@@ -240,3 +240,41 @@ def test_a_subclip_export_never_replaces_a_video_of_the_project(
                            "videos", *extra)
         assert code == 2 and "a file that must be kept" in err and err.count("\n") == 1
         assert inside.read_bytes() == before
+
+
+def test_edit_video_renames_and_sets_the_split_and_refuses_a_files_frame_rate(folder: Path,
+                                                                              capsys: pytest.CaptureFixture) -> None:
+    code, out, _ = run(capsys, "project", "edit-video", str(folder), "walk.avi", "--name", "walkway-1", "--split", "test")
+    assert code == 0 and "walkway-1  split test  10 fps" in out
+    code, out, _ = run(capsys, "project", "edit-video", str(folder), "walkway-1", "--split", "auto")
+    assert code == 0 and "split auto" in out
+    project = Project.open(folder, read_only=True)
+    (video,) = project.videos.values()
+    assert (video.name, video.split) == ("walkway-1", None)
+    project.close()
+    code, _, err = run(capsys, "project", "edit-video", str(folder), "walkway-1", "--fps", "25")
+    assert code == 2 and "only an image folder's can be set" in err and err.count("\n") == 1
+    code, _, err = run(capsys, "project", "edit-video", str(folder), "walkway-1")
+    assert code == 2 and "give --name, --split or --fps" in err
+
+
+def test_verdicts_from_the_command_line_and_confirm_as_interval(folder: Path, capsys: pytest.CaptureFixture) -> None:
+    code, out, _ = run(capsys, "project", "verdict", str(folder), "--video", "walk.avi", "--start", "5", "--end", "12",
+                       "--verdict", "rejected", "--note", "a shadow")
+    assert code == 0 and "rejected event [5, 12) of walk.avi" in out
+    code, out, _ = run(capsys, "project", "verdict", str(folder), "--video", "walk.avi", "--start", "5", "--end", "12",
+                       "--verdict", "confirmed", "--interval")
+    assert code == 0 and "confirmed event [5, 12)" in out and "interval" in out
+    project = Project.open(folder, read_only=True)
+    assert [(v.start, v.end, v.verdict) for v in project.verdicts.values()] == [(5, 12, "confirmed")]  # replaced
+    assert [(i.start, i.end, i.source) for i in project.intervals.values()] == [(5, 12, "review")]
+    project.close()
+    code, _, err = run(capsys, "project", "verdict", str(folder), "--video", "walk.avi", "--start", "0", "--end", "3",
+                       "--verdict", "unsure", "--interval")
+    assert code == 2 and "give --verdict confirmed" in err
+    code, _, err = run(capsys, "project", "verdict", str(folder), "--video", "walk.avi", "--start", "30", "--end", "90",
+                       "--verdict", "unsure")
+    assert code == 2 and "walk.avi" in err and err.count("\n") == 1
+    code, _, err = run(capsys, "project", "verdict", str(folder), "--video", "walk.avi", "--start", "0", "--end", "3",
+                       "--verdict", "unsure", "--run", "nope")
+    assert code == 2 and "no training run 'nope'" in err
