@@ -103,6 +103,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     device.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
     device.add_argument("--reserve-cores", type=int, default=0, help="cores to leave free (default 0)")
     device.add_argument("--mixed-precision", action="store_true", help="float16 compute on a GPU")
+    device.add_argument("--device", default="auto", metavar="D",
+                        help="where the model trains: auto (the first GPU if the backend sees one, else the CPU), "
+                        "cpu (even with a GPU), gpu or gpu:N (refused if the backend does not see it); "
+                        "framewatch devices lists them")
     train.set_defaults(handler=run_train, needs_tensorflow=True, check=_check_train_args)
 
     presets = subparsers.add_parser("presets", help="list the model presets of each task")
@@ -277,12 +281,15 @@ def run_train(args: argparse.Namespace) -> int:
         deterministic=args.deterministic,
         patience=args.patience, lr_patience=args.lr_patience, lr_factor=args.lr_factor,
         steps_per_epoch=args.steps_per_epoch, max_minutes=args.max_minutes, mixed_precision=args.mixed_precision,
-        reserve_cores=args.reserve_cores, cpu_threads=args.threads,
+        reserve_cores=args.reserve_cores, cpu_threads=args.threads, device=args.device,
     )
     if args.learning_rate is not None and not (math.isfinite(args.learning_rate) and args.learning_rate > 0):
         raise ConfigError(f"--lr must be a positive number, not {args.learning_rate}")
     # thread pools must be set before TensorFlow runs anything
-    configure_devices(args.mixed_precision, args.reserve_cores, args.threads)
+    try:
+        configure_devices(args.mixed_precision, args.reserve_cores, args.threads, args.device)
+    except ValueError as exc:  # a GPU the backend does not see
+        raise ConfigError(str(exc)) from None
     project = Project.open(args.project) if args.project is not None else None
     cancel = threading.Event()
     reporter = _Reporter()

@@ -4,6 +4,10 @@
 only when a GPU is present and it is asked for, and sets CPU thread pools so that ``reserve_cores``
 cores stay free (the desktop app reserves one for the GUI). Thread pools can only be set before the
 backend runs its first operation; when that is too late the setup says so in ``notes``.
+``device`` chooses where the model trains: ``"auto"`` (the backend's choice: its first GPU if it sees
+one), ``"cpu"`` (the CPU even when a GPU is there, leaving the GPU to other work) or ``"gpu"`` /
+``"gpu:N"``; :func:`check_device` refuses a GPU the backend does not see, and the trainer places the
+model with ``keras.device`` (:attr:`DeviceSetup.placement`), which every Keras backend honours.
 TensorFlow is imported inside the functions, never at module import.
 """
 
@@ -32,10 +36,16 @@ class DeviceSetup:
     mixed_precision: bool
     cpu_threads: int | None
     notes: tuple[str, ...] = ()
+    #: The ``keras.device`` name training is placed on (``None``: the backend's choice).
+    placement: str | None = None
 
     @property
     def summary(self) -> str:
         gpus = [d for d in self.devices if d.kind == "GPU"]
+        if self.placement == "cpu:0":
+            gpus = []
+        elif self.placement is not None and self.placement.startswith("gpu:"):
+            gpus = [gpus[int(self.placement[4:])]]
         where = f"{len(gpus)} GPU ({', '.join(str(g.details.get('device_name', g.name)) for g in gpus)})" if gpus else "CPU"
         extra = ", mixed precision" if self.mixed_precision else ""
         threads = f", {self.cpu_threads} threads" if self.cpu_threads and not gpus else ""
@@ -81,10 +91,43 @@ def cpu_threads_for(reserve_cores: int = 0, cpu_threads: int | None = None) -> i
     return max(1, (os.cpu_count() or 1) - max(0, reserve_cores))
 
 
+#: What ``device`` takes (plus ``gpu:N``).
+DEVICE_CHOICES = ("auto", "cpu", "gpu")
+
+
+def parse_device(device: str) -> tuple[str, int | None]:
+    """``("auto"|"cpu"|"gpu", GPU index or None)`` of a device choice; ``ValueError`` naming a bad one."""
+    text = str(device).strip().lower()
+    if text in DEVICE_CHOICES:
+        return text, 0 if text == "gpu" else None
+    kind, _, index = text.partition(":")
+    if kind == "gpu" and index.isdigit():
+        return "gpu", int(index)
+    raise ValueError(f"device must be auto, cpu, gpu or gpu:N, not {device!r}")
+
+
+def check_device(device: str, devices: list[DeviceInfo] | tuple[DeviceInfo, ...]) -> str | None:
+    """The ``keras.device`` name for ``device`` among the ``devices`` the backend sees (``None`` for auto);
+    ``ValueError`` for a malformed choice or a GPU that is not there."""
+    kind, index = parse_device(device)
+    if kind == "auto":
+        return None
+    if kind == "cpu":
+        return "cpu:0"
+    gpus = [d for d in devices if d.kind == "GPU"]
+    if not gpus:
+        raise ValueError(f"device {device}: the backend sees no GPU (train on the CPU, or with auto)")
+    if index >= len(gpus):
+        raise ValueError(f"device {device}: the backend sees {len(gpus)} GPU{'s' if len(gpus) != 1 else ''} "
+                         f"(gpu:0{f' to gpu:{len(gpus) - 1}' if len(gpus) > 1 else ''})")
+    return f"gpu:{index}"
+
+
 def configure_devices(
-    mixed_precision: bool = False, reserve_cores: int = 0, cpu_threads: int | None = None
+    mixed_precision: bool = False, reserve_cores: int = 0, cpu_threads: int | None = None, device: str = "auto"
 ) -> DeviceSetup:
-    """Memory growth on every GPU, mixed precision when asked and a GPU is present, CPU thread pools.
+    """Memory growth on every GPU, mixed precision when asked and a GPU is used, CPU thread pools, and
+    the placement of ``device`` (see the module doc; ``ValueError`` for a device that is not there).
 
     Safe to call more than once; settings the backend no longer accepts are reported in ``notes``.
     """
@@ -93,7 +136,8 @@ def configure_devices(
     backend = keras.backend.backend()
     notes: list[str] = []
     devices = list_devices()
-    gpu = any(d.kind == "GPU" for d in devices)
+    placement = check_device(device, devices)
+    gpu = any(d.kind == "GPU" for d in devices) and placement != "cpu:0"
     threads = cpu_threads_for(reserve_cores, cpu_threads)
     if backend == "tensorflow":
         import tensorflow as tf
@@ -116,7 +160,7 @@ def configure_devices(
     if mixed_precision and not gpu:
         notes.append("mixed precision asked for but no GPU found: training in float32")
     keras.mixed_precision.set_global_policy("mixed_float16" if use_mixed else "float32")
-    return DeviceSetup(backend, tuple(devices), gpu, use_mixed, threads, tuple(notes))
+    return DeviceSetup(backend, tuple(devices), gpu, use_mixed, threads, tuple(notes), placement)
 
 
 def library_versions() -> dict[str, str]:

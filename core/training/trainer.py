@@ -21,6 +21,7 @@ uninterrupted run.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import threading
@@ -43,7 +44,7 @@ from core.training import events as ev
 from core.training import memory
 from core.training.callbacks import Checkpointer, EventEmitter, Guard, PlateauControl, TimeBudget
 from core.training.data import TrainingData
-from core.training.devices import configure_devices, library_versions
+from core.training.devices import configure_devices, library_versions, parse_device
 from core.training.errors import NonFiniteLossError, TrainingError
 from core.training.memory import (
     BatchChoice,
@@ -66,6 +67,7 @@ class TrainingConfig:
     multiplying the learning rate by ``lr_factor`` (0 turns either off). ``monitor`` falls back to
     ``loss`` when there is no validation data. ``reserve_cores`` leaves CPU cores free (the GUI uses 1).
     ``feature_cache_dir`` is where a frozen LRCN caches backbone features (default: the run folder).
+    ``device``: ``auto``, ``cpu``, ``gpu`` or ``gpu:N`` (:mod:`core.training.devices`).
     ``max_minutes``: a wall-clock training budget per invocation (``train`` or each ``resume``), counted
     from the start of ``fit``: the run stops at the first batch boundary after it, its shortened epoch
     validated and checkpointed, with status ``stopped_early`` and a note saying so (see :class:`TimeBudget`).
@@ -90,9 +92,14 @@ class TrainingConfig:
     jit_compile: bool | str = "auto"
     feature_cache_dir: str | None = None
     max_minutes: float | None = None
+    device: str = "auto"
 
     def __post_init__(self) -> None:
         """Raise :class:`ConfigError` (a ``TrainingError`` and a ``ValueError``) naming a bad value."""
+        try:
+            parse_device(self.device)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
         for name in ("epochs", "batch_size"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1, not {getattr(self, name)}")
@@ -283,117 +290,123 @@ def _run(spec: ModelSpec, config: TrainingConfig, data: TrainingData, run_dir: P
             message=f"{status} after {record.epochs_completed} epochs" + (f": {error}" if error else ""),
         ))
 
-    try:
-        check_cancelled(cancel, "training")
-        data.check(spec)
-        setup = configure_devices(config.mixed_precision, config.reserve_cores, config.cpu_threads)
-        record.device = setup.to_dict()
-        record.versions = library_versions()
-        keras.utils.set_random_seed(config.seed + initial_epoch)
-        if config.deterministic and keras.backend.backend() == "tensorflow":
-            import tensorflow as tf
-
-            tf.config.experimental.enable_op_determinism()
-        fit_data = data
-        if cached:
-            encoder, model, fit_data = _prepare_cached_lrcn(spec, data, run_dir, config, progress, cancel)
-        else:
-            model = build_model(spec)
-        last = run_dir / "last.keras"
-        if state and last.is_file():
-            model = load_model_file(last, compile=True)
-            if state.get("learning_rate"):
-                model.optimizer.learning_rate = float(state["learning_rate"])
-        elif state:  # cancelled or crashed before the first checkpoint: start over
-            initial_epoch, state = 0, None
-        if config.jit_compile != "auto":
-            model.jit_compile = bool(config.jit_compile)
-
-        has_val = fit_data.validation is not None
-        monitor = config.monitor if has_val else "loss"
-        record.monitor = monitor
-        plateau = PlateauControl(monitor, config.patience or None, config.lr_patience or None, config.lr_factor,
-                                 config.min_lr, config.min_delta, state.get("plateau") if state else None)
-
-        def on_saved(epoch: int, logs: dict[str, float], is_best: bool) -> None:
-            lr = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))  # for the next epoch
-            record.history.append({"epoch": epoch, **logs, "learning_rate": plateau.epoch_learning_rate,
-                                   "time": _now()})
-            record.epochs_completed = epoch + 1
-            record.best_epoch = plateau.state["best_epoch"]
-            record.best_value = plateau.state["best"]
-            write_state(run_dir, {"epoch": epoch, "plateau": dict(plateau.state), "learning_rate": lr,
-                                  "seed": config.seed})
-            publish()
-
-        checkpointer = Checkpointer(run_dir, plateau, on_saved)
-        budget = TimeBudget(config.max_minutes * 60.0) if config.max_minutes else None
-        guard = Guard(cancel, lambda: checkpointer.last_path or (str(last) if last.is_file() else ""))
-        arrays = fit_data.is_arrays or cached
-        requested = config.batch_size if arrays else (fit_data.batch_size or config.batch_size)
-        choice = _choose_batch(spec, model, requested, setup.gpu, fit_data)
-        batch_size = choice.chosen
-        if choice.changed:
-            _note(record, emit, choice.reason)
-        record.batch_size = batch_size
-        clips = None if config.steps_per_epoch else fit_data.summary().get("train_clips")
-        emitter = EventEmitter(emit, config.epochs, initial_epoch, batch_size, checkpointer, started,
-                               int(clips) if clips else None)
-        steps = StepCounter()
-        record.status = "running"
-        record.process = this_process().to_dict()  # a run whose process is gone shows as interrupted
-        publish()
-        emit(ev.RunStarted(
-            done=0, total=None, epoch=initial_epoch, epochs=config.epochs, run_dir=str(run_dir),
-            initial_epoch=initial_epoch, device=setup.summary, parameters=int(model.count_params()),
-            message=("resuming at" if initial_epoch else "starting") + f" epoch {initial_epoch + 1}/{config.epochs} "
-            f"on {setup.summary}, batch {batch_size}",
-        ))
-        fit_args: dict[str, Any] = dict(
-            epochs=config.epochs, initial_epoch=initial_epoch,
-            callbacks=[steps, guard, *([budget] if budget else []), plateau, checkpointer, emitter], verbose=0,
-            steps_per_epoch=config.steps_per_epoch,
-        )
-        if has_val:
-            fit_args["validation_steps"] = config.validation_steps
-        for retry in range(MAX_OOM_RETRIES + 1):
-            steps.count = 0
+    with contextlib.ExitStack() as placement:  # the model's keras.device scope, when one is chosen
+        try:
+            check_cancelled(cancel, "training")
+            data.check(spec)
             try:
-                _fit(model, fit_data, batch_size, requested, arrays, config, fit_args)
-                break
-            except Exception as exc:
-                if not is_out_of_memory(exc) or isinstance(exc, FramewatchError):
-                    raise
-                if steps.count or batch_size == 1 or retry == MAX_OOM_RETRIES or not (arrays or _can_rebatch(fit_data)):
-                    raise OutOfMemoryError(
-                        f"out of {choice.where} while training with batch {batch_size} (after {steps.count} steps "
-                        "of this attempt): train with a smaller --batch-size or --size, fewer --frames, or a "
-                        "smaller preset" + ("; the run is resumable from its last finished epoch"
-                                            if record.epochs_completed else "")) from None
-                smaller = max(1, batch_size // 2)
-                _note(record, emit, f"out of {choice.where} with batch {batch_size} in the first step: retrying with "
-                                    f"batch {smaller}")
-                batch_size = emitter.batch_size = record.batch_size = smaller
+                setup = configure_devices(config.mixed_precision, config.reserve_cores, config.cpu_threads, config.device)
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
+            if setup.placement is not None:
+                placement.enter_context(keras.device(setup.placement))
+            record.device = setup.to_dict()
+            record.versions = library_versions()
+            keras.utils.set_random_seed(config.seed + initial_epoch)
+            if config.deterministic and keras.backend.backend() == "tensorflow":
+                import tensorflow as tf
+
+                tf.config.experimental.enable_op_determinism()
+            fit_data = data
+            if cached:
+                encoder, model, fit_data = _prepare_cached_lrcn(spec, data, run_dir, config, progress, cancel)
+            else:
+                model = build_model(spec)
+            last = run_dir / "last.keras"
+            if state and last.is_file():
+                model = load_model_file(last, compile=True)
+                if state.get("learning_rate"):
+                    model.optimizer.learning_rate = float(state["learning_rate"])
+            elif state:  # cancelled or crashed before the first checkpoint: start over
+                initial_epoch, state = 0, None
+            if config.jit_compile != "auto":
+                model.jit_compile = bool(config.jit_compile)
+
+            has_val = fit_data.validation is not None
+            monitor = config.monitor if has_val else "loss"
+            record.monitor = monitor
+            plateau = PlateauControl(monitor, config.patience or None, config.lr_patience or None, config.lr_factor,
+                                     config.min_lr, config.min_delta, state.get("plateau") if state else None)
+
+            def on_saved(epoch: int, logs: dict[str, float], is_best: bool) -> None:
+                lr = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))  # for the next epoch
+                record.history.append({"epoch": epoch, **logs, "learning_rate": plateau.epoch_learning_rate,
+                                       "time": _now()})
+                record.epochs_completed = epoch + 1
+                record.best_epoch = plateau.state["best_epoch"]
+                record.best_value = plateau.state["best"]
+                write_state(run_dir, {"epoch": epoch, "plateau": dict(plateau.state), "learning_rate": lr,
+                                      "seed": config.seed})
                 publish()
-    except Cancelled:
-        _finish_model(record, run_dir, spec, encoder, cached)
-        finish("cancelled", "cancelled by the user; resume to continue from the last finished epoch")
-        raise
-    except NonFiniteLossError as exc:
-        _finish_model(record, run_dir, spec, encoder, cached)
-        finish("failed", str(exc))
-        raise
-    except FramewatchError as exc:
-        finish("failed", str(exc))
-        raise
-    except KeyboardInterrupt:
-        _finish_model(record, run_dir, spec, encoder, cached)
-        finish("cancelled", "interrupted; resume to continue from the last finished epoch")
-        raise
-    except Exception as exc:
-        message = f"training failed: {type(exc).__name__}: {exc}"
-        finish("failed", message)
-        raise TrainingError(message) from exc
+
+            checkpointer = Checkpointer(run_dir, plateau, on_saved)
+            budget = TimeBudget(config.max_minutes * 60.0) if config.max_minutes else None
+            guard = Guard(cancel, lambda: checkpointer.last_path or (str(last) if last.is_file() else ""))
+            arrays = fit_data.is_arrays or cached
+            requested = config.batch_size if arrays else (fit_data.batch_size or config.batch_size)
+            choice = _choose_batch(spec, model, requested, setup.gpu, fit_data)
+            batch_size = choice.chosen
+            if choice.changed:
+                _note(record, emit, choice.reason)
+            record.batch_size = batch_size
+            clips = None if config.steps_per_epoch else fit_data.summary().get("train_clips")
+            emitter = EventEmitter(emit, config.epochs, initial_epoch, batch_size, checkpointer, started,
+                                   int(clips) if clips else None)
+            steps = StepCounter()
+            record.status = "running"
+            record.process = this_process().to_dict()  # a run whose process is gone shows as interrupted
+            publish()
+            emit(ev.RunStarted(
+                done=0, total=None, epoch=initial_epoch, epochs=config.epochs, run_dir=str(run_dir),
+                initial_epoch=initial_epoch, device=setup.summary, parameters=int(model.count_params()),
+                message=("resuming at" if initial_epoch else "starting") + f" epoch {initial_epoch + 1}/{config.epochs} "
+                f"on {setup.summary}, batch {batch_size}",
+            ))
+            fit_args: dict[str, Any] = dict(
+                epochs=config.epochs, initial_epoch=initial_epoch,
+                callbacks=[steps, guard, *([budget] if budget else []), plateau, checkpointer, emitter], verbose=0,
+                steps_per_epoch=config.steps_per_epoch,
+            )
+            if has_val:
+                fit_args["validation_steps"] = config.validation_steps
+            for retry in range(MAX_OOM_RETRIES + 1):
+                steps.count = 0
+                try:
+                    _fit(model, fit_data, batch_size, requested, arrays, config, fit_args)
+                    break
+                except Exception as exc:
+                    if not is_out_of_memory(exc) or isinstance(exc, FramewatchError):
+                        raise
+                    if steps.count or batch_size == 1 or retry == MAX_OOM_RETRIES or not (arrays or _can_rebatch(fit_data)):
+                        raise OutOfMemoryError(
+                            f"out of {choice.where} while training with batch {batch_size} (after {steps.count} steps "
+                            "of this attempt): train with a smaller --batch-size or --size, fewer --frames, or a "
+                            "smaller preset" + ("; the run is resumable from its last finished epoch"
+                                                if record.epochs_completed else "")) from None
+                    smaller = max(1, batch_size // 2)
+                    _note(record, emit, f"out of {choice.where} with batch {batch_size} in the first step: retrying with "
+                                        f"batch {smaller}")
+                    batch_size = emitter.batch_size = record.batch_size = smaller
+                    publish()
+        except Cancelled:
+            _finish_model(record, run_dir, spec, encoder, cached)
+            finish("cancelled", "cancelled by the user; resume to continue from the last finished epoch")
+            raise
+        except NonFiniteLossError as exc:
+            _finish_model(record, run_dir, spec, encoder, cached)
+            finish("failed", str(exc))
+            raise
+        except FramewatchError as exc:
+            finish("failed", str(exc))
+            raise
+        except KeyboardInterrupt:
+            _finish_model(record, run_dir, spec, encoder, cached)
+            finish("cancelled", "interrupted; resume to continue from the last finished epoch")
+            raise
+        except Exception as exc:
+            message = f"training failed: {type(exc).__name__}: {exc}"
+            finish("failed", message)
+            raise TrainingError(message) from exc
     status = "stopped_early" if plateau.state.get("stopped_early") else "completed"
     if budget is not None and budget.reached is not None and record.epochs_completed < config.epochs:
         status = "stopped_early"

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -66,8 +67,17 @@ class TrainingForm(QWidget):
         self.videos = QListWidget()
         self.videos.setMaximumHeight(110)
         self.frames = _spin(0, 1000, 0, "preset's")
-        self.size = _spin(0, 4096, 0, "preset's")
-        self.size.setSuffix(" px")
+        self.frame_height = _spin(0, 4096, 0, "preset's")
+        self.frame_width = _spin(0, 4096, 0, "preset's")
+        for box, what in ((self.frame_height, "height"), (self.frame_width, "width")):
+            box.setSuffix(" px")
+            box.setToolTip(f"Frame {what} in pixels (\"preset's\": the preset's; one of the two set: square frames)")
+        self.frame_size = QWidget()
+        size_row = QHBoxLayout(self.frame_size)
+        size_row.setContentsMargins(0, 0, 0, 0)
+        size_row.addWidget(self.frame_height, 1)
+        size_row.addWidget(QLabel("x"))
+        size_row.addWidget(self.frame_width, 1)
         self.grayscale = QComboBox()
         self.grayscale.addItems(["preset's", "gray", "color"])
         self.val_fraction = QDoubleSpinBox()
@@ -86,20 +96,25 @@ class TrainingForm(QWidget):
         # device
         self.device_text = QLabel("looking for devices...")
         self.device_text.setWordWrap(True)
+        self.device = QComboBox()
+        self.device.setToolTip("Where the model trains: the backend's choice (its first GPU if it sees one), "
+                               "the CPU (leaving a GPU free), or one GPU")
         self.threads = _spin(1, 1024, 1)
         self.mixed_precision = QCheckBox("mixed precision (GPU only)")
         self.mixed_precision.setEnabled(False)
+        self._fill_devices(())
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for title, rows in (
             ("Model", [("Task", self.task), ("Preset", self.preset), ("", self.preset_text), ("Filters", self.filters)]),
-            ("Data", [("Videos", self.videos), ("Clip length", self.frames), ("Frame size (square)", self.size),
+            ("Data", [("Videos", self.videos), ("Clip length", self.frames), ("Frame size (H x W)", self.frame_size),
                       ("Colour", self.grayscale), ("Validation share", self.val_fraction)]),
             ("Training", [("Epochs", self.epochs), ("Batch size", self.batch_size),
                           ("Learning rate", self.learning_rate), ("Steps per epoch", self.steps),
                           ("Early-stop patience", self.patience), ("Run name", self.run_name)]),
-            ("Device", [("Backend sees", self.device_text), ("CPU threads", self.threads), ("", self.mixed_precision)]),
+            ("Device", [("Backend sees", self.device_text), ("Train on", self.device), ("CPU threads", self.threads),
+                        ("", self.mixed_precision)]),
         ):
             group = QGroupBox(title)
             form = QFormLayout(group)
@@ -109,7 +124,8 @@ class TrainingForm(QWidget):
         self.task.currentTextChanged.connect(self._fill_presets)
         self.preset.currentTextChanged.connect(self._describe_preset)
         self._fill_presets(self.task.currentText())
-        for box in (self.frames, self.size, self.epochs, self.batch_size, self.steps, self.patience, self.threads):
+        self.device.currentIndexChanged.connect(self._device_chosen)
+        for box in (self.frames, self.frame_height, self.frame_width, self.epochs, self.batch_size, self.steps, self.patience, self.threads):
             box.valueChanged.connect(self.changed)
         self.val_fraction.valueChanged.connect(self.changed)
         self.preset.currentTextChanged.connect(self.changed)
@@ -133,15 +149,33 @@ class TrainingForm(QWidget):
         self.preset_text.setText(f"{spec.frames} frames of {spec.height}x{spec.width}x{spec.channels}: "
                                  f"{preset.description}")
 
-    def set_devices(self, summary: str, gpu: bool, threads: int) -> None:
+    def set_devices(self, summary: str, gpu: bool, threads: int, gpus: tuple[str, ...] = ()) -> None:
         """Show what the backend sees and set the defaults that suit it: CPU threads (all cores but one),
-        and on a GPU a larger batch (unless the batch box was changed) and mixed precision on offer."""
+        and on a GPU a larger batch (unless the batch box was changed) and mixed precision on offer;
+        ``gpus`` (their names) fill the "Train on" choices."""
         self.gpu = gpu
         self.device_text.setText(summary)
-        self.mixed_precision.setEnabled(gpu)
+        self._fill_devices(gpus)
         self.threads.setValue(threads)
         if gpu and self.batch_size.value() == CPU_BATCH:
             self.batch_size.setValue(GPU_BATCH)
+
+    def _fill_devices(self, gpus: tuple[str, ...]) -> None:
+        self.device.blockSignals(True)
+        self.device.clear()
+        self.device.addItem("automatic (" + ("first GPU" if gpus else "CPU") + ")", "auto")
+        self.device.addItem("CPU", "cpu")
+        for index, name in enumerate(gpus):
+            self.device.addItem(f"GPU {index}: {name}", f"gpu:{index}")
+        self.device.blockSignals(False)
+        self._device_chosen()
+
+    def _device_chosen(self, *_: object) -> None:
+        on_gpu = self.gpu and self.device.currentData() != "cpu"
+        self.mixed_precision.setEnabled(on_gpu)
+        if not on_gpu:
+            self.mixed_precision.setChecked(False)
+        self.changed.emit()
 
     # -- data -------------------------------------------------------------------------------------
     def set_videos(self, videos: list[tuple[str, str, str]]) -> None:
@@ -192,9 +226,10 @@ class TrainingForm(QWidget):
         return TrainingRequest(
             task=self.task.currentText(), preset=str(self.preset.currentData()), epochs=self.epochs.value(),
             batch_size=self.batch_size.value(), learning_rate=self.learning_rate_value(),
-            frames=self.frames.value() or None, size=self.size.value() or None, grayscale=gray,
+            frames=self.frames.value() or None, height=(self.frame_height.value() or self.frame_width.value()) or None,
+            width=(self.frame_width.value() or self.frame_height.value()) or None, grayscale=gray,
             filters=self.filters_value(), videos=self.chosen_videos(), val_fraction=self.val_fraction.value(),
             steps_per_epoch=self.steps.value() or None, patience=self.patience.value(),
             cpu_threads=self.threads.value(), mixed_precision=self.mixed_precision.isChecked(),
-            run_name=self.run_name.text().strip() or None,
+            run_name=self.run_name.text().strip() or None, device=str(self.device.currentData() or "auto"),
         )

@@ -47,7 +47,8 @@ class TrainingRequest:
     batch_size: int = 8
     learning_rate: float | None = None
     frames: int | None = None
-    size: int | None = None
+    height: int | None = None
+    width: int | None = None
     grayscale: bool | None = None
     filters: tuple[int, ...] | None = None
     videos: tuple[str, ...] | None = None
@@ -57,6 +58,7 @@ class TrainingRequest:
     cpu_threads: int | None = None
     mixed_precision: bool = False
     run_name: str | None = None
+    device: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -96,12 +98,17 @@ def _on_this_thread(call: Callable[[], Any]) -> Any:
         raise
 
 
-def _setup_devices(cpu_threads: int | None, mixed_precision: bool) -> None:
-    """Thread pools (all cores but one unless told) and precision, before the backend runs anything."""
+def _setup_devices(cpu_threads: int | None, mixed_precision: bool, device: str = "auto") -> None:
+    """Thread pools (all cores but one unless told) and precision, before the backend runs anything;
+    :class:`ConfigError` for a device the backend does not see."""
     from core.training.devices import configure_devices
+    from core.training.trainer import ConfigError
 
     lower_thread_priority()
-    configure_devices(mixed_precision, reserve_cores=1, cpu_threads=cpu_threads)
+    try:
+        configure_devices(mixed_precision, reserve_cores=1, cpu_threads=cpu_threads, device=device)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def train_in_background(
@@ -117,16 +124,16 @@ def train_in_background(
     from core.training.from_project import DataOptions, train_project
     from core.training.trainer import ConfigError, TrainingConfig
 
-    _setup_devices(request.cpu_threads, request.mixed_precision)
+    _setup_devices(request.cpu_threads, request.mixed_precision, request.device)
     if request.learning_rate is not None and not request.learning_rate > 0:
         raise ConfigError(f"learning rate must be a positive number, not {request.learning_rate:g}")
     if request.filters is not None and (not request.filters or min(request.filters) < 1):
         raise ConfigError(f"filters must be whole numbers >= 1, not {','.join(map(str, request.filters)) or 'none'}")
-    options = DataOptions(height=request.size, width=request.size, grayscale=request.grayscale,
+    options = DataOptions(height=request.height, width=request.width, grayscale=request.grayscale,
                           frames=request.frames, val_fraction=request.val_fraction, videos=request.videos)
     config = TrainingConfig(epochs=request.epochs, batch_size=request.batch_size, patience=request.patience,
                             steps_per_epoch=request.steps_per_epoch, mixed_precision=request.mixed_precision,
-                            reserve_cores=1, cpu_threads=request.cpu_threads)
+                            reserve_cores=1, cpu_threads=request.cpu_threads, device=request.device)
     model_options: dict[str, Any] = {"learning_rate": request.learning_rate}
     if request.filters:
         model_options[filters_field(request.task, request.preset)] = request.filters
@@ -150,11 +157,13 @@ def resume_in_background(
 
 @dataclass(frozen=True)
 class DeviceSummary:
-    """What the backend sees, for the panel: a one-line ``summary``, whether there is a GPU, default threads."""
+    """What the backend sees, for the panel: a one-line ``summary``, whether there is a GPU, default threads,
+    and each GPU's name (in the backend's order: ``gpu:0`` first)."""
 
     summary: str
     gpu: bool
     threads: int
+    gpus: tuple[str, ...] = ()
 
 
 def detect_devices() -> DeviceSummary:
@@ -165,4 +174,5 @@ def detect_devices() -> DeviceSummary:
     gpu = any(d.kind == "GPU" for d in devices)
     threads = cpu_threads_for(reserve_cores=1)
     setup = DeviceSetup(backend_name(), devices, gpu, mixed_precision=False, cpu_threads=threads)
-    return DeviceSummary(setup.summary, gpu, threads)
+    gpus = tuple(str(d.details.get("device_name") or d.name) for d in devices if d.kind == "GPU")
+    return DeviceSummary(setup.summary, gpu, threads, gpus)

@@ -232,7 +232,7 @@ class TrainingPanel(QWidget):
         return worker.start()
 
     def _on_devices(self, found: DeviceSummary) -> None:
-        self.form.set_devices(found.summary, found.gpu, found.threads)
+        self.form.set_devices(found.summary, found.gpu, found.threads, found.gpus)
 
     # -- training ---------------------------------------------------------------------------------
     def start(self) -> Worker | None:

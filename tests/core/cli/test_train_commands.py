@@ -209,6 +209,8 @@ def one_line_error(capsys) -> str:
     (["--epochs", "0"], "epochs must be >= 1, not 0"),
     (["--batch-size", "-1"], "batch_size must be >= 1, not -1"),
     (["--filters", "0,2"], "--filters must be whole numbers >= 1, not 0,2"),
+    (["--device", "tpu"], "device must be auto, cpu, gpu or gpu:N, not 'tpu'"),
+    (["--device", "gpu:99"], "device gpu:99: the backend sees"),
 ])
 def test_bad_values_are_refused_in_one_line_never_replaced_by_defaults(video_project: Path, capsys, option,
                                                                        message) -> None:

@@ -13,9 +13,9 @@ import pytest
 from core.errors import Cancelled
 from core.evaluation.roc import roc_auc
 from core.inference.errors import ScoreError
+from core.inference.events import flag_events
 from core.inference.events_file import read_events
 from core.inference.project_evaluation import evaluate_project
-from core.inference.events import flag_events
 from core.inference.project_scoring import cached_video_scores, reflag_project, run_model, score_project
 from core.inference.regularity import Threshold, moving_average
 from core.inference.score_cache import ScoreCache, ScoreKey

@@ -5,8 +5,17 @@ from __future__ import annotations
 import os
 
 import keras
+import pytest
 
-from core.training.devices import configure_devices, cpu_threads_for, library_versions, list_devices
+from core.training.devices import (
+    DeviceInfo,
+    check_device,
+    configure_devices,
+    cpu_threads_for,
+    library_versions,
+    list_devices,
+    parse_device,
+)
 
 
 def test_the_cpu_is_always_listed() -> None:
@@ -44,3 +53,26 @@ def test_library_versions_name_what_a_run_depends_on() -> None:
     versions = library_versions()
     assert versions["keras"] == keras.__version__ and versions["keras_backend"] == keras.backend.backend()
     assert {"framewatch", "python", "numpy"} <= set(versions)
+
+
+def test_a_device_choice_is_checked_against_what_the_backend_sees() -> None:
+    cpu = (DeviceInfo("/physical_device:CPU:0", "CPU"),)
+    two = cpu + (DeviceInfo("/physical_device:GPU:0", "GPU"), DeviceInfo("/physical_device:GPU:1", "GPU"))
+    assert check_device("auto", cpu) is None and check_device("cpu", two) == "cpu:0"
+    assert check_device("gpu", two) == "gpu:0" and check_device("GPU:1", two) == "gpu:1"
+    with pytest.raises(ValueError, match="sees no GPU"):
+        check_device("gpu", cpu)
+    with pytest.raises(ValueError, match=r"sees 2 GPUs \(gpu:0 to gpu:1\)"):
+        check_device("gpu:2", two)
+    for bad in ("tpu", "gpu:x", "gpu:-1", ""):
+        with pytest.raises(ValueError, match="device must be auto, cpu, gpu or gpu:N"):
+            parse_device(bad)
+
+
+def test_training_on_the_cpu_is_placed_there_and_recorded() -> None:
+    setup = configure_devices(device="cpu")
+    assert setup.placement == "cpu:0" and not setup.gpu and " on CPU" in setup.summary
+    assert configure_devices().placement is None
+    if not any(d.kind == "GPU" for d in list_devices()):
+        with pytest.raises(ValueError, match="sees no GPU"):
+            configure_devices(device="gpu")

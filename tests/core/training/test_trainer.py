@@ -425,3 +425,15 @@ def test_clips_whose_dtype_does_not_match_the_model_input_are_refused(spec, data
     with pytest.raises(TrainingError, match="takes raw uint8 frames"):
         train(spec.replace(input_dtype="uint8"), TrainingData(data.x, data.y), tmp_path / "run2",
               config=config(epochs=1))
+
+
+def test_a_run_on_the_cpu_says_so_and_a_missing_gpu_fails_with_a_clear_error(spec, data, tmp_path: Path) -> None:
+    result = train(spec, data, tmp_path / "cpu", config=config(epochs=1, device="cpu"))
+    assert result.status == "completed" and result.record.device["placement"] == "cpu:0"
+    assert result.record.config["device"] == "cpu"
+    with pytest.raises(ConfigError, match="device must be auto, cpu, gpu or gpu:N"):
+        config(device="npu")
+    if not result.record.device["gpu"]:
+        with pytest.raises(ConfigError, match="sees no GPU"):
+            train(spec, data, tmp_path / "gpu", config=config(epochs=1, device="gpu:0"))
+        assert RunRecord.load(tmp_path / "gpu").status == "failed"

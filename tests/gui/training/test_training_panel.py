@@ -44,7 +44,7 @@ def tiny(panel: TrainingPanel, epochs: int = 2, lr: str = "") -> None:
     form.task.setCurrentText("anomaly")
     form.preset.setCurrentIndex(form.preset.findData("conv-ae"))
     form.filters.setText("4,4,4")
-    form.size.setValue(16)
+    form.frame_height.setValue(16)
     form.frames.setValue(4)
     form.epochs.setValue(epochs)
     form.steps.setValue(3)
@@ -207,3 +207,41 @@ def test_devices_are_detected_off_the_gui_thread_and_set_the_defaults(qtbot) -> 
     assert panel.form.threads.value() == max(1, (os.cpu_count() or 1) - 1)
     assert panel.form.mixed_precision.isEnabled() == panel.form.gpu
     assert not panel.start_button.isEnabled()  # no project yet
+
+
+def test_frame_size_and_device_choices_reach_the_request(qtbot, panel) -> None:
+    form = panel.form
+    form.set_devices("tensorflow on 1 GPU (H200)", True, 3, ("H200",))
+    assert [form.device.itemData(i) for i in range(form.device.count())] == ["auto", "cpu", "gpu:0"]
+    assert form.device.itemText(2) == "GPU 0: H200" and form.mixed_precision.isEnabled()
+    form.mixed_precision.setChecked(True)
+    form.device.setCurrentIndex(1)  # the CPU, though a GPU is there: no mixed precision
+    assert not form.mixed_precision.isEnabled() and not form.mixed_precision.isChecked()
+    form.frame_height.setValue(48)
+    request = form.request()
+    assert (request.height, request.width, request.device) == (48, 48, "cpu")  # one side set: square
+    form.frame_width.setValue(72)
+    form.device.setCurrentIndex(2)
+    request = form.request()
+    assert (request.height, request.width, request.device, form.mixed_precision.isEnabled()) == (48, 72, "gpu:0", True)
+    form.frame_height.setValue(0)
+    form.frame_width.setValue(0)
+    assert (form.request().height, form.request().width) == (None, None)  # the preset's
+
+
+def test_a_gpu_the_backend_does_not_see_ends_in_a_dialog_that_one_click_dismisses(qtbot, panel, monkeypatch,
+                                                                                   project) -> None:
+    from core.training.devices import list_devices
+
+    if any(d.kind == "GPU" for d in list_devices()):
+        pytest.skip("this machine has a GPU")
+    monkeypatch.setattr(error_dialog, "DIALOGS_BLOCK", True)
+    tiny(panel)
+    panel.form.set_devices("tensorflow on 1 GPU (gone)", True, 1, ("gone",))  # seen once, not any more
+    panel.form.device.setCurrentIndex(2)
+    answerer = ModalAnswerer(QMessageBox.StandardButton.Ok)
+    click(qtbot, panel.start_button)
+    qtbot.waitUntil(lambda: not answerer.buttons, timeout=RUN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not panel.is_training, timeout=RUN_TIMEOUT_MS)
+    assert len(answerer.texts) == 1 and "device gpu:0: the backend sees no GPU" in answerer.texts[0]
+    assert QApplication.activeModalWidget() is None and panel.start_button.isEnabled() and not project.runs
