@@ -104,6 +104,26 @@ def scored_videos(project: Any, result: Any) -> list[ScoredVideo]:
     return videos
 
 
+def scored_video(project: Any, run: Any, video_id: str, errors: np.ndarray, threshold: Threshold,
+                 events: Iterable[Event], min_run: int = 1, merge_gap: int = 0) -> ScoredVideo:
+    """One video of ``project`` scored by ``run`` (a :class:`~core.inference.project_scoring.RunModel`),
+    ready to export as flagged now: ``errors`` from the score cache, ``threshold``, ``events`` and the
+    flagging an analyst set (the app's chart); the project's verdicts are attached to the events."""
+    from core.inference.events import attach_verdicts
+    from core.inference.project_scoring import project_run_id
+    from core.inference.scoring import resolve_stride
+
+    video = project.video(video_id)
+    run_id = project_run_id(project, run)
+    errors = np.asarray(errors, np.float32)
+    flagging = {"threshold": threshold.value, "min_run": int(min_run), "merge_gap": int(merge_gap),
+                "stride": resolve_stride(run.spec, None)}
+    return ScoredVideo(video.id, video.name, video.path, video.kind, video.fps, errors, threshold,
+                       attach_verdicts(events, project.verdicts.values(), run_id), run_id,
+                       model_fingerprint(run.model_path), flagging,
+                       min(run.spec.backfilled_frames, int(errors.shape[0])))
+
+
 def file_stem(name: str, kind: str) -> str:
     """What a video's export files are named after: a file's name without its extension, a folder's name."""
     return Path(name).stem if kind == "file" else name

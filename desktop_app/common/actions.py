@@ -111,6 +111,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "Confirm the event and make it a ground-truth anomaly interval (one undo)"),
     ActionSpec("toggle_heatmap", "Error &Heat Map", "Review", ("H",),
                "Draw the model's error heat map over the frames of the current event"),
+    ActionSpec("export_scores", "E&xport Scores and Events...", "Review", (),
+               "Write the video's per-frame scores and its events, as flagged now, as CSV and JSON"),
+    ActionSpec("export_anomaly_video", "Export Annotated &Anomaly Video...", "Review", (),
+               "Write a copy of the video with its regularity curve under each frame and the events marked"),
     # Model (training, predicted frames, window segments)
     ActionSpec("train_model", "&Train a Model...", "Model", ("Ctrl+T",),
                "Show the training panel: options, live curves, cancel, resume and the project's runs"),

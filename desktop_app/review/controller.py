@@ -23,6 +23,10 @@ run, a progress bar with Cancel, and the :class:`RegularityChart`) and the "Even
 * The event keys (:data:`~desktop_app.review.REVIEW_KEYS`) are window actions, so they work from the
   player too; verdicts are project commands (Edit > Undo takes them back).
 * The error heat map of the current event is drawn on the player's frame through ``state.frame_overlay``.
+* **Export Scores and Events...** writes the video's ``<video>.scores.csv``, ``.events.csv`` and
+  ``.scores.json`` into a folder, and **Export Annotated Anomaly Video...** an MP4 with the regularity
+  curve under each frame (:mod:`core.inference.exports`, :mod:`core.inference.annotated_video`), both as
+  the chart flags now (the threshold, min run and merge gap on screen) and in a job.
 """
 
 from __future__ import annotations
@@ -106,6 +110,8 @@ class ReviewController(QObject):
         layout.addWidget(self.chart, 1)
 
         handlers: dict[str, Any] = {
+            "export_scores": self.export_scores,
+            "export_anomaly_video": self.export_anomaly_video,
             "score_video": self.score_video,
             "score_all": self.score_all,
             "cancel_scoring": self.cancel_scoring,
@@ -362,6 +368,64 @@ class ReviewController(QObject):
             self.chart.set_flagging(self._stored.threshold, *_stored_flagging(self._stored))
         self._sync_flagging_bar()
 
+    # == exports ==================================================================================
+    def _scored_now(self):
+        """The shown video as the chart flags it (a ``ScoredVideo``), or ``None`` with a status saying why."""
+        from core.inference.exports import scored_video
+
+        video_id = self.state.video_id
+        if self.project is None or self.run is None or video_id is None:
+            self.state.show_status("Open a video and score it first (Review > Score Video)")
+            return None
+        errors = cached_video_scores(self.project, self.run, video_id)
+        threshold = self.chart.current_threshold
+        if errors is None or threshold is None or self.scoring or self.chart.video_id != video_id:
+            self.state.show_status("Score the whole video first (Review > Score Video): exports need every frame")
+            return None
+        return scored_video(self.project, self.run, video_id, errors, threshold, self.chart.events,
+                            self.chart.min_run, self.chart.merge_gap)
+
+    def export_scores(self) -> None:
+        """Write the video's per-frame scores and events (CSV and JSON) into a folder chosen by the analyst."""
+        from PySide6.QtWidgets import QMessageBox
+
+        from core.inference.exports import export_paths
+
+        scored = self._scored_now()
+        if scored is None:
+            return
+        folder = self.state.choose_folder("Export scores and events to")
+        if folder is None:
+            return
+        existing = [path.name for path in export_paths(folder, scored.stem).values() if path.exists()]
+        if existing:
+            yes, no = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No
+            if self.state.ask("Replace files?", f"{', '.join(existing)} already in {folder}. Replace?",
+                              yes | no, no) != yes:
+                return
+        worker = run_job(self.window, "Exporting scores and events", _export_scores, folder, scored,
+                         on_finished=lambda paths: self.state.show_status(
+                             f"Wrote {', '.join(path.name for path in paths.values())} to {folder}", 10000))
+        self.state.track(worker)
+
+    def export_anomaly_video(self) -> None:
+        """Write the annotated anomaly video of the shown video (a job with progress and Cancel)."""
+        from core.inference.annotated_video import write_annotated_video
+
+        scored = self._scored_now()
+        if scored is None:
+            return
+        path = self.state.choose_save_file("Export annotated anomaly video", "MP4 video (*.mp4)")
+        if path is None:
+            return
+        if path.suffix == "":
+            path = path.with_suffix(".mp4")
+        # the file dialog asked before an existing file is replaced
+        worker = run_job(self.window, "Writing the annotated video", write_annotated_video, path, scored,
+                         "regularity", True,
+                         on_finished=lambda written: self.state.show_status(f"Wrote {written}", 10000))
+        self.state.track(worker)
+
     # == following the window ======================================================================
     def _on_project(self, project) -> None:
         self.cancel_scoring()
@@ -463,8 +527,18 @@ class ReviewController(QObject):
         writable = has_project and not self.project.read_only
         for key in ("confirm_event", "reject_event", "unsure_event", "confirm_as_interval"):
             a[key].setEnabled(has_event and writable)
+        for key in ("export_scores", "export_anomaly_video"):
+            a[key].setEnabled(has_project and self.run is not None and self.state.video_id is not None
+                              and not self.scoring)
 
 
 def _stored_flagging(stored: RunEvents) -> tuple[int, int]:
     """``(min_run, merge_gap)`` stored with a run's events."""
     return int(stored.flagging.get("min_run", 1)), int(stored.flagging.get("merge_gap", 0))
+
+
+def _export_scores(folder, scored, progress=None, cancel=None):
+    """The export job: the three files of one video (overwriting what the analyst agreed to replace)."""
+    from core.inference.exports import write_score_exports
+
+    return write_score_exports(folder, scored, overwrite=True)

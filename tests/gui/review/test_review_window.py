@@ -283,3 +283,50 @@ def test_the_flagging_bar_follows_the_line_keeps_it_for_the_run_and_a_new_window
     qtbot.waitUntil(lambda: chart2.frames == TEST_FRAMES, timeout=10000)  # from the cache, at once
     assert chart2.threshold == pytest.approx(value * 0.999999) and chart2.merge_gap == TEST_FRAMES
     assert [(e.start, e.end) for e in chart2.events] == test_events and "set by hand · kept" in bar2.origin.text()
+
+
+def test_scores_events_and_the_annotated_video_export_as_the_chart_flags(qtbot, make_window, folder, tmp_path,
+                                                                        monkeypatch) -> None:
+    import csv
+
+    from PySide6.QtWidgets import QMessageBox
+
+    from core.video.open import open_video
+
+    window = scored_window(qtbot, make_window, folder)
+    chart, state = window.review.chart, window.state
+    threshold_with_events(chart, 2)
+    flagged = [(e.start, e.end) for e in chart.events]
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.setattr(state, "choose_folder", lambda title: out)
+    window.actions_by_key["export_scores"].trigger()
+    qtbot.waitUntil(lambda: (out / "test.events.csv").exists() and (out / "test.scores.json").exists(), timeout=20000)
+    with open(out / "test.events.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(int(r["start_frame"]), int(r["end_frame"])) for r in rows] == flagged
+    with open(out / "test.scores.csv", newline="") as handle:
+        assert len(list(csv.DictReader(handle))) == TEST_FRAMES
+    # files already there: the analyst is asked, and "No" leaves them
+    before = (out / "test.events.csv").read_bytes()
+    asked: list[str] = []
+    monkeypatch.setattr(state, "ask", lambda title, text, buttons, default: asked.append(text) or
+                        QMessageBox.StandardButton.No)
+    chart.set_threshold(float(chart.smoothed().max()) + 1.0)  # no events now
+    window.actions_by_key["export_scores"].trigger()
+    assert len(asked) == 1 and "test.events.csv" in asked[0] and (out / "test.events.csv").read_bytes() == before
+
+    monkeypatch.setattr(state, "choose_save_file", lambda title, filters: tmp_path / "annotated")
+    window.actions_by_key["export_anomaly_video"].trigger()
+    qtbot.waitUntil(lambda: "Wrote" in window.statusBar().currentMessage() and "annotated.mp4"
+                    in window.statusBar().currentMessage(), timeout=60000)
+    with open_video(tmp_path / "annotated.mp4") as source:
+        assert sum(1 for _ in source.iter_frames()) == TEST_FRAMES
+
+
+def test_exports_before_scoring_say_what_to_do(qtbot, make_window, folder, monkeypatch) -> None:
+    window = make_window()
+    open_test_video(qtbot, window, folder)
+    monkeypatch.setattr(window.state, "choose_folder", lambda title: pytest.fail("asked for a folder"))
+    window.actions_by_key["export_scores"].trigger()
+    assert "Score the whole video first" in window.statusBar().currentMessage()
