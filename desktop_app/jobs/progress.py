@@ -11,6 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QProgressDialog, QWidget
+from shiboken6 import isValid
 
 from core.errors import Cancelled
 from core.jobs import Progress
@@ -81,7 +82,10 @@ def run_job(
             on_error(exc)
         show_error(parent, exc, title)
 
+    def alive() -> bool:  # a job can end after its window was closed and deleted: then nobody is told
+        return parent is None or isValid(parent)
+
     if on_finished is not None:
-        worker.finished.connect(on_finished)
-    worker.error.connect(failed)
+        worker.finished.connect(lambda result: alive() and on_finished(result))
+    worker.error.connect(lambda exc: alive() and failed(exc))
     return worker.start()

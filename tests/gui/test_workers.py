@@ -143,3 +143,31 @@ def test_a_jobs_objects_are_let_go_on_the_gui_thread_even_when_its_pool_thread_i
     qtbot.waitUntil(lambda: len(log) == 2, timeout=5000)  # the owner, and the result or the frame's object
     assert all(log), "a job's object was let go on the pool thread"
     assert not active_workers()
+
+
+def test_a_job_that_ends_after_its_window_is_deleted_tells_nobody(qtbot, monkeypatch) -> None:
+    from PySide6.QtWidgets import QWidget
+    from shiboken6 import delete
+
+    from desktop_app.jobs import error_dialog
+    from desktop_app.jobs.progress import run_job
+
+    monkeypatch.setattr(error_dialog, "DIALOGS_BLOCK", False)
+    error_dialog.shown.clear()
+    heard: list[object] = []
+    for outcome in ("finished", "failed"):
+        window = QWidget()
+        gate = threading.Event()
+
+        def job(progress=None, cancel=None, outcome=outcome):
+            gate.wait(5)
+            if outcome == "failed":
+                raise ValueError("too late to tell")
+            return 42
+
+        worker = run_job(window, "Late job", job, on_finished=heard.append, on_error=heard.append)
+        delete(window)  # the window is closed and gone while the job runs
+        gate.set()
+        qtbot.waitUntil(lambda worker=worker: worker.is_done, timeout=5000)
+        qtbot.wait(50)
+    assert heard == [] and error_dialog.shown == []
