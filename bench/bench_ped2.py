@@ -5,7 +5,7 @@ trained in this run with ``--train MINUTES``) scores the 12 test videos through 
 code (:func:`core.inference.project_evaluation.evaluate_project`, threshold calibrated on the 16 training
 videos). In the same run, the baseline that needs no learning: the largest mean absolute difference
 between consecutive full-resolution (240x360) gray frames over 20x20 patches, as is and averaged over the
-last 5 frames. Ped2's anomalies (cyclists, a cart, skaters) move fast, so motion energy alone does well
+last 5 frames and over the model's smoothing window. Ped2's anomalies (cyclists, a cart, skaters) move fast, so motion energy alone does well
 on it; the model must beat it on both the per-video normalised and the raw AUC.
 
     python -m bench ped2 [--quick] [--data DIR] [--work DIR] [--run RUN] [--train MINUTES [--ship]]
@@ -76,15 +76,20 @@ def _causal_average(values, window: int):
     return np.convolve(padded, np.ones(window) / window, mode="valid")
 
 
-def baseline_figures(project, videos) -> dict[str, tuple[float, float]]:
-    """``{name: (normalised AUC, raw AUC)}`` of the baseline as is and averaged over 5 frames."""
+def baseline_figures(project, videos, model_smoothing: int = 1) -> dict[str, tuple[float, float]]:
+    """``{name: (normalised AUC, raw AUC)}`` of the baseline as is, averaged over the model's smoothing
+    window (the same smoothing as the model's scores: a like-for-like comparison) and over 5 frames."""
     from core.data.ground_truth import frame_labels
     from core.evaluation.frame_level import frame_level_scores
 
     scores = baseline_errors(project, videos)
     out = {}
-    for name, transform in (("frame difference, 20x20 patch max", lambda v: v),
-                            (f"the same, causal {AVERAGE}-frame average", lambda v: _causal_average(v, AVERAGE))):
+    variants = [("frame difference, 20x20 patch max", lambda v: v)]
+    if model_smoothing not in (1, AVERAGE):
+        variants.append((f"the same, causal {model_smoothing}-frame average as the model's",
+                         lambda v: _causal_average(v, model_smoothing)))
+    variants.append((f"the same, causal {AVERAGE}-frame average", lambda v: _causal_average(v, AVERAGE)))
+    for name, transform in variants:
         pairs = {key: (transform(values), frame_labels(project.data, key, len(values))) for key, values in scores.items()}
         fl = frame_level_scores(pairs)
         out[name] = (fl.normalised.auc, fl.raw.auc)
@@ -147,7 +152,7 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
         seconds = time.perf_counter() - start
         figures_ = result.to_dict()
         tests = split_videos(project, result.scores.run, "test")
-        baselines = baseline_figures(project, tests)
+        baselines = baseline_figures(project, tests, int(figures_["smoothing"]))
     finally:
         project.close()
     normalised, raw = figures_["auc_normalised"], figures_["auc_raw"]
