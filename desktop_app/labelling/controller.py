@@ -18,7 +18,7 @@ from desktop_app.common.actions import build_actions, native
 from desktop_app.common.edits import apply_edit
 from desktop_app.jobs import show_error
 from desktop_app.labelling.label_panel import LabelPanel
-from desktop_app.labelling.schema_editor import SchemaEditor
+from desktop_app.labelling.schema_editor import SchemaEditor, reserved_keys
 from desktop_app.labelling.value_dialog import ValueDialog
 from desktop_app.player import ANOMALY_COLOR
 from desktop_app.state import AppState, LaneBand
@@ -110,15 +110,23 @@ class LabellingController(QObject):
             action.deleteLater()
         self._class_actions.clear()
         self.class_menu.clear()
+        reserved = reserved_keys()
+        clashes = []
         for cls in classes.values():
             action = QAction(f"Label as {cls.name}", self.window)
-            if cls.shortcut:
+            taken = reserved.get(cls.shortcut.upper()) if cls.shortcut else None
+            if taken is not None:  # a project edited elsewhere: the app's own key wins, and the analyst is told
+                clashes.append(f"'{cls.name}' ({cls.shortcut} is {taken})")
+            elif cls.shortcut:
                 action.setShortcut(QKeySequence(cls.shortcut))
                 action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             action.triggered.connect(lambda _c=False, name=cls.name: self.choose_class(name))
             self.window.addAction(action)
             self.class_menu.addAction(action)
             self._class_actions.append(action)
+        if clashes:
+            self.state.show_status(f"Class key{'s' if len(clashes) > 1 else ''} not bound: {', '.join(clashes)}; "
+                                   "give the class another key in Edit > Label Schema", 15000)
         if self.project is not None and not classes:  # a number key must not do nothing without a word
             for key in CLASS_KEYS:
                 action = QAction(f"Class key {key}", self.window)

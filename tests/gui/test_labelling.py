@@ -170,6 +170,11 @@ def test_class_keys_cannot_take_an_action_key(qtbot, make_window, project_dir) -
     assert "taken by 'Mark Anomaly Interval'" in error_dialog.shown[-1].text
     editor.classes.item(0, 2).setText("w")
     assert window.state.project.classes["walk"].shortcut == "w"
+    # a key set outside the editor (a project file, another tool): the app's own key wins, and the analyst is told
+    window.state.project.update_class("walk", shortcut="c")
+    assert "not bound: 'walk' (c is Confirm Event)" in window.statusBar().currentMessage()
+    bound = [a for a in window.actions() if a.text() == "Label as walk"]
+    assert len(bound) == 1 and bound[0].shortcut().isEmpty()
 
 
 def test_an_empty_label_schema_says_how_to_add_classes(qtbot, make_window, tmp_path) -> None:
