@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QElapsedTimer, QSignalBlocker, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -28,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from core.project.scan import count_frames
 from core.video import VideoMetadata
+from desktop_app.common.fit_label import FitLabel
 from desktop_app.common.icons import standard_icon
 from desktop_app.jobs import Worker
 from desktop_app.player.frame_provider import FrameProvider
@@ -36,28 +36,6 @@ from desktop_app.player.timeline import TimelineWidget
 from desktop_app.player.timeline_zoom import TimelineZoomBar
 
 SPEEDS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
-
-
-class FitLabel(QLabel):
-    """A one-line label that shrinks to nothing: its text is elided ("360x2...") rather than clipped,
-    and too narrow for a few characters it shows nothing rather than a lone "..."."""
-
-    def minimumSizeHint(self):  # noqa: N802 - Qt override
-        hint = super().minimumSizeHint()
-        hint.setWidth(0)
-        return hint
-
-    MIN_SHOWN = 4  # characters before the ellipsis
-
-    def visible_text(self) -> str:
-        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, self.contentsRect().width())
-        return "" if text != self.text() and len(text) <= self.MIN_SHOWN else text
-
-    def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
-        painter = QPainter(self)
-        painter.setPen(self.palette().color(self.foregroundRole()))
-        painter.drawText(self.contentsRect(), int(self.alignment()), self.visible_text())
-        painter.end()
 
 
 def format_time(seconds: float) -> str:

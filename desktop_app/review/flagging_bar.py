@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.inference.regularity import Threshold
+from desktop_app.common.fit_label import FitLabel
 
 MAX_FRAMES = 1_000_000
 
@@ -58,7 +59,9 @@ class FlaggingBar(QWidget):
         self.merge_gap_box.setToolTip("Events at most this many normal frames apart are merged into one")
         for box in (self.min_run_box, self.merge_gap_box):
             box.setKeyboardTracking(False)
-        self.origin = QLabel()
+            box.setMaximumWidth(70)
+        self.threshold_box.setMaximumWidth(110)
+        self.origin = FitLabel()  # elided: the bar never widens the window
         self.keep_button = QPushButton("Keep")
         self.keep_button.setToolTip("Flag every video this run has scored with these values and save the events "
                                     "with the run")
@@ -109,13 +112,11 @@ class FlaggingBar(QWidget):
         elif threshold.kind == "manual":
             origin = "set by hand"
         else:
-            origin = f"calibrated: {threshold.percentile:g}th percentile of the train-split videos"
-        if threshold is not None and threshold.window > 1:
-            origin += f", {threshold.window}-frame average"
+            origin = "calibrated"  # the percentile and the smoothing are in the tooltip
         if threshold is not None:
             origin += " · kept" if kept else " · not kept"
         self.origin.setText(origin)
-        self.origin.setToolTip(threshold.describe() if threshold is not None else "")
+        self.origin.setToolTip(f"Threshold {threshold.describe()}" if threshold is not None else "")
         self.keep_button.setEnabled(threshold is not None and not kept)
         self.revert_button.setEnabled(threshold is not None and not kept)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabBar, QToolBar, QWidget
 
 from core import __version__
 from desktop_app.common.actions import ACTIONS, GROUPS, build_actions, merge_actions
@@ -97,7 +97,7 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
-            self.restoreState(self.settings.value("window/state"))
+            self.restoreState(self.settings.value("window/state"))  # showEvent hides the tab bars it leaves
         self._update_title()
 
     # == layout ===================================================================================
@@ -171,6 +171,7 @@ class MainWindow(QMainWindow):
         self.restoreState(self._default_layout)
         for dock in self.docks.values():
             dock.show()
+        QTimer.singleShot(0, self.hide_stale_tab_bars)
 
     def _update_title(self) -> None:
         project = self.state.project
@@ -209,3 +210,20 @@ class MainWindow(QMainWindow):
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
         QTimer.singleShot(0, self.state.request_player_focus)  # keyboard-first: keys go to the player
+        QTimer.singleShot(0, self.hide_stale_tab_bars)
+
+    def hide_stale_tab_bars(self) -> None:
+        """Hide the dock tab bars Qt no longer uses. Tabifying a second group of docks, and restoring a
+        layout, leaves copies of a group's tab bar behind, never hidden: they show through a dock's
+        transparent labels ("Regularity" under "Threshold") or lie on top of the real bar and swallow its
+        clicks. Every bar is hidden, then the layout is applied again, which shows the bars in use."""
+        shown = [dock for dock in self.docks.values()
+                 if dock.isVisible() and not dock.isFloating() and not dock.visibleRegion().isEmpty()]
+        sizes = [dock.size() for dock in shown]
+        for bar in self.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            bar.hide()
+        layout = self.layout()
+        layout.setGeometry(layout.geometry())  # QMainWindowLayout re-applies its state: tab bars in use show
+        # ... from the docks' size hints: put back the sizes they had
+        self.resizeDocks(shown, [size.width() for size in sizes], Qt.Orientation.Horizontal)
+        self.resizeDocks(shown, [size.height() for size in sizes], Qt.Orientation.Vertical)

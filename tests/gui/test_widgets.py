@@ -139,7 +139,7 @@ def test_a_thumbnail_arriving_after_the_video_list_is_deleted_is_ignored(qtbot, 
 
 
 def test_fit_label_elides_instead_of_clipping(qtbot) -> None:
-    from desktop_app.player.player import FitLabel
+    from desktop_app.common.fit_label import FitLabel
 
     label = FitLabel("360x240  10 fps")
     qtbot.addWidget(label)

@@ -159,7 +159,7 @@ def test_a_job_that_ends_after_its_window_is_deleted_tells_nobody(qtbot, monkeyp
         window = QWidget()
         gate = threading.Event()
 
-        def job(progress=None, cancel=None, outcome=outcome):
+        def job(progress=None, cancel=None, outcome=outcome, gate=gate):
             gate.wait(5)
             if outcome == "failed":
                 raise ValueError("too late to tell")

@@ -267,6 +267,7 @@ def test_the_flagging_bar_follows_the_line_keeps_it_for_the_run_and_a_new_window
     bar.keep_button.click()
     qtbot.waitUntil(lambda: not bar.keep_button.isEnabled(), timeout=10000)
     assert "set by hand · kept" in bar.origin.text()
+    assert window.minimumSizeHint().width() <= 1280 and bar.minimumSizeHint().width() <= 700  # fits a laptop
     assert review.scoring_options["merge_gap"] == TEST_FRAMES and review.scoring_options["threshold"].kind == "manual"
     stored = read_events(folder / "runs" / "tiny")
     assert stored.threshold.kind == "manual" and stored.threshold.value == pytest.approx(value * 0.999999)

@@ -93,7 +93,7 @@ def test_at_1280x800_everything_that_matters_is_in_sight(qtbot, make_window, lab
 
 
 def test_fit_label_shows_nothing_rather_than_a_lone_ellipsis(qtbot) -> None:
-    from desktop_app.player.player import FitLabel
+    from desktop_app.common.fit_label import FitLabel
 
     label = FitLabel("360x240  10 fps")
     qtbot.addWidget(label)

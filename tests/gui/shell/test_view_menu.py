@@ -49,3 +49,39 @@ def test_a_closed_dock_stays_closed_in_the_next_window(qtbot, make_window, tmp_p
     second.reset_layout()
     qtbot.waitUntil(lambda: second.docks["Labels"].isVisible(), timeout=5000)
     second.close()
+
+
+def dock_tab_bars(window) -> list[tuple[str, ...]]:
+    """The tab groups of the window's shown dock tab bars; none may lie over a shown dock."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QTabBar
+
+    docks = [d.geometry() for d in window.docks.values() if d.isVisible() and not d.isFloating()]
+    shown = [bar for bar in window.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly)
+             if bar.isVisible()]
+    assert not [bar for bar in shown if any(bar.geometry().intersects(rect) for rect in docks)], "a bar over a dock"
+    return sorted(tuple(bar.tabText(i) for i in range(bar.count())) for bar in shown)
+
+
+def test_one_tab_bar_per_tab_group_after_start_reset_and_restart(qtbot, tmp_path) -> None:
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from desktop_app.shell.main_window import MainWindow
+
+    expected = [("Labels", "Predicted frames"), ("Regularity", "Training")]
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    for run in range(2):  # the second window restores the first one's layout from the settings
+        window = MainWindow(settings=settings, autosave_interval_s=3600)
+        qtbot.addWidget(window)
+        window.resize(1440, 860)
+        window.show()  # as the app shows it: stale bars showed there, not in windows the tests wait on
+        for _ in range(5):
+            QApplication.processEvents()
+        assert dock_tab_bars(window) == expected, run
+        assert window.docks["Videos"].width() >= 340, run  # the clean-up keeps the docks' sizes
+        window.actions_by_key["reset_layout"].trigger()
+        for _ in range(5):
+            QApplication.processEvents()
+        assert dock_tab_bars(window) == expected, run  # no stale copy on top of a real bar
+        window.close()
