@@ -31,6 +31,9 @@ from desktop_app.training.panel import TrainingPanel
 
 _YES, _NO = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No
 
+#: The share of the window's width and height the Training dock takes when it is brought up (form, curves, runs).
+PANEL_ROOM = (0.6, 0.45)
+
 
 class TrainingController(QObject):
     """Training in the main window; see the module docstring."""
@@ -59,7 +62,7 @@ class TrainingController(QObject):
 
     def show_panel(self) -> None:
         """Show and raise the Training dock (asking the backend for its devices the first time)."""
-        bring_dock_to_front(self.panel)
+        bring_dock_to_front(self.panel, room=PANEL_ROOM)
         if not self._devices_asked:
             self._devices_asked = True
             self.panel.detect_devices()

@@ -39,6 +39,7 @@ def open_training(qtbot, make_window, folder: Path):
     qtbot.keyClick(window, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: not window.training.panel.visibleRegion().isEmpty(), timeout=5000)
     assert dock.isVisible() and window.training.panel.project is window.state.project
+    qtbot.waitUntil(lambda: dock.height() >= 0.4 * window.height(), timeout=5000)  # room for form and curves
     return window, window.training.panel
 
 
