@@ -31,8 +31,8 @@ def test_the_command_list_is_the_one_these_tests_know() -> None:
     assert set(_commands(build_parser())) == {
         ("info",), ("cut",), ("frames",), ("project",), ("train",), ("presets",), ("runs",), ("export-run",), ("devices",),
         ("score",), ("evaluate",), ("predict",), ("classify",),
-        *(("project", verb) for verb in ("new", "add-video", "import-ucsd", "import-folders", "label", "export",
-                                          "info", "relink", "scan")),
+        *(("project", verb) for verb in ("new", "add-video", "edit-video", "import-ucsd", "import-folders", "label",
+                                          "verdict", "export", "info", "relink", "scan")),
     }
 
 
