@@ -127,6 +127,7 @@ class MainWindow(QMainWindow):
         chart.raise_()
         self.resizeDocks([videos, labels], [360, 400], Qt.Orientation.Horizontal)
         self.resizeDocks([chart], [220], Qt.Orientation.Vertical)
+        self.resizeDocks([chart, events], [700, 560], Qt.Orientation.Horizontal)  # the Events table needs room too
         self.statusBar().addPermanentWidget(self.status_position)
         self.statusBar().addPermanentWidget(self.status_read_only)
 

@@ -118,6 +118,7 @@ class TrainingForm(QWidget):
         ):
             group = QGroupBox(title)
             form = QFormLayout(group)
+            form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # labels above boxes when narrow
             for label, widget in rows:
                 form.addRow(label, widget)
             layout.addWidget(group)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QThreadPool, Signal
+from PySide6.QtCore import Qt, QThreadPool, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -148,6 +148,11 @@ class TrainingPanel(QWidget):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(options)
         left_layout.addLayout(buttons)
+        # the whole form's width (its labels go above their boxes when the pane is narrow): only a vertical
+        # scroll bar is ever needed, and labels are never cut
+        options.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        left.setMinimumWidth(self.form.minimumSizeHint().width() + options.verticalScrollBar().sizeHint().width()
+                             + 2 * options.frameWidth())
 
         run_buttons = QHBoxLayout()
         for widget in (self.resume_epochs, self.resume_button, self.score_button, self.delete_button):

@@ -40,6 +40,11 @@ def open_training(qtbot, make_window, folder: Path):
     qtbot.waitUntil(lambda: not window.training.panel.visibleRegion().isEmpty(), timeout=5000)
     assert dock.isVisible() and window.training.panel.project is window.state.project
     qtbot.waitUntil(lambda: dock.height() >= 0.4 * window.height(), timeout=5000)  # room for form and curves
+    from PySide6.QtWidgets import QScrollArea
+
+    options = window.training.panel.findChild(QScrollArea)
+    assert options.widget() is window.training.panel.form
+    assert options.viewport().width() >= window.training.panel.form.minimumSizeHint().width()  # no label cut
     return window, window.training.panel
 
 
