@@ -32,6 +32,19 @@ from bench.stall_probe import StallProbe  # noqa: E402
 FPS = 25.0
 
 
+
+def set_small_run(form) -> None:
+    """Fill the Training form with the run this benchmark trains (tested against the real form)."""
+    form.task.setCurrentText("anomaly")
+    form.preset.setCurrentIndex(form.preset.findData("conv-ae"))
+    form.filters.setText("8,8,8")
+    form.frame_height.setValue(32)  # square: the width follows
+    form.frames.setValue(8)
+    form.grayscale.setCurrentText("gray")
+    form.epochs.setValue(10000)
+    form.steps.setValue(20)
+    form.batch_size.setValue(8)
+
 def run(seconds: float) -> dict[str, float]:
     from PySide6.QtCore import QSettings, Qt
     from PySide6.QtTest import QTest
@@ -62,15 +75,7 @@ def run(seconds: float) -> dict[str, float]:
         window.actions_by_key["train_model"].trigger()
         panel = window.training.panel
         form = panel.form
-        form.task.setCurrentText("anomaly")
-        form.preset.setCurrentIndex(form.preset.findData("conv-ae"))
-        form.filters.setText("8,8,8")
-        form.size.setValue(32)
-        form.frames.setValue(8)
-        form.grayscale.setCurrentText("gray")
-        form.epochs.setValue(10000)
-        form.steps.setValue(20)
-        form.batch_size.setValue(8)
+        set_small_run(form)
         batches: list[ev.BatchEnded] = []
         panel.event_received.connect(lambda e: batches.append(e) if isinstance(e, ev.BatchEnded) else None)
         probe = StallProbe()

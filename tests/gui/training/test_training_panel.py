@@ -245,3 +245,12 @@ def test_a_gpu_the_backend_does_not_see_ends_in_a_dialog_that_one_click_dismisse
     qtbot.waitUntil(lambda: not panel.is_training, timeout=RUN_TIMEOUT_MS)
     assert len(answerer.texts) == 1 and "device gpu:0: the backend sees no GPU" in answerer.texts[0]
     assert QApplication.activeModalWidget() is None and panel.start_button.isEnabled() and not project.runs
+
+
+def test_the_gui_stall_benchmark_fills_the_form_the_panel_has(qtbot, panel) -> None:
+    from bench.bench_gui_training import set_small_run
+
+    set_small_run(panel.form)  # the benchmark drives these boxes: a renamed one must fail here, not there
+    request = panel.form.request()
+    assert (request.task, request.preset, request.height, request.width, request.filters) == (
+        "anomaly", "conv-ae", 32, 32, (8, 8, 8))
