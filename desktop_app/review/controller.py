@@ -370,7 +370,10 @@ class ReviewController(QObject):
 
     # == exports ==================================================================================
     def _scored_now(self):
-        """The shown video as the chart flags it (a ``ScoredVideo``), or ``None`` with a status saying why."""
+        """A call that builds the shown video's export as the chart flags it now (a ``ScoredVideo``: it hashes
+        the model file, so the export job makes it, off the GUI thread), or ``None`` with a status saying why."""
+        from functools import partial
+
         from core.inference.exports import scored_video
 
         video_id = self.state.video_id
@@ -382,22 +385,24 @@ class ReviewController(QObject):
         if errors is None or threshold is None or self.scoring or self.chart.video_id != video_id:
             self.state.show_status("Score the whole video first (Review > Score Video): exports need every frame")
             return None
-        return scored_video(self.project, self.run, video_id, errors, threshold, self.chart.events,
-                            self.chart.min_run, self.chart.merge_gap)
+        return partial(scored_video, self.project, self.run, video_id, errors, threshold, self.chart.events,
+                       self.chart.min_run, self.chart.merge_gap)
 
     def export_scores(self) -> None:
         """Write the video's per-frame scores and events (CSV and JSON) into a folder chosen by the analyst."""
         from PySide6.QtWidgets import QMessageBox
 
-        from core.inference.exports import export_paths
+        from core.inference.exports import export_paths, file_stem
 
         scored = self._scored_now()
         if scored is None:
             return
+        video = self.state.video
         folder = self.state.choose_folder("Export scores and events to")
         if folder is None:
             return
-        existing = [path.name for path in export_paths(folder, scored.stem).values() if path.exists()]
+        existing = [path.name for path in export_paths(folder, file_stem(video.name, video.kind)).values()
+                    if path.exists()]
         if existing:
             yes, no = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No
             if self.state.ask("Replace files?", f"{', '.join(existing)} already in {folder}. Replace?",
@@ -410,8 +415,6 @@ class ReviewController(QObject):
 
     def export_anomaly_video(self) -> None:
         """Write the annotated anomaly video of the shown video (a job with progress and Cancel)."""
-        from core.inference.annotated_video import write_annotated_video
-
         scored = self._scored_now()
         if scored is None:
             return
@@ -421,8 +424,7 @@ class ReviewController(QObject):
         if path.suffix == "":
             path = path.with_suffix(".mp4")
         # the file dialog asked before an existing file is replaced
-        worker = run_job(self.window, "Writing the annotated video", write_annotated_video, path, scored,
-                         "regularity", True,
+        worker = run_job(self.window, "Writing the annotated video", _write_anomaly_video, path, scored,
                          on_finished=lambda written: self.state.show_status(f"Wrote {written}", 10000))
         self.state.track(worker)
 
@@ -541,4 +543,11 @@ def _export_scores(folder, scored, progress=None, cancel=None):
     """The export job: the three files of one video (overwriting what the analyst agreed to replace)."""
     from core.inference.exports import write_score_exports
 
-    return write_score_exports(folder, scored, overwrite=True)
+    return write_score_exports(folder, scored(), overwrite=True)
+
+
+def _write_anomaly_video(path, scored, progress=None, cancel=None):
+    """The annotated-video job (the file dialog has asked before an existing file is replaced)."""
+    from core.inference.annotated_video import write_annotated_video
+
+    return write_annotated_video(path, scored(), "regularity", True, progress=progress, cancel=cancel)
