@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
 
 from core.models import build_model, make_spec
 from core.models.files import save_model
 from core.runs import RunRecord
 from desktop_app.jobs import error_dialog
 from tests.core.cli.test_predict_commands import make_run
+from tests.gui.modal import press_ok_on_modal_box
 from tests.video_factory import write_video
 
 SIZE = 16
@@ -63,15 +63,9 @@ def answer_dialogs(monkeypatch, qtbot) -> Callable[[], list[str]]:
     monkeypatch.setattr(error_dialog, "DIALOGS_BLOCK", True)
     answered: list[str] = []
 
-    def press_ok() -> None:
-        box = QApplication.activeModalWidget()
-        if isinstance(box, QMessageBox):
-            answered.append(box.text())
-            box.button(QMessageBox.StandardButton.Ok).click()
-
     timer = QTimer()
     timer.setInterval(50)
-    timer.timeout.connect(press_ok)
+    timer.timeout.connect(lambda: press_ok_on_modal_box(answered))
     timer.start()
     yield lambda: answered
     timer.stop()

@@ -16,7 +16,7 @@ from core.project import Project
 from desktop_app.jobs import error_dialog
 from desktop_app.review import EventReview, RegularityChart
 from tests.core.inference.scoring_project import make_project, save_run
-from tests.gui.review.modal import click_ok_on_next_box
+from tests.gui.modal import click_ok_on_next_box
 
 
 @pytest.fixture

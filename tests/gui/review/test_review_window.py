@@ -18,8 +18,8 @@ from desktop_app.jobs import error_dialog
 from desktop_app.review import REVIEW_KEYS
 from desktop_app.review.controller import EVENT_ACTIONS
 from tests.core.inference.scoring_project import make_project, save_run
+from tests.gui.modal import click_ok_on_next_box
 from tests.gui.review.gated_loader import GatedLoader
-from tests.gui.review.modal import click_ok_on_next_box
 from tests.gui.window_driver import key, wait_frame
 
 TEST_FRAMES = 22

@@ -15,8 +15,8 @@ from core.project import Project
 from desktop_app.jobs import error_dialog
 from desktop_app.review import RegularityChart, ScoringJob
 from tests.core.inference.scoring_project import make_project, save_run
+from tests.gui.modal import click_ok_on_next_box
 from tests.gui.review.gated_loader import GatedLoader
-from tests.gui.review.modal import click_ok_on_next_box
 
 TEST_FRAMES = 22
 
