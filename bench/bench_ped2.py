@@ -13,7 +13,8 @@ on it; the model must beat it on both the per-video normalised and the raw AUC.
 ``--train MINUTES`` trains the ``future-frame`` preset on the work folder's Ped2 project for at most that
 many minutes (``framewatch train PROJECT --task anomaly --stride 1 --steps-per-epoch 100 --batch-size 8
 --patience 0 --seed 1 --max-minutes MINUTES``, the command docs/models.md records) and evaluates that run;
-``--ship`` then exports it (``framewatch export-run ... --error worst-patches --smooth 3``) as the shipped
+then fits its error level (``framewatch fit-error-level PROJECT --run RUN``; the wall time reported
+covers both); ``--ship`` then exports it (``framewatch export-run ... --error worst-patches --smooth 3``) as the shipped
 model. ``--quick`` evaluates without training.
 """
 
@@ -97,14 +98,30 @@ def baseline_figures(project, videos, model_smoothing: int = 1) -> dict[str, tup
 
 
 def train(project_folder: Path, minutes: float, name: str) -> tuple[str, float]:
-    """Train the future-frame preset for at most ``minutes`` with ``framewatch train``; (run name, minutes)."""
+    """Train the future-frame preset for at most ``minutes`` with ``framewatch train``, then fit its error
+    level with ``framewatch fit-error-level``; (run name, minutes of both)."""
     from core.cli.main import main as framewatch
 
     start = time.perf_counter()
     code = framewatch(["train", str(project_folder), *TRAIN_ARGS, "--max-minutes", f"{minutes:g}", "--name", name])
     if code != 0:
         raise RuntimeError(f"framewatch train exited with {code}")
+    code = framewatch(["fit-error-level", str(project_folder), "--run", name])
+    if code != 0:
+        raise RuntimeError(f"framewatch fit-error-level exited with {code}")
     return name, (time.perf_counter() - start) / 60.0
+
+
+def without_error_level(project_folder: Path, run: str):
+    """``run``'s model scored by its squared errors alone (its error level, if any, left out)."""
+    import dataclasses
+
+    from core.inference.project_scoring import run_model
+
+    model = run_model(project_folder, run)
+    if model.error_level_path is None:
+        return None
+    return dataclasses.replace(model, error_level_path=None, spec=dataclasses.replace(model.spec, error_level=""))
 
 
 def figures(argv: list[str], quick: bool) -> list[Figure]:
@@ -134,8 +151,8 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
     if args.train is not None and not quick:
         project.close()
         run, minutes = train(folder, args.train, time.strftime("future-frame-%Y%m%d-%H%M%S"))
-        out.append(Figure("training wall time, future-frame preset", minutes, "min", "<= 30",
-                          f"run {run}, --max-minutes {args.train:g}"))
+        out.append(Figure("training wall time, future-frame preset and its error level", minutes, "min", "<= 30",
+                          f"run {run}, --max-minutes {args.train:g}, then fit-error-level"))
         from core.project import Project
 
         project = Project.open(folder)
@@ -151,6 +168,8 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
         result = evaluate_project(project, run)
         seconds = time.perf_counter() - start
         figures_ = result.to_dict()
+        plain_run = without_error_level(folder, run)
+        plain = evaluate_project(project, plain_run).to_dict() if plain_run is not None else None
         tests = split_videos(project, result.scores.run, "test")
         baselines = baseline_figures(project, tests, int(figures_["smoothing"]))
     finally:
@@ -161,6 +180,9 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
           f"in {seconds:.0f} s", flush=True)
     print(f"model     AUC {normalised:.4f} normalised, {raw:.4f} raw; {figures_['anomalies_hit']} of "
           f"{figures_['anomalies']} anomalies hit, {figures_['false_alarms_per_minute']:.2f} false alarms/min")
+    if plain is not None:
+        print(f"model without its error level: AUC {plain['auc_normalised']:.4f} normalised, "
+              f"{plain['auc_raw']:.4f} raw; {plain['anomalies_hit']} of {plain['anomalies']} anomalies hit")
     for name, (b_norm, b_raw) in baselines.items():
         print(f"baseline  AUC {b_norm:.4f} normalised, {b_raw:.4f} raw ({name})")
     out += [

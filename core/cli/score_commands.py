@@ -102,6 +102,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _add_common(evaluate, project_optional=True)
     add_dataset_arguments(evaluate)
     evaluate.set_defaults(handler=run_evaluate, check=check_evaluate_args)
+    level = subparsers.add_parser(
+        "fit-error-level", help="learn a next-frame run's normal error level per pixel from the train-split "
+        "videos; scoring then divides errors by it",
+        description="Run a next-frame run's model over the project's train-split (normal) videos and train a "
+        "small network to predict, per pixel, the squared error the model makes there on normal footage. "
+        "It is saved as error_level.keras in the run folder; from then on score, evaluate and the app score "
+        "each frame by its squared errors divided by that level (in multiples of the normal error), which "
+        "keeps busy or near parts of a scene from outscoring a small or distant intruder. export-run takes "
+        "the file along. Run it again to replace it.",
+    )
+    level.add_argument("project", type=Path, help="project folder")
+    level.add_argument("--run", required=True, help="training run: its name under PROJECT/runs/, or its folder")
+    level.add_argument("--epochs", type=int, default=16, metavar="N", help="training epochs (default 16)")
+    level.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    level.add_argument("--json", action="store_true", help="print JSON instead of text")
+    level.set_defaults(handler=run_fit_error_level)
 
 
 def _check_score_args(args: argparse.Namespace) -> None:
@@ -176,7 +192,8 @@ def _scoring_text(scores: Any) -> str:
     """How the errors were made and smoothed, e.g. ``frame error worst-patches, smoothed over 3 frames``."""
     window = scores.threshold.window
     smoothing = f"smoothed over {window} frames" if window > 1 else "not smoothed"
-    return f"frame error {scores.run.spec.error}, {smoothing}"
+    level = ", relative to the run's error level" if scores.run.spec.error_level else ""
+    return f"frame error {scores.run.spec.error}{level}, {smoothing}"
 
 
 def _open(args: argparse.Namespace):
@@ -271,4 +288,24 @@ def run_evaluate(args: argparse.Namespace) -> int:
     print(f"events     {data['events']} at threshold {result.scores.threshold.value:.6g}: recall "
           f"{_number(recall, 3)} ({data['anomalies_hit']} of {data['anomalies']} anomalies), "
           f"{_number(data['false_alarms_per_minute'], 2)} false alarms per minute")
+    return 0
+
+
+def run_fit_error_level(args: argparse.Namespace) -> int:
+    from core.cli.progress_bar import ProgressBar
+    from core.inference.error_level import fit_error_level
+
+    project = _open(args)
+    try:
+        with ProgressBar("error level", enabled=None if not args.json else False, log_interval_s=None) as bar:
+            fit = fit_error_level(project, args.run, epochs=args.epochs, seed=args.seed,
+                                  load_model=_load_model_quietly, progress=bar)
+    finally:
+        project.close()
+    if args.json:
+        print(json.dumps({**fit.record_entry(), "path": str(fit.path)}, indent=2))
+        return 0
+    print(f"wrote {fit.path}: learned from {fit.windows:,} windows of {fit.videos} train-split videos in "
+          f"{fit.seconds:.0f} s ({fit.epochs} epochs, loss {fit.loss:.4f}; the model's mean squared error there "
+          f"{fit.mean_error:.3g}). Scores of this run are now relative to this error level.")
     return 0

@@ -92,6 +92,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      "with a note); per invocation: with --resume the run gets M minutes again (default: the "
                      "run's own budget, if any)")
     fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument("--no-error-level", action="store_true",
+                     help="--task anomaly with a next-frame preset (the default): do not fit the run's error level "
+                     "after training (see framewatch fit-error-level; by default it is fitted, a couple of minutes "
+                     "outside --max-minutes, and scoring divides errors by it)")
     fit.add_argument("--deterministic", action="store_true", help="bit-identical reruns (slower)")
     model = train.add_argument_group("model")
     model.add_argument("--filters", type=_int_tuple,
@@ -163,6 +167,7 @@ class _Reporter:
     def __init__(self) -> None:
         self.preparing: ProgressBar | None = None
         self.bar: ProgressBar | None = None
+        self.after: ProgressBar | None = None
         self.last = None
 
     def __call__(self, event) -> None:
@@ -170,6 +175,12 @@ class _Reporter:
 
         from core.training import events as ev
 
+        if not isinstance(event, ev.TrainingEvent) and self.bar is not None:  # after training: the error level
+            if self.after is None:
+                self.bar.close()
+                self.after = ProgressBar("error level", unit="step")
+            self.after(event)
+            return
         if not isinstance(event, ev.TrainingEvent):  # data preparation: frame cache, feature cache
             if self.preparing is None:
                 self.preparing = ProgressBar("preparing data", unit="frame")
@@ -194,7 +205,7 @@ class _Reporter:
         self.bar(event)
 
     def close(self) -> None:
-        for bar in (self.preparing, self.bar):
+        for bar in (self.preparing, self.bar, self.after):
             if bar is not None:
                 bar.close()
 
@@ -214,6 +225,10 @@ def _summary(result) -> str:
     lines.append(f"model      {record.model_path}")
     lines.append(f"device     {record.device.get('summary', '')}")
     lines.append(f"time       {record.duration_s:.1f} s")
+    level = record.data.get("error_level")
+    if isinstance(level, dict):
+        lines.append(f"error lvl  {level.get('file')}: {level.get('windows')} windows of {level.get('videos')} "
+                     f"train-split videos, {level.get('seconds')} s")
     return "\n".join(lines)
 
 
@@ -306,12 +321,12 @@ def run_train(args: argparse.Namespace) -> int:
                 result = train_on_dataset(args, spec, config, reporter, cancel)
         elif args.resume:
             result = resume_project_run(project, args.resume, epochs=args.epochs, learning_rate=args.learning_rate,
-                                        max_minutes=args.max_minutes,
+                                        max_minutes=args.max_minutes, error_level=not args.no_error_level,
                                         hold_project=False, progress=reporter, cancel=cancel)
         else:
             result = train_project(project, args.task, args.preset, model_options=_model_options(args, args.task),
                                    data_options=options, config=config, run_name=args.name, hold_project=False,
-                                   progress=reporter, cancel=cancel)
+                                   progress=reporter, cancel=cancel, error_level=not args.no_error_level)
     except KeyboardInterrupt:
         cancel.set()
         raise

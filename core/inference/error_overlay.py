@@ -56,9 +56,10 @@ def span_error_maps(
     count = entry.known_frame_count
     if count and end > count:
         raise ScoreError(f"{entry.path}: frames [{start}, {end}) go past the {count} frames it gives")
-    model = load_model(model_run.model_path)
+    model, error_level = model_run.load_models(load_model)
     maps: list[np.ndarray] = []
-    for score in score_video(model, entry.path, model_run.spec, error_maps=True, start=start, cancel=cancel):
+    for score in score_video(model, entry.path, model_run.spec, error_maps=True, start=start, cancel=cancel,
+                             error_level=error_level):
         if score.index >= end:
             break
         maps.append(score.error_map)

@@ -63,10 +63,17 @@ class RunModel:
     record: RunRecord
     model_path: Path
     spec: ScoringSpec
+    #: the run's error-level model (``data["error_level"]``, :mod:`core.inference.error_level`), if it has one
+    error_level_path: Path | None = None
 
     @property
     def run_id(self) -> str:
         return self.record.run_id or self.run_dir.name
+
+    def load_models(self, load_model: Callable[[Path], Any]) -> tuple[Any, Any]:
+        """The model and the error-level model (``None`` without one), each read by ``load_model``."""
+        level = None if self.error_level_path is None else load_model(self.error_level_path)
+        return load_model(self.model_path), level
 
 
 def run_model_file(project_folder: str | Path, run: str | Path) -> tuple[Path, RunRecord, Path]:
@@ -95,7 +102,28 @@ def run_model(project_folder: str | Path, run: str | Path) -> RunModel:
     frames (a classifier).
     """
     run_dir, record, model_path = run_model_file(project_folder, run)
-    return RunModel(run_dir, record, model_path, ScoringSpec.from_run(record.spec, record.data))
+    spec = ScoringSpec.from_run(record.spec, record.data)
+    level_path = _error_level_file(run_dir, record)
+    if level_path is not None:
+        from core.inference.model_fingerprint import model_fingerprint
+
+        spec = dataclasses.replace(spec, error_level=model_fingerprint(level_path))
+    return RunModel(run_dir, record, model_path, spec, level_path)
+
+
+def _error_level_file(run_dir: Path, record: RunRecord) -> Path | None:
+    """The run's error-level model file, if its record names one; :class:`ScoreError` if it is missing."""
+    entry = record.data.get("error_level")
+    if not entry:
+        return None
+    name = entry.get("file") if isinstance(entry, dict) else None
+    if not isinstance(name, str) or not name or Path(name).name != name:
+        raise ScoreError(f"{run_dir}: the run record's error_level entry names no file in the run folder: {entry!r}")
+    path = run_dir / name
+    if not path.is_file():
+        raise ScoreError(f"{path}: the error-level model of run {run_dir.name!r} is missing; fit it again with "
+                         "framewatch fit-error-level")
+    return path
 
 
 @dataclass(frozen=True)
@@ -191,6 +219,7 @@ class _Scorer:
         self.progress, self.cancel = progress, cancel
         self.load_model = load_model
         self.model: Any = None
+        self.error_level: Any = None
 
     def key(self, video: Video) -> ScoreKey:
         return score_key(self.run, video, self.stride)
@@ -216,7 +245,7 @@ class _Scorer:
             self.cache.write(CachedScores(key, np.asarray(done, np.float32), count, None, video.id))
 
         if self.model is None:
-            self.model = self.load_model(self.run.model_path)
+            self.model, self.error_level = self.run.load_models(self.load_model)
         base = self.done
         last_saved = start
 
@@ -227,7 +256,8 @@ class _Scorer:
 
         try:
             for score in score_video(self.model, video.path, self.run.spec, self.stride, self.batch_size,
-                                     start=start, progress=forward, cancel=self.cancel):
+                                     start=start, progress=forward, cancel=self.cancel,
+                                     error_level=self.error_level):
                 done.append(score.error)
                 self._tell(video, score.index, np.array([score.error], np.float32))
                 if len(done) - last_saved >= SAVE_EVERY:

@@ -90,6 +90,9 @@ class ScoringSpec(ClipInput):
     TASKS: ClassVar[tuple[str, ...]] = SCORING_TASKS
     #: How each frame's squared errors become e(t): one of :data:`ERRORS` (:func:`frame_error`).
     error: str = "mse"
+    #: The fingerprint of the error-level model the squared errors are divided by, ``""`` for none
+    #: (:mod:`core.models.error_level`; a prediction model's run may have one, see :func:`score_video`).
+    error_level: str = ""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -118,8 +121,11 @@ class ScoringSpec(ClipInput):
 
     def params(self, stride: int) -> dict[str, Any]:
         """What scores depend on besides the model and the video: the key of cached scores."""
-        return {"task": self.task, "frames": self.frames, "stride": stride, "input_dtype": self.input_dtype,
-                "preprocess": self.preprocess.to_dict(), "error": self.error}
+        params = {"task": self.task, "frames": self.frames, "stride": stride, "input_dtype": self.input_dtype,
+                  "preprocess": self.preprocess.to_dict(), "error": self.error}
+        if self.error_level:
+            params["error_level"] = self.error_level
+        return params
 
 
 @dataclass(frozen=True)
@@ -148,6 +154,7 @@ def score_video(
     start: int = 0,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    error_level: Any = None,
 ) -> Iterator[FrameScore]:
     """Yield a :class:`FrameScore` per frame, in frame order, each as soon as it is final (module doc).
 
@@ -157,6 +164,11 @@ def score_video(
     frames from ``start`` need, and the frames yielded are those a full run gives from ``start`` on.
     ``progress`` receives frames done (of the frame count the header declares); ``cancel`` stops between
     batches with :class:`~core.errors.Cancelled`.
+
+    ``error_level``: a prediction model's error-level model (:mod:`core.models.error_level`, a run's
+    ``error_level.keras``). Each frame's squared errors are then divided, pixel by pixel, by the squared
+    error it expects on normal footage for that input clip, so the error map and e(t) are in multiples of
+    the normal error rather than in squared [0, 1] units. Reconstruction models take none.
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ScoreError(f"batch size must be a whole number of windows >= 1, got {batch_size!r}")
@@ -167,7 +179,11 @@ def score_video(
     video = open_video(source) if owned else source
     try:
         if spec.task == "predict":
-            yield from _score_prediction(model, video, spec, batch_size, error_maps, start, progress, cancel)
+            yield from _score_prediction(model, video, spec, batch_size, error_maps, start, progress, cancel,
+                                         error_level)
+        elif error_level is not None:
+            raise ScoreError(f"{video.path}: an error level applies to next-frame prediction models, not to a "
+                             f"{spec.task} model")
         else:
             yield from _score_reconstruction(model, video, spec, stride, batch_size, error_maps, start,
                                              progress, cancel)
@@ -176,7 +192,7 @@ def score_video(
             video.close()
 
 
-def _squared_error(output: np.ndarray, target_uint8: np.ndarray) -> np.ndarray:
+def squared_errors(output: np.ndarray, target_uint8: np.ndarray) -> np.ndarray:
     """Per-pixel squared error averaged over channels: ``(..., H, W)`` float32 in [0, 1] units."""
     target = target_uint8.astype(np.float32) * np.float32(1.0 / 255.0)
     return np.mean(np.square(np.asarray(output, dtype=np.float32) - target), axis=-1)
@@ -259,7 +275,7 @@ def _score_reconstruction(model, source, spec, stride, batch_size, error_maps, s
         nonlocal last_run
         check_cancelled(cancel, "scoring")
         batch = np.stack(windows)
-        squared = _squared_error(_run(model, spec.model_input(batch), source), batch)
+        squared = squared_errors(_run(model, spec.model_input(batch), source), batch)
         for window_start, errors in zip(window_starts, squared, strict=True):
             pending.add(window_start, errors)
         last_run = window_starts[-1]
@@ -285,13 +301,24 @@ def _score_reconstruction(model, source, spec, stride, batch_size, error_maps, s
     if covered < count:  # frames no regular window reached: one last window ending at the last frame
         check_cancelled(cancel, "scoring")
         tail = np.stack(recent)[None]
-        squared = _squared_error(_run(model, spec.model_input(tail), source), tail)
+        squared = squared_errors(_run(model, spec.model_input(tail), source), tail)
         pending.add(count - length, squared[0], only_from=covered)
     report(progress, count, count, "scoring")
     yield from pending.pop_until(count, start)
 
 
-def _score_prediction(model, source, spec, batch_size, error_maps, start, progress, cancel):
+def _relative_errors(error_level: Any, clips: np.ndarray, squared: np.ndarray, source: VideoSource) -> np.ndarray:
+    """``squared`` ``(clips, H, W)`` divided by the error level expected for each clip."""
+    from core.models.error_level import expected_squared_error
+
+    expected = expected_squared_error(error_level, clips)
+    if expected.shape != squared.shape:
+        raise ScoreError(f"{source.path}: the error-level model gave maps {expected.shape} for errors "
+                         f"{squared.shape}: it was not made for this model")
+    return squared / expected
+
+
+def _score_prediction(model, source, spec, batch_size, error_maps, start, progress, cancel, error_level=None):
     length = spec.frames
     # frame t needs frames t - length .. t - 1; the first `length` frames are backfilled from frame `length`
     read_from = 0 if start <= length else start - length
@@ -306,7 +333,9 @@ def _score_prediction(model, source, spec, batch_size, error_maps, start, progre
         check_cancelled(cancel, "scoring")
         clips = np.stack(windows)
         output = _run(model, spec.model_input(clips), source, every_frame=False)
-        squared = _squared_error(output[:, -1], np.stack(targets))
+        squared = squared_errors(output[:, -1], np.stack(targets))
+        if error_level is not None:
+            squared = _relative_errors(error_level, clips, squared, source)
         for t, error_map in zip(indices, squared, strict=True):
             error = frame_error(error_map, spec.error)
             kept = error_map.astype(np.float32) if error_maps else None

@@ -10,7 +10,9 @@ folder that scoring, evaluation and the desktop app accept wherever they take a 
   versions, duration), with ``status`` as the run ended and ``model_path`` ``model.keras``; what only made
   sense on the training machine (the project folder, the training process, the feature cache) is left
   out, so the folder can be copied anywhere, shipped with an application, or put under version control;
-  ``data["scoring"]`` holds the frame error and smoothing the model is meant to be scored with, if given.
+  ``data["scoring"]`` holds the frame error and smoothing the model is meant to be scored with, if given;
+* ``error_level.keras``: the run's error-level model, if it has one (``framewatch fit-error-level``), weights
+  only as well.
 
 The model is loaded with ``safe_mode=True`` and written atomically; an existing folder's files are
 refused unless ``overwrite``.
@@ -63,7 +65,14 @@ def export_run(run_dir: str | Path, out_dir: str | Path, *, checkpoint: str = ""
     source = Path(name) if Path(name).is_absolute() else run_dir / name
     if out_dir.resolve() == run_dir.resolve():
         raise RunError(f"{out_dir}: is the run folder itself; export to another folder")
+    level_entry = record.data.get("error_level")
+    level_name = level_entry.get("file") if isinstance(level_entry, dict) else None
     targets = [out_dir / MODEL_FILE, out_dir / RECORD_FILE]
+    if level_name:
+        if Path(level_name).name != level_name or not (run_dir / level_name).is_file():
+            raise RunError(f"{run_dir / str(level_name)}: the run's error-level model is missing; fit it again "
+                           "with framewatch fit-error-level")
+        targets.append(out_dir / level_name)
     existing = [str(path) for path in targets if path.exists()]
     if existing and not overwrite:
         raise RunError(f"{existing[0]}: already exists (use --overwrite to replace it)")
@@ -73,8 +82,12 @@ def export_run(run_dir: str | Path, out_dir: str | Path, *, checkpoint: str = ""
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RunError(f"{out_dir}: cannot create the folder ({exc.strerror or exc})") from exc
+    levels = _without_optimizer(load_model_file(run_dir / level_name)) if level_name else None
     with atomic_output(targets[0]) as part:
         weights_only.save(part)
+    if levels is not None:
+        with atomic_output(targets[2]) as part:
+            levels.save(part)
     portable_record(record, f"exported from run {record.run_id!r} ({source.name})", scoring).save(out_dir)
     return out_dir
 

@@ -237,6 +237,7 @@ def train_project(
     hold_project: bool = True,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    error_level: bool = True,
 ) -> RunResult:
     """Train ``preset`` of ``task`` on ``project``'s videos, in ``<project>/runs/<run_name>``.
 
@@ -245,10 +246,14 @@ def train_project(
     ``hold_project=False`` (the CLI): once the data are read and the run is listed in the project, the
     project is saved and closed, so its lock does not keep the GUI or other commands from editing it for
     the hours a run may take; the end of the run is recorded in a fresh load of the project.
+    ``error_level``: a run of a next-frame predictor asked for as ``task="anomaly"`` (the default anomaly
+    preset) that ends with a model then fits its error level on the train-split videos (``framewatch fit-error-level``; a couple of
+    minutes on Ped2 on a CPU, outside ``config.max_minutes``), which scoring divides its errors by.
     """
     config = config or TrainingConfig()
     data_options = data_options or DataOptions()
     spec = make_spec(task, preset, **(model_options or {}))
+    asked = task
     task = spec.task  # an anomaly preset may be a next-frame predictor (scored by its prediction error)
     name = run_name or default_run_name(task, spec.preset)
     run_dir = project.runs_dir / name
@@ -269,7 +274,8 @@ def train_project(
     if not hold_project:
         project.close()
     recorder = _project_recorder(project, entry.id, save_project, held=hold_project)
-    return train(spec, data, run_dir, progress, cancel, config, on_record=recorder)
+    result = train(spec, data, run_dir, progress, cancel, config, on_record=recorder)
+    return _with_error_level(project, result, progress, cancel) if error_level and asked == "anomaly" else result
 
 
 def resume_project_run(
@@ -283,11 +289,13 @@ def resume_project_run(
     hold_project: bool = True,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    error_level: bool = True,
 ) -> RunResult:
     """Continue a run of ``project`` (a run folder, or its name) with the same data options.
 
     ``epochs`` raises the total epoch count; ``learning_rate`` replaces the saved rate; ``max_minutes``
-    the run's time budget (per invocation); ``hold_project`` as for :func:`train_project`.
+    the run's time budget (per invocation); ``hold_project`` as for :func:`train_project`. A run that had an
+    error level learns it again when it ends with a model (unless ``error_level=False``).
     """
     from core.models.specs import spec_from_dict
 
@@ -308,5 +316,28 @@ def resume_project_run(
             project.save()
         project.close()
     recorder = _project_recorder(project, entry.id, save_project, held=hold_project)
-    return resume(run_dir, data, progress, cancel, epochs=epochs, on_record=recorder, learning_rate=learning_rate,
-                  max_minutes=max_minutes)
+    result = resume(run_dir, data, progress, cancel, epochs=epochs, on_record=recorder, learning_rate=learning_rate,
+                    max_minutes=max_minutes)
+    had_level = bool(record.data.get("error_level"))  # its weights changed: learn the level again
+    return _with_error_level(project, result, progress, cancel) if error_level and had_level else result
+
+
+def _with_error_level(project, result: RunResult, progress: ProgressCallback | None,
+                      cancel: threading.Event | None) -> RunResult:
+    """A next-frame run that ended with a model learns its error level on the project's train-split
+    videos (:mod:`core.inference.error_level`); other runs are returned as they are."""
+    record = result.record
+    if record.task != "predict" or result.model_path is None or result.status not in ("completed", "stopped_early"):
+        return result
+    from core.errors import Cancelled
+    from core.inference.error_level import fit_error_level
+    from core.jobs import report
+
+    try:
+        fit_error_level(project, result.run_dir, seed=int(record.config.get("seed") or 0), progress=progress,
+                        cancel=cancel)
+    except Cancelled:  # the run itself is finished and kept; only its error level is missing
+        report(progress, 0, None, f"error level cancelled: run {result.run_dir.name!r} is complete without one; "
+                                  "fit it later with framewatch fit-error-level")
+        return result
+    return dataclasses.replace(result, record=RunRecord.load(result.run_dir))

@@ -297,9 +297,10 @@ class TrainingPanel(QWidget):
     # -- events (GUI thread) ----------------------------------------------------------------------
     def _on_event(self, event: Progress) -> None:
         self.events_seen += 1
-        if not isinstance(event, ev.TrainingEvent):  # preparing data: frames decoded into the cache
+        if not isinstance(event, ev.TrainingEvent):  # preparing data, or (after the run) fitting its error level
             self._show_fraction(event)
-            self.status.setText(f"preparing data: {event.message or f'{event.done:g}'}")
+            message = event.message or f"{event.done:g}"
+            self.status.setText(message if message.startswith("error level") else f"preparing data: {message}")
             return
         if isinstance(event, ev.RunStarted):
             self.run_dir = Path(event.run_dir)

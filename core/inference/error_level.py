@@ -1,0 +1,193 @@
+"""Fit a run's error-level model (:mod:`core.models.error_level`) on the project's normal footage.
+
+:func:`fit_error_level` runs the run's next-frame predictor over every window of the project's
+train-split videos (the footage the run trained on, which is normal by definition), keeps each input clip
+and the predictor's squared error map of the frame after it, and trains the small error-level network to
+predict those maps. The network is written to ``error_level.keras`` in the run folder and the run record
+says so (``data["error_level"]``); from then on scoring divides each frame's squared errors by the level
+it predicts (:func:`~core.inference.scoring.score_video`), the score cache keys the scores by both files,
+and ``framewatch export-run`` carries the file along.
+
+It takes a couple of minutes on a 2-core CPU for UCSD Ped2's 16 training videos (2,500 windows of 64x96);
+the clips kept are capped at :data:`MAX_BYTES` (an even sample of the windows beyond it), so memory stays
+bounded on long footage. Progress counts windows while the predictor runs, then training steps; ``cancel``
+stops between batches with :class:`~core.errors.Cancelled` and leaves the run as it was.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.errors import Cancelled
+from core.inference.errors import ScoreError
+from core.inference.project_scoring import RunModel, run_model, split_videos
+from core.inference.scoring import squared_errors
+from core.jobs import ProgressCallback, check_cancelled, report
+from core.preprocessing.frames import iter_resized
+from core.video.open import open_video
+
+#: The run folder's file of the error-level model.
+ERROR_LEVEL_FILE = "error_level.keras"
+#: The most bytes of input clips kept for training (an even sample of the windows beyond it).
+MAX_BYTES = 256 * 1024 * 1024
+DEFAULT_EPOCHS = 16
+DEFAULT_BATCH_SIZE = 16
+#: Windows per predictor call while the training data is collected.
+_PREDICT_BATCH = 32
+
+
+@dataclasses.dataclass(frozen=True)
+class ErrorLevelFit:
+    """What :func:`fit_error_level` did: the file written, the windows (of how many videos) it learned
+    from, the epochs, the final loss, the mean squared error of the predictor on them, and the seconds taken."""
+
+    path: Path
+    windows: int
+    videos: int
+    epochs: int
+    loss: float
+    mean_error: float
+    seconds: float
+
+    def record_entry(self) -> dict[str, Any]:
+        """The run record's ``data["error_level"]``."""
+        return {"file": self.path.name, "windows": self.windows, "videos": self.videos, "epochs": self.epochs,
+                "loss": self.loss, "mean_error": self.mean_error, "seconds": round(self.seconds, 1)}
+
+
+def fit_error_level(project: Any, run: str | Path | RunModel, *, epochs: int = DEFAULT_EPOCHS,
+                    batch_size: int = DEFAULT_BATCH_SIZE, seed: int = 0, load_model: Any = None,
+                    progress: ProgressCallback | None = None,
+                    cancel: threading.Event | None = None) -> ErrorLevelFit:
+    """Fit and save ``run``'s error-level model on ``project``'s train-split videos (module doc).
+
+    :class:`ScoreError` for a run whose model is not a next-frame predictor, a run still training, a
+    project without train-split footage long enough for one window, bad ``epochs`` / ``batch_size``;
+    :class:`~core.errors.Cancelled` when ``cancel`` is set (nothing is written).
+    """
+    started = time.monotonic()
+    for name, value in (("epochs", epochs), ("batch size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ScoreError(f"error level: {name} must be a whole number >= 1, got {value!r}")
+    model_run = run if isinstance(run, RunModel) else run_model(project.folder, run)
+    if model_run.spec.task != "predict":
+        raise ScoreError(f"{model_run.run_dir}: an error level is learned for next-frame predictors; run "
+                         f"{model_run.run_id!r} is a {model_run.spec.task} model")
+    if model_run.record.effective_status() == "running":
+        raise ScoreError(f"{model_run.run_dir}: run {model_run.run_id!r} is still training; fit its error level "
+                         "when it has finished")
+    videos = split_videos(project, model_run, "train")
+    if not videos:
+        raise ScoreError(f"{project.folder}: no train-split videos to learn the normal error level from")
+    if load_model is None:
+        from core.models.files import load_model_file as load_model
+    predictor = load_model(model_run.model_path)
+    clips, errors = _collect(predictor, model_run, videos, progress, cancel)
+    model, loss = _train(model_run, clips, errors, epochs, batch_size, seed, progress, cancel)
+    from core.models.files import save_model
+
+    path = model_run.run_dir / ERROR_LEVEL_FILE
+    save_model(model, path)
+    fit = ErrorLevelFit(path, len(clips), len(videos), epochs, loss, float(errors.mean(dtype=np.float64)),
+                        time.monotonic() - started)
+    record = dataclasses.replace(model_run.record, data={**model_run.record.data, "error_level": fit.record_entry()})
+    record.save(model_run.run_dir)
+    return fit
+
+
+def _collect(predictor: Any, run: RunModel, videos: list[Any], progress: ProgressCallback | None,
+             cancel: threading.Event | None) -> tuple[np.ndarray, np.ndarray]:
+    """Every window's uint8 input clip and the predictor's squared error map of the frame after it."""
+    spec = run.spec
+    pre = spec.preprocess
+    length = spec.frames
+    clip_bytes = length * pre.height * pre.width * pre.channels
+    known = [video.frame_count for video in videos]
+    total = sum(max(0, count - length) for count in known) if all(c is not None for c in known) else None
+    step = max(1, math.ceil(total * clip_bytes / MAX_BYTES)) if total else 1
+    limit = MAX_BYTES // clip_bytes
+    clips: list[np.ndarray] = []
+    errors: list[np.ndarray] = []
+    pending: list[np.ndarray] = []
+    targets: list[np.ndarray] = []
+    seen = 0
+
+    def run_batch() -> None:
+        check_cancelled(cancel, "fitting the error level")
+        batch = np.stack(pending)
+        output = np.asarray(predictor.predict_on_batch(spec.model_input(batch)))
+        if output.ndim != batch.ndim or output.shape[-3:-1] != batch.shape[-3:-1]:
+            raise ScoreError(f"{run.model_path}: the model gave output {output.shape} for clips {batch.shape}: "
+                             "it does not predict frames")
+        clips.extend(batch)
+        errors.extend(squared_errors(output[:, -1], np.stack(targets)))
+        pending.clear()
+        targets.clear()
+        report(progress, seen, total, "error level: running the predictor on the train-split videos")
+
+    for video in videos:
+        recent: deque[np.ndarray] = deque(maxlen=length)
+        with open_video(video.path) as source:
+            for frame in iter_resized(source, pre, cancel=cancel):
+                if len(recent) == length:
+                    if seen % step == 0 and len(clips) + len(pending) < limit:
+                        pending.append(np.stack(recent))
+                        targets.append(frame)
+                        if len(pending) == _PREDICT_BATCH:
+                            run_batch()
+                    seen += 1
+                recent.append(frame)
+    if pending:
+        run_batch()
+    if not clips:
+        names = ", ".join(str(video.path) for video in videos[:3]) + (" ..." if len(videos) > 3 else "")
+        raise ScoreError(f"{names}: the train-split videos are too short: predicting one frame takes "
+                         f"{length + 1} frames")
+    return np.stack(clips), np.stack(errors)[..., None].astype(np.float32)
+
+
+def _train(run: RunModel, clips: np.ndarray, errors: np.ndarray, epochs: int, batch_size: int, seed: int,
+           progress: ProgressCallback | None, cancel: threading.Event | None) -> tuple[Any, float]:
+    import keras
+
+    from core.models.error_level import build_error_level_model, compile_error_level
+
+    keras.utils.set_random_seed(seed)
+    _, length, height, width, channels = clips.shape
+    model = compile_error_level(build_error_level_model(length, height, width, channels,
+                                                        mean_error=float(errors.mean()), seed=seed))
+    steps = math.ceil(len(clips) / batch_size)
+    stopped: list[bool] = []
+
+    class Watch(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.epoch = 0
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_train_batch_end(self, batch, logs=None):
+            if cancel is not None and cancel.is_set():
+                stopped.append(True)
+                self.model.stop_training = True
+            report(progress, self.epoch * steps + batch + 1, epochs * steps,
+                   f"error level: epoch {self.epoch + 1}/{epochs}")
+
+    history = model.fit(clips, errors, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=0,
+                        callbacks=[Watch()])
+    if stopped:
+        raise Cancelled("fitting the error level cancelled")
+    losses = history.history.get("loss") or [float("nan")]
+    loss = float(losses[-1])
+    if not math.isfinite(loss):
+        raise ScoreError(f"{run.run_dir}: fitting the error level diverged (loss {loss}); nothing was written")
+    return model, loss
