@@ -12,9 +12,8 @@ on it; the model must beat it on both the per-video normalised and the raw AUC.
 
 ``--train MINUTES`` trains the ``future-frame`` preset on the work folder's Ped2 project for at most that
 many minutes (``framewatch train PROJECT --task anomaly --stride 1 --steps-per-epoch 100 --batch-size 8
---patience 0 --seed 1 --max-minutes MINUTES``, the command docs/models.md records) and evaluates that run;
-then fits its error level (``framewatch fit-error-level PROJECT --run RUN``; the wall time reported
-covers both); ``--ship`` then exports it (``framewatch export-run ... --error worst-patches --smooth 3``) as the shipped
+--patience 0 --seed 1 --max-minutes MINUTES``, the command docs/models.md records), which then fits the
+run's error level (the wall time reported covers both), and evaluates that run; ``--ship`` then exports it (``framewatch export-run ... --error worst-patches --smooth 3``) as the shipped
 model. ``--quick`` evaluates without training.
 """
 
@@ -98,17 +97,14 @@ def baseline_figures(project, videos, model_smoothing: int = 1) -> dict[str, tup
 
 
 def train(project_folder: Path, minutes: float, name: str) -> tuple[str, float]:
-    """Train the future-frame preset for at most ``minutes`` with ``framewatch train``, then fit its error
-    level with ``framewatch fit-error-level``; (run name, minutes of both)."""
+    """Train the future-frame preset for at most ``minutes`` with ``framewatch train``, which then fits the
+    run's error level; (run name, wall minutes of both)."""
     from core.cli.main import main as framewatch
 
     start = time.perf_counter()
     code = framewatch(["train", str(project_folder), *TRAIN_ARGS, "--max-minutes", f"{minutes:g}", "--name", name])
     if code != 0:
         raise RuntimeError(f"framewatch train exited with {code}")
-    code = framewatch(["fit-error-level", str(project_folder), "--run", name])
-    if code != 0:
-        raise RuntimeError(f"framewatch fit-error-level exited with {code}")
     return name, (time.perf_counter() - start) / 60.0
 
 
@@ -152,7 +148,7 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
         project.close()
         run, minutes = train(folder, args.train, time.strftime("future-frame-%Y%m%d-%H%M%S"))
         out.append(Figure("training wall time, future-frame preset and its error level", minutes, "min", "<= 30",
-                          f"run {run}, --max-minutes {args.train:g}, then fit-error-level"))
+                          f"run {run}, --max-minutes {args.train:g}, then its error level"))
         from core.project import Project
 
         project = Project.open(folder)
