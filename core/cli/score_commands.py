@@ -103,10 +103,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_dataset_arguments(evaluate)
     evaluate.set_defaults(handler=run_evaluate, check=check_evaluate_args)
     level = subparsers.add_parser(
-        "fit-error-level", help="learn a next-frame run's normal error level per pixel from the train-split "
-        "videos; scoring then divides errors by it",
-        description="Run a next-frame run's model over the project's train-split (normal) videos and train a "
-        "small network to predict, per pixel, the squared error the model makes there on normal footage. "
+        "fit-error-level", help="learn a next-frame run's normal error level per pixel from the train- and "
+        "val-split videos; scoring then divides errors by it",
+        description="Run a next-frame run's model over the project's train- and val-split (normal) videos and "
+        "train a small network to predict, per pixel, the squared error the model makes there on normal footage. "
         "It is saved as error_level.keras in the run folder; from then on score, evaluate and the app score "
         "each frame by its squared errors divided by that level (in multiples of the normal error), which "
         "keeps busy or near parts of a scene from outscoring a small or distant intruder. export-run takes "
@@ -305,7 +305,7 @@ def run_fit_error_level(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({**fit.record_entry(), "path": str(fit.path)}, indent=2))
         return 0
-    print(f"wrote {fit.path}: learned from {fit.windows:,} windows of {fit.videos} train-split videos in "
+    print(f"wrote {fit.path}: learned from {fit.windows:,} windows of {fit.videos} normal (train- and val-split) videos in "
           f"{fit.seconds:.0f} s ({fit.epochs} epochs, loss {fit.loss:.4f}; the model's mean squared error there "
           f"{fit.mean_error:.3g}). Scores of this run are now relative to this error level.")
     return 0

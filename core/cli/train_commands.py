@@ -228,7 +228,7 @@ def _summary(result) -> str:
     level = record.data.get("error_level")
     if isinstance(level, dict):
         lines.append(f"error lvl  {level.get('file')}: {level.get('windows')} windows of {level.get('videos')} "
-                     f"train-split videos, {level.get('seconds')} s")
+                     f"normal videos, {level.get('seconds')} s")
     return "\n".join(lines)
 
 

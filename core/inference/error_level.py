@@ -1,7 +1,7 @@
 """Fit a run's error-level model (:mod:`core.models.error_level`) on the project's normal footage.
 
 :func:`fit_error_level` runs the run's next-frame predictor over every window of the project's
-train-split videos (the footage the run trained on, which is normal by definition), keeps each input clip
+train- and val-split videos (the project's normal footage: what the run trained and validated on), keeps each input clip
 and the predictor's squared error map of the frame after it, and trains the small error-level network to
 predict those maps. The network is written to ``error_level.keras`` in the run folder and the run record
 says so (``data["error_level"]``); from then on scoring divides each frame's squared errors by the level
@@ -67,10 +67,10 @@ def fit_error_level(project: Any, run: str | Path | RunModel, *, epochs: int = D
                     batch_size: int = DEFAULT_BATCH_SIZE, seed: int = 0, load_model: Any = None,
                     progress: ProgressCallback | None = None,
                     cancel: threading.Event | None = None) -> ErrorLevelFit:
-    """Fit and save ``run``'s error-level model on ``project``'s train-split videos (module doc).
+    """Fit and save ``run``'s error-level model on ``project``'s train- and val-split videos (module doc).
 
     :class:`ScoreError` for a run whose model is not a next-frame predictor, a run still training, a
-    project without train-split footage long enough for one window, bad ``epochs`` / ``batch_size``;
+    project without train- or val-split footage long enough for one window, bad ``epochs`` / ``batch_size``;
     :class:`~core.errors.Cancelled` when ``cancel`` is set (nothing is written).
     """
     started = time.monotonic()
@@ -84,9 +84,9 @@ def fit_error_level(project: Any, run: str | Path | RunModel, *, epochs: int = D
     if model_run.record.effective_status() == "running":
         raise ScoreError(f"{model_run.run_dir}: run {model_run.run_id!r} is still training; fit its error level "
                          "when it has finished")
-    videos = split_videos(project, model_run, "train")
+    videos = split_videos(project, model_run, "train") + split_videos(project, model_run, "val")
     if not videos:
-        raise ScoreError(f"{project.folder}: no train-split videos to learn the normal error level from")
+        raise ScoreError(f"{project.folder}: no train- or val-split videos to learn the normal error level from")
     if load_model is None:
         from core.models.files import load_model_file as load_model
     predictor = load_model(model_run.model_path)
@@ -131,7 +131,7 @@ def _collect(predictor: Any, run: RunModel, videos: list[Any], progress: Progres
         errors.extend(squared_errors(output[:, -1], np.stack(targets)))
         pending.clear()
         targets.clear()
-        report(progress, seen, total, "error level: running the predictor on the train-split videos")
+        report(progress, seen, total, "error level: running the predictor on the normal videos")
 
     for video in videos:
         recent: deque[np.ndarray] = deque(maxlen=length)
@@ -149,7 +149,7 @@ def _collect(predictor: Any, run: RunModel, videos: list[Any], progress: Progres
         run_batch()
     if not clips:
         names = ", ".join(str(video.path) for video in videos[:3]) + (" ..." if len(videos) > 3 else "")
-        raise ScoreError(f"{names}: the train-split videos are too short: predicting one frame takes "
+        raise ScoreError(f"{names}: the train- and val-split videos are too short: predicting one frame takes "
                          f"{length + 1} frames")
     return np.stack(clips), np.stack(errors)[..., None].astype(np.float32)
 

@@ -3,7 +3,7 @@
 A predictor errs more where normal things move fast or near the camera (walkers at the bottom of a scene,
 a crowd) than where they move slowly or far away. One threshold over many videos then flags busy normal
 frames before a small, distant intruder. The error-level model learns, from the predictor's errors on
-the project's normal (train-split) footage, the squared error to expect at each pixel **given the input
+the project's normal (train- and val-split) footage, the squared error to expect at each pixel **given the input
 clip**; a frame is then scored by its squared error divided by that level (how many times the normal
 error it is), not by the squared error itself.
 

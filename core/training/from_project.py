@@ -247,8 +247,9 @@ def train_project(
     project is saved and closed, so its lock does not keep the GUI or other commands from editing it for
     the hours a run may take; the end of the run is recorded in a fresh load of the project.
     ``error_level``: a run of a next-frame predictor asked for as ``task="anomaly"`` (the default anomaly
-    preset) that ends with a model then fits its error level on the train-split videos (``framewatch fit-error-level``; a couple of
-    minutes on Ped2 on a CPU, outside ``config.max_minutes``), which scoring divides its errors by.
+    preset) that ends with a model then fits its error level on the train- and val-split videos
+    (``framewatch fit-error-level``; a couple of minutes on Ped2 on a CPU, outside ``config.max_minutes``),
+    which scoring divides its errors by.
     """
     config = config or TrainingConfig()
     data_options = data_options or DataOptions()
@@ -324,7 +325,7 @@ def resume_project_run(
 
 def _with_error_level(project, result: RunResult, progress: ProgressCallback | None,
                       cancel: threading.Event | None) -> RunResult:
-    """A next-frame run that ended with a model learns its error level on the project's train-split
+    """A next-frame run that ended with a model learns its error level on the project's train- and val-split
     videos (:mod:`core.inference.error_level`); other runs are returned as they are."""
     record = result.record
     if record.task != "predict" or result.model_path is None or result.status not in ("completed", "stopped_early"):

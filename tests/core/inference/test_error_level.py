@@ -141,10 +141,14 @@ def test_cancel_stops_the_fit_and_writes_nothing(tmp_path: Path) -> None:
 
 def test_the_command_fits_and_says_what_it_learned_from(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder = make_project(tmp_path / "proj")
-    save_run(folder, task="predict")
+    run_dir = save_run(folder, task="predict")
+    record = RunRecord.load(run_dir)
+    record.data["options"]["val_fraction"] = 0.5  # one of the two normal videos validated the run
+    record.save(run_dir)
     assert main(["fit-error-level", str(folder), "--run", "tiny", "--epochs", "1", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["windows"] == 30 and data["epochs"] == 1 and Path(data["path"]).is_file()
+    # both normal videos (train and val split) are learned from: 14 + 16 windows
+    assert data["windows"] == 30 and data["videos"] == 2 and data["epochs"] == 1 and Path(data["path"]).is_file()
     assert main(["score", str(folder), "--run", "tiny", "--video", "test.avi"]) == 0
     assert "relative to the run's error level" in capsys.readouterr().out
     assert main(["fit-error-level", str(folder), "--run", "tiny", "--epochs", "0"]) == 2
