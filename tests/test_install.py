@@ -63,7 +63,8 @@ def test_wheel_installs_the_app_and_its_demo_usable_from_any_folder(tmp_path: Pa
     demo_files = {p.relative_to(src / "resources").as_posix() for p in (src / "resources").rglob("*")
                   if p.is_file() and "__pycache__" not in p.parts}
     assert {"style.qss", "demo/project/project.json", "demo/ped2_test01.mp4",
-            "models/ped2-future-frame/model.keras", "models/ped2-future-frame/run.json"} <= demo_files
+            "models/ped2-future-frame/model.keras", "models/ped2-future-frame/run.json",
+            "models/ped2-future-frame/error_level.keras"} <= demo_files
     assert {f"framewatch_resources/{n}" for n in demo_files} <= names
     assert "[gui_scripts]\nframewatch-gui = desktop_app.shell.app:main" in zipfile.ZipFile(wheel).read(
         next(n for n in names if n.endswith("entry_points.txt"))).decode()

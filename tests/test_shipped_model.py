@@ -12,7 +12,7 @@ from tests.conftest import REPO
 
 SHIPPED = REPO / "resources" / "models" / "ped2-future-frame"
 #: What ``framewatch evaluate`` printed for the shipped model on Ped2 when it was made (docs/models.md).
-AUC_NORMALISED, AUC_RAW, ANOMALIES_HIT = 0.9597, 0.9080, 12
+AUC_NORMALISED, AUC_RAW, ANOMALIES_HIT = 0.9724, 0.9269, 12
 
 
 def _strings(value):
@@ -38,6 +38,9 @@ def test_the_shipped_model_is_a_portable_run_folder_that_loads_in_safe_mode() ->
     assert (SHIPPED / "model.keras").stat().st_size < 4_000_000
     model = load_model_file(SHIPPED / "model.keras")  # safe_mode=True
     assert model.input_shape == (None, 4, 64, 96, 1) and model.output_shape == (None, 1, 64, 96, 1)
+    assert record["data"]["error_level"]["file"] == "error_level.keras"
+    level = load_model_file(SHIPPED / "error_level.keras")  # safe_mode=True
+    assert level.input_shape == (None, 4, 64, 96, 1) and level.output_shape == (None, 64, 96, 1)
 
 
 def test_evaluate_with_the_shipped_model_on_ped2_prints_the_recorded_auc(ped2: Path, tmp_path: Path, capsys) -> None:
@@ -53,4 +56,5 @@ def test_evaluate_with_the_shipped_model_on_ped2_prints_the_recorded_auc(ped2: P
     assert figures["auc_normalised"] == pytest.approx(AUC_NORMALISED, abs=0.002)
     assert figures["auc_raw"] == pytest.approx(AUC_RAW, abs=0.002)
     assert figures["anomalies_hit"] == ANOMALIES_HIT
-    assert sorted(p.name for p in SHIPPED.iterdir()) == ["model.keras", "run.json"]  # scoring wrote nothing there
+    # scoring wrote nothing there
+    assert sorted(p.name for p in SHIPPED.iterdir()) == ["error_level.keras", "model.keras", "run.json"]

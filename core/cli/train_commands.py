@@ -401,13 +401,20 @@ def run_runs(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from core.runs import RunError, find_run_dir
+    from core.runs import RunError, RunRecord, find_run_dir
     from core.runs.export import export_run
 
     scoring = {key: value for key, value in (("error", args.error), ("smooth", args.smooth)) if value is not None}
     if scoring.get("smooth", 1) < 1:
         raise RunError(f"--smooth must be 1 or more, not {args.smooth}")
+    from core.quiet_tensorflow import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
     out = export_run(find_run_dir(args.project, args.run), args.to, checkpoint=args.checkpoint,
                      overwrite=args.overwrite, scoring=scoring)
-    print(f"wrote {out / 'model.keras'} and {out / 'run.json'}")
+    written = [out / "model.keras", out / "run.json"]
+    level = (RunRecord.load(out).data.get("error_level") or {}).get("file")
+    if level:
+        written.append(out / level)
+    print("wrote " + ", ".join(str(path) for path in written))
     return 0
