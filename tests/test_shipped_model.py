@@ -51,7 +51,7 @@ def test_evaluate_with_the_shipped_model_on_ped2_prints_the_recorded_auc(ped2: P
     capsys.readouterr()
     assert main(["evaluate", str(project), "--run", str(SHIPPED), "--json"]) == 0
     figures = json.loads(capsys.readouterr().out)
-    assert (figures["frame_error"], figures["smoothing"]) == ("worst-patches", 3)
+    assert (figures["frame_error"], figures["smoothing"], figures["error_level"]) == ("worst-patches", 3, True)
     # the figures docs/models.md records for this model (same weights, same frames: equal up to float noise)
     assert figures["auc_normalised"] == pytest.approx(AUC_NORMALISED, abs=0.002)
     assert figures["auc_raw"] == pytest.approx(AUC_RAW, abs=0.002)

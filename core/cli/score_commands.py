@@ -242,6 +242,7 @@ def run_score(args: argparse.Namespace) -> int:
                 item["files"] = written[video.video_id]
             videos.append(item)
         print(json.dumps({"run": result.run.run_id, "stride": result.stride, "frame_error": result.run.spec.error,
+                          "error_level": bool(result.run.spec.error_level),
                           "threshold": result.threshold.to_dict(), "flagging": result.flagging, "events_file": str(result.events_path), "videos": videos},
                          indent=2))
         return 0

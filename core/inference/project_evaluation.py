@@ -52,6 +52,7 @@ class RunEvaluation:
             "threshold": self.scores.threshold.to_dict(),
             "smoothing": self.scores.threshold.window,
             "frame_error": self.scores.run.spec.error,
+            "error_level": bool(self.scores.run.spec.error_level),
             "events": self.events.events_total,
             "event_recall": self.events.recall,
             "false_alarms": self.events.false_alarms,
