@@ -99,6 +99,7 @@ class TrainingPanel(QWidget):
         self._pool: QThreadPool | None = None
         self.run_dir: Path | None = None
         self.last_status = ""
+        self.ended_message = ""
         self.events_seen = 0
         #: asks a yes/no question (a blocking message box); tests may answer it
         self.confirm: Callable[[str, str], bool] = self._confirm
@@ -321,6 +322,7 @@ class TrainingPanel(QWidget):
             self.refresh_runs()
         elif isinstance(event, ev.RunEnded):
             self.last_status = event.status
+            self.ended_message = event.message
             self.status.setText(event.message)
         self.event_received.emit(event)  # after the panel shows it
 
@@ -336,6 +338,10 @@ class TrainingPanel(QWidget):
     def _on_finished(self, result: Any) -> None:
         self.last_status = result.status
         self.run_dir = Path(result.run_dir)
+        level = result.record.data.get("error_level")
+        if isinstance(level, dict):  # fitted after the run ended: say so after the run's own last line
+            self.status.setText(f"{self.ended_message}; error level learned from {level.get('windows')} windows "
+                                f"of normal footage")
 
     def _on_error(self, exc: BaseException) -> None:
         if isinstance(exc, Cancelled):

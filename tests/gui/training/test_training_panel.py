@@ -254,3 +254,26 @@ def test_the_gui_stall_benchmark_fills_the_form_the_panel_has(qtbot, panel) -> N
     request = panel.form.request()
     assert (request.task, request.preset, request.height, request.width, request.filters) == (
         "anomaly", "conv-ae", 32, 32, (8, 8, 8))
+
+
+def test_an_anomaly_run_of_the_default_preset_learns_its_error_level_in_the_same_job(qtbot, panel) -> None:
+    form = panel.form
+    form.task.setCurrentText("anomaly")
+    form.preset.setCurrentIndex(form.preset.findData("future-frame"))
+    form.filters.setText("4,4,4")
+    form.frame_height.setValue(16)
+    form.frame_width.setValue(16)
+    form.epochs.setValue(1)
+    form.steps.setValue(2)
+    form.batch_size.setValue(4)
+    texts: list[str] = []
+    show = panel.status.setText
+    panel.status.setText = lambda text: (texts.append(text), show(text))
+    click(qtbot, panel.start_button)
+    with qtbot.waitSignal(panel.run_ended, timeout=RUN_TIMEOUT_MS) as ended:
+        pass
+    run_dir, status = ended.args
+    assert status == "completed" and error_dialog.shown == []
+    assert (run_dir / "error_level.keras").is_file() and RunRecord.load(run_dir).data["error_level"]["windows"] > 0
+    assert any(text.startswith("error level: epoch") for text in texts)  # its progress, after the run's epochs
+    assert "completed after 1 epoch" in panel.status.text() and "error level learned from" in panel.status.text()
