@@ -9,8 +9,8 @@ it predicts (:func:`~core.inference.scoring.score_video`), the score cache keys 
 and ``framewatch export-run`` carries the file along.
 
 It takes a couple of minutes on a 2-core CPU for UCSD Ped2's 16 training videos (2,500 windows of 64x96);
-the clips kept are capped at :data:`MAX_BYTES` (an even sample of the windows beyond it), so memory stays
-bounded on long footage. Progress counts windows while the predictor runs, then training steps; ``cancel``
+the clips and error maps kept are capped at :data:`MAX_BYTES` (an even sample of the windows beyond it), so
+memory stays bounded on long footage. Progress counts windows while the predictor runs, then training steps; ``cancel``
 stops between batches with :class:`~core.errors.Cancelled` and leaves the run as it was.
 """
 
@@ -36,7 +36,7 @@ from core.video.open import open_video
 
 #: The run folder's file of the error-level model.
 ERROR_LEVEL_FILE = "error_level.keras"
-#: The most bytes of input clips kept for training (an even sample of the windows beyond it).
+#: The most bytes of input clips and error maps kept for training (an even sample of the windows beyond it).
 MAX_BYTES = 256 * 1024 * 1024
 DEFAULT_EPOCHS = 16
 DEFAULT_BATCH_SIZE = 16
@@ -109,7 +109,7 @@ def _collect(predictor: Any, run: RunModel, videos: list[Any], progress: Progres
     spec = run.spec
     pre = spec.preprocess
     length = spec.frames
-    clip_bytes = length * pre.height * pre.width * pre.channels
+    clip_bytes = length * pre.height * pre.width * pre.channels + pre.height * pre.width * 4  # + its float32 map
     known = [video.frame_count for video in videos]
     total = sum(max(0, count - length) for count in known) if all(c is not None for c in known) else None
     step = max(1, math.ceil(total * clip_bytes / MAX_BYTES)) if total else 1

@@ -167,3 +167,16 @@ def test_training_the_default_anomaly_preset_fits_its_error_level(tmp_path: Path
     assert main(["train", str(folder), *tiny, "--name", "plain", "--no-error-level"]) == 0
     assert not (folder / "runs" / "plain" / ERROR_LEVEL_FILE).exists()
     assert run_model(folder, "plain").error_level_path is None
+
+
+def test_long_footage_is_sampled_evenly_within_the_memory_cap(tmp_path: Path, monkeypatch) -> None:
+    import core.inference.error_level as error_level
+
+    folder = make_project(tmp_path / "proj")
+    save_run(folder, task="predict")
+    per_window = FRAMES * 16 * 16 + 16 * 16 * 4  # a uint8 clip and its float32 error map
+    monkeypatch.setattr(error_level, "MAX_BYTES", 10 * per_window)
+    with closing(Project.open(folder, read_only=True)) as project:
+        fit = fit_error_level(project, "tiny", epochs=1)
+    # 30 windows, every third kept (ceil(30 / 10)): 10, from both videos
+    assert fit.windows == 10 and fit.videos == 2
