@@ -138,7 +138,7 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
     args.work.mkdir(parents=True, exist_ok=True)
 
     from core.inference.project_evaluation import evaluate_project
-    from core.inference.project_scoring import split_videos
+    from core.inference.project_scoring import run_model, split_videos
 
     project = ped2_project(args.work, ped2)
     folder = project.folder
@@ -161,11 +161,14 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
             run = str(SHIPPED)
     try:
         start = time.perf_counter()
-        result = evaluate_project(project, run)
+        # a run without a recommended scoring (export-run writes one) is scored as the shipped model is
+        recommended = run_model(folder, run).record.data.get("scoring")
+        scoring = {} if recommended else {"error": SHIPPED_SCORING["error"], "smoothing": SHIPPED_SCORING["smooth"]}
+        result = evaluate_project(project, run, **scoring)
         seconds = time.perf_counter() - start
         figures_ = result.to_dict()
         plain_run = without_error_level(folder, run)
-        plain = evaluate_project(project, plain_run).to_dict() if plain_run is not None else None
+        plain = evaluate_project(project, plain_run, **scoring).to_dict() if plain_run is not None else None
         tests = split_videos(project, result.scores.run, "test")
         baselines = baseline_figures(project, tests, int(figures_["smoothing"]))
     finally:
