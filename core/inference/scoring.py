@@ -311,7 +311,11 @@ def _relative_errors(error_level: Any, clips: np.ndarray, squared: np.ndarray, s
     """``squared`` ``(clips, H, W)`` divided by the error level expected for each clip."""
     from core.models.error_level import expected_squared_error
 
-    expected = expected_squared_error(error_level, clips)
+    try:
+        expected = expected_squared_error(error_level, clips)
+    except ValueError as exc:  # Keras refuses clips of another size than the level model's
+        raise ScoreError(f"{source.path}: the error-level model does not take this model's clips "
+                         f"{clips.shape[1:]}: it was not made for this model ({exc})") from exc
     if expected.shape != squared.shape:
         raise ScoreError(f"{source.path}: the error-level model gave maps {expected.shape} for errors "
                          f"{squared.shape}: it was not made for this model")

@@ -180,3 +180,13 @@ def test_long_footage_is_sampled_evenly_within_the_memory_cap(tmp_path: Path, mo
         fit = fit_error_level(project, "tiny", epochs=1)
     # 30 windows, every third kept (ceil(30 / 10)): 10, from both videos
     assert fit.windows == 10 and fit.videos == 2
+
+
+def test_an_error_level_made_for_another_model_is_refused_with_the_video_named(fitted: Path) -> None:
+    run = run_model(fitted, "tiny")
+    model = load_model_file(run.model_path)
+    other = build_error_level_model(FRAMES, 32, 32)  # the run's clips are 16x16
+    with closing(Project.open(fitted, read_only=True)) as project:
+        path = project.video("test.avi").path
+    with pytest.raises(ScoreError, match="the error-level model does not take this model's clips"):
+        next(score_video(model, path, run.spec, error_level=other))
