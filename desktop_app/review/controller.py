@@ -194,6 +194,7 @@ class ReviewController(QObject):
                     self.state.show_status(f"Review: {exc}", 8000)
         self.cancel_scoring()
         self.flagged.clear()
+        self.chart.set_error_unit(self.run is not None and bool(self.run.spec.error_level))
         self.chart.set_flagging(None)  # the new run's stored flagging, if any, comes with its scores
         self.review.set_project(self.project, self.run)
         self._load_stored_events()

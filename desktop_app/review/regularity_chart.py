@@ -155,6 +155,10 @@ class RegularityChart(QWidget):
         self._truth = []
         self._refresh()
 
+    def set_error_unit(self, relative: bool) -> None:
+        """The y axis says whether errors are squared errors or multiples of the run's normal error level."""
+        self.plot.setLabel("left", "error (x normal)" if relative else "error")
+
     def set_flagging(self, threshold: Threshold | None, min_run: int = 1, merge_gap: int = 0) -> None:
         """Flag with ``threshold`` (its value and smoothing), ``min_run`` and ``merge_gap``; the line moves there."""
         self.min_run, self.merge_gap = int(min_run), int(merge_gap)

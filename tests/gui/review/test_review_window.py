@@ -219,6 +219,8 @@ def test_the_demos_score_finds_the_shipped_model_and_flags_the_cyclist(qtbot, ma
     window = make_window()
     assert window.library.open_demo()
     assert window.state.model_run == "ped2-future-frame"
+    # the shipped model scores relative to its error level, and the chart's axis says so
+    assert window.review.chart.plot.getAxis("left").labelText == "error (x normal)"
     test01 = next(v.id for v in window.state.project.videos.values() if v.name == "ped2_test01")
     window.state.set_video(test01)
     qtbot.waitUntil(lambda: window.player.has_video and window.state.video_id == test01, timeout=10000)
