@@ -39,12 +39,13 @@ def panel(qtbot, project) -> TrainingPanel:
     return panel
 
 
-def tiny(panel: TrainingPanel, epochs: int = 2, lr: str = "") -> None:
+def tiny(panel: TrainingPanel, epochs: int = 2, lr: str = "", preset: str = "conv-ae") -> None:
     form = panel.form
     form.task.setCurrentText("anomaly")
-    form.preset.setCurrentIndex(form.preset.findData("conv-ae"))
+    form.preset.setCurrentIndex(form.preset.findData(preset))
     form.filters.setText("4,4,4")
     form.frame_height.setValue(16)
+    form.frame_width.setValue(16)
     form.frames.setValue(4)
     form.epochs.setValue(epochs)
     form.steps.setValue(3)
@@ -257,15 +258,7 @@ def test_the_gui_stall_benchmark_fills_the_form_the_panel_has(qtbot, panel) -> N
 
 
 def test_an_anomaly_run_of_the_default_preset_learns_its_error_level_in_the_same_job(qtbot, panel) -> None:
-    form = panel.form
-    form.task.setCurrentText("anomaly")
-    form.preset.setCurrentIndex(form.preset.findData("future-frame"))
-    form.filters.setText("4,4,4")
-    form.frame_height.setValue(16)
-    form.frame_width.setValue(16)
-    form.epochs.setValue(1)
-    form.steps.setValue(2)
-    form.batch_size.setValue(4)
+    tiny(panel, epochs=1, preset="future-frame")
     texts: list[str] = []
     show = panel.status.setText
     panel.status.setText = lambda text: (texts.append(text), show(text))
