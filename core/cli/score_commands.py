@@ -304,9 +304,13 @@ def run_fit_error_level(args: argparse.Namespace) -> int:
     finally:
         project.close()
     if args.json:
-        print(json.dumps({**fit.record_entry(), "path": str(fit.path)}, indent=2))
+        aside = None if fit.events_set_aside is None else str(fit.events_set_aside)
+        print(json.dumps({**fit.record_entry(), "path": str(fit.path), "events_set_aside": aside}, indent=2))
         return 0
     print(f"wrote {fit.path}: learned from {fit.windows:,} windows of {fit.videos} normal (train- and val-split) videos in "
           f"{fit.seconds:.0f} s ({fit.epochs} epochs, loss {fit.loss:.4f}; the model's mean squared error there "
           f"{fit.mean_error:.3g}). Scores of this run are now relative to this error level.")
+    if fit.events_set_aside is not None:
+        print(f"its events, flagged in the old units, were set aside as {fit.events_set_aside}; score again to "
+              "flag anew")
     return 0

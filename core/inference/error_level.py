@@ -4,7 +4,8 @@
 train- and val-split videos (the project's normal footage: what the run trained and validated on), keeps each input clip
 and the predictor's squared error map of the frame after it, and trains the small error-level network to
 predict those maps. The network is written to ``error_level.keras`` in the run folder and the run record
-says so (``data["error_level"]``); from then on scoring divides each frame's squared errors by the level
+says so (``data["error_level"]``); the run's ``events.json``, flagged in the old units, is set aside as
+``events.before-error-level.json``; from then on scoring divides each frame's squared errors by the level
 it predicts (:func:`~core.inference.scoring.score_video`), the score cache keys the scores by both files,
 and ``framewatch export-run`` carries the file along.
 
@@ -28,7 +29,8 @@ import numpy as np
 
 from core.errors import Cancelled
 from core.inference.errors import ScoreError
-from core.inference.project_scoring import RunModel, run_model, split_videos
+from core.inference.events_file import EVENTS_FILE
+from core.inference.project_scoring import RunModel, events_dir, run_model, split_videos
 from core.inference.scoring import squared_errors
 from core.jobs import ProgressCallback, check_cancelled, report
 from core.preprocessing.frames import iter_resized
@@ -36,6 +38,8 @@ from core.video.open import open_video
 
 #: The run folder's file of the error-level model.
 ERROR_LEVEL_FILE = "error_level.keras"
+#: What the run's ``events.json`` is renamed to when its errors change units (:func:`fit_error_level`).
+EVENTS_SET_ASIDE = "events.before-error-level.json"
 #: The most bytes of input clips and error maps kept for training (an even sample of the windows beyond it).
 MAX_BYTES = 256 * 1024 * 1024
 DEFAULT_EPOCHS = 16
@@ -56,6 +60,8 @@ class ErrorLevelFit:
     loss: float
     mean_error: float
     seconds: float
+    #: where the run's previous ``events.json`` went (its threshold was in the old units), if it had one
+    events_set_aside: Path | None = None
 
     def record_entry(self) -> dict[str, Any]:
         """The run record's ``data["error_level"]``."""
@@ -97,10 +103,21 @@ def fit_error_level(project: Any, run: str | Path | RunModel, *, epochs: int = D
     path = model_run.run_dir / ERROR_LEVEL_FILE
     save_model(model, path)
     fit = ErrorLevelFit(path, len(clips), len(videos), epochs, loss, float(errors.mean(dtype=np.float64)),
-                        time.monotonic() - started)
+                        time.monotonic() - started, _set_aside_events(project, model_run))
     record = dataclasses.replace(model_run.record, data={**model_run.record.data, "error_level": fit.record_entry()})
     record.save(model_run.run_dir)
     return fit
+
+
+def _set_aside_events(project: Any, run: RunModel) -> Path | None:
+    """The run's ``events.json`` renamed to :data:`EVENTS_SET_ASIDE`: its threshold and kept flagging are in
+    the units of the errors before this level (the next scoring flags anew); ``None`` if it had none."""
+    events = events_dir(project, run) / EVENTS_FILE
+    if not events.is_file():
+        return None
+    aside = events.with_name(EVENTS_SET_ASIDE)
+    events.replace(aside)
+    return aside
 
 
 def _collect(predictor: Any, run: RunModel, videos: list[Any], progress: ProgressCallback | None,

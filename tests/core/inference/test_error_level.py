@@ -149,8 +149,14 @@ def test_the_command_fits_and_says_what_it_learned_from(tmp_path: Path, capsys: 
     data = json.loads(capsys.readouterr().out)
     # both normal videos (train and val split) are learned from: 14 + 16 windows
     assert data["windows"] == 30 and data["videos"] == 2 and data["epochs"] == 1 and Path(data["path"]).is_file()
+    assert data["events_set_aside"] is None
     assert main(["score", str(folder), "--run", "tiny", "--video", "test.avi"]) == 0
     assert "relative to the run's error level" in capsys.readouterr().out
+    # fitting again: the events flagged with the old level are set aside, the next score flags anew
+    assert (run_dir / "events.json").is_file()
+    assert main(["fit-error-level", str(folder), "--run", "tiny", "--epochs", "1"]) == 0
+    assert "events.before-error-level.json; score again" in capsys.readouterr().out
+    assert not (run_dir / "events.json").exists() and (run_dir / "events.before-error-level.json").is_file()
     assert main(["fit-error-level", str(folder), "--run", "tiny", "--epochs", "0"]) == 2
     assert "epochs must be a whole number >= 1" in capsys.readouterr().err
 
