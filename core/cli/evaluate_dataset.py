@@ -28,7 +28,7 @@ BATCH = 16
 #: Options of a project evaluation that mean nothing with ``--dataset``, and their defaults.
 PROJECT_ONLY = {"--stride": ("stride", None), "--min-run": ("min_run", 1), "--merge-gap": ("merge_gap", 0),
                 "--percentile": ("percentile", None), "--smooth": ("smooth", None), "--error": ("error", None),
-                "--batch-size": ("batch_size", None)}
+                "--batch-size": ("batch_size", None), "--threshold": ("threshold", None)}
 
 
 class DatasetEvaluationError(FramewatchError):

@@ -44,6 +44,11 @@ def _add_common(parser: argparse.ArgumentParser, project_optional: bool = False)
                         help="merge events at most N normal frames apart (default 0)")
     parser.add_argument("--percentile", type=float, default=None, metavar="P",
                         help="threshold: this percentile of the train-split videos' errors (default 99.5)")
+    parser.add_argument("--threshold", type=float, default=None, metavar="E",
+                        help="flag frames whose (smoothed) error is above E, in the run's error units, instead of "
+                        "calibrating a threshold on the train-split videos (what dragging the threshold line in the "
+                        "app does); no train-split footage is needed"
+                        + ("; evaluate: event recall and false alarms at E" if project_optional else ""))
     parser.add_argument("--smooth", type=int, default=None, metavar="N",
                         help="average errors over the last N frames before thresholding, and (evaluate) "
                         "before measuring AUC and EER (default: the run's recommendation, else 1: none)")
@@ -66,10 +71,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "any scoring, unless --overwrite.",
     )
     _add_common(score)
-    score.add_argument("--threshold", type=float, default=None, metavar="E",
-                       help="flag frames whose (smoothed) error is above E, in error units, instead of calibrating "
-                       "a threshold on the train-split videos (what dragging the threshold line in the app "
-                       "does); no train-split footage is needed")
     which = score.add_mutually_exclusive_group(required=True)
     which.add_argument("--video", action="append", metavar="V", help="a video to score (id, name or path; repeatable)")
     which.add_argument("--all", action="store_true", help="score every video of the project")
@@ -92,7 +93,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(or, with --dataset moving-mnist, next-frame MSE, PSNR and SSIM per future step)",
         description="Score the project's test-split videos with a run's model (cached scores are reused) and "
         "measure them against the project's anomaly intervals: frame-level ROC AUC and EER per-video "
-        "normalised and raw, event recall and false alarms per minute at the calibrated threshold. "
+        "normalised and raw, event recall and false alarms per minute at the calibrated threshold (or at "
+        "--threshold E). "
         "Without a project, --dataset moving-mnist --mnist PATH --run RUN_FOLDER rolls a next-frame run out "
         "over --sequences seeded Moving MNIST sequences of the validation digits (--given real frames, "
         "--future predicted) and prints per future step the per-frame MSE (squared error summed over the "
@@ -101,7 +103,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     _add_common(evaluate, project_optional=True)
     add_dataset_arguments(evaluate)
-    evaluate.set_defaults(handler=run_evaluate, check=check_evaluate_args)
+    evaluate.set_defaults(handler=run_evaluate, check=_check_evaluate_args)
     level = subparsers.add_parser(
         "fit-error-level", help="learn a next-frame run's normal error level per pixel from the train- and "
         "val-split videos; scoring then divides errors by it",
@@ -120,11 +122,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     level.set_defaults(handler=run_fit_error_level)
 
 
+def _check_threshold_args(args: argparse.Namespace) -> None:
+    if args.threshold is not None and args.percentile is not None:
+        args.parser.error("--threshold and --percentile both set the threshold: give one of them")
+
+
 def _check_score_args(args: argparse.Namespace) -> None:
     if args.annotated is not None and (args.all or len(args.video) != 1):
         args.parser.error("--annotated writes one video: give exactly one --video (or --annotated-dir DIR)")
-    if args.threshold is not None and args.percentile is not None:
-        args.parser.error("--threshold and --percentile both set the threshold: give one of them")
+    _check_threshold_args(args)
+
+
+def _check_evaluate_args(args: argparse.Namespace) -> None:
+    check_evaluate_args(args)
+    _check_threshold_args(args)
 
 
 def _outputs(args: argparse.Namespace, project: Any) -> dict[str, tuple[str, dict[str, Path]]]:
@@ -286,7 +297,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     print(f"frame AUC  {_number(data['auc_normalised'])} per-video normalised, {_number(data['auc_raw'])} raw")
     print(f"EER        {_number(data['eer_normalised'])} per-video normalised, {_number(data['eer_raw'])} raw")
     recall = data["event_recall"]
-    print(f"events     {data['events']} at threshold {result.scores.threshold.value:.6g}: recall "
+    print(f"events     {data['events']} at threshold {result.scores.threshold.describe()}: recall "
           f"{_number(recall, 3)} ({data['anomalies_hit']} of {data['anomalies']} anomalies), "
           f"{_number(data['false_alarms_per_minute'], 2)} false alarms per minute")
     return 0

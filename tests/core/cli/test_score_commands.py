@@ -49,6 +49,27 @@ def test_evaluate_prints_auc_eer_recall_and_false_alarms(project: Path, capsys: 
     assert data["frames"] == 22 and 0.0 <= data["auc_normalised"] <= 1.0 and 0.0 <= data["auc_raw"] <= 1.0
 
 
+def test_evaluate_measures_events_at_a_threshold_set_by_hand(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evaluate", str(project), "--run", "tiny", "--json"]) == 0
+    calibrated = json.loads(capsys.readouterr().out)
+    assert calibrated["threshold"]["kind"] != "manual"
+    # above every error: nothing flagged; at zero: every frame flagged, so the anomaly is hit
+    assert main(["evaluate", str(project), "--run", "tiny", "--json", "--threshold", "1e9"]) == 0
+    high = json.loads(capsys.readouterr().out)
+    assert high["threshold"]["kind"] == "manual" and high["threshold"]["value"] == 1e9
+    assert high["events"] == 0 and high["anomalies_hit"] == 0
+    assert main(["evaluate", str(project), "--run", "tiny", "--json", "--threshold", "0"]) == 0
+    low = json.loads(capsys.readouterr().out)
+    assert low["anomalies_hit"] == low["anomalies"] == 1
+    assert low["auc_raw"] == calibrated["auc_raw"]  # the threshold changes the events, not the AUC
+    assert main(["evaluate", str(project), "--run", "tiny", "--threshold", "0"]) == 0
+    assert "at threshold 0 (set by hand)" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as usage:
+        main(["evaluate", str(project), "--run", "tiny", "--threshold", "1", "--percentile", "99"])
+    assert usage.value.code == 2
+    assert "--threshold and --percentile both set the threshold" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(("argv", "expected"), [
     (["score", "{p}", "--run", "nope", "--all"], "no training run 'nope'"),
     (["score", "{p}", "--run", "untrained", "--all"], "run 'untrained' has no model yet"),
