@@ -401,20 +401,17 @@ def run_runs(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from core.runs import RunError, RunRecord, find_run_dir
-    from core.runs.export import export_run
+    from core.quiet_tensorflow import import_tensorflow_quietly
+    from core.runs import RECORD_FILE, RunError, RunRecord, find_run_dir
+    from core.runs.export import MODEL_FILE, export_run
 
     scoring = {key: value for key, value in (("error", args.error), ("smooth", args.smooth)) if value is not None}
     if scoring.get("smooth", 1) < 1:
         raise RunError(f"--smooth must be 1 or more, not {args.smooth}")
-    from core.quiet_tensorflow import import_tensorflow_quietly
-
     import_tensorflow_quietly()
     out = export_run(find_run_dir(args.project, args.run), args.to, checkpoint=args.checkpoint,
                      overwrite=args.overwrite, scoring=scoring)
-    written = [out / "model.keras", out / "run.json"]
-    level = (RunRecord.load(out).data.get("error_level") or {}).get("file")
-    if level:
-        written.append(out / level)
+    level = RunRecord.load(out).error_level_path(out)
+    written = [out / MODEL_FILE, out / RECORD_FILE, *([level] if level is not None else [])]
     print("wrote " + ", ".join(str(path) for path in written))
     return 0

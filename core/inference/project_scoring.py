@@ -113,14 +113,8 @@ def run_model(project_folder: str | Path, run: str | Path) -> RunModel:
 
 def _error_level_file(run_dir: Path, record: RunRecord) -> Path | None:
     """The run's error-level model file, if its record names one; :class:`ScoreError` if it is missing."""
-    entry = record.data.get("error_level")
-    if not entry:
-        return None
-    name = entry.get("file") if isinstance(entry, dict) else None
-    if not isinstance(name, str) or not name or Path(name).name != name:
-        raise ScoreError(f"{run_dir}: the run record's error_level entry names no file in the run folder: {entry!r}")
-    path = run_dir / name
-    if not path.is_file():
+    path = record.error_level_path(run_dir)
+    if path is not None and not path.is_file():
         raise ScoreError(f"{path}: the error-level model of run {run_dir.name!r} is missing; fit it again with "
                          "framewatch fit-error-level")
     return path

@@ -65,14 +65,13 @@ def export_run(run_dir: str | Path, out_dir: str | Path, *, checkpoint: str = ""
     source = Path(name) if Path(name).is_absolute() else run_dir / name
     if out_dir.resolve() == run_dir.resolve():
         raise RunError(f"{out_dir}: is the run folder itself; export to another folder")
-    level_entry = record.data.get("error_level")
-    level_name = level_entry.get("file") if isinstance(level_entry, dict) else None
+    level = record.error_level_path(run_dir)
     targets = [out_dir / MODEL_FILE, out_dir / RECORD_FILE]
-    if level_name:
-        if Path(level_name).name != level_name or not (run_dir / level_name).is_file():
-            raise RunError(f"{run_dir / str(level_name)}: the run's error-level model is missing; fit it again "
-                           "with framewatch fit-error-level")
-        targets.append(out_dir / level_name)
+    if level is not None:
+        if not level.is_file():
+            raise RunError(f"{level}: the run's error-level model is missing; fit it again with "
+                           "framewatch fit-error-level")
+        targets.append(out_dir / level.name)
     existing = [str(path) for path in targets if path.exists()]
     if existing and not overwrite:
         raise RunError(f"{existing[0]}: already exists (use --overwrite to replace it)")
@@ -82,7 +81,7 @@ def export_run(run_dir: str | Path, out_dir: str | Path, *, checkpoint: str = ""
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RunError(f"{out_dir}: cannot create the folder ({exc.strerror or exc})") from exc
-    levels = _without_optimizer(load_model_file(run_dir / level_name)) if level_name else None
+    levels = _without_optimizer(load_model_file(level)) if level is not None else None
     with atomic_output(targets[0]) as part:
         weights_only.save(part)
     if levels is not None:

@@ -97,6 +97,18 @@ class RunRecord:
                 raise RunFileError(path, f"damaged run record: '{name}' is not a JSON {kind.__name__}. {RECORD_HINT}")
         return cls(**{k: v for k, v in data.items() if k in names})
 
+    def error_level_path(self, run_dir: Path) -> Path | None:
+        """Where the run's error-level model is (``data["error_level"]["file"]`` in ``run_dir``), ``None``
+        for a run without one; :class:`RunFileError` for an entry that names no file of the run folder."""
+        entry = self.data.get("error_level")
+        if not entry:
+            return None
+        name = entry.get("file") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or not name or Path(name).name != name:
+            raise RunFileError(Path(run_dir) / RECORD_FILE,
+                               f"the error_level entry names no file in the run folder: {entry!r}")
+        return Path(run_dir) / name
+
     def effective_status(self) -> str:
         """``status``, except ``interrupted`` for a ``running`` run whose process on this host is gone."""
         if self.status != "running":

@@ -196,3 +196,17 @@ def test_an_error_level_made_for_another_model_is_refused_with_the_video_named(f
         path = project.video("test.avi").path
     with pytest.raises(ScoreError, match="the error-level model does not take this model's clips"):
         next(score_video(model, path, run.spec, error_level=other))
+
+
+def test_a_record_whose_error_level_names_no_file_of_the_run_is_refused(tmp_path: Path) -> None:
+    from core.runs import RunFileError
+
+    folder = make_project(tmp_path / "proj")
+    run_dir = save_run(folder, task="predict")
+    record = RunRecord.load(run_dir)
+    record.data["error_level"] = {"file": "../elsewhere.keras"}
+    record.save(run_dir)
+    with pytest.raises(RunFileError, match="the error_level entry names no file in the run folder"):
+        run_model(folder, "tiny")
+    with pytest.raises(RunFileError, match="names no file"):
+        export_run(run_dir, tmp_path / "out")
