@@ -1,4 +1,9 @@
-"""Frame-level precision, recall and F1 of the frames flagged at one threshold (``score >= threshold``)."""
+"""The flag rule (a frame is flagged when its score is above the threshold: ``score > threshold``), and the
+frame-level precision, recall and F1 of the frames it flags.
+
+:func:`above_threshold` is the rule's one definition: events (:mod:`core.inference.events`), exports and
+these counts all flag through it, so a frame exactly at the threshold is normal everywhere. (An ROC curve
+is a different thing: its points are parameterised by ``score >= t`` over the distinct scores.)"""
 
 from __future__ import annotations
 
@@ -9,6 +14,12 @@ import numpy as np
 
 from core.evaluation.errors import EvaluationError
 from core.evaluation.inputs import scores_and_labels
+
+
+def above_threshold(scores: Any, threshold: float) -> Any:
+    """Whether ``scores`` are flagged at ``threshold``: ``score > threshold`` (a frame at the threshold is
+    normal). Works on one number (a ``bool``) or on an array (a ``bool`` array of its shape)."""
+    return scores > threshold
 
 
 @dataclass(frozen=True)
@@ -45,14 +56,15 @@ class FrameDetection:
 
 
 def frame_detection(scores: Any, labels: Any, threshold: float) -> FrameDetection:
-    """Counts of ``(frames,)`` scores flagged at ``score >= threshold`` against ``(frames,)`` binary labels.
+    """Counts of ``(frames,)`` scores flagged at ``threshold`` (:func:`above_threshold`) against ``(frames,)``
+    binary labels.
 
     One class alone is allowed here (a video without anomalies still has false positives).
     """
     s, y = scores_and_labels(scores, labels, both_classes=False)
     if np.isnan(threshold):
         raise EvaluationError("threshold: NaN")
-    flagged = s >= threshold
+    flagged = above_threshold(s, threshold)
     tp = int(np.sum(flagged & y))
     fp = int(np.sum(flagged & ~y))
     fn = int(np.sum(~flagged & y))

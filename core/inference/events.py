@@ -1,6 +1,7 @@
 """Flagged events: runs of abnormal frames, found in a whole series or frame by frame as scores arrive.
 
-A frame is **abnormal** when its score is above the threshold (``score > threshold``; scores are
+A frame is **abnormal** when its score is above the threshold (``score > threshold``, the one flag rule:
+:func:`core.evaluation.threshold.above_threshold`; scores are
 abnormality-like, higher = less regular: errors, smoothed errors, or ``sa``; to flag on regularity
 ``sr < r``, flag ``sa > 1 - r``). Events come from the abnormal frames in two steps:
 
@@ -31,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from core.evaluation.threshold import above_threshold
 from core.inference.errors import ScoreError
 from core.inference.regularity import as_scores
 from core.project.entities import Verdict
@@ -109,14 +111,17 @@ def check_flagging(threshold: float, min_run: int, merge_gap: int) -> float:
 
 
 def flag_events(scores: Any, threshold: float, min_run: int = 1, merge_gap: int = 0,
-                video_id: str = "") -> list[Event]:
-    """The events of one video's per-frame ``scores`` (1-D, frame ``t`` at index ``t``), in frame order.
+                video_id: str = "", first_frame: int = 0) -> list[Event]:
+    """The events of one video's per-frame ``scores`` (1-D, frame ``first_frame + i`` at index ``i``), in
+    frame order.
 
-    See the module doc for the rule. :class:`ScoreError` for a NaN or infinite score or bad parameters.
+    See the module doc for the rule. ``first_frame`` numbers the frames of a tail of a video (what a
+    :class:`~core.inference.flagging_session.FlaggingSession` flags again after new frames), as if the
+    frames before it were normal. :class:`ScoreError` for a NaN or infinite score or bad parameters.
     """
     threshold = check_flagging(threshold, min_run, merge_gap)
     s = as_scores(scores)
-    abnormal = np.concatenate(([0], (s > threshold).astype(np.int8), [0]))
+    abnormal = np.concatenate(([0], above_threshold(s, threshold).astype(np.int8), [0]))
     edges = np.diff(abnormal)
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     keep = ends - starts >= min_run
@@ -130,8 +135,8 @@ def flag_events(scores: Any, threshold: float, min_run: int = 1, merge_gap: int 
     for start, end in zip(event_starts.tolist(), event_ends.tolist(), strict=True):
         span = s[start:end]
         peak = int(np.argmax(span))
-        events.append(Event(video_id, start, end, start + peak, float(span[peak]),
-                            math.fsum(span.tolist()) / (end - start)))
+        events.append(Event(video_id, first_frame + start, first_frame + end, first_frame + start + peak,
+                            float(span[peak]), math.fsum(span.tolist()) / (end - start)))
     return events
 
 
@@ -213,13 +218,14 @@ class EventTracker:
         t = self.frames
         self.frames += 1
         event = self._event
-        if event is not None and value > self.threshold and self._run is None and event.end == t:
+        abnormal = above_threshold(value, self.threshold)
+        if event is not None and abnormal and self._run is None and event.end == t:
             event.add(value)  # the event's run goes on
             return []
         if event is not None:
             self._tail = self._tail or _Span(t)
             self._tail.add(value)
-        if value > self.threshold:
+        if abnormal:
             self._run = self._run or _Span(t)
             self._run.add(value)
             if self._run.length >= self.min_run:  # a run long enough: it joins the open event or opens one
@@ -254,13 +260,13 @@ class EventTracker:
 def attach_verdicts(events: Iterable[Event], verdicts: Iterable[Verdict], run_id: str | None = None) -> list[Event]:
     """``events`` (flagged by run ``run_id``) with the project's verdicts attached; events keep their order.
 
-    A verdict is recorded on one event: (run, video, start, end), see :attr:`Verdict.event_key`. An event
-    gets, in this order of preference:
+    A verdict is recorded on one event: (run, video, start, end), see :attr:`Verdict.event_key`, and it
+    belongs to that run: only verdicts of run ``run_id`` attach (another model's events, even on the same
+    frames, were not judged, so they show no verdict and no note). An event gets, in this order of preference:
 
     1. the verdict recorded on exactly this event (same run, video, start and end);
-    2. else a verdict of the same video whose span overlaps the event's, from the same run first, then from
-       any run (an analyst's judgement is on the footage: it carries over when a new threshold moves the
-       event's ends or another model flags the same frames); among those, the largest overlap in frames,
+    2. else a verdict of the same run and video whose span overlaps the event's (it carries over when a new
+       threshold, min run or merge gap moves the event's ends); among those, the largest overlap in frames,
        then the latest ``updated``;
     3. else none (``verdict=None``).
 
@@ -269,7 +275,8 @@ def attach_verdicts(events: Iterable[Event], verdicts: Iterable[Verdict], run_id
     """
     by_video: dict[str, list[Verdict]] = {}
     for verdict in verdicts:
-        by_video.setdefault(verdict.video_id, []).append(verdict)
+        if verdict.run_id == run_id:
+            by_video.setdefault(verdict.video_id, []).append(verdict)
     attached = []
     for event in events:
         best: tuple | None = None
@@ -278,8 +285,8 @@ def attach_verdicts(events: Iterable[Event], verdicts: Iterable[Verdict], run_id
             overlap = min(event.end, verdict.end) - max(event.start, verdict.start)
             if overlap <= 0:
                 continue
-            exact = verdict.event_key == (run_id, event.video_id, event.start, event.end)
-            rank = (exact, verdict.run_id == run_id, overlap, verdict.updated)
+            exact = (verdict.start, verdict.end) == (event.start, event.end)
+            rank = (exact, overlap, verdict.updated)
             if best is None or rank > best:
                 best, chosen = rank, verdict
         attached.append(dataclasses.replace(event, verdict=chosen))

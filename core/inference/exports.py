@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from core.atomic_write import json_default, write_text
+from core.evaluation.threshold import above_threshold
 from core.inference.events import Event
 from core.inference.model_fingerprint import model_fingerprint
 from core.inference.regularity import Threshold, abnormality
@@ -177,7 +178,8 @@ def frame_table(video: ScoredVideo, times: np.ndarray) -> FrameTable:
     backfilled = np.zeros(n, bool)
     backfilled[:video.backfilled] = True
     return FrameTable(np.asarray(times, np.float64), np.asarray(video.errors, np.float32),
-                      abnormality(video.errors), smoothed, smoothed > video.threshold.value, backfilled, event_id)
+                      abnormality(video.errors), smoothed, above_threshold(smoothed, video.threshold.value), backfilled,
+                      event_id)
 
 
 def frame_rows(table: FrameTable) -> Iterable[dict[str, Any]]:

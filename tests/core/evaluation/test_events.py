@@ -53,11 +53,20 @@ def test_bad_events_and_rates_are_refused() -> None:
 def test_frame_precision_recall_f1_at_a_threshold() -> None:
     scores = [0.1, 0.6, 0.5, 0.9, 0.2, 0.7]
     labels = [0, 1, 0, 1, 1, 0]
-    d = frame_detection(scores, labels, threshold=0.6)  # flags 0.6, 0.9, 0.7 (score >= threshold)
+    d = frame_detection(scores, labels, threshold=0.55)  # flags 0.6, 0.9, 0.7 (score > threshold)
     assert (d.true_positives, d.false_positives, d.false_negatives, d.true_negatives) == (2, 1, 1, 2)
     assert d.precision == pytest.approx(2 / 3)
     assert d.recall == pytest.approx(2 / 3)
     assert d.f1 == pytest.approx(2 / 3)
+
+
+def test_a_frame_at_the_threshold_is_not_flagged_as_events_flag_it() -> None:
+    from core.inference.events import flag_events
+
+    scores = [0.1, 0.6, 0.5, 0.9]
+    d = frame_detection(scores, [0, 1, 0, 1], threshold=0.6)
+    assert (d.true_positives, d.false_positives) == (1, 0)  # 0.9 only: 0.6 is at the threshold
+    assert [(e.start, e.end) for e in flag_events(scores, 0.6)] == [(3, 4)]  # the same rule
 
 
 def test_undefined_rates_are_none_not_nan() -> None:

@@ -124,9 +124,9 @@ def test_verdicts_attach_exact_first_then_by_overlap() -> None:
     events = flag_events(SCORES, 1.0, video_id="v1")  # (2,4) (5,6) (8,12) (15,16)
     verdicts = [
         verdict(2, 4, "confirmed"),  # recorded on the first event
-        verdict(1, 6, "rejected", run_id="other"),  # overlaps the first as much, but not exact; and the second
+        verdict(4, 6, "rejected"),  # overlaps the second, not exact
         verdict(7, 9, "unsure"),  # same run, overlaps (8, 12) by 1
-        verdict(9, 13, "rejected", run_id="other"),  # other run, overlaps (8, 12) by 3: same run wins
+        verdict(9, 13, "rejected", run_id="other"),  # other run, overlaps (8, 12) by 3: not this run's
         verdict(15, 16, "confirmed", video_id="v2"),  # another video: not attached
     ]
     attached = attach_verdicts(events, verdicts, run_id="r1")
@@ -134,6 +134,14 @@ def test_verdicts_attach_exact_first_then_by_overlap() -> None:
     kinds = [e.verdict.verdict if e.verdict else None for e in attached]
     assert kinds == ["confirmed", "rejected", "unsure", None]
     assert [e.verdict_is_exact for e in attached] == [True, False, False, False]
+
+
+def test_another_runs_verdict_is_not_inherited_even_on_the_same_frames() -> None:
+    events = flag_events(SCORES, 1.0, video_id="v1")  # (2,4) (5,6) (8,12) (15,16)
+    judged = Verdict("v", "v1", 8, 12, "confirmed", note="cyclist", run_id="r1")
+    other_run = attach_verdicts(events, [judged], run_id="r2")
+    assert [e.verdict for e in other_run] == [None] * 4  # not 'confirmed (overlap)' with r1's note
+    assert attach_verdicts(events, [judged], run_id="r1")[2].verdict == judged
 
 
 def test_verdict_with_the_largest_overlap_then_the_latest_wins() -> None:
