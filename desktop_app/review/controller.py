@@ -1,8 +1,13 @@
-"""The review feature in the window: scoring, the regularity chart, the event review panel, the Events lane.
+"""The review feature in the window: scoring, the error chart, the event review panel, the Events lane.
 
 :class:`ReviewController` owns the Review actions, the "Regularity" dock (:attr:`chart_panel`: the model
-run, a progress bar with Cancel, and the :class:`RegularityChart`) and the "Events" dock
-(:attr:`review`, an :class:`EventReview`), and it alone fills the timeline's "Events" lane.
+run, a progress bar with Cancel, and the :class:`RegularityChart`, which plots the error) and the "Events"
+dock (:attr:`review`, an :class:`EventReview`), and it alone fills the timeline's "Events" lane.
+
+The shown video's review state is one :class:`~core.inference.flagging_session.FlaggingSession`
+(:attr:`ReviewController.session`: errors, threshold, min run, merge gap, events, AUC, the flagging stored
+with the run): the chart, the flagging bar, the events panel and the Events lane draw it and edit it; the
+controller fills it (cached scores, a scoring job) and runs Keep.
 
 * **The model run** is ``state.model_run`` (a run name of the project, or a run folder such as the
   shipped ``resources/models/ped2-future-frame``); Score asks for one when none is chosen
@@ -39,6 +44,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from core.errors import FramewatchError
 from core.inference.events import Event
 from core.inference.events_file import RunEvents, read_events
+from core.inference.flagging_session import Flagging, FlaggingSession, SessionChange
 from core.inference.project_scoring import (
     ProjectScores,
     RunModel,
@@ -85,14 +91,15 @@ class ReviewController(QObject):
         self.window = window
         self.run: RunModel | None = None
         self.job: ScoringJob | None = None
-        self.flagged: dict[str, list[Event]] = {}  # the events flagged per video, as the chart or a score gave
+        self.session = FlaggingSession()  # the shown video's review state, drawn by the views below
         #: Keywords for :func:`~core.inference.project_scoring.score_project` (``batch_size``, ``percentile``...).
         self.scoring_options: dict[str, Any] = {}
         self._pending_seek: tuple[str, int] | None = None
         self._stored: RunEvents | None = None  # the run's events.json as last read or written
 
-        self.chart = RegularityChart(window)
+        self.chart = RegularityChart(window, session=self.session)
         self.review = EventReview(window, project_edited=state.project_edited)
+        self.review.follow(self.session)
         for shortcut in self.review.shortcuts.values():  # the window's Review actions take these keys
             shortcut.setEnabled(False)
         self.run_label = QLabel()
@@ -104,6 +111,7 @@ class ReviewController(QObject):
         top = QVBoxLayout()
         top.addWidget(self.run_label)
         self.flagging_bar = FlaggingBar()
+        self.flagging_bar.follow(self.session)
         top.addWidget(self.flagging_bar)
         top.addWidget(self.job_bar)
         layout.addLayout(top)
@@ -122,12 +130,8 @@ class ReviewController(QObject):
         self.actions = build_actions(window, handlers)
 
         self.chart.seek_requested.connect(state.request_seek)
-        self.chart.events_changed.connect(self._on_chart_events)
-        self.chart.threshold_changed.connect(lambda _value: self._sync_flagging_bar())
-        self.flagging_bar.threshold_edited.connect(self._on_threshold_typed)
-        self.flagging_bar.flagging_edited.connect(self._on_flagging_edited)
+        self.session.subscribe(self._on_session)
         self.flagging_bar.keep_requested.connect(self.keep_flagging)
-        self.flagging_bar.revert_requested.connect(self.revert_flagging)
         self.review.seek_requested.connect(self._seek_event)
         self.review.overlay_changed.connect(self._on_overlay)
         self.review.current_changed.connect(lambda _event: self._update_actions())
@@ -193,9 +197,8 @@ class ReviewController(QObject):
                 else:  # a classify or regress run, chosen for the Predicted frames dock: no scores, no dialog
                     self.state.show_status(f"Review: {exc}", 8000)
         self.cancel_scoring()
-        self.flagged.clear()
         self.chart.set_error_unit(self.run is not None and bool(self.run.spec.error_level))
-        self.chart.set_flagging(None)  # the new run's stored flagging, if any, comes with its scores
+        self.session.set_flagging(None)  # the new run's stored flagging, if any, comes with its scores
         self.review.set_project(self.project, self.run)
         self._load_stored_events()
         self._show_cached(self.state.video_id)
@@ -222,7 +225,7 @@ class ReviewController(QObject):
             return
         if not self._ready_to_score():
             return
-        job = ScoringJob(self.project, self.run, self.state.video_id, self.chart, parent=self.window,
+        job = ScoringJob(self.project, self.run, self.state.video_id, self.session, parent=self.window,
                          **self.scoring_options)
         job.finished.connect(self._on_scored)
         job.done.connect(self._update_actions)
@@ -254,39 +257,35 @@ class ReviewController(QObject):
             self.job.cancel()
 
     def _on_scored(self, scores: VideoScores) -> None:
-        stored = self._stored_events()  # what scoring wrote into events.json
+        stored = self._stored_events()  # what scoring stored, the other videos' events included
         if stored is not None:
-            self._stored = stored
-        self._sync_flagging_bar()
+            self._set_stored(stored)
         self.state.show_status(f"{scores.name}: {scores.frames} frames scored, {len(scores.events)} event"
                                f"{'s' if len(scores.events) != 1 else ''} flagged")
 
     def _on_scored_all(self, result: ProjectScores) -> None:
-        self._stored = self._stored_events()
+        self._set_stored(self._stored_events())
         events = [event for video in result.videos for event in video.events]
-        self.flagged = {video.video_id: list(video.events) for video in result.videos}
         self.review.set_events(events)
         self.review.set_whole_project(True)
         self._show_cached(self.state.video_id)
         self.state.show_status(f"{len(result.videos)} videos scored, {len(events)} events flagged")
 
     def _show_cached(self, video_id: str | None) -> None:
-        """Show the video's cached scores, flagged at the run's stored threshold; an empty chart if none."""
-        self.chart.clear(video_id or "")
-        self._sync_flagging_bar()
+        """Show the video's cached scores, flagged as stored with the run; an empty chart if none."""
+        self.session.clear(video_id or "")
         if video_id is None or self.project is None or video_id not in self.project.videos:
             return
-        self.chart.set_ground_truth(self.project.intervals_of(video_id))
+        self.session.set_ground_truth(self.project.intervals_of(video_id))
         if self.run is None:
             return
         errors = cached_video_scores(self.project, self.run, video_id)
         if errors is None:
             return
-        stored = self._stored_events()
-        if stored is not None and stored.threshold is not None:
-            self.chart.set_flagging(stored.threshold, *_stored_flagging(stored))
-        self.chart.set_scores(errors, video_id=video_id)
-        self._sync_flagging_bar()
+        stored = Flagging.stored(self._stored)
+        if stored is not None:
+            self.session.set_flagging(stored)
+        self.session.set_errors(errors)
 
     def _stored_events(self):
         try:
@@ -296,7 +295,7 @@ class ReviewController(QObject):
             return None
 
     def _load_stored_events(self) -> None:
-        self._stored = None
+        self._set_stored(None)
         self.scoring_options = {k: v for k, v in self.scoring_options.items()
                                 if k not in ("threshold", "min_run", "merge_gap")}
         if self.project is None or self.run is None:
@@ -304,15 +303,12 @@ class ReviewController(QObject):
         stored = self._stored_events()
         if stored is not None:
             self._adopt(stored)
-            self.flagged = {}
-            for event in stored.events:
-                self.flagged.setdefault(event.video_id, []).append(event)
             self.review.set_events(stored.events)
 
     def _adopt(self, stored: RunEvents) -> None:
         """Take the flagging stored with the run as the one the next Score uses (a threshold set by hand
         included; a calibrated one is calibrated again, to the same value while the footage is the same)."""
-        self._stored = stored
+        self._set_stored(stored)
         min_run, merge_gap = _stored_flagging(stored)
         self.scoring_options.update(min_run=min_run, merge_gap=merge_gap)
         if stored.threshold is not None and stored.threshold.kind == "manual":
@@ -321,53 +317,34 @@ class ReviewController(QObject):
             self.scoring_options.pop("threshold", None)
 
     # == the flagging bar ==========================================================================
-    def _sync_flagging_bar(self) -> None:
-        threshold = self.chart.current_threshold
-        stored = self._stored
-        kept = (stored is not None and threshold is not None and stored.threshold is not None
-                and stored.threshold.value == threshold.value
-                and _stored_flagging(stored) == (self.chart.min_run, self.chart.merge_gap))
-        self.flagging_bar.show_values(threshold, self.chart.min_run, self.chart.merge_gap, kept=kept)
-
-    def _on_threshold_typed(self, value: float) -> None:
-        if self.chart.current_threshold is not None:
-            self.chart.set_threshold(value)
-
-    def _on_flagging_edited(self, min_run: int, merge_gap: int) -> None:
-        self.chart.set_flagging(self.chart.current_threshold, min_run, merge_gap)
-        self._sync_flagging_bar()
+    def _set_stored(self, stored: RunEvents | None) -> None:
+        """The run's ``events.json`` as last read or written; the session learns the flagging it stores."""
+        self._stored = stored
+        self.session.set_stored(Flagging.stored(stored))
 
     def keep_flagging(self) -> None:
-        """Flag every video the run has scored with the chart's threshold, min run and merge gap, and
+        """Flag every video the run has scored with the session's threshold, min run and merge gap, and
         store them with the run (a job over the cached scores: no model, no decoding)."""
-        threshold = self.chart.current_threshold
-        if self.project is None or self.run is None or threshold is None:
+        flagging = self.session.flagging
+        if self.project is None or self.run is None or flagging is None:
             return
         if self.scoring:
             self.state.show_status("Scoring is running: keep the flagging once it ends (or cancel it)")
             return
-        worker = run_job(self.window, "Flagging scored videos", reflag_project, self.project, self.run, threshold,
-                         self.chart.min_run, self.chart.merge_gap, on_finished=self._on_kept)
+        worker = run_job(self.window, "Flagging scored videos", reflag_project, self.project, self.run,
+                         flagging.threshold, flagging.min_run, flagging.merge_gap, on_finished=self._on_kept)
         self.state.track(worker)
 
     def _on_kept(self, result: ProjectScores) -> None:
         self._adopt(RunEvents([e for video in result.videos for e in video.events], result.threshold,
                               result.flagging))
-        self.flagged = {video.video_id: list(video.events) for video in result.videos}
         events = [event for video in result.videos for event in video.events]
         self.review.set_events(events)
         self._refresh_lane()
-        self._sync_flagging_bar()
         self.state.show_status(f"Threshold {result.threshold.describe()}, min run {result.flagging['min_run']}, "
                                f"merge gap {result.flagging['merge_gap']} kept: {len(events)} event"
                                f"{'s' if len(events) != 1 else ''} in {len(result.videos)} scored video"
                                f"{'s' if len(result.videos) != 1 else ''}", 10000)
-
-    def revert_flagging(self) -> None:
-        """Back to the threshold, min run and merge gap stored with the run."""
-        if self._stored is not None and self._stored.threshold is not None:
-            self.chart.set_flagging(self._stored.threshold, *_stored_flagging(self._stored))
-        self._sync_flagging_bar()
 
     # == exports ==================================================================================
     def _scored_now(self):
@@ -382,12 +359,12 @@ class ReviewController(QObject):
             self.state.show_status("Open a video and score it first (Review > Score Video)")
             return None
         errors = cached_video_scores(self.project, self.run, video_id)
-        threshold = self.chart.current_threshold
-        if errors is None or threshold is None or self.scoring or self.chart.video_id != video_id:
+        flagging = self.session.flagging
+        if errors is None or flagging is None or self.scoring or self.session.video_id != video_id:
             self.state.show_status("Score the whole video first (Review > Score Video): exports need every frame")
             return None
-        return partial(scored_video, self.project, self.run, video_id, errors, threshold, self.chart.events,
-                       self.chart.min_run, self.chart.merge_gap)
+        return partial(scored_video, self.project, self.run, video_id, errors, flagging.threshold,
+                       self.session.events, flagging.min_run, flagging.merge_gap)
 
     def export_scores(self) -> None:
         """Write the video's per-frame scores and events (CSV and JSON) into a folder chosen by the analyst."""
@@ -432,15 +409,13 @@ class ReviewController(QObject):
     # == following the window ======================================================================
     def _on_project(self, project) -> None:
         self.cancel_scoring()
-        self.flagged.clear()
         self._pending_seek = None
         self.state.set_frame_overlay(None)
         self.run = None
         self.review.set_project(project, None)
-        self.chart.set_flagging(None)
-        self.chart.clear()
-        self._stored = None
-        self._sync_flagging_bar()
+        self.session.set_flagging(None)
+        self.session.clear()
+        self._set_stored(None)
         self._update_run_label()
         self._refresh_lane()
         self._update_actions()
@@ -456,7 +431,7 @@ class ReviewController(QObject):
     def _on_project_edited(self, change) -> None:
         if {"verdicts", "intervals"} & set(change.collections):
             if "intervals" in change.collections and self.state.video_id is not None:
-                self.chart.set_ground_truth(self.project.intervals_of(self.state.video_id))
+                self.session.set_ground_truth(self.project.intervals_of(self.state.video_id))
             self._refresh_lane()
         self._update_actions()
 
@@ -469,13 +444,9 @@ class ReviewController(QObject):
         self._refresh_lane()
         self._update_actions()
 
-    def _on_chart_events(self, events: list[Event]) -> None:
-        video_id = self.chart.video_id
-        if not video_id:
-            return
-        self.flagged[video_id] = list(events)
-        self.review.set_events(events, video_id=video_id)
-        self._refresh_lane()
+    def _on_session(self, change: SessionChange) -> None:
+        if change.events:
+            self._refresh_lane()
 
     def _refresh_lane(self) -> None:
         bands: list[LaneBand] = []
@@ -486,10 +457,18 @@ class ReviewController(QObject):
                 judged.add((verdict.start, verdict.end))
                 bands.append(LaneBand(verdict.start, verdict.end, VERDICT_COLORS.get(verdict.verdict, EVENT_COLOR),
                                       verdict.verdict, verdict.id))
-            for n, event in enumerate(self.flagged.get(vid, [])):
+            for n, event in enumerate(self._flagged(vid)):
                 if (event.start, event.end) not in judged:
                     bands.append(LaneBand(event.start, event.end, EVENT_COLOR, "flagged", f"flag{n}"))
         self.state.set_lane("Events", bands)
+
+    def _flagged(self, video_id: str) -> list[Event]:
+        """The events flagged in ``video_id``: the session's for the video it holds scores of, else those
+        stored with the run."""
+        if self.session.video_id == video_id and self.session.frames:
+            return self.session.events
+        stored = self._stored.events if self._stored is not None else []
+        return [event for event in stored if event.video_id == video_id]
 
     def _on_position(self, frame: int) -> None:
         self.chart.set_position(frame)

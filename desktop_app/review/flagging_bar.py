@@ -1,15 +1,18 @@
-"""The flagging bar above the regularity chart: threshold, minimum run and merge gap, kept for the run.
+"""The flagging bar above the error chart: threshold, minimum run and merge gap, kept for the run.
 
-The threshold box follows the chart's threshold line both ways (a drag moves the number, a typed number
-moves the line). ``Min run`` is the number of consecutive frames above the threshold an event needs, and
+The bar draws and edits a :class:`~core.inference.flagging_session.FlaggingSession` (:meth:`FlaggingBar.follow`),
+the one the chart draws, so the threshold box follows the chart's threshold line both ways (a drag moves
+the number, a typed number moves the line). ``Min run`` is the number of consecutive frames above the threshold an event needs, and
 ``Merge gap`` the number of normal frames two events may be apart and still count as one: both re-flag the
 chart at once. What the bar shows is not stored until **Keep** is pressed: then every video the run has
 scored is flagged again with these values and the run's ``events.json`` replaced
-(:func:`~core.inference.project_scoring.reflag_project`); **Revert** goes back to what is stored. The bar
-says which of the two the chart shows ("kept" or "not kept").
+(:func:`~core.inference.project_scoring.reflag_project`, a job the bar's owner runs); **Revert** goes back
+to what is stored (:meth:`~core.inference.flagging_session.FlaggingSession.revert`). The bar says which of
+the two the chart shows ("kept" or "not kept": the session's stored vs current flagging).
 
 Signals: ``threshold_edited(float)`` when the analyst types a threshold, ``flagging_edited(int, int)`` for
-a new min run or merge gap, ``keep_requested()`` and ``revert_requested()``.
+a new min run or merge gap, ``keep_requested()`` and ``revert_requested()`` (a followed session hears the
+edits and Revert itself).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.inference.flagging_session import FlaggingSession, SessionChange
 from core.inference.regularity import Threshold
 from desktop_app.common.fit_label import FitLabel
 
@@ -85,6 +89,28 @@ class FlaggingBar(QWidget):
         self.keep_button.clicked.connect(self.keep_requested)
         self.revert_button.clicked.connect(self.revert_requested)
         self.show_values(None)
+
+    def follow(self, session: FlaggingSession) -> None:
+        """Show ``session``'s flagging from now on, and set its threshold (by hand), min run and merge gap
+        when the analyst edits them; Revert reverts it."""
+        def show(change: SessionChange) -> None:
+            if change.flagging:
+                self.show_values(session.threshold, session.min_run, session.merge_gap, kept=session.kept)
+
+        def typed(value: float) -> None:
+            if session.threshold is not None:
+                session.move_threshold(value)
+
+        def edited(min_run: int, merge_gap: int) -> None:
+            if session.threshold is not None:
+                session.set_run_and_gap(min_run, merge_gap)
+
+        stop = session.subscribe(show)
+        self.destroyed.connect(lambda *_: stop())
+        self.threshold_edited.connect(typed)
+        self.flagging_edited.connect(edited)
+        self.revert_requested.connect(session.revert)
+        show(SessionChange(flagging=True))
 
     @property
     def min_run(self) -> int:

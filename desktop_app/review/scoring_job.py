@@ -1,11 +1,12 @@
-"""Score one video of a project with a run off the GUI thread, streaming its errors to a chart.
+"""Score one video of a project with a run off the GUI thread, streaming its errors into a flagging session.
 
 :class:`ScoringJob` runs :func:`core.inference.project_scoring.score_project` for one video in a
 :class:`~desktop_app.jobs.Worker`: the score cache is used (a scored video's errors arrive in one piece,
 without loading the model), the threshold is calibrated on the train-split videos first, and the video's
 errors are heard frame by frame as they are scored (``on_scores``). The scoring thread only queues them;
 a timer on the GUI thread hands them on at most every :data:`FLUSH_MS` milliseconds as
-``scores(first_frame, errors)``, so the chart grows live without one redraw per frame.
+``scores(first_frame, errors)`` and appends them to a :class:`~core.inference.flagging_session.FlaggingSession`
+(which flags only the tail they change), so the chart drawing it grows live without one redraw per frame.
 ``cancel()`` stops the job (the scores so far stay cached and the next run resumes); any other error
 ends in a dialog.
 """
@@ -21,10 +22,10 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from core.errors import Cancelled
+from core.inference.flagging_session import Flagging, FlaggingSession
 from core.inference.project_scoring import ProjectScores, RunModel, score_project
 from core.inference.regularity import Threshold
 from desktop_app.jobs import Worker, show_error
-from desktop_app.review.regularity_chart import RegularityChart
 
 #: Longest wait, in milliseconds, between a frame being scored and the chart hearing of it.
 FLUSH_MS = 30
@@ -35,14 +36,15 @@ class ScoringJob(QObject):
 
     ``video`` is an id, name or path of the project's; ``min_run``, ``merge_gap`` and the other keywords
     (``stride``, ``batch_size``, ``threshold``, ``percentile``, ``smoothing``, ``load_model``...) go to
-    :func:`~core.inference.project_scoring.score_project`, and the chart flags with the same ``min_run``
+    :func:`~core.inference.project_scoring.score_project`, and the session flags with the same ``min_run``
     and ``merge_gap``.
 
     Signals (all on the GUI thread): ``threshold_ready(Threshold)`` once calibrated, ``scores(int,
     object)`` first frame and float32 errors of the frames scored since the last one, ``progress(Progress)``,
     ``finished(VideoScores)``, ``failed(exception)`` (``Cancelled`` included, shown in no dialog), ``done()``.
-    With ``chart`` the job also feeds that chart: cleared for the video, its ground truth shaded, the
-    threshold and the scores shown as they come, and the final series set when the job ends.
+    With ``session`` the job also feeds that session: cleared for the video, its ground truth set, the
+    threshold and the scores appended as they come, and the final series handed over when the job ends
+    (the frames it streamed: nothing is flagged twice).
     """
 
     threshold_ready = Signal(object)
@@ -52,13 +54,13 @@ class ScoringJob(QObject):
     failed = Signal(object)
     done = Signal()
 
-    def __init__(self, project: Any, run: str | Path | RunModel, video: str, chart: RegularityChart | None = None,
+    def __init__(self, project: Any, run: str | Path | RunModel, video: str, session: FlaggingSession | None = None,
                  parent: QWidget | None = None, min_run: int = 1, merge_gap: int = 0, **scoring: Any) -> None:
         super().__init__(parent)
         self.project = project
         self.run = run
         self.video = video
-        self.chart = chart
+        self.session = session
         self.min_run, self.merge_gap = min_run, merge_gap
         self.scoring = scoring
         self.result: ProjectScores | None = None
@@ -86,9 +88,9 @@ class ScoringJob(QObject):
             self.worker.is_done = True
             self._on_error(exc)
             return self
-        if self.chart is not None:
-            self.chart.clear(self._target)
-            self.chart.set_ground_truth(self.project.intervals_of(self._target))
+        if self.session is not None:
+            self.session.clear(self._target)
+            self.session.set_ground_truth(self.project.intervals_of(self._target))
         self.worker.progress.connect(self.progress)
         self.worker.finished.connect(self._on_finished)
         self.worker.error.connect(self._on_error)
@@ -122,12 +124,12 @@ class ScoringJob(QObject):
             pending, self._pending = self._pending, []
             threshold, self._threshold = self._threshold, None
         if threshold is not None:
-            if self.chart is not None:
-                self.chart.set_flagging(threshold, self.min_run, self.merge_gap)
+            if self.session is not None:
+                self.session.set_flagging(Flagging(threshold, self.min_run, self.merge_gap))
             self.threshold_ready.emit(threshold)
         for first, errors in _runs(pending):
-            if self.chart is not None:
-                self.chart.append(first, errors)
+            if self.session is not None:
+                self.session.append(first, errors)
             self.scores.emit(first, errors)
 
     def _on_finished(self, result: ProjectScores) -> None:
@@ -135,8 +137,8 @@ class ScoringJob(QObject):
         self._flush()
         self.result = result
         video = result.videos[0]
-        if self.chart is not None:  # the whole series, as the cache holds it
-            self.chart.set_scores(video.errors, video_id=video.video_id)
+        if self.session is not None and self.session.video_id == video.video_id:
+            self.session.set_errors(video.errors)  # the whole series, as the cache holds it
         self.finished.emit(video)
         self.done.emit()
 
@@ -144,7 +146,7 @@ class ScoringJob(QObject):
         self._timer.stop()
         self._flush()
         if not isinstance(exc, Cancelled):
-            parent = self.parent() if isinstance(self.parent(), QWidget) else self.chart
+            parent = self.parent() if isinstance(self.parent(), QWidget) else None
             show_error(parent.window() if parent is not None else None, exc, "Scoring")
         self.failed.emit(exc)
         self.done.emit()

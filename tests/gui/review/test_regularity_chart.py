@@ -98,3 +98,26 @@ def test_a_long_series_is_drawn_downsampled_and_clipped_to_view(chart: Regularit
     assert chart.frames == 100_000
     assert chart.curve.opts["autoDownsample"] and chart.curve.opts["clipToView"]
     assert len(chart.events) == len(flag_events(errors, 0.999))
+
+
+def test_another_video_shows_its_whole_length_not_the_previous_zoom(qtbot, chart: RegularityChart) -> None:
+    chart.set_scores(bumps(200), Threshold(value=0.6), video_id="a")
+    view = chart.plot.getPlotItem().vb
+    view.setRange(xRange=(40, 60), padding=0)  # the analyst zoomed in on the first video
+    qtbot.waitUntil(lambda: view.viewRange()[0][1] <= 61, timeout=5000)
+    chart.clear("b")
+    chart.set_scores(bumps(3000), video_id="b")
+    qtbot.waitUntil(lambda: view.viewRange()[0][0] <= 0 and view.viewRange()[0][1] >= 2999, timeout=5000)
+
+
+def test_the_chart_draws_a_session_it_shares(chart: RegularityChart) -> None:
+    from core.inference.flagging_session import Flagging
+
+    session = chart.session
+    session.set_flagging(Flagging(Threshold(value=0.6), 1, 0))
+    session.append(0, bumps(150))
+    assert chart.frames == 150 and [(e.start, e.end) for e in chart.events] == [(120, 140)]
+    assert chart.curve.getData()[1].size == 150 and chart.threshold_line.value() == 0.6
+    assert "1 event" in chart.summary.text()
+    session.move_threshold(0.3)
+    assert chart.threshold_line.value() == 0.3 and "2 events" in chart.summary.text()

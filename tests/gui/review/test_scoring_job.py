@@ -42,7 +42,7 @@ def test_the_chart_fills_before_scoring_ends_then_reopens_from_the_cache(qtbot, 
     loader = GatedLoader()
     # the train-split videos calibrate first, from the cache, so every model call below is the test video's
     score_project(project, "tiny", [v.id for v in project.videos.values() if v.split == "train"])
-    job = ScoringJob(project, "tiny", "test.avi", chart, batch_size=1, load_model=loader)
+    job = ScoringJob(project, "tiny", "test.avi", chart.session, batch_size=1, load_model=loader)
     with qtbot.waitSignal(job.threshold_ready, timeout=30000):
         job.start()
     qtbot.waitUntil(lambda: chart.frames > 0, timeout=30000)
@@ -58,7 +58,7 @@ def test_the_chart_fills_before_scoring_ends_then_reopens_from_the_cache(qtbot, 
     again, reloaded = RegularityChart(), GatedLoader(free=0)
     qtbot.addWidget(again)
     chunks: list[int] = []
-    second = ScoringJob(project, "tiny", "test.avi", again, load_model=reloaded)
+    second = ScoringJob(project, "tiny", "test.avi", again.session, load_model=reloaded)
     second.scores.connect(lambda first, errors: chunks.append(len(errors)))
     with qtbot.waitSignal(second.done, timeout=30000):
         second.start()
@@ -68,7 +68,7 @@ def test_the_chart_fills_before_scoring_ends_then_reopens_from_the_cache(qtbot, 
 
 def test_cancel_stops_scoring_quietly_and_keeps_what_was_scored(qtbot, project, chart) -> None:
     loader = GatedLoader()
-    job = ScoringJob(project, "tiny", "test.avi", chart, batch_size=1, load_model=loader,
+    job = ScoringJob(project, "tiny", "test.avi", chart.session, batch_size=1, load_model=loader,
                      threshold=_any_threshold())
     job.start()
     qtbot.waitUntil(lambda: chart.frames > 0, timeout=30000)
@@ -88,7 +88,7 @@ def _any_threshold():
 def test_an_error_ends_in_a_dialog_one_click_dismisses(qtbot, project, chart, monkeypatch) -> None:
     monkeypatch.setattr(error_dialog, "DIALOGS_BLOCK", True)  # a real modal box, as users get it
     clicked = click_ok_on_next_box()
-    job = ScoringJob(project, "no-such-run", "test.avi", chart)
+    job = ScoringJob(project, "no-such-run", "test.avi", chart.session)
     with qtbot.waitSignal(job.done, timeout=30000):
         job.start()
     assert len(clicked) == 1 and "no-such-run" in clicked[0]
