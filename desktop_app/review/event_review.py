@@ -1,8 +1,11 @@
 """The event review panel: flagged events in a table, stepped through frame by frame, judged with keys.
 
 :class:`EventReview` lists events (start, end, peak, verdict, note) of one video or of the whole project,
-with the project's verdicts attached (:func:`core.inference.events.attach_verdicts`). Keys, active while
-the panel has focus (:data:`REVIEW_KEYS`):
+with the verdicts of the run that flagged them attached (:func:`core.inference.events.attach_verdicts`).
+Start and End are the event's first and last frame, both included, as the status line reads them
+("frame 61 of 60-62"); the files keep ``end`` exclusive. A followed
+:class:`~core.inference.flagging_session.FlaggingSession` (:meth:`EventReview.follow`) replaces its
+video's events whenever it flags again. Keys, active while the panel has focus (:data:`REVIEW_KEYS`):
 
 * ``N`` / ``P``: next / previous event (the player is asked to seek to its first frame);
 * ``.`` / ``,``: one frame forward / back inside the event (never out of it);
@@ -45,6 +48,7 @@ from core.errors import Cancelled
 from core.inference.error_overlay import error_heatmap, span_error_maps
 from core.inference.events import Event, attach_verdicts
 from core.inference.events_file import read_events
+from core.inference.flagging_session import FlaggingSession, SessionChange
 from core.inference.project_scoring import RunModel, events_dir, project_run_id, run_model
 from desktop_app.common.project_events import ProjectEvents
 from desktop_app.jobs import Worker, show_error
@@ -120,7 +124,8 @@ class EventReview(QWidget):
 
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.horizontalHeaderItem(2).setToolTip("The first frame after the event (frames [start, end))")
+        self.table.horizontalHeaderItem(1).setToolTip("The event's first frame")
+        self.table.horizontalHeaderItem(2).setToolTip("The event's last frame (included)")
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -173,6 +178,15 @@ class EventReview(QWidget):
             raise RuntimeError("set_project with a run first")
         stored = read_events(events_dir(self.project, self.run))
         self.set_events([] if stored is None else stored.events)
+
+    def follow(self, session: FlaggingSession) -> None:
+        """List ``session``'s events as its video's whenever it flags again (a threshold moved, frames scored)."""
+        def on_change(change: SessionChange) -> None:
+            if change.events and session.video_id:
+                self.set_events(session.events, video_id=session.video_id)
+
+        stop = session.subscribe(on_change)
+        self.destroyed.connect(lambda *_: stop())
 
     def set_events(self, events: Iterable[Event], video_id: str | None = None) -> None:
         """Show ``events`` (verdicts are attached here). With ``video_id``, they replace that video's events
@@ -350,7 +364,7 @@ class EventReview(QWidget):
         video = self.project.videos.get(event.video_id) if self.project is not None else None
         verdict = event.verdict
         mark = "" if verdict is None else verdict.verdict + ("" if event.verdict_is_exact else " (overlap)")
-        return [video.name if video is not None else event.video_id, str(event.start), str(event.end),
+        return [video.name if video is not None else event.video_id, str(event.start), str(event.end - 1),
                 f"{event.peak_frame} ({event.peak_score:.4g})", mark, "" if verdict is None else verdict.note]
 
     def _on_selection(self) -> None:

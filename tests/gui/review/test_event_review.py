@@ -97,6 +97,28 @@ def test_verdict_keys_record_undoable_verdicts_with_a_note(qtbot, project: Proje
     assert not project.verdicts and review.table.item(1, 4).text() == ""
 
 
+def test_the_table_shows_first_and_last_frame_as_the_status_line_reads_them(qtbot, project: Project) -> None:
+    review = make_review(qtbot, project)
+    review.set_events(events_of(project))
+    review.show_video(project.video("test.avi").id)
+    review.select_event(1)  # frames [10, 14): 10, 11, 12 and 13
+    assert [review.table.item(1, column).text() for column in (1, 2)] == ["10", "13"]
+    assert "frame 10 of 10-13" in review.status.text()
+    assert "last frame" in review.table.horizontalHeaderItem(2).toolTip()
+
+
+def test_another_runs_verdict_is_not_shown_on_this_runs_events(qtbot, project: Project) -> None:
+    review = make_review(qtbot, project)  # reviews run "tiny"
+    test = project.video("test.avi").id
+    project.set_verdict(test, 10, 14, "confirmed", note="a cyclist", run_id="another-run")
+    review.set_events(events_of(project))
+    review.show_video(test)
+    assert [review.table.item(1, column).text() for column in (4, 5)] == ["", ""]  # not 'confirmed (overlap)'
+    assert review.events[1].verdict is None
+    project.set_verdict(test, 9, 13, "rejected", note="a shadow", run_id="tiny")  # this run's, overlapping
+    assert [review.table.item(1, column).text() for column in (4, 5)] == ["rejected (overlap)", "a shadow"]
+
+
 def test_a_confirmed_event_becomes_an_interval_in_one_undoable_action(qtbot, project: Project) -> None:
     review = make_review(qtbot, project)
     review.set_events(events_of(project))
