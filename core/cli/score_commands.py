@@ -84,8 +84,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                            "its score curve, with the threshold, the events and the flagged frames marked")
     annotated.add_argument("--annotated-dir", type=Path, metavar="DIR",
                            help="write each scored video's annotated anomaly video to DIR/<video>.annotated.mp4")
-    score.add_argument("--curve", choices=("regularity", "abnormality"), default="regularity",
-                       help="the curve of the annotated video (default regularity)")
+    score.add_argument("--curve", choices=("error", "regularity", "abnormality"), default="error",
+                       help="the curve of the annotated video: the smoothed error the threshold is set on "
+                       "(default), or it normalised over the video as regularity sr or abnormality sa")
     score.add_argument("--overwrite", action="store_true", help="replace existing export and annotated files")
     score.set_defaults(handler=run_score, check=_check_score_args)
     evaluate = subparsers.add_parser(

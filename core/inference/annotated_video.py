@@ -7,9 +7,12 @@ line, the events shaded and a tick under every flagged frame. A frame inside an 
 and ``ANOMALY  event N``; a flagged frame in no event (a run shorter than the minimum run) an orange
 border and ``above threshold``.
 
-The curve is the series the threshold flags, the smoothed error, normalised over the video as sa(t) is
-(``abnormality``: the video's worst smoothed frame at 1) or turned over (``regularity``: 1 - that); with
-no smoothing these are exactly sa(t) and sr(t). The threshold is drawn in the same units, so the curve
+The curve is the series the threshold flags: by default (``error``) the smoothed error itself, on an
+axis from the video's lowest to its highest smoothed error (both written at the panel's left, in error
+units), with the threshold line and its label in the same error units. ``abnormality`` draws the same
+series normalised over the video as sa(t) is (the video's worst smoothed frame at 1) and ``regularity``
+turns it over (1 - that); with no smoothing these are exactly sa(t) and sr(t), and their threshold label
+gives the line's value in the curve's units, then the threshold in error units. Either way the curve
 crosses the line exactly at flagged frames; a threshold no frame reaches (or every frame passes) is drawn
 at the panel's edge and said so in its label.
 
@@ -35,7 +38,9 @@ from core.jobs import ProgressCallback
 from core.video.cutting import VIDEO_ENCODERS, CutError, check_outputs, encode_frames
 from core.video.open import open_video
 
-CURVES = ("regularity", "abnormality")
+CURVES = ("error", "regularity", "abnormality")
+#: The curve an annotated video shows unless told otherwise: the quantity the threshold is set on.
+DEFAULT_CURVE = "error"
 #: Frames are enlarged to at least this many pixels wide.
 MIN_WIDTH = 320
 #: The score panel is a quarter of the output's width high, at least this many pixels.
@@ -55,10 +60,13 @@ def check_video_format(output: Path) -> None:
                        f"(or {', '.join(e for e in VIDEO_ENCODERS if e != '.mp4')})")
 
 
-def curve_values(table: FrameTable, threshold: float, curve: str = "regularity") -> tuple[np.ndarray, float]:
-    """The panel's curve (one value per frame in [0, 1]) and the threshold in its units (may be outside [0, 1]).
+def curve_values(table: FrameTable, threshold: float, curve: str = DEFAULT_CURVE) -> tuple[np.ndarray, float]:
+    """The panel's curve (one value per frame in [0, 1], 1 at the top) and the threshold's height on it (may be
+    outside [0, 1]).
 
-    See the module doc: the smoothed errors normalised over the video, as abnormality or regularity.
+    See the module doc: the smoothed errors from their lowest (0) to their highest (1), for ``error`` and
+    ``abnormality`` alike (an error axis and an sa axis differ only in their labels), turned over for
+    ``regularity``.
     """
     check_curve(curve)
     values = abnormality(table.smoothed)
@@ -70,9 +78,26 @@ def curve_values(table: FrameTable, threshold: float, curve: str = "regularity")
     return values, level
 
 
-def _level_label(threshold: float, level: float, curve: str) -> str:
-    label = f"threshold {threshold:.4g}"
-    sa_level = level if curve == "abnormality" else 1.0 - level
+def curve_labels(table: FrameTable, threshold: float, level: float, curve: str = DEFAULT_CURVE
+                 ) -> tuple[str, str, tuple[str, str]]:
+    """The panel's title, threshold label and axis labels (bottom, top), all in the units the curve is drawn in.
+
+    ``level`` is the threshold's height from :func:`curve_values`.
+    """
+    check_curve(curve)
+    if curve == "error":
+        low, high = float(np.min(table.smoothed)), float(np.max(table.smoothed))
+        axis = (f"{low:.3g}", f"{high:.3g}")
+        label = f"threshold {threshold:.4g}"
+    else:
+        axis = ("0", "1")
+        symbol = "sa" if curve == "abnormality" else "sr"
+        label = f"threshold {symbol} {level:.3g} (error {threshold:.4g})"
+    return curve, _level_label(label, level, curve), axis
+
+
+def _level_label(label: str, level: float, curve: str) -> str:
+    sa_level = 1.0 - level if curve == "regularity" else level
     if sa_level >= 1.0:
         return f"{label} (no frame above it)"
     if sa_level < 0.0:
@@ -87,7 +112,7 @@ def _even(value: int) -> int:
 def write_annotated_video(
     output: str | Path,
     video: ScoredVideo,
-    curve: str = "regularity",
+    curve: str = DEFAULT_CURVE,
     overwrite: bool = False,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
@@ -95,7 +120,7 @@ def write_annotated_video(
     """Write ``video``'s annotated anomaly video (module doc) to ``output`` at the video's frame rate.
 
     ``output`` is a video file (``.mp4``, or another extension of
-    :data:`~core.video.cutting.VIDEO_ENCODERS`); ``curve`` ``regularity`` or ``abnormality``. ``progress``
+    :data:`~core.video.cutting.VIDEO_ENCODERS`); ``curve`` one of :data:`CURVES`. ``progress``
     counts frames written; ``cancel`` stops between frames with :class:`~core.errors.Cancelled`, leaving no
     file. Raises :class:`~core.video.cutting.OutputExistsError` for an existing output unless ``overwrite``
     and :class:`~core.video.cutting.CutError` for an unknown format or a folder that cannot be written (both
@@ -121,9 +146,10 @@ def write_annotated_video(
         top = _even(frame_h)
         panel_h = _even(max(MIN_PANEL_HEIGHT, out_w // 4))
         window = video.threshold.window
-        title = curve + (f", smoothed over {window} frames" if window > 1 else "")
+        title, level_label, axis = curve_labels(table, video.threshold.value, level, curve)
+        title += f", smoothed over {window} frames" if window > 1 else ""
         chart = curve_panel(values, out_w, panel_h, level, [(e.start, e.end) for e in video.events], table.flagged,
-                            title, _level_label(video.threshold.value, level, curve))
+                            title, level_label, axis)
 
         def composed() -> Iterator[np.ndarray]:
             canvas = np.zeros((top + panel_h, out_w, 3), np.uint8)

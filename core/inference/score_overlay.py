@@ -57,12 +57,15 @@ def curve_panel(
     ticks: np.ndarray | None = None,
     title: str = "",
     level_label: str = "",
+    axis_labels: tuple[str, str] = ("", ""),
 ) -> np.ndarray:
     """A chart of ``values`` (one per frame, in [0, 1], 1 at the top) over the panel's width.
 
     ``level`` draws a horizontal line (a threshold, clipped to the plot area), ``spans`` shades frames
     ``[start, end)`` (events), ``ticks`` (bool per frame) marks frames with a tick under the plot, ``title``
-    is written at the top left and ``level_label`` at the top right. Returns ``(height, width, 3)`` uint8.
+    is written at the top left and ``level_label`` at the top right; ``axis_labels`` (bottom, top) say what
+    the plot area's lowest and highest rows stand for (in the units of ``level_label``), written at its left
+    edge. Returns ``(height, width, 3)`` uint8.
     """
     values = np.asarray(values, np.float64)
     frames = values.shape[0]
@@ -84,6 +87,12 @@ def curve_panel(
     if level is not None:
         y = _y(level, height)
         cv2.line(panel, (SIDE, y), (width - 1 - SIDE, y), THRESHOLD, 1)
+    bottom_label, top_label = axis_labels
+    if top_label:
+        (_, text_h), _ = cv2.getTextSize(top_label, FONT, 0.3, 1)
+        cv2.putText(panel, top_label, (SIDE + 2, TOP + text_h + 2), FONT, 0.3, TEXT, 1, cv2.LINE_AA)
+    if bottom_label:
+        cv2.putText(panel, bottom_label, (SIDE + 2, height - 1 - BOTTOM - 3), FONT, 0.3, TEXT, 1, cv2.LINE_AA)
     if title:
         cv2.putText(panel, title, (SIDE + 2, TOP - 4), FONT, 0.38, TEXT, 1, cv2.LINE_AA)
     if level_label:

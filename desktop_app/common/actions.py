@@ -94,7 +94,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("nudge_forward", "Move Selected 1 Frame Forward", "Label", ("Alt+Right",)),
     # Review (the event keys are those of desktop_app.review.REVIEW_KEYS, window-wide)
     ActionSpec("score_video", "&Score Video", "Review", ("Ctrl+R",),
-               "Score the current video with the model run; the regularity chart grows as frames are scored"),
+               "Score the current video with the model run; the error chart grows as frames are scored"),
     ActionSpec("score_all", "Score &All Videos", "Review", (), "Score every video of the project with the model run"),
     ActionSpec("cancel_scoring", "&Cancel Scoring", "Review", (), "Stop scoring (what was scored stays cached)"),
     ActionSpec("choose_run", "Choose Model &Run...", "Review", (),

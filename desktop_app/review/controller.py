@@ -1,7 +1,7 @@
 """The review feature in the window: scoring, the error chart, the event review panel, the Events lane.
 
 :class:`ReviewController` owns the Review actions, the "Regularity" dock (:attr:`chart_panel`: the model
-run, a progress bar with Cancel, and the :class:`RegularityChart`, which plots the error) and the "Events"
+run, a progress bar with Cancel, and the :class:`ErrorChart`, which plots the error) and the "Events"
 dock (:attr:`review`, an :class:`EventReview`), and it alone fills the timeline's "Events" lane.
 
 The shown video's review state is one :class:`~core.inference.flagging_session.FlaggingSession`
@@ -29,7 +29,7 @@ controller fills it (cached scores, a scoring job) and runs Keep.
   player too; verdicts are project commands (Edit > Undo takes them back).
 * The error heat map of the current event is drawn on the player's frame through ``state.frame_overlay``.
 * **Export Scores and Events...** writes the video's ``<video>.scores.csv``, ``.events.csv`` and
-  ``.scores.json`` into a folder, and **Export Annotated Anomaly Video...** an MP4 with the regularity
+  ``.scores.json`` into a folder, and **Export Annotated Anomaly Video...** an MP4 with the error
   curve under each frame (:mod:`core.inference.exports`, :mod:`core.inference.annotated_video`), both as
   the chart flags now (the threshold, min run and merge gap on screen) and in a job.
 """
@@ -61,9 +61,9 @@ from desktop_app.common.actions import build_actions
 from desktop_app.common.resource_files import shipped_model_dir
 from desktop_app.jobs import JobBar, run_job, show_error
 from desktop_app.player import ANOMALY_COLOR, EVENT_COLOR
+from desktop_app.review.error_chart import ErrorChart
 from desktop_app.review.event_review import EventReview
 from desktop_app.review.flagging_bar import FlaggingBar
-from desktop_app.review.regularity_chart import RegularityChart
 from desktop_app.review.scoring_job import ScoringJob
 from desktop_app.state import AppState, LaneBand
 
@@ -97,7 +97,7 @@ class ReviewController(QObject):
         self._pending_seek: tuple[str, int] | None = None
         self._stored: RunEvents | None = None  # the run's events.json as last read or written
 
-        self.chart = RegularityChart(window, session=self.session)
+        self.chart = ErrorChart(window, session=self.session)
         self.review = EventReview(window, project_edited=state.project_edited)
         self.review.follow(self.session)
         for shortcut in self.review.shortcuts.values():  # the window's Review actions take these keys
@@ -528,6 +528,6 @@ def _export_scores(folder, scored, progress=None, cancel=None):
 
 def _write_anomaly_video(path, scored, progress=None, cancel=None):
     """The annotated-video job (the file dialog has asked before an existing file is replaced)."""
-    from core.inference.annotated_video import write_annotated_video
+    from core.inference.annotated_video import DEFAULT_CURVE, write_annotated_video
 
-    return write_annotated_video(path, scored(), "regularity", True, progress=progress, cancel=cancel)
+    return write_annotated_video(path, scored(), DEFAULT_CURVE, True, progress=progress, cancel=cancel)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from core.errors import Cancelled, FrameOutOfRangeError
-from core.inference.annotated_video import MIN_WIDTH, curve_values, write_annotated_video
+from core.inference.annotated_video import MIN_WIDTH, curve_labels, curve_values, write_annotated_video
 from core.inference.errors import ScoreError
 from core.inference.events import flag_events
 from core.inference.exports import ScoredVideo, frame_table
@@ -132,6 +132,22 @@ def test_the_curve_crosses_the_threshold_exactly_at_the_flagged_frames(tmp_path:
     assert sr_level == pytest.approx(1 - level) and list(sr < sr_level) == list(table.flagged)
     flat = frame_table(replace(video, errors=np.full(12, 0.2, np.float32)), np.arange(13) / 25)
     assert curve_values(flat, THRESHOLD, "abnormality")[1] > 1  # above every frame: drawn at the top edge
+
+
+def test_the_default_curve_is_the_error_its_threshold_label_is_in(tmp_path: Path) -> None:
+    video = _video(tmp_path)
+    table = frame_table(video, np.arange(13) / 25)
+    values, level = curve_values(table, THRESHOLD)  # the default curve
+    assert list(values > level) == list(table.flagged)  # higher = more abnormal, as the error is
+    title, label, (bottom, top) = curve_labels(table, THRESHOLD, level)
+    low, high = float(table.smoothed.min()), float(table.smoothed.max())
+    np.testing.assert_allclose(low + values * (high - low), table.smoothed, rtol=1e-6)  # the curve is the error
+    assert low + level * (high - low) == pytest.approx(THRESHOLD)  # and the line is at the labelled error
+    assert title == "error" and label.startswith(f"threshold {THRESHOLD:.4g}")
+    assert (float(bottom), float(top)) == (pytest.approx(low, rel=1e-2), pytest.approx(high, rel=1e-2))
+    sr, sr_level = curve_values(table, THRESHOLD, "regularity")
+    _, sr_label, axis = curve_labels(table, THRESHOLD, sr_level, "regularity")
+    assert sr_label.startswith(f"threshold sr {sr_level:.3g} (error {THRESHOLD:.4g})") and axis == ("0", "1")
 
 
 def test_the_panel_draws_the_curve_threshold_and_spans_and_the_cursor_only_on_a_copy() -> None:

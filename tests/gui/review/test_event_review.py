@@ -14,7 +14,7 @@ from core.inference.events import Event
 from core.inference.regularity import Threshold
 from core.project import Project
 from desktop_app.jobs import error_dialog
-from desktop_app.review import EventReview, RegularityChart
+from desktop_app.review import ErrorChart, EventReview
 from tests.core.inference.scoring_project import make_project, save_run
 from tests.gui.modal import click_ok_on_next_box
 
@@ -136,7 +136,7 @@ def test_a_confirmed_event_becomes_an_interval_in_one_undoable_action(qtbot, pro
 
 def test_threshold_moves_on_the_chart_re_list_the_videos_events(qtbot, project: Project) -> None:
     review = make_review(qtbot, project)
-    chart = RegularityChart()
+    chart = ErrorChart()
     qtbot.addWidget(chart)
     test = project.video("test.avi").id
     review.set_events(events_of(project))

@@ -13,7 +13,7 @@ from core.errors import Cancelled
 from core.inference.project_scoring import score_project
 from core.project import Project
 from desktop_app.jobs import error_dialog
-from desktop_app.review import RegularityChart, ScoringJob
+from desktop_app.review import ErrorChart, ScoringJob
 from tests.core.inference.scoring_project import make_project, save_run
 from tests.gui.modal import click_ok_on_next_box
 from tests.gui.review.gated_loader import GatedLoader
@@ -31,8 +31,8 @@ def project(tmp_path: Path):
 
 
 @pytest.fixture
-def chart(qtbot) -> RegularityChart:
-    widget = RegularityChart()
+def chart(qtbot) -> ErrorChart:
+    widget = ErrorChart()
     qtbot.addWidget(widget)
     widget.show()
     return widget
@@ -55,7 +55,7 @@ def test_the_chart_fills_before_scoring_ends_then_reopens_from_the_cache(qtbot, 
     assert chart.video_id == project.video("test.avi").id and len(chart._truth_items) == 1  # interval 8-14
     assert chart.auc is not None
 
-    again, reloaded = RegularityChart(), GatedLoader(free=0)
+    again, reloaded = ErrorChart(), GatedLoader(free=0)
     qtbot.addWidget(again)
     chunks: list[int] = []
     second = ScoringJob(project, "tiny", "test.avi", again.session, load_model=reloaded)

@@ -6,7 +6,7 @@ are flagged on, so the threshold line means exactly what it flags; sr(t) = 1 - s
 the whole video and moves while frames arrive, so a line drawn on it could not keep its meaning during live
 scoring). It redraws what each :class:`~core.inference.flagging_session.SessionChange` names.
 
-* :meth:`RegularityChart.append` grows the curve while a scoring job runs; :meth:`set_scores` shows a
+* :meth:`ErrorChart.append` grows the curve while a scoring job runs; :meth:`set_scores` shows a
   whole series at once (cached scores). Both hand the frames to the session, which flags only the tail.
 * The threshold line starts at the calibrated value and can be dragged: each move sets the session's
   threshold by hand (:meth:`~core.inference.flagging_session.FlaggingSession.move_threshold`), which
@@ -42,7 +42,7 @@ EVENT_BRUSH = pg.mkBrush(230, 50, 50, 70)
 TRUTH_BRUSH = pg.mkBrush(60, 200, 90, 45)
 
 
-class RegularityChart(QWidget):
+class ErrorChart(QWidget):
     """A live chart of one video's error with a draggable threshold, drawing a flagging session (module doc)."""
 
     seek_requested = Signal(int)

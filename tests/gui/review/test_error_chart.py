@@ -9,7 +9,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from core.evaluation.roc import roc_auc
 from core.inference.events import flag_events
 from core.inference.regularity import Threshold
-from desktop_app.review import RegularityChart
+from desktop_app.review import ErrorChart
 
 
 def bumps(frames: int = 200) -> np.ndarray:
@@ -21,8 +21,8 @@ def bumps(frames: int = 200) -> np.ndarray:
 
 
 @pytest.fixture
-def chart(qtbot) -> RegularityChart:
-    widget = RegularityChart()
+def chart(qtbot) -> ErrorChart:
+    widget = ErrorChart()
     qtbot.addWidget(widget)
     widget.resize(800, 300)
     widget.show()
@@ -30,14 +30,14 @@ def chart(qtbot) -> RegularityChart:
     return widget
 
 
-def scene_point(chart: RegularityChart, x: float, y: float) -> QPoint:
+def scene_point(chart: ErrorChart, x: float, y: float) -> QPoint:
     """The chart's plot-viewport pixel showing data point (x, y)."""
     view = chart.plot.getPlotItem().vb
     scene = view.mapViewToScene(QPointF(x, y))
     return chart.plot.mapFromScene(scene)
 
 
-def test_dragging_the_threshold_re_flags_events_at_once(qtbot, chart: RegularityChart) -> None:
+def test_dragging_the_threshold_re_flags_events_at_once(qtbot, chart: ErrorChart) -> None:
     chart.set_scores(bumps(), Threshold(value=0.6))
     assert [(e.start, e.end) for e in chart.events] == [(120, 140)]
     assert chart.threshold_line.isVisible()
@@ -60,7 +60,7 @@ def test_dragging_the_threshold_re_flags_events_at_once(qtbot, chart: Regularity
     assert chart.events == []
 
 
-def test_min_run_and_smoothing_flag_as_core_does(chart: RegularityChart) -> None:
+def test_min_run_and_smoothing_flag_as_core_does(chart: ErrorChart) -> None:
     errors = bumps()
     errors[80] = 0.6  # one noisy frame: above 0.3, but not once smoothed over 3 frames
     threshold = Threshold(value=0.3, window=3)
@@ -70,7 +70,7 @@ def test_min_run_and_smoothing_flag_as_core_does(chart: RegularityChart) -> None
     assert all(e.start != 80 for e in chart.events)
 
 
-def test_a_click_seeks_and_the_cursor_follows_the_player(qtbot, chart: RegularityChart) -> None:
+def test_a_click_seeks_and_the_cursor_follows_the_player(qtbot, chart: ErrorChart) -> None:
     chart.set_scores(bumps())
     chart.plot.getPlotItem().vb.setRange(xRange=(0, 200), yRange=(0, 1), padding=0)
     qtbot.wait(50)
@@ -81,7 +81,7 @@ def test_a_click_seeks_and_the_cursor_follows_the_player(qtbot, chart: Regularit
     assert chart.position == 130
 
 
-def test_ground_truth_is_shaded_and_the_auc_shown(chart: RegularityChart) -> None:
+def test_ground_truth_is_shaded_and_the_auc_shown(chart: ErrorChart) -> None:
     errors = bumps()
     chart.set_scores(errors[:100], Threshold(value=0.6), ground_truth=[(120, 140)])
     assert chart.auc is None  # no abnormal frame scored yet
@@ -92,7 +92,7 @@ def test_ground_truth_is_shaded_and_the_auc_shown(chart: RegularityChart) -> Non
     assert "AUC 1.000" in chart.summary.text() and len(chart._truth_items) == 1
 
 
-def test_a_long_series_is_drawn_downsampled_and_clipped_to_view(chart: RegularityChart) -> None:
+def test_a_long_series_is_drawn_downsampled_and_clipped_to_view(chart: ErrorChart) -> None:
     errors = np.random.default_rng(0).random(100_000).astype(np.float32)
     chart.set_scores(errors, Threshold(value=0.999))
     assert chart.frames == 100_000
@@ -100,7 +100,7 @@ def test_a_long_series_is_drawn_downsampled_and_clipped_to_view(chart: Regularit
     assert len(chart.events) == len(flag_events(errors, 0.999))
 
 
-def test_another_video_shows_its_whole_length_not_the_previous_zoom(qtbot, chart: RegularityChart) -> None:
+def test_another_video_shows_its_whole_length_not_the_previous_zoom(qtbot, chart: ErrorChart) -> None:
     chart.set_scores(bumps(200), Threshold(value=0.6), video_id="a")
     view = chart.plot.getPlotItem().vb
     view.setRange(xRange=(40, 60), padding=0)  # the analyst zoomed in on the first video
@@ -110,7 +110,7 @@ def test_another_video_shows_its_whole_length_not_the_previous_zoom(qtbot, chart
     qtbot.waitUntil(lambda: view.viewRange()[0][0] <= 0 and view.viewRange()[0][1] >= 2999, timeout=5000)
 
 
-def test_the_chart_draws_a_session_it_shares(chart: RegularityChart) -> None:
+def test_the_chart_draws_a_session_it_shares(chart: ErrorChart) -> None:
     from core.inference.flagging_session import Flagging
 
     session = chart.session
