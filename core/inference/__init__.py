@@ -4,6 +4,8 @@ score caches and the events a scoring run keeps.
 Importing this package does not import Keras. :mod:`core.inference.regularity` normalises per-frame errors
 (``sa``, ``sr``), smooths them and calibrates a threshold on normal footage; :mod:`core.inference.events`
 flags events in a whole series or frame by frame and attaches the project's verdicts to them;
+:mod:`core.inference.flagging_session` is one video's review state (errors, threshold stored vs current,
+events, AUC), re-flagged incrementally as frames arrive;
 :mod:`core.inference.score_cache` keeps per-frame scores under ``<project>/cache/scores/`` keyed by model
 and video; :mod:`core.inference.events_file` is a run's ``events.json``. :mod:`core.inference.scoring` streams a
 model's per-frame errors over a video (``score_video``), :mod:`core.inference.project_scoring` scores a
