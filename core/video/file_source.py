@@ -36,12 +36,14 @@ from core.errors import (
     EmptyVideoError,
     FrameOutOfRangeError,
     UnreadableVideoError,
+    UnsupportedFormatError,
     VideoNotFoundError,
 )
 from core.jobs import ProgressCallback, check_cancelled, report
 from core.video.metadata import VideoMetadata
 from core.video.packets import evenly_timed, packet_list
 from core.video.source import VideoSource, check_color, convert_color
+from core.video.video_path import video_path_kind
 
 with contextlib.suppress(AttributeError):  # OpenCV's own log is quiet: errors reach users as VideoError
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
@@ -116,12 +118,14 @@ class _Decoder:
         return self.cap.grab()
 
     def _open(self) -> cv2.VideoCapture:
+        try:  # the file may have been replaced by a named pipe since: opening that would block
+            video_path_kind(self.path)
+        except VideoNotFoundError:
+            raise VideoNotFoundError(self.path, "is gone: the file was moved or deleted while it was open") from None
         cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
         if cap.isOpened():
             return cap
         cap.release()
-        if not self.path.is_file():
-            raise VideoNotFoundError(self.path, "is gone: the file was moved or deleted while it was open")
         _check_readable(self.path)
         raise CorruptVideoError(
             self.path, "cannot be opened as a video: not a format FFmpeg reads, or the container is damaged or truncated"
@@ -143,6 +147,8 @@ class FileVideoSource(VideoSource):
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
+        if video_path_kind(path) != "file":
+            raise UnsupportedFormatError(path, "is a folder: open it as an image sequence (open_video)")
         size = path.stat().st_size
         if size == 0:
             raise EmptyVideoError(path, "the file is empty (0 bytes)")
