@@ -40,6 +40,7 @@ from core.errors import (
     VideoNotFoundError,
 )
 from core.jobs import ProgressCallback, check_cancelled, report
+from core.video.container import SINGLE_IMAGE_PROBLEM, TEXT_CODECS, TEXT_PROBLEM, is_single_image
 from core.video.metadata import VideoMetadata
 from core.video.packets import evenly_timed, packet_list
 from core.video.source import VideoSource, check_color, convert_color
@@ -160,6 +161,9 @@ class FileVideoSource(VideoSource):
         fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
         declared = int(max(0, cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0))
         codec = _fourcc(cap.get(cv2.CAP_PROP_FOURCC))
+        if codec in TEXT_CODECS or (declared <= 1 and is_single_image(path)):
+            decoder.release()
+            raise UnsupportedFormatError(path, TEXT_PROBLEM if codec in TEXT_CODECS else SINGLE_IMAGE_PROBLEM)
         if not decoder.grab() or (first := decoder.retrieve()) is None:
             decoder.release()
             raise CorruptVideoError(path, "no frame decodes: the file is damaged, truncated or not a video")

@@ -12,6 +12,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 
 from core.cli.main import main as cli
@@ -70,6 +72,18 @@ def test_project_info_names_a_video_that_became_a_named_pipe(tmp_path: Path, cap
     assert "Traceback" not in done.stderr
 
 
+def _text(tmp_path: Path) -> Path:
+    path = tmp_path / "notes.txt"
+    path.write_text("these are my notes, not a video\n" * 200)
+    return path
+
+
+def _image(tmp_path: Path) -> Path:
+    path = tmp_path / "photo.png"
+    cv2.imwrite(str(path), np.full((48, 64, 3), 90, np.uint8))
+    return path.rename(tmp_path / "photo.mp4")
+
+
 def _link_loop(tmp_path: Path) -> Path:
     loop = tmp_path / "loop.mp4"
     loop.symlink_to(tmp_path / "back.mp4")
@@ -78,6 +92,8 @@ def _link_loop(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize(("make", "problem"), [
+    (_text, "is text, not a video"),
+    (_image, "a single image is not a video"),
     (lambda tmp_path: Path("/dev/null"), "is a device, not a video file"),
     (_link_loop, "is a symbolic link loop"),
 ])

@@ -1,5 +1,5 @@
-"""Paths that the OS would open but that are not footage: named pipes, devices, symbolic link
-loops. Each is refused with one error naming the path, and none may block.
+"""Paths that FFmpeg or the OS would open but that are not footage: named pipes, devices, symbolic link
+loops, text files, single images. Each is refused with one error naming the path, and none may block.
 
 Opening a named pipe blocks until something writes to it, so every call that could block runs in a
 child process with a bounded wait: a regression fails the test instead of hanging the suite.
@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 
 from core.errors import UnsupportedFormatError
@@ -94,3 +96,34 @@ def test_devices_and_link_loops_are_refused_by_name(tmp_path: Path) -> None:
     for call in (open_video, fingerprint):
         with pytest.raises(UnsupportedFormatError, match=f"^{loop}: is a symbolic link loop"):
             call(loop)
+
+
+@pytest.mark.parametrize("name", ["notes.txt", "readme.nfo", "banner.asc"])
+def test_a_text_file_is_not_a_video(tmp_path: Path, name: str) -> None:
+    """The report: FFmpeg's ``ansi`` decoder drew a text file as "59 frames, 640x400"."""
+    text = tmp_path / name
+    text.write_text("these are my notes, not a video\n" * 200)
+    capture = cv2.VideoCapture(str(text), cv2.CAP_FFMPEG)
+    assert capture.isOpened() and capture.grab()  # FFmpeg itself takes it for video
+    capture.release()
+    with pytest.raises(UnsupportedFormatError, match=f"^{text}: is text, not a video"):
+        open_video(text)
+
+
+@pytest.mark.parametrize("ext", [".png", ".jpg", ".bmp", ".tif"])
+def test_a_single_image_under_a_video_name_is_refused_as_the_guide_says(tmp_path: Path, ext: str) -> None:
+    """An image named ``.mp4`` is read by an image demuxer, one picture: refused like ``photo.png`` is."""
+    image = tmp_path / f"photo{ext}"
+    cv2.imwrite(str(image), np.full((48, 64, 3), 90, np.uint8))
+    disguised = image.rename(tmp_path / f"photo{ext.replace('.', '_')}.mp4")
+    for path in (image.with_name(f"real{ext}"), disguised):
+        if not path.exists():
+            path.write_bytes(disguised.read_bytes())
+        with pytest.raises(UnsupportedFormatError, match=f"^{path}: a single image is not a video: open the folder"):
+            open_video(path)
+
+
+def test_a_one_frame_video_is_still_a_video(tmp_path: Path) -> None:
+    for name in ("one.avi", "one.mp4"):
+        source = open_video(write_video(tmp_path / name, 1, fourcc="MJPG" if name.endswith(".avi") else "mp4v"))
+        assert source.frame_count == 1
