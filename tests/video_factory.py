@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -102,4 +103,75 @@ def write_vfr_mp4(path: Path, frames: int = 320, uneven_from: int = 250) -> Path
     late = f"max(N-{uneven_from},0)"
     ffmpeg("-i", str(base), "-vf", f"settb=1/1000,setpts='N*40+{late}*({late}+1)'", "-fps_mode", "passthrough",
            "-enc_time_base", "1/1000", "-c:v", "libx264", "-bf", "3", "-g", "40", "-pix_fmt", "yuv420p", "-an", str(path))
+    return path
+
+
+def _riff_chunks(data: bytes, start: int, end: int) -> list[tuple[bytes, int, int]]:
+    """``(fourcc, payload offset, payload size)`` of the RIFF chunks in ``data[start:end]``."""
+    chunks = []
+    while start + 8 <= end:
+        size = int.from_bytes(data[start + 4 : start + 8], "little")
+        chunks.append((data[start : start + 4], start + 8, size))
+        start += 8 + size + (size & 1)
+    return chunks
+
+
+def _not_coded_vop(slot: int, previous_slot: int, fps: int, size: int) -> bytes:
+    """An MPEG-4 P-VOP header with ``vop_coded = 0`` (an N-VOP): the packet an MPEG-4 capture writes for a
+    dropped frame. It holds no picture; decoders output nothing for it. Its time is ``slot / fps`` s;
+    stuffing bytes pad it to ``size`` bytes (it is 6 bytes without)."""
+    increment_bits = (fps - 1).bit_length()  # as the encoder sets it for a time base of 1/fps
+    seconds = slot // fps - previous_slot // fps
+    bits = "01" + "1" * seconds + "0" + "1" + format(slot % fps, f"0{increment_bits}b") + "1" + "0"
+    bits += "0" + "1" * (-(len(bits) + 1) % 8)  # stuffing to the byte boundary
+    vop = bytes.fromhex("000001b6") + int(bits, 2).to_bytes(len(bits) // 8, "big")
+    return vop + b"\x7f" * (size - len(vop))
+
+
+def write_placeholder_avi(
+    path: Path, frames: int = 68, fps: int = 15, slot_of: Callable[[int], int] | None = None, placeholder_bytes: int = 6
+) -> Path:
+    """An MPEG-4 AVI whose dropped-frame slots are packets that hold no picture (not-coded VOPs).
+
+    Unlike :func:`write_gapped_avi`'s empty index slots, these slots are packets: the header and the
+    packet list both count every slot, evenly spaced at ``1 / fps``, but only ``frames`` pictures decode.
+    Frame ``k`` shows ``k`` and sits at slot ``slot_of(k)`` (default: frames 0-11 in slots 0-11, then
+    five dropped slots after each frame), so its time is ``slot_of(k) / fps``. Each dropped slot is a
+    packet of ``placeholder_bytes`` bytes.
+    """
+    slot_of = slot_of or (lambda k: k if k < 12 else 12 + 6 * (k - 12))
+    picture_at = {slot_of(k): k for k in range(frames)}
+    slots = max(picture_at) + 1
+    base = write_video(path.with_name(f"{path.stem}.cfr.avi"), frames, fps=fps)
+    coded = transcode(base, path.with_name(f"{path.stem}.coded.avi"), "-c:v", "mpeg4", "-bf", "0", "-g", "12", "-q:v", "3")
+    data = coded.read_bytes()
+    top = _riff_chunks(data, 12, len(data))
+    movi_at, movi_size = next((at, size) for tag, at, size in top if tag == b"LIST" and data[at : at + 4] == b"movi")
+    pictures = _riff_chunks(data, movi_at + 4, movi_at + movi_size)
+    index_at, index_size = next((at, size) for tag, at, size in top if tag == b"idx1")
+    key_flags = [data[index_at + 16 * i + 4 : index_at + 16 * i + 8] for i in range(index_size // 16)]
+    movi, index = bytearray(b"movi"), bytearray()
+    previous = 0
+    for slot in range(slots):
+        if slot in picture_at:
+            tag, at, size = pictures[picture_at[slot]]
+            payload, flags = data[at : at + size], key_flags[picture_at[slot]]
+        else:
+            tag, payload, flags = pictures[0][0], _not_coded_vop(slot, previous, fps, placeholder_bytes), bytes(4)
+        previous = slot
+        index += tag + flags + len(movi).to_bytes(4, "little") + len(payload).to_bytes(4, "little")
+        movi += tag + len(payload).to_bytes(4, "little") + payload + b"\0" * (len(payload) & 1)
+    body = bytearray(b"AVI ")
+    for tag, at, size in top:
+        if tag == b"LIST" and at == movi_at:
+            body += b"LIST" + len(movi).to_bytes(4, "little") + movi
+        elif tag == b"idx1":
+            body += b"idx1" + len(index).to_bytes(4, "little") + index
+        else:
+            body += data[at - 8 : at + size + (size & 1)]
+    count = slots.to_bytes(4, "little")  # the header counts every slot: avih, strh and the OpenDML header
+    for field, offset in ((b"avih", 16), (b"strh", 32), (b"dmlh", 0)):
+        at = body.index(field) + 8 + offset
+        body[at : at + 4] = count
+    path.write_bytes(b"RIFF" + len(body).to_bytes(4, "little") + body)
     return path

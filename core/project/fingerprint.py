@@ -31,11 +31,15 @@ def _hash_file_ends(path: Path, size: int, h: hashlib.blake2b) -> None:
 def fingerprint(path: str | Path) -> Fingerprint:
     """The :class:`Fingerprint` of a video file or an image-sequence folder.
 
-    Raises ``OSError`` if the path cannot be read (callers turn it into their own error).
+    Raises :class:`~core.errors.VideoError` for a path that is neither a regular file nor a folder (a
+    named pipe would block the read forever: :mod:`core.video.video_path`), ``OSError`` if the path
+    cannot be read (callers turn it into their own error).
     """
+    from core.video.video_path import video_path_kind
+
     path = Path(path)
     h = hashlib.blake2b(digest_size=16)
-    if path.is_dir():
+    if video_path_kind(path) == "folder":
         from core.video import list_images
 
         images = list_images(path)

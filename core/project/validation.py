@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.errors import VideoError, VideoNotFoundError
 from core.project.entities import SPLITS, VERDICTS, ProjectData, Video
 from core.project.errors import ProjectValidationError
 from core.project.fingerprint import fingerprint
@@ -30,7 +31,7 @@ class Issue:
     """One problem found by :func:`validate`.
 
     ``severity`` is ``"error"`` (datasets cannot use the entity as is) or ``"warning"``; ``kind`` a stable
-    tag (``missing_video``, ``changed_video``, ``duplicate_video``, ``inverted_interval``,
+    tag (``missing_video``, ``changed_video``, ``unreadable_video``, ``duplicate_video``, ``inverted_interval``,
     ``out_of_range``, ``unknown_label``, ``unknown_target``, ``value_out_of_range``, ``split_leak``);
     ``ids`` the entities concerned.
     """
@@ -95,18 +96,41 @@ def check_label(data: ProjectData, label: str | None, value: float | None, targe
         raise ProjectValidationError(f"value {value:g} of {target!r} is outside its range [{spec.minimum:g}, {spec.maximum:g}]")
 
 
+def _path_problem(path: Path) -> str:
+    """What is wrong with a video path :func:`video_file_status` found unreadable, naming the path."""
+    from core.video.video_path import video_path_kind
+
+    try:
+        video_path_kind(path)
+    except VideoError as exc:
+        return str(exc)
+    return f"{path}: cannot be read"
+
+
 def video_file_status(video: Video) -> str:
-    """``"ok"``, ``"missing"`` or ``"changed"``: whether the video is still where, and what, it was."""
+    """``"ok"``, ``"missing"``, ``"changed"`` or ``"unreadable"`` (the path now holds no file or folder
+    that can be read: a named pipe, a device, a symbolic link loop; never opened, since a named pipe
+    would block): whether the video is still where, and what, it was."""
+    from core.video.video_path import video_path_kind  # not at import: core.video loads OpenCV
+
     path = video.path
+    try:
+        kind = video_path_kind(path)
+    except VideoNotFoundError:
+        return "missing"
+    except VideoError:
+        return "unreadable"
     try:
         st = path.stat()
     except OSError:
         return "missing"
     fp = video.fingerprint
-    if not path.is_dir() and st.st_size == fp.size and st.st_mtime_ns == fp.mtime_ns:
+    if kind == "file" and st.st_size == fp.size and st.st_mtime_ns == fp.mtime_ns:
         return "ok"  # unchanged since fingerprinted: no need to read it
     try:
         now = fingerprint(path)
+    except VideoError:
+        return "unreadable"
     except OSError:
         return "missing"
     return "ok" if now.same_content(fp) else "changed"
@@ -122,6 +146,9 @@ def validate(data: ProjectData, check_files: bool = True) -> list[Issue]:
             if status == "missing":
                 issues.append(Issue("error", "missing_video", f"video {v.name} is missing: {v.path} does not exist "
                                     "(moved? relink it)", (v.id,)))
+            elif status == "unreadable":
+                issues.append(Issue("error", "unreadable_video", f"video {v.name} cannot be read: "
+                                    f"{_path_problem(v.path)} (relink it)", (v.id,)))
             elif status == "changed":
                 issues.append(Issue("error", "changed_video", f"video {v.name} changed since it was added ({v.path}): "
                                     "its labels may no longer match its frames", (v.id,)))

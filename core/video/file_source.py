@@ -10,9 +10,11 @@ exact. Short forward jumps always decode forward, never seek.
 A seek's landing frame is named by its presentation time, and ``time * fps`` names the right frame only
 on an evenly timed file. Variable-frame-rate files and AVI captures with dropped-frame slots (the header
 counts the slots; fewer frames decode, unevenly spaced) break that silently, and a few probe frames need
-not notice. So before trusting ``time * fps`` the source proves even timing from the container's packet
-list (:mod:`core.video.packets`, no decoding); a file it cannot prove is scanned first, and its seeks are
-then named by the real timestamp table.
+not notice. So before trusting ``time * fps`` the source proves even timing: from the container's packet
+list (:mod:`core.video.packets`, no decoding: as many packets as declared frames, evenly spaced, none
+so small it may hold no picture), and then from a sequential decode of the first frames (they must
+decode one per packet, at ``k / fps``: a slot stored as a packet that decodes to nothing shows here). A
+file it cannot prove is scanned first, and its seeks are then named by the real timestamp table.
 """
 
 from __future__ import annotations
@@ -34,19 +36,22 @@ from core.errors import (
     EmptyVideoError,
     FrameOutOfRangeError,
     UnreadableVideoError,
+    UnsupportedFormatError,
     VideoNotFoundError,
 )
 from core.jobs import ProgressCallback, check_cancelled, report
+from core.video.container import SINGLE_IMAGE_PROBLEM, TEXT_CODECS, TEXT_PROBLEM, is_single_image
 from core.video.metadata import VideoMetadata
-from core.video.packets import evenly_timed, packet_times
+from core.video.packets import evenly_timed, packet_list
 from core.video.source import VideoSource, check_color, convert_color
+from core.video.video_path import video_path_kind
 
 with contextlib.suppress(AttributeError):  # OpenCV's own log is quiet: errors reach users as VideoError
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
 
 #: Forward jumps up to this many frames decode forward instead of seeking.
 FORWARD_DECODE_LIMIT = 48
-#: Frames decoded from the start to verify seeking before a full scan is available.
+#: Frames decoded from the start to check even timing and verify seeking before a full scan is available.
 QUICK_VERIFY_FRAMES = 240
 #: Number of probe frames spread over the file to verify seeking (plus a few early ones).
 PROBES = 5
@@ -114,12 +119,14 @@ class _Decoder:
         return self.cap.grab()
 
     def _open(self) -> cv2.VideoCapture:
+        try:  # the file may have been replaced by a named pipe since: opening that would block
+            video_path_kind(self.path)
+        except VideoNotFoundError:
+            raise VideoNotFoundError(self.path, "is gone: the file was moved or deleted while it was open") from None
         cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
         if cap.isOpened():
             return cap
         cap.release()
-        if not self.path.is_file():
-            raise VideoNotFoundError(self.path, "is gone: the file was moved or deleted while it was open")
         _check_readable(self.path)
         raise CorruptVideoError(
             self.path, "cannot be opened as a video: not a format FFmpeg reads, or the container is damaged or truncated"
@@ -141,6 +148,8 @@ class FileVideoSource(VideoSource):
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
+        if video_path_kind(path) != "file":
+            raise UnsupportedFormatError(path, "is a folder: open it as an image sequence (open_video)")
         size = path.stat().st_size
         if size == 0:
             raise EmptyVideoError(path, "the file is empty (0 bytes)")
@@ -152,6 +161,9 @@ class FileVideoSource(VideoSource):
         fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
         declared = int(max(0, cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0))
         codec = _fourcc(cap.get(cv2.CAP_PROP_FOURCC))
+        if codec in TEXT_CODECS or (declared <= 1 and is_single_image(path)):
+            decoder.release()
+            raise UnsupportedFormatError(path, TEXT_PROBLEM if codec in TEXT_CODECS else SINGLE_IMAGE_PROBLEM)
         if not decoder.grab() or (first := decoder.retrieve()) is None:
             decoder.release()
             raise CorruptVideoError(path, "no frame decodes: the file is damaged, truncated or not a video")
@@ -169,7 +181,8 @@ class FileVideoSource(VideoSource):
         self._pts_sorted: np.ndarray | None = None  # the same, ascending (to look a time up)
         self._even: bool | None = None  # frame k proven at k/fps (None: not checked, or no timestamps)
         self._timing_checked = False
-        self._probes: dict[int, bytes] | None = None
+        self._probes: dict[int, bytes] | None = None  # digests of probe frames, from a scan
+        self._start_probes: dict[int, bytes] | None = None  # the same over the first frames only
         self._seek_mode: str | None = None
         self._cached: tuple[int, np.ndarray] | None = (0, first)
         self._closed = False
@@ -234,17 +247,36 @@ class FileVideoSource(VideoSource):
         return evenly_timed([float(t) / 1000.0 for t in self._pts], self._meta.fps, len(self._pts))
 
     def _check_timing(self) -> bool | None:
-        """Whether frame ``k`` is at ``k / fps``: proven from the packet list without decoding, or
-        learned by a scan (which records every frame's timestamp) when the packets cannot prove it."""
+        """Whether frame ``k`` is at ``k / fps``: proven from the packet list and a decode of the first
+        frames, or learned by a scan (which records every frame's timestamp) when they cannot prove it."""
         if not self._timing_checked:
-            times = packet_times(self.path)
+            packets = packet_list(self.path)
             declared = self._meta.declared_frame_count
-            if times is not None and evenly_timed(times, self._meta.fps, declared):
+            if packets is not None and packets.proves_even_timing(self._meta.fps, declared) and self._start_is_even():
                 self._even = True
                 self._timing_checked = True
-            else:  # variable or gapped timestamps, or a header count the packets do not match
+            else:  # variable or gapped timestamps, pictureless packets, or a header count the packets do not match
                 self.scan()
         return self._even
+
+    def _start_is_even(self) -> bool:
+        """Decode the first :data:`QUICK_VERIFY_FRAMES` frames (all, on a shorter file): True when every
+        packet there gave one frame, frame ``k`` at ``k / fps`` after frame 0. Keeps the probe frames'
+        digests for :meth:`_verify_seeking` (a second decode of the same frames is not needed)."""
+        limit = min(self._meta.declared_frame_count, QUICK_VERIFY_FRAMES)
+        probe_at = set(_probe_indices(limit))
+        digests: dict[int, bytes] = {}
+        times_s: list[float] = []
+        decoder = _Decoder(self.path)
+        try:
+            while decoder.current + 1 < limit and decoder.grab():
+                times_s.append(decoder.pts_ms() / 1000.0)
+                if decoder.current in probe_at and (frame := decoder.retrieve()) is not None:
+                    digests[decoder.current] = _digest(frame)
+        finally:
+            decoder.release()
+        self._start_probes = digests
+        return evenly_timed(times_s, self._meta.fps, limit)
 
     def frame_times(self) -> np.ndarray | None:
         if self._check_timing() is not False:
@@ -327,10 +359,8 @@ class FileVideoSource(VideoSource):
     def _verify_seeking(self) -> None:
         """Decide ``seek_mode`` by comparing checked seeks against a sequential decode (module doc)."""
         self._check_timing()  # a file not proven evenly timed is scanned first (module doc)
-        probes = self._probes
-        if probes is None:  # no full scan yet, evenly timed: probe the start of the file
-            limit = min(self._meta.declared_frame_count or QUICK_VERIFY_FRAMES, QUICK_VERIFY_FRAMES)
-            probes = self._sequential_digests(set(_probe_indices(limit)), limit)
+        probes = self._probes if self._probes is not None else self._start_probes  # a scan's, or the start's
+        assert probes is not None  # _check_timing either scanned or decoded the start
         self._seek_mode = "seek"  # tentatively, so that _goto seeks
         decoder = _Decoder(self.path)
         try:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.errors import UnsupportedFormatError, VideoNotFoundError
+from core.errors import UnsupportedFormatError
+from core.video.container import SINGLE_IMAGE_PROBLEM
 from core.video.file_source import FileVideoSource
 from core.video.image_sequence import IMAGE_EXTENSIONS, ImageSequenceSource
 from core.video.source import VideoSource
+from core.video.video_path import video_path_kind
 
 
 def open_video(path: str | Path, fps: float | None = None) -> VideoSource:
@@ -15,16 +17,13 @@ def open_video(path: str | Path, fps: float | None = None) -> VideoSource:
 
     ``fps`` sets the frame rate of an image folder (default 10); it is ignored for files, which
     carry their own. Raises a :class:`~core.errors.VideoError` subclass naming the path and the
-    problem: missing path, empty file or folder, undecodable container, single image.
+    problem: missing path, empty file or folder, undecodable container, single image, text file, named
+    pipe, device or symbolic link loop (:mod:`core.video.video_path`).
     Opening is cheap; the decoded frame count is learned by :meth:`VideoSource.scan`.
     """
     path = Path(path).expanduser()
-    if not path.exists():
-        raise VideoNotFoundError(path, "no such file or folder")
-    if path.is_dir():
+    if video_path_kind(path) == "folder":
         return ImageSequenceSource(path, fps=fps)
-    if not path.is_file():
-        raise UnsupportedFormatError(path, "not a regular file or folder")
     if path.suffix.lower() in IMAGE_EXTENSIONS:
-        raise UnsupportedFormatError(path, "a single image is not a video: open the folder that holds the image sequence")
+        raise UnsupportedFormatError(path, SINGLE_IMAGE_PROBLEM)
     return FileVideoSource(path)

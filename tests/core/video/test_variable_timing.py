@@ -1,4 +1,5 @@
-"""Files whose frames are not at ``k / fps``: AVI captures with dropped-frame slots and VFR MP4.
+"""Files whose frames are not at ``k / fps``: AVI captures with dropped-frame slots (as empty index
+slots, or as packets that hold no picture) and VFR MP4.
 
 Random access must still give frame ``k`` of a sequential decode (before any scan), seconds must
 name frames by their real timestamps, and the duration must be the real playing time.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -21,12 +23,14 @@ from core.project.importers import import_csv_labels
 from core.project.project import Project
 from core.video import open_video
 from core.video.cutting import cut_subclip, extract_frames
+from core.video.packets import evenly_timed, packet_list
 from core.video.timing import first_frame_at, seconds_to_frames
 from tests.video_factory import (
     decode_all,
     decode_index,
     transcode,
     write_gapped_avi,
+    write_placeholder_avi,
     write_vfr_mp4,
     write_video,
 )
@@ -37,6 +41,16 @@ pytestmark = pytest.mark.timeout(120)
 def _gapped_slot(k: int, gaps_from: int = 250, every: int = 7, skip: int = 2) -> int:
     """Index slot of frame ``k`` in :func:`write_gapped_avi`'s file (its time is slot / 25 s)."""
     return k + skip * math.floor(max(k - gaps_from + every, 0) / every)
+
+
+def _placeholder_slot(k: int) -> int:
+    """Slot of frame ``k`` in :func:`write_placeholder_avi`'s default file (its time is slot / 15 s)."""
+    return k if k < 12 else 12 + 6 * (k - 12)
+
+
+def _late_slot(k: int) -> int:
+    """Slot of frame ``k`` in the placeholder AVI whose dropped slots start after the first 250 frames."""
+    return k if k < 250 else 250 + 3 * (k - 250)
 
 
 def _vfr_ms(k: int, uneven_from: int = 250) -> int:
@@ -54,6 +68,12 @@ def timed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "gapped-from-start-avi": write_gapped_avi(folder / "early.avi", frames=120, gaps_from=5),
         "vfr-mp4": write_vfr_mp4(folder / "vfr.mp4"),
         "cfr-h264-mp4": transcode(cfr, folder / "cfr.mp4", "-c:v", "libx264", "-bf", "3", "-g", "40", "-pix_fmt", "yuv420p"),
+        # dropped slots stored as 6-byte not-coded VOPs (the packet list shows them)
+        "placeholder-avi": write_placeholder_avi(folder / "placeholder.avi"),
+        # the same as 40-byte packets: only decoding the start of the file shows them
+        "padded-placeholder-avi": write_placeholder_avi(folder / "padded.avi", placeholder_bytes=40),
+        # 6-byte placeholders after the first 250 frames: past what decoding the start sees
+        "late-placeholder-avi": write_placeholder_avi(folder / "late.avi", frames=300, slot_of=_late_slot),
     }
 
 
@@ -61,12 +81,35 @@ def test_the_fixtures_have_the_timing_they_claim(timed: dict[str, Path]) -> None
     gapped = cv2.VideoCapture(str(timed["gapped-avi"]), cv2.CAP_FFMPEG)
     assert gapped.get(cv2.CAP_PROP_FRAME_COUNT) == _gapped_slot(319) + 1 == 340  # the header counts the slots
     gapped.release()
-    for name, count in [("gapped-avi", 320), ("gapped-from-start-avi", 120), ("vfr-mp4", 320), ("cfr-h264-mp4", 320)]:
+    for name, count in [("gapped-avi", 320), ("gapped-from-start-avi", 120), ("vfr-mp4", 320), ("cfr-h264-mp4", 320),
+                        ("placeholder-avi", 68), ("padded-placeholder-avi", 68), ("late-placeholder-avi", 300)]:
         frames = decode_all(timed[name])
         assert [decode_index(f) for f in frames] == list(range(count)), name
 
 
-@pytest.mark.parametrize("name", ["gapped-avi", "gapped-from-start-avi", "vfr-mp4", "cfr-h264-mp4"])
+@pytest.mark.parametrize(("name", "slot_of", "count", "size"), [
+    ("placeholder-avi", _placeholder_slot, 68, 6), ("padded-placeholder-avi", _placeholder_slot, 68, 40),
+    ("late-placeholder-avi", _late_slot, 300, 6),
+])
+def test_placeholder_fixtures_list_every_slot_as_an_evenly_spaced_packet(
+    timed: dict[str, Path], name: str, slot_of: Callable[[int], int], count: int, size: int
+) -> None:
+    """The header and the packet list agree on every slot, 1/15 s apart; fewer frames decode, at their slots' times."""
+    slots = slot_of(count - 1) + 1
+    capture = cv2.VideoCapture(str(timed[name]), cv2.CAP_FFMPEG)
+    assert capture.get(cv2.CAP_PROP_FRAME_COUNT) == slots
+    times = []
+    while capture.grab():
+        times.append(capture.get(cv2.CAP_PROP_POS_MSEC))
+    capture.release()
+    assert times == pytest.approx([slot_of(k) * 1000 / 15 for k in range(count)])
+    packets = packet_list(timed[name])
+    assert packets is not None and evenly_timed(packets.times_s, 15.0, slots)
+    assert sorted(set(packets.sizes))[0] == size and packets.sizes.count(size) == slots - count
+
+
+@pytest.mark.parametrize("name", ["gapped-avi", "gapped-from-start-avi", "vfr-mp4", "cfr-h264-mp4", "placeholder-avi",
+                                  "padded-placeholder-avi", "late-placeholder-avi"])
 @pytest.mark.parametrize("order", ["random", "ascending", "descending"])
 def test_every_frame_by_random_access_equals_the_sequential_decode(timed: dict[str, Path], name: str, order: str) -> None:
     """A fresh source, no scan asked for: ``read(k)`` for every ``k`` is frame ``k`` byte for byte."""
@@ -129,6 +172,23 @@ def test_seconds_name_frames_by_their_timestamps(timed: dict[str, Path]) -> None
     assert source.frame_at_time(_gapped_slot(300) / 25 + 0.001) == 301
     vfr = open_video(timed["vfr-mp4"])
     assert vfr.frames_between(_vfr_ms(280) / 1000, _vfr_ms(300) / 1000) == (280, 300)
+
+
+@pytest.mark.parametrize(("name", "slot_of", "count"), [
+    ("placeholder-avi", _placeholder_slot, 68), ("padded-placeholder-avi", _placeholder_slot, 68),
+    ("late-placeholder-avi", _late_slot, 300),
+])
+def test_seconds_skip_the_slots_of_packets_that_hold_no_picture(
+    timed: dict[str, Path], name: str, slot_of: Callable[[int], int], count: int
+) -> None:
+    """The report: [2, 4) s was frames 30-59 (``seconds * fps``); it holds the frames whose slots are 30-59."""
+    source = open_video(timed[name])
+    for start, end in [(2.0, 4.0), (0.5, 1.0), (16.0, 17.0), (20.0, 22.0)]:
+        expected = [k for k in range(count) if start <= slot_of(k) / 15 < end]
+        first, stop = source.frames_between(start, end)
+        assert list(range(first, stop)) == expected, (name, start, end)
+    assert source.metadata.even_timing is False and source.metadata.frame_count == count
+    assert source.time_of_frame(count - 1) == pytest.approx(slot_of(count - 1) / 15)
 
 
 def test_time_of_frame_is_the_real_start_time_and_inverts_frame_at_time(timed: dict[str, Path]) -> None:
@@ -208,3 +268,27 @@ def test_unreadable_file_says_permission_denied(timed: dict[str, Path], monkeypa
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cfr.mp4" in err and "permission denied" in err
     assert "not a format FFmpeg reads" not in err
+
+
+def test_cli_frames_and_cuts_on_a_file_whose_dropped_slots_are_packets(timed: dict[str, Path], tmp_path: Path) -> None:
+    """The report: ``frames``/``cut --frames`` wrote frames 39-46 for 49-56 and ``cut --start 2 --end 4`` frames 30-59."""
+    source = timed["placeholder-avi"]
+    assert cli(["frames", str(source), "-o", str(tmp_path / "frames"), "--start", "49", "--end", "57"]) == 0
+    written = sorted((tmp_path / "frames").glob("*.png"))
+    assert [decode_index(cv2.imread(str(p))) for p in written] == list(range(49, 57))
+    assert cli(["cut", str(source), "-o", str(tmp_path / "frames.avi"), "--frames", "--start", "49", "--end", "57"]) == 0
+    assert [decode_index(f) for f in decode_all(tmp_path / "frames.avi")] == list(range(49, 57))
+    assert cli(["cut", str(source), "-o", str(tmp_path / "seconds.avi"), "--start", "2", "--end", "4"]) == 0
+    assert [decode_index(f) for f in decode_all(tmp_path / "seconds.avi")] == list(range(15, 20))
+
+
+def test_labels_in_seconds_skip_the_slots_of_packets_that_hold_no_picture(
+    timed: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The report: ``label --seconds`` 2 to 4 recorded [30, 60); frames 15-19 are the ones shown then."""
+    folder = tmp_path / "proj"
+    assert cli(["project", "new", str(folder)]) == 0
+    assert cli(["project", "add-video", str(folder), str(timed["placeholder-avi"])]) == 0
+    assert cli(["project", "label", str(folder), "--video", "placeholder.avi", "--start", "2", "--end", "4",
+                "--seconds", "--anomaly"]) == 0
+    assert "abnormal frames [15, 20)" in capsys.readouterr().out
