@@ -1,7 +1,7 @@
 """Frame-level ROC AUC and EER over several videos, with and without per-video normalisation.
 
 The literature on UCSD Ped2 and Avenue reports frame-level AUC on scores min-max normalised per video
-(:func:`~core.evaluation.normalise.min_max_normalise`) and then pooled; pooling raw errors is the stricter
+(:func:`~core.evaluation.normalise.abnormality`) and then pooled; pooling raw errors is the stricter
 figure (one threshold must serve every video). :func:`frame_level_scores` reports both, and the AUC of
 each video on its own where that video has normal and abnormal frames.
 """
@@ -16,7 +16,7 @@ import numpy as np
 
 from core.evaluation.errors import EvaluationError
 from core.evaluation.inputs import scores_and_labels
-from core.evaluation.normalise import min_max_normalise
+from core.evaluation.normalise import abnormality
 from core.evaluation.roc import EqualErrorRate, equal_error_rate, roc_auc
 
 
@@ -67,7 +67,7 @@ def frame_level_scores(
         except (TypeError, ValueError) as error:
             raise EvaluationError(f"video {key!r}: {error}") from None
         raw_parts.append(e)
-        normalised_parts.append(min_max_normalise(e))
+        normalised_parts.append(abnormality(e))
         label_parts.append(y)
         if 0 < y.sum() < y.size:
             per_video[key] = roc_auc(e, y)

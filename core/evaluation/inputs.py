@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from core.errors import FramewatchError
 from core.evaluation.errors import EvaluationError
 
 
@@ -21,16 +22,22 @@ def _positions(mask: np.ndarray, limit: int = 3) -> str:
     return shown + (", ..." if where.size > limit else "")
 
 
-def as_scores(scores: Any, name: str = "scores") -> np.ndarray:
-    """``(n,)`` float64 from a 1-D sequence; :class:`EvaluationError` on NaN, infinities or no values."""
+def as_scores(scores: Any, name: str = "scores", *, allow_empty: bool = False,
+              error: type[FramewatchError] = EvaluationError) -> np.ndarray:
+    """``(n,)`` float64 from a 1-D sequence: the one check of a score series, for metrics and scoring alike.
+
+    Raises ``error`` (:class:`EvaluationError` for metrics; scoring passes its
+    :class:`~core.inference.errors.ScoreError`) when the series is not 1-D, holds NaN or infinities, or is
+    empty (unless ``allow_empty``: a live series before its first frame).
+    """
     array = np.asarray(scores, dtype=np.float64)
     if array.ndim != 1:
-        raise EvaluationError(f"{name}: expected one score per frame (1-D), got shape {array.shape}")
-    if array.size == 0:
-        raise EvaluationError(f"{name}: empty")
+        raise error(f"{name}: expected one score per frame (1-D), got shape {array.shape}")
+    if array.size == 0 and not allow_empty:
+        raise error(f"{name}: empty")
     bad = ~np.isfinite(array)
     if bad.any():
-        raise EvaluationError(f"{name}: {int(bad.sum())} NaN or infinite values (at {_positions(bad)})")
+        raise error(f"{name}: {int(bad.sum())} NaN or infinite values (at {_positions(bad)})")
     return array
 
 

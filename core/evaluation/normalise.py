@@ -3,6 +3,7 @@
 For one video's reconstruction errors e(t) (any units, higher = less like the training footage):
 abnormality ``sa(t) = (e(t) - min e) / (max e - min e)`` in [0, 1] and regularity ``sr(t) = 1 - sa(t)``.
 Each video is scaled on its own, as the anomaly-detection literature reports frame-level AUC on UCSD Ped2.
+The one home of sa and sr: evaluation pools them, and score exports and annotated videos write them.
 """
 
 from __future__ import annotations
@@ -14,13 +15,16 @@ import numpy as np
 from core.evaluation.inputs import as_scores
 
 
-def min_max_normalise(errors: Any) -> np.ndarray:
+def abnormality(errors: Any) -> np.ndarray:
     """Abnormality sa(t): ``(frames,)`` float64 in [0, 1], 0 at the video's lowest error and 1 at its highest.
 
     A video whose errors are all equal has nothing abnormal in it relative to itself: its sa is all zeros
-    (not the NaN of 0 / 0). Raises :class:`~core.evaluation.errors.EvaluationError` for NaN or empty input.
+    (not the NaN of 0 / 0); an empty series gives an empty array. Raises
+    :class:`~core.evaluation.errors.EvaluationError` for NaN or infinite errors.
     """
-    e = as_scores(errors, "errors")
+    e = as_scores(errors, "errors", allow_empty=True)
+    if e.size == 0:
+        return e
     low = e.min()
     span = e.max() - low
     if span == 0.0:
@@ -33,4 +37,4 @@ def regularity(errors: Any) -> np.ndarray:
 
     A video whose errors are all equal is regular throughout: all ones.
     """
-    return 1.0 - min_max_normalise(errors)
+    return 1.0 - abnormality(errors)

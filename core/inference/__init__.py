@@ -1,8 +1,7 @@
 """Scores from trained models, made usable: per-video regularity, calibrated thresholds, flagged events,
 score caches and the events a scoring run keeps.
 
-Importing this package does not import Keras. :mod:`core.inference.regularity` normalises per-frame errors
-(``sa``, ``sr``), smooths them and calibrates a threshold on normal footage; :mod:`core.inference.events`
+Importing this package does not import Keras. :mod:`core.inference.regularity` smooths per-frame errors and calibrates a threshold on normal footage; :mod:`core.inference.events`
 flags events in a whole series or frame by frame and attaches the project's verdicts to them;
 :mod:`core.inference.flagging_session` is one video's review state (errors, threshold stored vs current,
 events, AUC), re-flagged incrementally as frames arrive;
@@ -27,9 +26,7 @@ from core.inference.regularity import (
     DEFAULT_PERCENTILE,
     CausalMovingAverage,
     Threshold,
-    abnormality,
     moving_average,
-    regularity,
 )
 from core.inference.score_cache import CachedScores, ScoreCache, ScoreKey, scores_dir
 
@@ -47,13 +44,11 @@ __all__ = [
     "ScoreError",
     "ScoreKey",
     "Threshold",
-    "abnormality",
     "attach_verdicts",
     "flag_events",
     "model_fingerprint",
     "moving_average",
     "read_events",
-    "regularity",
     "scores_dir",
     "write_events",
 ]

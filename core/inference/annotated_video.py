@@ -30,9 +30,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from core.evaluation.normalise import abnormality
 from core.inference.errors import ScoreError
 from core.inference.exports import FrameTable, ScoredVideo, frame_table
-from core.inference.regularity import abnormality
 from core.inference.score_overlay import WARNING, curve_panel, draw_alert_border, draw_cursor
 from core.jobs import ProgressCallback
 from core.video.cutting import VIDEO_ENCODERS, CutError, check_outputs, encode_frames
@@ -69,7 +69,7 @@ def curve_values(table: FrameTable, threshold: float, curve: str = DEFAULT_CURVE
     ``regularity``.
     """
     check_curve(curve)
-    values = abnormality(table.smoothed)
+    values = abnormality(table.smoothed).astype(np.float32)
     low, high = float(np.min(table.smoothed)), float(np.max(table.smoothed))
     # every frame alike (high == low): the line is above them all or below them all
     level = (threshold - low) / (high - low) if high > low else (1.5 if threshold >= low else -0.5)

@@ -40,10 +40,11 @@ from typing import Any
 import numpy as np
 
 from core.atomic_write import json_default, write_text
+from core.evaluation.normalise import abnormality
 from core.evaluation.threshold import above_threshold
 from core.inference.events import Event
 from core.inference.model_fingerprint import model_fingerprint
-from core.inference.regularity import Threshold, abnormality
+from core.inference.regularity import Threshold
 from core.video.cutting import check_outputs
 from core.video.open import open_video
 
@@ -178,7 +179,7 @@ def frame_table(video: ScoredVideo, times: np.ndarray) -> FrameTable:
     backfilled = np.zeros(n, bool)
     backfilled[:video.backfilled] = True
     return FrameTable(np.asarray(times, np.float64), np.asarray(video.errors, np.float32),
-                      abnormality(video.errors), smoothed, above_threshold(smoothed, video.threshold.value), backfilled,
+                      abnormality(video.errors).astype(np.float32), smoothed, above_threshold(smoothed, video.threshold.value), backfilled,
                       event_id)
 
 

@@ -3,9 +3,9 @@
 Scores here are per-frame **errors** ``e(t)`` (reconstruction or prediction error, higher = less like the
 training footage) as 1-D arrays, one value per frame, frame ``t`` at index ``t``.
 
-* :func:`abnormality` ``sa(t) = (e(t) - min e) / (max e - min e)`` and :func:`regularity` ``sr(t) = 1 - sa(t)``
-  normalise over one whole video, as the reference system defines them: they need every frame of the video,
-  and a value means nothing across videos (each video's worst frame scores 1).
+* abnormality ``sa(t)`` and regularity ``sr(t)`` normalise over one whole video (their one home is
+  :mod:`core.evaluation.normalise`): they need every frame of the video, and a value means nothing across
+  videos (each video's worst frame scores 1).
 * :class:`Threshold` is for live use and for videos scored one at a time: a high percentile of the errors of
   the project's *normal* training footage, in error units, so a frame can be flagged the moment it is scored.
 * :func:`moving_average` smooths errors over a few frames before they meet the threshold (one noisy frame
@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from core.evaluation.inputs import as_scores as checked_scores
 from core.inference.errors import ScoreError
 
 #: The percentile of the normal footage's errors a calibrated threshold takes unless told otherwise.
@@ -35,37 +36,10 @@ THRESHOLD_KINDS = ("percentile", "manual")
 
 
 def as_scores(scores: Any, what: str = "scores") -> np.ndarray:
-    """``scores`` as a 1-D float64 array; :class:`ScoreError` if not 1-D or if a value is NaN or infinite."""
-    array = np.asarray(scores, dtype=np.float64)
-    if array.ndim != 1:
-        raise ScoreError(f"{what}: expected one value per frame (a 1-D series), got shape {array.shape}")
-    bad = np.flatnonzero(~np.isfinite(array))
-    if bad.size:
-        raise ScoreError(f"{what}: frame {int(bad[0])} is {array[bad[0]]} (every score must be a finite number)")
-    return array
-
-
-def abnormality(errors: Any) -> np.ndarray:
-    """``sa(t) = (e(t) - min e) / (max e - min e)`` over one video: float32 in [0, 1], shape ``(frames,)``.
-
-    A constant series (every frame equally good, ``max e == min e``) gives zeros: nothing stands out, so
-    nothing is abnormal. An empty series gives an empty array.
-    """
-    e = as_scores(errors, "errors")
-    if e.size == 0:
-        return np.zeros(0, dtype=np.float32)
-    low, high = float(e.min()), float(e.max())
-    if high == low:
-        return np.zeros(e.shape, dtype=np.float32)
-    return ((e - low) / (high - low)).astype(np.float32)
-
-
-def regularity(errors: Any) -> np.ndarray:
-    """``sr(t) = 1 - sa(t)`` over one video: float32 in [0, 1], 1 = the video's most regular frame.
-
-    A constant series gives ones (see :func:`abnormality`).
-    """
-    return (1.0 - abnormality(errors)).astype(np.float32)
+    """``scores`` as a 1-D float64 array (empty allowed: a live series before its first frame);
+    :class:`ScoreError` if not 1-D or if a value is NaN or infinite. The rule is the metrics' own
+    (:func:`core.evaluation.inputs.as_scores`), raised as a scoring error."""
+    return checked_scores(scores, what, allow_empty=True, error=ScoreError)
 
 
 def check_smoothing(window: int, mode: str) -> None:

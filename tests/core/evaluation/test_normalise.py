@@ -7,24 +7,25 @@ import pytest
 
 from core.evaluation.errors import EvaluationError
 from core.evaluation.frame_level import frame_level_scores
-from core.evaluation.normalise import min_max_normalise, regularity
+from core.evaluation.normalise import abnormality, regularity
 from core.evaluation.roc import roc_auc
 
 
 def test_abnormality_and_regularity_of_a_video() -> None:
     errors = [2.0, 4.0, 3.0, 6.0]
-    np.testing.assert_allclose(min_max_normalise(errors), [0, 0.5, 0.25, 1])
+    np.testing.assert_allclose(abnormality(errors), [0, 0.5, 0.25, 1])
     np.testing.assert_allclose(regularity(errors), [1, 0.5, 0.75, 0])
 
 
 def test_a_constant_video_is_not_abnormal_anywhere_and_gives_no_nan() -> None:
-    np.testing.assert_array_equal(min_max_normalise([0.7, 0.7, 0.7]), [0, 0, 0])
+    np.testing.assert_array_equal(abnormality([0.7, 0.7, 0.7]), [0, 0, 0])
     np.testing.assert_array_equal(regularity([0.7, 0.7, 0.7]), [1, 1, 1])
+    assert abnormality([]).shape == (0,)
 
 
 def test_nan_errors_are_refused() -> None:
     with pytest.raises(EvaluationError, match="errors: 1 NaN"):
-        min_max_normalise([0.1, np.nan])
+        abnormality([0.1, np.nan])
 
 
 def two_videos() -> dict[str, tuple[list[float], list[int]]]:
@@ -55,7 +56,7 @@ def test_pools_are_the_auc_of_the_concatenations() -> None:
     result = frame_level_scores(videos)
     labels = np.concatenate([y for _, y in videos])
     assert result.raw.auc == roc_auc(np.concatenate([e for e, _ in videos]), labels)
-    assert result.normalised.auc == roc_auc(np.concatenate([min_max_normalise(e) for e, _ in videos]), labels)
+    assert result.normalised.auc == roc_auc(np.concatenate([abnormality(e) for e, _ in videos]), labels)
     assert sorted(result.per_video) == [0, 1, 2]
     assert result.per_video[1] == roc_auc(*videos[1])
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.evaluation.normalise import abnormality
 from core.inference.events import flag_events
 from core.inference.exports import (
     EVENT_COLUMNS,
@@ -21,7 +22,7 @@ from core.inference.exports import (
 )
 from core.inference.model_fingerprint import model_fingerprint
 from core.inference.project_scoring import score_project
-from core.inference.regularity import Threshold, abnormality
+from core.inference.regularity import Threshold
 from core.project import Project
 from core.video.cutting import OutputExistsError
 from tests.core.inference.scoring_project import make_project, save_run

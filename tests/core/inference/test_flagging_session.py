@@ -155,6 +155,6 @@ def test_a_gap_or_a_bad_error_is_refused_and_nothing_changes() -> None:
     session.append(0, [0.1, 0.2])
     with pytest.raises(ValueError, match="no gaps"):
         session.append(5, [0.3])
-    with pytest.raises(ScoreError, match="frame 1 is nan"):
+    with pytest.raises(ScoreError, match=r"errors: 1 NaN or infinite values \(at 1\)"):
         session.append(2, [0.3, float("nan")])
     assert session.frames == 2

@@ -11,28 +11,13 @@ from core.inference.errors import ScoreError
 from core.inference.regularity import (
     CausalMovingAverage,
     Threshold,
-    abnormality,
     moving_average,
-    regularity,
 )
 
 
-def test_abnormality_and_regularity_are_min_max_over_the_video() -> None:
-    errors = np.array([2.0, 4.0, 3.0, 6.0])
-    assert abnormality(errors).tolist() == [0.0, 0.5, 0.25, 1.0]
-    assert regularity(errors).tolist() == [1.0, 0.5, 0.75, 0.0]
-    assert abnormality(errors).dtype == np.float32
-
-
-def test_a_constant_series_is_all_regular() -> None:
-    assert abnormality([0.3] * 5).tolist() == [0.0] * 5
-    assert regularity([0.3] * 5).tolist() == [1.0] * 5
-    assert abnormality([]).shape == (0,)
-
-
-def test_nan_errors_are_refused_with_the_frame() -> None:
-    with pytest.raises(ScoreError, match="frame 2 is nan"):
-        abnormality([1.0, 2.0, float("nan")])
+def test_nan_errors_are_refused_as_a_scoring_error_with_the_frame() -> None:
+    with pytest.raises(ScoreError, match=r"errors: 1 NaN or infinite values \(at 2\)"):
+        moving_average([1.0, 2.0, float("nan")], 3)
 
 
 def test_causal_average_uses_only_past_frames_and_keeps_the_length() -> None:
