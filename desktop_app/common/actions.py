@@ -92,7 +92,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "Select the anomaly interval after this frame and jump to it"),
     ActionSpec("nudge_back", "Move Selected 1 Frame Back", "Label", ("Alt+Left",)),
     ActionSpec("nudge_forward", "Move Selected 1 Frame Forward", "Label", ("Alt+Right",)),
-    # Review (the event keys are those of desktop_app.review.REVIEW_KEYS, window-wide)
+    # Review (the event actions' keys are also the event panel's own: desktop_app.review.REVIEW_KEYS reads them here)
     ActionSpec("score_video", "&Score Video", "Review", ("Ctrl+R",),
                "Score the current video with the model run; the error chart grows as frames are scored"),
     ActionSpec("score_all", "Score &All Videos", "Review", (), "Score every video of the project with the model run"),

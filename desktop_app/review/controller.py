@@ -68,18 +68,6 @@ from desktop_app.review.scoring_job import ScoringJob
 from desktop_app.state import AppState, LaneBand
 
 VERDICT_COLORS = {"confirmed": ANOMALY_COLOR, "rejected": "#6b7280", "unsure": EVENT_COLOR}
-#: Review action -> the panel method it calls (the panel's own keys are turned off in the window).
-EVENT_ACTIONS = {
-    "next_event": ("next_event", lambda r: r.move_event(1)),
-    "previous_event": ("previous_event", lambda r: r.move_event(-1)),
-    "event_frame_forward": ("step_forward", lambda r: r.step(1)),
-    "event_frame_back": ("step_back", lambda r: r.step(-1)),
-    "confirm_event": ("confirm", lambda r: r.record_verdict("confirmed")),
-    "reject_event": ("reject", lambda r: r.record_verdict("rejected")),
-    "unsure_event": ("unsure", lambda r: r.record_verdict("unsure")),
-    "confirm_as_interval": ("confirm_as_interval", lambda r: r.confirm_as_interval()),
-    "toggle_heatmap": ("toggle_heatmap", lambda r: r.heatmap.toggle()),
-}
 
 
 class ReviewController(QObject):
@@ -125,8 +113,7 @@ class ReviewController(QObject):
             "cancel_scoring": self.cancel_scoring,
             "choose_run": self.choose_run,
         }
-        for key, (_name, call) in EVENT_ACTIONS.items():
-            handlers[key] = lambda call=call: call(self.review)
+        handlers.update(self.review.event_handlers())
         self.actions = build_actions(window, handlers)
 
         self.chart.seek_requested.connect(state.request_seek)

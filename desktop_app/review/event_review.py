@@ -23,7 +23,7 @@ Rejected events count as normal footage for the next training run (:mod:`core.da
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -50,21 +50,17 @@ from core.inference.events import Event, attach_verdicts
 from core.inference.events_file import read_events
 from core.inference.flagging_session import FlaggingSession, SessionChange
 from core.inference.project_scoring import RunModel, events_dir, project_run_id, run_model
+from desktop_app.common.actions import ACTIONS
 from desktop_app.common.project_events import ProjectEvents
 from desktop_app.jobs import Worker, show_error
 
-#: What each key does in the panel: ``{action: key sequence}`` (for the shortcut list).
-REVIEW_KEYS = {
-    "next_event": "N",
-    "previous_event": "P",
-    "step_forward": ".",
-    "step_back": ",",
-    "confirm": "C",
-    "reject": "R",
-    "unsure": "U",
-    "confirm_as_interval": "Shift+C",
-    "toggle_heatmap": "H",
-}
+#: The window's Review actions that act on the current event (their keys are in
+#: :data:`desktop_app.common.actions.ACTIONS`, the one key table): the panel binds the same keys while it has
+#: focus, and the window's actions call :meth:`EventReview.event_handlers`.
+EVENT_ACTIONS = ("next_event", "previous_event", "event_frame_forward", "event_frame_back", "confirm_event",
+                 "reject_event", "unsure_event", "confirm_as_interval", "toggle_heatmap")
+#: What key each event action has: ``{action: key sequence}``, read from the action table.
+REVIEW_KEYS = {spec.key: spec.shortcuts[0] for spec in ACTIONS if spec.key in EVENT_ACTIONS}
 COLUMNS = ("Video", "Start", "End", "Peak", "Verdict", "Note")
 VERDICT_KEYS = {"confirm": "confirmed", "reject": "rejected", "unsure": "unsure"}
 #: Pixel errors above this quantile of an event's error maps show at full colour (see :func:`_heat_scale`).
@@ -135,24 +131,17 @@ class EventReview(QWidget):
         self.table.itemSelectionChanged.connect(self._on_selection)
 
         self.note = QLineEdit()
-        self.note.setPlaceholderText("Note for the next verdict (C confirm, R reject, U unsure, Shift+C interval)")
+        keys = REVIEW_KEYS
+        self.note.setPlaceholderText(
+            f"Note for the next verdict ({keys['confirm_event']} confirm, {keys['reject_event']} reject, "
+            f"{keys['unsure_event']} unsure, {keys['confirm_as_interval']} interval)")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.note)
 
-        handlers = {
-            "next_event": lambda: self.move_event(1),
-            "previous_event": lambda: self.move_event(-1),
-            "step_forward": lambda: self.step(1),
-            "step_back": lambda: self.step(-1),
-            "confirm": lambda: self.record_verdict("confirmed"),
-            "reject": lambda: self.record_verdict("rejected"),
-            "unsure": lambda: self.record_verdict("unsure"),
-            "confirm_as_interval": self.confirm_as_interval,
-            "toggle_heatmap": self.heatmap.toggle,
-        }
+        handlers = self.event_handlers()
         self.shortcuts: dict[str, QShortcut] = {}
         for name, key in REVIEW_KEYS.items():
             shortcut = QShortcut(QKeySequence(key), self)
@@ -160,6 +149,20 @@ class EventReview(QWidget):
             shortcut.activated.connect(handlers[name])
             self.shortcuts[name] = shortcut
         self._update_status()
+
+    def event_handlers(self) -> dict[str, Callable[[], None]]:
+        """What each of :data:`EVENT_ACTIONS` does to this panel's current event."""
+        return {
+            "next_event": lambda: self.move_event(1),
+            "previous_event": lambda: self.move_event(-1),
+            "event_frame_forward": lambda: self.step(1),
+            "event_frame_back": lambda: self.step(-1),
+            "confirm_event": lambda: self.record_verdict("confirmed"),
+            "reject_event": lambda: self.record_verdict("rejected"),
+            "unsure_event": lambda: self.record_verdict("unsure"),
+            "confirm_as_interval": self.confirm_as_interval,
+            "toggle_heatmap": self.heatmap.toggle,
+        }
 
     # -- what it reviews ----------------------------------------------------------------------------
     def set_project(self, project: Any, run: str | Path | RunModel | None = None) -> None:

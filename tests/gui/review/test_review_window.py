@@ -16,7 +16,6 @@ from core.inference.project_scoring import score_project
 from core.project import Project
 from desktop_app.jobs import error_dialog
 from desktop_app.review import REVIEW_KEYS
-from desktop_app.review.controller import EVENT_ACTIONS
 from tests.core.inference.scoring_project import make_project, save_run
 from tests.gui.modal import click_ok_on_next_box
 from tests.gui.review.gated_loader import GatedLoader
@@ -178,9 +177,12 @@ def test_score_all_videos_lists_the_events_of_the_whole_project(qtbot, make_wind
 
 def test_the_event_keys_are_the_panels_keys_and_listed_as_window_actions(make_window) -> None:
     window = make_window()
-    for action, (name, _call) in EVENT_ACTIONS.items():
-        assert window.actions_by_key[action].shortcut().toString() == REVIEW_KEYS[name]
-        assert not window.review.review.shortcuts[name].isEnabled()  # one owner per key
+    assert set(REVIEW_KEYS) == set(window.review.review.event_handlers())
+    for action, sequence in REVIEW_KEYS.items():
+        assert window.actions_by_key[action].shortcut().toString() == sequence
+        assert not window.review.review.shortcuts[action].isEnabled()  # one owner per key
+    note = window.review.review.note.placeholderText()
+    assert all(REVIEW_KEYS[a] in note for a in ("confirm_event", "reject_event", "unsure_event"))
 
 
 def test_score_asks_for_a_run_and_an_unusable_one_ends_in_a_dialog_one_click_dismisses(
