@@ -64,13 +64,16 @@ TIMELINE_LANES = {"Labels": "subclip", "Anomalies": "anomaly", "Events": "event"
 
 @dataclass(frozen=True)
 class LaneBand:
-    """One coloured interval of a timeline lane: frames ``[start, end)``; ``key`` names what it shows."""
+    """One coloured interval of a timeline lane: frames ``[start, end)``, ``color`` as ``#rrggbb``, the
+    ``text`` drawn on it; ``key`` names what it shows and ``kind`` is its lane's band kind (set by the
+    timeline from :data:`TIMELINE_LANES`; the record every feature hands the timeline)."""
 
     start: int
     end: int
     color: str
     text: str = ""
     key: str = ""
+    kind: str = ""
 
 
 class AppState(QObject):

@@ -9,6 +9,8 @@ Bands clicked or dragged on the timeline go back to the state (``set_selection``
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QLabel, QWidget
 
@@ -16,7 +18,7 @@ from desktop_app.common.actions import build_actions
 from desktop_app.jobs import show_error
 from desktop_app.player.goto_dialog import GoToDialog
 from desktop_app.player.player import PlayerWidget
-from desktop_app.player.timeline import EDITABLE_KINDS, Band
+from desktop_app.player.timeline import EDITABLE_KINDS
 from desktop_app.state import TIMELINE_LANES, AppState
 
 
@@ -98,7 +100,7 @@ class PlayerController(QObject):
         the order they were first set; a band of another lane has the lane's name as its kind."""
         lanes = [(name, TIMELINE_LANES.get(name, name))
                  for name in [*TIMELINE_LANES, *(n for n in self.state.lanes if n not in TIMELINE_LANES)]]
-        bands = [Band(kind, b.key, b.start, b.end, b.color, b.text)
+        bands = [replace(b, kind=kind)
                  for name, kind in lanes for b in self.state.lanes.get(name, [])]
         timeline = self.player.timeline
         timeline.bands = []  # the lanes change first; the bands are stacked once, with them

@@ -15,7 +15,7 @@ the end excluded, as in the project.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
@@ -31,9 +31,11 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+from desktop_app.state import LaneBand
+
 #: The default lanes, top to bottom: ``(title, kind)``; a band's ``kind`` names its lane.
 DEFAULT_LANES = (("Labels", "subclip"), ("Anomalies", "anomaly"), ("Events", "event"))
-#: Band kinds the analyst may move and resize by dragging.
+#: LaneBand kinds the analyst may move and resize by dragging.
 EDITABLE_KINDS = ("subclip", "anomaly")
 ANOMALY_COLOR = "#e5484d"
 EVENT_COLOR = "#f5a524"
@@ -43,19 +45,7 @@ MAX_PX_PER_FRAME = 24.0
 TICK_STEPS = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000)
 
 
-@dataclass(frozen=True)
-class Band:
-    """One coloured interval: ``kind`` is a lane's kind, ``key`` identifies the entity it shows."""
-
-    kind: str
-    key: str
-    start: int
-    end: int  # exclusive
-    color: str
-    label: str = ""
-
-
-def stack_rows(bands: list[Band]) -> tuple[dict[tuple[str, str], int], int]:
+def stack_rows(bands: list[LaneBand]) -> tuple[dict[tuple[str, str], int], int]:
     """Sub-rows for the bands of one lane so that no two in a row overlap: ``({(kind, key): row}, rows)``.
 
     Bands are placed in order of start, each in the first row whose last band has ended by then.
@@ -90,15 +80,15 @@ class TimelineWidget(QWidget):
         self.position = 0
         self.in_point: int | None = None
         self.out_point: int | None = None
-        self.bands: list[Band] = []
+        self.bands: list[LaneBand] = []
         self.lanes: list[tuple[str, str]] = list(DEFAULT_LANES)
         self.selected: tuple[str, str] | None = None
         self.view_start = 0.0  # first frame shown (fractional while zoomed)
         self.view_frames = 1.0  # frames across the track
         self._rows: dict[tuple[str, str], int] = {}  # (kind, key) -> sub-row in its lane
         self._lane_rows: dict[str, int] = {}  # kind -> rows
-        self._drag: tuple[str, Band, int] | None = None  # mode ("move"/"start"/"end"/"scrub"), band, press frame
-        self._preview: Band | None = None
+        self._drag: tuple[str, LaneBand, int] | None = None  # mode ("move"/"start"/"end"/"scrub"), band, press frame
+        self._preview: LaneBand | None = None
         self._static: QPixmap | None = None  # lanes, bands and ticks; the playhead is drawn over it
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -134,7 +124,7 @@ class TimelineWidget(QWidget):
         self.lanes = list(lanes)
         self._restack()
 
-    def set_bands(self, bands: list[Band]) -> None:
+    def set_bands(self, bands: list[LaneBand]) -> None:
         self.bands = list(bands)
         self._preview = None
         self._restack()
@@ -147,7 +137,7 @@ class TimelineWidget(QWidget):
         """How many sub-rows the lane of ``kind`` has (the most of its bands that overlap; at least 1)."""
         return self._lane_rows.get(kind, 1)
 
-    def band_row(self, band: Band) -> int:
+    def band_row(self, band: LaneBand) -> int:
         return self._rows.get((band.kind, band.key), 0)
 
     def _restack(self) -> None:
@@ -259,12 +249,12 @@ class TimelineWidget(QWidget):
         top = self.MARGIN + sum(self.lane_rows(k) for _t, k in self.lanes) * self.LANE_H + 2
         return QRectF(self._track_left(), top, self._track_width(), self.TRACK_H)
 
-    def band_rect(self, band: Band) -> QRectF:
+    def band_rect(self, band: LaneBand) -> QRectF:
         row = self._row_rect(band.kind, self.band_row(band))
         x0, x1 = self.x_of(band.start), self.x_of(band.end)
         return QRectF(x0, row.top(), max(2.0, x1 - x0), row.height())
 
-    def band_at(self, pos: QPointF) -> tuple[Band, str] | None:
+    def band_at(self, pos: QPointF) -> tuple[LaneBand, str] | None:
         """The band under ``pos`` and the part hit: "start", "end" or "move"."""
         if not self._track_left() <= pos.x() <= self._track_left() + self._track_width():
             return None
@@ -368,9 +358,9 @@ class TimelineWidget(QWidget):
                 p.setPen(QPen(QColor("white"), 2))
                 p.drawPath(path)
             shown = rect.intersected(QRectF(self._track_left(), rect.top(), self._track_width(), rect.height()))
-            if band.label and shown.width() > 30:  # the label stays in sight while the band is scrolled
+            if band.text and shown.width() > 30:  # the label stays in sight while the band is scrolled
                 p.setPen(QColor("white") if color.lightness() < 150 else QColor("black"))
-                p.drawText(shown.adjusted(4, 0, -2, 0), Qt.AlignmentFlag.AlignVCenter, band.label)
+                p.drawText(shown.adjusted(4, 0, -2, 0), Qt.AlignmentFlag.AlignVCenter, band.text)
         for mark, color in ((self.in_point, "#3dd68c"), (self.out_point, "#ff8c42")):
             if mark is not None:
                 x = self.x_of(mark)
@@ -435,7 +425,7 @@ class TimelineWidget(QWidget):
             self.selected = None
             self._invalidate()
             self.band_selected.emit("", "")
-        self._drag = ("scrub", Band("", "", 0, 0, ""), 0)
+        self._drag = ("scrub", LaneBand(0, 0, ""), 0)
         self.seek_requested.emit(self.frame_at(pos.x()))
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
@@ -448,7 +438,7 @@ class TimelineWidget(QWidget):
                 editable = hit[0].kind in EDITABLE_KINDS
                 self.setCursor(Qt.CursorShape.OpenHandCursor if editable else Qt.CursorShape.ArrowCursor)
                 QToolTip.showText(event.globalPosition().toPoint(),
-                                  f"{hit[0].label or hit[0].kind}: frames {hit[0].start}-{hit[0].end - 1}", self)
+                                  f"{hit[0].text or hit[0].kind}: frames {hit[0].start}-{hit[0].end - 1}", self)
             else:
                 self.unsetCursor()
             return
@@ -469,7 +459,7 @@ class TimelineWidget(QWidget):
             self.band_edited.emit(preview.kind, preview.key, preview.start, preview.end)
         self._invalidate()
 
-    def _edited(self, band: Band, mode: str, delta: int) -> Band:
+    def _edited(self, band: LaneBand, mode: str, delta: int) -> LaneBand:
         n = self.frame_count
         start, end = band.start, band.end
         if mode == "move":
@@ -479,4 +469,4 @@ class TimelineWidget(QWidget):
             start = max(0, min(end - 1, start + delta))
         elif mode == "end":
             end = max(start + 1, min(n, end + delta))
-        return Band(band.kind, band.key, start, end, band.color, band.label)
+        return replace(band, start=start, end=end)

@@ -10,7 +10,7 @@ puts them in the main window (the "Predicted frames" dock, the Model menu's Clas
 from desktop_app.prediction.controller import SEGMENTS_LANE, PredictionController
 from desktop_app.prediction.model_cache import ModelCache
 from desktop_app.prediction.prediction_view import PredictionView, error_heatmap
-from desktop_app.prediction.segment_bands import SegmentBand, class_color, segment_bands, value_color
+from desktop_app.prediction.segment_bands import class_color, segment_bands, value_color
 from desktop_app.prediction.segments_view import SegmentStrip, SegmentsView
 
 __all__ = [
@@ -18,7 +18,6 @@ __all__ = [
     "ModelCache",
     "PredictionController",
     "PredictionView",
-    "SegmentBand",
     "SegmentStrip",
     "SegmentsView",
     "class_color",

@@ -31,7 +31,6 @@ from desktop_app.common.actions import build_actions
 from desktop_app.common.docks import bring_dock_to_front
 from desktop_app.prediction.model_cache import ModelCache
 from desktop_app.prediction.prediction_view import PredictionView
-from desktop_app.prediction.segment_bands import SegmentBand
 from desktop_app.prediction.segments_view import SegmentsView
 from desktop_app.state import AppState, LaneBand
 
@@ -206,8 +205,8 @@ class PredictionController(QObject):
         if worker is not None and not worker.is_done:
             self.state.track(worker)
 
-    def _fill_lane(self, bands: list[SegmentBand]) -> None:
-        self._set_lane([LaneBand(b.start, b.end, b.color, b.text, f"segment{n}") for n, b in enumerate(bands)])
+    def _fill_lane(self, bands: list[LaneBand]) -> None:
+        self._set_lane(bands)
         self._update_actions()
 
     def _set_lane(self, bands: list[LaneBand]) -> None:

@@ -1,7 +1,8 @@
 """Segments of a classify or regress run as coloured timeline bands.
 
-:func:`segment_bands` turns :class:`~core.inference.windows.Segment` s into :class:`SegmentBand` records
-(frames ``[start, end)``, a ``#rrggbb`` colour, the text to show), which a timeline lane paints:
+:func:`segment_bands` turns :class:`~core.inference.windows.Segment` s into
+:class:`~desktop_app.state.LaneBand` records (frames ``[start, end)``, a ``#rrggbb`` colour, the text to
+show, key ``segment<n>``), which a timeline lane paints:
 
 * **classification**: a class keeps its colour whatever the video or the order its segments come in: the
   colour the project gives that class name (``class_colors``), else the annotated video's colour of its
@@ -15,23 +16,13 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from core.inference.window_video import CLASS_COLORS, UNCERTAIN_COLOR
 from core.inference.windows import Segment
+from desktop_app.state import LaneBand
 
 #: The regression ramp's stops, low to high (RGB).
 VALUE_RAMP = ((44, 123, 182), (255, 255, 191), (215, 25, 28))
-
-
-@dataclass(frozen=True)
-class SegmentBand:
-    """One band on the timeline: frames ``[start, end)``, ``color`` as ``#rrggbb`` and its ``text``."""
-
-    start: int
-    end: int
-    color: str
-    text: str
 
 
 def _hex(rgb: Sequence[float]) -> str:
@@ -61,21 +52,22 @@ def segment_bands(
     class_names: Sequence[str] = (),
     class_colors: Mapping[str, str] | None = None,
     value_range: tuple[float, float] | None = None,
-) -> list[SegmentBand]:
+) -> list[LaneBand]:
     """The band of each segment, in order (module doc)."""
     values = [s.mean_value for s in segments if s.mean_value is not None]
     if value_range is None and values:
         value_range = (min(values), max(values))
     bands = []
-    for s in segments:
+    for n, s in enumerate(segments):
+        key = f"segment{n}"
         if s.mean_value is not None:
             low, high = value_range or (s.mean_value, s.mean_value)
-            bands.append(SegmentBand(s.start, s.stop, value_color(s.mean_value, low, high), f"{s.mean_value:.4g}"))
+            bands.append(LaneBand(s.start, s.stop, value_color(s.mean_value, low, high), f"{s.mean_value:.4g}", key))
         elif s.uncertain or s.label is None:
             confidence = "" if s.mean_confidence is None else f" {s.mean_confidence:.2f}"
-            bands.append(SegmentBand(s.start, s.stop, _hex(UNCERTAIN_COLOR), f"uncertain{confidence}"))
+            bands.append(LaneBand(s.start, s.stop, _hex(UNCERTAIN_COLOR), f"uncertain{confidence}", key))
         else:
             confidence = "" if s.mean_confidence is None else f" {s.mean_confidence:.2f}"
-            bands.append(SegmentBand(s.start, s.stop, class_color(s.label, class_names, class_colors),
-                                     f"{s.label}{confidence}"))
+            bands.append(LaneBand(s.start, s.stop, class_color(s.label, class_names, class_colors),
+                                  f"{s.label}{confidence}", key))
     return bands

@@ -11,7 +11,7 @@ Its public API, for a controller to put the bands on the timeline:
 * :meth:`SegmentsView.classify` ``(stride=None, min_confidence=None, bin_width=None)``,
   :meth:`SegmentsView.export_annotated` ``(path, overwrite=False)``, :meth:`SegmentsView.cancel`,
   :meth:`SegmentsView.clear` ``(message)``.
-* Signals: ``segments_ready(VideoWindows)``, ``bands_changed(list[SegmentBand])``, ``export_finished(path)``.
+* Signals: ``segments_ready(VideoWindows)``, ``bands_changed(list[LaneBand])``, ``export_finished(path)``.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ from core.inference.windows import VideoWindows, WindowModel, classify_video, wi
 from core.jobs import ProgressCallback
 from desktop_app.jobs import JobBar, Worker, show_error
 from desktop_app.prediction.model_cache import ModelCache
-from desktop_app.prediction.segment_bands import SegmentBand, segment_bands
+from desktop_app.prediction.segment_bands import segment_bands
+from desktop_app.state import LaneBand
 
 
 def _classify_job(models: ModelCache, run: WindowModel, video: Path, stride: int | None,
@@ -54,19 +55,19 @@ class SegmentStrip(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.bands: list[SegmentBand] = []
+        self.bands: list[LaneBand] = []
         self.frame_count = 0
         self.setMinimumHeight(28)
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
         return QSize(480, 32)
 
-    def set_bands(self, bands: list[SegmentBand], frame_count: int) -> None:
+    def set_bands(self, bands: list[LaneBand], frame_count: int) -> None:
         self.bands, self.frame_count = list(bands), frame_count
         self.setToolTip("\n".join(f"[{b.start}, {b.end})  {b.text}" for b in self.bands))
         self.update()
 
-    def band_rect(self, band: SegmentBand) -> QRectF:
+    def band_rect(self, band: LaneBand) -> QRectF:
         scale = self.width() / max(1, self.frame_count)
         return QRectF(band.start * scale, 0, max(1.0, (band.end - band.start) * scale), self.height())
 
@@ -86,7 +87,7 @@ class SegmentsView(QWidget):
     """Classify a video with a classify/regress run and show its segments as bands (module doc)."""
 
     segments_ready = Signal(object)  # VideoWindows
-    bands_changed = Signal(list)  # list[SegmentBand]
+    bands_changed = Signal(list)  # list[LaneBand]
     export_finished = Signal(object)  # Path
 
     def __init__(self, parent: QWidget | None = None, models: ModelCache | None = None) -> None:
@@ -96,7 +97,7 @@ class SegmentsView(QWidget):
         self.video: Path | None = None
         self.class_colors: Mapping[str, str] | None = None
         self.result: VideoWindows | None = None
-        self.bands: list[SegmentBand] = []
+        self.bands: list[LaneBand] = []
         self.worker: Worker | None = None
         self.export_worker: Worker | None = None
 

@@ -42,7 +42,7 @@ def test_open_play_step_label_undo_redo_save_reopen(qtbot, make_window, project_
     assert [(c.start, c.end, c.label) for c in clips] == [(12, 22, "bike")]
     assert window.labelling.span() is None
     assert window.isWindowModified()
-    assert [b.label for b in window.player.timeline.bands if b.kind == "subclip"] == ["bike"]
+    assert [b.text for b in window.player.timeline.bands if b.kind == "subclip"] == ["bike"]
     assert window.label_panel.subclips.rowCount() == 1
     # anomaly interval from In/Out with A
     window.player.seek(30)

@@ -25,7 +25,7 @@ def test_lanes_seek_selection_and_status_go_through_the_state(qtbot, make_window
     assert state.frame_count == window.player.frame_count > 0 and state.has_video
     state.set_lane("Events", [LaneBand(3, 9, "#f5a524", "score 0.91", "e1")])
     events = [b for b in window.player.timeline.bands if b.kind == "event"]
-    assert [(b.start, b.end, b.label, b.key) for b in events] == [(3, 9, "score 0.91", "e1")]
+    assert [(b.start, b.end, b.text, b.key) for b in events] == [(3, 9, "score 0.91", "e1")]
     state.set_lane("Some later lane", [LaneBand(0, 2, "#ffffff")])  # drawn below the three lanes
     assert state.lanes["Some later lane"] and len(window.player.timeline.bands) == 2
     assert window.player.timeline.lanes[-1] == ("Some later lane", "Some later lane")

@@ -9,15 +9,15 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 
 from desktop_app.player.frame_provider import FrameCache, FrameProvider
-from desktop_app.player.timeline import Band, TimelineWidget
+from desktop_app.player.timeline import TimelineWidget
 from desktop_app.state import LaneBand
 from tests.gui.window_driver import make_clip, make_timeline
 
 
 @pytest.fixture
 def timeline(qtbot) -> TimelineWidget:
-    return make_timeline(qtbot, 100, [Band("subclip", "s1", 20, 40, "#e69f00", "bike"),  # 10 px per frame
-                                      Band("anomaly", "a1", 60, 80, "#e5484d")])
+    return make_timeline(qtbot, 100, [LaneBand(20, 40, "#e69f00", "bike", "s1", "subclip"),  # 10 px per frame
+                                      LaneBand(60, 80, "#e5484d", "", "a1", "anomaly")])
 
 
 def point(timeline: TimelineWidget, frame: float, lane: str | None) -> QPoint:

@@ -8,7 +8,7 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from core.project import Project
-from desktop_app.player.timeline import Band, TimelineWidget, stack_rows
+from desktop_app.player.timeline import TimelineWidget, stack_rows
 from desktop_app.state import LaneBand
 from tests.gui.window_driver import key, make_timeline, open_and_wait, wait_frame
 from tests.video_factory import write_video
@@ -26,12 +26,12 @@ def wheel(widget, pos: QPointF, delta: int, modifiers=Qt.KeyboardModifier.NoModi
     QApplication.sendEvent(widget, event)
 
 
-def band_point(timeline: TimelineWidget, band: Band, frame: float) -> QPoint:
+def band_point(timeline: TimelineWidget, band: LaneBand, frame: float) -> QPoint:
     return QPoint(round(timeline.x_of(frame)), round(timeline.band_rect(band).center().y()))
 
 
 def test_stack_rows_puts_overlapping_bands_in_separate_rows() -> None:
-    a, b, c, d = (Band("subclip", k, s, e, "#fff") for k, s, e in
+    a, b, c, d = (LaneBand(s, e, "#fff", "", k, "subclip") for k, s, e in
                   (("a", 0, 10), ("b", 5, 15), ("c", 10, 20), ("d", 8, 12)))
     rows, count = stack_rows([a, b, c, d])
     assert count == 3
@@ -42,9 +42,9 @@ def test_stack_rows_puts_overlapping_bands_in_separate_rows() -> None:
 
 def test_overlapping_bands_stack_and_each_can_be_clicked(qtbot, timeline: TimelineWidget) -> None:
     one_row = timeline.sizeHint().height()
-    first = Band("subclip", "s1", 0, 6000, "#e69f00", "bike")
-    second = Band("subclip", "s2", 3000, 9000, "#56b4e9", "walk")
-    timeline.set_bands([first, second, Band("anomaly", "a1", 100, 200, "#e5484d")])
+    first = LaneBand(0, 6000, "#e69f00", "bike", "s1", "subclip")
+    second = LaneBand(3000, 9000, "#56b4e9", "walk", "s2", "subclip")
+    timeline.set_bands([first, second, LaneBand(100, 200, "#e5484d", "", "a1", "anomaly")])
     assert timeline.lane_rows("subclip") == 2 and timeline.lane_rows("anomaly") == 1
     assert timeline.sizeHint().height() == one_row + TimelineWidget.LANE_H  # the lane grew one row
     assert timeline.minimumHeight() == timeline.sizeHint().height()

@@ -15,8 +15,9 @@ from core.models.files import load_model_file
 from core.runs import RunRecord
 from core.video.open import open_video
 from desktop_app.jobs import error_dialog
-from desktop_app.prediction import SegmentBand, SegmentsView, segment_bands, value_color
+from desktop_app.prediction import SegmentsView, segment_bands, value_color
 from desktop_app.prediction.segment_bands import VALUE_RAMP
+from desktop_app.state import LaneBand
 from tests.core.cli.test_predict_commands import make_run
 from tests.gui.prediction.conftest import CLASSES, VIDEO_FRAMES, window_run
 
@@ -40,10 +41,10 @@ def test_class_segments_become_bands_whose_colour_is_stable_per_label() -> None:
     segments = [_classified(0, 8, "walk", 0.93), _classified(8, 12, None, 0.41), _classified(12, 20, "bike"),
                 _classified(20, 30, "walk", 0.8)]
     bands = segment_bands(segments, class_names=["walk", "bike"])
-    assert bands == [SegmentBand(0, 8, _hex(CLASS_COLORS[0]), "walk 0.93"),
-                     SegmentBand(8, 12, _hex(UNCERTAIN_COLOR), "uncertain 0.41"),
-                     SegmentBand(12, 20, _hex(CLASS_COLORS[1]), "bike 0.90"),
-                     SegmentBand(20, 30, _hex(CLASS_COLORS[0]), "walk 0.80")]
+    assert bands == [LaneBand(0, 8, _hex(CLASS_COLORS[0]), "walk 0.93", "segment0"),
+                     LaneBand(8, 12, _hex(UNCERTAIN_COLOR), "uncertain 0.41", "segment1"),
+                     LaneBand(12, 20, _hex(CLASS_COLORS[1]), "bike 0.90", "segment2"),
+                     LaneBand(20, 30, _hex(CLASS_COLORS[0]), "walk 0.80", "segment3")]
     # a label keeps its colour whatever else the video holds and in whatever order segments come
     alone = segment_bands([_classified(0, 5, "bike")], class_names=["walk", "bike"])
     assert alone[0].color == bands[2].color
