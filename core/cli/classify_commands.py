@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from core.cli.video_commands import _finite, _positive, _positive_int
+from core.cli.number_options import BATCH, CLIP_FRAMES, POSITIVE, PROBABILITY
 from core.errors import FramewatchError
 
 #: What ``--annotated-dir`` calls the annotated copy of ``clip.avi``: ``clip.annotated.mp4``.
@@ -23,13 +23,6 @@ ANNOTATED_SUFFIX = ".annotated.mp4"
 
 class ClassifyError(FramewatchError):
     """``framewatch classify`` cannot run as asked (an option that does not fit the run, ...)."""
-
-
-def _probability(text: str) -> float:
-    value = _finite(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be a probability from 0 to 1, not {text!r}")
-    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -49,15 +42,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     classify.add_argument("--video", action="append", metavar="V",
                           help="a project video to classify (id, name or path; repeatable)")
     classify.add_argument("--all", action="store_true", help="classify every video of the project")
-    classify.add_argument("--stride", type=_positive_int, metavar="N",
+    classify.add_argument("--stride", type=CLIP_FRAMES, metavar="N",
                           help="frames between window starts, 1 to the clip length (default: the clip length, "
                           "windows side by side)")
-    classify.add_argument("--min-confidence", type=_probability, metavar="P",
+    classify.add_argument("--min-confidence", type=PROBABILITY, metavar="P",
                           help="a window whose top class has a probability below P is uncertain (classify runs)")
-    classify.add_argument("--bin", type=_positive, metavar="W", dest="bin_width",
+    classify.add_argument("--bin", type=POSITIVE, metavar="W", dest="bin_width",
                           help="regress runs: merge consecutive windows whose values fall in the same bin "
                           "[k*W, (k+1)*W) (default: one segment per window)")
-    classify.add_argument("--batch-size", type=_positive_int, default=None, metavar="N",
+    classify.add_argument("--batch-size", type=BATCH, default=None, metavar="N",
                           help="windows per model call (default 8)")
     out = classify.add_mutually_exclusive_group()
     out.add_argument("--annotated", type=Path, metavar="OUT.mp4",

@@ -16,9 +16,9 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from core.cli.number_options import FINITE, FPS, FRAME, WAIT_S
 from core.cli.progress_bar import ProgressBar
 from core.cli.project_scan import register_scan
-from core.cli.video_commands import _finite, _positive
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add = sub.add_parser("add-video", help="add video files or image folders (each is decoded once to count frames)")
     _project_arg(add)
     add.add_argument("videos", type=Path, nargs="+")
-    add.add_argument("--fps", type=_positive, help="frame rate of image folders (default 10)")
+    add.add_argument("--fps", type=FPS, help="frame rate of image folders (default 10)")
     add.add_argument("--split", choices=["train", "val", "test"], help="put the videos in this split")
     add.add_argument("--no-scan", action="store_true", help="trust the header's frame count instead of decoding")
     add.set_defaults(handler=run_add_video)
@@ -47,14 +47,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ucsd.add_argument("source", type=Path, help="dataset folder, e.g. ../shared/data/ucsd_ped2")
     _project_arg(ucsd, create=True)
     ucsd.add_argument("--gt", type=Path, help="ground-truth .m file (default: the first *.m found)")
-    ucsd.add_argument("--fps", type=_positive, default=10.0, help="frame rate of the image folders (default 10)")
+    ucsd.add_argument("--fps", type=FPS, default=10.0, help="frame rate of the image folders (default 10)")
     ucsd.add_argument("--no-scan", action="store_true", help="count images instead of decoding every one")
     ucsd.set_defaults(handler=run_import_ucsd)
 
     folders = sub.add_parser("import-folders", help="import train/<class>/*.mp4 and test/<class>/*.mp4 as labelled clips")
     folders.add_argument("source", type=Path)
     _project_arg(folders, create=True)
-    folders.add_argument("--fps", type=_positive, help="frame rate of image-folder videos (default 10)")
+    folders.add_argument("--fps", type=FPS, help="frame rate of image-folder videos (default 10)")
     folders.add_argument("--skip-unreadable", action="store_true", help="skip videos that do not decode")
     folders.add_argument("--no-scan", action="store_true", help="trust the header's frame count instead of decoding")
     folders.set_defaults(handler=run_import_folders)
@@ -69,7 +69,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     edit.add_argument("video", help="video id, name or path")
     edit.add_argument("--name", help="new name (unique in the project)")
     edit.add_argument("--split", choices=["train", "val", "test", "auto"])
-    edit.add_argument("--fps", type=_positive, help="frames per second of an image folder")
+    edit.add_argument("--fps", type=FPS, help="frames per second of an image folder")
     edit.set_defaults(handler=run_edit_video)
 
     label = sub.add_parser(
@@ -79,11 +79,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     _project_arg(label)
     label.add_argument("--video", help="video id, name or path")
-    label.add_argument("--start", type=_finite)
-    label.add_argument("--end", type=_finite, help="end (exclusive)")
+    label.add_argument("--start", type=FINITE)
+    label.add_argument("--end", type=FINITE, help="end (exclusive)")
     label.add_argument("--seconds", action="store_true", help="START and END are seconds (default: frames)")
     label.add_argument("--class", dest="label", help="class of the subclip")
-    label.add_argument("--value", type=float, help="numeric value of the subclip")
+    label.add_argument("--value", type=FINITE, help="numeric value of the subclip")
     label.add_argument("--target", help="numeric target the value belongs to")
     label.add_argument("--split", choices=["train", "val", "test"])
     label.add_argument("--note", default="")
@@ -102,8 +102,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     _project_arg(verdict)
     verdict.add_argument("--video", required=True, help="video id, name or path")
-    verdict.add_argument("--start", type=int, required=True, help="first frame of the event")
-    verdict.add_argument("--end", type=int, required=True, help="end of the event (exclusive)")
+    verdict.add_argument("--start", type=FRAME, required=True, help="first frame of the event")
+    verdict.add_argument("--end", type=FRAME, required=True, help="end of the event (exclusive)")
     verdict.add_argument("--verdict", required=True, choices=["confirmed", "rejected", "unsure"])
     verdict.add_argument("--note", default="")
     verdict.add_argument("--run", help="the training run (name under PROJECT/runs/, or folder) that flagged it")
@@ -150,7 +150,7 @@ def _project_arg(parser: argparse.ArgumentParser, create: bool = False, recovery
                  writes: bool = True) -> None:
     parser.add_argument("dir", type=Path, help="project folder" + (" (created if it holds no project)" if create else ""))
     if writes:
-        parser.add_argument("--wait", type=_seconds, default=DEFAULT_WAIT_S, metavar="SECONDS",
+        parser.add_argument("--wait", type=WAIT_S, default=DEFAULT_WAIT_S, metavar="SECONDS",
                             help="if another Framewatch is writing the project, wait this long for it to finish "
                             f"(default {DEFAULT_WAIT_S:g})")
     if recovery:
@@ -158,13 +158,6 @@ def _project_arg(parser: argparse.ArgumentParser, create: bool = False, recovery
         group.add_argument("--recover", action="store_true", help="continue from the autosave of a crashed session")
         group.add_argument("--discard-autosave", action="store_true", help="drop the autosave of a crashed session")
     parser.set_defaults(create_project=create)
-
-
-def _seconds(text: str) -> float:
-    value = _finite(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more seconds, not {text}")
-    return value
 
 
 def _open(args: argparse.Namespace, read_only: bool = False):

@@ -26,6 +26,17 @@ from typing import Any
 
 from core.cli.evaluate_dataset import add_arguments as add_dataset_arguments
 from core.cli.evaluate_dataset import check_args as check_evaluate_args
+from core.cli.number_options import (
+    BATCH,
+    CLIP_FRAMES,
+    EPOCHS,
+    FINITE,
+    FRAME,
+    FRAME_COUNT,
+    PERCENTILE,
+    SEED,
+    SMOOTH,
+)
 
 
 def _add_common(parser: argparse.ArgumentParser, project_optional: bool = False) -> None:
@@ -35,28 +46,28 @@ def _add_common(parser: argparse.ArgumentParser, project_optional: bool = False)
         parser.add_argument("project", type=Path, help="project folder")
     parser.add_argument("--run", required=True, help="training run: its name under PROJECT/runs/, or its folder"
                         + (" (with --dataset: its folder)" if project_optional else ""))
-    parser.add_argument("--stride", type=int, metavar="N",
+    parser.add_argument("--stride", type=CLIP_FRAMES, metavar="N",
                         help="frames between clip windows of a reconstruction model, 1 to the clip length "
                         "(default: the clip length, each frame reconstructed once; smaller strides average)")
-    parser.add_argument("--min-run", type=int, default=1, metavar="N",
+    parser.add_argument("--min-run", type=FRAME_COUNT, default=1, metavar="N",
                         help="an event needs N consecutive frames above the threshold (default 1)")
-    parser.add_argument("--merge-gap", type=int, default=0, metavar="N",
+    parser.add_argument("--merge-gap", type=FRAME, default=0, metavar="N",
                         help="merge events at most N normal frames apart (default 0)")
-    parser.add_argument("--percentile", type=float, default=None, metavar="P",
+    parser.add_argument("--percentile", type=PERCENTILE, default=None, metavar="P",
                         help="threshold: this percentile of the train-split videos' errors (default 99.5)")
-    parser.add_argument("--threshold", type=float, default=None, metavar="E",
+    parser.add_argument("--threshold", type=FINITE, default=None, metavar="E",
                         help="flag frames whose (smoothed) error is above E, in the run's error units, instead of "
                         "calibrating a threshold on the train-split videos (what dragging the threshold line in the "
                         "app does); no train-split footage is needed"
                         + ("; evaluate: event recall and false alarms at E" if project_optional else ""))
-    parser.add_argument("--smooth", type=int, default=None, metavar="N",
+    parser.add_argument("--smooth", type=SMOOTH, default=None, metavar="N",
                         help="average errors over the last N frames before thresholding, and (evaluate) "
                         "before measuring AUC and EER (default: the run's recommendation, else 1: none)")
     parser.add_argument("--error", choices=("mse", "worst-patches"), default=None,
                         help="a frame's error: mse, the mean squared error over the frame, or worst-patches, "
                         "the mean over its worst sixteenth of patches (default: the run's recommendation, "
                         "else mse)")
-    parser.add_argument("--batch-size", type=int, default=None, metavar="N", help="clip windows per model call")
+    parser.add_argument("--batch-size", type=BATCH, default=None, metavar="N", help="clip windows per model call")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
@@ -116,8 +127,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     level.add_argument("project", type=Path, help="project folder")
     level.add_argument("--run", required=True, help="training run: its name under PROJECT/runs/, or its folder")
-    level.add_argument("--epochs", type=int, default=16, metavar="N", help="training epochs (default 16)")
-    level.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    level.add_argument("--epochs", type=EPOCHS, default=16, metavar="N", help="training epochs (default 16)")
+    level.add_argument("--seed", type=SEED, default=0, help="random seed (default 0)")
     level.add_argument("--json", action="store_true", help="print JSON instead of text")
     level.set_defaults(handler=run_fit_error_level)
 
@@ -187,12 +198,9 @@ def _write_outputs(args: argparse.Namespace, project: Any, result: Any,
 
 
 def _scoring_options(args: argparse.Namespace) -> dict[str, Any]:
-    from core.inference.errors import ScoreError
     from core.inference.regularity import DEFAULT_PERCENTILE
     from core.inference.scoring import DEFAULT_BATCH_SIZE
 
-    if args.batch_size is not None and args.batch_size < 1:
-        raise ScoreError(f"--batch-size must be 1 or more, not {args.batch_size}")
     return {"stride": args.stride, "min_run": args.min_run, "merge_gap": args.merge_gap,
             "percentile": DEFAULT_PERCENTILE if args.percentile is None else args.percentile,
             "smoothing": args.smooth, "error": args.error, "batch_size": args.batch_size or DEFAULT_BATCH_SIZE,

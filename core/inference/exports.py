@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from core.atomic_write import json_default, write_text
+from core.atomic_write import write_json, write_text
 from core.inference.events import Event
 from core.inference.model_fingerprint import model_fingerprint
 from core.inference.regularity import Threshold, abnormality
@@ -259,7 +258,7 @@ def write_score_exports(folder: str | Path, video: ScoredVideo, stem: str | None
         "flagging": dict(video.flagging), "frames": frames, "events": events,
     }
     Path(folder).mkdir(parents=True, exist_ok=True)
+    write_json(paths["json"], document, indent=1)  # first: a number JSON cannot hold stops it before any file
     write_text(paths["scores_csv"], _csv(FRAME_COLUMNS, frames))
     write_text(paths["events_csv"], _csv(EVENT_COLUMNS, events))
-    write_text(paths["json"], json.dumps(document, indent=1, default=json_default))
     return paths

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import threading
 from pathlib import Path
 from typing import Any
 
-from core.atomic_write import write_text
+from core.atomic_write import write_json, write_text
 from core.jobs import ProgressCallback, check_cancelled, report
 from core.project.entities import Subclip
 from core.project.errors import ProjectError
@@ -80,7 +79,7 @@ def export_json(project, path: str | Path, overwrite: bool = False, progress: Pr
         "intervals": rows["intervals"],
         "verdicts": rows["verdicts"],
     }
-    _write(path, json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+    _write(path, doc)
     report(progress, 1, 1, path.name)
     return path
 
@@ -146,10 +145,14 @@ def _check_targets(project, targets: list[Path], overwrite: bool) -> None:
         check_folder_writable(folder)
 
 
-def _write(path: Path, text: str) -> None:
+def _write(path: Path, content: str | dict[str, Any]) -> None:
+    """Write ``content``, a table's text or a JSON document (strict JSON: :func:`core.atomic_write.write_json`)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_text(path, text)
+        if isinstance(content, str):
+            write_text(path, content)
+        else:
+            write_json(path, content, indent=1, ensure_ascii=False)
     except OSError as exc:
         raise ProjectError(f"cannot be written ({exc.strerror or exc})", path) from exc
 

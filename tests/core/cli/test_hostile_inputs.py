@@ -1,0 +1,158 @@
+"""Every hostile input to ``framewatch`` gets one line on stderr naming the problem and exit code 2, never a
+traceback, and changes nothing: numbers out of range, outputs that are the project's own videos, damaged
+run files, imports that fail, symbolic-link loops."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+
+from core.cli.main import build_parser, main
+from core.cli.number_options import Number, WholeNumber
+from tests.core.inference.scoring_project import make_project, save_run
+
+HUGE = "99999999999999999999"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny scoring project (``train0.avi``, ``train1.avi``, ``test.avi``) with an anomaly run ``tiny`` and
+    a next-frame run ``pred``."""
+    folder = make_project(tmp_path_factory.mktemp("hostile") / "proj")
+    save_run(folder)
+    save_run(folder, "pred", task="predict")
+    return folder
+
+
+def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str]]:
+    """``framewatch ARGV`` in this process: its exit code and the non-empty lines it wrote to stderr."""
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's usage errors
+        code = exc.code
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return code, [line for line in err.splitlines() if line.strip()]
+
+
+def assert_refused(argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]) -> str:
+    code, lines = run_cli(argv, capsys)
+    assert code == 2 and len(lines) == 1 and "error:" in lines[0] and expected in lines[0], (code, lines)
+    return lines[0]
+
+
+NUMBERS = [
+    (["score", "{p}", "--run", "tiny", "--all", "--smooth", HUGE], "argument --smooth: must be a whole number from 1 to 10,000"),
+    (["evaluate", "{p}", "--run", "tiny", "--smooth", "0"], "argument --smooth: must be a whole number from 1"),
+    (["score", "{p}", "--run", "tiny", "--all", "--min-run", HUGE], "argument --min-run"),
+    (["score", "{p}", "--run", "tiny", "--all", "--batch-size", HUGE], "argument --batch-size"),
+    (["score", "{p}", "--run", "tiny", "--all", "--percentile", "1e308"], "argument --percentile"),
+    (["export-run", "{p}", "--run", "tiny", "--to", "{t}/out", "--smooth", HUGE], "argument --smooth"),
+    (["fit-error-level", "{p}", "--run", "pred", "--seed", HUGE], "argument --seed: must be a whole number from 0 to 4,294,967,295"),
+    (["fit-error-level", "{p}", "--run", "pred", "--epochs", HUGE], "argument --epochs"),
+    (["predict", "{p}", "--run", "pred", "--video", "{v}", "--start", "0", "--future", HUGE],
+     "argument --future: must be a whole number from 1 to 1,000"),
+    (["predict", "{p}", "--run", "pred", "--video", "{v}", "--start", "0", "-o", "{t}/p.gif", "--fps", "5e-324"],
+     "argument --fps: must be a number from 0.001 to 1,000, not 5e-324"),
+    (["evaluate", "--dataset", "moving-mnist", "--mnist", "m", "--run", "r", "--sequences", HUGE], "argument --sequences"),
+    (["evaluate", "--dataset", "moving-mnist", "--mnist", "m", "--run", "r", "--future", HUGE], "argument --future"),
+    (["train", "--dataset", "moving-mnist", "--mnist", "m", "--runs-dir", "{t}/runs", "--task", "predict",
+      "--sequences", HUGE], "argument --sequences: must be a whole number from 1 to 100,000"),
+    (["train", "{p}", "--task", "anomaly", "--threads", HUGE], "argument --threads"),
+    (["train", "{p}", "--task", "anomaly", "--seed", HUGE], "argument --seed"),
+    (["train", "{p}", "--task", "anomaly", "--epochs", HUGE], "argument --epochs"),
+    (["train", "{p}", "--task", "anomaly", "--max-minutes", "1e308"], "argument --max-minutes"),
+    (["frames", "{v}", "-o", "{t}/frames", "--end", HUGE], "argument --end: must be a whole number from 0 to"),
+    (["cut", "{v}", "-o", "{t}/pieces", "--pieces", HUGE, "--duration", "1"], "argument --pieces"),
+    (["info", "{v}", "--fps", "5e-324"], "argument --fps"),
+    (["project", "import-ucsd", "{t}/none", "{t}/new", "--fps", "5e-324"], "argument --fps"),
+    (["project", "label", "{p}", "--video", "test.avi", "--start", "0", "--end", "5", "--value", "nan"],
+     "argument --value: must be a finite number"),
+    (["project", "verdict", "{p}", "--video", "test.avi", "--start", "0", "--end", HUGE, "--verdict", "confirmed"],
+     "argument --end"),
+    (["project", "label", "{p}", "--video", "test.avi", "--start", "0", "--end", "5", "--anomaly", "--wait", "1e308"],
+     "argument --wait"),
+    (["classify", "{p}", "--run", "c", "--all", "--stride", HUGE], "argument --stride"),
+]
+
+
+@pytest.mark.parametrize(("argv", "expected"), NUMBERS, ids=[" ".join(a[:1] + [a[-2]]) for a, _ in NUMBERS])
+def test_numbers_out_of_range_are_one_line_usage_errors_before_anything_runs(
+        project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], expected: str) -> None:
+    before = (project / "project.json").read_text()
+    video = project.parent / "proj-videos" / "test.avi"
+    line = assert_refused([a.format(p=project, t=tmp_path, v=video) for a in argv], expected, capsys)
+    assert line.startswith("framewatch ") and "--help" in line
+    assert list(tmp_path.iterdir()) == [] and (project / "project.json").read_text() == before
+
+
+def _number_options(parser: argparse.ArgumentParser) -> list[tuple[str, argparse.Action]]:
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found += _number_options(sub)
+        elif action.option_strings and action.type in (int, float):
+            found.append((parser.prog, action))
+    return found
+
+
+def test_every_number_option_is_bounded_and_states_its_range_in_help() -> None:
+    parser = build_parser()
+    # train's --frames, --stride, --val-fraction, --lr and --lr-factor are checked, with their ranges, by the
+    # training request itself (the app builds the same one)
+    core_checked = {"--frames", "--stride", "--val-fraction", "--lr", "--lr-factor"}
+    unbounded = [f"{prog} {action.option_strings[-1]}" for prog, action in _number_options(parser)
+                 if not (prog == "framewatch train" and action.option_strings[-1] in core_checked)]
+    assert unbounded == []
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    help_text = " ".join(commands["predict"].format_help().split())
+    assert "frames to predict (default 10) [1 to 1,000]" in help_text
+
+
+def test_number_types_refuse_nan_infinity_and_text() -> None:
+    for kind in (WholeNumber(1, 10), Number(0.0, 10.0)):
+        for text in ("nan", "inf", "-inf", "ten", "1e400", "11"):
+            with pytest.raises(argparse.ArgumentTypeError):
+                kind(text)
+    assert WholeNumber(1, 10)("10") == 10 and Number(0.0, 1.0, above_low=True)("1") == 1.0
+    with pytest.raises(argparse.ArgumentTypeError, match="more than 0"):
+        Number(0.0, 1.0, above_low=True)("0")
+
+
+def test_an_image_folder_at_a_frame_rate_near_zero_is_refused_so_exports_never_write_infinity(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import cv2
+
+    from core.project import Project, ProjectValidationError
+    from tests.video_factory import index_frame
+
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i in range(3):
+        cv2.imwrite(str(folder / f"{i:03d}.png"), index_frame(i, 32, 24))
+    project = Project.create(tmp_path / "p")
+    try:
+        with pytest.raises(ProjectValidationError, match="frames per second must be from 0.001 to 1000"):
+            project.add_video(folder, fps=5e-324)
+        video = project.add_video(folder, fps=10)
+        with pytest.raises(ProjectValidationError, match="frames per second must be from 0.001 to 1000"):
+            project.update_video(video.id, fps=5e-324)
+    finally:
+        project.close()
+    assert json.loads((tmp_path / "p" / "project.json").read_text())["videos"] == []  # nothing saved
+
+
+def test_a_smoothing_window_past_the_limit_is_refused_by_scoring_too() -> None:
+    from core.cli.number_options import SMOOTH_LIMIT
+    from core.inference.errors import ScoreError
+    from core.inference.regularity import MAX_SMOOTHING_WINDOW, CausalMovingAverage, moving_average
+
+    assert SMOOTH_LIMIT == MAX_SMOOTHING_WINDOW
+    with pytest.raises(ScoreError, match="from 1 to 10,000"):
+        moving_average([0.0, 1.0], 10**20)
+    with pytest.raises(ScoreError, match="from 1 to 10,000"):
+        CausalMovingAverage(10**20)
