@@ -11,10 +11,13 @@ editing commands refuse to touch it until ``--recover`` (take the autosave) or `
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from core.cli.number_options import FINITE, FPS, FRAME, WAIT_S
 from core.cli.progress_bar import ProgressBar
@@ -148,7 +151,8 @@ DEFAULT_WAIT_S = 5.0
 
 def _project_arg(parser: argparse.ArgumentParser, create: bool = False, recovery: bool = True,
                  writes: bool = True) -> None:
-    parser.add_argument("dir", type=Path, help="project folder" + (" (created if it holds no project)" if create else ""))
+    parser.add_argument("dir", type=Path, help="project folder" + (" (created if it holds no project; removed "
+                        "again if the import fails)" if create else ""))
     if writes:
         parser.add_argument("--wait", type=WAIT_S, default=DEFAULT_WAIT_S, metavar="SECONDS",
                             help="if another Framewatch is writing the project, wait this long for it to finish "
@@ -157,7 +161,6 @@ def _project_arg(parser: argparse.ArgumentParser, create: bool = False, recovery
         group = parser.add_mutually_exclusive_group()
         group.add_argument("--recover", action="store_true", help="continue from the autosave of a crashed session")
         group.add_argument("--discard-autosave", action="store_true", help="drop the autosave of a crashed session")
-    parser.set_defaults(create_project=create)
 
 
 def _open(args: argparse.Namespace, read_only: bool = False):
@@ -167,8 +170,6 @@ def _open(args: argparse.Namespace, read_only: bool = False):
     """
     from core.project import Project, ProjectError, ProjectLockedError
 
-    if getattr(args, "create_project", False) and not (args.dir / "project.json").exists():
-        return Project.create(args.dir)
     read_only = read_only and not getattr(args, "discard_autosave", False)
     try:
         project = Project.open(args.dir, recover=getattr(args, "recover", False), read_only=read_only,
@@ -184,6 +185,21 @@ def _open(args: argparse.Namespace, read_only: bool = False):
             raise ProjectError(f"{project.recovery.describe()}; give --recover to continue from it or "
                                "--discard-autosave to drop it", project.path)
     return project
+
+
+@contextlib.contextmanager
+def _project_to_import_into(args: argparse.Namespace) -> Iterator[Any]:
+    """The project in ``args.dir`` (locked, as :func:`_open` opens it), or a new one there that is removed
+    again if the import fails: a failed import never leaves a project behind, nor changes an existing one
+    (it is saved only at the end)."""
+    from core.project.provisional import new_project_or_nothing
+    from core.project.store import AUTOSAVE_FILE, PROJECT_FILE
+
+    if (args.dir / PROJECT_FILE).exists() or (args.dir / AUTOSAVE_FILE).exists():
+        yield _open(args)
+        return
+    with new_project_or_nothing(args.dir) as project:
+        yield project
 
 
 def _note_lock(project) -> None:
@@ -269,31 +285,32 @@ def run_verdict(args: argparse.Namespace) -> int:
 def run_import_ucsd(args: argparse.Namespace) -> int:
     from core.project.importers import import_ucsd
 
-    project = _open(args)
-    with ProgressBar(f"importing {args.source.name}", unit="video") as bar:
+    with _project_to_import_into(args) as project, ProgressBar(f"importing {args.source.name}", unit="video") as bar:
         result = import_ucsd(project, args.source, gt_file=args.gt, fps=args.fps, scan=not args.no_scan, progress=bar)
+        project.save()
     videos = [project.videos[i] for i in result.videos]
     intervals = [project.intervals[i] for i in result.intervals]
     splits = Counter(v.split for v in videos)
     test_frames = sum(v.known_frame_count for v in videos if v.split == "test")
     abnormal = sum(i.end - i.start for i in intervals)
-    return _done(project, f"imported {splits['train']} training and {splits['test']} test videos; "
-                 f"ground truth: {abnormal:,} abnormal frames of {test_frames:,} test frames "
-                 f"in {len(intervals)} intervals -> {project.folder}")
+    print(f"imported {splits['train']} training and {splits['test']} test videos; ground truth: {abnormal:,} "
+          f"abnormal frames of {test_frames:,} test frames in {len(intervals)} intervals -> {project.folder}")
+    return 0
 
 
 def run_import_folders(args: argparse.Namespace) -> int:
     from core.project.importers import import_class_folders
 
-    project = _open(args)
-    with ProgressBar(f"importing {args.source.name}", unit="video") as bar:
+    with _project_to_import_into(args) as project, ProgressBar(f"importing {args.source.name}", unit="video") as bar:
         result = import_class_folders(project, args.source, fps=args.fps, scan=not args.no_scan,
                                       skip_unreadable=args.skip_unreadable, progress=bar)
+        project.save()
     for problem in result.skipped:
         print(f"skipped: {problem}")
     counts = Counter(project.subclips[i].label for i in result.subclips)
     per_class = ", ".join(f"{k}: {n}" for k, n in sorted(counts.items()))
-    return _done(project, f"imported {len(result.videos)} videos as labelled clips ({per_class})")
+    print(f"imported {len(result.videos)} videos as labelled clips ({per_class})")
+    return 0
 
 
 def run_label(args: argparse.Namespace) -> int:

@@ -156,3 +156,22 @@ def test_a_smoothing_window_past_the_limit_is_refused_by_scoring_too() -> None:
         moving_average([0.0, 1.0], 10**20)
     with pytest.raises(ScoreError, match="from 1 to 10,000"):
         CausalMovingAverage(10**20)
+
+
+@pytest.mark.parametrize("command", ["import-ucsd", "import-folders"])
+def test_a_failed_import_into_a_new_folder_leaves_no_project(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                             command: str) -> None:
+    assert_refused(["project", command, str(tmp_path / "missing"), str(tmp_path / "a" / "new")], "no such folder", capsys)
+    assert list(tmp_path.iterdir()) == []  # not even the parent folder the project would have been made in
+    kept = tmp_path / "existing"
+    kept.mkdir()
+    (kept / "notes.txt").write_text("mine")
+    assert_refused(["project", command, str(tmp_path / "missing"), str(kept)], "no such folder", capsys)
+    assert sorted(p.name for p in kept.iterdir()) == ["notes.txt"] and (kept / "notes.txt").read_text() == "mine"
+
+
+def test_a_failed_import_into_an_existing_project_changes_nothing(project: Path, tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    before = (project / "project.json").read_text()
+    assert_refused(["project", "import-ucsd", str(tmp_path / "missing"), str(project)], "no such folder", capsys)
+    assert (project / "project.json").read_text() == before
