@@ -56,7 +56,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     out.add_argument("--annotated", type=Path, metavar="OUT.mp4",
                      help="write the one video classified with its labels drawn on every frame")
     out.add_argument("--annotated-dir", type=Path, metavar="DIR",
-                     help=f"write each video's annotated copy into DIR as NAME{ANNOTATED_SUFFIX}")
+                     help=f"write each video's annotated copy into DIR as NAME{ANNOTATED_SUFFIX} (NAME: the file's "
+                     f"name without extension, or the folder's, as one safe file name; NAME-N, N its place in the "
+                     "list, where two would share a name)")
     classify.add_argument("--overwrite", action="store_true", help="replace existing annotated videos")
     classify.add_argument("--json", action="store_true", help="print JSON instead of text")
     classify.add_argument("--windows", action="store_true", help="with --json: every window's result as well")
@@ -101,8 +103,11 @@ def _outputs(args: argparse.Namespace, targets: list[tuple[str, Path]]) -> list[
                                 "--annotated-dir DIR")
         outputs = [args.annotated]
     else:
-        outputs = [args.annotated_dir / f"{path.stem if path.suffix else path.name}{ANNOTATED_SUFFIX}"
-                   for _, path in targets]
+        from core.file_names import safe_file_stem, unique_stems
+
+        stems = unique_stems({n: safe_file_stem(path.stem if path.suffix else path.name, "video")
+                              for n, (_, path) in enumerate(targets)}, {n: str(n + 1) for n in range(len(targets))})
+        outputs = [args.annotated_dir / f"{stems[n]}{ANNOTATED_SUFFIX}" for n in range(len(targets))]
     for output in outputs:
         if output.suffix.lower() != ".mp4":
             raise ClassifyError(f"{output}: annotated videos are MP4 files: give a name ending in .mp4")

@@ -153,11 +153,11 @@ def _outputs(args: argparse.Namespace, project: Any) -> dict[str, tuple[str, dic
     """Per video id, the stem and the files ``--export`` and ``--annotated[-dir]`` will write, checked (not
     existing unless ``--overwrite``, writable) before any scoring."""
     from core.inference.annotated_video import check_video_format
-    from core.inference.exports import export_paths, file_stem, unique_stems
+    from core.inference.exports import export_paths, unique_file_stems
     from core.video.cutting import check_outputs
 
     videos = list(project.videos.values()) if args.all else [project.video(key) for key in args.video]
-    stems = unique_stems({video.id: file_stem(video.name, video.kind) for video in videos})
+    stems = unique_file_stems(videos)
     outputs = {}
     for video in videos:
         stem = stems[video.id]

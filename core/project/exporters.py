@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import threading
 from pathlib import Path
 from typing import Any
 
 from core.atomic_write import write_json, write_text
+from core.file_names import safe_file_stem
 from core.jobs import ProgressCallback, check_cancelled, report
 from core.project.entities import Subclip
 from core.project.errors import ProjectError
@@ -157,15 +157,12 @@ def _write(path: Path, content: str | dict[str, Any]) -> None:
         raise ProjectError(f"cannot be written ({exc.strerror or exc})", path) from exc
 
 
-def _safe(text: str) -> str:
-    return re.sub(r"[^\w.-]+", "_", text).strip("_") or "clip"
-
-
 def subclip_file_name(project, clip: Subclip, extension: str = ".mp4") -> Path:
     """``<split>/<label>/<video>_<start>-<end><ext>``: the class-folder layout, so an export re-imports."""
     video = project.data.videos[clip.video_id]
     label = clip.label if clip.label is not None else (f"value_{clip.value:g}" if clip.value is not None else "unlabelled")
-    return Path(clip.split or video.split or "unsplit") / _safe(label) / f"{_safe(video.name)}_{clip.start:06d}-{clip.end:06d}{extension}"
+    return (Path(clip.split or video.split or "unsplit") / safe_file_stem(label, "clip")
+            / f"{safe_file_stem(video.name, 'clip')}_{clip.start:06d}-{clip.end:06d}{extension}")
 
 
 def subclip_targets(
@@ -174,17 +171,19 @@ def subclip_targets(
     """Each subclip (default: all) with the file :func:`export_subclip_videos` writes it to.
 
     A clip whose file name another clip of this export already took (two videos with one name, or two
-    clips of one span) gets its id's first eight digits added to the name.
+    clips of one span; also where only the case differs) gets its id's first eight characters added to the
+    name, or its whole id (made a safe file name), or a number: one clip never overwrites another.
     """
     out_dir = Path(out_dir)
     clips = [project.data.subclips[i] for i in subclip_ids] if subclip_ids is not None else list(project.data.subclips.values())
     pairs = []
-    taken: set[Path] = set()
+    taken: set[str] = set()
     for clip in clips:
-        target = out_dir / subclip_file_name(project, clip, extension)
-        if target in taken:  # never overwrite one clip with another
-            target = target.with_name(f"{target.stem}_{clip.id[:8]}{target.suffix}")
-        taken.add(target)
+        first = target = out_dir / subclip_file_name(project, clip, extension)
+        tags = iter([clip.id[:8], clip.id, *(f"{clip.id}-{n}" for n in range(2, len(clips) + 2))])
+        while str(target).casefold() in taken:  # never overwrite one clip with another
+            target = first.with_name(f"{first.stem}_{safe_file_stem(next(tags), 'clip')}{first.suffix}")
+        taken.add(str(target).casefold())
         pairs.append((clip, target))
     return pairs
 
