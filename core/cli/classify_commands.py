@@ -32,7 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "videos (the last window ends at the last frame), merge consecutive windows with the same label (or, "
         "for a regressor, the same --bin of values) into segments and print them. With --annotated or "
         "--annotated-dir, write a copy of each video with its window's label and confidence (or value) "
-        "drawn above every frame, as MP4. An existing output is refused unless --overwrite is given.",
+        "drawn above every frame, as MP4. An existing output is refused unless --overwrite is given; a video of "
+        "the project always.",
     )
     classify.add_argument("project", type=Path, help="project folder (runs are looked up in PROJECT/runs)")
     classify.add_argument("paths", nargs="*", type=Path, metavar="PATH",
@@ -95,6 +96,7 @@ def _outputs(args: argparse.Namespace, targets: list[tuple[str, Path]]) -> list[
     """The annotated video of each target (``None``: not asked for), all checked before any work."""
     if args.annotated is None and args.annotated_dir is None:
         return [None] * len(targets)
+    from core.project.own_files import refuse_own_files_of
     from core.video.cutting import check_outputs
 
     if args.annotated is not None:
@@ -111,6 +113,7 @@ def _outputs(args: argparse.Namespace, targets: list[tuple[str, Path]]) -> list[
     for output in outputs:
         if output.suffix.lower() != ".mp4":
             raise ClassifyError(f"{output}: annotated videos are MP4 files: give a name ending in .mp4")
+    refuse_own_files_of(args.project, outputs)
     check_outputs([path for _, path in targets], outputs, overwrite=args.overwrite)
     return list(outputs)
 

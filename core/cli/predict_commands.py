@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "frames one after another (each prediction fed back as the next input, recurrent state carried), "
         "print MSE, PSNR and SSIM per step against the video's real frames where it has them, and with -o "
         "write the real frames beside the predicted ones as a GIF or MP4. An existing output is refused "
-        "unless --overwrite is given.",
+        "unless --overwrite is given; a video of the project always.",
     )
     predict.add_argument("project", type=Path, help="project folder (runs are looked up in PROJECT/runs)")
     predict.add_argument("--run", required=True, help="run name under PROJECT/runs, or a run folder")
@@ -53,11 +53,13 @@ def run_predict(args: argparse.Namespace) -> int:
     run = predict_run(args.project, args.run, args.checkpoint)
     output = args.output
     if output is not None:
+        from core.project.own_files import refuse_own_files_of
         from core.video.cutting import check_outputs
 
         if output.suffix.lower() not in (".gif", ".mp4"):
             raise PredictError(f"{output}: unknown export format {output.suffix or '(none)'!r}: use .gif or .mp4")
-        check_outputs([args.video], [output], overwrite=args.overwrite)  # before any work
+        refuse_own_files_of(args.project, [output])  # before any work: never a video of the project
+        check_outputs([args.video], [output], overwrite=args.overwrite)
     model = load_model_file(run.model_path)
     with ProgressBar("predicting") as bar:
         result = rollout_video(model, args.video, run.spec.preprocess, args.start, args.given, args.future, progress=bar)

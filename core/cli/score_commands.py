@@ -79,7 +79,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "interrupted one resumes); the threshold is calibrated on the train-split videos (or set with "
         "--threshold); the events flagged are written to the run's events.json. --export, --annotated and --annotated-dir also write each video's "
         "scores and events as CSV and JSON, and its annotated anomaly video; existing files are refused, before "
-        "any scoring, unless --overwrite.",
+        "any scoring, unless --overwrite, and the project's own files and videos always.",
     )
     _add_common(score)
     which = score.add_mutually_exclusive_group(required=True)
@@ -150,10 +150,11 @@ def _check_evaluate_args(args: argparse.Namespace) -> None:
 
 
 def _outputs(args: argparse.Namespace, project: Any) -> dict[str, tuple[str, dict[str, Path]]]:
-    """Per video id, the stem and the files ``--export`` and ``--annotated[-dir]`` will write, checked (not
-    existing unless ``--overwrite``, writable) before any scoring."""
+    """Per video id, the stem and the files ``--export`` and ``--annotated[-dir]`` will write, checked (none of
+    the project's own files or videos, not existing unless ``--overwrite``, writable) before any scoring."""
     from core.inference.annotated_video import check_video_format
     from core.inference.exports import export_paths, unique_file_stems
+    from core.project.own_files import refuse_own_files
     from core.video.cutting import check_outputs
 
     videos = list(project.videos.values()) if args.all else [project.video(key) for key in args.video]
@@ -167,6 +168,7 @@ def _outputs(args: argparse.Namespace, project: Any) -> dict[str, tuple[str, dic
             paths["annotated"] = args.annotated
         elif args.annotated_dir is not None:
             paths["annotated"] = args.annotated_dir / f"{stem}.annotated.mp4"
+        refuse_own_files(project, paths.values())
         check_outputs([video.path], list(paths.values()), args.overwrite)
         outputs[video.id] = (stem, paths)
     return outputs

@@ -22,6 +22,7 @@ from core.file_names import safe_file_stem
 from core.jobs import ProgressCallback, check_cancelled, report
 from core.project.entities import Subclip
 from core.project.errors import ProjectError
+from core.project.own_files import refuse_own_files
 
 SUBCLIP_COLUMNS = ("video", "start", "end", "label", "value", "target", "split", "note", "start_s", "end_s",
                    "video_id", "video_path", "id")
@@ -119,24 +120,12 @@ def export_csv(project, folder: str | Path, overwrite: bool = False, progress: P
     return out
 
 
-def _protected(project) -> list[tuple[Path, str]]:
-    """The files an export must never replace: the project's own files and its videos."""
-    from core.project.store import BACKUP_FILE
-
-    own = [(project.path, "the project file"), (project.autosave_path, "the project's autosave"),
-           (project.folder / BACKUP_FILE, "the project's backup")]
-    return own + [(v.path, f"video {v.name} of the project") for v in project.data.videos.values()]
-
-
 def _check_targets(project, targets: list[Path], overwrite: bool) -> None:
     """Refuse, before anything is written, targets that are the project's own files or exist (unless ``overwrite``)."""
-    from core.video.cutting import EXISTS, check_folder_writable, same_file
+    from core.video.cutting import EXISTS, check_folder_writable
 
-    protected = _protected(project)
+    refuse_own_files(project, targets)
     for path in targets:
-        for other, what in protected:
-            if same_file(path, other):
-                raise ProjectError(f"is {what}: exporting over it would destroy it; choose another output", path)
         if path.is_dir():
             raise ProjectError("is a folder: give a file name", path)
         if path.exists() and not overwrite:
@@ -216,7 +205,8 @@ def export_subclip_videos(
     from core.video.cutting import check_outputs, cut_subclip
 
     pairs = subclip_targets(project, out_dir, subclip_ids, extension)
-    check_outputs([path for path, _ in _protected(project)], [target for _, target in pairs], overwrite)
+    refuse_own_files(project, [target for _, target in pairs])
+    check_outputs([], [target for _, target in pairs], overwrite)
     total = sum(c.length for c, _ in pairs)
     done = 0
     written = []

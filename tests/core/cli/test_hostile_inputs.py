@@ -13,6 +13,7 @@ import pytest
 from core.cli.main import build_parser, main
 from core.cli.number_options import Number, WholeNumber
 from tests.core.inference.scoring_project import make_project, save_run
+from tests.video_factory import write_video
 
 HUGE = "99999999999999999999"
 
@@ -175,3 +176,141 @@ def test_a_failed_import_into_an_existing_project_changes_nothing(project: Path,
     before = (project / "project.json").read_text()
     assert_refused(["project", "import-ucsd", str(tmp_path / "missing"), str(project)], "no such folder", capsys)
     assert (project / "project.json").read_text() == before
+
+
+def test_score_export_of_a_ucsd_import_writes_safe_file_names(ped2: Path, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """The README's UCSD import names videos ``training/01``: the export once failed on ``ped2-exp/training/...``."""
+    data = tmp_path / "ped2"
+    for split, numbers in (("training", ("01", "02")), ("testing", ("01",))):
+        (data / split).mkdir(parents=True)
+        for number in numbers:
+            (data / split / number).symlink_to(ped2 / split / number, target_is_directory=True)
+    (data / "testing" / "UCSDped2.m").write_text("TestVideoFile{end+1}.gt_frame = [61:180];\n")
+    folder = tmp_path / "proj"
+    assert main(["project", "import-ucsd", str(data), str(folder), "--no-scan"]) == 0
+    save_run(folder)
+    out = tmp_path / "ped2-exp"
+    code, lines = run_cli(["score", str(folder), "--run", "tiny", "--all", "--export", str(out)], capsys)
+    assert code == 0, lines
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        f"{stem}{suffix}" for stem in ("training_01", "training_02", "testing_01")
+        for suffix in (".scores.csv", ".events.csv", ".scores.json"))
+    assert json.loads((out / "testing_01.scores.json").read_text())["video"]["name"] == "testing/01"
+
+
+def test_exports_of_videos_with_odd_names_never_leave_their_folder_nor_overwrite_each_other(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from core.project import Project
+
+    folder = make_project(tmp_path / "proj", frames=(18, 20, 19))
+    save_run(folder)
+    project = Project.open(folder)
+    names = ["../../escaped.avi", "a/b.avi", "A/B.avi"]  # the last two name one file on a case-insensitive disk
+    for video, name in zip([v for v in project.videos.values() if v.split == "train"], names, strict=True):
+        project.update_video(video.id, name=name)
+    project.save()
+    project.close()
+    out = tmp_path / "exp" / "inner"
+    code, lines = run_cli(["score", str(folder), "--run", "tiny", "--all", "--export", str(out),
+                           "--annotated-dir", str(out)], capsys)
+    assert code == 0, lines
+    written = sorted(p.name for p in out.iterdir())
+    assert len(written) == 4 * 4 and all((out / name).is_file() for name in written)
+    assert len({name.casefold() for name in written}) == len(written)
+    assert sorted(p.name for p in (tmp_path / "exp").iterdir()) == ["inner"]  # nothing outside the folder
+    assert "escaped.scores.csv" in written and not (tmp_path / "escaped.scores.csv").exists()
+
+
+def test_subclips_with_crafted_ids_export_to_distinct_files_inside_the_folder(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from core.project import Project
+
+    video = write_video(tmp_path / "clip.avi", 12)
+    project = Project.create(tmp_path / "proj")
+    project.add_class("a")
+    added = project.add_video(video)
+    project.add_subclip(added.id, 0, 4, label="a")
+    project.save()
+    project.close()
+    document = json.loads((tmp_path / "proj" / "project.json").read_text())
+    first = document["subclips"][0]
+    # same span: ids with the same first 8 characters, a path in an id, and '..'
+    document["subclips"] += [dict(first, id=first["id"] + "zz"), dict(first, id="0e9/../../x"), dict(first, id="..")]
+    (tmp_path / "proj" / "project.json").write_text(json.dumps(document))
+    out = tmp_path / "out"
+    code, lines = run_cli(["project", "export", str(tmp_path / "proj"), "-o", str(out), "--format", "videos"], capsys)
+    assert code == 0, lines
+    files = sorted(p for p in out.rglob("*") if p.is_file())
+    assert len(files) == 4 and len({p.name.casefold() for p in files}) == 4
+    assert all(p.parent == out / "unsplit" / "a" for p in files)
+
+
+def save_classify_run(project_folder: Path, name: str = "c") -> Path:
+    """An untrained 16x16 ``classify`` run (classes ``a``, ``b``): enough to reach the output checks."""
+    from core.models import build_model, make_spec
+    from core.models.files import save_model
+    from core.runs import RunRecord
+
+    spec = make_spec("classify", "default", frames=4, height=16, width=16, channels=1, outputs=2, cnn_filters=(4,),
+                     lstm_units=(4,), dropout=0.0)
+    run_dir = project_folder / "runs" / name
+    run_dir.mkdir(parents=True)
+    save_model(build_model(spec, compile=False), run_dir / "best.keras")
+    RunRecord(run_id=name, task="classify", preset=spec.preset, spec=spec.to_dict(), config={},
+              data={"preprocess": {"height": 16, "width": 16, "grayscale": True}, "class_names": ["a", "b"]},
+              status="completed", model_path=str(run_dir / "best.keras")).save(run_dir)
+    return run_dir
+
+
+@pytest.fixture(scope="module")
+def with_mp4(project: Path) -> Path:
+    """``project`` with a fourth video, ``other.mp4`` (no split), and a classify run ``c``."""
+    from core.project import Project
+
+    video = write_video(project.parent / "proj-videos" / "other.mp4", 12, fourcc="mp4v")
+    opened = Project.open(project)
+    try:
+        opened.add_video(video)
+        opened.save()
+    finally:
+        opened.close()
+    save_classify_run(project)
+    return video
+
+
+OWN_VIDEO = [
+    ["score", "{p}", "--run", "tiny", "--video", "test.avi", "--annotated", "{own}", "--overwrite"],
+    ["classify", "{p}", "--run", "c", "--video", "test.avi", "--annotated", "{own}", "--overwrite"],
+    ["classify", "{p}", "--run", "c", "{v}", "--annotated", "{own}", "--overwrite"],
+    ["predict", "{p}", "--run", "pred", "--video", "{v}", "--start", "0", "-o", "{own}", "--overwrite"],
+    ["predict", "{p}", "--run", "pred", "--video", "{v}", "--start", "0", "-o", "{t}/../{link}", "--overwrite"],
+]
+
+
+@pytest.mark.parametrize("argv", OWN_VIDEO, ids=["score", "classify-video", "classify-path", "predict", "predict-link"])
+def test_an_output_that_is_a_video_of_the_project_is_refused_even_with_overwrite(
+        project: Path, with_mp4: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    before = with_mp4.read_bytes()
+    link = tmp_path.parent / f"{tmp_path.name}-link.mp4"
+    link.symlink_to(with_mp4)
+    video = project.parent / "proj-videos" / "test.avi"
+    line = assert_refused([a.format(p=project, v=video, own=with_mp4, t=tmp_path, link=link.name) for a in argv],
+                          "is video other.mp4 of the project: writing over it would destroy it", capsys)
+    assert line.startswith("framewatch: error: ")
+    assert with_mp4.read_bytes() == before and link.is_symlink()
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("{not json", "damaged events file: not valid JSON"),
+    ('{"format": "framewatch.events", "version": 99, "events": []}', "newer Framewatch (events version 99"),
+], ids=["damaged", "newer"])
+def test_score_refuses_to_replace_a_damaged_or_newer_events_file(project: Path, capsys: pytest.CaptureFixture[str],
+                                                                 text: str, problem: str) -> None:
+    events = project / "runs" / "tiny" / "events.json"
+    events.write_text(text)
+    try:
+        line = assert_refused(["score", str(project), "--run", "tiny", "--all"], problem, capsys)
+        assert str(events) in line and "it is not replaced" in line and events.read_text() == text
+    finally:
+        events.unlink()
