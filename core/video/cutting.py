@@ -59,13 +59,21 @@ class OutputExistsError(CutError):
 EXISTS = "already exists (give --overwrite to replace it)"
 
 
+def _resolved(path: str | Path) -> Path:
+    """``path`` resolved, or made absolute where it cannot be (a loop of symbolic links is no file)."""
+    try:
+        return Path(path).resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
+        return Path(os.path.abspath(path))
+
+
 def same_file(a: str | Path, b: str | Path) -> bool:
     """Whether paths ``a`` and ``b`` name one file, whether or not it exists yet.
 
     Compares the resolved paths (``..`` of folders that do not exist yet, symbolic links), then, when
     both exist, the files themselves (hard links, case-insensitive file systems).
     """
-    if Path(a).resolve() == Path(b).resolve():
+    if _resolved(a) == _resolved(b):
         return True
     try:
         return os.path.samefile(a, b)
@@ -123,7 +131,7 @@ def check_outputs(sources: list[Path], outputs: list[Path], overwrite: bool = Fa
             if same_file(output, source):
                 what = "the source video itself" if n == 0 else f"{source} (a file that must be kept)"
                 raise CutError(output, f"is {what}: writing to it would destroy it; choose another output")
-        resolved = output.resolve()
+        resolved = _resolved(output)
         if resolved in seen:
             raise CutError(output, "is written twice by this job; give each output its own name")
         seen.add(resolved)

@@ -314,3 +314,26 @@ def test_score_refuses_to_replace_a_damaged_or_newer_events_file(project: Path, 
         assert str(events) in line and "it is not replaced" in line and events.read_text() == text
     finally:
         events.unlink()
+
+
+def test_a_symlink_loop_as_a_video_path_is_a_one_line_error_in_export(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from core.project import Project
+
+    video = write_video(tmp_path / "clip.avi", 12)
+    project = Project.create(tmp_path / "proj")
+    project.add_class("a")
+    project.add_subclip(project.add_video(video).id, 0, 4, label="a")
+    project.save()
+    project.close()
+    loop_a, loop_b = tmp_path / "loop-a.avi", tmp_path / "loop-b.avi"
+    loop_a.symlink_to(loop_b)
+    loop_b.symlink_to(loop_a)
+    document = json.loads((tmp_path / "proj" / "project.json").read_text())
+    document["videos"][0].update(path=str(loop_a), abs_path=str(loop_a))
+    (tmp_path / "proj" / "project.json").write_text(json.dumps(document))
+    code, lines = run_cli(["project", "export", str(tmp_path / "proj"), "-o", str(tmp_path / "tables")], capsys)
+    assert code == 0 and len(list((tmp_path / "tables").iterdir())) == 4  # the tables need no video
+    assert_refused(["project", "export", str(tmp_path / "proj"), "-o", str(tmp_path / "clips"), "--format", "videos"],
+                   str(loop_a), capsys)
+    assert not (tmp_path / "clips").exists() or not any((tmp_path / "clips").rglob("*.mp4"))
