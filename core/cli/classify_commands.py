@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from core.cli.number_options import BATCH, CLIP_FRAMES, POSITIVE, PROBABILITY
+from core.cli.number_options import BATCH, BIN_WIDTH, CLIP_FRAMES, PROBABILITY
 from core.errors import FramewatchError
 
 #: What ``--annotated-dir`` calls the annotated copy of ``clip.avi``: ``clip.annotated.mp4``.
@@ -48,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           "windows side by side)")
     classify.add_argument("--min-confidence", type=PROBABILITY, metavar="P",
                           help="a window whose top class has a probability below P is uncertain (classify runs)")
-    classify.add_argument("--bin", type=POSITIVE, metavar="W", dest="bin_width",
+    classify.add_argument("--bin", type=BIN_WIDTH, metavar="W", dest="bin_width",
                           help="regress runs: merge consecutive windows whose values fall in the same bin "
                           "[k*W, (k+1)*W) (default: one segment per window)")
     classify.add_argument("--batch-size", type=BATCH, default=None, metavar="N",

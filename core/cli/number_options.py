@@ -47,6 +47,9 @@ MINUTES_LIMIT = 525_600.0
 PIECES_LIMIT = 100_000
 #: Outputs of a regression model.
 OUTPUTS_LIMIT = 1000
+#: Widths of the bins regressed values are merged by: a model's float32 values (at most about 3.4e38)
+#: divided by the narrowest still count bins in finite numbers.
+BIN_WIDTHS = (1e-6, 1e12)
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,7 @@ FUTURE = WholeNumber(1, FUTURE_LIMIT)
 PERCENTILE = Number(0.0, 100.0, above_low=True)
 PROBABILITY = Number(0.0, 1.0)
 WAIT_S = Number(0.0, WAIT_LIMIT_S)
+BIN_WIDTH = Number(*BIN_WIDTHS)
 
 
 def state_limits(parser: argparse.ArgumentParser) -> None:

@@ -77,6 +77,7 @@ NUMBERS = [
     (["project", "label", "{p}", "--video", "test.avi", "--start", "0", "--end", "5", "--anomaly", "--wait", "1e308"],
      "argument --wait"),
     (["classify", "{p}", "--run", "c", "--all", "--stride", HUGE], "argument --stride"),
+    (["classify", "{p}", "--run", "c", "--all", "--bin", "5e-324"], "argument --bin: must be a number from 1e-06"),
 ]
 
 
