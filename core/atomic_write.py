@@ -30,6 +30,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from core.errors import NonFiniteJSONError
+
 #: ``.<stem>.<pid>-<token>.part<suffix>``: what a temporary file of an atomic write is called.
 _TEMP_NAME = re.compile(r"^\.(?P<stem>.*)\.(?P<pid>\d+)-[0-9a-f]{6}\.part(?P<suffix>(\.[^.]*)?)$")
 
@@ -168,9 +170,22 @@ def write_text(path: str | Path, text: str, backup: Path | None = None) -> None:
     write_bytes(path, text.encode("utf-8"), backup=backup)
 
 
-def write_json(path: str | Path, data: Any, default: Callable[[Any], Any] | None = None) -> None:
-    """Write ``data`` as indented JSON to ``path`` atomically (``default`` as for :func:`json.dumps`)."""
-    write_text(path, json.dumps(data, indent=2, default=default if default is not None else json_default))
+def write_json(path: str | Path, data: Any, default: Callable[[Any], Any] | None = None, indent: int = 2,
+               ensure_ascii: bool = True) -> None:
+    """Write ``data`` as indented JSON to ``path`` atomically (``default``, ``indent`` and ``ensure_ascii`` as
+    for :func:`json.dumps`).
+
+    Strict JSON only: NaN or an infinity anywhere in ``data`` raises :class:`~core.errors.NonFiniteJSONError`
+    naming ``path``, and nothing is written (Python would write ``NaN``/``Infinity``, which other readers refuse).
+    """
+    try:
+        text = json.dumps(data, indent=indent, ensure_ascii=ensure_ascii, allow_nan=False,
+                          default=default if default is not None else json_default)
+    except ValueError as exc:
+        if "JSON compliant" not in str(exc):
+            raise
+        raise NonFiniteJSONError(path) from exc
+    write_text(path, text)
 
 
 def copy_file(src: str | Path, dst: str | Path) -> None:

@@ -21,6 +21,18 @@ class Cancelled(FramewatchError):
         super().__init__(message)
 
 
+class NonFiniteJSONError(FramewatchError, ValueError):
+    """A JSON file would hold NaN or an infinity, which JSON has not (strict readers refuse the file).
+
+    Raised by :func:`core.atomic_write.write_json` before anything is written; ``path`` is the file.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        super().__init__(f"{self.path}: not written: a number in it is not finite (NaN or infinity), which JSON "
+                         "cannot hold")
+
+
 class VideoError(FramewatchError):
     """A video file or image-sequence folder cannot be read as asked.
 

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from core.cli.video_commands import _finite, _positive, _positive_int
+from core.cli.number_options import BATCH, BIN_WIDTH, CLIP_FRAMES, PROBABILITY
 from core.errors import FramewatchError
 
 #: What ``--annotated-dir`` calls the annotated copy of ``clip.avi``: ``clip.annotated.mp4``.
@@ -25,13 +25,6 @@ class ClassifyError(FramewatchError):
     """``framewatch classify`` cannot run as asked (an option that does not fit the run, ...)."""
 
 
-def _probability(text: str) -> float:
-    value = _finite(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be a probability from 0 to 1, not {text!r}")
-    return value
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     classify = subparsers.add_parser(
         "classify", help="label (or rate) a long video window by window with a classify or regress run",
@@ -39,7 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "videos (the last window ends at the last frame), merge consecutive windows with the same label (or, "
         "for a regressor, the same --bin of values) into segments and print them. With --annotated or "
         "--annotated-dir, write a copy of each video with its window's label and confidence (or value) "
-        "drawn above every frame, as MP4. An existing output is refused unless --overwrite is given.",
+        "drawn above every frame, as MP4. An existing output is refused unless --overwrite is given; a video of "
+        "the project always.",
     )
     classify.add_argument("project", type=Path, help="project folder (runs are looked up in PROJECT/runs)")
     classify.add_argument("paths", nargs="*", type=Path, metavar="PATH",
@@ -49,21 +43,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     classify.add_argument("--video", action="append", metavar="V",
                           help="a project video to classify (id, name or path; repeatable)")
     classify.add_argument("--all", action="store_true", help="classify every video of the project")
-    classify.add_argument("--stride", type=_positive_int, metavar="N",
+    classify.add_argument("--stride", type=CLIP_FRAMES, metavar="N",
                           help="frames between window starts, 1 to the clip length (default: the clip length, "
                           "windows side by side)")
-    classify.add_argument("--min-confidence", type=_probability, metavar="P",
+    classify.add_argument("--min-confidence", type=PROBABILITY, metavar="P",
                           help="a window whose top class has a probability below P is uncertain (classify runs)")
-    classify.add_argument("--bin", type=_positive, metavar="W", dest="bin_width",
+    classify.add_argument("--bin", type=BIN_WIDTH, metavar="W", dest="bin_width",
                           help="regress runs: merge consecutive windows whose values fall in the same bin "
                           "[k*W, (k+1)*W) (default: one segment per window)")
-    classify.add_argument("--batch-size", type=_positive_int, default=None, metavar="N",
+    classify.add_argument("--batch-size", type=BATCH, default=None, metavar="N",
                           help="windows per model call (default 8)")
     out = classify.add_mutually_exclusive_group()
     out.add_argument("--annotated", type=Path, metavar="OUT.mp4",
                      help="write the one video classified with its labels drawn on every frame")
     out.add_argument("--annotated-dir", type=Path, metavar="DIR",
-                     help=f"write each video's annotated copy into DIR as NAME{ANNOTATED_SUFFIX}")
+                     help=f"write each video's annotated copy into DIR as NAME{ANNOTATED_SUFFIX} (NAME: the file's "
+                     f"name without extension, or the folder's, as one safe file name; NAME-N, N its place in the "
+                     "list, where two would share a name)")
     classify.add_argument("--overwrite", action="store_true", help="replace existing annotated videos")
     classify.add_argument("--json", action="store_true", help="print JSON instead of text")
     classify.add_argument("--windows", action="store_true", help="with --json: every window's result as well")
@@ -100,6 +96,7 @@ def _outputs(args: argparse.Namespace, targets: list[tuple[str, Path]]) -> list[
     """The annotated video of each target (``None``: not asked for), all checked before any work."""
     if args.annotated is None and args.annotated_dir is None:
         return [None] * len(targets)
+    from core.project.own_files import refuse_own_files_of
     from core.video.cutting import check_outputs
 
     if args.annotated is not None:
@@ -108,11 +105,15 @@ def _outputs(args: argparse.Namespace, targets: list[tuple[str, Path]]) -> list[
                                 "--annotated-dir DIR")
         outputs = [args.annotated]
     else:
-        outputs = [args.annotated_dir / f"{path.stem if path.suffix else path.name}{ANNOTATED_SUFFIX}"
-                   for _, path in targets]
+        from core.file_names import safe_file_stem, unique_stems
+
+        stems = unique_stems({n: safe_file_stem(path.stem if path.suffix else path.name, "video")
+                              for n, (_, path) in enumerate(targets)}, {n: str(n + 1) for n in range(len(targets))})
+        outputs = [args.annotated_dir / f"{stems[n]}{ANNOTATED_SUFFIX}" for n in range(len(targets))]
     for output in outputs:
         if output.suffix.lower() != ".mp4":
             raise ClassifyError(f"{output}: annotated videos are MP4 files: give a name ending in .mp4")
+    refuse_own_files_of(args.project, outputs)
     check_outputs([path for _, path in targets], outputs, overwrite=args.overwrite)
     return list(outputs)
 

@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from core.cli.number_options import CLIP_FRAMES, EVALUATE_SEQUENCES_LIMIT, FUTURE, SEED, WholeNumber
 from core.cli.train_dataset import CANVAS, add_source_arguments
 from core.errors import FramewatchError
 
@@ -39,11 +40,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("dataset (instead of a project): next-frame quality on Moving MNIST")
     add_source_arguments(group, "moving-mnist: roll a next-frame run out over seeded sequences drawn from the "
                          "validation digits (images 9000.. of the file) and print MSE, PSNR and SSIM per future step")
-    group.add_argument("--sequences", type=int, default=None, metavar="N",
+    group.add_argument("--sequences", type=WholeNumber(1, EVALUATE_SEQUENCES_LIMIT), default=None, metavar="N",
                        help=f"sequences to evaluate (default {DEFAULT_SEQUENCES})")
-    group.add_argument("--given", type=int, default=10, metavar="N", help="real frames given (default 10)")
-    group.add_argument("--future", type=int, default=10, metavar="N", help="frames to predict (default 10)")
-    group.add_argument("--seed", type=int, default=0, help="seed of the sequences (default 0)")
+    group.add_argument("--given", type=CLIP_FRAMES, default=10, metavar="N", help="real frames given (default 10)")
+    group.add_argument("--future", type=FUTURE, default=10, metavar="N", help="frames to predict (default 10)")
+    group.add_argument("--seed", type=SEED, default=0, help="seed of the sequences (default 0)")
     group.add_argument("--checkpoint", choices=["best", "last"], default="best",
                        help="which of the run's model files to use (default best, else last)")
 
@@ -64,10 +65,6 @@ def check_args(args: argparse.Namespace) -> None:
     unused = [option for option, (name, default) in PROJECT_ONLY.items() if getattr(args, name) != default]
     if unused:
         args.parser.error(f"{', '.join(unused)}: not used with --dataset (they set up a project's anomaly scoring)")
-    for option, value, low in (("--sequences", args.sequences, 1), ("--given", args.given, 1),
-                               ("--future", args.future, 1), ("--seed", args.seed, 0)):
-        if value is not None and value < low:
-            args.parser.error(f"{option} must be a whole number >= {low}, not {value}")
 
 
 def run_dataset_evaluate(args: argparse.Namespace) -> int:

@@ -7,8 +7,10 @@ list of paths may follow its options (``classify PROJECT --run R clip.mp4``, whi
 unmatched) names that list in ``more_positionals``; anything else unmatched is an error.
 
 Exit codes: 2 for every usage error and every error of the project's own types, printed as one line
-without a traceback (argparse's own errors, and arguments that do not go together, which handlers report
-through ``args.parser.error``, the parser of their sub-command); 130 for Ctrl+C or a cancelled job; 141
+without a traceback (argparse's own errors, numbers out of the range their option takes
+(:mod:`core.cli.number_options`), and arguments that do not go together, which handlers report through
+``args.parser.error``, the parser of their sub-command; a usage error names the ``--help`` to read
+instead of printing the usage block); 130 for Ctrl+C or a cancelled job; 141
 when the reader of the output went away (``framewatch info --json X | head -1``), quietly, as a command
 killed by SIGPIPE would.
 """
@@ -21,8 +23,10 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from core import __version__
+from core.cli.number_options import state_limits
 from core.errors import Cancelled, FramewatchError
 
 COMMAND_MODULES = [
@@ -35,8 +39,18 @@ COMMAND_MODULES = [
 ]
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line: ``framewatch cut: error: ... (see: framewatch cut --help)``.
+
+    Sub-command parsers are made of the same class (argparse's default for ``add_subparsers``).
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see: {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="framewatch",
         description="Framewatch: cut and label video, train spatiotemporal models, score footage for anomalies, "
         "evaluate models, roll out predicted frames and classify long videos window by window.",
@@ -46,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
     _give_each_command_its_parser(parser)
+    state_limits(parser)
     return parser
 
 

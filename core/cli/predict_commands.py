@@ -7,23 +7,13 @@ import json
 import math
 from pathlib import Path
 
+from core.cli.number_options import CLIP_FRAMES, FPS, FRAME, FUTURE
 from core.cli.progress_bar import ProgressBar
-from core.cli.video_commands import _positive, _positive_int
 from core.errors import FramewatchError
 
 
 class PredictError(FramewatchError):
     """``framewatch predict`` cannot run as asked (a run of another task, frames past the end, ...)."""
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
-    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,19 +23,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "frames one after another (each prediction fed back as the next input, recurrent state carried), "
         "print MSE, PSNR and SSIM per step against the video's real frames where it has them, and with -o "
         "write the real frames beside the predicted ones as a GIF or MP4. An existing output is refused "
-        "unless --overwrite is given.",
+        "unless --overwrite is given; a video of the project always.",
     )
     predict.add_argument("project", type=Path, help="project folder (runs are looked up in PROJECT/runs)")
     predict.add_argument("--run", required=True, help="run name under PROJECT/runs, or a run folder")
     predict.add_argument("--video", type=Path, required=True, help="video file or image folder to predict in")
-    predict.add_argument("--start", type=_count, required=True, help="first given frame (0-based)")
-    predict.add_argument("--given", type=_positive_int, default=10, help="real frames given (default 10)")
-    predict.add_argument("--future", type=_positive_int, default=10, help="frames to predict (default 10)")
+    predict.add_argument("--start", type=FRAME, required=True, help="first given frame (0-based)")
+    predict.add_argument("--given", type=CLIP_FRAMES, default=10, help="real frames given (default 10)")
+    predict.add_argument("--future", type=FUTURE, default=10, help="frames to predict (default 10)")
     predict.add_argument("--checkpoint", choices=["best", "last"], default="best",
                          help="which of the run's model files to use (default best, else last)")
     predict.add_argument("-o", "--output", type=Path, help="side-by-side export: a .gif or .mp4 file")
     predict.add_argument("--error", action="store_true", help="add an |error| panel to the export")
-    predict.add_argument("--fps", type=_positive, default=None, help="export frame rate (default: the video's)")
+    predict.add_argument("--fps", type=FPS, default=None, help="export frame rate (default: the video's)")
     predict.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     predict.add_argument("--json", action="store_true", help="print the per-step metrics as JSON")
     predict.set_defaults(handler=run_predict)
@@ -63,11 +53,13 @@ def run_predict(args: argparse.Namespace) -> int:
     run = predict_run(args.project, args.run, args.checkpoint)
     output = args.output
     if output is not None:
+        from core.project.own_files import refuse_own_files_of
         from core.video.cutting import check_outputs
 
         if output.suffix.lower() not in (".gif", ".mp4"):
             raise PredictError(f"{output}: unknown export format {output.suffix or '(none)'!r}: use .gif or .mp4")
-        check_outputs([args.video], [output], overwrite=args.overwrite)  # before any work
+        refuse_own_files_of(args.project, [output])  # before any work: never a video of the project
+        check_outputs([args.video], [output], overwrite=args.overwrite)
     model = load_model_file(run.model_path)
     with ProgressBar("predicting") as bar:
         result = rollout_video(model, args.video, run.spec.preprocess, args.start, args.given, args.future, progress=bar)

@@ -11,14 +11,17 @@ editing commands refuse to touch it until ``--recover`` (take the autosave) or `
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+from core.cli.number_options import FINITE, FPS, FRAME, WAIT_S
 from core.cli.progress_bar import ProgressBar
 from core.cli.project_scan import register_scan
-from core.cli.video_commands import _finite, _positive
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add = sub.add_parser("add-video", help="add video files or image folders (each is decoded once to count frames)")
     _project_arg(add)
     add.add_argument("videos", type=Path, nargs="+")
-    add.add_argument("--fps", type=_positive, help="frame rate of image folders (default 10)")
+    add.add_argument("--fps", type=FPS, help="frame rate of image folders (default 10)")
     add.add_argument("--split", choices=["train", "val", "test"], help="put the videos in this split")
     add.add_argument("--no-scan", action="store_true", help="trust the header's frame count instead of decoding")
     add.set_defaults(handler=run_add_video)
@@ -47,14 +50,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ucsd.add_argument("source", type=Path, help="dataset folder, e.g. ../shared/data/ucsd_ped2")
     _project_arg(ucsd, create=True)
     ucsd.add_argument("--gt", type=Path, help="ground-truth .m file (default: the first *.m found)")
-    ucsd.add_argument("--fps", type=_positive, default=10.0, help="frame rate of the image folders (default 10)")
+    ucsd.add_argument("--fps", type=FPS, default=10.0, help="frame rate of the image folders (default 10)")
     ucsd.add_argument("--no-scan", action="store_true", help="count images instead of decoding every one")
     ucsd.set_defaults(handler=run_import_ucsd)
 
     folders = sub.add_parser("import-folders", help="import train/<class>/*.mp4 and test/<class>/*.mp4 as labelled clips")
     folders.add_argument("source", type=Path)
     _project_arg(folders, create=True)
-    folders.add_argument("--fps", type=_positive, help="frame rate of image-folder videos (default 10)")
+    folders.add_argument("--fps", type=FPS, help="frame rate of image-folder videos (default 10)")
     folders.add_argument("--skip-unreadable", action="store_true", help="skip videos that do not decode")
     folders.add_argument("--no-scan", action="store_true", help="trust the header's frame count instead of decoding")
     folders.set_defaults(handler=run_import_folders)
@@ -69,7 +72,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     edit.add_argument("video", help="video id, name or path")
     edit.add_argument("--name", help="new name (unique in the project)")
     edit.add_argument("--split", choices=["train", "val", "test", "auto"])
-    edit.add_argument("--fps", type=_positive, help="frames per second of an image folder")
+    edit.add_argument("--fps", type=FPS, help="frames per second of an image folder")
     edit.set_defaults(handler=run_edit_video)
 
     label = sub.add_parser(
@@ -79,11 +82,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     _project_arg(label)
     label.add_argument("--video", help="video id, name or path")
-    label.add_argument("--start", type=_finite)
-    label.add_argument("--end", type=_finite, help="end (exclusive)")
+    label.add_argument("--start", type=FINITE)
+    label.add_argument("--end", type=FINITE, help="end (exclusive)")
     label.add_argument("--seconds", action="store_true", help="START and END are seconds (default: frames)")
     label.add_argument("--class", dest="label", help="class of the subclip")
-    label.add_argument("--value", type=float, help="numeric value of the subclip")
+    label.add_argument("--value", type=FINITE, help="numeric value of the subclip")
     label.add_argument("--target", help="numeric target the value belongs to")
     label.add_argument("--split", choices=["train", "val", "test"])
     label.add_argument("--note", default="")
@@ -102,8 +105,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     _project_arg(verdict)
     verdict.add_argument("--video", required=True, help="video id, name or path")
-    verdict.add_argument("--start", type=int, required=True, help="first frame of the event")
-    verdict.add_argument("--end", type=int, required=True, help="end of the event (exclusive)")
+    verdict.add_argument("--start", type=FRAME, required=True, help="first frame of the event")
+    verdict.add_argument("--end", type=FRAME, required=True, help="end of the event (exclusive)")
     verdict.add_argument("--verdict", required=True, choices=["confirmed", "rejected", "unsure"])
     verdict.add_argument("--note", default="")
     verdict.add_argument("--run", help="the training run (name under PROJECT/runs/, or folder) that flagged it")
@@ -148,23 +151,16 @@ DEFAULT_WAIT_S = 5.0
 
 def _project_arg(parser: argparse.ArgumentParser, create: bool = False, recovery: bool = True,
                  writes: bool = True) -> None:
-    parser.add_argument("dir", type=Path, help="project folder" + (" (created if it holds no project)" if create else ""))
+    parser.add_argument("dir", type=Path, help="project folder" + (" (created if it holds no project; removed "
+                        "again if the import fails)" if create else ""))
     if writes:
-        parser.add_argument("--wait", type=_seconds, default=DEFAULT_WAIT_S, metavar="SECONDS",
+        parser.add_argument("--wait", type=WAIT_S, default=DEFAULT_WAIT_S, metavar="SECONDS",
                             help="if another Framewatch is writing the project, wait this long for it to finish "
                             f"(default {DEFAULT_WAIT_S:g})")
     if recovery:
         group = parser.add_mutually_exclusive_group()
         group.add_argument("--recover", action="store_true", help="continue from the autosave of a crashed session")
         group.add_argument("--discard-autosave", action="store_true", help="drop the autosave of a crashed session")
-    parser.set_defaults(create_project=create)
-
-
-def _seconds(text: str) -> float:
-    value = _finite(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more seconds, not {text}")
-    return value
 
 
 def _open(args: argparse.Namespace, read_only: bool = False):
@@ -174,8 +170,6 @@ def _open(args: argparse.Namespace, read_only: bool = False):
     """
     from core.project import Project, ProjectError, ProjectLockedError
 
-    if getattr(args, "create_project", False) and not (args.dir / "project.json").exists():
-        return Project.create(args.dir)
     read_only = read_only and not getattr(args, "discard_autosave", False)
     try:
         project = Project.open(args.dir, recover=getattr(args, "recover", False), read_only=read_only,
@@ -191,6 +185,21 @@ def _open(args: argparse.Namespace, read_only: bool = False):
             raise ProjectError(f"{project.recovery.describe()}; give --recover to continue from it or "
                                "--discard-autosave to drop it", project.path)
     return project
+
+
+@contextlib.contextmanager
+def _project_to_import_into(args: argparse.Namespace) -> Iterator[Any]:
+    """The project in ``args.dir`` (locked, as :func:`_open` opens it), or a new one there that is removed
+    again if the import fails: a failed import never leaves a project behind, nor changes an existing one
+    (it is saved only at the end)."""
+    from core.project.provisional import new_project_or_nothing
+    from core.project.store import AUTOSAVE_FILE, PROJECT_FILE
+
+    if (args.dir / PROJECT_FILE).exists() or (args.dir / AUTOSAVE_FILE).exists():
+        yield _open(args)
+        return
+    with new_project_or_nothing(args.dir) as project:
+        yield project
 
 
 def _note_lock(project) -> None:
@@ -276,31 +285,32 @@ def run_verdict(args: argparse.Namespace) -> int:
 def run_import_ucsd(args: argparse.Namespace) -> int:
     from core.project.importers import import_ucsd
 
-    project = _open(args)
-    with ProgressBar(f"importing {args.source.name}", unit="video") as bar:
+    with _project_to_import_into(args) as project, ProgressBar(f"importing {args.source.name}", unit="video") as bar:
         result = import_ucsd(project, args.source, gt_file=args.gt, fps=args.fps, scan=not args.no_scan, progress=bar)
+        project.save()
     videos = [project.videos[i] for i in result.videos]
     intervals = [project.intervals[i] for i in result.intervals]
     splits = Counter(v.split for v in videos)
     test_frames = sum(v.known_frame_count for v in videos if v.split == "test")
     abnormal = sum(i.end - i.start for i in intervals)
-    return _done(project, f"imported {splits['train']} training and {splits['test']} test videos; "
-                 f"ground truth: {abnormal:,} abnormal frames of {test_frames:,} test frames "
-                 f"in {len(intervals)} intervals -> {project.folder}")
+    print(f"imported {splits['train']} training and {splits['test']} test videos; ground truth: {abnormal:,} "
+          f"abnormal frames of {test_frames:,} test frames in {len(intervals)} intervals -> {project.folder}")
+    return 0
 
 
 def run_import_folders(args: argparse.Namespace) -> int:
     from core.project.importers import import_class_folders
 
-    project = _open(args)
-    with ProgressBar(f"importing {args.source.name}", unit="video") as bar:
+    with _project_to_import_into(args) as project, ProgressBar(f"importing {args.source.name}", unit="video") as bar:
         result = import_class_folders(project, args.source, fps=args.fps, scan=not args.no_scan,
                                       skip_unreadable=args.skip_unreadable, progress=bar)
+        project.save()
     for problem in result.skipped:
         print(f"skipped: {problem}")
     counts = Counter(project.subclips[i].label for i in result.subclips)
     per_class = ", ".join(f"{k}: {n}" for k, n in sorted(counts.items()))
-    return _done(project, f"imported {len(result.videos)} videos as labelled clips ({per_class})")
+    print(f"imported {len(result.videos)} videos as labelled clips ({per_class})")
+    return 0
 
 
 def run_label(args: argparse.Namespace) -> int:

@@ -26,6 +26,17 @@ from typing import Any
 
 from core.cli.evaluate_dataset import add_arguments as add_dataset_arguments
 from core.cli.evaluate_dataset import check_args as check_evaluate_args
+from core.cli.number_options import (
+    BATCH,
+    CLIP_FRAMES,
+    EPOCHS,
+    FINITE,
+    FRAME,
+    FRAME_COUNT,
+    PERCENTILE,
+    SEED,
+    SMOOTH,
+)
 
 
 def _add_common(parser: argparse.ArgumentParser, project_optional: bool = False) -> None:
@@ -35,28 +46,28 @@ def _add_common(parser: argparse.ArgumentParser, project_optional: bool = False)
         parser.add_argument("project", type=Path, help="project folder")
     parser.add_argument("--run", required=True, help="training run: its name under PROJECT/runs/, or its folder"
                         + (" (with --dataset: its folder)" if project_optional else ""))
-    parser.add_argument("--stride", type=int, metavar="N",
+    parser.add_argument("--stride", type=CLIP_FRAMES, metavar="N",
                         help="frames between clip windows of a reconstruction model, 1 to the clip length "
                         "(default: the clip length, each frame reconstructed once; smaller strides average)")
-    parser.add_argument("--min-run", type=int, default=1, metavar="N",
+    parser.add_argument("--min-run", type=FRAME_COUNT, default=1, metavar="N",
                         help="an event needs N consecutive frames above the threshold (default 1)")
-    parser.add_argument("--merge-gap", type=int, default=0, metavar="N",
+    parser.add_argument("--merge-gap", type=FRAME, default=0, metavar="N",
                         help="merge events at most N normal frames apart (default 0)")
-    parser.add_argument("--percentile", type=float, default=None, metavar="P",
+    parser.add_argument("--percentile", type=PERCENTILE, default=None, metavar="P",
                         help="threshold: this percentile of the train-split videos' errors (default 99.5)")
-    parser.add_argument("--threshold", type=float, default=None, metavar="E",
+    parser.add_argument("--threshold", type=FINITE, default=None, metavar="E",
                         help="flag frames whose (smoothed) error is above E, in the run's error units, instead of "
                         "calibrating a threshold on the train-split videos (what dragging the threshold line in the "
                         "app does); no train-split footage is needed"
                         + ("; evaluate: event recall and false alarms at E" if project_optional else ""))
-    parser.add_argument("--smooth", type=int, default=None, metavar="N",
+    parser.add_argument("--smooth", type=SMOOTH, default=None, metavar="N",
                         help="average errors over the last N frames before thresholding, and (evaluate) "
                         "before measuring AUC and EER (default: the run's recommendation, else 1: none)")
     parser.add_argument("--error", choices=("mse", "worst-patches"), default=None,
                         help="a frame's error: mse, the mean squared error over the frame, or worst-patches, "
                         "the mean over its worst sixteenth of patches (default: the run's recommendation, "
                         "else mse)")
-    parser.add_argument("--batch-size", type=int, default=None, metavar="N", help="clip windows per model call")
+    parser.add_argument("--batch-size", type=BATCH, default=None, metavar="N", help="clip windows per model call")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
@@ -68,7 +79,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "interrupted one resumes); the threshold is calibrated on the train-split videos (or set with "
         "--threshold); the events flagged are written to the run's events.json. --export, --annotated and --annotated-dir also write each video's "
         "scores and events as CSV and JSON, and its annotated anomaly video; existing files are refused, before "
-        "any scoring, unless --overwrite.",
+        "any scoring, unless --overwrite, and the project's own files and videos always.",
     )
     _add_common(score)
     which = score.add_mutually_exclusive_group(required=True)
@@ -117,8 +128,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     level.add_argument("project", type=Path, help="project folder")
     level.add_argument("--run", required=True, help="training run: its name under PROJECT/runs/, or its folder")
-    level.add_argument("--epochs", type=int, default=16, metavar="N", help="training epochs (default 16)")
-    level.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    level.add_argument("--epochs", type=EPOCHS, default=16, metavar="N", help="training epochs (default 16)")
+    level.add_argument("--seed", type=SEED, default=0, help="random seed (default 0)")
     level.add_argument("--json", action="store_true", help="print JSON instead of text")
     level.set_defaults(handler=run_fit_error_level)
 
@@ -140,14 +151,15 @@ def _check_evaluate_args(args: argparse.Namespace) -> None:
 
 
 def _outputs(args: argparse.Namespace, project: Any) -> dict[str, tuple[str, dict[str, Path]]]:
-    """Per video id, the stem and the files ``--export`` and ``--annotated[-dir]`` will write, checked (not
-    existing unless ``--overwrite``, writable) before any scoring."""
+    """Per video id, the stem and the files ``--export`` and ``--annotated[-dir]`` will write, checked (none of
+    the project's own files or videos, not existing unless ``--overwrite``, writable) before any scoring."""
     from core.inference.annotated_video import check_video_format
-    from core.inference.exports import export_paths, file_stem, unique_stems
+    from core.inference.exports import export_paths, unique_file_stems
+    from core.project.own_files import refuse_own_files
     from core.video.cutting import check_outputs
 
     videos = list(project.videos.values()) if args.all else [project.video(key) for key in args.video]
-    stems = unique_stems({video.id: file_stem(video.name, video.kind) for video in videos})
+    stems = unique_file_stems(videos)
     outputs = {}
     for video in videos:
         stem = stems[video.id]
@@ -157,6 +169,7 @@ def _outputs(args: argparse.Namespace, project: Any) -> dict[str, tuple[str, dic
             paths["annotated"] = args.annotated
         elif args.annotated_dir is not None:
             paths["annotated"] = args.annotated_dir / f"{stem}.annotated.mp4"
+        refuse_own_files(project, paths.values())
         check_outputs([video.path], list(paths.values()), args.overwrite)
         outputs[video.id] = (stem, paths)
     return outputs
@@ -188,12 +201,9 @@ def _write_outputs(args: argparse.Namespace, project: Any, result: Any,
 
 
 def _scoring_options(args: argparse.Namespace) -> dict[str, Any]:
-    from core.inference.errors import ScoreError
     from core.inference.regularity import DEFAULT_PERCENTILE
     from core.inference.scoring import DEFAULT_BATCH_SIZE
 
-    if args.batch_size is not None and args.batch_size < 1:
-        raise ScoreError(f"--batch-size must be 1 or more, not {args.batch_size}")
     return {"stride": args.stride, "min_run": args.min_run, "merge_gap": args.merge_gap,
             "percentile": DEFAULT_PERCENTILE if args.percentile is None else args.percentile,
             "smoothing": args.smooth, "error": args.error, "batch_size": args.batch_size or DEFAULT_BATCH_SIZE,

@@ -20,6 +20,18 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from core.cli.number_options import (
+    BATCH,
+    EPOCHS,
+    MINUTES_LIMIT,
+    OUTPUTS_LIMIT,
+    SEED,
+    SMOOTH,
+    THREAD_LIMIT,
+    TRAIN_SEQUENCES_LIMIT,
+    Number,
+    WholeNumber,
+)
 from core.cli.progress_bar import ProgressBar
 from core.cli.train_dataset import DEFAULT_SEQUENCES, add_source_arguments
 from core.tasks import TASKS
@@ -71,27 +83,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     dataset = train.add_argument_group("dataset (instead of a project)")
     add_source_arguments(dataset, "moving-mnist: two MNIST digits bouncing in 64x64 frames, 20 per sequence "
                          "(seeded by --seed; training digits are images 0..8999 of the file, validation 9000..)")
-    dataset.add_argument("--sequences", type=int, metavar="N",
+    dataset.add_argument("--sequences", type=WholeNumber(1, TRAIN_SEQUENCES_LIMIT), metavar="N",
                          help=f"training sequences (default {DEFAULT_SEQUENCES}); validation: N x --val-fraction")
     dataset.add_argument("--runs-dir", type=Path, metavar="DIR",
                          help="folder of the run folders (with --dataset, or with --resume RUN of such a run)")
     fit = train.add_argument_group("training")
-    fit.add_argument("--epochs", type=int, help="epochs in all (default 10; with --resume: train a finished run longer)")
-    fit.add_argument("--batch-size", type=int, default=8,
+    fit.add_argument("--epochs", type=EPOCHS, help="epochs in all (default 10; with --resume: train a finished run longer)")
+    fit.add_argument("--batch-size", type=BATCH, default=8,
                      help="clips per step (default 8); a smaller one is used, and said, when the memory estimate "
                      "for this one is more than the memory available")
     fit.add_argument("--lr", type=float, dest="learning_rate",
                      help="learning rate (default: the preset's; with --resume: replaces the run's current rate)")
-    fit.add_argument("--patience", type=int, default=5, help="early-stopping patience in epochs (0: off)")
-    fit.add_argument("--lr-patience", type=int, default=2, help="reduce-LR-on-plateau patience (0: off)")
+    fit.add_argument("--patience", type=WholeNumber(0, EPOCHS.high), default=5, help="early-stopping patience in epochs (0: off)")
+    fit.add_argument("--lr-patience", type=WholeNumber(0, EPOCHS.high), default=2, help="reduce-LR-on-plateau patience (0: off)")
     fit.add_argument("--lr-factor", type=float, default=0.5)
-    fit.add_argument("--steps-per-epoch", type=int, help="batches per epoch (default: the whole training set)")
-    fit.add_argument("--max-minutes", type=float, metavar="M",
+    fit.add_argument("--steps-per-epoch", type=WholeNumber(1, 10**6), help="batches per epoch (default: the whole training set)")
+    fit.add_argument("--max-minutes", type=Number(0.0, MINUTES_LIMIT, above_low=True), metavar="M",
                      help="training time budget in minutes: stop at the first batch boundary after M minutes of "
                      "training (that epoch is validated, checkpointed and counts as finished; status stopped_early "
                      "with a note); per invocation: with --resume the run gets M minutes again (default: the "
                      "run's own budget, if any)")
-    fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument("--seed", type=SEED, default=0)
     fit.add_argument("--no-error-level", action="store_true",
                      help="--task anomaly with a next-frame preset (the default): do not fit the run's error level "
                      "after training (see framewatch fit-error-level; by default it is fitted, a couple of minutes "
@@ -102,10 +114,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="filters per layer, e.g. 32,32 (ConvLSTM layers, Conv3D layers, or the LRCN's CNN)")
     model.add_argument("--backbone", help="LRCN backbone: scratch, mobilenet_v2, inception_v3, ...")
     model.add_argument("--weights", help="backbone weights: imagenet, none, or a local weights file")
-    model.add_argument("--outputs", type=int, help="regression outputs (classes come from the project)")
+    model.add_argument("--outputs", type=WholeNumber(1, OUTPUTS_LIMIT), help="regression outputs (classes come from the project)")
     device = train.add_argument_group("device")
-    device.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
-    device.add_argument("--reserve-cores", type=int, default=0, help="cores to leave free (default 0)")
+    device.add_argument("--threads", type=WholeNumber(1, THREAD_LIMIT), help="CPU threads (default: all cores)")
+    device.add_argument("--reserve-cores", type=WholeNumber(0, THREAD_LIMIT), default=0, help="cores to leave free (default 0)")
     device.add_argument("--mixed-precision", action="store_true", help="float16 compute on a GPU")
     device.add_argument("--device", default="auto", metavar="D",
                         help="where the model trains: auto (the first GPU if the backend sees one, else the CPU), "
@@ -140,7 +152,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--error", choices=("mse", "worst-patches"), default=None,
                         help="record the frame error the model is meant to be scored with (score and evaluate "
                         "use it unless told otherwise)")
-    export.add_argument("--smooth", type=int, default=None, metavar="N",
+    export.add_argument("--smooth", type=SMOOTH, default=None, metavar="N",
                         help="record the error smoothing (frames) the model is meant to be scored with")
     export.add_argument("--overwrite", action="store_true", help="replace OUT's model.keras and run.json")
     export.set_defaults(handler=run_export)
@@ -237,8 +249,6 @@ def _check_train_args(args: argparse.Namespace) -> None:
     from core.cli.train_dataset import check_args
 
     check_args(args)
-    if args.max_minutes is not None and not (math.isfinite(args.max_minutes) and args.max_minutes > 0):
-        args.parser.error(f"--max-minutes must be a positive number of minutes, not {args.max_minutes:g}")
     if not args.resume and not args.task:
         args.parser.error("missing --task: give --task (or --resume RUN)")
 
@@ -402,12 +412,10 @@ def run_runs(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     from core.quiet_tensorflow import import_tensorflow_quietly
-    from core.runs import RECORD_FILE, RunError, RunRecord, find_run_dir
+    from core.runs import RECORD_FILE, RunRecord, find_run_dir
     from core.runs.export import MODEL_FILE, export_run
 
     scoring = {key: value for key, value in (("error", args.error), ("smooth", args.smooth)) if value is not None}
-    if scoring.get("smooth", 1) < 1:
-        raise RunError(f"--smooth must be 1 or more, not {args.smooth}")
     import_tensorflow_quietly()
     out = export_run(find_run_dir(args.project, args.run), args.to, checkpoint=args.checkpoint,
                      overwrite=args.overwrite, scoring=scoring)

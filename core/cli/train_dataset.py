@@ -99,11 +99,9 @@ def moving_mnist_data(description: dict[str, Any], spec: ModelSpec, batch_size: 
 def train_on_dataset(args: argparse.Namespace, spec: ModelSpec, config: TrainingConfig,
                      progress: ProgressCallback, cancel: threading.Event) -> RunResult:
     """A new run of ``spec`` on ``--dataset`` in ``--runs-dir``, with ``args``'s data options."""
-    from core.training.trainer import ConfigError, train
+    from core.training.trainer import train
 
     sequences = DEFAULT_SEQUENCES if args.sequences is None else args.sequences
-    if sequences < 1:
-        raise ConfigError(f"--sequences must be a whole number >= 1, not {sequences}")
     size = (spec.height, spec.width) if args.size is None else (args.size[0], args.size[-1])
     frames = (spec.frames if args.frames is None else args.frames) + 1
     description = {"source": args.dataset, "mnist": str(Path(args.mnist).resolve()), "sequences": sequences,

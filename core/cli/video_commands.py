@@ -4,44 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from pathlib import Path
 
+from core.cli.number_options import FINITE, FPS, FRAME, FRAME_COUNT, PIECES_LIMIT, POSITIVE, WholeNumber
 from core.cli.progress_bar import ProgressBar
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
-    return value
-
-
-def _finite(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number, not {text!r}")
-    return value
-
-
-def _positive(text: str) -> float:
-    value = _finite(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, not {text!r}")
-    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     info = subparsers.add_parser("info", help="metadata of a video file or image folder, decoded frame count included")
     info.add_argument("path", type=Path, help="video file or folder of images")
     info.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    info.add_argument("--fps", type=_positive, default=None, help="frame rate of an image folder (default 10)")
+    info.add_argument("--fps", type=FPS, default=None, help="frame rate of an image folder (default 10)")
     info.set_defaults(handler=run_info)
 
     cut = subparsers.add_parser(
@@ -54,13 +27,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     cut.add_argument("source", type=Path)
     cut.add_argument("-o", "--output", type=Path, required=True, help="output file (or folder with --pieces)")
-    cut.add_argument("--start", type=_finite, help="first frame or second of the subclip (inclusive)")
-    cut.add_argument("--end", type=_finite, help="end of the subclip (exclusive)")
+    cut.add_argument("--start", type=FINITE, help="first frame or second of the subclip (inclusive)")
+    cut.add_argument("--end", type=FINITE, help="end of the subclip (exclusive)")
     cut.add_argument("--frames", action="store_true", help="START, END, --duration and --offset are frame numbers")
-    cut.add_argument("--pieces", type=_positive_int, help="cut this many equal, non-overlapping subclips")
-    cut.add_argument("--duration", type=_positive, help="length of each piece (with --pieces)")
-    cut.add_argument("--offset", type=_finite, default=0.0, help="where the first piece starts (with --pieces)")
-    cut.add_argument("--fps", type=_positive, default=None, help="frame rate of an image-folder source (default 10)")
+    cut.add_argument("--pieces", type=WholeNumber(1, PIECES_LIMIT), help="cut this many equal, non-overlapping subclips")
+    cut.add_argument("--duration", type=POSITIVE, help="length of each piece (with --pieces)")
+    cut.add_argument("--offset", type=FINITE, default=0.0, help="where the first piece starts (with --pieces)")
+    cut.add_argument("--fps", type=FPS, default=None, help="frame rate of an image-folder source (default 10)")
     cut.add_argument("--overwrite", action="store_true", help="replace output files that already exist")
     cut.set_defaults(handler=run_cut, check=_check_cut_args)
 
@@ -72,9 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     frames.add_argument("source", type=Path)
     frames.add_argument("-o", "--output", type=Path, required=True, help="folder to write the images to")
-    frames.add_argument("--every", type=_positive_int, default=1, help="keep every k-th frame (default 1)")
-    frames.add_argument("--start", type=int, default=0, help="first frame (default 0)")
-    frames.add_argument("--end", type=int, default=None, help="stop before this frame (default: the last)")
+    frames.add_argument("--every", type=FRAME_COUNT, default=1, help="keep every k-th frame (default 1)")
+    frames.add_argument("--start", type=FRAME, default=0, help="first frame (default 0)")
+    frames.add_argument("--end", type=FRAME, default=None, help="stop before this frame (default: the last)")
     frames.add_argument("--format", choices=["png", "jpg", "tif", "bmp"], default="png")
     frames.add_argument("--overwrite", action="store_true", help="replace images that already exist")
     frames.set_defaults(handler=run_frames)

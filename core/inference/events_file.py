@@ -12,7 +12,8 @@ Frames are 0-based and ``end`` is exclusive, as in the project. Verdicts are not
 the project (one per event, see :class:`~core.project.entities.Verdict`) and are joined to the events on
 reading with :func:`~core.inference.events.attach_verdicts`, so a verdict changed in the project is never
 contradicted by a stale copy. The file is written through :mod:`core.atomic_write`; a file of a newer
-``version`` is refused rather than half understood.
+``version`` is refused rather than half understood, and so is a damaged one: neither is ever replaced
+(:func:`check_replaceable`), since it may hold the only copy of events an analyst has reviewed.
 """
 
 from __future__ import annotations
@@ -42,9 +43,27 @@ class RunEvents:
     flagging: Mapping[str, Any] = field(default_factory=dict)
 
 
+#: What to do with an events file that is not replaced.
+KEEP_HINT = "it is not replaced: move it aside (or update Framewatch, for a newer one) and score again"
+
+
+def check_replaceable(run_dir: str | Path) -> None:
+    """Raise :class:`InferenceFileError` if ``<run_dir>/events.json`` exists but is damaged or from a newer
+    Framewatch: writing over it would destroy what this version cannot read. Scoring calls it before any
+    frame is scored, and :func:`write_events` before it writes."""
+    try:
+        read_events(run_dir)
+    except InferenceFileError as exc:
+        raise InferenceFileError(exc.path, f"{exc.problem}; {KEEP_HINT}") from exc
+
+
 def write_events(run_dir: str | Path, run_events: RunEvents) -> Path:
-    """Write ``<run_dir>/events.json`` (replacing the previous one atomically); returns its path."""
+    """Write ``<run_dir>/events.json`` (replacing the previous one atomically); returns its path.
+
+    A previous file that is damaged or from a newer Framewatch is never replaced (:func:`check_replaceable`).
+    """
     path = Path(run_dir) / EVENTS_FILE
+    check_replaceable(run_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json(path, {
         "format": FORMAT, "version": VERSION,

@@ -1,8 +1,8 @@
 """Score and event exports of a scored video: a per-frame CSV, an events CSV and one JSON with both.
 
-For each scored video three files go to an export folder, named after the video (``<stem>``: its file name
-without the extension, or its folder's name; two videos of one export with the same stem both get
-``<stem>-<video id>``):
+For each scored video three files go to an export folder, named after the video (``<stem>``: its name
+without the extension, made one safe file name: ``training/01`` becomes ``training_01``; two videos of one
+export whose stems would name one file, also where only the case differs, get ``<stem>-<video id>``):
 
 * ``<stem>.scores.csv``: one row per frame, the columns of :data:`FRAME_COLUMNS`: ``frame`` (0-based),
   ``time_s`` (when the frame starts to show, seconds after the first frame: the video's real timestamps
@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import csv
 import io
-import json
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,9 +39,10 @@ from typing import Any
 
 import numpy as np
 
-from core.atomic_write import json_default, write_text
+from core.atomic_write import write_json, write_text
 from core.evaluation.normalise import abnormality
 from core.evaluation.threshold import above_threshold
+from core.file_names import safe_file_stem, unique_stems
 from core.inference.events import Event
 from core.inference.model_fingerprint import model_fingerprint
 from core.inference.regularity import Threshold
@@ -127,16 +128,17 @@ def scored_video(project: Any, run: Any, video_id: str, errors: np.ndarray, thre
 
 
 def file_stem(name: str, kind: str) -> str:
-    """What a video's export files are named after: a file's name without its extension, a folder's name."""
-    return Path(name).stem if kind == "file" else name
+    """What a video's export files are named after: its name, without the extension for a file, made safe as
+    one file name (:func:`~core.file_names.safe_file_stem`): ``training/01`` (a UCSD import) -> ``training_01``."""
+    return safe_file_stem(os.path.splitext(name)[0] if kind == "file" else name, "video")
 
 
-def unique_stems(stems: Mapping[str, str]) -> dict[str, str]:
-    """``stems`` (by video id) with ``-<video id>`` added to each stem that two videos share."""
-    counts: dict[str, int] = {}
-    for stem in stems.values():
-        counts[stem] = counts.get(stem, 0) + 1
-    return {video_id: stem if counts[stem] == 1 else f"{stem}-{video_id}" for video_id, stem in stems.items()}
+def unique_file_stems(videos: Iterable[Any]) -> dict[str, str]:
+    """The stem of each of ``videos`` (project videos, by id) in one export: :func:`file_stem`, with
+    ``-<video id>`` added where two stems would name one file (:func:`~core.file_names.unique_stems`)."""
+    videos = list(videos)
+    return unique_stems({video.id: file_stem(video.name, video.kind) for video in videos},
+                        {video.id: video.id for video in videos})
 
 
 def video_times(video: ScoredVideo) -> np.ndarray:
@@ -262,7 +264,7 @@ def write_score_exports(folder: str | Path, video: ScoredVideo, stem: str | None
         "flagging": dict(video.flagging), "frames": frames, "events": events,
     }
     Path(folder).mkdir(parents=True, exist_ok=True)
+    write_json(paths["json"], document, indent=1)  # first: a number JSON cannot hold stops it before any file
     write_text(paths["scores_csv"], _csv(FRAME_COLUMNS, frames))
     write_text(paths["events_csv"], _csv(EVENT_COLUMNS, events))
-    write_text(paths["json"], json.dumps(document, indent=1, default=json_default))
     return paths

@@ -38,9 +38,9 @@ from typing import Any
 import numpy as np
 
 from core.errors import Cancelled
-from core.inference.errors import InferenceFileError, ScoreError
+from core.inference.errors import ScoreError
 from core.inference.events import Event, attach_verdicts, check_flagging, flag_events
-from core.inference.events_file import RunEvents, read_events, write_events
+from core.inference.events_file import RunEvents, check_replaceable, read_events, write_events
 from core.inference.regularity import DEFAULT_PERCENTILE, Threshold
 from core.inference.score_cache import CachedScores, ScoreCache, ScoreKey
 from core.inference.scoring import DEFAULT_BATCH_SIZE, ScoringSpec, resolve_stride, score_video
@@ -340,6 +340,7 @@ and a live chart can flag events as the frames arrive. Returns a
         raise ScoreError(f"{project.folder}: no train-split videos to calibrate the threshold on: add videos of "
                          "normal footage with split train (framewatch project add-video --split train, or Set "
                          "Split in the app's Videos list)")
+    check_replaceable(events_dir(project, model))  # before any scoring: its events.json will be replaced
     scorer = _Scorer(project, model, stride, batch_size, None, progress, cancel, load_model, on_scores)
     scorer.total = _frames_to_score(scorer, {video.id: video for video in [*calibration, *targets]}.values())
     errors: dict[str, tuple[np.ndarray, int]] = {}
@@ -403,10 +404,7 @@ def _store_events(run_dir: Path, threshold: Threshold, flagging: dict[str, Any],
     """Write the run's ``events.json``: these videos' events, and the others' kept if flagged alike."""
     scored = {result.video_id for result in results}
     kept: list[Event] = []
-    try:
-        previous = read_events(run_dir)
-    except InferenceFileError:  # a damaged events.json is replaced by this run's events
-        previous = None
+    previous = read_events(run_dir)  # a damaged or newer events.json is refused, never replaced
     if previous is not None and previous.threshold == threshold and dict(previous.flagging) == flagging:
         kept = [event for event in previous.events if event.video_id not in scored]
     events = kept + [event for result in results for event in result.events]

@@ -31,6 +31,9 @@ from core.inference.errors import ScoreError
 #: The percentile of the normal footage's errors a calibrated threshold takes unless told otherwise.
 DEFAULT_PERCENTILE = 99.5
 SMOOTHING_MODES = ("causal", "centred")
+#: The longest smoothing window, in frames (about 5.5 minutes at 30 fps): averaging over more says nothing of
+#: a moment, and a window held in memory frame by frame (:class:`CausalMovingAverage`) must stay small.
+MAX_SMOOTHING_WINDOW = 10_000
 #: Where a threshold comes from: calibrated on normal footage, or set by hand.
 THRESHOLD_KINDS = ("percentile", "manual")
 
@@ -43,10 +46,11 @@ def as_scores(scores: Any, what: str = "scores") -> np.ndarray:
 
 
 def check_smoothing(window: int, mode: str) -> None:
-    """:class:`ScoreError` unless ``window`` is a frame count >= 1 and ``mode`` one of :data:`SMOOTHING_MODES`
-    (a centred window must be odd, so that it is centred on a frame)."""
-    if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < 1:
-        raise ScoreError(f"smoothing window must be a number of frames >= 1, got {window!r}")
+    """:class:`ScoreError` unless ``window`` is a frame count from 1 to :data:`MAX_SMOOTHING_WINDOW` and ``mode``
+    one of :data:`SMOOTHING_MODES` (a centred window must be odd, so that it is centred on a frame)."""
+    if isinstance(window, bool) or not isinstance(window, int | np.integer) or not 1 <= window <= MAX_SMOOTHING_WINDOW:
+        raise ScoreError(f"smoothing window must be a number of frames from 1 to {MAX_SMOOTHING_WINDOW:,}, "
+                         f"got {window!r}")
     if mode not in SMOOTHING_MODES:
         raise ScoreError(f"smoothing must be one of {', '.join(SMOOTHING_MODES)}, got {mode!r}")
     if mode == "centred" and window % 2 == 0:

@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import re
 import threading
 from pathlib import Path
 from typing import Any
 
-from core.atomic_write import write_text
+from core.atomic_write import write_json, write_text
+from core.file_names import safe_file_stem
 from core.jobs import ProgressCallback, check_cancelled, report
 from core.project.entities import Subclip
 from core.project.errors import ProjectError
+from core.project.own_files import refuse_own_files
 
 SUBCLIP_COLUMNS = ("video", "start", "end", "label", "value", "target", "split", "note", "start_s", "end_s",
                    "video_id", "video_path", "id")
@@ -80,7 +80,7 @@ def export_json(project, path: str | Path, overwrite: bool = False, progress: Pr
         "intervals": rows["intervals"],
         "verdicts": rows["verdicts"],
     }
-    _write(path, json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+    _write(path, doc)
     report(progress, 1, 1, path.name)
     return path
 
@@ -120,24 +120,12 @@ def export_csv(project, folder: str | Path, overwrite: bool = False, progress: P
     return out
 
 
-def _protected(project) -> list[tuple[Path, str]]:
-    """The files an export must never replace: the project's own files and its videos."""
-    from core.project.store import BACKUP_FILE
-
-    own = [(project.path, "the project file"), (project.autosave_path, "the project's autosave"),
-           (project.folder / BACKUP_FILE, "the project's backup")]
-    return own + [(v.path, f"video {v.name} of the project") for v in project.data.videos.values()]
-
-
 def _check_targets(project, targets: list[Path], overwrite: bool) -> None:
     """Refuse, before anything is written, targets that are the project's own files or exist (unless ``overwrite``)."""
-    from core.video.cutting import EXISTS, check_folder_writable, same_file
+    from core.video.cutting import EXISTS, check_folder_writable
 
-    protected = _protected(project)
+    refuse_own_files(project, targets)
     for path in targets:
-        for other, what in protected:
-            if same_file(path, other):
-                raise ProjectError(f"is {what}: exporting over it would destroy it; choose another output", path)
         if path.is_dir():
             raise ProjectError("is a folder: give a file name", path)
         if path.exists() and not overwrite:
@@ -146,23 +134,24 @@ def _check_targets(project, targets: list[Path], overwrite: bool) -> None:
         check_folder_writable(folder)
 
 
-def _write(path: Path, text: str) -> None:
+def _write(path: Path, content: str | dict[str, Any]) -> None:
+    """Write ``content``, a table's text or a JSON document (strict JSON: :func:`core.atomic_write.write_json`)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_text(path, text)
+        if isinstance(content, str):
+            write_text(path, content)
+        else:
+            write_json(path, content, indent=1, ensure_ascii=False)
     except OSError as exc:
         raise ProjectError(f"cannot be written ({exc.strerror or exc})", path) from exc
-
-
-def _safe(text: str) -> str:
-    return re.sub(r"[^\w.-]+", "_", text).strip("_") or "clip"
 
 
 def subclip_file_name(project, clip: Subclip, extension: str = ".mp4") -> Path:
     """``<split>/<label>/<video>_<start>-<end><ext>``: the class-folder layout, so an export re-imports."""
     video = project.data.videos[clip.video_id]
     label = clip.label if clip.label is not None else (f"value_{clip.value:g}" if clip.value is not None else "unlabelled")
-    return Path(clip.split or video.split or "unsplit") / _safe(label) / f"{_safe(video.name)}_{clip.start:06d}-{clip.end:06d}{extension}"
+    return (Path(clip.split or video.split or "unsplit") / safe_file_stem(label, "clip")
+            / f"{safe_file_stem(video.name, 'clip')}_{clip.start:06d}-{clip.end:06d}{extension}")
 
 
 def subclip_targets(
@@ -171,17 +160,19 @@ def subclip_targets(
     """Each subclip (default: all) with the file :func:`export_subclip_videos` writes it to.
 
     A clip whose file name another clip of this export already took (two videos with one name, or two
-    clips of one span) gets its id's first eight digits added to the name.
+    clips of one span; also where only the case differs) gets its id's first eight characters added to the
+    name, or its whole id (made a safe file name), or a number: one clip never overwrites another.
     """
     out_dir = Path(out_dir)
     clips = [project.data.subclips[i] for i in subclip_ids] if subclip_ids is not None else list(project.data.subclips.values())
     pairs = []
-    taken: set[Path] = set()
+    taken: set[str] = set()
     for clip in clips:
-        target = out_dir / subclip_file_name(project, clip, extension)
-        if target in taken:  # never overwrite one clip with another
-            target = target.with_name(f"{target.stem}_{clip.id[:8]}{target.suffix}")
-        taken.add(target)
+        first = target = out_dir / subclip_file_name(project, clip, extension)
+        tags = iter([clip.id[:8], clip.id, *(f"{clip.id}-{n}" for n in range(2, len(clips) + 2))])
+        while str(target).casefold() in taken:  # never overwrite one clip with another
+            target = first.with_name(f"{first.stem}_{safe_file_stem(next(tags), 'clip')}{first.suffix}")
+        taken.add(str(target).casefold())
         pairs.append((clip, target))
     return pairs
 
@@ -214,7 +205,8 @@ def export_subclip_videos(
     from core.video.cutting import check_outputs, cut_subclip
 
     pairs = subclip_targets(project, out_dir, subclip_ids, extension)
-    check_outputs([path for path, _ in _protected(project)], [target for _, target in pairs], overwrite)
+    refuse_own_files(project, [target for _, target in pairs])
+    check_outputs([], [target for _, target in pairs], overwrite)
     total = sum(c.length for c, _ in pairs)
     done = 0
     written = []

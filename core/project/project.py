@@ -72,6 +72,7 @@ from core.project.errors import (
     ProjectValidationError,
 )
 from core.project.fingerprint import fingerprint
+from core.project.schema import MAX_FPS, MIN_FPS
 from core.project.validation import (
     Issue,
     check_label,
@@ -673,8 +674,9 @@ class Project:
                 raise ProjectValidationError(
                     f"video {old.name}: the frame rate of a video file is read from the file; only an image "
                     "folder's can be set")
-            if not isinstance(fps, int | float) or not math.isfinite(fps) or not 0 < fps <= 1000:
-                raise ProjectValidationError(f"video {old.name}: frames per second must be in (0, 1000], not {fps!r}")
+            if not isinstance(fps, int | float) or not math.isfinite(fps) or not MIN_FPS <= fps <= MAX_FPS:
+                raise ProjectValidationError(f"video {old.name}: frames per second must be from {MIN_FPS:g} to "
+                                             f"{MAX_FPS:g}, not {fps!r}")
             changes["fps"] = float(fps)
         new = replace(old, **changes)
         if new == old:

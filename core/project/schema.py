@@ -12,7 +12,7 @@ folder (``path``) with the absolute path as a fallback (``abs_path``): a project
 with its videos still finds them, and so does a project moved on its own.
 
 Loading checks every field's type and every reference, refuses values no recording can have (a
-frame rate that is not in (0, 1000] fps, a frame count past :data:`MAX_FRAMES`, a range that is empty
+frame rate that is not from 0.001 to 1000 fps, a frame count past :data:`MAX_FRAMES`, a range that is empty
 or inverted or runs past every frame count its video records), and raises :class:`ProjectFormatError`
 (or :class:`ProjectVersionError` for a file from a newer version) naming the file, the entity and the
 field: it never returns a half-read project and never raises anything but a :class:`ProjectError`.
@@ -61,6 +61,9 @@ _ENC = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "), allow_nan=F
 
 #: Highest frame rate a video may have, frames per second (high-speed cameras reach about 1000).
 MAX_FPS = 1000.0
+#: Lowest frame rate a video may have: one frame every 1000 seconds (time-lapse footage is slower than
+#: 1 fps; a rate near 0 would put frames at infinite times in exports and seconds-to-frames conversions).
+MIN_FPS = 0.001
 #: Highest frame count (and frame number) a project accepts: 2**31 - 1 frames, over two years at 30 fps.
 MAX_FRAMES = 2**31 - 1
 
@@ -332,8 +335,9 @@ def _read_videos(r: _Reader, items: list[Any], folder: Path) -> dict[str, Video]
         name = r.text(d, "name", where)
         where = f"{where} ({name})"
         fps = r.num(d, "fps", where)
-        if not 0 < fps <= MAX_FPS:
-            raise r.fail(where, f"field 'fps' must be a frame rate in (0, {MAX_FPS:g}] frames per second, not {fps:g}")
+        if not MIN_FPS <= fps <= MAX_FPS:
+            raise r.fail(where, f"field 'fps' must be a frame rate from {MIN_FPS:g} to {MAX_FPS:g} frames per second, "
+                                f"not {fps:g}")
         frame_count = r.integer(d, "frame_count", where, optional=True)
         declared = r.integer(d, "declared_frame_count", where)
         for key, count in (("frame_count", frame_count), ("declared_frame_count", declared)):

@@ -11,6 +11,7 @@ from core.jobs import ProgressCallback
 from core.project.entities import SPLITS, Video, new_id, now_iso
 from core.project.errors import ProjectValidationError
 from core.project.fingerprint import fingerprint
+from core.project.schema import MAX_FPS, MIN_FPS
 
 
 def probe_video(
@@ -27,15 +28,22 @@ def probe_video(
     decode), fingerprint it, and return a new :class:`Video` (not yet in any project).
 
     Raises :class:`~core.errors.VideoError` for files that cannot be read as video, and
-    :class:`ProjectValidationError` for a bad ``split``. ``fps`` sets an image folder's frame rate.
+    :class:`ProjectValidationError` for a bad ``split`` or ``fps``. ``fps`` sets an image folder's frame
+    rate; it, and a file's own, must be one a project keeps (:data:`~core.project.schema.MIN_FPS` to
+    :data:`~core.project.schema.MAX_FPS`), else the project file could not be opened again.
     """
     from core.video import open_video
 
     if split is not None and split not in SPLITS:
         raise ProjectValidationError(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
+    if fps is not None and not (isinstance(fps, int | float) and MIN_FPS <= fps <= MAX_FPS):
+        raise ProjectValidationError(f"{path}: frames per second must be from {MIN_FPS:g} to {MAX_FPS:g}, not {fps!r}")
     path = Path(os.path.abspath(Path(path).expanduser()))
     with open_video(path, fps=fps) as source:
         meta = source.scan(progress=progress, cancel=cancel) if scan else source.metadata
+    if not MIN_FPS <= meta.fps <= MAX_FPS:
+        raise VideoError(path, f"frame rate {meta.fps:g} fps is outside what a project keeps ({MIN_FPS:g} to "
+                               f"{MAX_FPS:g})")
     try:
         fp = fingerprint(path)
     except OSError as exc:

@@ -94,3 +94,18 @@ def test_remove_leftovers_sweeps_a_folder_of_dead_writers_only(tmp_path: Path) -
     removed = remove_leftovers(tmp_path)
     assert sorted(removed) == sorted(dead)
     assert live.exists() and plain.exists()
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_json_is_strict_a_number_it_cannot_hold_writes_nothing(tmp_path: Path, bad: float) -> None:
+    import numpy as np
+
+    from core.errors import NonFiniteJSONError
+
+    target = tmp_path / "doc.json"
+    write_json(target, {"ok": 1})
+    for data in ({"time_s": [0.0, bad]}, {"peak": np.float32(bad)}):
+        with pytest.raises(NonFiniteJSONError) as info:
+            write_json(target, data)
+        assert str(info.value).startswith(f"{target}: not written") and "\n" not in str(info.value)
+        assert target.read_text() == '{\n  "ok": 1\n}' and sorted(p.name for p in tmp_path.iterdir()) == ["doc.json"]

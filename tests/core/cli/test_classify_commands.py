@@ -118,7 +118,7 @@ def test_bad_requests_exit_2_with_one_line(project: Path, capsys: pytest.Capture
     (["--run", "classify"], "give the videos to classify"),
     (["--run", "classify", "--all", "--video", "x"], "not --video and --all"),
     (["--run", "classify", "--all", "--annotated", "o.mp4"], "--annotated writes one video"),
-    (["--run", "classify", "--min-confidence", "2", "--all"], "must be a probability from 0 to 1"),
+    (["--run", "classify", "--min-confidence", "2", "--all"], "must be a number from 0 to 1, not 2"),
     (["--run", "classify", "--all", "--bogus"], "unrecognized arguments: --bogus"),
 ], ids=["no-videos", "two-ways", "annotated-many", "bad-confidence", "unknown-option"])
 def test_usage_errors_exit_2(project: Path, capsys: pytest.CaptureFixture[str], argv: list[str], expected: str) -> None:

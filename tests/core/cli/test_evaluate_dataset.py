@@ -69,7 +69,7 @@ def test_evaluate_prints_per_step_metrics_and_the_baseline(run: Path, data_dir: 
         (["--run", "r", "--dataset", "moving-mnist", "--mnist", "m", "--smooth", "1", "--error", "mse"],
          "--smooth, --error: not used with --dataset"),
         (["--run", "r", "--dataset", "moving-mnist", "--mnist", "m", "--sequences", "0"],
-         "--sequences must be a whole number >= 1, not 0"),
+         "argument --sequences: must be a whole number from 1 to 10,000, not 0"),
     ],
 )
 def test_usage_errors_exit_2(args: list[str], message: str, capsys) -> None:
@@ -100,5 +100,5 @@ def test_train_refuses_a_budget_that_is_not_a_positive_number(capsys) -> None:
     with pytest.raises(SystemExit) as caught:
         main(["train", "--dataset", "moving-mnist", "--mnist", "m", "--runs-dir", "r", "--task", "predict",
               "--max-minutes", "0"])
-    assert caught.value.code == 2 and "--max-minutes must be a positive number of minutes, not 0" in \
+    assert caught.value.code == 2 and "argument --max-minutes: must be a number more than 0 and at most 525,600, not 0" in \
         capsys.readouterr().err

@@ -238,7 +238,7 @@ def test_a_subclip_export_never_replaces_a_video_of_the_project(
     for extra in ([], ["--overwrite"]):  # a project video sits where the clip would go
         code, _, err = run(capsys, "project", "export", str(folder), "-o", str(clips / "x" / ".."), "--format",
                            "videos", *extra)
-        assert code == 2 and "a file that must be kept" in err and err.count("\n") == 1
+        assert code == 2 and "of the project: writing over it would destroy it" in err and err.count("\n") == 1
         assert inside.read_bytes() == before
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.cli.main import main
-from tests.core.cli.one_line_errors import assert_one_line_error
+from tests.core.cli.one_line_errors import assert_one_line_error, assert_usage_error
 from tests.core.inference.scoring_project import make_project, save_run
 
 
@@ -164,5 +164,5 @@ def test_threshold_by_hand_and_percentile_do_not_mix(project: Path, capsys: pyte
     with pytest.raises(SystemExit) as info:
         main(["score", str(project), "--run", "tiny", "--all", "--threshold", "0.1", "--percentile", "99"])
     assert info.value.code == 2 and "--threshold and --percentile both set the threshold" in capsys.readouterr().err
-    assert_one_line_error(capsys, ["score", str(project), "--run", "tiny", "--all", "--threshold", "nan"],
-                          "threshold must be a finite number")
+    assert_usage_error(capsys, ["score", str(project), "--run", "tiny", "--all", "--threshold", "nan"],
+                       "argument --threshold: must be a finite number, not 'nan'")

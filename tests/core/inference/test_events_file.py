@@ -58,3 +58,16 @@ def test_damaged_events_file_gives_one_line_naming_it(tmp_path: Path, text: str,
         read_events(tmp_path)
     message = str(info.value)
     assert message.startswith(str(tmp_path / EVENTS_FILE)) and problem in message and "\n" not in message
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("{not json", "not valid JSON"),
+    ('{"format": "framewatch.events", "version": 2, "events": []}', "newer Framewatch (events version 2"),
+])
+def test_a_damaged_or_newer_events_file_is_never_replaced(tmp_path: Path, text: str, problem: str) -> None:
+    (tmp_path / EVENTS_FILE).write_text(text)
+    with pytest.raises(InferenceFileError) as info:
+        write_events(tmp_path, run_events())
+    message = str(info.value)
+    assert message.startswith(str(tmp_path / EVENTS_FILE)) and problem in message and "move it aside" in message
+    assert (tmp_path / EVENTS_FILE).read_text() == text and sorted(p.name for p in tmp_path.iterdir()) == [EVENTS_FILE]

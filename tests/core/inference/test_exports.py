@@ -16,7 +16,7 @@ from core.inference.exports import (
     FRAME_COLUMNS,
     ScoredVideo,
     scored_videos,
-    unique_stems,
+    unique_file_stems,
     video_times,
     write_score_exports,
 )
@@ -148,5 +148,10 @@ def test_times_follow_the_videos_real_timestamps(tmp_path: Path) -> None:
 
 
 def test_two_videos_with_one_stem_get_their_ids_added() -> None:
-    assert unique_stems({"a1": "clip", "b2": "clip", "c3": "other"}) == {"a1": "clip-a1", "b2": "clip-b2",
-                                                                         "c3": "other"}
+    from types import SimpleNamespace
+
+    videos = [SimpleNamespace(id="a1", name="x/clip.avi", kind="file"), SimpleNamespace(id="b2", name="clip.mp4", kind="file"),
+              SimpleNamespace(id="c3", name="other.avi", kind="file"), SimpleNamespace(id="d4", name="X/CLIP.avi", kind="file"),
+              SimpleNamespace(id="e5", name="training/01", kind="image_sequence")]
+    assert unique_file_stems(videos) == {"a1": "x_clip-a1", "b2": "clip", "c3": "other", "d4": "X_CLIP-d4",
+                                         "e5": "training_01"}

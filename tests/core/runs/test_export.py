@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from core.cli.main import main
-from tests.core.cli.one_line_errors import assert_one_line_error
+from tests.core.cli.one_line_errors import assert_one_line_error, assert_usage_error
 from tests.core.inference.scoring_project import make_project, save_run, tiny_spec
 
 
@@ -77,8 +77,8 @@ def test_the_scoring_an_export_recommends_is_what_evaluate_uses_unless_told_othe
     assert (recommended["frame_error"], recommended["smoothing"]) == ("worst-patches", 3)
     assert main(["evaluate", str(project), "--run", str(out), "--error", "mse", "--smooth", "1"]) == 0
     assert "frame error mse, not smoothed" in capsys.readouterr().out
-    assert_one_line_error(capsys, ["export-run", str(project), "--run", "tiny", "--to", str(tmp_path / "o"),
-                                   "--smooth", "0"], "--smooth must be 1 or more")
+    assert_usage_error(capsys, ["export-run", str(project), "--run", "tiny", "--to", str(tmp_path / "o"),
+                                "--smooth", "0"], "argument --smooth: must be a whole number from 1 to 10,000, not 0")
 
 
 def test_scoring_with_a_run_folder_outside_the_project_never_writes_into_it(tmp_path, capsys) -> None:
