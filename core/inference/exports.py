@@ -41,7 +41,6 @@ import numpy as np
 
 from core.atomic_write import json_default, write_text
 from core.inference.events import Event
-from core.inference.model_fingerprint import model_fingerprint
 from core.inference.regularity import Threshold, abnormality
 from core.video.cutting import check_outputs
 from core.video.open import open_video
@@ -93,7 +92,7 @@ def scored_videos(project: Any, result: Any) -> list[ScoredVideo]:
     from core.inference.project_scoring import project_run_id
 
     run = result.run
-    fingerprint = model_fingerprint(run.model_path)
+    fingerprint = run.model_key()
     run_id = project_run_id(project, run)
     videos = []
     for scores in result.videos:
@@ -120,7 +119,7 @@ def scored_video(project: Any, run: Any, video_id: str, errors: np.ndarray, thre
                 "stride": resolve_stride(run.spec, None)}
     return ScoredVideo(video.id, video.name, video.path, video.kind, video.fps, errors, threshold,
                        attach_verdicts(events, project.verdicts.values(), run_id), run_id,
-                       model_fingerprint(run.model_path), flagging,
+                       run.model_key(), flagging,
                        min(run.spec.backfilled_frames, int(errors.shape[0])))
 
 

@@ -8,7 +8,8 @@ Layout: ``<project>/cache/scores/<video key>-<model key>-<params key>.npy`` (flo
      "params": {...scoring parameters: stride, frame size, ...}, "video_id": "...",
      "frames_done": 1200, "frame_count": 3000, "threshold": {...} or null, "digest": "<hash of the .npy>"}
 
-* **Keys.** ``model`` is the content hash of the ``.keras`` file (:func:`model_fingerprint`), ``video`` the
+* **Keys.** ``model`` is the content hash of the ``.keras`` file the scores were made with
+  (:func:`model_fingerprint`, taken once per scoring, see :mod:`core.inference.model_fingerprint`), ``video`` the
   video's content key (:attr:`~core.project.entities.Fingerprint.key`): a moved video keeps its scores, a
   retrained model or an edited video gets new ones. The parameters are part of the name (a short hash) so
   scores at two strides live side by side, and are compared in full on reading.
@@ -72,7 +73,13 @@ class ScoreKey:
     @classmethod
     def of(cls, model_path: str | Path, video: Fingerprint, params: Mapping[str, Any] | None = None) -> ScoreKey:
         """The key of scoring ``video`` with the model file at ``model_path`` (hashed, see :func:`model_fingerprint`)."""
-        return cls(model_fingerprint(model_path), video.key, _plain(params or {}))
+        return cls.of_model(model_fingerprint(model_path), video, params)
+
+    @classmethod
+    def of_model(cls, model: str, video: Fingerprint, params: Mapping[str, Any] | None = None) -> ScoreKey:
+        """The key of scoring ``video`` with the model whose file has fingerprint ``model``: scoring keys every
+        video by the fingerprint of the bytes it loaded, whatever the file holds by the time one is cached."""
+        return cls(model, video.key, _plain(params or {}))
 
     @property
     def stem(self) -> str:
