@@ -17,7 +17,8 @@
    needs the project's lock, and the project is only read.
 3. **The threshold**, unless one is given, is calibrated (:meth:`Threshold.calibrate`, the ``percentile`` of
    the errors) on the project's **train-split** videos, the normal footage the model learned from, split as
-   training split them (the run's validation fraction and seed). Their scores are cached like any other.
+   training split them (:func:`split_videos`: the videos the run recorded, by content; else the run's
+   validation fraction and seed). Their scores are cached like any other.
 4. **Events** are flagged on each scored video's smoothed errors (:func:`flag_events`, ``min_run``,
    ``merge_gap``), written to the run's ``events.json`` (:mod:`core.inference.events_file`; events of
    videos not scored this time are kept when the threshold and flagging are unchanged) and returned with
@@ -196,11 +197,17 @@ class ProjectScores:
 
 
 def split_videos(project: Any, run: RunModel, split: str) -> list[Video]:
-    """The project's videos that training put in ``split`` (``train``, ``val``, ``test``), in project order."""
-    from core.data.splits import assign_splits
+    """The project's videos that training put in ``split`` (``train``, ``val``, ``test``), in project order.
+
+    The videos the run's record names (``data["splits"]``, by content) are in the split it names, in any
+    project that holds them; the others are split by the rules of :mod:`core.data.splits` with the run's
+    validation fraction and seed, which depend on the videos' content, not on the project's ids.
+    """
+    from core.data.splits import replay_splits
 
     options = run.record.data.get("options") or {}
-    splits = assign_splits(project.data, float(options.get("val_fraction", 0.2)), int(run.record.config.get("seed", 0)))
+    splits = replay_splits(project.data, run.record.data.get("splits"), float(options.get("val_fraction", 0.2)),
+                           int(run.record.config.get("seed", 0)))
     return [video for video in project.videos.values() if splits[video.id] == split]
 
 
