@@ -175,6 +175,15 @@ def _asides(path: Path) -> list[Path]:
     return sorted(found, key=lambda aside: aside.lstat().st_mtime_ns, reverse=True)
 
 
+def _remove_aside(aside: Path) -> None:
+    """Delete a set-aside folder (or the symbolic link that stood at the target), best effort."""
+    if aside.is_symlink() or not aside.is_dir():
+        with contextlib.suppress(OSError):
+            aside.unlink()
+    else:
+        shutil.rmtree(aside, ignore_errors=True)
+
+
 def restore_folder(path: str | Path) -> bool:
     """Finish what a killed :func:`atomic_folder` of ``path`` left: put the previous folder back if the writer
     died between its two renames (``path`` missing, the old folder aside), delete its other leftovers
@@ -189,7 +198,7 @@ def restore_folder(path: str | Path) -> bool:
             return False  # nothing is deleted that may be the only copy left
         asides, restored = asides[1:], True
     for aside in asides:
-        shutil.rmtree(aside, ignore_errors=True)
+        _remove_aside(aside)
     remove_leftovers(path.parent, path)
     return restored
 
@@ -233,7 +242,7 @@ def atomic_folder(path: str | Path) -> Iterator[Path]:
         raise
     fsync_folder(path.parent)
     if aside is not None:
-        shutil.rmtree(aside, ignore_errors=True)
+        _remove_aside(aside)
 
 
 def write_bytes(path: str | Path, data: bytes, backup: Path | None = None) -> None:
