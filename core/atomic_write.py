@@ -15,6 +15,9 @@ Temporary files of a writer that was killed are found again by their name: every
 removes leftovers of *the same target* whose writer process is gone (:func:`remove_leftovers`), so a
 killed cut or export leaves nothing behind after the next run; :func:`remove_leftovers` also sweeps a
 whole folder for callers that own one (a project folder when it opens).
+
+A whole folder is replaced the same way by :func:`atomic_folder` (built in a temporary sibling, then
+swapped in): what ``framewatch export-run --overwrite`` writes, whose files must never come from two runs.
 """
 
 from __future__ import annotations
@@ -157,6 +160,91 @@ def atomic_output(path: str | Path, backup: Path | None = None) -> Iterator[Path
                 tmp.unlink(missing_ok=True)
         raise
     fsync_folder(path.parent)
+
+
+#: ``.<name>.<pid>-<token>.aside``: a folder :func:`atomic_folder` set aside while its replacement goes in.
+_ASIDE_NAME = re.compile(r"^\.(?P<name>.*)\.(?P<pid>\d+)-[0-9a-f]{6}\.aside$")
+
+
+def _asides(path: Path) -> list[Path]:
+    """Folders set aside by :func:`atomic_folder` for ``path`` whose writer process is gone, newest first."""
+    found = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(path.parent):
+            match = _ASIDE_NAME.match(entry.name)
+            if match is not None and match["name"] == path.name and not pid_alive(int(match["pid"])):
+                found.append(Path(entry.path))
+    return sorted(found, key=lambda aside: aside.lstat().st_mtime_ns, reverse=True)
+
+
+def _remove_aside(aside: Path) -> None:
+    """Delete a set-aside folder (or the symbolic link that stood at the target), best effort."""
+    if aside.is_symlink() or not aside.is_dir():
+        with contextlib.suppress(OSError):
+            aside.unlink()
+    else:
+        shutil.rmtree(aside, ignore_errors=True)
+
+
+def restore_folder(path: str | Path) -> bool:
+    """Finish what a killed :func:`atomic_folder` of ``path`` left: put the previous folder back if the writer
+    died between its two renames (``path`` missing, the old folder aside), delete its other leftovers
+    (asides and unfinished temporary folders of dead writers). Returns ``True`` when a folder was put back."""
+    path = Path(path)
+    asides = _asides(path)
+    restored = False
+    if asides and not (path.exists() or path.is_symlink()):
+        try:
+            os.rename(asides[0], path)
+        except OSError:
+            return False  # nothing is deleted that may be the only copy left
+        asides, restored = asides[1:], True
+    for aside in asides:
+        _remove_aside(aside)
+    remove_leftovers(path.parent, path)
+    return restored
+
+
+@contextlib.contextmanager
+def atomic_folder(path: str | Path) -> Iterator[Path]:
+    """Build folder ``path`` anew in a temporary sibling that the ``with`` body fills, then swap it in.
+
+    Yields the temporary folder (created empty beside ``path``, named as :func:`temp_path` names files).
+    When the body returns, its files are synced; an existing ``path`` is renamed aside
+    (``.<name>.<pid>-<token>.aside``), the new folder renamed to ``path`` and the old one deleted. If the
+    body raises, the temporary folder is deleted and ``path`` is untouched. A kill at any moment leaves the
+    old complete folder or the new complete one at ``path``, but for the instant between the two renames,
+    when ``path`` is missing and the old folder is aside: the next :func:`atomic_folder` of ``path`` (or
+    :func:`restore_folder`) puts it back first, and deletes a killed writer's temporary folders. The
+    parent folder must exist.
+    """
+    path = Path(path)
+    restore_folder(path)
+    tmp = temp_path(path)
+    tmp.mkdir()
+    aside: Path | None = None
+    try:
+        yield tmp
+        for file in sorted(tmp.rglob("*")):
+            if file.is_file() and not file.is_symlink():
+                fsync_file(file)
+        fsync_folder(tmp)
+        if path.exists() or path.is_symlink():
+            aside = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(3)}.aside")
+            os.rename(path, aside)
+        try:
+            os.rename(tmp, path)
+        except BaseException:
+            if aside is not None:
+                os.rename(aside, path)
+                aside = None
+            raise
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    fsync_folder(path.parent)
+    if aside is not None:
+        _remove_aside(aside)
 
 
 def write_bytes(path: str | Path, data: bytes, backup: Path | None = None) -> None:

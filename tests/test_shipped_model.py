@@ -13,6 +13,9 @@ from tests.conftest import REPO
 SHIPPED = REPO / "resources" / "models" / "ped2-future-frame"
 #: What ``framewatch evaluate`` printed for the shipped model on Ped2 when it was made (docs/models.md).
 AUC_NORMALISED, AUC_RAW, ANOMALIES_HIT = 0.9724, 0.9269, 12
+#: The threshold calibrated on Ped2's train-split videos (split by content: the same on every import) and
+#: the false alarms it gives on the test videos (docs/models.md).
+THRESHOLD, FALSE_ALARMS = 1.2055, 5
 
 
 def _strings(value):
@@ -56,5 +59,7 @@ def test_evaluate_with_the_shipped_model_on_ped2_prints_the_recorded_auc(ped2: P
     assert figures["auc_normalised"] == pytest.approx(AUC_NORMALISED, abs=0.002)
     assert figures["auc_raw"] == pytest.approx(AUC_RAW, abs=0.002)
     assert figures["anomalies_hit"] == ANOMALIES_HIT
+    assert figures["threshold"]["value"] == pytest.approx(THRESHOLD, abs=0.0005)
+    assert figures["false_alarms"] == FALSE_ALARMS
     # scoring wrote nothing there
     assert sorted(p.name for p in SHIPPED.iterdir()) == ["error_level.keras", "model.keras", "run.json"]

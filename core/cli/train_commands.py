@@ -154,7 +154,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "use it unless told otherwise)")
     export.add_argument("--smooth", type=SMOOTH, default=None, metavar="N",
                         help="record the error smoothing (frames) the model is meant to be scored with")
-    export.add_argument("--overwrite", action="store_true", help="replace OUT's model.keras and run.json")
+    export.add_argument("--overwrite", action="store_true",
+                        help="replace a previous export in OUT, whole (a folder with other files is never "
+                        "replaced; an export that fails or is killed leaves the previous one intact)")
     export.set_defaults(handler=run_export)
 
     devices = subparsers.add_parser("devices", help="what the training backend sees: CPUs, GPUs, threads")

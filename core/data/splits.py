@@ -8,27 +8,41 @@ Rules, in order (see :func:`assign_splits`):
    such videos in ``val`` and the rest in ``train``;
 4. if no video ends up in ``val`` and ``val_fraction > 0``, that fraction of the train videos (at least one,
    when there are two or more) is held out for validation, again whole videos.
+
+The shuffle orders videos by their **content** (:attr:`~core.project.entities.Fingerprint.key`, then name),
+never by their ids: ids are random per project, so two imports of the same footage would hold out
+different videos and calibrate different thresholds. With the content, any import of the same footage is
+split alike.
+
+A training run records which videos it trained and validated on (:func:`recorded_splits`, its record's
+``data["splits"]``); scoring and evaluation replay the split from that record (:func:`replay_splits`), in
+any project holding the same footage, and use the rules above only for videos the record does not name
+(or a run recorded before runs kept their split).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Collection, Mapping
+from typing import Any
 
-from core.project.entities import SPLITS, ProjectData
+from core.project.entities import SPLITS, ProjectData, Video
 from core.project.errors import DatasetError
 
 
-def _order(video_id: str, seed: int) -> str:
-    return hashlib.sha1(f"{seed}:{video_id}".encode()).hexdigest()
+def _order(video: Video, seed: int) -> tuple[str, str, str]:
+    """The automatic shuffle's sort key: a hash of the seed and the video's content, ties by name."""
+    return hashlib.sha1(f"{seed}:{video.fingerprint.key}".encode()).hexdigest(), video.name, video.id
 
 
-def _take(ids: list[str], fraction: float, seed: int, at_least_one: bool) -> set[str]:
-    count = round(len(ids) * fraction)
-    if at_least_one and fraction > 0 and len(ids) >= 2:
+def _take(videos: list[Video], fraction: float, seed: int, at_least_one: bool) -> set[str]:
+    """Ids of ``fraction`` of ``videos`` (rounded), chosen by :func:`_order`."""
+    count = round(len(videos) * fraction)
+    if at_least_one and fraction > 0 and len(videos) >= 2:
         count = max(count, 1)
-    count = min(count, len(ids) - 1) if len(ids) >= 2 else 0
-    return set(sorted(ids, key=lambda i: _order(i, seed))[:count])
+    count = min(count, len(videos) - 1) if len(videos) >= 2 else 0
+    return {video.id for video in sorted(videos, key=lambda v: _order(v, seed))[:count]}
 
 
 def assign_splits(data: ProjectData, val_fraction: float = 0.2, seed: int = 0) -> dict[str, str]:
@@ -44,7 +58,7 @@ def assign_splits(data: ProjectData, val_fraction: float = 0.2, seed: int = 0) -
         if clip.split is not None:
             named[clip.video_id].add(clip.split)
     splits: dict[str, str] = {}
-    auto: list[str] = []
+    auto: list[Video] = []
     for video in data.videos.values():
         wanted = set(named.get(video.id, set()))
         if video.split is not None:
@@ -57,13 +71,50 @@ def assign_splits(data: ProjectData, val_fraction: float = 0.2, seed: int = 0) -
         if wanted:
             splits[video.id] = wanted.pop()
         else:
-            auto.append(video.id)
+            auto.append(video)
     val = _take(auto, val_fraction, seed, at_least_one=False)
-    for ident in auto:
-        splits[ident] = "val" if ident in val else "train"
+    for video in auto:
+        splits[video.id] = "val" if video.id in val else "train"
     if val_fraction > 0 and "val" not in splits.values():
-        train = [i for i, s in splits.items() if s == "train"]
+        train = [data.videos[i] for i, s in splits.items() if s == "train"]
         for ident in _take(train, val_fraction, seed, at_least_one=True):
             splits[ident] = "val"
     assert set(splits.values()) <= set(SPLITS)
+    return splits
+
+
+#: The splits a run records (the footage it learned from and validated on).
+RECORDED_SPLITS = ("train", "val")
+
+
+def recorded_splits(data: ProjectData, splits: Mapping[str, str],
+                    video_ids: Collection[str] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """What a run records of its split: ``{"train": [...], "val": [...]}``, one ``{"name", "content"}`` per
+    video (``content``: its :attr:`~core.project.entities.Fingerprint.key`), in project order.
+
+    ``splits`` is :func:`assign_splits`'s answer; ``video_ids`` the videos the run trained on (default: all).
+    """
+    chosen = set(data.videos) if video_ids is None else set(video_ids)
+    return {split: [{"name": video.name, "content": video.fingerprint.key} for video in data.videos.values()
+                    if video.id in chosen and splits.get(video.id) == split]
+            for split in RECORDED_SPLITS}
+
+
+def replay_splits(data: ProjectData, recorded: Any, val_fraction: float = 0.2, seed: int = 0) -> dict[str, str]:
+    """:func:`assign_splits` for a trained run: each video whose content a run's :func:`recorded_splits`
+    names takes the split recorded; the others (all of them for a run without a record, ``recorded`` of
+    ``None``) are assigned by the rules. A record that is not as :func:`recorded_splits` writes it is ignored
+    entry by entry (it can only make the rules decide)."""
+    splits = assign_splits(data, val_fraction, seed)
+    named: dict[str, str] = {}
+    if isinstance(recorded, Mapping):
+        for split in RECORDED_SPLITS:
+            entries = recorded.get(split)
+            for entry in entries if isinstance(entries, list) else ():
+                content = entry.get("content") if isinstance(entry, Mapping) else None
+                if isinstance(content, str):
+                    named.setdefault(content, split)
+    for video in data.videos.values():
+        if video.fingerprint.key in named:
+            splits[video.id] = named[video.fingerprint.key]
     return splits

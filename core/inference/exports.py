@@ -44,7 +44,6 @@ from core.evaluation.normalise import abnormality
 from core.evaluation.threshold import above_threshold
 from core.file_names import safe_file_stem, unique_stems
 from core.inference.events import Event
-from core.inference.model_fingerprint import model_fingerprint
 from core.inference.regularity import Threshold
 from core.video.cutting import check_outputs
 from core.video.open import open_video
@@ -96,7 +95,7 @@ def scored_videos(project: Any, result: Any) -> list[ScoredVideo]:
     from core.inference.project_scoring import project_run_id
 
     run = result.run
-    fingerprint = model_fingerprint(run.model_path)
+    fingerprint = run.model_key()
     run_id = project_run_id(project, run)
     videos = []
     for scores in result.videos:
@@ -123,7 +122,7 @@ def scored_video(project: Any, run: Any, video_id: str, errors: np.ndarray, thre
                 "stride": resolve_stride(run.spec, None)}
     return ScoredVideo(video.id, video.name, video.path, video.kind, video.fps, errors, threshold,
                        attach_verdicts(events, project.verdicts.values(), run_id), run_id,
-                       model_fingerprint(run.model_path), flagging,
+                       run.model_key(), flagging,
                        min(run.spec.backfilled_frames, int(errors.shape[0])))
 
 

@@ -8,13 +8,17 @@
    all cached opens without TensorFlow's start-up.
 2. **Scores** go to the project's score cache (:class:`~core.inference.score_cache.ScoreCache`,
    ``<project>/cache/scores/``), keyed by the model file, the video's content and the scoring parameters.
+   The model files are fingerprinted once when scoring starts (:meth:`RunModel.pinned`) and every video is
+   keyed by that; the model loaded is checked to be those very bytes, so a training run that replaces
+   ``best.keras`` meanwhile never gets its new file's key attached to the old model's scores.
    A complete entry is used as it is; a partial one (a cancelled or crashed run) resumes at its
    ``frames_done``. Scores are written every :data:`SAVE_EVERY` frames and when the job is cancelled, so a
    cancel or a crash loses at most that many frames. Nothing is written to ``project.json``: scoring never
    needs the project's lock, and the project is only read.
 3. **The threshold**, unless one is given, is calibrated (:meth:`Threshold.calibrate`, the ``percentile`` of
    the errors) on the project's **train-split** videos, the normal footage the model learned from, split as
-   training split them (the run's validation fraction and seed). Their scores are cached like any other.
+   training split them (:func:`split_videos`: the videos the run recorded, by content; else the run's
+   validation fraction and seed). Their scores are cached like any other.
 4. **Events** are flagged on each scored video's smoothed errors (:func:`flag_events`, ``min_run``,
    ``merge_gap``), written to the run's ``events.json`` (:mod:`core.inference.events_file`; events of
    videos not scored this time are kept when the threshold and flagging are unchanged) and returned with
@@ -65,15 +69,51 @@ class RunModel:
     spec: ScoringSpec
     #: the run's error-level model (``data["error_level"]``, :mod:`core.inference.error_level`), if it has one
     error_level_path: Path | None = None
+    #: the model file's fingerprint as :meth:`pinned` took it (``""``: not pinned, read from the file when asked)
+    fingerprint: str = ""
 
     @property
     def run_id(self) -> str:
         return self.record.run_id or self.run_dir.name
 
+    def model_key(self) -> str:
+        """The fingerprint the model's scores are keyed by: the pinned one, else the model file's now."""
+        from core.inference.model_fingerprint import model_fingerprint
+
+        return self.fingerprint or model_fingerprint(self.model_path)
+
+    def pinned(self) -> RunModel:
+        """This run with its model files' fingerprints taken now (the model's, and the error level's in
+        ``spec.error_level``): one scoring keys every video by them, and :meth:`load_models` then loads only
+        files with these very bytes, so a checkpoint saved by a training run meanwhile is never keyed as the
+        model that made the scores."""
+        from core.inference.model_fingerprint import model_fingerprint
+
+        spec = self.spec
+        if self.error_level_path is not None:
+            spec = dataclasses.replace(spec, error_level=model_fingerprint(self.error_level_path))
+        return dataclasses.replace(self, spec=spec, fingerprint=model_fingerprint(self.model_path))
+
     def load_models(self, load_model: Callable[[Path], Any]) -> tuple[Any, Any]:
-        """The model and the error-level model (``None`` without one), each read by ``load_model``."""
-        level = None if self.error_level_path is None else load_model(self.error_level_path)
-        return load_model(self.model_path), level
+        """The model and the error-level model (``None`` without one), each read by ``load_model``.
+
+        Each file is read once (:func:`~core.inference.model_fingerprint.load_fingerprinted`); for a pinned
+        run, :class:`ScoreError` when what was loaded is not what was pinned (the file was replaced since).
+        """
+        from core.inference.model_fingerprint import load_fingerprinted
+
+        model, key = load_fingerprinted(self.model_path, load_model)
+        self._check_unchanged(self.model_path, key, self.fingerprint)
+        level = None
+        if self.error_level_path is not None:
+            level, level_key = load_fingerprinted(self.error_level_path, load_model)
+            self._check_unchanged(self.error_level_path, level_key, self.spec.error_level if self.fingerprint else "")
+        return model, level
+
+    def _check_unchanged(self, path: Path, loaded: str, pinned: str) -> None:
+        if pinned and loaded != pinned:
+            raise ScoreError(f"{path}: the model file of run {self.run_id!r} was replaced after this scoring began "
+                             "(a training run saved a new checkpoint?); score again to use the new one")
 
 
 def run_model_file(project_folder: str | Path, run: str | Path) -> tuple[Path, RunRecord, Path]:
@@ -157,11 +197,17 @@ class ProjectScores:
 
 
 def split_videos(project: Any, run: RunModel, split: str) -> list[Video]:
-    """The project's videos that training put in ``split`` (``train``, ``val``, ``test``), in project order."""
-    from core.data.splits import assign_splits
+    """The project's videos that training put in ``split`` (``train``, ``val``, ``test``), in project order.
+
+    The videos the run's record names (``data["splits"]``, by content) are in the split it names, in any
+    project that holds them; the others are split by the rules of :mod:`core.data.splits` with the run's
+    validation fraction and seed, which depend on the videos' content, not on the project's ids.
+    """
+    from core.data.splits import replay_splits
 
     options = run.record.data.get("options") or {}
-    splits = assign_splits(project.data, float(options.get("val_fraction", 0.2)), int(run.record.config.get("seed", 0)))
+    splits = replay_splits(project.data, run.record.data.get("splits"), float(options.get("val_fraction", 0.2)),
+                           int(run.record.config.get("seed", 0)))
     return [video for video in project.videos.values() if splits[video.id] == split]
 
 
@@ -188,7 +234,7 @@ def events_dir(project: Any, run: RunModel) -> Path:
 
 def score_key(run: RunModel, video: Video, stride: int | None = None) -> ScoreKey:
     """The score cache's key of ``video`` scored by ``run`` (``stride``: the run's default when ``None``)."""
-    return ScoreKey.of(run.model_path, video.fingerprint, run.spec.params(resolve_stride(run.spec, stride)))
+    return ScoreKey.of_model(run.model_key(), video.fingerprint, run.spec.params(resolve_stride(run.spec, stride)))
 
 
 def cached_video_scores(project: Any, run: RunModel, video: str, stride: int | None = None) -> np.ndarray | None:
@@ -326,7 +372,7 @@ and a live chart can flag events as the frames arrive. Returns a
     :class:`ProjectScores`; raises :class:`ScoreError` (no train-split footage to calibrate on, a video
     too short), the errors of :func:`run_model` and of reading a video, each naming the file.
     """
-    model = run if isinstance(run, RunModel) else run_model(project.folder, run)
+    model = (run if isinstance(run, RunModel) else run_model(project.folder, run)).pinned()
     if smoothing is None:  # the run's recommendation (framewatch export-run --smooth), else none
         smoothing = int((model.record.data.get("scoring") or {}).get("smooth", 1))
     if error is not None and error != model.spec.error:
@@ -376,7 +422,7 @@ def reflag_project(project: Any, run: str | Path | RunModel, threshold: Threshol
     :func:`~core.inference.events.flag_events` checks them (:class:`ScoreError`); ``progress`` hears one
     report per video and ``cancel`` stops before the file is written (:class:`Cancelled`).
     """
-    model = run if isinstance(run, RunModel) else run_model(project.folder, run)
+    model = (run if isinstance(run, RunModel) else run_model(project.folder, run)).pinned()
     stride = resolve_stride(model.spec, stride)
     check_flagging(threshold.value, min_run, merge_gap)
     run_id = project_run_id(project, model)

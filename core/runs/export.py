@@ -14,8 +14,11 @@ folder that scoring, evaluation and the desktop app accept wherever they take a 
 * ``error_level.keras``: the run's error-level model, if it has one (``framewatch fit-error-level``), weights
   only as well.
 
-The model is loaded with ``safe_mode=True`` and written atomically; an existing folder's files are
-refused unless ``overwrite``.
+The model is loaded with ``safe_mode=True``. The folder is written whole or not at all: it is built in
+a temporary folder beside it and swapped in (:func:`~core.atomic_write.atomic_folder`), so an export that
+fails or is killed at any point leaves the previous export complete (never one run's weights beside
+another's record) and the next export cleans up after it. A previous export is replaced only with
+``overwrite``; a folder holding files an export does not write (a training run's checkpoints) never.
 """
 
 from __future__ import annotations
@@ -51,10 +54,11 @@ def export_run(run_dir: str | Path, out_dir: str | Path, *, checkpoint: str = ""
     ``checkpoint``: a model file name in the run folder (default: the record's model, the best one).
     ``scoring``: the scoring the model is meant for (``{"error": "worst-patches", "smooth": 3}``): scoring
     and evaluation use it when not told otherwise.
-    :class:`RunError` for a run without a model, or an existing output without ``overwrite``;
+    :class:`RunError` for a run without a model, an existing export without ``overwrite``, or a folder with
+    other files;
     :class:`~core.models.errors.ModelFileError` for a model file that cannot be loaded.
     """
-    from core.atomic_write import atomic_output
+    from core.atomic_write import atomic_folder, restore_folder
     from core.models.files import load_model_file
 
     run_dir, out_dir = Path(run_dir), Path(out_dir)
@@ -66,29 +70,58 @@ def export_run(run_dir: str | Path, out_dir: str | Path, *, checkpoint: str = ""
     if out_dir.resolve() == run_dir.resolve():
         raise RunError(f"{out_dir}: is the run folder itself; export to another folder")
     level = record.error_level_path(run_dir)
-    targets = [out_dir / MODEL_FILE, out_dir / RECORD_FILE]
-    if level is not None:
-        if not level.is_file():
-            raise RunError(f"{level}: the run's error-level model is missing; fit it again with "
-                           "framewatch fit-error-level")
-        targets.append(out_dir / level.name)
-    existing = [str(path) for path in targets if path.exists()]
-    if existing and not overwrite:
-        raise RunError(f"{existing[0]}: already exists (use --overwrite to replace it)")
-    model = load_model_file(source)
-    weights_only = _without_optimizer(model)
+    if level is not None and not level.is_file():
+        raise RunError(f"{level}: the run's error-level model is missing; fit it again with "
+                       "framewatch fit-error-level")
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        restore_folder(out_dir)  # what a killed export left: the previous folder back, temporary ones gone
     except OSError as exc:
         raise RunError(f"{out_dir}: cannot create the folder ({exc.strerror or exc})") from exc
+    _check_replaceable(out_dir, overwrite)
+    model = load_model_file(source)
+    weights_only = _without_optimizer(model)
     levels = _without_optimizer(load_model_file(level)) if level is not None else None
-    with atomic_output(targets[0]) as part:
-        weights_only.save(part)
-    if levels is not None:
-        with atomic_output(targets[2]) as part:
-            levels.save(part)
-    portable_record(record, f"exported from run {record.run_id!r} ({source.name})", scoring).save(out_dir)
+    try:
+        with atomic_folder(out_dir) as part:
+            weights_only.save(part / MODEL_FILE)
+            if levels is not None:
+                levels.save(part / level.name)
+            portable_record(record, f"exported from run {record.run_id!r} ({source.name})", scoring).save(part)
+    except OSError as exc:
+        raise RunError(f"{out_dir}: cannot write the exported run ({exc.strerror or exc})") from exc
     return out_dir
+
+
+def _check_replaceable(out_dir: Path, overwrite: bool) -> None:
+    """:class:`RunError` unless ``out_dir`` is missing, empty, or (with ``overwrite``) a previous export.
+
+    The whole folder is replaced, so a folder holding anything an export does not write (a training run's
+    checkpoints, someone's notes) is refused even with ``overwrite``: nothing is lost.
+    """
+    if not (out_dir.exists() or out_dir.is_symlink()):
+        return
+    if not out_dir.is_dir():
+        raise RunError(f"{out_dir}: exists and is not a folder")
+    try:
+        names = sorted(entry.name for entry in out_dir.iterdir())
+    except OSError as exc:
+        raise RunError(f"{out_dir}: cannot be read ({exc.strerror or exc})") from exc
+    if not names:
+        return
+    exported = {MODEL_FILE, RECORD_FILE}
+    try:
+        previous_level = RunRecord.load(out_dir).error_level_path(out_dir)
+    except RunError:  # not a readable export: only the files every export writes are its own
+        previous_level = None
+    if previous_level is not None:
+        exported.add(previous_level.name)
+    foreign = [name for name in names if name not in exported]
+    if foreign:
+        raise RunError(f"{out_dir}: holds files an export does not write ({', '.join(foreign[:5])}"
+                       f"{', ...' if len(foreign) > 5 else ''}); export to a new or empty folder")
+    if not overwrite:
+        raise RunError(f"{out_dir / names[0]}: already exists (use --overwrite to replace the exported run)")
 
 
 def _without_optimizer(model):

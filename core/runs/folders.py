@@ -99,12 +99,13 @@ def list_runs(project_folder: str | Path) -> list[RunListing]:
     """The runs under ``<project>/runs/``, oldest first; a run whose process is gone shows ``interrupted``.
 
     A damaged ``run.json`` does not hide the others: it is listed with status ``damaged`` and the problem.
+    Hidden folders are not runs: they are what an export killed midway left (:func:`~core.atomic_write.atomic_folder`).
     """
     folder = runs_dir(project_folder)
     if not folder.is_dir():
         return []
     listings = []
-    for run_dir in sorted(p for p in folder.iterdir() if (p / RECORD_FILE).is_file()):
+    for run_dir in sorted(p for p in folder.iterdir() if not p.name.startswith(".") and (p / RECORD_FILE).is_file()):
         try:
             record = RunRecord.load(run_dir)
         except RunFileError as exc:

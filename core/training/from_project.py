@@ -131,6 +131,7 @@ def project_data(
     import keras
 
     from core.data import to_pydataset, to_tf_dataset, train_val_batches
+    from core.data.splits import assign_splits, recorded_splits
 
     if task not in TASKS:
         raise TrainingError(f"task must be one of {tasks_text()}, not {task!r}")
@@ -166,6 +167,9 @@ def project_data(
         "options": options.to_dict(), "preprocess": preprocess.to_dict(),
         "train_clips": len(train_batches.samples), "validation_clips": len(val_batches.samples) if val_batches else 0,
         "class_names": list(train_batches.class_names),
+        # the videos trained and validated on, by content: scoring replays this split in any import of them
+        "splits": recorded_splits(project.data, assign_splits(project.data, options.val_fraction, seed),
+                                  options.videos),
     }
     if arrays:  # batch sequences in a fixed order, encoded batch by batch into the feature cache
         description["cache_key"] = _samples_key(project, preprocess, train_batches, val_batches)

@@ -109,3 +109,67 @@ def test_json_is_strict_a_number_it_cannot_hold_writes_nothing(tmp_path: Path, b
             write_json(target, data)
         assert str(info.value).startswith(f"{target}: not written") and "\n" not in str(info.value)
         assert target.read_text() == '{\n  "ok": 1\n}' and sorted(p.name for p in tmp_path.iterdir()) == ["doc.json"]
+
+
+# -- whole folders ------------------------------------------------------------------------------------
+#: A writer of folder argv[1] killed (exit without clean-up) at argv[2]: "while building" (half of the new
+#: folder written) or "between renames" (the old folder set aside, the new one not yet renamed in).
+KILLED_FOLDER_WRITER = """
+import os, sys
+from pathlib import Path
+from core.atomic_write import atomic_folder
+path, kill_at = Path(sys.argv[1]), sys.argv[2]
+real_rename = os.rename
+def rename(src, dst):
+    if kill_at == "between renames" and Path(dst) == path:
+        os._exit(9)
+    real_rename(src, dst)
+os.rename = rename
+with atomic_folder(path) as part:
+    (part / "a.txt").write_text("new a")
+    if kill_at == "while building":
+        os._exit(9)
+    (part / "b.txt").write_text("new b")
+"""
+
+
+def folder_files(folder: Path) -> dict[str, str]:
+    return {p.name: p.read_text() for p in folder.iterdir()}
+
+
+def test_a_folder_is_replaced_whole_and_a_failed_build_leaves_the_old_one(tmp_path: Path) -> None:
+    from core.atomic_write import atomic_folder
+
+    out = tmp_path / "out"
+    with atomic_folder(out) as part:
+        (part / "a.txt").write_text("old a")
+        (part / "b.txt").write_text("old b")
+    with pytest.raises(OSError, match="disk full"), atomic_folder(out) as part:
+        (part / "a.txt").write_text("new a")
+        raise OSError("disk full")
+    assert folder_files(out) == {"a.txt": "old a", "b.txt": "old b"}
+    with atomic_folder(out) as part:
+        (part / "c.txt").write_text("new c")
+    assert folder_files(out) == {"c.txt": "new c"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporary or set-aside folder left
+
+
+@pytest.mark.parametrize("kill_at", ["while building", "between renames"])
+def test_a_killed_folder_writer_leaves_the_old_folder_or_it_is_put_back(tmp_path: Path, kill_at: str) -> None:
+    from core.atomic_write import atomic_folder, restore_folder
+    from tests.conftest import REPO
+
+    out = tmp_path / "out"
+    with atomic_folder(out) as part:
+        (part / "a.txt").write_text("old a")
+        (part / "b.txt").write_text("old b")
+    child = subprocess.run([sys.executable, "-c", KILLED_FOLDER_WRITER, str(out), kill_at], cwd=REPO, timeout=300)
+    assert child.returncode == 9
+    if kill_at == "while building":  # the old folder never moved; the half-built one lies hidden beside it
+        assert folder_files(out) == {"a.txt": "old a", "b.txt": "old b"}
+        assert not restore_folder(out)
+    else:  # killed in the instant between the renames: the old folder waits aside, whole
+        assert not out.exists()
+        assert restore_folder(out)
+    assert folder_files(out) == {"a.txt": "old a", "b.txt": "old b"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

@@ -222,3 +222,71 @@ def test_a_manual_threshold_is_written_and_read_back() -> None:
         Threshold.manual(float("nan"))
     with pytest.raises(ScoreError, match="unknown kind"):
         Threshold.from_dict({"kind": "guess", "value": 1.0})
+
+
+# -- the model scores are keyed by ------------------------------------------------------------------
+def _replace_model(project: Project) -> None:
+    """Save a model with other weights over the run's best.keras, as a training run does after a better epoch."""
+    from core.models.files import save_model
+
+    path = run_model(project.folder, "tiny").model_path
+    model = load_model_file(path)
+    model.set_weights([w * 0.5 + 0.01 for w in model.get_weights()])
+    save_model(model, path)
+
+
+def test_scores_are_keyed_by_the_model_that_made_them_when_the_file_is_replaced_while_scoring(
+        project: Project) -> None:
+    old = {name: _direct(project, name) for name in ("train0.avi", "train1.avi", "test.avi")}
+    replaced: list[str] = []
+
+    def replace_after_the_first_video(event: Progress) -> None:
+        if not replaced and "train0.avi" not in event.message:  # the first video is done, the others to come
+            _replace_model(project)
+            replaced.append(event.message)
+
+    during = score_project(project, "tiny", progress=replace_after_the_first_video)
+    assert replaced, "the model file was never replaced"
+    for result in during.videos:  # every video scored by the model loaded when scoring began
+        np.testing.assert_allclose(result.errors, old[result.name], rtol=1e-6)
+    new = {name: _direct(project, name) for name in old}
+    assert not np.allclose(new["test.avi"], old["test.avi"])
+    after = score_project(project, "tiny")  # the new model: none of the old model's scores are its own
+    assert [result.scored_now for result in after.videos] == [18, 20, 22]
+    for result in after.videos:
+        np.testing.assert_allclose(result.errors, new[result.name], rtol=1e-6)
+
+
+def test_a_model_file_replaced_between_pinning_and_loading_is_refused(project: Project) -> None:
+    run = run_model(project.folder, "tiny").pinned()
+    _replace_model(project)
+    with pytest.raises(ScoreError, match="best.keras: the model file of run 'tiny' was replaced after this scoring"):
+        run.load_models(load_model_file)
+    model, level = run_model(project.folder, "tiny").pinned().load_models(load_model_file)  # pinned anew: loads
+    assert model is not None and level is None
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_in_the_score_cache_does_not_hang_scoring(project: Project) -> None:
+    import contextlib
+    import os
+
+    from core.inference.project_scoring import score_key
+
+    run = run_model(project.folder, "tiny")
+    meta = ScoreCache(project.folder).paths(score_key(run, project.video("test.avi")))[1]
+    meta.parent.mkdir(parents=True)
+    os.mkfifo(meta)
+    outcome: list[Any] = []
+    worker = threading.Thread(target=lambda: outcome.append(score_project(project, "tiny", ["test.avi"])),
+                              daemon=True)
+    worker.start()
+    worker.join(120)
+    finished = not worker.is_alive()
+    while worker.is_alive():  # a failing test: let the blocked reader go so that the test ends
+        with contextlib.suppress(OSError):
+            os.close(os.open(meta, os.O_WRONLY | os.O_NONBLOCK))
+        worker.join(1)
+    assert finished, "scoring blocked on a named pipe in the score cache"
+    np.testing.assert_allclose(outcome[0].videos[0].errors, _direct(project, "test.avi"), rtol=1e-6)
+    assert meta.is_file()  # replaced by the entry scoring wrote

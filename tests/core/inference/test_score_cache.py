@@ -116,3 +116,112 @@ def test_model_fingerprint_hashes_the_whole_file(tmp_path: Path) -> None:
     assert model_fingerprint(copy) == model_fingerprint(a)
     with pytest.raises(ModelFileError, match="missing.keras: model file not found"):
         model_fingerprint(tmp_path / "missing.keras")
+
+
+# -- hostile cache folders: nothing blocks, nothing raises ----------------------------------------
+def _unblock(fifo: Path) -> None:
+    """Let a reader blocked on ``fifo`` go (it sees an empty file), so a failing test ends instead of hanging."""
+    import contextlib
+    import os
+
+    with contextlib.suppress(OSError):
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+
+
+def read_in_thread(cache: ScoreCache, key: ScoreKey, fifos: list[Path]) -> tuple[bool, object]:
+    """``cache.read(key)`` on another thread: ``(finished, result or exception)``; a read still blocked on
+    one of ``fifos`` after a generous wait is let go and reported as not finished."""
+    import threading
+
+    outcome: list[object] = []
+
+    def read() -> None:
+        try:
+            outcome.append(cache.read(key))
+        except BaseException as exc:  # noqa: BLE001 - reported to the test
+            outcome.append(exc)
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    thread.join(60)
+    finished = not thread.is_alive()
+    while thread.is_alive():
+        for fifo in fifos:
+            _unblock(fifo)
+        thread.join(1)
+    return finished, outcome[0]
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="named pipes are POSIX")
+@pytest.mark.parametrize("which", ["json", "npy"])
+def test_a_named_pipe_in_the_cache_is_a_miss_and_never_blocks(cache: ScoreCache, model: Path, which: str) -> None:
+    import os
+
+    key = ScoreKey.of(model, VIDEO, PARAMS)
+    cache.write(entry(key))
+    npy, meta = cache.paths(key)
+    fifo = meta if which == "json" else npy
+    fifo.unlink()
+    os.mkfifo(fifo)
+    finished, result = read_in_thread(cache, key, [fifo])
+    assert finished, "reading the cache blocked on a named pipe"
+    assert result is None
+    cache.write(entry(key, frames=3))  # the next write replaces the pipe by a file
+    assert fifo.is_file() and cache.read(key).frames_done == 3
+
+
+def test_symbolic_links_and_link_loops_in_the_cache_are_misses(cache: ScoreCache, model: Path, tmp_path: Path) -> None:
+    key = ScoreKey.of(model, VIDEO, PARAMS)
+    cache.write(entry(key))
+    npy, meta = cache.paths(key)
+    outside = tmp_path / "outside.json"
+    outside.write_bytes(meta.read_bytes())
+    meta.unlink()
+    meta.symlink_to(outside)  # a valid entry, but not a file of the cache: not read
+    assert cache.read(key) is None
+    meta.unlink()
+    loop = meta.with_name("loop")
+    loop.symlink_to(meta)
+    meta.symlink_to(loop)
+    assert cache.read(key) is None
+    meta.unlink()
+    cache.write(entry(key, frames=2))
+    assert cache.read(key).frames_done == 2
+
+
+@pytest.mark.parametrize("where", ["whole file", "threshold"])
+def test_deeply_nested_json_in_an_entry_is_a_miss_not_a_recursion_error(cache: ScoreCache, model: Path,
+                                                                        where: str) -> None:
+    import json
+
+    key = ScoreKey.of(model, VIDEO, PARAMS)
+    cache.write(entry(key))
+    meta = cache.paths(key)[1]
+    deep = "[" * 200_000 + "]" * 200_000
+    if where == "whole file":
+        meta.write_text(deep)
+    else:
+        text = json.dumps(json.loads(meta.read_text()))
+        meta.write_text(text.replace('"threshold": {', f'"threshold": {{"smoothing": {deep}, ', 1))
+    assert cache.read(key) is None
+
+
+def test_an_oversized_entry_is_a_miss_without_being_parsed(cache: ScoreCache, model: Path) -> None:
+    from core.inference.score_cache import MAX_META_BYTES
+
+    key = ScoreKey.of(model, VIDEO, PARAMS)
+    cache.write(entry(key))
+    meta = cache.paths(key)[1]
+    meta.write_text(meta.read_text() + " " * MAX_META_BYTES)
+    assert cache.read(key) is None
+
+
+def test_a_folder_where_an_entry_goes_is_a_score_error_naming_it(cache: ScoreCache, model: Path) -> None:
+    from core.inference.errors import ScoreError
+
+    key = ScoreKey.of(model, VIDEO, PARAMS)
+    meta = cache.paths(key)[1]
+    (meta / "inside").mkdir(parents=True)
+    assert cache.read(key) is None
+    with pytest.raises(ScoreError, match=f"{meta.name}: cannot write the score cache"):
+        cache.write(entry(key))

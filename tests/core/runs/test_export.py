@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from core.cli.main import main
 from tests.core.cli.one_line_errors import assert_one_line_error, assert_usage_error
@@ -93,3 +94,85 @@ def test_scoring_with_a_run_folder_outside_the_project_never_writes_into_it(tmp_
                if line.startswith("events written to ")]
     assert len(written) == 1 and Path(written[0]).is_relative_to(project / "cache" / "events")
     assert Path(written[0]).is_file()
+
+
+def _with_error_level(run_dir: Path) -> None:
+    """Give the run an error-level file (any small model: export copies its weights) named in run.json."""
+    from core.models.files import save_model
+    from tests.core.inference.scoring_project import tiny_model
+
+    save_model(tiny_model(), run_dir / "error_level.keras")
+    record = json.loads((run_dir / "run.json").read_text())
+    record["data"]["error_level"] = {"file": "error_level.keras"}
+    (run_dir / "run.json").write_text(json.dumps(record))
+
+
+def _contents(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+@pytest.mark.parametrize("fails_at", ["the record", "the error level"])
+def test_an_overwrite_that_fails_midway_leaves_the_previous_export_whole(tmp_path, monkeypatch, fails_at) -> None:
+    from core.runs import RunError, RunRecord
+    from core.runs.export import export_run
+
+    project, run_dir = trained_run(tmp_path)
+    _with_error_level(run_dir)
+    other = save_run(project, "other")  # another model: other weights, no error level
+    out = tmp_path / "exported"
+    export_run(run_dir, out)
+    before = _contents(out)
+    if fails_at == "the record":
+        def broken_save(self, folder):
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(RunRecord, "save", broken_save)
+        source = other
+    else:  # the second file of the export: the model is written by then
+        import keras
+
+        saved = []
+        real_save = keras.Model.save
+
+        def save_once(self, path, *args, **kwargs):
+            if saved:
+                raise OSError(28, "No space left on device")
+            saved.append(path)
+            return real_save(self, path, *args, **kwargs)
+
+        monkeypatch.setattr(keras.Model, "save", save_once)
+        source = run_dir
+    with pytest.raises(RunError, match="exported: cannot write the exported run"):
+        export_run(source, out, overwrite=True)
+    monkeypatch.undo()
+    assert _contents(out) == before  # the previous export, every byte of it
+    assert sorted(p.name for p in out.parent.iterdir() if p.name.startswith(".exported")) == []
+    export_run(other, out, overwrite=True)  # then a whole new export: no error level of the old run beside it
+    assert sorted(_contents(out)) == ["model.keras", "run.json"]
+    assert json.loads((out / "run.json").read_text())["run_id"] == "other"
+
+
+def test_an_export_never_replaces_a_folder_holding_other_files(tmp_path, capsys) -> None:
+    project, run_dir = trained_run(tmp_path)
+    other = save_run(project, "other")
+    before = _contents(other)
+    assert_one_line_error(capsys, ["export-run", str(project), "--run", "tiny", "--to", str(other), "--overwrite"],
+                          "holds files an export does not write (best.keras)")
+    assert _contents(other) == before
+
+
+def test_what_a_killed_export_left_is_not_listed_as_a_run_and_is_cleaned_by_the_next(tmp_path) -> None:
+    from core.atomic_write import temp_path
+    from core.runs import list_runs
+    from core.runs.export import export_run
+    from tests.core.test_atomic_write import dead_pid
+
+    project, run_dir = trained_run(tmp_path)
+    out = project / "runs" / "shipped"
+    export_run(run_dir, out)
+    killed = out.with_name(temp_path(out).name.replace(f".{__import__('os').getpid()}-", f".{dead_pid()}-"))
+    killed.mkdir()
+    (killed / "run.json").write_bytes((out / "run.json").read_bytes())  # a whole record, the model half written
+    assert sorted(listing.name for listing in list_runs(project)) == ["shipped", "tiny"]
+    export_run(run_dir, out, overwrite=True)
+    assert not killed.exists()
