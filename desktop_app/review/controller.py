@@ -41,7 +41,7 @@ from core.inference.events import Event
 from core.inference.events_file import RunEvents, read_events
 from core.inference.project_scoring import (
     ProjectScores,
-    RunModel,
+    ScoringRun,
     VideoScores,
     cached_video_scores,
     events_dir,
@@ -83,7 +83,7 @@ class ReviewController(QObject):
         super().__init__(window)
         self.state = state
         self.window = window
-        self.run: RunModel | None = None
+        self.run: ScoringRun | None = None
         self.job: ScoringJob | None = None
         self.flagged: dict[str, list[Event]] = {}  # the events flagged per video, as the chart or a score gave
         #: Keywords for :func:`~core.inference.project_scoring.score_project` (``batch_size``, ``percentile``...).

@@ -21,7 +21,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from core.errors import Cancelled
-from core.inference.project_scoring import ProjectScores, RunModel, score_project
+from core.inference.project_scoring import ProjectScores, ScoringRun, score_project
 from core.inference.regularity import Threshold
 from desktop_app.jobs import Worker, show_error
 from desktop_app.review.regularity_chart import RegularityChart
@@ -52,7 +52,7 @@ class ScoringJob(QObject):
     failed = Signal(object)
     done = Signal()
 
-    def __init__(self, project: Any, run: str | Path | RunModel, video: str, chart: RegularityChart | None = None,
+    def __init__(self, project: Any, run: str | Path | ScoringRun, video: str, chart: RegularityChart | None = None,
                  parent: QWidget | None = None, min_run: int = 1, merge_gap: int = 0, **scoring: Any) -> None:
         super().__init__(parent)
         self.project = project
