@@ -123,7 +123,7 @@ def bench_ped2(data: Path, work: Path, quick: bool) -> list[Figure]:
         run = run_model(project.folder, trained_run(project, quick))
         videos = sorted((v for v in project.videos.values() if v.split == "test"), key=lambda v: v.name)
         videos = videos[:3] if quick else videos
-        model = load_model_file(run.model_path)
+        model = run.load_model(load_model_file)
         score_videos(model, videos[:1], run.spec, CLIP)  # warm-up: traces the model's call
         slow, reference = score_videos(model, videos, run.spec, 1)
         fast, once = score_videos(model, videos, run.spec, CLIP)

@@ -30,6 +30,8 @@ def read_json_object(path: Path, what: str, error: Callable[[Path, str], Excepti
     except json.JSONDecodeError as exc:
         raise error(path, f"damaged {what}: not valid JSON (line {exc.lineno}, column {exc.colno}: "
                           f"{exc.msg}){hint}") from exc
+    except RecursionError:  # JSON nested thousands deep: nothing Framewatch writes
+        raise error(path, f"damaged {what}: JSON nested too deeply{hint}") from None
     except OSError as exc:
         raise error(path, f"cannot read the {what}: {exc.strerror or exc}{hint}") from exc
     if not isinstance(data, dict):

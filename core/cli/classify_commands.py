@@ -166,7 +166,7 @@ def run_classify(args: argparse.Namespace) -> int:
     outputs = _outputs(args, targets)
     for _, path in targets:  # an unreadable video fails now, before the model loads
         open_video(path).close()
-    model = _load_model_quietly(run.model_path)
+    model = run.load_model(_load_model_quietly)
     results = []
     with ProgressBar("classifying", enabled=None if not args.json else False, log_interval_s=None) as bar:
         for (name, path), output in zip(targets, outputs, strict=True):

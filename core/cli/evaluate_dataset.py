@@ -19,6 +19,7 @@ from typing import Any
 from core.cli.number_options import CLIP_FRAMES, EVALUATE_SEQUENCES_LIMIT, FUTURE, SEED, WholeNumber
 from core.cli.train_dataset import CANVAS, add_source_arguments
 from core.errors import FramewatchError
+from core.runs.model import CHECKPOINT_HELP
 
 #: Random stream of the evaluation sequences (training uses 0, validation 1).
 EVALUATION_STREAM = 2
@@ -46,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--future", type=FUTURE, default=10, metavar="N", help="frames to predict (default 10)")
     group.add_argument("--seed", type=SEED, default=0, help="seed of the sequences (default 0)")
     group.add_argument("--checkpoint", choices=["best", "last"], default="best",
-                       help="which of the run's model files to use (default best, else last)")
+                       help=CHECKPOINT_HELP)
 
 
 def check_args(args: argparse.Namespace) -> None:
@@ -75,7 +76,7 @@ def run_dataset_evaluate(args: argparse.Namespace) -> int:
     from core.models.files import load_model_file
     from core.models.specs import spec_from_dict
     from core.quiet_tensorflow import import_tensorflow_quietly
-    from core.runs import RunRecord, checkpoint_file
+    from core.runs import RunModel, RunRecord
 
     run_dir = Path(args.run)
     record = RunRecord.load(run_dir)
@@ -91,9 +92,9 @@ def run_dataset_evaluate(args: argparse.Namespace) -> int:
     sequences = MovingMnistBatches(digits, count, batch_size=BATCH, frames=args.given + args.future, size=CANVAS,
                                    seed=args.seed, stream=EVALUATION_STREAM, frame_size=(spec.height, spec.width),
                                    shuffle=False)
-    path = checkpoint_file(run_dir, args.checkpoint)
+    run = RunModel.of(run_dir, args.checkpoint)  # the run's model file, as scoring finds it
     import_tensorflow_quietly()
-    model = load_model_file(path)
+    model = run.load_model(load_model_file)
     batches = (sequences.sequence_batch(i) for i in range(len(sequences)))
     with ProgressBar("evaluating", unit="sequence", enabled=None if not args.json else False,
                      log_interval_s=None) as bar:

@@ -10,6 +10,7 @@ from pathlib import Path
 from core.cli.number_options import CLIP_FRAMES, FPS, FRAME, FUTURE
 from core.cli.progress_bar import ProgressBar
 from core.errors import FramewatchError
+from core.runs.model import CHECKPOINT_HELP
 
 
 class PredictError(FramewatchError):
@@ -32,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     predict.add_argument("--given", type=CLIP_FRAMES, default=10, help="real frames given (default 10)")
     predict.add_argument("--future", type=FUTURE, default=10, help="frames to predict (default 10)")
     predict.add_argument("--checkpoint", choices=["best", "last"], default="best",
-                         help="which of the run's model files to use (default best, else last)")
+                         help=CHECKPOINT_HELP)
     predict.add_argument("-o", "--output", type=Path, help="side-by-side export: a .gif or .mp4 file")
     predict.add_argument("--error", action="store_true", help="add an |error| panel to the export")
     predict.add_argument("--fps", type=FPS, default=None, help="export frame rate (default: the video's)")
@@ -60,7 +61,7 @@ def run_predict(args: argparse.Namespace) -> int:
             raise PredictError(f"{output}: unknown export format {output.suffix or '(none)'!r}: use .gif or .mp4")
         refuse_own_files_of(args.project, [output])  # before any work: never a video of the project
         check_outputs([args.video], [output], overwrite=args.overwrite)
-    model = load_model_file(run.model_path)
+    model = run.load_model(load_model_file)
     with ProgressBar("predicting") as bar:
         result = rollout_video(model, args.video, run.spec.preprocess, args.start, args.given, args.future, progress=bar)
     total, first_future = result.frame_count, result.first_future

@@ -68,7 +68,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("project", type=Path, nargs="?", help="project folder (not with --dataset)")
     train.add_argument("--task", choices=TASKS, help="what to learn (not needed with --resume)")
     train.add_argument("--preset", help="model preset (see 'framewatch presets'; default: the task's default)")
-    train.add_argument("--resume", metavar="RUN", help="continue this run (name under runs/ or folder)")
+    train.add_argument("--resume", metavar="RUN",
+                       help="continue this run (name under runs/ or folder) from its checkpoint; refused for a run "
+                       "that never finished an epoch and for a read-only model folder (export-run's, the shipped "
+                       "model)")
     train.add_argument("--name", help="run name (default: date-time-task-preset)")
     data = train.add_argument_group("data")
     data.add_argument("--size", type=_int_tuple, metavar="H[xW]", help="frame size (default: the preset's)")
@@ -97,7 +100,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fit.add_argument("--patience", type=WholeNumber(0, EPOCHS.high), default=5, help="early-stopping patience in epochs (0: off)")
     fit.add_argument("--lr-patience", type=WholeNumber(0, EPOCHS.high), default=2, help="reduce-LR-on-plateau patience (0: off)")
     fit.add_argument("--lr-factor", type=float, default=0.5)
-    fit.add_argument("--steps-per-epoch", type=WholeNumber(1, 10**6), help="batches per epoch (default: the whole training set)")
+    fit.add_argument("--steps-per-epoch", type=WholeNumber(1, 10**6),
+                     help="batches per epoch (default: the whole training set; with --resume: replaces the run's "
+                     "own from the next epoch on, and is kept in its run.json)")
     fit.add_argument("--max-minutes", type=Number(0.0, MINUTES_LIMIT, above_low=True), metavar="M",
                      help="training time budget in minutes: stop at the first batch boundary after M minutes of "
                      "training (that epoch is validated, checkpointed and counts as finished; status stopped_early "
@@ -132,7 +137,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     runs = subparsers.add_parser(
         "runs", help="list a project's training runs and their status (interrupted runs are resumable)",
         description="List the runs under PROJECT/runs/: status, epochs, best value. A run whose training "
-        "process is gone shows as 'interrupted (resumable with --resume NAME)'.",
+        "process is gone shows as 'interrupted (resumable with --resume NAME)', a model folder without training "
+        "checkpoints (an export, the shipped model) as 'STATUS (read-only model folder)', and a run whose "
+        "run.json cannot be read as 'damaged' with the problem, the others listed as usual.",
     )
     runs.add_argument("project", type=Path, help="project folder")
     runs.add_argument("--json", action="store_true", help="one JSON object per run")
@@ -142,13 +149,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "export-run", help="copy a run's model and record to a portable folder (no optimizer state, no local paths)",
         description="Write RUN's best model (weights only) as OUT/model.keras and its record as OUT/run.json, "
         "without the training machine's paths and process. The folder works wherever a run folder does "
-        "(framewatch score/evaluate/predict --run OUT) and can be copied or shipped.",
+        "(framewatch score/evaluate/predict --run OUT) and can be copied or shipped; it is a read-only model folder "
+        "(no training checkpoint: it cannot be resumed, nor given an error level of its own).",
     )
     export.add_argument("project", type=Path, help="project folder")
     export.add_argument("--run", required=True, help="training run: its name under PROJECT/runs/, or its folder")
     export.add_argument("--to", required=True, type=Path, metavar="OUT", help="folder to write")
     export.add_argument("--checkpoint", default="", metavar="FILE",
-                        help="model file of the run to export (default: its best, e.g. best.keras; or last.keras)")
+                        help="model file of the run folder to export (default: the run's model, as scoring uses; "
+                        "or a file name such as last.keras)")
     export.add_argument("--error", choices=("mse", "worst-patches"), default=None,
                         help="record the frame error the model is meant to be scored with (score and evaluate "
                         "use it unless told otherwise)")
@@ -236,7 +245,7 @@ def _summary(result) -> str:
     if record.history:
         last = record.history[-1]
         lines.append("last       " + ", ".join(f"{k} {v:.4g}" for k, v in last.items() if isinstance(v, float)))
-    lines.append(f"model      {record.model_path}")
+    lines.append(f"model      {result.model_path or ''}")
     lines.append(f"device     {record.device.get('summary', '')}")
     lines.append(f"time       {record.duration_s:.1f} s")
     level = record.data.get("error_level")
@@ -333,7 +342,8 @@ def run_train(args: argparse.Namespace) -> int:
                 result = train_on_dataset(args, spec, config, reporter, cancel)
         elif args.resume:
             result = resume_project_run(project, args.resume, epochs=args.epochs, learning_rate=args.learning_rate,
-                                        max_minutes=args.max_minutes, error_level=not args.no_error_level,
+                                        max_minutes=args.max_minutes, steps_per_epoch=args.steps_per_epoch,
+                                        error_level=not args.no_error_level,
                                         hold_project=False, progress=reporter, cancel=cancel)
         else:
             result = train_project(project, args.task, args.preset, model_options=_model_options(args, args.task),

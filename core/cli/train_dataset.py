@@ -115,7 +115,8 @@ def train_on_dataset(args: argparse.Namespace, spec: ModelSpec, config: Training
 def resume_dataset_run(args: argparse.Namespace, progress: ProgressCallback, cancel: threading.Event) -> RunResult:
     """Continue run ``--resume`` (a folder, or a name under ``--runs-dir``) on the data it was trained on."""
     from core.models.specs import spec_from_dict
-    from core.runs import RunError
+    from core.runs import RunError, resume_refusal
+    from core.runs.record import run_file
     from core.training.trainer import TrainingConfig, resume
 
     candidates = [Path(args.resume), Path(args.runs_dir) / args.resume]
@@ -123,11 +124,15 @@ def resume_dataset_run(args: argparse.Namespace, progress: ProgressCallback, can
     if run_dir is None:
         raise RunError(f"no training run {args.resume!r} (looked for {RECORD_FILE} in "
                        f"{', '.join(str(c) for c in candidates)})")
+    run_file(run_dir, RECORD_FILE)  # a linked run folder or record is refused, never followed
     record = RunRecord.load(run_dir)
+    refusal = resume_refusal(run_dir, record)
+    if refusal:  # before the sequences are drawn
+        raise RunError(refusal)
     if record.data.get("source") not in DATASETS:
         raise RunError(f"{run_dir}: this run was trained on a project ({record.data.get('project')}): resume it "
                        "with framewatch train PROJECT --resume RUN")
     config = TrainingConfig.from_dict(record.config)
     data, _ = moving_mnist_data(record.data, spec_from_dict(record.spec), config.batch_size)
     return resume(run_dir, data, progress, cancel, epochs=args.epochs, learning_rate=args.learning_rate,
-                  max_minutes=args.max_minutes)
+                  max_minutes=args.max_minutes, steps_per_epoch=args.steps_per_epoch)

@@ -30,10 +30,11 @@ import numpy as np
 from core.errors import Cancelled
 from core.inference.errors import ScoreError
 from core.inference.events_file import EVENTS_FILE
-from core.inference.project_scoring import RunModel, events_dir, run_model, split_videos
+from core.inference.project_scoring import ScoringRun, events_dir, run_model, split_videos
 from core.inference.scoring import squared_errors
 from core.jobs import ProgressCallback, check_cancelled, report
 from core.preprocessing.frames import iter_resized
+from core.runs import is_model_folder
 from core.video.open import open_video
 
 #: The run folder's file of the error-level model.
@@ -69,7 +70,7 @@ class ErrorLevelFit:
                 "loss": self.loss, "mean_error": self.mean_error, "seconds": round(self.seconds, 1)}
 
 
-def fit_error_level(project: Any, run: str | Path | RunModel, *, epochs: int = DEFAULT_EPOCHS,
+def fit_error_level(project: Any, run: str | Path | ScoringRun, *, epochs: int = DEFAULT_EPOCHS,
                     batch_size: int = DEFAULT_BATCH_SIZE, seed: int = 0, load_model: Any = None,
                     progress: ProgressCallback | None = None,
                     cancel: threading.Event | None = None) -> ErrorLevelFit:
@@ -83,19 +84,22 @@ def fit_error_level(project: Any, run: str | Path | RunModel, *, epochs: int = D
     for name, value in (("epochs", epochs), ("batch size", batch_size)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ScoreError(f"error level: {name} must be a whole number >= 1, got {value!r}")
-    model_run = run if isinstance(run, RunModel) else run_model(project.folder, run)
+    model_run = run if isinstance(run, ScoringRun) else run_model(project.folder, run)
     if model_run.spec.task != "predict":
         raise ScoreError(f"{model_run.run_dir}: an error level is learned for next-frame predictors; run "
                          f"{model_run.run_id!r} is a {model_run.spec.task} model")
     if model_run.record.effective_status() == "running":
         raise ScoreError(f"{model_run.run_dir}: run {model_run.run_id!r} is still training; fit its error level "
                          "when it has finished")
+    if is_model_folder(model_run.run_dir, model_run.record):
+        raise ScoreError(f"{model_run.run_dir}: run {model_run.run_id!r} is a read-only model folder (exported or "
+                         "shipped): fit the error level on the run it was exported from, then export that again")
     videos = split_videos(project, model_run, "train") + split_videos(project, model_run, "val")
     if not videos:
         raise ScoreError(f"{project.folder}: no train- or val-split videos to learn the normal error level from")
     if load_model is None:
         from core.models.files import load_model_file as load_model
-    predictor = load_model(model_run.model_path)
+    predictor = model_run.load_model(load_model)
     clips, errors = _collect(predictor, model_run, videos, progress, cancel)
     model, loss = _train(model_run, clips, errors, epochs, batch_size, seed, progress, cancel)
     from core.models.files import save_model
@@ -109,7 +113,7 @@ def fit_error_level(project: Any, run: str | Path | RunModel, *, epochs: int = D
     return fit
 
 
-def _set_aside_events(project: Any, run: RunModel) -> Path | None:
+def _set_aside_events(project: Any, run: ScoringRun) -> Path | None:
     """The run's ``events.json`` renamed to :data:`EVENTS_SET_ASIDE`: its threshold and kept flagging are in
     the units of the errors before this level (the next scoring flags anew); ``None`` if it had none."""
     events = events_dir(project, run) / EVENTS_FILE
@@ -120,7 +124,7 @@ def _set_aside_events(project: Any, run: RunModel) -> Path | None:
     return aside
 
 
-def _collect(predictor: Any, run: RunModel, videos: list[Any], progress: ProgressCallback | None,
+def _collect(predictor: Any, run: ScoringRun, videos: list[Any], progress: ProgressCallback | None,
              cancel: threading.Event | None) -> tuple[np.ndarray, np.ndarray]:
     """Every window's uint8 input clip and the predictor's squared error map of the frame after it."""
     spec = run.spec
@@ -171,7 +175,7 @@ def _collect(predictor: Any, run: RunModel, videos: list[Any], progress: Progres
     return np.stack(clips), np.stack(errors)[..., None].astype(np.float32)
 
 
-def _train(run: RunModel, clips: np.ndarray, errors: np.ndarray, epochs: int, batch_size: int, seed: int,
+def _train(run: ScoringRun, clips: np.ndarray, errors: np.ndarray, epochs: int, batch_size: int, seed: int,
            progress: ProgressCallback | None, cancel: threading.Event | None) -> tuple[Any, float]:
     import keras
 

@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from core.inference.errors import ScoreError
-from core.inference.project_scoring import RunModel, run_model
+from core.inference.project_scoring import ScoringRun, run_model
 from core.inference.scoring import score_video
 from core.jobs import ProgressCallback, check_cancelled, report
 
@@ -33,7 +33,7 @@ DEFAULT_OPACITY = 0.6
 
 def span_error_maps(
     project: Any,
-    run: str | Path | RunModel,
+    run: str | Path | ScoringRun,
     video: str,
     start: int,
     end: int,
@@ -50,7 +50,7 @@ def span_error_maps(
     entry = project.video(video)
     if isinstance(start, bool) or isinstance(end, bool) or not 0 <= start < end:
         raise ScoreError(f"{entry.path}: frames [{start}, {end}) are not a span of frames")
-    model_run = run if isinstance(run, RunModel) else run_model(project.folder, run)
+    model_run = run if isinstance(run, ScoringRun) else run_model(project.folder, run)
     if load_model is None:
         from core.models.files import load_model_file as load_model
     count = entry.known_frame_count

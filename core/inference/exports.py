@@ -108,7 +108,7 @@ def scored_videos(project: Any, result: Any) -> list[ScoredVideo]:
 
 def scored_video(project: Any, run: Any, video_id: str, errors: np.ndarray, threshold: Threshold,
                  events: Iterable[Event], min_run: int = 1, merge_gap: int = 0) -> ScoredVideo:
-    """One video of ``project`` scored by ``run`` (a :class:`~core.inference.project_scoring.RunModel`),
+    """One video of ``project`` scored by ``run`` (a :class:`~core.inference.project_scoring.ScoringRun`),
     ready to export as flagged now: ``errors`` from the score cache, ``threshold``, ``events`` and the
     flagging an analyst set (the app's chart); the project's verdicts are attached to the events."""
     from core.inference.events import attach_verdicts

@@ -23,7 +23,7 @@ from core.data.ground_truth import frame_labels
 from core.evaluation.events import EventCounts, event_counts
 from core.evaluation.frame_level import FrameLevelScores, frame_level_scores
 from core.inference.errors import ScoreError
-from core.inference.project_scoring import ProjectScores, RunModel, run_model, score_project, split_videos
+from core.inference.project_scoring import ProjectScores, ScoringRun, run_model, score_project, split_videos
 from core.jobs import ProgressCallback
 
 
@@ -64,7 +64,7 @@ class RunEvaluation:
 
 def evaluate_project(
     project: Any,
-    run: str | Path | RunModel,
+    run: str | Path | ScoringRun,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
     **scoring: Any,
@@ -75,7 +75,7 @@ def evaluate_project(
     :class:`ScoreError` when the project has no test-split video; the evaluation's own errors (e.g. test
     frames of one class only) name what is wrong.
     """
-    model = run if isinstance(run, RunModel) else run_model(project.folder, run)
+    model = run if isinstance(run, ScoringRun) else run_model(project.folder, run)
     tests = split_videos(project, model, "test")
     if not tests:
         raise ScoreError(f"{project.folder}: no test-split videos to evaluate on: mark the videos with ground "

@@ -2,13 +2,14 @@
 
 :func:`score_project` is what ``framewatch score PROJECT --run RUN`` and the desktop app's scoring call:
 
-1. **The model** is the run's (``run.json``'s ``model_path``, its best checkpoint); what it takes (task,
+1. **The model** is the run's (:class:`~core.runs.model.RunModel`: ``run.json``'s ``model_path``, a file of the
+   run folder, checked against the record when loaded); what it takes (task,
    clip length, frame size, gray or colour, uint8 or float input) comes from the run record
    (:meth:`ScoringSpec.from_run`). It is loaded only when a frame needs scoring: a project whose scores are
    all cached opens without TensorFlow's start-up.
 2. **Scores** go to the project's score cache (:class:`~core.inference.score_cache.ScoreCache`,
    ``<project>/cache/scores/``), keyed by the model file, the video's content and the scoring parameters.
-   The model files are fingerprinted once when scoring starts (:meth:`RunModel.pinned`) and every video is
+   The model files are fingerprinted once when scoring starts (:meth:`ScoringRun.pinned`) and every video is
    keyed by that; the model loaded is checked to be those very bytes, so a training run that replaces
    ``best.keras`` meanwhile never gets its new file's key attached to the old model's scores.
    A complete entry is used as it is; a partial one (a cancelled or crashed run) resumes at its
@@ -50,7 +51,7 @@ from core.inference.score_cache import CachedScores, ScoreCache, ScoreKey
 from core.inference.scoring import DEFAULT_BATCH_SIZE, ScoringSpec, resolve_stride, score_video
 from core.jobs import Progress, ProgressCallback, check_cancelled
 from core.project.entities import Video
-from core.runs import RunRecord, find_run_dir
+from core.runs import RunModel
 
 #: ``on_scores(video_id, first_frame, errors)``: errors float32 ``(n,)`` of frames ``first_frame ..``.
 ScoresCallback = Callable[[str, int, np.ndarray], None]
@@ -60,21 +61,13 @@ SAVE_EVERY = 500
 
 
 @dataclass(frozen=True)
-class RunModel:
-    """A run's model as scoring sees it: the run folder, its record, the model file and what it takes."""
+class ScoringRun(RunModel):
+    """A run's model (:class:`~core.runs.model.RunModel`: folder, record, model file, error-level file) and
+    what scoring feeds it (:class:`ScoringSpec`)."""
 
-    run_dir: Path
-    record: RunRecord
-    model_path: Path
     spec: ScoringSpec
-    #: the run's error-level model (``data["error_level"]``, :mod:`core.inference.error_level`), if it has one
-    error_level_path: Path | None = None
     #: the model file's fingerprint as :meth:`pinned` took it (``""``: not pinned, read from the file when asked)
     fingerprint: str = ""
-
-    @property
-    def run_id(self) -> str:
-        return self.record.run_id or self.run_dir.name
 
     def model_key(self) -> str:
         """The fingerprint the model's scores are keyed by: the pinned one, else the model file's now."""
@@ -82,7 +75,7 @@ class RunModel:
 
         return self.fingerprint or model_fingerprint(self.model_path)
 
-    def pinned(self) -> RunModel:
+    def pinned(self) -> ScoringRun:
         """This run with its model files' fingerprints taken now (the model's, and the error level's in
         ``spec.error_level``): one scoring keys every video by them, and :meth:`load_models` then loads only
         files with these very bytes, so a checkpoint saved by a training run meanwhile is never keyed as the
@@ -94,16 +87,20 @@ class RunModel:
             spec = dataclasses.replace(spec, error_level=model_fingerprint(self.error_level_path))
         return dataclasses.replace(self, spec=spec, fingerprint=model_fingerprint(self.model_path))
 
-    def load_models(self, load_model: Callable[[Path], Any]) -> tuple[Any, Any]:
-        """The model and the error-level model (``None`` without one), each read by ``load_model``.
+    def load_models(self, load_model: Callable[[Path], Any] | None = None) -> tuple[Any, Any]:
+        """The model (checked against the record, :meth:`~core.runs.model.RunModel.check_model`) and the
+        error-level model (``None`` without one), each read by ``load_model``.
 
         Each file is read once (:func:`~core.inference.model_fingerprint.load_fingerprinted`); for a pinned
         run, :class:`ScoreError` when what was loaded is not what was pinned (the file was replaced since).
         """
         from core.inference.model_fingerprint import load_fingerprinted
 
+        if load_model is None:
+            from core.models.files import load_model_file as load_model
         model, key = load_fingerprinted(self.model_path, load_model)
         self._check_unchanged(self.model_path, key, self.fingerprint)
+        self.check_model(model)
         level = None
         if self.error_level_path is not None:
             level, level_key = load_fingerprinted(self.error_level_path, load_model)
@@ -116,44 +113,25 @@ class RunModel:
                              "(a training run saved a new checkpoint?); score again to use the new one")
 
 
-def run_model_file(project_folder: str | Path, run: str | Path) -> tuple[Path, RunRecord, Path]:
-    """Run ``run``'s folder (a name under ``<project>/runs/`` or a run folder), record and model file.
+def run_model(project_folder: str | Path, run: str | Path) -> ScoringRun:
+    """The model of run ``run`` (a name under ``<project>/runs/`` or a run folder), as scoring uses it.
 
-    :class:`~core.runs.errors.RunError` for an unknown run; :class:`ScoreError` for a run without a model
-    file yet.
+    The errors of :meth:`RunModel.open <core.runs.model.RunModel.open>` (an unknown run, one without a model
+    file, a damaged record), and :class:`ScoreError` for a run whose model does not score frames (a
+    classifier) or whose error-level file is missing.
     """
-    run_dir = find_run_dir(project_folder, run)
-    record = RunRecord.load(run_dir)
-    if not record.model_path:
-        raise ScoreError(f"{run_dir}: run {run_dir.name!r} has no model yet (status {record.effective_status()}): "
-                         "train it for at least one epoch first")
-    model_path = Path(record.model_path)
-    if not model_path.is_absolute():
-        model_path = run_dir / model_path
-    if not model_path.is_file():
-        raise ScoreError(f"{model_path}: the model file of run {run_dir.name!r} is missing")
-    return run_dir, record, model_path
-
-
-def run_model(project_folder: str | Path, run: str | Path) -> RunModel:
-    """The model of run ``run`` (a name under ``<project>/runs/`` or a run folder).
-
-    The errors of :func:`run_model_file`, and :class:`ScoreError` for a run whose model does not score
-    frames (a classifier).
-    """
-    run_dir, record, model_path = run_model_file(project_folder, run)
-    spec = ScoringSpec.from_run(record.spec, record.data)
-    level_path = _error_level_file(run_dir, record)
+    found = RunModel.open(project_folder, run)
+    spec = ScoringSpec.from_run(found.record.spec, found.record.data)
+    level_path = _error_level_file(found.run_dir, found.error_level_path)
     if level_path is not None:
         from core.inference.model_fingerprint import model_fingerprint
 
         spec = dataclasses.replace(spec, error_level=model_fingerprint(level_path))
-    return RunModel(run_dir, record, model_path, spec, level_path)
+    return ScoringRun(found.run_dir, found.record, found.model_path, level_path, spec)
 
 
-def _error_level_file(run_dir: Path, record: RunRecord) -> Path | None:
-    """The run's error-level model file, if its record names one; :class:`ScoreError` if it is missing."""
-    path = record.error_level_path(run_dir)
+def _error_level_file(run_dir: Path, path: Path | None) -> Path | None:
+    """The run's error-level model file ``path``, if its record names one; :class:`ScoreError` if it is missing."""
     if path is not None and not path.is_file():
         raise ScoreError(f"{path}: the error-level model of run {run_dir.name!r} is missing; fit it again with "
                          "framewatch fit-error-level")
@@ -188,7 +166,7 @@ class VideoScores:
 class ProjectScores:
     """What :func:`score_project` did: the run, the threshold used, each video's scores and ``events_path``."""
 
-    run: RunModel
+    run: ScoringRun
     stride: int
     threshold: Threshold
     videos: list[VideoScores]
@@ -232,12 +210,12 @@ def events_dir(project: Any, run: RunModel) -> Path:
     return Path(project.cache_dir) / "events" / f"{run.run_dir.name}-{digest}"
 
 
-def score_key(run: RunModel, video: Video, stride: int | None = None) -> ScoreKey:
+def score_key(run: ScoringRun, video: Video, stride: int | None = None) -> ScoreKey:
     """The score cache's key of ``video`` scored by ``run`` (``stride``: the run's default when ``None``)."""
     return ScoreKey.of_model(run.model_key(), video.fingerprint, run.spec.params(resolve_stride(run.spec, stride)))
 
 
-def cached_video_scores(project: Any, run: RunModel, video: str, stride: int | None = None) -> np.ndarray | None:
+def cached_video_scores(project: Any, run: ScoringRun, video: str, stride: int | None = None) -> np.ndarray | None:
     """``video``'s errors (float32 ``(frames,)``) if ``run`` scored all of it before, else ``None``.
 
     Reads only the score cache (no model, no video decoding): what a viewer shows at once for a scored video.
@@ -249,7 +227,7 @@ def cached_video_scores(project: Any, run: RunModel, video: str, stride: int | N
 class _Scorer:
     """Scores videos through the cache, loading the model on first need, counting progress over videos."""
 
-    def __init__(self, project: Any, run: RunModel, stride: int, batch_size: int, total: int | None,
+    def __init__(self, project: Any, run: ScoringRun, stride: int, batch_size: int, total: int | None,
                  progress: ProgressCallback | None, cancel: threading.Event | None,
                  load_model: Callable[[Path], Any], on_scores: ScoresCallback | None = None) -> None:
         self.project, self.run, self.stride, self.batch_size = project, run, stride, batch_size
@@ -340,7 +318,7 @@ def _load_model(path: Path) -> Any:
 
 def score_project(
     project: Any,
-    run: str | Path | RunModel,
+    run: str | Path | ScoringRun,
     videos: Sequence[str] | None = None,
     stride: int | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
@@ -372,7 +350,7 @@ and a live chart can flag events as the frames arrive. Returns a
     :class:`ProjectScores`; raises :class:`ScoreError` (no train-split footage to calibrate on, a video
     too short), the errors of :func:`run_model` and of reading a video, each naming the file.
     """
-    model = (run if isinstance(run, RunModel) else run_model(project.folder, run)).pinned()
+    model = (run if isinstance(run, ScoringRun) else run_model(project.folder, run)).pinned()
     if smoothing is None:  # the run's recommendation (framewatch export-run --smooth), else none
         smoothing = int((model.record.data.get("scoring") or {}).get("smooth", 1))
     if error is not None and error != model.spec.error:
@@ -411,7 +389,7 @@ and a live chart can flag events as the frames arrive. Returns a
     return ProjectScores(model, stride, threshold, results, events_path, flagging)
 
 
-def reflag_project(project: Any, run: str | Path | RunModel, threshold: Threshold, min_run: int = 1,
+def reflag_project(project: Any, run: str | Path | ScoringRun, threshold: Threshold, min_run: int = 1,
                    merge_gap: int = 0, stride: int | None = None, progress: ProgressCallback | None = None,
                    cancel: threading.Event | None = None) -> ProjectScores:
     """Flag again, at ``threshold`` with ``min_run`` and ``merge_gap``, every video ``run`` has scored whole
@@ -422,7 +400,7 @@ def reflag_project(project: Any, run: str | Path | RunModel, threshold: Threshol
     :func:`~core.inference.events.flag_events` checks them (:class:`ScoreError`); ``progress`` hears one
     report per video and ``cancel`` stops before the file is written (:class:`Cancelled`).
     """
-    model = (run if isinstance(run, RunModel) else run_model(project.folder, run)).pinned()
+    model = (run if isinstance(run, ScoringRun) else run_model(project.folder, run)).pinned()
     stride = resolve_stride(model.spec, stride)
     check_flagging(threshold.value, min_run, merge_gap)
     run_id = project_run_id(project, model)

@@ -4,7 +4,7 @@ What ``framewatch predict`` and the desktop app's predicted-frames view share:
 
 * :func:`predict_run` finds a run (a name under ``<project>/runs/`` or a run folder), refuses one that is not
   a next-frame (``predict``) model, and says how its frames are prepared (a
-  :class:`~core.inference.project_scoring.RunModel`: the checkpoint file, and in ``spec.preprocess`` the
+  :class:`~core.inference.project_scoring.ScoringRun`: the run's model file, and in ``spec.preprocess`` the
   :class:`~core.preprocessing.PreprocessSpec` training used).
 * :func:`rollout_video` reads ``given`` frames of a video from ``start`` at that size (and the real frames
   after them, where the video has them), lets :func:`~core.inference.rollout.rollout` predict ``future``
@@ -24,33 +24,34 @@ from typing import Any
 import numpy as np
 
 from core.inference.errors import ScoreError
-from core.inference.project_scoring import RunModel
+from core.inference.project_scoring import ScoringRun
 from core.inference.rollout import RolloutError, rollout
 from core.inference.scoring import ScoringSpec
 from core.jobs import ProgressCallback, check_cancelled
 from core.preprocessing import PreprocessSpec
-from core.runs import RunRecord, checkpoint_file, find_run_dir
+from core.runs import RunModel
 
 
-def predict_run(project_folder: str | Path, run: str | Path, checkpoint: str = "best") -> RunModel:
+def predict_run(project_folder: str | Path, run: str | Path, checkpoint: str = "best") -> ScoringRun:
     """Run ``run`` (a name under ``<project>/runs/`` or a run folder) as a next-frame model: its folder,
-    record, the ``checkpoint`` file (``best``, else ``last``; or ``last``) and what its frames are
-    (``spec.preprocess``: size, gray or RGB), read as scoring reads them.
+    record, the ``checkpoint`` model file (``best``: the run's model, as scoring uses; ``last``: its last
+    epoch's, :func:`~core.runs.model.model_file`) and what its frames are (``spec.preprocess``: size, gray
+    or RGB), read as scoring reads them.
 
-    :class:`~core.runs.errors.RunError` for an unknown run or one without a model file;
+    :class:`~core.runs.errors.RunError` for an unknown run or one without that model file;
     :class:`~core.inference.rollout.RolloutError` for a run of another task or one trained on
     mean-subtracted frames, naming the run folder.
     """
-    run_dir = find_run_dir(project_folder, run)
-    record = RunRecord.load(run_dir)
+    found = RunModel.open(project_folder, run, checkpoint)
+    record = found.record
     if record.task != "predict":
-        raise RolloutError(f"{run_dir}: run {record.run_id!r} is a model for the {record.task!r} task, "
+        raise RolloutError(f"{found.run_dir}: run {record.run_id!r} is a model for the {record.task!r} task, "
                            "not next-frame prediction (train one with --task predict)")
     try:
         spec = ScoringSpec.from_run(record.spec, record.data)
     except ScoreError as exc:
-        raise RolloutError(f"{run_dir}: {exc}") from exc
-    return RunModel(run_dir, record, checkpoint_file(run_dir, checkpoint), spec)
+        raise RolloutError(f"{found.run_dir}: {exc}") from exc
+    return ScoringRun(found.run_dir, record, found.model_path, found.error_level_path, spec)
 
 
 @dataclass(frozen=True)

@@ -41,12 +41,11 @@ import numpy as np
 
 from core.inference.clip_input import ClipInput, declared_frames, resolve_stride, too_short
 from core.inference.errors import ScoreError
-from core.inference.project_scoring import run_model_file
 from core.inference.scoring import DEFAULT_BATCH_SIZE
 from core.jobs import ProgressCallback, check_cancelled, report
 from core.preprocessing.frames import iter_resized
 from core.preprocessing.windows import iter_clip_windows
-from core.runs import RunRecord
+from core.runs import RunModel
 from core.video.open import open_video
 from core.video.source import VideoSource
 
@@ -136,33 +135,30 @@ class Segment:
 
 
 @dataclass(frozen=True)
-class WindowModel:
-    """A run's clip model as window classification sees it: folder, record, model file, input, class names."""
+class WindowModel(RunModel):
+    """A run's clip model as window classification sees it: the run's model (:class:`~core.runs.model.RunModel`:
+    folder, record, model file), its input and its class names."""
 
-    run_dir: Path
-    record: RunRecord
-    model_path: Path
     spec: WindowSpec
     class_names: tuple[str, ...] = ()
-
-    @property
-    def run_id(self) -> str:
-        return self.record.run_id or self.run_dir.name
 
 
 def window_model(project_folder: str | Path, run: str | Path) -> WindowModel:
     """The model of run ``run`` (a name under ``<project>/runs/`` or a run folder), for windows.
 
-    :class:`~core.runs.errors.RunError` for an unknown run; :class:`ScoreError` for a run without a model
-    file, or whose task gives no result per clip (an anomaly or next-frame model), naming the run.
+    The errors of :meth:`RunModel.open <core.runs.model.RunModel.open>` (an unknown run, one without a model
+    file, a damaged record); :class:`ScoreError` for a run whose task gives no result per clip (an anomaly
+    or next-frame model), naming the run.
     """
-    run_dir, record, model_path = run_model_file(project_folder, run)
+    found = RunModel.open(project_folder, run)
+    record, run_dir = found.record, found.run_dir
     if record.task not in WINDOW_TASKS:
         raise ScoreError(f"{run_dir}: run {run_dir.name!r} is a model for the {record.task!r} task, which gives no "
                          "result per window: window classification needs a classify or regress run")
     names = record.data.get("class_names") if isinstance(record.data, dict) else None
     names = tuple(str(n) for n in names) if isinstance(names, list) else ()
-    return WindowModel(run_dir, record, model_path, WindowSpec.from_run(record.spec, record.data), names)
+    return WindowModel(run_dir, record, found.model_path, found.error_level_path,
+                       WindowSpec.from_run(record.spec, record.data), names)
 
 
 def check_min_confidence(value: float | None) -> float | None:

@@ -14,11 +14,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from core.models.errors import SpecError
 from core.tasks import TASKS
+
+#: The largest clip length, frame size, channel and output count a spec takes: beyond them lies a typo or a
+#: damaged run record (``frames: 1e308``), never a model that can be built.
+SIZE_LIMITS = {"frames": 10_000, "height": 16_384, "width": 16_384, "channels": 4, "outputs": 100_000}
 
 
 @dataclass(frozen=True)
@@ -43,10 +48,12 @@ class ModelSpec:
             raise SpecError(f"task must be one of {', '.join(TASKS)}, not {self.task!r}")
         if self.input_dtype not in ("float32", "uint8"):
             raise SpecError(f"input_dtype must be 'float32' or 'uint8', not {self.input_dtype!r}")
-        for name in ("frames", "height", "width", "channels", "outputs"):
-            if int(getattr(self, name)) < 1:
-                raise SpecError(f"{name} must be >= 1, not {getattr(self, name)}")
-        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
+        for name, high in SIZE_LIMITS.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 1 <= value <= high:
+                raise SpecError(f"{name} must be a whole number from 1 to {high}, not {value!r}")
+        if (isinstance(self.learning_rate, bool) or not isinstance(self.learning_rate, numbers.Real)
+                or not (math.isfinite(self.learning_rate) and self.learning_rate > 0)):
             raise SpecError(f"learning rate must be a positive number, not {self.learning_rate}")
 
     @property

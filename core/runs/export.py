@@ -27,6 +27,7 @@ import dataclasses
 from pathlib import Path
 
 from core.runs.errors import RunError
+from core.runs.model import RunModel
 from core.runs.record import RECORD_FILE, RunRecord
 
 MODEL_FILE = "model.keras"
@@ -51,22 +52,20 @@ def export_run(run_dir: str | Path, out_dir: str | Path, *, checkpoint: str = ""
                scoring: dict | None = None) -> Path:
     """Write run ``run_dir``'s model and record to ``out_dir`` (created); returns ``out_dir``.
 
-    ``checkpoint``: a model file name in the run folder (default: the record's model, the best one).
+    ``checkpoint``: ``best`` (default: the record's model), ``last``, or a model file name in the run folder
+    (:func:`~core.runs.model.model_file`: nothing outside the run folder is read, links are refused).
     ``scoring``: the scoring the model is meant for (``{"error": "worst-patches", "smooth": 3}``): scoring
     and evaluation use it when not told otherwise.
     :class:`RunError` for a run without a model, an existing export without ``overwrite``, or a folder with
-    other files;
+    other files; :class:`~core.runs.errors.RunFileError` for a model file that does not match the record;
     :class:`~core.models.errors.ModelFileError` for a model file that cannot be loaded.
     """
     from core.atomic_write import atomic_folder, restore_folder
     from core.models.files import load_model_file
 
     run_dir, out_dir = Path(run_dir), Path(out_dir)
-    record = RunRecord.load(run_dir)
-    name = checkpoint or record.model_path
-    if not name:
-        raise RunError(f"{run_dir}: run {run_dir.name!r} has no model yet (status {record.effective_status()})")
-    source = Path(name) if Path(name).is_absolute() else run_dir / name
+    found = RunModel.of(run_dir, checkpoint or "best")  # a file of the run folder, never one elsewhere
+    record, source = found.record, found.model_path
     if out_dir.resolve() == run_dir.resolve():
         raise RunError(f"{out_dir}: is the run folder itself; export to another folder")
     level = record.error_level_path(run_dir)
@@ -79,7 +78,7 @@ def export_run(run_dir: str | Path, out_dir: str | Path, *, checkpoint: str = ""
     except OSError as exc:
         raise RunError(f"{out_dir}: cannot create the folder ({exc.strerror or exc})") from exc
     _check_replaceable(out_dir, overwrite)
-    model = load_model_file(source)
+    model = found.load_model(load_model_file)
     weights_only = _without_optimizer(model)
     levels = _without_optimizer(load_model_file(level)) if level is not None else None
     try:

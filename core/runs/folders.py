@@ -12,7 +12,8 @@ from pathlib import Path
 
 from core.runs.errors import RunError, RunFileError
 from core.runs.process import ProcessId, is_alive
-from core.runs.record import BEST_CHECKPOINT, LAST_CHECKPOINT, RECORD_FILE, RESUMABLE, RunRecord
+from core.runs.record import RECORD_FILE, RESUMABLE, RunRecord, run_file
+from core.runs.resume_rule import resume_refusal
 
 RUNS_FOLDER = "runs"
 
@@ -28,24 +29,15 @@ def default_run_name(task: str, preset: str) -> str:
 
 
 def find_run_dir(project_folder: str | Path, run: str | Path) -> Path:
-    """A run folder from a path, or a run name under ``<project>/runs/``; :class:`RunError` if neither."""
+    """A run folder from a path, or a run name under ``<project>/runs/``; :class:`RunError` if neither,
+    :class:`RunFileError` for a run folder or ``run.json`` that is a symbolic link."""
     candidates = [Path(run), runs_dir(project_folder) / str(run)]
     for candidate in candidates:
         if (candidate / RECORD_FILE).is_file():
+            run_file(candidate, RECORD_FILE)  # a linked run folder or record is refused, never followed
             return candidate
     raise RunError(f"no training run {str(run)!r} (looked for {RECORD_FILE} in "
                    f"{', '.join(str(c) for c in candidates)})")
-
-
-def checkpoint_file(run_dir: str | Path, which: str = "best") -> Path:
-    """The run's model file to use: ``best`` (``best.keras``, else ``last.keras``) or ``last``; :class:`RunError`
-    when the run has none (never trained a whole epoch)."""
-    run_dir = Path(run_dir)
-    names = [BEST_CHECKPOINT, LAST_CHECKPOINT] if which == "best" else [LAST_CHECKPOINT]
-    for name in names:
-        if (run_dir / name).is_file():
-            return run_dir / name
-    raise RunError(f"{run_dir}: the run has no model file ({' or '.join(names)}); was it trained?")
 
 
 def delete_run(run_dir: str | Path) -> None:
@@ -86,12 +78,23 @@ class RunListing:
 
     @property
     def resumable(self) -> bool:
-        return self.status in RESUMABLE
+        """Cancelled, interrupted or failed, with a checkpoint to continue from (:func:`resume_refusal`)."""
+        return self.status in RESUMABLE and self.record is not None and not resume_refusal(self.run_dir, self.record)
+
+    @property
+    def read_only(self) -> bool:
+        """A model folder (exported or shipped): never trained further (:func:`~core.runs.resume_rule.is_model_folder`)."""
+        from core.runs.resume_rule import is_model_folder
+
+        return self.record is not None and is_model_folder(self.run_dir, self.record)
 
     def status_text(self) -> str:
-        """``interrupted (resumable with --resume NAME)`` and the like: what the CLI prints."""
+        """``interrupted (resumable with --resume NAME)``, ``completed (read-only model folder)`` and the like:
+        what the CLI prints."""
         if self.resumable:
             return f"{self.status} (resumable with --resume {self.name})"
+        if self.read_only:
+            return f"{self.status} (read-only model folder)"
         return self.status
 
 
@@ -107,6 +110,7 @@ def list_runs(project_folder: str | Path) -> list[RunListing]:
     listings = []
     for run_dir in sorted(p for p in folder.iterdir() if not p.name.startswith(".") and (p / RECORD_FILE).is_file()):
         try:
+            run_file(run_dir, RECORD_FILE)
             record = RunRecord.load(run_dir)
         except RunFileError as exc:
             listings.append(RunListing(run_dir, None, "damaged", str(exc)))

@@ -15,6 +15,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+#: Process ids are C ints: a larger number (a damaged record) names no process.
+MAX_PID = 2**31 - 1
+
 
 @dataclass(frozen=True)
 class ProcessId:
@@ -29,7 +32,8 @@ class ProcessId:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> ProcessId | None:
-        if not isinstance(data, dict) or not isinstance(data.get("pid"), int):
+        pid = data.get("pid") if isinstance(data, dict) else None
+        if isinstance(pid, bool) or not isinstance(pid, int) or not 1 <= pid <= MAX_PID:  # none, or not a process id
             return None
         return cls(int(data["pid"]), str(data.get("host", "")), str(data.get("started", "")))
 

@@ -22,16 +22,19 @@ from core.atomic_write import write_json
 from core.json_file import read_json_object
 from core.runs.errors import RunError, RunFileError
 from core.runs.process import ProcessId, is_alive
+from core.runs.record_check import check_record
 
 RECORD_FILE = "run.json"
 STATE_FILE = "state.json"
 LAST_CHECKPOINT = "last.keras"
 BEST_CHECKPOINT = "best.keras"
+#: The model files the trainer names in ``model_path``: the best checkpoint, or an LRCN's assembled clip model.
+TRAINER_MODEL_FILES = (BEST_CHECKPOINT, "model.keras")
 STATUSES = ("created", "running", "completed", "stopped_early", "cancelled", "failed", "interrupted")
 #: Statuses from which ``--resume`` continues at the epoch after the last checkpoint.
 RESUMABLE = ("cancelled", "interrupted", "failed")
 RECORD_HINT = "This run cannot be resumed: start a new run (its checkpoints stay usable as model files)"
-STATE_HINT = f"Delete {STATE_FILE} to resume this run from epoch 1 (its checkpoints are kept), or start a new run"
+STATE_HINT = "This run cannot be resumed: start a new run (its model files stay usable for scoring)"
 
 
 def read_json_file(path: Path, what: str, hint: str = "") -> dict[str, Any]:
@@ -81,7 +84,8 @@ class RunRecord:
 
     @classmethod
     def load(cls, run_dir: Path) -> RunRecord:
-        """The record of ``run_dir``; :class:`RunError` / :class:`RunFileError` when missing or damaged."""
+        """The record of ``run_dir``; :class:`RunError` / :class:`RunFileError` when missing or damaged (every
+        field typed and bounded, see :mod:`core.runs.record_check`: the error names ``run.json`` and the field)."""
         path = Path(run_dir) / RECORD_FILE
         if not path.is_file():
             raise RunError(f"{run_dir}: not a training run folder (no {RECORD_FILE})")
@@ -92,22 +96,44 @@ class RunRecord:
         missing = [name for name in required if name not in data]
         if missing:
             raise RunFileError(path, f"damaged run record: no {', '.join(missing)}. {RECORD_HINT}")
-        for name, kind in (("spec", dict), ("config", dict), ("data", dict), ("history", list)):
-            if name in data and not isinstance(data[name], kind):
-                raise RunFileError(path, f"damaged run record: '{name}' is not a JSON {kind.__name__}. {RECORD_HINT}")
+        check_record(path, data, STATUSES, RECORD_HINT)
         return cls(**{k: v for k, v in data.items() if k in names})
 
     def error_level_path(self, run_dir: Path) -> Path | None:
         """Where the run's error-level model is (``data["error_level"]["file"]`` in ``run_dir``), ``None``
-        for a run without one; :class:`RunFileError` for an entry that names no file of the run folder."""
+        for a run without one; :class:`RunFileError` for an entry that names no file of the run folder, or
+        for a symbolic link."""
         entry = self.data.get("error_level")
         if not entry:
             return None
         name = entry.get("file") if isinstance(entry, dict) else None
-        if not isinstance(name, str) or not name or Path(name).name != name:
+        if not isinstance(name, str) or not name or Path(name).name != name or name in (".", ".."):
             raise RunFileError(Path(run_dir) / RECORD_FILE,
-                               f"the error_level entry names no file in the run folder: {entry!r}")
-        return Path(run_dir) / name
+                               f"the error_level entry names no file in the run folder: {_shown(entry)}")
+        return run_file(run_dir, name)
+
+    def model_file_path(self, run_dir: Path) -> Path | None:
+        """The run's model file as ``model_path`` names it, always a file of ``run_dir``; ``None`` while the
+        run has none (``model_path`` empty: training has not ended).
+
+        ``model_path`` is a file name (``best.keras``, ``model.keras``). Records of earlier versions hold the
+        path the trainer was given (``<project>/runs/<run>/best.keras``, absolute or relative to where it
+        ran): a path that ends in one of the names the trainer wrote (:data:`TRAINER_MODEL_FILES`) and has no
+        ``..`` in it is read as that file of ``run_dir``; its folders are never followed, so a record moved
+        or copied with its folder still works and no record reaches a file outside its folder. Anything else
+        (``../other/best.keras``, ``/elsewhere/x.keras``) is a :class:`RunFileError` naming ``run.json`` and
+        ``model_path``, said without looking at that path; so is a symbolic link.
+        """
+        if not self.model_path:
+            return None
+        given = Path(self.model_path)
+        name = given.name
+        legacy = name in TRAINER_MODEL_FILES and ".." not in given.parts
+        if not name or name in (".", "..") or (len(given.parts) > 1 and not legacy):
+            raise RunFileError(Path(run_dir) / RECORD_FILE,
+                               f"model_path names no file in the run folder: {_shown(self.model_path)} "
+                               "(it must be a file name such as best.keras)")
+        return run_file(run_dir, name)
 
     def effective_status(self) -> str:
         """``status``, except ``interrupted`` for a ``running`` run whose process on this host is gone."""
@@ -117,6 +143,25 @@ class RunRecord:
         if process is None:  # written by a version that did not record its process
             return "running"
         return "interrupted" if is_alive(process) is False else "running"
+
+
+def run_file(run_dir: Path, name: str) -> Path:
+    """``run_dir / name`` (``name``: a plain file name), refused with :class:`RunFileError` when the run folder or
+    that file is a symbolic link: a run's files are its own, and a link could make a record load, and
+    ``export-run`` copy, a file from anywhere. The message does not say where a link points, or whether
+    its target exists."""
+    run_dir = Path(run_dir)
+    for path in (run_dir, run_dir / name):
+        if path.is_symlink():
+            raise RunFileError(path, "is a symbolic link; a run's folder and files must be its own (links are "
+                                     "not followed)")
+    return run_dir / name
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)``, cut to 80 characters (a record's entries can be long)."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def read_state(run_dir: Path) -> dict[str, Any] | None:

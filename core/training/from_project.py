@@ -28,7 +28,7 @@ import numpy as np
 from core.jobs import ProgressCallback
 from core.models.registry import make_spec
 from core.models.specs import LRCNSpec, ModelSpec
-from core.runs import RECORD_FILE, RunRecord, default_run_name, find_run_dir
+from core.runs import RECORD_FILE, RunFileError, RunRecord, default_run_name, find_run_dir, resume_refusal
 from core.runs.process import this_process
 from core.tasks import DATASET_TASKS, TASKS, tasks_text
 from core.training.data import TrainingData
@@ -184,11 +184,14 @@ def project_data(
     return TrainingData(x, None, validation, batch_size, description), spec
 
 
+#: The run record's ``data`` entry saying that the run learns its error level when its training ends.
+ERROR_LEVEL_WANTED = "error_level_wanted"
+
 #: Seconds a run that let go of its project waits for the project's lock to record how it ended.
 RECORD_LOCK_WAIT_S = 30.0
 
 
-def _project_recorder(project, run_id: str, save: bool, held: bool = True):
+def _project_recorder(project, run_id: str, run_dir: Path, save: bool, held: bool = True):
     """The run record's changes, copied to the project's run entry (saved when the run ends).
 
     ``held=False``: the project was closed while the run trained (its lock released, so other programs
@@ -206,7 +209,7 @@ def _project_recorder(project, run_id: str, save: bool, held: bool = True):
         }
         changes: dict[str, Any] = {"metrics": metrics, "status": record.status}
         if record.model_path:
-            changes["checkpoint"] = record.model_path
+            changes["checkpoint"] = str(record.model_file_path(run_dir))
         if held:
             project.update_run(run_id, **changes)
             if save and record.status != "running":
@@ -278,9 +281,12 @@ def train_project(
         project.save()
     if not hold_project:
         project.close()
-    recorder = _project_recorder(project, entry.id, save_project, held=hold_project)
+    wants_level = error_level and asked == "anomaly" and task == "predict"
+    if wants_level:  # the record says so from the start: a run cancelled, then resumed, still learns its level
+        data.description[ERROR_LEVEL_WANTED] = True
+    recorder = _project_recorder(project, entry.id, run_dir, save_project, held=hold_project)
     result = train(spec, data, run_dir, progress, cancel, config, on_record=recorder)
-    return _with_error_level(project, result, progress, cancel) if error_level and asked == "anomaly" else result
+    return _with_error_level(project, result, progress, cancel) if wants_level else result
 
 
 def resume_project_run(
@@ -290,6 +296,7 @@ def resume_project_run(
     epochs: int | None = None,
     learning_rate: float | None = None,
     max_minutes: float | None = None,
+    steps_per_epoch: int | None = None,
     save_project: bool = True,
     hold_project: bool = True,
     progress: ProgressCallback | None = None,
@@ -299,16 +306,22 @@ def resume_project_run(
     """Continue a run of ``project`` (a run folder, or its name) with the same data options.
 
     ``epochs`` raises the total epoch count; ``learning_rate`` replaces the saved rate; ``max_minutes``
-    the run's time budget (per invocation); ``hold_project`` as for :func:`train_project`. A run that had an
+    the run's time budget (per invocation); ``steps_per_epoch`` the batches per epoch from here on; ``hold_project`` as for :func:`train_project`. A run that had an
     error level learns it again when it ends with a model (unless ``error_level=False``).
     """
     from core.models.specs import spec_from_dict
 
     run_dir = find_run_dir(project.folder, run)
     record = RunRecord.load(run_dir)
+    refusal = resume_refusal(run_dir, record)
+    if refusal:  # before the data are read: a read-only model folder, or a run with no finished epoch
+        raise TrainingError(refusal)
     spec = spec_from_dict(record.spec)
-    config = TrainingConfig.from_dict(record.config)
-    options = DataOptions.from_dict(record.data.get("options", {}))
+    try:
+        config = TrainingConfig.from_dict(record.config)
+        options = DataOptions.from_dict(record.data.get("options", {}))
+    except (ConfigError, TypeError) as exc:
+        raise RunFileError(run_dir / RECORD_FILE, f"damaged run record: {exc}") from None
     cached = isinstance(spec, LRCNSpec) and spec.cache_features
     data, _ = project_data(project, record.task, spec, options, config.batch_size, config.seed, arrays=cached,
                            progress=progress, cancel=cancel)
@@ -320,11 +333,18 @@ def resume_project_run(
         if project.dirty:
             project.save()
         project.close()
-    recorder = _project_recorder(project, entry.id, save_project, held=hold_project)
+    recorder = _project_recorder(project, entry.id, run_dir, save_project, held=hold_project)
     result = resume(run_dir, data, progress, cancel, epochs=epochs, on_record=recorder, learning_rate=learning_rate,
-                    max_minutes=max_minutes)
-    had_level = bool(record.data.get("error_level"))  # its weights changed: learn the level again
-    return _with_error_level(project, result, progress, cancel) if error_level and had_level else result
+                    max_minutes=max_minutes, steps_per_epoch=steps_per_epoch)
+    # its weights changed: learn the level again (a run that had one, or one that was to get one when it ended)
+    wants_level = error_level and wants_error_level(record)
+    return _with_error_level(project, result, progress, cancel) if wants_level else result
+
+
+def wants_error_level(record: RunRecord) -> bool:
+    """The run learns an error level when its training ends: it has one (its weights change, so it is learned
+    again), or it was started to get one (``data["error_level_wanted"]``, set by :func:`train_project`)."""
+    return bool(record.data.get("error_level") or record.data.get(ERROR_LEVEL_WANTED))
 
 
 def _with_error_level(project, result: RunResult, progress: ProgressCallback | None,

@@ -39,7 +39,8 @@ from core.models.files import load_model_file, save_model
 from core.models.registry import build_model
 from core.models.specs import LRCNSpec, ModelSpec, spec_from_dict
 from core.runs.process import this_process
-from core.runs.record import RECORD_FILE, RunRecord, read_state, write_state
+from core.runs.record import BEST_CHECKPOINT, LAST_CHECKPOINT, RECORD_FILE, RunRecord, read_state, write_state
+from core.runs.resume_rule import resume_refusal
 from core.training import events as ev
 from core.training import memory
 from core.training.callbacks import Checkpointer, EventEmitter, Guard, PlateauControl, TimeBudget
@@ -178,12 +179,18 @@ def resume(
     on_record: Any = None,
     learning_rate: float | None = None,
     max_minutes: float | None = None,
+    steps_per_epoch: int | None = None,
 ) -> RunResult:
     """Continue the run in ``run_dir`` at the epoch after its last checkpoint, optimizer state included.
 
+    :class:`TrainingError` (one line naming the run) for a run without a checkpoint to continue from: a
+    read-only model folder (exported or shipped) or a run that never finished an epoch
+    (:mod:`core.runs.resume_rule`); nothing is written to such a folder.
+
     ``epochs`` raises the run's total epoch count (e.g. to train a finished run longer);
     ``learning_rate`` replaces the saved one (e.g. lower, after the loss became NaN); ``max_minutes``
-    replaces the run's time budget. A budget applies per invocation: a run stopped by its budget
+    replaces the run's time budget; ``steps_per_epoch`` the batches of each epoch from here on (kept in the
+    record, so a later resume keeps it too). A budget applies per invocation: a run stopped by its budget
     resumes at the epoch after the shortened one with the full budget again (early stopping by patience,
     by contrast, needs a larger ``epochs``).
     """
@@ -191,6 +198,9 @@ def resume(
         raise ConfigError(f"learning rate must be a positive number, not {learning_rate}")
     run_dir = Path(run_dir)
     record = RunRecord.load(run_dir)
+    refusal = resume_refusal(run_dir, record)
+    if refusal:  # a read-only model folder, or a run with no finished epoch: nothing to continue from
+        raise TrainingError(refusal)
     if record.effective_status() == "running":
         where = record.process or {}
         raise TrainingError(f"{run_dir}: the run is still training (process {where.get('pid')} on "
@@ -201,6 +211,8 @@ def resume(
         config = dataclasses.replace(config, epochs=epochs)
     if max_minutes is not None:
         config = dataclasses.replace(config, max_minutes=max_minutes)
+    if steps_per_epoch is not None:
+        config = dataclasses.replace(config, steps_per_epoch=steps_per_epoch)
     record.config = config.to_dict()
     state = read_state(run_dir)
     done = (state["epoch"] + 1) if state else 0
@@ -210,11 +222,6 @@ def resume(
                             "give a larger epoch count to train further")
     record.resumes.append(_now())
     record.error = ""
-    if learning_rate and not (state and (run_dir / "last.keras").is_file()):
-        # no checkpoint to continue from (e.g. the loss became NaN in the first epoch): the run starts over
-        # with the new rate
-        spec = spec.replace(learning_rate=float(learning_rate))
-        record.spec = spec.to_dict()
     if state and learning_rate:
         state["learning_rate"] = float(learning_rate)
     if state and state.get("plateau", {}).get("stopped_early"):
@@ -286,7 +293,7 @@ def _run(spec: ModelSpec, config: TrainingConfig, data: TrainingData, run_dir: P
             epoch=max(0, record.epochs_completed - 1),
             epochs=config.epochs, elapsed_s=time.perf_counter() - started, status=status,
             epochs_completed=record.epochs_completed, best_epoch=record.best_epoch, best_value=record.best_value,
-            monitor=record.monitor, model_path=record.model_path, error=error,
+            monitor=record.monitor, model_path=str(record.model_file_path(run_dir) or ""), error=error,
             message=f"{status} after {record.epochs_completed} epochs" + (f": {error}" if error else ""),
         ))
 
@@ -312,13 +319,11 @@ def _run(spec: ModelSpec, config: TrainingConfig, data: TrainingData, run_dir: P
                 encoder, model, fit_data = _prepare_cached_lrcn(spec, data, run_dir, config, progress, cancel)
             else:
                 model = build_model(spec)
-            last = run_dir / "last.keras"
-            if state and last.is_file():
+            last = run_dir / LAST_CHECKPOINT
+            if state:  # resume checked that the checkpoint is there (core.runs.resume_rule)
                 model = load_model_file(last, compile=True)
                 if state.get("learning_rate"):
                     model.optimizer.learning_rate = float(state["learning_rate"])
-            elif state:  # cancelled or crashed before the first checkpoint: start over
-                initial_epoch, state = 0, None
             if config.jit_compile != "auto":
                 model.jit_compile = bool(config.jit_compile)
 
@@ -413,7 +418,7 @@ def _run(spec: ModelSpec, config: TrainingConfig, data: TrainingData, run_dir: P
         _note(record, emit, _budget_note(config.max_minutes, budget.reached, config.epochs))
     final = _finish_model(record, run_dir, spec, encoder, cached)
     finish(status)
-    return RunResult(run_dir, status, record, Path(record.model_path) if record.model_path else None, final)
+    return RunResult(run_dir, status, record, record.model_file_path(run_dir), final)
 
 
 #: How often a real out-of-memory error in the first step halves the batch before the run fails.
@@ -518,12 +523,13 @@ def _what_fits(spec: ModelSpec, available: int) -> list[str]:
 
 
 def _finish_model(record: RunRecord, run_dir: Path, spec: ModelSpec, encoder: Any, cached: bool) -> Any:
-    """Point the record at the model to use (best checkpoint); for a cached LRCN assemble the clip model."""
-    best = run_dir / "best.keras"
+    """Point the record at the model to use (best checkpoint; ``model_path`` is a file name of the run folder,
+    :meth:`~core.runs.record.RunRecord.model_file_path`); for a cached LRCN assemble the clip model."""
+    best = run_dir / BEST_CHECKPOINT
     if not best.is_file():
         return None
     if not cached:
-        record.model_path = str(best)
+        record.model_path = best.name
         return None
     from core.models import lrcn
 
@@ -531,5 +537,5 @@ def _finish_model(record: RunRecord, run_dir: Path, spec: ModelSpec, encoder: An
     full = lrcn.assemble(spec, encoder, head)
     path = run_dir / "model.keras"
     save_model(full, path)
-    record.model_path = str(path)
+    record.model_path = path.name
     return full

@@ -43,7 +43,7 @@ from PySide6.QtWidgets import (
 
 from core.errors import FramewatchError
 from core.inference.error_overlay import heat_colors
-from core.inference.project_scoring import RunModel
+from core.inference.project_scoring import ScoringRun
 from core.inference.side_by_side import rgb_uint8, write_side_by_side
 from core.inference.video_rollout import VideoRollout, predict_run, rollout_video
 from core.jobs import ProgressCallback
@@ -66,9 +66,9 @@ def error_heatmap(error: np.ndarray, scale: float) -> np.ndarray:
     return heat_colors(error / max(scale, 1e-6))
 
 
-def _rollout_job(models: ModelCache, run: RunModel, video: Path, start: int, given: int, future: int,
+def _rollout_job(models: ModelCache, run: ScoringRun, video: Path, start: int, given: int, future: int,
                  progress: ProgressCallback, cancel: threading.Event) -> VideoRollout:
-    model = models.get(run.model_path)
+    model = run.check_model(models.get(run.model_path))
     return rollout_video(model, video, run.spec.preprocess, start, given, future, progress=progress, cancel=cancel)
 
 
@@ -92,7 +92,7 @@ class PredictionView(QWidget):
     def __init__(self, parent: QWidget | None = None, models: ModelCache | None = None) -> None:
         super().__init__(parent)
         self.models = models or ModelCache()
-        self.run: RunModel | None = None
+        self.run: ScoringRun | None = None
         self.video: Path | None = None
         self.start = 0
         self.result: VideoRollout | None = None

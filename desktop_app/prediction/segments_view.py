@@ -45,7 +45,7 @@ from desktop_app.state import LaneBand
 def _classify_job(models: ModelCache, run: WindowModel, video: Path, stride: int | None,
                   min_confidence: float | None, bin_width: float | None,
                   progress: ProgressCallback, cancel: threading.Event) -> VideoWindows:
-    model = models.get(run.model_path)
+    model = run.check_model(models.get(run.model_path))
     return classify_video(model, video, run, stride, min_confidence, bin_width, DEFAULT_BATCH_SIZE,
                           progress=progress, cancel=cancel)
 

@@ -47,7 +47,7 @@ from core.inference.events_file import RunEvents, read_events
 from core.inference.flagging_session import Flagging, FlaggingSession, SessionChange
 from core.inference.project_scoring import (
     ProjectScores,
-    RunModel,
+    ScoringRun,
     VideoScores,
     cached_video_scores,
     events_dir,
@@ -77,7 +77,7 @@ class ReviewController(QObject):
         super().__init__(window)
         self.state = state
         self.window = window
-        self.run: RunModel | None = None
+        self.run: ScoringRun | None = None
         self.job: ScoringJob | None = None
         self.session = FlaggingSession()  # the shown video's review state, drawn by the views below
         #: Keywords for :func:`~core.inference.project_scoring.score_project` (``batch_size``, ``percentile``...).

@@ -49,7 +49,7 @@ from core.inference.error_overlay import error_heatmap, span_error_maps
 from core.inference.events import Event, attach_verdicts
 from core.inference.events_file import read_events
 from core.inference.flagging_session import FlaggingSession, SessionChange
-from core.inference.project_scoring import RunModel, events_dir, project_run_id, run_model
+from core.inference.project_scoring import ScoringRun, events_dir, project_run_id, run_model
 from desktop_app.common.actions import ACTIONS
 from desktop_app.common.project_events import ProjectEvents
 from desktop_app.jobs import Worker, show_error
@@ -91,7 +91,7 @@ class EventReview(QWidget):
         events itself."""
         super().__init__(parent)
         self.project: Any = None
-        self.run: RunModel | None = None
+        self.run: ScoringRun | None = None
         self.run_id: str | None = None
         self._events: list[Event] = []
         self._shown: list[Event] = []
@@ -165,12 +165,12 @@ class EventReview(QWidget):
         }
 
     # -- what it reviews ----------------------------------------------------------------------------
-    def set_project(self, project: Any, run: str | Path | RunModel | None = None) -> None:
+    def set_project(self, project: Any, run: str | Path | ScoringRun | None = None) -> None:
         """Review events of ``project`` flagged by ``run`` (its verdicts are recorded under the run's id)."""
         self.project = project
         if self._project_events is not None:
             self._project_events.attach(project)
-        self.run = None if run is None else run if isinstance(run, RunModel) else run_model(project.folder, run)
+        self.run = None if run is None else run if isinstance(run, ScoringRun) else run_model(project.folder, run)
         self.run_id = None if self.run is None else project_run_id(project, self.run)
         self._maps.clear()
         self.set_events([])

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QWidget
 
 from core.errors import Cancelled
 from core.inference.flagging_session import Flagging, FlaggingSession
-from core.inference.project_scoring import ProjectScores, RunModel, score_project
+from core.inference.project_scoring import ProjectScores, ScoringRun, score_project
 from core.inference.regularity import Threshold
 from desktop_app.jobs import Worker, show_error
 
@@ -54,7 +54,7 @@ class ScoringJob(QObject):
     failed = Signal(object)
     done = Signal()
 
-    def __init__(self, project: Any, run: str | Path | RunModel, video: str, session: FlaggingSession | None = None,
+    def __init__(self, project: Any, run: str | Path | ScoringRun, video: str, session: FlaggingSession | None = None,
                  parent: QWidget | None = None, min_run: int = 1, merge_gap: int = 0, **scoring: Any) -> None:
         super().__init__(parent)
         self.project = project

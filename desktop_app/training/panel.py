@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from core.errors import Cancelled
 from core.jobs import Progress
-from core.runs import RESUMABLE, RunError, checkpoint_file, delete_run
+from core.runs import RESUMABLE, RunError, RunListing, delete_run, model_file, resume_refusal
 from core.training import events as ev
 from desktop_app.jobs import Worker, show_error
 from desktop_app.training.curves import LossCurves
@@ -45,6 +45,10 @@ from desktop_app.training.job import (
     train_in_background,
 )
 from desktop_app.training.runs_table import RunsTable, format_seconds
+
+#: The Resume button's tooltip when the selected run can be resumed.
+RESUME_TIP = ("Continue the selected run from its last finished epoch (to the epoch count beside it, if set); "
+              "an anomaly run learns its error level again when it ends")
 
 
 def fresh_thread() -> QThreadPool:
@@ -74,6 +78,24 @@ def progress_text(event: ev.TrainingEvent) -> str:
         if event.eta_s is not None:
             parts.append(f"ETA {format_seconds(event.eta_s)}")
     return " · ".join(parts)
+
+
+def cancelled_text(run_dir: Path | None) -> str:
+    """What the status line says when a run was cancelled: whether it can resume, and (an anomaly run that was to
+    learn its error level) that the level is learned when the resumed run ends."""
+    from core.runs import RunRecord, has_checkpoint
+    from core.training.from_project import wants_error_level
+
+    if run_dir is None or not has_checkpoint(run_dir):
+        return "cancelled before the first epoch ended: no checkpoint to resume from; start a new run"
+    text = "cancelled: resume the run to continue from its last finished epoch"
+    try:
+        record = RunRecord.load(run_dir)
+    except RunError:
+        return text
+    if wants_error_level(record):
+        text += "; its error level is learned again when it ends"
+    return text
 
 
 class TrainingPanel(QWidget):
@@ -216,15 +238,28 @@ class TrainingPanel(QWidget):
         listing = self.runs.selected_listing()
         record = listing.record if listing is not None else None
         idle_run = listing is not None and not (training and listing.run_dir == self.run_dir)
-        self.resume_button.setEnabled(not training and record is not None
-                                      and listing.status in (*RESUMABLE, "completed", "stopped_early"))
-        self.score_button.setEnabled(idle_run and record is not None and self._has_model(listing.run_dir))
+        refusal = self._resume_refusal(listing) if not training else ""
+        self.resume_button.setEnabled(not training and record is not None and not refusal)
+        self.resume_button.setToolTip(refusal or RESUME_TIP)
+        self.score_button.setEnabled(idle_run and record is not None and self._has_model(listing))
         self.delete_button.setEnabled(idle_run and listing.status != "running")
 
     @staticmethod
-    def _has_model(run_dir: Path) -> bool:
+    def _resume_refusal(listing: RunListing | None) -> str:
+        """Why the selected run cannot be resumed (``""``: it can): none selected, a damaged record, a status
+        that does not resume, or no checkpoint to continue from (a read-only model folder, no epoch finished)."""
+        if listing is None or listing.record is None:
+            return "Select a run to resume" if listing is None else f"Cannot resume: {listing.problem}"
+        if listing.status not in (*RESUMABLE, "completed", "stopped_early"):
+            return f"Cannot resume: the run is {listing.status}"
+        refusal = resume_refusal(listing.run_dir, listing.record)
+        return f"Cannot resume: {refusal}" if refusal else ""
+
+    @staticmethod
+    def _has_model(listing: RunListing) -> bool:
+        """The run has a model to score with (:func:`~core.runs.model_file`, the rule scoring itself follows)."""
         try:
-            checkpoint_file(run_dir)
+            model_file(listing.run_dir, listing.record)
         except RunError:
             return False
         return True
@@ -258,6 +293,10 @@ class TrainingPanel(QWidget):
         """Continue the selected run (to the epoch count in the box, if set); its past curve is drawn first."""
         listing = self.runs.selected_listing()
         if self.is_training or self.project is None or listing is None or listing.record is None:
+            return None
+        refusal = self._resume_refusal(listing)
+        if refusal:  # the button is disabled then; said again for a call from elsewhere
+            self.status.setText(refusal)
             return None
         try:
             learning_rate = self.form.learning_rate_value()
@@ -346,7 +385,7 @@ class TrainingPanel(QWidget):
     def _on_error(self, exc: BaseException) -> None:
         if isinstance(exc, Cancelled):
             self.last_status = "cancelled"
-            self.status.setText("cancelled: resume the run to continue from its last finished epoch")
+            self.status.setText(cancelled_text(self.run_dir))
             return
         self.last_status = "failed"
         self.status.setText(f"failed: {exc}")
@@ -362,9 +401,9 @@ class TrainingPanel(QWidget):
     # -- runs -------------------------------------------------------------------------------------
     def score_selected(self) -> None:
         """Emit ``score_requested`` with the selected run's folder (a run with a model file)."""
-        run_dir = self.runs.selected_run()
-        if run_dir is not None and self._has_model(run_dir):
-            self.score_requested.emit(run_dir)
+        listing = self.runs.selected_listing()
+        if listing is not None and listing.record is not None and self._has_model(listing):
+            self.score_requested.emit(listing.run_dir)
 
     def delete_selected(self) -> bool:
         """Delete the selected run's folder and its project entry, after asking; ``True`` if deleted."""

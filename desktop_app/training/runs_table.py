@@ -36,7 +36,8 @@ def row_texts(item: RunListing) -> tuple[str, ...]:
     epochs = f"{record.epochs_completed}/{record.config.get('epochs', '?')}"
     best = f"{record.monitor} {record.best_value:.4g}" if record.best_value is not None else ""
     device = str(record.device.get("summary", "")) if record.device else ""
-    return (item.name, f"{record.task}/{record.preset}", item.status, epochs, best, format_seconds(record.duration_s),
+    status = f"{item.status} (read-only)" if item.read_only else item.status
+    return (item.name, f"{record.task}/{record.preset}", status, epochs, best, format_seconds(record.duration_s),
             device)
 
 

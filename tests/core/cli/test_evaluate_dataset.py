@@ -91,7 +91,7 @@ def test_runs_it_cannot_evaluate_are_one_line_errors(run: Path, data_dir: Path, 
     other.save(tmp_path)
     assert main(["evaluate", "--dataset", "moving-mnist", "--mnist", mnist, "--run", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert "the run has no model file (best.keras or last.keras)" in err and err.count("\n") == 1
+    assert "best.keras: the model file of run" in err and "is missing" in err and err.count("\n") == 1
     assert main(["evaluate", "--dataset", "moving-mnist", "--mnist", str(tmp_path / "none"), "--run", str(run)]) == 2
     assert "framewatch: error:" in capsys.readouterr().err
 

@@ -229,7 +229,7 @@ def test_damaged_run_files_under_resume_are_one_line(video_project: Path, capsys
     assert main(["train", str(video_project), "--resume", "damaged", "--epochs", "2"]) == 2
     line = one_line_error(capsys)
     assert f"{run / 'state.json'}: damaged resume state: not valid JSON" in line
-    assert "Delete state.json to resume this run from epoch 1" in line
+    assert "This run cannot be resumed: start a new run" in line
 
     (run / "state.json").write_text(state)
     (run / "run.json").write_text("")  # e.g. a full disk when it was copied

@@ -29,9 +29,12 @@ def tiny_model(task: str = "anomaly", input_dtype: str = "uint8") -> Any:
 
 
 def save_run(project_folder: Path, name: str = "tiny", task: str = "anomaly", with_model: bool = True) -> Path:
-    """``<project>/runs/<name>/`` with a ``run.json`` and (unless ``with_model=False``) an untrained model file."""
+    """``<project>/runs/<name>/`` with a ``run.json`` and (unless ``with_model=False``) an untrained model file,
+    as training leaves one: ``best.keras``, and the checkpoint ``last.keras`` + ``state.json`` (so the folder
+    is a run, not a read-only model folder, :mod:`core.runs.resume_rule`)."""
+    from core.atomic_write import copy_file
     from core.models.files import save_model
-    from core.runs import RunRecord
+    from core.runs import RunRecord, write_state
 
     spec = tiny_spec(task)
     run_dir = project_folder / "runs" / name
@@ -43,7 +46,9 @@ def save_run(project_folder: Path, name: str = "tiny", task: str = "anomaly", wi
     if with_model:
         model = tiny_model(task)
         save_model(model, run_dir / "best.keras")
-        record.model_path = str(run_dir / "best.keras")
+        copy_file(run_dir / "best.keras", run_dir / "last.keras")
+        write_state(run_dir, {"epoch": 0})
+        record.model_path = str(run_dir / "best.keras")  # as earlier versions wrote it: a path, not a name
     record.save(run_dir)
     return run_dir
 

@@ -146,7 +146,7 @@ def test_runs_that_cannot_score_get_one_clear_error(tmp_path: Path) -> None:
     try:
         with pytest.raises(RunError, match="no training run 'nope'"):
             score_project(project, "nope")
-        with pytest.raises(ScoreError, match="run 'untrained' has no model yet"):
+        with pytest.raises(RunError, match="run 'untrained' has no model yet"):
             score_project(project, "untrained")
     finally:
         project.close()

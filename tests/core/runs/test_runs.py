@@ -29,12 +29,26 @@ def dead_process() -> ProcessId:
     return ProcessId(child.pid, me.host, "")
 
 
+def conv_ae() -> dict:
+    """A real model spec (the records here are read as training writes them), without building a model."""
+    from core.models import make_spec
+
+    return make_spec("anomaly", "conv-ae").to_dict()
+
+
 def make_run(folder: Path, status: str = "running", process: ProcessId | None = None) -> Path:
-    record = RunRecord(run_id=folder.name, task="anomaly", preset="default", spec={}, config={"epochs": 3},
+    record = RunRecord(run_id=folder.name, task="anomaly", preset="conv-ae", spec=conv_ae(), config={"epochs": 3},
                        status=status, process=process.to_dict() if process else None)
     folder.mkdir(parents=True)
     record.save(folder)
     return folder
+
+
+def checkpoint(run_dir: Path) -> Path:
+    """The trainer's checkpoint files in ``run_dir`` (what resuming needs; their contents are not read here)."""
+    (run_dir / "last.keras").write_bytes(b"model")
+    write_state(run_dir, {"epoch": 0})
+    return run_dir
 
 
 def test_this_process_is_alive_and_a_finished_one_is_not() -> None:
@@ -51,13 +65,15 @@ def test_a_reused_pid_is_not_taken_for_the_run() -> None:
 
 def test_a_running_run_whose_process_is_gone_is_interrupted(tmp_path: Path) -> None:
     make_run(tmp_path / "runs" / "a-live", process=this_process())
-    make_run(tmp_path / "runs" / "b-dead", process=dead_process())
+    checkpoint(make_run(tmp_path / "runs" / "b-dead", process=dead_process()))
     make_run(tmp_path / "runs" / "c-done", status="completed", process=dead_process())
     (tmp_path / "runs" / "d-bad").mkdir()
     (tmp_path / "runs" / "d-bad" / "run.json").write_text("{not json")
+    make_run(tmp_path / "runs" / "e-first-epoch", process=dead_process())  # killed before a checkpoint
     listing = {item.name: item for item in list_runs(tmp_path)}
     assert listing["a-live"].status == "running" and listing["c-done"].status == "completed"
     assert listing["b-dead"].status_text() == "interrupted (resumable with --resume b-dead)"
+    assert listing["e-first-epoch"].status_text() == "interrupted" and not listing["e-first-epoch"].resumable
     assert listing["d-bad"].status == "damaged" and "not valid JSON" in listing["d-bad"].problem
 
 
@@ -100,7 +116,7 @@ def test_a_damaged_run_record_names_the_file_and_what_to_do(tmp_path: Path, text
 ])
 def test_a_damaged_state_file_names_the_file_and_what_to_do(tmp_path: Path, text, problem) -> None:
     (tmp_path / "state.json").write_text(text)
-    with pytest.raises(RunFileError, match="Delete state.json to resume this run from epoch 1") as info:
+    with pytest.raises(RunFileError, match="This run cannot be resumed: start a new run") as info:
         read_state(tmp_path)
     assert str(info.value).startswith(str(tmp_path / "state.json")) and problem in str(info.value)
     write_state(tmp_path, {"epoch": 2, "plateau": {}})
@@ -118,7 +134,7 @@ def test_delete_run_removes_a_finished_or_damaged_run_and_refuses_the_rest(tmp_p
     def run(name: str, status: str, process: dict | None = None) -> Path:
         folder = tmp_path / name
         folder.mkdir()
-        RunRecord(run_id=name, task="anomaly", preset="conv-ae", spec={}, config={}, status=status,
+        RunRecord(run_id=name, task="anomaly", preset="conv-ae", spec=conv_ae(), config={}, status=status,
                   process=process).save(folder)
         (folder / "best.keras").write_bytes(b"model")
         return folder

@@ -175,7 +175,10 @@ def fake_run(project: Project, name: str, status: str = "completed") -> Path:
     """A run folder with a record (as ``framewatch train`` leaves one), listed in the project."""
     run_dir = project.runs_dir / name
     run_dir.mkdir(parents=True)
-    RunRecord(run_id=name, task="anomaly", preset="conv-ae", spec={}, config={"epochs": 3}, status=status,
+    from core.models import make_spec
+
+    RunRecord(run_id=name, task="anomaly", preset="conv-ae", spec=make_spec("anomaly", "conv-ae").to_dict(),
+              config={"epochs": 3}, status=status,
               epochs_completed=3, best_value=0.125, duration_s=75.0,
               device={"summary": "tensorflow on CPU, 1 threads"}).save(run_dir)
     (run_dir / "best.keras").write_bytes(b"model")
@@ -270,3 +273,33 @@ def test_an_anomaly_run_of_the_default_preset_learns_its_error_level_in_the_same
     assert (run_dir / "error_level.keras").is_file() and RunRecord.load(run_dir).data["error_level"]["windows"] > 0
     assert any(text.startswith("error level: epoch") for text in texts)  # its progress, after the run's epochs
     assert "completed after 1 epoch" in panel.status.text() and "error level learned from" in panel.status.text()
+
+
+def test_read_only_model_folders_score_but_never_resume_and_the_tooltip_says_why(qtbot, panel, project) -> None:
+    import shutil
+
+    from core.runs import write_state
+
+    shipped = Path(__file__).resolve().parents[3] / "resources" / "models" / "ped2-future-frame"
+    demo = project.runs_dir / "ped2-future-frame"
+    shutil.copytree(shipped, demo)  # as the demo project holds the shipped model: model.keras, no checkpoint
+    resumable = fake_run(project, "resumable", status="cancelled")
+    (resumable / "last.keras").write_bytes(b"model")
+    write_state(resumable, {"epoch": 1})
+    never = fake_run(project, "never", status="cancelled")  # cancelled before its first epoch ended
+    (never / "best.keras").unlink()
+    panel.refresh_runs()
+    assert panel.runs.item(panel.runs.row_of(demo), 2).text() == "stopped_early (read-only)"
+
+    panel.runs.select_run(demo)
+    assert panel.score_button.isEnabled() and not panel.resume_button.isEnabled()
+    assert "ped2-future-frame' is a read-only model folder" in panel.resume_button.toolTip()
+    with qtbot.waitSignal(panel.score_requested) as scored:
+        click(qtbot, panel.score_button)
+    assert scored.args == [demo]
+    panel.runs.select_run(never)
+    assert not panel.resume_button.isEnabled() and not panel.score_button.isEnabled()
+    assert "has no checkpoint to resume from" in panel.resume_button.toolTip()
+    assert panel.resume_selected() is None and "no checkpoint to resume from" in panel.status.text()
+    panel.runs.select_run(resumable)
+    assert panel.resume_button.isEnabled() and panel.resume_button.toolTip().startswith("Continue the selected run")
