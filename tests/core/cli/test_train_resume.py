@@ -16,7 +16,7 @@ from core.errors import Cancelled
 from core.models.files import load_model_file
 from core.project import Project
 from core.runs import RunRecord
-from tests.core.cli.one_line_errors import assert_one_line_error
+from tests.core.cli.one_line_errors import assert_one_line_error, assert_usage_error
 from tests.core.inference.scoring_project import make_project
 
 SHIPPED = Path(__file__).resolve().parents[3] / "resources" / "models" / "ped2-future-frame"
@@ -80,5 +80,5 @@ def test_resume_honours_steps_per_epoch_and_keeps_it(tmp_path: Path, capsys) -> 
     assert iterations(run_dir / "last.keras") == 3  # 2 steps in epoch 1, then 1 in epoch 2
     assert RunRecord.load(run_dir).config["steps_per_epoch"] == 1
     capsys.readouterr()
-    assert_one_line_error(capsys, ["train", str(folder), "--resume", "r", "--epochs", "3", "--steps-per-epoch",
-                                   "0"], "steps_per_epoch must be >= 1")
+    assert_usage_error(capsys, ["train", str(folder), "--resume", "r", "--epochs", "3", "--steps-per-epoch",
+                                "0"], "--steps-per-epoch: must be a whole number from 1")

@@ -157,7 +157,7 @@ def test_an_export_never_replaces_a_folder_holding_other_files(tmp_path, capsys)
     other = save_run(project, "other")
     before = _contents(other)
     assert_one_line_error(capsys, ["export-run", str(project), "--run", "tiny", "--to", str(other), "--overwrite"],
-                          "holds files an export does not write (best.keras)")
+                          "holds files an export does not write (best.keras")
     assert _contents(other) == before
 
 
