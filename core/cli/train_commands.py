@@ -15,14 +15,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from core.cli.progress_bar import ProgressBar
 from core.cli.train_dataset import DEFAULT_SEQUENCES, add_source_arguments
 from core.tasks import TASKS
+from core.training.errors import ConfigError
+from core.training.request import ResumeRequest, TrainingRequest
+
+
+def _default(name: str) -> Any:
+    """A :class:`TrainingRequest` default, for a help text: the request holds each default once."""
+    return TrainingRequest.__dataclass_fields__[name].default
 
 
 def _int_tuple(text: str) -> tuple[int, ...] | str:
@@ -36,8 +43,6 @@ def _int_tuple(text: str) -> tuple[int, ...] | str:
 
 def _numbers(value, option: str, what: str, count: tuple[int, int] = (1, 1000)) -> tuple[int, ...] | None:
     """A parsed ``_int_tuple`` option, or :class:`ConfigError` naming the option and the expected form."""
-    from core.training.trainer import ConfigError
-
     if value is None:
         return None
     if isinstance(value, str) or not count[0] <= len(value) <= count[1]:
@@ -66,7 +71,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     color.add_argument("--rgb", dest="grayscale", action="store_const", const=False, help="color frames")
     data.add_argument("--stride", type=int, help="frames between clip starts (predict, anomaly)")
     data.add_argument("--frame-steps", type=_int_tuple, help="anomaly stride augmentation, e.g. 1,2,3")
-    data.add_argument("--val-fraction", type=float, default=0.2, help="share of videos for validation (default 0.2)")
+    data.add_argument("--val-fraction", type=float,
+                      help=f"share of videos for validation (default {_default('val_fraction')})")
     data.add_argument("--target", help="numeric target to regress (regress; default: the only one)")
     dataset = train.add_argument_group("dataset (instead of a project)")
     add_source_arguments(dataset, "moving-mnist: two MNIST digits bouncing in 64x64 frames, 20 per sequence "
@@ -76,22 +82,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     dataset.add_argument("--runs-dir", type=Path, metavar="DIR",
                          help="folder of the run folders (with --dataset, or with --resume RUN of such a run)")
     fit = train.add_argument_group("training")
-    fit.add_argument("--epochs", type=int, help="epochs in all (default 10; with --resume: train a finished run longer)")
-    fit.add_argument("--batch-size", type=int, default=8,
-                     help="clips per step (default 8); a smaller one is used, and said, when the memory estimate "
+    fit.add_argument("--epochs", type=int, help=f"epochs in all (default {_default('epochs')}; with --resume: train a "
+                     "finished run longer)")
+    fit.add_argument("--batch-size", type=int,
+                     help=f"clips per step (default {_default('batch_size')}); a smaller one is used, and said, when the memory estimate "
                      "for this one is more than the memory available")
     fit.add_argument("--lr", type=float, dest="learning_rate",
                      help="learning rate (default: the preset's; with --resume: replaces the run's current rate)")
-    fit.add_argument("--patience", type=int, default=5, help="early-stopping patience in epochs (0: off)")
-    fit.add_argument("--lr-patience", type=int, default=2, help="reduce-LR-on-plateau patience (0: off)")
-    fit.add_argument("--lr-factor", type=float, default=0.5)
+    fit.add_argument("--patience", type=int,
+                     help=f"early-stopping patience in epochs (default {_default('patience')}; 0: off)")
+    fit.add_argument("--lr-patience", type=int,
+                     help=f"reduce-LR-on-plateau patience in epochs (default {_default('lr_patience')}; 0: off)")
+    fit.add_argument("--lr-factor", type=float,
+                     help=f"what a plateau multiplies the learning rate by, in (0, 1) (default {_default('lr_factor')})")
     fit.add_argument("--steps-per-epoch", type=int, help="batches per epoch (default: the whole training set)")
     fit.add_argument("--max-minutes", type=float, metavar="M",
                      help="training time budget in minutes: stop at the first batch boundary after M minutes of "
                      "training (that epoch is validated, checkpointed and counts as finished; status stopped_early "
                      "with a note); per invocation: with --resume the run gets M minutes again (default: the "
                      "run's own budget, if any)")
-    fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument("--seed", type=int, help=f"random seed (default {_default('seed')})")
     fit.add_argument("--no-error-level", action="store_true",
                      help="--task anomaly with a next-frame preset (the default): do not fit the run's error level "
                      "after training (see framewatch fit-error-level; by default it is fitted, a couple of minutes "
@@ -105,9 +115,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     model.add_argument("--outputs", type=int, help="regression outputs (classes come from the project)")
     device = train.add_argument_group("device")
     device.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
-    device.add_argument("--reserve-cores", type=int, default=0, help="cores to leave free (default 0)")
+    device.add_argument("--reserve-cores", type=int, help=f"cores to leave free (default {_default('reserve_cores')})")
     device.add_argument("--mixed-precision", action="store_true", help="float16 compute on a GPU")
-    device.add_argument("--device", default="auto", metavar="D",
+    device.add_argument("--device", metavar="D",
                         help="where the model trains: auto (the first GPU if the backend sees one, else the CPU), "
                         "cpu (even with a GPU), gpu or gpu:N (refused if the backend does not see it); "
                         "framewatch devices lists them")
@@ -148,17 +158,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     devices = subparsers.add_parser("devices", help="what the training backend sees: CPUs, GPUs, threads")
     devices.add_argument("--json", action="store_true")
     devices.set_defaults(handler=run_devices, needs_tensorflow=True)
-
-
-def _model_options(args: argparse.Namespace, task: str) -> dict:
-    options: dict = {"learning_rate": args.learning_rate, "backbone": args.backbone, "weights": args.weights}
-    if args.filters and not isinstance(args.filters, str):
-        from core.models.registry import filters_field
-
-        options[filters_field(task, args.preset)] = args.filters
-    if task == "regress":
-        options["outputs"] = args.outputs
-    return {k: v for k, v in options.items() if v is not None}
 
 
 class _Reporter:
@@ -233,14 +232,43 @@ def _summary(result) -> str:
 
 
 def _check_train_args(args: argparse.Namespace) -> None:
-    """A usage error (exit 2) before TensorFlow is imported."""
+    """Usage errors (exit 2) and the request (``args.request``), checked before TensorFlow is imported."""
     from core.cli.train_dataset import check_args
 
     check_args(args)
-    if args.max_minutes is not None and not (math.isfinite(args.max_minutes) and args.max_minutes > 0):
-        args.parser.error(f"--max-minutes must be a positive number of minutes, not {args.max_minutes:g}")
     if not args.resume and not args.task:
         args.parser.error("missing --task: give --task (or --resume RUN)")
+    args.request = training_request(args)
+
+
+def _given(args: argparse.Namespace, **names: str) -> dict[str, Any]:
+    """``{field: args.<option>}`` of the options given (``None``: left to the request's default)."""
+    return {field: getattr(args, option) for field, option in names.items() if getattr(args, option) is not None}
+
+
+def training_request(args: argparse.Namespace) -> TrainingRequest | ResumeRequest:
+    """The request ``framewatch train`` makes of its arguments; :class:`ConfigError` (one line) for a bad value.
+
+    The options given as text (``--size``, ``--filters``, ``--frame-steps``) are read here; every range is
+    the request's.
+    """
+    device = _given(args, device="device", cpu_threads="threads", reserve_cores="reserve_cores")
+    if args.resume:
+        return ResumeRequest(args.resume, epochs=args.epochs, learning_rate=args.learning_rate,
+                             max_minutes=args.max_minutes, error_level=not args.no_error_level,
+                             mixed_precision=args.mixed_precision, **device)
+    size = _numbers(args.size, "--size", "a frame size H or HxW in pixels, e.g. 64 or 64x96", (1, 2))
+    return TrainingRequest(
+        task=args.task, preset=args.preset, run_name=args.name, learning_rate=args.learning_rate,
+        filters=_numbers(args.filters, "--filters", "filters per layer, e.g. 32,32"), backbone=args.backbone,
+        weights=args.weights, outputs=args.outputs, height=size[0] if size else None,
+        width=size[-1] if size else None, grayscale=args.grayscale, frames=args.frames, stride=args.stride,
+        frame_steps=_numbers(args.frame_steps, "--frame-steps", "frame steps, e.g. 1,2,3"), target=args.target,
+        steps_per_epoch=args.steps_per_epoch, max_minutes=args.max_minutes, deterministic=args.deterministic,
+        error_level=not args.no_error_level, mixed_precision=args.mixed_precision, **device,
+        **_given(args, val_fraction="val_fraction", epochs="epochs", batch_size="batch_size", patience="patience",
+                 lr_patience="lr_patience", lr_factor="lr_factor", seed="seed"),
+    )
 
 
 def _stop_on_termination(cancel) -> Callable[[], None]:
@@ -277,32 +305,12 @@ def run_train(args: argparse.Namespace) -> int:
 
     from core.project import Project
     from core.training.devices import configure_devices
-    from core.training.from_project import DataOptions, resume_project_run, train_project
-    from core.training.trainer import ConfigError, TrainingConfig
+    from core.training.from_project import resume_project_run, train_project
 
-    # every value is checked before anything starts: a bad one is one line (exit 2), never a default
-    size = _numbers(args.size, "--size", "a frame size H or HxW in pixels, e.g. 64 or 64x96", (1, 2))
-    filters = _numbers(args.filters, "--filters", "filters per layer, e.g. 32,32")
-    if filters is not None and min(filters) < 1:
-        raise ConfigError(f"--filters must be whole numbers >= 1, not {','.join(map(str, filters))}")
-    options = DataOptions(
-        height=size[0] if size else None, width=size[-1] if size else None, grayscale=args.grayscale,
-        frames=args.frames, stride=args.stride, frame_steps=_numbers(args.frame_steps, "--frame-steps",
-                                                                     "frame steps, e.g. 1,2,3"),
-        val_fraction=args.val_fraction, target=args.target,
-    )
-    config = TrainingConfig(
-        epochs=10 if args.epochs is None else args.epochs, batch_size=args.batch_size, seed=args.seed,
-        deterministic=args.deterministic,
-        patience=args.patience, lr_patience=args.lr_patience, lr_factor=args.lr_factor,
-        steps_per_epoch=args.steps_per_epoch, max_minutes=args.max_minutes, mixed_precision=args.mixed_precision,
-        reserve_cores=args.reserve_cores, cpu_threads=args.threads, device=args.device,
-    )
-    if args.learning_rate is not None and not (math.isfinite(args.learning_rate) and args.learning_rate > 0):
-        raise ConfigError(f"--lr must be a positive number, not {args.learning_rate}")
+    request = args.request  # made and checked before TensorFlow was imported
     # thread pools must be set before TensorFlow runs anything
     try:
-        configure_devices(args.mixed_precision, args.reserve_cores, args.threads, args.device)
+        configure_devices(request.mixed_precision, request.reserve_cores, request.cpu_threads, request.device)
     except ValueError as exc:  # a GPU the backend does not see
         raise ConfigError(str(exc)) from None
     project = Project.open(args.project) if args.project is not None else None
@@ -312,21 +320,18 @@ def run_train(args: argparse.Namespace) -> int:
     try:
         if project is None:
             from core.cli.train_dataset import resume_dataset_run, train_on_dataset
-            from core.models import make_spec
 
             if args.resume:
-                result = resume_dataset_run(args, reporter, cancel)
+                result = resume_dataset_run(args, request, reporter, cancel)
             else:
-                spec = make_spec(args.task, args.preset, **_model_options(args, args.task))
-                result = train_on_dataset(args, spec, config, reporter, cancel)
+                result = train_on_dataset(args, request, reporter, cancel)
         elif args.resume:
-            result = resume_project_run(project, args.resume, epochs=args.epochs, learning_rate=args.learning_rate,
-                                        max_minutes=args.max_minutes, error_level=not args.no_error_level,
-                                        hold_project=False, progress=reporter, cancel=cancel)
+            result = resume_project_run(project, request.run, epochs=request.epochs,
+                                        learning_rate=request.learning_rate, max_minutes=request.max_minutes,
+                                        error_level=request.error_level, hold_project=False, progress=reporter,
+                                        cancel=cancel)
         else:
-            result = train_project(project, args.task, args.preset, model_options=_model_options(args, args.task),
-                                   data_options=options, config=config, run_name=args.name, hold_project=False,
-                                   progress=reporter, cancel=cancel, error_level=not args.no_error_level)
+            result = train_project(project, request, hold_project=False, progress=reporter, cancel=cancel)
     except KeyboardInterrupt:
         cancel.set()
         raise

@@ -21,6 +21,13 @@ from core.models.errors import SpecError
 from core.tasks import TASKS
 
 
+def check_learning_rate(value: float) -> None:
+    """The one rule for a learning rate (a spec's, a training request's, a resume's): a finite number > 0;
+    :class:`SpecError` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not (math.isfinite(value) and value > 0):
+        raise SpecError(f"learning rate must be a positive number, not {value}")
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """Fields shared by every family."""
@@ -46,8 +53,7 @@ class ModelSpec:
         for name in ("frames", "height", "width", "channels", "outputs"):
             if int(getattr(self, name)) < 1:
                 raise SpecError(f"{name} must be >= 1, not {getattr(self, name)}")
-        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
-            raise SpecError(f"learning rate must be a positive number, not {self.learning_rate}")
+        check_learning_rate(self.learning_rate)
 
     @property
     def input_shape(self) -> tuple[int, int, int, int]:

@@ -34,12 +34,12 @@ from core.errors import Cancelled
 from core.jobs import Progress
 from core.runs import RESUMABLE, RunError, checkpoint_file, delete_run
 from core.training import events as ev
+from core.training.errors import ConfigError
 from desktop_app.jobs import Worker, show_error
 from desktop_app.training.curves import LossCurves
 from desktop_app.training.form import TrainingForm
 from desktop_app.training.job import (
     DeviceSummary,
-    ResumeRequest,
     detect_devices,
     resume_in_background,
     train_in_background,
@@ -247,8 +247,8 @@ class TrainingPanel(QWidget):
             return None
         try:
             request = self.form.request()
-        except Exception as exc:  # noqa: BLE001 - a box that cannot be read: said in a dialog
-            show_error(self, exc, "Training")
+        except ConfigError as exc:  # a value out of range: said in the status line and a dialog
+            self._refuse(exc)
             return None
         self.curves.clear()
         return self._run(Worker(train_in_background, self.project, request, name="training"),
@@ -260,16 +260,18 @@ class TrainingPanel(QWidget):
         if self.is_training or self.project is None or listing is None or listing.record is None:
             return None
         try:
-            learning_rate = self.form.learning_rate_value()
-        except Exception as exc:  # noqa: BLE001
-            show_error(self, exc, "Training")
+            request = self.form.resume_request(listing.run_dir, self.resume_epochs.value() or None)
+        except ConfigError as exc:
+            self._refuse(exc)
             return None
-        request = ResumeRequest(listing.run_dir, epochs=self.resume_epochs.value() or None,
-                                learning_rate=learning_rate, cpu_threads=self.form.threads.value(),
-                                mixed_precision=self.form.mixed_precision.isChecked())
         self.curves.show_history(listing.record.history)
         return self._run(Worker(resume_in_background, self.project, request, name="training"),
                          f"resuming {listing.name}...")
+
+    def _refuse(self, exc: ConfigError) -> None:
+        """A request the form cannot make: its one line under the progress bar, and in a dialog."""
+        self.status.setText(f"not started: {exc}")
+        show_error(self, exc, "Training")
 
     def _run(self, worker: Worker, message: str) -> Worker:
         self.worker = worker

@@ -137,13 +137,47 @@ def test_a_bad_option_is_a_dialog_and_starts_nothing(qtbot, panel, project) -> N
     assert panel.worker is None
     assert [e.text for e in error_dialog.shown] == ["Learning rate: 'fast' is not a number (e.g. 0.001, or empty for "
                                                     "the preset's)"]
-    # a value only the trainer refuses: a 1-frame clip; the job ends in a dialog, the panel is ready again
+    # a value out of range: refused by the request on the spot, in the command's words, and nothing starts
     tiny(panel)
     panel.form.frames.setValue(1)
     click(qtbot, panel.start_button)
-    qtbot.waitUntil(lambda: not panel.is_training, timeout=RUN_TIMEOUT_MS)
-    assert "frames per clip must be a whole number from 2 to 1000, not 1" in error_dialog.shown[-1].text
-    assert panel.start_button.isEnabled() and panel.form.isEnabled() and not project.runs
+    assert panel.worker is None and not project.runs and not any(project.runs_dir.iterdir())
+    assert error_dialog.shown[-1].text == "frames per clip must be a whole number from 2 to 1000, not 1"
+    assert panel.status.text() == "not started: frames per clip must be a whole number from 2 to 1000, not 1"
+    assert panel.start_button.isEnabled() and panel.form.isEnabled()
+
+
+@pytest.mark.parametrize(("fill", "field", "value"), [
+    (lambda form: form.learning_rate.setText("nan"), "learning_rate", float("nan")),
+    (lambda form: form.learning_rate.setText("-0.01"), "learning_rate", -0.01),
+    (lambda form: form.frames.setValue(1), "frames", 1),
+    (lambda form: form.frame_height.setValue(4), "height", 4),
+    (lambda form: form.filters.setText("0,4"), "filters", (0, 4)),
+])
+def test_the_form_says_what_the_request_and_the_command_say(qtbot, panel, fill, field, value) -> None:
+    from core.training.errors import ConfigError
+    from core.training.request import TrainingRequest
+
+    with pytest.raises(ConfigError) as caught:
+        TrainingRequest("anomaly", **{field: value})
+    tiny(panel)
+    fill(panel.form)
+    click(qtbot, panel.start_button)
+    assert panel.worker is None
+    assert [e.text for e in error_dialog.shown] == [str(caught.value)]
+    assert panel.status.text() == f"not started: {caught.value}"
+
+
+def test_resume_checks_the_form_by_the_same_request_rules(qtbot, panel, project) -> None:
+    tiny(panel, epochs=1)
+    with qtbot.waitSignal(panel.run_ended, timeout=RUN_TIMEOUT_MS):
+        click(qtbot, panel.start_button)
+    panel.resume_epochs.setValue(2)
+    panel.form.learning_rate.setText("nan")
+    click(qtbot, panel.resume_button)
+    assert panel.worker is not None and panel.worker.is_done  # the first run's: no new job
+    assert error_dialog.shown[-1].text == "learning rate must be a positive number, not nan"
+    assert panel.status.text() == "not started: learning rate must be a positive number, not nan"
 
 
 def test_a_nan_loss_ends_in_a_dialog_that_one_click_dismisses(qtbot, panel, monkeypatch) -> None:
@@ -270,3 +304,4 @@ def test_an_anomaly_run_of_the_default_preset_learns_its_error_level_in_the_same
     assert (run_dir / "error_level.keras").is_file() and RunRecord.load(run_dir).data["error_level"]["windows"] > 0
     assert any(text.startswith("error level: epoch") for text in texts)  # its progress, after the run's epochs
     assert "completed after 1 epoch" in panel.status.text() and "error level learned from" in panel.status.text()
+
