@@ -22,6 +22,7 @@ from typing import Any
 
 from core.cli.progress_bar import ProgressBar
 from core.cli.train_dataset import DEFAULT_SEQUENCES, add_source_arguments
+from core.jobs import Stage
 from core.tasks import TASKS
 from core.training.errors import ConfigError
 from core.training.request import ResumeRequest, TrainingRequest
@@ -161,12 +162,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 class _Reporter:
-    """Progress bar over batches, plus one line per epoch on stderr (also when stderr is not a terminal)."""
+    """A progress bar per stage of the job (preparing data, training, error level), and one line per epoch on
+    stderr (also when stderr is not a terminal)."""
+
+    #: What each stage's bar counts.
+    UNITS = {Stage.PREPARING: "frame", Stage.TRAINING: "batch", Stage.ERROR_LEVEL: "step"}
 
     def __init__(self) -> None:
-        self.preparing: ProgressBar | None = None
         self.bar: ProgressBar | None = None
-        self.after: ProgressBar | None = None
+        self.stage: Stage | None = None
         self.last = None
 
     def __call__(self, event) -> None:
@@ -174,21 +178,11 @@ class _Reporter:
 
         from core.training import events as ev
 
-        if not isinstance(event, ev.TrainingEvent) and self.bar is not None:  # after training: the error level
-            if self.after is None:
-                self.bar.close()
-                self.after = ProgressBar("error level", unit="step")
-            self.after(event)
-            return
-        if not isinstance(event, ev.TrainingEvent):  # data preparation: frame cache, feature cache
-            if self.preparing is None:
-                self.preparing = ProgressBar("preparing data", unit="frame")
-            self.preparing(event)
-            return
-        if self.bar is None:
-            if self.preparing is not None:
-                self.preparing.close()
-            self.bar = ProgressBar("training", unit="batch")
+        if self.bar is None or event.stage is not self.stage:  # a new part of the job: its own bar
+            self.close()
+            self.stage = event.stage
+            self.bar = ProgressBar(event.stage.label if event.stage else "working",
+                                   unit=self.UNITS.get(event.stage, "step"))
         if isinstance(event, ev.RunStarted | ev.RunNote):
             tqdm.write(event.message, file=sys.stderr)
             return
@@ -204,9 +198,8 @@ class _Reporter:
         self.bar(event)
 
     def close(self) -> None:
-        for bar in (self.preparing, self.bar, self.after):
-            if bar is not None:
-                bar.close()
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _summary(result) -> str:

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from core.jobs import ProgressCallback
+from core.jobs import ProgressCallback, Stage, with_stage
 from core.models.specs import LRCNSpec, ModelSpec
 from core.runs import RECORD_FILE, RunRecord, default_run_name, find_run_dir
 from core.runs.process import this_process
@@ -192,7 +192,7 @@ def train_project(
                             "another name")
     cached = isinstance(spec, LRCNSpec) and spec.cache_features
     data, spec = project_data(project, task, spec, request.data_options(), config.batch_size, config.seed,
-                              arrays=cached, progress=progress, cancel=cancel)
+                              arrays=cached, progress=with_stage(progress, Stage.PREPARING), cancel=cancel)
     if cached and config.feature_cache_dir is None:
         config = dataclasses.replace(config, feature_cache_dir=str(project.cache_dir / "features"))
     entry = project.add_run(name, task, config={"preset": spec.preset, "run_dir": str(run_dir),
@@ -238,7 +238,7 @@ def resume_project_run(
     options = DataOptions.from_dict(record.data.get("options", {}))
     cached = isinstance(spec, LRCNSpec) and spec.cache_features
     data, _ = project_data(project, record.task, spec, options, config.batch_size, config.seed, arrays=cached,
-                           progress=progress, cancel=cancel)
+                           progress=with_stage(progress, Stage.PREPARING), cancel=cancel)
     entry = next((r for r in project.runs.values() if r.config.get("run_dir") == str(run_dir)), None)
     if entry is None:
         entry = project.add_run(run_dir.name, record.task, config={"preset": spec.preset, "run_dir": str(run_dir),
@@ -269,7 +269,7 @@ def _with_error_level(project, result: RunResult, progress: ProgressCallback | N
         fit_error_level(project, result.run_dir, seed=int(record.config.get("seed") or 0), progress=progress,
                         cancel=cancel)
     except Cancelled:  # the run itself is finished and kept; only its error level is missing
-        report(progress, 0, None, f"error level cancelled: run {result.run_dir.name!r} is complete without one; "
-                                  "fit it later with framewatch fit-error-level")
+        report(progress, 0, None, f"cancelled: run {result.run_dir.name!r} is complete without one; fit it later "
+                                  "with framewatch fit-error-level", Stage.ERROR_LEVEL)
         return result
     return dataclasses.replace(result, record=RunRecord.load(result.run_dir))

@@ -34,7 +34,7 @@ from typing import Any
 import keras
 
 from core.errors import Cancelled, FramewatchError
-from core.jobs import ProgressCallback, check_cancelled
+from core.jobs import ProgressCallback, Stage, check_cancelled, with_stage
 from core.models.files import load_model_file, save_model
 from core.models.registry import build_model
 from core.models.specs import LRCNSpec, ModelSpec, spec_from_dict
@@ -240,7 +240,8 @@ def _run(spec: ModelSpec, config: TrainingConfig, data: TrainingData, run_dir: P
                 tf.config.experimental.enable_op_determinism()
             fit_data = data
             if cached:
-                encoder, model, fit_data = _prepare_cached_lrcn(spec, data, run_dir, config, progress, cancel)
+                encoder, model, fit_data = _prepare_cached_lrcn(spec, data, run_dir, config,
+                                                                with_stage(progress, Stage.PREPARING), cancel)
             else:
                 model = build_model(spec)
             last = run_dir / "last.keras"

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.errors import Cancelled
-from core.jobs import Progress
+from core.jobs import Progress, Stage
 from core.runs import RESUMABLE, RunError, checkpoint_file, delete_run
 from core.training import events as ev
 from core.training.errors import ConfigError
@@ -300,10 +300,9 @@ class TrainingPanel(QWidget):
     # -- events (GUI thread) ----------------------------------------------------------------------
     def _on_event(self, event: Progress) -> None:
         self.events_seen += 1
-        if not isinstance(event, ev.TrainingEvent):  # preparing data, or (after the run) fitting its error level
+        if event.stage is not Stage.TRAINING:  # preparing the data, or (after the run) fitting its error level
             self._show_fraction(event)
-            message = event.message or f"{event.done:g}"
-            self.status.setText(message if message.startswith("error level") else f"preparing data: {message}")
+            self.status.setText(event.status or f"{event.done:g}")
             return
         if isinstance(event, ev.RunStarted):
             self.run_dir = Path(event.run_dir)

@@ -305,3 +305,25 @@ def test_an_anomaly_run_of_the_default_preset_learns_its_error_level_in_the_same
     assert any(text.startswith("error level: epoch") for text in texts)  # its progress, after the run's epochs
     assert "completed after 1 epoch" in panel.status.text() and "error level learned from" in panel.status.text()
 
+
+def test_the_status_line_follows_the_stage_of_each_report_not_its_words(qtbot, panel, monkeypatch) -> None:
+    from core.errors import Cancelled
+    from core.jobs import Stage, report
+    from desktop_app.training import panel as panel_module
+
+    def staged_job(project, request, progress=None, cancel=None):
+        report(progress, 2, 10, "caching walk0.avi", Stage.PREPARING)
+        report(progress, 3, 16, "epoch 1/16", Stage.ERROR_LEVEL)  # no "error level" in its words
+        report(progress, 4, 16, "error level: words, not the stage", Stage.PREPARING)
+        raise Cancelled("training cancelled")
+
+    monkeypatch.setattr(panel_module, "train_in_background", staged_job)
+    texts: list[str] = []
+    show = panel.status.setText
+    panel.status.setText = lambda text: (texts.append(text), show(text))
+    tiny(panel)
+    click(qtbot, panel.start_button)
+    qtbot.waitUntil(lambda: panel.worker.is_done and len(texts) == 5, timeout=RUN_TIMEOUT_MS)
+    assert texts[1:4] == ["preparing data: caching walk0.avi", "error level: epoch 1/16",
+                          "preparing data: error level: words, not the stage"]
+    assert texts[4].startswith("cancelled") and error_dialog.shown == []
