@@ -80,7 +80,7 @@ def ped2_project(work: Path, ped2: Path):
 def trained_run(project, quick: bool) -> str:
     """The name of the project's trained ``conv-ae`` run, training it the first time."""
     from core.training.from_project import train_project
-    from core.training.trainer import TrainingConfig
+    from core.training.request import TrainingRequest
 
     epochs, steps = TRAINING[quick]
     name = f"conv-ae-{SIZE}-{epochs}x{steps}"
@@ -90,10 +90,9 @@ def trained_run(project, quick: bool) -> str:
     print(f"training {name}: conv-ae, {SIZE}x{SIZE} gray, {CLIP}-frame clips, {epochs} epochs of "
           f"{steps} batches (kept for later runs)", flush=True)
     t = time.perf_counter()
-    result = train_project(project, "anomaly", "conv-ae", model_options=dict(height=SIZE, width=SIZE, frames=CLIP),
-                           config=TrainingConfig(epochs=epochs, steps_per_epoch=steps, patience=0,
-                                                 lr_patience=0),
-                           run_name=name)
+    result = train_project(project, TrainingRequest(
+        "anomaly", "conv-ae", run_name=name, height=SIZE, width=SIZE, frames=CLIP, epochs=epochs,
+        steps_per_epoch=steps, patience=0, lr_patience=0))
     print(f"trained in {time.perf_counter() - t:.0f} s: {result.status}, loss "
           f"{result.history[-1].get('loss', float('nan')):.4f}", flush=True)
     return name

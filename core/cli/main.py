@@ -100,13 +100,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"unrecognized arguments: {' '.join(extras)}")
         setattr(args, more, [*getattr(args, more), *(Path(extra) for extra in extras)])
     check = getattr(args, "check", None)
-    if check is not None:  # arguments that do not go together, before a slow import
-        check(args)
-    if getattr(args, "needs_tensorflow", False):
-        from core.quiet_tensorflow import import_tensorflow_quietly
-
-        import_tensorflow_quietly()
     try:
+        if check is not None:  # arguments that do not go together or are out of range, before a slow import
+            check(args)
+        if getattr(args, "needs_tensorflow", False):
+            from core.quiet_tensorflow import import_tensorflow_quietly
+
+            import_tensorflow_quietly()
         code = int(args.handler(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's flush at exit
         return code

@@ -1,6 +1,7 @@
 """Render :class:`~core.jobs.Progress` events on stderr: a tqdm bar on a terminal, plain lines in a log.
 
-A job started with its output sent to a file (``framewatch train ... 2> train.log``, ``nohup``, a
+The bar is named for the job's stage when its reports carry one (``calibrating the threshold``, then
+``scoring``). A job started with its output sent to a file (``framewatch train ... 2> train.log``, ``nohup``, a
 scheduler) gets no bar, whose carriage returns would fill the file: instead one plain line at most every
 :data:`LOG_INTERVAL_S` seconds (and at the end) says how far it is, so an hours-long run can be followed.
 """
@@ -49,6 +50,9 @@ class ProgressBar:
         self._last_logged: Progress | None = None
 
     def __call__(self, event: Progress) -> None:
+        if event.stage is not None and event.stage.label != self._description:  # a job's next part: its name
+            self._description = event.stage.label
+            self._bar.set_description_str(self._description, refresh=False)
         if event.total is not None and self._bar.total != event.total:
             self._bar.total = event.total
         self._bar.n = event.done

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from core.cli.number_options import (
     BATCH,
@@ -34,7 +34,15 @@ from core.cli.number_options import (
 )
 from core.cli.progress_bar import ProgressBar
 from core.cli.train_dataset import DEFAULT_SEQUENCES, add_source_arguments
+from core.jobs import Stage
 from core.tasks import TASKS
+from core.training.errors import ConfigError
+from core.training.request import ResumeRequest, TrainingRequest
+
+
+def _default(name: str) -> Any:
+    """A :class:`TrainingRequest` default, for a help text: the request holds each default once."""
+    return TrainingRequest.__dataclass_fields__[name].default
 
 
 def _int_tuple(text: str) -> tuple[int, ...] | str:
@@ -48,8 +56,6 @@ def _int_tuple(text: str) -> tuple[int, ...] | str:
 
 def _numbers(value, option: str, what: str, count: tuple[int, int] = (1, 1000)) -> tuple[int, ...] | None:
     """A parsed ``_int_tuple`` option, or :class:`ConfigError` naming the option and the expected form."""
-    from core.training.trainer import ConfigError
-
     if value is None:
         return None
     if isinstance(value, str) or not count[0] <= len(value) <= count[1]:
@@ -81,7 +87,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     color.add_argument("--rgb", dest="grayscale", action="store_const", const=False, help="color frames")
     data.add_argument("--stride", type=int, help="frames between clip starts (predict, anomaly)")
     data.add_argument("--frame-steps", type=_int_tuple, help="anomaly stride augmentation, e.g. 1,2,3")
-    data.add_argument("--val-fraction", type=float, default=0.2, help="share of videos for validation (default 0.2)")
+    data.add_argument("--val-fraction", type=float,
+                      help=f"share of videos for validation (default {_default('val_fraction')})")
     data.add_argument("--target", help="numeric target to regress (regress; default: the only one)")
     dataset = train.add_argument_group("dataset (instead of a project)")
     add_source_arguments(dataset, "moving-mnist: two MNIST digits bouncing in 64x64 frames, 20 per sequence "
@@ -91,15 +98,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     dataset.add_argument("--runs-dir", type=Path, metavar="DIR",
                          help="folder of the run folders (with --dataset, or with --resume RUN of such a run)")
     fit = train.add_argument_group("training")
-    fit.add_argument("--epochs", type=EPOCHS, help="epochs in all (default 10; with --resume: train a finished run longer)")
-    fit.add_argument("--batch-size", type=BATCH, default=8,
-                     help="clips per step (default 8); a smaller one is used, and said, when the memory estimate "
-                     "for this one is more than the memory available")
+    fit.add_argument("--epochs", type=EPOCHS, help=f"epochs in all (default {_default('epochs')}; with --resume: "
+                     "train a finished run longer)")
+    fit.add_argument("--batch-size", type=BATCH,
+                     help=f"clips per step (default {_default('batch_size')}); a smaller one is used, and said, when the "
+                     "memory estimate for this one is more than the memory available")
     fit.add_argument("--lr", type=float, dest="learning_rate",
                      help="learning rate (default: the preset's; with --resume: replaces the run's current rate)")
-    fit.add_argument("--patience", type=WholeNumber(0, EPOCHS.high), default=5, help="early-stopping patience in epochs (0: off)")
-    fit.add_argument("--lr-patience", type=WholeNumber(0, EPOCHS.high), default=2, help="reduce-LR-on-plateau patience (0: off)")
-    fit.add_argument("--lr-factor", type=float, default=0.5)
+    fit.add_argument("--patience", type=WholeNumber(0, EPOCHS.high),
+                     help=f"early-stopping patience in epochs (default {_default('patience')}; 0: off)")
+    fit.add_argument("--lr-patience", type=WholeNumber(0, EPOCHS.high),
+                     help=f"reduce-LR-on-plateau patience in epochs (default {_default('lr_patience')}; 0: off)")
+    fit.add_argument("--lr-factor", type=float,
+                     help=f"what a plateau multiplies the learning rate by, in (0, 1) (default {_default('lr_factor')})")
     fit.add_argument("--steps-per-epoch", type=WholeNumber(1, 10**6),
                      help="batches per epoch (default: the whole training set; with --resume: replaces the run's "
                      "own from the next epoch on, and is kept in its run.json)")
@@ -108,7 +119,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      "training (that epoch is validated, checkpointed and counts as finished; status stopped_early "
                      "with a note); per invocation: with --resume the run gets M minutes again (default: the "
                      "run's own budget, if any)")
-    fit.add_argument("--seed", type=SEED, default=0)
+    fit.add_argument("--seed", type=SEED, help=f"random seed (default {_default('seed')})")
     fit.add_argument("--no-error-level", action="store_true",
                      help="--task anomaly with a next-frame preset (the default): do not fit the run's error level "
                      "after training (see framewatch fit-error-level; by default it is fitted, a couple of minutes "
@@ -122,9 +133,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     model.add_argument("--outputs", type=WholeNumber(1, OUTPUTS_LIMIT), help="regression outputs (classes come from the project)")
     device = train.add_argument_group("device")
     device.add_argument("--threads", type=WholeNumber(1, THREAD_LIMIT), help="CPU threads (default: all cores)")
-    device.add_argument("--reserve-cores", type=WholeNumber(0, THREAD_LIMIT), default=0, help="cores to leave free (default 0)")
+    device.add_argument("--reserve-cores", type=WholeNumber(0, THREAD_LIMIT),
+                        help=f"cores to leave free (default {_default('reserve_cores')})")
     device.add_argument("--mixed-precision", action="store_true", help="float16 compute on a GPU")
-    device.add_argument("--device", default="auto", metavar="D",
+    device.add_argument("--device", metavar="D",
                         help="where the model trains: auto (the first GPU if the backend sees one, else the CPU), "
                         "cpu (even with a GPU), gpu or gpu:N (refused if the backend does not see it); "
                         "framewatch devices lists them")
@@ -173,24 +185,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     devices.set_defaults(handler=run_devices, needs_tensorflow=True)
 
 
-def _model_options(args: argparse.Namespace, task: str) -> dict:
-    options: dict = {"learning_rate": args.learning_rate, "backbone": args.backbone, "weights": args.weights}
-    if args.filters and not isinstance(args.filters, str):
-        from core.models.registry import filters_field
-
-        options[filters_field(task, args.preset)] = args.filters
-    if task == "regress":
-        options["outputs"] = args.outputs
-    return {k: v for k, v in options.items() if v is not None}
-
-
 class _Reporter:
-    """Progress bar over batches, plus one line per epoch on stderr (also when stderr is not a terminal)."""
+    """A progress bar per stage of the job (preparing data, training, error level), and one line per epoch on
+    stderr (also when stderr is not a terminal)."""
+
+    #: What each stage's bar counts.
+    UNITS = {Stage.PREPARING: "frame", Stage.TRAINING: "batch", Stage.ERROR_LEVEL: "step"}
 
     def __init__(self) -> None:
-        self.preparing: ProgressBar | None = None
         self.bar: ProgressBar | None = None
-        self.after: ProgressBar | None = None
+        self.stage: Stage | None = None
         self.last = None
 
     def __call__(self, event) -> None:
@@ -198,21 +202,11 @@ class _Reporter:
 
         from core.training import events as ev
 
-        if not isinstance(event, ev.TrainingEvent) and self.bar is not None:  # after training: the error level
-            if self.after is None:
-                self.bar.close()
-                self.after = ProgressBar("error level", unit="step")
-            self.after(event)
-            return
-        if not isinstance(event, ev.TrainingEvent):  # data preparation: frame cache, feature cache
-            if self.preparing is None:
-                self.preparing = ProgressBar("preparing data", unit="frame")
-            self.preparing(event)
-            return
-        if self.bar is None:
-            if self.preparing is not None:
-                self.preparing.close()
-            self.bar = ProgressBar("training", unit="batch")
+        if self.bar is None or event.stage is not self.stage:  # a new part of the job: its own bar
+            self.close()
+            self.stage = event.stage
+            self.bar = ProgressBar(event.stage.label if event.stage else "working",
+                                   unit=self.UNITS.get(event.stage, "step"))
         if isinstance(event, ev.RunStarted | ev.RunNote):
             tqdm.write(event.message, file=sys.stderr)
             return
@@ -228,9 +222,8 @@ class _Reporter:
         self.bar(event)
 
     def close(self) -> None:
-        for bar in (self.preparing, self.bar, self.after):
-            if bar is not None:
-                bar.close()
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _summary(result) -> str:
@@ -256,12 +249,44 @@ def _summary(result) -> str:
 
 
 def _check_train_args(args: argparse.Namespace) -> None:
-    """A usage error (exit 2) before TensorFlow is imported."""
+    """Usage errors (exit 2) and the request (``args.request``), checked before TensorFlow is imported."""
     from core.cli.train_dataset import check_args
 
     check_args(args)
     if not args.resume and not args.task:
         args.parser.error("missing --task: give --task (or --resume RUN)")
+    args.request = training_request(args)
+
+
+def _given(args: argparse.Namespace, **names: str) -> dict[str, Any]:
+    """``{field: args.<option>}`` of the options given (``None``: left to the request's default)."""
+    return {field: getattr(args, option) for field, option in names.items() if getattr(args, option) is not None}
+
+
+def training_request(args: argparse.Namespace) -> TrainingRequest | ResumeRequest:
+    """The request ``framewatch train`` makes of its arguments; :class:`ConfigError` (one line) for a bad value.
+
+    The options given as text (``--size``, ``--filters``, ``--frame-steps``) are read here; every range is
+    the request's.
+    """
+    device = _given(args, device="device", cpu_threads="threads", reserve_cores="reserve_cores")
+    if args.resume:
+        return ResumeRequest(args.resume, epochs=args.epochs, learning_rate=args.learning_rate,
+                             max_minutes=args.max_minutes, steps_per_epoch=args.steps_per_epoch,
+                             error_level=not args.no_error_level,
+                             mixed_precision=args.mixed_precision, **device)
+    size = _numbers(args.size, "--size", "a frame size H or HxW in pixels, e.g. 64 or 64x96", (1, 2))
+    return TrainingRequest(
+        task=args.task, preset=args.preset, run_name=args.name, learning_rate=args.learning_rate,
+        filters=_numbers(args.filters, "--filters", "filters per layer, e.g. 32,32"), backbone=args.backbone,
+        weights=args.weights, outputs=args.outputs, height=size[0] if size else None,
+        width=size[-1] if size else None, grayscale=args.grayscale, frames=args.frames, stride=args.stride,
+        frame_steps=_numbers(args.frame_steps, "--frame-steps", "frame steps, e.g. 1,2,3"), target=args.target,
+        steps_per_epoch=args.steps_per_epoch, max_minutes=args.max_minutes, deterministic=args.deterministic,
+        error_level=not args.no_error_level, mixed_precision=args.mixed_precision, **device,
+        **_given(args, val_fraction="val_fraction", epochs="epochs", batch_size="batch_size", patience="patience",
+                 lr_patience="lr_patience", lr_factor="lr_factor", seed="seed"),
+    )
 
 
 def _stop_on_termination(cancel) -> Callable[[], None]:
@@ -298,32 +323,12 @@ def run_train(args: argparse.Namespace) -> int:
 
     from core.project import Project
     from core.training.devices import configure_devices
-    from core.training.from_project import DataOptions, resume_project_run, train_project
-    from core.training.trainer import ConfigError, TrainingConfig
+    from core.training.from_project import resume_project_run, train_project
 
-    # every value is checked before anything starts: a bad one is one line (exit 2), never a default
-    size = _numbers(args.size, "--size", "a frame size H or HxW in pixels, e.g. 64 or 64x96", (1, 2))
-    filters = _numbers(args.filters, "--filters", "filters per layer, e.g. 32,32")
-    if filters is not None and min(filters) < 1:
-        raise ConfigError(f"--filters must be whole numbers >= 1, not {','.join(map(str, filters))}")
-    options = DataOptions(
-        height=size[0] if size else None, width=size[-1] if size else None, grayscale=args.grayscale,
-        frames=args.frames, stride=args.stride, frame_steps=_numbers(args.frame_steps, "--frame-steps",
-                                                                     "frame steps, e.g. 1,2,3"),
-        val_fraction=args.val_fraction, target=args.target,
-    )
-    config = TrainingConfig(
-        epochs=10 if args.epochs is None else args.epochs, batch_size=args.batch_size, seed=args.seed,
-        deterministic=args.deterministic,
-        patience=args.patience, lr_patience=args.lr_patience, lr_factor=args.lr_factor,
-        steps_per_epoch=args.steps_per_epoch, max_minutes=args.max_minutes, mixed_precision=args.mixed_precision,
-        reserve_cores=args.reserve_cores, cpu_threads=args.threads, device=args.device,
-    )
-    if args.learning_rate is not None and not (math.isfinite(args.learning_rate) and args.learning_rate > 0):
-        raise ConfigError(f"--lr must be a positive number, not {args.learning_rate}")
+    request = args.request  # made and checked before TensorFlow was imported
     # thread pools must be set before TensorFlow runs anything
     try:
-        configure_devices(args.mixed_precision, args.reserve_cores, args.threads, args.device)
+        configure_devices(request.mixed_precision, request.reserve_cores, request.cpu_threads, request.device)
     except ValueError as exc:  # a GPU the backend does not see
         raise ConfigError(str(exc)) from None
     project = Project.open(args.project) if args.project is not None else None
@@ -333,22 +338,18 @@ def run_train(args: argparse.Namespace) -> int:
     try:
         if project is None:
             from core.cli.train_dataset import resume_dataset_run, train_on_dataset
-            from core.models import make_spec
 
             if args.resume:
-                result = resume_dataset_run(args, reporter, cancel)
+                result = resume_dataset_run(args, request, reporter, cancel)
             else:
-                spec = make_spec(args.task, args.preset, **_model_options(args, args.task))
-                result = train_on_dataset(args, spec, config, reporter, cancel)
+                result = train_on_dataset(args, request, reporter, cancel)
         elif args.resume:
-            result = resume_project_run(project, args.resume, epochs=args.epochs, learning_rate=args.learning_rate,
-                                        max_minutes=args.max_minutes, steps_per_epoch=args.steps_per_epoch,
-                                        error_level=not args.no_error_level,
+            result = resume_project_run(project, request.run, epochs=request.epochs,
+                                        learning_rate=request.learning_rate, max_minutes=request.max_minutes,
+                                        steps_per_epoch=request.steps_per_epoch, error_level=request.error_level,
                                         hold_project=False, progress=reporter, cancel=cancel)
         else:
-            result = train_project(project, args.task, args.preset, model_options=_model_options(args, args.task),
-                                   data_options=options, config=config, run_name=args.name, hold_project=False,
-                                   progress=reporter, cancel=cancel, error_level=not args.no_error_level)
+            result = train_project(project, request, hold_project=False, progress=reporter, cancel=cancel)
     except KeyboardInterrupt:
         cancel.set()
         raise

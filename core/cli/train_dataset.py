@@ -20,7 +20,8 @@ from core.runs import RECORD_FILE, RunRecord, default_run_name
 if TYPE_CHECKING:  # the trainer imports Keras: only when a run starts, not when the parser is built
     from core.models.specs import ModelSpec
     from core.training.data import TrainingData
-    from core.training.trainer import RunResult, TrainingConfig
+    from core.training.request import ResumeRequest, TrainingRequest
+    from core.training.trainer import RunResult
 
 #: Datasets ``--dataset`` accepts, and the source name their run records carry.
 DATASETS = ("moving-mnist",)
@@ -96,33 +97,36 @@ def moving_mnist_data(description: dict[str, Any], spec: ModelSpec, batch_size: 
     return TrainingData(to_pydataset(train_batches, raw=True), None, validation, batch_size, summary), spec
 
 
-def train_on_dataset(args: argparse.Namespace, spec: ModelSpec, config: TrainingConfig,
-                     progress: ProgressCallback, cancel: threading.Event) -> RunResult:
-    """A new run of ``spec`` on ``--dataset`` in ``--runs-dir``, with ``args``'s data options."""
+def train_on_dataset(args: argparse.Namespace, request: TrainingRequest, progress: ProgressCallback,
+                     cancel: threading.Event) -> RunResult:
+    """A new run of ``request`` on ``--dataset`` (``--mnist``, ``--sequences``) in ``--runs-dir``."""
     from core.training.trainer import train
 
     sequences = DEFAULT_SEQUENCES if args.sequences is None else args.sequences
-    size = (spec.height, spec.width) if args.size is None else (args.size[0], args.size[-1])
-    frames = (spec.frames if args.frames is None else args.frames) + 1
+    spec, config = request.spec(), request.config()
+    size = (spec.height if request.height is None else request.height,
+            spec.width if request.width is None else request.width)
+    frames = (spec.frames if request.frames is None else request.frames) + 1
     description = {"source": args.dataset, "mnist": str(Path(args.mnist).resolve()), "sequences": sequences,
-                   "validation_sequences": int(round(sequences * args.val_fraction)), "frames": frames,
+                   "validation_sequences": int(round(sequences * request.val_fraction)), "frames": frames,
                    "frame_size": list(size), "digits": 2, "seed": config.seed}
     data, spec = moving_mnist_data(description, spec, config.batch_size)
-    name = args.name or default_run_name("predict", spec.preset)
+    name = request.run_name or default_run_name("predict", spec.preset)
     return train(spec, data, Path(args.runs_dir) / name, progress, cancel, config)
 
 
-def resume_dataset_run(args: argparse.Namespace, progress: ProgressCallback, cancel: threading.Event) -> RunResult:
-    """Continue run ``--resume`` (a folder, or a name under ``--runs-dir``) on the data it was trained on."""
+def resume_dataset_run(args: argparse.Namespace, request: ResumeRequest, progress: ProgressCallback,
+                       cancel: threading.Event) -> RunResult:
+    """Continue run ``request.run`` (a folder, or a name under ``--runs-dir``) on the data it was trained on."""
     from core.models.specs import spec_from_dict
     from core.runs import RunError, resume_refusal
     from core.runs.record import run_file
     from core.training.trainer import TrainingConfig, resume
 
-    candidates = [Path(args.resume), Path(args.runs_dir) / args.resume]
+    candidates = [Path(request.run), Path(args.runs_dir) / request.run]
     run_dir = next((c for c in candidates if (c / RECORD_FILE).is_file()), None)
     if run_dir is None:
-        raise RunError(f"no training run {args.resume!r} (looked for {RECORD_FILE} in "
+        raise RunError(f"no training run {str(request.run)!r} (looked for {RECORD_FILE} in "
                        f"{', '.join(str(c) for c in candidates)})")
     run_file(run_dir, RECORD_FILE)  # a linked run folder or record is refused, never followed
     record = RunRecord.load(run_dir)
@@ -134,5 +138,5 @@ def resume_dataset_run(args: argparse.Namespace, progress: ProgressCallback, can
                        "with framewatch train PROJECT --resume RUN")
     config = TrainingConfig.from_dict(record.config)
     data, _ = moving_mnist_data(record.data, spec_from_dict(record.spec), config.batch_size)
-    return resume(run_dir, data, progress, cancel, epochs=args.epochs, learning_rate=args.learning_rate,
-                  max_minutes=args.max_minutes, steps_per_epoch=args.steps_per_epoch)
+    return resume(run_dir, data, progress, cancel, epochs=request.epochs, learning_rate=request.learning_rate,
+                  max_minutes=request.max_minutes, steps_per_epoch=request.steps_per_epoch)

@@ -34,7 +34,7 @@ from core.evaluation.normalise import abnormality
 from core.inference.errors import ScoreError
 from core.inference.exports import FrameTable, ScoredVideo, frame_table
 from core.inference.score_overlay import WARNING, curve_panel, draw_alert_border, draw_cursor
-from core.jobs import ProgressCallback
+from core.jobs import ProgressCallback, Stage, with_stage
 from core.video.cutting import VIDEO_ENCODERS, CutError, check_outputs, encode_frames
 from core.video.open import open_video
 
@@ -165,4 +165,5 @@ def write_annotated_video(
                 canvas[top:] = draw_cursor(chart, t, frames, f"{t}  {times[t]:.2f}s")
                 yield canvas
 
-        return encode_frames(output, composed(), (out_w, top + panel_h), source.fps, frames, progress, cancel)
+        return encode_frames(output, composed(), (out_w, top + panel_h), source.fps, frames,
+                             with_stage(progress, Stage.WRITING), cancel)

@@ -32,7 +32,7 @@ from core.inference.errors import ScoreError
 from core.inference.events_file import EVENTS_FILE
 from core.inference.project_scoring import ScoringRun, events_dir, run_model, split_videos
 from core.inference.scoring import squared_errors
-from core.jobs import ProgressCallback, check_cancelled, report
+from core.jobs import ProgressCallback, Stage, check_cancelled, report
 from core.preprocessing.frames import iter_resized
 from core.runs import is_model_folder
 from core.video.open import open_video
@@ -152,7 +152,7 @@ def _collect(predictor: Any, run: ScoringRun, videos: list[Any], progress: Progr
         errors.extend(squared_errors(output[:, -1], np.stack(targets)))
         pending.clear()
         targets.clear()
-        report(progress, seen, total, "error level: running the predictor on the normal videos")
+        report(progress, seen, total, "running the predictor on the normal videos", Stage.ERROR_LEVEL)
 
     for video in videos:
         recent: deque[np.ndarray] = deque(maxlen=length)
@@ -200,8 +200,8 @@ def _train(run: ScoringRun, clips: np.ndarray, errors: np.ndarray, epochs: int, 
             if cancel is not None and cancel.is_set():
                 stopped.append(True)
                 self.model.stop_training = True
-            report(progress, self.epoch * steps + batch + 1, epochs * steps,
-                   f"error level: epoch {self.epoch + 1}/{epochs}")
+            report(progress, self.epoch * steps + batch + 1, epochs * steps, f"epoch {self.epoch + 1}/{epochs}",
+                   Stage.ERROR_LEVEL)
 
     history = model.fit(clips, errors, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=0,
                         callbacks=[Watch()])

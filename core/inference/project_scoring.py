@@ -49,7 +49,7 @@ from core.inference.events_file import RunEvents, check_replaceable, read_events
 from core.inference.regularity import DEFAULT_PERCENTILE, Threshold
 from core.inference.score_cache import CachedScores, ScoreCache, ScoreKey
 from core.inference.scoring import DEFAULT_BATCH_SIZE, ScoringSpec, resolve_stride, score_video
-from core.jobs import Progress, ProgressCallback, check_cancelled
+from core.jobs import Progress, ProgressCallback, Stage, check_cancelled
 from core.project.entities import Video
 from core.runs import RunModel
 
@@ -235,6 +235,7 @@ class _Scorer:
         self.cache = ScoreCache(project.folder)
         self.total, self.done = total, 0
         self.progress, self.cancel = progress, cancel
+        self.stage = Stage.SCORING  # what the frames scored now are for (calibrating or scoring)
         self.load_model = load_model
         self.model: Any = None
         self.error_level: Any = None
@@ -270,7 +271,7 @@ class _Scorer:
         def forward(event: Progress) -> None:
             if self.progress is not None:
                 self.done = base + max(0, int(event.done) - start)
-                self.progress(Progress(self.done, self.total, f"scoring {video.name}"))
+                self.progress(Progress(self.done, self.total, video.name, self.stage))
 
         try:
             for score in score_video(self.model, video.path, self.run.spec, self.stride, self.batch_size,
@@ -368,8 +369,10 @@ and a live chart can flag events as the frames arrive. Returns a
     scorer = _Scorer(project, model, stride, batch_size, None, progress, cancel, load_model, on_scores)
     scorer.total = _frames_to_score(scorer, {video.id: video for video in [*calibration, *targets]}.values())
     errors: dict[str, tuple[np.ndarray, int]] = {}
+    scorer.stage = Stage.CALIBRATING  # the train-split videos the threshold is calibrated on
     for video in calibration:
         errors[video.id] = scorer.scores(video)
+    scorer.stage = Stage.SCORING
     if threshold is None:
         threshold = Threshold.calibrate([errors[v.id][0] for v in calibration], percentile, smoothing, "causal")
     if on_threshold is not None:
@@ -410,7 +413,7 @@ def reflag_project(project: Any, run: str | Path | ScoringRun, threshold: Thresh
     for number, video in enumerate(videos):
         check_cancelled(cancel, "flagging")
         if progress is not None:
-            progress(Progress(number, len(videos), f"flagging {video.name}"))
+            progress(Progress(number, len(videos), video.name, Stage.FLAGGING))
         series = cached_video_scores(project, model, video.id, stride)
         if series is None:
             continue

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from core.atomic_write import atomic_output
-from core.jobs import ProgressCallback, check_cancelled, report
+from core.jobs import ProgressCallback, Stage, check_cancelled, report, with_stage
 from core.video.cutting import CutError, check_outputs, encode_frames
 
 #: Output formats by extension.
@@ -114,7 +114,8 @@ def write_side_by_side(
     check_outputs([], [output], overwrite=overwrite)
     total = len(frames)
     if suffix == ".mp4":  # the cutter's encoder, 4:2:0 for every player
-        return encode_frames(output, frames, (frames.shape[2], frames.shape[1]), fps, total, progress, cancel)
+        return encode_frames(output, frames, (frames.shape[2], frames.shape[1]), fps, total,
+                             with_stage(progress, Stage.WRITING), cancel)
     try:
         with atomic_output(output) as part:
             import imageio.v2 as imageio
@@ -123,7 +124,7 @@ def write_side_by_side(
                 for done, frame in enumerate(frames, 1):
                     check_cancelled(cancel, "export")
                     writer.append_data(frame)
-                    report(progress, done, total, f"writing {output.name}")
+                    report(progress, done, total, output.name, Stage.WRITING)
     except OSError as exc:
         raise CutError(output, f"cannot be written ({exc.strerror or exc})") from exc
     return output

@@ -26,6 +26,13 @@ from core.tasks import TASKS
 SIZE_LIMITS = {"frames": 10_000, "height": 16_384, "width": 16_384, "channels": 4, "outputs": 100_000}
 
 
+def check_learning_rate(value: float) -> None:
+    """The one rule for a learning rate (a spec's, a training request's, a resume's): a finite number > 0;
+    :class:`SpecError` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (math.isfinite(value) and value > 0):
+        raise SpecError(f"learning rate must be a positive number, not {value}")
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """Fields shared by every family."""
@@ -52,9 +59,7 @@ class ModelSpec:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 1 <= value <= high:
                 raise SpecError(f"{name} must be a whole number from 1 to {high}, not {value!r}")
-        if (isinstance(self.learning_rate, bool) or not isinstance(self.learning_rate, numbers.Real)
-                or not (math.isfinite(self.learning_rate) and self.learning_rate > 0)):
-            raise SpecError(f"learning rate must be a positive number, not {self.learning_rate}")
+        check_learning_rate(self.learning_rate)
 
     @property
     def input_shape(self) -> tuple[int, int, int, int]:

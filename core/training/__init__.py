@@ -4,6 +4,6 @@ Importing this package is cheap; :mod:`core.training.trainer` imports Keras. Ent
 :func:`core.training.trainer.train` and :func:`core.training.trainer.resume`.
 """
 
-from core.training.errors import ModelFileError, NonFiniteLossError, TrainingError
+from core.training.errors import ConfigError, ModelFileError, NonFiniteLossError, TrainingError
 
-__all__ = ["ModelFileError", "NonFiniteLossError", "TrainingError"]
+__all__ = ["ConfigError", "ModelFileError", "NonFiniteLossError", "TrainingError"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from core.errors import FramewatchError
 from core.models.errors import ModelFileError
 
-__all__ = ["ModelFileError", "NonFiniteLossError", "TrainingError"]
+__all__ = ["ConfigError", "ModelFileError", "NonFiniteLossError", "TrainingError"]
 
 
 class TrainingError(FramewatchError):
@@ -18,3 +18,8 @@ class TrainingError(FramewatchError):
 
 class NonFiniteLossError(TrainingError):
     """The loss became NaN or infinite; the run stopped and its last good checkpoint is kept."""
+
+
+class ConfigError(TrainingError, ValueError):
+    """A training setting is out of range (e.g. ``batch_size=0``); the message is one line naming the setting,
+    the range it must be in and the value given."""

@@ -3,7 +3,7 @@
 Every event is a :class:`~core.jobs.Progress` (so any progress sink, such as the CLI's progress bar,
 can render it): ``done`` counts training batches finished over the whole run, ``total`` is
 ``epochs x batches per epoch`` (``None`` when the dataset's length is unknown) and ``message`` is a
-one-line status. The subclasses add what a live chart needs. ``epoch`` and ``batch`` are 0-based;
+one-line status; ``stage`` is :attr:`~core.jobs.Stage.TRAINING`. The subclasses add what a live chart needs. ``epoch`` and ``batch`` are 0-based;
 ``epochs`` is the run's final epoch count; times are seconds; ``learning_rate`` is the rate the
 epoch trains (or trained, for ``EpochEnded``) with, before any plateau reduction at its end; ``samples_per_s`` counts clips per second over the last batch (or epoch).
 """
@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.jobs import Progress
+from core.jobs import Progress, Stage
 
 
 @dataclass(frozen=True)
 class TrainingEvent(Progress):
+    stage: Stage | None = Stage.TRAINING
     epoch: int = 0
     epochs: int = 0
     batch: int = 0

@@ -2,7 +2,8 @@
 
 This is what the desktop app's "Train" button and ``framewatch train PROJECT`` both call:
 
-* :func:`train_project(project, task, preset, ...) <train_project>` builds the train/val batches of the
+* :func:`train_project(project, request) <train_project>` (a
+  :class:`~core.training.request.TrainingRequest`, checked when it was made) builds the train/val batches of the
   project (videos split whole), makes the model spec fit the data (frames, size, channels, classes),
   creates ``<project>/runs/<run name>/``, adds a :class:`~core.project.ModelRun` to the project and
   trains, updating that entry after every epoch.
@@ -17,85 +18,22 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import math
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from core.jobs import ProgressCallback
-from core.models.registry import make_spec
+from core.jobs import ProgressCallback, Stage, with_stage
 from core.models.specs import LRCNSpec, ModelSpec
 from core.runs import RECORD_FILE, RunFileError, RunRecord, default_run_name, find_run_dir, resume_refusal
 from core.runs.process import this_process
 from core.tasks import DATASET_TASKS, TASKS, tasks_text
 from core.training.data import TrainingData
-from core.training.errors import TrainingError
-from core.training.trainer import ConfigError, RunResult, TrainingConfig, resume, train
-
-#: Frame sizes (pixels) and clip lengths (frames) a run accepts; beyond them lies a typo, not a model.
-MIN_FRAME_SIZE, MAX_FRAME_SIZE = 8, 4096
-MIN_FRAMES, MAX_FRAMES = 2, 1000
-
-
-def _check_int(value: Any, label: str, low: int, high: int) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(f"{label} must be a whole number from {low} to {high}, not {value!r}")
-
-
-@dataclass(frozen=True)
-class DataOptions:
-    """How clips are cut from the project's videos.
-
-    ``height`` / ``width`` / ``grayscale`` / ``frames`` default to the preset's input (``frames`` is the
-    model's input length; next-frame clips are one frame longer). ``stride``: frames between window
-    starts (next-frame: default non-overlapping; anomaly: 1). ``frame_steps``: anomaly stride
-    augmentation (default 1, 2, 3). ``val_fraction``: share of videos held out for validation when the
-    project assigns no split. ``videos``: ids of the project's videos to train on (default: all); each
-    keeps its split (its own, or the one assigned among all the project's videos).
-    """
-
-    height: int | None = None
-    width: int | None = None
-    grayscale: bool | None = None
-    frames: int | None = None
-    stride: int | None = None
-    frame_steps: tuple[int, ...] | None = None
-    val_fraction: float = 0.2
-    target: str | None = None
-    videos: tuple[str, ...] | None = None
-
-    def __post_init__(self) -> None:
-        """Raise :class:`ConfigError` for a value out of range; ``None`` (not 0) means "the preset's"."""
-        for name, label, low, high in (("height", "frame height", MIN_FRAME_SIZE, MAX_FRAME_SIZE),
-                                       ("width", "frame width", MIN_FRAME_SIZE, MAX_FRAME_SIZE),
-                                       ("frames", "frames per clip", MIN_FRAMES, MAX_FRAMES),
-                                       ("stride", "clip stride", 1, MAX_FRAMES * 100)):
-            _check_int(getattr(self, name), label, low, high)
-        if self.frame_steps is not None:
-            if not self.frame_steps:
-                raise ConfigError("frame steps must list at least one step, e.g. 1,2,3")
-            for step in self.frame_steps:
-                _check_int(step, "each frame step", 1, MAX_FRAMES)
-        if not (isinstance(self.val_fraction, int | float) and math.isfinite(self.val_fraction)
-                and 0 <= self.val_fraction < 1):
-            raise ConfigError(f"validation fraction must be in [0, 1), not {self.val_fraction}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DataOptions:
-        names = {f.name for f in dataclasses.fields(cls)}
-        values = {k: v for k, v in data.items() if k in names}
-        for name in ("frame_steps", "videos"):
-            if values.get(name) is not None:
-                values[name] = tuple(values[name])
-        return cls(**values)
+from core.training.errors import ConfigError, TrainingError
+from core.training.options import DataOptions
+from core.training.request import TrainingRequest
+from core.training.trainer import RunResult, TrainingConfig, resume, train
 
 
 def _preprocess_spec(spec: ModelSpec, options: DataOptions):
@@ -233,44 +171,35 @@ def _project_recorder(project, run_id: str, run_dir: Path, save: bool, held: boo
 
 def train_project(
     project,
-    task: str,
-    preset: str | None = None,
+    request: TrainingRequest,
     *,
-    model_options: dict[str, Any] | None = None,
-    data_options: DataOptions | None = None,
-    config: TrainingConfig | None = None,
-    run_name: str | None = None,
     save_project: bool = True,
     hold_project: bool = True,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
-    error_level: bool = True,
 ) -> RunResult:
-    """Train ``preset`` of ``task`` on ``project``'s videos, in ``<project>/runs/<run_name>``.
+    """Train the run ``request`` asks for on ``project``'s videos, in ``<project>/runs/<run name>``.
 
-    ``model_options`` override spec fields (``learning_rate``, ``filters``, ``weights``, ...).
     ``save_project`` saves ``project.json`` when the run ends (the GUI may leave that to autosave).
     ``hold_project=False`` (the CLI): once the data are read and the run is listed in the project, the
     project is saved and closed, so its lock does not keep the GUI or other commands from editing it for
     the hours a run may take; the end of the run is recorded in a fresh load of the project.
-    ``error_level``: a run of a next-frame predictor asked for as ``task="anomaly"`` (the default anomaly
-    preset) that ends with a model then fits its error level on the train- and val-split videos
-    (``framewatch fit-error-level``; a couple of minutes on Ped2 on a CPU, outside ``config.max_minutes``),
+    ``request.error_level``: a run of a next-frame predictor asked for as ``task="anomaly"`` (the default
+    anomaly preset) that ends with a model then fits its error level on the train- and val-split videos
+    (``framewatch fit-error-level``; a couple of minutes on Ped2 on a CPU, outside ``max_minutes``),
     which scoring divides its errors by.
     """
-    config = config or TrainingConfig()
-    data_options = data_options or DataOptions()
-    spec = make_spec(task, preset, **(model_options or {}))
-    asked = task
+    config = request.config()
+    spec = request.spec()
     task = spec.task  # an anomaly preset may be a next-frame predictor (scored by its prediction error)
-    name = run_name or default_run_name(task, spec.preset)
+    name = request.run_name or default_run_name(task, spec.preset)
     run_dir = project.runs_dir / name
     if (run_dir / RECORD_FILE).exists():  # refused before the project lists a run that never starts
         raise TrainingError(f"the project already has a run named {name!r} ({run_dir}): resume it, or choose "
                             "another name")
     cached = isinstance(spec, LRCNSpec) and spec.cache_features
-    data, spec = project_data(project, task, spec, data_options, config.batch_size, config.seed, arrays=cached,
-                              progress=progress, cancel=cancel)
+    data, spec = project_data(project, task, spec, request.data_options(), config.batch_size, config.seed,
+                              arrays=cached, progress=with_stage(progress, Stage.PREPARING), cancel=cancel)
     if cached and config.feature_cache_dir is None:
         config = dataclasses.replace(config, feature_cache_dir=str(project.cache_dir / "features"))
     entry = project.add_run(name, task, config={"preset": spec.preset, "run_dir": str(run_dir),
@@ -281,7 +210,7 @@ def train_project(
         project.save()
     if not hold_project:
         project.close()
-    wants_level = error_level and asked == "anomaly" and task == "predict"
+    wants_level = request.error_level and request.task == "anomaly" and task == "predict"
     if wants_level:  # the record says so from the start: a run cancelled, then resumed, still learns its level
         data.description[ERROR_LEVEL_WANTED] = True
     recorder = _project_recorder(project, entry.id, run_dir, save_project, held=hold_project)
@@ -324,7 +253,7 @@ def resume_project_run(
         raise RunFileError(run_dir / RECORD_FILE, f"damaged run record: {exc}") from None
     cached = isinstance(spec, LRCNSpec) and spec.cache_features
     data, _ = project_data(project, record.task, spec, options, config.batch_size, config.seed, arrays=cached,
-                           progress=progress, cancel=cancel)
+                           progress=with_stage(progress, Stage.PREPARING), cancel=cancel)
     entry = next((r for r in project.runs.values() if r.config.get("run_dir") == str(run_dir)), None)
     if entry is None:
         entry = project.add_run(run_dir.name, record.task, config={"preset": spec.preset, "run_dir": str(run_dir),
@@ -362,7 +291,7 @@ def _with_error_level(project, result: RunResult, progress: ProgressCallback | N
         fit_error_level(project, result.run_dir, seed=int(record.config.get("seed") or 0), progress=progress,
                         cancel=cancel)
     except Cancelled:  # the run itself is finished and kept; only its error level is missing
-        report(progress, 0, None, f"error level cancelled: run {result.run_dir.name!r} is complete without one; "
-                                  "fit it later with framewatch fit-error-level")
+        report(progress, 0, None, f"cancelled: run {result.run_dir.name!r} is complete without one; fit it later "
+                                  "with framewatch fit-error-level", Stage.ERROR_LEVEL)
         return result
     return dataclasses.replace(result, record=RunRecord.load(result.run_dir))

@@ -34,7 +34,7 @@ from typing import Any
 import keras
 
 from core.errors import Cancelled, FramewatchError
-from core.jobs import ProgressCallback, check_cancelled
+from core.jobs import ProgressCallback, Stage, check_cancelled, with_stage
 from core.models.files import load_model_file, save_model
 from core.models.registry import build_model
 from core.models.specs import LRCNSpec, ModelSpec, spec_from_dict
@@ -45,8 +45,8 @@ from core.training import events as ev
 from core.training import memory
 from core.training.callbacks import Checkpointer, EventEmitter, Guard, PlateauControl, TimeBudget
 from core.training.data import TrainingData
-from core.training.devices import configure_devices, library_versions, parse_device
-from core.training.errors import NonFiniteLossError, TrainingError
+from core.training.devices import configure_devices, library_versions
+from core.training.errors import ConfigError, NonFiniteLossError, TrainingError
 from core.training.memory import (
     BatchChoice,
     OutOfMemoryError,
@@ -54,74 +54,7 @@ from core.training.memory import (
     estimate_step_bytes,
     is_out_of_memory,
 )
-
-
-class ConfigError(TrainingError, ValueError):
-    """A training setting is out of range (e.g. ``batch_size=0``)."""
-
-
-@dataclass(frozen=True)
-class TrainingConfig:
-    """How to train (the model itself is the spec).
-
-    ``patience`` / ``lr_patience``: epochs without improvement of ``monitor`` before early stopping /
-    multiplying the learning rate by ``lr_factor`` (0 turns either off). ``monitor`` falls back to
-    ``loss`` when there is no validation data. ``reserve_cores`` leaves CPU cores free (the GUI uses 1).
-    ``feature_cache_dir`` is where a frozen LRCN caches backbone features (default: the run folder).
-    ``device``: ``auto``, ``cpu``, ``gpu`` or ``gpu:N`` (:mod:`core.training.devices`).
-    ``max_minutes``: a wall-clock training budget per invocation (``train`` or each ``resume``), counted
-    from the start of ``fit``: the run stops at the first batch boundary after it, its shortened epoch
-    validated and checkpointed, with status ``stopped_early`` and a note saying so (see :class:`TimeBudget`).
-    """
-
-    epochs: int = 20
-    batch_size: int = 8
-    shuffle: bool = True
-    seed: int = 0
-    deterministic: bool = False
-    patience: int = 5
-    lr_patience: int = 2
-    lr_factor: float = 0.5
-    min_lr: float = 1e-6
-    min_delta: float = 0.0
-    monitor: str = "val_loss"
-    steps_per_epoch: int | None = None
-    validation_steps: int | None = None
-    mixed_precision: bool = False
-    reserve_cores: int = 0
-    cpu_threads: int | None = None
-    jit_compile: bool | str = "auto"
-    feature_cache_dir: str | None = None
-    max_minutes: float | None = None
-    device: str = "auto"
-
-    def __post_init__(self) -> None:
-        """Raise :class:`ConfigError` (a ``TrainingError`` and a ``ValueError``) naming a bad value."""
-        try:
-            parse_device(self.device)
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
-        for name in ("epochs", "batch_size"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be >= 1, not {getattr(self, name)}")
-        for name in ("steps_per_epoch", "validation_steps", "cpu_threads"):
-            if getattr(self, name) is not None and getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be >= 1, not {getattr(self, name)}")
-        for name in ("patience", "lr_patience", "reserve_cores", "min_lr", "min_delta"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"{name} must be >= 0, not {getattr(self, name)}")
-        if self.max_minutes is not None and not (math.isfinite(self.max_minutes) and self.max_minutes > 0):
-            raise ConfigError(f"max_minutes must be a positive number of minutes, not {self.max_minutes}")
-        if not 0 < self.lr_factor < 1:
-            raise ConfigError(f"lr_factor must be in (0, 1), not {self.lr_factor}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrainingConfig:
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+from core.training.options import TrainingConfig
 
 
 @dataclass(frozen=True)
@@ -194,8 +127,6 @@ def resume(
     resumes at the epoch after the shortened one with the full budget again (early stopping by patience,
     by contrast, needs a larger ``epochs``).
     """
-    if learning_rate is not None and not (math.isfinite(learning_rate) and learning_rate > 0):
-        raise ConfigError(f"learning rate must be a positive number, not {learning_rate}")
     run_dir = Path(run_dir)
     record = RunRecord.load(run_dir)
     refusal = resume_refusal(run_dir, record)
@@ -316,7 +247,8 @@ def _run(spec: ModelSpec, config: TrainingConfig, data: TrainingData, run_dir: P
                 tf.config.experimental.enable_op_determinism()
             fit_data = data
             if cached:
-                encoder, model, fit_data = _prepare_cached_lrcn(spec, data, run_dir, config, progress, cancel)
+                encoder, model, fit_data = _prepare_cached_lrcn(spec, data, run_dir, config,
+                                                                with_stage(progress, Stage.PREPARING), cancel)
             else:
                 model = build_model(spec)
             last = run_dir / LAST_CHECKPOINT

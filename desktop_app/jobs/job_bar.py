@@ -1,6 +1,7 @@
 """A progress bar and a Cancel button for the background jobs of one view.
 
-A view tracks each job it starts (:meth:`JobBar.track`); the bar follows the progress of the tracked jobs,
+A view tracks each job it starts (:meth:`JobBar.track`); the bar follows the progress of the tracked jobs
+(and names the stage a job's reports are in, :class:`~core.jobs.Stage`),
 Cancel is enabled while one of them runs and cancels them all, and a finished job is forgotten. A view
 that replaces a job (a rollout made stale by a new position) passes the old one as ``replaces`` so that
 its last progress reports no longer move the bar.
@@ -55,7 +56,12 @@ class JobBar(QWidget):
             worker.cancel()
 
     def _on_progress(self, worker: Worker, event: Progress) -> None:
-        if worker in self.workers and event.fraction is not None:
+        if worker not in self.workers:
+            return
+        if event.stage is not None:  # the part of the job it is in, on the bar: "calibrating the threshold 40%"
+            self.progress.setFormat(f"{event.stage.label} %p%")
+            self.progress.setTextVisible(True)
+        if event.fraction is not None:
             self.progress.setValue(round(1000 * event.fraction))
 
     def _forget(self, worker: Worker) -> None:
@@ -67,3 +73,4 @@ class JobBar(QWidget):
         self.cancel_button.setEnabled(self.busy)
         if not self.busy:
             self.progress.setValue(0)
+            self.progress.setTextVisible(False)

@@ -42,8 +42,8 @@ class JobProgress(QProgressDialog):
         if event.total:
             self.setMaximum(1000)
             self.setValue(round(1000 * (event.fraction or 0.0)))
-        if event.message:
-            self.setLabelText(event.message)
+        if event.status:  # the stage's label and the message: "scoring: walk.avi"
+            self.setLabelText(event.status)
 
     def _finish(self, _outcome: object = None) -> None:
         if self._finished:

@@ -1,15 +1,16 @@
 """The training panel's options: task, preset, hyperparameters, the data and the device.
 
-:meth:`TrainingForm.request` turns what is on screen into a :class:`~desktop_app.training.job.TrainingRequest`.
-A box left at its "preset's" value (0 or empty) means the preset's own value. Values the widgets cannot
-hold (a learning rate that is not a number, filters that are not whole numbers) raise
-:class:`~core.models.errors.SpecError` naming the box; values out of range for the trainer are refused
-by the trainer itself, on the worker thread, with its one-line error.
+:meth:`TrainingForm.request` turns what is on screen into a :class:`~core.training.request.TrainingRequest`
+(:meth:`TrainingForm.resume_request` into a :class:`~core.training.request.ResumeRequest`), the request
+``framewatch train`` makes of its options: a value out of range raises the request's one-line
+:class:`~core.training.errors.ConfigError`, word for word what the command says of the same value. A box
+left at its "preset's" value (0 or empty) means the preset's own value. Text a box cannot be read as (a
+learning rate that is not a number, filters that are not whole numbers) raises ``ConfigError`` naming the box.
 """
 
 from __future__ import annotations
 
-import math
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -28,13 +29,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.models.errors import SpecError
 from core.models.registry import DEFAULT_PRESET, presets
 from core.tasks import TASKS
-from desktop_app.training.job import TrainingRequest
+from core.training.errors import ConfigError
+from core.training.options import MAX_COUNT, MAX_FRAME_SIZE, MAX_FRAMES, MAX_THREADS
+from core.training.request import ResumeRequest, TrainingRequest
 
 #: The batch size the form starts with on a CPU, and once a GPU is found.
 CPU_BATCH, GPU_BATCH = 8, 32
+#: CPU cores a run started from the app leaves free, for the window.
+RESERVED_CORES = 1
 
 
 def _spin(low: int, high: int, value: int, special: str = "") -> QSpinBox:
@@ -66,9 +70,9 @@ class TrainingForm(QWidget):
         # data
         self.videos = QListWidget()
         self.videos.setMaximumHeight(110)
-        self.frames = _spin(0, 1000, 0, "preset's")
-        self.frame_height = _spin(0, 4096, 0, "preset's")
-        self.frame_width = _spin(0, 4096, 0, "preset's")
+        self.frames = _spin(0, MAX_FRAMES, 0, "preset's")
+        self.frame_height = _spin(0, MAX_FRAME_SIZE, 0, "preset's")
+        self.frame_width = _spin(0, MAX_FRAME_SIZE, 0, "preset's")
         for box, what in ((self.frame_height, "height"), (self.frame_width, "width")):
             box.setSuffix(" px")
             box.setToolTip(f"Frame {what} in pixels (\"preset's\": the preset's; one of the two set: square frames)")
@@ -85,12 +89,12 @@ class TrainingForm(QWidget):
         self.val_fraction.setSingleStep(0.05)
         self.val_fraction.setValue(0.2)
         # training
-        self.epochs = _spin(1, 100000, 10)
-        self.batch_size = _spin(1, 4096, CPU_BATCH)
+        self.epochs = _spin(1, MAX_COUNT, TrainingRequest.__dataclass_fields__["epochs"].default)
+        self.batch_size = _spin(1, MAX_COUNT, CPU_BATCH)
         self.learning_rate = QLineEdit()
         self.learning_rate.setPlaceholderText("preset's")
-        self.steps = _spin(0, 1000000, 0, "whole set")
-        self.patience = _spin(0, 1000, 5, "off")
+        self.steps = _spin(0, MAX_COUNT, 0, "whole set")
+        self.patience = _spin(0, MAX_COUNT, TrainingRequest.__dataclass_fields__["patience"].default, "off")
         self.run_name = QLineEdit()
         self.run_name.setPlaceholderText("date-time-task-preset")
         # device
@@ -99,7 +103,7 @@ class TrainingForm(QWidget):
         self.device = QComboBox()
         self.device.setToolTip("Where the model trains: the backend's choice (its first GPU if it sees one), "
                                "the CPU (leaving a GPU free), or one GPU")
-        self.threads = _spin(1, 1024, 1)
+        self.threads = _spin(1, MAX_THREADS, 1)
         self.mixed_precision = QCheckBox("mixed precision (GPU only)")
         self.mixed_precision.setEnabled(False)
         self._fill_devices(())
@@ -199,30 +203,27 @@ class TrainingForm(QWidget):
 
     # -- the request ------------------------------------------------------------------------------
     def learning_rate_value(self) -> float | None:
+        """The Learning rate box as a number (``None`` when empty: the preset's); its range is the request's."""
         text = self.learning_rate.text().strip()
         if not text:
             return None
         try:
-            value = float(text)
+            return float(text)
         except ValueError:
-            raise SpecError(f"Learning rate: {text!r} is not a number (e.g. 0.001, or empty for the preset's)") from None
-        if not (math.isfinite(value) and value > 0):
-            raise SpecError(f"Learning rate must be a positive number, not {text}")
-        return value
+            raise ConfigError(f"Learning rate: {text!r} is not a number (e.g. 0.001, or empty for the preset's)") from None
 
     def filters_value(self) -> tuple[int, ...] | None:
+        """The Filters box as whole numbers (``None`` when empty: the preset's); their range is the request's."""
         text = self.filters.text().strip()
         if not text:
             return None
         try:
-            values = tuple(int(v) for v in text.replace(" ", "").split(",") if v)
+            return tuple(int(v) for v in text.replace(" ", "").split(",") if v)
         except ValueError:
-            raise SpecError(f"Filters: {text!r} is not a list of whole numbers (e.g. 16,16)") from None
-        if not values or min(values) < 1:
-            raise SpecError(f"Filters must be whole numbers of 1 or more, not {text!r}")
-        return values
+            raise ConfigError(f"Filters: {text!r} is not a list of whole numbers (e.g. 16,16)") from None
 
     def request(self) -> TrainingRequest:
+        """The new run the form asks for; :class:`ConfigError` (one line) for a value out of range."""
         gray = {"gray": True, "color": False}.get(self.grayscale.currentText())
         return TrainingRequest(
             task=self.task.currentText(), preset=str(self.preset.currentData()), epochs=self.epochs.value(),
@@ -231,6 +232,14 @@ class TrainingForm(QWidget):
             width=(self.frame_width.value() or self.frame_height.value()) or None, grayscale=gray,
             filters=self.filters_value(), videos=self.chosen_videos(), val_fraction=self.val_fraction.value(),
             steps_per_epoch=self.steps.value() or None, patience=self.patience.value(),
-            cpu_threads=self.threads.value(), mixed_precision=self.mixed_precision.isChecked(),
-            run_name=self.run_name.text().strip() or None, device=str(self.device.currentData() or "auto"),
+            cpu_threads=self.threads.value(), reserve_cores=RESERVED_CORES,
+            mixed_precision=self.mixed_precision.isChecked(), run_name=self.run_name.text().strip() or None,
+            device=str(self.device.currentData() or "auto"),
         )
+
+    def resume_request(self, run_dir: Path, epochs: int | None) -> ResumeRequest:
+        """Resume ``run_dir`` (to ``epochs`` in all; ``None``: its own) with the form's learning rate and device;
+        :class:`ConfigError` (one line) for a value out of range."""
+        return ResumeRequest(run_dir, epochs=epochs, learning_rate=self.learning_rate_value(),
+                             cpu_threads=self.threads.value(), reserve_cores=RESERVED_CORES,
+                             mixed_precision=self.mixed_precision.isChecked())

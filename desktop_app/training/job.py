@@ -16,9 +16,10 @@ figure is in ``docs/benchmarks.md`` (``python -m bench gui_training``). The limi
 fixed once TensorFlow has run its first operation in the process (the run record's device notes say so
 when that happened), and a native crash of the backend would end the app.
 
-Building the options (``DataOptions``, ``TrainingConfig``) happens here, on the worker thread, because
-importing the trainer imports Keras (seconds); a bad value raises the trainer's one-line
-:class:`~core.training.trainer.ConfigError`, which the panel shows in a dialog.
+The requests (:class:`~core.training.request.TrainingRequest`, :class:`~core.training.request.ResumeRequest`)
+are made and checked by the panel's form on the GUI thread before a job starts; what only the backend can
+tell (a GPU it does not see) raises :class:`~core.training.errors.ConfigError` here, which the panel shows
+in a dialog.
 """
 
 from __future__ import annotations
@@ -28,48 +29,13 @@ import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from core.jobs import ProgressCallback
+from core.training.request import ResumeRequest, TrainingRequest
 
 #: How much the training thread lowers its scheduling priority (Linux ``nice`` increment).
 NICE_INCREMENT = 10
-
-
-@dataclass(frozen=True)
-class TrainingRequest:
-    """What the panel's form asks for. ``None`` means "the preset's" (or "the whole set")."""
-
-    task: str
-    preset: str
-    epochs: int = 10
-    batch_size: int = 8
-    learning_rate: float | None = None
-    frames: int | None = None
-    height: int | None = None
-    width: int | None = None
-    grayscale: bool | None = None
-    filters: tuple[int, ...] | None = None
-    videos: tuple[str, ...] | None = None
-    val_fraction: float = 0.2
-    steps_per_epoch: int | None = None
-    patience: int = 5
-    cpu_threads: int | None = None
-    mixed_precision: bool = False
-    run_name: str | None = None
-    device: str = "auto"
-
-
-@dataclass(frozen=True)
-class ResumeRequest:
-    """Resume ``run_dir``; ``epochs`` raises the run's total (``None``: its own), ``learning_rate`` replaces it."""
-
-    run_dir: Path
-    epochs: int | None = None
-    learning_rate: float | None = None
-    cpu_threads: int | None = None
-    mixed_precision: bool = False
 
 
 def lower_thread_priority(increment: int = NICE_INCREMENT) -> bool:
@@ -98,15 +64,15 @@ def _on_this_thread(call: Callable[[], Any]) -> Any:
         raise
 
 
-def _setup_devices(cpu_threads: int | None, mixed_precision: bool, device: str = "auto") -> None:
-    """Thread pools (all cores but one unless told) and precision, before the backend runs anything;
-    :class:`ConfigError` for a device the backend does not see."""
+def _setup_devices(cpu_threads: int | None, mixed_precision: bool, device: str, reserve_cores: int) -> None:
+    """Thread pools and precision, before the backend runs anything; :class:`ConfigError` for a device the
+    backend does not see."""
     from core.training.devices import configure_devices
-    from core.training.trainer import ConfigError
+    from core.training.errors import ConfigError
 
     lower_thread_priority()
     try:
-        configure_devices(mixed_precision, reserve_cores=1, cpu_threads=cpu_threads, device=device)
+        configure_devices(mixed_precision, reserve_cores=reserve_cores, cpu_threads=cpu_threads, device=device)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
 
@@ -120,39 +86,24 @@ def train_in_background(
     The project is held (the app keeps it open) and not saved by the run: the app's autosave and Save
     keep the run entry; ``run.json`` in the run folder is written every epoch regardless.
     """
-    from core.models.registry import filters_field
-    from core.training.from_project import DataOptions, train_project
-    from core.training.trainer import ConfigError, TrainingConfig
+    from core.training.from_project import train_project
 
-    _setup_devices(request.cpu_threads, request.mixed_precision, request.device)
-    if request.learning_rate is not None and not request.learning_rate > 0:
-        raise ConfigError(f"learning rate must be a positive number, not {request.learning_rate:g}")
-    if request.filters is not None and (not request.filters or min(request.filters) < 1):
-        raise ConfigError(f"filters must be whole numbers >= 1, not {','.join(map(str, request.filters)) or 'none'}")
-    options = DataOptions(height=request.height, width=request.width, grayscale=request.grayscale,
-                          frames=request.frames, val_fraction=request.val_fraction, videos=request.videos)
-    config = TrainingConfig(epochs=request.epochs, batch_size=request.batch_size, patience=request.patience,
-                            steps_per_epoch=request.steps_per_epoch, mixed_precision=request.mixed_precision,
-                            reserve_cores=1, cpu_threads=request.cpu_threads, device=request.device)
-    model_options: dict[str, Any] = {"learning_rate": request.learning_rate}
-    if request.filters:
-        model_options[filters_field(request.task, request.preset)] = request.filters
-    return _on_this_thread(lambda: train_project(
-        project, request.task, request.preset, model_options=model_options, data_options=options, config=config,
-        run_name=request.run_name or None, save_project=False, progress=progress, cancel=cancel))
+    _setup_devices(request.cpu_threads, request.mixed_precision, request.device, request.reserve_cores)
+    return _on_this_thread(lambda: train_project(project, request, save_project=False, progress=progress,
+                                                 cancel=cancel))
 
 
 def resume_in_background(
     project, request: ResumeRequest, progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
 ) -> Any:
-    """Continue ``request.run_dir`` with the data options it was trained with; returns the ``RunResult``."""
+    """Continue ``request.run`` with the data options it was trained with; returns the ``RunResult``."""
     from core.training.from_project import resume_project_run
 
-    _setup_devices(request.cpu_threads, request.mixed_precision)
+    _setup_devices(request.cpu_threads, request.mixed_precision, request.device, request.reserve_cores)
     return _on_this_thread(lambda: resume_project_run(
-        project, request.run_dir, epochs=request.epochs, learning_rate=request.learning_rate, save_project=False,
-        progress=progress, cancel=cancel))
+        project, request.run, epochs=request.epochs, learning_rate=request.learning_rate,
+        error_level=request.error_level, save_project=False, progress=progress, cancel=cancel))
 
 
 @dataclass(frozen=True)

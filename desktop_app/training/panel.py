@@ -31,15 +31,15 @@ from PySide6.QtWidgets import (
 )
 
 from core.errors import Cancelled
-from core.jobs import Progress
+from core.jobs import Progress, Stage
 from core.runs import RESUMABLE, RunError, RunListing, delete_run, model_file, resume_refusal
 from core.training import events as ev
+from core.training.errors import ConfigError
 from desktop_app.jobs import Worker, show_error
 from desktop_app.training.curves import LossCurves
 from desktop_app.training.form import TrainingForm
 from desktop_app.training.job import (
     DeviceSummary,
-    ResumeRequest,
     detect_devices,
     resume_in_background,
     train_in_background,
@@ -282,8 +282,8 @@ class TrainingPanel(QWidget):
             return None
         try:
             request = self.form.request()
-        except Exception as exc:  # noqa: BLE001 - a box that cannot be read: said in a dialog
-            show_error(self, exc, "Training")
+        except ConfigError as exc:  # a value out of range: said in the status line and a dialog
+            self._refuse(exc)
             return None
         self.curves.clear()
         return self._run(Worker(train_in_background, self.project, request, name="training"),
@@ -299,16 +299,18 @@ class TrainingPanel(QWidget):
             self.status.setText(refusal)
             return None
         try:
-            learning_rate = self.form.learning_rate_value()
-        except Exception as exc:  # noqa: BLE001
-            show_error(self, exc, "Training")
+            request = self.form.resume_request(listing.run_dir, self.resume_epochs.value() or None)
+        except ConfigError as exc:
+            self._refuse(exc)
             return None
-        request = ResumeRequest(listing.run_dir, epochs=self.resume_epochs.value() or None,
-                                learning_rate=learning_rate, cpu_threads=self.form.threads.value(),
-                                mixed_precision=self.form.mixed_precision.isChecked())
         self.curves.show_history(listing.record.history)
         return self._run(Worker(resume_in_background, self.project, request, name="training"),
                          f"resuming {listing.name}...")
+
+    def _refuse(self, exc: ConfigError) -> None:
+        """A request the form cannot make: its one line under the progress bar, and in a dialog."""
+        self.status.setText(f"not started: {exc}")
+        show_error(self, exc, "Training")
 
     def _run(self, worker: Worker, message: str) -> Worker:
         self.worker = worker
@@ -337,10 +339,9 @@ class TrainingPanel(QWidget):
     # -- events (GUI thread) ----------------------------------------------------------------------
     def _on_event(self, event: Progress) -> None:
         self.events_seen += 1
-        if not isinstance(event, ev.TrainingEvent):  # preparing data, or (after the run) fitting its error level
+        if event.stage is not Stage.TRAINING:  # preparing the data, or (after the run) fitting its error level
             self._show_fraction(event)
-            message = event.message or f"{event.done:g}"
-            self.status.setText(message if message.startswith("error level") else f"preparing data: {message}")
+            self.status.setText(event.status or f"{event.done:g}")
             return
         if isinstance(event, ev.RunStarted):
             self.run_dir = Path(event.run_dir)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.cli.progress_bar import ProgressBar
-from core.jobs import Progress
+from core.jobs import Progress, Stage
 
 
 class Clock:
@@ -42,3 +42,15 @@ def test_a_short_job_logs_nothing_and_the_end_of_a_long_one_is_logged(capsys: py
         clock.now += 30
         bar(Progress(7, None))
     assert capsys.readouterr().err.splitlines() == ["scanning: 5 frames, 1m01s elapsed", "scanning: 7 frames, 1m31s elapsed"]
+
+
+def test_the_bar_is_named_for_the_stage_the_job_is_in(capsys: pytest.CaptureFixture) -> None:
+    clock = Clock()
+    with ProgressBar("score", unit="frame", enabled=False, log_interval_s=60, clock=clock) as bar:
+        clock.now += 61
+        bar(Progress(10, 100, "train.avi", Stage.CALIBRATING))
+        clock.now += 61
+        bar(Progress(60, 100, "test.avi", Stage.SCORING))
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith("calibrating the threshold: 10/100 frames (10%)") and lines[0].endswith("train.avi")
+    assert lines[1].startswith("scoring: 60/100 frames (60%)") and lines[1].endswith("test.avi")

@@ -136,7 +136,7 @@ def test_bad_training_settings_are_one_line_errors(tmp_path: Path, capsys) -> No
     capsys.readouterr()
     assert main(["train", str(folder), "--task", "anomaly", "--lr-factor", "2"]) == 2
     err = capsys.readouterr().err.strip()
-    assert "lr_factor must be in (0, 1)" in err and len(err.splitlines()) == 1, err
+    assert "learning-rate factor must be in (0, 1)" in err and len(err.splitlines()) == 1, err
     for bad, what in ((["--batch-size", "0"], "argument --batch-size: must be a whole number from 1 to 4,096, not 0"),
                       (["--epochs", "0"], "argument --epochs: must be a whole number from 1 to 100,000, not 0"),
                       (["--patience", "-1"], "argument --patience: must be a whole number from 0 to 100,000"),
@@ -206,10 +206,10 @@ def one_line_error(capsys) -> str:
     (["--stride", "0"], "clip stride must be a whole number"),
     (["--frame-steps", "0"], "each frame step must be a whole number from 1 to 1000, not 0"),
     (["--val-fraction", "nan"], "validation fraction must be in [0, 1), not nan"),
-    (["--lr", "nan"], "--lr must be a positive number, not nan"),
-    (["--lr", "inf"], "--lr must be a positive number, not inf"),
-    (["--lr-factor", "nan"], "lr_factor must be in (0, 1), not nan"),
-    (["--filters", "0,2"], "--filters must be whole numbers >= 1, not 0,2"),
+    (["--lr", "nan"], "learning rate must be a positive number, not nan"),
+    (["--lr", "inf"], "learning rate must be a positive number, not inf"),
+    (["--lr-factor", "nan"], "learning-rate factor must be in (0, 1), not nan"),
+    (["--filters", "0,2"], "filters must be whole numbers >= 1, not 0,2"),
     (["--device", "tpu"], "device must be auto, cpu, gpu or gpu:N, not 'tpu'"),
     (["--device", "gpu:99"], "device gpu:99: the backend sees"),
 ])
@@ -218,6 +218,38 @@ def test_bad_values_are_refused_in_one_line_never_replaced_by_defaults(video_pro
     assert main(["train", str(video_project), *SMALL, *option, "--name", "bad"]) == 2
     assert message in one_line_error(capsys)
     assert not (video_project / "runs" / "bad").exists()
+
+
+@pytest.mark.parametrize(("option", "field", "value"), [
+    (["--lr", "nan"], "learning_rate", float("nan")),
+    (["--lr=-0.01"], "learning_rate", -0.01),
+    (["--frames", "1"], "frames", 1),
+    (["--size", "4"], "height", 4),
+    (["--filters", "0,4"], "filters", (0, 4)),
+    (["--epochs", "0"], "epochs", 0),
+    (["--max-minutes", "0"], "max_minutes", 0.0),
+])
+def test_the_command_says_what_the_request_says(video_project: Path, capsys, option, field, value) -> None:
+    from core.training.errors import ConfigError
+    from core.training.request import TrainingRequest
+
+    with pytest.raises(ConfigError) as caught:
+        TrainingRequest("anomaly", **{field: value})
+    assert main(["train", str(video_project), *SMALL, *option, "--name", "bad"]) == 2
+    assert one_line_error(capsys) == f"framewatch: error: {caught.value}"
+    assert not (video_project / "runs" / "bad").exists()
+
+
+def test_a_resume_is_checked_before_tensorflow_is_imported(video_project: Path) -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom core.cli.main import main\n"
+            f"code = main(['train', {str(video_project)!r}, '--resume', 'any', '--lr', 'nan'])\n"
+            "print(code, 'tensorflow' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "2 False", done.stderr
+    assert done.stderr == "framewatch: error: learning rate must be a positive number, not nan\n"
 
 
 def test_damaged_run_files_under_resume_are_one_line(video_project: Path, capsys) -> None:

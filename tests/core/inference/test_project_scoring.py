@@ -20,7 +20,7 @@ from core.inference.project_scoring import cached_video_scores, reflag_project, 
 from core.inference.regularity import Threshold, moving_average
 from core.inference.score_cache import ScoreCache, ScoreKey
 from core.inference.scoring import score_video
-from core.jobs import Progress
+from core.jobs import Progress, Stage
 from core.models.files import load_model_file
 from core.project import Project
 from core.runs import RunError
@@ -90,7 +90,11 @@ def test_scores_are_heard_as_they_arrive_and_cached_ones_at_once(project: Projec
 
 
 def test_the_threshold_is_calibrated_on_the_train_split_videos(project: Project) -> None:
-    result = score_project(project, "tiny", ["test.avi"], percentile=90.0, smoothing=3)
+    heard: list[Progress] = []
+    result = score_project(project, "tiny", ["test.avi"], percentile=90.0, smoothing=3, progress=heard.append)
+    stages = [(event.stage, event.message) for event in heard]
+    assert sorted(set(stages), key=stages.index) == [(Stage.CALIBRATING, "train0.avi"), (Stage.CALIBRATING, "train1.avi"),
+                                                     (Stage.SCORING, "test.avi")]  # its reports say which is which
     expected = Threshold.calibrate([_direct(project, "train0.avi"), _direct(project, "train1.avi")], 90.0, 3)
     assert result.threshold.videos == 2 and result.threshold.frames == 38
     assert result.threshold.value == pytest.approx(expected.value, rel=1e-6)

@@ -281,7 +281,7 @@ def test_a_time_budget_ends_the_run_stopped_early_and_resume_trains_on(spec, dat
 
 @pytest.mark.parametrize("minutes", [0.0, -1.0, float("nan"), float("inf")])
 def test_a_time_budget_must_be_a_positive_number_of_minutes(minutes: float) -> None:
-    with pytest.raises(ConfigError, match="max_minutes must be a positive number"):
+    with pytest.raises(ConfigError, match="time budget must be a positive number of minutes"):
         TrainingConfig(max_minutes=minutes)
 
 

@@ -137,13 +137,47 @@ def test_a_bad_option_is_a_dialog_and_starts_nothing(qtbot, panel, project) -> N
     assert panel.worker is None
     assert [e.text for e in error_dialog.shown] == ["Learning rate: 'fast' is not a number (e.g. 0.001, or empty for "
                                                     "the preset's)"]
-    # a value only the trainer refuses: a 1-frame clip; the job ends in a dialog, the panel is ready again
+    # a value out of range: refused by the request on the spot, in the command's words, and nothing starts
     tiny(panel)
     panel.form.frames.setValue(1)
     click(qtbot, panel.start_button)
-    qtbot.waitUntil(lambda: not panel.is_training, timeout=RUN_TIMEOUT_MS)
-    assert "frames per clip must be a whole number from 2 to 1000, not 1" in error_dialog.shown[-1].text
-    assert panel.start_button.isEnabled() and panel.form.isEnabled() and not project.runs
+    assert panel.worker is None and not project.runs and not any(project.runs_dir.iterdir())
+    assert error_dialog.shown[-1].text == "frames per clip must be a whole number from 2 to 1000, not 1"
+    assert panel.status.text() == "not started: frames per clip must be a whole number from 2 to 1000, not 1"
+    assert panel.start_button.isEnabled() and panel.form.isEnabled()
+
+
+@pytest.mark.parametrize(("fill", "field", "value"), [
+    (lambda form: form.learning_rate.setText("nan"), "learning_rate", float("nan")),
+    (lambda form: form.learning_rate.setText("-0.01"), "learning_rate", -0.01),
+    (lambda form: form.frames.setValue(1), "frames", 1),
+    (lambda form: form.frame_height.setValue(4), "height", 4),
+    (lambda form: form.filters.setText("0,4"), "filters", (0, 4)),
+])
+def test_the_form_says_what_the_request_and_the_command_say(qtbot, panel, fill, field, value) -> None:
+    from core.training.errors import ConfigError
+    from core.training.request import TrainingRequest
+
+    with pytest.raises(ConfigError) as caught:
+        TrainingRequest("anomaly", **{field: value})
+    tiny(panel)
+    fill(panel.form)
+    click(qtbot, panel.start_button)
+    assert panel.worker is None
+    assert [e.text for e in error_dialog.shown] == [str(caught.value)]
+    assert panel.status.text() == f"not started: {caught.value}"
+
+
+def test_resume_checks_the_form_by_the_same_request_rules(qtbot, panel, project) -> None:
+    tiny(panel, epochs=1)
+    with qtbot.waitSignal(panel.run_ended, timeout=RUN_TIMEOUT_MS):
+        click(qtbot, panel.start_button)
+    panel.resume_epochs.setValue(2)
+    panel.form.learning_rate.setText("nan")
+    click(qtbot, panel.resume_button)
+    assert panel.worker is not None and panel.worker.is_done  # the first run's: no new job
+    assert error_dialog.shown[-1].text == "learning rate must be a positive number, not nan"
+    assert panel.status.text() == "not started: learning rate must be a positive number, not nan"
 
 
 def test_a_nan_loss_ends_in_a_dialog_that_one_click_dismisses(qtbot, panel, monkeypatch) -> None:
@@ -303,3 +337,26 @@ def test_read_only_model_folders_score_but_never_resume_and_the_tooltip_says_why
     assert panel.resume_selected() is None and "no checkpoint to resume from" in panel.status.text()
     panel.runs.select_run(resumable)
     assert panel.resume_button.isEnabled() and panel.resume_button.toolTip().startswith("Continue the selected run")
+
+
+def test_the_status_line_follows_the_stage_of_each_report_not_its_words(qtbot, panel, monkeypatch) -> None:
+    from core.errors import Cancelled
+    from core.jobs import Stage, report
+    from desktop_app.training import panel as panel_module
+
+    def staged_job(project, request, progress=None, cancel=None):
+        report(progress, 2, 10, "caching walk0.avi", Stage.PREPARING)
+        report(progress, 3, 16, "epoch 1/16", Stage.ERROR_LEVEL)  # no "error level" in its words
+        report(progress, 4, 16, "error level: words, not the stage", Stage.PREPARING)
+        raise Cancelled("training cancelled")
+
+    monkeypatch.setattr(panel_module, "train_in_background", staged_job)
+    texts: list[str] = []
+    show = panel.status.setText
+    panel.status.setText = lambda text: (texts.append(text), show(text))
+    tiny(panel)
+    click(qtbot, panel.start_button)
+    qtbot.waitUntil(lambda: panel.worker.is_done and len(texts) == 5, timeout=RUN_TIMEOUT_MS)
+    assert texts[1:4] == ["preparing data: caching walk0.avi", "error level: epoch 1/16",
+                          "preparing data: error level: words, not the stage"]
+    assert texts[4].startswith("cancelled") and error_dialog.shown == []

@@ -1,0 +1,87 @@
+"""The training request: one check of every setting, one line each, before anything starts."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from core.training.errors import ConfigError
+from core.training.request import ResumeRequest, TrainingRequest
+
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("task", "dance", "task must be one of predict, anomaly, classify, regress, not 'dance'"),
+    ("preset", "nope", "no preset 'nope' for task 'anomaly'; presets: stae, conv-ae, future-frame"),
+    ("learning_rate", NAN, "learning rate must be a positive number, not nan"),
+    ("learning_rate", INF, "learning rate must be a positive number, not inf"),
+    ("learning_rate", 0.0, "learning rate must be a positive number, not 0.0"),
+    ("learning_rate", -1e-3, "learning rate must be a positive number, not -0.001"),
+    ("filters", (0, 2), "filters must be whole numbers >= 1, not 0,2"),
+    ("filters", (), "filters must be whole numbers >= 1, not none"),
+    ("height", 4, "frame height must be a whole number from 8 to 4096, not 4"),
+    ("width", 100_000, "frame width must be a whole number from 8 to 4096, not 100000"),
+    ("frames", 1, "frames per clip must be a whole number from 2 to 1000, not 1"),
+    ("stride", 0, "clip stride must be a whole number from 1 to 100000, not 0"),
+    ("frame_steps", (1, 0), "each frame step must be a whole number from 1 to 1000, not 0"),
+    ("val_fraction", 1.0, "validation fraction must be in [0, 1), not 1.0"),
+    ("val_fraction", NAN, "validation fraction must be in [0, 1), not nan"),
+    ("epochs", 0, "epochs must be a whole number from 1 to 1000000, not 0"),
+    ("epochs", 2.5, "epochs must be a whole number from 1 to 1000000, not 2.5"),
+    ("batch_size", 0, "batch size must be a whole number from 1 to 1000000, not 0"),
+    ("steps_per_epoch", 0, "steps per epoch must be a whole number from 1 to 1000000, not 0"),
+    ("patience", -1, "early-stop patience must be a whole number from 0 to 1000000, not -1"),
+    ("lr_patience", -1, "reduce-LR patience must be a whole number from 0 to 1000000, not -1"),
+    ("lr_factor", 2.0, "learning-rate factor must be in (0, 1), not 2.0"),
+    ("max_minutes", 0.0, "time budget must be a positive number of minutes, not 0.0"),
+    ("max_minutes", INF, "time budget must be a positive number of minutes, not inf"),
+    ("seed", -1, "seed must be a whole number from 0 to 4294967295, not -1"),
+    ("device", "tpu", "device must be auto, cpu, gpu or gpu:N, not 'tpu'"),
+    ("cpu_threads", 0, "CPU threads must be a whole number from 1 to 4096, not 0"),
+    ("reserve_cores", -1, "reserved cores must be a whole number from 0 to 4096, not -1"),
+])
+def test_each_bad_setting_is_one_line_naming_it_and_its_range(field: str, value, message: str) -> None:
+    given = {"task": "anomaly", field: value}
+    with pytest.raises(ConfigError) as caught:
+        TrainingRequest(**given)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("learning_rate", NAN, "learning rate must be a positive number, not nan"),
+    ("epochs", 0, "epochs must be a whole number from 1 to 1000000, not 0"),
+    ("max_minutes", -1.0, "time budget must be a positive number of minutes, not -1.0"),
+    ("device", "gpu:x", "device must be auto, cpu, gpu or gpu:N, not 'gpu:x'"),
+    ("cpu_threads", 0, "CPU threads must be a whole number from 1 to 4096, not 0"),
+])
+def test_a_resume_is_checked_by_the_same_rules_in_the_same_words(field: str, value, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        ResumeRequest("run", **{field: value})
+    assert str(caught.value) == message
+
+
+def test_a_request_becomes_the_spec_data_options_and_config_it_asks_for() -> None:
+    request = TrainingRequest("anomaly", "conv-ae", learning_rate=5e-4, filters=(4, 4, 4), height=32, frames=8,
+                              frame_steps=(1, 2), val_fraction=0.25, epochs=3, batch_size=2, steps_per_epoch=7,
+                              patience=0, max_minutes=1.5, seed=4, device="cpu", reserve_cores=1)
+    spec = request.spec()
+    assert (spec.preset, spec.learning_rate, spec.recurrent) == ("conv-ae", 5e-4, (4, 4, 4))
+    options = request.data_options()
+    assert (options.height, options.width, options.frames, options.frame_steps, options.val_fraction) == (
+        32, None, 8, (1, 2), 0.25)
+    config = request.config()
+    assert (config.epochs, config.batch_size, config.steps_per_epoch, config.patience, config.max_minutes,
+            config.seed, config.device, config.reserve_cores) == (3, 2, 7, 0, 1.5, 4, "cpu", 1)
+    # left to the preset: its default preset and its own learning rate
+    default = TrainingRequest("anomaly")
+    assert default.preset_name == "future-frame" and "learning_rate" not in default.model_options()
+
+
+def test_a_request_is_checked_without_importing_keras() -> None:
+    code = ("import sys\nfrom core.training.request import TrainingRequest\nTrainingRequest('anomaly', epochs=3)\n"
+            "print(sorted(m for m in ('keras', 'tensorflow') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
