@@ -226,8 +226,6 @@ def test_bad_values_are_refused_in_one_line_never_replaced_by_defaults(video_pro
     (["--frames", "1"], "frames", 1),
     (["--size", "4"], "height", 4),
     (["--filters", "0,4"], "filters", (0, 4)),
-    (["--epochs", "0"], "epochs", 0),
-    (["--max-minutes", "0"], "max_minutes", 0.0),
 ])
 def test_the_command_says_what_the_request_says(video_project: Path, capsys, option, field, value) -> None:
     from core.training.errors import ConfigError

@@ -42,8 +42,8 @@ def test_the_shipped_model_and_exported_runs_are_read_only(tmp_path: Path, capsy
 
 def test_a_cancelled_then_resumed_anomaly_run_learns_its_error_level(tmp_path: Path, capsys) -> None:
     from core.training import events as ev
-    from core.training.from_project import DataOptions, train_project
-    from core.training.trainer import TrainingConfig
+    from core.training.from_project import train_project
+    from core.training.request import TrainingRequest
 
     folder = make_project(tmp_path / "proj")
     cancel = threading.Event()
@@ -53,10 +53,9 @@ def test_a_cancelled_then_resumed_anomaly_run_learns_its_error_level(tmp_path: P
             cancel.set()
 
     with closing(Project.open(folder)) as project, pytest.raises(Cancelled):
-        train_project(project, "anomaly", model_options={"filters": (4, 4, 4)},
-                      data_options=DataOptions(height=16, width=16, val_fraction=0.0),
-                      config=TrainingConfig(epochs=2, batch_size=4, steps_per_epoch=2), run_name="ff",
-                      progress=progress, cancel=cancel)
+        request = TrainingRequest("anomaly", filters=(4, 4, 4), height=16, width=16, val_fraction=0.0, epochs=2,
+                                  batch_size=4, steps_per_epoch=2, run_name="ff")
+        train_project(project, request, progress=progress, cancel=cancel)
     run_dir = folder / "runs" / "ff"
     record = RunRecord.load(run_dir)
     assert record.status == "cancelled" and "error_level" not in record.data
