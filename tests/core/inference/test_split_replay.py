@@ -74,17 +74,15 @@ def test_two_imports_scored_by_one_run_calibrate_the_same_threshold(tmp_path: Pa
 
 def test_a_run_records_the_videos_it_learned_from_and_scoring_uses_exactly_those(tmp_path: Path,
                                                                                   footage: list[Path]) -> None:
-    from core.training.from_project import DataOptions, train_project
-    from core.training.trainer import TrainingConfig
+    from core.training.from_project import train_project
+    from core.training.request import TrainingRequest
 
     first, second = (imported(tmp_path / f"import{n}", footage, ORDERS[n]) for n in range(2))
     try:
-        result = train_project(
-            first, "anomaly", "conv-ae", run_name="tiny", error_level=False,
-            model_options={"encoder": ((4, 3, 2),), "recurrent": (4,), "final_kernel": 3},
-            data_options=DataOptions(height=16, width=16, grayscale=True, frames=4, stride=8, frame_steps=(1,),
-                                     val_fraction=0.34),
-            config=TrainingConfig(epochs=1, batch_size=4, steps_per_epoch=1, seed=1))
+        result = train_project(first, TrainingRequest(
+            "anomaly", "conv-ae", run_name="tiny", error_level=False, filters=(4, 4, 4), height=16, width=16,
+            grayscale=True, frames=4, stride=8, frame_steps=(1,), val_fraction=0.34, epochs=1, batch_size=4,
+            steps_per_epoch=1, seed=1))
         recorded = result.record.data["splits"]
         expected = by_name(first, assign_splits(first.data, 0.34, seed=1))
         assert {split: sorted(e["name"] for e in entries) for split, entries in recorded.items()} == {
