@@ -4,7 +4,7 @@
 
 A one-hour video at 25 fps (90,000 frames; ``--quick``: 12 minutes, 18,000) is scored live: its errors
 (synthetic: gamma noise, with an anomaly of 10 to 30 s every 5 minutes, the ground truth) reach the review's
-:class:`~core.inference.flagging_session.FlaggingSession` in flushes, one every 30 ms, each holding the
+:class:`~core.inference.anomaly.flagging_session.FlaggingSession` in flushes, one every 30 ms, each holding the
 frames scored meanwhile: ``--frames-per-flush`` 8 by default, a scorer at about 250 frames/s. The
 session smooths (causal, 3 frames), flags (99.5th-percentile threshold calibrated on the first 10 minutes,
 min run 3, merge gap 10) and measures the AUC after every flush, as the chart shows them.
@@ -36,9 +36,9 @@ if __name__ == "__main__":  # run as a script: the repository root on the path
 from bench.figures import Figure
 from core.evaluation.intervals import labels_from_intervals
 from core.evaluation.roc import roc_auc
-from core.inference.events import flag_events
-from core.inference.flagging_session import Flagging, FlaggingSession
-from core.inference.regularity import Threshold
+from core.inference.anomaly.events import flag_events
+from core.inference.anomaly.flagging_session import Flagging, FlaggingSession
+from core.inference.anomaly.regularity import Threshold
 
 FPS = 25
 #: Flushes at each end of the stream whose median is reported.

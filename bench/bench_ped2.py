@@ -2,7 +2,7 @@
 
 The model (default: the one shipped in ``resources/models/ped2-future-frame``, or ``--run``, or one
 trained in this run with ``--train MINUTES``) scores the 12 test videos through ``framewatch evaluate``'s
-code (:func:`core.inference.project_evaluation.evaluate_project`, threshold calibrated on the 16 training
+code (:func:`core.inference.anomaly.project_evaluation.evaluate_project`, threshold calibrated on the 16 training
 videos). In the same run, the baseline that needs no learning: the largest mean absolute difference
 between consecutive full-resolution (240x360) gray frames over 20x20 patches, as is and averaged over the
 last 5 frames and over the model's smoothing window. Ped2's anomalies (cyclists, a cart, skaters) move fast, so motion energy alone does well
@@ -112,7 +112,7 @@ def without_error_level(project_folder: Path, run: str):
     """``run``'s model scored by its squared errors alone (its error level, if any, left out)."""
     import dataclasses
 
-    from core.inference.project_scoring import run_model
+    from core.inference.anomaly.project_scoring import run_model
 
     model = run_model(project_folder, run)
     if model.error_level_path is None:
@@ -137,8 +137,8 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
         return [Figure("Ped2 frame AUC", None, skipped=f"no UCSD Ped2 at {ped2}")]
     args.work.mkdir(parents=True, exist_ok=True)
 
-    from core.inference.project_evaluation import evaluate_project
-    from core.inference.project_scoring import run_model, split_videos
+    from core.inference.anomaly.project_evaluation import evaluate_project
+    from core.inference.anomaly.project_scoring import run_model, split_videos
 
     project = ped2_project(args.work, ped2)
     folder = project.folder

@@ -42,7 +42,7 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
     import keras
     import numpy as np
 
-    from core.inference.rollout import frame_window, reference_rollout, rollout
+    from core.inference.rollout.rollout import frame_window, reference_rollout, rollout
     from core.models import build_model, make_spec
 
     out = []

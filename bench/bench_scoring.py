@@ -102,7 +102,7 @@ def score_videos(model, videos, spec, stride: int) -> tuple[float, dict]:
     """Seconds to score ``videos`` at ``stride``, and each video's errors by id."""
     import numpy as np
 
-    from core.inference.scoring import score_video
+    from core.inference.anomaly.scoring import score_video
 
     errors = {}
     start = time.perf_counter()
@@ -114,7 +114,7 @@ def score_videos(model, videos, spec, stride: int) -> tuple[float, dict]:
 def bench_ped2(data: Path, work: Path, quick: bool) -> list[Figure]:
     from core.data.ground_truth import frame_labels
     from core.evaluation.frame_level import frame_level_scores
-    from core.inference.project_scoring import run_model
+    from core.inference.anomaly.project_scoring import run_model
     from core.models.files import load_model_file
 
     project = ped2_project(work, data / "ucsd_ped2")
@@ -187,7 +187,7 @@ def opencv_decode(path: Path) -> int:
 def bench_rate(data: Path, work: Path, quick: bool) -> list[Figure]:
     import keras
 
-    from core.inference.scoring import ScoringSpec, score_video
+    from core.inference.anomaly.scoring import ScoringSpec, score_video
     from core.models import build_model, make_spec
     from core.models.error_level import build_error_level_model
 
@@ -233,7 +233,7 @@ MEMORY_CHILD = """
 import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras
-from core.inference.scoring import ScoringSpec, score_video
+from core.inference.anomaly.scoring import ScoringSpec, score_video
 from core.models import build_model, make_spec
 keras.utils.set_random_seed(0)
 specs = [(make_spec("anomaly", filters=(4, 8, 16)), None)]

@@ -148,10 +148,9 @@ def _print_text(run: Any, results: list[tuple[str, Any, Path | None]]) -> None:
 def run_classify(args: argparse.Namespace) -> int:
     from core.cli.progress_bar import ProgressBar
     from core.cli.score_commands import _load_model_quietly
-    from core.inference.clip_input import resolve_stride
-    from core.inference.scoring import DEFAULT_BATCH_SIZE
-    from core.inference.window_video import write_window_video
-    from core.inference.windows import classify_video, window_model
+    from core.inference.clip_input import DEFAULT_BATCH_SIZE, resolve_stride
+    from core.inference.labelling.windows import classify_video, window_model
+    from core.render.window_video import write_window_video
     from core.video.open import open_video
 
     run = window_model(args.project, args.run)

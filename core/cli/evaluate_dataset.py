@@ -6,7 +6,7 @@ images no training sequence draws from; :data:`~core.data.moving_mnist.SPLITS`) 
 stream (:data:`EVALUATION_STREAM`, so their trajectories are not the validation sequences that chose
 ``best.keras``), rolls the run's model out from the first ``--given`` frames and prints per future step
 the per-frame MSE (squared error summed over a frame's pixels), the MSE per pixel, PSNR and SSIM, with
-their means and those of a copy-last-frame baseline (:mod:`core.inference.rollout_evaluation`).
+their means and those of a copy-last-frame baseline (:mod:`core.inference.rollout.evaluation`).
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def run_dataset_evaluate(args: argparse.Namespace) -> int:
     from core.cli.progress_bar import ProgressBar
     from core.data import MovingMnistBatches, mnist_digits
     from core.data.moving_mnist import images_path
-    from core.inference.rollout_evaluation import evaluate_rollouts
+    from core.inference.rollout.evaluation import evaluate_rollouts
     from core.models.files import load_model_file
     from core.models.specs import spec_from_dict
     from core.quiet_tensorflow import import_tensorflow_quietly

@@ -25,7 +25,7 @@ CLIP_LIMIT = 1000
 #: Frames predicted one after another from a rollout: each is fed back, so the work grows with them.
 FUTURE_LIMIT = 1000
 #: Frames an error is averaged over before thresholding: what scoring accepts
-#: (:data:`core.inference.regularity.MAX_SMOOTHING_WINDOW`, not imported here: it would import NumPy).
+#: (:data:`core.inference.anomaly.regularity.MAX_SMOOTHING_WINDOW`, not imported here: it would import NumPy).
 SMOOTH_LIMIT = 10_000
 #: Clips (or windows) per model call.
 BATCH_LIMIT = 4096

@@ -47,8 +47,8 @@ def _metric(value: float) -> float | None:
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    from core.inference.rollout import step_plan
-    from core.inference.video_rollout import predict_run, rollout_video
+    from core.inference.rollout.rollout import step_plan
+    from core.inference.rollout.video_rollout import predict_run, rollout_video
     from core.models.files import load_model_file
 
     run = predict_run(args.project, args.run, args.checkpoint)
@@ -73,9 +73,9 @@ def run_predict(args: argparse.Namespace) -> int:
         steps = [{"step": k + 1, "frame": first_future + k, "mse": _metric(found.mse[k]),
                   "psnr": _metric(found.psnr[k]), "ssim": _metric(found.ssim[k])} for k in range(len(result.truth))]
     if output is not None:
-        from core.inference.side_by_side import write_side_by_side
+        from core.render.side_by_side import rollout_side_by_side, write_side_by_side
 
-        write_side_by_side(output, result.side_by_side(error=args.error), args.fps or result.fps,
+        write_side_by_side(output, rollout_side_by_side(result, error=args.error), args.fps or result.fps,
                            overwrite=args.overwrite)
     plan = step_plan(model)
     summary = {"run": run.record.run_id, "video": str(args.video), "start": args.start, "given": args.given,

@@ -13,14 +13,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from core.cli.number_options import FINITE, FPS, FRAME, WAIT_S
+from core.cli.number_options import FINITE, FPS, FRAME
 from core.cli.progress_bar import ProgressBar
+from core.cli.project_access import add_project_argument, note_lock, open_project
 from core.cli.project_scan import register_scan
 
 
@@ -39,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     new.set_defaults(handler=run_new)
 
     add = sub.add_parser("add-video", help="add video files or image folders (each is decoded once to count frames)")
-    _project_arg(add)
+    add_project_argument(add)
     add.add_argument("videos", type=Path, nargs="+")
     add.add_argument("--fps", type=FPS, help="frame rate of image folders (default 10)")
     add.add_argument("--split", choices=["train", "val", "test"], help="put the videos in this split")
@@ -48,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     ucsd = sub.add_parser("import-ucsd", help="import a UCSD anomaly dataset (training/, testing/, *.m ground truth)")
     ucsd.add_argument("source", type=Path, help="dataset folder, e.g. ../shared/data/ucsd_ped2")
-    _project_arg(ucsd, create=True)
+    add_project_argument(ucsd, create=True)
     ucsd.add_argument("--gt", type=Path, help="ground-truth .m file (default: the first *.m found)")
     ucsd.add_argument("--fps", type=FPS, default=10.0, help="frame rate of the image folders (default 10)")
     ucsd.add_argument("--no-scan", action="store_true", help="count images instead of decoding every one")
@@ -56,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     folders = sub.add_parser("import-folders", help="import train/<class>/*.mp4 and test/<class>/*.mp4 as labelled clips")
     folders.add_argument("source", type=Path)
-    _project_arg(folders, create=True)
+    add_project_argument(folders, create=True)
     folders.add_argument("--fps", type=FPS, help="frame rate of image-folder videos (default 10)")
     folders.add_argument("--skip-unreadable", action="store_true", help="skip videos that do not decode")
     folders.add_argument("--no-scan", action="store_true", help="trust the header's frame count instead of decoding")
@@ -68,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "its split (train, val, test, or auto: decided by the data options) and, for an image folder, its "
         "frames per second (a video file's frame rate is read from the file).",
     )
-    _project_arg(edit)
+    add_project_argument(edit)
     edit.add_argument("video", help="video id, name or path")
     edit.add_argument("--name", help="new name (unique in the project)")
     edit.add_argument("--split", choices=["train", "val", "test", "auto"])
@@ -80,7 +80,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Add frames [START, END) of VIDEO (id, name or path) as a subclip with --class or --value, "
         "or as a ground-truth anomaly interval with --anomaly; or import many rows with --csv.",
     )
-    _project_arg(label)
+    add_project_argument(label)
     label.add_argument("--video", help="video id, name or path")
     label.add_argument("--start", type=FINITE)
     label.add_argument("--end", type=FINITE, help="end (exclusive)")
@@ -103,7 +103,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "that run's events); --interval also marks the frames as a ground-truth anomaly interval (the app's "
         "Shift+C). A second verdict on the same event replaces the first.",
     )
-    _project_arg(verdict)
+    add_project_argument(verdict)
     verdict.add_argument("--video", required=True, help="video id, name or path")
     verdict.add_argument("--start", type=FRAME, required=True, help="first frame of the event")
     verdict.add_argument("--end", type=FRAME, required=True, help="end of the event (exclusive)")
@@ -120,7 +120,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "video file. Every output is checked before the first is written: existing files are refused "
         "unless --overwrite is given, and the project's own files and videos are never replaced.",
     )
-    _project_arg(export, writes=False)  # read-only; --recover exports the crashed session's edits (without saving)
+    add_project_argument(export, writes=False)  # read-only; --recover exports the crashed session's edits (without saving)
     export.add_argument("-o", "--output", type=Path, required=True, help="folder (csv, videos) or file (json)")
     export.add_argument("--format", choices=["csv", "json", "videos"], default="csv")
     export.add_argument("--overwrite", action="store_true", help="replace files that already exist")
@@ -129,7 +129,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     info = sub.add_parser("info", help="summary of a project and the problems found in it",
                           description="Print a project's contents and every problem found (moved or changed "
                           "videos, duplicates, bad intervals, unknown labels). Exit code 1 if any is an error.")
-    _project_arg(info, recovery=False, writes=False)
+    add_project_argument(info, recovery=False, writes=False)
     info.add_argument("--json", action="store_true")
     info.add_argument("--no-files", action="store_true", help="do not check that the video files are unchanged")
     info.set_defaults(handler=run_info)
@@ -137,7 +137,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     register_scan(sub)
 
     relink = sub.add_parser("relink", help="point moved videos at their new place")
-    _project_arg(relink)
+    add_project_argument(relink)
     relink.add_argument("--search", type=Path, help="find every missing video under this folder (by content)")
     relink.add_argument("--video", help="video id or name")
     relink.add_argument("--path", type=Path, help="new path of --video")
@@ -145,72 +145,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     relink.set_defaults(handler=run_relink)
 
 
-#: Seconds an editing command waits for another writer of the project to finish, by default.
-DEFAULT_WAIT_S = 5.0
-
-
-def _project_arg(parser: argparse.ArgumentParser, create: bool = False, recovery: bool = True,
-                 writes: bool = True) -> None:
-    parser.add_argument("dir", type=Path, help="project folder" + (" (created if it holds no project; removed "
-                        "again if the import fails)" if create else ""))
-    if writes:
-        parser.add_argument("--wait", type=WAIT_S, default=DEFAULT_WAIT_S, metavar="SECONDS",
-                            help="if another Framewatch is writing the project, wait this long for it to finish "
-                            f"(default {DEFAULT_WAIT_S:g})")
-    if recovery:
-        group = parser.add_mutually_exclusive_group()
-        group.add_argument("--recover", action="store_true", help="continue from the autosave of a crashed session")
-        group.add_argument("--discard-autosave", action="store_true", help="drop the autosave of a crashed session")
-
-
-def _open(args: argparse.Namespace, read_only: bool = False):
-    """The project of ``args.dir``: locked for writing (waiting ``--wait``), or read-only (no lock).
-
-    A read-only open that must drop the autosave (``--discard-autosave``) writes, so it locks too.
-    """
-    from core.project import Project, ProjectError, ProjectLockedError
-
-    read_only = read_only and not getattr(args, "discard_autosave", False)
-    try:
-        project = Project.open(args.dir, recover=getattr(args, "recover", False), read_only=read_only,
-                               wait_s=getattr(args, "wait", 0.0), program=f"framewatch project {args.project_command}")
-    except ProjectLockedError as exc:
-        hint = f"waited {args.wait:g} s; " if getattr(args, "wait", 0) else ""
-        raise ProjectLockedError(exc.owner, exc.path, hint=f"{hint}close it there or use --wait SECONDS") from exc
-    _note_lock(project)
-    if project.recovery is not None:
-        if getattr(args, "discard_autosave", False):
-            project.discard_autosave()
-        else:
-            raise ProjectError(f"{project.recovery.describe()}; give --recover to continue from it or "
-                               "--discard-autosave to drop it", project.path)
-    return project
-
-
 @contextlib.contextmanager
 def _project_to_import_into(args: argparse.Namespace) -> Iterator[Any]:
-    """The project in ``args.dir`` (locked, as :func:`_open` opens it), or a new one there that is removed
+    """The project in ``args.dir`` (locked, as :func:`~core.cli.project_access.open_project` opens it), or a new one there that is removed
     again if the import fails: a failed import never leaves a project behind, nor changes an existing one
     (it is saved only at the end)."""
     from core.project.provisional import new_project_or_nothing
     from core.project.store import AUTOSAVE_FILE, PROJECT_FILE
 
     if (args.dir / PROJECT_FILE).exists() or (args.dir / AUTOSAVE_FILE).exists():
-        yield _open(args)
+        yield open_project(args)
         return
     with new_project_or_nothing(args.dir) as project:
         yield project
-
-
-def _note_lock(project) -> None:
-    """Say on stderr that a stale lock was taken over, or that a read-only project is open elsewhere."""
-    lock = project.folder_lock
-    if lock is not None and lock.took_over is not None and lock.users == 1:
-        print(f"framewatch: note: took over the lock of {lock.took_over.describe()}: that process is gone",
-              file=sys.stderr)
-    if project.held_by is not None:
-        print(f"framewatch: note: {project.path} is open in {project.held_by.describe()}; this reads its last "
-              "save (edits not saved there are not included)", file=sys.stderr)
 
 
 def _done(project, message: str) -> int:
@@ -228,7 +175,7 @@ def run_new(args: argparse.Namespace) -> int:
 
 
 def run_add_video(args: argparse.Namespace) -> int:
-    project = _open(args)
+    project = open_project(args)
     for path in args.videos:
         with ProgressBar(f"reading {path.name}") as bar:
             video = project.add_video(path, fps=args.fps, split=args.split, scan=not args.no_scan, progress=bar)
@@ -255,7 +202,7 @@ def run_edit_video(args: argparse.Namespace) -> int:
         changes["fps"] = args.fps
     if not changes:
         raise ProjectValidationError("give --name, --split or --fps")
-    project = _open(args)
+    project = open_project(args)
     video = project.update_video(project.video(args.video).id, **changes)
     return _done(project, f"{video.id}  {video.name}  split {video.split or 'auto'}  {video.fps:g} fps")
 
@@ -265,10 +212,10 @@ def run_verdict(args: argparse.Namespace) -> int:
 
     if args.interval and args.verdict != "confirmed":
         raise ProjectValidationError("--interval marks a confirmed event's frames: give --verdict confirmed")
-    project = _open(args)
+    project = open_project(args)
     run_id = None
     if args.run is not None:
-        from core.inference.project_scoring import project_run_id, run_model
+        from core.inference.anomaly.project_scoring import project_run_id, run_model
 
         run_id = project_run_id(project, run_model(project.folder, args.run))
     video = project.video(args.video)
@@ -319,7 +266,7 @@ def run_label(args: argparse.Namespace) -> int:
     from core.project import ProjectValidationError
     from core.video import open_video
 
-    project = _open(args)
+    project = open_project(args)
     if args.csv is not None:
         from core.project.importers import import_csv_labels
 
@@ -360,7 +307,7 @@ def run_label(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     from core.project import exporters
 
-    project = _open(args, read_only=True)
+    project = open_project(args, read_only=True)
     if args.format == "json":
         print(exporters.export_json(project, args.output, overwrite=args.overwrite))
     elif args.format == "csv":
@@ -378,7 +325,7 @@ def run_info(args: argparse.Namespace) -> int:
     from core.project.summary import project_summary
 
     project = Project.open(args.dir, read_only=True)
-    _note_lock(project)
+    note_lock(project)
     data = project_summary(project, check_files=not args.no_files).as_dict()
     if args.json:
         print(json.dumps(data, indent=2))
@@ -411,7 +358,7 @@ def _counts(counter: dict) -> str:
 def run_relink(args: argparse.Namespace) -> int:
     from core.project import ProjectValidationError
 
-    project = _open(args)
+    project = open_project(args)
     if args.search is not None:
         found = project.relink_moved(args.search)
         for video_id, path in found.items():

@@ -6,8 +6,8 @@ the same as JSON (``--frames`` adds every frame's error). Scores are cached in `
 a second run is instant and an interrupted one (Ctrl+C, a crash) resumes where it stopped. The threshold
 is calibrated on the train-split videos (``--threshold E`` sets one by hand); the events go to the run's ``events.json``. ``--export DIR``
 writes each scored video's per-frame scores and events as CSV and JSON; ``--annotated OUT.mp4`` (one
-video) or ``--annotated-dir DIR`` its annotated anomaly video (``core/inference/exports.py``,
-``core/inference/annotated_video.py``). An existing output is refused, before any scoring, unless
+video) or ``--annotated-dir DIR`` its annotated anomaly video (``core/inference/anomaly/exports.py``,
+``core/render/annotated_video.py``). An existing output is refused, before any scoring, unless
 ``--overwrite``.
 ``framewatch evaluate PROJECT --run RUN`` scores the test-split videos (or reads their cached scores) and
 prints frame-level ROC AUC (per-video normalised and raw), EER, event recall and false alarms per minute.
@@ -153,9 +153,9 @@ def _check_evaluate_args(args: argparse.Namespace) -> None:
 def _outputs(args: argparse.Namespace, project: Any) -> dict[str, tuple[str, dict[str, Path]]]:
     """Per video id, the stem and the files ``--export`` and ``--annotated[-dir]`` will write, checked (none of
     the project's own files or videos, not existing unless ``--overwrite``, writable) before any scoring."""
-    from core.inference.annotated_video import check_video_format
-    from core.inference.exports import export_paths, unique_file_stems
+    from core.inference.anomaly.exports import export_paths, unique_file_stems
     from core.project.own_files import refuse_own_files
+    from core.render.annotated_video import check_video_format
     from core.video.cutting import check_outputs
 
     videos = list(project.videos.values()) if args.all else [project.video(key) for key in args.video]
@@ -179,8 +179,8 @@ def _write_outputs(args: argparse.Namespace, project: Any, result: Any,
                    outputs: dict[str, tuple[str, dict[str, Path]]]) -> dict[str, list[str]]:
     """Write the exports and annotated videos of ``result``'s videos; the files written, per video id."""
     from core.cli.progress_bar import ProgressBar
-    from core.inference.annotated_video import write_annotated_video
-    from core.inference.exports import scored_videos, write_score_exports
+    from core.inference.anomaly.exports import scored_videos, write_score_exports
+    from core.render.annotated_video import write_annotated_video
 
     written: dict[str, list[str]] = {video_id: [] for video_id in outputs}
     if not any(paths for _, paths in outputs.values()):
@@ -201,8 +201,8 @@ def _write_outputs(args: argparse.Namespace, project: Any, result: Any,
 
 
 def _scoring_options(args: argparse.Namespace) -> dict[str, Any]:
-    from core.inference.regularity import DEFAULT_PERCENTILE
-    from core.inference.scoring import DEFAULT_BATCH_SIZE
+    from core.inference.anomaly.regularity import DEFAULT_PERCENTILE
+    from core.inference.clip_input import DEFAULT_BATCH_SIZE
 
     return {"stride": args.stride, "min_run": args.min_run, "merge_gap": args.merge_gap,
             "percentile": DEFAULT_PERCENTILE if args.percentile is None else args.percentile,
@@ -239,7 +239,7 @@ def _number(value: float | None, digits: int = 4) -> str:
 
 def run_score(args: argparse.Namespace) -> int:
     from core.cli.progress_bar import ProgressBar
-    from core.inference.project_scoring import score_project
+    from core.inference.anomaly.project_scoring import score_project
 
     options = _scoring_options(args)
     project = _open(args)
@@ -284,7 +284,7 @@ def run_score(args: argparse.Namespace) -> int:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     from core.cli.progress_bar import ProgressBar
-    from core.inference.project_evaluation import evaluate_project
+    from core.inference.anomaly.project_evaluation import evaluate_project
 
     if args.dataset:
         from core.cli.evaluate_dataset import run_dataset_evaluate
@@ -316,7 +316,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 def run_fit_error_level(args: argparse.Namespace) -> int:
     from core.cli.progress_bar import ProgressBar
-    from core.inference.error_level import fit_error_level
+    from core.training.error_level import fit_error_level
 
     project = _open(args)
     try:

@@ -1,7 +1,7 @@
 """The flag rule (a frame is flagged when its score is above the threshold: ``score > threshold``), and the
 frame-level precision, recall and F1 of the frames it flags.
 
-:func:`above_threshold` is the rule's one definition: events (:mod:`core.inference.events`), exports and
+:func:`above_threshold` is the rule's one definition: events (:mod:`core.inference.anomaly.events`), exports and
 these counts all flag through it, so a frame exactly at the threshold is normal everywhere. (An ROC curve
 is a different thing: its points are parameterised by ``score >= t`` over the distinct scores.)"""
 

@@ -1,8 +1,8 @@
 """What a clip model takes, read from its run record or its input: the one home of that reading.
 
 :class:`ClipInput` is the task, the clip length, how raw frames become the model's input (size, gray or
-RGB) and the input's dtype. Scoring (:class:`~core.inference.scoring.ScoringSpec`, reconstruction and
-next-frame models) and window classification (:class:`~core.inference.windows.WindowSpec`, classifiers
+RGB) and the input's dtype. Scoring (:class:`~core.inference.anomaly.scoring.ScoringSpec`, reconstruction and
+next-frame models) and window classification (:class:`~core.inference.labelling.windows.WindowSpec`, classifiers
 and regressors) narrow it to the tasks they serve (``TASKS``) and say in their own words why a model of
 another task does not fit.
 """
@@ -19,6 +19,9 @@ from core.inference.errors import ScoreError
 from core.preprocessing.spec import PreprocessSpec
 from core.tasks import TASKS
 from core.video.source import VideoSource
+
+#: Clip windows per model call unless told otherwise (scoring and window labelling alike).
+DEFAULT_BATCH_SIZE = 8
 
 
 @dataclass(frozen=True)

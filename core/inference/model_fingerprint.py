@@ -7,7 +7,7 @@ the file is the same file (device, inode) with the same size, modification and c
 
 A training run may replace a model file at any moment (``best.keras`` after every better epoch). Scores
 must be keyed by the model that made them, not by the file as it is when they are written: scoring takes
-the fingerprint once (:meth:`ScoringRun.pinned <core.inference.project_scoring.ScoringRun.pinned>`) and loads
+the fingerprint once (:meth:`ScoringRun.pinned <core.inference.anomaly.project_scoring.ScoringRun.pinned>`) and loads
 the model with :func:`load_fingerprinted`, which hashes the very bytes it loads, so the two can be compared.
 Both read the file through :func:`~core.regular_file.open_regular`: a named pipe where a model file should
 be is refused, never waited on.

@@ -2,7 +2,7 @@
 
 Input and output are ``(frames, height, width, channels)`` float32 in [0, 1]; output ``t`` predicts input
 frame ``t + 1`` from inputs ``0 .. t`` only (train on shifted pairs, like every ``predict`` model, and
-score with :func:`core.inference.scoring.score_video` unchanged).
+score with :func:`core.inference.anomaly.scoring.score_video` unchanged).
 
 Why this layout: anomaly scoring by prediction error needs a model that predicts *normal* motion well and
 abnormal motion badly. Encoding each frame alone and mixing time only at the coarse bottleneck keeps the

@@ -279,13 +279,13 @@ def wants_error_level(record: RunRecord) -> bool:
 def _with_error_level(project, result: RunResult, progress: ProgressCallback | None,
                       cancel: threading.Event | None) -> RunResult:
     """A next-frame run that ended with a model learns its error level on the project's train- and val-split
-    videos (:mod:`core.inference.error_level`); other runs are returned as they are."""
+    videos (:mod:`core.training.error_level`); other runs are returned as they are."""
     record = result.record
     if record.task != "predict" or result.model_path is None or result.status not in ("completed", "stopped_early"):
         return result
     from core.errors import Cancelled
-    from core.inference.error_level import fit_error_level
     from core.jobs import report
+    from core.training.error_level import fit_error_level
 
     try:
         fit_error_level(project, result.run_dir, seed=int(record.config.get("seed") or 0), progress=progress,

@@ -3,19 +3,17 @@
 :class:`PredictionView` shows ground truth, prediction and an absolute-error heat map for the next frames
 of a next-frame run; :class:`SegmentsView` classifies a video window by window with a classify or regress
 run and shows the segments as coloured bands (:func:`segment_bands`), with an annotated-video export.
-Both run their jobs in workers and share a :class:`ModelCache` when given one. :class:`PredictionController`
+Both run their jobs in workers and share a :class:`~core.models.model_cache.ModelCache` when given one. :class:`PredictionController`
 puts them in the main window (the "Predicted frames" dock, the Model menu's Classify and Export actions).
 """
 
 from desktop_app.prediction.controller import SEGMENTS_LANE, PredictionController
-from desktop_app.prediction.model_cache import ModelCache
 from desktop_app.prediction.prediction_view import PredictionView, error_heatmap
 from desktop_app.prediction.segment_bands import class_color, segment_bands, value_color
 from desktop_app.prediction.segments_view import SegmentStrip, SegmentsView
 
 __all__ = [
     "SEGMENTS_LANE",
-    "ModelCache",
     "PredictionController",
     "PredictionView",
     "SegmentStrip",

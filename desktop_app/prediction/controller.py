@@ -25,11 +25,11 @@ from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import QDockWidget, QLabel, QVBoxLayout, QWidget
 
 from core.errors import FramewatchError
-from core.inference.windows import WINDOW_TASKS
+from core.inference.labelling.windows import WINDOW_TASKS
+from core.models.model_cache import ModelCache
 from core.runs import RunRecord, find_run_dir
 from desktop_app.common.actions import build_actions
 from desktop_app.common.docks import bring_dock_to_front
-from desktop_app.prediction.model_cache import ModelCache
 from desktop_app.prediction.prediction_view import PredictionView
 from desktop_app.prediction.segments_view import SegmentsView
 from desktop_app.state import AppState, LaneBand

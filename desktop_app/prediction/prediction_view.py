@@ -12,12 +12,12 @@ the predicted one, and ``|truth - prediction|`` as a heat map), with a slider an
 * :meth:`PredictionView.set_position` ``(frame)``: the player moved; the running rollout is cancelled at
   once and a new one starts after :attr:`PredictionView.DEBOUNCE_MS` of quiet.
 * :meth:`PredictionView.set_future` / :meth:`PredictionView.set_given` / :meth:`PredictionView.set_step`.
-* :meth:`PredictionView.export` ``(path)``: the strip as a GIF or MP4 (:mod:`core.inference.side_by_side`).
+* :meth:`PredictionView.export` ``(path)``: the strip as a GIF or MP4 (:mod:`core.render.side_by_side`).
 * Signals: ``rollout_started(start)``, ``rollout_finished(VideoRollout)``, ``step_changed(step)``,
   ``export_finished(path)``.
 
 Every rollout and export runs in a :class:`~desktop_app.jobs.Worker` with progress and cancel; the
-model is loaded once per run (:class:`~desktop_app.prediction.model_cache.ModelCache`) so that later
+model is loaded once per run (:class:`~core.models.model_cache.ModelCache`) so that later
 rollouts reuse its compiled step. A job's error ends in a dialog (:func:`~desktop_app.jobs.show_error`).
 """
 
@@ -42,14 +42,13 @@ from PySide6.QtWidgets import (
 )
 
 from core.errors import FramewatchError
-from core.inference.error_overlay import heat_colors
-from core.inference.project_scoring import ScoringRun
-from core.inference.side_by_side import rgb_uint8, write_side_by_side
-from core.inference.video_rollout import VideoRollout, predict_run, rollout_video
+from core.inference.anomaly.error_overlay import heat_colors
+from core.inference.rollout.video_rollout import RolloutRun, VideoRollout, predict_run, rollout_video
 from core.jobs import ProgressCallback
+from core.models.model_cache import ModelCache
+from core.render.side_by_side import rgb_uint8, rollout_side_by_side, write_side_by_side
 from desktop_app.jobs import JobBar, Worker, show_error
 from desktop_app.player import FrameView
-from desktop_app.prediction.model_cache import ModelCache
 
 #: Default real frames given to the model and frames predicted (those of ``framewatch predict``).
 DEFAULT_GIVEN = 10
@@ -66,7 +65,7 @@ def error_heatmap(error: np.ndarray, scale: float) -> np.ndarray:
     return heat_colors(error / max(scale, 1e-6))
 
 
-def _rollout_job(models: ModelCache, run: ScoringRun, video: Path, start: int, given: int, future: int,
+def _rollout_job(models: ModelCache, run: RolloutRun, video: Path, start: int, given: int, future: int,
                  progress: ProgressCallback, cancel: threading.Event) -> VideoRollout:
     model = run.check_model(models.get(run.model_path))
     return rollout_video(model, video, run.spec.preprocess, start, given, future, progress=progress, cancel=cancel)
@@ -74,7 +73,7 @@ def _rollout_job(models: ModelCache, run: ScoringRun, video: Path, start: int, g
 
 def _export_job(result: VideoRollout, path: Path, error: bool, overwrite: bool,
                 progress: ProgressCallback, cancel: threading.Event) -> Path:
-    return write_side_by_side(path, result.side_by_side(error=error), result.fps, overwrite=overwrite,
+    return write_side_by_side(path, rollout_side_by_side(result, error=error), result.fps, overwrite=overwrite,
                               progress=progress, cancel=cancel)
 
 
@@ -92,7 +91,7 @@ class PredictionView(QWidget):
     def __init__(self, parent: QWidget | None = None, models: ModelCache | None = None) -> None:
         super().__init__(parent)
         self.models = models or ModelCache()
-        self.run: ScoringRun | None = None
+        self.run: RolloutRun | None = None
         self.video: Path | None = None
         self.start = 0
         self.result: VideoRollout | None = None

@@ -1,12 +1,12 @@
 """Segments of a classify or regress run as coloured timeline bands.
 
-:func:`segment_bands` turns :class:`~core.inference.windows.Segment` s into
+:func:`segment_bands` turns :class:`~core.inference.labelling.windows.Segment` s into
 :class:`~desktop_app.state.LaneBand` records (frames ``[start, end)``, a ``#rrggbb`` colour, the text to
 show, key ``segment<n>``), which a timeline lane paints:
 
 * **classification**: a class keeps its colour whatever the video or the order its segments come in: the
   colour the project gives that class name (``class_colors``), else the annotated video's colour of its
-  index among the run's ``class_names`` (:data:`core.inference.window_video.CLASS_COLORS`), else one chosen
+  index among the run's ``class_names`` (:data:`core.render.window_video.CLASS_COLORS`), else one chosen
   from the name itself. Uncertain segments are gray. Text: ``walk 0.93`` (label, mean confidence).
 * **regression**: the segment's mean value on a colour ramp (blue, low; yellow; red, high) over
   ``value_range`` (default: the lowest and highest mean value of the segments); the text is the value.
@@ -17,8 +17,8 @@ from __future__ import annotations
 import zlib
 from collections.abc import Mapping, Sequence
 
-from core.inference.window_video import CLASS_COLORS, UNCERTAIN_COLOR
-from core.inference.windows import Segment
+from core.inference.labelling.windows import Segment
+from core.render.window_video import CLASS_COLORS, UNCERTAIN_COLOR
 from desktop_app.state import LaneBand
 
 #: The regression ramp's stops, low to high (RGB).

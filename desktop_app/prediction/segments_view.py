@@ -1,9 +1,9 @@
 """A classify or regress run's window labels (or values) over a video, as coloured segments.
 
 :class:`SegmentsView` classifies a video window by window with a run's clip model
-(:func:`core.inference.windows.classify_video`) in a :class:`~desktop_app.jobs.Worker`, shows the
+(:func:`core.inference.labelling.windows.classify_video`) in a :class:`~desktop_app.jobs.Worker`, shows the
 merged segments as coloured bands (:func:`~desktop_app.prediction.segment_bands.segment_bands`) and writes
-the annotated copy of the video (:func:`core.inference.window_video.write_window_video`) in another worker.
+the annotated copy of the video (:func:`core.render.window_video.write_window_video`) in another worker.
 Its public API, for a controller to put the bands on the timeline:
 
 * :meth:`SegmentsView.set_source` ``(run, video_path, class_colors=None)``: a run folder and a video (and
@@ -32,12 +32,12 @@ from PySide6.QtWidgets import (
 )
 
 from core.errors import FramewatchError
-from core.inference.scoring import DEFAULT_BATCH_SIZE
-from core.inference.window_video import write_window_video
-from core.inference.windows import VideoWindows, WindowModel, classify_video, window_model
+from core.inference.clip_input import DEFAULT_BATCH_SIZE
+from core.inference.labelling.windows import VideoWindows, WindowModel, classify_video, window_model
 from core.jobs import ProgressCallback
+from core.models.model_cache import ModelCache
+from core.render.window_video import write_window_video
 from desktop_app.jobs import JobBar, Worker, show_error
-from desktop_app.prediction.model_cache import ModelCache
 from desktop_app.prediction.segment_bands import segment_bands
 from desktop_app.state import LaneBand
 

@@ -3,7 +3,7 @@ event review panel, and :class:`ReviewController`, which puts them in the main w
 and its docks).
 
 The review state of the video shown is a Qt-free
-:class:`~core.inference.flagging_session.FlaggingSession`; the widgets draw it (``ErrorChart(session=)``,
+:class:`~core.inference.anomaly.flagging_session.FlaggingSession`; the widgets draw it (``ErrorChart(session=)``,
 ``FlaggingBar.follow``, ``EventReview.follow``), with a plain API of methods and Qt signals for a
 controller to wire into the window: connect ``ErrorChart.seek_requested`` and
 ``EventReview.seek_requested`` to the player, the player's frame to ``ErrorChart.set_position``, and

@@ -4,7 +4,7 @@
 run, a progress bar with Cancel, and the :class:`ErrorChart`, which plots the error) and the "Events"
 dock (:attr:`review`, an :class:`EventReview`), and it alone fills the timeline's "Events" lane.
 
-The shown video's review state is one :class:`~core.inference.flagging_session.FlaggingSession`
+The shown video's review state is one :class:`~core.inference.anomaly.flagging_session.FlaggingSession`
 (:attr:`ReviewController.session`: errors, threshold, min run, merge gap, events, AUC, the flagging stored
 with the run): the chart, the flagging bar, the events panel and the Events lane draw it and edit it; the
 controller fills it (cached scores, a scoring job) and runs Keep.
@@ -30,7 +30,7 @@ controller fills it (cached scores, a scoring job) and runs Keep.
 * The error heat map of the current event is drawn on the player's frame through ``state.frame_overlay``.
 * **Export Scores and Events...** writes the video's ``<video>.scores.csv``, ``.events.csv`` and
   ``.scores.json`` into a folder, and **Export Annotated Anomaly Video...** an MP4 with the error
-  curve under each frame (:mod:`core.inference.exports`, :mod:`core.inference.annotated_video`), both as
+  curve under each frame (:mod:`core.inference.anomaly.exports`, :mod:`core.render.annotated_video`), both as
   the chart flags now (the threshold, min run and merge gap on screen) and in a job.
 """
 
@@ -42,10 +42,10 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from core.errors import FramewatchError
-from core.inference.events import Event
-from core.inference.events_file import RunEvents, read_events
-from core.inference.flagging_session import Flagging, FlaggingSession, SessionChange
-from core.inference.project_scoring import (
+from core.inference.anomaly.events import Event
+from core.inference.anomaly.events_file import RunEvents, read_events
+from core.inference.anomaly.flagging_session import Flagging, FlaggingSession, SessionChange
+from core.inference.anomaly.project_scoring import (
     ProjectScores,
     ScoringRun,
     VideoScores,
@@ -55,7 +55,7 @@ from core.inference.project_scoring import (
     run_model,
     score_project,
 )
-from core.inference.scoring import SCORING_TASKS
+from core.inference.anomaly.scoring import SCORING_TASKS
 from core.runs import RunRecord, find_run_dir, list_runs
 from desktop_app.common.actions import build_actions
 from desktop_app.common.resource_files import shipped_model_dir
@@ -80,7 +80,7 @@ class ReviewController(QObject):
         self.run: ScoringRun | None = None
         self.job: ScoringJob | None = None
         self.session = FlaggingSession()  # the shown video's review state, drawn by the views below
-        #: Keywords for :func:`~core.inference.project_scoring.score_project` (``batch_size``, ``percentile``...).
+        #: Keywords for :func:`~core.inference.anomaly.project_scoring.score_project` (``batch_size``, ``percentile``...).
         self.scoring_options: dict[str, Any] = {}
         self._pending_seek: tuple[str, int] | None = None
         self._stored: RunEvents | None = None  # the run's events.json as last read or written
@@ -339,7 +339,7 @@ class ReviewController(QObject):
         the model file, so the export job makes it, off the GUI thread), or ``None`` with a status saying why."""
         from functools import partial
 
-        from core.inference.exports import scored_video
+        from core.inference.anomaly.exports import scored_video
 
         video_id = self.state.video_id
         if self.project is None or self.run is None or video_id is None:
@@ -357,7 +357,7 @@ class ReviewController(QObject):
         """Write the video's per-frame scores and events (CSV and JSON) into a folder chosen by the analyst."""
         from PySide6.QtWidgets import QMessageBox
 
-        from core.inference.exports import export_paths, file_stem
+        from core.inference.anomaly.exports import export_paths, file_stem
 
         scored = self._scored_now()
         if scored is None:
@@ -508,13 +508,13 @@ def _stored_flagging(stored: RunEvents) -> tuple[int, int]:
 
 def _export_scores(folder, scored, progress=None, cancel=None):
     """The export job: the three files of one video (overwriting what the analyst agreed to replace)."""
-    from core.inference.exports import write_score_exports
+    from core.inference.anomaly.exports import write_score_exports
 
     return write_score_exports(folder, scored(), overwrite=True)
 
 
 def _write_anomaly_video(path, scored, progress=None, cancel=None):
     """The annotated-video job (the file dialog has asked before an existing file is replaced)."""
-    from core.inference.annotated_video import DEFAULT_CURVE, write_annotated_video
+    from core.render.annotated_video import DEFAULT_CURVE, write_annotated_video
 
     return write_annotated_video(path, scored(), DEFAULT_CURVE, True, progress=progress, cancel=cancel)

@@ -1,15 +1,15 @@
 """The error chart (the "Regularity" dock): one video's per-frame error, the threshold, events, ground truth.
 
-The chart draws a :class:`~core.inference.flagging_session.FlaggingSession` it does not own the state of:
+The chart draws a :class:`~core.inference.anomaly.flagging_session.FlaggingSession` it does not own the state of:
 the curve is the session's smoothed error e(t) (smoothed as the threshold smooths it, the series events
 are flagged on, so the threshold line means exactly what it flags; sr(t) = 1 - sa(t) is normalised over
 the whole video and moves while frames arrive, so a line drawn on it could not keep its meaning during live
-scoring). It redraws what each :class:`~core.inference.flagging_session.SessionChange` names.
+scoring). It redraws what each :class:`~core.inference.anomaly.flagging_session.SessionChange` names.
 
 * :meth:`ErrorChart.append` grows the curve while a scoring job runs; :meth:`set_scores` shows a
   whole series at once (cached scores). Both hand the frames to the session, which flags only the tail.
 * The threshold line starts at the calibrated value and can be dragged: each move sets the session's
-  threshold by hand (:meth:`~core.inference.flagging_session.FlaggingSession.move_threshold`), which
+  threshold by hand (:meth:`~core.inference.anomaly.flagging_session.FlaggingSession.move_threshold`), which
   re-flags the events at once; the chart emits ``threshold_changed(float)`` and ``events_changed(list)``
   and draws events as red bands.
 * Ground-truth anomaly intervals are shaded green, and with ground truth of both kinds among the frames
@@ -30,9 +30,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from core.inference.events import Event
-from core.inference.flagging_session import Flagging, FlaggingSession, SessionChange
-from core.inference.regularity import Threshold
+from core.inference.anomaly.events import Event
+from core.inference.anomaly.flagging_session import Flagging, FlaggingSession, SessionChange
+from core.inference.anomaly.regularity import Threshold
 
 CURVE_PEN = pg.mkPen((90, 200, 255), width=1)
 THRESHOLD_PEN = pg.mkPen((255, 200, 0), width=2)

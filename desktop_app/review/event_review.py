@@ -1,10 +1,10 @@
 """The event review panel: flagged events in a table, stepped through frame by frame, judged with keys.
 
 :class:`EventReview` lists events (start, end, peak, verdict, note) of one video or of the whole project,
-with the verdicts of the run that flagged them attached (:func:`core.inference.events.attach_verdicts`).
+with the verdicts of the run that flagged them attached (:func:`core.inference.anomaly.events.attach_verdicts`).
 Start and End are the event's first and last frame, both included, as the status line reads them
 ("frame 61 of 60-62"); the files keep ``end`` exclusive. A followed
-:class:`~core.inference.flagging_session.FlaggingSession` (:meth:`EventReview.follow`) replaces its
+:class:`~core.inference.anomaly.flagging_session.FlaggingSession` (:meth:`EventReview.follow`) replaces its
 video's events whenever it flags again. Keys, active while the panel has focus (:data:`REVIEW_KEYS`):
 
 * ``N`` / ``P``: next / previous event (the player is asked to seek to its first frame);
@@ -15,7 +15,7 @@ video's events whenever it flags again. Keys, active while the panel has focus (
 * ``Shift+C``: confirm the event and make it a ground-truth anomaly interval, one undoable action
   (:meth:`core.project.Project.confirm_as_interval`);
 * ``H``: the error heat-map overlay on or off. The event's error maps are computed by a worker
-  (:func:`core.inference.error_overlay.span_error_maps`) once per event, and ``overlay_changed(frame,
+  (:func:`core.inference.anomaly.error_overlay.span_error_maps`) once per event, and ``overlay_changed(frame,
   rgba)`` hands the player an RGBA ``uint8`` image of the frame's size (``None``: draw nothing).
 
 Rejected events count as normal footage for the next training run (:mod:`core.data.verdicts`).
@@ -45,11 +45,11 @@ from PySide6.QtWidgets import (
 )
 
 from core.errors import Cancelled
-from core.inference.error_overlay import error_heatmap, span_error_maps
-from core.inference.events import Event, attach_verdicts
-from core.inference.events_file import read_events
-from core.inference.flagging_session import FlaggingSession, SessionChange
-from core.inference.project_scoring import ScoringRun, events_dir, project_run_id, run_model
+from core.inference.anomaly.error_overlay import error_heatmap, span_error_maps
+from core.inference.anomaly.events import Event, attach_verdicts
+from core.inference.anomaly.events_file import read_events
+from core.inference.anomaly.flagging_session import FlaggingSession, SessionChange
+from core.inference.anomaly.project_scoring import ScoringRun, events_dir, project_run_id, run_model
 from desktop_app.common.actions import ACTIONS
 from desktop_app.common.project_events import ProjectEvents
 from desktop_app.jobs import Worker, show_error

@@ -1,13 +1,13 @@
 """The flagging bar above the error chart: threshold, minimum run and merge gap, kept for the run.
 
-The bar draws and edits a :class:`~core.inference.flagging_session.FlaggingSession` (:meth:`FlaggingBar.follow`),
+The bar draws and edits a :class:`~core.inference.anomaly.flagging_session.FlaggingSession` (:meth:`FlaggingBar.follow`),
 the one the chart draws, so the threshold box follows the chart's threshold line both ways (a drag moves
 the number, a typed number moves the line). ``Min run`` is the number of consecutive frames above the threshold an event needs, and
 ``Merge gap`` the number of normal frames two events may be apart and still count as one: both re-flag the
 chart at once. What the bar shows is not stored until **Keep** is pressed: then every video the run has
 scored is flagged again with these values and the run's ``events.json`` replaced
-(:func:`~core.inference.project_scoring.reflag_project`, a job the bar's owner runs); **Revert** goes back
-to what is stored (:meth:`~core.inference.flagging_session.FlaggingSession.revert`). The bar says which of
+(:func:`~core.inference.anomaly.project_scoring.reflag_project`, a job the bar's owner runs); **Revert** goes back
+to what is stored (:meth:`~core.inference.anomaly.flagging_session.FlaggingSession.revert`). The bar says which of
 the two the chart shows ("kept" or "not kept": the session's stored vs current flagging).
 
 Signals: ``threshold_edited(float)`` when the analyst types a threshold, ``flagging_edited(int, int)`` for
@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.inference.flagging_session import FlaggingSession, SessionChange
-from core.inference.regularity import Threshold
+from core.inference.anomaly.flagging_session import FlaggingSession, SessionChange
+from core.inference.anomaly.regularity import Threshold
 from desktop_app.common.fit_label import FitLabel
 
 MAX_FRAMES = 1_000_000

@@ -1,11 +1,11 @@
 """Score one video of a project with a run off the GUI thread, streaming its errors into a flagging session.
 
-:class:`ScoringJob` runs :func:`core.inference.project_scoring.score_project` for one video in a
+:class:`ScoringJob` runs :func:`core.inference.anomaly.project_scoring.score_project` for one video in a
 :class:`~desktop_app.jobs.Worker`: the score cache is used (a scored video's errors arrive in one piece,
 without loading the model), the threshold is calibrated on the train-split videos first, and the video's
 errors are heard frame by frame as they are scored (``on_scores``). The scoring thread only queues them;
 a timer on the GUI thread hands them on at most every :data:`FLUSH_MS` milliseconds as
-``scores(first_frame, errors)`` and appends them to a :class:`~core.inference.flagging_session.FlaggingSession`
+``scores(first_frame, errors)`` and appends them to a :class:`~core.inference.anomaly.flagging_session.FlaggingSession`
 (which flags only the tail they change), so the chart drawing it grows live without one redraw per frame.
 ``cancel()`` stops the job (the scores so far stay cached and the next run resumes); any other error
 ends in a dialog.
@@ -22,9 +22,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from core.errors import Cancelled
-from core.inference.flagging_session import Flagging, FlaggingSession
-from core.inference.project_scoring import ProjectScores, ScoringRun, score_project
-from core.inference.regularity import Threshold
+from core.inference.anomaly.flagging_session import Flagging, FlaggingSession
+from core.inference.anomaly.project_scoring import ProjectScores, ScoringRun, score_project
+from core.inference.anomaly.regularity import Threshold
 from desktop_app.jobs import Worker, show_error
 
 #: Longest wait, in milliseconds, between a frame being scored and the chart hearing of it.
@@ -36,7 +36,7 @@ class ScoringJob(QObject):
 
     ``video`` is an id, name or path of the project's; ``min_run``, ``merge_gap`` and the other keywords
     (``stride``, ``batch_size``, ``threshold``, ``percentile``, ``smoothing``, ``load_model``...) go to
-    :func:`~core.inference.project_scoring.score_project`, and the session flags with the same ``min_run``
+    :func:`~core.inference.anomaly.project_scoring.score_project`, and the session flags with the same ``min_run``
     and ``merge_gap``.
 
     Signals (all on the GUI thread): ``threshold_ready(Threshold)`` once calibrated, ``scores(int,

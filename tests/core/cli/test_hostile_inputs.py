@@ -150,8 +150,8 @@ def test_an_image_folder_at_a_frame_rate_near_zero_is_refused_so_exports_never_w
 
 def test_a_smoothing_window_past_the_limit_is_refused_by_scoring_too() -> None:
     from core.cli.number_options import SMOOTH_LIMIT
+    from core.inference.anomaly.regularity import MAX_SMOOTHING_WINDOW, CausalMovingAverage, moving_average
     from core.inference.errors import ScoreError
-    from core.inference.regularity import MAX_SMOOTHING_WINDOW, CausalMovingAverage, moving_average
 
     assert SMOOTH_LIMIT == MAX_SMOOTHING_WINDOW
     with pytest.raises(ScoreError, match="from 1 to 10,000"):

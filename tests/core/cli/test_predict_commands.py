@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from core.cli.main import main
-from core.inference.side_by_side import compose
 from core.models import build_model, make_spec
 from core.models.files import save_model
+from core.render.side_by_side import compose
 from core.runs import RunRecord
 from core.video.open import open_video
 from tests.core.inference.test_rollout import tiny_predictor
@@ -61,7 +61,7 @@ def test_predict_prints_per_step_metrics_and_writes_a_gif(setup, tmp_path: Path,
     assert gif[0].shape[1] > 3 * 128  # three panels, each enlarged to at least 128 pixels
     # the metrics are those of the rollout against the video's own frames
     from core.evaluation.frames import frame_mse
-    from core.inference.rollout import reference_rollout
+    from core.inference.rollout.rollout import reference_rollout
     from core.models.files import load_model_file
     from core.preprocessing import PreprocessSpec
     from core.preprocessing.frames import iter_resized

@@ -61,7 +61,7 @@ def test_frame_precision_recall_f1_at_a_threshold() -> None:
 
 
 def test_a_frame_at_the_threshold_is_not_flagged_as_events_flag_it() -> None:
-    from core.inference.events import flag_events
+    from core.inference.anomaly.events import flag_events
 
     scores = [0.1, 0.6, 0.5, 0.9]
     d = frame_detection(scores, [0, 1, 0, 1], threshold=0.6)

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 
 from core.errors import Cancelled, FrameOutOfRangeError
-from core.inference.annotated_video import MIN_WIDTH, curve_labels, curve_values, write_annotated_video
+from core.inference.anomaly.events import flag_events
+from core.inference.anomaly.exports import ScoredVideo, frame_table
+from core.inference.anomaly.regularity import Threshold
 from core.inference.errors import ScoreError
-from core.inference.events import flag_events
-from core.inference.exports import ScoredVideo, frame_table
-from core.inference.regularity import Threshold
-from core.inference.score_overlay import ALERT, curve_panel, draw_alert_border, draw_cursor, frame_x
 from core.jobs import Progress
+from core.render.annotated_video import MIN_WIDTH, curve_labels, curve_values, write_annotated_video
+from core.render.score_overlay import ALERT, curve_panel, draw_alert_border, draw_cursor, frame_x
 from core.video.cutting import CutError, OutputExistsError
 from tests.video_factory import write_video
 

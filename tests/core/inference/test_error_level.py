@@ -13,10 +13,9 @@ import pytest
 
 from core.cli.main import main
 from core.errors import Cancelled
-from core.inference.error_level import ERROR_LEVEL_FILE, fit_error_level
+from core.inference.anomaly.project_scoring import run_model, score_key, score_project
+from core.inference.anomaly.scoring import frame_error, score_video
 from core.inference.errors import ScoreError
-from core.inference.project_scoring import run_model, score_key, score_project
-from core.inference.scoring import frame_error, score_video
 from core.models.error_level import (
     SCORE_FLOOR,
     build_error_level_model,
@@ -28,6 +27,7 @@ from core.preprocessing import iter_resized
 from core.project import Project
 from core.runs import RunRecord
 from core.runs.export import export_run
+from core.training.error_level import ERROR_LEVEL_FILE, fit_error_level
 from core.video.open import open_video
 from tests.core.cli.one_line_errors import assert_usage_error
 from tests.core.inference.scoring_project import FRAMES, make_project, save_run
@@ -179,7 +179,7 @@ def test_training_the_default_anomaly_preset_fits_its_error_level(tmp_path: Path
 
 
 def test_long_footage_is_sampled_evenly_within_the_memory_cap(tmp_path: Path, monkeypatch) -> None:
-    import core.inference.error_level as error_level
+    import core.training.error_level as error_level
 
     folder = make_project(tmp_path / "proj")
     save_run(folder, task="predict")

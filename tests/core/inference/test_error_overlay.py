@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.inference.error_overlay import error_heatmap, span_error_maps
+from core.inference.anomaly.error_overlay import error_heatmap, span_error_maps
+from core.inference.anomaly.project_scoring import run_model
+from core.inference.anomaly.scoring import score_video
 from core.inference.errors import ScoreError
-from core.inference.project_scoring import run_model
-from core.inference.scoring import score_video
 from core.models.files import load_model_file
 from core.project import Project
 from tests.core.inference.scoring_project import make_project, save_run

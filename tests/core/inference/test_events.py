@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.inference.anomaly.events import Event, EventTracker, attach_verdicts, flag_events
 from core.inference.errors import ScoreError
-from core.inference.events import Event, EventTracker, attach_verdicts, flag_events
 from core.project.entities import Verdict
 
 #: runs above 1.0 at frames [2, 4), [5, 6), [8, 12) and [15, 16): gaps of 1 normal frame, then 3

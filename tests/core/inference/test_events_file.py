@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.inference.anomaly.events import attach_verdicts, flag_events
+from core.inference.anomaly.events_file import EVENTS_FILE, RunEvents, read_events, write_events
+from core.inference.anomaly.regularity import Threshold
 from core.inference.errors import InferenceFileError
-from core.inference.events import attach_verdicts, flag_events
-from core.inference.events_file import EVENTS_FILE, RunEvents, read_events, write_events
-from core.inference.regularity import Threshold
 from core.project.entities import Verdict
 
 SCORES = np.array([0, 0, 3, 2, 0, 5, 0, 0, 2, 4, 4, 2, 0], dtype=np.float32)

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from core.evaluation.normalise import abnormality
-from core.inference.events import flag_events
-from core.inference.exports import (
+from core.inference.anomaly.events import flag_events
+from core.inference.anomaly.exports import (
     EVENT_COLUMNS,
     FRAME_COLUMNS,
     ScoredVideo,
@@ -20,9 +20,9 @@ from core.inference.exports import (
     video_times,
     write_score_exports,
 )
+from core.inference.anomaly.project_scoring import score_project
+from core.inference.anomaly.regularity import Threshold
 from core.inference.model_fingerprint import model_fingerprint
-from core.inference.project_scoring import score_project
-from core.inference.regularity import Threshold
 from core.project import Project
 from core.video.cutting import OutputExistsError
 from tests.core.inference.scoring_project import make_project, save_run

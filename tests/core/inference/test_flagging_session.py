@@ -10,11 +10,11 @@ from hypothesis import strategies as st
 
 from core.evaluation.intervals import labels_from_intervals
 from core.evaluation.roc import roc_auc
+from core.inference.anomaly.events import flag_events
+from core.inference.anomaly.events_file import RunEvents
+from core.inference.anomaly.flagging_session import Flagging, FlaggingSession, SessionChange
+from core.inference.anomaly.regularity import Threshold
 from core.inference.errors import ScoreError
-from core.inference.events import flag_events
-from core.inference.events_file import RunEvents
-from core.inference.flagging_session import Flagging, FlaggingSession, SessionChange
-from core.inference.regularity import Threshold
 
 
 def from_scratch(errors: np.ndarray, flagging: Flagging, truth: list[tuple[int, int]]):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.inference.label_strip import (
+from core.render.label_strip import (
     MIN_WIDTH,
     STRIP_BACKGROUND,
     draw_label_strip,

@@ -12,14 +12,19 @@ import pytest
 
 from core.errors import Cancelled
 from core.evaluation.roc import roc_auc
+from core.inference.anomaly.events import flag_events
+from core.inference.anomaly.events_file import read_events
+from core.inference.anomaly.project_evaluation import evaluate_project
+from core.inference.anomaly.project_scoring import (
+    cached_video_scores,
+    reflag_project,
+    run_model,
+    score_project,
+)
+from core.inference.anomaly.regularity import Threshold, moving_average
+from core.inference.anomaly.score_cache import ScoreCache, ScoreKey
+from core.inference.anomaly.scoring import score_video
 from core.inference.errors import ScoreError
-from core.inference.events import flag_events
-from core.inference.events_file import read_events
-from core.inference.project_evaluation import evaluate_project
-from core.inference.project_scoring import cached_video_scores, reflag_project, run_model, score_project
-from core.inference.regularity import Threshold, moving_average
-from core.inference.score_cache import ScoreCache, ScoreKey
-from core.inference.scoring import score_video
 from core.jobs import Progress, Stage
 from core.models.files import load_model_file
 from core.project import Project
@@ -275,7 +280,7 @@ def test_a_named_pipe_in_the_score_cache_does_not_hang_scoring(project: Project)
     import contextlib
     import os
 
-    from core.inference.project_scoring import score_key
+    from core.inference.anomaly.project_scoring import score_key
 
     run = run_model(project.folder, "tiny")
     meta = ScoreCache(project.folder).paths(score_key(run, project.video("test.avi")))[1]

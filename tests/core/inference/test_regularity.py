@@ -7,12 +7,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.inference.errors import ScoreError
-from core.inference.regularity import (
+from core.inference.anomaly.regularity import (
     CausalMovingAverage,
     Threshold,
     moving_average,
 )
+from core.inference.errors import ScoreError
 
 
 def test_nan_errors_are_refused_as_a_scoring_error_with_the_frame() -> None:

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from keras import layers
 
-import core.inference.rollout as rollout_module
-from core.inference.rollout import RolloutError, reference_rollout, rollout, step_plan
+import core.inference.rollout.rollout as rollout_module
+from core.inference.rollout.rollout import RolloutError, reference_rollout, rollout, step_plan
 from core.models import build_model, make_spec, presets
 
 SIZE = 16

@@ -10,8 +10,8 @@ import pytest
 
 from core.errors import Cancelled
 from core.evaluation.frames import frame_sse, frame_ssim
-from core.inference.rollout import RolloutError
-from core.inference.rollout_evaluation import evaluate_rollouts
+from core.inference.rollout.evaluation import evaluate_rollouts
+from core.inference.rollout.rollout import RolloutError
 
 
 def _sequences(count: int, frames: int, size: int = 16, seed: int = 0) -> np.ndarray:

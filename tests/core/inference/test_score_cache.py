@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.inference.anomaly.regularity import Threshold
+from core.inference.anomaly.score_cache import CachedScores, ScoreCache, ScoreKey, scores_dir
 from core.inference.model_fingerprint import model_fingerprint
-from core.inference.regularity import Threshold
-from core.inference.score_cache import CachedScores, ScoreCache, ScoreKey, scores_dir
 from core.models.errors import ModelFileError
 from core.project.entities import Fingerprint
 
@@ -207,7 +207,7 @@ def test_deeply_nested_json_in_an_entry_is_a_miss_not_a_recursion_error(cache: S
 
 
 def test_an_oversized_entry_is_a_miss_without_being_parsed(cache: ScoreCache, model: Path) -> None:
-    from core.inference.score_cache import MAX_META_BYTES
+    from core.inference.anomaly.score_cache import MAX_META_BYTES
 
     key = ScoreKey.of(model, VIDEO, PARAMS)
     cache.write(entry(key))

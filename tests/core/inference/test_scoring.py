@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from core.errors import Cancelled
+from core.inference.anomaly.scoring import ScoringSpec, frame_error, score_video
 from core.inference.errors import ScoreError
-from core.inference.scoring import ScoringSpec, frame_error, score_video
 from core.preprocessing import PreprocessSpec, iter_resized
 from core.video.file_source import FileVideoSource
 from core.video.open import open_video

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.data.splits import assign_splits, replay_splits
-from core.inference.project_scoring import run_model, score_project, split_videos
+from core.inference.anomaly.project_scoring import run_model, score_project, split_videos
 from core.project import Project
 from core.runs import RunRecord
 from tests.core.inference.scoring_project import save_run

@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 
 from core.errors import Cancelled
-from core.inference.rollout import RolloutError, rollout
-from core.inference.video_rollout import predict_run, rollout_video
+from core.inference.rollout.rollout import RolloutError, rollout
+from core.inference.rollout.video_rollout import predict_run, rollout_video
 from core.models.files import load_model_file
 from core.preprocessing import PreprocessSpec
 from core.preprocessing.frames import iter_resized
+from core.render.side_by_side import rollout_side_by_side
 from core.video.open import open_video
 from tests.core.cli.test_predict_commands import SIZE, make_run
 from tests.video_factory import write_video
@@ -40,7 +41,7 @@ def test_rollout_video_predicts_from_the_given_frames_and_keeps_the_real_ones(ru
     np.testing.assert_allclose(result.truth, real[5:] / 255.0, atol=1e-6)
     np.testing.assert_allclose(result.errors(), np.abs(real[5:] / 255.0 - result.predicted), atol=1e-6)
     assert result.frame_count == 14 and result.fps == pytest.approx(10)
-    assert result.side_by_side(error=True).shape[0] == 4
+    assert rollout_side_by_side(result, error=True).shape[0] == 4
 
 
 def test_steps_past_the_end_have_no_truth(run_and_video) -> None:

@@ -13,8 +13,7 @@ import pytest
 
 from core.errors import Cancelled
 from core.inference.errors import ScoreError
-from core.inference.window_video import write_window_video
-from core.inference.windows import (
+from core.inference.labelling.windows import (
     WindowResult,
     WindowSpec,
     classify_video,
@@ -24,6 +23,7 @@ from core.inference.windows import (
 )
 from core.models.files import load_model_file
 from core.preprocessing.spec import PreprocessSpec
+from core.render.window_video import write_window_video
 from core.video.cutting import OutputExistsError
 from tests.core.inference.scoring_project import save_run
 from tests.core.inference.window_runs import FRAMES, dark_then_bright, write_levels

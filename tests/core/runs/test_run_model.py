@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from core.cli.main import main
-from core.inference.project_scoring import run_model
-from core.inference.video_rollout import predict_run
+from core.inference.anomaly.project_scoring import run_model
+from core.inference.rollout.video_rollout import predict_run
 from core.runs import RunError, RunFileError, RunModel, model_file
 from core.runs.export import export_run
 from tests.core.cli.one_line_errors import assert_one_line_error

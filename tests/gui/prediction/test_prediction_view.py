@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from core.inference.rollout import rollout
+from core.inference.rollout.rollout import rollout
 from core.models.files import load_model_file
 from core.preprocessing import PreprocessSpec
 from core.preprocessing.frames import iter_resized

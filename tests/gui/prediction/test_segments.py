@@ -9,9 +9,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from core.inference.window_video import CLASS_COLORS, UNCERTAIN_COLOR
-from core.inference.windows import Segment, classify_video, window_model
+from core.inference.labelling.windows import Segment, classify_video, window_model
 from core.models.files import load_model_file
+from core.render.window_video import CLASS_COLORS, UNCERTAIN_COLOR
 from core.runs import RunRecord
 from core.video.open import open_video
 from desktop_app.jobs import error_dialog

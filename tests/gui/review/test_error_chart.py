@@ -7,8 +7,8 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 
 from core.evaluation.roc import roc_auc
-from core.inference.events import flag_events
-from core.inference.regularity import Threshold
+from core.inference.anomaly.events import flag_events
+from core.inference.anomaly.regularity import Threshold
 from desktop_app.review import ErrorChart
 
 
@@ -111,7 +111,7 @@ def test_another_video_shows_its_whole_length_not_the_previous_zoom(qtbot, chart
 
 
 def test_the_chart_draws_a_session_it_shares(chart: ErrorChart) -> None:
-    from core.inference.flagging_session import Flagging
+    from core.inference.anomaly.flagging_session import Flagging
 
     session = chart.session
     session.set_flagging(Flagging(Threshold(value=0.6), 1, 0))

@@ -10,8 +10,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from core.inference.events import Event
-from core.inference.regularity import Threshold
+from core.inference.anomaly.events import Event
+from core.inference.anomaly.regularity import Threshold
 from core.project import Project
 from desktop_app.jobs import error_dialog
 from desktop_app.review import ErrorChart, EventReview

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from core.inference.events_file import read_events
-from core.inference.project_scoring import score_project
+from core.inference.anomaly.events_file import read_events
+from core.inference.anomaly.project_scoring import score_project
 from core.project import Project
 from desktop_app.jobs import error_dialog
 from desktop_app.review import REVIEW_KEYS

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 from core.errors import Cancelled
-from core.inference.project_scoring import score_project
+from core.inference.anomaly.project_scoring import score_project
 from core.project import Project
 from desktop_app.jobs import error_dialog
 from desktop_app.review import ErrorChart, ScoringJob
@@ -80,7 +80,7 @@ def test_cancel_stops_scoring_quietly_and_keeps_what_was_scored(qtbot, project, 
 
 
 def _any_threshold():
-    from core.inference.regularity import Threshold
+    from core.inference.anomaly.regularity import Threshold
 
     return Threshold(value=0.01)
 

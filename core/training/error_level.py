@@ -6,7 +6,7 @@ and the predictor's squared error map of the frame after it, and trains the smal
 predict those maps. The network is written to ``error_level.keras`` in the run folder and the run record
 says so (``data["error_level"]``); the run's ``events.json``, flagged in the old units, is set aside as
 ``events.before-error-level.json``; from then on scoring divides each frame's squared errors by the level
-it predicts (:func:`~core.inference.scoring.score_video`), the score cache keys the scores by both files,
+it predicts (:func:`~core.inference.anomaly.scoring.score_video`), the score cache keys the scores by both files,
 and ``framewatch export-run`` carries the file along.
 
 It takes a couple of minutes on a 2-core CPU for UCSD Ped2's 16 training videos (2,500 windows of 64x96);
@@ -28,10 +28,10 @@ from typing import Any
 import numpy as np
 
 from core.errors import Cancelled
+from core.inference.anomaly.events_file import EVENTS_FILE
+from core.inference.anomaly.project_scoring import ScoringRun, events_dir, run_model, split_videos
+from core.inference.anomaly.scoring import squared_errors
 from core.inference.errors import ScoreError
-from core.inference.events_file import EVENTS_FILE
-from core.inference.project_scoring import ScoringRun, events_dir, run_model, split_videos
-from core.inference.scoring import squared_errors
 from core.jobs import ProgressCallback, Stage, check_cancelled, report
 from core.preprocessing.frames import iter_resized
 from core.runs import is_model_folder

@@ -39,9 +39,9 @@ from typing import Any
 import numpy as np
 
 from core.atomic_write import json_default, write_bytes, write_json
+from core.inference.anomaly.regularity import Threshold
 from core.inference.errors import ScoreError
 from core.inference.model_fingerprint import model_fingerprint
-from core.inference.regularity import Threshold
 from core.project.entities import Fingerprint
 from core.regular_file import read_regular_bytes
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -22,6 +23,9 @@ import numpy as np
 from core.atomic_write import atomic_output
 from core.jobs import ProgressCallback, Stage, check_cancelled, report, with_stage
 from core.video.cutting import CutError, check_outputs, encode_frames
+
+if TYPE_CHECKING:
+    from core.inference.rollout.video_rollout import VideoRollout
 
 #: Output formats by extension.
 FORMATS = (".gif", ".mp4")
@@ -128,3 +132,10 @@ def write_side_by_side(
     except OSError as exc:
         raise CutError(output, f"cannot be written ({exc.strerror or exc})") from exc
     return output
+
+
+def rollout_side_by_side(result: VideoRollout, error: bool = False) -> np.ndarray:
+    """The export frames of a video rollout (:func:`compose`): truth beside prediction (and ``|error|``
+    with ``error``), a black "no truth" panel past the end of the video, each step labelled ``+1  frame 12``."""
+    truth = [result.truth_at(k) for k in range(result.future)]
+    return compose(truth, list(result.predicted), error=error, counter=result.counter())

@@ -5,11 +5,11 @@
 * the **series**: the per-frame errors ``e(t)`` (float32, frame ``t`` at index ``t``), grown by
   :meth:`~FlaggingSession.append` while a scoring job streams frames in, or set whole
   (:meth:`~FlaggingSession.set_errors`, cached scores), and the same errors **smoothed** as the threshold
-  smooths them (:meth:`Threshold.smooth <core.inference.regularity.Threshold.smooth>`);
+  smooths them (:meth:`Threshold.smooth <core.inference.anomaly.regularity.Threshold.smooth>`);
 * the **flagging** now (:class:`Flagging`: the threshold, calibrated on normal footage or set by hand, the
   minimum run and the merge gap) and the flagging **stored** with the run (its ``events.json``), so a view
   can say whether what it shows is kept, and :meth:`~FlaggingSession.revert` goes back to it;
-* the **events** flagged on the smoothed series (:func:`~core.inference.events.flag_events`, the one rule);
+* the **events** flagged on the smoothed series (:func:`~core.inference.anomaly.events.flag_events`, the one rule);
 * the **ground truth** anomaly intervals and the frame-level ROC AUC of the smoothed series against them
   (``None`` without frames of both kinds).
 
@@ -46,9 +46,9 @@ from typing import Any
 import numpy as np
 
 from core.evaluation.inputs import as_intervals
-from core.inference.events import Event, check_flagging, flag_events
-from core.inference.events_file import RunEvents
-from core.inference.regularity import Threshold, as_scores, moving_average
+from core.inference.anomaly.events import Event, check_flagging, flag_events
+from core.inference.anomaly.events_file import RunEvents
+from core.inference.anomaly.regularity import Threshold, as_scores, moving_average
 
 #: Frames whose smoothed value changes, above which the AUC's sorted scores are built again, not edited.
 _AUC_EDIT_LIMIT = 256

@@ -10,7 +10,7 @@
 
 Frames are 0-based and ``end`` is exclusive, as in the project. Verdicts are not stored here: they live in
 the project (one per event, see :class:`~core.project.entities.Verdict`) and are joined to the events on
-reading with :func:`~core.inference.events.attach_verdicts`, so a verdict changed in the project is never
+reading with :func:`~core.inference.anomaly.events.attach_verdicts`, so a verdict changed in the project is never
 contradicted by a stale copy. The file is written through :mod:`core.atomic_write`; a file of a newer
 ``version`` is refused rather than half understood, and so is a damaged one: neither is ever replaced
 (:func:`check_replaceable`), since it may hold the only copy of events an analyst has reviewed.
@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from core.atomic_write import write_json
+from core.inference.anomaly.events import Event
+from core.inference.anomaly.regularity import Threshold
 from core.inference.errors import InferenceFileError, ScoreError
-from core.inference.events import Event
-from core.inference.regularity import Threshold
 from core.json_file import read_json_object
 
 EVENTS_FILE = "events.json"

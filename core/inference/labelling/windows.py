@@ -39,9 +39,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from core.inference.clip_input import ClipInput, declared_frames, resolve_stride, too_short
+from core.inference.clip_input import (
+    DEFAULT_BATCH_SIZE,
+    ClipInput,
+    declared_frames,
+    resolve_stride,
+    too_short,
+)
 from core.inference.errors import ScoreError
-from core.inference.scoring import DEFAULT_BATCH_SIZE
 from core.jobs import ProgressCallback, check_cancelled, report
 from core.preprocessing.frames import iter_resized
 from core.preprocessing.windows import iter_clip_windows

@@ -22,8 +22,14 @@ from typing import Any
 from core.data.ground_truth import frame_labels
 from core.evaluation.events import EventCounts, event_counts
 from core.evaluation.frame_level import FrameLevelScores, frame_level_scores
+from core.inference.anomaly.project_scoring import (
+    ProjectScores,
+    ScoringRun,
+    run_model,
+    score_project,
+    split_videos,
+)
 from core.inference.errors import ScoreError
-from core.inference.project_scoring import ProjectScores, ScoringRun, run_model, score_project, split_videos
 from core.jobs import ProgressCallback
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from core.evaluation.frames import StepMetrics, step_metrics
-from core.inference.rollout import RolloutError, rollout
+from core.inference.rollout.rollout import RolloutError, rollout
 from core.jobs import ProgressCallback, check_cancelled, report
 
 #: The metrics of :class:`~core.evaluation.frames.StepMetrics`, in the order they are reported.

@@ -1,6 +1,6 @@
 """The model a view last loaded, kept alive so that the next job on the same file reuses it.
 
-A rollout keeps its compiled step with the model object (:mod:`core.inference.rollout`), so loading the
+A rollout keeps its compiled step with the model object (:mod:`core.inference.rollout.rollout`), so loading the
 file again for every position of the player would trace the step again each time. :class:`ModelCache`
 holds one model, keyed by its file and the file's modification time (a retrained run's new checkpoint is
 loaded afresh). :meth:`ModelCache.get` is called from worker threads; a lock makes two jobs that ask at

@@ -43,8 +43,8 @@ from core.atomic_write import write_json, write_text
 from core.evaluation.normalise import abnormality
 from core.evaluation.threshold import above_threshold
 from core.file_names import safe_file_stem, unique_stems
-from core.inference.events import Event
-from core.inference.regularity import Threshold
+from core.inference.anomaly.events import Event
+from core.inference.anomaly.regularity import Threshold
 from core.video.cutting import check_outputs
 from core.video.open import open_video
 
@@ -91,8 +91,8 @@ class ScoredVideo:
 
 
 def scored_videos(project: Any, result: Any) -> list[ScoredVideo]:
-    """The videos of a :class:`~core.inference.project_scoring.ProjectScores` of ``project``, ready to export."""
-    from core.inference.project_scoring import project_run_id
+    """The videos of a :class:`~core.inference.anomaly.project_scoring.ProjectScores` of ``project``, ready to export."""
+    from core.inference.anomaly.project_scoring import project_run_id
 
     run = result.run
     fingerprint = run.model_key()
@@ -108,12 +108,12 @@ def scored_videos(project: Any, result: Any) -> list[ScoredVideo]:
 
 def scored_video(project: Any, run: Any, video_id: str, errors: np.ndarray, threshold: Threshold,
                  events: Iterable[Event], min_run: int = 1, merge_gap: int = 0) -> ScoredVideo:
-    """One video of ``project`` scored by ``run`` (a :class:`~core.inference.project_scoring.ScoringRun`),
+    """One video of ``project`` scored by ``run`` (a :class:`~core.inference.anomaly.project_scoring.ScoringRun`),
     ready to export as flagged now: ``errors`` from the score cache, ``threshold``, ``events`` and the
     flagging an analyst set (the app's chart); the project's verdicts are attached to the events."""
-    from core.inference.events import attach_verdicts
-    from core.inference.project_scoring import project_run_id
-    from core.inference.scoring import resolve_stride
+    from core.inference.anomaly.events import attach_verdicts
+    from core.inference.anomaly.project_scoring import project_run_id
+    from core.inference.anomaly.scoring import resolve_stride
 
     video = project.video(video_id)
     run_id = project_run_id(project, run)

@@ -3,9 +3,8 @@
 What ``framewatch predict`` and the desktop app's predicted-frames view share:
 
 * :func:`predict_run` finds a run (a name under ``<project>/runs/`` or a run folder), refuses one that is not
-  a next-frame (``predict``) model, and says how its frames are prepared (a
-  :class:`~core.inference.project_scoring.ScoringRun`: the run's model file, and in ``spec.preprocess`` the
-  :class:`~core.preprocessing.PreprocessSpec` training used).
+  a next-frame (``predict``) model, and says how its frames are prepared (a :class:`RolloutRun`: the run's
+  model file, and in ``spec.preprocess`` the :class:`~core.preprocessing.PreprocessSpec` training used).
 * :func:`rollout_video` reads ``given`` frames of a video from ``start`` at that size (and the real frames
   after them, where the video has them), lets :func:`~core.inference.rollout.rollout` predict ``future``
   frames from them and returns a :class:`VideoRollout`: the real frames beside the predicted ones.
@@ -23,23 +22,29 @@ from typing import Any
 
 import numpy as np
 
+from core.inference.clip_input import ClipInput
 from core.inference.errors import ScoreError
-from core.inference.project_scoring import ScoringRun
-from core.inference.rollout import RolloutError, rollout
-from core.inference.scoring import ScoringSpec
+from core.inference.rollout.rollout import RolloutError, rollout
 from core.jobs import ProgressCallback, check_cancelled
 from core.preprocessing import PreprocessSpec
 from core.runs import RunModel
 
 
-def predict_run(project_folder: str | Path, run: str | Path, checkpoint: str = "best") -> ScoringRun:
+@dataclass(frozen=True)
+class RolloutRun(RunModel):
+    """A next-frame run's model (:class:`~core.runs.model.RunModel`) and what its clips are (``spec``)."""
+
+    spec: ClipInput
+
+
+def predict_run(project_folder: str | Path, run: str | Path, checkpoint: str = "best") -> RolloutRun:
     """Run ``run`` (a name under ``<project>/runs/`` or a run folder) as a next-frame model: its folder,
     record, the ``checkpoint`` model file (``best``: the run's model, as scoring uses; ``last``: its last
     epoch's, :func:`~core.runs.model.model_file`) and what its frames are (``spec.preprocess``: size, gray
     or RGB), read as scoring reads them.
 
     :class:`~core.runs.errors.RunError` for an unknown run or one without that model file;
-    :class:`~core.inference.rollout.RolloutError` for a run of another task or one trained on
+    :class:`~core.inference.rollout.rollout.RolloutError` for a run of another task or one trained on
     mean-subtracted frames, naming the run folder.
     """
     found = RunModel.open(project_folder, run, checkpoint)
@@ -48,10 +53,10 @@ def predict_run(project_folder: str | Path, run: str | Path, checkpoint: str = "
         raise RolloutError(f"{found.run_dir}: run {record.run_id!r} is a model for the {record.task!r} task, "
                            "not next-frame prediction (train one with --task predict)")
     try:
-        spec = ScoringSpec.from_run(record.spec, record.data)
+        spec = ClipInput.from_run(record.spec, record.data)
     except ScoreError as exc:
         raise RolloutError(f"{found.run_dir}: {exc}") from exc
-    return ScoringRun(found.run_dir, record, found.model_path, found.error_level_path, spec)
+    return RolloutRun(found.run_dir, record, found.model_path, found.error_level_path, spec)
 
 
 @dataclass(frozen=True)
@@ -92,14 +97,6 @@ class VideoRollout:
     def counter(self) -> list[str]:
         """The label of each step in an export: ``+1  frame 12``."""
         return [f"+{k + 1}  frame {self.first_future + k}" for k in range(self.future)]
-
-    def side_by_side(self, error: bool = False) -> np.ndarray:
-        """The export frames (:func:`~core.inference.side_by_side.compose`): truth beside prediction
-        (and ``|error|`` with ``error``), a black "no truth" panel past the end of the video."""
-        from core.inference.side_by_side import compose
-
-        truth = [self.truth_at(k) for k in range(self.future)]
-        return compose(truth, list(self.predicted), error=error, counter=self.counter())
 
 
 def rollout_video(

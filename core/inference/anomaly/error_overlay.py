@@ -1,7 +1,7 @@
 """Where in the picture a model errs: per-pixel error maps of a span of frames, and their heat-map overlay.
 
 :func:`span_error_maps` scores frames ``[start, end)`` of one of a project's videos with a run's model,
-asking :func:`~core.inference.scoring.score_video` for its error maps (the squared error per pixel,
+asking :func:`~core.inference.anomaly.scoring.score_video` for its error maps (the squared error per pixel,
 ``(height, width)`` float32 at the model's resolution, averaged over channels and over the windows that
 cover the frame, exactly the maps behind the frame's error e(t)). Only the windows that cover the span are
 run, so stepping through one event costs that event's frames, not the video.
@@ -22,9 +22,9 @@ from typing import Any
 import cv2
 import numpy as np
 
+from core.inference.anomaly.project_scoring import ScoringRun, run_model
+from core.inference.anomaly.scoring import score_video
 from core.inference.errors import ScoreError
-from core.inference.project_scoring import ScoringRun, run_model
-from core.inference.scoring import score_video
 from core.jobs import ProgressCallback, check_cancelled, report
 
 #: The most an overlay pixel covers the frame (0: invisible, 1: opaque).

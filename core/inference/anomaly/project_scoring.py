@@ -7,7 +7,7 @@
    clip length, frame size, gray or colour, uint8 or float input) comes from the run record
    (:meth:`ScoringSpec.from_run`). It is loaded only when a frame needs scoring: a project whose scores are
    all cached opens without TensorFlow's start-up.
-2. **Scores** go to the project's score cache (:class:`~core.inference.score_cache.ScoreCache`,
+2. **Scores** go to the project's score cache (:class:`~core.inference.anomaly.score_cache.ScoreCache`,
    ``<project>/cache/scores/``), keyed by the model file, the video's content and the scoring parameters.
    The model files are fingerprinted once when scoring starts (:meth:`ScoringRun.pinned`) and every video is
    keyed by that; the model loaded is checked to be those very bytes, so a training run that replaces
@@ -21,7 +21,7 @@
    training split them (:func:`split_videos`: the videos the run recorded, by content; else the run's
    validation fraction and seed). Their scores are cached like any other.
 4. **Events** are flagged on each scored video's smoothed errors (:func:`flag_events`, ``min_run``,
-   ``merge_gap``), written to the run's ``events.json`` (:mod:`core.inference.events_file`; events of
+   ``merge_gap``), written to the run's ``events.json`` (:mod:`core.inference.anomaly.events_file`; events of
    videos not scored this time are kept when the threshold and flagging are unchanged) and returned with
    the project's verdicts attached.
 
@@ -43,12 +43,12 @@ from typing import Any
 import numpy as np
 
 from core.errors import Cancelled
+from core.inference.anomaly.events import Event, attach_verdicts, check_flagging, flag_events
+from core.inference.anomaly.events_file import RunEvents, check_replaceable, read_events, write_events
+from core.inference.anomaly.regularity import DEFAULT_PERCENTILE, Threshold
+from core.inference.anomaly.score_cache import CachedScores, ScoreCache, ScoreKey
+from core.inference.anomaly.scoring import DEFAULT_BATCH_SIZE, ScoringSpec, resolve_stride, score_video
 from core.inference.errors import ScoreError
-from core.inference.events import Event, attach_verdicts, check_flagging, flag_events
-from core.inference.events_file import RunEvents, check_replaceable, read_events, write_events
-from core.inference.regularity import DEFAULT_PERCENTILE, Threshold
-from core.inference.score_cache import CachedScores, ScoreCache, ScoreKey
-from core.inference.scoring import DEFAULT_BATCH_SIZE, ScoringSpec, resolve_stride, score_video
 from core.jobs import Progress, ProgressCallback, Stage, check_cancelled
 from core.project.entities import Video
 from core.runs import RunModel
@@ -341,7 +341,7 @@ def score_project(
     this one instead of calibrating on the train-split videos (``percentile``, causal ``smoothing`` over
     that many frames; default: the run's recommendation, else 1); a number is a threshold set by hand,
     met by errors smoothed over ``smoothing`` frames (:meth:`Threshold.manual`). ``error``: how a frame's squared errors become its error (``mse`` or
-    ``worst-patches``, :func:`~core.inference.scoring.frame_error`; default: the run's recommendation, else
+    ``worst-patches``, :func:`~core.inference.anomaly.scoring.frame_error`; default: the run's recommendation, else
     ``mse``). ``load_model`` loads the model file (tests count its calls). ``on_scores(video_id, first_frame,
 errors)`` is called on the scoring thread with each video's errors as they become known: a cached video's
 (or a partial entry's) at once, then every frame scored, one at a time; the calibration videos are
@@ -400,7 +400,7 @@ def reflag_project(project: Any, run: str | Path | ScoringRun, threshold: Thresh
 
     What keeping a threshold moved on the chart does. Videos without complete cached scores are left out
     (``framewatch score`` scores them). The flagging values are checked as
-    :func:`~core.inference.events.flag_events` checks them (:class:`ScoreError`); ``progress`` hears one
+    :func:`~core.inference.anomaly.events.flag_events` checks them (:class:`ScoreError`); ``progress`` hears one
     report per video and ``cancel`` stops before the file is written (:class:`Cancelled`).
     """
     model = (run if isinstance(run, ScoringRun) else run_model(project.folder, run)).pinned()

@@ -1,8 +1,8 @@
 """An annotated copy of a classified video: every frame with its window's label and confidence (or value).
 
 :func:`write_window_video` reads the video again, frame by frame at its own size (enlarged by a whole
-factor when narrower than :data:`~core.inference.label_strip.MIN_WIDTH`, so the text stays readable), draws
-a strip above each frame (:func:`~core.inference.label_strip.draw_label_strip`) with the text of the window
+factor when narrower than :data:`~core.render.label_strip.MIN_WIDTH`, so the text stays readable), draws
+a strip above each frame (:func:`~core.render.label_strip.draw_label_strip`) with the text of the window
 that covers it (:meth:`WindowResult.text`: ``walk 0.93``, ``uncertain (walk 0.41)``, ``value 3.25``) and a
 colour per class (gray for uncertain windows), and encodes the frames to an MP4 at the video's frame rate
 with the cutter's encoder (:func:`~core.video.cutting.encode_frames`): atomically, an existing output
@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from core.inference.errors import ScoreError
-from core.inference.label_strip import WHITE, draw_label_strip, enlarge, enlargement, strip_height
-from core.inference.windows import WindowResult
+from core.inference.labelling.windows import WindowResult
 from core.jobs import ProgressCallback
+from core.render.label_strip import WHITE, draw_label_strip, enlarge, enlargement, strip_height
 from core.video.cutting import CutError, check_outputs, encode_frames
 from core.video.open import open_video
 
@@ -56,7 +56,7 @@ def write_window_video(
 ) -> Path:
     """Write ``source`` with each frame's window result drawn above it to ``output`` (an ``.mp4`` file).
 
-    ``windows`` are :func:`~core.inference.windows.classify_windows`' results for ``source``, in order.
+    ``windows`` are :func:`~core.inference.labelling.windows.classify_windows`' results for ``source``, in order.
     Raises :class:`~core.video.cutting.OutputExistsError` for an existing ``output`` without ``overwrite``,
     :class:`~core.video.cutting.CutError` for an output that is not ``.mp4``, is the source or cannot be
     written, and :class:`ScoreError` when the windows do not cover the video's frames.

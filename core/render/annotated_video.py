@@ -1,7 +1,7 @@
 """The annotated anomaly video: every frame of a scored video above a panel with its score curve.
 
 Each output frame is the video's frame (enlarged by a whole factor, nearest neighbour, to at least
-:data:`MIN_WIDTH` pixels wide) above a panel (:mod:`core.inference.score_overlay`) showing the whole video's
+:data:`MIN_WIDTH` pixels wide) above a panel (:mod:`core.render.score_overlay`) showing the whole video's
 curve, a cursor at the current frame with its number and time, the calibrated threshold as a horizontal
 line, the events shaded and a tick under every flagged frame. A frame inside an event gets a red border
 and ``ANOMALY  event N``; a flagged frame in no event (a run shorter than the minimum run) an orange
@@ -31,10 +31,10 @@ import cv2
 import numpy as np
 
 from core.evaluation.normalise import abnormality
+from core.inference.anomaly.exports import FrameTable, ScoredVideo, frame_table
 from core.inference.errors import ScoreError
-from core.inference.exports import FrameTable, ScoredVideo, frame_table
-from core.inference.score_overlay import WARNING, curve_panel, draw_alert_border, draw_cursor
 from core.jobs import ProgressCallback, Stage, with_stage
+from core.render.score_overlay import WARNING, curve_panel, draw_alert_border, draw_cursor
 from core.video.cutting import VIDEO_ENCODERS, CutError, check_outputs, encode_frames
 from core.video.open import open_video
 

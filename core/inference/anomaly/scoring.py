@@ -39,7 +39,13 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from core.inference.clip_input import ClipInput, declared_frames, resolve_stride, too_short
+from core.inference.clip_input import (
+    DEFAULT_BATCH_SIZE,
+    ClipInput,
+    declared_frames,
+    resolve_stride,
+    too_short,
+)
 from core.inference.errors import ScoreError
 from core.jobs import ProgressCallback, check_cancelled, report
 from core.preprocessing.frames import iter_resized
@@ -48,8 +54,6 @@ from core.video.source import VideoSource
 
 #: Tasks whose models give frames, and so can score frames.
 SCORING_TASKS = ("anomaly", "predict")
-#: Clip windows per model call unless told otherwise.
-DEFAULT_BATCH_SIZE = 8
 #: How a frame's per-pixel squared errors become its error e(t) (:func:`frame_error`).
 ERRORS = ("mse", "worst-patches")
 #: ``worst-patches``: square patches of 1/PATCH_DIVISOR of the frame's height; the worst 1/WORST_SHARE of them.

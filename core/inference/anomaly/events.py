@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 
 from core.evaluation.threshold import above_threshold
+from core.inference.anomaly.regularity import as_scores
 from core.inference.errors import ScoreError
-from core.inference.regularity import as_scores
 from core.project.entities import Verdict
 
 
@@ -116,7 +116,7 @@ def flag_events(scores: Any, threshold: float, min_run: int = 1, merge_gap: int 
     frame order.
 
     See the module doc for the rule. ``first_frame`` numbers the frames of a tail of a video (what a
-    :class:`~core.inference.flagging_session.FlaggingSession` flags again after new frames), as if the
+    :class:`~core.inference.anomaly.flagging_session.FlaggingSession` flags again after new frames), as if the
     frames before it were normal. :class:`ScoreError` for a NaN or infinite score or bad parameters.
     """
     threshold = check_flagging(threshold, min_run, merge_gap)
