@@ -40,8 +40,9 @@ Timeline lanes
 
 Messages, questions and jobs
     :meth:`show_status` -> ``status_message(text, milliseconds)`` (the status bar). ``ask``,
-    ``choose_item`` and the ``choose_*`` file methods put questions and file choices to the analyst; tests replace them on the
-    instance so that no dialog waits for input. :meth:`track` keeps a :class:`desktop_app.jobs.Worker`
+    ``choose_item`` and the ``choose_*`` file methods put questions and file choices to the analyst, and
+    ``open_url`` hands a file to the desktop's program for it; tests replace them on the
+    instance so that no dialog waits for input and nothing is launched. :meth:`track` keeps a :class:`desktop_app.jobs.Worker`
     until it is done (``jobs``); :meth:`cancel_jobs` cancels every one (the window does on close).
 """
 
@@ -50,7 +51,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtCore import QObject, QSettings, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
 from core.project import Project, Video
@@ -190,6 +192,10 @@ class AppState(QObject):
     def ask(self, title: str, text: str, buttons: QMessageBox.StandardButton,
             default: QMessageBox.StandardButton) -> QMessageBox.StandardButton:
         return QMessageBox.question(self.dialog_parent, title, text, buttons, default)
+
+    def open_url(self, url: QUrl) -> bool:
+        """Open ``url`` (a local file) with the desktop's program for it; ``False`` when none was started."""
+        return QDesktopServices.openUrl(url)
 
     def choose_item(self, title: str, label: str, items: list[str], current: int = 0) -> str | None:
         """One of ``items`` picked from a list (``None``: cancelled)."""

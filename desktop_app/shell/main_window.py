@@ -27,7 +27,7 @@ from desktop_app.library import LibraryController
 from desktop_app.player import PlayerController
 from desktop_app.prediction import PredictionController
 from desktop_app.review import ReviewController
-from desktop_app.shell.help import show_about, show_shortcuts
+from desktop_app.shell.help import open_user_guide, show_about, show_shortcuts
 from desktop_app.state import AppState
 from desktop_app.training import TrainingController
 
@@ -50,7 +50,7 @@ MENUS: tuple[tuple[str, tuple[str | None, ...]], ...] = (
     ("&Model", ("train_model", "cancel_training", None, "show_predictions", "classify_video",
                 "export_annotated_video")),
     ("&View", ("reset_layout",)),
-    ("&Help", ("show_shortcuts", "about")),
+    ("&Help", ("user_guide", "show_shortcuts", "about")),
 )
 DOCK_FEATURES = (QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetClosable
                  | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
@@ -72,6 +72,7 @@ class MainWindow(QMainWindow):
         self.prediction = PredictionController(self.state, self)
         shell_actions = build_actions(self, {
             "close_window": self.close,
+            "user_guide": lambda: open_user_guide(self.state),
             "show_shortcuts": lambda: show_shortcuts(self, self.labelling.class_shortcut_rows()),
             "about": lambda: show_about(self),
             "reset_layout": self.reset_layout,
