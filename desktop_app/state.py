@@ -25,7 +25,9 @@ Selection and the In/Out span
 
 Model run
     ``model_run``: the run chosen for scoring and review (a run name, or ``None``);
-    :meth:`set_model_run` -> ``model_run_changed(str)`` (``""`` for none).
+    :meth:`set_model_run` -> ``model_run_changed(str)`` (``""`` for none). The choice is remembered per
+    project folder in the settings, and :meth:`remembered_model_run` gives it back when the project is
+    opened again (after a restart too).
 
 Frame overlay
     ``frame_overlay``: an RGBA ``uint8`` image ``(height, width, 4)`` the player draws over the frame it
@@ -48,6 +50,7 @@ Messages, questions and jobs
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +76,13 @@ class LaneBand:
     color: str
     text: str = ""
     key: str = ""
+
+
+def _model_run_key(project_folder: Path) -> str:
+    """The settings key of a project's chosen model run: the folder's resolved path, hashed (settings keys
+    cannot hold every character a path can)."""
+    digest = hashlib.sha256(str(Path(project_folder).resolve()).encode("utf-8")).hexdigest()[:24]
+    return f"model_run/{digest}"
 
 
 class AppState(QObject):
@@ -172,7 +182,16 @@ class AppState(QObject):
 
     def set_model_run(self, run: str | None) -> None:
         self.model_run = run
+        if self.project is not None:
+            self.settings.setValue(_model_run_key(self.project.folder), run or "")
         self.model_run_changed.emit(run or "")
+
+    def remembered_model_run(self) -> str | None:
+        """The run last chosen for the open project's folder (``None``: none, or no project). It may have
+        been deleted since: the caller checks that it still exists."""
+        if self.project is None:
+            return None
+        return str(self.settings.value(_model_run_key(self.project.folder), "")) or None
 
     def set_lane(self, name: str, bands: list[LaneBand]) -> None:
         self.lanes[name] = list(bands)

@@ -6,7 +6,9 @@ run, a progress bar with Cancel, and the :class:`RegularityChart`) and the "Even
 
 * **The model run** is ``state.model_run`` (a run name of the project, or a run folder such as the
   shipped ``resources/models/ped2-future-frame``); Score asks for one when none is chosen
-  (``state.choose_item``: the project's runs that score frames, then the shipped model).
+  (``state.choose_item``: the project's runs that score frames, then the shipped model). Opening a
+  project chooses the run last chosen for it (``state.remembered_model_run``) while it exists, else the
+  run of the same name as before, else the project's only run that scores.
 * **Score Video** runs a :class:`ScoringJob` in a worker: the chart grows while frames are scored, and
   Cancel (or choosing another video) stops it with the scores so far cached; the next Score resumes.
   **Score All Videos** scores every video with a progress dialog and lists the events of the whole project.
@@ -201,6 +203,14 @@ class ReviewController(QObject):
         self._show_cached(self.state.video_id)
         self._update_run_label()
         self._update_actions()
+
+    def _run_exists(self, name: str) -> bool:
+        """Whether ``name`` (a run name of the project, or a run folder) is still a run folder."""
+        try:
+            find_run_dir(self.project.folder, name)
+        except FramewatchError:
+            return False
+        return True
 
     def _scores_frames(self, name: str) -> bool:
         """Whether run ``name`` is of a task that scores frames (a run that cannot be read counts as one)."""
@@ -447,9 +457,13 @@ class ReviewController(QObject):
         if project is None:
             return
         runs = [run for _label, run in self.run_choices(shipped=False)]
-        keep = self.state.model_run in runs  # the same run name in the new project
-        if keep or len(runs) == 1:  # else the project's only run that scores (the demo's shipped model)
-            self.state.set_model_run(self.state.model_run if keep else runs[0])
+        remembered = self.state.remembered_model_run()  # chosen when the project was last open
+        if remembered is not None and self._run_exists(remembered):
+            self.state.set_model_run(remembered)
+        elif self.state.model_run in runs:  # the same run name in the new project
+            self.state.set_model_run(self.state.model_run)
+        elif len(runs) == 1:  # the project's only run that scores (the demo's shipped model)
+            self.state.set_model_run(runs[0])
         elif self.state.model_run:
             self.state.set_model_run(None)
 
