@@ -9,7 +9,8 @@ run, a progress bar with Cancel, and the :class:`RegularityChart`) and the "Even
   (``state.choose_item``: the project's runs that score frames, then the shipped model). Opening a
   project chooses the run last chosen for it (``state.remembered_model_run``) while it exists, else the
   run of the same name as before, else the project's only run that scores.
-* **Score Video** runs a :class:`ScoringJob` in a worker: the chart grows while frames are scored, and
+* **Score Video** raises the Regularity dock (over the Training tab it shares) and runs a
+  :class:`ScoringJob` in a worker: the chart grows while frames are scored, and
   Cancel (or choosing another video) stops it with the scores so far cached; the next Score resumes.
   **Score All Videos** scores every video with a progress dialog and lists the events of the whole project.
 * **Cached scores** of the selected video are shown at once (``core`` score cache, the run's stored
@@ -54,6 +55,7 @@ from core.inference.project_scoring import (
 from core.inference.scoring import SCORING_TASKS
 from core.runs import RunRecord, find_run_dir, list_runs
 from desktop_app.common.actions import build_actions
+from desktop_app.common.docks import bring_dock_to_front
 from desktop_app.common.resource_files import shipped_model_dir
 from desktop_app.jobs import JobBar, run_job, show_error
 from desktop_app.player import ANOMALY_COLOR, EVENT_COLOR
@@ -232,6 +234,7 @@ class ReviewController(QObject):
             return
         if not self._ready_to_score():
             return
+        bring_dock_to_front(self.chart_panel)  # the chart grows as frames are scored: over the Training tab
         job = ScoringJob(self.project, self.run, self.state.video_id, self.chart, parent=self.window,
                          **self.scoring_options)
         job.finished.connect(self._on_scored)
@@ -248,6 +251,7 @@ class ReviewController(QObject):
         """Score every video of the project (progress dialog) and list the whole project's events."""
         if self.project is None or not self.project.videos or not self._ready_to_score():
             return
+        bring_dock_to_front(self.chart_panel)
         worker = run_job(self.window, "Scoring all videos", score_project, self.project, self.run,
                          on_finished=self._on_scored_all, **self.scoring_options)
         self.state.track(worker)

@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QTableWidget,
     QTableWidgetItem,
@@ -46,6 +45,7 @@ from core.inference.error_overlay import error_heatmap, span_error_maps
 from core.inference.events import Event, attach_verdicts
 from core.inference.events_file import read_events
 from core.inference.project_scoring import RunModel, events_dir, project_run_id, run_model
+from desktop_app.common.fit_label import FitLabel
 from desktop_app.common.project_events import ProjectEvents
 from desktop_app.jobs import Worker, show_error
 
@@ -111,7 +111,7 @@ class EventReview(QWidget):
         self.scope.currentIndexChanged.connect(self._refill)
         self.heatmap = QCheckBox("Error heat map (H)")
         self.heatmap.toggled.connect(self._on_heatmap_toggled)
-        self.status = QLabel()
+        self.status = FitLabel()  # elided: a long status never widens the window
         top = QHBoxLayout()
         top.addWidget(self.scope)
         top.addWidget(self.heatmap)

@@ -1,5 +1,5 @@
-"""The review feature in the window: the model run chosen for a project is chosen again when it is next opened,
-after a restart too."""
+"""The review feature in the window: Ctrl+R brings the Regularity chart over the Training tab, and the model
+run chosen for a project is chosen again when it is next opened, after a restart too."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QMessageBox
 
 from desktop_app.shell.main_window import MainWindow
 from tests.core.inference.scoring_project import make_project, save_run
+from tests.gui.window_driver import no_device_listing
 
 TEST_FRAMES = 22
 
@@ -33,6 +34,25 @@ def window_with(qtbot, settings_file: Path) -> MainWindow:
     window.show()
     qtbot.waitExposed(window)
     return window
+
+
+def test_ctrl_r_brings_the_regularity_chart_over_the_training_tab(qtbot, make_window, folder, monkeypatch) -> None:
+    window = make_window()
+    no_device_listing(monkeypatch, window)
+    window.resize(1280, 800)
+    assert window.library.open_project_path(folder)
+    window.state.set_model_run("tiny")
+    test = window.state.project.video("test.avi").id
+    window.state.set_video(test)
+    qtbot.waitUntil(lambda: window.player.has_video and window.state.video_id == test, timeout=10000)
+    chart, training = window.review.chart_panel, window.training.panel
+    qtbot.keyClick(window, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: not training.visibleRegion().isEmpty(), timeout=5000)
+    assert chart.visibleRegion().isEmpty()  # Training is the tab in front
+    qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: not chart.visibleRegion().isEmpty(), timeout=5000)
+    assert training.visibleRegion().isEmpty()
+    qtbot.waitUntil(lambda: not window.review.scoring and window.review.chart.frames == TEST_FRAMES, timeout=60000)
 
 
 def test_the_chosen_run_is_chosen_again_after_a_restart(qtbot, tmp_path, folder) -> None:
