@@ -25,7 +25,9 @@ Selection and the In/Out span
 
 Model run
     ``model_run``: the run chosen for scoring and review (a run name, or ``None``);
-    :meth:`set_model_run` -> ``model_run_changed(str)`` (``""`` for none).
+    :meth:`set_model_run` -> ``model_run_changed(str)`` (``""`` for none). The choice is remembered per
+    project folder in the settings, and :meth:`remembered_model_run` gives it back when the project is
+    opened again (after a restart too).
 
 Frame overlay
     ``frame_overlay``: an RGBA ``uint8`` image ``(height, width, 4)`` the player draws over the frame it
@@ -40,17 +42,20 @@ Timeline lanes
 
 Messages, questions and jobs
     :meth:`show_status` -> ``status_message(text, milliseconds)`` (the status bar). ``ask``,
-    ``choose_item`` and the ``choose_*`` file methods put questions and file choices to the analyst; tests replace them on the
-    instance so that no dialog waits for input. :meth:`track` keeps a :class:`desktop_app.jobs.Worker`
+    ``choose_item`` and the ``choose_*`` file methods put questions and file choices to the analyst, and
+    ``open_url`` hands a file to the desktop's program for it; tests replace them on the
+    instance so that no dialog waits for input and nothing is launched. :meth:`track` keeps a :class:`desktop_app.jobs.Worker`
     until it is done (``jobs``); :meth:`cancel_jobs` cancels every one (the window does on close).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtCore import QObject, QSettings, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
 from core.project import Project, Video
@@ -74,6 +79,13 @@ class LaneBand:
     text: str = ""
     key: str = ""
     kind: str = ""
+
+
+def _model_run_key(project_folder: Path) -> str:
+    """The settings key of a project's chosen model run: the folder's resolved path, hashed (settings keys
+    cannot hold every character a path can)."""
+    digest = hashlib.sha256(str(Path(project_folder).resolve()).encode("utf-8")).hexdigest()[:24]
+    return f"model_run/{digest}"
 
 
 class AppState(QObject):
@@ -173,7 +185,16 @@ class AppState(QObject):
 
     def set_model_run(self, run: str | None) -> None:
         self.model_run = run
+        if self.project is not None:
+            self.settings.setValue(_model_run_key(self.project.folder), run or "")
         self.model_run_changed.emit(run or "")
+
+    def remembered_model_run(self) -> str | None:
+        """The run last chosen for the open project's folder (``None``: none, or no project). It may have
+        been deleted since: the caller checks that it still exists."""
+        if self.project is None:
+            return None
+        return str(self.settings.value(_model_run_key(self.project.folder), "")) or None
 
     def set_lane(self, name: str, bands: list[LaneBand]) -> None:
         self.lanes[name] = list(bands)
@@ -193,6 +214,10 @@ class AppState(QObject):
     def ask(self, title: str, text: str, buttons: QMessageBox.StandardButton,
             default: QMessageBox.StandardButton) -> QMessageBox.StandardButton:
         return QMessageBox.question(self.dialog_parent, title, text, buttons, default)
+
+    def open_url(self, url: QUrl) -> bool:
+        """Open ``url`` (a local file) with the desktop's program for it; ``False`` when none was started."""
+        return QDesktopServices.openUrl(url)
 
     def choose_item(self, title: str, label: str, items: list[str], current: int = 0) -> str | None:
         """One of ``items`` picked from a list (``None``: cancelled)."""

@@ -1,4 +1,4 @@
-"""A non-editable install works from any folder: packages, the stylesheet and the demo come with it.
+"""A non-editable install works from any folder: packages, the stylesheet, the demo and the guide come with it.
 
 The wheel is built from a copy of the sources (no build isolation, no network) and unpacked with
 ``pip install --target``; a fresh interpreter started in another folder then imports Framewatch from
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tests.conftest import REPO
 
-SOURCES = ("setup.py", "pyproject.toml", "README.md", "core", "desktop_app", "resources")
+SOURCES = ("setup.py", "pyproject.toml", "README.md", "core", "desktop_app", "resources", "docs")
 
 CHECK = """
 import json, sys
@@ -31,6 +31,7 @@ print(json.dumps({
     "resources": str(resource_files.resources_dir()),
     "demo": str(demo.DEMO_DIR),
     "style": str(theme.STYLE_SHEET), "style_exists": theme.STYLE_SHEET.is_file(),
+    "guide": str(resource_files.user_guide()), "guide_exists": resource_files.user_guide().is_file(),
     "desktop_app": str(Path(demo.__file__).parents[1]),
     "videos": sorted(v.name for v in project.videos.values()),
     "videos_exist": all(v.path.is_file() for v in project.videos.values()),
@@ -66,6 +67,9 @@ def test_wheel_installs_the_app_and_its_demo_usable_from_any_folder(tmp_path: Pa
             "models/ped2-future-frame/model.keras", "models/ped2-future-frame/run.json",
             "models/ped2-future-frame/error_level.keras"} <= demo_files
     assert {f"framewatch_resources/{n}" for n in demo_files} <= names
+    guide_files = {p.relative_to(src / "docs").as_posix() for p in (src / "docs").rglob("*") if p.is_file()}
+    assert {"user-guide.md", "screenshots/main-window.png"} <= guide_files  # the guide and its pictures
+    assert {f"framewatch_resources/guide/{n}" for n in guide_files} <= names
     assert "[gui_scripts]\nframewatch-gui = desktop_app.shell.app:main" in zipfile.ZipFile(wheel).read(
         next(n for n in names if n.endswith("entry_points.txt"))).decode()
 
@@ -82,6 +86,7 @@ def test_wheel_installs_the_app_and_its_demo_usable_from_any_folder(tmp_path: Pa
     assert Path(found["resources"]) == site / "framewatch_resources"
     assert Path(found["demo"]) == site / "framewatch_resources" / "demo"
     assert Path(found["style"]).parent == site / "framewatch_resources" and found["style_exists"]
+    assert Path(found["guide"]) == site / "framewatch_resources" / "guide" / "user-guide.md" and found["guide_exists"]
     assert found["videos"] == ["ped2_test01", "ped2_train01", "ped2_train02"] and found["videos_exist"]
     assert found["intervals"] == 1
     assert found["runs"] == ["ped2-future-frame"]  # the demo carries the shipped model from the installed package

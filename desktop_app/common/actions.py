@@ -129,6 +129,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     # View
     ActionSpec("reset_layout", "&Reset Layout", "View", (), "Show every panel again in its first place"),
     # Help
+    ActionSpec("user_guide", "&User Guide", "Help", (), "Open the user guide (docs/user-guide.md)"),
     ActionSpec("show_shortcuts", "&Keyboard Shortcuts", "Help", ("F1", "Ctrl+/"), "List every shortcut"),
     ActionSpec("about", "&About Framewatch", "Help", ()),
 )

@@ -11,8 +11,11 @@ controller fills it (cached scores, a scoring job) and runs Keep.
 
 * **The model run** is ``state.model_run`` (a run name of the project, or a run folder such as the
   shipped ``resources/models/ped2-future-frame``); Score asks for one when none is chosen
-  (``state.choose_item``: the project's runs that score frames, then the shipped model).
-* **Score Video** runs a :class:`ScoringJob` in a worker: the chart grows while frames are scored, and
+  (``state.choose_item``: the project's runs that score frames, then the shipped model). Opening a
+  project chooses the run last chosen for it (``state.remembered_model_run``) while it exists, else the
+  run of the same name as before, else the project's only run that scores.
+* **Score Video** raises the Regularity dock (over the Training tab it shares) and runs a
+  :class:`ScoringJob` in a worker: the chart grows while frames are scored, and
   Cancel (or choosing another video) stops it with the scores so far cached; the next Score resumes.
   **Score All Videos** scores every video with a progress dialog and lists the events of the whole project.
 * **Cached scores** of the selected video are shown at once (``core`` score cache, the run's stored
@@ -58,6 +61,7 @@ from core.inference.anomaly.project_scoring import (
 from core.inference.anomaly.scoring import SCORING_TASKS
 from core.runs import RunRecord, find_run_dir, list_runs
 from desktop_app.common.actions import build_actions
+from desktop_app.common.docks import bring_dock_to_front
 from desktop_app.common.resource_files import shipped_model_dir
 from desktop_app.jobs import JobBar, run_job, show_error
 from desktop_app.player import ANOMALY_COLOR, EVENT_COLOR
@@ -192,6 +196,14 @@ class ReviewController(QObject):
         self._update_run_label()
         self._update_actions()
 
+    def _run_exists(self, name: str) -> bool:
+        """Whether ``name`` (a run name of the project, or a run folder) is still a run folder."""
+        try:
+            find_run_dir(self.project.folder, name)
+        except FramewatchError:
+            return False
+        return True
+
     def _scores_frames(self, name: str) -> bool:
         """Whether run ``name`` is of a task that scores frames (a run that cannot be read counts as one)."""
         try:
@@ -212,6 +224,7 @@ class ReviewController(QObject):
             return
         if not self._ready_to_score():
             return
+        bring_dock_to_front(self.chart_panel)  # the chart grows as frames are scored: over the Training tab
         job = ScoringJob(self.project, self.run, self.state.video_id, self.session, parent=self.window,
                          **self.scoring_options)
         job.finished.connect(self._on_scored)
@@ -228,6 +241,7 @@ class ReviewController(QObject):
         """Score every video of the project (progress dialog) and list the whole project's events."""
         if self.project is None or not self.project.videos or not self._ready_to_score():
             return
+        bring_dock_to_front(self.chart_panel)
         worker = run_job(self.window, "Scoring all videos", score_project, self.project, self.run,
                          on_finished=self._on_scored_all, **self.scoring_options)
         self.state.track(worker)
@@ -409,9 +423,13 @@ class ReviewController(QObject):
         if project is None:
             return
         runs = [run for _label, run in self.run_choices(shipped=False)]
-        keep = self.state.model_run in runs  # the same run name in the new project
-        if keep or len(runs) == 1:  # else the project's only run that scores (the demo's shipped model)
-            self.state.set_model_run(self.state.model_run if keep else runs[0])
+        remembered = self.state.remembered_model_run()  # chosen when the project was last open
+        if remembered is not None and self._run_exists(remembered):
+            self.state.set_model_run(remembered)
+        elif self.state.model_run in runs:  # the same run name in the new project
+            self.state.set_model_run(self.state.model_run)
+        elif len(runs) == 1:  # the project's only run that scores (the demo's shipped model)
+            self.state.set_model_run(runs[0])
         elif self.state.model_run:
             self.state.set_model_run(None)
 

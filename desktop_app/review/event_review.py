@@ -36,7 +36,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QTableWidget,
     QTableWidgetItem,
@@ -51,6 +50,7 @@ from core.inference.anomaly.events_file import read_events
 from core.inference.anomaly.flagging_session import FlaggingSession, SessionChange
 from core.inference.anomaly.project_scoring import ScoringRun, events_dir, project_run_id, run_model
 from desktop_app.common.actions import ACTIONS
+from desktop_app.common.fit_label import FitLabel
 from desktop_app.common.project_events import ProjectEvents
 from desktop_app.jobs import Worker, show_error
 
@@ -111,7 +111,7 @@ class EventReview(QWidget):
         self.scope.currentIndexChanged.connect(self._refill)
         self.heatmap = QCheckBox("Error heat map (H)")
         self.heatmap.toggled.connect(self._on_heatmap_toggled)
-        self.status = QLabel()
+        self.status = FitLabel()  # elided: a long status never widens the window
         top = QHBoxLayout()
         top.addWidget(self.scope)
         top.addWidget(self.heatmap)

@@ -122,10 +122,12 @@ def display_problem(
     plugin: Callable[[], Path | None] = xcb_plugin,
     ldd: Callable[[Path], str | None] = run_ldd,
     load: Callable[[str], bool] = can_load,
+    as_root: Callable[[], bool] = lambda: getattr(os, "geteuid", lambda: -1)() == 0,
 ) -> str | None:
     """One line saying why no window can open (missing X libraries, no display), or None if it can.
 
-    Only the xcb platform is checked: offscreen, wayland and the platforms of other systems pass.
+    Only the xcb platform is checked: offscreen, wayland and the platforms of other systems pass. The
+    apt line has ``sudo`` unless the app runs as root (``as_root``): a root shell in a container has no sudo.
     """
     environ = os.environ if environ is None else environ
     argv = sys.argv if argv is None else argv
@@ -134,7 +136,8 @@ def display_problem(
     missing = missing_libraries(plugin(), ldd, load)
     if missing:
         packages = sorted({XCB_LIBRARIES.get(name, "") for name in missing} - {""})
-        install = (f"on Debian/Ubuntu: sudo apt-get install -y {' '.join(packages)}" if packages
+        sudo = "" if as_root() else "sudo "
+        install = (f"on Debian/Ubuntu: {sudo}apt-get install -y {' '.join(packages)}" if packages
                    else "install the packages that provide them")
         return (f"cannot open a window: Qt's xcb platform plugin needs {', '.join(missing)}, which "
                 f"{'is' if len(missing) == 1 else 'are'} not installed; {install} (on other systems, the packages "

@@ -5,8 +5,10 @@ Each feature is a controller that owns its actions and widgets (:mod:`desktop_ap
 :mod:`desktop_app.prediction`); they share one :class:`~desktop_app.state.AppState`
 (:attr:`MainWindow.state`) and never call each other. The window places their widgets, lays their
 actions out in menus from the action registry, keeps the title, and on close asks about unsaved
-changes, cancels running jobs and remembers its geometry. The View menu shows, hides and floats the
-docks, and Reset Layout puts them back where they started.
+changes, cancels running jobs and remembers its geometry. It opens inside the screen's available area
+and the video keeps priority for room: when the window is small the docks give way first
+(:mod:`desktop_app.shell.window_geometry`). The View menu shows, hides and floats the docks, and Reset
+Layout puts them back where they started.
 
 Questions to the analyst go through ``window.state.ask`` and file choices through ``state.choose_*``,
 so tests can answer them without a nested event loop.
@@ -16,8 +18,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtCore import QEvent, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabBar, QToolBar, QWidget
 
 from core import __version__
@@ -27,7 +29,8 @@ from desktop_app.library import LibraryController
 from desktop_app.player import PlayerController
 from desktop_app.prediction import PredictionController
 from desktop_app.review import ReviewController
-from desktop_app.shell.help import show_about, show_shortcuts
+from desktop_app.shell.help import open_user_guide, show_about, show_shortcuts
+from desktop_app.shell.window_geometry import DEFAULT_SIZE, fitted_geometry, video_room
 from desktop_app.state import AppState
 from desktop_app.training import TrainingController
 
@@ -50,7 +53,7 @@ MENUS: tuple[tuple[str, tuple[str | None, ...]], ...] = (
     ("&Model", ("train_model", "cancel_training", None, "show_predictions", "classify_video",
                 "export_annotated_video")),
     ("&View", ("reset_layout",)),
-    ("&Help", ("show_shortcuts", "about")),
+    ("&Help", ("user_guide", "show_shortcuts", "about")),
 )
 DOCK_FEATURES = (QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetClosable
                  | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
@@ -72,6 +75,7 @@ class MainWindow(QMainWindow):
         self.prediction = PredictionController(self.state, self)
         shell_actions = build_actions(self, {
             "close_window": self.close,
+            "user_guide": lambda: open_user_guide(self.state),
             "show_shortcuts": lambda: show_shortcuts(self, self.labelling.class_shortcut_rows()),
             "about": lambda: show_about(self),
             "reset_layout": self.reset_layout,
@@ -89,15 +93,17 @@ class MainWindow(QMainWindow):
         self.state.project_edited.connect(lambda _e: self._update_title())
 
         self.docks: dict[str, QDockWidget] = {}
+        self._video_room_pending = False
         self._build_layout()
         self._build_menus()
         self._default_layout = self.saveState()
         self.setAcceptDrops(True)
-        self.resize(1440, 900)
+        self.resize(DEFAULT_SIZE)
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
             self.restoreState(self.settings.value("window/state"))  # showEvent hides the tab bars it leaves
+        self.fit_to_screen()
         self._update_title()
 
     # == layout ===================================================================================
@@ -112,7 +118,8 @@ class MainWindow(QMainWindow):
 
     def _build_layout(self) -> None:
         self.setCentralWidget(self.player)
-        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowNestedDocks)
+        # no AnimatedDocks: an animated layout change lands after the video has been given its room, undoing it
+        self.setDockOptions(QMainWindow.DockOption.AllowNestedDocks)
         videos = self._dock("Videos", "videosDock", self.video_list, Qt.DockWidgetArea.LeftDockWidgetArea)
         labels = self._dock("Labels", "labelsDock", self.label_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         predicted = self._dock("Predicted frames", "predictedFramesDock", self.prediction.panel,
@@ -164,6 +171,7 @@ class MainWindow(QMainWindow):
             else:
                 tools.addAction(a[key])
         self.addToolBar(tools)
+        self._tool_bars = (tools,)
 
     def reset_layout(self) -> None:
         """Every dock back in its first place, docked and shown."""
@@ -173,6 +181,66 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             dock.show()
         QTimer.singleShot(0, self.hide_stale_tab_bars)
+
+    def fit_to_screen(self) -> None:
+        """Shrink and move the window (unless maximised) into the available area of its screen."""
+        if self.windowState() & (Qt.WindowState.WindowMaximized | Qt.WindowState.WindowFullScreen):
+            return
+        rect = self.geometry()
+        screen = QGuiApplication.screenAt(rect.center()) or self.screen() or QGuiApplication.primaryScreen()
+        if screen is not None:
+            self.setGeometry(fitted_geometry(rect, screen.availableGeometry(), self.minimumSizeHint()))
+
+    def _schedule_video_room(self) -> None:
+        if not self._video_room_pending:
+            self._video_room_pending = True
+            QTimer.singleShot(0, self, self.give_video_room)  # not after the window is gone
+
+    def give_video_room(self) -> None:
+        """Shrink the docks beside and below the player (down to their minimum sizes) until the player has
+        its share of the window (:func:`~desktop_app.shell.window_geometry.video_room`). It runs after the
+        window changes size and after its dock layout is asked to change (a dock shown, raised or given
+        more room with ``resizeDocks``)."""
+        self._video_room_pending = False
+        bars = sum(bar.sizeHint().height() for bar in (self.menuBar(), self.statusBar(), *self._tool_bars)
+                   if not bar.isHidden())
+        room = video_room(self.size(), bars)
+        for orientation, areas, short in (
+                (Qt.Orientation.Vertical, (Qt.DockWidgetArea.TopDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea),
+                 room.height() - self.player.height()),
+                (Qt.Orientation.Horizontal, (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea),
+                 room.width() - self.player.width())):
+            if short <= 0:
+                continue
+            vertical = orientation == Qt.Orientation.Vertical
+            chains = {area: self._docks_in_line(area, vertical) for area in areas}
+            total = sum(size for chain in chains.values() for _dock, size in chain)
+            docks = [dock for chain in chains.values() for dock, _size in chain]
+            if total > 0:  # each area, and each dock in it, gives way in proportion to its size
+                self.resizeDocks(docks, [max(1, size - round(short * size / total))
+                                         for chain in chains.values() for _dock, size in chain], orientation)
+
+    def _docks_in_line(self, area: Qt.DockWidgetArea, vertical: bool) -> list[tuple[QDockWidget, int]]:
+        """The shown docks of ``area`` one after another along its height (``vertical``) or width, with
+        the sizes Qt's ``resizeDocks`` gives them: of docks side by side, which share that size, only
+        one (asked for two, Qt keeps neither); a tabbed dock's size counts its tab bar's height."""
+        tab_bar = max((bar.sizeHint().height() for bar in self.findChildren(
+            QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly) if bar.isVisible()), default=0)
+
+        def span(dock: QDockWidget) -> tuple[int, int]:
+            start, size = (dock.y(), dock.height()) if vertical else (dock.x(), dock.width())
+            return start, start + size + (tab_bar if vertical and self.tabifiedDockWidgets(dock) else 0)
+
+        shown = sorted(((span(d), d) for d in self.docks.values() if self.dockWidgetArea(d) == area
+                        and d.isVisible() and not d.isFloating() and not d.visibleRegion().isEmpty()),
+                       key=lambda item: item[0])
+        line: list[tuple[QDockWidget, int]] = []
+        end = None
+        for (start, stop), dock in shown:
+            if end is None or start >= end:
+                line.append((dock, stop - start))
+                end = stop
+        return line
 
     def _update_title(self) -> None:
         project = self.state.project
@@ -207,6 +275,15 @@ class MainWindow(QMainWindow):
         self.state.detach_project_events()
         self.library.close_project()
         event.accept()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._schedule_video_room()
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:  # docks shown, raised, resized or moved
+            self._schedule_video_room()
+        return super().event(event)
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)

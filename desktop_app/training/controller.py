@@ -31,9 +31,9 @@ from desktop_app.training.panel import TrainingPanel
 
 _YES, _NO = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No
 
-#: The share of the window's width and height the Training dock takes when it is brought up (form, curves, runs):
-#: its height only; asking for width as well made Qt widen the window past its size.
-PANEL_ROOM = (0.0, 0.45)
+#: The share of the window's width and height the Training dock takes when it is brought up: most of the width
+#: (the Events dock beside it gives way; the options lie in columns), and as much height as the video leaves.
+PANEL_ROOM = (0.7, 0.5)
 
 
 class TrainingController(QObject):

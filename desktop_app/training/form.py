@@ -10,6 +10,7 @@ learning rate that is not a number, filters that are not whole numbers) raises `
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -39,6 +40,24 @@ from core.training.request import ResumeRequest, TrainingRequest
 CPU_BATCH, GPU_BATCH = 8, 32
 #: CPU cores a run started from the app leaves free, for the window.
 RESERVED_CORES = 1
+#: The most height (pixels) the video list takes; a short list takes only its rows' height.
+VIDEO_LIST_HEIGHT = 110
+#: The width (pixels) of one column of option groups (:meth:`TrainingForm.fit_columns`).
+COLUMN_WIDTH = 280
+
+
+def balanced_columns(heights: list[int], count: int) -> list[list[int]]:
+    """Indices of ``heights`` cut, in order, into ``count`` runs (1 <= count <= len(heights)) whose
+    largest sum is the smallest possible: the items' places in columns of even height."""
+    best: tuple[int, list[list[int]]] | None = None
+    indices = list(range(len(heights)))
+    for cuts in itertools.combinations(range(1, len(heights)), count - 1):
+        bounds = (0, *cuts, len(heights))
+        parts = [indices[a:b] for a, b in itertools.pairwise(bounds)]
+        tallest = max(sum(heights[i] for i in part) for part in parts)
+        if best is None or tallest < best[0]:
+            best = (tallest, parts)
+    return best[1]
 
 
 def _spin(low: int, high: int, value: int, special: str = "") -> QSpinBox:
@@ -69,7 +88,7 @@ class TrainingForm(QWidget):
         self.filters.setPlaceholderText("preset's (e.g. 16,16)")
         # data
         self.videos = QListWidget()
-        self.videos.setMaximumHeight(110)
+        self.videos.setMaximumHeight(VIDEO_LIST_HEIGHT)
         self.frames = _spin(0, MAX_FRAMES, 0, "preset's")
         self.frame_height = _spin(0, MAX_FRAME_SIZE, 0, "preset's")
         self.frame_width = _spin(0, MAX_FRAME_SIZE, 0, "preset's")
@@ -108,10 +127,9 @@ class TrainingForm(QWidget):
         self.mixed_precision.setEnabled(False)
         self._fill_devices(())
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        self.groups: list[QGroupBox] = []
         for title, rows in (
-            ("Model", [("Task", self.task), ("Preset", self.preset), ("", self.preset_text), ("Filters", self.filters)]),
+            ("Model", [("Task", self.task), ("Preset", self.preset), ("Filters", self.filters), ("", self.preset_text)]),
             ("Data", [("Videos", self.videos), ("Clip length", self.frames), ("Frame size (H x W)", self.frame_size),
                       ("Colour", self.grayscale), ("Validation share", self.val_fraction)]),
             ("Training", [("Epochs", self.epochs), ("Batch size", self.batch_size),
@@ -125,7 +143,11 @@ class TrainingForm(QWidget):
             form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # labels above boxes when narrow
             for label, widget in rows:
                 form.addRow(label, widget)
-            layout.addWidget(group)
+            self.groups.append(group)
+        self.columns = 0
+        self._columns = QHBoxLayout(self)
+        self._columns.setContentsMargins(0, 0, 0, 0)
+        self.set_columns(1)
         self.task.currentTextChanged.connect(self._fill_presets)
         self.preset.currentTextChanged.connect(self._describe_preset)
         self._fill_presets(self.task.currentText())
@@ -134,6 +156,31 @@ class TrainingForm(QWidget):
             box.valueChanged.connect(self.changed)
         self.val_fraction.valueChanged.connect(self.changed)
         self.preset.currentTextChanged.connect(self.changed)
+
+    # -- layout ---------------------------------------------------------------------------------
+    def fit_columns(self, width: int) -> None:
+        """As many columns as ``width`` pixels hold at :data:`COLUMN_WIDTH` each (1 to 4)."""
+        self.set_columns(width // COLUMN_WIDTH)
+
+    def set_columns(self, count: int) -> None:
+        """Lay the option groups (Model, Data, Training, Device) out in ``count`` columns (1 to 4), in
+        reading order and as even in height as that order allows: in a wide, low dock (a laptop screen,
+        where the video keeps half the height) every box shows at once instead of a few in a scroll box."""
+        count = max(1, min(int(count), len(self.groups)))
+        if count == self.columns:
+            return
+        while self._columns.count():
+            column = self._columns.takeAt(0).layout()
+            while column.count():
+                column.takeAt(0)
+            column.deleteLater()
+        for part in balanced_columns([group.sizeHint().height() for group in self.groups], count):
+            column = QVBoxLayout()
+            for index in part:
+                column.addWidget(self.groups[index])
+            column.addStretch(1)
+            self._columns.addLayout(column, 1)
+        self.columns = count
 
     # -- presets and devices --------------------------------------------------------------------
     def _fill_presets(self, task: str) -> None:
@@ -194,6 +241,9 @@ class TrainingForm(QWidget):
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked if ident in unchecked else Qt.CheckState.Checked)
             self.videos.addItem(item)
+        row = self.videos.sizeHintForRow(0) if self.videos.count() else self.videos.fontMetrics().height() + 4
+        self.videos.setMaximumHeight(min(VIDEO_LIST_HEIGHT, max(2, self.videos.count()) * row
+                                         + 2 * self.videos.frameWidth()))
 
     def chosen_videos(self) -> tuple[str, ...] | None:
         """Ids of the checked videos; ``None`` when all are checked (train on the whole project)."""

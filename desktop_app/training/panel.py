@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSpinBox,
-    QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -49,6 +49,33 @@ from desktop_app.training.runs_table import RunsTable, format_seconds
 #: The Resume button's tooltip when the selected run can be resumed.
 RESUME_TIP = ("Continue the selected run from its last finished epoch (to the epoch count beside it, if set); "
               "an anomaly run learns its error level again when it ends")
+#: The panel's tabs, in order.
+OPTIONS_TAB, CURVES_TAB, RUNS_TAB = range(3)
+
+
+class OptionsArea(QScrollArea):
+    """The training form in a vertical scroll box, its option groups in as many columns as its width
+    holds; the form is never cut at the side (labels go above their boxes when a column is narrow)."""
+
+    def __init__(self, form: TrainingForm, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setWidget(form)
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+    def minimumSizeHint(self):  # noqa: N802 - Qt override
+        hint = super().minimumSizeHint()
+        # the form's single column with the scroll bar beside it: nothing is ever cut off at the side
+        hint.setWidth(self.widget().minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width()
+                      + 2 * self.frameWidth())
+        return hint
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        # the columns follow the box's width less a scroll bar's, whether one shows or not, so that the
+        # bar coming and going does not change the count
+        self.widget().fit_columns(event.size().width() - self.verticalScrollBar().sizeHint().width())
+        super().resizeEvent(event)
 
 
 def fresh_thread() -> QThreadPool:
@@ -160,43 +187,36 @@ class TrainingPanel(QWidget):
             self.detect_devices()
 
     def _layout(self) -> None:
-        options = QScrollArea()
-        options.setWidgetResizable(True)
-        options.setWidget(self.form)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.start_button)
-        buttons.addWidget(self.cancel_button)
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(options)
-        left_layout.addLayout(buttons)
-        # the whole form's width (its labels go above their boxes when the pane is narrow): only a vertical
-        # scroll bar is ever needed, and labels are never cut
-        options.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        left.setMinimumWidth(self.form.minimumSizeHint().width() + options.verticalScrollBar().sizeHint().width()
-                             + 2 * options.frameWidth())
+        """Start / Cancel beside the progress bar, the status line, then three tabs: the options (in as
+        many columns as the width holds), the loss curves, and the runs with their buttons. Each tab gets
+        the dock's whole width and height, which on a laptop screen is a strip below the video."""
+        self.options = OptionsArea(self.form)
+        top = QHBoxLayout()
+        top.addWidget(self.start_button)
+        top.addWidget(self.cancel_button)
+        top.addWidget(self.progress, 1)
 
         run_buttons = QHBoxLayout()
         for widget in (self.resume_epochs, self.resume_button, self.score_button, self.delete_button):
             run_buttons.addWidget(widget)
         run_buttons.addStretch(1)
-        right = QWidget()
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(self.progress)
-        right_layout.addWidget(self.status)
-        right_layout.addWidget(self.curves, 3)
-        right_layout.addWidget(QLabel("Runs"))
-        right_layout.addWidget(self.runs, 2)
-        right_layout.addLayout(run_buttons)
+        runs_page = QWidget()
+        runs_layout = QVBoxLayout(runs_page)
+        runs_layout.setContentsMargins(0, 2, 0, 0)
+        runs_layout.addWidget(self.runs, 1)
+        runs_layout.addLayout(run_buttons)
 
-        splitter = QSplitter()
-        splitter.addWidget(left)
-        splitter.addWidget(right)
-        splitter.setStretchFactor(1, 2)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.options, "Options")
+        self.tabs.addTab(self.curves, "Curves")
+        self.tabs.addTab(runs_page, "Runs")
         layout = QVBoxLayout(self)
-        layout.addWidget(splitter)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.setSpacing(4)
+        layout.addLayout(top)
+        layout.addWidget(self.status)
+        layout.addWidget(self.tabs, 1)
 
     # -- project ----------------------------------------------------------------------------------
     def set_project(self, project: Any) -> None:
@@ -223,6 +243,7 @@ class TrainingPanel(QWidget):
 
     def refresh_runs(self) -> None:
         self.runs.refresh(self.project.folder if self.project is not None else None)
+        self.tabs.setTabText(RUNS_TAB, f"Runs ({self.runs.rowCount()})")
         self._update_buttons()
 
     # -- state ------------------------------------------------------------------------------------
@@ -320,6 +341,7 @@ class TrainingPanel(QWidget):
         self.progress.setValue(0)
         self.progress.setFormat("")
         self.status.setText(message)
+        self.tabs.setCurrentIndex(CURVES_TAB)  # the options are locked while it runs: the curves grow
         worker.progress.connect(self._on_event)
         worker.finished.connect(self._on_finished)
         worker.error.connect(self._on_error)

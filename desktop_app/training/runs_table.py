@@ -14,6 +14,8 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTab
 from core.runs import RunListing, list_runs
 
 COLUMNS = ("Run", "Model", "Status", "Epochs", "Best", "Duration", "Device")
+#: Rows the table always has room for (its minimum height), beside its header and a horizontal scroll bar.
+MIN_ROWS = 4
 
 
 def format_seconds(seconds: float) -> str:
@@ -58,6 +60,12 @@ class RunsTable(QTableWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         self.itemSelectionChanged.connect(lambda: self.selection_changed.emit(self.selected_run()))
+
+    def minimumSizeHint(self):  # noqa: N802 - Qt override
+        hint = super().minimumSizeHint()
+        hint.setHeight(self.horizontalHeader().sizeHint().height() + MIN_ROWS * self.verticalHeader().defaultSectionSize()
+                       + self.horizontalScrollBar().sizeHint().height() + 2 * self.frameWidth())
+        return hint
 
     def refresh(self, project_folder: Path | None) -> None:
         """Reread the runs of ``project_folder`` (none: empty), keeping the selected run selected."""

@@ -30,8 +30,9 @@ LDD_ALL_FOUND = "\tlibxcb.so.1 => /lib/x86_64-linux-gnu/libxcb.so.1 (0x00007f)\n
 PLUGIN = Path("/site/PySide6/Qt/plugins/platforms/libqxcb.so")
 
 
-def _problem(environ, ldd_output, load=lambda name: True, plugin=PLUGIN):
-    return display_problem(environ, [], plugin=lambda: plugin, ldd=lambda _p: ldd_output, load=load)
+def _problem(environ, ldd_output, load=lambda name: True, plugin=PLUGIN, root=False):
+    return display_problem(environ, [], plugin=lambda: plugin, ldd=lambda _p: ldd_output, load=load,
+                           as_root=lambda: root)
 
 
 def test_missing_x_libraries_are_named_with_the_apt_line() -> None:
@@ -40,6 +41,8 @@ def test_missing_x_libraries_are_named_with_the_apt_line() -> None:
     assert "needs libxcb-cursor.so.0, libxcb-icccm.so.4, libxkbcommon-x11.so.0, which are not installed" in problem
     assert "sudo apt-get install -y libxcb-cursor0 libxcb-icccm4 libxkbcommon-x11-0 " in problem
     assert "libxcb1" not in problem  # found libraries are not asked for
+    as_root = _problem({"DISPLAY": ":0"}, LDD_MISSING, root=True)  # a root shell in a container has no sudo
+    assert "Debian/Ubuntu: apt-get install -y libxcb-cursor0 " in as_root and "sudo" not in as_root
 
 
 def test_without_ldd_each_known_library_is_tried() -> None:

@@ -82,3 +82,10 @@ def menu_action(menu, name: str):
     """The action of ``menu`` whose ``objectName`` is ``name``."""
     (action,) = [a for a in menu.actions() if a.objectName() == name]
     return action
+
+
+def no_device_listing(monkeypatch, window) -> None:
+    """The Training dock, shown, lists the backend's devices in a worker thread; not what these tests are
+    about, and a process whose TensorFlow listed devices in one thread and then loads models in others
+    has crashed in later tests (TensorFlow, not the app's code)."""
+    monkeypatch.setattr(window.training.panel, "detect_devices", lambda: None)
