@@ -88,7 +88,7 @@ from core.runs.folders import mark_interrupted_runs
 #: Colours given to new classes in turn (Okabe-Ito, readable by colour-blind analysts).
 PALETTE = ("#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7", "#000000")
 #: Seconds between autosaves while the project is dirty.
-DEFAULT_AUTOSAVE_INTERVAL_S = 30.0
+DEFAULT_AUTOSAVE_INTERVAL_S = 20.0
 
 
 @dataclass(frozen=True)

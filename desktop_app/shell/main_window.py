@@ -23,6 +23,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGu
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabBar, QToolBar, QWidget
 
 from core import __version__
+from core.project.project import DEFAULT_AUTOSAVE_INTERVAL_S
 from desktop_app.common.actions import ACTIONS, GROUPS, build_actions, merge_actions
 from desktop_app.labelling import LabellingController
 from desktop_app.library import LibraryController
@@ -36,7 +37,6 @@ from desktop_app.training import TrainingController
 
 __all__ = ["MainWindow"]
 
-AUTOSAVE_INTERVAL_S = 20.0
 #: The menus, in order: action keys, ``None`` for a separator, "recent" and "classes" for the features'
 #: submenus, a group name for every action of that group. The View menu starts with a toggle per dock.
 MENUS: tuple[tuple[str, tuple[str | None, ...]], ...] = (
@@ -62,7 +62,7 @@ DOCK_FEATURES = (QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.D
 class MainWindow(QMainWindow):
     """Framewatch's main window; see the module docstring."""
 
-    def __init__(self, settings: QSettings | None = None, autosave_interval_s: float = AUTOSAVE_INTERVAL_S) -> None:
+    def __init__(self, settings: QSettings | None = None, autosave_interval_s: float = DEFAULT_AUTOSAVE_INTERVAL_S) -> None:
         super().__init__()
         self.settings = settings or QSettings()
         self.state = AppState(self.settings, self)
