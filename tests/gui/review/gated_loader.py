@@ -33,4 +33,7 @@ class GatedLoader:
                     assert loader.gate.wait(30), "the test never opened the gate"
                 return model.predict_on_batch(batch)
 
+            def __getattr__(self, name: str) -> Any:  # shapes and dtypes, as the run's check reads them
+                return getattr(model, name)
+
         return Gated()
