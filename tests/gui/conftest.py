@@ -1,4 +1,5 @@
-"""Fixtures of the GUI tests: a small project and main windows with their own settings."""
+"""Fixtures of the GUI tests: a small project, main windows with their own settings, and the
+guard that answers stray modal dialogs (so a failing test fails instead of hanging the run)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,11 @@ from PySide6.QtCore import QSettings
 from core.project import Project
 from desktop_app.jobs import error_dialog
 from desktop_app.shell.main_window import MainWindow
+from tests.gui.stray_modals import (  # noqa: F401 - a fixture and hooks, registered by being here
+    pytest_runtest_call,
+    pytest_runtest_teardown,
+    stray_modal_guard,
+)
 from tests.gui.window_driver import Answer, make_clip
 
 
@@ -22,11 +28,18 @@ def _garbage_collected_on_the_gui_thread(qapp):
 
 
 @pytest.fixture(autouse=True)
-def _non_blocking_dialogs(monkeypatch):
-    monkeypatch.setattr(error_dialog, "DIALOGS_BLOCK", False)
+def _non_blocking_dialogs():
+    """Error boxes open without a nested event loop, before, during and after each test.
+
+    Set directly rather than with ``monkeypatch``, whose undo would restore the app's blocking default
+    between tests, when a job left running by one test may still report an error. A test that wants a
+    real blocking box patches ``DIALOGS_BLOCK`` itself; its undo comes back here. Boxes left open are
+    closed by the stray-modal guard's teardown.
+    """
+    error_dialog.DIALOGS_BLOCK = False
     error_dialog.shown.clear()
     yield
-    error_dialog.close_open_dialogs()
+    error_dialog.DIALOGS_BLOCK = False
 
 
 @pytest.fixture

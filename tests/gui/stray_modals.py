@@ -1,0 +1,159 @@
+"""Stray modal dialogs: answered so that a run never hangs, and reported so that the test that left one fails.
+
+A blocking dialog (``QMessageBox.exec()``) that nobody answers holds the GUI thread in its own event
+loop, where pytest-timeout's signal method cannot reach it and where a test's waits never return. The
+guard is a :class:`QTimer` on the GUI thread, which fires inside such a nested loop too. Every
+:data:`TICK_MS` it looks at the visible modal dialogs:
+
+- outside a test's body (fixture setup and teardown, between tests) it dismisses each one at once: a
+  job that ends during teardown and reports an error must not wait for a click;
+- inside a test's body it leaves a dialog alone for :data:`BODY_GRACE_S` (tests answer their own
+  boxes within milliseconds, and a progress dialog is part of a running job), then dismisses it.
+
+After each test's teardown, :func:`pytest_runtest_teardown` closes the modal dialogs still open and fails
+the test with the title and text of each dialog it closed and each one the timer dismissed. Error boxes
+shown without blocking (``error_dialog.DIALOGS_BLOCK = False``, which the GUI tests' conftest sets) are
+the one exception: they block nothing, tests read them from ``error_dialog.shown``, and
+``error_dialog.close_open_dialogs()`` closes them quietly.
+
+A pytest plugin module: ``tests/gui/conftest.py`` imports its fixture and hooks, and a check can load it
+with ``-p tests.gui.stray_modals``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QProgressDialog
+
+from desktop_app.jobs import error_dialog
+
+#: How often the guard looks, in milliseconds.
+TICK_MS = 100
+#: How long a modal dialog may stay open in a test's body before the guard dismisses it, in seconds.
+BODY_GRACE_S = 60.0
+#: The phases of a test the guard tells apart, as its report words them.
+BODY, TEARDOWN, BETWEEN, END = "during the test", "during teardown", "between tests", "at the end of teardown"
+
+
+@dataclass(frozen=True)
+class Dismissed:
+    """A modal dialog the guard closed: what it said, and in which phase of the test it was open."""
+
+    description: str
+    phase: str
+
+
+def describe(dialog: QDialog) -> str:
+    """``QMessageBox 'Title': text`` for a dialog (a progress dialog's label is its text)."""
+    if isinstance(dialog, QMessageBox):
+        text = dialog.text()
+    elif isinstance(dialog, QProgressDialog):
+        text = dialog.labelText()
+    else:
+        text = ""
+    return f"{type(dialog).__name__} {dialog.windowTitle()!r}: {text}".rstrip(": ")
+
+
+def dismiss(dialog: QDialog) -> None:
+    """Answer ``dialog`` as Escape would: a message box's escape (or reject-role) button, else its first
+    button; a progress dialog is closed, which cancels its job; any other dialog is rejected."""
+    if isinstance(dialog, QMessageBox):
+        buttons = dialog.buttons()
+        rejecting = [b for b in buttons if dialog.buttonRole(b) in (QMessageBox.ButtonRole.RejectRole,
+                                                                    QMessageBox.ButtonRole.NoRole)]
+        button = dialog.escapeButton() or (rejecting or buttons or [None])[0]
+        if button is not None:
+            button.click()
+            return
+    if isinstance(dialog, QProgressDialog):
+        dialog.close()  # its closeEvent emits canceled: the job is asked to stop
+        if not dialog.isVisible():
+            return
+    dialog.reject()
+
+
+def open_modal_dialogs() -> list[QDialog]:
+    """Visible modal dialogs (application- or window-modal), but not the error boxes shown without blocking."""
+    return [w for w in QApplication.topLevelWidgets()
+            if isinstance(w, QDialog) and w.isVisible() and w.isModal() and w not in error_dialog._open]
+
+
+class StrayModalGuard:
+    """The timer that answers stray modal dialogs; :attr:`phase` is the test's phase pytest is in."""
+
+    def __init__(self) -> None:
+        self.phase = BETWEEN
+        self.dismissed: list[Dismissed] = []
+        self._first_seen: dict[int, float] = {}  # id(dialog) -> when it was first seen open (monotonic s)
+        self.timer = QTimer()
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(self.check)
+
+    def start(self) -> None:
+        self.timer.start()
+
+    def check(self) -> None:
+        now = time.monotonic()
+        dialogs = open_modal_dialogs()
+        self._first_seen = {id(d): self._first_seen.get(id(d), now) for d in dialogs}
+        for dialog in dialogs:
+            if self.phase == BODY and now - self._first_seen[id(dialog)] < BODY_GRACE_S:
+                continue
+            self.dismissed.append(Dismissed(describe(dialog), self.phase))
+            dismiss(dialog)
+
+    def take(self) -> list[Dismissed]:
+        """The dialogs dismissed since the last call."""
+        taken, self.dismissed = self.dismissed, []
+        return taken
+
+
+_guard: StrayModalGuard | None = None
+
+
+@pytest.fixture(autouse=True, scope="session")
+def stray_modal_guard(qapp) -> StrayModalGuard:
+    """The one guard of the session, started with the application."""
+    global _guard
+    if _guard is None:
+        _guard = StrayModalGuard()
+        _guard.start()
+    return _guard
+
+
+def _set_phase(phase: str) -> None:
+    if _guard is not None:
+        _guard.phase = phase
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    _set_phase(BODY)
+    try:
+        return (yield)
+    finally:
+        _set_phase(TEARDOWN)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Outermost, so it runs after every fixture's teardown and pytest-qt's last event processing."""
+    _set_phase(TEARDOWN)
+    try:
+        result = yield
+    finally:
+        error_dialog.close_open_dialogs()
+        left = open_modal_dialogs()
+        for dialog in left:
+            dismiss(dialog)
+        found = _guard.take() if _guard is not None else []
+        found += [Dismissed(describe(d), END) for d in left]
+        _set_phase(BETWEEN)
+    if found:
+        lines = "\n".join(f"  {d.description}  (closed {d.phase})" for d in found)
+        pytest.fail(f"modal dialog(s) left open, closed by the stray-modal guard:\n{lines}", pytrace=False)
+    return result
