@@ -1,5 +1,5 @@
-"""Fixtures of the GUI tests: a small project, main windows with their own settings, and the
-guard that answers stray modal dialogs (so a failing test fails instead of hanging the run)."""
+"""Fixtures of the GUI tests: a small project, main windows with their own settings, a patient qtbot, and
+the guard that answers stray modal dialogs (so a failing test fails instead of hanging the run)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from PySide6.QtCore import QSettings
 from core.project import Project
 from desktop_app.jobs import error_dialog
 from desktop_app.shell.main_window import MainWindow
+from tests.gui.patient_qtbot import PatientQtBot
 from tests.gui.stray_modals import (  # noqa: F401 - a fixture and hooks, registered by being here
     pytest_runtest_call,
     pytest_runtest_teardown,
@@ -25,6 +26,12 @@ def _garbage_collected_on_the_gui_thread(qapp):
     from desktop_app.jobs import install_gui_garbage_collector
 
     install_gui_garbage_collector(qapp)
+
+
+@pytest.fixture
+def qtbot(qapp, request) -> PatientQtBot:
+    """pytest-qt's ``qtbot``, whose waits that fail on timeout allow at least a minute (see patient_qtbot)."""
+    return PatientQtBot(request)
 
 
 @pytest.fixture(autouse=True)
