@@ -12,7 +12,7 @@ from core.project import Project
 from desktop_app.jobs import error_dialog
 from desktop_app.shell.main_window import MainWindow
 from tests.gui.patient_qtbot import PatientQtBot
-from tests.gui.stray_modals import (  # noqa: F401 - a fixture and hooks, registered by being here
+from tests.gui.teardown_guard import (  # noqa: F401 - a fixture and hooks, registered by being here
     pytest_runtest_call,
     pytest_runtest_teardown,
     stray_modal_guard,

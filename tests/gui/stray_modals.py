@@ -10,14 +10,11 @@ guard is a :class:`QTimer` on the GUI thread, which fires inside such a nested l
 - inside a test's body it leaves a dialog alone for :data:`BODY_GRACE_S` (tests answer their own
   boxes within milliseconds, and a progress dialog is part of a running job), then dismisses it.
 
-After each test's teardown, :func:`pytest_runtest_teardown` closes the modal dialogs still open and fails
-the test with the title and text of each dialog it closed and each one the timer dismissed. Error boxes
-shown without blocking (``error_dialog.DIALOGS_BLOCK = False``, which the GUI tests' conftest sets) are
-the one exception: they block nothing, tests read them from ``error_dialog.shown``, and
-``error_dialog.close_open_dialogs()`` closes them quietly.
-
-A pytest plugin module: ``tests/gui/conftest.py`` imports its fixture and hooks, and a check can load it
-with ``-p tests.gui.stray_modals``.
+After each test, the teardown guard (:mod:`tests.gui.teardown_guard`) closes the modal dialogs still
+open and fails the test with the title and text of each dialog it closed and each one the timer
+dismissed. Error boxes shown without blocking (``error_dialog.DIALOGS_BLOCK = False``, which the GUI
+tests' conftest sets) are the one exception: they block nothing, tests read them from
+``error_dialog.shown``, and ``error_dialog.close_open_dialogs()`` closes them quietly.
 """
 
 from __future__ import annotations
@@ -25,7 +22,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QProgressDialog
 
@@ -110,50 +106,3 @@ class StrayModalGuard:
         """The dialogs dismissed since the last call."""
         taken, self.dismissed = self.dismissed, []
         return taken
-
-
-_guard: StrayModalGuard | None = None
-
-
-@pytest.fixture(autouse=True, scope="session")
-def stray_modal_guard(qapp) -> StrayModalGuard:
-    """The one guard of the session, started with the application."""
-    global _guard
-    if _guard is None:
-        _guard = StrayModalGuard()
-        _guard.start()
-    return _guard
-
-
-def _set_phase(phase: str) -> None:
-    if _guard is not None:
-        _guard.phase = phase
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item):
-    _set_phase(BODY)
-    try:
-        return (yield)
-    finally:
-        _set_phase(TEARDOWN)
-
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_teardown(item, nextitem):
-    """Outermost, so it runs after every fixture's teardown and pytest-qt's last event processing."""
-    _set_phase(TEARDOWN)
-    try:
-        result = yield
-    finally:
-        error_dialog.close_open_dialogs()
-        left = open_modal_dialogs()
-        for dialog in left:
-            dismiss(dialog)
-        found = _guard.take() if _guard is not None else []
-        found += [Dismissed(describe(d), END) for d in left]
-        _set_phase(BETWEEN)
-    if found:
-        lines = "\n".join(f"  {d.description}  (closed {d.phase})" for d in found)
-        pytest.fail(f"modal dialog(s) left open, closed by the stray-modal guard:\n{lines}", pytrace=False)
-    return result

@@ -1,4 +1,5 @@
-"""A GUI test that leaves a modal dialog open fails, and a run with a hung modal dialog ends: never a hang.
+"""A GUI test that leaves a modal dialog open or a job running fails, and a run with a hung modal dialog
+ends: never a hang.
 
 Each check runs pytest on a small test file in a child process (with this project's pytest settings), so a
 hang would be the child's, ended by ``subprocess.run``'s timeout, which fails the check.
@@ -22,9 +23,14 @@ import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-import tests.gui.stray_modals as guard
+import threading
 
-guard.BODY_GRACE_S = 1.0  # the real grace is a minute
+import tests.gui.left_jobs as left_jobs
+import tests.gui.stray_modals as stray_modals
+from desktop_app.jobs import Worker
+
+stray_modals.BODY_GRACE_S = 1.0  # the real grace is a minute
+left_jobs.JOB_END_LIMIT_S = 2.0  # the real limit is two minutes
 
 
 def box(title, text):
@@ -49,6 +55,27 @@ def test_a_blocking_box_opens_in_teardown(late_error):
 
 def test_nobody_answers_a_blocking_box(qapp):
     assert box("Unanswered", "nobody clicks").exec() == QMessageBox.StandardButton.Ok
+
+
+def test_leaves_a_job_that_stops_when_cancelled(qapp):
+    def job(progress=None, cancel=None):
+        cancel.wait(600)
+    test_leaves_a_job_that_stops_when_cancelled.worker = Worker(job, name="obliging").start()
+
+
+def test_the_left_job_was_cancelled_and_ended(qapp):
+    assert test_leaves_a_job_that_stops_when_cancelled.worker.is_done
+
+
+STOP = threading.Event()
+
+
+def test_leaves_a_job_that_ignores_cancel(qapp):
+    Worker(lambda: STOP.wait(600), progress=False, cancel=False, name="stubborn").start()
+
+
+def test_lets_the_stubborn_job_go(qapp):
+    STOP.set()
 
 
 def test_answers_its_own_box(qapp):
@@ -76,8 +103,8 @@ def run_child(tmp_path: Path, source: str, *args: str) -> subprocess.CompletedPr
                           env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
 
 
-def test_a_modal_dialog_left_open_fails_its_test_with_its_text_and_the_run_goes_on(tmp_path) -> None:
-    child = run_child(tmp_path, STRAY_TESTS, "-p", "tests.gui.stray_modals", "-rA")
+def test_a_modal_dialog_or_job_left_behind_fails_its_test_with_its_text_and_the_run_goes_on(tmp_path) -> None:
+    child = run_child(tmp_path, STRAY_TESTS, "-p", "tests.gui.teardown_guard", "-rA")
     out = child.stdout + child.stderr
     assert child.returncode == 1, out
     # a box shown and left: the test fails at teardown, naming it
@@ -89,7 +116,12 @@ def test_a_modal_dialog_left_open_fails_its_test_with_its_text_and_the_run_goes_
     # a test that answers its own box passes: the guard leaves boxes alone in a test's body
     assert re.search(r"PASSED \S*::test_answers_its_own_box", out)
     assert not re.search(r"ERROR \S*::test_answers_its_own_box", out)
-    assert "4 passed, 3 errors" in out  # each body ran to its end; the three that left a box failed at teardown
+    # a job left running is cancelled and waited for: one that stops passes quietly, one that will not fails
+    assert re.search(r"PASSED \S*::test_the_left_job_was_cancelled_and_ended", out)
+    assert not re.search(r"ERROR \S*::test_leaves_a_job_that_stops_when_cancelled", out)
+    assert re.search(r"ERROR \S*::test_leaves_a_job_that_ignores_cancel", out)
+    assert "job(s) still running 2 s after being cancelled: stubborn" in out
+    assert "8 passed, 4 errors" in out  # each body ran to its end; the four that left something failed at teardown
 
 
 def test_a_hung_modal_dialog_ends_the_run_with_every_threads_stack(tmp_path) -> None:
