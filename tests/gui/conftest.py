@@ -49,6 +49,20 @@ def _non_blocking_dialogs():
     error_dialog.DIALOGS_BLOCK = False
 
 
+@pytest.fixture(autouse=True)
+def _training_at_the_tests_priority(monkeypatch):
+    """Training jobs keep the test process's scheduling priority.
+
+    In the app the training thread lowers its own (``nice`` +10, desktop_app.training.job) so that the GUI
+    stays responsive. Beside CPU-bound processes of normal priority (a busy CI machine, .ci/busy-cores)
+    such a thread gets about a tenth of a core (scheduler weights 110 against 1024), and a tiny test run
+    takes many minutes. tests/gui/test_training_priority.py checks the lowering itself.
+    """
+    from desktop_app.training import job
+
+    monkeypatch.setattr(job, "lower_thread_priority", lambda increment=job.NICE_INCREMENT: False)
+
+
 @pytest.fixture
 def project_dir(tmp_path: Path) -> Path:
     clip = make_clip(tmp_path / "levels.avi")
