@@ -8,11 +8,14 @@ guard is a :class:`QTimer` on the GUI thread, which fires inside such a nested l
 - outside a test's body (fixture setup and teardown, between tests) it dismisses each one at once: a
   job that ends during teardown and reports an error must not wait for a click;
 - inside a test's body it leaves a dialog alone for :data:`BODY_GRACE_S` (tests answer their own
-  boxes within milliseconds, and a progress dialog is part of a running job), then dismisses it.
+  boxes within milliseconds), then dismisses it.
+
+It leaves progress dialogs alone: a job's progress dialog is shown, never ``exec()``'d, so it blocks
+nothing, and it closes when its job ends (the teardown guard ends the jobs a test leaves running).
 
 After each test, the teardown guard (:mod:`tests.gui.teardown_guard`) closes the modal dialogs still
-open and fails the test with the title and text of each dialog it closed and each one the timer
-dismissed. Error boxes shown without blocking (``error_dialog.DIALOGS_BLOCK = False``, which the GUI
+open, progress dialogs included, and fails the test with the title and text of each dialog it closed
+and each one the timer dismissed. Error boxes shown without blocking (``error_dialog.DIALOGS_BLOCK = False``, which the GUI
 tests' conftest sets) are the one exception: they block nothing, tests read them from
 ``error_dialog.shown``, and ``error_dialog.close_open_dialogs()`` closes them quietly.
 """
@@ -97,6 +100,8 @@ class StrayModalGuard:
         dialogs = open_modal_dialogs()
         self._first_seen = {id(d): self._first_seen.get(id(d), now) for d in dialogs}
         for dialog in dialogs:
+            if isinstance(dialog, QProgressDialog):  # shown, never exec()'d: it blocks nothing, and closes with its job
+                continue
             if self.phase == BODY and now - self._first_seen[id(dialog)] < BODY_GRACE_S:
                 continue
             self.dismissed.append(Dismissed(describe(dialog), self.phase))

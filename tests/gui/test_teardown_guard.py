@@ -78,6 +78,26 @@ def test_lets_the_stubborn_job_go(qapp):
     STOP.set()
 
 
+def test_leaves_a_job_with_its_progress_dialog_shown(qapp):
+    from PySide6.QtTest import QTest
+
+    from desktop_app.jobs import run_job
+
+    def job(progress=None, cancel=None):
+        cancel.wait(600)
+
+    worker = run_job(None, "Long job", job)
+    worker.dialog.show()  # as after its minimum duration
+    QTest.qWait(1500)  # past the grace: a progress dialog blocks nothing and is left alone
+    assert worker.dialog.isVisible()
+    test_leaves_a_job_with_its_progress_dialog_shown.worker = worker
+
+
+def test_the_job_and_its_progress_dialog_were_ended(qapp):
+    assert test_leaves_a_job_with_its_progress_dialog_shown.worker.is_done
+    assert not [w for w in QApplication.topLevelWidgets() if w.isVisible()]
+
+
 def test_answers_its_own_box(qapp):
     shown = box("Answered", "the test clicks OK")
     QTimer.singleShot(50, lambda: shown.button(QMessageBox.StandardButton.Ok).click())
@@ -121,7 +141,9 @@ def test_a_modal_dialog_or_job_left_behind_fails_its_test_with_its_text_and_the_
     assert not re.search(r"ERROR \S*::test_leaves_a_job_that_stops_when_cancelled", out)
     assert re.search(r"ERROR \S*::test_leaves_a_job_that_ignores_cancel", out)
     assert "job(s) still running 2 s after being cancelled: stubborn" in out
-    assert "8 passed, 4 errors" in out  # each body ran to its end; the four that left something failed at teardown
+    assert re.search(r"PASSED \S*::test_the_job_and_its_progress_dialog_were_ended", out)
+    assert not re.search(r"ERROR \S*::test_leaves_a_job_with_its_progress_dialog_shown", out)
+    assert "10 passed, 4 errors" in out  # each body ran to its end; the four that left something failed at teardown
 
 
 def test_a_hung_modal_dialog_ends_the_run_with_every_threads_stack(tmp_path) -> None:
