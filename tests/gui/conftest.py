@@ -41,7 +41,7 @@ def _non_blocking_dialogs():
     Set directly rather than with ``monkeypatch``, whose undo would restore the app's blocking default
     between tests, when a job left running by one test may still report an error. A test that wants a
     real blocking box patches ``DIALOGS_BLOCK`` itself; its undo comes back here. Boxes left open are
-    closed by the stray-modal guard's teardown.
+    closed by the teardown guard (teardown_guard.py).
     """
     error_dialog.DIALOGS_BLOCK = False
     error_dialog.shown.clear()
