@@ -6,7 +6,9 @@ guard is a :class:`QTimer` on the GUI thread, which fires inside such a nested l
 :data:`TICK_MS` it looks at the visible modal dialogs:
 
 - outside a test's body (fixture setup and teardown, between tests) it dismisses each one at once: a
-  job that ends during teardown and reports an error must not wait for a click;
+  job that ends during teardown and reports an error must not wait for a click. A dialog the body left
+  open is the exception: it is not blocking (the body returned), and fixtures or pytest-qt may close it
+  in teardown;
 - inside a test's body it leaves a dialog alone for :data:`BODY_GRACE_S` (tests answer their own
   boxes within milliseconds), then dismisses it.
 
@@ -23,6 +25,7 @@ tests' conftest sets) are the one exception: they block nothing, tests read them
 from __future__ import annotations
 
 import time
+import weakref
 from dataclasses import dataclass
 
 from PySide6.QtCore import QTimer
@@ -88,12 +91,21 @@ class StrayModalGuard:
         self.phase = BETWEEN
         self.dismissed: list[Dismissed] = []
         self._first_seen: dict[int, float] = {}  # id(dialog) -> when it was first seen open (monotonic s)
+        self._open_after_body: list[weakref.ref] = []
         self.timer = QTimer()
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self.check)
 
     def start(self) -> None:
         self.timer.start()
+
+    def set_phase(self, phase: str) -> None:
+        """Enter ``phase``; leaving a test's body notes the dialogs it left open (see :meth:`check`)."""
+        if self.phase == BODY and phase != BODY:
+            self._open_after_body = [weakref.ref(d) for d in open_modal_dialogs()]
+        elif phase == BODY:
+            self._open_after_body = []
+        self.phase = phase
 
     def check(self) -> None:
         now = time.monotonic()
@@ -103,6 +115,10 @@ class StrayModalGuard:
             if isinstance(dialog, QProgressDialog):  # shown, never exec()'d: it blocks nothing, and closes with its job
                 continue
             if self.phase == BODY and now - self._first_seen[id(dialog)] < BODY_GRACE_S:
+                continue
+            # Open when the body returned, so not in a loop of its own: a fixture or pytest-qt may close it in
+            # teardown (qtbot.addWidget), and the teardown guard reports it if nothing does.
+            if self.phase == TEARDOWN and any(ref() is dialog for ref in self._open_after_body):
                 continue
             self.dismissed.append(Dismissed(describe(dialog), self.phase))
             dismiss(dialog)

@@ -41,7 +41,7 @@ def stray_modal_guard(qapp) -> StrayModalGuard:
 
 def _set_phase(phase: str) -> None:
     if _guard is not None:
-        _guard.phase = phase
+        _guard.set_phase(phase)
 
 
 @pytest.hookimpl(wrapper=True)
