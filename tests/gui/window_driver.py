@@ -35,6 +35,16 @@ def open_and_wait(qtbot, window: MainWindow, folder: Path) -> None:
 
 
 def key(qtbot, window: MainWindow, k, modifier=Qt.KeyboardModifier.NoModifier) -> None:
+    """Press ``k`` in ``window`` as a user would: in the active window, where its shortcuts work.
+
+    A job's progress dialog shows when the job outlasts its minimum duration (often, on a loaded
+    machine); once it closes, the offscreen platform activates no window, where a desktop's window
+    manager would give the main window back, and a shortcut pressed then does nothing. With no modal
+    dialog open, the window is activated first, as a click on it would.
+    """
+    if not window.isActiveWindow() and QApplication.activeModalWidget() is None:
+        window.activateWindow()
+        qtbot.waitUntil(window.isActiveWindow)
     qtbot.keyClick(window, k, modifier)
 
 
