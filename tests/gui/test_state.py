@@ -74,7 +74,7 @@ def test_closing_the_window_cancels_the_jobs_it_tracks(qtbot, make_window) -> No
             cancel.wait(0.01)
 
     worker = window.state.track(Worker(forever).start())
-    assert started.wait(5) and window.state.jobs == [worker]
+    assert started.wait(60) and window.state.jobs == [worker]
     window.close()
     qtbot.waitUntil(lambda: worker.is_done, timeout=5000)
     assert worker.cancelled and window.state.jobs == []

@@ -56,7 +56,7 @@ def test_cancel_sets_the_jobs_event_and_ends_with_cancelled(qtbot) -> None:
             cancel.wait(0.01)
 
     worker = Worker(slow).start()
-    assert started.wait(5)
+    assert started.wait(60)
     with qtbot.waitSignal(worker.error, timeout=5000) as blocker:
         worker.cancel()
     assert isinstance(blocker.args[0], Cancelled)
@@ -91,7 +91,7 @@ def test_progress_dialog_cancel_stops_the_job_quietly(qtbot, monkeypatch) -> Non
             cancel.wait(0.005)
 
     worker = run_job(None, "Slow job", slow, on_cancelled=lambda: cancelled.append(True))
-    assert started.wait(5)
+    assert started.wait(60)
     qtbot.waitUntil(lambda: worker.dialog.labelText().startswith("step"), timeout=5000)
     from PySide6.QtWidgets import QPushButton
 
