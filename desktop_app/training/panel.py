@@ -367,6 +367,7 @@ class TrainingPanel(QWidget):
             return
         if isinstance(event, ev.RunStarted):
             self.run_dir = Path(event.run_dir)
+            self.progress.setRange(0, 0)  # busy until the first batch: the data stage's 100% is over
             self.status.setText(event.message)
             self.refresh_runs()
             self.runs.select_run(self.run_dir)

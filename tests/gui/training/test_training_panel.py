@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from core.jobs import Progress
 from core.project import Project
 from core.runs import RunRecord
 from core.training import events as ev
@@ -360,3 +361,14 @@ def test_the_status_line_follows_the_stage_of_each_report_not_its_words(qtbot, p
     assert texts[1:4] == ["preparing data: caching walk0.avi", "error level: epoch 1/16",
                           "preparing data: error level: words, not the stage"]
     assert texts[4].startswith("cancelled") and error_dialog.shown == []
+
+
+def test_the_bar_leaves_the_data_stage_full_bar_when_the_run_starts(panel, tmp_path) -> None:
+    from core.jobs import Stage
+    from core.training import events as ev
+
+    panel._on_event(Progress(3, 3, "walk0.avi", Stage.PREPARING))
+    assert panel.progress.value() == panel.progress.maximum() == 1000  # the data are ready: 100%
+    panel._on_event(ev.RunStarted(0, None, "starting epoch 1/2", run_dir=str(tmp_path / "r"), epochs=2))
+    assert panel.progress.maximum() == 0  # busy, not "100%", until the first batch ends
+    assert panel.status.text() == "starting epoch 1/2"
