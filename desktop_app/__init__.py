@@ -9,7 +9,7 @@ Layout
                     relinking and removing videos, imports, undo/redo, exporting subclips.
     ``player/``     the player, frame cache, frame view, timeline, Go to.
     ``labelling/``  the Labels dock, label schema, In/Out, subclips, intervals, class keys, values.
-    ``review/``     scoring, the Regularity and Events docks, the Events lane, the Review menu.
+    ``review/``     scoring, the Error chart and Events docks, the Events lane, the Review menu.
     ``training/``   the Training dock (training panel, runs table) and the Model menu's training actions.
     ``prediction/`` the Predicted frames dock (rollouts from the playhead, window segments, the Segments lane).
     ``state.py``    :class:`~desktop_app.state.AppState`, the one way features talk (its docstring is its API).

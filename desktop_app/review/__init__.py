@@ -1,4 +1,4 @@
-"""Scores and anomaly review: the error chart (the "Regularity" dock), the scoring job that feeds it, the
+"""Scores and anomaly review: the error chart (the "Error chart" dock), the scoring job that feeds it, the
 event review panel, and :class:`ReviewController`, which puts them in the main window (the Review menu
 and its docks).
 

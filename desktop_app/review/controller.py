@@ -1,6 +1,6 @@
 """The review feature in the window: scoring, the error chart, the event review panel, the Events lane.
 
-:class:`ReviewController` owns the Review actions, the "Regularity" dock (:attr:`chart_panel`: the model
+:class:`ReviewController` owns the Review actions, the "Error chart" dock (:attr:`chart_panel`: the model
 run, a progress bar with Cancel, and the :class:`ErrorChart`, which plots the error) and the "Events"
 dock (:attr:`review`, an :class:`EventReview`), and it alone fills the timeline's "Events" lane.
 
@@ -14,7 +14,7 @@ controller fills it (cached scores, a scoring job) and runs Keep.
   (``state.choose_item``: the project's runs that score frames, then the shipped model). Opening a
   project chooses the run last chosen for it (``state.remembered_model_run``) while it exists, else the
   run of the same name as before, else the project's only run that scores.
-* **Score Video** raises the Regularity dock (over the Training tab it shares) and runs a
+* **Score Video** raises the Error chart dock (over the Training tab it shares) and runs a
   :class:`ScoringJob` in a worker: the chart grows while frames are scored, and
   Cancel (or choosing another video) stops it with the scores so far cached; the next Score resumes.
   **Score All Videos** scores every video with a progress dialog and lists the events of the whole project.

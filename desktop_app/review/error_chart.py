@@ -1,4 +1,4 @@
-"""The error chart (the "Regularity" dock): one video's per-frame error, the threshold, events, ground truth.
+"""The error chart (the "Error chart" dock): one video's per-frame error, the threshold, events, ground truth.
 
 The chart draws a :class:`~core.inference.anomaly.flagging_session.FlaggingSession` it does not own the state of:
 the curve is the session's smoothed error e(t) (smoothed as the threshold smooths it, the series events

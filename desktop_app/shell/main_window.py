@@ -126,11 +126,12 @@ class MainWindow(QMainWindow):
                                Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(labels, predicted)  # behind Labels; Model > Predicted Frames raises it
         labels.raise_()
-        chart = self._dock("Regularity", "regularityDock", self.review.chart_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
+        # the object name is what saved layouts know the dock by (it was titled "Regularity" before)
+        chart = self._dock("Error chart", "regularityDock", self.review.chart_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
         events = self._dock("Events", "eventsDock", self.review.review, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.splitDockWidget(chart, events, Qt.Orientation.Horizontal)
         training = self._dock("Training", "trainingDock", self.training.panel, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.tabifyDockWidget(chart, training)  # behind Regularity; Model > Train a Model raises it
+        self.tabifyDockWidget(chart, training)  # behind the Error chart; Model > Train a Model raises it
         chart.raise_()
         self.resizeDocks([videos, labels], [360, 400], Qt.Orientation.Horizontal)
         self.resizeDocks([chart], [220], Qt.Orientation.Vertical)
@@ -293,7 +294,7 @@ class MainWindow(QMainWindow):
     def hide_stale_tab_bars(self) -> None:
         """Hide the dock tab bars Qt no longer uses. Tabifying a second group of docks, and restoring a
         layout, leaves copies of a group's tab bar behind, never hidden: they show through a dock's
-        transparent labels ("Regularity" under "Threshold") or lie on top of the real bar and swallow its
+        transparent labels ("Error chart" under "Threshold") or lie on top of the real bar and swallow its
         clicks. Every bar is hidden, then the layout is applied again, which shows the bars in use."""
         shown = [dock for dock in self.docks.values()
                  if dock.isVisible() and not dock.isFloating() and not dock.visibleRegion().isEmpty()]

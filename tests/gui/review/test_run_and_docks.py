@@ -1,4 +1,4 @@
-"""The review feature in the window: Ctrl+R brings the Regularity chart over the Training tab, and the model
+"""The review feature in the window: Ctrl+R brings the Error chart over the Training tab, and the model
 run chosen for a project is chosen again when it is next opened, after a restart too."""
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ def test_docks_close_float_and_reset(qtbot, make_window, project_dir) -> None:
     window = make_window()
     open_and_wait(qtbot, window, project_dir)
     toggles = {a.text(): a for a in window.view_menu.actions() if a.isCheckable()}
-    assert {"Videos", "Labels", "Regularity", "Events"} <= set(toggles)
+    assert {"Videos", "Labels", "Error chart", "Events"} <= set(toggles)
     videos, labels = window.docks["Videos"], window.docks["Labels"]
     for dock in (videos, labels):
         features = dock.features()
@@ -69,7 +69,7 @@ def test_one_tab_bar_per_tab_group_after_start_reset_and_restart(qtbot, tmp_path
 
     from desktop_app.shell.main_window import MainWindow
 
-    expected = [("Labels", "Predicted frames"), ("Regularity", "Training")]
+    expected = [("Labels", "Predicted frames"), ("Error chart", "Training")]
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     for run in range(2):  # the second window restores the first one's layout from the settings
         window = MainWindow(settings=settings, autosave_interval_s=3600)

@@ -127,7 +127,7 @@ def test_a_smaller_window_takes_its_room_from_the_docks_not_the_video(qtbot, mak
     window = make_window()
     window.resize(1280, 800)
     open_and_wait(qtbot, window, project_dir)
-    chart = window.docks["Regularity"]
+    chart = window.docks["Error chart"]
     qtbot.waitUntil(lambda: window.height() == 800, timeout=5000)
     window.resizeDocks([chart], [int(0.45 * window.height())], Qt.Orientation.Vertical)  # a tall chart
     window.resize(1280, 700)

@@ -35,7 +35,7 @@ def open_training(qtbot, make_window, folder: Path):
     open_and_wait(qtbot, window, folder)
     qtbot.waitUntil(lambda: QApplication.focusWidget() is window.player.view, timeout=5000)
     dock = window.docks["Training"]
-    assert window.training.panel.visibleRegion().isEmpty()  # behind the Regularity tab at first
+    assert window.training.panel.visibleRegion().isEmpty()  # behind the Error chart tab at first
     qtbot.keyClick(window, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: not window.training.panel.visibleRegion().isEmpty(), timeout=5000)
     assert dock.isVisible() and window.training.panel.project is window.state.project
