@@ -45,7 +45,12 @@ def _take(videos: list[Video], fraction: float, seed: int, at_least_one: bool) -
     return {video.id for video in sorted(videos, key=lambda v: _order(v, seed))[:count]}
 
 
-def assign_splits(data: ProjectData, val_fraction: float = 0.2, seed: int = 0) -> dict[str, str]:
+#: The share of a project's train-split videos (or time) held out for validation unless told otherwise:
+#: the one default of training, its request and scoring's replay of its split.
+DEFAULT_VAL_FRACTION = 0.2
+
+
+def assign_splits(data: ProjectData, val_fraction: float = DEFAULT_VAL_FRACTION, seed: int = 0) -> dict[str, str]:
     """``{video id: "train" | "val" | "test"}`` for every video of the project (rules in the module doc).
 
     Raises :class:`DatasetError` naming the video when its subclips (or a subclip and the video) name
@@ -100,7 +105,7 @@ def recorded_splits(data: ProjectData, splits: Mapping[str, str],
             for split in RECORDED_SPLITS}
 
 
-def replay_splits(data: ProjectData, recorded: Any, val_fraction: float = 0.2, seed: int = 0) -> dict[str, str]:
+def replay_splits(data: ProjectData, recorded: Any, val_fraction: float = DEFAULT_VAL_FRACTION, seed: int = 0) -> dict[str, str]:
     """:func:`assign_splits` for a trained run: each video whose content a run's :func:`recorded_splits`
     names takes the split recorded; the others (all of them for a run without a record, ``recorded`` of
     ``None``) are assigned by the rules. A record that is not as :func:`recorded_splits` writes it is ignored

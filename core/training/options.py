@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from core.data.splits import DEFAULT_VAL_FRACTION
 from core.training.devices import parse_device
 from core.training.errors import ConfigError
 
@@ -53,7 +54,7 @@ class DataOptions:
     frames: int | None = None
     stride: int | None = None
     frame_steps: tuple[int, ...] | None = None
-    val_fraction: float = 0.2
+    val_fraction: float = DEFAULT_VAL_FRACTION
     target: str | None = None
     videos: tuple[str, ...] | None = None
 

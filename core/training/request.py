@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.data.splits import DEFAULT_VAL_FRACTION
 from core.models.errors import SpecError
 from core.models.registry import filters_field, make_spec
 from core.models.specs import ModelSpec, check_learning_rate
@@ -61,7 +62,7 @@ class TrainingRequest:
     frames: int | None = None
     stride: int | None = None
     frame_steps: tuple[int, ...] | None = None
-    val_fraction: float = 0.2
+    val_fraction: float = DEFAULT_VAL_FRACTION
     target: str | None = None
     videos: tuple[str, ...] | None = None
     epochs: int = DEFAULT_EPOCHS

@@ -181,10 +181,10 @@ def split_videos(project: Any, run: RunModel, split: str) -> list[Video]:
     project that holds them; the others are split by the rules of :mod:`core.data.splits` with the run's
     validation fraction and seed, which depend on the videos' content, not on the project's ids.
     """
-    from core.data.splits import replay_splits
+    from core.data.splits import DEFAULT_VAL_FRACTION, replay_splits
 
     options = run.record.data.get("options") or {}
-    splits = replay_splits(project.data, run.record.data.get("splits"), float(options.get("val_fraction", 0.2)),
+    splits = replay_splits(project.data, run.record.data.get("splits"), float(options.get("val_fraction", DEFAULT_VAL_FRACTION)),
                            int(run.record.config.get("seed", 0)))
     return [video for video in project.videos.values() if splits[video.id] == split]
 
