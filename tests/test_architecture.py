@@ -38,3 +38,16 @@ def test_import_linter_contract_holds() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "KEPT" in result.stdout
+
+
+def test_the_command_modules_import_one_another_without_a_cycle() -> None:
+    """``core.cli``'s modules form no import cycle (the ``project`` commands share their opening through
+    ``core.cli.project_access``, which imports none of them)."""
+    import grimp
+
+    graph = grimp.build_graph("core")
+    cli = sorted(m for m in graph.modules if m.startswith("core.cli."))
+    assert "core.cli.project_access" in cli
+    cycles = [(a, b) for a in cli for b in cli
+              if a < b and graph.chain_exists(a, b) and graph.chain_exists(b, a)]
+    assert cycles == []
