@@ -122,8 +122,8 @@ def main() -> int:
         form.steps.setValue(20)
         form.run_name.setText("screenshot-run")
         training.panel.start()
-        wait(lambda: training.panel.events_seen > 0, seconds=120)
-        wait(lambda: False, seconds=25)  # a few epochs: the curves and the progress line fill
+        # a few epochs, however busy the machine: the loss curve, the validation points and the progress line fill
+        wait(lambda: len(training.panel.curves.val_x) >= 3, seconds=600)
         ok = window.grab().save(str(args.training_out)) and ok
         training.cancel()
         wait(lambda: not training.is_training, seconds=60)
