@@ -14,6 +14,7 @@ is gone (killed, crashed). Cancelled and interrupted runs resume from their last
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,7 +76,12 @@ class RunRecord:
     batch_size: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The record as ``run.json`` holds it: a non-finite number in the history or the best value (a
+        diverged epoch's validation loss) is stored as ``null``, which strict JSON can hold and readers skip."""
+        data = dataclasses.asdict(self)
+        data["history"] = [{key: _finite_or_none(value) for key, value in row.items()} for row in self.history]
+        data["best_value"] = _finite_or_none(self.best_value)
+        return data
 
     def save(self, run_dir: Path) -> Path:
         path = Path(run_dir) / RECORD_FILE
@@ -183,3 +189,8 @@ def read_state(run_dir: Path) -> dict[str, Any] | None:
 
 def write_state(run_dir: Path, state: dict[str, Any]) -> None:
     write_json(Path(run_dir) / STATE_FILE, state)
+
+
+def _finite_or_none(value: Any) -> Any:
+    """``value``, or ``None`` for a float that is NaN or infinite."""
+    return None if isinstance(value, float) and not math.isfinite(value) else value

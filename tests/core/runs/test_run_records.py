@@ -107,3 +107,17 @@ def test_a_bad_record_is_one_line_in_the_commands_that_read_it(tmp_path: Path, c
                  ["export-run", str(folder), "--run", "tiny", "--to", str(tmp_path / "out")],
                  ["train", str(folder), "--resume", "tiny"]):
         assert_one_line_error(capsys, argv, "run.json: damaged run record: spec: frames must be a whole number")
+
+
+def test_a_diverged_epoch_is_saved_as_null_not_refused_by_strict_json(tmp_path) -> None:
+    record = RunRecord(run_id="r", task="predict", preset="p", spec={}, config={},
+                       history=[{"epoch": 0, "loss": 0.5, "val_loss": float("nan")},
+                                {"epoch": 1, "loss": float("inf"), "val_loss": 0.4}],
+                       best_value=float("nan"))
+    path = record.save(tmp_path)
+    text = path.read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    assert json.loads(text)["history"] == [{"epoch": 0, "loss": 0.5, "val_loss": None},
+                                           {"epoch": 1, "loss": None, "val_loss": 0.4}]
+    assert json.loads(text)["best_value"] is None
+    assert RunRecord.load(tmp_path).history[0]["val_loss"] is None  # and it reads back
