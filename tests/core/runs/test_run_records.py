@@ -110,7 +110,7 @@ def test_a_bad_record_is_one_line_in_the_commands_that_read_it(tmp_path: Path, c
 
 
 def test_a_diverged_epoch_is_saved_as_null_not_refused_by_strict_json(tmp_path) -> None:
-    record = RunRecord(run_id="r", task="predict", preset="p", spec={}, config={},
+    record = RunRecord(run_id="r", task="anomaly", preset="conv-ae", spec=conv_ae(), config={"epochs": 3},
                        history=[{"epoch": 0, "loss": 0.5, "val_loss": float("nan")},
                                 {"epoch": 1, "loss": float("inf"), "val_loss": 0.4}],
                        best_value=float("nan"))
