@@ -69,7 +69,7 @@ def test_one_tab_bar_per_tab_group_after_start_reset_and_restart(qtbot, tmp_path
 
     from desktop_app.shell.main_window import MainWindow
 
-    expected = [("Labels", "Predicted frames"), ("Error chart", "Training")]
+    expected = [("Error chart", "Training"), ("Labels", "Predicted frames")]  # sorted, as the bars are listed
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     for run in range(2):  # the second window restores the first one's layout from the settings
         window = MainWindow(settings=settings, autosave_interval_s=3600)
