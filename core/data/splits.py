@@ -4,9 +4,12 @@ Rules, in order (see :func:`assign_splits`):
 
 1. a video's own ``split`` wins;
 2. else the split its subclips name (they must agree: subclips of one video in two splits is an error);
-3. else the video is assigned automatically: a deterministic shuffle (``seed``) puts ``val_fraction`` of
+3. else a video with normal spans (:class:`~core.project.entities.NormalSpan`) is ``test``: training takes
+   exactly its spans as normal footage, whatever its split (:mod:`core.data.normal_footage`), and the rest
+   of it is scored like test footage ("train on the first hour, score the rest" on one file);
+4. else the video is assigned automatically: a deterministic shuffle (``seed``) puts ``val_fraction`` of
    such videos in ``val`` and the rest in ``train``;
-4. if no video ends up in ``val`` and ``val_fraction > 0``, that fraction of the train videos (at least one,
+5. if no video ends up in ``val`` and ``val_fraction > 0``, that fraction of the train videos (at least one,
    when there are two or more) is held out for validation, again whole videos.
 
 The shuffle orders videos by their **content** (:attr:`~core.project.entities.Fingerprint.key`, then name),
@@ -62,6 +65,7 @@ def assign_splits(data: ProjectData, val_fraction: float = DEFAULT_VAL_FRACTION,
     for clip in data.subclips.values():
         if clip.split is not None:
             named[clip.video_id].add(clip.split)
+    spanned = {span.video_id for span in data.normal_spans.values()}
     splits: dict[str, str] = {}
     auto: list[Video] = []
     for video in data.videos.values():
@@ -75,6 +79,8 @@ def assign_splits(data: ProjectData, val_fraction: float = DEFAULT_VAL_FRACTION,
             )
         if wanted:
             splits[video.id] = wanted.pop()
+        elif video.id in spanned:  # its normal spans train; the rest of it is scored
+            splits[video.id] = "test"
         else:
             auto.append(video)
     val = _take(auto, val_fraction, seed, at_least_one=False)
