@@ -182,6 +182,7 @@ class TrainingPanel(QWidget):
         self.delete_button.clicked.connect(self.delete_selected)
         self.runs.selection_changed.connect(lambda _run: self._update_buttons())
         self.form.val_fraction.valueChanged.connect(lambda _v: self._fill_videos())
+        self.form.task.currentTextChanged.connect(lambda _t: self._fill_videos())
         self._update_buttons()
         if detect:
             self.detect_devices()
@@ -231,14 +232,19 @@ class TrainingPanel(QWidget):
         if self.project is None:
             self.form.set_videos([])
             return
-        from core.data.splits import assign_splits
+        from core.data.splits import assign_splits, window_splits
         from core.project.errors import DatasetError
 
         data = self.project.data
+        fraction = self.form.val_fraction.value()
+        windows = self.form.task.currentText() in ("predict", "anomaly")  # they hold out normal footage
         try:
-            splits = assign_splits(data, self.form.val_fraction.value())
+            splits = window_splits(data, fraction) if windows else assign_splits(data, fraction)
         except DatasetError as exc:  # subclips of one video in two splits: shown, and training will say so too
             splits = dict.fromkeys(data.videos, f"split problem: {exc}")
+        if windows and fraction > 0 and "val" not in splits.values():  # time blocks inside each are held out
+            held = f"train, {fraction:.0%} of its time held out"
+            splits = {ident: held if split == "train" else split for ident, split in splits.items()}
         self.form.set_videos([(v.id, v.name, splits.get(v.id, "")) for v in data.videos.values()])
 
     def refresh_runs(self) -> None:
