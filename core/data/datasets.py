@@ -30,7 +30,7 @@ import numpy as np
 from core.data.batches import ClipBatches
 from core.data.frame_cache import FrameCache
 from core.data.held_out import HeldOut, hold_out
-from core.data.normal_footage import normal_footage
+from core.data.normal_footage import normal_footage, normal_spans
 from core.data.samples import TASKS, SampleSet, subclip_samples, window_samples
 from core.data.splits import assign_splits, window_splits
 from core.data.verdicts import Spans, verdict_spans, widen
@@ -75,8 +75,9 @@ def plan_hold_out(project, spec: PreprocessSpec, *, length: int, frame_steps: tu
     splits = window_splits(data, val_fraction, seed, video_ids)
     chosen = set(data.videos) if video_ids is None else set(video_ids)
     rejected = verdict_spans(data, "rejected")
+    marked = {span.video_id for span in data.normal_spans.values()}  # their spans train, whatever their split
     videos = [v for v in data.videos.values()
-              if v.id in chosen and (splits[v.id] in ("train", "val") or v.id in rejected)]
+              if v.id in chosen and (splits[v.id] in ("train", "val") or v.id in rejected or v.id in marked)]
     frames = frame_cache(project).ensure(videos, spec, progress, cancel)
     reach = (length - 1) * max(frame_steps)
     footage = normal_footage(data, splits, {v.id: len(frames[v.id]) for v in videos}, reach)
@@ -113,7 +114,7 @@ def build_batches(
     train, on any video) and hold part of it out (:func:`plan_hold_out`): ``train`` is the windows lying
     wholly inside the trained spans, ``val`` those inside the held-out spans (whole videos, or time blocks
     inside the videos when the run has fewer than five), ``test`` the test-split videos' windows, clear of
-    the frames the rejected events' training windows read. Subclip tasks split whole videos
+    the frames the rejected events' training windows read and of the normal spans the analyst marked. Subclip tasks split whole videos
     (:func:`~core.data.splits.assign_splits`). ``shuffle`` defaults to True for ``train``. ``video_ids``:
     ids of the videos to take samples from (default: all); each keeps the split it has among all the
     project's videos. Progress counts frames decoded into the cache;
@@ -142,6 +143,9 @@ def build_batches(
             videos = [v for v in data.videos.values() if splits[v.id] == "test" and v.id in chosen]
             rejected = verdict_spans(data, "rejected")  # their training windows' frames stay out of the test split
             avoid = {v.id: widen(rejected[v.id], reach) for v in videos if v.id in rejected}
+            marked = normal_spans(data)  # and so do the normal spans the analyst marked, which train
+            for video_id in [v.id for v in videos if v.id in marked]:
+                avoid.setdefault(video_id, []).extend(marked[video_id])
             frames = cache.ensure(videos, spec, progress, cancel)
             counts = {v.id: len(frames[v.id]) for v in videos}
             within = None
