@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from core.inference.anomaly.project_evaluation import evaluate_project
 from core.inference.anomaly.project_scoring import calibration_footage, run_model, score_project, split_videos
 from core.project import Project
 from core.training.from_project import train_project
@@ -17,6 +18,7 @@ def test_one_long_video_trains_on_its_span_and_is_scored_whole(tmp_path: Path) -
     try:
         video = project.add_video(write_video(tmp_path / "long.avi", 1000, fps=25))
         project.add_normal_span(video.id, 0, 600)
+        project.add_interval(video.id, 800, 850)  # ground truth in the scored part
         result = train_project(project, TrainingRequest(
             "anomaly", "conv-ae", run_name="span", error_level=False, filters=(4, 4, 4), height=16, width=16,
             grayscale=True, frames=4, stride=4, frame_steps=(1, 2), epochs=1, batch_size=4, steps_per_epoch=2,
@@ -37,5 +39,8 @@ def test_one_long_video_trains_on_its_span_and_is_scored_whole(tmp_path: Path) -
         (scored,) = scores.videos
         assert scored.video_id == video.id and len(scored.errors) == 1000  # the whole video is scored
         assert scores.threshold.frames == held["held_frames"]  # calibrated on the held-out time alone
+        evaluation = evaluate_project(project, result.run_dir)  # measured on the rest, not the trained span
+        assert (evaluation.frame_level.frames, evaluation.frame_level.abnormal_frames) == (400, 50)
+        assert evaluation.events.seconds == 400 / 25
     finally:
         project.close()
