@@ -228,6 +228,11 @@ class TrainingPanel(QWidget):
         self._fill_videos()
         self.refresh_runs()
 
+    def refresh_videos(self) -> None:
+        """List the project's videos again with the split each trains in (after a split or normal span edit)."""
+        if not self.is_training:
+            self._fill_videos()
+
     def _fill_videos(self) -> None:
         if self.project is None:
             self.form.set_videos([])
@@ -242,9 +247,16 @@ class TrainingPanel(QWidget):
             splits = window_splits(data, fraction) if windows else assign_splits(data, fraction)
         except DatasetError as exc:  # subclips of one video in two splits: shown, and training will say so too
             splits = dict.fromkeys(data.videos, f"split problem: {exc}")
-        if windows and fraction > 0 and "val" not in splits.values():  # time blocks inside each are held out
-            held = f"train, {fraction:.0%} of its time held out"
-            splits = {ident: held if split == "train" else split for ident, split in splits.items()}
+        time_held = windows and fraction > 0 and "val" not in splits.values()  # time blocks inside each are held out
+        spanned = {span.video_id for span in data.normal_spans.values()} if windows else set()
+        for ident, split in splits.items():
+            if ident in spanned and split == "val":  # normal spans train whatever the split; the rest is scored
+                splits[ident] = "val: its normal spans held out"
+            elif ident in spanned and split in ("train", "test"):
+                held = f", {fraction:.0%} of their time held out" if time_held else ""
+                splits[ident] = f"{split}: its normal spans train{held}, the rest is scored"
+            elif time_held and split == "train":
+                splits[ident] = f"train, {fraction:.0%} of its time held out"
         self.form.set_videos([(v.id, v.name, splits.get(v.id, "")) for v in data.videos.values()])
 
     def refresh_runs(self) -> None:

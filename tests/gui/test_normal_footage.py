@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 
 from desktop_app.labelling.controller import NORMAL_COLOR
-from tests.gui.window_driver import key, open_and_wait, wait_frame
+from tests.gui.window_driver import key, no_device_listing, open_and_wait, wait_frame
 
 
 def _normal_bands(window) -> list[tuple[int, int]]:
@@ -78,3 +79,20 @@ def test_the_label_menu_has_the_action_and_overlap_is_said(qtbot, make_window, p
     action.trigger()
     assert [(s.start, s.end) for s in project.normal_spans_of(vid)] == [(20, 33)]
     assert "overlaps anomaly interval [30, 35)" in window.statusBar().currentMessage()
+
+
+def test_the_training_panel_says_the_spans_train_and_the_rest_is_scored(qtbot, make_window, project_dir: Path,
+                                                                         monkeypatch) -> None:
+    window = make_window()
+    no_device_listing(monkeypatch, window)
+    open_and_wait(qtbot, window, project_dir)
+    form = window.training.panel.form
+    form.task.setCurrentText("anomaly")
+    assert form.val_fraction.value() == pytest.approx(0.2)
+    assert form.videos.item(0).text() == "levels.avi  (train, 20% of its time held out)"
+    _set_in_out(qtbot, window, 0, 29)
+    key(qtbot, window, Qt.Key.Key_N, Qt.KeyboardModifier.ShiftModifier)
+    assert form.videos.item(0).text() == ("levels.avi  (test: its normal spans train, 20% of their time held out, "
+                                          "the rest is scored)")
+    key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert form.videos.item(0).text() == "levels.avi  (train, 20% of its time held out)"
