@@ -243,8 +243,15 @@ def _summary(result) -> str:
     lines.append(f"time       {record.duration_s:.1f} s")
     level = record.data.get("error_level")
     if isinstance(level, dict):
-        lines.append(f"error lvl  {level.get('file')}: {level.get('windows')} windows of {level.get('videos')} "
-                     f"normal videos, {level.get('seconds')} s")
+        lines.append(f"error lvl  {level.get('file')}: {level.get('windows')} windows of held-out footage in "
+                     f"{level.get('videos')} video(s), {level.get('seconds')} s")
+    from core.inference.anomaly.trust import trust_report
+
+    trust = trust_report(record)
+    if trust is not None:
+        lines.append(f"trust      {trust.summary()}")
+        if trust.warning():
+            lines.append(f"warning    {trust.warning()}")
     return "\n".join(lines)
 
 
