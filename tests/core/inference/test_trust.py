@@ -3,6 +3,7 @@ and the held-out over training error with its warning."""
 
 from __future__ import annotations
 
+import json
 from contextlib import closing
 from pathlib import Path
 from types import SimpleNamespace
@@ -10,6 +11,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from core.cli.main import main
 from core.inference.anomaly.project_scoring import run_model, score_key
 from core.inference.anomaly.score_cache import CachedScores, ScoreCache
 from core.inference.anomaly.trust import (
@@ -66,7 +68,7 @@ def test_the_error_ratio_warns_when_the_held_out_error_is_far_above_the_training
     assert TrustReport.from_entry(None) is None
 
 
-def test_a_run_is_assessed_on_its_held_out_spans_and_the_report_is_recorded(tmp_path: Path) -> None:
+def test_a_run_is_assessed_on_its_held_out_spans_and_the_report_is_recorded(tmp_path: Path, capsys) -> None:
     folder = make_project(tmp_path / "proj", frames=(60,))
     with closing(Project.open(folder)) as project:
         run_dir = save_run(folder)
@@ -87,3 +89,8 @@ def test_a_run_is_assessed_on_its_held_out_spans_and_the_report_is_recorded(tmp_
     assert report.held_out_frames == 40 and report.blocks == 2
     assert report.error_ratio == pytest.approx(3.0) and report.memorised
     assert trust_report(RunRecord.load(run_dir)) == report  # recorded in run.json
+    assert main(["trust", str(folder), "--run", "tiny", "--json"]) == 0  # framewatch trust measures it again
+    assert TrustReport.from_entry(json.loads(capsys.readouterr().out)) == report
+    assert main(["trust", str(folder), "--run", "tiny"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == report.lines() and MEMORISED_WARNING in out[1]
