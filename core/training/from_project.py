@@ -227,7 +227,8 @@ def train_project(
         data.description[ERROR_LEVEL_WANTED] = True
     recorder = _project_recorder(project, entry.id, run_dir, save_project, held=hold_project)
     result = train(spec, data, run_dir, progress, cancel, config, on_record=recorder)
-    return _with_error_level(project, result, progress, cancel) if wants_level else result
+    result = _with_error_level(project, result, progress, cancel) if wants_level else result
+    return _with_trust(project, result, progress, cancel) if request.task == "anomaly" else result
 
 
 def resume_project_run(
@@ -279,7 +280,9 @@ def resume_project_run(
                     max_minutes=max_minutes, steps_per_epoch=steps_per_epoch)
     # its weights changed: learn the level again (a run that had one, or one that was to get one when it ended)
     wants_level = error_level and wants_error_level(record)
-    return _with_error_level(project, result, progress, cancel) if wants_level else result
+    result = _with_error_level(project, result, progress, cancel) if wants_level else result
+    wants_trust = record.task == "anomaly" or wants_error_level(record)  # an anomaly run, of either kind
+    return _with_trust(project, result, progress, cancel) if wants_trust else result
 
 
 def wants_error_level(record: RunRecord) -> bool:
@@ -305,5 +308,29 @@ def _with_error_level(project, result: RunResult, progress: ProgressCallback | N
     except Cancelled:  # the run itself is finished and kept; only its error level is missing
         report(progress, 0, None, f"cancelled: run {result.run_dir.name!r} is complete without one; fit it later "
                                   "with framewatch fit-error-level", Stage.ERROR_LEVEL)
+        return result
+    return dataclasses.replace(result, record=RunRecord.load(result.run_dir))
+
+
+def _with_trust(project, result: RunResult, progress: ProgressCallback | None,
+                cancel: threading.Event | None) -> RunResult:
+    """An anomaly run that ended with a model (and its error level) measures how far to trust it on the normal
+    footage it held out (:mod:`core.inference.anomaly.trust`: false alarms per minute, held-out over training
+    error), recorded in ``run.json``'s ``data["trust"]``; other runs are returned as they are. A cancel or a
+    footage problem here leaves the finished run without a report (``framewatch trust`` measures it later)."""
+    if result.model_path is None or result.status not in ("completed", "stopped_early"):
+        return result
+    from core.errors import Cancelled, FramewatchError
+    from core.inference.anomaly.trust import assess_run
+    from core.jobs import report
+
+    try:
+        assess_run(project, result.run_dir, progress=progress, cancel=cancel)
+    except Cancelled:
+        report(progress, 0, None, f"cancelled: run {result.run_dir.name!r} is complete without its trust report",
+               Stage.CALIBRATING)
+        return result
+    except FramewatchError as exc:  # the run is finished and kept; only its report is missing
+        report(progress, 0, None, f"no trust report: {exc}", Stage.CALIBRATING)
         return result
     return dataclasses.replace(result, record=RunRecord.load(result.run_dir))

@@ -419,10 +419,19 @@ class TrainingPanel(QWidget):
     def _on_finished(self, result: Any) -> None:
         self.last_status = result.status
         self.run_dir = Path(result.run_dir)
+        from core.inference.anomaly.trust import trust_report
+
+        text = self.ended_message
         level = result.record.data.get("error_level")
         if isinstance(level, dict):  # fitted after the run ended: say so after the run's own last line
-            self.status.setText(f"{self.ended_message}; error level learned from {level.get('windows')} windows "
-                                f"of normal footage")
+            text += f"; error level learned from {level.get('windows')} windows of held-out normal footage"
+        trust = trust_report(result.record)  # an anomaly run measured on its held-out footage
+        if trust is not None:
+            text += f"\nTrust: {trust.summary()}"
+            if trust.warning():
+                text += f"\nWarning: {trust.warning()}"
+        if text != self.ended_message:
+            self.status.setText(text)
 
     def _on_error(self, exc: BaseException) -> None:
         if isinstance(exc, Cancelled):

@@ -363,6 +363,21 @@ def _load_model(path: Path) -> Any:
     return load_model_file(path)
 
 
+def score_videos(project: Any, run: str | Path | ScoringRun, videos: Sequence[Video], stride: int | None = None,
+                 batch_size: int = DEFAULT_BATCH_SIZE, progress: ProgressCallback | None = None,
+                 cancel: threading.Event | None = None, load_model: Callable[[Path], Any] = _load_model,
+                 stage: Stage = Stage.SCORING) -> dict[str, np.ndarray]:
+    """``{video id: errors}`` (float32 ``(frames,)``) of ``videos`` scored whole by ``run``, through the score
+    cache (what is cached is read, the rest scored and cached), with no threshold and no events written:
+    what measuring a run on its held-out footage needs. Progress counts frames scored, in ``stage``."""
+    model = (run if isinstance(run, ScoringRun) else run_model(project.folder, run)).pinned()
+    scorer = _Scorer(project, model, resolve_stride(model.spec, stride), batch_size, None, progress, cancel,
+                     load_model)
+    scorer.total = _frames_to_score(scorer, videos)
+    scorer.stage = stage
+    return {video.id: scorer.scores(video)[0] for video in videos}
+
+
 def score_project(
     project: Any,
     run: str | Path | ScoringRun,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from core.cli.train_commands import _summary
 from core.data.datasets import plan_hold_out
 from core.preprocessing import PreprocessSpec
 from core.project import Project
@@ -32,5 +33,11 @@ def test_a_one_video_run_validates_on_held_out_time_and_records_the_spans(tmp_pa
         assert held["trained"][0]["spans"] == [list(span) for span in planned.train[video.id]]
         assert 0 < held["held_frames"] < held["trained_frames"]
         assert record.data["splits"] == {"train": [{"name": "walk.avi", "content": video.fingerprint.key}], "val": []}
+        # an anomaly run ends by measuring itself on its held-out footage, and framewatch train prints it
+        trust = record.data["trust"]
+        assert trust["held_out_frames"] == held["held_frames"] and trust["blocks"] == len(held["videos"][0]["spans"])
+        assert trust["false_alarms_per_minute"] is not None and trust["error_ratio"] is not None
+        summary = _summary(result)
+        assert "trust      " in summary and "false alarms a minute" in summary
     finally:
         project.close()
