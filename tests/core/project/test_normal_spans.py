@@ -154,3 +154,12 @@ def test_save_as_copies_the_spans(project: Project, tmp_path: Path) -> None:
     span = project.add_normal_span(_ids(project)[0], 0, 20)
     copy = project.save_as(tmp_path / "copy")
     assert copy.normal_spans[span.id] == span
+
+
+def test_the_json_export_lists_the_spans(project: Project, tmp_path: Path) -> None:
+    from core.project.exporters import export_json
+
+    span = project.add_normal_span(_ids(project)[0], 5, 30, note="quiet")
+    doc = json.loads(export_json(project, tmp_path / "labels.json").read_text())
+    assert doc["normal_spans"] == [{"video": "v0.avi", "start": 5, "end": 30, "start_s": 0.2, "end_s": 1.2,
+                                    "note": "quiet", "video_id": span.video_id, "id": span.id}]
