@@ -37,6 +37,9 @@ from core.project.entities import ProjectData
 MODES = ("videos", "time", "none")
 #: The most held-out blocks in one span of normal footage.
 MAX_BLOCKS = 4
+#: A span holds more than one block only if each is at least this many gaps long: every block costs two
+#: gaps of footage that neither trains nor is held out, and a short block holds few windows.
+BLOCK_GAPS = 4
 
 
 @dataclass(frozen=True)
@@ -73,8 +76,8 @@ class HeldOut:
 
 def time_blocks(start: int, end: int, fraction: float, gap: int, key: str) -> list[tuple[int, int]]:
     """The held-out blocks of the normal span ``[start, end)``: about ``fraction`` of its frames in up to
-    :data:`MAX_BLOCKS` blocks of at least ``gap + 1`` frames (one window), one in each equal part of the
-    span, ``gap`` frames from that part's edges, placed by a hash of ``key`` (content and seed).
+    :data:`MAX_BLOCKS` blocks of at least ``gap + 1`` frames (one window; more than one block only if each
+    is at least :data:`BLOCK_GAPS` gaps long), one in each equal part of the span, ``gap`` frames from that part's edges, placed by a hash of ``key`` (content and seed).
 
     ``[]`` when the span cannot hold a block, its two gaps and one training window.
     """
@@ -83,7 +86,7 @@ def time_blocks(start: int, end: int, fraction: float, gap: int, key: str) -> li
     least = gap + 1
     if target < 1 or length <= 0:
         return []
-    count = max(1, min(MAX_BLOCKS, target // max(least, 2 * gap)))
+    count = max(1, min(MAX_BLOCKS, target // max(least, BLOCK_GAPS * gap)))
     while count >= 1:
         size = max(least, -(-target // count))
         if length >= count * (size + 2 * gap) + least:

@@ -10,7 +10,7 @@ import pytest
 
 from core.data import anomaly_batches, next_frame_batches
 from core.data.datasets import plan_hold_out
-from core.data.held_out import MAX_BLOCKS, replay_held_out, time_blocks
+from core.data.held_out import BLOCK_GAPS, MAX_BLOCKS, replay_held_out, time_blocks
 from core.data.spans import frames_in, merge
 from core.preprocessing import PreprocessSpec
 from core.project import Project
@@ -36,7 +36,7 @@ def shown(batches) -> dict[str, list[list[int]]]:
 @pytest.fixture(scope="module")
 def media(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("held-media")
-    for n, frames in enumerate((200, 120, 90, 80, 70, 60)):
+    for n, frames in enumerate((400, 120, 90, 80, 70, 60)):
         write_video(folder / f"v{n}.avi", frames, fps=10)
     return folder
 
@@ -70,6 +70,7 @@ def test_time_blocks_lie_inside_the_span_spread_through_it_with_room_for_their_g
                     assert length - frames_in(blocks) - 2 * gap * len(blocks) >= gap + 1  # a training window is left
     blocks = time_blocks(0, 1000, 0.2, 9, "content")
     assert len(blocks) == MAX_BLOCKS and abs(frames_in(blocks) - 200) <= MAX_BLOCKS
+    assert len(time_blocks(0, 1000, 0.2, 27, "content")) == 1  # blocks of at least BLOCK_GAPS gaps: one here
     assert blocks == time_blocks(0, 1000, 0.2, 9, "content") and blocks != time_blocks(0, 1000, 0.2, 9, "other")
     assert time_blocks(0, 20, 0.2, 9, "content") == []  # too short: it trains whole
 
@@ -81,15 +82,16 @@ def test_a_one_video_project_holds_out_time_blocks_away_from_every_training_wind
     held, _ = plan_hold_out(project, SPEC, length=LENGTH, frame_steps=STEPS)
     assert held.mode == "time" and held.gap == GAP
     blocks = held.held[video]
-    assert 2 <= len(blocks) <= MAX_BLOCKS and blocks[-1][1] < 200 and blocks[0][0] < 100  # spread, not only the end
-    assert 0.18 <= frames_in(blocks) / 200 <= 0.3
+    assert 2 <= len(blocks) <= MAX_BLOCKS and blocks[-1][1] < 400 and blocks[0][0] < 200  # spread, not only the end
+    assert all(end - start >= BLOCK_GAPS * GAP for start, end in blocks)  # few gaps: most frames train or are held
+    assert 0.18 <= frames_in(blocks) / 400 <= 0.3
     train, val = shown(batches(project, "train")), shown(batches(project, "val"))
     assert set(train) == set(val) == {video}
     trained = {f for window in train[video] for f in window}
     validated = {f for window in val[video] for f in window}
     assert validated <= {f for s, e in blocks for f in range(s, e)}
     assert min(abs(t - v) for t in trained for v in validated) > GAP  # no window within a reach of the other side
-    assert trained | validated | {f for s, e in blocks for f in range(s - GAP, e + GAP)} >= set(range(200))
+    assert trained | validated | {f for s, e in blocks for f in range(s - GAP, e + GAP)} >= set(range(400))
     # a next-frame run holds out alike, with its own reach
     frame_val = shown(next_frame_batches(project, SPEC, "val", length=5, stride=1, batch_size=10_000, shuffle=False))
     assert frame_val[video]
