@@ -175,6 +175,10 @@ def build_batches(
         )
     mean = None
     if spec.subtract_mean:
+        if task in WINDOW_TASKS and train_spans is None:  # the test split subtracts the training mean too
+            train_spans = plan_hold_out(project, spec, length=length, frame_steps=tuple(frame_steps),
+                                        val_fraction=val_fraction, seed=seed, video_ids=video_ids,
+                                        progress=progress, cancel=cancel)[0].train
         if train_spans is not None:  # the frames the run trains on, held-out time left out
             cached = cache.ensure([data.videos[i] for i in train_spans], spec, progress, cancel)
             mean = mean_frame({f"{i}:{start}": cached[i][start:end] for i, spans in train_spans.items()

@@ -48,8 +48,8 @@ def project_of(folder: Path, media: Path, names: list[str], split: str | None = 
     return project
 
 
-def batches(project: Project, split: str, **kwargs):
-    return anomaly_batches(project, SPEC, split, length=LENGTH, frame_steps=STEPS, batch_size=10_000, shuffle=False,
+def batches(project: Project, split: str, spec: PreprocessSpec = SPEC, **kwargs):
+    return anomaly_batches(project, spec, split, length=LENGTH, frame_steps=STEPS, batch_size=10_000, shuffle=False,
                            **kwargs)
 
 
@@ -156,3 +156,19 @@ def test_five_or_more_train_videos_are_split_as_before_and_fewer_hold_out_no_who
     three = project_of(tmp_path / "three", media, ["v0", "v1", "v2"], split=None)
     assert sorted(assign_splits(three.data, 0.34).values()) == ["train", "train", "val"]
     assert set(window_splits(three.data, 0.34).values()) == {"train"}  # time is held out inside each instead
+
+
+def test_the_mean_frame_is_taken_over_the_trained_frames_alone(tmp_path: Path, media: Path) -> None:
+    from core.data.datasets import frame_cache
+
+    project = project_of(tmp_path / "mean", media, ["v0"])
+    project.add_video(media / "v1.avi", split="test")
+    spec = PreprocessSpec(height=48, width=64, grayscale=True, subtract_mean=True)
+    held, _ = plan_hold_out(project, spec, length=LENGTH, frame_steps=STEPS)
+    (video,) = held.held
+    cached = np.asarray(frame_cache(project).ensure([project.data.videos[video]], spec)[video], np.float64)
+    trained = np.concatenate([cached[start:end] for start, end in held.train[video]])
+    expected = (trained.mean(axis=0) / 255).astype(np.float32)
+    for split in ("train", "val", "test"):
+        assert np.allclose(batches(project, split, spec=spec).mean_frame, expected, atol=1e-6)
+    assert not np.allclose(expected, (cached.mean(axis=0) / 255).astype(np.float32), atol=1e-6)
