@@ -18,7 +18,7 @@ Playhead (the player publishes, the others ask)
     :meth:`request_player_focus` -> ``player_focus_requested()`` (keys go back to the player).
 
 Selection and the In/Out span
-    ``selection``: ``(kind, key)`` of the selected band (``"subclip"``, ``"anomaly"``, ``"event"``) or
+    ``selection``: ``(kind, key)`` of the selected band (``"subclip"``, ``"anomaly"``, ``"normal"``, ``"event"``) or
     ``None``; :meth:`set_selection` -> ``selection_changed(object)``. ``span``: ``(in_point, out_end)``
     with ``out_end`` exclusive, either may be ``None``; :meth:`set_span` -> ``span_changed(object)``.
     ``band_edit_requested(kind, key, start, end)``: the analyst dragged a band to ``[start, end)``.
@@ -39,6 +39,8 @@ Timeline lanes
     text, key). A feature fills its lanes with :meth:`set_lane` -> ``lane_changed(name)``; the player
     draws them: the lanes named in :data:`TIMELINE_LANES` ("Labels", "Anomalies", "Events") always,
     then every other lane in the order it was first set (its bands read-only, overlapping ones stacked).
+    A band keeps a ``kind`` of its own where :data:`SHARED_LANE_KINDS` lets its lane carry it (the
+    "normal" spans of normal footage ride in the Labels lane).
 
 Messages, questions and jobs
     :meth:`show_status` -> ``status_message(text, milliseconds)`` (the status bar). ``ask``,
@@ -61,10 +63,13 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 from core.project import Project, Video
 from desktop_app.common.project_events import ProjectEvents
 
-__all__ = ["TIMELINE_LANES", "AppState", "LaneBand"]
+__all__ = ["SHARED_LANE_KINDS", "TIMELINE_LANES", "AppState", "LaneBand"]
 
 #: The lanes the timeline draws, top to bottom, and the band kind each one carries.
 TIMELINE_LANES = {"Labels": "subclip", "Anomalies": "anomaly", "Events": "event"}
+#: Band kinds drawn in the lane of another kind: ``{band kind: the lane's kind}``. Normal footage
+#: (:class:`core.project.NormalSpan`) is marked from In/Out like a subclip and shown beside them.
+SHARED_LANE_KINDS = {"normal": "subclip"}
 
 
 @dataclass(frozen=True)

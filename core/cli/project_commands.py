@@ -1,5 +1,5 @@
-"""``framewatch project new | add-video | edit-video | import-ucsd | import-folders | label | verdict | export |
-info | scan | relink``.
+"""``framewatch project new | add-video | edit-video | import-ucsd | import-folders | label | normal | verdict |
+export | info | scan | relink``.
 
 Each editing command opens the project, makes its change as one undoable command and saves atomically.
 It holds the project's lock (``project.lock``) from load to save, waiting up to ``--wait`` seconds for
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -94,6 +95,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     label.add_argument("--create-class", action="store_true", help="add the class to the schema if it is new")
     label.add_argument("--csv", type=Path, help="import subclips from a CSV of video,start,end,label[,split]")
     label.set_defaults(handler=run_label)
+
+    normal = sub.add_parser(
+        "normal", help="mark, list or remove normal footage: the spans of a video anomaly training learns from",
+        description="Mark frames [START, END) of VIDEO as normal footage, as the app's Label > Mark In-Out as "
+        "Normal Footage does. An anomaly run trains on exactly the normal spans of such a video (less any "
+        "anomaly interval or confirmed event inside them), and the rest of the video is scored like test "
+        "footage: 'train on the first hour, score the rest' is one span, on one file, without cutting it. "
+        "Videos without normal spans keep their split (train, val, test or automatic). --list shows the spans "
+        "(of VIDEO, or of every video); --remove ID takes spans away again.",
+    )
+    add_project_argument(normal)
+    normal.add_argument("video", nargs="?", help="video id, name or path")
+    normal.add_argument("--start", type=FINITE, help="first frame of the span (or seconds, with --seconds)")
+    normal.add_argument("--end", type=FINITE, help="end of the span, exclusive (or seconds, with --seconds)")
+    normal.add_argument("--seconds", action="store_true",
+                        help="START and END are seconds, e.g. --start 0 --end 3600 for the first hour (default: frames)")
+    normal.add_argument("--note", default="")
+    normal.add_argument("--list", action="store_true", help="list the normal spans (of VIDEO, or of every video)")
+    normal.add_argument("--remove", metavar="ID", action="append", default=[],
+                        help="remove the normal span with this id (repeat to remove several)")
+    normal.add_argument("--json", action="store_true", help="with --list: print the spans as JSON")
+    normal.set_defaults(handler=run_normal)
 
     verdict = sub.add_parser(
         "verdict", help="record a review verdict (confirmed, rejected, unsure) on a flagged event",
@@ -260,11 +283,74 @@ def run_import_folders(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_label(args: argparse.Namespace) -> int:
+def _frame_range(video, start: float, end: float, seconds: bool) -> tuple[int, int]:
+    """Frames ``[start, end)`` of ``video`` from what was typed: frame numbers, or with ``seconds`` the frames
+    whose display starts in ``[start, end)`` seconds, as ``framewatch cut`` takes them."""
     import math
 
     from core.project import ProjectValidationError
     from core.video import open_video
+
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise ProjectValidationError(f"start and end must be finite numbers, not {start:g}..{end:g}")
+    if seconds:
+        try:
+            with open_video(video.path, fps=video.fps) as source:  # the frames' real timestamps
+                return source.frames_between(start, end)
+        except ValueError:  # 1e308 s * fps is infinite: no video is that long
+            raise ProjectValidationError(
+                f"{start:g}..{end:g} seconds is beyond the end of any video ({video.name})") from None
+    if start != int(start) or end != int(end):
+        raise ProjectValidationError(f"frame numbers must be whole: {start:g}..{end:g} (use --seconds for times)")
+    return int(start), int(end)
+
+
+def run_normal(args: argparse.Namespace) -> int:
+    from core.project import ProjectValidationError
+    from core.project.validation import normal_span_conflicts
+
+    marking = args.start is not None or args.end is not None
+    if sum((marking, args.list, bool(args.remove))) != 1:
+        raise ProjectValidationError("give --start and --end (mark a span), --list, or --remove ID")
+    if args.json and not args.list:
+        raise ProjectValidationError("--json goes with --list")
+    if args.list:
+        project = open_project(args, read_only=True)
+        videos = [project.video(args.video)] if args.video is not None else list(project.videos.values())
+        spans = [span for video in videos for span in project.normal_spans_of(video.id)]
+        if args.json:
+            print(json.dumps([{"id": s.id, "video": project.videos[s.video_id].name, "start": s.start, "end": s.end,
+                               "note": s.note} for s in spans], indent=2))
+            return 0
+        for s in spans:
+            video = project.videos[s.video_id]
+            print(f"{s.id}  {video.name}  frames [{s.start}, {s.end})  {(s.end - s.start) / video.fps:.1f} s"
+                  + (f"  {s.note}" if s.note else ""))
+        if not spans:
+            print("no normal spans" + (f" in {videos[0].name}" if args.video is not None else ""))
+        return 0
+    project = open_project(args)
+    if args.remove:
+        if args.video is not None:
+            video = project.video(args.video)
+            other = [i for i in args.remove if i in project.normal_spans and project.normal_spans[i].video_id != video.id]
+            if other:
+                raise ProjectValidationError(f"normal span {other[0]} is not a span of {video.name}")
+        project.remove_normal_spans(args.remove)
+        return _done(project, f"removed {len(args.remove)} normal span{'s' if len(args.remove) != 1 else ''}")
+    if args.video is None or args.start is None or args.end is None:
+        raise ProjectValidationError("give VIDEO, --start and --end")
+    video = project.video(args.video)
+    start, end = _frame_range(video, args.start, args.end, args.seconds)
+    span = project.add_normal_span(video.id, start, end, note=args.note)
+    for conflict in normal_span_conflicts(project.data, span):
+        print(f"warning: the span overlaps {conflict}; training leaves those frames out", file=sys.stderr)
+    return _done(project, f"{span.id}  normal frames [{start}, {end}) of {video.name} "
+                 f"({(end - start) / video.fps:.1f} s); anomaly training learns from them, the rest of the video is scored")
+
+
+def run_label(args: argparse.Namespace) -> int:
+    from core.project import ProjectValidationError
 
     project = open_project(args)
     if args.csv is not None:
@@ -277,20 +363,7 @@ def run_label(args: argparse.Namespace) -> int:
     if args.video is None or args.start is None or args.end is None:
         raise ProjectValidationError("give --video, --start and --end (or --csv FILE)")
     video = project.video(args.video)
-    if not (math.isfinite(args.start) and math.isfinite(args.end)):
-        raise ProjectValidationError(f"start and end must be finite numbers, not {args.start:g}..{args.end:g}")
-    if args.seconds:  # the frames whose display starts in [start, end), as framewatch cut takes them
-        try:
-            with open_video(video.path, fps=video.fps) as source:  # the frames' real timestamps
-                start, end = source.frames_between(args.start, args.end)
-        except ValueError:  # 1e308 s * fps is infinite: no video is that long
-            raise ProjectValidationError(
-                f"{args.start:g}..{args.end:g} seconds is beyond the end of any video ({video.name})") from None
-    else:
-        if args.start != int(args.start) or args.end != int(args.end):
-            raise ProjectValidationError(
-                f"frame numbers must be whole: {args.start:g}..{args.end:g} (use --seconds for times)")
-        start, end = int(args.start), int(args.end)
+    start, end = _frame_range(video, args.start, args.end, args.seconds)
     if args.anomaly:
         interval = project.add_interval(video.id, start, end, note=args.note)
         return _done(project, f"{interval.id}  abnormal frames [{start}, {end}) of {video.name}")
@@ -338,6 +411,7 @@ def run_info(args: argparse.Namespace) -> int:
         ("targets", ", ".join(data["targets"]) or "none"),
         ("subclips", f"{data['subclips']}{_counts(data['subclips_by_label'])}"),
         ("anomaly intervals", f"{data['intervals']} ({data['abnormal_frames']:,} abnormal frames)"),
+        ("normal spans", f"{data['normal_spans']} ({data['normal_frames']:,} frames of normal footage)"),
         ("verdicts", _counts(data["verdicts"]).strip(" ()") or "none"),
         ("model runs", str(data["runs"])),
     ]

@@ -1,4 +1,4 @@
-"""Projects: videos, label schema, subclips, anomaly intervals, verdicts and model runs.
+"""Projects: videos, label schema, subclips, anomaly intervals, normal spans, verdicts and model runs.
 
 ``Project.create(folder)`` / ``Project.open(folder)`` give a :class:`Project`; every edit is an undoable
 command; saving is atomic and autosave keeps unsaved edits recoverable. Frames are 0-based and
@@ -22,6 +22,7 @@ from core.project.entities import (
     Fingerprint,
     LabelClass,
     ModelRun,
+    NormalSpan,
     NumericTarget,
     ProjectData,
     ProjectInfo,
@@ -61,6 +62,7 @@ __all__ = [
     "LabelClass",
     "Macro",
     "ModelRun",
+    "NormalSpan",
     "NumericTarget",
     "Project",
     "ProjectData",

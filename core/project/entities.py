@@ -5,7 +5,7 @@ Conventions used everywhere in ``core.project`` and ``core.data``:
 * Frames are **0-based** and intervals are **half-open**: ``start`` is the first frame in the
   interval, ``end`` the first frame after it (``end`` exclusive). ``end - start`` frames are covered.
   Importers convert other conventions (UCSD's 1-based inclusive ranges) explicitly.
-* Every entity has a stable string ``id``. Videos, subclips, intervals, verdicts and runs get a random
+* Every entity has a stable string ``id``. Videos, subclips, intervals, normal spans, verdicts and runs get a random
   16-hex-digit id (:func:`new_id`); label classes and numeric targets are identified by their name.
 * Entities are frozen: an edit replaces the object, which is what makes undo exact and cheap.
   Use :func:`dataclasses.replace` to derive an edited copy (it keeps the entity's ``extra`` fields:
@@ -172,6 +172,22 @@ class AnomalyInterval:
 
 
 @dataclass(frozen=True, slots=True)
+class NormalSpan:
+    """Frames ``[start, end)`` of a video are normal footage an anomaly run learns from.
+
+    A video with normal spans trains on exactly those frames (less any abnormal ones); the rest of it is
+    scored like test footage. "Train on the first hour, score the rest" is one span ``[0, 3600 * fps)``.
+    """
+
+    id: str
+    video_id: str
+    start: int
+    end: int
+    note: str = ""
+    extra: Mapping[str, Any] = _extra()
+
+
+@dataclass(frozen=True, slots=True)
 class Verdict:
     """An analyst's verdict on a flagged event: frames ``[start, end)`` of a video, flagged by a run.
 
@@ -234,6 +250,7 @@ COLLECTIONS: dict[str, type] = {
     "targets": NumericTarget,
     "subclips": Subclip,
     "intervals": AnomalyInterval,
+    "normal_spans": NormalSpan,
     "verdicts": Verdict,
     "runs": ModelRun,
 }
@@ -249,6 +266,7 @@ class ProjectData:
     targets: dict[str, NumericTarget] = field(default_factory=dict)
     subclips: dict[str, Subclip] = field(default_factory=dict)
     intervals: dict[str, AnomalyInterval] = field(default_factory=dict)
+    normal_spans: dict[str, NormalSpan] = field(default_factory=dict)
     verdicts: dict[str, Verdict] = field(default_factory=dict)
     runs: dict[str, ModelRun] = field(default_factory=dict)
     #: Top-level fields of the file this version does not know (kept and written back unchanged).

@@ -50,6 +50,11 @@ def _rows(project) -> dict[str, list[dict[str, Any]]]:
              "end_s": seconds(i.video_id, i.end), "source": i.source, "note": i.note, "video_id": i.video_id, "id": i.id}
             for i in project.data.intervals.values()
         ],
+        "normal_spans": [
+            {"video": videos[n.video_id].name, "start": n.start, "end": n.end, "start_s": seconds(n.video_id, n.start),
+             "end_s": seconds(n.video_id, n.end), "note": n.note, "video_id": n.video_id, "id": n.id}
+            for n in project.data.normal_spans.values()
+        ],
         "verdicts": [
             {"video": videos[v.video_id].name, "start": v.start, "end": v.end, "verdict": v.verdict, "note": v.note,
              "run": v.run_id, "score": v.score, "updated": v.updated, "video_id": v.video_id, "id": v.id}
@@ -62,7 +67,8 @@ def _rows(project) -> dict[str, list[dict[str, Any]]]:
 
 def export_json(project, path: str | Path, overwrite: bool = False, progress: ProgressCallback | None = None,
                 cancel: threading.Event | None = None) -> Path:
-    """Write subclips, classes, numeric targets, intervals and verdicts (plus a video table) to one JSON file."""
+    """Write subclips, classes, numeric targets, intervals, normal spans and verdicts (plus a video table) to one
+    JSON file."""
     path = Path(path)
     _check_targets(project, [path], overwrite)
     check_cancelled(cancel, "export")
@@ -78,6 +84,7 @@ def export_json(project, path: str | Path, overwrite: bool = False, progress: Pr
                     for t in project.data.targets.values()],
         "subclips": rows["subclips"],
         "intervals": rows["intervals"],
+        "normal_spans": rows["normal_spans"],
         "verdicts": rows["verdicts"],
     }
     _write(path, doc)

@@ -55,6 +55,7 @@ from core.project.entities import (
     AnomalyInterval,
     LabelClass,
     ModelRun,
+    NormalSpan,
     NumericTarget,
     ProjectData,
     ProjectInfo,
@@ -266,7 +267,8 @@ class Project:
             data = self._data.copy()
         new = Project.create(folder, name=self.name, description=self.info.description)
         commands: list[Command] = [AddEntities(name, list(data.collection(name).values()))
-                                   for name in ("videos", "classes", "targets", "subclips", "intervals", "verdicts", "runs")
+                                   for name in ("videos", "classes", "targets", "subclips", "intervals", "normal_spans",
+                                                "verdicts", "runs")
                                    if data.collection(name)]
         if commands:
             new.execute(Macro(commands, "Copy project"))
@@ -409,6 +411,10 @@ class Project:
         return MappingProxyType(self._data.intervals)
 
     @property
+    def normal_spans(self) -> Mapping[str, NormalSpan]:
+        return MappingProxyType(self._data.normal_spans)
+
+    @property
     def verdicts(self) -> Mapping[str, Verdict]:
         return MappingProxyType(self._data.verdicts)
 
@@ -427,6 +433,10 @@ class Project:
     def intervals_of(self, video_id: str) -> list[AnomalyInterval]:
         """Ground-truth anomaly intervals of a video, sorted by start frame."""
         return sorted((i for i in self._data.intervals.values() if i.video_id == video_id), key=lambda i: i.start)
+
+    def normal_spans_of(self, video_id: str) -> list[NormalSpan]:
+        """The normal-footage spans of a video, sorted by start frame."""
+        return sorted((n for n in self._data.normal_spans.values() if n.video_id == video_id), key=lambda n: n.start)
 
     def verdicts_of(self, video_id: str) -> list[Verdict]:
         return sorted((v for v in self._data.verdicts.values() if v.video_id == video_id), key=lambda v: v.start)
@@ -592,7 +602,7 @@ class Project:
 
     @_edit
     def remove_videos(self, ids: Iterable[str]) -> None:
-        """Remove videos with their subclips, intervals and verdicts (one undoable action)."""
+        """Remove videos with their subclips, intervals, normal spans and verdicts (one undoable action)."""
         ids = list(dict.fromkeys(ids))
         for ident in ids:
             self.video(ident)
@@ -600,7 +610,7 @@ class Project:
         data = self._data
         parts = [
             RemoveEntities(name, [e.id for e in data.collection(name).values() if e.video_id in wanted])
-            for name in ("subclips", "intervals", "verdicts")
+            for name in ("subclips", "intervals", "normal_spans", "verdicts")
         ]
         names = ", ".join(data.videos[i].name for i in ids)
         self.execute(Macro([*parts, RemoveEntities("videos", ids)], f"Remove video{'s' if len(ids) > 1 else ''} {names}"))
@@ -625,7 +635,7 @@ class Project:
             new = replace(probed, id=video.id, name=video.name, split=video.split, added=video.added,
                           extra=video.extra)
             limit = max(new.frame_count or 0, new.declared_frame_count)
-            past = [e for name in ("subclips", "intervals", "verdicts")
+            past = [e for name in ("subclips", "intervals", "normal_spans", "verdicts")
                     for e in self._data.collection(name).values() if e.video_id == video.id and e.end > limit]
             if limit and past:  # the file could not be opened again: ranges past every count it records
                 raise ProjectValidationError(
@@ -848,7 +858,7 @@ class Project:
         coll = self._data.collection(collection)
         for ident in ids:
             if ident not in coll:
-                raise ProjectValidationError(f"no {collection[:-1]} {ident!r} in the project")
+                raise ProjectValidationError(f"no {collection[:-1].replace('_', ' ')} {ident!r} in the project")
 
     # -- anomaly intervals, verdicts, runs ------------------------------------------------------
     def make_interval(self, video_id: str, start: int, end: int, source: str = "manual", note: str = "") -> AnomalyInterval:
@@ -882,6 +892,45 @@ class Project:
         ids = list(ids)
         self._require("intervals", ids)
         self.execute(RemoveEntities("intervals", ids, f"Remove {len(ids)} anomaly interval(s)"))
+
+    # -- normal spans -----------------------------------------------------------------------------
+    def make_normal_span(self, video_id: str, start: int, end: int, note: str = "") -> NormalSpan:
+        """A checked new :class:`NormalSpan` (not yet added): frames ``[start, end)`` of a video."""
+        video = self.video(video_id)
+        check_span(video, start, end, "normal span")
+        return NormalSpan(new_id(), video.id, start, end, note=note)
+
+    @_edit
+    def add_normal_span(self, video_id: str, start: int, end: int, note: str = "") -> NormalSpan:
+        """Mark frames ``[start, end)`` (0-based, end exclusive) of a video as normal footage to train on.
+
+        A video with normal spans trains on exactly those frames; the rest of it is scored. A span that
+        overlaps an anomaly interval or a confirmed event is allowed (its abnormal frames are left out of
+        training) and reported by :meth:`validate`.
+        """
+        span = self.make_normal_span(video_id, start, end, note)
+        self.execute(AddEntities("normal_spans", [span], "Mark normal footage"))
+        return span
+
+    @_edit
+    def update_normal_span(self, span_id: str, **changes: Any) -> NormalSpan:
+        """Change fields of a normal span (``start``, ``end``, ``note``), checked against the video."""
+        old = self._data.normal_spans.get(span_id)
+        if old is None:
+            raise ProjectValidationError(f"no normal span {span_id!r}")
+        unknown = set(changes) - {"start", "end", "note"}
+        if unknown:
+            raise ProjectValidationError(f"normal spans have no field {sorted(unknown)[0]!r}")
+        new = replace(old, **changes)
+        check_span(self.video(new.video_id), new.start, new.end, "normal span")
+        self.execute(ReplaceEntities("normal_spans", [new], "Edit normal span"))
+        return new
+
+    @_edit
+    def remove_normal_spans(self, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        self._require("normal_spans", ids)
+        self.execute(RemoveEntities("normal_spans", ids, f"Remove {len(ids)} normal span{'s' if len(ids) != 1 else ''}"))
 
     @_edit
     def set_verdict(self, video_id: str, start: int, end: int, verdict: str, note: str = "",

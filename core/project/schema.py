@@ -4,7 +4,7 @@ The file is a JSON object (see ``docs/project-format.md``)::
 
     {"format": "framewatch-project", "version": 1, "saved": "...", "info": {...},
      "videos": [...], "classes": [...], "targets": [...], "subclips": [...],
-     "intervals": [...], "verdicts": [...], "runs": [...]}
+     "intervals": [...], "normal_spans": [...], "verdicts": [...], "runs": [...]}
 
 The top level is indented and each entity is one compact line, so the file stays readable and diffable
 while 100,000 subclips still save in a fraction of a second. Paths are stored relative to the project
@@ -41,6 +41,7 @@ from core.project.entities import (
     Fingerprint,
     LabelClass,
     ModelRun,
+    NormalSpan,
     NumericTarget,
     ProjectData,
     ProjectInfo,
@@ -52,6 +53,8 @@ from core.project.errors import ProjectFormatError, ProjectVersionError
 
 FORMAT = "framewatch-project"
 #: The schema version this code writes. Files with a lower version are migrated on load.
+#: A collection added later (``normal_spans``) does not change it: a file without the collection reads
+#: as holding none, and an older Framewatch keeps the collection as a field it does not know.
 VERSION = 1
 
 #: ``MIGRATIONS[v]`` turns a version-``v`` document (a dict) into a version ``v + 1`` one.
@@ -77,6 +80,7 @@ FIELDS: dict[str, frozenset[str]] = {
     "targets": frozenset({"name", "minimum", "maximum", "unit"}),
     "subclips": frozenset({"id", "video", "start", "end", "label", "value", "target", "split", "note"}),
     "intervals": frozenset({"id", "video", "start", "end", "source", "note"}),
+    "normal_spans": frozenset({"id", "video", "start", "end", "note"}),
     "verdicts": frozenset({"id", "video", "start", "end", "verdict", "note", "run", "score", "updated"}),
     "runs": frozenset({"id", "name", "task", "config", "metrics", "checkpoint", "status", "created"}),
 }
@@ -177,6 +181,10 @@ def to_document(data: ProjectData, folder: Path, saved: str = "") -> dict[str, A
             _with_extra({"id": i.id, "video": i.video_id, "start": i.start, "end": i.end, "source": i.source,
                          "note": i.note}, i.extra)
             for i in data.intervals.values()
+        ],
+        "normal_spans": [
+            _with_extra({"id": n.id, "video": n.video_id, "start": n.start, "end": n.end, "note": n.note}, n.extra)
+            for n in data.normal_spans.values()
         ],
         "verdicts": [
             _with_extra({
@@ -440,6 +448,19 @@ def _read_intervals(r: _Reader, items: list[Any], videos: dict[str, Video]) -> d
     return out
 
 
+def _read_normal_spans(r: _Reader, items: list[Any], videos: dict[str, Video]) -> dict[str, NormalSpan]:
+    out: dict[str, NormalSpan] = {}
+    for n, item in enumerate(items):
+        where = f"normal_spans[{n}]"
+        d = r.obj(item, where)
+        ident = r.text(d, "id", where)
+        _unique(r, where, ident, out)
+        video, start, end = _read_span(r, d, where, videos)
+        out[ident] = NormalSpan(ident, video, start, end, note=r.text(d, "note", where, default=""),
+                                extra=_extra(d, FIELDS["normal_spans"]))
+    return out
+
+
 def _read_verdicts(r: _Reader, items: list[Any], videos: dict[str, Video]) -> dict[str, Verdict]:
     out: dict[str, Verdict] = {}
     for n, item in enumerate(items):
@@ -537,6 +558,7 @@ def from_document(doc: Any, folder: Path, source: Path | None = None) -> Project
             data.targets[t.name] = t
         data.subclips = _read_subclips(r, r.items(doc, "subclips"), data.videos)
         data.intervals = _read_intervals(r, r.items(doc, "intervals"), data.videos)
+        data.normal_spans = _read_normal_spans(r, r.items(doc, "normal_spans"), data.videos)  # none in older files
         data.verdicts = _read_verdicts(r, r.items(doc, "verdicts"), data.videos)
         data.runs = _read_runs(r, r.items(doc, "runs"), folder)
         return data

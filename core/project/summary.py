@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from core.project.entities import NormalSpan
 from core.project.project import Project
 
 
 @dataclass(frozen=True)
 class VideoCounts:
-    """Per video: labelled subclips, ground-truth anomaly intervals and review verdicts."""
+    """Per video: labelled subclips, ground-truth anomaly intervals, review verdicts and normal spans."""
 
     subclips: int = 0
     intervals: int = 0
     verdicts: int = 0
+    normal_spans: int = 0
 
 
 def counts_per_video(project: Project) -> dict[str, VideoCounts]:
@@ -23,7 +26,8 @@ def counts_per_video(project: Project) -> dict[str, VideoCounts]:
     subclips = Counter(s.video_id for s in project.subclips.values())
     intervals = Counter(i.video_id for i in project.intervals.values())
     verdicts = Counter(v.video_id for v in project.verdicts.values())
-    return {vid: VideoCounts(subclips[vid], intervals[vid], verdicts[vid]) for vid in project.videos}
+    normal = Counter(n.video_id for n in project.normal_spans.values())
+    return {vid: VideoCounts(subclips[vid], intervals[vid], verdicts[vid], normal[vid]) for vid in project.videos}
 
 
 @dataclass
@@ -31,7 +35,8 @@ class ProjectSummary:
     """Counts of a project and the problems found in it; :meth:`as_dict` is its JSON form.
 
     ``frames`` sums the videos' known frame counts (decoded, else declared); ``abnormal_frames`` the
-    lengths of the anomaly intervals. ``issues`` are ``{"severity", "kind", "message"}`` records.
+    lengths of the anomaly intervals; ``normal_frames`` the frames the normal spans cover (overlapping
+    spans of a video counted once). ``issues`` are ``{"severity", "kind", "message"}`` records.
     """
 
     name: str
@@ -46,6 +51,8 @@ class ProjectSummary:
     subclips_by_label: dict[str, int]
     intervals: int
     abnormal_frames: int
+    normal_spans: int
+    normal_frames: int
     verdicts: dict[str, int]
     runs: int
     recovery: str | None
@@ -73,8 +80,26 @@ def project_summary(project: Project, check_files: bool = True) -> ProjectSummar
         subclips_by_label=dict(Counter(s.label if s.label is not None else "(value)" for s in subclips)),
         intervals=len(project.intervals),
         abnormal_frames=sum(i.end - i.start for i in project.intervals.values()),
+        normal_spans=len(project.normal_spans),
+        normal_frames=_covered(project.normal_spans.values()),
         verdicts=dict(Counter(v.verdict for v in project.verdicts.values())),
         runs=len(project.runs),
         recovery=project.recovery.describe() if project.recovery else None,
         issues=[{"severity": i.severity, "kind": i.kind, "message": i.message} for i in issues],
     )
+
+
+def _covered(spans: Iterable[NormalSpan]) -> int:
+    """Frames the spans cover, each frame of a video counted once however many spans hold it."""
+    by_video: dict[str, list[tuple[int, int]]] = {}
+    for span in spans:
+        by_video.setdefault(span.video_id, []).append((span.start, span.end))
+    total = 0
+    for ranges in by_video.values():
+        reached = 0
+        for start, end in sorted(ranges):
+            start = max(start, reached)
+            if end > start:
+                total += end - start
+                reached = end
+    return total

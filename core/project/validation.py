@@ -7,7 +7,8 @@ Two kinds of check:
   target's range, an unknown split;
 * :func:`validate` reviews a whole project (e.g. on open) and returns :class:`Issue` records: videos that
   moved (relink them with :meth:`Project.relink_video` / :func:`find_moved_videos`) or changed, duplicate
-  videos, intervals outside their video, labels not in the schema, videos feeding two splits.
+  videos, intervals outside their video, labels not in the schema, videos feeding two splits, normal spans
+  that overlap abnormal footage.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import VideoError, VideoNotFoundError
-from core.project.entities import SPLITS, VERDICTS, ProjectData, Video
+from core.project.entities import SPLITS, VERDICTS, NormalSpan, ProjectData, Video
 from core.project.errors import ProjectValidationError
 from core.project.fingerprint import fingerprint
 
@@ -32,7 +33,8 @@ class Issue:
 
     ``severity`` is ``"error"`` (datasets cannot use the entity as is) or ``"warning"``; ``kind`` a stable
     tag (``missing_video``, ``changed_video``, ``unreadable_video``, ``duplicate_video``, ``inverted_interval``,
-    ``out_of_range``, ``unknown_label``, ``unknown_target``, ``value_out_of_range``, ``split_leak``);
+    ``out_of_range``, ``unknown_label``, ``unknown_target``, ``value_out_of_range``, ``split_leak``,
+    ``normal_overlaps_anomaly``);
     ``ids`` the entities concerned.
     """
 
@@ -167,7 +169,8 @@ def validate(data: ProjectData, check_files: bool = True) -> list[Issue]:
             issues.append(Issue("warning", "duplicate_video", "videos with the same content: "
                                 + ", ".join(f"{v.name} ({v.path})" for v in group), tuple(v.id for v in group)))
     spans: Iterable = [("subclip", s) for s in data.subclips.values()]
-    spans = [*spans, *(("interval", i) for i in data.intervals.values()), *(("verdict", e) for e in data.verdicts.values())]
+    spans = [*spans, *(("interval", i) for i in data.intervals.values()),
+             *(("normal span", n) for n in data.normal_spans.values()), *(("verdict", e) for e in data.verdicts.values())]
     past_end: dict[str, list[tuple[str, object]]] = defaultdict(list)
     for what, item in spans:
         video = videos[item.video_id]
@@ -204,7 +207,23 @@ def validate(data: ProjectData, check_files: bool = True) -> list[Issue]:
             issues.append(Issue("warning", "split_leak", f"video {videos[video_id].name} has subclips in "
                                 f"{' and '.join(sorted(used))}: the same footage would feed more than one split",
                                 (video_id,)))
+    for span in data.normal_spans.values():
+        conflicts = normal_span_conflicts(data, span)
+        if conflicts:
+            issues.append(Issue("warning", "normal_overlaps_anomaly", f"normal span {span.id} [{span.start}, "
+                                f"{span.end}) of {videos[span.video_id].name} overlaps {'; '.join(conflicts)}: "
+                                "training leaves those frames out", (span.id,)))
     return issues
+
+
+def normal_span_conflicts(data: ProjectData, span: NormalSpan) -> list[str]:
+    """The abnormal footage a normal span overlaps, described: anomaly intervals and confirmed events
+    (verdicts ``"confirmed"``) of its video whose frames meet ``[span.start, span.end)``."""
+    found = [f"anomaly interval [{i.start}, {i.end})" for i in data.intervals.values()
+             if i.video_id == span.video_id and i.start < span.end and span.start < i.end]
+    found += [f"confirmed event [{v.start}, {v.end})" for v in data.verdicts.values()
+              if v.video_id == span.video_id and v.verdict == "confirmed" and v.start < span.end and span.start < v.end]
+    return found
 
 
 def _past_end_issue(video: Video, items: list[tuple[str, Any]]) -> Issue:

@@ -53,7 +53,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("undo", "&Undo", "Edit", ("Ctrl+Z",), "Undo the last edit"),
     ActionSpec("redo", "&Redo", "Edit", ("Ctrl+Shift+Z", "Ctrl+Y"), "Redo the last undone edit"),
     ActionSpec("delete_selected", "&Delete Selected", "Edit", ("Delete", "Backspace"),
-               "Delete the selected subclip or anomaly interval"),
+               "Delete the selected subclip, anomaly interval or normal span"),
     ActionSpec("edit_schema", "Label &Schema...", "Edit", ("Ctrl+L",), "Edit classes, colours, keys and targets"),
     # Playback
     ActionSpec("play_pause", "&Play / Pause", "Playback", ("Space",), "Play or pause"),
@@ -80,6 +80,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("create_subclip", "&Create Subclip", "Label", ("Return", "Enter"),
                "Make a subclip of In..Out with the current class"),
     ActionSpec("mark_anomaly", "Mark &Anomaly Interval", "Label", ("A",), "Mark In..Out as abnormal"),
+    ActionSpec("mark_normal", "Mark In–Out as &Normal Footage", "Label", ("Shift+N",),
+               "Anomaly training learns from In..Out as normal footage; the rest of this video is scored"),
     ActionSpec("enter_value", "Enter Numeric &Value...", "Label", ("V",),
                "Type a numeric target value for the selected subclip or In..Out"),
     ActionSpec("select_previous_band", "Select Previous Subclip", "Label", ("Ctrl+Left",),

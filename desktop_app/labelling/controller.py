@@ -1,9 +1,9 @@
-"""The labelling feature: In/Out points, subclips, anomaly intervals, class keys, numeric values,
-selection, moving and deleting, edits made in the tables, and the label schema.
+"""The labelling feature: In/Out points, subclips, anomaly intervals, normal footage, class keys, numeric
+values, selection, moving and deleting, edits made in the tables, and the label schema.
 
 :class:`LabellingController` owns the Labels dock's panel (:attr:`label_panel`), the Label and
-schema actions, the class-key actions (:attr:`class_menu`) and the timeline lanes "Labels" and
-"Anomalies" (the "Events" lane is the review feature's). Every change is a project command (undoable); a
+schema actions, the class-key actions (:attr:`class_menu`) and the timeline lanes "Labels" (subclips,
+and the normal spans as bands of kind "normal") and "Anomalies" (the "Events" lane is the review feature's). Every change is a project command (undoable); a
 refused change (a span past the end, a label not in the schema) becomes a dialog.
 """
 
@@ -14,6 +14,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QMenu, QWidget
 
 from core.project import ProjectEvent, ProjectValidationError
+from core.project.validation import normal_span_conflicts
 from desktop_app.common.actions import build_actions, native
 from desktop_app.common.edits import apply_edit
 from desktop_app.jobs import show_error
@@ -23,13 +24,15 @@ from desktop_app.labelling.value_dialog import ValueDialog
 from desktop_app.player import ANOMALY_COLOR
 from desktop_app.state import AppState, LaneBand
 
-ACTION_KEYS = ("set_in", "set_out", "clear_in_out", "create_subclip", "mark_anomaly", "enter_value",
+ACTION_KEYS = ("set_in", "set_out", "clear_in_out", "create_subclip", "mark_anomaly", "mark_normal", "enter_value",
                "select_previous_band", "select_next_band", "select_previous_interval", "select_next_interval",
                "nudge_back", "nudge_forward", "delete_selected",
                "edit_schema")
 #: Keys that label with a class once the schema has classes; with none they say where to add them.
 CLASS_KEYS = tuple("123456789")
 NO_CLASSES_HINT = "No classes yet: add them with their keys in Edit > Label Schema (Ctrl+L)"
+#: The colour of normal footage on the timeline (green: the footage a model learns is normal).
+NORMAL_COLOR = "#2f9e62"
 
 
 class LabellingController(QObject):
@@ -93,11 +96,10 @@ class LabellingController(QObject):
         cols = event.collections
         if "classes" in cols or "targets" in cols:
             self._refresh_schema()
-        if cols & {"subclips", "intervals", "classes", "verdicts", "videos"}:
+        if cols & {"subclips", "intervals", "normal_spans", "classes", "verdicts", "videos"}:
             if self.selection is not None:
                 kind, key = self.selection
-                coll = self.project.subclips if kind == "subclip" else self.project.intervals
-                if key not in coll:
+                if self._entity(kind, key) is None:
                     self.state.set_selection(None)
             self._refresh_labels()
         self._update_actions()
@@ -158,6 +160,8 @@ class LabellingController(QObject):
                 cls = project.classes.get(s.label) if s.label else None
                 text = s.label or (f"{s.value:g}" if s.value is not None else "")
                 labels.append(LaneBand(s.start, s.end, cls.color if cls else "#8b949e", text, s.id))
+            labels += [LaneBand(n.start, n.end, NORMAL_COLOR, "normal", n.id, kind="normal")
+                       for n in project.normal_spans_of(vid)]
             anomalies = [LaneBand(iv.start, iv.end, ANOMALY_COLOR, "anomaly", iv.id)
                          for iv in project.intervals_of(vid)]
         self.state.set_lane("Labels", labels)
@@ -176,7 +180,7 @@ class LabellingController(QObject):
         a["edit_schema"].setEnabled(writable)  # a read-only project (open for writing elsewhere) cannot change
         for key in ("set_in", "set_out", "clear_in_out"):
             a[key].setEnabled(has_video)
-        for key in ("create_subclip", "mark_anomaly", "enter_value"):
+        for key in ("create_subclip", "mark_anomaly", "mark_normal", "enter_value"):
             a[key].setEnabled(has_video and writable)
         a["delete_selected"].setEnabled(self.selection is not None and writable)
 
@@ -270,6 +274,26 @@ class LabellingController(QObject):
             self.clear_in_out()
             self._select(("anomaly", interval.id))
 
+    def mark_normal(self) -> None:
+        """Mark In..Out as normal footage: anomaly training learns from it, the rest of the video is scored."""
+        if self.project is None:
+            return
+        span = self._need_span()
+        if span is None:
+            return
+        normal = self._edit(self.project.add_normal_span, self.video_id, *span)
+        if normal is None:
+            return
+        self.clear_in_out()
+        self._select(("normal", normal.id))
+        conflicts = normal_span_conflicts(self.project.data, normal)
+        if conflicts:
+            self.state.show_status(f"Normal footage marked; it overlaps {'; '.join(conflicts)}: training leaves "
+                                   "those frames out", 8000)
+        else:
+            self.state.show_status(f"Frames {normal.start}-{normal.end - 1} marked as normal footage: anomaly "
+                                   "training learns from them, the rest of this video is scored", 6000)
+
     def choose_class(self, name: str) -> None:
         """A class key: label In..Out with it, or relabel the selected subclip, or make it current."""
         self.label_panel.set_current_class(name)
@@ -320,23 +344,34 @@ class LabellingController(QObject):
         self.state.set_selection(None)
         if kind == "subclip":
             self._edit(self.project.remove_subclips, [key])
+        elif kind == "normal":
+            self._edit(self.project.remove_normal_spans, [key])
         else:
             self._edit(self.project.remove_intervals, [key])
 
     def move_entity(self, kind: str, key: str, start: int, end: int) -> None:
-        """Give a subclip or anomaly interval a new ``[start, end)`` (one undoable edit)."""
+        """Give a subclip, anomaly interval or normal span a new ``[start, end)`` (one undoable edit)."""
         if self.project is None:
             return
         if kind == "subclip":
             self._edit(self.project.update_subclip, key, start=start, end=end)
         elif kind == "anomaly" and key in self.project.intervals:
             self._edit(self.project.update_interval, key, start=start, end=end)
+        elif kind == "normal" and key in self.project.normal_spans:
+            self._edit(self.project.update_normal_span, key, start=start, end=end)
+
+    def _entity(self, kind: str, key: str):
+        """The subclip, anomaly interval or normal span a selection ``(kind, key)`` names, or ``None``."""
+        if self.project is None:
+            return None
+        coll = {"subclip": self.project.subclips, "normal": self.project.normal_spans}.get(kind, self.project.intervals)
+        return coll.get(key)
 
     def _nudge(self, delta: int) -> None:
         if self.project is None or self.selection is None:
             return
         kind, key = self.selection
-        entity = (self.project.subclips if kind == "subclip" else self.project.intervals).get(key)
+        entity = self._entity(kind, key)
         if entity is not None:
             self.move_entity(kind, key, entity.start + delta, entity.end + delta)
 

@@ -257,7 +257,8 @@ class LabelPanel(QWidget):
         buttons.setSpacing(4)
         self.action_buttons: dict[str, QToolButton] = {}
         for n, (key, text) in enumerate((("set_in", "In  [I]"), ("set_out", "Out  [O]"), ("create_subclip", "Subclip  [Enter]"),
-                          ("mark_anomaly", "Anomaly  [A]"), ("enter_value", "Value  [V]"))):
+                          ("mark_anomaly", "Anomaly  [A]"), ("enter_value", "Value  [V]"),
+                          ("mark_normal", "Normal  [Shift+N]"))):
             action = actions[key]
             b = QToolButton(self)
             b.setText(text)

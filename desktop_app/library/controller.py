@@ -122,7 +122,7 @@ class LibraryController(QObject):
             self.video_list.refresh()
             if self.video_id is None and self.video_list.video_ids():
                 self.video_list.select_video(self.video_list.video_ids()[0])
-        elif cols & {"subclips", "intervals"}:
+        elif cols & {"subclips", "intervals", "normal_spans"}:
             self.video_list.refresh()
         self._update_actions()
         if event.kind in ("undo", "redo"):

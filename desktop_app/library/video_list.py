@@ -114,6 +114,8 @@ class VideoList(QTreeWidget):
                 n = counts[video.id]
                 labels = (f"{video.split or 'auto split'} · {_plural(n.subclips, 'subclip')} · "
                           f"{_plural(n.intervals, 'anomaly')}".replace("anomalys", "anomalies"))
+                if n.normal_spans:
+                    labels += f" · {_plural(n.normal_spans, 'normal span')}"
                 item = QTreeWidgetItem([f"{display_name(video)}\n{details}\n{labels}"])
                 item.setData(0, Qt.ItemDataRole.UserRole, video.id)
                 kind = "image folder" if video.kind == "image_sequence" else (video.codec or "video")

@@ -19,7 +19,7 @@ from desktop_app.jobs import show_error
 from desktop_app.player.goto_dialog import GoToDialog
 from desktop_app.player.player import PlayerWidget
 from desktop_app.player.timeline import EDITABLE_KINDS
-from desktop_app.state import TIMELINE_LANES, AppState
+from desktop_app.state import SHARED_LANE_KINDS, TIMELINE_LANES, AppState
 
 
 class PlayerController(QObject):
@@ -97,10 +97,11 @@ class PlayerController(QObject):
 
     def _draw_lanes(self) -> None:
         """Every lane of the state: the :data:`TIMELINE_LANES` first (always shown), then the others in
-        the order they were first set; a band of another lane has the lane's name as its kind."""
+        the order they were first set; a band of another lane has the lane's name as its kind, and a band
+        whose own kind the lane may carry (:data:`~desktop_app.state.SHARED_LANE_KINDS`) keeps it."""
         lanes = [(name, TIMELINE_LANES.get(name, name))
                  for name in [*TIMELINE_LANES, *(n for n in self.state.lanes if n not in TIMELINE_LANES)]]
-        bands = [replace(b, kind=kind)
+        bands = [b if SHARED_LANE_KINDS.get(b.kind) == kind else replace(b, kind=kind)
                  for name, kind in lanes for b in self.state.lanes.get(name, [])]
         timeline = self.player.timeline
         timeline.bands = []  # the lanes change first; the bands are stacked once, with them

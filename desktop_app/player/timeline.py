@@ -31,18 +31,23 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from desktop_app.state import LaneBand
+from desktop_app.state import SHARED_LANE_KINDS, LaneBand
 
 #: The default lanes, top to bottom: ``(title, kind)``; a band's ``kind`` names its lane.
 DEFAULT_LANES = (("Labels", "subclip"), ("Anomalies", "anomaly"), ("Events", "event"))
 #: LaneBand kinds the analyst may move and resize by dragging.
-EDITABLE_KINDS = ("subclip", "anomaly")
+EDITABLE_KINDS = ("subclip", "anomaly", "normal")
 ANOMALY_COLOR = "#e5484d"
 EVENT_COLOR = "#f5a524"
 EDGE_GRAB_PX = 5
 #: The closest zoom: this many pixels per frame.
 MAX_PX_PER_FRAME = 24.0
 TICK_STEPS = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000)
+
+
+def lane_kind(band: LaneBand) -> str:
+    """The kind of the lane ``band`` is drawn in: its own, or the one :data:`SHARED_LANE_KINDS` names."""
+    return SHARED_LANE_KINDS.get(band.kind, band.kind)
 
 
 def stack_rows(bands: list[LaneBand]) -> tuple[dict[tuple[str, str], int], int]:
@@ -144,7 +149,7 @@ class TimelineWidget(QWidget):
         self._rows.clear()
         self._lane_rows.clear()
         for _title, kind in self.lanes:
-            rows, count = stack_rows([b for b in self.bands if b.kind == kind])
+            rows, count = stack_rows([b for b in self.bands if lane_kind(b) == kind])
             self._rows.update(rows)
             self._lane_rows[kind] = count
         height = self.sizeHint().height()
@@ -250,7 +255,7 @@ class TimelineWidget(QWidget):
         return QRectF(self._track_left(), top, self._track_width(), self.TRACK_H)
 
     def band_rect(self, band: LaneBand) -> QRectF:
-        row = self._row_rect(band.kind, self.band_row(band))
+        row = self._row_rect(lane_kind(band), self.band_row(band))
         x0, x1 = self.x_of(band.start), self.x_of(band.end)
         return QRectF(x0, row.top(), max(2.0, x1 - x0), row.height())
 
@@ -260,7 +265,7 @@ class TimelineWidget(QWidget):
             return None
         kinds = {k for _t, k in self.lanes}
         for band in reversed(self.bands):
-            if band.kind not in kinds:
+            if lane_kind(band) not in kinds:
                 continue
             rect = self.band_rect(band).adjusted(-EDGE_GRAB_PX, 0, EDGE_GRAB_PX, 0)
             if rect.contains(pos):
@@ -347,7 +352,7 @@ class TimelineWidget(QWidget):
         kinds = {k for _t, k in self.lanes}
         view_end = self.view_start + self.view_frames
         for band in bands:
-            if band.kind not in kinds or band.end <= self.view_start or band.start >= view_end:
+            if lane_kind(band) not in kinds or band.end <= self.view_start or band.start >= view_end:
                 continue
             rect = self.band_rect(band)
             color = QColor(band.color)

@@ -55,6 +55,7 @@ class TrainingController(QObject):
         self.panel.score_requested.connect(self._score_run)
         self.panel.runs_changed.connect(self._on_runs_changed)
         state.project_changed.connect(self._on_project)
+        state.project_edited.connect(self._on_project_edited)
         self._update_actions()
 
     @property
@@ -110,6 +111,10 @@ class TrainingController(QObject):
         else:
             self.panel.set_project(project)
         self._update_actions()
+
+    def _on_project_edited(self, event) -> None:
+        if set(event.collections) & {"videos", "subclips", "normal_spans"}:  # what decides each video's split
+            self.panel.refresh_videos()
 
     def _update_actions(self) -> None:
         self.actions["cancel_training"].setEnabled(self.panel.is_training)

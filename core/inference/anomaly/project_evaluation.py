@@ -10,6 +10,10 @@ scores are reused and missing ones scored, then hands the errors to :mod:`core.e
   over that many frames; 1, the default, leaves them as scored), so AUC and events judge the same series;
 * event recall and false alarms per minute of the events flagged at the calibrated threshold
   (:func:`event_counts`, summed over the videos).
+
+A test video with normal spans (the analyst's "train on this part, score the rest") is measured on the
+rest: the frames of its spans, which the run learned from, are left out of both, and so are the events
+lying wholly inside them.
 """
 
 from __future__ import annotations
@@ -19,7 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from core.data.ground_truth import frame_labels
+from core.data.normal_footage import normal_spans
 from core.evaluation.events import EventCounts, event_counts
 from core.evaluation.frame_level import FrameLevelScores, frame_level_scores
 from core.inference.anomaly.project_scoring import (
@@ -90,9 +97,19 @@ def evaluate_project(
                            **scoring)
     pairs = {}
     counts = []
+    marked = normal_spans(project.data)
     for result in scores.videos:
         video = project.videos[result.video_id]
         smoothed = scores.threshold.smooth(result.errors)
-        pairs[result.video_id] = (smoothed, frame_labels(project.data, result.video_id, result.frames))
-        counts.append(event_counts(result.events, project.intervals_of(result.video_id), result.frames, video.fps))
+        labels = frame_labels(project.data, result.video_id, result.frames)
+        events, frames = result.events, result.frames
+        if result.video_id in marked:  # measured on the rest of the video: its spans trained
+            spans = marked[result.video_id]
+            rest = np.ones(result.frames, bool)
+            for start, end in spans:
+                rest[start:end] = False
+            smoothed, labels, frames = smoothed[rest], labels[rest], int(rest.sum())
+            events = [e for e in events if not any(start <= e.start and e.end <= end for start, end in spans)]
+        pairs[result.video_id] = (smoothed, labels)
+        counts.append(event_counts(events, project.intervals_of(result.video_id), frames, video.fps))
     return RunEvaluation(frame_level_scores(pairs), EventCounts.total(counts), scores)

@@ -72,6 +72,7 @@ NUMBERS = [
     (["project", "import-ucsd", "{t}/none", "{t}/new", "--fps", "5e-324"], "argument --fps"),
     (["project", "label", "{p}", "--video", "test.avi", "--start", "0", "--end", "5", "--value", "nan"],
      "argument --value: must be a finite number"),
+    (["project", "normal", "{p}", "test.avi", "--start", "0", "--end", "inf"], "argument --end: must be a finite number"),
     (["project", "verdict", "{p}", "--video", "test.avi", "--start", "0", "--end", HUGE, "--verdict", "confirmed"],
      "argument --end"),
     (["project", "label", "{p}", "--video", "test.avi", "--start", "0", "--end", "5", "--anomaly", "--wait", "1e308"],

@@ -278,3 +278,39 @@ def test_verdicts_from_the_command_line_and_confirm_as_interval(folder: Path, ca
     code, _, err = run(capsys, "project", "verdict", str(folder), "--video", "walk.avi", "--start", "0", "--end", "3",
                        "--verdict", "unsure", "--run", "nope")
     assert code == 2 and "no training run 'nope'" in err
+
+
+def test_normal_spans_are_marked_listed_and_removed(folder: Path, capsys: pytest.CaptureFixture) -> None:
+    code, out, _ = run(capsys, "project", "normal", str(folder), "walk.avi", "--start", "0", "--end", "30")
+    assert code == 0 and "normal frames [0, 30) of walk.avi (3.0 s)" in out
+    first = out.split()[0]
+    # 10 fps: 0.25 s..1.25 s are the frames [3, 13), as label --seconds and a cut take them
+    code, out, _ = run(capsys, "project", "normal", str(folder), "walk.avi", "--start", "0.25", "--end", "1.25",
+                       "--seconds", "--note", "before the door opens")
+    assert code == 0 and "normal frames [3, 13) of walk.avi" in out
+    second = out.split()[0]
+    assert run(capsys, "project", "label", str(folder), "--video", "walk.avi", "--start", "25", "--end", "35",
+               "--anomaly")[0] == 0
+    code, out, _ = run(capsys, "project", "normal", str(folder), "--list")
+    assert code == 0 and out.splitlines() == [f"{first}  walk.avi  frames [0, 30)  3.0 s",
+                                              f"{second}  walk.avi  frames [3, 13)  1.0 s  before the door opens"]
+    listed = json.loads(run(capsys, "project", "normal", str(folder), "walk.avi", "--list", "--json")[1])
+    assert [(s["start"], s["end"], s["note"]) for s in listed] == [(0, 30, ""), (3, 13, "before the door opens")]
+    code, out, _ = run(capsys, "project", "info", str(folder))
+    assert code == 0 and "normal spans       2 (30 frames of normal footage)" in out
+    assert f"warning: normal span {first} [0, 30) of walk.avi overlaps anomaly interval [25, 35)" in out
+    code, out, _ = run(capsys, "project", "normal", str(folder), "--remove", first)
+    assert code == 0 and "removed 1 normal span" in out
+    assert [(s.start, s.end) for s in Project.open(folder, read_only=True).normal_spans.values()] == [(3, 13)]
+
+
+def test_normal_span_mistakes_are_one_line_errors(folder: Path, capsys: pytest.CaptureFixture) -> None:
+    code, _, err = run(capsys, "project", "normal", str(folder), "walk.avi", "--start", "30", "--end", "50")
+    assert code == 2 and "normal span of walk.avi: frames [30, 50) go past the end of the video" in err
+    code, _, err = run(capsys, "project", "normal", str(folder), "walk.avi")
+    assert code == 2 and "give --start and --end (mark a span), --list, or --remove ID" in err
+    code, _, err = run(capsys, "project", "normal", str(folder), "--remove", "0123456789abcdef")
+    assert code == 2 and "no normal span '0123456789abcdef'" in err
+    code, _, err = run(capsys, "project", "normal", str(folder), "walk.avi", "--start", "1.5", "--end", "4")
+    assert code == 2 and "frame numbers must be whole" in err
+    assert not Project.open(folder, read_only=True).normal_spans

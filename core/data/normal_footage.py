@@ -1,0 +1,54 @@
+"""The normal footage a window-task run may learn from (and hold part of out, :mod:`core.data.held_out`).
+
+Spans are ``{video id: [(start, end), ...]}``, frames ``[start, end)``, sorted and disjoint per video.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from core.data.spans import merge, subtract
+from core.data.verdicts import Spans, abnormal_spans, verdict_spans, widen
+from core.project.entities import ProjectData
+
+
+def normal_footage(data: ProjectData, splits: Mapping[str, str], counts: Mapping[str, int],
+                   reach: int = 0) -> Spans:
+    """``{video id: [(start, end), ...]}``: the footage of the videos in ``counts`` (``{id: frames}``) a run
+    may learn from.
+
+    A video with normal spans (:class:`~core.project.entities.NormalSpan`, marked by the analyst) gives
+    exactly those frames, whatever its split (:func:`~core.data.splits.assign_splits` puts it in ``test``
+    unless the analyst chose a split: the rest of it is scored). Otherwise a train- or val-split video
+    (``splits``) gives all its frames. A video of another split gives the frames every window touching one
+    of its rejected events reads (each event widened by ``reach``, the frames of a window past its first,
+    :mod:`core.data.verdicts`), and so does a video with normal spans, besides its spans: a false alarm the
+    analyst rejected is normal footage wherever it is. The abnormal spans (anomaly intervals, confirmed
+    events) are taken out of all of them. Videos with no such footage are left out.
+    """
+    abnormal = abnormal_spans(data)
+    rejected = verdict_spans(data, "rejected")
+    marked = normal_spans(data)
+    footage: Spans = {}
+    for video_id, count in counts.items():
+        if video_id in marked:
+            spans = [(start, min(end, int(count))) for start, end in marked[video_id]]
+            spans += [(start, min(end, int(count))) for start, end in widen(rejected.get(video_id, []), reach)]
+        elif splits.get(video_id) in ("train", "val"):
+            spans = [(0, int(count))]
+        elif video_id in rejected:
+            spans = [(start, min(end, int(count))) for start, end in widen(rejected[video_id], reach)]
+        else:
+            continue
+        kept = subtract(spans, abnormal.get(video_id, []))
+        if kept:
+            footage[video_id] = kept
+    return footage
+
+
+def normal_spans(data: ProjectData) -> Spans:
+    """``{video id: [(start, end), ...]}``: the normal spans the analyst marked, merged, per video that has any."""
+    spans: Spans = {}
+    for span in data.normal_spans.values():
+        spans.setdefault(span.video_id, []).append((span.start, span.end))
+    return {video_id: merge(found) for video_id, found in spans.items()}
