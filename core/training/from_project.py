@@ -253,9 +253,6 @@ def resume_project_run(
     if refusal:  # before the data are read: a read-only model folder, or a run with no finished epoch
         raise TrainingError(refusal)
     spec = spec_from_dict(record.spec)
-    if isinstance(spec, MotionSpec):
-        raise TrainingError(f"{run_dir}: a motion run is fitted in one pass and has nothing to resume: train a "
-                            "new one")
     try:
         config = TrainingConfig.from_dict(record.config)
         options = DataOptions.from_dict(record.data.get("options", {}))
