@@ -133,7 +133,7 @@ def fit_motion_run(
     run_dir.mkdir(parents=True, exist_ok=True)
     record = RunRecord(run_id=name, task="anomaly", preset=spec.preset, spec=spec.to_dict(), config=config.to_dict(),
                        data=description, created=_now(), monitor="", status="running",
-                       process=this_process().to_dict())
+                       process=this_process().to_dict(), device={"summary": "CPU (optical flow)"})
     recorder = _project_recorder(project, entry.id, run_dir, save_project, held=hold_project)
     record.save(run_dir)
     recorder(record)
