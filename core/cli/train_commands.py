@@ -193,7 +193,7 @@ class _Reporter:
     stderr (also when stderr is not a terminal)."""
 
     #: What each stage's bar counts.
-    UNITS = {Stage.PREPARING: "frame", Stage.TRAINING: "batch", Stage.ERROR_LEVEL: "step"}
+    UNITS = {Stage.PREPARING: "frame", Stage.TRAINING: "batch", Stage.ERROR_LEVEL: "step", Stage.MOTION: "frame"}
 
     def __init__(self) -> None:
         self.bar: ProgressBar | None = None

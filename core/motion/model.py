@@ -228,6 +228,7 @@ class MotionFit:
                 self.add(features)
             if read % 50 == 0:
                 report(progress, done + read, total, message)
+        report(progress, done + read, total, message)
         return read
 
     def model(self) -> MotionModel:

@@ -10,9 +10,10 @@ used, frames counted, the grid) and the model file ``motion.npz`` that ``model_p
 ``evaluate``, review and the heat maps find it the way they find a network (:mod:`core.runs.model`).
 
 The normal footage is, for now, every train- and val-split video (``--videos`` narrows it) minus its
-anomaly intervals. The working size is ``spec.scale`` of the first such video's size; every other video is
-resized to it. Progress events are the trainer's (:class:`~core.training.events.RunStarted`, ``RunEnded``),
-``done`` counting frames read; ``cancel`` stops between frames (:class:`~core.errors.Cancelled`, the run
+anomaly intervals. The working size is ``spec.scale`` of the first such video's size, or the request's
+``height`` / ``width`` where given (``--size``); every video is resized to it. Of the request's other options
+only the run name, the validation share, the seed and the videos apply (there are no epochs or batches). The run starts and ends with the trainer's events (:class:`~core.training.events.RunStarted`,
+``RunEnded``); in between, :class:`~core.jobs.Progress` of stage ``motion`` counts the frames read; ``cancel`` stops between frames (:class:`~core.errors.Cancelled`, the run
 recorded ``cancelled``; start a new run, there is nothing to resume).
 """
 
@@ -28,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from core.errors import Cancelled
-from core.jobs import ProgressCallback
+from core.jobs import Progress, ProgressCallback, Stage
 from core.models.specs import MotionSpec
 from core.runs import RECORD_FILE, RunRecord, default_run_name
 from core.runs.process import this_process
@@ -109,7 +110,9 @@ def fit_motion_run(
     from core.motion.flow import working_size
 
     try:
-        height, width = working_size(int(height), int(width), spec.scale, spec.cell)
+        working = working_size(int(height), int(width), spec.scale, spec.cell)
+        height = request.height if request.height is not None else working[0]  # --size sets it directly
+        width = request.width if request.width is not None else working[1]
         spec = spec.replace(height=height, width=width)
     except ValueError as exc:
         raise TrainingError(f"{first.path}: {exc}") from None
@@ -158,9 +161,8 @@ def fit_motion_run(
         fit = MotionFit(spec.grid(), spec.settings())
         done = 0
 
-        def tell(event) -> None:
-            emit(ev.TrainingEvent(done=event.done, total=total, message=event.message, epoch=0, epochs=1,
-                                  elapsed_s=time.perf_counter() - started))
+        def tell(event: Progress) -> None:
+            emit(Progress(event.done, total, event.message, Stage.MOTION))
 
         for video_id, pieces in spans.items():
             video = project.videos[video_id]

@@ -11,6 +11,7 @@ import pytest
 from core.inference.anomaly.error_overlay import error_heatmap, span_error_maps
 from core.inference.anomaly.project_evaluation import evaluate_project
 from core.inference.anomaly.project_scoring import run_model, score_project
+from core.jobs import Stage
 from core.project import Project
 from core.runs import RunRecord
 from core.training.errors import TrainingError
@@ -53,7 +54,9 @@ def run_dir(project_folder) -> Path:
                                progress=events.append)
         assert [type(e).__name__ for e in events][0] == "RunStarted"
         assert type(events[-1]).__name__ == "RunEnded" and events[-1].status == "completed"
-        assert [run.status for run in project.runs.values()] == ["completed"]
+        counted = [e.done for e in events if e.stage is Stage.MOTION]
+        assert counted[-1] == 5 * 30 and counted == sorted(counted)  # frames read, all of them
+        assert [run.status for run in project.runs.values() if run.name == "motion"] == ["completed"]
     finally:
         project.close()
     return result.run_dir
@@ -73,6 +76,23 @@ def test_the_run_folder_holds_a_record_and_the_motion_statistics(run_dir):
             resume_project_run(project, run_dir)
         finally:
             project.close()
+
+
+def test_size_sets_the_working_size_and_empty_footage_is_refused(project_folder, tmp_path):
+    project = Project.open(project_folder)
+    try:
+        result = train_project(project, TrainingRequest("anomaly", "motion", run_name="sized", height=12, width=36))
+        assert (result.record.spec["height"], result.record.spec["width"]) == (12, 36)
+        assert result.model.grid.shape == (1, 3)
+    finally:
+        project.close()
+    empty = Project.create(tmp_path / "empty", name="empty")
+    try:
+        empty.add_video(_folder(tmp_path / "test", blob_frames(5, 2.0)), split="test")
+        with pytest.raises(TrainingError, match="no normal footage"):
+            train_project(empty, TrainingRequest("anomaly", "motion"))
+    finally:
+        empty.close()
 
 
 def test_scoring_flags_the_fast_blob_and_maps_where(project_folder, run_dir):
