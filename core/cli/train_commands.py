@@ -91,7 +91,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     data.add_argument("--stride", type=int, help="frames between clip starts (predict, anomaly)")
     data.add_argument("--frame-steps", type=_int_tuple, help="anomaly stride augmentation, e.g. 1,2,3")
     data.add_argument("--val-fraction", type=float,
-                      help=f"share of videos for validation (default {_default('val_fraction')})")
+                      help="share of the normal footage held out for validation, the error level and the threshold: "
+                      "whole videos, or (next-frame and anomaly runs with fewer than 5 videos) time blocks inside "
+                      f"each video (default {_default('val_fraction')})")
     data.add_argument("--target", help="numeric target to regress (regress; default: the only one)")
     dataset = train.add_argument_group("dataset (instead of a project)")
     add_source_arguments(dataset, "moving-mnist: two MNIST digits bouncing in 64x64 frames, 20 per sequence "
@@ -246,8 +248,15 @@ def _summary(result) -> str:
     lines.append(f"time       {record.duration_s:.1f} s")
     level = record.data.get("error_level")
     if isinstance(level, dict):
-        lines.append(f"error lvl  {level.get('file')}: {level.get('windows')} windows of {level.get('videos')} "
-                     f"normal videos, {level.get('seconds')} s")
+        lines.append(f"error lvl  {level.get('file')}: {level.get('windows')} windows of held-out footage in "
+                     f"{level.get('videos')} video(s), {level.get('seconds')} s")
+    from core.inference.anomaly.trust import trust_report
+
+    trust = trust_report(record)
+    if trust is not None:
+        lines.append(f"trust      {trust.summary()}")
+        if trust.warning():
+            lines.append(f"warning    {trust.warning()}")
     return "\n".join(lines)
 
 
