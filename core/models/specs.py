@@ -279,7 +279,7 @@ class MotionSpec(ModelSpec):
     moving_speed: float = 0.2
     flow_preset: str = "medium"
     directions: int = 8
-    min_moving: float = 0.1
+    min_moving: float = 0.5
     neighbour_weight: float = 0.25
     bin_weight: float = 0.25
     prior_weight: float = 1.0

@@ -60,7 +60,7 @@ class MotionSettings:
     whose values make the frame's score (their mean)."""
 
     directions: int = 8
-    min_moving: float = 0.1
+    min_moving: float = 0.5
     neighbour_weight: float = 0.25
     bin_weight: float = 0.25
     prior_weight: float = 1.0
