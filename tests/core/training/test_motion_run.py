@@ -118,3 +118,18 @@ def test_scoring_flags_the_fast_blob_and_maps_where(project_folder, run_dir):
         assert report["auc_raw"] > 0.9
     finally:
         project.close()
+
+
+def test_an_exported_motion_run_scores_as_its_run(project_folder, run_dir, tmp_path):
+    from core.runs.export import MOTION_MODEL_FILE, export_run
+
+    out = export_run(run_dir, tmp_path / "exported")
+    assert sorted(p.name for p in out.iterdir()) == sorted([MOTION_MODEL_FILE, "run.json"])
+    assert RunRecord.load(out).model_path == MOTION_MODEL_FILE and "project" not in RunRecord.load(out).data
+    project = Project.open(project_folder)
+    try:
+        ours = score_project(project, "motion", videos=["test"]).videos[0].errors
+        theirs = score_project(project, out, videos=["test"]).videos[0].errors
+    finally:
+        project.close()
+    assert np.array_equal(ours, theirs)
