@@ -39,6 +39,11 @@ def test_a_one_video_run_validates_on_held_out_time_and_records_the_spans(tmp_pa
         assert trust["false_alarms_per_minute"] is not None and trust["error_ratio"] is not None
         summary = _summary(result)
         assert "trust      " in summary and "false alarms a minute" in summary
+        # scoring calibrates its threshold on exactly the held-out frames
+        from core.inference.anomaly.project_scoring import score_project
+
+        scored = score_project(project, result.run_dir, [video.id])
+        assert scored.threshold.frames == held["held_frames"] and scored.videos[0].frames == 120
 
         # resumed, it keeps the spans it recorded (planning anew could move the blocks onto trained frames)
         import core.data.datasets
