@@ -374,3 +374,11 @@ def test_the_bar_leaves_the_data_stage_full_bar_when_the_run_starts(panel, tmp_p
     panel._on_event(ev.RunStarted(0, None, "starting epoch 1/2", run_dir=str(tmp_path / "r"), epochs=2))
     assert panel.progress.maximum() == 0  # busy, not "100%", until the first batch ends
     assert panel.status.text() == "starting epoch 1/2"
+
+
+def test_the_data_list_says_what_a_run_holds_out(qtbot, panel) -> None:
+    texts = lambda: [panel.form.videos.item(i).text() for i in range(panel.form.videos.count())]  # noqa: E731
+    panel.form.task.setCurrentText("anomaly")  # two videos: time inside each is held out, no whole video
+    assert texts() and all(text.endswith("(train, 20% of its time held out)") for text in texts())
+    panel.form.task.setCurrentText("classify")  # clip tasks hold out whole videos
+    assert sorted(text.rsplit("(", 1)[1] for text in texts()) == ["train)", "val)"]
