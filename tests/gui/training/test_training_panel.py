@@ -23,7 +23,7 @@ RUN_TIMEOUT_MS = 180_000
 @pytest.fixture
 def project(tmp_path: Path):
     project = Project.create(tmp_path / "proj", name="training")
-    for k in range(2):  # two videos: one for training, one held out for validation
+    for k in range(2):  # two videos: a block of each one's time is held out for validation
         project.add_video(write_video(tmp_path / f"walk{k}.avi", 40 + 4 * k))
     project.save()
     yield project
@@ -91,7 +91,7 @@ def test_training_streams_events_into_the_curve_and_progress_then_lists_the_run(
     assert status == "completed" and error_dialog.shown == []
     # the curve grew batch by batch while the run trained: one point per batch, 3 batches x 2 epochs
     assert curve_lengths == [1, 2, 3, 4, 5, 6]
-    assert len(panel.curves.val_y) == 2  # a validation loss per epoch (the second video)
+    assert len(panel.curves.val_y) == 2  # a validation loss per epoch (on the held-out time)
     assert panel.progress.value() == 1000 and "completed after 2 epochs" in panel.status.text()
     row = panel.runs.row_of(run_dir)
     cells = [panel.runs.item(row, c).text() for c in range(panel.runs.columnCount())]
