@@ -6,8 +6,8 @@ model never saw (:func:`hold_out`), so the error of new normal footage is what t
 * ``"videos"``: whole videos are held out, when the run has some in ``val``
   (:func:`core.data.splits.window_splits`: the analyst's, or ``round(n * val_fraction)`` of ``n >= 5``).
 * ``"time"``: otherwise (one to four normal videos, the common case of one's own footage) about
-  ``val_fraction`` of each normal span (of a train-split video, or of a video with normal spans the analyst
-  marked, whatever its split: :mod:`core.data.normal_footage`) is held out in up to :data:`MAX_BLOCKS` blocks spread through it, one
+  ``val_fraction`` of each span of normal footage (of any video: a train-split video, a video with normal
+  spans the analyst marked whatever its split, :mod:`core.data.normal_footage`) is held out in up to :data:`MAX_BLOCKS` blocks spread through it, one
   per equal part of the span (a scene drifts: the end alone is not a fair sample), placed by a hash of the
   video's content and the seed, so any import of the same footage holds out the same frames. A span too
   short for a block, its gaps and one training window trains whole.
@@ -119,11 +119,9 @@ def hold_out(data: ProjectData, footage: Spans, splits: Mapping[str, str], *, va
         blocks = {video_id: list(footage[video_id]) for video_id in held_videos}
     elif val_fraction > 0:
         mode = "time"
-        marked = {span.video_id for span in data.normal_spans.values()}
-        for video_id, spans in footage.items():
-            if splits.get(video_id) == "train" or video_id in marked:
-                key = f"{seed}:{data.videos[video_id].fingerprint.key}"
-                blocks[video_id] = [b for start, end in spans for b in time_blocks(start, end, val_fraction, gap, key)]
+        for video_id, spans in footage.items():  # any video's normal footage, whatever its split
+            key = f"{seed}:{data.videos[video_id].fingerprint.key}"
+            blocks[video_id] = [b for start, end in spans for b in time_blocks(start, end, val_fraction, gap, key)]
     else:
         mode = "none"
     train: Spans = {}
