@@ -46,10 +46,12 @@ from typing import Any
 
 import numpy as np
 
+from core.data.spans import merge
 from core.errors import Cancelled
 from core.inference.anomaly.events import Event, attach_verdicts, check_flagging, flag_events
 from core.inference.anomaly.events_file import RunEvents, check_replaceable, read_events, write_events
 from core.inference.anomaly.regularity import DEFAULT_PERCENTILE, Threshold
+from core.inference.anomaly.rejected_footage import recorded_rejected
 from core.inference.anomaly.score_cache import CachedScores, ScoreCache, ScoreKey
 from core.inference.anomaly.scoring import DEFAULT_BATCH_SIZE, ScoringSpec, resolve_stride, score_video
 from core.inference.errors import ScoreError
@@ -216,7 +218,25 @@ def calibration_footage(project: Any, run: RunModel) -> list[tuple[Video, list[t
       (:func:`split_videos`) whose content the run did not train on at all.
     * A run recorded before runs held out time (no ``data["held_out"]``) or with nothing held out: its
       train-split videos, the old rule.
+
+    A run refitted from the analyst's verdicts (``framewatch refit``) adds the frames of its rejected events
+    it recorded then (:func:`~core.inference.anomaly.rejected_footage.recorded_rejected`).
     """
+    footage = _normal_footage(project, run)
+    rejected = recorded_rejected(project, run)
+    if not rejected:
+        return footage
+    spans_of = {video.id: spans for video, spans in footage}
+    for video_id, spans in rejected.items():
+        if video_id not in spans_of:
+            spans_of[video_id] = spans
+        elif spans_of[video_id] is not None:  # a whole video holds them already
+            spans_of[video_id] = merge([*spans_of[video_id], *spans])
+    return [(video, spans_of[video.id]) for video in project.videos.values() if video.id in spans_of]
+
+
+def _normal_footage(project: Any, run: RunModel) -> list[tuple[Video, list[tuple[int, int]] | None]]:
+    """:func:`calibration_footage` without the rejected events."""
     held = held_out_frames(project, run)
     if held is None:
         return [(video, None) for video in split_videos(project, run, "train")]

@@ -1,0 +1,256 @@
+"""Learn from the analyst's verdicts: a run's rejected events become normal footage for its calibration.
+
+A rejected event is a false alarm, frames of normal footage the run found strange. Until now they fed only
+the *next* training run (:mod:`core.data.verdicts`); :func:`refit_from_verdicts` lets the run itself learn
+from them in minutes, without retraining its model (``framewatch refit``, Review > Learn from Rejected
+Events in the app):
+
+1. **The footage**: the frames of the events rejected for this run
+   (:func:`~core.inference.anomaly.rejected_footage.rejected_footage`: never a frame the model trained on,
+   never an abnormal one), found again by video content in any project holding them.
+2. **The error level** of a next-frame run that has one is fitted anew
+   (:func:`~core.training.error_level.train_error_level`) on the windows of its held-out normal footage
+   and the windows predicting the rejected frames. Its scores change units, so every video the run had
+   scored is scored again (the score cache keys scores by the error level's fingerprint: the old ones
+   stay cached for the old level). A run without an error level (an autoencoder's) keeps its scores.
+3. **The threshold** is calibrated again, as scoring calibrates it (the percentile and smoothing of the
+   run's stored threshold), on the held-out frames plus the rejected frames; from then on ``framewatch
+   score`` and the app calibrate on the same footage
+   (:func:`~core.inference.anomaly.project_scoring.calibration_footage`).
+4. **The events** of every video the run had scored whole are flagged again (its stored min run and merge
+   gap) and written to its ``events.json``.
+
+``run.json`` records each refit in ``data["verdict_refits"]`` (:class:`VerdictRefit`: when, the rejected
+events and frames used, the spans by content, the old and new threshold and event counts, the error level
+fitted). Everything is computed before anything is replaced: the new error level goes to a temporary file
+of the run folder, the new scores to new cache entries; only then are the error level, ``run.json`` and
+``events.json`` swapped in, each atomically. A cancel (or an error) before that leaves the run as it was.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from core.inference.anomaly.events import attach_verdicts, flag_events
+from core.inference.anomaly.events_file import RunEvents, check_replaceable, read_events, write_events
+from core.inference.anomaly.project_scoring import (
+    ScoringRun,
+    calibration_errors,
+    calibration_footage,
+    events_dir,
+    project_run_id,
+    run_model,
+    score_key,
+    score_videos,
+)
+from core.inference.anomaly.regularity import DEFAULT_PERCENTILE, Threshold
+from core.inference.anomaly.rejected_footage import REFITS_ENTRY, rejected_footage
+from core.inference.anomaly.score_cache import ScoreCache
+from core.inference.anomaly.scoring import resolve_stride
+from core.inference.errors import ScoreError
+from core.jobs import Progress, ProgressCallback, Stage, check_cancelled
+from core.runs import is_model_folder
+from core.training.error_level import ERROR_LEVEL_FILE, check_fittable, train_error_level
+
+#: The temporary name of a refitted error level until it is swapped in.
+_NEW_LEVEL = "error_level.refit-partial.keras"
+
+
+@dataclass(frozen=True)
+class VerdictRefit:
+    """What :func:`refit_from_verdicts` did (module doc): the rejected ``events`` and their ``frames`` used
+    (``left_out`` frames of them were trained on or abnormal), the threshold and the events of the scored
+    videos before (``None``: the run had flagged none) and after, the videos flagged, the error level fitted
+    (its :meth:`~core.training.error_level.ErrorLevelFit.record_entry`, ``None`` for a run without one),
+    the frames scored now (the error level changed, or a video holding rejected frames was not scored
+    whole) and the seconds taken."""
+
+    run: str
+    events: int
+    frames: int
+    left_out: int
+    threshold_before: Threshold | None
+    threshold_after: Threshold
+    events_before: int | None
+    events_after: int
+    videos: int
+    error_level: dict[str, Any] | None
+    scored_frames: int
+    seconds: float
+    when: str
+    spans: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+    def record_entry(self) -> dict[str, Any]:
+        """One entry of ``run.json``'s ``data["verdict_refits"]``."""
+        return {"when": self.when, "rejected_events": self.events, "rejected_frames": self.frames,
+                "left_out_frames": self.left_out,
+                "threshold_before": None if self.threshold_before is None else self.threshold_before.value,
+                "threshold_after": self.threshold_after.value, "events_before": self.events_before,
+                "events_after": self.events_after, "videos_flagged": self.videos, "error_level": self.error_level,
+                "scored_frames": self.scored_frames, "seconds": round(self.seconds, 1), "videos": self.spans}
+
+    def summary(self) -> str:
+        """One line: what was learned from, and the threshold and events before and after."""
+        before = "none" if self.threshold_before is None else f"{self.threshold_before.value:.6g}"
+        events = "none flagged" if self.events_before is None else f"{self.events_before}"
+        level = "error level refitted, " if self.error_level else ""
+        return (f"learned from {self.events} rejected event{'s' if self.events != 1 else ''} ({self.frames:,} "
+                f"frames): {level}threshold {before} -> {self.threshold_after.value:.6g}, events {events} -> "
+                f"{self.events_after} in {self.videos} scored video{'s' if self.videos != 1 else ''}")
+
+
+def refit_from_verdicts(project: Any, run: str | Path, *, epochs: int | None = None, seed: int | None = None,
+                        batch_size: int | None = None, load_model: Any = None,
+                        progress: ProgressCallback | None = None,
+                        cancel: threading.Event | None = None) -> VerdictRefit:
+    """Refit ``run``'s error level (if it has one) and threshold on its held-out footage plus the frames of
+    the events the analyst rejected for it, and flag its scored videos again (module doc).
+
+    ``epochs`` / ``seed``: the error level's (default: what it was fitted with, else its defaults);
+    ``batch_size``: windows per model call when videos are scored again. :class:`ScoreError` for no
+    rejected events of this run (or none outside the footage it trained on), a read-only model folder
+    (exported or shipped: refit the run it came from), a run still training, a model that does not score
+    frames, and the errors of fitting and scoring; :class:`~core.errors.Cancelled` when ``cancel`` is set
+    (the run is left as it was).
+    """
+    started = time.monotonic()
+    model_run = run_model(project.folder, run)
+    _check_refittable(model_run)
+    rejected = rejected_footage(project, model_run)
+    run_id = project_run_id(project, model_run)
+    if not rejected.events:
+        raise ScoreError(f"{project.folder}: no events of run {model_run.run_id!r} are rejected: reject its false "
+                         "alarms in review first (Review > Reject Event, or framewatch project verdict ... "
+                         "--verdict rejected)")
+    if not rejected.spans:
+        raise ScoreError(f"{model_run.run_dir}: the {rejected.events} event(s) rejected for run {run_id!r} lie in "
+                         "footage it trained on (or in abnormal spans): there is nothing new to learn from")
+    target = events_dir(project, model_run)
+    check_replaceable(target)  # a damaged or newer events.json is refused before any work
+    before = read_events(target)
+    stride = int(before.flagging.get("stride", 0)) if before is not None and before.flagging.get("stride") else None
+    stride = resolve_stride(model_run.spec, stride)
+    min_run = int(before.flagging.get("min_run", 1)) if before is not None else 1
+    merge_gap = int(before.flagging.get("merge_gap", 0)) if before is not None else 0
+    old = before.threshold if before is not None else None
+    percentile = old.percentile if old is not None and old.kind == "percentile" else DEFAULT_PERCENTILE
+    smoothing = old.window if old is not None else int((model_run.record.data.get("scoring") or {}).get("smooth", 1))
+    scored = _scored_videos(project, model_run.pinned(), stride)
+    targets = [video for video in project.videos.values() if video.id in scored or video.id in rejected.spans]
+
+    level_entry: dict[str, Any] | None = None
+    new_level: Path | None = None
+    refitted = model_run
+    try:
+        if model_run.spec.task == "predict" and model_run.record.data.get("error_level"):
+            check_fittable(model_run)
+            new_level, level_entry = _refit_error_level(project, model_run, epochs, seed, load_model, progress,
+                                                        cancel)
+            refitted = dataclasses.replace(model_run, error_level_path=new_level)
+        entry_stub = {"videos": rejected.record(project.data)}
+        data = {**model_run.record.data, REFITS_ENTRY: [*_refits(model_run), entry_stub]}
+        if level_entry is not None:
+            data["error_level"] = level_entry
+        refitted = dataclasses.replace(refitted, record=dataclasses.replace(model_run.record, data=data)).pinned()
+        footage = calibration_footage(project, refitted)
+        videos = list({video.id: video for video in [*(v for v, _ in footage), *targets]}.values())
+        cache = ScoreCache(project.folder)
+        to_score = [v for v in videos if (e := cache.read(score_key(refitted, v, stride))) is None or not e.complete]
+        scored_now = sum(v.frame_count or 0 for v in to_score)
+        why = "scoring again with the refitted error level" if new_level is not None else "scoring"
+        errors = score_videos(project, refitted, videos, stride, _batch(batch_size), progress=_saying(progress, why),
+                              cancel=cancel, stage=Stage.SCORING, **({} if load_model is None else
+                                                                     {"load_model": load_model}))
+        parts = [part for video, spans in footage for part in calibration_errors(errors[video.id], spans)]
+        threshold = dataclasses.replace(Threshold.calibrate(parts, percentile, smoothing, "causal"),
+                                        videos=len(footage))
+        verdicts = list(project.verdicts.values())
+        events = []
+        for video in targets:
+            flagged = flag_events(threshold.smooth(errors[video.id]), threshold.value, min_run, merge_gap, video.id)
+            events.extend(attach_verdicts(flagged, verdicts, run_id))
+        check_cancelled(cancel, "refitting from verdicts")
+    except BaseException:
+        if new_level is not None:
+            new_level.unlink(missing_ok=True)
+        raise
+    # nothing below is cancelled: the new files are swapped in
+    refit = VerdictRefit(run_id, rejected.events, rejected.frames, rejected.left_out, old, threshold,
+                         None if before is None else len(before.events), len(events), len(targets), level_entry,
+                         scored_now, time.monotonic() - started,
+                         datetime.now(UTC).isoformat(timespec="seconds"), rejected.record(project.data))
+    if new_level is not None:
+        os.replace(new_level, model_run.run_dir / ERROR_LEVEL_FILE)
+    data = {**data, REFITS_ENTRY: [*_refits(model_run), refit.record_entry()]}
+    dataclasses.replace(model_run.record, data=data).save(model_run.run_dir)
+    flagging = {"threshold": threshold.value, "min_run": min_run, "merge_gap": merge_gap, "stride": stride}
+    write_events(target, RunEvents(events, threshold, flagging))
+    return refit
+
+
+def _check_refittable(model_run: ScoringRun) -> None:
+    if is_model_folder(model_run.run_dir, model_run.record):
+        raise ScoreError(f"{model_run.run_dir}: run {model_run.run_id!r} is a read-only model folder (exported or "
+                         "shipped): refit the run it was exported from, then export that again")
+    if model_run.record.effective_status() == "running":
+        raise ScoreError(f"{model_run.run_dir}: run {model_run.run_id!r} is still training; refit it when it has "
+                         "finished")
+
+
+def _refits(model_run: ScoringRun) -> list[Any]:
+    refits = model_run.record.data.get(REFITS_ENTRY)
+    return list(refits) if isinstance(refits, list) else []
+
+
+def _scored_videos(project: Any, model_run: ScoringRun, stride: int) -> set[str]:
+    """The ids of the videos ``model_run`` has scored whole (complete entries of the score cache)."""
+    cache = ScoreCache(project.folder)
+    found = set()
+    for video in project.videos.values():
+        entry = cache.read(score_key(model_run, video, stride))
+        if entry is not None and entry.complete:
+            found.add(video.id)
+    return found
+
+
+def _refit_error_level(project: Any, model_run: ScoringRun, epochs: int | None, seed: int | None, load_model: Any,
+                       progress: ProgressCallback | None,
+                       cancel: threading.Event | None) -> tuple[Path, dict[str, Any]]:
+    """The error level fitted on held-out footage plus the windows predicting the rejected frames, written to
+    a temporary file of the run folder, and its record entry."""
+    from core.training.error_level import DEFAULT_EPOCHS
+
+    previous = model_run.record.data.get("error_level") or {}
+    if epochs is None:
+        epochs = int(previous.get("epochs") or DEFAULT_EPOCHS)
+    if seed is None:
+        seed = int(model_run.record.config.get("seed") or 0)
+    extra = rejected_footage(project, model_run, reach=model_run.spec.frames).spans
+    path = model_run.run_dir / _NEW_LEVEL
+    fit = train_error_level(project, model_run, path, extra=extra, epochs=epochs, seed=seed, load_model=load_model,
+                            progress=progress, cancel=cancel)
+    return path, fit.record_entry() | {"file": ERROR_LEVEL_FILE}
+
+
+def _batch(batch_size: int | None) -> int:
+    from core.inference.anomaly.scoring import DEFAULT_BATCH_SIZE
+
+    return DEFAULT_BATCH_SIZE if batch_size is None else batch_size
+
+
+def _saying(progress: ProgressCallback | None, why: str) -> ProgressCallback | None:
+    """``progress`` with its messages saying why videos are scored (again)."""
+    if progress is None:
+        return None
+
+    def forward(event: Progress) -> None:
+        progress(Progress(event.done, event.total, f"{why}: {event.message}", event.stage))
+
+    return forward
