@@ -228,3 +228,32 @@ def test_a_predictor_refits_its_error_level_on_held_out_and_rejected_windows_and
     assert record["data"]["error_level"]["windows"] == 20
     assert [entry["rejected_events"] for entry in record["data"]["verdict_refits"]] == [1]
     assert not list(run_dir.glob("*partial*"))
+
+
+def test_framewatch_refit_prints_the_threshold_and_events_before_and_after(scene, capsys) -> None:
+    from core.cli.main import main
+
+    project, run_dir = scene
+    score_project(project, run_dir)
+    rejected = reject_false_alarms(project, run_dir)
+    assert rejected >= 1
+    project.save()
+    before = read_events(run_dir)
+    assert main(["refit", str(project.folder), "--run", "tiny"]) == 0
+    out = capsys.readouterr().out
+    after = read_events(run_dir)
+    assert f"threshold    {before.threshold.describe()} -> {after.threshold.describe()}" in out
+    assert f"events       {len(before.events)} -> {len(after.events)} in 4 scored videos" in out
+    assert main(["refit", str(project.folder), "--run", "tiny", "--json"]) == 0  # again: the same footage
+    entry = json.loads(capsys.readouterr().out)
+    assert entry["run"] == "tiny" and entry["threshold_before"] == entry["threshold_after"] == after.threshold.value
+    assert [e["rejected_events"] for e in RunRecord.load(run_dir).data["verdict_refits"]] == [rejected] * 2
+
+
+def test_framewatch_refit_without_rejected_events_is_one_line(scene, capsys) -> None:
+    from core.cli.main import main
+
+    project, run_dir = scene
+    assert main(["refit", str(project.folder), "--run", "tiny"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no events of run 'tiny' are rejected" in err
