@@ -67,13 +67,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train = subparsers.add_parser(
         "train", help="train a model on a project's videos (progress bar, checkpoints, resumable)",
         description="Train a preset of a task on the project's videos, split by video into train and validation. "
-        "Runs are written to PROJECT/runs/NAME/ (run.json, last.keras, best.keras) and listed in the project. "
+        "Runs are written to PROJECT/runs/NAME/ (run.json, last.keras, best.keras; a motion run: run.json, "
+        "motion.npz) and listed in the project. "
         "Without a project, --dataset moving-mnist trains next-frame prediction on generated Moving MNIST "
         "sequences in --runs-dir DIR/NAME/.",
     )
     train.add_argument("project", type=Path, nargs="?", help="project folder (not with --dataset)")
     train.add_argument("--task", choices=TASKS, help="what to learn (not needed with --resume)")
-    train.add_argument("--preset", help="model preset (see 'framewatch presets'; default: the task's default)")
+    train.add_argument("--preset", help="model preset (see 'framewatch presets'; default: the task's default); "
+                       "--task anomaly --preset motion trains no network: it fits the motion scorer's statistics "
+                       "(optical flow per cell) on the normal footage in one pass, in seconds")
     train.add_argument("--resume", metavar="RUN",
                        help="continue this run (name under runs/ or folder) from its checkpoint; refused for a run "
                        "that never finished an epoch and for a read-only model folder (export-run's, the shipped "
@@ -192,7 +195,7 @@ class _Reporter:
     stderr (also when stderr is not a terminal)."""
 
     #: What each stage's bar counts.
-    UNITS = {Stage.PREPARING: "frame", Stage.TRAINING: "batch", Stage.ERROR_LEVEL: "step"}
+    UNITS = {Stage.PREPARING: "frame", Stage.TRAINING: "batch", Stage.ERROR_LEVEL: "step", Stage.MOTION: "frame"}
 
     def __init__(self) -> None:
         self.bar: ProgressBar | None = None
@@ -441,7 +444,8 @@ def run_export(args: argparse.Namespace) -> int:
     import_tensorflow_quietly()
     out = export_run(find_run_dir(args.project, args.run), args.to, checkpoint=args.checkpoint,
                      overwrite=args.overwrite, scoring=scoring)
-    level = RunRecord.load(out).error_level_path(out)
-    written = [out / MODEL_FILE, out / RECORD_FILE, *([level] if level is not None else [])]
+    exported = RunRecord.load(out)
+    level = exported.error_level_path(out)
+    written = [exported.model_file_path(out) or out / MODEL_FILE, out / RECORD_FILE, *([level] if level is not None else [])]
     print("wrote " + ", ".join(str(path) for path in written))
     return 0
