@@ -161,8 +161,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="The frames of the events rejected for RUN (framewatch project verdict ... --verdict "
         "rejected, or Reject Event in the app's review) are normal footage it found strange. This adds them, "
         "less any frame the run trained on and any abnormal frame, to the held-out normal footage its "
-        "calibration uses: a next-frame run's error level is fitted again on both (then every video the run "
-        "scored is scored again, its scores being in new units), the threshold is calibrated again on both "
+        "calibration uses: a next-frame run's error level is fitted again on both, a motion run's statistics "
+        "take their motion in (then every video the run scored is scored again, its scores being in new units), the threshold is calibrated again on both "
         "(the percentile and smoothing of its stored threshold), and the events of every video it scored "
         "are flagged again (its stored min run and merge gap). From then on score and the app calibrate on "
         "the same footage. Recorded in the run's run.json (data.verdict_refits); run it again after more "
@@ -419,6 +419,9 @@ def run_refit(args: argparse.Namespace) -> int:
     if refit.error_level is not None:
         print(f"error level  refitted on {refit.error_level['windows']:,} windows of held-out and rejected footage; "
               f"{refit.scored_frames:,} frames scored again")
+    if refit.motion is not None:
+        print(f"motion       statistics of {refit.motion['base_frames']:,} trained frames plus "
+              f"{refit.motion['frames_added']:,} rejected; {refit.scored_frames:,} frames scored again")
     print(f"threshold    {before} -> {refit.threshold_after.describe()}")
     events = "none flagged" if refit.events_before is None else str(refit.events_before)
     print(f"events       {events} -> {refit.events_after} in {refit.videos} scored video"

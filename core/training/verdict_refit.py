@@ -13,6 +13,10 @@ Events in the app):
    and the windows predicting the rejected frames. Its scores change units, so every video the run had
    scored is scored again (the score cache keys scores by the error level's fingerprint: the old ones
    stay cached for the old level). A run without an error level (an autoencoder's) keeps its scores.
+   **The motion statistics** of a motion run (the ``motion`` preset) are those it was fitted with (kept as
+   ``motion.before-verdicts.npz`` at its first refit) plus the motion of the rejected frames
+   (:class:`~core.motion.model.MotionFit` keeps raw sums, so this is one pass over those frames alone); its
+   scores change too, and its scored videos are scored again.
 3. **The threshold** is calibrated again, as scoring calibrates it (the percentile and smoothing of the
    run's stored threshold), on the held-out frames plus the rejected frames; from then on ``framewatch
    score`` and the app calibrate on the same footage
@@ -38,6 +42,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from core.atomic_write import copy_file
 from core.inference.anomaly.events import attach_verdicts, flag_events
 from core.inference.anomaly.events_file import RunEvents, check_replaceable, read_events, write_events
 from core.inference.anomaly.project_scoring import (
@@ -61,6 +66,11 @@ from core.training.error_level import ERROR_LEVEL_FILE, check_fittable, train_er
 
 #: The temporary name of a refitted error level until it is swapped in.
 _NEW_LEVEL = "error_level.refit-partial.keras"
+#: The temporary name of a motion run's refitted statistics until they are swapped in.
+_NEW_MOTION = "motion.refit-partial.npz"
+#: A motion run's statistics as training fitted them, kept at its first refit: each refit adds the rejected
+#: frames of that time to these (never twice to the same sums).
+MOTION_BASE = "motion.before-verdicts.npz"
 
 
 @dataclass(frozen=True)
@@ -82,6 +92,8 @@ class VerdictRefit:
     events_after: int
     videos: int
     error_level: dict[str, Any] | None
+    #: a motion run's refit: ``{"base_frames", "frames_added"}`` (``None`` for other runs)
+    motion: dict[str, Any] | None
     scored_frames: int
     seconds: float
     when: str
@@ -94,13 +106,15 @@ class VerdictRefit:
                 "threshold_before": None if self.threshold_before is None else self.threshold_before.value,
                 "threshold_after": self.threshold_after.value, "events_before": self.events_before,
                 "events_after": self.events_after, "videos_flagged": self.videos, "error_level": self.error_level,
+                "motion": self.motion,
                 "scored_frames": self.scored_frames, "seconds": round(self.seconds, 1), "videos": self.spans}
 
     def summary(self) -> str:
         """One line: what was learned from, and the threshold and events before and after."""
         before = "none" if self.threshold_before is None else f"{self.threshold_before.value:.6g}"
         events = "none flagged" if self.events_before is None else f"{self.events_before}"
-        level = "error level refitted, " if self.error_level else ""
+        level = ("error level refitted, " if self.error_level else
+                 "motion statistics refitted, " if self.motion else "")
         return (f"learned from {self.events} rejected event{'s' if self.events != 1 else ''} ({self.frames:,} "
                 f"frames): {level}threshold {before} -> {self.threshold_after.value:.6g}, events {events} -> "
                 f"{self.events_after} in {self.videos} scored video{'s' if self.videos != 1 else ''}")
@@ -122,7 +136,7 @@ def refit_from_verdicts(project: Any, run: str | Path, *, epochs: int | None = N
     """
     started = time.monotonic()
     model_run = run_model(project.folder, run)
-    _check_refittable(model_run)
+    _check_refittable(project, model_run)
     rejected = rejected_footage(project, model_run)
     run_id = project_run_id(project, model_run)
     if not rejected.events:
@@ -146,10 +160,15 @@ def refit_from_verdicts(project: Any, run: str | Path, *, epochs: int | None = N
     targets = [video for video in project.videos.values() if video.id in scored or video.id in rejected.spans]
 
     level_entry: dict[str, Any] | None = None
+    motion_entry: dict[str, Any] | None = None
     new_level: Path | None = None
+    new_motion: Path | None = None
     refitted = model_run
     try:
-        if model_run.spec.task == "predict" and model_run.record.data.get("error_level"):
+        if model_run.spec.scorer == "motion":
+            new_motion, motion_entry = _refit_motion(project, model_run, progress, cancel)
+            refitted = dataclasses.replace(model_run, model_path=new_motion)
+        elif model_run.spec.task == "predict" and model_run.record.data.get("error_level"):
             check_fittable(model_run)
             new_level, level_entry = _refit_error_level(project, model_run, epochs, seed, load_model, progress,
                                                         cancel)
@@ -158,13 +177,16 @@ def refit_from_verdicts(project: Any, run: str | Path, *, epochs: int | None = N
         data = {**model_run.record.data, REFITS_ENTRY: [*_refits(model_run), entry_stub]}
         if level_entry is not None:
             data["error_level"] = level_entry
+        if motion_entry is not None:
+            data["motion"] = {**(data.get("motion") or {}), **motion_entry["model"]}
         refitted = dataclasses.replace(refitted, record=dataclasses.replace(model_run.record, data=data)).pinned()
         footage = calibration_footage(project, refitted)
         videos = list({video.id: video for video in [*(v for v, _ in footage), *targets]}.values())
         cache = ScoreCache(project.folder)
         to_score = [v for v in videos if (e := cache.read(score_key(refitted, v, stride))) is None or not e.complete]
         scored_now = sum(v.frame_count or 0 for v in to_score)
-        why = "scoring again with the refitted error level" if new_level is not None else "scoring"
+        why = ("scoring again with the refitted error level" if new_level is not None else
+               "scoring again with the refitted motion statistics" if new_motion is not None else "scoring")
         errors = score_videos(project, refitted, videos, stride, _batch(batch_size), progress=_saying(progress, why),
                               cancel=cancel, stage=Stage.SCORING, **({} if load_model is None else
                                                                      {"load_model": load_model}))
@@ -178,16 +200,21 @@ def refit_from_verdicts(project: Any, run: str | Path, *, epochs: int | None = N
             events.extend(attach_verdicts(flagged, verdicts, run_id))
         check_cancelled(cancel, "refitting from verdicts")
     except BaseException:
-        if new_level is not None:
-            new_level.unlink(missing_ok=True)
+        for partial in (new_level, new_motion):
+            if partial is not None:
+                partial.unlink(missing_ok=True)
         raise
     # nothing below is cancelled: the new files are swapped in
     refit = VerdictRefit(run_id, rejected.events, rejected.frames, rejected.left_out, old, threshold,
                          None if before is None else len(before.events), len(events), len(targets), level_entry,
-                         scored_now, time.monotonic() - started,
+                         None if motion_entry is None else motion_entry["refit"], scored_now, time.monotonic() - started,
                          datetime.now(UTC).isoformat(timespec="seconds"), rejected.record(project.data))
     if new_level is not None:
         os.replace(new_level, model_run.run_dir / ERROR_LEVEL_FILE)
+    if new_motion is not None:
+        if not (model_run.run_dir / MOTION_BASE).is_file():
+            copy_file(model_run.model_path, model_run.run_dir / MOTION_BASE)
+        os.replace(new_motion, model_run.model_path)
     data = {**data, REFITS_ENTRY: [*_refits(model_run), refit.record_entry()]}
     dataclasses.replace(model_run.record, data=data).save(model_run.run_dir)
     flagging = {"threshold": threshold.value, "min_run": min_run, "merge_gap": merge_gap, "stride": stride}
@@ -195,8 +222,13 @@ def refit_from_verdicts(project: Any, run: str | Path, *, epochs: int | None = N
     return refit
 
 
-def _check_refittable(model_run: ScoringRun) -> None:
-    if is_model_folder(model_run.run_dir, model_run.record):
+def _check_refittable(project: Any, model_run: ScoringRun) -> None:
+    if model_run.spec.scorer == "motion":  # never a checkpoint: an export says so in its notes, or lies elsewhere
+        exported = any(note.startswith("exported from run") for note in model_run.record.notes)
+        if exported or model_run.run_dir.resolve().parent != Path(project.runs_dir).resolve():
+            raise ScoreError(f"{model_run.run_dir}: run {model_run.run_id!r} is a read-only model folder (exported "
+                             "or another project's): refit the run it was exported from, then export that again")
+    elif is_model_folder(model_run.run_dir, model_run.record):
         raise ScoreError(f"{model_run.run_dir}: run {model_run.run_id!r} is a read-only model folder (exported or "
                          "shipped): refit the run it was exported from, then export that again")
     if model_run.record.effective_status() == "running":
@@ -237,6 +269,45 @@ def _refit_error_level(project: Any, model_run: ScoringRun, epochs: int | None, 
     fit = train_error_level(project, model_run, path, extra=extra, epochs=epochs, seed=seed, load_model=load_model,
                             progress=progress, cancel=cancel)
     return path, fit.record_entry() | {"file": ERROR_LEVEL_FILE}
+
+
+def _refit_motion(project: Any, model_run: ScoringRun, progress: ProgressCallback | None,
+                  cancel: threading.Event | None) -> tuple[Path, dict[str, Any]]:
+    """The motion statistics training fitted (:data:`MOTION_BASE`, else the run's file) plus the motion of the
+    rejected frames (each with the frame before it, which the flow is read from), written to a temporary file
+    of the run folder, and ``{"model": its describe(), "refit": {"base_frames", "frames_added"}}``."""
+    from core.motion.model import MotionFit, load_motion_model, save_motion_model
+    from core.training.motion_run import FLOW_REACH
+    from core.video.open import open_video
+
+    base_file = model_run.run_dir / MOTION_BASE
+    base = load_motion_model(base_file if base_file.is_file() else model_run.model_path)
+    fit = MotionFit(base.grid, base.settings)
+    fit.speed_sum, fit.speed_squares = base.speed_sum.copy(), base.speed_squares.copy()
+    fit.counts, fit.frames = base.counts.copy(), base.frames
+    spans = rejected_footage(project, model_run, reach=FLOW_REACH).spans
+    total = sum(end - start for pieces in spans.values() for start, end in pieces)
+    done = 0
+
+    def tell(event: Progress) -> None:
+        if progress is not None:
+            progress(Progress(event.done, total, event.message, Stage.MOTION))
+
+    for video_id, pieces in spans.items():
+        video = project.videos[video_id]
+        source = open_video(video.path)
+        try:
+            for start, end in pieces:
+                frames = source.iter_frames(start, end, color="gray", cancel=cancel)
+                done += fit.add_frames(frames, cancel, tell, done, total, f"motion of {video.name}'s rejected events")
+        finally:
+            source.close()
+    check_cancelled(cancel, "refitting the motion statistics")
+    model = fit.model()
+    path = model_run.run_dir / _NEW_MOTION
+    save_motion_model(model, path)
+    return path, {"model": model.describe(), "refit": {"base_frames": base.frames,
+                                                       "frames_added": model.frames - base.frames}}
 
 
 def _batch(batch_size: int | None) -> int:

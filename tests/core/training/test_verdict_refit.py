@@ -257,3 +257,63 @@ def test_framewatch_refit_without_rejected_events_is_one_line(scene, capsys) -> 
     assert main(["refit", str(project.folder), "--run", "tiny"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no events of run 'tiny' are rejected" in err
+
+
+@pytest.fixture(scope="module")
+def motion_project(tmp_path_factory) -> Path:
+    """Blobs: a motion run fitted on five videos of a blob in the lane (one held out); ``seen`` and
+    ``unseen`` show a blob walking at a normal pace where none walked in them (rows 32-42), and
+    ``unseen`` then one racing along the lane (its anomaly, frames 21-32)."""
+    from core.training.from_project import train_project
+    from core.training.request import TrainingRequest
+    from tests.core.motion.blobs import EMPTY_TOP, blob_frames, normal_videos
+    from tests.core.training.test_motion_run import _folder
+
+    root = tmp_path_factory.mktemp("motion-refit")
+    project = Project.create(root / "project", name="blobs")
+    try:
+        for number, frames in enumerate(normal_videos(count=5, frames=30)):
+            project.add_video(_folder(root / f"normal{number}", frames), split="train")
+        project.add_video(_folder(root / "seen", blob_frames(40, 1.0, top=EMPTY_TOP, start=30.0)), split="test")
+        unseen = blob_frames(21, 1.0, top=EMPTY_TOP, start=37.0) + blob_frames(12, 8.0)
+        video = project.add_video(_folder(root / "unseen", unseen), split="test")
+        project.add_interval(video.id, 21, 33)
+        train_project(project, TrainingRequest("anomaly", "motion", run_name="motion", height=48, width=96))
+        project.save()
+    finally:
+        project.close()
+    return root / "project"
+
+
+def test_a_motion_run_learns_the_motion_of_its_rejected_events_and_stops_flagging_it_on_unseen_footage(
+        motion_project: Path) -> None:
+    run_dir = motion_project / "runs" / "motion"
+    with closing(Project.open(motion_project)) as project:
+        score_project(project, "motion")
+        seen, unseen = project.video("seen"), project.video("unseen")
+
+        def unseen_crossings() -> tuple[int, bool]:
+            stored = read_events(run_dir)
+            errors = ScoreCache(project.folder).read(score_key(run_model(project.folder, run_dir), unseen)).scores
+            smoothed = stored.threshold.smooth(errors)
+            hit = any(e.video_id == unseen.id and e.start < 33 and e.end > 21 for e in stored.events)
+            return int(np.sum(smoothed[1:20] > stored.threshold.value)), hit
+
+        before, hit = unseen_crossings()
+        assert before >= 10 and hit  # a blob where none walked is flagged, and so is the racer
+        base = (run_dir / "motion.npz").read_bytes()
+        stored = read_events(run_dir)
+        run_id = next(run.id for run in project.runs.values() if run.name == "motion")
+        for event in [e for e in stored.events if e.video_id == seen.id]:
+            project.set_verdict(seen.id, event.start, event.end, "rejected", run_id=run_id)
+        refit = refit_from_verdicts(project, "motion")
+        after, hit = unseen_crossings()
+        assert after < before / 3 and hit
+        assert refit.motion["base_frames"] == 4 * 29 and refit.motion["frames_added"] > 20
+        assert refit.scored_frames > 0  # the statistics changed: the scored videos were scored again
+        # the statistics training fitted are kept, and a second refit adds the rejected frames to them once
+        assert (run_dir / "motion.before-verdicts.npz").read_bytes() == base
+        first = (run_dir / "motion.npz").read_bytes()
+        again = refit_from_verdicts(project, "motion")
+        assert again.motion == refit.motion and (run_dir / "motion.npz").read_bytes() == first
+        assert RunRecord.load(run_dir).data["motion"]["frames"] == 4 * 29 + refit.motion["frames_added"]
