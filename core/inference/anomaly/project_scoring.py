@@ -23,7 +23,8 @@
    scored and cached whole; calibration takes their held-out slices. A run recorded before runs held out
    time (or with ``val_fraction`` 0) keeps the old rule: the project's **train-split** videos, split as
    training split them (:func:`split_videos`: the videos the run recorded, by content; else the run's
-   validation fraction and seed).
+   validation fraction and seed). A run refitted from the analyst's verdicts (``framewatch refit``) also
+   calibrates on the frames of the events rejected for it then (:mod:`core.inference.anomaly.rejected_footage`).
 4. **Events** are flagged on each scored video's smoothed errors (:func:`flag_events`, ``min_run``,
    ``merge_gap``), written to the run's ``events.json`` (:mod:`core.inference.anomaly.events_file`; events of
    videos not scored this time are kept when the threshold and flagging are unchanged) and returned with
