@@ -426,4 +426,6 @@ def run_refit(args: argparse.Namespace) -> int:
     events = "none flagged" if refit.events_before is None else str(refit.events_before)
     print(f"events       {events} -> {refit.events_after} in {refit.videos} scored video"
           f"{'s' if refit.videos != 1 else ''}")
+    if refit.trust:
+        print(f"trust        {refit.trust}")
     return 0

@@ -22,7 +22,8 @@ Events in the app):
    score`` and the app calibrate on the same footage
    (:func:`~core.inference.anomaly.project_scoring.calibration_footage`).
 4. **The events** of every video the run had scored whole are flagged again (its stored min run and merge
-   gap) and written to its ``events.json``.
+   gap) and written to its ``events.json``. A run whose scores changed has its trust report
+   (:mod:`core.inference.anomaly.trust`) measured again on its held-out footage.
 
 ``run.json`` records each refit in ``data["verdict_refits"]`` (:class:`VerdictRefit`: when, the rejected
 events and frames used, the spans by content, the old and new threshold and event counts, the error level
@@ -59,6 +60,7 @@ from core.inference.anomaly.regularity import DEFAULT_PERCENTILE, Threshold
 from core.inference.anomaly.rejected_footage import REFITS_ENTRY, rejected_footage
 from core.inference.anomaly.score_cache import ScoreCache
 from core.inference.anomaly.scoring import resolve_stride
+from core.inference.anomaly.trust import TRUST_ENTRY, assess_run
 from core.inference.errors import ScoreError
 from core.jobs import Progress, ProgressCallback, Stage, check_cancelled
 from core.runs import is_model_folder
@@ -98,6 +100,8 @@ class VerdictRefit:
     seconds: float
     when: str
     spans: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    #: the run's trust report measured again when its scores changed (its summary line; ``""``: not measured)
+    trust: str = ""
 
     def record_entry(self) -> dict[str, Any]:
         """One entry of ``run.json``'s ``data["verdict_refits"]``."""
@@ -219,6 +223,10 @@ def refit_from_verdicts(project: Any, run: str | Path, *, epochs: int | None = N
     dataclasses.replace(model_run.record, data=data).save(model_run.run_dir)
     flagging = {"threshold": threshold.value, "min_run": min_run, "merge_gap": merge_gap, "stride": stride}
     write_events(target, RunEvents(events, threshold, flagging))
+    if (new_level is not None or new_motion is not None) and model_run.record.data.get(TRUST_ENTRY) is not None:
+        # its scores changed: the trust report is measured again (on held-out footage scored above, cached)
+        report = assess_run(project, model_run.run_dir, load_model=load_model)
+        refit = dataclasses.replace(refit, trust=report.summary())
     return refit
 
 

@@ -311,6 +311,8 @@ def test_a_motion_run_learns_the_motion_of_its_rejected_events_and_stops_flaggin
         assert after < before / 3 and hit
         assert refit.motion["base_frames"] == 4 * 29 and refit.motion["frames_added"] > 20
         assert refit.scored_frames > 0  # the statistics changed: the scored videos were scored again
+        trust = RunRecord.load(run_dir).data["trust"]  # and the trust report was measured again
+        assert refit.trust.startswith(f"{trust['false_alarms_per_minute']:.2f} false alarms a minute")
         # the statistics training fitted are kept, and a second refit adds the rejected frames to them once
         assert (run_dir / "motion.before-verdicts.npz").read_bytes() == base
         first = (run_dir / "motion.npz").read_bytes()
