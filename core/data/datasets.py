@@ -101,6 +101,7 @@ def build_batches(
     shuffle: bool | None = None,
     one_hot: bool = False,
     video_ids: Collection[str] | None = None,
+    held_out: HeldOut | None = None,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
 ) -> ClipBatches:
@@ -117,7 +118,8 @@ def build_batches(
     the frames the rejected events' training windows read and of the normal spans the analyst marked. Subclip tasks split whole videos
     (:func:`~core.data.splits.assign_splits`). ``shuffle`` defaults to True for ``train``. ``video_ids``:
     ids of the videos to take samples from (default: all); each keeps the split it has among all the
-    project's videos. Progress counts frames decoded into the cache;
+    project's videos. ``held_out``: a window-task run's hold-out as recorded (a resumed run keeps training
+    on the frames it trained on), instead of planning one. Progress counts frames decoded into the cache;
     raises :class:`DatasetError` if the split has no samples, a video is missing or changed, or a video
     would feed two splits.
     """
@@ -150,9 +152,14 @@ def build_batches(
             counts = {v.id: len(frames[v.id]) for v in videos}
             within = None
         else:
-            held, frames = plan_hold_out(project, spec, length=length, frame_steps=tuple(frame_steps),
-                                         val_fraction=val_fraction, seed=seed, video_ids=video_ids,
-                                         progress=progress, cancel=cancel)
+            if held_out is None:
+                held, frames = plan_hold_out(project, spec, length=length, frame_steps=tuple(frame_steps),
+                                             val_fraction=val_fraction, seed=seed, video_ids=video_ids,
+                                             progress=progress, cancel=cancel)
+            else:
+                held = held_out
+                frames = cache.ensure([v for v in data.videos.values() if v.id in held.train or v.id in held.held],
+                                      spec, progress, cancel)
             within = held.train if split == "train" else held.held
             train_spans, avoid = held.train, {}
             videos = [v for v in data.videos.values() if v.id in within]
@@ -176,7 +183,7 @@ def build_batches(
     mean = None
     if spec.subtract_mean:
         if task in WINDOW_TASKS and train_spans is None:  # the test split subtracts the training mean too
-            train_spans = plan_hold_out(project, spec, length=length, frame_steps=tuple(frame_steps),
+            train_spans = held_out.train if held_out is not None else plan_hold_out(project, spec, length=length, frame_steps=tuple(frame_steps),
                                         val_fraction=val_fraction, seed=seed, video_ids=video_ids,
                                         progress=progress, cancel=cancel)[0].train
         if train_spans is not None:  # the frames the run trains on, held-out time left out

@@ -59,14 +59,11 @@ class SampleSet:
         return self.frame_index.shape[1]
 
 
-def _windows(count: int, length: int, stride: int, frame_step: int, allowed: np.ndarray | None,
-             touching: np.ndarray | None = None) -> np.ndarray:
+def _windows(count: int, length: int, stride: int, frame_step: int, allowed: np.ndarray | None) -> np.ndarray:
     starts = np.asarray(window_starts(count, length, stride, frame_step), dtype=np.int64)
     idx = starts[:, None] + np.arange(length, dtype=np.int64)[None, :] * frame_step
     if allowed is not None and len(idx):
         idx = idx[allowed[idx].all(axis=1)]
-    if touching is not None and len(idx):
-        idx = idx[touching[idx].any(axis=1)]
     return idx.reshape(-1, length)
 
 
@@ -101,16 +98,15 @@ def window_samples(
     stride: int = 1,
     frame_steps: tuple[int, ...] = (1,),
     normal_only: bool = False,
-    touching: Spans | None = None,
     avoid: Spans | None = None,
     within: Spans | None = None,
 ) -> SampleSet:
     """Window samples over the videos in ``frame_counts`` (``{video id: cached frame count}``).
 
     With ``normal_only`` a window may not touch a frame inside an anomaly interval or a confirmed event
-    (:func:`~core.data.verdicts.abnormal_spans`). For a video in ``touching`` only the windows that touch
-    one of its spans are kept; no window touches a frame of a video's spans in ``avoid``. With ``within``
-    every window lies wholly inside one span of its video there (a video it does not name gives none).
+    (:func:`~core.data.verdicts.abnormal_spans`). No window touches a frame of a video's spans in
+    ``avoid``. With ``within`` every frame a window reads lies inside its video's spans there (a video it
+    does not name gives none).
     """
     if length < 2 and task == "next_frame":
         raise DatasetError("next-frame windows need at least 2 frames")
@@ -118,16 +114,14 @@ def window_samples(
     if normal_only:
         for video_id, spans in abnormal_spans(data).items():
             excluded.setdefault(video_id, []).extend(spans)
-    touching = touching or {}
     per_video = []
     for video_id, count in frame_counts.items():
         allowed = _mask(count, excluded[video_id], inside=False) if video_id in excluded else None
         if within is not None:  # frames outside every span of the video are not allowed
             inside = _mask(count, within.get(video_id, []), inside=True)
             allowed = inside if allowed is None else allowed & inside
-        near = _mask(count, touching[video_id], inside=True) if video_id in touching else None
         for step in frame_steps:
-            idx = _windows(count, length, stride, step, allowed, near)
+            idx = _windows(count, length, stride, step, allowed)
             if len(idx):
                 per_video.append((video_id, idx))
     samples = _collect(task, per_video)

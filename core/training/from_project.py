@@ -65,8 +65,12 @@ def _samples_key(project, preprocess, *batch_sets) -> str:
 def project_data(
     project, task: str, spec: ModelSpec, options: DataOptions, batch_size: int, seed: int = 0,
     arrays: bool = False, progress: ProgressCallback | None = None, cancel: threading.Event | None = None,
+    held_out: Any = None,
 ) -> tuple[TrainingData, ModelSpec]:
-    """The project's train/val data for ``task`` and ``spec`` adjusted to it (size, channels, frames, classes)."""
+    """The project's train/val data for ``task`` and ``spec`` adjusted to it (size, channels, frames, classes).
+
+    ``held_out``: a next-frame or anomaly run's :class:`~core.data.held_out.HeldOut` as recorded (a resumed
+    run); by default it is planned (:func:`core.data.datasets.plan_hold_out`)."""
     import keras
 
     from core.data import to_pydataset, to_tf_dataset, train_val_batches
@@ -91,6 +95,8 @@ def project_data(
         kwargs["target"] = options.target
     if options.videos is not None:
         kwargs["video_ids"] = options.videos
+    if held_out is not None and DATASET_TASKS[task] in WINDOW_TASKS:
+        kwargs["held_out"] = held_out
     if arrays:  # feature caching: a fixed sample order, so features and targets line up with the cache key
         kwargs["shuffle"] = False
     train_batches, val_batches = train_val_batches(project, DATASET_TASKS[task], preprocess, **kwargs)
@@ -103,11 +109,13 @@ def project_data(
         changes["outputs"] = max(2, len(train_batches.class_names))
     spec = spec.replace(**changes)
     dataset_task = DATASET_TASKS[task]
-    held_out = None
-    if dataset_task in WINDOW_TASKS:  # what trained and what was held out (the frames were cached above)
+    if dataset_task not in WINDOW_TASKS:
+        held_out = None
+    elif held_out is None:  # what trains and what is held out (frames cached above)
         held_out, _ = plan_hold_out(project, preprocess, length=kwargs["length"],
                                     frame_steps=tuple(kwargs.get("frame_steps", (1,))),
                                     val_fraction=options.val_fraction, seed=seed, video_ids=options.videos)
+    if dataset_task in WINDOW_TASKS:
         splits = window_splits(project.data, options.val_fraction, seed, options.videos)
     else:
         splits = assign_splits(project.data, options.val_fraction, seed)
@@ -272,8 +280,13 @@ def resume_project_run(
     except (ConfigError, TypeError) as exc:
         raise RunFileError(run_dir / RECORD_FILE, f"damaged run record: {exc}") from None
     cached = isinstance(spec, LRCNSpec) and spec.cache_features
+    from core.data.held_out import replay_held_out
+
+    # the frames it held out stay held out: it trains on what it trained on (a run recorded before runs held
+    # out time has no record of it, and holds out by the rules now)
+    held_out = replay_held_out(project.data, record.data.get("held_out"))
     data, _ = project_data(project, record.task, spec, options, config.batch_size, config.seed, arrays=cached,
-                           progress=with_stage(progress, Stage.PREPARING), cancel=cancel)
+                           progress=with_stage(progress, Stage.PREPARING), cancel=cancel, held_out=held_out)
     entry = next((r for r in project.runs.values() if r.config.get("run_dir") == str(run_dir)), None)
     if entry is None:
         entry = project.add_run(run_dir.name, record.task, config={"preset": spec.preset, "run_dir": str(run_dir),

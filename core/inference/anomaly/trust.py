@@ -36,6 +36,9 @@ from core.jobs import ProgressCallback, Stage
 TRUST_ENTRY = "trust"
 #: Held-out error over training error above which a run is said to have memorised its footage.
 MEMORISED_RATIO = 2.0
+#: Held-out minutes under which the false-alarm rate is said to be coarse (one event in half a minute is 2 a
+#: minute, and each fold's threshold is a high percentile of few frames).
+COARSE_MINUTES = 1.0
 #: The warning's words.
 MEMORISED_WARNING = "memorised footage, too little normal video"
 
@@ -71,7 +74,8 @@ class TrustReport:
         else:
             folds = " and ".join(f"{rate:.2f}" for rate in self.folds)
             text = (f"{self.false_alarms_per_minute:.2f} false alarms a minute on {self.held_out_minutes:.1f} min of "
-                    f"held-out normal footage (2-fold: {folds})")
+                    f"held-out normal footage (2-fold: {folds}"
+                    + (", coarse: under a minute held out" if self.held_out_minutes < COARSE_MINUTES else "") + ")")
         if self.error_ratio is not None:
             text += f"; held-out error {self.error_ratio:.2f}x the training error"
         return text

@@ -172,3 +172,17 @@ def test_the_mean_frame_is_taken_over_the_trained_frames_alone(tmp_path: Path, m
     for split in ("train", "val", "test"):
         assert np.allclose(batches(project, split, spec=spec).mean_frame, expected, atol=1e-6)
     assert not np.allclose(expected, (cached.mean(axis=0) / 255).astype(np.float32), atol=1e-6)
+
+
+def test_normal_footage_of_a_test_video_holds_out_time_too(tmp_path: Path, media: Path) -> None:
+    from core.data.held_out import hold_out
+    from core.data.splits import window_splits
+
+    project = project_of(tmp_path / "long", media, ["v0"], split="test")  # one long recording, scored
+    (video,) = project.videos
+    splits = window_splits(project.data)
+    held = hold_out(project.data, {video: [(0, 300)]}, splits, val_fraction=0.2, seed=0, gap=GAP)  # its normal part
+    assert held.mode == "time" and held.held[video] and frames_in(held.held[video]) >= 0.18 * 300
+    trained = {f for s, e in held.train[video] for f in range(s, e)}
+    assert trained and max(trained) < 300 and min(abs(t - h) for t in trained
+                                                   for s, e in held.held[video] for h in range(s, e)) > GAP

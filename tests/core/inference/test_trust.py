@@ -61,7 +61,8 @@ def test_the_error_ratio_warns_when_the_held_out_error_is_far_above_the_training
     assert error_ratio(SimpleNamespace(best_epoch=0, history=[{"epoch": 0, "loss": 1.0}])) is None
     memorised = TrustReport(0.5, (0.4, 0.6), 3.0, 1800, 4, 5.0)
     assert MEMORISED_WARNING in memorised.warning() and len(memorised.lines()) == 2
-    assert "0.50 false alarms a minute on 3.0 min" in memorised.summary()
+    assert "0.50 false alarms a minute on 3.0 min" in memorised.summary() and "coarse" not in memorised.summary()
+    assert "coarse: under a minute held out" in TrustReport(8.0, (6.0, 10.0), 0.2, 120, 4, 1.0).summary()
     fine = TrustReport(0.5, (0.4, 0.6), 3.0, 1800, 4, 1.5)
     assert fine.warning() == "" and fine.lines() == [fine.summary()]
     assert TrustReport.from_entry(memorised.record_entry()) == memorised

@@ -8,12 +8,12 @@ from core.cli.train_commands import _summary
 from core.data.datasets import plan_hold_out
 from core.preprocessing import PreprocessSpec
 from core.project import Project
-from core.training.from_project import train_project
+from core.training.from_project import resume_project_run, train_project
 from core.training.request import TrainingRequest
 from tests.video_factory import write_video
 
 
-def test_a_one_video_run_validates_on_held_out_time_and_records_the_spans(tmp_path: Path) -> None:
+def test_a_one_video_run_validates_on_held_out_time_and_records_the_spans(tmp_path: Path, monkeypatch) -> None:
     project = Project.create(tmp_path / "proj")
     try:
         video = project.add_video(write_video(tmp_path / "walk.avi", 120, fps=10), split="train")
@@ -39,5 +39,21 @@ def test_a_one_video_run_validates_on_held_out_time_and_records_the_spans(tmp_pa
         assert trust["false_alarms_per_minute"] is not None and trust["error_ratio"] is not None
         summary = _summary(result)
         assert "trust      " in summary and "false alarms a minute" in summary
+        # scoring calibrates its threshold on exactly the held-out frames
+        from core.inference.anomaly.project_scoring import score_project
+
+        scored = score_project(project, result.run_dir, [video.id])
+        assert scored.threshold.frames == held["held_frames"] and scored.videos[0].frames == 120
+
+        # resumed, it keeps the spans it recorded (planning anew could move the blocks onto trained frames)
+        import core.data.datasets
+
+        def replanned(*args, **kwargs):
+            raise AssertionError("a resumed run planned its hold-out anew")
+
+        monkeypatch.setattr(core.data.datasets, "plan_hold_out", replanned)
+        resumed = resume_project_run(project, result.run_dir, epochs=3)
+        assert resumed.record.epochs_completed == 3 and resumed.record.data["held_out"] == held
+        assert resumed.record.history[-1]["val_loss"] is not None
     finally:
         project.close()

@@ -23,7 +23,7 @@ RUN_TIMEOUT_MS = 180_000
 @pytest.fixture
 def project(tmp_path: Path):
     project = Project.create(tmp_path / "proj", name="training")
-    for k in range(2):  # two videos: one for training, one held out for validation
+    for k in range(2):  # two videos: a block of each one's time is held out for validation
         project.add_video(write_video(tmp_path / f"walk{k}.avi", 40 + 4 * k))
     project.save()
     yield project
@@ -91,7 +91,7 @@ def test_training_streams_events_into_the_curve_and_progress_then_lists_the_run(
     assert status == "completed" and error_dialog.shown == []
     # the curve grew batch by batch while the run trained: one point per batch, 3 batches x 2 epochs
     assert curve_lengths == [1, 2, 3, 4, 5, 6]
-    assert len(panel.curves.val_y) == 2  # a validation loss per epoch (the second video)
+    assert len(panel.curves.val_y) == 2  # a validation loss per epoch (on the held-out time)
     assert panel.progress.value() == 1000 and "completed after 2 epochs" in panel.status.text()
     row = panel.runs.row_of(run_dir)
     cells = [panel.runs.item(row, c).text() for c in range(panel.runs.columnCount())]
@@ -397,3 +397,11 @@ def test_the_motion_preset_fits_in_one_job_and_is_listed_scorable_not_resumable(
     assert panel.score_button.isEnabled() and not panel.resume_button.isEnabled()
     assert "is a motion run" in panel.resume_button.toolTip()
     assert [r.status for r in project.runs.values()] == ["completed"]
+
+
+def test_the_data_list_says_what_a_run_holds_out(qtbot, panel) -> None:
+    texts = lambda: [panel.form.videos.item(i).text() for i in range(panel.form.videos.count())]  # noqa: E731
+    panel.form.task.setCurrentText("anomaly")  # two videos: time inside each is held out, no whole video
+    assert texts() and all(text.endswith("(train, 20% of its time held out)") for text in texts())
+    panel.form.task.setCurrentText("classify")  # clip tasks hold out whole videos
+    assert sorted(text.rsplit("(", 1)[1] for text in texts()) == ["train)", "val)"]
