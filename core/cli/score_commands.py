@@ -1,4 +1,5 @@
-"""``framewatch score | evaluate``: score a project's videos with a run's model, and measure the run.
+"""``framewatch score | evaluate | fit-error-level | trust | refit``: score a project's videos with a run's model,
+measure the run, and fit its calibration.
 
 ``framewatch score PROJECT --run RUN --all`` scores every video of the project (``--video V`` for some),
 with a progress bar over frames, and prints per video its frames, events and peak error; ``--json`` prints
@@ -12,7 +13,10 @@ video) or ``--annotated-dir DIR`` its annotated anomaly video (``core/inference/
 ``--overwrite``.
 ``framewatch evaluate PROJECT --run RUN`` scores the test-split videos (or reads their cached scores) and
 prints frame-level ROC AUC (per-video normalised and raw), EER, event recall and false alarms per minute.
-The project is opened read-only: neither command needs its lock. Without a project, ``framewatch evaluate
+``framewatch refit PROJECT --run RUN`` learns from the events rejected in review
+(:mod:`core.training.verdict_refit`): it refits the run's error level and threshold on its held-out footage
+plus those frames, flags its scored videos again and prints the threshold and events before and after.
+The project is opened read-only: no command here needs its lock. Without a project, ``framewatch evaluate
 --dataset moving-mnist --mnist MNIST --run RUN_FOLDER`` measures a next-frame run on Moving MNIST
 (:mod:`core.cli.evaluate_dataset`).
 """
@@ -151,6 +155,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     trust.add_argument("--run", required=True, help="training run: its name under PROJECT/runs/, or its folder")
     trust.add_argument("--json", action="store_true", help="print JSON instead of text")
     trust.set_defaults(handler=run_trust)
+    refit = subparsers.add_parser(
+        "refit", help="learn from the events rejected in review: refit a run's error level and threshold on "
+        "its held-out footage plus those frames, and flag its scored videos again (minutes, not a retrain)",
+        description="The frames of the events rejected for RUN (framewatch project verdict ... --verdict "
+        "rejected, or Reject Event in the app's review) are normal footage it found strange. This adds them, "
+        "less any frame the run trained on and any abnormal frame, to the held-out normal footage its "
+        "calibration uses: a next-frame run's error level is fitted again on both, a motion run's statistics "
+        "take their motion in (then every video the run scored is scored again, its scores being in new units), the threshold is calibrated again on both "
+        "(the percentile and smoothing of its stored threshold), and the events of every video it scored "
+        "are flagged again (its stored min run and merge gap). From then on score and the app calibrate on "
+        "the same footage. Recorded in the run's run.json (data.verdict_refits); run it again after more "
+        "verdicts. Ctrl+C leaves the run as it was.",
+    )
+    refit.add_argument("project", type=Path, help="project folder")
+    refit.add_argument("--run", required=True, help="training run: its name under PROJECT/runs/, or its folder")
+    refit.add_argument("--epochs", type=EPOCHS, default=None, metavar="N",
+                       help="error-level training epochs (default: as it was fitted)")
+    refit.add_argument("--seed", type=SEED, default=None, help="random seed (default: the run's)")
+    refit.add_argument("--json", action="store_true", help="print JSON instead of text")
+    refit.set_defaults(handler=run_refit)
 
 
 def _check_threshold_args(args: argparse.Namespace) -> None:
@@ -371,4 +395,37 @@ def run_trust(args: argparse.Namespace) -> int:
         print(json.dumps(report.record_entry(), indent=2))
         return 0
     print("\n".join(report.lines()))
+    return 0
+
+
+def run_refit(args: argparse.Namespace) -> int:
+    from core.cli.progress_bar import ProgressBar
+    from core.training.verdict_refit import refit_from_verdicts
+
+    project = _open(args)
+    try:
+        with ProgressBar("refit", enabled=None if not args.json else False, log_interval_s=None) as bar:
+            refit = refit_from_verdicts(project, args.run, epochs=args.epochs, seed=args.seed,
+                                        load_model=_load_model_quietly, progress=bar)
+    finally:
+        project.close()
+    if args.json:
+        print(json.dumps({"run": refit.run, **refit.record_entry()}, indent=2))
+        return 0
+    before = "none" if refit.threshold_before is None else refit.threshold_before.describe()
+    print(f"run {refit.run}: learned from {refit.events} rejected event{'s' if refit.events != 1 else ''}, "
+          f"{refit.frames:,} frames" + (f" ({refit.left_out:,} more left out: trained on, or abnormal)"
+                                        if refit.left_out else ""))
+    if refit.error_level is not None:
+        print(f"error level  refitted on {refit.error_level['windows']:,} windows of held-out and rejected footage; "
+              f"{refit.scored_frames:,} frames scored again")
+    if refit.motion is not None:
+        print(f"motion       statistics of {refit.motion['base_frames']:,} trained frames plus "
+              f"{refit.motion['frames_added']:,} rejected; {refit.scored_frames:,} frames scored again")
+    print(f"threshold    {before} -> {refit.threshold_after.describe()}")
+    events = "none flagged" if refit.events_before is None else str(refit.events_before)
+    print(f"events       {events} -> {refit.events_after} in {refit.videos} scored video"
+          f"{'s' if refit.videos != 1 else ''}")
+    if refit.trust:
+        print(f"trust        {refit.trust}")
     return 0

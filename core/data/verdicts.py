@@ -19,11 +19,12 @@ from core.project.entities import ProjectData
 Spans = dict[str, list[tuple[int, int]]]
 
 
-def verdict_spans(data: ProjectData, verdict: str) -> Spans:
-    """``{video id: [(start, end), ...]}`` of the events given ``verdict`` (frames ``[start, end)``)."""
+def verdict_spans(data: ProjectData, verdict: str, run_id: str | None = None) -> Spans:
+    """``{video id: [(start, end), ...]}`` of the events given ``verdict`` (frames ``[start, end)``); with
+    ``run_id``, only the events that run flagged."""
     spans: Spans = {}
     for entry in data.verdicts.values():
-        if entry.verdict == verdict:
+        if entry.verdict == verdict and (run_id is None or entry.run_id == run_id):
             spans.setdefault(entry.video_id, []).append((entry.start, entry.end))
     return spans
 

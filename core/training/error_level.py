@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from core.data.spans import merge
 from core.errors import Cancelled
 from core.inference.anomaly.events_file import EVENTS_FILE
 from core.inference.anomaly.project_scoring import (
@@ -90,11 +91,20 @@ def fit_error_level(project: Any, run: str | Path | ScoringRun, *, epochs: int =
     one window, bad ``epochs`` / ``batch_size``;
     :class:`~core.errors.Cancelled` when ``cancel`` is set (nothing is written).
     """
-    started = time.monotonic()
-    for name, value in (("epochs", epochs), ("batch size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ScoreError(f"error level: {name} must be a whole number >= 1, got {value!r}")
     model_run = run if isinstance(run, ScoringRun) else run_model(project.folder, run)
+    check_fittable(model_run)
+    fit = train_error_level(project, model_run, model_run.run_dir / ERROR_LEVEL_FILE, epochs=epochs,
+                            batch_size=batch_size, seed=seed, load_model=load_model, progress=progress,
+                            cancel=cancel)
+    fit = dataclasses.replace(fit, events_set_aside=_set_aside_events(project, model_run))
+    record = dataclasses.replace(model_run.record, data={**model_run.record.data, "error_level": fit.record_entry()})
+    record.save(model_run.run_dir)
+    return fit
+
+
+def check_fittable(model_run: ScoringRun) -> None:
+    """:class:`ScoreError` unless ``model_run`` may have its error level fitted: a next-frame predictor,
+    not still training, not a read-only model folder (exported or shipped)."""
     if model_run.spec.task != "predict":
         raise ScoreError(f"{model_run.run_dir}: an error level is learned for next-frame predictors; run "
                          f"{model_run.run_id!r} is a {model_run.spec.task} model")
@@ -104,19 +114,41 @@ def fit_error_level(project: Any, run: str | Path | ScoringRun, *, epochs: int =
     if is_model_folder(model_run.run_dir, model_run.record):
         raise ScoreError(f"{model_run.run_dir}: run {model_run.run_id!r} is a read-only model folder (exported or "
                          "shipped): fit the error level on the run it was exported from, then export that again")
+
+
+def train_error_level(project: Any, model_run: ScoringRun, path: Path, *,
+                      extra: dict[str, list[tuple[int, int]]] | None = None, epochs: int = DEFAULT_EPOCHS,
+                      batch_size: int = DEFAULT_BATCH_SIZE, seed: int = 0, load_model: Any = None,
+                      progress: ProgressCallback | None = None,
+                      cancel: threading.Event | None = None) -> ErrorLevelFit:
+    """Fit ``model_run``'s error-level model on its held-out normal footage, and on the ``extra`` spans
+    (``{video id: [(start, end), ...]}``, footage it never trained on: a review's rejected events), and
+    write it to ``path``; the run's record and events are left alone (:func:`fit_error_level` updates them).
+    The errors of :func:`fit_error_level`; :class:`~core.errors.Cancelled` before ``path`` is written."""
+    started = time.monotonic()
+    for name, value in (("epochs", epochs), ("batch size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ScoreError(f"error level: {name} must be a whole number >= 1, got {value!r}")
     held = held_out_frames(project, model_run)
+    spans: dict[str, list[tuple[int, int]] | None]
     if held is None:  # a run recorded before runs held out time: its train- and val-split videos
         videos = split_videos(project, model_run, "train") + split_videos(project, model_run, "val")
-        spans = None
-        if not videos:
+        spans = {video.id: None for video in videos}
+        if not videos and not extra:
             raise ScoreError(f"{project.folder}: no train- or val-split videos to learn the normal error level from")
     else:
         videos = [video for video in project.videos.values() if video.id in held]
         spans = {video.id: held[video.id] for video in videos}
-        if not videos:
+        if not videos and not extra:
             raise ScoreError(f"{project.folder}: the project holds none of the footage run {model_run.run_id!r} "
                              "held out of its training, which its error level is learned from: fit it in the "
                              "project the run trained in")
+    for video_id, more in (extra or {}).items():
+        if video_id not in spans:
+            spans[video_id] = list(more)
+        elif spans[video_id] is not None:
+            spans[video_id] = merge([*spans[video_id], *more])
+    videos = [video for video in project.videos.values() if video.id in spans]
     if load_model is None:
         from core.models.files import load_model_file as load_model
     predictor = model_run.load_model(load_model)
@@ -124,13 +156,9 @@ def fit_error_level(project: Any, run: str | Path | ScoringRun, *, epochs: int =
     model, loss = _train(model_run, clips, errors, epochs, batch_size, seed, progress, cancel)
     from core.models.files import save_model
 
-    path = model_run.run_dir / ERROR_LEVEL_FILE
     save_model(model, path)
-    fit = ErrorLevelFit(path, len(clips), len(videos), epochs, loss, float(errors.mean(dtype=np.float64)),
-                        time.monotonic() - started, _set_aside_events(project, model_run))
-    record = dataclasses.replace(model_run.record, data={**model_run.record.data, "error_level": fit.record_entry()})
-    record.save(model_run.run_dir)
-    return fit
+    return ErrorLevelFit(path, len(clips), len(videos), epochs, loss, float(errors.mean(dtype=np.float64)),
+                         time.monotonic() - started)
 
 
 def _set_aside_events(project: Any, run: ScoringRun) -> Path | None:
@@ -144,20 +172,18 @@ def _set_aside_events(project: Any, run: ScoringRun) -> Path | None:
     return aside
 
 
-def _collect(predictor: Any, run: ScoringRun, videos: list[Any], spans: dict[str, list[tuple[int, int]]] | None,
+def _collect(predictor: Any, run: ScoringRun, videos: list[Any], spans: dict[str, list[tuple[int, int]] | None],
              progress: ProgressCallback | None, cancel: threading.Event | None) -> tuple[np.ndarray, np.ndarray]:
-    """Every window's uint8 input clip and the predictor's squared error map of the frame after it: the
-    windows of the whole ``videos``, or (``spans``, ``{video id: [(start, end), ...]}``) only those whose
-    input frames and predicted frame all lie inside one span."""
+    """Every window's uint8 input clip and the predictor's squared error map of the frame after it, of
+    ``videos``: ``spans`` ``{video id: [(start, end), ...] or None}`` says which windows of a video, those
+    whose input frames and predicted frame all lie inside one span, or (``None``) all of them."""
     spec = run.spec
     pre = spec.preprocess
     length = spec.frames
     clip_bytes = length * pre.height * pre.width * pre.channels + pre.height * pre.width * 4  # + its float32 map
-    if spans is not None:
-        total: int | None = sum(max(0, end - start - length) for video in videos for start, end in spans[video.id])
-    else:
-        known = [video.frame_count for video in videos]
-        total = sum(max(0, count - length) for count in known) if all(c is not None for c in known) else None
+    counts = [sum(max(0, end - start - length) for start, end in spans[video.id]) if spans[video.id] is not None
+              else None if video.frame_count is None else max(0, video.frame_count - length) for video in videos]
+    total: int | None = None if None in counts else sum(counts)
     step = max(1, math.ceil(total * clip_bytes / MAX_BYTES)) if total else 1
     limit = MAX_BYTES // clip_bytes
     clips: list[np.ndarray] = []
@@ -181,7 +207,7 @@ def _collect(predictor: Any, run: ScoringRun, videos: list[Any], spans: dict[str
 
     for video in videos:
         recent: deque[np.ndarray] = deque(maxlen=length)
-        inside = None if spans is None else _inside(spans[video.id], length)
+        inside = None if spans[video.id] is None else _inside(spans[video.id], length)
         with open_video(video.path) as source:
             for index, frame in enumerate(iter_resized(source, pre, cancel=cancel)):
                 if inside is not None and index >= len(inside):

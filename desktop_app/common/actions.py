@@ -111,6 +111,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("unsure_event", "Mark Event &Unsure", "Review", ("U",), "Record the verdict 'unsure'"),
     ActionSpec("confirm_as_interval", "Confirm as Anomaly &Interval", "Review", ("Shift+C",),
                "Confirm the event and make it a ground-truth anomaly interval (one undo)"),
+    ActionSpec("learn_from_rejected", "&Learn from Rejected Events", "Review", (),
+               "Refit the model run's error level and threshold on the events rejected for it and flag again "
+               "(minutes, not a retrain)"),
     ActionSpec("toggle_heatmap", "Error &Heat Map", "Review", ("H",),
                "Draw the model's error heat map over the frames of the current event"),
     ActionSpec("export_scores", "E&xport Scores and Events...", "Review", (),

@@ -49,7 +49,7 @@ MENUS: tuple[tuple[str, tuple[str | None, ...]], ...] = (
     ("&Label", ("Label", None, "classes")),
     ("&Review", ("score_video", "score_all", "cancel_scoring", "choose_run", None, "next_event", "previous_event",
                  "event_frame_forward", "event_frame_back", None, "confirm_event", "reject_event", "unsure_event",
-                 "confirm_as_interval", None, "toggle_heatmap", None, "export_scores", "export_anomaly_video")),
+                 "confirm_as_interval", None, "learn_from_rejected", None, "toggle_heatmap", None, "export_scores", "export_anomaly_video")),
     ("&Model", ("train_model", "cancel_training", None, "show_predictions", "classify_video",
                 "export_annotated_video")),
     ("&View", ("reset_layout",)),

@@ -13,6 +13,11 @@ Ctrl+T: shows and raises the dock) and ``cancel_training``.
 * The backend is asked for its devices (it imports TensorFlow, in a worker) the first time the panel
   is shown, not when the window opens.
 * Questions (delete a run?) go through ``state.ask``, so tests answer them without a nested loop.
+* **Review > Learn from Rejected Events** (``learn_from_rejected``, owned here: it fits an error level,
+  training's work) refits the model run's error level and threshold on the events the analyst rejected for
+  it (:func:`core.training.verdict_refit.refit_from_verdicts`) in a job with a progress dialog and Cancel
+  (which leaves the run as it was), then chooses the run again (``state.set_model_run``), so the review
+  feature reloads its scores and events.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from core.runs import RunError, find_run_dir, runs_dir
 from desktop_app.common.actions import build_actions
 from desktop_app.common.docks import bring_dock_to_front
-from desktop_app.jobs import Worker
+from desktop_app.jobs import Worker, run_job
 from desktop_app.state import AppState
 from desktop_app.training.panel import TrainingPanel
 
@@ -50,7 +55,9 @@ class TrainingController(QObject):
         self.actions = build_actions(window, {
             "train_model": self.show_panel,
             "cancel_training": self.cancel,
+            "learn_from_rejected": self.learn_from_rejected,
         })
+        self.refit_worker: Worker | None = None
         self.panel.job_started.connect(self._on_job_started)
         self.panel.score_requested.connect(self._score_run)
         self.panel.runs_changed.connect(self._on_runs_changed)
@@ -74,6 +81,31 @@ class TrainingController(QObject):
 
     def cancel(self) -> None:
         self.panel.cancel()
+
+    # == learning from verdicts ====================================================================
+    def learn_from_rejected(self) -> None:
+        """Refit the model run on the events rejected for it, in a job (see the module doc)."""
+        from core.training.verdict_refit import refit_from_verdicts
+
+        project, run = self.state.project, self.state.model_run
+        if project is None:
+            self.state.show_status("Open a project, score it and reject its false alarms first")
+            return
+        if not run:
+            self.state.show_status("Choose the model run whose events you reviewed (Review > Choose Model Run...)")
+            return
+        if self.refit_worker is not None and self.refit_worker.is_running:
+            return
+        self.refit_worker = run_job(self.window, "Learning from rejected events", refit_from_verdicts, project, run,
+                                    on_finished=lambda refit: self._on_refitted(run, refit))
+        self.refit_worker.done.connect(self._update_actions)
+        self.state.track(self.refit_worker)
+        self._update_actions()
+
+    def _on_refitted(self, run: str, refit) -> None:
+        if self.state.model_run == run:
+            self.state.set_model_run(run)  # the review feature reads the run's new error level and events
+        self.state.show_status(f"{refit.run}: {refit.summary()}", 15000)
 
     # == following the panel and the window ========================================================
     def _on_job_started(self, worker: Worker) -> None:
@@ -118,3 +150,5 @@ class TrainingController(QObject):
 
     def _update_actions(self) -> None:
         self.actions["cancel_training"].setEnabled(self.panel.is_training)
+        refitting = self.refit_worker is not None and self.refit_worker.is_running
+        self.actions["learn_from_rejected"].setEnabled(self.state.project is not None and not refitting)

@@ -23,7 +23,8 @@
    scored and cached whole; calibration takes their held-out slices. A run recorded before runs held out
    time (or with ``val_fraction`` 0) keeps the old rule: the project's **train-split** videos, split as
    training split them (:func:`split_videos`: the videos the run recorded, by content; else the run's
-   validation fraction and seed).
+   validation fraction and seed). A run refitted from the analyst's verdicts (``framewatch refit``) also
+   calibrates on the frames of the events rejected for it then (:mod:`core.inference.anomaly.rejected_footage`).
 4. **Events** are flagged on each scored video's smoothed errors (:func:`flag_events`, ``min_run``,
    ``merge_gap``), written to the run's ``events.json`` (:mod:`core.inference.anomaly.events_file`; events of
    videos not scored this time are kept when the threshold and flagging are unchanged) and returned with
@@ -46,10 +47,12 @@ from typing import Any
 
 import numpy as np
 
+from core.data.spans import merge
 from core.errors import Cancelled
 from core.inference.anomaly.events import Event, attach_verdicts, check_flagging, flag_events
 from core.inference.anomaly.events_file import RunEvents, check_replaceable, read_events, write_events
 from core.inference.anomaly.regularity import DEFAULT_PERCENTILE, Threshold
+from core.inference.anomaly.rejected_footage import recorded_rejected
 from core.inference.anomaly.score_cache import CachedScores, ScoreCache, ScoreKey
 from core.inference.anomaly.scoring import DEFAULT_BATCH_SIZE, ScoringSpec, resolve_stride, score_video
 from core.inference.errors import ScoreError
@@ -216,7 +219,25 @@ def calibration_footage(project: Any, run: RunModel) -> list[tuple[Video, list[t
       (:func:`split_videos`) whose content the run did not train on at all.
     * A run recorded before runs held out time (no ``data["held_out"]``) or with nothing held out: its
       train-split videos, the old rule.
+
+    A run refitted from the analyst's verdicts (``framewatch refit``) adds the frames of its rejected events
+    it recorded then (:func:`~core.inference.anomaly.rejected_footage.recorded_rejected`).
     """
+    footage = _normal_footage(project, run)
+    rejected = recorded_rejected(project, run)
+    if not rejected:
+        return footage
+    spans_of = {video.id: spans for video, spans in footage}
+    for video_id, spans in rejected.items():
+        if video_id not in spans_of:
+            spans_of[video_id] = spans
+        elif spans_of[video_id] is not None:  # a whole video holds them already
+            spans_of[video_id] = merge([*spans_of[video_id], *spans])
+    return [(video, spans_of[video.id]) for video in project.videos.values() if video.id in spans_of]
+
+
+def _normal_footage(project: Any, run: RunModel) -> list[tuple[Video, list[tuple[int, int]] | None]]:
+    """:func:`calibration_footage` without the rejected events."""
     held = held_out_frames(project, run)
     if held is None:
         return [(video, None) for video in split_videos(project, run, "train")]
