@@ -137,6 +137,9 @@ def project_data(
 #: The run record's ``data`` entry saying that the run learns its error level when its training ends.
 ERROR_LEVEL_WANTED = "error_level_wanted"
 
+#: The run record's ``data`` entry saying that the run fits motion statistics when its training ends.
+MOTION_WANTED = "motion_wanted"
+
 #: Seconds a run that let go of its project waits for the project's lock to record how it ended.
 RECORD_LOCK_WAIT_S = 30.0
 
@@ -232,11 +235,13 @@ def train_project(
     wants_level = request.error_level and request.task == "anomaly" and task == "predict"
     if wants_level:  # the record says so from the start: a run cancelled, then resumed, still learns its level
         data.description[ERROR_LEVEL_WANTED] = True
+    wants_motion = request.motion and request.task == "anomaly" and task == "predict"
+    if wants_motion:  # likewise its motion statistics
+        data.description[MOTION_WANTED] = True
     recorder = _project_recorder(project, entry.id, run_dir, save_project, held=hold_project)
     result = train(spec, data, run_dir, progress, cancel, config, on_record=recorder)
     result = _with_error_level(project, result, progress, cancel) if wants_level else result
     result = _with_trust(project, result, progress, cancel) if request.task == "anomaly" else result
-    wants_motion = request.motion and request.task == "anomaly" and task == "predict"
     return _with_motion(project, result, progress, cancel) if wants_motion else result
 
 
@@ -293,7 +298,8 @@ def resume_project_run(
     wants_trust = record.task == "anomaly" or wants_error_level(record)  # an anomaly run, of either kind
     result = _with_trust(project, result, progress, cancel) if wants_trust else result
     # its footage is the same, but a run that had motion statistics keeps them fitted with the run's record
-    return _with_motion(project, result, progress, cancel) if record.data.get("motion") else result
+    wants_motion = record.data.get("motion") or record.data.get(MOTION_WANTED)
+    return _with_motion(project, result, progress, cancel) if wants_motion else result
 
 
 def wants_error_level(record: RunRecord) -> bool:
