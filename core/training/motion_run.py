@@ -74,10 +74,17 @@ def plan_motion_footage(project, request: TrainingRequest):
     return held, splits
 
 
+#: The largest working area (pixels) of a predictor run's motion statistics: Ped2's half size. The flow is
+#: most of the fused scorer's cost and grows with the area, so a larger source is read at less than half size
+#: (640x272 at 225x96), which keeps fused scoring above 4x real time (docs/benchmarks.md).
+RUN_MOTION_MAX_AREA = 180 * 120
+
+
 def motion_spec_for(project, spans: dict[str, list[tuple[int, int]]], spec: MotionSpec, height: int | None = None,
-                    width: int | None = None) -> MotionSpec:
-    """``spec`` at its working size: ``spec.scale`` of the size of the first video of ``spans``, or ``height`` /
-    ``width`` where given. :class:`TrainingError` naming the video for a size the flow cannot work at."""
+                    width: int | None = None, max_area: int | None = None) -> MotionSpec:
+    """``spec`` at its working size: ``spec.scale`` of the size of the first video of ``spans`` (less, keeping
+    the aspect ratio, where that is over ``max_area`` pixels), or ``height`` / ``width`` where given.
+    :class:`TrainingError` naming the video for a size the flow cannot work at."""
     from core.motion.flow import working_size
     from core.video.open import open_video
 
@@ -87,8 +94,11 @@ def motion_spec_for(project, spans: dict[str, list[tuple[int, int]]], spec: Moti
         source_height, source_width = source.metadata.height, source.metadata.width
     finally:
         source.close()
+    scale = spec.scale
+    if max_area is not None and source_height * source_width * scale * scale > max_area:
+        scale = (max_area / (source_height * source_width)) ** 0.5
     try:
-        working = working_size(int(source_height), int(source_width), spec.scale, spec.cell)
+        working = working_size(int(source_height), int(source_width), scale, spec.cell)
         return spec.replace(height=height if height is not None else working[0],
                             width=width if width is not None else working[1])
     except ValueError as exc:
@@ -255,7 +265,7 @@ def fit_run_motion(project, run, *, spec: MotionSpec | None = None, progress: Pr
     *trained* on (:func:`trained_spans`), save them as the run folder's ``motion.npz`` and record them in its
     ``run.json`` (``data["motion"]``): the run can then be scored ``--scorer motion`` or ``fused``
     (:mod:`core.inference.anomaly.scorers`). ``spec``: the flow grid and statistics (default the ``motion``
-    preset's, at half the first video's size). Seconds on a few minutes of footage; run it again to replace them.
+    preset's, at half the first video's size, or less where that is over :data:`RUN_MOTION_MAX_AREA` pixels). Seconds on a few minutes of footage; run it again to replace them.
 
     :class:`TrainingError` for a motion run (its statistics are its model), a run still training, a read-only
     model folder (exported or shipped), a project holding none of the run's footage."""
@@ -278,7 +288,8 @@ def fit_run_motion(project, run, *, spec: MotionSpec | None = None, progress: Pr
     if not spans:
         raise TrainingError(f"{project.folder}: the project holds none of the footage run {found.run_id!r} trained "
                             "on: fit its motion statistics in the project the run trained in")
-    spec = motion_spec_for(project, spans, spec or MotionSpec())
+    area = RUN_MOTION_MAX_AREA if spec is None else None
+    spec = motion_spec_for(project, spans, spec or MotionSpec(), max_area=area)
     model = fit_motion_statistics(project, spans, spec, progress, cancel)
     save_motion_model(model, run_dir / MOTION_FILE)
     record = RunRecord.load(run_dir)  # fresh: nothing recorded meanwhile is lost
