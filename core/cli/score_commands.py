@@ -73,7 +73,7 @@ def _add_common(parser: argparse.ArgumentParser, project_optional: bool = False)
                         help="what scores the frames: prediction (the model's error), motion (how unlikely each "
                         "frame's optical flow is under the motion statistics fitted on the footage the run trained "
                         "on) or fused (both, each divided by its 99th percentile on the run's held-out normal "
-                        "frames, the larger counting); motion and fused need the run's motion statistics "
+                        "frames, added up); motion and fused need the run's motion statistics "
                         "(framewatch fit-motion; fitted when a next-frame anomaly run ends) (default: the run's "
                         "own, prediction unless its run.json says otherwise; a motion run: motion)")
     parser.add_argument("--batch-size", type=BATCH, default=None, metavar="N", help="clip windows per model call")

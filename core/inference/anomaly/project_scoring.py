@@ -78,7 +78,7 @@ class ScoringRun(RunModel):
     #: the motion scorer's run beside the predictor's, for ``fused``
     motion: ScoringRun | None = None
     #: how a fused run combines its scaled signals (:func:`~core.inference.anomaly.fusion.fuse`)
-    fusion: str = "max"
+    fusion: str = "sum"
 
     def model_key(self) -> str:
         """The fingerprint the model's scores are keyed by: the pinned one, else the model file's now."""

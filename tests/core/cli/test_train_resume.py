@@ -70,7 +70,7 @@ def test_a_cancelled_then_resumed_anomaly_run_learns_its_error_level(tmp_path: P
     assert main(["score", str(folder), "--run", "ff", "--video", "test.avi"]) == 0
     assert "relative to the run's error level" in capsys.readouterr().out
     assert main(["score", str(folder), "--run", "ff", "--video", "test.avi", "--scorer", "fused"]) == 0
-    assert "scorer fused (max of prediction and motion" in capsys.readouterr().out
+    assert "scorer fused (sum of prediction and motion" in capsys.readouterr().out
 
 
 def test_resume_honours_steps_per_epoch_and_keeps_it(tmp_path: Path, capsys) -> None:

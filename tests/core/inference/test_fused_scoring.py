@@ -51,7 +51,7 @@ def test_fitting_records_the_statistics_in_the_run(folder: Path) -> None:
     assert RunRecord.load(folder / "runs" / "plain").motion_path(folder / "runs" / "plain") is None
 
 
-def test_fused_scores_are_each_signal_over_its_held_out_percentile_the_larger_counting(folder: Path) -> None:
+def test_fused_scores_are_each_signal_over_its_held_out_percentile_added_up(folder: Path) -> None:
     with closing(Project.open(folder, read_only=True)) as project:
         fused = score_project(project, "tiny", scorer="fused")
         prediction = score_project(project, "tiny", scorer="prediction")
@@ -67,7 +67,7 @@ def test_fused_scores_are_each_signal_over_its_held_out_percentile_the_larger_co
             scales.append(np.percentile(values.astype(np.float64), 99.0))
         for f, p, m in zip(fused.videos, prediction.videos, motion.videos, strict=True):
             frames = min(p.frames, m.frames)
-            expected = np.maximum(p.errors[:frames] / scales[0], m.errors[:frames] / scales[1])
+            expected = p.errors[:frames] / scales[0] + m.errors[:frames] / scales[1]
             assert f.frames == frames and np.allclose(f.errors, expected, rtol=1e-5)
             assert np.array_equal(cached_video_scores(project, run, f.video_id), f.errors)
         # the three are different signals, each calibrated on its own held-out frames
