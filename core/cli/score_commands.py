@@ -157,6 +157,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     motion.add_argument("project", type=Path, help="project folder")
     motion.add_argument("--run", required=True, help="training run: its name under PROJECT/runs/, or its folder")
+    motion.add_argument("--default-scorer", choices=("prediction", "motion", "fused"), default=None,
+                        help="also record the scorer score, evaluate and the app use for this run when none is named "
+                        "(run.json's data[\"scorer\"]; default: leave it, prediction unless set)")
     motion.add_argument("--json", action="store_true", help="print JSON instead of text")
     motion.set_defaults(handler=run_fit_motion)
     trust = subparsers.add_parser(
@@ -394,7 +397,7 @@ def run_fit_motion(args: argparse.Namespace) -> int:
     project = _open(args)
     try:
         with ProgressBar("motion statistics", enabled=None if not args.json else False, log_interval_s=None) as bar:
-            fit = fit_run_motion(project, args.run, progress=bar)
+            fit = fit_run_motion(project, args.run, default_scorer=args.default_scorer, progress=bar)
     finally:
         project.close()
     if args.json:
@@ -402,6 +405,8 @@ def run_fit_motion(args: argparse.Namespace) -> int:
         return 0
     print(f"wrote {fit.path}: motion statistics of {fit.frames:,} trained frames in {fit.videos} video(s) at "
           f"{fit.width}x{fit.height}, {fit.seconds:.0f} s. Score with --scorer motion or --scorer fused.")
+    if args.default_scorer is not None:
+        print(f"run {args.run} now scores with --scorer {args.default_scorer} when none is named")
     return 0
 
 

@@ -259,19 +259,24 @@ def trained_spans(project, run) -> dict[str, list[tuple[int, int]]]:
     return spans
 
 
-def fit_run_motion(project, run, *, spec: MotionSpec | None = None, progress: ProgressCallback | None = None,
-                   cancel: threading.Event | None = None) -> RunMotionFit:
+def fit_run_motion(project, run, *, spec: MotionSpec | None = None, default_scorer: str | None = None,
+                   progress: ProgressCallback | None = None, cancel: threading.Event | None = None) -> RunMotionFit:
     """Fit motion statistics on the footage a predictor run (a name under ``<project>/runs/`` or a run folder)
     *trained* on (:func:`trained_spans`), save them as the run folder's ``motion.npz`` and record them in its
     ``run.json`` (``data["motion"]``): the run can then be scored ``--scorer motion`` or ``fused``
     (:mod:`core.inference.anomaly.scorers`). ``spec``: the flow grid and statistics (default the ``motion``
-    preset's, at half the first video's size, or less where that is over :data:`RUN_MOTION_MAX_AREA` pixels). Seconds on a few minutes of footage; run it again to replace them.
+    preset's, at half the first video's size, or less where that is over :data:`RUN_MOTION_MAX_AREA` pixels).
+    ``default_scorer``: also record the scorer the run scores with when none is named (``data["scorer"]``:
+    ``prediction``, ``motion`` or ``fused``; ``None`` leaves it). Seconds on a few minutes of footage; run it again to replace them.
 
     :class:`TrainingError` for a motion run (its statistics are its model), a run still training, a read-only
     model folder (exported or shipped), a project holding none of the run's footage."""
+    from core.inference.anomaly.scorers import SCORERS
     from core.motion.model import save_motion_model
     from core.runs import RunModel, find_run_dir, is_model_folder
 
+    if default_scorer is not None and default_scorer not in SCORERS:
+        raise TrainingError(f"the default scorer must be one of {', '.join(SCORERS)}, not {default_scorer!r}")
     started = time.perf_counter()
     run_dir = find_run_dir(project.folder, run)
     found = RunModel.of(run_dir)
@@ -296,6 +301,8 @@ def fit_run_motion(project, run, *, spec: MotionSpec | None = None, progress: Pr
     frames = sum(end - start for pieces in spans.values() for start, end in pieces)
     record.data["motion"] = {"file": MOTION_FILE, "spec": spec.to_dict(), "fitted_on": "trained",
                              "normal_frames": frames, "videos": len(spans), **model.describe()}
+    if default_scorer is not None:
+        record.data["scorer"] = default_scorer
     record.save(run_dir)
     return RunMotionFit(run_dir / MOTION_FILE, frames, len(spans), spec.width, spec.height,
                         time.perf_counter() - started)

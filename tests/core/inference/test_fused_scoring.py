@@ -111,9 +111,15 @@ def test_a_motion_run_scores_with_motion_only(folder: Path) -> None:
 
 
 def test_fit_motion_on_the_command_line_and_its_refusals(folder: Path, tmp_path: Path, capsys) -> None:
-    assert main(["fit-motion", str(folder), "--run", "plain"]) == 0
+    save_run(folder, "later", task="predict")  # a run of its own: the others keep what the other tests expect
+    assert main(["fit-motion", str(folder), "--run", "later"]) == 0
     assert "motion statistics of 38 trained frames in 2 video(s)" in capsys.readouterr().out
-    assert (folder / "runs" / "plain" / MOTION_FILE).is_file()
+    assert (folder / "runs" / "later" / MOTION_FILE).is_file()
+    assert run_model(folder, "later").scorer == "prediction"
+    assert main(["fit-motion", str(folder), "--run", "later", "--default-scorer", "fused"]) == 0
+    assert "now scores with --scorer fused" in capsys.readouterr().out
+    assert RunRecord.load(folder / "runs" / "later").data["scorer"] == "fused"
+    assert run_model(folder, "later").scorer == "fused"  # the run's default when none is named
     exported = export_run(folder / "runs" / "tiny", tmp_path / "exported")
     assert (exported / MOTION_FILE).is_file()  # export-run carries the statistics: the export scores fused
     with closing(Project.open(folder, read_only=True)) as project:
