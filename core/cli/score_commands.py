@@ -157,7 +157,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     motion.add_argument("project", type=Path, help="project folder")
     motion.add_argument("--run", required=True, help="training run: its name under PROJECT/runs/, or its folder")
-    motion.add_argument("--default-scorer", choices=("prediction", "motion", "fused"), default=None,
+    motion.add_argument("--default-scorer", choices=("prediction", "fused"), default=None,
                         help="also record the scorer score, evaluate and the app use for this run when none is named "
                         "(run.json's data[\"scorer\"]; default: leave it, prediction unless set)")
     motion.add_argument("--json", action="store_true", help="print JSON instead of text")

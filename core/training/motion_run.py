@@ -267,16 +267,17 @@ def fit_run_motion(project, run, *, spec: MotionSpec | None = None, default_scor
     (:mod:`core.inference.anomaly.scorers`). ``spec``: the flow grid and statistics (default the ``motion``
     preset's, at half the first video's size, or less where that is over :data:`RUN_MOTION_MAX_AREA` pixels).
     ``default_scorer``: also record the scorer the run scores with when none is named (``data["scorer"]``:
-    ``prediction``, ``motion`` or ``fused``; ``None`` leaves it). Seconds on a few minutes of footage; run it again to replace them.
+    ``prediction`` or ``fused``; ``None`` leaves it). Seconds on a few minutes of footage; run it again to replace them.
 
     :class:`TrainingError` for a motion run (its statistics are its model), a run still training, a read-only
     model folder (exported or shipped), a project holding none of the run's footage."""
-    from core.inference.anomaly.scorers import SCORERS
+    from core.inference.anomaly.scorers import DEFAULT_SCORERS
     from core.motion.model import save_motion_model
     from core.runs import RunModel, find_run_dir, is_model_folder
 
-    if default_scorer is not None and default_scorer not in SCORERS:
-        raise TrainingError(f"the default scorer must be one of {', '.join(SCORERS)}, not {default_scorer!r}")
+    if default_scorer is not None and default_scorer not in DEFAULT_SCORERS:
+        raise TrainingError(f"the default scorer must be one of {', '.join(DEFAULT_SCORERS)}, not "
+                            f"{default_scorer!r}")
     started = time.perf_counter()
     run_dir = find_run_dir(project.folder, run)
     found = RunModel.of(run_dir)

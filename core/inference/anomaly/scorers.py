@@ -20,7 +20,8 @@ motion run beside it (``ScoringRun.motion``): its two signals are scored and cac
 (the model file's fingerprint and the scorer), and the fused series is computed from them. The heat map of a
 fused run is the predictor's error map (finer than motion's cells; the motion scorer's map is one choice away).
 
-A run records its default scorer in ``data["scorer"]`` (``prediction`` when absent); a motion run (the
+A run records its default scorer in ``data["scorer"]`` (:data:`DEFAULT_SCORERS`, ``prediction`` when absent;
+``framewatch fit-motion --default-scorer``); a motion run (the
 ``motion`` preset) scores with ``motion`` only.
 """
 
@@ -33,6 +34,9 @@ from core.inference.errors import ScoreError
 
 #: The scorers a ``--scorer`` names.
 SCORERS = ("prediction", "motion", "fused")
+#: The scorers a next-frame run may record as its default: both keep its model and spec the predictor's (fitting
+#: its error level, its heat map), so only what scores its frames changes.
+DEFAULT_SCORERS = ("prediction", "fused")
 #: How the fused scorer combines the scaled signals: their sum (the mean, up to a factor the threshold
 #: absorbs) beat their maximum on Ped2 with both predictors measured (docs/models.md).
 DEFAULT_FUSION = "sum"
@@ -42,11 +46,11 @@ SCALE_PERCENTILE = 99.0
 
 def default_scorer(record: Any) -> str:
     """The scorer a run scores with when none is named: ``motion`` for a motion run, else its record's
-    ``data["scorer"]``, else ``prediction``."""
+    ``data["scorer"]`` (one of :data:`DEFAULT_SCORERS`), else ``prediction``."""
     if record.spec.get("family") == "motion":
         return "motion"
     value = (record.data or {}).get("scorer")
-    return value if value in SCORERS else "prediction"
+    return value if value in DEFAULT_SCORERS else "prediction"
 
 
 def missing_motion(run: Any) -> str:
