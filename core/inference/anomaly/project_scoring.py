@@ -333,9 +333,12 @@ def cached_video_scores(project: Any, run: ScoringRun, video: str, stride: int |
                    for i, part in enumerate(parts)]
         if any(signal is None for signal in signals):
             return None
-        scales = _held_out_scales(run, calibration_footage(project, run),
-                                  lambda i, held: cached_video_scores(project, parts[i], held.id,
-                                                                      stride if i == 0 else None))
+        try:
+            scales = _held_out_scales(run, calibration_footage(project, run),
+                                      lambda i, held: cached_video_scores(project, parts[i], held.id,
+                                                                          stride if i == 0 else None))
+        except ScoreError:  # no held-out footage here, or none above 0: scoring says why
+            return None
         return None if scales is None else _fused_series(run, signals, scales)
     entry = ScoreCache(project.folder).read(score_key(run, project.video(video), stride))
     return entry.scores if entry is not None and entry.complete else None
