@@ -10,7 +10,9 @@ signal: either scorer alone can flag it) or ``"sum"`` (both signals add up).
 
 :func:`fused_scores` does it for a project's videos with several runs (a predictor and a motion run trained on
 the same normal footage), through the score cache, so each run's scores are computed once. The fused series
-are plain per-frame scores: AUC, thresholds and events apply to them as to any scorer's.
+are plain per-frame scores: AUC, thresholds and events apply to them as to any scorer's. One next-frame run
+with motion statistics is fused through the scoring itself (``--scorer fused``,
+:mod:`core.inference.anomaly.scorers`), with :func:`fuse` and :func:`scale_of`.
 """
 
 from __future__ import annotations
