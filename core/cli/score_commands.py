@@ -73,6 +73,13 @@ def _add_common(parser: argparse.ArgumentParser, project_optional: bool = False)
                         help="a frame's error: mse, the mean squared error over the frame, or worst-patches, "
                         "the mean over its worst sixteenth of patches (default: the run's recommendation, "
                         "else mse)")
+    parser.add_argument("--scorer", choices=("prediction", "motion", "fused"), default=None,
+                        help="what scores the frames: prediction (the model's error), motion (how unlikely each "
+                        "frame's optical flow is under the motion statistics fitted on the footage the run trained "
+                        "on) or fused (both, each divided by its 99th percentile on the run's held-out normal "
+                        "frames, added up); motion and fused need the run's motion statistics "
+                        "(framewatch fit-motion; fitted when a next-frame anomaly run ends) (default: the run's "
+                        "own, prediction unless its run.json says otherwise; a motion run: motion)")
     parser.add_argument("--batch-size", type=BATCH, default=None, metavar="N", help="clip windows per model call")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
 
@@ -141,6 +148,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     level.add_argument("--seed", type=SEED, default=0, help="random seed (default 0)")
     level.add_argument("--json", action="store_true", help="print JSON instead of text")
     level.set_defaults(handler=run_fit_error_level)
+    motion = subparsers.add_parser(
+        "fit-motion", help="fit motion statistics on the footage a next-frame run trained on, for score "
+        "--scorer motion or fused",
+        description="Read the footage a run trained on (recorded in its run.json; a run trained before runs held "
+        "out time: its train-split videos), compute the dense optical flow between consecutive frames at half "
+        "size and fit per-cell statistics of normal speed and direction (the motion preset's). Saved as "
+        "motion.npz in the run folder and recorded in run.json; seconds a minute of footage. From then on score, "
+        "evaluate and the app can score the run with --scorer motion or fused. A next-frame anomaly run fits "
+        "them when its training ends (unless framewatch train --no-motion); run it for an older run, or again "
+        "to replace them. export-run takes the file along.",
+    )
+    motion.add_argument("project", type=Path, help="project folder")
+    motion.add_argument("--run", required=True, help="training run: its name under PROJECT/runs/, or its folder")
+    motion.add_argument("--default-scorer", choices=("prediction", "fused"), default=None,
+                        help="also record the scorer score, evaluate and the app use for this run when none is named "
+                        "(run.json's data[\"scorer\"]; default: leave it, prediction unless set)")
+    motion.add_argument("--json", action="store_true", help="print JSON instead of text")
+    motion.set_defaults(handler=run_fit_motion)
     trust = subparsers.add_parser(
         "trust", help="measure how far to trust an anomaly run on the normal footage it held out: false alarms "
         "per minute and held-out over training error",
@@ -249,7 +274,8 @@ def _scoring_options(args: argparse.Namespace) -> dict[str, Any]:
 
     return {"stride": args.stride, "min_run": args.min_run, "merge_gap": args.merge_gap,
             "percentile": DEFAULT_PERCENTILE if args.percentile is None else args.percentile,
-            "smoothing": args.smooth, "error": args.error, "batch_size": args.batch_size or DEFAULT_BATCH_SIZE,
+            "smoothing": args.smooth, "error": args.error, "scorer": args.scorer,
+            "batch_size": args.batch_size or DEFAULT_BATCH_SIZE,
             **({"threshold": args.threshold} if getattr(args, "threshold", None) is not None else {})}
 
 
@@ -257,8 +283,12 @@ def _scoring_text(scores: Any) -> str:
     """How the errors were made and smoothed, e.g. ``frame error worst-patches, smoothed over 3 frames``."""
     window = scores.threshold.window
     smoothing = f"smoothed over {window} frames" if window > 1 else "not smoothed"
+    if scores.run.scorer == "motion":
+        return f"scorer motion, {smoothing}"
     level = ", relative to the run's error level" if scores.run.spec.error_level else ""
-    return f"frame error {scores.run.spec.error}{level}, {smoothing}"
+    fused = f"scorer fused ({scores.run.fusion} of prediction and motion on their held-out scales), " if (
+        scores.run.scorer == "fused") else ""
+    return f"{fused}frame error {scores.run.spec.error}{level}, {smoothing}"
 
 
 def _open(args: argparse.Namespace):
@@ -306,7 +336,8 @@ def run_score(args: argparse.Namespace) -> int:
             if written[video.video_id]:
                 item["files"] = written[video.video_id]
             videos.append(item)
-        print(json.dumps({"run": result.run.run_id, "stride": result.stride, "frame_error": result.run.spec.error,
+        print(json.dumps({"run": result.run.run_id, "scorer": result.run.scorer, "stride": result.stride,
+                          "frame_error": result.run.spec.error,
                           "error_level": bool(result.run.spec.error_level),
                           "threshold": result.threshold.to_dict(), "flagging": result.flagging, "events_file": str(result.events_path), "videos": videos},
                          indent=2))
@@ -378,6 +409,28 @@ def run_fit_error_level(args: argparse.Namespace) -> int:
     if fit.events_set_aside is not None:
         print(f"its events, flagged in the old units, were set aside as {fit.events_set_aside}; score again to "
               "flag anew")
+    return 0
+
+
+def run_fit_motion(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from core.cli.progress_bar import ProgressBar
+    from core.training.motion_run import fit_run_motion
+
+    project = _open(args)
+    try:
+        with ProgressBar("motion statistics", enabled=None if not args.json else False, log_interval_s=None) as bar:
+            fit = fit_run_motion(project, args.run, default_scorer=args.default_scorer, progress=bar)
+    finally:
+        project.close()
+    if args.json:
+        print(json.dumps({**dataclasses.asdict(fit), "path": str(fit.path)}, indent=2))
+        return 0
+    print(f"wrote {fit.path}: motion statistics of {fit.frames:,} trained frames in {fit.videos} video(s) at "
+          f"{fit.width}x{fit.height}, {fit.seconds:.0f} s. Score with --scorer motion or --scorer fused.")
+    if args.default_scorer is not None:
+        print(f"run {args.run} now scores with --scorer {args.default_scorer} when none is named")
     return 0
 
 

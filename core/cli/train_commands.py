@@ -129,6 +129,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="--task anomaly with a next-frame preset (the default): do not fit the run's error level "
                      "after training (see framewatch fit-error-level; by default it is fitted, a couple of minutes "
                      "outside --max-minutes, and scoring divides errors by it)")
+    fit.add_argument("--no-motion", action="store_true",
+                     help="--task anomaly with a next-frame preset (the default): do not fit motion statistics on the "
+                     "footage the run trained on when it ends (see framewatch fit-motion; by default they are "
+                     "fitted, seconds, for score --scorer motion or fused)")
     fit.add_argument("--deterministic", action="store_true", help="bit-identical reruns (slower)")
     model = train.add_argument_group("model")
     model.add_argument("--filters", type=_int_tuple,
@@ -250,6 +254,10 @@ def _summary(result) -> str:
     if isinstance(level, dict):
         lines.append(f"error lvl  {level.get('file')}: {level.get('windows')} windows of held-out footage in "
                      f"{level.get('videos')} video(s), {level.get('seconds')} s")
+    motion = record.data.get("motion") if record.spec.get("family") != "motion" else None
+    if isinstance(motion, dict):
+        lines.append(f"motion     {motion.get('file')}: statistics of {motion.get('normal_frames')} trained frames in "
+                     f"{motion.get('videos')} video(s) (score --scorer motion or fused)")
     from core.inference.anomaly.trust import trust_report
 
     trust = trust_report(record)
@@ -295,8 +303,8 @@ def training_request(args: argparse.Namespace) -> TrainingRequest | ResumeReques
         width=size[-1] if size else None, grayscale=args.grayscale, frames=args.frames, stride=args.stride,
         frame_steps=_numbers(args.frame_steps, "--frame-steps", "frame steps, e.g. 1,2,3"), target=args.target,
         steps_per_epoch=args.steps_per_epoch, max_minutes=args.max_minutes, deterministic=args.deterministic,
-        error_level=not args.no_error_level, mixed_precision=args.mixed_precision, **device,
-        **_given(args, val_fraction="val_fraction", epochs="epochs", batch_size="batch_size", patience="patience",
+        error_level=not args.no_error_level, motion=not args.no_motion, mixed_precision=args.mixed_precision,
+        **device, **_given(args, val_fraction="val_fraction", epochs="epochs", batch_size="batch_size", patience="patience",
                  lr_patience="lr_patience", lr_factor="lr_factor", seed="seed"),
     )
 

@@ -12,7 +12,9 @@ folder that scoring, evaluation and the desktop app accept wherever they take a 
   out, so the folder can be copied anywhere, shipped with an application, or put under version control;
   ``data["scoring"]`` holds the frame error and smoothing the model is meant to be scored with, if given;
 * ``error_level.keras``: the run's error-level model, if it has one (``framewatch fit-error-level``), weights
-  only as well.
+  only as well;
+* ``motion.npz``: a next-frame run's motion statistics, if it has them (``framewatch fit-motion``), for
+  ``--scorer motion`` and ``fused``.
 
 A motion run (the ``motion`` preset) has no network: its statistics are exported as ``motion.npz``
 (:data:`MOTION_MODEL_FILE`, read and written again, so a damaged file is refused) in place of ``model.keras``.
@@ -89,11 +91,17 @@ def export_run(run_dir: str | Path, out_dir: str | Path, *, checkpoint: str = ""
     model = found.load_model(load_model_file)
     weights_only = _without_optimizer(model)
     levels = _without_optimizer(load_model_file(level)) if level is not None else None
+    motion_path = record.motion_path(run_dir)  # a predictor's motion statistics (framewatch fit-motion)
+    motion = load_model_file(motion_path) if motion_path is not None else None
     try:
         with atomic_folder(out_dir) as part:
             weights_only.save(part / MODEL_FILE)
             if levels is not None:
                 levels.save(part / level.name)
+            if motion is not None:
+                from core.motion.model import save_motion_model
+
+                save_motion_model(motion, part / motion_path.name)
             portable_record(record, f"exported from run {record.run_id!r} ({source.name})", scoring).save(part)
     except OSError as exc:
         raise RunError(f"{out_dir}: cannot write the exported run ({exc.strerror or exc})") from exc

@@ -118,6 +118,19 @@ class RunRecord:
                                f"the error_level entry names no file in the run folder: {_shown(entry)}")
         return run_file(run_dir, name)
 
+    def motion_path(self, run_dir: Path) -> Path | None:
+        """Where a predictor run's motion statistics are (``data["motion"]["file"]`` in ``run_dir``, written by
+        ``framewatch fit-motion`` or when training ends), ``None`` for a run without them or a motion run (whose
+        statistics are its model); :class:`RunFileError` for an entry that names no file of the folder."""
+        entry = self.data.get("motion")
+        if not entry or self.spec.get("family") == "motion":
+            return None
+        name = entry.get("file") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or not name or Path(name).name != name or name in (".", ".."):
+            raise RunFileError(Path(run_dir) / RECORD_FILE,
+                               f"the motion entry names no file in the run folder: {_shown(entry)}")
+        return run_file(run_dir, name)
+
     def model_file_path(self, run_dir: Path) -> Path | None:
         """The run's model file as ``model_path`` names it, always a file of ``run_dir``; ``None`` while the
         run has none (``model_path`` empty: training has not ended).

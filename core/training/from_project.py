@@ -145,6 +145,9 @@ def project_data(
 #: The run record's ``data`` entry saying that the run learns its error level when its training ends.
 ERROR_LEVEL_WANTED = "error_level_wanted"
 
+#: The run record's ``data`` entry saying that the run fits motion statistics when its training ends.
+MOTION_WANTED = "motion_wanted"
+
 #: Seconds a run that let go of its project waits for the project's lock to record how it ended.
 RECORD_LOCK_WAIT_S = 30.0
 
@@ -240,10 +243,14 @@ def train_project(
     wants_level = request.error_level and request.task == "anomaly" and task == "predict"
     if wants_level:  # the record says so from the start: a run cancelled, then resumed, still learns its level
         data.description[ERROR_LEVEL_WANTED] = True
+    wants_motion = request.motion and request.task == "anomaly" and task == "predict"
+    if wants_motion:  # likewise its motion statistics
+        data.description[MOTION_WANTED] = True
     recorder = _project_recorder(project, entry.id, run_dir, save_project, held=hold_project)
     result = train(spec, data, run_dir, progress, cancel, config, on_record=recorder)
     result = _with_error_level(project, result, progress, cancel) if wants_level else result
-    return _with_trust(project, result, progress, cancel) if request.task == "anomaly" else result
+    result = _with_trust(project, result, progress, cancel) if request.task == "anomaly" else result
+    return _with_motion(project, result, progress, cancel) if wants_motion else result
 
 
 def resume_project_run(
@@ -302,7 +309,10 @@ def resume_project_run(
     wants_level = error_level and wants_error_level(record)
     result = _with_error_level(project, result, progress, cancel) if wants_level else result
     wants_trust = record.task == "anomaly" or wants_error_level(record)  # an anomaly run, of either kind
-    return _with_trust(project, result, progress, cancel) if wants_trust else result
+    result = _with_trust(project, result, progress, cancel) if wants_trust else result
+    # its footage is the same, but a run that had motion statistics keeps them fitted with the run's record
+    wants_motion = record.data.get("motion") or record.data.get(MOTION_WANTED)
+    return _with_motion(project, result, progress, cancel) if wants_motion else result
 
 
 def wants_error_level(record: RunRecord) -> bool:
@@ -328,6 +338,30 @@ def _with_error_level(project, result: RunResult, progress: ProgressCallback | N
     except Cancelled:  # the run itself is finished and kept; only its error level is missing
         report(progress, 0, None, f"cancelled: run {result.run_dir.name!r} is complete without one; fit it later "
                                   "with framewatch fit-error-level", Stage.ERROR_LEVEL)
+        return result
+    return dataclasses.replace(result, record=RunRecord.load(result.run_dir))
+
+
+def _with_motion(project, result: RunResult, progress: ProgressCallback | None,
+                 cancel: threading.Event | None) -> RunResult:
+    """A next-frame anomaly run that ended with a model fits motion statistics on the footage it trained on
+    (:func:`core.training.motion_run.fit_run_motion`, seconds), for the ``motion`` and ``fused`` scorers; a
+    cancel or a footage problem leaves the run without them (``framewatch fit-motion`` fits them later)."""
+    record = result.record
+    if record.task != "predict" or result.model_path is None or result.status not in ("completed", "stopped_early"):
+        return result
+    from core.errors import Cancelled, FramewatchError
+    from core.jobs import report
+    from core.training.motion_run import fit_run_motion
+
+    try:
+        fit_run_motion(project, result.run_dir, progress=progress, cancel=cancel)
+    except Cancelled:
+        report(progress, 0, None, f"cancelled: run {result.run_dir.name!r} is complete without motion statistics; "
+                                  "fit them later with framewatch fit-motion", Stage.MOTION)
+        return result
+    except FramewatchError as exc:
+        report(progress, 0, None, f"no motion statistics: {exc}", Stage.MOTION)
         return result
     return dataclasses.replace(result, record=RunRecord.load(result.run_dir))
 

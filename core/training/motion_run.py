@@ -74,6 +74,66 @@ def plan_motion_footage(project, request: TrainingRequest):
     return held, splits
 
 
+#: The largest working area (pixels) of a predictor run's motion statistics: Ped2's half size. The flow is
+#: most of the fused scorer's cost and grows with the area, so a larger source is read at less than half size
+#: (640x272 at 225x96), which keeps fused scoring above 4x real time (docs/benchmarks.md).
+RUN_MOTION_MAX_AREA = 180 * 120
+
+
+def motion_spec_for(project, spans: dict[str, list[tuple[int, int]]], spec: MotionSpec, height: int | None = None,
+                    width: int | None = None, max_area: int | None = None) -> MotionSpec:
+    """``spec`` at its working size: ``spec.scale`` of the size of the first video of ``spans`` (less, keeping
+    the aspect ratio, where that is over ``max_area`` pixels), or ``height`` / ``width`` where given.
+    :class:`TrainingError` naming the video for a size the flow cannot work at."""
+    from core.motion.flow import working_size
+    from core.video.open import open_video
+
+    first = project.videos[next(iter(spans))]
+    source = open_video(first.path)
+    try:
+        source_height, source_width = source.metadata.height, source.metadata.width
+    finally:
+        source.close()
+    scale = spec.scale
+    if max_area is not None and source_height * source_width * scale * scale > max_area:
+        scale = (max_area / (source_height * source_width)) ** 0.5
+    try:
+        working = working_size(int(source_height), int(source_width), scale, spec.cell)
+        return spec.replace(height=height if height is not None else working[0],
+                            width=width if width is not None else working[1])
+    except ValueError as exc:
+        raise TrainingError(f"{first.path}: {exc}") from None
+
+
+def fit_motion_statistics(project, spans: dict[str, list[tuple[int, int]]], spec: MotionSpec,
+                          progress: ProgressCallback | None = None, cancel: threading.Event | None = None):
+    """The :class:`~core.motion.model.MotionModel` of ``spec`` fitted on ``spans`` (``{video id: [(start, end),
+    ...]}`` of ``project``'s videos, each span one contiguous run of frames). Progress of stage ``motion``
+    counts frames read; ``cancel`` stops between frames. What a motion run, a predictor run's motion statistics
+    (:func:`fit_run_motion`) and a refit from verdicts all fit with."""
+    from core.motion.model import MotionFit
+    from core.video.open import open_video
+
+    total = sum(end - start for pieces in spans.values() for start, end in pieces)
+    emit = progress or (lambda event: None)
+    fit = MotionFit(spec.grid(), spec.settings())
+    done = 0
+
+    def tell(event: Progress) -> None:
+        emit(Progress(event.done, total, event.message, Stage.MOTION))
+
+    for video_id, pieces in spans.items():
+        video = project.videos[video_id]
+        source = open_video(video.path)
+        try:
+            for start, end in pieces:
+                frames = source.iter_frames(start, end, color="gray", cancel=cancel)
+                done += fit.add_frames(frames, cancel, tell, done, total, f"motion of {video.name}")
+        finally:
+            source.close()
+    return fit.model()
+
+
 def fit_motion_run(
     project,
     request: TrainingRequest,
@@ -85,9 +145,8 @@ def fit_motion_run(
 ) -> RunResult:
     """Fit the motion statistics of ``project``'s normal footage in a new run folder (module doc)."""
     from core.data.splits import recorded_splits
-    from core.motion.model import MotionFit, save_motion_model
+    from core.motion.model import save_motion_model
     from core.training.from_project import _project_recorder
-    from core.video.open import open_video
 
     spec = request.spec()
     if not isinstance(spec, MotionSpec):
@@ -103,21 +162,8 @@ def fit_motion_run(
     if not spans:
         raise TrainingError(f"project {project.folder} has no normal footage to learn motion from: give videos "
                             "of normal activity split train or val (framewatch project add-video --split train)")
-    first = project.videos[next(iter(spans))]
-    source = open_video(first.path)
-    try:
-        height, width = source.metadata.height, source.metadata.width
-    finally:
-        source.close()
-    from core.motion.flow import working_size
-
-    try:
-        working = working_size(int(height), int(width), spec.scale, spec.cell)
-        height = request.height if request.height is not None else working[0]  # --size sets it directly
-        width = request.width if request.width is not None else working[1]
-        spec = spec.replace(height=height, width=width)
-    except ValueError as exc:
-        raise TrainingError(f"{first.path}: {exc}") from None
+    spec = motion_spec_for(project, spans, spec, request.height, request.width)
+    height, width = spec.height, spec.width
     config = dataclasses.replace(request.config(), epochs=1)
     total = sum(end - start for pieces in spans.values() for start, end in pieces)
     description: dict[str, Any] = {
@@ -162,22 +208,7 @@ def fit_motion_run(
                          message=f"{status}: motion statistics of {total} frames" + (f": {error}" if error else "")))
 
     try:
-        fit = MotionFit(spec.grid(), spec.settings())
-        done = 0
-
-        def tell(event: Progress) -> None:
-            emit(Progress(event.done, total, event.message, Stage.MOTION))
-
-        for video_id, pieces in spans.items():
-            video = project.videos[video_id]
-            source = open_video(video.path)
-            try:
-                for start, end in pieces:
-                    frames = source.iter_frames(start, end, color="gray", cancel=cancel)
-                    done += fit.add_frames(frames, cancel, tell, done, total, f"motion of {video.name}")
-            finally:
-                source.close()
-        model = fit.model()
+        model = fit_motion_statistics(project, spans, spec, emit, cancel)
         save_motion_model(model, run_dir / MOTION_FILE)
     except Cancelled:
         finish("cancelled", "cancelled by the user; start a new run (a motion fit has nothing to resume)")
@@ -195,3 +226,84 @@ def fit_motion_run(
     from core.training.from_project import _with_trust
 
     return dataclasses.replace(_with_trust(project, result, progress, cancel), model=model)
+
+
+@dataclasses.dataclass(frozen=True)
+class RunMotionFit:
+    """What :func:`fit_run_motion` wrote: the ``path`` of the statistics, the frames and videos fitted on, the
+    working size and the seconds it took."""
+
+    path: Path
+    frames: int
+    videos: int
+    width: int
+    height: int
+    seconds: float
+
+
+def trained_spans(project, run) -> dict[str, list[tuple[int, int]]]:
+    """``{video id: [(start, end), ...]}``: the footage of ``project`` that the run (a
+    :class:`~core.runs.RunModel`) trained on (``data["held_out"]["trained"]``, by content); for a run recorded
+    before runs held out time, its train-split videos whole."""
+    from core.data.held_out import replay_held_out
+    from core.inference.anomaly.project_scoring import split_videos
+
+    held = replay_held_out(project.data, run.record.data.get("held_out"))
+    if held is not None:
+        return {video_id: list(pieces) for video_id, pieces in held.train.items() if pieces}
+    spans = {}
+    for video in split_videos(project, run, "train"):
+        count = video.known_frame_count
+        if count:
+            spans[video.id] = [(0, int(count))]
+    return spans
+
+
+def fit_run_motion(project, run, *, spec: MotionSpec | None = None, default_scorer: str | None = None,
+                   progress: ProgressCallback | None = None, cancel: threading.Event | None = None) -> RunMotionFit:
+    """Fit motion statistics on the footage a predictor run (a name under ``<project>/runs/`` or a run folder)
+    *trained* on (:func:`trained_spans`), save them as the run folder's ``motion.npz`` and record them in its
+    ``run.json`` (``data["motion"]``): the run can then be scored ``--scorer motion`` or ``fused``
+    (:mod:`core.inference.anomaly.scorers`). ``spec``: the flow grid and statistics (default the ``motion``
+    preset's, at half the first video's size, or less where that is over :data:`RUN_MOTION_MAX_AREA` pixels).
+    ``default_scorer``: also record the scorer the run scores with when none is named (``data["scorer"]``:
+    ``prediction`` or ``fused``; ``None`` leaves it). Seconds on a few minutes of footage; run it again to replace them.
+
+    :class:`TrainingError` for a motion run (its statistics are its model), a run still training, a read-only
+    model folder (exported or shipped), a project holding none of the run's footage."""
+    from core.inference.anomaly.scorers import DEFAULT_SCORERS
+    from core.motion.model import save_motion_model
+    from core.runs import RunModel, find_run_dir, is_model_folder
+
+    if default_scorer is not None and default_scorer not in DEFAULT_SCORERS:
+        raise TrainingError(f"the default scorer must be one of {', '.join(DEFAULT_SCORERS)}, not "
+                            f"{default_scorer!r}")
+    started = time.perf_counter()
+    run_dir = find_run_dir(project.folder, run)
+    found = RunModel.of(run_dir)
+    record = found.record
+    if record.spec.get("family") == "motion":
+        raise TrainingError(f"{run_dir}: run {found.run_id!r} is a motion run: its motion statistics are its model")
+    if record.effective_status() == "running":
+        raise TrainingError(f"{run_dir}: run {found.run_id!r} is still training; fit its motion statistics when it "
+                            "has finished")
+    if is_model_folder(run_dir, record):
+        raise TrainingError(f"{run_dir}: run {found.run_id!r} is a read-only model folder (exported or shipped): fit "
+                            "the motion statistics on the run it was exported from, then export that again")
+    spans = trained_spans(project, found)
+    if not spans:
+        raise TrainingError(f"{project.folder}: the project holds none of the footage run {found.run_id!r} trained "
+                            "on: fit its motion statistics in the project the run trained in")
+    area = RUN_MOTION_MAX_AREA if spec is None else None
+    spec = motion_spec_for(project, spans, spec or MotionSpec(), max_area=area)
+    model = fit_motion_statistics(project, spans, spec, progress, cancel)
+    save_motion_model(model, run_dir / MOTION_FILE)
+    record = RunRecord.load(run_dir)  # fresh: nothing recorded meanwhile is lost
+    frames = sum(end - start for pieces in spans.values() for start, end in pieces)
+    record.data["motion"] = {"file": MOTION_FILE, "spec": spec.to_dict(), "fitted_on": "trained",
+                             "normal_frames": frames, "videos": len(spans), **model.describe()}
+    if default_scorer is not None:
+        record.data["scorer"] = default_scorer
+    record.save(run_dir)
+    return RunMotionFit(run_dir / MOTION_FILE, frames, len(spans), spec.width, spec.height,
+                        time.perf_counter() - started)

@@ -44,7 +44,8 @@ class TrainingRequest:
     Fitting (:class:`TrainingConfig`): ``epochs``, ``batch_size`` (clips per step), ``steps_per_epoch``,
     ``patience`` / ``lr_patience`` (epochs; 0: off), ``lr_factor``, ``max_minutes`` (minutes of training
     per invocation), ``seed``, ``deterministic``; ``error_level``: an anomaly run of a next-frame preset
-    fits its error level after training. Device: ``device`` (auto, cpu, gpu, gpu:N), ``cpu_threads``,
+    fits its error level after training; ``motion``: such a run also fits motion statistics on the footage it
+    trained on (``framewatch fit-motion``), for the ``motion`` and ``fused`` scorers. Device: ``device`` (auto, cpu, gpu, gpu:N), ``cpu_threads``,
     ``reserve_cores``, ``mixed_precision``.
     """
 
@@ -75,6 +76,7 @@ class TrainingRequest:
     seed: int = 0
     deterministic: bool = False
     error_level: bool = True
+    motion: bool = True
     device: str = "auto"
     cpu_threads: int | None = None
     reserve_cores: int = 0

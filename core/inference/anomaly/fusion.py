@@ -10,7 +10,9 @@ signal: either scorer alone can flag it) or ``"sum"`` (both signals add up).
 
 :func:`fused_scores` does it for a project's videos with several runs (a predictor and a motion run trained on
 the same normal footage), through the score cache, so each run's scores are computed once. The fused series
-are plain per-frame scores: AUC, thresholds and events apply to them as to any scorer's.
+are plain per-frame scores: AUC, thresholds and events apply to them as to any scorer's. One next-frame run
+with motion statistics is fused through the scoring itself (``--scorer fused``,
+:mod:`core.inference.anomaly.scorers`), with :func:`fuse` and :func:`scale_of`.
 """
 
 from __future__ import annotations
@@ -52,6 +54,17 @@ def fuse(series: Sequence[np.ndarray], scales: Sequence[float], how: str = "max"
     return combined.astype(np.float32)
 
 
+def scale_of(values: np.ndarray, percentile: float = DEFAULT_SCALE_PERCENTILE, what: str = "the scores") -> float:
+    """The ``percentile`` of ``values`` (one signal's scores on held-out normal frames): the number that signal
+    is divided by before fusing. :class:`ScoreError` when there are none, or it is not above 0."""
+    values = np.asarray(values, np.float64)
+    scale = float(np.percentile(values, percentile)) if values.size else 0.0
+    if not (np.isfinite(scale) and scale > 0):
+        raise ScoreError(f"{what} on held-out normal footage are 0 at the {percentile:g}th percentile (or there are "
+                         "none): they cannot be put on a common scale")
+    return scale
+
+
 def held_out_scale(project: Any, run: Any, percentile: float = DEFAULT_SCALE_PERCENTILE,
                    progress: ProgressCallback | None = None, cancel: threading.Event | None = None) -> float:
     """The ``percentile`` of ``run``'s scores on the normal footage it held out (module doc); the videos
@@ -73,11 +86,7 @@ def held_out_scale(project: Any, run: Any, percentile: float = DEFAULT_SCALE_PER
     errors = score_videos(project, model_run, [video for video, _ in footage], progress=progress, cancel=cancel,
                           stage=Stage.CALIBRATING)
     values = np.concatenate([part for video, spans in footage for part in calibration_errors(errors[video.id], spans)])
-    scale = float(np.percentile(values, percentile)) if values.size else 0.0
-    if not scale > 0:
-        raise ScoreError(f"run {model_run.run_id!r}: its held-out normal footage scores 0 at the {percentile:g}th "
-                         "percentile; it cannot be put on a common scale")
-    return scale
+    return scale_of(values, percentile, f"run {model_run.run_id!r}'s scores")
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ class RunEvaluation:
         fl = self.frame_level
         return {
             "run": self.scores.run.run_id,
+            "scorer": self.scores.run.scorer,
             "videos": len(self.scores.videos),
             "frames": fl.frames,
             "abnormal_frames": fl.abnormal_frames,
@@ -80,15 +81,17 @@ def evaluate_project(
     run: str | Path | ScoringRun,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    scorer: str | None = None,
     **scoring: Any,
 ) -> RunEvaluation:
     """Score (or read from the cache) the test-split videos with ``run``'s model and measure them.
 
-    ``scoring`` goes to :func:`score_project` (``stride``, ``min_run``, ``merge_gap``, ``percentile``, ...).
+    ``scoring`` goes to :func:`score_project` (``stride``, ``min_run``, ``merge_gap``, ``percentile``, ...);
+    ``scorer`` (``prediction``, ``motion``, ``fused``; default the run's own) picks the signal.
     :class:`ScoreError` when the project has no test-split video; the evaluation's own errors (e.g. test
     frames of one class only) name what is wrong.
     """
-    model = run if isinstance(run, ScoringRun) else run_model(project.folder, run)
+    model = run if isinstance(run, ScoringRun) else run_model(project.folder, run, scorer)
     tests = split_videos(project, model, "test")
     if not tests:
         raise ScoreError(f"{project.folder}: no test-split videos to evaluate on: mark the videos with ground "

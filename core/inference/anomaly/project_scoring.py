@@ -75,6 +75,13 @@ class ScoringRun(RunModel):
     spec: ScoringSpec
     #: the model file's fingerprint as :meth:`pinned` took it (``""``: not pinned, read from the file when asked)
     fingerprint: str = ""
+    #: what scores the frames (:mod:`core.inference.anomaly.scorers`): ``prediction`` (the model's error),
+    #: ``motion`` (motion statistics) or ``fused`` (both, on their held-out scales, combined by ``fusion``)
+    scorer: str = "prediction"
+    #: the motion scorer's run beside the predictor's, for ``fused``
+    motion: ScoringRun | None = None
+    #: how a fused run combines its scaled signals (:func:`~core.inference.anomaly.fusion.fuse`)
+    fusion: str = "sum"
 
     def model_key(self) -> str:
         """The fingerprint the model's scores are keyed by: the pinned one, else the model file's now."""
@@ -92,7 +99,8 @@ class ScoringRun(RunModel):
         spec = self.spec
         if self.error_level_path is not None:
             spec = dataclasses.replace(spec, error_level=model_fingerprint(self.error_level_path))
-        return dataclasses.replace(self, spec=spec, fingerprint=model_fingerprint(self.model_path))
+        motion = self.motion.pinned() if self.motion is not None else None
+        return dataclasses.replace(self, spec=spec, fingerprint=model_fingerprint(self.model_path), motion=motion)
 
     def load_models(self, load_model: Callable[[Path], Any] | None = None) -> tuple[Any, Any]:
         """The model (checked against the record, :meth:`~core.runs.model.RunModel.check_model`) and the
@@ -120,8 +128,10 @@ class ScoringRun(RunModel):
                              "(a training run saved a new checkpoint?); score again to use the new one")
 
 
-def run_model(project_folder: str | Path, run: str | Path) -> ScoringRun:
-    """The model of run ``run`` (a name under ``<project>/runs/`` or a run folder), as scoring uses it.
+def run_model(project_folder: str | Path, run: str | Path, scorer: str | None = None) -> ScoringRun:
+    """The model of run ``run`` (a name under ``<project>/runs/`` or a run folder), as scoring uses it, with
+    ``scorer`` (``prediction``, ``motion``, ``fused``; ``None``: the run's default,
+    :func:`~core.inference.anomaly.scorers.with_scorer`).
 
     The errors of :meth:`RunModel.open <core.runs.model.RunModel.open>` (an unknown run, one without a model
     file, a damaged record), and :class:`ScoreError` for a run whose model does not score frames (a
@@ -134,7 +144,9 @@ def run_model(project_folder: str | Path, run: str | Path) -> ScoringRun:
         from core.inference.model_fingerprint import model_fingerprint
 
         spec = dataclasses.replace(spec, error_level=model_fingerprint(level_path))
-    return ScoringRun(found.run_dir, found.record, found.model_path, level_path, spec)
+    from core.inference.anomaly.scorers import with_scorer
+
+    return with_scorer(ScoringRun(found.run_dir, found.record, found.model_path, level_path, spec), scorer)
 
 
 def _error_level_file(run_dir: Path, path: Path | None) -> Path | None:
@@ -278,15 +290,77 @@ def events_dir(project: Any, run: RunModel) -> Path:
 
 
 def score_key(run: ScoringRun, video: Video, stride: int | None = None) -> ScoreKey:
-    """The score cache's key of ``video`` scored by ``run`` (``stride``: the run's default when ``None``)."""
+    """The score cache's key of ``video`` scored by ``run`` (``stride``: the run's default when ``None``); a
+    fused run's scores are computed from its two signals' entries (:func:`score_keys`)."""
+    if run.scorer == "fused":
+        raise ScoreError(f"run {run.run_id!r} is scored fused: its scores come from two cache entries (score_keys)")
     return ScoreKey.of_model(run.model_key(), video.fingerprint, run.spec.params(resolve_stride(run.spec, stride)))
+
+
+def score_keys(run: ScoringRun, video: Video, stride: int | None = None) -> list[ScoreKey]:
+    """The score cache's keys ``run``'s scores of ``video`` are read from: one, or a fused run's prediction and
+    motion entries (each keyed by its model file's fingerprint and scorer)."""
+    if run.scorer != "fused":
+        return [score_key(run, video, stride)]
+    from core.inference.anomaly.scorers import fused_parts
+
+    prediction, motion = fused_parts(run)
+    return [score_key(prediction, video, stride), score_key(motion, video)]
+
+
+def _fused_series(run: ScoringRun, parts: Sequence[np.ndarray], scales: Sequence[float]) -> np.ndarray:
+    """A fused run's series from its signals' ``parts`` (trimmed to the shorter: a decoder may give one frame
+    more or less at another size) and their held-out ``scales``."""
+    from core.inference.anomaly.fusion import fuse
+
+    frames = min(len(part) for part in parts)
+    return fuse([part[:frames] for part in parts], scales, run.fusion)
+
+
+def _held_out_scales(run: ScoringRun, footage: list[tuple[Video, list[tuple[int, int]] | None]],
+                     series: Callable[[int, Video], np.ndarray | None]) -> tuple[float, float] | None:
+    """A fused run's two scales: each signal's :data:`~core.inference.anomaly.scorers.SCALE_PERCENTILE` th
+    percentile on ``footage`` (its held-out normal frames); ``series(i, video)`` gives signal ``i``'s scores
+    of a video (``None``: unknown, and so are the scales)."""
+    from core.inference.anomaly.fusion import scale_of
+    from core.inference.anomaly.scorers import SCALE_PERCENTILE
+
+    if not footage:
+        raise ScoreError(f"no held-out normal footage of run {run.run_id!r} in this project to put its prediction "
+                         "and motion scores on a common scale (score with --scorer prediction or motion)")
+    values: list[list[np.ndarray]] = [[], []]
+    for video, spans in footage:
+        for i in range(2):
+            found = series(i, video)
+            if found is None:
+                return None
+            values[i] += calibration_errors(found, spans)
+    names = ("prediction", "motion")
+    return tuple(scale_of(np.concatenate(part) if part else np.zeros(0), SCALE_PERCENTILE,
+                          f"run {run.run_id!r}'s {name} scores") for name, part in zip(names, values, strict=True))
 
 
 def cached_video_scores(project: Any, run: ScoringRun, video: str, stride: int | None = None) -> np.ndarray | None:
     """``video``'s errors (float32 ``(frames,)``) if ``run`` scored all of it before, else ``None``.
 
     Reads only the score cache (no model, no video decoding): what a viewer shows at once for a scored video.
+    A fused run's needs both signals of the video, and of its held-out footage, cached whole.
     """
+    if run.scorer == "fused":
+        from core.inference.anomaly.scorers import fused_parts
+
+        parts = fused_parts(run)
+        signals = [cached_video_scores(project, part, video, stride if i == 0 else None)
+                   for i, part in enumerate(parts)]
+        if any(signal is None for signal in signals):
+            return None
+        try:
+            scales = _held_out_scales(run, calibration_footage(project, run),
+                                      lambda i, held: cached_video_scores(project, parts[i], held.id,
+                                                                          stride if i == 0 else None))
+        except ScoreError:  # no held-out footage here, or none above 0: scoring says why
+            return None
+        return None if scales is None else _fused_series(run, signals, scales)
     entry = ScoreCache(project.folder).read(score_key(run, project.video(video), stride))
     return entry.scores if entry is not None and entry.complete else None
 
@@ -306,6 +380,39 @@ class _Scorer:
         self.load_model = load_model
         self.model: Any = None
         self.error_level: Any = None
+        self.parts: list[_Scorer] = []  # a fused run's prediction and motion scorers
+        self.scales: tuple[float, float] | None = None
+        if run.scorer == "fused":
+            from core.inference.anomaly.scorers import fused_parts
+
+            prediction, motion = fused_parts(run)
+            self.parts = [_Scorer(project, prediction, stride, batch_size, None, self._part_progress, cancel,
+                                  load_model),
+                          _Scorer(project, motion, resolve_stride(motion.spec, None), batch_size, None,
+                                  self._part_progress, cancel, load_model)]
+
+    def _part_progress(self, event: Progress) -> None:
+        if self.progress is not None:
+            self.progress(Progress(sum(part.done for part in self.parts), self.total, event.message, self.stage))
+
+    def _fused_scores(self, video: Video) -> tuple[np.ndarray, int]:
+        """A fused run's scores of ``video``: both signals through the cache, on their held-out scales."""
+        if self.scales is None:
+            stage, self.stage = self.stage, Stage.CALIBRATING
+            try:
+                self.scales = _held_out_scales(self.run, calibration_footage(self.project, self.run),
+                                               lambda i, held: self._part_scores(i, held)[0])
+            finally:
+                self.stage = stage
+        signals = [self._part_scores(i, video) for i in range(2)]
+        fused = _fused_series(self.run, [signal for signal, _ in signals], self.scales)
+        self._tell(video, 0, fused)
+        return fused, sum(now for _, now in signals)
+
+    def _part_scores(self, i: int, video: Video) -> tuple[np.ndarray, int]:
+        part = self.parts[i]
+        part.stage = self.stage
+        return part.scores(video)
 
     def key(self, video: Video) -> ScoreKey:
         return score_key(self.run, video, self.stride)
@@ -315,6 +422,8 @@ class _Scorer:
 
     def scores(self, video: Video) -> tuple[np.ndarray, int]:
         """The video's errors (from the cache, scoring what is missing) and how many frames were scored now."""
+        if self.parts:
+            return self._fused_scores(video)
         key = self.key(video)
         entry = self.cache.read(key)
         if entry is not None and entry.complete:
@@ -367,6 +476,9 @@ class _Scorer:
 
 def _frames_to_score(scorer: _Scorer, videos: Iterable[Video]) -> int | None:
     """Frames still to score over ``videos`` (``None`` when a video's frame count is unknown)."""
+    if scorer.parts:
+        counts = [_frames_to_score(part, videos) for part in scorer.parts]
+        return None if None in counts else sum(counts)
     total = 0
     for video in videos:
         entry = scorer.cached(video)
@@ -387,11 +499,12 @@ def _load_model(path: Path) -> Any:
 def score_videos(project: Any, run: str | Path | ScoringRun, videos: Sequence[Video], stride: int | None = None,
                  batch_size: int = DEFAULT_BATCH_SIZE, progress: ProgressCallback | None = None,
                  cancel: threading.Event | None = None, load_model: Callable[[Path], Any] = _load_model,
-                 stage: Stage = Stage.SCORING) -> dict[str, np.ndarray]:
+                 stage: Stage = Stage.SCORING, scorer: str | None = None) -> dict[str, np.ndarray]:
     """``{video id: errors}`` (float32 ``(frames,)``) of ``videos`` scored whole by ``run``, through the score
     cache (what is cached is read, the rest scored and cached), with no threshold and no events written:
-    what measuring a run on its held-out footage needs. Progress counts frames scored, in ``stage``."""
-    model = (run if isinstance(run, ScoringRun) else run_model(project.folder, run)).pinned()
+    what measuring a run on its held-out footage needs. Progress counts frames scored, in ``stage``; ``scorer``
+    as for :func:`run_model` (a :class:`ScoringRun` given keeps its own)."""
+    model = (run if isinstance(run, ScoringRun) else run_model(project.folder, run, scorer)).pinned()
     scorer = _Scorer(project, model, resolve_stride(model.spec, stride), batch_size, None, progress, cancel,
                      load_model)
     scorer.total = _frames_to_score(scorer, videos)
@@ -416,6 +529,7 @@ def score_project(
     error: str | None = None,
     on_scores: ScoresCallback | None = None,
     on_threshold: Callable[[Threshold], None] | None = None,
+    scorer: str | None = None,
 ) -> ProjectScores:
     """Score ``videos`` (ids, names or paths; ``None``: every video of the project) with ``run``'s model.
 
@@ -431,9 +545,11 @@ included, so a listener keeps the ids it wants. ``on_threshold(threshold)`` is c
 is known: the calibration videos are scored first, so it comes before any target video's frame is scored
 and a live chart can flag events as the frames arrive. Returns a
     :class:`ProjectScores`; raises :class:`ScoreError` (no normal footage to calibrate on, a video
-    too short), the errors of :func:`run_model` and of reading a video, each naming the file.
+    too short), the errors of :func:`run_model` and of reading a video, each naming the file. ``scorer``:
+    ``prediction``, ``motion`` or ``fused`` (:mod:`core.inference.anomaly.scorers`; default the run's own; a
+    :class:`ScoringRun` given keeps its own). A fused run's on_scores hears each video's fused series whole.
     """
-    model = (run if isinstance(run, ScoringRun) else run_model(project.folder, run)).pinned()
+    model = (run if isinstance(run, ScoringRun) else run_model(project.folder, run, scorer)).pinned()
     if smoothing is None:  # the run's recommendation (framewatch export-run --smooth), else none
         smoothing = int((model.record.data.get("scoring") or {}).get("smooth", 1))
     if error is not None and error != model.spec.error:

@@ -64,8 +64,13 @@ def test_a_cancelled_then_resumed_anomaly_run_learns_its_error_level(tmp_path: P
     record = RunRecord.load(run_dir)
     assert record.status == "completed" and record.data["error_level"]["file"] == "error_level.keras"
     assert (run_dir / "error_level.keras").is_file() and "error lvl  error_level.keras" in out
+    # and its motion statistics, fitted on the footage it trained on (all of it: val_fraction 0)
+    assert record.data["motion"]["file"] == "motion.npz" and (run_dir / "motion.npz").is_file()
+    assert record.data["motion"]["normal_frames"] == 18 + 20 and "motion     motion.npz" in out
     assert main(["score", str(folder), "--run", "ff", "--video", "test.avi"]) == 0
     assert "relative to the run's error level" in capsys.readouterr().out
+    assert main(["score", str(folder), "--run", "ff", "--video", "test.avi", "--scorer", "fused"]) == 0
+    assert "scorer fused (sum of prediction and motion" in capsys.readouterr().out
 
 
 def test_resume_honours_steps_per_epoch_and_keeps_it(tmp_path: Path, capsys) -> None:

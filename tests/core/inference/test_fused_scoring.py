@@ -1,0 +1,130 @@
+"""Scorer choice on a next-frame run: prediction, motion (statistics fitted on its trained footage) or fused."""
+
+from __future__ import annotations
+
+from contextlib import closing
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.cli.main import main
+from core.inference.anomaly.project_evaluation import evaluate_project
+from core.inference.anomaly.project_scoring import (
+    cached_video_scores,
+    calibration_errors,
+    calibration_footage,
+    run_model,
+    score_keys,
+    score_project,
+)
+from core.inference.errors import ScoreError
+from core.inference.model_fingerprint import model_fingerprint
+from core.project import Project
+from core.runs import RunRecord
+from core.runs.export import export_run
+from core.training.errors import TrainingError
+from core.training.motion_run import MOTION_FILE, fit_run_motion
+from tests.core.cli.one_line_errors import assert_one_line_error
+from tests.core.inference.scoring_project import make_project, save_run
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny project with two next-frame runs: ``tiny`` with motion statistics, ``plain`` without."""
+    folder = make_project(tmp_path_factory.mktemp("fused") / "proj")
+    save_run(folder, task="predict")
+    save_run(folder, "plain", task="predict")
+    with closing(Project.open(folder, read_only=True)) as project:
+        fit = fit_run_motion(project, "tiny")
+    assert fit.path == folder / "runs" / "tiny" / MOTION_FILE and fit.path.is_file()
+    assert (fit.frames, fit.videos) == (18 + 20, 2)  # the run trained on both train-split videos, whole
+    return folder
+
+
+def test_fitting_records_the_statistics_in_the_run(folder: Path) -> None:
+    record = RunRecord.load(folder / "runs" / "tiny")
+    motion = record.data["motion"]
+    assert motion["file"] == MOTION_FILE and motion["spec"]["family"] == "motion"
+    assert motion["normal_frames"] == 38 and motion["frames"] == 17 + 19  # one flow per pair of frames
+    assert record.motion_path(folder / "runs" / "tiny") == folder / "runs" / "tiny" / MOTION_FILE
+    assert RunRecord.load(folder / "runs" / "plain").motion_path(folder / "runs" / "plain") is None
+
+
+def test_fused_scores_are_each_signal_over_its_held_out_percentile_added_up(folder: Path) -> None:
+    with closing(Project.open(folder, read_only=True)) as project:
+        fused = score_project(project, "tiny", scorer="fused")
+        prediction = score_project(project, "tiny", scorer="prediction")
+        motion = score_project(project, "tiny", scorer="motion")
+        run = run_model(folder, "tiny", "fused")
+        footage = calibration_footage(project, run)
+        assert footage  # the run held nothing out (val_fraction 0): its train-split videos, the old rule
+        scales = []
+        for signal in (prediction, motion):
+            series = {video.video_id: video.errors for video in signal.videos}
+            values = np.concatenate([part for video, spans in footage
+                                     for part in calibration_errors(series[video.id], spans)])
+            scales.append(np.percentile(values.astype(np.float64), 99.0))
+        for f, p, m in zip(fused.videos, prediction.videos, motion.videos, strict=True):
+            frames = min(p.frames, m.frames)
+            expected = p.errors[:frames] / scales[0] + m.errors[:frames] / scales[1]
+            assert f.frames == frames and np.allclose(f.errors, expected, rtol=1e-5)
+            assert np.array_equal(cached_video_scores(project, run, f.video_id), f.errors)
+        # the three are different signals, each calibrated on its own held-out frames
+        assert not np.allclose(prediction.videos[0].errors, motion.videos[0].errors)
+        assert fused.threshold.value != prediction.threshold.value
+        assert fused.run.scorer == "fused" and motion.run.scorer == "motion"
+        evaluation = evaluate_project(project, "tiny", scorer="fused")
+        assert evaluation.to_dict()["scorer"] == "fused"
+
+
+def test_the_scorer_changes_the_cache_key(folder: Path) -> None:
+    with closing(Project.open(folder, read_only=True)) as project:
+        video = project.video("test.avi")
+        prediction, = score_keys(run_model(folder, "tiny", "prediction"), video)
+        motion, = score_keys(run_model(folder, "tiny", "motion"), video)
+        fused = score_keys(run_model(folder, "tiny", "fused"), video)
+        default, = score_keys(run_model(folder, "tiny"), video)
+    assert default == prediction  # the run's default scorer: prediction (its record names none)
+    assert prediction.model == model_fingerprint(folder / "runs" / "tiny" / "best.keras")
+    assert motion.model == model_fingerprint(folder / "runs" / "tiny" / MOTION_FILE)
+    assert motion.params["scorer"] == "motion" and "scorer" not in prediction.params
+    assert fused == [prediction, motion] and prediction.stem != motion.stem
+
+
+def test_a_run_without_motion_statistics_refuses_motion_and_fused_naming_fit_motion(folder: Path, capsys) -> None:
+    for scorer in ("fused", "motion"):
+        with pytest.raises(ScoreError, match="has no motion statistics: fit them with framewatch fit-motion"):
+            run_model(folder, "plain", scorer)
+    assert_one_line_error(capsys, ["score", str(folder), "--run", "plain", "--all", "--scorer", "fused"],
+                          f"fit them with framewatch fit-motion {folder} --run plain")
+    assert_one_line_error(capsys, ["evaluate", str(folder), "--run", "plain", "--scorer", "fused"],
+                          "framewatch fit-motion")
+
+
+def test_a_motion_run_scores_with_motion_only(folder: Path) -> None:
+    record = RunRecord.load(folder / "runs" / "tiny")
+    assert run_model(folder, "tiny", "motion").record.spec["family"] == "motion"
+    with pytest.raises(ScoreError, match="scorer must be one of"):
+        run_model(folder, "tiny", "loud")
+    assert record.spec["family"] != "motion"
+
+
+def test_fit_motion_on_the_command_line_and_its_refusals(folder: Path, tmp_path: Path, capsys) -> None:
+    save_run(folder, "later", task="predict")  # a run of its own: the others keep what the other tests expect
+    assert main(["fit-motion", str(folder), "--run", "later"]) == 0
+    assert "motion statistics of 38 trained frames in 2 video(s)" in capsys.readouterr().out
+    assert (folder / "runs" / "later" / MOTION_FILE).is_file()
+    assert run_model(folder, "later").scorer == "prediction"
+    assert main(["fit-motion", str(folder), "--run", "later", "--default-scorer", "fused"]) == 0
+    assert "now scores with --scorer fused" in capsys.readouterr().out
+    assert RunRecord.load(folder / "runs" / "later").data["scorer"] == "fused"
+    assert run_model(folder, "later").scorer == "fused"  # the run's default when none is named
+    exported = export_run(folder / "runs" / "tiny", tmp_path / "exported")
+    assert (exported / MOTION_FILE).is_file()  # export-run carries the statistics: the export scores fused
+    with closing(Project.open(folder, read_only=True)) as project:
+        scored = score_project(project, exported, ["test.avi"], scorer="fused")
+        with pytest.raises(TrainingError, match="read-only model folder"):
+            fit_run_motion(project, exported)
+        ours = score_project(project, "tiny", ["test.avi"], scorer="fused")
+    assert np.allclose(scored.videos[0].errors, ours.videos[0].errors, rtol=1e-5)
