@@ -221,7 +221,8 @@ def refit_from_verdicts(project: Any, run: str | Path, *, epochs: int | None = N
         os.replace(new_motion, model_run.model_path)
     data = {**data, REFITS_ENTRY: [*_refits(model_run), refit.record_entry()]}
     dataclasses.replace(model_run.record, data=data).save(model_run.run_dir)
-    flagging = {"threshold": threshold.value, "min_run": min_run, "merge_gap": merge_gap, "stride": stride}
+    flagging = {"threshold": threshold.value, "min_run": min_run, "merge_gap": merge_gap, "stride": stride,
+                "scorer": model_run.scorer}
     write_events(target, RunEvents(events, threshold, flagging))
     if (new_level is not None or new_motion is not None) and model_run.record.data.get(TRUST_ENTRY) is not None:
         # its scores changed: the trust report is measured again (on held-out footage scored above, cached)

@@ -4,7 +4,7 @@
 
     {"format": "framewatch.events", "version": 1,
      "threshold": {...Threshold.to_dict()...} or null,
-     "flagging": {"threshold": 0.031, "min_run": 3, "merge_gap": 5, ...},
+     "flagging": {"threshold": 0.031, "min_run": 3, "merge_gap": 5, "stride": 1, "scorer": "prediction"},
      "events": [{"video_id": "...", "start": 120, "end": 168, "peak_frame": 141,
                  "peak_score": 0.052, "mean_score": 0.038}, ...]}
 

@@ -582,7 +582,8 @@ and a live chart can flag events as the frames arrive. Returns a
     for video in targets:
         if video.id not in errors:
             errors[video.id] = scorer.scores(video)
-    flagging = {"threshold": threshold.value, "min_run": min_run, "merge_gap": merge_gap, "stride": stride}
+    flagging = {"threshold": threshold.value, "min_run": min_run, "merge_gap": merge_gap, "stride": stride,
+                "scorer": model.scorer}
     run_id = project_run_id(project, model)
     verdicts = list(project.verdicts.values())
     results = []
@@ -621,7 +622,8 @@ def reflag_project(project: Any, run: str | Path | ScoringRun, threshold: Thresh
             continue
         events = flag_events(threshold.smooth(series), threshold.value, min_run, merge_gap, video.id)
         results.append(VideoScores(video.id, video.name, series, attach_verdicts(events, verdicts, run_id)))
-    flagging = {"threshold": threshold.value, "min_run": int(min_run), "merge_gap": int(merge_gap), "stride": stride}
+    flagging = {"threshold": threshold.value, "min_run": int(min_run), "merge_gap": int(merge_gap), "stride": stride,
+                "scorer": model.scorer}
     run_dir = events_dir(project, model)
     path = write_events(run_dir, RunEvents([event for result in results for event in result.events], threshold,
                                            flagging))

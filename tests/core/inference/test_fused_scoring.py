@@ -92,6 +92,22 @@ def test_the_scorer_changes_the_cache_key(folder: Path) -> None:
     assert fused == [prediction, motion] and prediction.stem != motion.stem
 
 
+def test_the_events_file_says_which_scorer_flagged_and_keeps_no_other_scorers_events(folder: Path) -> None:
+    from core.inference.anomaly.events_file import read_events
+
+    run_dir = folder / "runs" / "tiny"
+    with closing(Project.open(folder, read_only=True)) as project:
+        test, train = project.video("test.avi"), next(v for v in project.videos.values() if v.name != "test.avi")
+        score_project(project, "tiny", videos=[train.id], scorer="motion", threshold=0.0)
+        assert read_events(run_dir).flagging["scorer"] == "motion"
+        assert {event.video_id for event in read_events(run_dir).events} == {train.id}
+        score_project(project, "tiny", videos=[test.id], scorer="prediction", threshold=0.0)
+    stored = read_events(run_dir)
+    assert stored.flagging["scorer"] == "prediction"
+    # the motion scorer's events of the other video were flagged on another series: not kept beside these
+    assert {event.video_id for event in stored.events} == {test.id}
+
+
 def test_a_run_without_motion_statistics_refuses_motion_and_fused_naming_fit_motion(folder: Path, capsys) -> None:
     for scorer in ("fused", "motion"):
         with pytest.raises(ScoreError, match="has no motion statistics: fit them with framewatch fit-motion"):
