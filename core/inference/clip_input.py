@@ -85,8 +85,9 @@ class ClipInput:
 
 
 def resolve_stride(spec: ClipInput, stride: int | None) -> int:
-    """The window stride to use: ``frames`` by default; 1 for prediction; :class:`ScoreError` out of range."""
-    if spec.task == "predict":
+    """The window stride to use: ``frames`` by default; 1 for prediction and the motion scorer (every frame is
+    scored once); :class:`ScoreError` out of range."""
+    if spec.task == "predict" or getattr(spec, "scorer", "model") == "motion":
         return 1
     if stride is None:
         return spec.frames

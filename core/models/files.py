@@ -39,7 +39,8 @@ def keras_file_metadata(path: str | Path) -> dict[str, Any]:
 
 
 def load_model_file(path: str | Path, compile: bool = False) -> Any:
-    """Load a Keras model with ``safe_mode=True`` (no arbitrary code from Lambda layers)."""
+    """Load a Keras model with ``safe_mode=True`` (no arbitrary code from Lambda layers), or a motion run's
+    ``.npz`` motion model (:func:`core.motion.model.load_motion_model`, read without pickle)."""
     path = Path(path)
     if not path.exists():
         raise ModelFileError(path, "model file not found")
@@ -47,6 +48,10 @@ def load_model_file(path: str | Path, compile: bool = False) -> Any:
         raise ModelFileError(path, "is a folder; a TensorFlow SavedModel folder cannot be loaded by Keras 3: "
                                    "export it to a .keras file")
     suffix = path.suffix.lower()
+    if suffix == ".npz":
+        from core.motion.model import load_motion_model
+
+        return load_motion_model(path)
     if suffix not in (".keras", ".h5", ".hdf5"):
         raise ModelFileError(path, f"not a Keras model file (expected .keras or .h5, got '{suffix or 'no suffix'}')")
     import keras

@@ -17,6 +17,7 @@ from core.models.specs import (
     Conv3DSpec,
     LRCNSpec,
     ModelSpec,
+    MotionSpec,
     NextFrameSpec,
     Preset,
     UNetPredictorSpec,
@@ -100,6 +101,10 @@ def _all_presets() -> dict[str, list[Preset]]:
                                    recurrent=(32, 16, 32), final_kernel=3, learning_rate=1e-3),
                    "the same layout with 32/16 filters, 5x5/2 and 3x3/2 encoder, 3x3 output: about 5x fewer FLOPs than stae"),
             Preset("future-frame", FUTURE_FRAME, _FUTURE_FRAME_TEXT + " (a predict-task model)"),
+            Preset("motion", MotionSpec(preset="motion"),
+                   "motion scorer, no network: dense optical flow (OpenCV DIS) at half size, per 12-pixel cell a "
+                   "density of speed and direction fitted on the normal footage in one pass (seconds); scored by "
+                   "how unlikely each frame's motion is, a heat map of where"),
         ],
         "classify": _head_presets("classify"),
         "regress": _head_presets("regress"),
@@ -143,7 +148,11 @@ def make_spec(task: str, preset: str | None = None, **options: Any) -> ModelSpec
 
 
 def build_model(spec: ModelSpec, compile: bool = True) -> keras.Model:
-    """Build (and by default compile) the Keras model of ``spec``."""
+    """Build (and by default compile) the Keras model of ``spec``; :class:`SpecError` for the motion scorer,
+    which has no network (it is fitted, :mod:`core.training.motion_run`)."""
+    if spec.family not in _BUILDERS:
+        raise SpecError(f"the {spec.preset!r} preset ({spec.family}) has no network to build: it is fitted on "
+                        "normal footage by framewatch train, not built")
     module = importlib.import_module(_BUILDERS[spec.family])
     model = module.build(spec)
     if spec.input_dtype == "uint8":

@@ -276,8 +276,65 @@ class Conv3DSpec(ModelSpec):
             raise SpecError("filters needs at least one layer")
 
 
+@dataclass(frozen=True)
+class MotionSpec(ModelSpec):
+    """The motion scorer (:mod:`core.motion.model`): no network; per-cell statistics of dense optical flow,
+    fitted on normal footage in one pass and scored by how unlikely each frame's motion is.
+
+    ``height`` x ``width`` is the working size the flow is computed at (training sets it to ``scale`` of the
+    first normal video's size); ``frames`` is 2 (the flow needs the frame before). ``cell`` (pixels at the
+    working size), ``moving_speed`` (pixels per frame), ``flow_preset`` (OpenCV DIS: ultrafast, fast, medium)
+    shape the flow features (:class:`core.motion.flow.FlowGrid`); ``speed_edges``, ``directions``,
+    ``min_moving``, ``neighbour_weight``, ``bin_weight``, ``prior_weight`` and ``top`` the density and the
+    frame score (:class:`core.motion.model.MotionSettings`).
+    """
+
+    family: ClassVar[str] = "motion"
+    task: str = "anomaly"
+    frames: int = 2
+    height: int = 120
+    width: int = 180
+    scale: float = 0.5
+    cell: int = 12
+    moving_speed: float = 0.2
+    flow_preset: str = "medium"
+    speed_edges: tuple[float, ...] = tuple(round(0.2 * 2 ** (k / 2), 4) for k in range(13))
+    directions: int = 8
+    min_moving: float = 0.1
+    neighbour_weight: float = 0.25
+    bin_weight: float = 0.25
+    prior_weight: float = 1.0
+    top: int = 3
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.channels != 1:
+            raise SpecError("the motion scorer reads gray frames: channels must be 1")
+        try:
+            self.grid()
+            self.settings()
+        except ValueError as exc:
+            raise SpecError(f"motion preset: {exc}") from None
+        if not 0 < self.scale <= 1:
+            raise SpecError(f"motion preset: scale must be in (0, 1], not {self.scale!r}")
+
+    def grid(self):
+        """The :class:`~core.motion.flow.FlowGrid` of this spec's working size."""
+        from core.motion.flow import FlowGrid
+
+        return FlowGrid(self.height, self.width, self.cell, float(self.moving_speed), self.flow_preset)
+
+    def settings(self):
+        """The :class:`~core.motion.model.MotionSettings` of this spec."""
+        from core.motion.model import MotionSettings
+
+        return MotionSettings(speed_edges=tuple(self.speed_edges), directions=self.directions,
+                              min_moving=self.min_moving, neighbour_weight=self.neighbour_weight,
+                              bin_weight=self.bin_weight, prior_weight=self.prior_weight, top=self.top)
+
+
 FAMILIES: dict[str, type[ModelSpec]] = {
-    cls.family: cls for cls in (NextFrameSpec, AutoencoderSpec, LRCNSpec, Conv3DSpec, UNetPredictorSpec)
+    cls.family: cls for cls in (NextFrameSpec, AutoencoderSpec, LRCNSpec, Conv3DSpec, UNetPredictorSpec, MotionSpec)
 }
 
 

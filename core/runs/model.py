@@ -148,6 +148,14 @@ def _shape(value: Any) -> tuple | None:
 
 def _mismatch(model: Any, spec: Any) -> str:
     """What about ``model`` does not fit ``spec`` (``""``: it fits)."""
+    if spec.family == "motion":  # no network: a motion model of the record's working size
+        grid = getattr(model, "grid", None)
+        if grid is None or not hasattr(model, "cell_map"):
+            return "it is not a motion model (a motion run's model is its motion statistics, motion.npz)"
+        if (grid.height, grid.width) != (spec.height, spec.width):
+            return (f"the motion model works at {grid.width}x{grid.height}, the record's spec says "
+                    f"{spec.width}x{spec.height}")
+        return ""
     try:
         given, made = _shape(model.input_shape), _shape(model.output_shape)
     except (AttributeError, ValueError, TypeError):

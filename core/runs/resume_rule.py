@@ -10,6 +10,7 @@ learning rate). A run folder without both has nothing to continue from, and is n
   build a new model over the one it holds, so it is refused, and so is fitting an error level into it
   (fit it on the run it was exported from, and export that again). No flag in ``run.json`` marks it: the
   files in the folder do, so a folder exported by any version, or shipped, is read-only as it is.
+* a **motion run** (the ``motion`` preset): statistics fitted in one pass, no epochs, nothing to continue.
 * a run that never finished an epoch (cancelled, killed or failed in its first): no model and no
   checkpoint. Resuming it would start a new model from epoch 1; a new run does that, so it is refused too.
 
@@ -40,6 +41,9 @@ def resume_refusal(run_dir: str | Path, record: RunRecord) -> str:
     """Why the run in ``run_dir`` cannot be resumed, in one line naming it; ``""`` when it can (as far as its
     files go: the trainer also refuses a run still training, or one that finished its epochs)."""
     run_dir = Path(run_dir)
+    if record.spec.get("family") == "motion":
+        return (f"{run_dir}: run {run_dir.name!r} is a motion run, fitted in one pass over its normal footage: it "
+                "has nothing to resume; train a new run")
     if has_checkpoint(run_dir):
         return ""
     if is_model_folder(run_dir, record):

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from core.jobs import ProgressCallback, Stage, with_stage
-from core.models.specs import LRCNSpec, ModelSpec
+from core.models.specs import LRCNSpec, ModelSpec, MotionSpec
 from core.runs import RECORD_FILE, RunFileError, RunRecord, default_run_name, find_run_dir, resume_refusal
 from core.runs.process import this_process
 from core.tasks import DATASET_TASKS, TASKS, tasks_text
@@ -185,13 +185,20 @@ def train_project(
     ``hold_project=False`` (the CLI): once the data are read and the run is listed in the project, the
     project is saved and closed, so its lock does not keep the GUI or other commands from editing it for
     the hours a run may take; the end of the run is recorded in a fresh load of the project.
+    The ``motion`` preset (:class:`~core.models.specs.MotionSpec`) has no network: its run fits motion
+    statistics on the normal footage instead (:func:`core.training.motion_run.fit_motion_run`).
     ``request.error_level``: a run of a next-frame predictor asked for as ``task="anomaly"`` (the default
     anomaly preset) that ends with a model then fits its error level on the train- and val-split videos
     (``framewatch fit-error-level``; a couple of minutes on Ped2 on a CPU, outside ``max_minutes``),
     which scoring divides its errors by.
     """
-    config = request.config()
     spec = request.spec()
+    if isinstance(spec, MotionSpec):  # no network: one pass over the normal footage fits its statistics
+        from core.training.motion_run import fit_motion_run
+
+        return fit_motion_run(project, request, save_project=save_project, hold_project=hold_project,
+                              progress=progress, cancel=cancel)
+    config = request.config()
     task = spec.task  # an anomaly preset may be a next-frame predictor (scored by its prediction error)
     name = request.run_name or default_run_name(task, spec.preset)
     run_dir = project.runs_dir / name

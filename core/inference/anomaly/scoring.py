@@ -24,6 +24,10 @@ averaging, a frame's error is that of its window-averaged map.
   one predicted, and marked ``backfilled`` (so they neither stand out nor hide anything in sa(t), events or
   metrics). ``stride`` does not apply: every frame is predicted once.
 
+* **Motion** (``ScoringSpec.scorer == "motion"``, the ``motion`` preset): no network; frame ``t``'s score is
+  how unlikely the optical flow from ``t - 1`` to ``t`` is under the run's motion statistics, and its error map
+  the per-cell unlikelihood (:mod:`core.inference.anomaly.motion_scoring`). Frame 0 carries frame 1's score.
+
 A video with fewer frames than one clip (reconstruction) or than a clip plus one (prediction) cannot be
 scored and raises :class:`~core.inference.errors.ScoreError` naming it.
 """
@@ -56,6 +60,8 @@ from core.video.source import VideoSource
 SCORING_TASKS = ("anomaly", "predict")
 #: How a frame's per-pixel squared errors become its error e(t) (:func:`frame_error`).
 ERRORS = ("mse", "worst-patches")
+#: What scores frames: a network's error, or the motion scorer (:attr:`ScoringSpec.scorer`).
+SCORERS = ("model", "motion")
 #: ``worst-patches``: square patches of 1/PATCH_DIVISOR of the frame's height; the worst 1/WORST_SHARE of them.
 PATCH_DIVISOR = 8
 WORST_SHARE = 16
@@ -97,11 +103,16 @@ class ScoringSpec(ClipInput):
     #: The fingerprint of the error-level model the squared errors are divided by, ``""`` for none
     #: (:mod:`core.models.error_level`; a prediction model's run may have one, see :func:`score_video`).
     error_level: str = ""
+    #: What gives the scores: ``"model"`` (a network's error, the module doc) or ``"motion"`` (the motion
+    #: scorer's unlikelihood of each frame's optical flow, :mod:`core.inference.anomaly.motion_scoring`).
+    scorer: str = "model"
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.error not in ERRORS:
             raise ScoreError(f"frame error must be one of {', '.join(ERRORS)}, not {self.error!r}")
+        if self.scorer not in SCORERS:
+            raise ScoreError(f"scorer must be one of {', '.join(SCORERS)}, not {self.scorer!r}")
 
     @classmethod
     def from_run(cls, spec: Any, data: Any = None) -> ScoringSpec:
@@ -111,7 +122,8 @@ class ScoringSpec(ClipInput):
 
         found = super().from_run(spec, data)
         error = ((data or {}).get("scoring") or {}).get("error", "mse")
-        return dataclasses.replace(found, error=str(error))
+        scorer = "motion" if spec.get("family") == "motion" else "model"
+        return dataclasses.replace(found, error=str(error), scorer=scorer)
 
     def wrong_task(self) -> str:
         return (f"a {self.task} model does not score frames: scoring needs an anomaly "
@@ -120,7 +132,9 @@ class ScoringSpec(ClipInput):
     @property
     def backfilled_frames(self) -> int:
         """Frames at the start of every video that carry the first predicted frame's error (``backfilled``):
-        the clip length for a prediction model, none for reconstruction."""
+        the clip length for a prediction model, none for reconstruction, frame 0 for the motion scorer."""
+        if self.scorer == "motion":
+            return 1
         return self.frames if self.task == "predict" else 0
 
     def params(self, stride: int) -> dict[str, Any]:
@@ -129,6 +143,8 @@ class ScoringSpec(ClipInput):
                   "preprocess": self.preprocess.to_dict(), "error": self.error}
         if self.error_level:
             params["error_level"] = self.error_level
+        if self.scorer != "model":
+            params["scorer"] = self.scorer
         return params
 
 
@@ -182,7 +198,14 @@ def score_video(
     owned = not isinstance(source, VideoSource)
     video = open_video(source) if owned else source
     try:
-        if spec.task == "predict":
+        if spec.scorer == "motion":
+            from core.inference.anomaly.motion_scoring import score_motion
+
+            if error_level is not None:
+                raise ScoreError(f"{video.path}: an error level applies to next-frame prediction models, not to "
+                                 "the motion scorer")
+            yield from score_motion(model, video, spec, error_maps, start, progress, cancel)
+        elif spec.task == "predict":
             yield from _score_prediction(model, video, spec, batch_size, error_maps, start, progress, cancel,
                                          error_level)
         elif error_level is not None:

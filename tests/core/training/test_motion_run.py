@@ -1,0 +1,96 @@
+"""The motion preset through the run machinery: fitted by train_project, scored, flagged, mapped, evaluated."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from core.inference.anomaly.error_overlay import error_heatmap, span_error_maps
+from core.inference.anomaly.project_evaluation import evaluate_project
+from core.inference.anomaly.project_scoring import run_model, score_project
+from core.project import Project
+from core.runs import RunRecord
+from core.training.errors import TrainingError
+from core.training.from_project import resume_project_run, train_project
+from core.training.request import TrainingRequest
+from tests.core.motion.blobs import blob_frames, normal_videos
+
+FAST = (15, 27)  # frames of the test video where a blob races through the lane
+
+
+def _folder(path: Path, frames: list[np.ndarray]) -> Path:
+    path.mkdir(parents=True)
+    for index, frame in enumerate(frames):
+        cv2.imwrite(str(path / f"{index:03d}.png"), frame)
+    return path
+
+
+@pytest.fixture(scope="module")
+def project_folder(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("motion")
+    project = Project.create(root / "project", name="blobs")
+    try:
+        for number, frames in enumerate(normal_videos(count=5, frames=30)):
+            project.add_video(_folder(root / f"normal{number}", frames), split="train")
+        test = blob_frames(15, 2.0, start=4.0) + blob_frames(12, 8.0) + blob_frames(15, 2.0, start=30.0)
+        video = project.add_video(_folder(root / "test", test), split="test")
+        project.add_interval(video.id, *FAST)
+        project.save()
+    finally:
+        project.close()
+    return root / "project"
+
+
+@pytest.fixture(scope="module")
+def run_dir(project_folder) -> Path:
+    project = Project.open(project_folder)
+    try:
+        events = []
+        result = train_project(project, TrainingRequest("anomaly", "motion", run_name="motion"),
+                               progress=events.append)
+        assert [type(e).__name__ for e in events][0] == "RunStarted"
+        assert type(events[-1]).__name__ == "RunEnded" and events[-1].status == "completed"
+        assert [run.status for run in project.runs.values()] == ["completed"]
+    finally:
+        project.close()
+    return result.run_dir
+
+
+def test_the_run_folder_holds_a_record_and_the_motion_statistics(run_dir):
+    record = RunRecord.load(run_dir)
+    assert (record.task, record.preset, record.status, record.model_path) == ("anomaly", "motion", "completed",
+                                                                               "motion.npz")
+    assert record.spec["family"] == "motion" and (record.spec["height"], record.spec["width"]) == (24, 48)
+    motion = record.data["motion"]
+    assert motion["frames"] == 5 * 29  # every flow of the train- and val-split videos, each counted once
+    assert sorted(record.data["splits"]) == ["train", "val"]
+    with pytest.raises(TrainingError, match="nothing to resume"):
+        project = Project.open(run_dir.parent.parent)
+        try:
+            resume_project_run(project, run_dir)
+        finally:
+            project.close()
+
+
+def test_scoring_flags_the_fast_blob_and_maps_where(project_folder, run_dir):
+    project = Project.open(project_folder)
+    try:
+        scored = score_project(project, "motion", videos=["test"])
+        (video,) = scored.videos
+        assert video.frames == 42
+        inside = video.errors[FAST[0] + 1:FAST[1] - 1]
+        outside = np.concatenate([video.errors[2:FAST[0] - 1], video.errors[FAST[1] + 2:]])
+        assert inside.min() > outside.max()
+        assert [(e.start <= FAST[1] and e.end >= FAST[0]) for e in video.events] == [True]
+        maps = span_error_maps(project, "motion", "test", 20, 22)
+        assert maps.shape == (2, 2, 4)  # a map per frame, one value per 12-pixel cell of the 24x48 working size
+        overlay = error_heatmap(maps[0], (48, 96))
+        assert overlay.shape == (48, 96, 4) and overlay[..., 3].max() > 0
+        assert run_model(project_folder, "motion").spec.scorer == "motion"
+        report = evaluate_project(project, "motion").to_dict()
+        assert report["auc_raw"] > 0.9
+    finally:
+        project.close()
