@@ -107,7 +107,8 @@ def fitted_size(pixels: int, ratio: float, multiple: int = 1, scale: float = 1.0
 @dataclass(frozen=True)
 class FrameSize:
     """The frame size a run trains at and why: ``source`` is ``"footage"`` (the training videos' aspect
-    ratio), ``"given"`` (the user's height / width) or ``"preset"`` (the preset's own size)."""
+    ratio), ``"given"`` (the user's height / width), ``"preset"`` (the preset's own size) or ``"motion"`` (the
+    motion scorer, which sets its own working size from the footage)."""
 
     height: int
     width: int
@@ -122,6 +123,8 @@ class FrameSize:
         if self.source == "footage" and self.aspect is not None:
             why = (f"the aspect ratio of the training videos, {self.aspect.text()}, at about the preset's "
                    f"{self.preset[0]}x{self.preset[1]} pixel count{scaled}")
+        elif self.source == "motion":
+            return "frame size: the motion scorer computes its flow at its own scale of the videos' size"
         elif self.source == "given":
             why = f"as given{scaled}"
         else:
@@ -194,6 +197,8 @@ def request_frame_size(data, request, spec: ModelSpec) -> FrameSize:
     ``spec`` (its preset's, before the data fit it) on the project ``data``."""
     from core.models.registry import presets
 
+    if spec.family == "motion":  # no network: its working size follows the footage (core.training.motion_run)
+        return FrameSize(spec.height, spec.width, "motion", preset=(spec.height, spec.width))
     table = presets(request.task)
     reference = spec.preset in table and table[spec.preset].reference
     sizes = training_video_sizes(data, request.videos, request.val_fraction, request.seed)

@@ -127,3 +127,11 @@ def test_a_run_trains_at_the_footages_aspect_ratio_and_records_it(mixed_project:
     assert (record.spec["height"], record.spec["width"]) == (32, 44)
     assert record.data["frame_size"]["scale"] == 0.5 and record.data["frame_size"]["source"] == "footage"
     assert record.data["preprocess"]["height"] == 32 and record.data["preprocess"]["width"] == 44
+
+
+def test_the_motion_scorer_keeps_its_own_working_size(mixed_project: Path) -> None:
+    project = Project.open(mixed_project)
+    request = TrainingRequest("anomaly", preset="motion")
+    size = request_frame_size(project.data, request, request.spec())
+    project.close()
+    assert size.source == "motion" and "motion scorer" in size.text()
