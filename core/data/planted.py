@@ -57,22 +57,14 @@ class Detection:
 
 @dataclass
 class Track:
-    """One person followed over frames: per frame ``(t, x, y)`` centroid, box ``(x0, y0, w, h)``, patch and mask."""
+    """One person followed over frames: per frame its index, centroid ``(x, y)``, box ``(x0, y0, w, h)`` and
+    whether it stood alone (:func:`_isolated`)."""
 
     video: int
     frames: list[int] = field(default_factory=list)
     centroids: list[tuple[float, float]] = field(default_factory=list)
     boxes: list[tuple[int, int, int, int]] = field(default_factory=list)
     isolated: list[bool] = field(default_factory=list)
-
-    @property
-    def velocity(self) -> tuple[float, float]:
-        """Mean displacement per frame ``(vx, vy)`` over the track."""
-        if len(self.frames) < 2:
-            return 0.0, 0.0
-        (x0, y0), (x1, y1) = self.centroids[0], self.centroids[-1]
-        steps = self.frames[-1] - self.frames[0]
-        return (x1 - x0) / steps, (y1 - y0) / steps
 
 
 @dataclass(frozen=True)
