@@ -32,6 +32,7 @@ class Stage(StrEnum):
     PREPARING = "preparing"
     TRAINING = "training"
     ERROR_LEVEL = "error-level"
+    MOTION = "motion"
     CALIBRATING = "calibrating"
     SCORING = "scoring"
     FLAGGING = "flagging"
@@ -44,6 +45,7 @@ class Stage(StrEnum):
 
 _STAGE_LABELS = {
     Stage.PREPARING: "preparing data", Stage.TRAINING: "training", Stage.ERROR_LEVEL: "error level",
+    Stage.MOTION: "motion statistics",
     Stage.CALIBRATING: "calibrating the threshold", Stage.SCORING: "scoring", Stage.FLAGGING: "flagging",
     Stage.WRITING: "writing",
 }

@@ -4,7 +4,8 @@
 with a progress bar over frames, and prints per video its frames, events and peak error; ``--json`` prints
 the same as JSON (``--frames`` adds every frame's error). Scores are cached in ``PROJECT/cache/scores/``:
 a second run is instant and an interrupted one (Ctrl+C, a crash) resumes where it stopped. The threshold
-is calibrated on the train-split videos (``--threshold E`` sets one by hand); the events go to the run's ``events.json``. ``--export DIR``
+is calibrated on the normal footage the run held out of training (a run trained before runs held out time:
+the train-split videos; ``--threshold E`` sets one by hand); the events go to the run's ``events.json``. ``--export DIR``
 writes each scored video's per-frame scores and events as CSV and JSON; ``--annotated OUT.mp4`` (one
 video) or ``--annotated-dir DIR`` its annotated anomaly video (``core/inference/anomaly/exports.py``,
 ``core/render/annotated_video.py``). An existing output is refused, before any scoring, unless
@@ -54,11 +55,12 @@ def _add_common(parser: argparse.ArgumentParser, project_optional: bool = False)
     parser.add_argument("--merge-gap", type=FRAME, default=0, metavar="N",
                         help="merge events at most N normal frames apart (default 0)")
     parser.add_argument("--percentile", type=PERCENTILE, default=None, metavar="P",
-                        help="threshold: this percentile of the train-split videos' errors (default 99.5)")
+                        help="threshold: this percentile of the errors of the normal footage the run held out of "
+                        "training (older runs: of the train-split videos) (default 99.5)")
     parser.add_argument("--threshold", type=FINITE, default=None, metavar="E",
                         help="flag frames whose (smoothed) error is above E, in the run's error units, instead of "
-                        "calibrating a threshold on the train-split videos (what dragging the threshold line in the "
-                        "app does); no train-split footage is needed"
+                        "calibrating a threshold on held-out normal footage (what dragging the threshold line in "
+                        "the app does); no normal footage is needed"
                         + ("; evaluate: event recall and false alarms at E" if project_optional else ""))
     parser.add_argument("--smooth", type=SMOOTH, default=None, metavar="N",
                         help="average errors over the last N frames before thresholding, and (evaluate) "
@@ -76,8 +78,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "score", help="score a project's videos with a trained model (per-frame errors, events; cached, resumable)",
         description="Score videos of a project with a training run's model: each frame's reconstruction (or "
         "next-frame prediction) error. Scores are cached in PROJECT/cache/scores/ (a rerun is instant; an "
-        "interrupted one resumes); the threshold is calibrated on the train-split videos (or set with "
-        "--threshold); the events flagged are written to the run's events.json. --export, --annotated and --annotated-dir also write each video's "
+        "interrupted one resumes); the threshold is calibrated on the normal footage the run held out of "
+        "training, never on frames it learned from (a run trained before runs held out time: on the "
+        "train-split videos), or set with --threshold; the events flagged are written to the run's events.json. --export, --annotated and --annotated-dir also write each video's "
         "scores and events as CSV and JSON, and its annotated anomaly video; existing files are refused, before "
         "any scoring, unless --overwrite, and the project's own files and videos always.",
     )
@@ -117,10 +120,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_dataset_arguments(evaluate)
     evaluate.set_defaults(handler=run_evaluate, check=_check_evaluate_args)
     level = subparsers.add_parser(
-        "fit-error-level", help="learn a next-frame run's normal error level per pixel from the train- and "
-        "val-split videos; scoring then divides errors by it",
-        description="Run a next-frame run's model over the project's train- and val-split (normal) videos and "
-        "train a small network to predict, per pixel, the squared error the model makes there on normal footage. "
+        "fit-error-level", help="learn a next-frame run's normal error level per pixel from the normal footage "
+        "it held out of training; scoring then divides errors by it",
+        description="Run a next-frame run's model over the normal footage it held out of its training (whole "
+        "videos or time blocks, recorded in its run.json; a run trained before runs held out time: the "
+        "project's train- and val-split videos) and train a small network to predict, per pixel, the squared error the model makes there on normal footage. "
         "It is saved as error_level.keras in the run folder; from then on score, evaluate and the app score "
         "each frame by its squared errors divided by that level (in multiples of the normal error), which "
         "keeps busy or near parts of a scene from outscoring a small or distant intruder. export-run takes "
@@ -132,6 +136,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     level.add_argument("--seed", type=SEED, default=0, help="random seed (default 0)")
     level.add_argument("--json", action="store_true", help="print JSON instead of text")
     level.set_defaults(handler=run_fit_error_level)
+    trust = subparsers.add_parser(
+        "trust", help="measure how far to trust an anomaly run on the normal footage it held out: false alarms "
+        "per minute and held-out over training error",
+        description="Score the normal footage an anomaly run held out of its training (from the score cache "
+        "when scored before), then report the false alarms per minute its calibrated threshold gives there, "
+        "measured by 2-fold over the held-out blocks (calibrated on one half, counted on the other, and "
+        "swapped), and the best epoch's held-out (validation) loss over its training loss, with a warning "
+        "above 2x (memorised footage, too little normal video). framewatch train reports the same when an "
+        "anomaly run ends; this records it in the run's run.json again.",
+    )
+    trust.add_argument("project", type=Path, help="project folder")
+    trust.add_argument("--run", required=True, help="training run: its name under PROJECT/runs/, or its folder")
+    trust.add_argument("--json", action="store_true", help="print JSON instead of text")
+    trust.set_defaults(handler=run_trust)
 
 
 def _check_threshold_args(args: argparse.Namespace) -> None:
@@ -329,10 +347,27 @@ def run_fit_error_level(args: argparse.Namespace) -> int:
         aside = None if fit.events_set_aside is None else str(fit.events_set_aside)
         print(json.dumps({**fit.record_entry(), "path": str(fit.path), "events_set_aside": aside}, indent=2))
         return 0
-    print(f"wrote {fit.path}: learned from {fit.windows:,} windows of {fit.videos} normal (train- and val-split) videos in "
+    print(f"wrote {fit.path}: learned from {fit.windows:,} windows of held-out normal footage in {fit.videos} video(s) in "
           f"{fit.seconds:.0f} s ({fit.epochs} epochs, loss {fit.loss:.4f}; the model's mean squared error there "
           f"{fit.mean_error:.3g}). Scores of this run are now relative to this error level.")
     if fit.events_set_aside is not None:
         print(f"its events, flagged in the old units, were set aside as {fit.events_set_aside}; score again to "
               "flag anew")
+    return 0
+
+
+def run_trust(args: argparse.Namespace) -> int:
+    from core.cli.progress_bar import ProgressBar
+    from core.inference.anomaly.trust import assess_run
+
+    project = _open(args)
+    try:
+        with ProgressBar("held-out footage", enabled=None if not args.json else False, log_interval_s=None) as bar:
+            report = assess_run(project, args.run, load_model=_load_model_quietly, progress=bar)
+    finally:
+        project.close()
+    if args.json:
+        print(json.dumps(report.record_entry(), indent=2))
+        return 0
+    print("\n".join(report.lines()))
     return 0

@@ -68,13 +68,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train = subparsers.add_parser(
         "train", help="train a model on a project's videos (progress bar, checkpoints, resumable)",
         description="Train a preset of a task on the project's videos, split by video into train and validation. "
-        "Runs are written to PROJECT/runs/NAME/ (run.json, last.keras, best.keras) and listed in the project. "
+        "Runs are written to PROJECT/runs/NAME/ (run.json, last.keras, best.keras; a motion run: run.json, "
+        "motion.npz) and listed in the project. "
         "Without a project, --dataset moving-mnist trains next-frame prediction on generated Moving MNIST "
         "sequences in --runs-dir DIR/NAME/.",
     )
     train.add_argument("project", type=Path, nargs="?", help="project folder (not with --dataset)")
     train.add_argument("--task", choices=TASKS, help="what to learn (not needed with --resume)")
-    train.add_argument("--preset", help="model preset (see 'framewatch presets'; default: the task's default)")
+    train.add_argument("--preset", help="model preset (see 'framewatch presets'; default: the task's default); "
+                       "--task anomaly --preset motion trains no network: it fits the motion scorer's statistics "
+                       "(optical flow per cell) on the normal footage in one pass, in seconds")
     train.add_argument("--resume", metavar="RUN",
                        help="continue this run (name under runs/ or folder) from its checkpoint; refused for a run "
                        "that never finished an epoch and for a read-only model folder (export-run's, the shipped "
@@ -96,7 +99,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     data.add_argument("--stride", type=int, help="frames between clip starts (predict, anomaly)")
     data.add_argument("--frame-steps", type=_int_tuple, help="anomaly stride augmentation, e.g. 1,2,3")
     data.add_argument("--val-fraction", type=float,
-                      help=f"share of videos for validation (default {_default('val_fraction')})")
+                      help="share of the normal footage held out for validation, the error level and the threshold: "
+                      "whole videos, or (next-frame and anomaly runs with fewer than 5 videos) time blocks inside "
+                      f"each video (default {_default('val_fraction')})")
     data.add_argument("--target", help="numeric target to regress (regress; default: the only one)")
     dataset = train.add_argument_group("dataset (instead of a project)")
     add_source_arguments(dataset, "moving-mnist: two MNIST digits bouncing in 64x64 frames, 20 per sequence "
@@ -198,7 +203,7 @@ class _Reporter:
     stderr (also when stderr is not a terminal)."""
 
     #: What each stage's bar counts.
-    UNITS = {Stage.PREPARING: "frame", Stage.TRAINING: "batch", Stage.ERROR_LEVEL: "step"}
+    UNITS = {Stage.PREPARING: "frame", Stage.TRAINING: "batch", Stage.ERROR_LEVEL: "step", Stage.MOTION: "frame"}
 
     def __init__(self) -> None:
         self.bar: ProgressBar | None = None
@@ -251,8 +256,15 @@ def _summary(result) -> str:
     lines.append(f"time       {record.duration_s:.1f} s")
     level = record.data.get("error_level")
     if isinstance(level, dict):
-        lines.append(f"error lvl  {level.get('file')}: {level.get('windows')} windows of {level.get('videos')} "
-                     f"normal videos, {level.get('seconds')} s")
+        lines.append(f"error lvl  {level.get('file')}: {level.get('windows')} windows of held-out footage in "
+                     f"{level.get('videos')} video(s), {level.get('seconds')} s")
+    from core.inference.anomaly.trust import trust_report
+
+    trust = trust_report(record)
+    if trust is not None:
+        lines.append(f"trust      {trust.summary()}")
+        if trust.warning():
+            lines.append(f"warning    {trust.warning()}")
     return "\n".join(lines)
 
 

@@ -11,8 +11,10 @@ every Keras backend; wrap it with :func:`to_tf_dataset` for a ``tf.data.Dataset`
 * ``regression_batches``: x ``(B, length, H, W, C)`` per subclip with a value; y ``(B, 1)`` float32.
 
 ``H, W, C`` come from the :class:`~core.preprocessing.PreprocessSpec`; pixels are scaled to [0, 1] (minus
-the training mean frame, so [-1, 1], when the spec subtracts it). Videos are assigned to splits whole
-(:func:`core.data.splits.assign_splits`): no video feeds both train and validation. The first build
+the training mean frame, so [-1, 1], when the spec subtracts it). Subclip tasks assign videos to splits whole
+(:func:`core.data.splits.assign_splits`); window tasks hold out whole videos or time blocks inside them, a
+window's reach apart from every trained frame (:mod:`core.data.held_out`): no frame feeds both train and
+validation. The first build
 decodes each video once into ``<project>/cache/frames``; later epochs and later builds read the cache.
 TensorFlow is imported only by :func:`to_tf_dataset` / :func:`tf_dataset`.
 """
@@ -27,8 +29,10 @@ import numpy as np
 
 from core.data.batches import ClipBatches
 from core.data.frame_cache import FrameCache
+from core.data.held_out import HeldOut, hold_out
+from core.data.normal_footage import normal_footage
 from core.data.samples import TASKS, SampleSet, subclip_samples, window_samples
-from core.data.splits import assign_splits
+from core.data.splits import assign_splits, window_splits
 from core.data.verdicts import Spans, verdict_spans, widen
 from core.jobs import ProgressCallback
 from core.preprocessing import PreprocessSpec
@@ -52,6 +56,31 @@ def mean_frame(frames: dict[str, Any]) -> np.ndarray:
     if total is None or count == 0:
         raise DatasetError("cannot compute a mean frame: no training frames")
     return (total / (count * 255.0)).astype(np.float32)
+
+
+#: The dataset tasks whose samples are windows of normal footage (their runs hold out time, core.data.held_out).
+WINDOW_TASKS = ("next_frame", "anomaly")
+
+
+def plan_hold_out(project, spec: PreprocessSpec, *, length: int, frame_steps: tuple[int, ...] = (1,),
+                  val_fraction: float = 0.2, seed: int = 0, video_ids: Collection[str] | None = None,
+                  progress: ProgressCallback | None = None,
+                  cancel: threading.Event | None = None) -> tuple[HeldOut, dict[str, Any]]:
+    """What a window-task run trains on and holds out (:func:`core.data.held_out.hold_out`), and the cached
+    frames of the videos involved (``{video id: CachedFrames}``, decoded into the cache if missing).
+
+    The gap between them is a window's reach, ``(length - 1) * max(frame_steps)`` frames.
+    """
+    data = project.data
+    splits = window_splits(data, val_fraction, seed, video_ids)
+    chosen = set(data.videos) if video_ids is None else set(video_ids)
+    rejected = verdict_spans(data, "rejected")
+    videos = [v for v in data.videos.values()
+              if v.id in chosen and (splits[v.id] in ("train", "val") or v.id in rejected)]
+    frames = frame_cache(project).ensure(videos, spec, progress, cancel)
+    reach = (length - 1) * max(frame_steps)
+    footage = normal_footage(data, splits, {v.id: len(frames[v.id]) for v in videos}, reach)
+    return hold_out(data, footage, splits, val_fraction=val_fraction, seed=seed, gap=reach), frames
 
 
 def build_batches(
@@ -79,10 +108,15 @@ def build_batches(
     ``length`` is frames per clip (next-frame clips give ``length - 1`` input frames). Window tasks start a
     window every ``stride`` frames and, for each ``k`` in ``frame_steps``, take every ``k``-th frame.
     Subclip tasks take ``length`` frames spread over each subclip, or every ``frame_step``-th one.
-    Anomaly windows skip confirmed events, and the train split also takes the windows touching events
-    rejected in review on videos of other splits, which those splits then leave out (:mod:`core.data.verdicts`).
-    ``shuffle`` defaults to True for ``train``. ``video_ids``: ids of the videos to take samples from (default:
-    all); each keeps the split it has among all the project's videos. Progress counts frames decoded into the cache;
+    Window tasks learn from normal footage (:func:`~core.data.normal_footage.normal_footage`: no window
+    touches an anomaly interval or a confirmed event, and the windows touching events rejected in review
+    train, on any video) and hold part of it out (:func:`plan_hold_out`): ``train`` is the windows lying
+    wholly inside the trained spans, ``val`` those inside the held-out spans (whole videos, or time blocks
+    inside the videos when the run has fewer than five), ``test`` the test-split videos' windows, clear of
+    the frames the rejected events' training windows read. Subclip tasks split whole videos
+    (:func:`~core.data.splits.assign_splits`). ``shuffle`` defaults to True for ``train``. ``video_ids``:
+    ids of the videos to take samples from (default: all); each keeps the split it has among all the
+    project's videos. Progress counts frames decoded into the cache;
     raises :class:`DatasetError` if the split has no samples, a video is missing or changed, or a video
     would feed two splits.
     """
@@ -91,7 +125,6 @@ def build_batches(
     if split not in ("train", "val", "test"):
         raise DatasetError(f"split must be train, val or test, not {split!r}")
     data = project.data
-    splits = assign_splits(data, val_fraction, seed)
     if video_ids is not None:
         unknown = sorted(set(video_ids) - set(data.videos))
         if unknown:
@@ -99,30 +132,37 @@ def build_batches(
         if not video_ids:
             raise DatasetError("no videos chosen: choose at least one video to train on")
     chosen = set(data.videos) if video_ids is None else set(video_ids)
-    videos = [v for v in data.videos.values() if splits[v.id] == split and v.id in chosen]
-    if task in ("classification", "regression"):
+    cache = frame_cache(project)
+    samples: SampleSet
+    train_spans: Spans | None = None  # the frames the mean frame is taken over (window tasks)
+    if task in WINDOW_TASKS:
+        reach = (length - 1) * max(frame_steps)
+        splits = window_splits(data, val_fraction, seed, video_ids)
+        if split == "test":
+            videos = [v for v in data.videos.values() if splits[v.id] == "test" and v.id in chosen]
+            rejected = verdict_spans(data, "rejected")  # their training windows' frames stay out of the test split
+            avoid = {v.id: widen(rejected[v.id], reach) for v in videos if v.id in rejected}
+            frames = cache.ensure(videos, spec, progress, cancel)
+            counts = {v.id: len(frames[v.id]) for v in videos}
+            within = None
+        else:
+            held, frames = plan_hold_out(project, spec, length=length, frame_steps=tuple(frame_steps),
+                                         val_fraction=val_fraction, seed=seed, video_ids=video_ids,
+                                         progress=progress, cancel=cancel)
+            within = held.train if split == "train" else held.held
+            train_spans, avoid = held.train, {}
+            videos = [v for v in data.videos.values() if v.id in within]
+            counts = {v.id: len(frames[v.id]) for v in videos}
+        samples = window_samples(data, counts, task=task, length=length, stride=stride, frame_steps=tuple(frame_steps),
+                                 normal_only=task == "anomaly", avoid=avoid, within=within)
+    else:
+        splits = assign_splits(data, val_fraction, seed)
+        videos = [v for v in data.videos.values() if splits[v.id] == split and v.id in chosen]
         wanted = {s.video_id for s in data.subclips.values()
                   if (s.label is not None if task == "classification" else s.value is not None)}
         videos = [v for v in videos if v.id in wanted]
-    touching: Spans = {}
-    avoid: Spans = {}
-    if task == "anomaly":  # rejected events are normal footage for training (core.data.verdicts)
-        rejected = verdict_spans(data, "rejected")
-        if split == "train":
-            extra = [v for v in data.videos.values() if splits[v.id] != "train" and v.id in rejected]
-            touching = {v.id: rejected[v.id] for v in extra}
-            videos = videos + extra
-        else:
-            reach = (length - 1) * max(frame_steps)
-            avoid = {v.id: widen(rejected[v.id], reach) for v in videos if v.id in rejected}
-    cache = frame_cache(project)
-    frames = cache.ensure(videos, spec, progress, cancel)
-    counts = {v.id: len(frames[v.id]) for v in videos}
-    samples: SampleSet
-    if task in ("next_frame", "anomaly"):
-        samples = window_samples(data, counts, task=task, length=length, stride=stride, frame_steps=tuple(frame_steps),
-                                 normal_only=task == "anomaly", touching=touching, avoid=avoid)
-    else:
+        frames = cache.ensure(videos, spec, progress, cancel)
+        counts = {v.id: len(frames[v.id]) for v in videos}
         samples = subclip_samples(data, counts, task=task, length=length, frame_step=frame_step, target=target)
     if len(samples) == 0:
         raise DatasetError(
@@ -131,8 +171,13 @@ def build_batches(
         )
     mean = None
     if spec.subtract_mean:
-        train_videos = [v for v in data.videos.values() if splits[v.id] == "train"]
-        mean = mean_frame(cache.ensure(train_videos, spec, progress, cancel))
+        if train_spans is not None:  # the frames the run trains on, held-out time left out
+            cached = cache.ensure([data.videos[i] for i in train_spans], spec, progress, cancel)
+            mean = mean_frame({f"{i}:{start}": cached[i][start:end] for i, spans in train_spans.items()
+                               for start, end in spans})
+        else:
+            train_videos = [v for v in data.videos.values() if splits[v.id] == "train"]
+            mean = mean_frame(cache.ensure(train_videos, spec, progress, cancel))
     return ClipBatches(samples, frames, spec, batch_size=batch_size, shuffle=split == "train" if shuffle is None else shuffle,
                        seed=seed, mean_frame=mean, one_hot=one_hot)
 

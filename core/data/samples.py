@@ -103,12 +103,14 @@ def window_samples(
     normal_only: bool = False,
     touching: Spans | None = None,
     avoid: Spans | None = None,
+    within: Spans | None = None,
 ) -> SampleSet:
     """Window samples over the videos in ``frame_counts`` (``{video id: cached frame count}``).
 
     With ``normal_only`` a window may not touch a frame inside an anomaly interval or a confirmed event
     (:func:`~core.data.verdicts.abnormal_spans`). For a video in ``touching`` only the windows that touch
-    one of its spans are kept; no window touches a frame of a video's spans in ``avoid``.
+    one of its spans are kept; no window touches a frame of a video's spans in ``avoid``. With ``within``
+    every window lies wholly inside one span of its video there (a video it does not name gives none).
     """
     if length < 2 and task == "next_frame":
         raise DatasetError("next-frame windows need at least 2 frames")
@@ -120,6 +122,9 @@ def window_samples(
     per_video = []
     for video_id, count in frame_counts.items():
         allowed = _mask(count, excluded[video_id], inside=False) if video_id in excluded else None
+        if within is not None:  # frames outside every span of the video are not allowed
+            inside = _mask(count, within.get(video_id, []), inside=True)
+            allowed = inside if allowed is None else allowed & inside
         near = _mask(count, touching[video_id], inside=True) if video_id in touching else None
         for step in frame_steps:
             idx = _windows(count, length, stride, step, allowed, near)

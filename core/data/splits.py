@@ -14,6 +14,11 @@ never by their ids: ids are random per project, so two imports of the same foota
 different videos and calibrate different thresholds. With the content, any import of the same footage is
 split alike.
 
+Window tasks (next-frame and anomaly runs) split by :func:`window_splits` instead: rules 1 and 2, then
+whole videos held out only when there are enough (rule 3 and 4 become one: ``round(n * val_fraction)`` of
+the ``n >= 5`` train videos); otherwise every video trains and :mod:`core.data.held_out` holds out time
+blocks inside them. Classification and regression keep :func:`assign_splits`.
+
 A training run records which videos it trained and validated on (:func:`recorded_splits`, its record's
 ``data["splits"]``); scoring and evaluation replay the split from that record (:func:`replay_splits`), in
 any project holding the same footage, and use the rules above only for videos the record does not name
@@ -85,6 +90,33 @@ def assign_splits(data: ProjectData, val_fraction: float = DEFAULT_VAL_FRACTION,
         for ident in _take(train, val_fraction, seed, at_least_one=True):
             splits[ident] = "val"
     assert set(splits.values()) <= set(SPLITS)
+    return splits
+
+
+#: The fewest train videos from which a window-task run holds out whole videos (:func:`window_splits`);
+#: with fewer it holds out time blocks inside each (:mod:`core.data.held_out`).
+MIN_VIDEOS_TO_HOLD_OUT = 5
+
+
+def window_splits(data: ProjectData, val_fraction: float = DEFAULT_VAL_FRACTION, seed: int = 0,
+                  video_ids: Collection[str] | None = None) -> dict[str, str]:
+    """``{video id: "train" | "val" | "test"}`` for a window-task run (next-frame, anomaly).
+
+    Each video's own split (or its subclips') wins, as in :func:`assign_splits`; the others train. If no
+    video of the run (``video_ids``; default all) is then in ``val`` and ``val_fraction > 0``, and the run
+    has ``n >= MIN_VIDEOS_TO_HOLD_OUT`` train videos, ``round(n * val_fraction)`` of them (chosen by
+    content and ``seed``, as :func:`assign_splits` chooses) are held out whole. With fewer videos none is:
+    time blocks inside them are (:func:`core.data.held_out.hold_out`). A project of 16 train videos and
+    no val video is split exactly as :func:`assign_splits` splits it.
+    """
+    splits = assign_splits(data, 0.0, seed)  # rules 1 and 2; every other video trains
+    chosen = set(data.videos) if video_ids is None else set(video_ids)
+    if val_fraction <= 0 or any(splits[i] == "val" for i in chosen if i in splits):
+        return splits
+    pool = [data.videos[i] for i in data.videos if i in chosen and splits[i] == "train"]
+    if len(pool) >= MIN_VIDEOS_TO_HOLD_OUT:
+        for ident in _take(pool, val_fraction, seed, at_least_one=False):
+            splits[ident] = "val"
     return splits
 
 

@@ -102,9 +102,9 @@ def _all_presets() -> dict[str, list[Preset]]:
                    "the same layout with 32/16 filters, 5x5/2 and 3x3/2 encoder, 3x3 output: about 5x fewer FLOPs than stae"),
             Preset("future-frame", FUTURE_FRAME, _FUTURE_FRAME_TEXT + " (a predict-task model)"),
             Preset("motion", MotionSpec(preset="motion"),
-                   "motion scorer, no network: dense optical flow (OpenCV DIS) at half size, per 12-pixel cell a "
-                   "density of speed and direction fitted on the normal footage in one pass (seconds); scored by "
-                   "how unlikely each frame's motion is, a heat map of where"),
+                   "motion scorer, no network: dense optical flow (OpenCV DIS) at half size; per 12-pixel cell the "
+                   "normal speed (mean, spread) and directions, fitted on the normal footage in one pass "
+                   "(seconds); scored by how unlikely each frame's motion is, with a heat map of where"),
         ],
         "classify": _head_presets("classify"),
         "regress": _head_presets("regress"),

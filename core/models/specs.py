@@ -284,9 +284,9 @@ class MotionSpec(ModelSpec):
     ``height`` x ``width`` is the working size the flow is computed at (training sets it to ``scale`` of the
     first normal video's size); ``frames`` is 2 (the flow needs the frame before). ``cell`` (pixels at the
     working size), ``moving_speed`` (pixels per frame), ``flow_preset`` (OpenCV DIS: ultrafast, fast, medium)
-    shape the flow features (:class:`core.motion.flow.FlowGrid`); ``speed_edges``, ``directions``,
-    ``min_moving``, ``neighbour_weight``, ``bin_weight``, ``prior_weight`` and ``top`` the density and the
-    frame score (:class:`core.motion.model.MotionSettings`).
+    shape the flow features (:class:`core.motion.flow.FlowGrid`); ``directions``, ``min_moving``,
+    ``neighbour_weight``, ``bin_weight``, ``prior_weight``, ``speed_floor``, ``direction_weight`` and ``top``
+    the statistics and the frame score (:class:`core.motion.model.MotionSettings`).
     """
 
     family: ClassVar[str] = "motion"
@@ -298,12 +298,13 @@ class MotionSpec(ModelSpec):
     cell: int = 12
     moving_speed: float = 0.2
     flow_preset: str = "medium"
-    speed_edges: tuple[float, ...] = tuple(round(0.2 * 2 ** (k / 2), 4) for k in range(13))
     directions: int = 8
-    min_moving: float = 0.1
+    min_moving: float = 0.5
     neighbour_weight: float = 0.25
     bin_weight: float = 0.25
     prior_weight: float = 1.0
+    speed_floor: float = 0.05
+    direction_weight: float = 1.0
     top: int = 3
 
     def __post_init__(self) -> None:
@@ -328,9 +329,10 @@ class MotionSpec(ModelSpec):
         """The :class:`~core.motion.model.MotionSettings` of this spec."""
         from core.motion.model import MotionSettings
 
-        return MotionSettings(speed_edges=tuple(self.speed_edges), directions=self.directions,
-                              min_moving=self.min_moving, neighbour_weight=self.neighbour_weight,
-                              bin_weight=self.bin_weight, prior_weight=self.prior_weight, top=self.top)
+        return MotionSettings(directions=self.directions, min_moving=self.min_moving,
+                              neighbour_weight=self.neighbour_weight, bin_weight=self.bin_weight,
+                              prior_weight=self.prior_weight, speed_floor=self.speed_floor,
+                              direction_weight=self.direction_weight, top=self.top)
 
 
 FAMILIES: dict[str, type[ModelSpec]] = {

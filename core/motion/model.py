@@ -1,26 +1,35 @@
 """The learned motion scorer: which speed and direction are normal where, and how unlikely a frame's motion is.
 
-Each cell of the flow grid (:mod:`core.motion.flow`) gets, per frame, one **motion bin**: ``still`` (bin 0)
-when fewer than ``min_moving`` of its pixels move, else the bin of its moving pixels' mean speed
-(``speed_edges``, pixels per frame at the working size, geometric steps; the last bin is open) and direction
-(``directions`` sectors of the circle, the first centred on "to the right"): ``1 + speed_bin * directions +
-direction_bin``. Fitting counts, per cell, how often each bin occurs in normal footage
-(:class:`MotionFit`). The counts are smoothed (a share ``neighbour_weight`` of each neighbouring cell's,
-``bin_weight`` of the neighbouring speed and direction bins') and turned into a density per cell with a prior
-of ``prior_weight`` frames drawn from the whole scene's bins (plus one count per bin, so nothing has
-probability 0)::
+Per cell of the flow grid (:mod:`core.motion.flow`), fitting on normal footage (:class:`MotionFit`) learns
 
-    p(cell, bin) = (smoothed(cell, bin) + prior_weight * scene(bin)) / (frames(cell) + prior_weight)
+* **speed**: the mean and standard deviation of the cell's mean speed (pixels per frame at the working size,
+  the ``speed`` channel: how fast and how much of the cell moves), a Gaussian per cell;
+* **direction**: how often the cell is ``still`` (fewer than ``min_moving`` of its pixels move) and, when it
+  moves, in which of ``directions`` sectors of the circle its moving pixels go (the first sector centred on "to
+  the right"): a histogram ``(rows, cols, 1 + directions)``, smoothed a little (a share ``neighbour_weight`` of
+  each neighbouring cell's counts, ``bin_weight`` of the neighbouring sectors') and mixed with the whole
+  scene's sectors (``prior_weight`` frames' worth, plus one count each, so nothing has probability 0).
 
-A frame's **cell map** is each moving cell's negative log-likelihood ``-ln p`` (0 for a still cell) and its
-**score** the mean of the ``top`` largest values of the map: a person far faster than anyone in the normal
-footage (a speed bin the cell, and the scene, never saw), one moving against a lane's direction, and one
-walking where nothing ever moves (a cell whose density is nearly all ``still``) each land in a bin of tiny
-probability. Still cells never score: something normally moving that stops is not what this scorer sees.
+A frame's **cell map** gives each cell how unlikely its motion is, in nats (negative log-likelihoods)::
+
+    speed term      0.5 * max(z, 0) ** 2,   z = (speed - mean) / (std + speed_floor)
+    direction term  direction_weight * max(0, -ln p(sector | cell moves) - ln(directions))   (moving cells)
+
+The speed term is the Gaussian's upper tail (up to a constant): only faster, or more, motion than normal counts,
+and a cell that never moved in the normal footage (a tiny standard deviation, floored by ``speed_floor``) makes
+any motion in it very unlikely. The direction term counts only a sector rarer in that cell than a uniform
+guess, so the many directions of an open square cost nothing while one against a lane does. The frame's
+**score** is the mean of its ``top`` largest cells. So a person far faster than anyone in the normal footage,
+one moving against the usual direction, and one walking slowly where nothing ever moves all score high; a
+person who stops where people keep walking does not (less motion is never unusual here).
+
+On UCSD Ped2 the speed term alone ranks frames as the no-learning baseline (:mod:`core.motion.baseline`)
+does; the direction term's gate keeps Ped2's walkers in every direction from costing more than 0.01 of frame
+AUC (docs/models.md).
 
 Saved as ``.npz`` (:func:`save_motion_model`, read back with ``allow_pickle=False`` by
-:func:`load_motion_model`) with a :data:`FORMAT_VERSION`; the counts are stored, so a model can be refitted
-with more footage and its smoothing changed without the footage.
+:func:`load_motion_model`) with a :data:`FORMAT_VERSION`; the raw sums and counts are stored, so a model can be
+refitted with more footage, or its smoothing changed, without the footage.
 """
 
 from __future__ import annotations
@@ -36,96 +45,71 @@ from typing import Any
 import numpy as np
 
 from core.jobs import ProgressCallback, check_cancelled, report
-from core.motion.flow import (
-    MOVING,
-    MOVING_SPEED,
-    MOVING_X,
-    MOVING_Y,
-    FlowGrid,
-    FlowStream,
-    flow_features,
-)
+from core.motion.flow import MOVING, MOVING_X, MOVING_Y, SPEED, FlowGrid, FlowStream, flow_features
 
 #: The version of the ``.npz`` layout :func:`save_motion_model` writes; :func:`load_motion_model` refuses others.
 FORMAT_VERSION = 1
-#: The default speed bin edges, pixels per frame at the working size: x sqrt(2) steps from 0.2 (the default
-#: moving speed) to 12.8.
-DEFAULT_SPEED_EDGES = tuple(round(0.2 * 2 ** (k / 2), 4) for k in range(13))
 
 
 @dataclass(frozen=True)
 class MotionSettings:
-    """How cells become bins and counts a density (module doc). ``speed_edges``: increasing pixels per frame,
-    the first being the lowest moving speed; ``directions``: sectors of the circle; ``min_moving``: share of a
-    cell's pixels that must move for the cell to move; ``neighbour_weight`` and ``bin_weight``: smoothing
-    shares; ``prior_weight``: frames' worth of the scene-wide density mixed into each cell's; ``top``: cells
+    """How cells are read and scored (module doc). ``directions``: sectors of the circle; ``min_moving``: share
+    of a cell's pixels that must move for the cell to move; ``neighbour_weight``, ``bin_weight``,
+    ``prior_weight``: the direction histogram's smoothing; ``speed_floor``: pixels per frame added to every
+    cell's standard deviation of speed; ``direction_weight``: how much the direction term counts; ``top``: cells
     whose values make the frame's score (their mean)."""
 
-    speed_edges: tuple[float, ...] = DEFAULT_SPEED_EDGES
     directions: int = 8
-    min_moving: float = 0.1
+    min_moving: float = 0.5
     neighbour_weight: float = 0.25
     bin_weight: float = 0.25
     prior_weight: float = 1.0
+    speed_floor: float = 0.05
+    direction_weight: float = 1.0
     top: int = 3
 
     def __post_init__(self) -> None:
-        edges = np.asarray(self.speed_edges, dtype=np.float64)
-        if edges.ndim != 1 or edges.size < 1 or not np.all(np.isfinite(edges)) or np.any(np.diff(edges) <= 0) \
-                or edges[0] < 0:
-            raise ValueError(f"speed edges must be increasing numbers of pixels per frame >= 0, not {self.speed_edges}")
-        object.__setattr__(self, "speed_edges", tuple(float(v) for v in edges))
         if isinstance(self.directions, bool) or not isinstance(self.directions, int) or not 1 <= self.directions <= 64:
             raise ValueError(f"directions must be a whole number from 1 to 64, not {self.directions!r}")
         if isinstance(self.top, bool) or not isinstance(self.top, int) or self.top < 1:
             raise ValueError(f"top must be a whole number of cells >= 1, not {self.top!r}")
-        for name, high in (("min_moving", 1.0), ("neighbour_weight", 1.0), ("bin_weight", 1.0)):
+        for name, high in (("min_moving", 1.0), ("neighbour_weight", 1.0), ("bin_weight", 1.0),
+                           ("direction_weight", 100.0)):
             value = getattr(self, name)
             if not 0.0 <= float(value) <= high:
-                raise ValueError(f"{name} must be in [0, {high}], not {value!r}")
-        if not float(self.prior_weight) > 0:
-            raise ValueError(f"prior_weight must be > 0, not {self.prior_weight!r}")
-
-    @property
-    def speed_bins(self) -> int:
-        return len(self.speed_edges)
+                raise ValueError(f"{name} must be in [0, {high:g}], not {value!r}")
+        for name in ("prior_weight", "speed_floor"):
+            value = float(getattr(self, name))
+            if not (np.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a number > 0, not {getattr(self, name)!r}")
 
     @property
     def bins(self) -> int:
-        """Motion bins per cell: ``still`` and one per speed bin and direction."""
-        return 1 + self.speed_bins * self.directions
+        """Direction histogram bins per cell: ``still`` and one per sector."""
+        return 1 + self.directions
 
     def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["speed_edges"] = list(self.speed_edges)
-        return data
+        return dataclasses.asdict(self)
 
 
-def motion_bins(features: np.ndarray, settings: MotionSettings) -> np.ndarray:
-    """Each cell's motion bin (module doc) from its flow features ``(rows, cols, 7)``: int ``(rows, cols)``."""
+def direction_bins(features: np.ndarray, settings: MotionSettings) -> np.ndarray:
+    """Each cell's histogram bin from its flow features ``(rows, cols, 7)``: 0 still, ``1 + sector`` moving;
+    int ``(rows, cols)``."""
     moving = features[..., MOVING] >= max(settings.min_moving, 1e-6)
-    speed = features[..., MOVING_SPEED]
-    speed_bin = np.clip(np.searchsorted(np.asarray(settings.speed_edges[1:]), speed, side="right"),
-                        0, settings.speed_bins - 1)
     sector = 2 * np.pi / settings.directions
     angle = np.arctan2(features[..., MOVING_Y], features[..., MOVING_X])
     direction = np.floor((angle + sector / 2) / sector).astype(np.int64) % settings.directions
-    return np.where(moving, 1 + speed_bin * settings.directions + direction, 0).astype(np.int64)
+    return np.where(moving, 1 + direction, 0).astype(np.int64)
 
 
 def _smoothed(counts: np.ndarray, settings: MotionSettings) -> np.ndarray:
-    """``counts`` ``(rows, cols, bins)`` with a share of the neighbouring cells' and bins' (module doc)."""
+    """``counts`` ``(rows, cols, 1 + directions)`` with a share of the neighbouring sectors' and cells'."""
     out = counts.astype(np.float64)
     w = settings.bin_weight
-    if w > 0:
-        moving = out[..., 1:].reshape(out.shape[:2] + (settings.speed_bins, settings.directions))
-        spread = moving.copy()
-        if settings.directions > 1:
-            spread += w * (np.roll(moving, 1, axis=3) + np.roll(moving, -1, axis=3))
-        if settings.speed_bins > 1:
-            spread[:, :, 1:] += w * moving[:, :, :-1]
-            spread[:, :, :-1] += w * moving[:, :, 1:]
-        out = np.concatenate([out[..., :1], spread.reshape(out.shape[:2] + (-1,))], axis=-1)
+    if w > 0 and settings.directions > 1:
+        moving = out[..., 1:]
+        out = np.concatenate([out[..., :1], moving + w * (np.roll(moving, 1, axis=-1) + np.roll(moving, -1, axis=-1))],
+                             axis=-1)
     w = settings.neighbour_weight
     if w > 0:
         padded = np.pad(out, ((1, 1), (1, 1), (0, 0)))
@@ -137,39 +121,52 @@ def _smoothed(counts: np.ndarray, settings: MotionSettings) -> np.ndarray:
 
 @dataclass
 class MotionModel:
-    """A fitted motion density: the ``grid`` frames are read on, the ``settings``, the per-cell bin ``counts``
-    ``(rows, cols, bins)`` of ``frames`` normal frames, and the log-density derived from them."""
+    """A fitted motion model: the ``grid`` frames are read on, the ``settings``, and per cell over ``frames``
+    normal frames the sum and sum of squares of the cell's speed ``(rows, cols)`` and the direction histogram
+    ``counts`` ``(rows, cols, 1 + directions)`` (module doc)."""
 
     grid: FlowGrid
     settings: MotionSettings
+    speed_sum: np.ndarray
+    speed_squares: np.ndarray
     counts: np.ndarray
     frames: int
 
     def __post_init__(self) -> None:
-        counts = np.asarray(self.counts, dtype=np.float64)
-        expected = self.grid.shape + (self.settings.bins,)
-        if counts.shape != expected:
-            raise ValueError(f"motion counts of shape {counts.shape} do not fit the grid and bins {expected}")
-        if not np.all(np.isfinite(counts)) or np.any(counts < 0):
-            raise ValueError("motion counts must be finite numbers >= 0")
-        self.counts = counts
-        smoothed = _smoothed(counts, self.settings)
-        scene = counts.sum(axis=(0, 1)) + 1.0
-        scene /= scene.sum()
+        shape = self.grid.shape
+        self.speed_sum = np.asarray(self.speed_sum, dtype=np.float64)
+        self.speed_squares = np.asarray(self.speed_squares, dtype=np.float64)
+        self.counts = np.asarray(self.counts, dtype=np.float64)
+        for name, array, expected in (("speed sums", self.speed_sum, shape),
+                                      ("speed squares", self.speed_squares, shape),
+                                      ("direction counts", self.counts, shape + (self.settings.bins,))):
+            if array.shape != expected:
+                raise ValueError(f"{name} of shape {array.shape} do not fit the grid {expected}")
+            if not np.all(np.isfinite(array)) or np.any(array < 0):
+                raise ValueError(f"{name} must be finite numbers >= 0")
+        if isinstance(self.frames, bool) or not isinstance(self.frames, int | np.integer) or self.frames < 1:
+            raise ValueError(f"a motion model is fitted on at least one frame, not {self.frames!r}")
+        self.frames = int(self.frames)
+        mean = self.speed_sum / self.frames
+        self.speed_mean = mean.astype(np.float32)
+        std = np.sqrt(np.maximum(self.speed_squares / self.frames - mean * mean, 0.0))
+        self.speed_scale = (std + self.settings.speed_floor).astype(np.float32)
+        smoothed = _smoothed(self.counts, self.settings)
+        sectors = self.counts[..., 1:].sum(axis=(0, 1)) + 1.0
+        sectors /= sectors.sum()
+        moving = smoothed[..., 1:]
         weight = float(self.settings.prior_weight)
-        density = (smoothed + weight * scene) / (smoothed.sum(axis=-1, keepdims=True) + weight)
-        self._nll = (-np.log(density)).astype(np.float32)
-        self._nll[..., 0] = 0.0  # a still cell never scores
-
-    @property
-    def cell_shape(self) -> tuple[int, int]:
-        return self.grid.shape
+        p_sector = (moving + weight * sectors) / (moving.sum(axis=-1, keepdims=True) + weight)
+        surprise = np.maximum(0.0, -np.log(p_sector) - np.log(self.settings.directions))
+        self._direction = np.concatenate([np.zeros(surprise.shape[:2] + (1,)), surprise], axis=-1)
+        self._direction = (self.settings.direction_weight * self._direction).astype(np.float32)
+        self._rows, self._cols = np.indices(shape)
 
     def cell_map(self, features: np.ndarray) -> np.ndarray:
-        """Each cell's negative log-likelihood of its motion, 0 where still: float32 ``(rows, cols)``."""
-        bins = motion_bins(features, self.settings)
-        rows, cols = np.indices(bins.shape)
-        return self._nll[rows, cols, bins]
+        """Each cell's unlikelihood of its motion in nats (module doc): float32 ``(rows, cols)``, >= 0."""
+        z = np.maximum((features[..., SPEED] - self.speed_mean) / self.speed_scale, 0.0)
+        bins = direction_bins(features, self.settings)
+        return (0.5 * z * z + self._direction[self._rows, self._cols, bins]).astype(np.float32)
 
     def frame_score(self, cell_map: np.ndarray) -> float:
         """The frame's score from its cell map: the mean of its ``top`` largest values."""
@@ -185,18 +182,23 @@ class MotionModel:
             yield self.frame_score(cell_map), cell_map
 
     def describe(self) -> dict[str, Any]:
-        """What a run record says of the model: grid, settings, frames fitted, share of still cell-frames."""
+        """What a run record says of the model: grid, settings, frames fitted, share of still cell-frames, and
+        the fastest cell's normal mean speed."""
         total = float(self.counts.sum())
-        return {"grid": self.grid.to_dict(), "settings": self.settings.to_dict(), "frames": int(self.frames),
-                "still_share": round(float(self.counts[..., 0].sum()) / total, 4) if total else None}
+        return {"grid": self.grid.to_dict(), "settings": self.settings.to_dict(), "frames": self.frames,
+                "still_share": round(float(self.counts[..., 0].sum()) / total, 4) if total else None,
+                "largest_mean_speed": round(float(self.speed_mean.max()), 4)}
 
 
 class MotionFit:
-    """Counts motion bins over normal footage: :meth:`add_frames` per contiguous run of frames, then :meth:`model`."""
+    """Accumulates a motion model over normal footage: :meth:`add_frames` per contiguous run of frames (or
+    :meth:`add` per frame's features), then :meth:`model`."""
 
     def __init__(self, grid: FlowGrid, settings: MotionSettings | None = None) -> None:
         self.grid = grid
         self.settings = settings or MotionSettings()
+        self.speed_sum = np.zeros(grid.shape, np.float64)
+        self.speed_squares = np.zeros(grid.shape, np.float64)
         self.counts = np.zeros(grid.shape + (self.settings.bins,), np.float64)
         self.frames = 0
         rows, cols = np.indices(grid.shape)
@@ -204,7 +206,10 @@ class MotionFit:
 
     def add(self, features: np.ndarray) -> None:
         """Count one frame's flow features ``(rows, cols, 7)``."""
-        bins = motion_bins(features, self.settings)
+        speed = features[..., SPEED].astype(np.float64)
+        self.speed_sum += speed
+        self.speed_squares += speed * speed
+        bins = direction_bins(features, self.settings)
         np.add.at(self.counts.reshape(-1), (self._flat + bins).ravel(), 1.0)
         self.frames += 1
 
@@ -223,16 +228,22 @@ class MotionFit:
                 self.add(features)
             if read % 50 == 0:
                 report(progress, done + read, total, message)
+        report(progress, done + read, total, message)
         return read
 
     def model(self) -> MotionModel:
         if not self.frames:
             raise ValueError("no normal motion to learn from: the footage gave no pair of consecutive frames")
-        return MotionModel(self.grid, self.settings, self.counts.copy(), self.frames)
+        return MotionModel(self.grid, self.settings, self.speed_sum.copy(), self.speed_squares.copy(),
+                           self.counts.copy(), self.frames)
+
+
+#: What the ``weights`` array of a saved model holds, in order.
+_WEIGHTS = ("min_moving", "neighbour_weight", "bin_weight", "prior_weight", "speed_floor", "direction_weight")
 
 
 def save_motion_model(model: MotionModel, path: str | Path) -> None:
-    """Write ``model`` to ``path`` (``.npz``, atomically): counts and settings, no pickled objects."""
+    """Write ``model`` to ``path`` (``.npz``, atomically): sums, counts and settings, no pickled objects."""
     from core.atomic_write import write_bytes
 
     s = model.settings
@@ -242,12 +253,13 @@ def save_motion_model(model: MotionModel, path: str | Path) -> None:
         "grid": np.array([model.grid.height, model.grid.width, model.grid.cell], np.int64),
         "moving_speed": np.array(model.grid.moving_speed, np.float64),
         "flow_preset": np.array(model.grid.preset),
-        "speed_edges": np.asarray(s.speed_edges, np.float64),
         "directions": np.array(s.directions, np.int64),
         "top": np.array(s.top, np.int64),
-        "weights": np.array([s.min_moving, s.neighbour_weight, s.bin_weight, s.prior_weight], np.float64),
+        "weights": np.array([getattr(s, name) for name in _WEIGHTS], np.float64),
         "frames": np.array(model.frames, np.int64),
-        "counts": model.counts.astype(np.float64),
+        "speed_sum": model.speed_sum,
+        "speed_squares": model.speed_squares,
+        "counts": model.counts,
     }
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
@@ -269,17 +281,21 @@ def load_motion_model(path: str | Path) -> MotionModel:
         raise ModelFileError(path, f"not a motion model file (.npz): {exc}") from exc
     if "kind" not in arrays or str(arrays["kind"]) != "framewatch-motion":
         raise ModelFileError(path, "not a Framewatch motion model file (no 'framewatch-motion' kind)")
-    version = int(arrays.get("format_version", -1))
+    try:
+        version = int(arrays["format_version"])
+    except (KeyError, TypeError, ValueError):
+        version = -1
     if version != FORMAT_VERSION:
         raise ModelFileError(path, f"motion model format {version}; this version reads format {FORMAT_VERSION}")
     try:
         height, width, cell = (int(v) for v in arrays["grid"])
-        min_moving, neighbour, bin_weight, prior = (float(v) for v in arrays["weights"])
-        settings = MotionSettings(speed_edges=tuple(float(v) for v in arrays["speed_edges"]),
-                                  directions=int(arrays["directions"]), min_moving=min_moving,
-                                  neighbour_weight=neighbour, bin_weight=bin_weight, prior_weight=prior,
-                                  top=int(arrays["top"]))
+        weights = [float(v) for v in arrays["weights"]]
+        if len(weights) != len(_WEIGHTS):
+            raise ValueError(f"{len(weights)} weights, not {len(_WEIGHTS)}")
+        settings = MotionSettings(directions=int(arrays["directions"]), top=int(arrays["top"]),
+                                  **dict(zip(_WEIGHTS, weights, strict=True)))
         grid = FlowGrid(height, width, cell, float(arrays["moving_speed"]), str(arrays["flow_preset"]))
-        return MotionModel(grid, settings, arrays["counts"], int(arrays["frames"]))
+        return MotionModel(grid, settings, arrays["speed_sum"], arrays["speed_squares"], arrays["counts"],
+                           int(arrays["frames"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelFileError(path, f"damaged motion model file: {exc}") from exc

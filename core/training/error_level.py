@@ -1,7 +1,10 @@
 """Fit a run's error-level model (:mod:`core.models.error_level`) on the project's normal footage.
 
-:func:`fit_error_level` runs the run's next-frame predictor over every window of the project's
-train- and val-split videos (the project's normal footage: what the run trained and validated on), keeps each input clip
+:func:`fit_error_level` runs the run's next-frame predictor over every window lying wholly inside the normal
+footage the run **held out** of its training (``data["held_out"]``, :mod:`core.data.held_out`: whole videos
+or time blocks, found by content), so the level learned is the error of normal footage the predictor never
+saw, not of frames it memorised; a run recorded before runs held out time uses its train- and val-split
+videos, as before. It keeps each input clip
 and the predictor's squared error map of the frame after it, and trains the small error-level network to
 predict those maps. The network is written to ``error_level.keras`` in the run folder and the run record
 says so (``data["error_level"]``); the run's ``events.json``, flagged in the old units, is set aside as
@@ -29,7 +32,13 @@ import numpy as np
 
 from core.errors import Cancelled
 from core.inference.anomaly.events_file import EVENTS_FILE
-from core.inference.anomaly.project_scoring import ScoringRun, events_dir, run_model, split_videos
+from core.inference.anomaly.project_scoring import (
+    ScoringRun,
+    events_dir,
+    held_out_frames,
+    run_model,
+    split_videos,
+)
 from core.inference.anomaly.scoring import squared_errors
 from core.inference.errors import ScoreError
 from core.jobs import ProgressCallback, Stage, check_cancelled, report
@@ -74,10 +83,11 @@ def fit_error_level(project: Any, run: str | Path | ScoringRun, *, epochs: int =
                     batch_size: int = DEFAULT_BATCH_SIZE, seed: int = 0, load_model: Any = None,
                     progress: ProgressCallback | None = None,
                     cancel: threading.Event | None = None) -> ErrorLevelFit:
-    """Fit and save ``run``'s error-level model on ``project``'s train- and val-split videos (module doc).
+    """Fit and save ``run``'s error-level model on ``project``'s held-out normal footage (module doc).
 
     :class:`ScoreError` for a run whose model is not a next-frame predictor, a run still training, a
-    project without train- or val-split footage long enough for one window, bad ``epochs`` / ``batch_size``;
+    project without held-out footage (or, for an older run, train- or val-split footage) long enough for
+    one window, bad ``epochs`` / ``batch_size``;
     :class:`~core.errors.Cancelled` when ``cancel`` is set (nothing is written).
     """
     started = time.monotonic()
@@ -94,13 +104,23 @@ def fit_error_level(project: Any, run: str | Path | ScoringRun, *, epochs: int =
     if is_model_folder(model_run.run_dir, model_run.record):
         raise ScoreError(f"{model_run.run_dir}: run {model_run.run_id!r} is a read-only model folder (exported or "
                          "shipped): fit the error level on the run it was exported from, then export that again")
-    videos = split_videos(project, model_run, "train") + split_videos(project, model_run, "val")
-    if not videos:
-        raise ScoreError(f"{project.folder}: no train- or val-split videos to learn the normal error level from")
+    held = held_out_frames(project, model_run)
+    if held is None:  # a run recorded before runs held out time: its train- and val-split videos
+        videos = split_videos(project, model_run, "train") + split_videos(project, model_run, "val")
+        spans = None
+        if not videos:
+            raise ScoreError(f"{project.folder}: no train- or val-split videos to learn the normal error level from")
+    else:
+        videos = [video for video in project.videos.values() if video.id in held]
+        spans = {video.id: held[video.id] for video in videos}
+        if not videos:
+            raise ScoreError(f"{project.folder}: the project holds none of the footage run {model_run.run_id!r} "
+                             "held out of its training, which its error level is learned from: fit it in the "
+                             "project the run trained in")
     if load_model is None:
         from core.models.files import load_model_file as load_model
     predictor = model_run.load_model(load_model)
-    clips, errors = _collect(predictor, model_run, videos, progress, cancel)
+    clips, errors = _collect(predictor, model_run, videos, spans, progress, cancel)
     model, loss = _train(model_run, clips, errors, epochs, batch_size, seed, progress, cancel)
     from core.models.files import save_model
 
@@ -124,15 +144,20 @@ def _set_aside_events(project: Any, run: ScoringRun) -> Path | None:
     return aside
 
 
-def _collect(predictor: Any, run: ScoringRun, videos: list[Any], progress: ProgressCallback | None,
-             cancel: threading.Event | None) -> tuple[np.ndarray, np.ndarray]:
-    """Every window's uint8 input clip and the predictor's squared error map of the frame after it."""
+def _collect(predictor: Any, run: ScoringRun, videos: list[Any], spans: dict[str, list[tuple[int, int]]] | None,
+             progress: ProgressCallback | None, cancel: threading.Event | None) -> tuple[np.ndarray, np.ndarray]:
+    """Every window's uint8 input clip and the predictor's squared error map of the frame after it: the
+    windows of the whole ``videos``, or (``spans``, ``{video id: [(start, end), ...]}``) only those whose
+    input frames and predicted frame all lie inside one span."""
     spec = run.spec
     pre = spec.preprocess
     length = spec.frames
     clip_bytes = length * pre.height * pre.width * pre.channels + pre.height * pre.width * 4  # + its float32 map
-    known = [video.frame_count for video in videos]
-    total = sum(max(0, count - length) for count in known) if all(c is not None for c in known) else None
+    if spans is not None:
+        total: int | None = sum(max(0, end - start - length) for video in videos for start, end in spans[video.id])
+    else:
+        known = [video.frame_count for video in videos]
+        total = sum(max(0, count - length) for count in known) if all(c is not None for c in known) else None
     step = max(1, math.ceil(total * clip_bytes / MAX_BYTES)) if total else 1
     limit = MAX_BYTES // clip_bytes
     clips: list[np.ndarray] = []
@@ -156,9 +181,12 @@ def _collect(predictor: Any, run: ScoringRun, videos: list[Any], progress: Progr
 
     for video in videos:
         recent: deque[np.ndarray] = deque(maxlen=length)
+        inside = None if spans is None else _inside(spans[video.id], length)
         with open_video(video.path) as source:
-            for frame in iter_resized(source, pre, cancel=cancel):
-                if len(recent) == length:
+            for index, frame in enumerate(iter_resized(source, pre, cancel=cancel)):
+                if inside is not None and index >= len(inside):
+                    break
+                if len(recent) == length and (inside is None or inside[index]):
                     if seen % step == 0 and len(clips) + len(pending) < limit:
                         pending.append(np.stack(recent))
                         targets.append(frame)
@@ -170,9 +198,19 @@ def _collect(predictor: Any, run: ScoringRun, videos: list[Any], progress: Progr
         run_batch()
     if not clips:
         names = ", ".join(str(video.path) for video in videos[:3]) + (" ..." if len(videos) > 3 else "")
-        raise ScoreError(f"{names}: the train- and val-split videos are too short: predicting one frame takes "
-                         f"{length + 1} frames")
+        raise ScoreError(f"{names}: the normal footage held out of training is too short: predicting one frame "
+                         f"takes {length + 1} frames")
     return np.stack(clips), np.stack(errors)[..., None].astype(np.float32)
+
+
+def _inside(spans: list[tuple[int, int]], length: int) -> np.ndarray:
+    """``(frames,)`` bool: frame ``t`` is a window's predicted frame whose ``length`` input frames
+    ``t - length .. t - 1`` and itself lie inside one of ``spans``."""
+    last = max((end for _, end in spans), default=0)
+    inside = np.zeros(last, bool)
+    for start, end in spans:
+        inside[start + length:end] = True
+    return inside
 
 
 def _train(run: ScoringRun, clips: np.ndarray, errors: np.ndarray, epochs: int, batch_size: int, seed: int,

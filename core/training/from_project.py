@@ -4,7 +4,8 @@ This is what the desktop app's "Train" button and ``framewatch train PROJECT`` b
 
 * :func:`train_project(project, request) <train_project>` (a
   :class:`~core.training.request.TrainingRequest`, checked when it was made) builds the train/val batches of the
-  project (videos split whole), makes the model spec fit the data (frames, size, channels, classes),
+  project (window tasks: validation on held-out normal footage, whole videos or time blocks, recorded in
+  ``run.json``'s ``data["held_out"]``, :mod:`core.data.held_out`; subclip tasks: videos split whole), makes the model spec fit the data (frames, size, channels, classes),
   creates ``<project>/runs/<run name>/``, adds a :class:`~core.project.ModelRun` to the project and
   trains, updating that entry after every epoch.
 * :func:`resume_project_run(project, run_dir) <resume_project_run>` rebuilds the same datasets (the
@@ -70,7 +71,8 @@ def project_data(
     import keras
 
     from core.data import to_pydataset, to_tf_dataset, train_val_batches
-    from core.data.splits import assign_splits, recorded_splits
+    from core.data.datasets import WINDOW_TASKS, plan_hold_out
+    from core.data.splits import assign_splits, recorded_splits, window_splits
 
     if task not in TASKS:
         raise TrainingError(f"task must be one of {tasks_text()}, not {task!r}")
@@ -101,15 +103,25 @@ def project_data(
     if task == "classify":
         changes["outputs"] = max(2, len(train_batches.class_names))
     spec = spec.replace(**changes)
+    dataset_task = DATASET_TASKS[task]
+    held_out = None
+    if dataset_task in WINDOW_TASKS:  # what trained and what was held out (the frames were cached above)
+        held_out, _ = plan_hold_out(project, preprocess, length=kwargs["length"],
+                                    frame_steps=tuple(kwargs.get("frame_steps", (1,))),
+                                    val_fraction=options.val_fraction, seed=seed, video_ids=options.videos)
+        splits = window_splits(project.data, options.val_fraction, seed, options.videos)
+    else:
+        splits = assign_splits(project.data, options.val_fraction, seed)
     description = {
         "source": "project", "project": str(project.folder), "task": DATASET_TASKS[task],
         "options": options.to_dict(), "preprocess": preprocess.to_dict(),
         "train_clips": len(train_batches.samples), "validation_clips": len(val_batches.samples) if val_batches else 0,
         "class_names": list(train_batches.class_names),
         # the videos trained and validated on, by content: scoring replays this split in any import of them
-        "splits": recorded_splits(project.data, assign_splits(project.data, options.val_fraction, seed),
-                                  options.videos),
+        "splits": recorded_splits(project.data, splits, options.videos),
     }
+    if held_out is not None:  # the spans held out (and trained), by content: scoring calibrates on them alone
+        description["held_out"] = held_out.record(project.data)
     if arrays:  # batch sequences in a fixed order, encoded batch by batch into the feature cache
         description["cache_key"] = _samples_key(project, preprocess, train_batches, val_batches)
         return TrainingData(train_batches, None, val_batches, batch_size, description), spec
@@ -188,8 +200,8 @@ def train_project(
     The ``motion`` preset (:class:`~core.models.specs.MotionSpec`) has no network: its run fits motion
     statistics on the normal footage instead (:func:`core.training.motion_run.fit_motion_run`).
     ``request.error_level``: a run of a next-frame predictor asked for as ``task="anomaly"`` (the default
-    anomaly preset) that ends with a model then fits its error level on the train- and val-split videos
-    (``framewatch fit-error-level``; a couple of minutes on Ped2 on a CPU, outside ``max_minutes``),
+    anomaly preset) that ends with a model then fits its error level on the normal footage the run held out
+    of its training (``framewatch fit-error-level``; a couple of minutes on Ped2 on a CPU, outside ``max_minutes``),
     which scoring divides its errors by.
     """
     spec = request.spec()
@@ -227,7 +239,8 @@ def train_project(
         data.description[ERROR_LEVEL_WANTED] = True
     recorder = _project_recorder(project, entry.id, run_dir, save_project, held=hold_project)
     result = train(spec, data, run_dir, progress, cancel, config, on_record=recorder)
-    return _with_error_level(project, result, progress, cancel) if wants_level else result
+    result = _with_error_level(project, result, progress, cancel) if wants_level else result
+    return _with_trust(project, result, progress, cancel) if request.task == "anomaly" else result
 
 
 def _size_note(progress: ProgressCallback | None, size: FrameSize) -> None:
@@ -291,7 +304,9 @@ def resume_project_run(
                     max_minutes=max_minutes, steps_per_epoch=steps_per_epoch)
     # its weights changed: learn the level again (a run that had one, or one that was to get one when it ended)
     wants_level = error_level and wants_error_level(record)
-    return _with_error_level(project, result, progress, cancel) if wants_level else result
+    result = _with_error_level(project, result, progress, cancel) if wants_level else result
+    wants_trust = record.task == "anomaly" or wants_error_level(record)  # an anomaly run, of either kind
+    return _with_trust(project, result, progress, cancel) if wants_trust else result
 
 
 def wants_error_level(record: RunRecord) -> bool:
@@ -302,8 +317,8 @@ def wants_error_level(record: RunRecord) -> bool:
 
 def _with_error_level(project, result: RunResult, progress: ProgressCallback | None,
                       cancel: threading.Event | None) -> RunResult:
-    """A next-frame run that ended with a model learns its error level on the project's train- and val-split
-    videos (:mod:`core.training.error_level`); other runs are returned as they are."""
+    """A next-frame run that ended with a model learns its error level on the normal footage it held out
+    (:mod:`core.training.error_level`); other runs are returned as they are."""
     record = result.record
     if record.task != "predict" or result.model_path is None or result.status not in ("completed", "stopped_early"):
         return result
@@ -317,5 +332,29 @@ def _with_error_level(project, result: RunResult, progress: ProgressCallback | N
     except Cancelled:  # the run itself is finished and kept; only its error level is missing
         report(progress, 0, None, f"cancelled: run {result.run_dir.name!r} is complete without one; fit it later "
                                   "with framewatch fit-error-level", Stage.ERROR_LEVEL)
+        return result
+    return dataclasses.replace(result, record=RunRecord.load(result.run_dir))
+
+
+def _with_trust(project, result: RunResult, progress: ProgressCallback | None,
+                cancel: threading.Event | None) -> RunResult:
+    """An anomaly run that ended with a model (and its error level) measures how far to trust it on the normal
+    footage it held out (:mod:`core.inference.anomaly.trust`: false alarms per minute, held-out over training
+    error), recorded in ``run.json``'s ``data["trust"]``; other runs are returned as they are. A cancel or a
+    footage problem here leaves the finished run without a report (``framewatch trust`` measures it later)."""
+    if result.model_path is None or result.status not in ("completed", "stopped_early"):
+        return result
+    from core.errors import Cancelled, FramewatchError
+    from core.inference.anomaly.trust import assess_run
+    from core.jobs import report
+
+    try:
+        assess_run(project, result.run_dir, progress=progress, cancel=cancel)
+    except Cancelled:
+        report(progress, 0, None, f"cancelled: run {result.run_dir.name!r} is complete without its trust report",
+               Stage.CALIBRATING)
+        return result
+    except FramewatchError as exc:  # the run is finished and kept; only its report is missing
+        report(progress, 0, None, f"no trust report: {exc}", Stage.CALIBRATING)
         return result
     return dataclasses.replace(result, record=RunRecord.load(result.run_dir))

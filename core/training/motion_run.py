@@ -9,10 +9,15 @@ video split by content so scoring calibrates on the same videos, and ``data["mot
 used, frames counted, the grid) and the model file ``motion.npz`` that ``model_path`` names, so scoring,
 ``evaluate``, review and the heat maps find it the way they find a network (:mod:`core.runs.model`).
 
-The normal footage is, for now, every train- and val-split video (``--videos`` narrows it) minus its
-anomaly intervals. The working size is ``spec.scale`` of the first such video's size; every other video is
-resized to it. Progress events are the trainer's (:class:`~core.training.events.RunStarted`, ``RunEnded``),
-``done`` counting frames read; ``cancel`` stops between frames (:class:`~core.errors.Cancelled`, the run
+The normal footage is that of every window-task run (:func:`plan_motion_footage`: train- and val-split videos,
+``--videos`` narrowing them, less their abnormal spans), and part of it is held out as for a predictor
+(:mod:`core.data.held_out`: whole videos from five on, else time blocks in each), a frame apart from what is
+fitted: the statistics are fitted on the rest, and ``run.json``'s ``data["held_out"]`` records both, so scoring
+calibrates the threshold on held-out frames only and the run's trust report (false alarms per minute on
+held-out footage, :mod:`core.inference.anomaly.trust`) is measured at the end as for any anomaly run. The working size is ``spec.scale`` of the first such video's size, or the request's
+``height`` / ``width`` where given (``--size``); every video is resized to it. Of the request's other options
+only the run name, the validation share, the seed and the videos apply (there are no epochs or batches). The run starts and ends with the trainer's events (:class:`~core.training.events.RunStarted`,
+``RunEnded``); in between, :class:`~core.jobs.Progress` of stage ``motion`` counts the frames read; ``cancel`` stops between frames (:class:`~core.errors.Cancelled`, the run
 recorded ``cancelled``; start a new run, there is nothing to resume).
 """
 
@@ -25,10 +30,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from core.errors import Cancelled
-from core.jobs import ProgressCallback
+from core.jobs import Progress, ProgressCallback, Stage
 from core.models.specs import MotionSpec
 from core.runs import RECORD_FILE, RunRecord, default_run_name
 from core.runs.process import this_process
@@ -45,30 +48,30 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def normal_spans(project, video_ids: list[str]) -> dict[str, list[tuple[int, int]]]:
-    """``{video id: [(start, end), ...]}``: the frames of each video outside its anomaly intervals."""
-    from core.data.ground_truth import frame_labels
-
-    spans: dict[str, list[tuple[int, int]]] = {}
-    for video_id in video_ids:
-        labels = frame_labels(project.data, video_id)
-        edges = np.flatnonzero(np.diff(np.concatenate([[True], labels, [True]]).astype(np.int8)))
-        found = [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True) if b - a >= 2]
-        if found:
-            spans[video_id] = found
-    return spans
+#: Frames a flow reaches back: frame ``t``'s motion is read from frames ``t - 1`` and ``t``; held-out footage
+#: keeps this gap from trained footage, so no pair of frames feeds both.
+FLOW_REACH = 1
 
 
-def normal_videos(project, request: TrainingRequest) -> tuple[list[str], dict[str, str]]:
-    """The ids of the train- and val-split videos the run learns from (``request.videos`` narrows them) and
-    the project's split (:func:`~core.data.splits.assign_splits` with the request's share and seed)."""
-    from core.data.splits import assign_splits
+def plan_motion_footage(project, request: TrainingRequest):
+    """What a motion run learns from and holds out: :func:`~core.data.held_out.hold_out` over the project's
+    normal footage (:func:`~core.data.normal_footage.normal_footage`: train- and val-split videos, or
+    ``request.videos`` of them, less abnormal spans; rejected events' frames), with a gap of
+    :data:`FLOW_REACH`. Returns the :class:`~core.data.held_out.HeldOut` and the window split."""
+    from core.data.held_out import hold_out
+    from core.data.normal_footage import normal_footage
+    from core.data.splits import window_splits
+    from core.data.verdicts import verdict_spans
 
-    splits = assign_splits(project.data, request.val_fraction, request.seed)
-    wanted = set(request.videos) if request.videos is not None else None
-    ids = [video.id for video in project.videos.values()
-           if splits.get(video.id) in ("train", "val") and (wanted is None or video.id in wanted)]
-    return ids, splits
+    data = project.data
+    splits = window_splits(data, request.val_fraction, request.seed, request.videos)
+    chosen = set(data.videos) if request.videos is None else set(request.videos)
+    rejected = verdict_spans(data, "rejected")
+    counts = {video.id: video.known_frame_count for video in data.videos.values()
+              if video.id in chosen and (splits.get(video.id) in ("train", "val") or video.id in rejected)}
+    footage = normal_footage(data, splits, counts, FLOW_REACH)
+    held = hold_out(data, footage, splits, val_fraction=request.val_fraction, seed=request.seed, gap=FLOW_REACH)
+    return held, splits
 
 
 def fit_motion_run(
@@ -95,8 +98,8 @@ def fit_motion_run(
     run_dir = project.runs_dir / name
     if (run_dir / RECORD_FILE).exists():
         raise TrainingError(f"the project already has a run named {name!r} ({run_dir}): choose another name")
-    ids, splits = normal_videos(project, request)
-    spans = normal_spans(project, ids)
+    held, splits = plan_motion_footage(project, request)
+    spans = {video_id: pieces for video_id, pieces in held.train.items() if pieces}
     if not spans:
         raise TrainingError(f"project {project.folder} has no normal footage to learn motion from: give videos "
                             "of normal activity split train or val (framewatch project add-video --split train)")
@@ -109,7 +112,9 @@ def fit_motion_run(
     from core.motion.flow import working_size
 
     try:
-        height, width = working_size(int(height), int(width), spec.scale, spec.cell)
+        working = working_size(int(height), int(width), spec.scale, spec.cell)
+        height = request.height if request.height is not None else working[0]  # --size sets it directly
+        width = request.width if request.width is not None else working[1]
         spec = spec.replace(height=height, width=width)
     except ValueError as exc:
         raise TrainingError(f"{first.path}: {exc}") from None
@@ -120,6 +125,8 @@ def fit_motion_run(
         "options": request.data_options().to_dict(),
         "preprocess": {"height": height, "width": width, "grayscale": True},
         "splits": recorded_splits(project.data, splits, request.videos),
+        # the spans held out (and fitted on), by content: scoring calibrates its threshold on them alone
+        "held_out": held.record(project.data),
         "normal_frames": total,
     }
     entry = project.add_run(name, "anomaly", config={"preset": spec.preset, "run_dir": str(run_dir),
@@ -133,7 +140,7 @@ def fit_motion_run(
     run_dir.mkdir(parents=True, exist_ok=True)
     record = RunRecord(run_id=name, task="anomaly", preset=spec.preset, spec=spec.to_dict(), config=config.to_dict(),
                        data=description, created=_now(), monitor="", status="running",
-                       process=this_process().to_dict())
+                       process=this_process().to_dict(), device={"summary": "CPU (optical flow)"})
     recorder = _project_recorder(project, entry.id, run_dir, save_project, held=hold_project)
     record.save(run_dir)
     recorder(record)
@@ -158,9 +165,8 @@ def fit_motion_run(
         fit = MotionFit(spec.grid(), spec.settings())
         done = 0
 
-        def tell(event) -> None:
-            emit(ev.TrainingEvent(done=event.done, total=total, message=event.message, epoch=0, epochs=1,
-                                  elapsed_s=time.perf_counter() - started))
+        def tell(event: Progress) -> None:
+            emit(Progress(event.done, total, event.message, Stage.MOTION))
 
         for video_id, pieces in spans.items():
             video = project.videos[video_id]
@@ -181,9 +187,11 @@ def fit_motion_run(
         if isinstance(exc, TrainingError):
             raise
         raise TrainingError(f"fitting the motion statistics failed: {type(exc).__name__}: {exc}") from exc
-    record.data["motion"] = {"file": MOTION_FILE, **model.describe(),
-                             "normal_spans": {project.videos[v].name: [list(s) for s in p] for v, p in spans.items()}}
+    record.data["motion"] = {"file": MOTION_FILE, **model.describe()}
     record.model_path = MOTION_FILE
     record.epochs_completed = 1
     finish("completed")
-    return RunResult(Path(run_dir), "completed", record, run_dir / MOTION_FILE, model)
+    result = RunResult(Path(run_dir), "completed", record, run_dir / MOTION_FILE, model)
+    from core.training.from_project import _with_trust
+
+    return dataclasses.replace(_with_trust(project, result, progress, cancel), model=model)

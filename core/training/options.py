@@ -43,8 +43,9 @@ class DataOptions:
     ``height`` / ``width`` / ``grayscale`` / ``frames`` default to the preset's input (``frames`` is the
     model's input length; next-frame clips are one frame longer). ``stride``: frames between window
     starts (next-frame: default non-overlapping; anomaly: 1). ``frame_steps``: anomaly stride
-    augmentation (default 1, 2, 3). ``val_fraction``: share of videos held out for validation when the
-    project assigns no split. ``videos``: ids of the project's videos to train on (default: all); each
+    augmentation (default 1, 2, 3). ``val_fraction``: share of the normal footage held out for
+    validation (and, for next-frame and anomaly runs, the error level and the threshold): whole videos, or
+    time inside each video when a next-frame or anomaly run has fewer than five (:mod:`core.data.held_out`). ``videos``: ids of the project's videos to train on (default: all); each
     keeps its split (its own, or the one assigned among all the project's videos).
     """
 

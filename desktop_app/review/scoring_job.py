@@ -2,7 +2,8 @@
 
 :class:`ScoringJob` runs :func:`core.inference.anomaly.project_scoring.score_project` for one video in a
 :class:`~desktop_app.jobs.Worker`: the score cache is used (a scored video's errors arrive in one piece,
-without loading the model), the threshold is calibrated on the train-split videos first, and the video's
+without loading the model), the threshold is calibrated first on the normal footage the run held out of
+its training (older runs: the train-split videos), and the video's
 errors are heard frame by frame as they are scored (``on_scores``). The scoring thread only queues them;
 a timer on the GUI thread hands them on at most every :data:`FLUSH_MS` milliseconds as
 ``scores(first_frame, errors)`` and appends them to a :class:`~core.inference.anomaly.flagging_session.FlaggingSession`

@@ -183,7 +183,7 @@ class TrainingPanel(QWidget):
         self.runs.selection_changed.connect(lambda _run: self._update_buttons())
         self.form.val_fraction.valueChanged.connect(lambda _v: self._fill_videos())
         self.form.changed.connect(self.show_frame_size)
-        self.form.task.currentTextChanged.connect(lambda _t: self.show_frame_size())
+        self.form.task.currentTextChanged.connect(lambda _t: self._fill_videos())  # shows the frame size too
         self.form.videos.itemChanged.connect(lambda _i: self.show_frame_size())
         self._update_buttons()
         if detect:
@@ -234,14 +234,19 @@ class TrainingPanel(QWidget):
         if self.project is None:
             self.form.set_videos([])
             return
-        from core.data.splits import assign_splits
+        from core.data.splits import assign_splits, window_splits
         from core.project.errors import DatasetError
 
         data = self.project.data
+        fraction = self.form.val_fraction.value()
+        windows = self.form.task.currentText() in ("predict", "anomaly")  # they hold out normal footage
         try:
-            splits = assign_splits(data, self.form.val_fraction.value())
+            splits = window_splits(data, fraction) if windows else assign_splits(data, fraction)
         except DatasetError as exc:  # subclips of one video in two splits: shown, and training will say so too
             splits = dict.fromkeys(data.videos, f"split problem: {exc}")
+        if windows and fraction > 0 and "val" not in splits.values():  # time blocks inside each are held out
+            held = f"train, {fraction:.0%} of its time held out"
+            splits = {ident: held if split == "train" else split for ident, split in splits.items()}
         self.form.set_videos([(v.id, v.name, splits.get(v.id, "")) for v in data.videos.values()])
         self.show_frame_size()
 
@@ -422,10 +427,19 @@ class TrainingPanel(QWidget):
     def _on_finished(self, result: Any) -> None:
         self.last_status = result.status
         self.run_dir = Path(result.run_dir)
+        from core.inference.anomaly.trust import trust_report
+
+        text = self.ended_message
         level = result.record.data.get("error_level")
         if isinstance(level, dict):  # fitted after the run ended: say so after the run's own last line
-            self.status.setText(f"{self.ended_message}; error level learned from {level.get('windows')} windows "
-                                f"of normal footage")
+            text += f"; error level learned from {level.get('windows')} windows of held-out normal footage"
+        trust = trust_report(result.record)  # an anomaly run measured on its held-out footage
+        if trust is not None:
+            text += f"\nTrust: {trust.summary()}"
+            if trust.warning():
+                text += f"\nWarning: {trust.warning()}"
+        if text != self.ended_message:
+            self.status.setText(text)
 
     def _on_error(self, exc: BaseException) -> None:
         if isinstance(exc, Cancelled):

@@ -17,9 +17,13 @@
    cancel or a crash loses at most that many frames. Nothing is written to ``project.json``: scoring never
    needs the project's lock, and the project is only read.
 3. **The threshold**, unless one is given, is calibrated (:meth:`Threshold.calibrate`, the ``percentile`` of
-   the errors) on the project's **train-split** videos, the normal footage the model learned from, split as
+   the errors) on the normal footage the run **held out** of its training (:func:`calibration_footage`:
+   the spans ``run.json`` records in ``data["held_out"]``, whole videos or time blocks, found by content
+   in any project holding them), never on frames the model learned from. The videos holding them are
+   scored and cached whole; calibration takes their held-out slices. A run recorded before runs held out
+   time (or with ``val_fraction`` 0) keeps the old rule: the project's **train-split** videos, split as
    training split them (:func:`split_videos`: the videos the run recorded, by content; else the run's
-   validation fraction and seed). Their scores are cached like any other.
+   validation fraction and seed).
 4. **Events** are flagged on each scored video's smoothed errors (:func:`flag_events`, ``min_run``,
    ``merge_gap``), written to the run's ``events.json`` (:mod:`core.inference.anomaly.events_file`; events of
    videos not scored this time are kept when the threshold and flagging are unchanged) and returned with
@@ -189,6 +193,48 @@ def split_videos(project: Any, run: RunModel, split: str) -> list[Video]:
     return [video for video in project.videos.values() if splits[video.id] == split]
 
 
+def held_out_frames(project: Any, run: RunModel) -> dict[str, list[tuple[int, int]]] | None:
+    """``{video id: [(start, end), ...]}``: the frames of ``project`` that ``run`` held out of its training
+    (``data["held_out"]``, :mod:`core.data.held_out`), found by content in any project holding that footage
+    (``{}`` when this project holds none of it). ``None`` for a run recorded before runs held out time, or
+    one that held nothing out (``val_fraction`` 0): the old rule (whole train/val-split videos) applies."""
+    from core.data.held_out import replay_held_out
+
+    held = replay_held_out(project.data, run.record.data.get("held_out"))
+    if held is None or held.mode == "none":
+        return None
+    return held.held
+
+
+def calibration_footage(project: Any, run: RunModel) -> list[tuple[Video, list[tuple[int, int]] | None]]:
+    """The normal footage a threshold for ``run`` is calibrated on: ``[(video, spans)]``, ``spans`` ``None``
+    for the whole video.
+
+    * The frames the run held out of its training (:func:`held_out_frames`): never a frame the model
+      learned from.
+    * If this project holds none of them (another project scored with the run): the train-split videos
+      (:func:`split_videos`) whose content the run did not train on at all.
+    * A run recorded before runs held out time (no ``data["held_out"]``) or with nothing held out: its
+      train-split videos, the old rule.
+    """
+    held = held_out_frames(project, run)
+    if held is None:
+        return [(video, None) for video in split_videos(project, run, "train")]
+    if held:
+        return [(video, held[video.id]) for video in project.videos.values() if video.id in held]
+    recorded = run.record.data.get("held_out") or {}
+    trained = {entry.get("content") for entry in recorded.get("trained") or () if isinstance(entry, dict)}
+    return [(video, None) for video in split_videos(project, run, "train") if video.fingerprint.key not in trained]
+
+
+def calibration_errors(errors: np.ndarray, spans: list[tuple[int, int]] | None) -> list[np.ndarray]:
+    """The parts of one video's ``errors`` a threshold is calibrated on: all of them (``spans`` ``None``),
+    or one slice per span (frames past the scores' end left out)."""
+    if spans is None:
+        return [errors]
+    return [errors[start:min(end, len(errors))] for start, end in spans if min(end, len(errors)) > start]
+
+
 def project_run_id(project: Any, run: RunModel) -> str:
     """The id verdicts on this run's events carry: the project's run entry for the run folder, else its name."""
     folder = run.run_dir.resolve()
@@ -317,6 +363,21 @@ def _load_model(path: Path) -> Any:
     return load_model_file(path)
 
 
+def score_videos(project: Any, run: str | Path | ScoringRun, videos: Sequence[Video], stride: int | None = None,
+                 batch_size: int = DEFAULT_BATCH_SIZE, progress: ProgressCallback | None = None,
+                 cancel: threading.Event | None = None, load_model: Callable[[Path], Any] = _load_model,
+                 stage: Stage = Stage.SCORING) -> dict[str, np.ndarray]:
+    """``{video id: errors}`` (float32 ``(frames,)``) of ``videos`` scored whole by ``run``, through the score
+    cache (what is cached is read, the rest scored and cached), with no threshold and no events written:
+    what measuring a run on its held-out footage needs. Progress counts frames scored, in ``stage``."""
+    model = (run if isinstance(run, ScoringRun) else run_model(project.folder, run)).pinned()
+    scorer = _Scorer(project, model, resolve_stride(model.spec, stride), batch_size, None, progress, cancel,
+                     load_model)
+    scorer.total = _frames_to_score(scorer, videos)
+    scorer.stage = stage
+    return {video.id: scorer.scores(video)[0] for video in videos}
+
+
 def score_project(
     project: Any,
     run: str | Path | ScoringRun,
@@ -338,7 +399,7 @@ def score_project(
     """Score ``videos`` (ids, names or paths; ``None``: every video of the project) with ``run``'s model.
 
     ``project`` is an open :class:`~core.project.Project` (read-only is enough). ``threshold``: flag with
-    this one instead of calibrating on the train-split videos (``percentile``, causal ``smoothing`` over
+    this one instead of calibrating on the held-out normal footage (``percentile``, causal ``smoothing`` over
     that many frames; default: the run's recommendation, else 1); a number is a threshold set by hand,
     met by errors smoothed over ``smoothing`` frames (:meth:`Threshold.manual`). ``error``: how a frame's squared errors become its error (``mse`` or
     ``worst-patches``, :func:`~core.inference.anomaly.scoring.frame_error`; default: the run's recommendation, else
@@ -348,7 +409,7 @@ errors)`` is called on the scoring thread with each video's errors as they becom
 included, so a listener keeps the ids it wants. ``on_threshold(threshold)`` is called once the threshold
 is known: the calibration videos are scored first, so it comes before any target video's frame is scored
 and a live chart can flag events as the frames arrive. Returns a
-    :class:`ProjectScores`; raises :class:`ScoreError` (no train-split footage to calibrate on, a video
+    :class:`ProjectScores`; raises :class:`ScoreError` (no normal footage to calibrate on, a video
     too short), the errors of :func:`run_model` and of reading a video, each naming the file.
     """
     model = (run if isinstance(run, ScoringRun) else run_model(project.folder, run)).pinned()
@@ -360,21 +421,25 @@ and a live chart can flag events as the frames arrive. Returns a
     if threshold is not None and not isinstance(threshold, Threshold):
         threshold = Threshold.manual(threshold, smoothing)
     targets = [project.video(key) for key in videos] if videos is not None else list(project.videos.values())
-    calibration = [] if threshold is not None else split_videos(project, model, "train")
+    footage = [] if threshold is not None else calibration_footage(project, model)
+    calibration = [video for video, _ in footage]
     if threshold is None and not calibration:
-        raise ScoreError(f"{project.folder}: no train-split videos to calibrate the threshold on: add videos of "
-                         "normal footage with split train (framewatch project add-video --split train, or Set "
-                         "Split in the app's Videos list)")
+        raise ScoreError(f"{project.folder}: no normal footage to calibrate the threshold on (no train-split "
+                         "videos, or none the run did not train on): add videos of normal footage with split "
+                         "train (framewatch project add-video --split train, or Set Split in the app's Videos "
+                         "list), or set a threshold")
     check_replaceable(events_dir(project, model))  # before any scoring: its events.json will be replaced
     scorer = _Scorer(project, model, stride, batch_size, None, progress, cancel, load_model, on_scores)
     scorer.total = _frames_to_score(scorer, {video.id: video for video in [*calibration, *targets]}.values())
     errors: dict[str, tuple[np.ndarray, int]] = {}
-    scorer.stage = Stage.CALIBRATING  # the train-split videos the threshold is calibrated on
+    scorer.stage = Stage.CALIBRATING  # the videos holding the footage the threshold is calibrated on
     for video in calibration:
-        errors[video.id] = scorer.scores(video)
+        errors[video.id] = scorer.scores(video)  # whole videos are scored and cached; calibration slices them
     scorer.stage = Stage.SCORING
     if threshold is None:
-        threshold = Threshold.calibrate([errors[v.id][0] for v in calibration], percentile, smoothing, "causal")
+        parts = [part for video, spans in footage for part in calibration_errors(errors[video.id][0], spans)]
+        threshold = dataclasses.replace(Threshold.calibrate(parts, percentile, smoothing, "causal"),
+                                        videos=len(calibration))
     if on_threshold is not None:
         on_threshold(threshold)
     for video in targets:

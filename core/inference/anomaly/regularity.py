@@ -141,9 +141,9 @@ class Threshold:
 
     def describe(self) -> str:
         """One line for people: the value and where it came from, e.g. ``0.0123 (99.5th percentile of
-        1,234 train-split frames, 3-frame average)``."""
+        1,234 normal frames, 3-frame average)``."""
         origin = ("set by hand" if self.kind == "manual" else
-                  f"{self.percentile:g}th percentile of {self.frames:,} train-split frames")
+                  f"{self.percentile:g}th percentile of {self.frames:,} normal frames")
         if self.window > 1:
             origin += f", {self.window}-frame {self.smoothing} average"
         return f"{self.value:.6g} ({origin})"

@@ -226,7 +226,7 @@ def test_a_manual_threshold_is_written_and_read_back() -> None:
     assert Threshold.from_dict(threshold.to_dict()) == threshold
     assert threshold.describe() == "0.25 (set by hand, 3-frame causal average)"
     calibrated = Threshold.calibrate([np.arange(10.0)], 50.0)
-    assert calibrated.describe() == "4.5 (50th percentile of 10 train-split frames)"
+    assert calibrated.describe() == "4.5 (50th percentile of 10 normal frames)"
     with pytest.raises(ScoreError, match="finite"):
         Threshold.manual(float("nan"))
     with pytest.raises(ScoreError, match="unknown kind"):

@@ -23,8 +23,8 @@ from core.models import TASKS, build_model, make_spec, presets
 from core.models.files import load_model_file
 for task in TASKS:
     for name in presets(task):
-        if name.startswith("lrcn-"):
-            continue  # application backbones are Keras's own code
+        if name.startswith("lrcn-") or name == "motion":
+            continue  # application backbones are Keras's own code; the motion scorer has no network
         spec = make_spec(task, name, frames=4, height=32, width=32, outputs=3 if task == "classify" else 1)
         model = build_model(spec)
         x = np.random.rand(2, *spec.input_shape).astype("float32")

@@ -11,6 +11,7 @@ import pytest
 from core.inference.anomaly.error_overlay import error_heatmap, span_error_maps
 from core.inference.anomaly.project_evaluation import evaluate_project
 from core.inference.anomaly.project_scoring import run_model, score_project
+from core.jobs import Stage
 from core.project import Project
 from core.runs import RunRecord
 from core.training.errors import TrainingError
@@ -52,8 +53,12 @@ def run_dir(project_folder) -> Path:
         result = train_project(project, TrainingRequest("anomaly", "motion", run_name="motion"),
                                progress=events.append)
         assert [type(e).__name__ for e in events][0] == "RunStarted"
-        assert type(events[-1]).__name__ == "RunEnded" and events[-1].status == "completed"
-        assert [run.status for run in project.runs.values()] == ["completed"]
+        ended = [e for e in events if type(e).__name__ == "RunEnded"]
+        assert [e.status for e in ended] == ["completed"]
+        counted = [e.done for e in events if e.stage is Stage.MOTION]
+        assert counted[-1] == 4 * 30 and counted == sorted(counted)  # the frames of the 4 videos fitted on
+        assert any(e.stage is Stage.CALIBRATING for e in events[events.index(ended[0]):])  # then the trust report
+        assert [run.status for run in project.runs.values() if run.name == "motion"] == ["completed"]
     finally:
         project.close()
     return result.run_dir
@@ -65,14 +70,33 @@ def test_the_run_folder_holds_a_record_and_the_motion_statistics(run_dir):
                                                                                "motion.npz")
     assert record.spec["family"] == "motion" and (record.spec["height"], record.spec["width"]) == (24, 48)
     motion = record.data["motion"]
-    assert motion["frames"] == 5 * 29  # every flow of the train- and val-split videos, each counted once
-    assert sorted(record.data["splits"]) == ["train", "val"]
+    # of 5 normal videos one is held out whole (core.data.held_out); every flow of the other 4 counted once
+    assert record.data["held_out"]["mode"] == "videos" and len(record.data["held_out"]["videos"]) == 1
+    assert motion["frames"] == 4 * 29
+    assert record.data["trust"]["false_alarms_per_minute"] is not None
     with pytest.raises(TrainingError, match="nothing to resume"):
         project = Project.open(run_dir.parent.parent)
         try:
             resume_project_run(project, run_dir)
         finally:
             project.close()
+
+
+def test_size_sets_the_working_size_and_empty_footage_is_refused(project_folder, tmp_path):
+    project = Project.open(project_folder)
+    try:
+        result = train_project(project, TrainingRequest("anomaly", "motion", run_name="sized", height=12, width=36))
+        assert (result.record.spec["height"], result.record.spec["width"]) == (12, 36)
+        assert result.model.grid.shape == (1, 3)
+    finally:
+        project.close()
+    empty = Project.create(tmp_path / "empty", name="empty")
+    try:
+        empty.add_video(_folder(tmp_path / "test", blob_frames(5, 2.0)), split="test")
+        with pytest.raises(TrainingError, match="no normal footage"):
+            train_project(empty, TrainingRequest("anomaly", "motion"))
+    finally:
+        empty.close()
 
 
 def test_scoring_flags_the_fast_blob_and_maps_where(project_folder, run_dir):

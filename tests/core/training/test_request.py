@@ -15,7 +15,7 @@ NAN, INF = float("nan"), float("inf")
 
 @pytest.mark.parametrize(("field", "value", "message"), [
     ("task", "dance", "task must be one of predict, anomaly, classify, regress, not 'dance'"),
-    ("preset", "nope", "no preset 'nope' for task 'anomaly'; presets: stae, conv-ae, future-frame"),
+    ("preset", "nope", "no preset 'nope' for task 'anomaly'; presets: stae, conv-ae, future-frame, motion"),
     ("learning_rate", NAN, "learning rate must be a positive number, not nan"),
     ("learning_rate", INF, "learning rate must be a positive number, not inf"),
     ("learning_rate", 0.0, "learning rate must be a positive number, not 0.0"),
