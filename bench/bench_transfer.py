@@ -242,13 +242,11 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
         project = Project.open(folder)
         try:
             rows[scene] = {"flow baseline": baseline_row(project)}
-            if quick:
-                continue
-            if not args.no_motion:
+            if not quick and not args.no_motion:
                 rows[scene]["motion"] = learned_row(project, MOTION_RUN)
-            if runs[scene]:
+            if not quick and runs[scene]:
                 rows[scene]["model"] = learned_row(project, runs[scene])
-            else:
+            elif not quick:
                 rows[scene]["model"] = f"no run: --run-{'abc'[SCENES.index(scene)]}"
         finally:
             project.close()
