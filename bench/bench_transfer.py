@@ -157,20 +157,24 @@ def learned_row(project, run: str) -> Row:
     """``run`` scored as ``framewatch evaluate`` scores it (its calibrated threshold), the score cache emptied
     first so frames/s counts every frame it scores (calibration and test), decode included."""
     from core.inference.anomaly.project_evaluation import evaluate_project
-    from core.inference.anomaly.project_scoring import run_model, split_videos
+    from core.inference.anomaly.project_scoring import run_model
 
     shutil.rmtree(project.cache_dir / "scores", ignore_errors=True)
     model = run_model(project.folder, run)
     # a run without a recommended scoring (export-run writes one) is scored as the shipped model is
     recommended = model.record.data.get("scoring") or model.record.preset == "motion"
     scoring = {} if recommended else dict(SHIPPED_SCORING)
+    scored = [0]
+
+    def on_scores(video_id, first_frame, errors) -> None:  # every frame scored now (the cache is empty)
+        scored[0] += len(errors)
+
     start = time.perf_counter()
-    result = evaluate_project(project, model, **scoring)
+    result = evaluate_project(project, model, on_scores=on_scores, **scoring)
     seconds = time.perf_counter() - start
     scores = result.scores
     tests = [project.videos[v.video_id] for v in scores.videos]
-    scored = {v.id: v for v in [*split_videos(project, scores.run, "train"), *tests]}  # calibration and test
-    frames = sum(v.known_frame_count for v in scored.values())
+    frames = scored[0]
     series = {v.video_id: scores.threshold.smooth(v.errors) for v in scores.videos}
     fps = tests[0].fps if tests else 10.0
     return measure(series, _truth(project, tests), scores.threshold.value, fps, frames / seconds,
