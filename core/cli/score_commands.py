@@ -77,7 +77,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     score = subparsers.add_parser(
         "score", help="score a project's videos with a trained model (per-frame errors, events; cached, resumable)",
         description="Score videos of a project with a training run's model: each frame's reconstruction (or "
-        "next-frame prediction) error. Scores are cached in PROJECT/cache/scores/ (a rerun is instant; an "
+        "next-frame prediction) error, or for a motion run (--preset motion) how unlikely the frame's optical flow "
+        "is under its statistics. Scores are cached in PROJECT/cache/scores/ (a rerun is instant; an "
         "interrupted one resumes); the threshold is calibrated on the normal footage the run held out of "
         "training, never on frames it learned from (a run trained before runs held out time: on the "
         "train-split videos), or set with --threshold; the events flagged are written to the run's events.json. --export, --annotated and --annotated-dir also write each video's "

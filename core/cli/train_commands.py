@@ -452,7 +452,8 @@ def run_export(args: argparse.Namespace) -> int:
     import_tensorflow_quietly()
     out = export_run(find_run_dir(args.project, args.run), args.to, checkpoint=args.checkpoint,
                      overwrite=args.overwrite, scoring=scoring)
-    level = RunRecord.load(out).error_level_path(out)
-    written = [out / MODEL_FILE, out / RECORD_FILE, *([level] if level is not None else [])]
+    exported = RunRecord.load(out)
+    level = exported.error_level_path(out)
+    written = [exported.model_file_path(out) or out / MODEL_FILE, out / RECORD_FILE, *([level] if level is not None else [])]
     print("wrote " + ", ".join(str(path) for path in written))
     return 0

@@ -24,8 +24,9 @@ one moving against the usual direction, and one walking slowly where nothing eve
 person who stops where people keep walking does not (less motion is never unusual here).
 
 On UCSD Ped2 the speed term alone ranks frames as the no-learning baseline (:mod:`core.motion.baseline`)
-does; the direction term's gate keeps Ped2's walkers in every direction from costing more than 0.01 of frame
-AUC (docs/models.md).
+does; the direction term's gate, and counting a cell as moving only when half its pixels move (the direction
+of a cell a person's edge grazes is noise), keep Ped2's walkers in every direction from costing frame AUC
+(docs/models.md).
 
 Saved as ``.npz`` (:func:`save_motion_model`, read back with ``allow_pickle=False`` by
 :func:`load_motion_model`) with a :data:`FORMAT_VERSION`; the raw sums and counts are stored, so a model can be

@@ -14,6 +14,9 @@ folder that scoring, evaluation and the desktop app accept wherever they take a 
 * ``error_level.keras``: the run's error-level model, if it has one (``framewatch fit-error-level``), weights
   only as well.
 
+A motion run (the ``motion`` preset) has no network: its statistics are exported as ``motion.npz``
+(:data:`MOTION_MODEL_FILE`, read and written again, so a damaged file is refused) in place of ``model.keras``.
+
 The model is loaded with ``safe_mode=True``. The folder is written whole or not at all: it is built in
 a temporary folder beside it and swapped in (:func:`~core.atomic_write.atomic_folder`), so an export that
 fails or is killed at any point leaves the previous export complete (never one run's weights beside
@@ -31,20 +34,23 @@ from core.runs.model import RunModel
 from core.runs.record import RECORD_FILE, RunRecord
 
 MODEL_FILE = "model.keras"
+#: The model file of an exported motion run.
+MOTION_MODEL_FILE = "motion.npz"
 #: Record entries that name the training machine's files or processes.
 _LOCAL_DATA = ("project", "cache_key")
 _LOCAL_CONFIG = ("feature_cache_dir",)
 
 
-def portable_record(record: RunRecord, note: str = "", scoring: dict | None = None) -> RunRecord:
-    """``record`` without the training machine's paths and process, pointing at :data:`MODEL_FILE`;
+def portable_record(record: RunRecord, note: str = "", scoring: dict | None = None,
+                    model_file: str = MODEL_FILE) -> RunRecord:
+    """``record`` without the training machine's paths and process, pointing at ``model_file``;
     ``scoring`` (``error``, ``smooth``) is stored as ``data["scoring"]``, the scoring it recommends."""
     data = {key: value for key, value in record.data.items() if key not in _LOCAL_DATA}
     if scoring:
         data["scoring"] = {**(data.get("scoring") or {}), **scoring}
     config = {key: value for key, value in record.config.items() if key not in _LOCAL_CONFIG}
     notes = [*record.notes, note] if note else list(record.notes)
-    return dataclasses.replace(record, data=data, config=config, process=None, model_path=MODEL_FILE,
+    return dataclasses.replace(record, data=data, config=config, process=None, model_path=model_file,
                                notes=notes)
 
 
@@ -78,6 +84,8 @@ def export_run(run_dir: str | Path, out_dir: str | Path, *, checkpoint: str = ""
     except OSError as exc:
         raise RunError(f"{out_dir}: cannot create the folder ({exc.strerror or exc})") from exc
     _check_replaceable(out_dir, overwrite)
+    if record.spec.get("family") == "motion":
+        return _export_motion(found, out_dir, scoring)
     model = found.load_model(load_model_file)
     weights_only = _without_optimizer(model)
     levels = _without_optimizer(load_model_file(level)) if level is not None else None
@@ -87,6 +95,24 @@ def export_run(run_dir: str | Path, out_dir: str | Path, *, checkpoint: str = ""
             if levels is not None:
                 levels.save(part / level.name)
             portable_record(record, f"exported from run {record.run_id!r} ({source.name})", scoring).save(part)
+    except OSError as exc:
+        raise RunError(f"{out_dir}: cannot write the exported run ({exc.strerror or exc})") from exc
+    return out_dir
+
+
+def _export_motion(found: RunModel, out_dir: Path, scoring: dict | None) -> Path:
+    """A motion run's export: its statistics (loaded, checked against the record, written again) and record."""
+    from core.atomic_write import atomic_folder
+    from core.models.files import load_model_file
+    from core.motion.model import save_motion_model
+
+    model = found.load_model(load_model_file)
+    record = found.record
+    try:
+        with atomic_folder(out_dir) as part:
+            save_motion_model(model, part / MOTION_MODEL_FILE)
+            portable_record(record, f"exported from run {record.run_id!r} ({found.model_path.name})", scoring,
+                            MOTION_MODEL_FILE).save(part)
     except OSError as exc:
         raise RunError(f"{out_dir}: cannot write the exported run ({exc.strerror or exc})") from exc
     return out_dir
@@ -108,7 +134,7 @@ def _check_replaceable(out_dir: Path, overwrite: bool) -> None:
         raise RunError(f"{out_dir}: cannot be read ({exc.strerror or exc})") from exc
     if not names:
         return
-    exported = {MODEL_FILE, RECORD_FILE}
+    exported = {MODEL_FILE, MOTION_MODEL_FILE, RECORD_FILE}
     try:
         previous_level = RunRecord.load(out_dir).error_level_path(out_dir)
     except RunError:  # not a readable export: only the files every export writes are its own

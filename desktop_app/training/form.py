@@ -216,6 +216,10 @@ class TrainingForm(QWidget):
             return
         preset = presets(self.task.currentText())[name]
         spec = preset.spec
+        if spec.family == "motion":  # no clips: the flow of consecutive frames at a share of the video's size
+            self.preset_text.setText(f"pairs of gray frames at {spec.scale:g} of the video's size: "
+                                     f"{preset.description}")
+            return
         self.preset_text.setText(f"{spec.frames} frames of {spec.height}x{spec.width}x{spec.channels}: "
                                  f"{preset.description}")
 

@@ -11,6 +11,7 @@ import pytest
 from core.inference.anomaly.error_overlay import error_heatmap, span_error_maps
 from core.inference.anomaly.project_evaluation import evaluate_project
 from core.inference.anomaly.project_scoring import run_model, score_project
+from core.inference.errors import ScoreError
 from core.jobs import Stage
 from core.project import Project
 from core.runs import RunRecord
@@ -118,3 +119,45 @@ def test_scoring_flags_the_fast_blob_and_maps_where(project_folder, run_dir):
         assert report["auc_raw"] > 0.9
     finally:
         project.close()
+
+
+def test_an_exported_motion_run_scores_as_its_run(project_folder, run_dir, tmp_path):
+    from core.runs.export import MOTION_MODEL_FILE, export_run
+
+    out = export_run(run_dir, tmp_path / "exported")
+    assert sorted(p.name for p in out.iterdir()) == sorted([MOTION_MODEL_FILE, "run.json"])
+    assert RunRecord.load(out).model_path == MOTION_MODEL_FILE and "project" not in RunRecord.load(out).data
+    project = Project.open(project_folder)
+    try:
+        ours = score_project(project, "motion", videos=["test"]).videos[0].errors
+        theirs = score_project(project, out, videos=["test"]).videos[0].errors
+    finally:
+        project.close()
+    assert np.array_equal(ours, theirs)
+
+
+def test_two_runs_fused_on_the_scale_of_their_held_out_footage(project_folder, run_dir):
+    from core.inference.anomaly.fusion import fuse, fused_scores, held_out_scale
+    from core.inference.anomaly.project_scoring import score_videos
+
+    project = Project.open(project_folder)
+    try:
+        train_project(project, TrainingRequest("anomaly", "motion", run_name="motion-seed1", seed=1))
+        fused = fused_scores(project, ["motion", "motion-seed1"], videos=["test"])
+        test = project.video("test")
+        scales = [held_out_scale(project, name) for name in ("motion", "motion-seed1")]
+        series = [score_videos(project, run_model(project_folder, name), [test])[test.id]
+                  for name in ("motion", "motion-seed1")]
+        summed = fused_scores(project, ["motion", "motion-seed1"], videos=["test"], how="sum")
+    finally:
+        project.close()
+    assert fused.scales == tuple(scales) and all(s > 0 for s in scales)
+    expected = np.maximum(series[0] / scales[0], series[1] / scales[1])
+    assert np.allclose(fused.series[test.id], expected, rtol=1e-5)
+    assert np.allclose(summed.series[test.id], series[0] / scales[0] + series[1] / scales[1], rtol=1e-5)
+    inside = fused.series[test.id][FAST[0] + 1:FAST[1] - 1]
+    assert inside.min() > 1.0  # above the top 1% of either run's held-out normal frames
+    with pytest.raises(ScoreError, match="same frames"):
+        fuse([np.ones(3), np.ones(4)], [1.0, 1.0])
+    with pytest.raises(ScoreError, match="positive"):
+        fuse([np.ones(3)], [0.0])

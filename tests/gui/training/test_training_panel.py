@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from core.jobs import Progress
+from core.jobs import Progress, Stage
 from core.project import Project
 from core.runs import RunRecord
 from core.training import events as ev
@@ -391,3 +391,26 @@ def test_the_bar_leaves_the_data_stage_full_bar_when_the_run_starts(panel, tmp_p
     panel._on_event(ev.RunStarted(0, None, "starting epoch 1/2", run_dir=str(tmp_path / "r"), epochs=2))
     assert panel.progress.maximum() == 0  # busy, not "100%", until the first batch ends
     assert panel.status.text() == "starting epoch 1/2"
+
+
+def test_the_motion_preset_fits_in_one_job_and_is_listed_scorable_not_resumable(qtbot, panel, project) -> None:
+    form = panel.form
+    form.task.setCurrentText("anomaly")
+    form.preset.setCurrentIndex(form.preset.findData("motion"))
+    assert form.preset_text.text().startswith("pairs of gray frames at 0.5 of the video's size")
+    texts: list[str] = []
+    show = panel.status.setText
+    panel.status.setText = lambda text: (texts.append(text), show(text))
+    click(qtbot, panel.start_button)
+    with qtbot.waitSignal(panel.run_ended, timeout=RUN_TIMEOUT_MS) as ended:
+        pass
+    run_dir, status = ended.args
+    assert status == "completed" and error_dialog.shown == []
+    assert (run_dir / "motion.npz").is_file() and RunRecord.load(run_dir).model_path == "motion.npz"
+    row = panel.runs.row_of(run_dir)
+    assert [panel.runs.item(row, c).text() for c in (1, 2)] == ["anomaly/motion", "completed (read-only)"]
+    assert any(text.startswith(Stage.MOTION.label) for text in texts), texts  # the frames read, as their own stage
+    panel.runs.select_run(run_dir)
+    assert panel.score_button.isEnabled() and not panel.resume_button.isEnabled()
+    assert "is a motion run" in panel.resume_button.toolTip()
+    assert [r.status for r in project.runs.values()] == ["completed"]
