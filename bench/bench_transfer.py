@@ -13,7 +13,9 @@ speed per 12-pixel cell, z-score against the normal footage, max over cells; no 
 scene; the **motion** preset (per-cell flow statistics, fitted here in seconds on each scene's normal footage
 unless ``--no-motion``); the **model** column: the shipped ``future-frame`` model on (a) (``--run-a`` another), and
 on (b) and (c) the runs given with ``--run-b`` / ``--run-c`` (trained by the commands in docs/benchmarks.md; the
-shipped model learned from all 16 Ped2 training videos, so it has seen (b)'s footage whole and (c)'s "unseen" videos).
+shipped model learned from all 16 Ped2 training videos, so it has seen (b)'s footage whole and (c)'s "unseen" videos);
+the **fusion** of the model with the motion run (:mod:`core.inference.anomaly.fusion`, ``max``), thresholded at the
+99.5th percentile of its fused scores on the model's calibration footage.
 
 Per scorer and scene: frame AUC per-video normalised and raw, anomalies hit by an event at the calibrated
 threshold, false alarms per minute of the test frames outside the anomalies, and frames/s (decode included;
@@ -181,6 +183,32 @@ def learned_row(project, run: str) -> Row:
                    f"run {scores.run.run_id}, threshold {scores.threshold.describe()}")
 
 
+def fusion_row(project, run: str, motion: str) -> Row:
+    """``run`` fused with the motion run (:func:`core.inference.anomaly.fusion.fused_scores`, ``max`` of each
+    divided by its 99th percentile on its held-out normal footage); the threshold the 99.5th percentile of the
+    fused scores on ``run``'s calibration footage, unsmoothed."""
+    import numpy as np
+
+    from core.inference.anomaly.fusion import fused_scores
+    from core.inference.anomaly.project_scoring import calibration_errors, calibration_footage, run_model
+    from core.inference.anomaly.regularity import DEFAULT_PERCENTILE
+
+    footage = calibration_footage(project, run_model(project.folder, run))
+    tests = [v for v in project.videos.values() if v.split == "test"]
+    videos = {v.id: v for v in [*(video for video, _ in footage), *tests]}
+    start = time.perf_counter()
+    fused = fused_scores(project, [run, motion], list(videos))
+    seconds = time.perf_counter() - start
+    normal = np.concatenate([part for video, spans in footage
+                             for part in calibration_errors(fused.series[video.id], spans)])
+    threshold = float(np.percentile(normal, DEFAULT_PERCENTILE))
+    frames = sum(len(fused.series[key]) for key in videos)
+    fps = tests[0].fps if tests else 10.0
+    return measure({v.id: fused.series[v.id] for v in tests}, _truth(project, tests), threshold, fps,
+                   frames / seconds, f"max of model / {fused.scales[0]:.3g} and motion / {fused.scales[1]:.3g}; "
+                   "frames/s from cached scores")
+
+
 def fit_motion(folder: Path) -> str:
     """The scene project's ``motion`` run (:data:`MOTION_RUN`), fitted the first time."""
     from core.project import Project
@@ -238,7 +266,8 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
     from core.project import Project
 
     rows: dict[str, dict[str, Row | str]] = {}
-    scorers = ["flow baseline"] + ([] if quick else [*(["motion"] if not args.no_motion else []), "model"])
+    scorers = ["flow baseline"] + ([] if quick else [*(["motion"] if not args.no_motion else []), "model",
+                                                      *(["fusion"] if not args.no_motion else [])])
     for scene in chosen:
         folder = scene_project(scene, args.work, ped2, args.seed)
         if not quick and not args.no_motion:
@@ -250,6 +279,8 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
                 rows[scene]["motion"] = learned_row(project, MOTION_RUN)
             if not quick and runs[scene]:
                 rows[scene]["model"] = learned_row(project, runs[scene])
+                if not args.no_motion:
+                    rows[scene]["fusion"] = fusion_row(project, runs[scene], MOTION_RUN)
             elif not quick:
                 rows[scene]["model"] = f"no run: --run-{'abc'[SCENES.index(scene)]}"
         finally:
