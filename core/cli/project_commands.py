@@ -53,6 +53,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ucsd.add_argument("--gt", type=Path, help="ground-truth .m file (default: the first *.m found)")
     ucsd.add_argument("--fps", type=FPS, default=10.0, help="frame rate of the image folders (default 10)")
     ucsd.add_argument("--no-scan", action="store_true", help="count images instead of decoding every one")
+    ucsd.add_argument("--one-recording", type=Path, metavar="FILE.avi",
+                      help="join the training videos, in order, into this new lossless video file (FFV1) and add "
+                      "it as the project's only training video: the dataset as one long recording of normal activity")
     ucsd.set_defaults(handler=run_import_ucsd)
 
     folders = sub.add_parser("import-folders", help="import train/<class>/*.mp4 and test/<class>/*.mp4 as labelled clips")
@@ -256,7 +259,8 @@ def run_import_ucsd(args: argparse.Namespace) -> int:
     from core.project.importers import import_ucsd
 
     with _project_to_import_into(args) as project, ProgressBar(f"importing {args.source.name}", unit="video") as bar:
-        result = import_ucsd(project, args.source, gt_file=args.gt, fps=args.fps, scan=not args.no_scan, progress=bar)
+        result = import_ucsd(project, args.source, gt_file=args.gt, fps=args.fps, scan=not args.no_scan,
+                             one_recording=args.one_recording, progress=bar)
         project.save()
     videos = [project.videos[i] for i in result.videos]
     intervals = [project.intervals[i] for i in result.intervals]

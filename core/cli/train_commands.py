@@ -37,6 +37,7 @@ from core.cli.train_dataset import DEFAULT_SEQUENCES, add_source_arguments
 from core.jobs import Stage
 from core.tasks import TASKS
 from core.training.errors import ConfigError
+from core.training.frame_size import MAX_SCALE, MIN_SCALE
 from core.training.request import ResumeRequest, TrainingRequest
 
 
@@ -83,7 +84,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        "model)")
     train.add_argument("--name", help="run name (default: date-time-task-preset)")
     data = train.add_argument_group("data")
-    data.add_argument("--size", type=_int_tuple, metavar="H[xW]", help="frame size (default: the preset's)")
+    data.add_argument("--size", type=_int_tuple, metavar="H[xW]",
+                      help="frame size in pixels (default: predict and anomaly runs keep the training videos' "
+                      "aspect ratio at about the preset's pixel count, each side rounded to what the model needs: "
+                      "64x96 for 360x240 footage with the default anomaly preset, 68x92 for 640x480; other tasks "
+                      "and reference presets: the preset's)")
+    data.add_argument("--scale", type=Number(MIN_SCALE, MAX_SCALE), metavar="S",
+                      help="multiply both sides of the frame size by S, e.g. 1.5 for small or fast movers "
+                      "(slower: time grows with the pixel count; default 1)")
     data.add_argument("--frames", type=int, help="frames per input clip (default: the preset's)")
     color = data.add_mutually_exclusive_group()
     color.add_argument("--gray", dest="grayscale", action="store_const", const=True, help="gray frames")
@@ -300,7 +308,7 @@ def training_request(args: argparse.Namespace) -> TrainingRequest | ResumeReques
         task=args.task, preset=args.preset, run_name=args.name, learning_rate=args.learning_rate,
         filters=_numbers(args.filters, "--filters", "filters per layer, e.g. 32,32"), backbone=args.backbone,
         weights=args.weights, outputs=args.outputs, height=size[0] if size else None,
-        width=size[-1] if size else None, grayscale=args.grayscale, frames=args.frames, stride=args.stride,
+        width=size[-1] if size else None, scale=args.scale, grayscale=args.grayscale, frames=args.frames, stride=args.stride,
         frame_steps=_numbers(args.frame_steps, "--frame-steps", "frame steps, e.g. 1,2,3"), target=args.target,
         steps_per_epoch=args.steps_per_epoch, max_minutes=args.max_minutes, deterministic=args.deterministic,
         error_level=not args.no_error_level, motion=not args.no_motion, mixed_precision=args.mixed_precision,

@@ -100,12 +100,14 @@ def moving_mnist_data(description: dict[str, Any], spec: ModelSpec, batch_size: 
 def train_on_dataset(args: argparse.Namespace, request: TrainingRequest, progress: ProgressCallback,
                      cancel: threading.Event) -> RunResult:
     """A new run of ``request`` on ``--dataset`` (``--mnist``, ``--sequences``) in ``--runs-dir``."""
+    from core.training.frame_size import choose_frame_size
     from core.training.trainer import train
 
     sequences = DEFAULT_SEQUENCES if args.sequences is None else args.sequences
     spec, config = request.spec(), request.config()
-    size = (spec.height if request.height is None else request.height,
-            spec.width if request.width is None else request.width)
+    # the canvas is square: the preset's size or the given one, times --scale (no footage to take a ratio from)
+    fitted = choose_frame_size(spec, "predict", request.height, request.width, request.scale, (), reference=True)
+    size = (fitted.height, fitted.width)
     frames = (spec.frames if request.frames is None else request.frames) + 1
     description = {"source": args.dataset, "mnist": str(Path(args.mnist).resolve()), "sequences": sequences,
                    "validation_sequences": int(round(sequences * request.val_fraction)), "frames": frames,

@@ -66,6 +66,11 @@ class ModelSpec:
         """``(frames, height, width, channels)`` of one input clip."""
         return (self.frames, self.height, self.width, self.channels)
 
+    @property
+    def size_multiple(self) -> int:
+        """What the frame height and width must be divisible by (the model's downsampling; 1: any size)."""
+        return 1
+
     def replace(self, **changes: Any) -> ModelSpec:
         """A copy with ``changes``; unknown names raise ``ValueError`` listing the known ones."""
         known = {f.name for f in dataclasses.fields(self)}
@@ -113,6 +118,10 @@ class NextFrameSpec(ModelSpec):
         if self.downsample < 1 or self.height % self.downsample or self.width % self.downsample:
             raise SpecError(f"frame size {self.height}x{self.width} must be divisible by downsample={self.downsample}")
 
+    @property
+    def size_multiple(self) -> int:
+        return max(1, self.downsample)
+
 
 @dataclass(frozen=True)
 class AutoencoderSpec(ModelSpec):
@@ -144,6 +153,12 @@ class AutoencoderSpec(ModelSpec):
         if not self.encoder or not self.recurrent:
             raise SpecError("an autoencoder needs at least one encoder layer and one ConvLSTM2D layer")
         object.__setattr__(self, "encoder", tuple(tuple(int(v) for v in layer) for layer in self.encoder))
+
+    @property
+    def size_multiple(self) -> int:
+        """The product of the encoder's strides (sizes that round-trip through "valid" padding, 227 with the
+        published layers, are the exception; :func:`core.models.autoencoder.padding_for`)."""
+        return math.prod(stride for _, _, stride in self.encoder)
 
 
 #: How a :class:`UNetPredictorSpec` mixes time.
@@ -193,6 +208,11 @@ class UNetPredictorSpec(ModelSpec):
         if self.height % factor or self.width % factor:
             raise SpecError(f"frame size {self.height}x{self.width} must be divisible by {factor} "
                             f"({len(self.filters)} U-Net levels)")
+
+    @property
+    def size_multiple(self) -> int:
+        """2 ** (levels - 1): every level but the first halves the frame."""
+        return 2 ** (len(self.filters) - 1)
 
 
 BACKBONES = ("scratch", "inception_v3", "mobilenet_v2", "efficientnet_b0", "xception")

@@ -32,6 +32,7 @@ from core.runs.process import this_process
 from core.tasks import DATASET_TASKS, TASKS, tasks_text
 from core.training.data import TrainingData
 from core.training.errors import ConfigError, TrainingError
+from core.training.frame_size import FrameSize, request_frame_size
 from core.training.options import DataOptions
 from core.training.request import TrainingRequest
 from core.training.trainer import RunResult, TrainingConfig, resume, train
@@ -228,8 +229,12 @@ def train_project(
         raise TrainingError(f"the project already has a run named {name!r} ({run_dir}): resume it, or choose "
                             "another name")
     cached = isinstance(spec, LRCNSpec) and spec.cache_features
-    data, spec = project_data(project, task, spec, request.data_options(), config.batch_size, config.seed,
+    size = request_frame_size(project.data, request, spec)  # the footage's aspect ratio, times request.scale
+    options = dataclasses.replace(request.data_options(), height=size.height, width=size.width)
+    data, spec = project_data(project, task, spec, options, config.batch_size, config.seed,
                               arrays=cached, progress=with_stage(progress, Stage.PREPARING), cancel=cancel)
+    data.description["frame_size"] = size.to_dict()
+    _size_note(progress, size)
     if cached and config.feature_cache_dir is None:
         config = dataclasses.replace(config, feature_cache_dir=str(project.cache_dir / "features"))
     entry = project.add_run(name, task, config={"preset": spec.preset, "run_dir": str(run_dir),
@@ -251,6 +256,18 @@ def train_project(
     result = _with_error_level(project, result, progress, cancel) if wants_level else result
     result = _with_trust(project, result, progress, cancel) if request.task == "anomaly" else result
     return _with_motion(project, result, progress, cancel) if wants_motion else result
+
+
+def _size_note(progress: ProgressCallback | None, size: FrameSize) -> None:
+    """Tell the user the frame size a new run trains at when it is not simply the one asked for (the footage's
+    aspect ratio, a scale), and when its videos' aspect ratios disagree."""
+    if progress is None or (size.source != "footage" and size.scale == 1):
+        return
+    from core.training import events as ev
+
+    for text in (size.text(), size.aspect.note() if size.aspect is not None else ""):
+        if text:
+            progress(ev.RunNote(done=0, total=None, message=text, stage=Stage.PREPARING))
 
 
 def resume_project_run(

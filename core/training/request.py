@@ -27,6 +27,7 @@ from core.models.registry import filters_field, make_spec
 from core.models.specs import ModelSpec, check_learning_rate
 from core.tasks import TASKS, tasks_text
 from core.training.errors import ConfigError
+from core.training.frame_size import check_scale
 from core.training.options import DataOptions, TrainingConfig
 
 #: Epochs of a new run when none are asked for.
@@ -39,7 +40,9 @@ class TrainingRequest:
     the whole training set; ``run_name``: date-time-task-preset).
 
     Model: ``learning_rate``, ``filters`` (per layer), ``backbone`` / ``weights`` (LRCN), ``outputs`` (regress).
-    Data (:class:`DataOptions`): ``height`` / ``width`` in pixels, ``grayscale``, ``frames`` per input clip,
+    Data (:class:`DataOptions`): ``height`` / ``width`` in pixels (``None``: for a frame model, the training
+    videos' aspect ratio at about the preset's pixel count, :mod:`core.training.frame_size`), ``scale`` (both
+    sides times it, e.g. 1.5; ``None``: 1), ``grayscale``, ``frames`` per input clip,
     ``stride`` and ``frame_steps`` in frames, ``val_fraction``, ``target`` (regress), ``videos`` (ids; all).
     Fitting (:class:`TrainingConfig`): ``epochs``, ``batch_size`` (clips per step), ``steps_per_epoch``,
     ``patience`` / ``lr_patience`` (epochs; 0: off), ``lr_factor``, ``max_minutes`` (minutes of training
@@ -59,6 +62,7 @@ class TrainingRequest:
     outputs: int | None = None
     height: int | None = None
     width: int | None = None
+    scale: float | None = None
     grayscale: bool | None = None
     frames: int | None = None
     stride: int | None = None
@@ -89,6 +93,7 @@ class TrainingRequest:
         if self.filters is not None and (not self.filters or any(
                 isinstance(f, bool) or not isinstance(f, int) or f < 1 for f in self.filters)):
             raise ConfigError(f"filters must be whole numbers >= 1, not {','.join(map(str, self.filters)) or 'none'}")
+        check_scale(self.scale)
         self.spec()
         self.data_options()
         self.config()

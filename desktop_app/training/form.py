@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from core.models.registry import DEFAULT_PRESET, presets
 from core.tasks import TASKS
 from core.training.errors import ConfigError
+from core.training.frame_size import MAX_SCALE, MIN_SCALE
 from core.training.options import MAX_COUNT, MAX_FRAME_SIZE, MAX_FRAMES, MAX_THREADS
 from core.training.request import ResumeRequest, TrainingRequest
 
@@ -90,17 +91,33 @@ class TrainingForm(QWidget):
         self.videos = QListWidget()
         self.videos.setMaximumHeight(VIDEO_LIST_HEIGHT)
         self.frames = _spin(0, MAX_FRAMES, 0, "preset's")
-        self.frame_height = _spin(0, MAX_FRAME_SIZE, 0, "preset's")
-        self.frame_width = _spin(0, MAX_FRAME_SIZE, 0, "preset's")
+        self.frame_height = _spin(0, MAX_FRAME_SIZE, 0, "auto")
+        self.frame_width = _spin(0, MAX_FRAME_SIZE, 0, "auto")
         for box, what in ((self.frame_height, "height"), (self.frame_width, "width")):
             box.setSuffix(" px")
-            box.setToolTip(f"Frame {what} in pixels (\"preset's\": the preset's; one of the two set: square frames)")
+            box.setToolTip(f"Frame {what} in pixels (\"auto\": a predict or anomaly run keeps the training videos' "
+                           "aspect ratio at about the preset's pixel count, other runs the preset's size; one of "
+                           "the two set: square frames)")
+        self.frame_scale = QDoubleSpinBox()
+        self.frame_scale.setRange(MIN_SCALE, MAX_SCALE)
+        self.frame_scale.setDecimals(2)
+        self.frame_scale.setSingleStep(0.25)
+        self.frame_scale.setValue(1.0)
+        self.frame_scale.setPrefix("x ")
+        self.frame_scale.setToolTip("Multiply both sides of the frame size by this (e.g. 1.5 for small or fast "
+                                    "movers; training and scoring take longer in proportion to the pixels)")
+        self.frame_size_text = QLabel()
+        self.frame_size_text.setWordWrap(True)
         self.frame_size = QWidget()
-        size_row = QHBoxLayout(self.frame_size)
-        size_row.setContentsMargins(0, 0, 0, 0)
+        size_rows = QVBoxLayout(self.frame_size)
+        size_rows.setContentsMargins(0, 0, 0, 0)
+        size_row = QHBoxLayout()
         size_row.addWidget(self.frame_height, 1)
         size_row.addWidget(QLabel("x"))
         size_row.addWidget(self.frame_width, 1)
+        size_row.addWidget(self.frame_scale, 1)
+        size_rows.addLayout(size_row)
+        size_rows.addWidget(self.frame_size_text)
         self.grayscale = QComboBox()
         self.grayscale.addItems(["preset's", "gray", "color"])
         self.val_fraction = QDoubleSpinBox()
@@ -130,7 +147,7 @@ class TrainingForm(QWidget):
         self.groups: list[QGroupBox] = []
         for title, rows in (
             ("Model", [("Task", self.task), ("Preset", self.preset), ("Filters", self.filters), ("", self.preset_text)]),
-            ("Data", [("Videos", self.videos), ("Clip length", self.frames), ("Frame size (H x W)", self.frame_size),
+            ("Data", [("Videos", self.videos), ("Clip length", self.frames), ("Frame size (H x W, scale)", self.frame_size),
                       ("Colour", self.grayscale), ("Validation share", self.val_fraction)]),
             ("Training", [("Epochs", self.epochs), ("Batch size", self.batch_size),
                           ("Learning rate", self.learning_rate), ("Steps per epoch", self.steps),
@@ -155,6 +172,7 @@ class TrainingForm(QWidget):
         for box in (self.frames, self.frame_height, self.frame_width, self.epochs, self.batch_size, self.steps, self.patience, self.threads):
             box.valueChanged.connect(self.changed)
         self.val_fraction.valueChanged.connect(self.changed)
+        self.frame_scale.valueChanged.connect(self.changed)
         self.preset.currentTextChanged.connect(self.changed)
 
     # -- layout ---------------------------------------------------------------------------------
@@ -284,6 +302,7 @@ class TrainingForm(QWidget):
             batch_size=self.batch_size.value(), learning_rate=self.learning_rate_value(),
             frames=self.frames.value() or None, height=(self.frame_height.value() or self.frame_width.value()) or None,
             width=(self.frame_width.value() or self.frame_height.value()) or None, grayscale=gray,
+            scale=None if self.frame_scale.value() == 1 else self.frame_scale.value(),
             filters=self.filters_value(), videos=self.chosen_videos(), val_fraction=self.val_fraction.value(),
             steps_per_epoch=self.steps.value() or None, patience=self.patience.value(),
             cpu_threads=self.threads.value(), reserve_cores=RESERVED_CORES,

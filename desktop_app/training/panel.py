@@ -182,7 +182,9 @@ class TrainingPanel(QWidget):
         self.delete_button.clicked.connect(self.delete_selected)
         self.runs.selection_changed.connect(lambda _run: self._update_buttons())
         self.form.val_fraction.valueChanged.connect(lambda _v: self._fill_videos())
-        self.form.task.currentTextChanged.connect(lambda _t: self._fill_videos())
+        self.form.changed.connect(self.show_frame_size)
+        self.form.task.currentTextChanged.connect(lambda _t: self._fill_videos())  # shows the frame size too
+        self.form.videos.itemChanged.connect(lambda _i: self.show_frame_size())
         self._update_buttons()
         if detect:
             self.detect_devices()
@@ -258,6 +260,24 @@ class TrainingPanel(QWidget):
             elif time_held and split == "train":
                 splits[ident] = f"train, {fraction:.0%} of its time held out"
         self.form.set_videos([(v.id, v.name, splits.get(v.id, "")) for v in data.videos.values()])
+        self.show_frame_size()
+
+    def show_frame_size(self) -> None:
+        """Under the frame size boxes: the size a new run would train at, and why (the footage's aspect ratio,
+        the preset's size, or the boxes'), or what is wrong with the boxes."""
+        from core.training.frame_size import request_frame_size
+
+        if self.project is None:
+            self.form.frame_size_text.setText("")
+            return
+        try:
+            request = self.form.request()
+            size = request_frame_size(self.project.data, request, request.spec())
+        except ConfigError as exc:
+            self.form.frame_size_text.setText(str(exc))
+            return
+        note = size.aspect.note() if size.aspect is not None else ""
+        self.form.frame_size_text.setText(size.text()[0].upper() + size.text()[1:] + (f" ({note})" if note else ""))
 
     def refresh_runs(self) -> None:
         self.runs.refresh(self.project.folder if self.project is not None else None)

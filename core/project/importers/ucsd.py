@@ -84,10 +84,16 @@ def import_ucsd(
     gt_file: str | Path | None = None,
     fps: float = UCSD_FPS,
     scan: bool = True,
+    one_recording: str | Path | None = None,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
 ) -> ImportResult:
     """Add a UCSD dataset's videos (training as split ``train``, testing as ``test``) and ground truth.
+
+    ``one_recording``: a new ``.avi`` file to join the training videos into, in order (lossless,
+    :func:`core.video.join.join_videos`), added as the project's only training video (named
+    ``training/<file name>``) instead of one video per training folder: the dataset as one long recording
+    of normal activity, as an analyst's own footage often is. An existing file is refused.
 
     ``project`` is a :class:`~core.project.project.Project`. Videos are named ``training/01`` etc.
     Everything is added as one undoable action, or nothing if anything is wrong (a missing folder, a
@@ -109,6 +115,8 @@ def import_ucsd(
         raise ProjectValidationError(
             f"{gt_file}: {len(ground_truth)} gt_frame lines for {len(test)} test videos in {test_dir}; they must match"
         )
+    if one_recording is not None and train:
+        train = [_join_training(train, Path(one_recording), fps, cancel)]
     items = [(p, {"name": f"{train_dir.name}/{p.name}", "split": "train"}) for p in train] if train_dir else []
     items += [(p, {"name": f"{test_dir.name}/{p.name}", "split": "test"}) for p in test] if test_dir else []
     videos = [v for v in probe_all(items, fps=fps, scan=scan, progress=progress, cancel=cancel) if v is not None]
@@ -136,3 +144,14 @@ def import_ucsd(
         f"Import UCSD dataset {root.name} ({len(new)} videos)",
     ))
     return ImportResult(videos=[v.id for v in new], intervals=[i.id for i in intervals], skipped=skipped)
+
+
+def _join_training(videos: list[Path], output: Path, fps: float, cancel: threading.Event | None) -> Path:
+    """The training ``videos`` joined into ``output`` (refused if it exists: it may be someone's footage)."""
+    from core.video.join import join_videos
+
+    if output.exists():
+        raise ProjectValidationError(f"{output}: already exists; choose a new file for the joined training videos")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    join_videos(videos, output, fps, cancel=cancel)
+    return output

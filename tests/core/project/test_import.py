@@ -324,3 +324,27 @@ def test_csv_and_json_exports_report_progress_and_stop_when_cancelled(labelled: 
     events.clear()
     export_json(labelled, tmp_path / "all.json", progress=events.append)
     assert events[-1].done == events[-1].total == 1
+
+
+def test_ucsd_one_recording_joins_the_training_videos_losslessly_in_order(tmp_path: Path, capsys) -> None:
+    from core.video import open_video
+
+    root = _ucsd(tmp_path / "ped1", ["1:3", "15"])
+    write_images(root / "Train" / "Train002", 7, ext=".tif")
+    joined = tmp_path / "footage" / "normal.avi"
+    assert main(["project", "import-ucsd", str(root), str(tmp_path / "p"), "--one-recording", str(joined)]) == 0
+    assert "imported 1 training and 2 test videos" in capsys.readouterr().out
+    project = Project.open(tmp_path / "p")
+    train = [v for v in project.videos.values() if v.split == "train"]
+    assert [v.name for v in train] == ["Train/normal.avi"] and train[0].path == joined.resolve()
+    with open_video(joined) as source, open_video(root / "Train" / "Train001", fps=10) as first, \
+            open_video(root / "Train" / "Train002", fps=10) as second:
+        frames = list(source.iter_frames(color="bgr"))
+        expected = [*first.iter_frames(color="bgr"), *second.iter_frames(color="bgr")]
+    assert len(frames) == 17 and all(np.array_equal(a, b) for a, b in zip(frames, expected, strict=True))
+    assert [decode_index(f) for f in frames] == [*range(10), *range(7)]
+    assert sorted((project.videos[i.video_id].name, i.start, i.end) for i in project.intervals.values()) == [
+        ("Test/Test001", 0, 3), ("Test/Test002", 14, 15)]
+    project.close()
+    assert main(["project", "import-ucsd", str(root), str(tmp_path / "q"), "--one-recording", str(joined)]) == 2
+    assert "normal.avi: already exists" in capsys.readouterr().err

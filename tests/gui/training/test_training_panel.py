@@ -268,6 +268,23 @@ def test_frame_size_and_device_choices_reach_the_request(qtbot, panel) -> None:
     assert (form.request().height, form.request().width) == (None, None)  # the preset's
 
 
+def test_the_frame_size_line_follows_the_footage_the_scale_and_the_boxes(qtbot, panel) -> None:
+    form = panel.form
+    form.task.setCurrentText("anomaly")
+    form.preset.setCurrentIndex(form.preset.findData("future-frame"))
+    text = form.frame_size_text.text
+    assert text().startswith("Frame size 68x92: the aspect ratio of the training videos, 64x48 (4:3)")  # 64x48 clips
+    form.frame_scale.setValue(1.5)
+    assert text().startswith("Frame size 100x136") and form.request().scale == 1.5
+    form.frame_height.setValue(48)
+    assert text().startswith("Frame size 72x72: as given x 1.5")  # one side: square, scaled
+    form.frame_scale.setValue(1.0)
+    assert form.request().scale is None
+    form.task.setCurrentText("classify")
+    form.frame_height.setValue(0)
+    assert text().startswith("Frame size 64x64: the preset's")
+
+
 def test_a_gpu_the_backend_does_not_see_ends_in_a_dialog_that_one_click_dismisses(qtbot, panel, monkeypatch,
                                                                                    project) -> None:
     from core.training.devices import list_devices
