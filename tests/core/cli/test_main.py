@@ -30,7 +30,7 @@ def _commands(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> 
 def test_the_command_list_is_the_one_these_tests_know() -> None:
     assert set(_commands(build_parser())) == {
         ("info",), ("cut",), ("frames",), ("project",), ("train",), ("presets",), ("runs",), ("export-run",), ("devices",),
-        ("score",), ("evaluate",), ("fit-error-level",), ("trust",), ("refit",), ("predict",), ("classify",),
+        ("score",), ("evaluate",), ("fit-error-level",), ("fit-motion",), ("trust",), ("refit",), ("predict",), ("classify",),
         *(("project", verb) for verb in ("new", "add-video", "edit-video", "import-ucsd", "import-folders", "label", "normal",
                                           "verdict", "export", "info", "relink", "scan")),
     }
