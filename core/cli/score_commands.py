@@ -172,7 +172,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Score the normal footage an anomaly run held out of its training (from the score cache "
         "when scored before), then report the false alarms per minute its calibrated threshold gives there, "
         "measured by 2-fold over the held-out blocks (calibrated on one half, counted on the other, and "
-        "swapped), and the best epoch's held-out (validation) loss over its training loss, with a warning "
+        "swapped; the events of both halves over their minutes) with its one-sided 95% Poisson upper bound, "
+        "scored with the run's recommended frame error and smoothing, and the best epoch's held-out (validation) loss over its training loss, with a warning "
         "above 2x (memorised footage, too little normal video). framewatch train reports the same when an "
         "anomaly run ends; this records it in the run's run.json again.",
     )

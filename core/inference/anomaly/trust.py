@@ -1,15 +1,20 @@
 """How far to trust an anomaly run: measured on the normal footage it held out of its training.
 
 Two figures, recorded in ``run.json``'s ``data["trust"]`` when an anomaly run ends (:func:`assess_run`) and
-printed by ``framewatch train`` and the training panel:
+printed by ``framewatch train``, ``framewatch trust`` and the training panel:
 
 * **False alarms per minute** the calibrated threshold gives on held-out normal footage, measured honestly
   by two-fold cross-validation over the held-out blocks (:func:`two_fold_false_alarms`): the threshold is
-  calibrated (as scoring calibrates it: the percentile, the run's smoothing) on one half of the blocks, the
-  events it flags (min run, merge gap) are counted per minute on the other half, then the halves swap; the
-  report gives the mean of both. Held-out footage is normal, so every event there is a false alarm: this
-  is the rate to expect on new normal footage of the scene. (The threshold scoring uses is calibrated on
-  all the held-out frames: its rate is about the same.)
+  calibrated (as scoring calibrates it: the percentile, the run's smoothing and frame error) on one half of
+  the blocks, the events it flags (min run, merge gap) are counted on the other half, then the halves swap.
+  The folds are **pooled**: the rate is the events flagged on both halves over the minutes of both halves.
+  Held-out footage is normal, so every event there is a false alarm: this is the rate to expect on new
+  normal footage of the scene. (The threshold scoring uses is calibrated on all the held-out frames: its
+  rate is about the same.) A minute or less is often all that is held out, where one event is already one
+  or two a minute, so the report also gives a **one-sided 95% upper bound** on the rate
+  (:func:`poisson_upper_bound`: the rate at which seeing as few events would happen 5% of the time, the
+  events taken as a Poisson count): "at most 5.4 a minute at 95%" says how bad the true rate may still be.
+  Each fold's own rate is kept in the record too.
 * **Held-out error / training error** (:func:`error_ratio`): the best epoch's validation loss (on
   held-out frames) over its training loss. Far above 1 (over :data:`MEMORISED_RATIO`), the model learned
   the training frames themselves rather than what normal footage looks like: new normal footage then looks
@@ -36,19 +41,82 @@ from core.jobs import ProgressCallback, Stage
 TRUST_ENTRY = "trust"
 #: Held-out error over training error above which a run is said to have memorised its footage.
 MEMORISED_RATIO = 2.0
-#: Held-out minutes under which the false-alarm rate is said to be coarse (one event in half a minute is 2 a
-#: minute, and each fold's threshold is a high percentile of few frames).
-COARSE_MINUTES = 1.0
+#: The confidence of the upper bound the report gives on the false-alarm rate.
+CONFIDENCE = 0.95
 #: The warning's words.
 MEMORISED_WARNING = "memorised footage, too little normal video"
+
+
+def poisson_upper_bound(events: int, confidence: float = CONFIDENCE) -> float:
+    """The one-sided ``confidence`` upper bound on the mean of a Poisson count of which ``events`` were seen:
+    the mean ``mu`` at which ``P(X <= events) = 1 - confidence`` (the exact, Garwood bound, equal to
+    ``0.5 * chi2.ppf(confidence, 2 * events + 2)``). Found by bisection on the Poisson CDF, summed in logs
+    with :func:`math.lgamma` (no SciPy): ``-ln(0.05) = 2.996`` for 0 events at 95%, ``7.754`` for 3."""
+    if isinstance(events, bool) or not isinstance(events, int | np.integer) or events < 0:
+        raise ValueError(f"events must be a count (an integer >= 0), not {events!r}")
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be between 0 and 1, not {confidence!r}")
+    events = int(events)
+    alpha = 1.0 - confidence
+
+    def cdf(mu: float) -> float:  # P(X <= events) for X ~ Poisson(mu): 1 at mu = 0, decreasing in mu
+        if mu <= 0.0:
+            return 1.0
+        log_mu = math.log(mu)
+        return math.fsum(math.exp(i * log_mu - mu - math.lgamma(i + 1)) for i in range(events + 1))
+
+    if events == 0:
+        return -math.log(alpha)
+    low, high = 0.0, float(events) + 1.0
+    while cdf(high) > alpha:  # widen until the bound lies between
+        low, high = high, 2.0 * high
+    for _ in range(200):
+        middle = 0.5 * (low + high)
+        if middle in (low, high):
+            break
+        low, high = (middle, high) if cdf(middle) > alpha else (low, middle)
+    return high
+
+
+@dataclass(frozen=True)
+class FoldCounts:
+    """What :func:`two_fold_false_alarms` counted: the events flagged on each evaluation half (by the
+    threshold calibrated on the other half) and that half's minutes."""
+
+    events: tuple[int, int]
+    minutes: tuple[float, float]
+
+    @property
+    def total_events(self) -> int:
+        return sum(self.events)
+
+    @property
+    def total_minutes(self) -> float:
+        return sum(self.minutes)
+
+    @property
+    def rate(self) -> float:
+        """The pooled rate: events over both halves per minute of both halves."""
+        return self.total_events / self.total_minutes
+
+    @property
+    def upper_95(self) -> float:
+        """The one-sided 95% upper bound on the rate (:func:`poisson_upper_bound`)."""
+        return poisson_upper_bound(self.total_events) / self.total_minutes
+
+    @property
+    def folds(self) -> tuple[float, float]:
+        """Each half's own rate (noisy: a half of a short held-out footage holds few events)."""
+        return (self.events[0] / self.minutes[0], self.events[1] / self.minutes[1])
 
 
 @dataclass(frozen=True)
 class TrustReport:
     """A run's trust figures (module doc); a figure is ``None`` when it cannot be measured (no held-out
-    footage, no validation loss)."""
+    footage, no validation loss). Reports recorded before the folds were pooled have no ``events``,
+    ``minutes`` nor ``upper_95``: their rate is the mean of the folds' rates."""
 
-    #: mean over the two folds of the events per minute flagged on held-out normal footage
+    #: events flagged on held-out normal footage per minute, both folds pooled
     false_alarms_per_minute: float | None
     #: each fold's rate (events per minute on the half not calibrated on)
     folds: tuple[float, ...]
@@ -62,20 +130,36 @@ class TrustReport:
     smoothing: int = 1
     min_run: int = 1
     merge_gap: int = 0
+    #: events flagged on both evaluation halves
+    events: int | None = None
+    #: minutes of both evaluation halves
+    minutes: float | None = None
+    #: the one-sided 95% upper bound on the rate (:func:`poisson_upper_bound`)
+    upper_95: float | None = None
+    #: the frame error the footage was scored with (the run's recommendation, as at scoring)
+    error: str | None = None
+    #: the scorer (the run's default, as at scoring)
+    scorer: str | None = None
 
     @property
     def memorised(self) -> bool:
         return self.error_ratio is not None and self.error_ratio > MEMORISED_RATIO
 
     def summary(self) -> str:
-        """One line: the false-alarm rate and on how much footage, and the error ratio."""
-        if self.false_alarms_per_minute is None:
+        """One line: the false-alarm rate, its 95% upper bound and on how much footage, and the error ratio."""
+        rate = self.false_alarms_per_minute
+        if rate is None:
             text = "no held-out normal footage to measure false alarms on"
+        elif self.events is None or self.minutes is None or self.upper_95 is None:  # recorded before pooling
+            folds = " and ".join(f"{fold:.2f}" for fold in self.folds)
+            text = (f"{rate:.2f} false alarms a minute on {self.held_out_minutes:.1f} min of held-out normal "
+                    f"footage (mean of 2 folds: {folds})")
+        elif self.events == 0:
+            text = (f"no false alarm in {self.minutes:.2f} min of held-out footage "
+                    f"(at most {self.upper_95:.1f} a minute at {CONFIDENCE:.0%})")
         else:
-            folds = " and ".join(f"{rate:.2f}" for rate in self.folds)
-            text = (f"{self.false_alarms_per_minute:.2f} false alarms a minute on {self.held_out_minutes:.1f} min of "
-                    f"held-out normal footage (2-fold: {folds}"
-                    + (", coarse: under a minute held out" if self.held_out_minutes < COARSE_MINUTES else "") + ")")
+            text = (f"{rate:.1f} false alarms a minute (at most {self.upper_95:.1f} at {CONFIDENCE:.0%}) on "
+                    f"{self.minutes:.2f} min of held-out normal footage")
         if self.error_ratio is not None:
             text += f"; held-out error {self.error_ratio:.2f}x the training error"
         return text
@@ -100,7 +184,8 @@ class TrustReport:
 
     @classmethod
     def from_entry(cls, entry: Any) -> TrustReport | None:
-        """The report :meth:`record_entry` wrote; ``None`` for anything else (a run without one)."""
+        """The report :meth:`record_entry` wrote (now or before the folds were pooled); ``None`` for anything
+        else (a run without one)."""
         if not isinstance(entry, Mapping):
             return None
 
@@ -109,14 +194,21 @@ class TrustReport:
             ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
             return float(value) if ok else None
 
+        def text(name: str) -> str | None:
+            value = entry.get(name)
+            return value if isinstance(value, str) else None
+
         folds = entry.get("folds")
+        events = number("events")
         return cls(number("false_alarms_per_minute"),
                    tuple(float(f) for f in folds if isinstance(f, int | float) and not isinstance(f, bool))
                    if isinstance(folds, list) else (),
                    number("held_out_minutes") or 0.0, int(number("held_out_frames") or 0),
                    int(number("blocks") or 0), number("error_ratio"),
                    number("percentile") or DEFAULT_PERCENTILE, int(number("smoothing") or 1),
-                   int(number("min_run") or 1), int(number("merge_gap") or 0))
+                   int(number("min_run") or 1), int(number("merge_gap") or 0),
+                   None if events is None else int(events), number("minutes"), number("upper_95"),
+                   text("error"), text("scorer"))
 
 
 def error_ratio(record: Any) -> float | None:
@@ -135,12 +227,11 @@ def error_ratio(record: Any) -> float | None:
 
 
 def two_fold_false_alarms(blocks: Sequence[tuple[np.ndarray, float]], percentile: float = DEFAULT_PERCENTILE,
-                          smoothing: int = 1, min_run: int = 1,
-                          merge_gap: int = 0) -> tuple[tuple[float, float], float] | None:
-    """``((rate of fold 1, rate of fold 2), minutes)`` over held-out ``blocks`` (``(errors, fps)`` each, the
+                          smoothing: int = 1, min_run: int = 1, merge_gap: int = 0) -> FoldCounts | None:
+    """The events flagged, and the minutes, on each half of held-out ``blocks`` (``(errors, fps)`` each, the
     per-frame errors of one held-out span): the blocks are dealt alternately into two halves (one block
     only: cut in two at its middle); a threshold calibrated on each half flags the other, whose events are
-    counted per minute. ``None`` with too few frames to make two halves."""
+    counted. ``None`` with too few frames to make two halves."""
     parts = [(np.asarray(errors, np.float64), float(fps)) for errors, fps in blocks if len(errors)]
     if len(parts) == 1:
         errors, fps = parts[0]
@@ -148,39 +239,41 @@ def two_fold_false_alarms(blocks: Sequence[tuple[np.ndarray, float]], percentile
     halves = [parts[0::2], parts[1::2]]
     if any(not half or not sum(len(e) for e, _ in half) for half in halves):
         return None
-    rates = []
+    events, minutes = [], []
     for calibrate_on, count_on in ((halves[0], halves[1]), (halves[1], halves[0])):
         threshold = Threshold.calibrate([e for e, _ in calibrate_on], percentile, smoothing, "causal")
-        events = sum(len(flag_events(threshold.smooth(e), threshold.value, min_run, merge_gap)) for e, _ in count_on)
-        minutes = sum(len(e) / fps for e, fps in count_on) / 60.0
-        rates.append(events / minutes)
-    minutes = sum(len(e) / fps for e, fps in parts) / 60.0
-    return (rates[0], rates[1]), minutes
+        events.append(sum(len(flag_events(threshold.smooth(e), threshold.value, min_run, merge_gap))
+                          for e, _ in count_on))
+        minutes.append(sum(len(e) / fps for e, fps in count_on) / 60.0)
+    return FoldCounts((events[0], events[1]), (minutes[0], minutes[1]))
 
 
 def assess_run(project: Any, run: str | Path, *, percentile: float = DEFAULT_PERCENTILE, smoothing: int | None = None,
                min_run: int = 1, merge_gap: int = 0, progress: ProgressCallback | None = None,
                cancel: threading.Event | None = None, load_model: Callable[[Path], Any] | None = None,
-               save: bool = True) -> TrustReport:
+               save: bool = True, error: str | None = None, scorer: str | None = None) -> TrustReport:
     """Measure ``run`` (a run of ``project``) on the normal footage it held out (module doc), and record the
     report in its ``run.json`` (``data["trust"]``, unless ``save=False``).
 
-    The videos holding held-out footage are scored whole through the score cache (scoring later reads
-    them from there). ``smoothing``: the run's recommendation (``data["scoring"]["smooth"]``), else 1.
-    The errors of :func:`~core.inference.anomaly.project_scoring.run_model` and of scoring;
-    :class:`~core.errors.Cancelled` when ``cancel`` is set (nothing is recorded).
+    The footage is scored as :func:`~core.inference.anomaly.project_scoring.score_project` scores it by
+    default, and the report records how: ``smoothing`` the run's recommendation
+    (``data["scoring"]["smooth"]``), else 1; ``error`` (the frame error) the run's recommendation
+    (``data["scoring"]["error"]``), else ``mse``; ``scorer`` the run's default. The videos holding held-out
+    footage are scored whole through the score cache (scoring later reads them from there). The errors of
+    :func:`~core.inference.anomaly.project_scoring.run_model` and of scoring; :class:`~core.errors.Cancelled`
+    when ``cancel`` is set (nothing is recorded).
     """
     from core.inference.anomaly.project_scoring import held_out_frames, run_model, score_videos
 
-    model_run = run_model(project.folder, run)
+    model_run = run_model(project.folder, run, scorer)
+    if error is not None and error != model_run.spec.error:
+        model_run = dataclasses.replace(model_run, spec=dataclasses.replace(model_run.spec, error=error))
     record = model_run.record
     if smoothing is None:
         smoothing = int((record.data.get("scoring") or {}).get("smooth", 1))
     held = held_out_frames(project, model_run) or {}
     videos = [video for video in project.videos.values() if video.id in held]
-    folds: tuple[float, ...] = ()
-    rate = None
-    minutes = 0.0
+    measured = None
     frames = 0
     blocks: list[tuple[np.ndarray, float]] = []
     if videos:
@@ -194,11 +287,14 @@ def assess_run(project: Any, run: str | Path, *, percentile: float = DEFAULT_PER
                     blocks.append((series[start:min(end, len(series))], video.fps or 25.0))
         frames = sum(len(e) for e, _ in blocks)
         measured = two_fold_false_alarms(blocks, percentile, smoothing, min_run, merge_gap)
-        if measured is not None:
-            folds, minutes = measured
-            rate = sum(folds) / len(folds)
-    report = TrustReport(rate, folds, minutes, frames, len(blocks), error_ratio(record), float(percentile),
-                         int(smoothing), int(min_run), int(merge_gap))
+    if measured is None:
+        figures: tuple[Any, ...] = (None, (), 0.0)
+        pooled: tuple[Any, ...] = (None, None, None)
+    else:
+        figures = (measured.rate, measured.folds, measured.total_minutes)
+        pooled = (measured.total_events, measured.total_minutes, measured.upper_95)
+    report = TrustReport(*figures, frames, len(blocks), error_ratio(record), float(percentile), int(smoothing),
+                         int(min_run), int(merge_gap), *pooled, model_run.spec.error, model_run.scorer)
     if save:
         from core.runs import RunRecord
 

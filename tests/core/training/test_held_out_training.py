@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from core.cli.train_commands import _summary
 from core.data.datasets import plan_hold_out
+from core.inference.anomaly.trust import TrustReport
 from core.preprocessing import PreprocessSpec
 from core.project import Project
 from core.training.from_project import resume_project_run, train_project
@@ -37,8 +40,10 @@ def test_a_one_video_run_validates_on_held_out_time_and_records_the_spans(tmp_pa
         trust = record.data["trust"]
         assert trust["held_out_frames"] == held["held_frames"] and trust["blocks"] == len(held["videos"][0]["spans"])
         assert trust["false_alarms_per_minute"] is not None and trust["error_ratio"] is not None
+        assert trust["false_alarms_per_minute"] == pytest.approx(trust["events"] / trust["minutes"])
+        assert trust["upper_95"] > trust["false_alarms_per_minute"] and trust["error"] == "mse"
         summary = _summary(result)
-        assert "trust      " in summary and "false alarms a minute" in summary
+        assert f"trust      {TrustReport.from_entry(trust).summary()}" in summary and "at 95%" in summary
         # scoring calibrates its threshold on exactly the held-out frames
         from core.inference.anomaly.project_scoring import score_project
 

@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from core.inference.anomaly.trust import TrustReport
 from core.jobs import Progress, Stage
 from core.project import Project
 from core.runs import RunRecord
@@ -326,7 +327,8 @@ def test_an_anomaly_run_of_the_default_preset_learns_its_error_level_in_the_same
     assert any(text.startswith("error level: epoch") for text in texts)  # its progress, after the run's epochs
     assert "completed after 1 epoch" in panel.status.text() and "error level learned from" in panel.status.text()
     # then how far to trust it, measured on the footage it held out
-    assert "\nTrust: " in panel.status.text() and "false alarms a minute" in panel.status.text()
+    trust = TrustReport.from_entry(RunRecord.load(run_dir).data["trust"])
+    assert f"\nTrust: {trust.summary()}" in panel.status.text() and "at 95%" in panel.status.text()
 
 
 def test_read_only_model_folders_score_but_never_resume_and_the_tooltip_says_why(qtbot, panel, project) -> None:
