@@ -14,6 +14,11 @@ controller fills it (cached scores, a scoring job) and runs Keep.
   (``state.choose_item``: the project's runs that score frames, then the shipped model). Opening a
   project chooses the run last chosen for it (``state.remembered_model_run``) while it exists, else the
   run of the same name as before, else the project's only run that scores.
+* **The scorer box** beside the run's name chooses what scores it (:data:`~core.inference.anomaly.scorers.SCORERS`,
+  :func:`~core.inference.anomaly.scorers.with_scorer`): only what the run can score with is enabled, its default
+  chosen first (kept while the same run is chosen again). :attr:`ReviewController.run` is the run scored by it, so
+  scoring, the cached scores shown, Keep and the heat maps all use it; the run's ``events.json`` is shown only if
+  that scorer flagged it (its ``flagging["scorer"]``), else the chart and the events would disagree.
 * **Score Video** raises the Error chart dock (over the Training tab it shares) and runs a
   :class:`ScoringJob` in a worker: the chart grows while frames are scored, and
   Cancel (or choosing another video) stops it with the scores so far cached; the next Score resumes.
@@ -39,10 +44,12 @@ controller fills it (cached scores, a scoring job) and runs Keep.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QStandardItemModel
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from core.errors import FramewatchError
 from core.inference.anomaly.events import Event
@@ -58,7 +65,9 @@ from core.inference.anomaly.project_scoring import (
     run_model,
     score_project,
 )
+from core.inference.anomaly.scorers import SCORERS, default_scorer, missing_motion, with_scorer
 from core.inference.anomaly.scoring import SCORING_TASKS
+from core.inference.errors import ScoreError
 from core.runs import RunRecord, find_run_dir, list_runs
 from desktop_app.common.actions import build_actions
 from desktop_app.common.docks import bring_dock_to_front
@@ -81,7 +90,8 @@ class ReviewController(QObject):
         super().__init__(window)
         self.state = state
         self.window = window
-        self.run: ScoringRun | None = None
+        self.run: ScoringRun | None = None  # the model run scored by the chosen scorer
+        self._base_run: ScoringRun | None = None  # the model run as it opens (its default scorer)
         self.job: ScoringJob | None = None
         self.session = FlaggingSession()  # the shown video's review state, drawn by the views below
         #: Keywords for :func:`~core.inference.anomaly.project_scoring.score_project` (``batch_size``, ``percentile``...).
@@ -101,7 +111,17 @@ class ReviewController(QObject):
         layout = QVBoxLayout(self.chart_panel)
         layout.setContentsMargins(4, 2, 4, 2)
         top = QVBoxLayout()
-        top.addWidget(self.run_label)
+        run_row = QHBoxLayout()
+        run_row.addWidget(self.run_label, 1)
+        run_row.addWidget(QLabel("Scorer:"))
+        self.scorer_box = QComboBox()
+        self.scorer_box.addItems(list(SCORERS))
+        self.scorer_box.setToolTip("What scores the run's frames: its prediction error, its motion statistics, "
+                                   "or the two fused")
+        self.scorer_box.setEnabled(False)
+        self.scorer_box.currentTextChanged.connect(self._on_scorer_chosen)
+        run_row.addWidget(self.scorer_box)
+        top.addLayout(run_row)
         self.flagging_bar = FlaggingBar()
         self.flagging_bar.follow(self.session)
         top.addWidget(self.flagging_bar)
@@ -178,17 +198,80 @@ class ReviewController(QObject):
         return self.run is not None
 
     def _on_model_run(self, name: str) -> None:
-        self.run = None
+        kept = self.scorer if self._base_run is not None and self._base_run.run_dir.name == Path(name).name else None
+        self.run = self._base_run = None
         if name and self.project is not None:
             try:
-                self.run = run_model(self.project.folder, name)
+                self._base_run = run_model(self.project.folder, name)
             except FramewatchError as exc:
                 if self._scores_frames(name):
                     show_error(self.window, exc, "Model run")
                 else:  # a classify or regress run, chosen for the Predicted frames dock: no scores, no dialog
                     self.state.show_status(f"Review: {exc}", 8000)
+        self._fill_scorers(kept)
+        self._use_scorer(self.scorer)
+
+    @property
+    def scorer(self) -> str | None:
+        """The scorer chosen for the model run (``None`` without one)."""
+        return self.scorer_box.currentText() if self._base_run is not None else None
+
+    def scorer_choices(self) -> dict[str, str]:
+        """``{scorer: why it cannot score}`` for the model run, ``""`` for each one it can score with (see
+        :func:`~core.inference.anomaly.scorers.with_scorer`: a motion run scores with ``motion`` only, a
+        next-frame run without motion statistics with ``prediction`` only)."""
+        if self._base_run is None:
+            return {}
+        choices = {}
+        for scorer in SCORERS:
+            try:
+                with_scorer(self._base_run, scorer)
+                choices[scorer] = ""
+            except ScoreError as exc:
+                choices[scorer] = str(exc)
+        return choices
+
+    def _fill_scorers(self, kept: str | None) -> None:
+        """The scorer box for the model run: only what it can score with enabled (each refused entry's tooltip
+        says why), the run's default chosen (``kept`` instead, the same run chosen again, while it can)."""
+        choices = self.scorer_choices()
+        model = self.scorer_box.model()
+        assert isinstance(model, QStandardItemModel)
+        for row, scorer in enumerate(SCORERS):
+            why = choices.get(scorer, "")
+            model.item(row).setEnabled(self._base_run is not None and not why)
+            self.scorer_box.setItemData(row, why or None, Qt.ItemDataRole.ToolTipRole)
+        wanted = kept if kept and choices.get(kept) == "" else (
+            default_scorer(self._base_run.record) if self._base_run is not None else SCORERS[0])
+        if choices and choices.get(wanted) != "":
+            wanted = next(scorer for scorer, why in choices.items() if not why)
+        self.scorer_box.blockSignals(True)
+        self.scorer_box.setCurrentText(wanted)
+        self.scorer_box.blockSignals(False)
+        refused = [why for why in choices.values() if why]
+        if self._base_run is not None and self._base_run.scorer != "motion" and refused:
+            tip = f"Only the prediction error scores this run: {missing_motion(self._base_run)}"
+        else:
+            tip = "What scores the run's frames: its prediction error, its motion statistics, or the two fused"
+        self.scorer_box.setToolTip(tip)
+
+    def _on_scorer_chosen(self, scorer: str) -> None:
+        if self._base_run is not None and scorer:
+            self._use_scorer(scorer)
+            self.state.show_status(f"{self._base_run.run_dir.name} scores with the {scorer} scorer")
+
+    def _use_scorer(self, scorer: str | None) -> None:
+        """Score and review with the model run scored by ``scorer``: its cached scores and the events stored
+        for that scorer are shown (events.json records the scorer that flagged them)."""
         self.cancel_scoring()
-        self.chart.set_error_unit(self.run is not None and bool(self.run.spec.error_level))
+        self.run = None
+        if self._base_run is not None and scorer is not None:
+            try:
+                self.run = with_scorer(self._base_run, scorer)
+            except ScoreError as exc:
+                show_error(self.window, exc, "Scorer")
+        relative = self.run is not None and self.run.scorer != "fused" and bool(self.run.spec.error_level)
+        self.chart.set_error_unit(relative)
         self.session.set_flagging(None)  # the new run's stored flagging, if any, comes with its scores
         self.review.set_project(self.project, self.run)
         self._load_stored_events()
@@ -234,7 +317,8 @@ class ReviewController(QObject):
         if job.worker is not None and not job.worker.is_done:
             self.state.track(job.worker)
             self.job_bar.track(job.worker)
-        self.state.show_status(f"Scoring {self.state.video.name} with {self.run.run_dir.name}...")
+        self.state.show_status(f"Scoring {self.state.video.name} with {self.run.run_dir.name} "
+                               f"({self.run.scorer} scorer)...")
         self._update_actions()
 
     def score_all(self) -> None:
@@ -261,8 +345,8 @@ class ReviewController(QObject):
         stored = self._stored_events()  # what scoring stored, the other videos' events included
         if stored is not None:
             self._set_stored(stored)
-        self.state.show_status(f"{scores.name}: {scores.frames} frames scored, {len(scores.events)} event"
-                               f"{'s' if len(scores.events) != 1 else ''} flagged")
+        self.state.show_status(f"{scores.name}: {scores.frames} frames scored by the {self.run.scorer} scorer, "
+                               f"{len(scores.events)} event{'s' if len(scores.events) != 1 else ''} flagged")
 
     def _on_scored_all(self, result: ProjectScores) -> None:
         self._set_stored(self._stored_events())
@@ -270,7 +354,8 @@ class ReviewController(QObject):
         self.review.set_events(events)
         self.review.set_whole_project(True)
         self._show_cached(self.state.video_id)
-        self.state.show_status(f"{len(result.videos)} videos scored, {len(events)} events flagged")
+        self.state.show_status(f"{len(result.videos)} videos scored by the {result.run.scorer} scorer, "
+                               f"{len(events)} events flagged")
 
     def _show_cached(self, video_id: str | None) -> None:
         """Show the video's cached scores, flagged as stored with the run; an empty chart if none."""
@@ -289,11 +374,22 @@ class ReviewController(QObject):
         self.session.set_errors(errors)
 
     def _stored_events(self):
+        """The run's ``events.json`` if the chosen scorer flagged it (one without a scorer is from before
+        scorers: the prediction error's, a motion run's motion), else ``None``."""
         try:
-            return read_events(events_dir(self.project, self.run))
+            stored = read_events(events_dir(self.project, self.run))
         except FramewatchError as exc:
             self.state.show_status(str(exc), 8000)
             return None
+        if stored is None:
+            return None
+        legacy = "motion" if self._base_run is not None and self._base_run.scorer == "motion" else "prediction"
+        flagged_by = stored.flagging.get("scorer", legacy)
+        if flagged_by != self.run.scorer:
+            self.state.show_status(f"The run's events were flagged by the {flagged_by} scorer: Score Video flags "
+                                   f"with the {self.run.scorer} scorer", 8000)
+            return None
+        return stored
 
     def _load_stored_events(self) -> None:
         self._set_stored(None)
@@ -412,7 +508,8 @@ class ReviewController(QObject):
         self.cancel_scoring()
         self._pending_seek = None
         self.state.set_frame_overlay(None)
-        self.run = None
+        self.run = self._base_run = None
+        self._fill_scorers(None)
         self.review.set_project(project, None)
         self.session.set_flagging(None)
         self.session.clear()
@@ -510,6 +607,8 @@ class ReviewController(QObject):
         a["score_all"].setEnabled(has_project and bool(self.project.videos) and not self.scoring)
         a["cancel_scoring"].setEnabled(self.scoring)
         a["choose_run"].setEnabled(has_project)
+        self.scorer_box.setEnabled(self._base_run is not None and not self.scoring
+                                   and sum(not why for why in self.scorer_choices().values()) > 1)
         has_event = self.review.current_event is not None
         writable = has_project and not self.project.read_only
         for key in ("confirm_event", "reject_event", "unsure_event", "confirm_as_interval"):
