@@ -112,11 +112,21 @@ def fit_motion_statistics(project, spans: dict[str, list[tuple[int, int]]], spec
     counts frames read; ``cancel`` stops between frames. What a motion run, a predictor run's motion statistics
     (:func:`fit_run_motion`) and a refit from verdicts all fit with."""
     from core.motion.model import MotionFit
+
+    fit = MotionFit(spec.grid(), spec.settings())
+    add_span_motion(project, fit, spans, progress, cancel)
+    return fit.model()
+
+
+def add_span_motion(project, fit, spans: dict[str, list[tuple[int, int]]], progress: ProgressCallback | None = None,
+                    cancel: threading.Event | None = None, what: str = "") -> int:
+    """Add the motion of ``spans`` (as :func:`fit_motion_statistics` takes them) to ``fit`` (a
+    :class:`~core.motion.model.MotionFit`), reading each span's gray frames once; progress of stage ``motion``
+    counts frames read (its messages say ``motion of VIDEO`` and ``what``). Returns the frames read."""
     from core.video.open import open_video
 
     total = sum(end - start for pieces in spans.values() for start, end in pieces)
     emit = progress or (lambda event: None)
-    fit = MotionFit(spec.grid(), spec.settings())
     done = 0
 
     def tell(event: Progress) -> None:
@@ -128,10 +138,10 @@ def fit_motion_statistics(project, spans: dict[str, list[tuple[int, int]]], spec
         try:
             for start, end in pieces:
                 frames = source.iter_frames(start, end, color="gray", cancel=cancel)
-                done += fit.add_frames(frames, cancel, tell, done, total, f"motion of {video.name}")
+                done += fit.add_frames(frames, cancel, tell, done, total, f"motion of {video.name}{what}")
         finally:
             source.close()
-    return fit.model()
+    return done
 
 
 def fit_motion_run(

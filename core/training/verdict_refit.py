@@ -286,8 +286,7 @@ def _refit_motion(project: Any, model_run: ScoringRun, progress: ProgressCallbac
     rejected frames (each with the frame before it, which the flow is read from), written to a temporary file
     of the run folder, and ``{"model": its describe(), "refit": {"base_frames", "frames_added"}}``."""
     from core.motion.model import MotionFit, load_motion_model, save_motion_model
-    from core.training.motion_run import FLOW_REACH
-    from core.video.open import open_video
+    from core.training.motion_run import FLOW_REACH, add_span_motion
 
     base_file = model_run.run_dir / MOTION_BASE
     base = load_motion_model(base_file if base_file.is_file() else model_run.model_path)
@@ -295,22 +294,7 @@ def _refit_motion(project: Any, model_run: ScoringRun, progress: ProgressCallbac
     fit.speed_sum, fit.speed_squares = base.speed_sum.copy(), base.speed_squares.copy()
     fit.counts, fit.frames = base.counts.copy(), base.frames
     spans = rejected_footage(project, model_run, reach=FLOW_REACH).spans
-    total = sum(end - start for pieces in spans.values() for start, end in pieces)
-    done = 0
-
-    def tell(event: Progress) -> None:
-        if progress is not None:
-            progress(Progress(event.done, total, event.message, Stage.MOTION))
-
-    for video_id, pieces in spans.items():
-        video = project.videos[video_id]
-        source = open_video(video.path)
-        try:
-            for start, end in pieces:
-                frames = source.iter_frames(start, end, color="gray", cancel=cancel)
-                done += fit.add_frames(frames, cancel, tell, done, total, f"motion of {video.name}'s rejected events")
-        finally:
-            source.close()
+    add_span_motion(project, fit, spans, progress, cancel, "'s rejected events")
     check_cancelled(cancel, "refitting the motion statistics")
     model = fit.model()
     path = model_run.run_dir / _NEW_MOTION
