@@ -396,7 +396,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     recall = data["event_recall"]
     print(f"events     {data['events']} at threshold {result.scores.threshold.describe()}: recall "
           f"{_number(recall, 3)} ({data['anomalies_hit']} of {data['anomalies']} anomalies), "
-          f"{_number(data['false_alarms_per_minute'], 2)} false alarms per minute")
+          f"{_number(data['false_alarms_per_minute'], 2)} false alarms per minute "
+          f"({_number(data['false_alarms_per_normal_minute'], 2)} a minute of the footage outside the anomalies)")
     return 0
 
 
