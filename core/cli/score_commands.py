@@ -346,14 +346,16 @@ def _score_on_ray(args: argparse.Namespace, project: Any, options: dict[str, Any
 
 
 def run_score(args: argparse.Namespace) -> int:
-    from core.cli.progress_bar import ProgressBar
+    from core.cli.progress_bar import LOG_INTERVAL_S, ProgressBar
     from core.inference.anomaly.project_scoring import score_project
 
     options = _scoring_options(args)
     project = _open(args)
     try:
         outputs = _outputs(args, project)
-        with ProgressBar("scoring", enabled=None if not args.json else False, log_interval_s=None) as bar:
+        on_ray_asked = args.workers is not None or args.cluster is not None  # hours: a line a minute in a log
+        with ProgressBar("scoring", enabled=None if not args.json else False,
+                         log_interval_s=LOG_INTERVAL_S if on_ray_asked else None) as bar:
             on_ray = _score_on_ray(args, project, options, bar)
             result = score_project(project, args.run, None if args.all else args.video, progress=bar,
                                     load_model=_load_model_quietly, **options)

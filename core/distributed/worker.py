@@ -54,13 +54,14 @@ class SegmentTask:
 
 @dataclass(frozen=True)
 class SegmentDone:
-    """A scored segment: how many frames, by which worker process, in how many seconds (model load included
-    for a worker's first)."""
+    """A scored segment: how many frames, by which worker process, in how many wall-clock seconds and CPU
+    seconds of the worker's process, all its threads (model load included for a worker's first)."""
 
     task: SegmentTask
     frames: int
     pid: int
     seconds: float
+    cpu_seconds: float = 0.0
 
 
 class SegmentWorker:
@@ -92,10 +93,11 @@ class SegmentWorker:
 
     def score(self, task: SegmentTask) -> SegmentDone:
         """Score ``task``'s segment, write its scores to the segment cache, and say so."""
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         if self.model is None:
             self._load()
         scores = score_segment(self.model, task.video_path, self.run, task.segment, self.stride, self.batch_size,
                                self.error_level)
         SegmentCache(self.project_folder).write_segment(task.key, task.segment, scores, task.video_id)
-        return SegmentDone(task, int(scores.shape[0]), os.getpid(), time.perf_counter() - began)
+        return SegmentDone(task, int(scores.shape[0]), os.getpid(), time.perf_counter() - began,
+                           time.process_time() - cpu)

@@ -100,6 +100,27 @@ def test_segment_scores_merged_equal_one_pass_over_each_video(local_ray, tmp_pat
         project.close()
 
 
+def test_the_motion_scorer_scores_on_workers_and_fused_is_refused(local_ray, tmp_path: Path) -> None:
+    from core.training.motion_run import fit_run_motion
+
+    project = _project(tmp_path, "predict")
+    try:
+        fit_run_motion(project, "tiny")
+        result = score_archive(project, "tiny", workers=2, segment_frames=SEGMENT, scorer="motion")
+        assert result.segments_scored == len(_segments(project))
+        motion = run_model(project.folder, "tiny", "motion")
+        model = load_model_file(motion.model_path)
+        for video in project.videos.values():
+            entry = ScoreCache(project.folder).read(score_key(motion.pinned(), video))
+            expected = [s.error for s in score_video(model, video.path, motion.spec)]
+            assert entry is not None and entry.complete
+            assert np.allclose(entry.scores, expected, rtol=1e-5, atol=1e-7), video.name
+        with pytest.raises(ScoreError, match="scores fused: --workers and --cluster score with --scorer prediction"):
+            score_archive(project, "tiny", workers=2, scorer="fused")
+    finally:
+        project.close()
+
+
 def test_scoring_after_the_workers_ends_like_a_local_run_without_loading_the_model(local_ray, tmp_path: Path) -> None:
     project = _project(tmp_path, "predict")
     local_folder = tmp_path / "local"
