@@ -14,15 +14,17 @@ scene; the **motion** preset (per-cell flow statistics, fitted here in seconds o
 unless ``--no-motion``); the **model** column: the shipped ``future-frame`` model on (a) (``--run-a`` another), and
 on (b) and (c) the runs given with ``--run-b`` / ``--run-c`` (trained by the commands in docs/benchmarks.md; the
 shipped model learned from all 16 Ped2 training videos, so it has seen (b)'s footage whole and (c)'s "unseen" videos);
-the **fusion** of the model with the motion run (:mod:`core.inference.anomaly.fusion`, ``max``), thresholded at the
-99.5th percentile of its fused scores on the model's calibration footage.
+the **fusion**: the model run scored with ``--scorer fused`` (its prediction error and its own motion statistics,
+fitted when it was trained or by ``framewatch fit-motion``; :mod:`core.inference.anomaly.fusion`), where it has them.
 
 Per scorer and scene: frame AUC per-video normalised and raw, anomalies hit by an event at the calibrated
 threshold, false alarms per minute of the test frames outside the anomalies, and frames/s (decode included;
-learned scorers: calibration and test frames scored with the score cache emptied first). Thresholds: a learned
-scorer's own calibration (``framewatch score``'s); the baseline's the same 99.5th percentile of its scores on
-normal footage it did not learn from (each normal video's halves, scored against statistics of the other halves),
-unsmoothed.
+learned scorers: calibration and test frames scored with the score cache emptied first). Every scorer is scored
+as ``framewatch evaluate`` scores it by default: its frame error, smoothing and threshold (for a run that held
+normal time out: about 0.2 false alarms a minute on that held-out footage, errors averaged over 0.3 s; an older
+run such as the shipped model: the 99.5th percentile of its train-split videos, its recommended smoothing). The
+baseline's threshold is the same rate rule on its scores of normal footage it did not learn from (each normal
+video's halves, scored against statistics of the other halves), smoothed the same way.
 
     python -m bench transfer [--quick] [--data DIR] [--work DIR] [--run-a RUN] [--run-b RUN] [--run-c RUN]
         [--no-motion] [--scenes ped2,one-recording,planted]
@@ -51,8 +53,6 @@ from bench.scenes import SCENES, scene_project  # noqa: E402
 
 WORK = REPO / "bench" / "out" / "transfer"
 SHIPPED = REPO / "resources" / "models" / "ped2-future-frame"
-#: How the shipped model is meant to be scored (its run.json says so; a run without a recommendation gets it).
-SHIPPED_SCORING = {"error": "worst-patches", "smoothing": 3}
 LABELS = {"ped2": "(a) Ped2 as shipped", "one-recording": "(b) Ped2 one recording", "planted": "(c) planted anomalies"}
 #: The issue's quality bar for the learned scorer (model column) per scene: (normalised AUC, raw AUC, false
 #: alarms per minute outside the anomalies); every anomaly must be hit.
@@ -130,10 +130,10 @@ def _gray_frames(path: Path):
 
 def baseline_row(project) -> Row:
     """The flow baseline on ``project``'s test-split videos, learned from its train-split videos (module doc)."""
-    import numpy as np
 
     from core.data.splits import assign_splits
-    from core.inference.anomaly.regularity import DEFAULT_PERCENTILE
+    from core.inference.anomaly.project_scoring import footage_fps
+    from core.inference.anomaly.regularity import DEFAULT_ALARM_RATE, DEFAULT_SMOOTH_SECONDS, Threshold
     from core.motion.baseline import flow_baseline_scores
 
     splits = assign_splits(project.data, 0.0)
@@ -144,69 +144,41 @@ def baseline_row(project) -> Row:
     first = [f[: len(f) // 2] for f in frames]
     second = [f[len(f) // 2:] for f in frames]
     held_out = [*flow_baseline_scores(first, second), *flow_baseline_scores(second, first)]
-    threshold = float(np.percentile(np.concatenate(held_out), DEFAULT_PERCENTILE))
+    fps = footage_fps(normal)
+    window = max(1, round(DEFAULT_SMOOTH_SECONDS * fps))
+    threshold = Threshold.calibrate(held_out, window=window, rate=DEFAULT_ALARM_RATE, fps=fps)
     del frames, first, second
     start = time.perf_counter()
     scores = flow_baseline_scores([v.path for v in normal], [v.path for v in tests])
     seconds = time.perf_counter() - start
     count = sum(v.known_frame_count for v in [*normal, *tests])
     fps = tests[0].fps if tests else 10.0
-    return measure({v.id: s for v, s in zip(tests, scores, strict=True)}, _truth(project, tests), threshold, fps,
-                   count / seconds, f"threshold {threshold:.3g} (z), {len(normal)} normal videos")
+    return measure({v.id: threshold.smooth(s) for v, s in zip(tests, scores, strict=True)}, _truth(project, tests),
+                   threshold.value, fps, count / seconds,
+                   f"threshold {threshold.describe()} (z), {len(normal)} normal videos")
 
 
-def learned_row(project, run: str) -> Row:
-    """``run`` scored as ``framewatch evaluate`` scores it (its calibrated threshold), the score cache emptied
-    first so frames/s counts every frame it scores (calibration and test), decode included."""
+def learned_row(project, run: str, scorer: str | None = None) -> Row:
+    """``run`` scored as ``framewatch evaluate --scorer SCORER`` scores it by default (its calibrated threshold,
+    its smoothing), the score cache emptied first so frames/s counts every frame it scores (calibration and
+    test, both signals of a fused run), decode included."""
     from core.inference.anomaly.project_evaluation import evaluate_project
-    from core.inference.anomaly.project_scoring import run_model
+    from core.inference.anomaly.project_scoring import cached_video_scores, calibration_footage, run_model
 
     shutil.rmtree(project.cache_dir / "scores", ignore_errors=True)
-    model = run_model(project.folder, run)
-    # a run without a recommended scoring (export-run writes one) is scored as the shipped model is
-    recommended = model.record.data.get("scoring") or model.record.preset == "motion"
-    scoring = {} if recommended else dict(SHIPPED_SCORING)
-    scored = [0]
-
-    def on_scores(video_id, first_frame, errors) -> None:  # every frame scored now (the cache is empty)
-        scored[0] += len(errors)
-
+    model = run_model(project.folder, run, scorer)
     start = time.perf_counter()
-    result = evaluate_project(project, model, on_scores=on_scores, **scoring)
+    result = evaluate_project(project, model)
     seconds = time.perf_counter() - start
     scores = result.scores
     tests = [project.videos[v.video_id] for v in scores.videos]
-    frames = scored[0]
+    videos = {video.id: video for video, _ in calibration_footage(project, scores.run)} | {v.id: v for v in tests}
+    frames = sum(len(cached_video_scores(project, scores.run, key)) for key in videos)
     series = {v.video_id: scores.threshold.smooth(v.errors) for v in scores.videos}
     fps = tests[0].fps if tests else 10.0
     return measure(series, _truth(project, tests), scores.threshold.value, fps, frames / seconds,
-                   f"run {scores.run.run_id}, threshold {scores.threshold.describe()}")
-
-
-def fusion_row(project, run: str, motion: str) -> Row:
-    """``run`` fused with the motion run (:func:`core.inference.anomaly.fusion.fused_scores`, ``max`` of each
-    divided by its 99th percentile on its held-out normal footage); the threshold the 99.5th percentile of the
-    fused scores on ``run``'s calibration footage, unsmoothed."""
-    import numpy as np
-
-    from core.inference.anomaly.fusion import fused_scores
-    from core.inference.anomaly.project_scoring import calibration_errors, calibration_footage, run_model
-    from core.inference.anomaly.regularity import DEFAULT_PERCENTILE
-
-    footage = calibration_footage(project, run_model(project.folder, run))
-    tests = [v for v in project.videos.values() if v.split == "test"]
-    videos = {v.id: v for v in [*(video for video, _ in footage), *tests]}
-    start = time.perf_counter()
-    fused = fused_scores(project, [run, motion], list(videos))
-    seconds = time.perf_counter() - start
-    normal = np.concatenate([part for video, spans in footage
-                             for part in calibration_errors(fused.series[video.id], spans)])
-    threshold = float(np.percentile(normal, DEFAULT_PERCENTILE))
-    frames = sum(len(fused.series[key]) for key in videos)
-    fps = tests[0].fps if tests else 10.0
-    return measure({v.id: fused.series[v.id] for v in tests}, _truth(project, tests), threshold, fps,
-                   frames / seconds, f"max of model / {fused.scales[0]:.3g} and motion / {fused.scales[1]:.3g}; "
-                   "frames/s from cached scores")
+                   f"run {scores.run.run_id}, scorer {scores.run.scorer}, frame error {scores.run.spec.error}, "
+                   f"threshold {scores.threshold.describe()}")
 
 
 def fit_motion(folder: Path) -> str:
@@ -263,6 +235,7 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
     args.work.mkdir(parents=True, exist_ok=True)
     runs = {"ped2": args.run_a or str(SHIPPED), "one-recording": args.run_b, "planted": args.run_c}
 
+    from core.inference.errors import ScoreError
     from core.project import Project
 
     rows: dict[str, dict[str, Row | str]] = {}
@@ -280,7 +253,10 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
             if not quick and runs[scene]:
                 rows[scene]["model"] = learned_row(project, runs[scene])
                 if not args.no_motion:
-                    rows[scene]["fusion"] = fusion_row(project, runs[scene], MOTION_RUN)
+                    try:
+                        rows[scene]["fusion"] = learned_row(project, runs[scene], "fused")
+                    except ScoreError:  # the shipped model has no motion statistics
+                        rows[scene]["fusion"] = "not run: the run has no motion statistics (framewatch fit-motion)"
             elif not quick:
                 rows[scene]["model"] = f"no run: --run-{'abc'[SCENES.index(scene)]}"
         finally:

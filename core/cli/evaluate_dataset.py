@@ -29,7 +29,7 @@ DEFAULT_SEQUENCES = 200
 BATCH = 16
 #: Options of a project evaluation that mean nothing with ``--dataset``, and their defaults.
 PROJECT_ONLY = {"--stride": ("stride", None), "--min-run": ("min_run", 1), "--merge-gap": ("merge_gap", 0),
-                "--percentile": ("percentile", None), "--smooth": ("smooth", None), "--error": ("error", None),
+                "--percentile": ("percentile", None), "--alarm-rate": ("alarm_rate", None), "--smooth": ("smooth", None), "--error": ("error", None),
                 "--batch-size": ("batch_size", None), "--threshold": ("threshold", None)}
 
 

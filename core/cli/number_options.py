@@ -125,6 +125,8 @@ EPOCHS = WholeNumber(1, EPOCH_LIMIT)
 SMOOTH = WholeNumber(1, SMOOTH_LIMIT)
 FUTURE = WholeNumber(1, FUTURE_LIMIT)
 PERCENTILE = Number(0.0, 100.0, above_low=True)
+#: False alarms a minute a calibrated threshold aims at (one in about 17 hours to ten a second).
+ALARM_RATE = Number(0.001, 600.0)
 PROBABILITY = Number(0.0, 1.0)
 WAIT_S = Number(0.0, WAIT_LIMIT_S)
 BIN_WIDTH = Number(*BIN_WIDTHS)

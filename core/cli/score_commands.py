@@ -36,6 +36,7 @@ from typing import Any
 from core.cli.evaluate_dataset import add_arguments as add_dataset_arguments
 from core.cli.evaluate_dataset import check_args as check_evaluate_args
 from core.cli.number_options import (
+    ALARM_RATE,
     BATCH,
     CLIP_FRAMES,
     EPOCHS,
@@ -48,6 +49,7 @@ from core.cli.number_options import (
     SMOOTH,
     WORKERS,
 )
+from core.inference.anomaly.regularity import DEFAULT_ALARM_RATE, DEFAULT_PERCENTILE, DEFAULT_SMOOTH_SECONDS
 
 
 def _add_common(parser: argparse.ArgumentParser, project_optional: bool = False) -> None:
@@ -64,9 +66,15 @@ def _add_common(parser: argparse.ArgumentParser, project_optional: bool = False)
                         help="an event needs N consecutive frames above the threshold (default 1)")
     parser.add_argument("--merge-gap", type=FRAME, default=0, metavar="N",
                         help="merge events at most N normal frames apart (default 0)")
+    parser.add_argument("--alarm-rate", type=ALARM_RATE, default=None, metavar="R",
+                        help="threshold: the level at which the normal footage the run held out of training would "
+                        "give about R false alarms a minute (a tail fitted to its highest errors) (default "
+                        f"{DEFAULT_ALARM_RATE:g}: new footage of a scene crosses it more often than held-out time of "
+                        "the same recordings; the trust report says how often)")
     parser.add_argument("--percentile", type=PERCENTILE, default=None, metavar="P",
-                        help="threshold: this percentile of the errors of the normal footage the run held out of "
-                        "training (older runs: of the train-split videos) (default 99.5)")
+                        help="threshold: this percentile of the errors of that held-out footage instead of "
+                        "--alarm-rate (a run trained before runs held out time: of the train-split videos, "
+                        f"always so, default {DEFAULT_PERCENTILE:g})")
     parser.add_argument("--threshold", type=FINITE, default=None, metavar="E",
                         help="flag frames whose (smoothed) error is above E, in the run's error units, instead of "
                         "calibrating a threshold on held-out normal footage (what dragging the threshold line in "
@@ -74,7 +82,8 @@ def _add_common(parser: argparse.ArgumentParser, project_optional: bool = False)
                         + ("; evaluate: event recall and false alarms at E" if project_optional else ""))
     parser.add_argument("--smooth", type=SMOOTH, default=None, metavar="N",
                         help="average errors over the last N frames before thresholding, and (evaluate) "
-                        "before measuring AUC and EER (default: the run's recommendation, else 1: none)")
+                        "before measuring AUC and EER (default: the run's recommendation, else for a run that held "
+                        f"out normal time about {DEFAULT_SMOOTH_SECONDS:g} s of frames, else 1: none)")
     parser.add_argument("--error", choices=("mse", "worst-patches"), default=None,
                         help="a frame's error: mse, the mean squared error over the frame, or worst-patches, "
                         "the mean over its worst sixteenth of patches (default: the run's recommendation, "
@@ -221,8 +230,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _check_threshold_args(args: argparse.Namespace) -> None:
-    if args.threshold is not None and args.percentile is not None:
-        args.parser.error("--threshold and --percentile both set the threshold: give one of them")
+    given = [name for name, value in (("--threshold", args.threshold), ("--percentile", args.percentile),
+                                      ("--alarm-rate", args.alarm_rate)) if value is not None]
+    if len(given) > 1:
+        args.parser.error(f"{', '.join(given[:-1])} and {given[-1]} {'both' if len(given) == 2 else 'all'} set the "
+                          "threshold: give one of them")
 
 
 def _check_score_args(args: argparse.Namespace) -> None:
@@ -289,11 +301,10 @@ def _write_outputs(args: argparse.Namespace, project: Any, result: Any,
 
 
 def _scoring_options(args: argparse.Namespace) -> dict[str, Any]:
-    from core.inference.anomaly.regularity import DEFAULT_PERCENTILE
     from core.inference.clip_input import DEFAULT_BATCH_SIZE
 
     return {"stride": args.stride, "min_run": args.min_run, "merge_gap": args.merge_gap,
-            "percentile": DEFAULT_PERCENTILE if args.percentile is None else args.percentile,
+            "percentile": args.percentile, "alarm_rate": args.alarm_rate,
             "smoothing": args.smooth, "error": args.error, "scorer": args.scorer,
             "batch_size": args.batch_size or DEFAULT_BATCH_SIZE,
             **({"threshold": args.threshold} if getattr(args, "threshold", None) is not None else {})}
@@ -426,7 +437,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     recall = data["event_recall"]
     print(f"events     {data['events']} at threshold {result.scores.threshold.describe()}: recall "
           f"{_number(recall, 3)} ({data['anomalies_hit']} of {data['anomalies']} anomalies), "
-          f"{_number(data['false_alarms_per_minute'], 2)} false alarms per minute")
+          f"{_number(data['false_alarms_per_minute'], 2)} false alarms per minute "
+          f"({_number(data['false_alarms_per_normal_minute'], 2)} a minute of the footage outside the anomalies)")
     return 0
 
 

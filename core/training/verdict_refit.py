@@ -17,8 +17,8 @@ Events in the app):
    ``motion.before-verdicts.npz`` at its first refit) plus the motion of the rejected frames
    (:class:`~core.motion.model.MotionFit` keeps raw sums, so this is one pass over those frames alone); its
    scores change too, and its scored videos are scored again.
-3. **The threshold** is calibrated again, as scoring calibrates it (the percentile and smoothing of the
-   run's stored threshold), on the held-out frames plus the rejected frames; from then on ``framewatch
+3. **The threshold** is calibrated again, as scoring calibrates it (the rule, false-alarm rate or
+   percentile, and the smoothing of the run's stored threshold), on the held-out frames plus the rejected frames; from then on ``framewatch
    score`` and the app calibrate on the same footage
    (:func:`~core.inference.anomaly.project_scoring.calibration_footage`).
 4. **The events** of every video the run had scored whole are flagged again (its stored min run and merge
@@ -50,13 +50,15 @@ from core.inference.anomaly.project_scoring import (
     ScoringRun,
     calibration_errors,
     calibration_footage,
+    calibration_rule,
     events_dir,
+    footage_fps,
     project_run_id,
     run_model,
     score_key,
     score_videos,
 )
-from core.inference.anomaly.regularity import DEFAULT_PERCENTILE, Threshold
+from core.inference.anomaly.regularity import Threshold
 from core.inference.anomaly.rejected_footage import REFITS_ENTRY, rejected_footage
 from core.inference.anomaly.score_cache import ScoreCache
 from core.inference.anomaly.scoring import resolve_stride
@@ -158,8 +160,9 @@ def refit_from_verdicts(project: Any, run: str | Path, *, epochs: int | None = N
     min_run = int(before.flagging.get("min_run", 1)) if before is not None else 1
     merge_gap = int(before.flagging.get("merge_gap", 0)) if before is not None else 0
     old = before.threshold if before is not None else None
-    percentile = old.percentile if old is not None and old.kind == "percentile" else DEFAULT_PERCENTILE
-    smoothing = old.window if old is not None else int((model_run.record.data.get("scoring") or {}).get("smooth", 1))
+    percentile = old.percentile if old is not None and old.kind == "percentile" else None
+    alarm_rate = old.rate if old is not None and old.kind == "rate" else None
+    smoothing = old.window if old is not None else None
     scored = _scored_videos(project, model_run.pinned(), stride)
     targets = [video for video in project.videos.values() if video.id in scored or video.id in rejected.spans]
 
@@ -195,8 +198,9 @@ def refit_from_verdicts(project: Any, run: str | Path, *, epochs: int | None = N
                               cancel=cancel, stage=Stage.SCORING, **({} if load_model is None else
                                                                      {"load_model": load_model}))
         parts = [part for video, spans in footage for part in calibration_errors(errors[video.id], spans)]
-        threshold = dataclasses.replace(Threshold.calibrate(parts, percentile, smoothing, "causal"),
-                                        videos=len(footage))
+        fps = footage_fps([video for video, _ in footage])
+        rule = calibration_rule(refitted, percentile, alarm_rate, smoothing, fps)
+        threshold = dataclasses.replace(rule.calibrate(parts, fps), videos=len(footage))
         verdicts = list(project.verdicts.values())
         events = []
         for video in targets:

@@ -137,6 +137,8 @@ class FlaggingBar(QWidget):
             origin = "no threshold yet: score the video"
         elif threshold.kind == "manual":
             origin = "set by hand"
+        elif threshold.kind == "rate":
+            origin = f"calibrated: about {threshold.rate:g} false alarms a minute"  # the rest is in the tooltip
         else:
             origin = "calibrated"  # the percentile and the smoothing are in the tooltip
         if threshold is not None:

@@ -71,6 +71,7 @@ class RunEvaluation:
             "event_recall": self.events.recall,
             "false_alarms": self.events.false_alarms,
             "false_alarms_per_minute": self.events.false_alarms_per_minute,
+            "false_alarms_per_normal_minute": self.events.false_alarms_per_normal_minute,
             "anomalies": self.events.truth_total,
             "anomalies_hit": self.events.truth_hit,
         }
@@ -114,5 +115,6 @@ def evaluate_project(
             smoothed, labels, frames = smoothed[rest], labels[rest], int(rest.sum())
             events = [e for e in events if not any(start <= e.start and e.end <= end for start, end in spans)]
         pairs[result.video_id] = (smoothed, labels)
-        counts.append(event_counts(events, project.intervals_of(result.video_id), frames, video.fps))
+        counts.append(event_counts(events, project.intervals_of(result.video_id), frames, video.fps,
+                                   int((~np.asarray(labels, bool)).sum())))
     return RunEvaluation(frame_level_scores(pairs), EventCounts.total(counts), scores)

@@ -16,12 +16,13 @@
    ``frames_done``. Scores are written every :data:`SAVE_EVERY` frames and when the job is cancelled, so a
    cancel or a crash loses at most that many frames. Nothing is written to ``project.json``: scoring never
    needs the project's lock, and the project is only read.
-3. **The threshold**, unless one is given, is calibrated (:meth:`Threshold.calibrate`, the ``percentile`` of
-   the errors) on the normal footage the run **held out** of its training (:func:`calibration_footage`:
-   the spans ``run.json`` records in ``data["held_out"]``, whole videos or time blocks, found by content
+3. **The threshold**, unless one is given, is calibrated (:func:`calibration_rule`: at about
+   :data:`~core.inference.anomaly.regularity.DEFAULT_ALARM_RATE` false alarms a minute, or at a
+   ``percentile`` of the frames, :meth:`Threshold.calibrate`) on the normal footage the run **held out** of
+   its training (:func:`calibration_footage`: the spans ``run.json`` records in ``data["held_out"]``, whole videos or time blocks, found by content
    in any project holding them), never on frames the model learned from. The videos holding them are
    scored and cached whole; calibration takes their held-out slices. A run recorded before runs held out
-   time (or with ``val_fraction`` 0) keeps the old rule: the project's **train-split** videos, split as
+   time (or with ``val_fraction`` 0) keeps the old rule, a percentile of the project's **train-split** videos, split as
    training split them (:func:`split_videos`: the videos the run recorded, by content; else the run's
    validation fraction and seed). A run refitted from the analyst's verdicts (``framewatch refit``) also
    calibrates on the frames of the events rejected for it then (:mod:`core.inference.anomaly.rejected_footage`).
@@ -51,7 +52,12 @@ from core.data.spans import merge
 from core.errors import Cancelled
 from core.inference.anomaly.events import Event, attach_verdicts, check_flagging, flag_events
 from core.inference.anomaly.events_file import RunEvents, check_replaceable, read_events, write_events
-from core.inference.anomaly.regularity import DEFAULT_PERCENTILE, Threshold
+from core.inference.anomaly.regularity import (
+    DEFAULT_ALARM_RATE,
+    DEFAULT_PERCENTILE,
+    DEFAULT_SMOOTH_SECONDS,
+    Threshold,
+)
 from core.inference.anomaly.rejected_footage import recorded_rejected
 from core.inference.anomaly.score_cache import CachedScores, ScoreCache, ScoreKey
 from core.inference.anomaly.scoring import DEFAULT_BATCH_SIZE, ScoringSpec, resolve_stride, score_video
@@ -258,6 +264,56 @@ def _normal_footage(project: Any, run: RunModel) -> list[tuple[Video, list[tuple
     recorded = run.record.data.get("held_out") or {}
     trained = {entry.get("content") for entry in recorded.get("trained") or () if isinstance(entry, dict)}
     return [(video, None) for video in split_videos(project, run, "train") if video.fingerprint.key not in trained]
+
+
+@dataclass(frozen=True)
+class CalibrationRule:
+    """How a threshold is calibrated for a run (:func:`calibration_rule`): at a false-alarm ``rate`` (a minute)
+    or at a ``percentile`` of the normal frames, the errors smoothed over ``smoothing`` frames."""
+
+    percentile: float | None
+    rate: float | None
+    smoothing: int
+
+    def calibrate(self, parts: Sequence[np.ndarray], fps: float) -> Threshold:
+        """The threshold of normal footage ``parts`` (one error series per stretch) at ``fps``."""
+        if self.rate is not None:
+            return Threshold.calibrate(parts, window=self.smoothing, smoothing="causal", rate=self.rate, fps=fps)
+        return Threshold.calibrate(parts, self.percentile, self.smoothing, "causal")
+
+
+def holds_out_time(run: RunModel) -> bool:
+    """Whether ``run`` recorded normal footage it held out of its training (``data["held_out"]``)."""
+    recorded = run.record.data.get("held_out")
+    return isinstance(recorded, dict) and recorded.get("mode", "none") != "none"
+
+
+def footage_fps(videos: Iterable[Video]) -> float:
+    """The frame rate of ``videos`` together (weighted by their frames; 25 where unknown)."""
+    rates = [(float(v.fps or 25.0), float(v.known_frame_count or 1)) for v in videos]
+    total = sum(weight for _, weight in rates)
+    return sum(fps * weight for fps, weight in rates) / total if total else 25.0
+
+
+def calibration_rule(run: RunModel, percentile: float | None = None, rate: float | None = None,
+                     smoothing: int | None = None, fps: float = 25.0) -> CalibrationRule:
+    """The rule a threshold for ``run`` is calibrated by: ``percentile`` when given; else for a run that held
+    normal time out (:func:`holds_out_time`) the false-alarm ``rate`` (default
+    :data:`~core.inference.anomaly.regularity.DEFAULT_ALARM_RATE`), else (a run recorded before runs held
+    time out: it is calibrated on footage it trained on, whose tail says nothing of new footage's) the
+    :data:`~core.inference.anomaly.regularity.DEFAULT_PERCENTILE`. ``smoothing`` (frames) when given, else the
+    run's recommendation (``data["scoring"]["smooth"]``, ``framewatch export-run --smooth``), else for a run
+    that held time out :data:`DEFAULT_SMOOTH_SECONDS` at ``fps``, else 1."""
+    if percentile is not None and rate is not None:
+        raise ScoreError("a threshold is calibrated at a percentile or at a false-alarm rate: give one of them")
+    recommended = (run.record.data.get("scoring") or {}).get("smooth")
+    held = holds_out_time(run)
+    if smoothing is None:
+        smoothing = int(recommended) if recommended else (
+            max(1, round(DEFAULT_SMOOTH_SECONDS * fps)) if held else 1)
+    if percentile is None and (rate is not None or held):
+        return CalibrationRule(None, DEFAULT_ALARM_RATE if rate is None else float(rate), int(smoothing))
+    return CalibrationRule(DEFAULT_PERCENTILE if percentile is None else float(percentile), None, int(smoothing))
 
 
 def calibration_errors(errors: np.ndarray, spans: list[tuple[int, int]] | None) -> list[np.ndarray]:
@@ -519,7 +575,7 @@ def score_project(
     stride: int | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     threshold: Threshold | float | None = None,
-    percentile: float = DEFAULT_PERCENTILE,
+    percentile: float | None = None,
     smoothing: int | None = None,
     min_run: int = 1,
     merge_gap: int = 0,
@@ -530,13 +586,15 @@ def score_project(
     on_scores: ScoresCallback | None = None,
     on_threshold: Callable[[Threshold], None] | None = None,
     scorer: str | None = None,
+    alarm_rate: float | None = None,
 ) -> ProjectScores:
     """Score ``videos`` (ids, names or paths; ``None``: every video of the project) with ``run``'s model.
 
     ``project`` is an open :class:`~core.project.Project` (read-only is enough). ``threshold``: flag with
-    this one instead of calibrating on the held-out normal footage (``percentile``, causal ``smoothing`` over
-    that many frames; default: the run's recommendation, else 1); a number is a threshold set by hand,
-    met by errors smoothed over ``smoothing`` frames (:meth:`Threshold.manual`). ``error``: how a frame's squared errors become its error (``mse`` or
+    this one instead of calibrating on the held-out normal footage (:func:`calibration_rule`: at about
+    ``alarm_rate`` false alarms a minute there, or at ``percentile`` of its frames; causal ``smoothing`` over
+    that many frames); a number is a threshold set by hand, met by errors smoothed over ``smoothing``
+    frames (:meth:`Threshold.manual`). ``error``: how a frame's squared errors become its error (``mse`` or
     ``worst-patches``, :func:`~core.inference.anomaly.scoring.frame_error`; default: the run's recommendation, else
     ``mse``). ``load_model`` loads the model file (tests count its calls). ``on_scores(video_id, first_frame,
 errors)`` is called on the scoring thread with each video's errors as they become known: a cached video's
@@ -550,16 +608,16 @@ and a live chart can flag events as the frames arrive. Returns a
     :class:`ScoringRun` given keeps its own). A fused run's on_scores hears each video's fused series whole.
     """
     model = (run if isinstance(run, ScoringRun) else run_model(project.folder, run, scorer)).pinned()
-    if smoothing is None:  # the run's recommendation (framewatch export-run --smooth), else none
-        smoothing = int((model.record.data.get("scoring") or {}).get("smooth", 1))
     if error is not None and error != model.spec.error:
         model = dataclasses.replace(model, spec=dataclasses.replace(model.spec, error=error))
     stride = resolve_stride(model.spec, stride)
-    if threshold is not None and not isinstance(threshold, Threshold):
-        threshold = Threshold.manual(threshold, smoothing)
     targets = [project.video(key) for key in videos] if videos is not None else list(project.videos.values())
     footage = [] if threshold is not None else calibration_footage(project, model)
     calibration = [video for video, _ in footage]
+    fps = footage_fps(calibration or targets)
+    rule = calibration_rule(model, percentile, alarm_rate, smoothing, fps)
+    if threshold is not None and not isinstance(threshold, Threshold):
+        threshold = Threshold.manual(threshold, rule.smoothing)
     if threshold is None and not calibration:
         raise ScoreError(f"{project.folder}: no normal footage to calibrate the threshold on (no train-split "
                          "videos, or none the run did not train on): add videos of normal footage with split "
@@ -575,8 +633,7 @@ and a live chart can flag events as the frames arrive. Returns a
     scorer.stage = Stage.SCORING
     if threshold is None:
         parts = [part for video, spans in footage for part in calibration_errors(errors[video.id][0], spans)]
-        threshold = dataclasses.replace(Threshold.calibrate(parts, percentile, smoothing, "causal"),
-                                        videos=len(calibration))
+        threshold = dataclasses.replace(rule.calibrate(parts, fps), videos=len(calibration))
     if on_threshold is not None:
         on_threshold(threshold)
     for video in targets:

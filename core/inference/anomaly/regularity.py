@@ -6,8 +6,12 @@ training footage) as 1-D arrays, one value per frame, frame ``t`` at index ``t``
 * abnormality ``sa(t)`` and regularity ``sr(t)`` normalise over one whole video (their one home is
   :mod:`core.evaluation.normalise`): they need every frame of the video, and a value means nothing across
   videos (each video's worst frame scores 1).
-* :class:`Threshold` is for live use and for videos scored one at a time: a high percentile of the errors of
-  the project's *normal* training footage, in error units, so a frame can be flagged the moment it is scored.
+* :class:`Threshold` is for live use and for videos scored one at a time: a level in error units, calibrated
+  on the errors of *normal* footage, so a frame can be flagged the moment it is scored. Two rules: a
+  **false-alarm rate** (:func:`rate_threshold`, the default for runs that held normal footage out of their
+  training): the level at which that footage would give about ``rate`` events a minute, read off a tail fitted
+  to its highest errors; or a **percentile** of its frames (runs recorded before runs held time out, or an
+  explicit ``--percentile``).
 * :func:`moving_average` smooths errors over a few frames before they meet the threshold (one noisy frame
   then flags nothing). The threshold is calibrated on errors smoothed the same way, so both sides compare
   like with like. A **causal** average uses frame ``t`` and the frames before it only, so it can run live
@@ -28,14 +32,27 @@ import numpy as np
 from core.evaluation.inputs import as_scores as checked_scores
 from core.inference.errors import ScoreError
 
-#: The percentile of the normal footage's errors a calibrated threshold takes unless told otherwise.
+#: The percentile of the normal footage's errors a percentile threshold takes unless told otherwise.
 DEFAULT_PERCENTILE = 99.5
+#: The false alarms a minute a rate threshold aims at on the held-out normal footage it is calibrated on.
+#: New footage of a scene exceeds a level fitted on held-out time of the same recordings several times as
+#: often as that time does (held-out blocks sit between trained ones); aiming at a fifth of the one alarm a
+#: minute an analyst can live with leaves room for that.
+DEFAULT_ALARM_RATE = 0.2
+#: A run that held normal time out of its training and recommends no smoothing is smoothed over about this
+#: many seconds: a single noisy frame then flags nothing, and an event still starts within a third of a second.
+DEFAULT_SMOOTH_SECONDS = 0.3
+#: Where the fitted tail starts: this quantile of the smoothed normal errors.
+TAIL_QUANTILE = 0.90
+#: Fewer frames than this above the tail's start and there is no tail to fit: the threshold is the highest
+#: normal error instead (about 100 frames of normal footage are needed for a fit).
+MIN_TAIL_FRAMES = 10
 SMOOTHING_MODES = ("causal", "centred")
 #: The longest smoothing window, in frames (about 5.5 minutes at 30 fps): averaging over more says nothing of
 #: a moment, and a window held in memory frame by frame (:class:`CausalMovingAverage`) must stay small.
 MAX_SMOOTHING_WINDOW = 10_000
 #: Where a threshold comes from: calibrated on normal footage, or set by hand.
-THRESHOLD_KINDS = ("percentile", "manual")
+THRESHOLD_KINDS = ("percentile", "rate", "manual")
 
 
 def as_scores(scores: Any, what: str = "scores") -> np.ndarray:
@@ -108,6 +125,47 @@ class CausalMovingAverage:
         return total / len(self._recent)
 
 
+def _check_rate(rate: Any, fps: Any) -> None:
+    for name, value in (("false-alarm rate", rate), ("frame rate", fps)):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+            raise ScoreError(f"threshold {name} must be a positive number, got {value!r}")
+
+
+def rate_threshold(series: Iterable[Any], rate: float, fps: float) -> float:
+    """The level that the normal errors ``series`` (one smoothed 1-D array per stretch of footage, each
+    smoothed on its own) would cross about ``rate`` times a minute at ``fps`` frames a second.
+
+    Peaks over a threshold, as streaming detectors set alarm levels from extreme-value theory (Siffer et
+    al., KDD 2017): above ``u``, the :data:`TAIL_QUANTILE` of the errors, the excesses are taken as
+    exponential (a generalised Pareto tail of shape 0, the stable choice for a few dozen excesses), their
+    scale ``beta`` read from their median (``median / ln 2``, so a handful of huge values, a scene cut in
+    the footage, do not drag it). Frames above a level come in runs, and a run is one event: ``theta``, the
+    runs above ``u`` per frame above it (the runs estimate of the extremal index), turns frames into
+    events. Level ``x`` is then crossed ``above * exp(-(x - u) / beta) * theta`` times a frame (``above``:
+    the share of frames above ``u``); solved for ``rate / (60 * fps)``. A rate the footage meets at ``u``
+    already gives ``u``; with under :data:`MIN_TAIL_FRAMES` frames above ``u`` (about 100 frames in all)
+    there is no tail to fit, and the level is the highest normal error. :class:`ScoreError` for no frames,
+    a value that is not finite, or a rate or frame rate that is not a positive number.
+    """
+    _check_rate(rate, fps)
+    parts = [as_scores(e, "normal errors") for e in series]
+    values = np.concatenate(parts) if parts else np.zeros(0)
+    if values.size == 0:
+        raise ScoreError("cannot calibrate a threshold on no frames of normal footage")
+    start = float(np.quantile(values, TAIL_QUANTILE))
+    excess = values[values > start] - start
+    if excess.size < MIN_TAIL_FRAMES:
+        return float(values.max())
+    scale = float(np.median(excess)) / math.log(2.0)
+    runs = sum(int(above[0]) + int(np.count_nonzero(above[1:] & ~above[:-1]))
+               for above in (part > start for part in parts) if above.size)
+    per_frame = excess.size / values.size * runs / excess.size  # events per frame at the tail's start
+    wanted = rate / (60.0 * fps)
+    if scale <= 0 or wanted >= per_frame:
+        return start
+    return start + scale * math.log(per_frame / wanted)
+
+
 @dataclass(frozen=True)
 class Threshold:
     """A flagging threshold in error units, calibrated on the errors of normal footage.
@@ -118,9 +176,11 @@ class Threshold:
     at the default 99.5th percentile about one normal frame in 200 is above it. ``frames`` and ``videos``
     say how much footage the calibration saw. Live flagging needs ``smoothing="causal"``.
 
-    ``kind`` is ``"percentile"`` for a calibrated threshold and ``"manual"`` for a value an analyst set
-    (:meth:`manual`: a drag of the chart's threshold line, ``framewatch score --threshold``); a manual
-    threshold keeps the smoothing but its ``percentile``, ``frames`` and ``videos`` mean nothing.
+    ``kind`` is ``"rate"`` for a threshold calibrated to give about ``rate`` false alarms a minute on the
+    normal footage (:func:`rate_threshold`; ``percentile`` then means nothing), ``"percentile"`` for one at a
+    percentile of its frames, and ``"manual"`` for a value an analyst set (:meth:`manual`: a drag of the
+    chart's threshold line, ``framewatch score --threshold``); a manual threshold keeps the smoothing but its
+    ``percentile``, ``rate``, ``frames`` and ``videos`` mean nothing.
     """
 
     value: float
@@ -130,6 +190,7 @@ class Threshold:
     frames: int = 0
     videos: int = 0
     kind: str = "percentile"
+    rate: float = 0.0
 
     @classmethod
     def manual(cls, value: float, window: int = 1, smoothing: str = "causal") -> Threshold:
@@ -143,20 +204,32 @@ class Threshold:
         """One line for people: the value and where it came from, e.g. ``0.0123 (99.5th percentile of
         1,234 normal frames, 3-frame average)``."""
         origin = ("set by hand" if self.kind == "manual" else
-                  f"{self.percentile:g}th percentile of {self.frames:,} normal frames")
+                  f"about {self.rate:g} false alarms a minute on {self.frames:,} normal frames" if self.kind == "rate"
+                  else f"{self.percentile:g}th percentile of {self.frames:,} normal frames")
         if self.window > 1:
             origin += f", {self.window}-frame {self.smoothing} average"
         return f"{self.value:.6g} ({origin})"
 
     @classmethod
     def calibrate(cls, normal_errors: Iterable[Any] | np.ndarray, percentile: float = DEFAULT_PERCENTILE,
-                  window: int = 1, smoothing: str = "causal") -> Threshold:
-        """Calibrate on the per-frame errors of normal footage: one 1-D series per video (or one array).
+                  window: int = 1, smoothing: str = "causal", *, rate: float | None = None,
+                  fps: float | None = None) -> Threshold:
+        """Calibrate on the per-frame errors of normal footage: one 1-D series per video or stretch of
+        footage (or one array): at ``percentile`` of the frames, or, given ``rate`` (false alarms a minute)
+        and the footage's ``fps``, at the level :func:`rate_threshold` finds.
 
-        Each video is smoothed on its own (a window never spans two videos). :class:`ScoreError` when
-        there are no frames, a value is not finite, or ``percentile`` is outside (0, 100].
+        Each series is smoothed on its own (a window never spans two videos). :class:`ScoreError` when
+        there are no frames, a value is not finite, ``percentile`` is outside (0, 100], or ``rate`` or ``fps``
+        is not a positive number.
         """
         check_smoothing(window, smoothing)
+        if rate is not None:
+            if isinstance(normal_errors, np.ndarray) and normal_errors.ndim == 1:
+                normal_errors = [normal_errors]
+            series = [moving_average(e, window, smoothing) for e in normal_errors]
+            value = rate_threshold(series, rate, fps)
+            return cls(value=value, window=int(window), smoothing=smoothing, frames=int(sum(s.size for s in series)),
+                       videos=len(series), kind="rate", rate=float(rate))
         if isinstance(percentile, bool) or not isinstance(percentile, int | float) or not 0 < percentile <= 100:
             raise ScoreError(f"threshold percentile must be in (0, 100], got {percentile!r}")
         if isinstance(normal_errors, np.ndarray) and normal_errors.ndim == 1:
@@ -182,8 +255,11 @@ class Threshold:
         return CausalMovingAverage(self.window)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "value": self.value, "percentile": self.percentile, "window": self.window,
+        data = {"kind": self.kind, "value": self.value, "percentile": self.percentile, "window": self.window,
                 "smoothing": self.smoothing, "frames": self.frames, "videos": self.videos}
+        if self.kind == "rate":
+            data["rate"] = self.rate
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Threshold:
@@ -197,7 +273,7 @@ class Threshold:
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             raise ScoreError(f"threshold: 'value' is {value!r}, not a finite number")
         fields: dict[str, Any] = {"value": float(value), "kind": kind}
-        for name, kind in (("percentile", float), ("window", int), ("frames", int), ("videos", int)):
+        for name, kind in (("percentile", float), ("rate", float), ("window", int), ("frames", int), ("videos", int)):
             if name in data:
                 item = data[name]
                 if isinstance(item, bool) or not isinstance(item, int | (float if kind is float else int)):

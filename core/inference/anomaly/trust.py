@@ -5,7 +5,8 @@ printed by ``framewatch train``, ``framewatch trust`` and the training panel:
 
 * **False alarms per minute** the calibrated threshold gives on held-out normal footage, measured honestly
   by two-fold cross-validation over the held-out blocks (:func:`two_fold_false_alarms`): the threshold is
-  calibrated (as scoring calibrates it: the percentile, the run's smoothing and frame error) on one half of
+  calibrated (as scoring calibrates it: its rule, at a false-alarm rate or a percentile, the run's smoothing
+  and frame error) on one half of
   the blocks, the events it flags (min run, merge gap) are counted on the other half, then the halves swap.
   The folds are **pooled**: the rate is the events flagged on both halves over the minutes of both halves.
   Held-out footage is normal, so every event there is a false alarm: this is the rate to expect on new
@@ -140,6 +141,8 @@ class TrustReport:
     error: str | None = None
     #: the scorer (the run's default, as at scoring)
     scorer: str | None = None
+    #: the false alarms a minute the thresholds aimed at (``None``: calibrated at ``percentile``)
+    rate: float | None = None
 
     @property
     def memorised(self) -> bool:
@@ -208,7 +211,7 @@ class TrustReport:
                    number("percentile") or DEFAULT_PERCENTILE, int(number("smoothing") or 1),
                    int(number("min_run") or 1), int(number("merge_gap") or 0),
                    None if events is None else int(events), number("minutes"), number("upper_95"),
-                   text("error"), text("scorer"))
+                   text("error"), text("scorer"), number("rate"))
 
 
 def error_ratio(record: Any) -> float | None:
@@ -227,11 +230,13 @@ def error_ratio(record: Any) -> float | None:
 
 
 def two_fold_false_alarms(blocks: Sequence[tuple[np.ndarray, float]], percentile: float = DEFAULT_PERCENTILE,
-                          smoothing: int = 1, min_run: int = 1, merge_gap: int = 0) -> FoldCounts | None:
+                          smoothing: int = 1, min_run: int = 1, merge_gap: int = 0,
+                          rate: float | None = None) -> FoldCounts | None:
     """The events flagged, and the minutes, on each half of held-out ``blocks`` (``(errors, fps)`` each, the
     per-frame errors of one held-out span): the blocks are dealt alternately into two halves (one block
-    only: cut in two at its middle); a threshold calibrated on each half flags the other, whose events are
-    counted. ``None`` with too few frames to make two halves."""
+    only: cut in two at its middle); a threshold calibrated on each half (at ``percentile``, or given
+    ``rate`` at that many false alarms a minute) flags the other, whose events are counted. ``None`` with too
+    few frames to make two halves."""
     parts = [(np.asarray(errors, np.float64), float(fps)) for errors, fps in blocks if len(errors)]
     if len(parts) == 1:
         errors, fps = parts[0]
@@ -241,38 +246,48 @@ def two_fold_false_alarms(blocks: Sequence[tuple[np.ndarray, float]], percentile
         return None
     events, minutes = [], []
     for calibrate_on, count_on in ((halves[0], halves[1]), (halves[1], halves[0])):
-        threshold = Threshold.calibrate([e for e, _ in calibrate_on], percentile, smoothing, "causal")
+        frames = sum(len(e) for e, _ in calibrate_on)
+        fps = sum(len(e) * f for e, f in calibrate_on) / frames
+        threshold = Threshold.calibrate([e for e, _ in calibrate_on], percentile, smoothing, "causal",
+                                        rate=rate, fps=fps if rate is not None else None)
         events.append(sum(len(flag_events(threshold.smooth(e), threshold.value, min_run, merge_gap))
                           for e, _ in count_on))
         minutes.append(sum(len(e) / fps for e, fps in count_on) / 60.0)
     return FoldCounts((events[0], events[1]), (minutes[0], minutes[1]))
 
 
-def assess_run(project: Any, run: str | Path, *, percentile: float = DEFAULT_PERCENTILE, smoothing: int | None = None,
+def assess_run(project: Any, run: str | Path, *, percentile: float | None = None, smoothing: int | None = None,
                min_run: int = 1, merge_gap: int = 0, progress: ProgressCallback | None = None,
                cancel: threading.Event | None = None, load_model: Callable[[Path], Any] | None = None,
-               save: bool = True, error: str | None = None, scorer: str | None = None) -> TrustReport:
+               save: bool = True, error: str | None = None, scorer: str | None = None,
+               alarm_rate: float | None = None) -> TrustReport:
     """Measure ``run`` (a run of ``project``) on the normal footage it held out (module doc), and record the
     report in its ``run.json`` (``data["trust"]``, unless ``save=False``).
 
-    The footage is scored as :func:`~core.inference.anomaly.project_scoring.score_project` scores it by
-    default, and the report records how: ``smoothing`` the run's recommendation
-    (``data["scoring"]["smooth"]``), else 1; ``error`` (the frame error) the run's recommendation
+    The footage is scored, and the thresholds calibrated, as
+    :func:`~core.inference.anomaly.project_scoring.score_project` does by default, and the report records how:
+    the rule and ``smoothing`` of :func:`~core.inference.anomaly.project_scoring.calibration_rule`
+    (``percentile``, ``alarm_rate``); ``error`` (the frame error) the run's recommendation
     (``data["scoring"]["error"]``), else ``mse``; ``scorer`` the run's default. The videos holding held-out
     footage are scored whole through the score cache (scoring later reads them from there). The errors of
     :func:`~core.inference.anomaly.project_scoring.run_model` and of scoring; :class:`~core.errors.Cancelled`
     when ``cancel`` is set (nothing is recorded).
     """
-    from core.inference.anomaly.project_scoring import held_out_frames, run_model, score_videos
+    from core.inference.anomaly.project_scoring import (
+        calibration_rule,
+        footage_fps,
+        held_out_frames,
+        run_model,
+        score_videos,
+    )
 
     model_run = run_model(project.folder, run, scorer)
     if error is not None and error != model_run.spec.error:
         model_run = dataclasses.replace(model_run, spec=dataclasses.replace(model_run.spec, error=error))
     record = model_run.record
-    if smoothing is None:
-        smoothing = int((record.data.get("scoring") or {}).get("smooth", 1))
     held = held_out_frames(project, model_run) or {}
     videos = [video for video in project.videos.values() if video.id in held]
+    rule = calibration_rule(model_run, percentile, alarm_rate, smoothing, footage_fps(videos))
     measured = None
     frames = 0
     blocks: list[tuple[np.ndarray, float]] = []
@@ -286,15 +301,17 @@ def assess_run(project: Any, run: str | Path, *, percentile: float = DEFAULT_PER
                 if min(end, len(series)) > start:
                     blocks.append((series[start:min(end, len(series))], video.fps or 25.0))
         frames = sum(len(e) for e, _ in blocks)
-        measured = two_fold_false_alarms(blocks, percentile, smoothing, min_run, merge_gap)
+        measured = two_fold_false_alarms(blocks, rule.percentile or DEFAULT_PERCENTILE, rule.smoothing, min_run,
+                                         merge_gap, rule.rate)
     if measured is None:
         figures: tuple[Any, ...] = (None, (), 0.0)
         pooled: tuple[Any, ...] = (None, None, None)
     else:
         figures = (measured.rate, measured.folds, measured.total_minutes)
         pooled = (measured.total_events, measured.total_minutes, measured.upper_95)
-    report = TrustReport(*figures, frames, len(blocks), error_ratio(record), float(percentile), int(smoothing),
-                         int(min_run), int(merge_gap), *pooled, model_run.spec.error, model_run.scorer)
+    report = TrustReport(*figures, frames, len(blocks), error_ratio(record), rule.percentile or DEFAULT_PERCENTILE,
+                         rule.smoothing, int(min_run), int(merge_gap), *pooled, model_run.spec.error,
+                         model_run.scorer, rule.rate)
     if save:
         from core.runs import RunRecord
 

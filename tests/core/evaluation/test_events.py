@@ -31,6 +31,15 @@ def test_recall_and_false_alarms_of_one_video() -> None:
     assert counts.recall == pytest.approx(2 / 3)
     assert counts.seconds == 120.0
     assert counts.false_alarms_per_minute == 1.0
+    assert counts.normal_seconds == (3000 - 25) / 25.0  # the 25 frames of the anomalies are not normal footage
+    assert counts.false_alarms_per_normal_minute == pytest.approx(2 / ((3000 - 25) / 25.0 / 60.0))
+
+
+def test_false_alarms_per_normal_minute_count_overlapping_and_overhanging_truth_once() -> None:
+    counts = event_counts([(0, 2)], [(10, 40), (30, 60), (590, 700)], frame_count=600, fps=10.0)
+    assert counts.normal_seconds == (600 - 50 - 10) / 10.0  # [10, 60) and [590, 600): 60 abnormal frames
+    assert event_counts([(0, 2)], [(10, 20)], frame_count=600, fps=10.0, normal_frames=300).normal_seconds == 30.0
+    assert event_counts([(0, 2)], [(0, 600)], frame_count=600, fps=10.0).false_alarms_per_normal_minute is None
 
 
 def test_counts_sum_over_videos() -> None:
@@ -40,6 +49,8 @@ def test_counts_sum_over_videos() -> None:
     assert total.recall == 1.0
     assert total.false_alarms == 2
     assert total.false_alarms_per_minute == 1.0
+    assert total.normal_seconds == a.normal_seconds + b.normal_seconds
+    assert total.false_alarms_per_normal_minute == pytest.approx(2 / ((1497 / 25.0 + 750 / 12.5) / 60.0))
     assert b.recall is None
 
 

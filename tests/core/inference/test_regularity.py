@@ -11,6 +11,7 @@ from core.inference.anomaly.regularity import (
     CausalMovingAverage,
     Threshold,
     moving_average,
+    rate_threshold,
 )
 from core.inference.errors import ScoreError
 
@@ -82,3 +83,53 @@ def test_moving_average_is_the_mean_of_the_frames_in_the_window(errors: list[flo
     before, after = (window - 1, 0) if mode == "causal" else (half, half)
     expected = [np.mean(errors[max(0, t - before):t + after + 1]) for t in range(len(errors))]
     assert moving_average(errors, window, mode) == pytest.approx(expected, rel=1e-12)
+
+
+def _events(series: np.ndarray, level: float) -> int:
+    above = series > level
+    return int(above[0]) + int(np.count_nonzero(above[1:] & ~above[:-1]))
+
+
+@pytest.mark.parametrize("window", [1, 5])
+@pytest.mark.parametrize("rate", [0.5, 3.0])
+def test_a_rate_threshold_gives_about_that_many_events_a_minute_on_new_footage_of_the_same_kind(
+        window: int, rate: float) -> None:
+    rng = np.random.default_rng(7)
+    fps = 10.0
+    normal = [rng.gamma(2.0, 1.0, 6_000) for _ in range(3)]  # 30 minutes of normal footage in three stretches
+    threshold = Threshold.calibrate(normal, window=window, rate=rate, fps=fps)
+    assert threshold.kind == "rate" and threshold.rate == rate and threshold.frames == 18_000
+    fresh = moving_average(rng.gamma(2.0, 1.0, 36_000), window)  # an hour the threshold never saw
+    per_minute = _events(fresh, threshold.value) / 60.0
+    assert rate / 2 <= per_minute <= rate * 2
+    # a lower rate is a higher level, and the percentile rule does not aim at events at all
+    assert Threshold.calibrate(normal, window=window, rate=rate / 10, fps=fps).value > threshold.value
+
+
+def test_a_rate_threshold_shrugs_off_a_few_huge_errors_and_needs_a_tail_to_fit() -> None:
+    rng = np.random.default_rng(3)
+    normal = rng.exponential(1.0, 3_000)
+    plain = rate_threshold([normal], 0.2, 25.0)
+    cut = normal.copy()
+    cut[[100, 900, 2000]] = 1e6  # three scene cuts in the footage
+    assert plain < rate_threshold([cut], 0.2, 25.0) < plain * 1.2
+    few = np.ones(50)
+    few[7] = 9.0
+    assert rate_threshold([few], 0.2, 25.0) == 9.0  # under 10 frames above the 90th percentile: the highest
+    assert rate_threshold([np.full(500, 2.0)], 0.2, 25.0) == 2.0
+
+
+@pytest.mark.parametrize("rate, fps", [(0.0, 10.0), (-1.0, 10.0), (float("nan"), 10.0), (1.0, 0.0), (1.0, None),
+                                       (True, 10.0)])
+def test_a_bad_rate_or_frame_rate_is_refused(rate, fps) -> None:
+    with pytest.raises(ScoreError, match="threshold (false-alarm|frame) rate"):
+        Threshold.calibrate(np.ones(200), rate=rate, fps=fps)
+    with pytest.raises(ScoreError, match="no frames"):
+        Threshold.calibrate([], rate=1.0, fps=10.0)
+
+
+def test_a_rate_threshold_round_trips_and_says_what_it_aims_at() -> None:
+    threshold = Threshold.calibrate(np.random.default_rng(0).exponential(1.0, 1_000), window=3, rate=0.2, fps=10.0)
+    assert Threshold.from_dict(threshold.to_dict()) == threshold
+    assert "about 0.2 false alarms a minute on 1,000 normal frames, 3-frame causal average" in threshold.describe()
+    assert "rate" not in Threshold.calibrate(np.ones(10)).to_dict()  # percentile thresholds are written as before

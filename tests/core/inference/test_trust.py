@@ -14,6 +14,7 @@ import pytest
 
 from core.cli.main import main
 from core.inference.anomaly.project_scoring import run_model, score_key
+from core.inference.anomaly.regularity import DEFAULT_ALARM_RATE, DEFAULT_SMOOTH_SECONDS
 from core.inference.anomaly.score_cache import CachedScores, ScoreCache
 from core.inference.anomaly.trust import (
     MEMORISED_WARNING,
@@ -137,19 +138,24 @@ def test_a_run_is_assessed_on_its_held_out_spans_and_the_report_is_recorded(tmp_
         errors = block(60, [10, 45, 58])  # frame 58 is trained footage: it never counts
         ScoreCache(folder).write(CachedScores(score_key(run_model(folder, run_dir), video), errors.astype(np.float32),
                                               60, None, video.id))
-        report = assess_run(project, run_dir)
+        report = assess_run(project, run_dir, percentile=99.5, smoothing=1)
+        default = assess_run(project, run_dir, save=False)  # a run holding time out: the false-alarm rate rule
     expected = two_fold_false_alarms([(errors[5:25], video.fps), (errors[35:55], video.fps)])
+    assert default.rate == DEFAULT_ALARM_RATE and default.smoothing == max(1, round(DEFAULT_SMOOTH_SECONDS * video.fps))
+    assert default.events == two_fold_false_alarms([(errors[5:25], video.fps), (errors[35:55], video.fps)],
+                                                   smoothing=default.smoothing, rate=DEFAULT_ALARM_RATE).total_events
     assert report.folds == expected.folds and report.held_out_minutes == pytest.approx(expected.total_minutes)
     assert report.events == expected.total_events == 2  # frames 10 and 45, each against the other half's threshold
     assert report.false_alarms_per_minute == pytest.approx(2 / expected.total_minutes)
     assert report.minutes == pytest.approx(40 / video.fps / 60)
     assert report.upper_95 == pytest.approx(poisson_upper_bound(2) / report.minutes)
-    assert report.error == "mse" and report.scorer == "prediction" and report.smoothing == 1  # as scoring scores
+    assert report.error == "mse" and report.scorer == "prediction" and report.smoothing == 1  # as asked
+    assert report.rate is None and report.percentile == 99.5
     assert report.held_out_frames == 40 and report.blocks == 2
     assert report.error_ratio == pytest.approx(3.0) and report.memorised
     assert trust_report(RunRecord.load(run_dir)) == report  # recorded in run.json
     assert main(["trust", str(folder), "--run", "tiny", "--json"]) == 0  # framewatch trust measures it again
-    assert TrustReport.from_entry(json.loads(capsys.readouterr().out)) == report
+    assert TrustReport.from_entry(json.loads(capsys.readouterr().out)) == default  # as scoring calibrates
     assert main(["trust", str(folder), "--run", "tiny"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out == report.lines() and MEMORISED_WARNING in out[1]
+    assert out == default.lines() and MEMORISED_WARNING in out[1]
