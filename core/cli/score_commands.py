@@ -137,7 +137,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        "once and scores segments of the videos), then calibrate and flag as usual")
     where.add_argument("--cluster", default=None, metavar="ADDRESS",
                        help="score on an existing Ray cluster (auto, HOST:6379 or ray://HOST:10001); the project "
-                       "folder and its videos must be at the same path on every node")
+                       "folder, its videos and the run folder must be at the same path on every node")
     ray.add_argument("--segment-minutes", type=MINUTES, default=None, metavar="M",
                      help="footage per segment a worker scores at a time (default 5 minutes)")
     score.set_defaults(handler=run_score, check=_check_score_args)

@@ -182,8 +182,8 @@ def _start_ray(ray: Any, address: str | None, workers: int | None) -> None:
         else:
             ray.init(num_cpus=workers, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
     except (ConnectionError, RuntimeError, ValueError) as exc:
-        where = f"the Ray cluster at {address}" if address else "a local Ray"
-        raise ScoreError(f"cannot start {where}: {str(exc).splitlines()[0] if str(exc) else exc}") from exc
+        what = f"join the Ray cluster at {address}" if address else "start a local Ray"
+        raise ScoreError(f"cannot {what}: {str(exc).splitlines()[0] if str(exc) else exc}") from exc
 
 
 def _plan(project: Any, model: ScoringRun, videos: list[Video], stride: int, segment_seconds: float,
