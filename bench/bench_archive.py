@@ -145,7 +145,7 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
                  f"the workers' processes got {cpu[workers] / timings[workers]:.2f} CPU cores on average "
                  "over the wall time") for workers in (1, 2)],
         Figure("frames per CPU second, 2 workers / 1 worker", cpu[1] / cpu[2], "x", None,
-               "about 1: a second worker costs no extra CPU per frame; the throughput ratio is then the CPU it gets"),
+               "1: a second worker costs no extra CPU a frame; the throughput ratio is this times the CPU ratio"),
         *[Figure(f"start-up and hand-over, {workers} worker(s)", timings[workers] - busy[workers] / workers, "s",
                  None, "wall time less the workers' segment time per worker: Ray's start and stop, idle workers")
           for workers in (1, 2)],
