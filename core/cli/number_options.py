@@ -130,6 +130,8 @@ ALARM_RATE = Number(0.001, 600.0)
 PROBABILITY = Number(0.0, 1.0)
 WAIT_S = Number(0.0, WAIT_LIMIT_S)
 BIN_WIDTH = Number(*BIN_WIDTHS)
+WORKERS = WholeNumber(1, THREAD_LIMIT)
+MINUTES = Number(0.0, MINUTES_LIMIT, above_low=True)
 
 
 def state_limits(parser: argparse.ArgumentParser) -> None:

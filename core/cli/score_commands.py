@@ -10,7 +10,10 @@ the train-split videos; ``--threshold E`` sets one by hand); the events go to th
 writes each scored video's per-frame scores and events as CSV and JSON; ``--annotated OUT.mp4`` (one
 video) or ``--annotated-dir DIR`` its annotated anomaly video (``core/inference/anomaly/exports.py``,
 ``core/render/annotated_video.py``). An existing output is refused, before any scoring, unless
-``--overwrite``.
+``--overwrite``. ``--workers N`` (a local Ray started for the command) or ``--cluster ADDRESS`` (an existing Ray
+cluster) scores the videos first on Ray workers, in segments, into the same score cache
+(:mod:`core.distributed`), with one progress bar over the archive; calibrating, flagging and the output then
+run as without them.
 ``framewatch evaluate PROJECT --run RUN`` scores the test-split videos (or reads their cached scores) and
 prints frame-level ROC AUC (per-video normalised and raw), EER, event recall and false alarms per minute.
 ``framewatch refit PROJECT --run RUN`` learns from the events rejected in review
@@ -24,6 +27,7 @@ The project is opened read-only: no command here needs its lock. Without a proje
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -39,9 +43,11 @@ from core.cli.number_options import (
     FINITE,
     FRAME,
     FRAME_COUNT,
+    MINUTES,
     PERCENTILE,
     SEED,
     SMOOTH,
+    WORKERS,
 )
 from core.inference.anomaly.regularity import DEFAULT_ALARM_RATE, DEFAULT_PERCENTILE, DEFAULT_SMOOTH_SECONDS
 
@@ -123,6 +129,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="the curve of the annotated video: the smoothed error the threshold is set on "
                        "(default), or it normalised over the video as regularity sr or abnormality sa")
     score.add_argument("--overwrite", action="store_true", help="replace existing export and annotated files")
+    ray = score.add_argument_group("archive scoring on Ray (needs pip install \"framewatch[cluster]\"; "
+                                   "docs/scaling.md)")
+    where = ray.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=WORKERS, default=None, metavar="N",
+                       help="score on N Ray workers of a local Ray started for this command (each loads the model "
+                       "once and scores segments of the videos), then calibrate and flag as usual")
+    where.add_argument("--cluster", default=None, metavar="ADDRESS",
+                       help="score on an existing Ray cluster (auto, HOST:6379 or ray://HOST:10001); the project "
+                       "folder, its videos and the run folder must be at the same path on every node")
+    ray.add_argument("--segment-minutes", type=MINUTES, default=None, metavar="M",
+                     help="footage per segment a worker scores at a time (default 5 minutes)")
     score.set_defaults(handler=run_score, check=_check_score_args)
     evaluate = subparsers.add_parser(
         "evaluate", help="frame-level AUC, EER, event recall and false alarms of a run on the test videos "
@@ -223,6 +240,8 @@ def _check_threshold_args(args: argparse.Namespace) -> None:
 def _check_score_args(args: argparse.Namespace) -> None:
     if args.annotated is not None and (args.all or len(args.video) != 1):
         args.parser.error("--annotated writes one video: give exactly one --video (or --annotated-dir DIR)")
+    if args.segment_minutes is not None and args.workers is None and args.cluster is None:
+        args.parser.error("--segment-minutes sizes the segments of Ray workers: give --workers N or --cluster ADDRESS")
     _check_threshold_args(args)
 
 
@@ -322,17 +341,39 @@ def _number(value: float | None, digits: int = 4) -> str:
     return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
 
+def _score_on_ray(args: argparse.Namespace, project: Any, options: dict[str, Any], bar: Any) -> Any:
+    """With ``--workers`` or ``--cluster``: score the videos (and the calibration footage) into the score cache on
+    Ray (:func:`core.distributed.archive.score_archive`) and return what it did; ``None`` otherwise."""
+    if args.workers is None and args.cluster is None:
+        return None
+    from core.distributed.archive import score_archive
+    from core.distributed.segments import DEFAULT_SEGMENT_SECONDS
+
+    seconds = DEFAULT_SEGMENT_SECONDS if args.segment_minutes is None else args.segment_minutes * 60.0
+    return score_archive(project, args.run, None if args.all else args.video, workers=args.workers,
+                         address=args.cluster, stride=options["stride"], batch_size=options["batch_size"],
+                         error=options["error"], scorer=options["scorer"], calibrate="threshold" not in options,
+                         segment_seconds=seconds, progress=bar)
+
+
 def run_score(args: argparse.Namespace) -> int:
-    from core.cli.progress_bar import ProgressBar
+    from core.cli.progress_bar import LOG_INTERVAL_S, ProgressBar
     from core.inference.anomaly.project_scoring import score_project
 
     options = _scoring_options(args)
     project = _open(args)
     try:
         outputs = _outputs(args, project)
-        with ProgressBar("scoring", enabled=None if not args.json else False, log_interval_s=None) as bar:
+        on_ray_asked = args.workers is not None or args.cluster is not None  # hours: a line a minute in a log
+        with ProgressBar("scoring", enabled=None if not args.json else False,
+                         log_interval_s=LOG_INTERVAL_S if on_ray_asked else None) as bar:
+            on_ray = _score_on_ray(args, project, options, bar)
             result = score_project(project, args.run, None if args.all else args.video, progress=bar,
                                     load_model=_load_model_quietly, **options)
+        if on_ray is not None:  # the frames the workers scored now, not "cached"
+            result = dataclasses.replace(result, videos=[
+                dataclasses.replace(video, scored_now=video.scored_now + on_ray.scored_now.get(video.video_id, 0))
+                for video in result.videos])
         written = _write_outputs(args, project, result, outputs)
     finally:
         project.close()
