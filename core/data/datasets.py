@@ -22,7 +22,7 @@ TensorFlow is imported only by :func:`to_tf_dataset` / :func:`tf_dataset`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import numpy as np
@@ -64,15 +64,16 @@ WINDOW_TASKS = ("next_frame", "anomaly")
 
 def plan_hold_out(project, spec: PreprocessSpec, *, length: int, frame_steps: tuple[int, ...] = (1,),
                   val_fraction: float = 0.2, seed: int = 0, video_ids: Collection[str] | None = None,
-                  progress: ProgressCallback | None = None,
-                  cancel: threading.Event | None = None) -> tuple[HeldOut, dict[str, Any]]:
+                  progress: ProgressCallback | None = None, cancel: threading.Event | None = None,
+                  splits: Mapping[str, str] | None = None) -> tuple[HeldOut, dict[str, Any]]:
     """What a window-task run trains on and holds out (:func:`core.data.held_out.hold_out`), and the cached
     frames of the videos involved (``{video id: CachedFrames}``, decoded into the cache if missing).
 
-    The gap between them is a window's reach, ``(length - 1) * max(frame_steps)`` frames.
+    The gap between them is a window's reach, ``(length - 1) * max(frame_steps)`` frames. ``splits``: the
+    videos' splits when already decided (a resumed run's), else :func:`core.data.splits.window_splits`'s.
     """
     data = project.data
-    splits = window_splits(data, val_fraction, seed, video_ids)
+    splits = window_splits(data, val_fraction, seed, video_ids) if splits is None else dict(splits)
     chosen = set(data.videos) if video_ids is None else set(video_ids)
     rejected = verdict_spans(data, "rejected")
     marked = {span.video_id for span in data.normal_spans.values()}  # their spans train, whatever their split

@@ -270,6 +270,24 @@ def _size_note(progress: ProgressCallback | None, size: FrameSize) -> None:
             progress(ev.RunNote(done=0, total=None, message=text, stage=Stage.PREPARING))
 
 
+def _legacy_held_out(project: Any, record: RunRecord, spec: Any, options: DataOptions) -> Any:
+    """What a run recorded before runs held out time keeps holding out when resumed: its validation videos,
+    whole, as it did (found by content, ``data["splits"]``); with none, nothing. Planning time blocks by the
+    rules now would hold out frames it has trained on, and calibrate its threshold on them."""
+    from core.data.datasets import plan_hold_out
+    from core.data.splits import DEFAULT_VAL_FRACTION, replay_splits
+
+    seed = int(record.config.get("seed", 0))
+    fraction = options.val_fraction if options.val_fraction is not None else DEFAULT_VAL_FRACTION
+    splits = replay_splits(project.data, record.data.get("splits"), fraction, seed)
+    frames = spec.frames if options.frames is None else options.frames
+    frame_steps = tuple(options.frame_steps or (1,)) if record.task == "anomaly" else (1,)
+    held_out, _ = plan_hold_out(project, _preprocess_spec(spec, options),
+                                length=frames + 1 if record.task == "predict" else frames, frame_steps=frame_steps,
+                                val_fraction=0.0, seed=seed, video_ids=options.videos, splits=splits)
+    return held_out
+
+
 def resume_project_run(
     project,
     run: str | Path,
@@ -304,11 +322,13 @@ def resume_project_run(
     except (ConfigError, TypeError) as exc:
         raise RunFileError(run_dir / RECORD_FILE, f"damaged run record: {exc}") from None
     cached = isinstance(spec, LRCNSpec) and spec.cache_features
+    from core.data.datasets import WINDOW_TASKS
     from core.data.held_out import replay_held_out
 
-    # the frames it held out stay held out: it trains on what it trained on (a run recorded before runs held
-    # out time has no record of it, and holds out by the rules now)
+    # the frames it held out stay held out: it trains on what it trained on
     held_out = replay_held_out(project.data, record.data.get("held_out"))
+    if held_out is None and DATASET_TASKS[record.task] in WINDOW_TASKS:
+        held_out = _legacy_held_out(project, record, spec, options)
     data, _ = project_data(project, record.task, spec, options, config.batch_size, config.seed, arrays=cached,
                            progress=with_stage(progress, Stage.PREPARING), cancel=cancel, held_out=held_out)
     entry = next((r for r in project.runs.values() if r.config.get("run_dir") == str(run_dir)), None)

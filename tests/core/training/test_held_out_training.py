@@ -62,3 +62,28 @@ def test_a_one_video_run_validates_on_held_out_time_and_records_the_spans(tmp_pa
         assert resumed.record.history[-1]["val_loss"] is not None
     finally:
         project.close()
+
+
+def test_a_run_recorded_before_runs_held_out_time_keeps_training_on_what_it_trained_on_when_resumed(
+        tmp_path: Path) -> None:
+    from core.inference.anomaly.project_scoring import score_project
+    from core.runs import RunRecord
+
+    project = Project.create(tmp_path / "proj")
+    try:
+        video = project.add_video(write_video(tmp_path / "walk.avi", 80, fps=10), split="train")
+        result = train_project(project, TrainingRequest(
+            "anomaly", "conv-ae", run_name="old", error_level=False, filters=(4, 4, 4), height=16, width=16,
+            grayscale=True, frames=4, stride=2, epochs=1, batch_size=4, steps_per_epoch=2, seed=1))
+        record = RunRecord.load(result.run_dir)
+        del record.data["held_out"]  # as a run trained before runs held out time: its one video trained whole
+        record.data.pop("trust", None)
+        record.save(result.run_dir)
+        resumed = resume_project_run(project, result.run_dir, epochs=2)
+        # no time held out now (the frames are ones it trained on): no validation, as before, and no record
+        assert resumed.record.epochs_completed == 2 and resumed.record.history[-1].get("val_loss") is None
+        assert "held_out" not in resumed.record.data
+        scored = score_project(project, result.run_dir, [video.id])
+        assert scored.threshold.kind == "percentile" and scored.threshold.frames == 80  # the old rule, as before
+    finally:
+        project.close()
