@@ -194,6 +194,17 @@ class AppState(QObject):
             self.settings.setValue(_model_run_key(self.project.folder), run or "")
         self.model_run_changed.emit(run or "")
 
+    def remember_scorer(self, run: str, scorer: str) -> None:
+        """Keep ``scorer`` as the one chosen for model run ``run`` of the open project (across restarts)."""
+        if self.project is not None and run:
+            self.settings.setValue(f"{_model_run_key(self.project.folder)}/scorer/{Path(run).name}", scorer)
+
+    def remembered_scorer(self, run: str) -> str | None:
+        """The scorer last chosen for model run ``run`` of the open project (``None``: none chosen yet)."""
+        if self.project is None or not run:
+            return None
+        return str(self.settings.value(f"{_model_run_key(self.project.folder)}/scorer/{Path(run).name}", "")) or None
+
     def remembered_model_run(self) -> str | None:
         """The run last chosen for the open project's folder (``None``: none, or no project). It may have
         been deleted since: the caller checks that it still exists."""

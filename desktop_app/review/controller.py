@@ -199,6 +199,7 @@ class ReviewController(QObject):
 
     def _on_model_run(self, name: str) -> None:
         kept = self.scorer if self._base_run is not None and self._base_run.run_dir.name == Path(name).name else None
+        kept = kept or self.state.remembered_scorer(name)  # the scorer chosen for this run before, even last session
         self.run = self._base_run = None
         if name and self.project is not None:
             try:
@@ -258,6 +259,7 @@ class ReviewController(QObject):
     def _on_scorer_chosen(self, scorer: str) -> None:
         if self._base_run is not None and scorer:
             self._use_scorer(scorer)
+            self.state.remember_scorer(self._base_run.run_dir.name, scorer)
             self.state.show_status(f"{self._base_run.run_dir.name} scores with the {scorer} scorer")
 
     def _use_scorer(self, scorer: str | None) -> None:

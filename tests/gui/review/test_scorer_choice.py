@@ -85,8 +85,36 @@ def test_the_chosen_scorer_scores_the_video_and_review_follows_it(qtbot, make_wi
     assert enabled(window) == ["prediction"] and not box.isEnabled()
     assert box.currentText() == "prediction" and review.run.scorer == "prediction"
     assert "framewatch fit-motion" in box.toolTip()
+    window.state.set_model_run("tiny")  # back to it: the scorer last chosen for it
+    assert enabled(window) == list(SCORERS) and box.currentText() == "motion" and review.run.scorer == "motion"
+
+
+def test_the_scorer_chosen_for_a_run_is_kept_across_restarts(qtbot, make_window, folder, monkeypatch) -> None:
+    from PySide6.QtCore import QSettings
+
+    from desktop_app.shell.main_window import MainWindow
+
+    window = make_window()
+    no_device_listing(monkeypatch, window)
+    assert window.library.open_project_path(folder)
     window.state.set_model_run("tiny")
-    assert enabled(window) == list(SCORERS) and box.currentText() == "prediction"
+    window.review.scorer_box.setCurrentText("fused")
+    window.state.set_model_run("motion")
+    window.state.set_model_run("plain")  # the run chosen last: the next session opens on it
+    window.settings.sync()
+    path = window.settings.fileName()
+    window.close()
+    again = MainWindow(settings=QSettings(path, QSettings.Format.IniFormat), autosave_interval_s=3600)
+    qtbot.addWidget(again)
+    no_device_listing(monkeypatch, again)
+    try:
+        assert again.library.open_project_path(folder)
+        again.state.set_model_run("tiny")
+        assert again.review.scorer_box.currentText() == "fused" and again.review.run.scorer == "fused"
+        again.state.set_model_run("motion")
+        assert again.review.scorer_box.currentText() == "motion"
+    finally:
+        again.close()
 
 
 def test_a_motion_run_scores_with_motion_only(qtbot, make_window, folder, monkeypatch) -> None:
