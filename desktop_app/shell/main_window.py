@@ -72,6 +72,7 @@ class MainWindow(QMainWindow):
         self.labelling = LabellingController(self.state, self)
         self.review = ReviewController(self.state, self)
         self.training = TrainingController(self.state, self)
+        self.training.scoring_now = lambda: self.review.scoring
         self.prediction = PredictionController(self.state, self)
         shell_actions = build_actions(self, {
             "close_window": self.close,

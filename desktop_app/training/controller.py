@@ -22,6 +22,7 @@ Ctrl+T: shows and raises the dock) and ``cancel_training``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject
@@ -58,6 +59,9 @@ class TrainingController(QObject):
             "learn_from_rejected": self.learn_from_rejected,
         })
         self.refit_worker: Worker | None = None
+        #: Whether the review feature is scoring now (the window sets it): a refit must not race that scoring,
+        #: which would write the run's events.json with the old error level and threshold after the refit's.
+        self.scoring_now: Callable[[], bool] = lambda: False
         self.panel.job_started.connect(self._on_job_started)
         self.panel.score_requested.connect(self._score_run)
         self.panel.runs_changed.connect(self._on_runs_changed)
@@ -95,6 +99,10 @@ class TrainingController(QObject):
             self.state.show_status("Choose the model run whose events you reviewed (Review > Choose Model Run...)")
             return
         if self.refit_worker is not None and self.refit_worker.is_running:
+            return
+        if self.scoring_now():
+            self.state.show_status("Scoring is running: let it finish, or cancel it (Review > Cancel Scoring), "
+                                   "then learn from the rejected events", 10000)
             return
         self.refit_worker = run_job(self.window, "Learning from rejected events", refit_from_verdicts, project, run,
                                     on_finished=lambda refit: self._on_refitted(run, refit))

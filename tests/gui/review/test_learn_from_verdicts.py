@@ -81,3 +81,15 @@ def test_without_rejected_events_the_action_ends_in_a_dialog_one_click_dismisses
     qtbot.waitUntil(lambda: len(clicked) == 1, timeout=60000)
     assert "no events of run 'tiny' are rejected" in clicked[0]
     assert (folder / "runs" / "tiny" / "events.json").read_bytes() == before and window.isVisible()
+
+
+def test_learning_waits_for_scoring_that_is_running(qtbot, make_window, folder: Path) -> None:
+    window = scored_with_events(qtbot, make_window, folder)
+    assert not window.training.scoring_now()  # the window asks the review feature
+    window.review.score_video()
+    assert window.training.scoring_now() == window.review.scoring
+    window.training.scoring_now = lambda: True  # held running for as long as the check takes
+    window.actions_by_key["learn_from_rejected"].trigger()
+    assert window.training.refit_worker is None  # no refit started: it would race the scoring's events.json
+    assert "Scoring is running" in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: not window.review.scoring, timeout=60000)
