@@ -90,7 +90,9 @@ def measure(series: dict[str, object], truth: dict[str, list[tuple[int, int]]], 
     """The :class:`Row` of per-frame scores ``series`` (``{video: (frames,) array}``, already smoothed as the
     threshold expects) against ``truth`` (``{video: [(start, end), ...]}``, frames ``[start, end)``) at
     ``threshold``: events are runs of frames above it; a false alarm is an event touching no anomaly, counted
-    per minute of the frames outside the anomalies at ``fps``."""
+    per minute of the frames outside the anomalies at ``fps``. The AUCs are of the videos holding an anomaly
+    (a video's normalised scores mean nothing without one: its worst normal frame would score 1); the false
+    alarms count every video's."""
     import numpy as np
 
     from core.evaluation.errors import EvaluationError
@@ -103,7 +105,8 @@ def measure(series: dict[str, object], truth: dict[str, list[tuple[int, int]]], 
         labels = np.zeros(len(values), bool)
         for start, end in truth.get(key, []):
             labels[start:end] = True
-        pairs[key] = (values, labels)
+        if labels.any():
+            pairs[key] = (values, labels)
         normal_frames += int((~labels).sum())
         events = flag_events(values, threshold)
         spans = truth.get(key, [])

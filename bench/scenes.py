@@ -11,7 +11,9 @@ plants one into each of the unseen training videos 11-16 (its test split), in tu
 walkway, against the usual direction of its lane, and slowly where nobody walks
 (:mod:`core.data.planted`); the planted videos are PNG frames under ``OUT/footage/``, their ground truth
 the project's anomaly intervals, and ``OUT/footage/planted.json`` says what was planted where. The same
-seed gives the same videos, to the pixel.
+seed gives the same videos, to the pixel. The unplanted videos 11-16 are test videos too (``unseen/NN``, no
+anomaly): unseen normal footage, so false alarms are counted on minutes of it, not on the few seconds before
+each planted person appears.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ def build_scene(scene: str, folder: Path, ped2: Path, seed: int = 0) -> Path:
             (folder / "footage" / "planted.json").write_text(json.dumps(
                 {"seed": seed, "sources": list(PLANTED_SOURCES), "walking_speed": planted.stats.walking_speed,
                  "events": [e.to_dict() for e in planted.events]}, indent=2))
+            add_unseen(project, ped2)
         project.save()
     finally:
         project.close()
@@ -75,10 +78,31 @@ def build_scene(scene: str, folder: Path, ped2: Path, seed: int = 0) -> Path:
     return folder
 
 
+def add_unseen(project, ped2: Path) -> int:
+    """Add the planted scene's targets unplanted (``unseen/NN``, split test, no anomaly) unless there; how many."""
+    have = {video.name for video in project.videos.values()}
+    added = 0
+    for name in PLANTED_TARGETS:
+        if f"unseen/{name}" not in have:
+            project.add_video(ped2 / "training" / name, fps=UCSD_FPS, name=f"unseen/{name}", split="test", scan=False)
+            added += 1
+    return added
+
+
 def scene_project(scene: str, work: Path, ped2: Path, seed: int = 0) -> Path:
-    """The work folder's project of ``scene`` (``work/<scene>``), built the first time."""
+    """The work folder's project of ``scene`` (``work/<scene>``), built the first time (a planted project made
+    before its unseen videos were part of it gets them now: its runs, trained on videos 01-10, stay valid)."""
     folder = work / scene
     if (folder / "project.json").exists():
+        if scene == "planted":
+            from core.project import Project
+
+            project = Project.open(folder)
+            try:
+                if add_unseen(project, ped2):
+                    project.save()
+            finally:
+                project.close()
         return folder
     return build_scene(scene, folder, ped2, seed)
 

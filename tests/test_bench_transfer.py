@@ -26,6 +26,11 @@ def test_hits_false_alarms_per_normal_minute_and_auc_of_synthetic_scores() -> No
     assert row.cells()[2:4] == ["1/2", f"{1 / row.normal_minutes:.2f}"]
     perfect = measure({"a": a}, {"a": [(40, 50), (80, 83)]}, 2.0, 10.0, 1.0)
     assert (perfect.hit, perfect.false_alarms, perfect.auc_raw) == (2, 0, 1.0)
+    quiet = np.zeros(600)
+    quiet[300:302] = 9.0  # a false alarm in a video with no anomaly: counted, and its minute counts too
+    more = measure({"a": a, "b": b, "quiet": quiet}, truth, threshold=2.0, fps=10.0, frames_per_s=1.0)
+    assert (more.hit, more.false_alarms) == (1, 2) and more.normal_minutes == pytest.approx(row.normal_minutes + 1)
+    assert (more.auc_normalised, more.auc_raw) == (row.auc_normalised, row.auc_raw)  # AUC of videos with anomalies
 
 
 def test_the_table_has_a_row_per_scene_and_the_learned_scorer_meets_the_issues_bar() -> None:
@@ -55,3 +60,25 @@ def test_the_scene_builder_refuses_an_existing_project_and_unknown_data(tmp_path
     assert "already holds a project" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         scenes_main(["planted", str(tmp_path / "q"), "--data", str(tmp_path / "nowhere")])
+
+
+def test_the_planted_scene_gets_its_targets_unplanted_as_unseen_normal_test_videos_once(tmp_path: Path) -> None:
+    import cv2
+
+    from bench.scenes import PLANTED_TARGETS, add_unseen
+    from core.project import Project
+
+    for n, name in enumerate(PLANTED_TARGETS):
+        folder = tmp_path / "ped2" / "training" / name
+        folder.mkdir(parents=True)
+        for i in range(3):
+            cv2.imwrite(str(folder / f"{i:03d}.png"), np.full((24, 36), 40 * i + n, np.uint8))
+    project = Project.create(tmp_path / "proj")
+    try:
+        assert add_unseen(project, tmp_path / "ped2") == len(PLANTED_TARGETS)
+        unseen = [v for v in project.videos.values() if v.name.startswith("unseen/")]
+        assert [v.name for v in unseen] == [f"unseen/{n}" for n in PLANTED_TARGETS]
+        assert all(v.split == "test" and not project.intervals_of(v.id) for v in unseen)
+        assert add_unseen(project, tmp_path / "ped2") == 0  # a project that has them keeps them as they are
+    finally:
+        project.close()
