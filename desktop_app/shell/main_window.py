@@ -144,6 +144,7 @@ class MainWindow(QMainWindow):
         submenus = {"recent": self.library.recent_menu, "classes": self.labelling.class_menu}
         for title, entries in MENUS:
             menu = self.menuBar().addMenu(title)
+            menu.setToolTipsVisible(True)  # a disabled action's tooltip says why (Score All on Ray without Ray)
             if title == "&View":
                 self.view_menu = menu
                 entries = tuple(d.toggleViewAction() for d in self.docks.values()) + (None, *entries)
