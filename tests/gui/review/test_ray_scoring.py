@@ -132,3 +132,18 @@ def test_scoring_on_ray_fills_the_cache_and_events_as_a_local_scoring(qtbot, mak
     assert seen == [RayChoice(2, "")]
     qtbot.waitUntil(lambda: window.review.ray_worker is None, timeout=120000)
     assert window.review.last_archive.segments_scored == 0 and not error_dialog.shown
+
+
+def test_the_progress_reads_segments_frames_a_second_and_the_time_left() -> None:
+    from core.jobs import Progress, Stage
+    from desktop_app.review.ray_scoring import RateProgress
+
+    heard: list[Progress] = []
+    now = [100.0]
+    rate = RateProgress(heard.append, clock=lambda: now[0])
+    rate(Progress(0, 1000, "0/10 segments", Stage.SCORING))
+    now[0] = 102.0
+    rate(Progress(400, 1000, "4/10 segments", Stage.SCORING))
+    assert [event.status for event in heard] == ["scoring: 0/10 segments",
+                                                 "scoring: 4/10 segments, 200 frames/s, 3s left"]
+    assert heard[1].done == 400 and heard[1].total == 1000
