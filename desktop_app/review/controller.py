@@ -23,7 +23,7 @@ controller fills it (cached scores, a scoring job) and runs Keep.
   :class:`ScoringJob` in a worker: the chart grows while frames are scored, and
   Cancel (or choosing another video) stops it with the scores so far cached; the next Score resumes.
   **Score All Videos** scores every video with a progress dialog and lists the events of the whole project.
-  **Score All Videos on Ray Workers...** does the same on Ray workers (:mod:`desktop_app.review.ray_scoring`:
+  **Score Videos on Ray Workers...** does the same (all videos, or those selected in the Videos list) on Ray workers (:mod:`desktop_app.review.ray_scoring`:
   workers of a local Ray or a cluster address, remembered per user; Cancel stops the workers and the local Ray,
   the finished segments stay for the next run); disabled, with the install command as its tooltip, without Ray.
 * **Cached scores** of the selected video are shown at once (``core`` score cache, the run's stored
@@ -112,6 +112,8 @@ class ReviewController(QObject):
         self.archive_options: dict[str, Any] = {}
         self.ray_worker: Any = None  # the Score All on Ray job while it runs
         self.last_archive: Any = None  # what the last Score All on Ray did on the workers (ArchiveScoring)
+        #: The ids of the videos selected in the Videos list (the main window connects it).
+        self.selected_videos: Any = list
         self._pending_seek: tuple[str, int] | None = None
         self._stored: RunEvents | None = None  # the run's events.json as last read or written
 
@@ -357,8 +359,8 @@ class ReviewController(QObject):
         return self.run is not None or self.choose_run()
 
     def score_all_on_ray(self) -> None:
-        """Score every video on Ray workers (asked for, remembered), then flag and list the project's events as
-        Score All does."""
+        """Score every video (or those selected in the Videos list) on Ray workers (asked for, remembered), then
+        flag and list the project's events as Score All does."""
         if self.project is None or not self.project.videos:
             return
         if not ray_available():
@@ -366,16 +368,19 @@ class ReviewController(QObject):
             return
         if not self._ready_to_score():
             return
-        choice = self.ask_ray_choice()
-        if choice is None:
+        selected = [video_id for video_id in self.selected_videos() if video_id in self.project.videos]
+        asked = self.ask_ray_choice(len(selected))
+        if asked is None:
             return
+        choice, only_selected = asked
+        videos = selected if only_selected else None
         remember(self.state.settings, choice)
         bring_dock_to_front(self.chart_panel)
         where = f"the Ray cluster at {choice.address}" if choice.address else f"{choice.workers} Ray workers"
         self.last_archive = None
         worker = run_job(self.window, f"Scoring all videos on {where}", score_all_on_ray, self.project, self.run,
-                         choice, archive=dict(self.archive_options), on_archive=self._heard_archive,
-                         on_finished=self._on_scored_all, **self.scoring_options)
+                         choice, archive=dict(self.archive_options), on_archive=self._heard_archive, videos=videos,
+                         on_finished=self._on_scored_on_ray, **self.scoring_options)
         self.ray_worker = worker
         worker.finished.connect(lambda _result: self._ray_ended(worker))
         worker.error.connect(lambda _exc: self._ray_ended(worker))
@@ -383,13 +388,23 @@ class ReviewController(QObject):
         self.state.show_status(f"Scoring all videos with {self.run.run_dir.name} on {where}...")
         self._update_actions()
 
-    def ask_ray_choice(self) -> RayChoice | None:
-        """The workers (or cluster) chosen in the dialog, starting from the last choice; ``None``: cancelled."""
-        dialog = RayScoringDialog(remembered(self.state.settings), self.window)
+    def ask_ray_choice(self, selected: int = 0) -> tuple[RayChoice, bool] | None:
+        """The workers (or cluster) chosen in the dialog, starting from the last choice, and whether only the
+        ``selected`` videos are scored; ``None``: cancelled."""
+        dialog = RayScoringDialog(remembered(self.state.settings), self.window, len(self.project.videos), selected)
         try:
-            return dialog.choice() if dialog.exec() == RayScoringDialog.DialogCode.Accepted else None
+            if dialog.exec() != RayScoringDialog.DialogCode.Accepted:
+                return None
+            return dialog.choice(), dialog.only_selected
         finally:
             dialog.deleteLater()
+
+    def _on_scored_on_ray(self, result: ProjectScores) -> None:
+        """As after Score All; the Events panel lists the whole project's stored events (those of the videos not
+        scored now included)."""
+        self._on_scored_all(result)
+        if self._stored is not None and len(result.videos) < len(self.project.videos):
+            self.review.set_events(self._stored.events)
 
     def _heard_archive(self, done: Any) -> None:
         self.last_archive = done  # on the job's thread: read once the job ends

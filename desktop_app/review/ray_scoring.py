@@ -1,8 +1,9 @@
-"""Score All Videos on Ray workers: the choice of workers (or a cluster), remembered, and the job it runs.
+"""Score videos on Ray workers: the choice of workers (or a cluster), remembered, and the job it runs.
 
-Review > **Score All Videos on Ray Workers...** asks, in :class:`RayScoringDialog`, for the number of workers of
-a local Ray started for the job, or the address of an existing Ray cluster, remembered per user in the app's
-``QSettings`` (:func:`remembered`, :func:`remember`). The job, :func:`score_all_on_ray`, runs off the GUI thread
+Review > **Score Videos on Ray Workers...** asks, in :class:`RayScoringDialog`, which videos (all, or those
+selected in the Videos list), the number of workers of a local Ray started for the job, or the address of an
+existing Ray cluster, the last two remembered per user in the app's ``QSettings`` (:func:`remembered`,
+:func:`remember`). The job, :func:`score_all_on_ray`, runs off the GUI thread
 under the usual progress dialog: :func:`core.distributed.archive.score_archive` scores the videos (and the
 calibration footage) in segments on the workers into the project's score cache, then
 :func:`~core.inference.anomaly.project_scoring.score_project` finds every video's scores there and only
@@ -27,6 +28,7 @@ from typing import Any
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -76,17 +78,26 @@ def remember(settings: QSettings, choice: RayChoice) -> None:
 
 
 class RayScoringDialog(QDialog):
-    """Workers: N (local Ray), and an optional cluster address; OK scores, Cancel does nothing."""
+    """Which videos (all, or the ``selected`` ones of the Videos list), Workers: N (local Ray), and an optional
+    cluster address; OK scores, Cancel does nothing."""
 
-    def __init__(self, choice: RayChoice, parent: QWidget | None = None) -> None:
+    def __init__(self, choice: RayChoice, parent: QWidget | None = None, videos: int = 0, selected: int = 0) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Score All Videos on Ray Workers")
+        self.setWindowTitle("Score Videos on Ray Workers")
         layout = QVBoxLayout(self)
         note = QLabel("Each worker loads the model once and scores segments of the videos. Cancel keeps the "
                       "segments already scored: the next run resumes from them.")
         note.setWordWrap(True)
         layout.addWidget(note)
         form = QFormLayout()
+        self.scope = QComboBox()
+        self.scope.addItem(f"All {videos} video{'s' if videos != 1 else ''}", "all")
+        if selected:
+            self.scope.addItem(f"The {selected} video{'s' if selected != 1 else ''} selected in the Videos list",
+                               "selected")
+        self.scope.setToolTip("The videos to score; the run's calibration footage is scored too unless a "
+                              "threshold was set by hand")
+        form.addRow("Videos:", self.scope)
         self.workers = QSpinBox()
         self.workers.setRange(1, 4096)
         self.workers.setValue(choice.workers)
@@ -109,6 +120,10 @@ class RayScoringDialog(QDialog):
 
     def _on_address(self, text: str) -> None:
         self.workers.setSuffix(" (on the cluster)" if text.strip() else " (local Ray)")
+
+    @property
+    def only_selected(self) -> bool:
+        return self.scope.currentData() == "selected"
 
     def choice(self) -> RayChoice:
         return RayChoice(self.workers.value(), self.address.text().strip())
@@ -149,21 +164,22 @@ def _duration(seconds: float) -> str:
 
 def score_all_on_ray(project: Any, run: ScoringRun, choice: RayChoice, progress: ProgressCallback | None = None,
                      cancel: threading.Event | None = None, archive: dict[str, Any] | None = None,
-                     on_archive: Any = None, **scoring: Any) -> ProjectScores:
-    """Score every video of ``project`` with ``run`` on Ray (``choice``), then calibrate, flag and write its
-    events as :func:`score_project` does with ``scoring`` (``percentile``, ``threshold``, ``min_run``...).
+                     on_archive: Any = None, videos: list[str] | None = None, **scoring: Any) -> ProjectScores:
+    """Score ``videos`` (ids; ``None``: every video of ``project``) with ``run`` on Ray (``choice``), then
+    calibrate, flag and write the events as :func:`score_project` does with ``scoring`` (``percentile``,
+    ``threshold``, ``min_run``...): the events of the videos not scored now stay in ``events.json``.
     ``archive``: more keywords for :func:`~core.distributed.archive.score_archive` (``segment_seconds``...);
     ``on_archive`` hears what it did (an :class:`~core.distributed.archive.ArchiveScoring`)."""
     from core.distributed.archive import score_archive
 
-    done = score_archive(project, run, None, workers=choice.workers, address=choice.address or None,
+    done = score_archive(project, run, videos, workers=choice.workers, address=choice.address or None,
                          stride=scoring.get("stride"), calibrate="threshold" not in scoring,
                          progress=RateProgress(progress), cancel=cancel,
                          **({"batch_size": scoring["batch_size"]} if "batch_size" in scoring else {}),
                          **(archive or {}))
     if on_archive is not None:
         on_archive(done)
-    result = score_project(project, run, progress=progress, cancel=cancel, **scoring)
+    result = score_project(project, run, videos, progress=progress, cancel=cancel, **scoring)
     return dataclasses.replace(result, videos=[
         dataclasses.replace(video, scored_now=video.scored_now + done.scored_now.get(video.video_id, 0))
         for video in result.videos])

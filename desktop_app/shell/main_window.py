@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
         # The widgets the window places (tests and benchmarks drive them through these names).
         self.player = self.playback.player
         self.video_list = self.library.video_list
+        self.review.selected_videos = self.video_list.selected_video_ids  # Score on Ray: the selected videos
         self.label_panel = self.labelling.label_panel
         self.status_position = self.playback.status_label
         self.status_read_only = self.library.read_only_label

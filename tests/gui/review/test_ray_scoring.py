@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from core.distributed.ray_import import INSTALL
@@ -48,8 +48,9 @@ def open_project(qtbot, window, folder: Path) -> str:
     return test
 
 
-def answer_ray_dialog(workers: int, address: str = "") -> list[RayChoice]:
-    """Answer the next Ray dialog as a user would: set the workers (and address), press OK."""
+def answer_ray_dialog(workers: int, address: str = "", selected: bool = False) -> list[RayChoice]:
+    """Answer the next Ray dialog as a user would: the selected videos only (``selected``), the workers (and
+    address), OK."""
     seen: list[RayChoice] = []
 
     def answer() -> None:
@@ -60,6 +61,7 @@ def answer_ray_dialog(workers: int, address: str = "") -> list[RayChoice]:
         seen.append(dialog.choice())  # what it opened with: the remembered choice
         dialog.workers.setValue(workers)
         dialog.address.setText(address)
+        dialog.scope.setCurrentIndex(dialog.scope.findData("selected" if selected else "all"))
         dialog.accept()
 
     QTimer.singleShot(50, answer)
@@ -147,3 +149,27 @@ def test_the_progress_reads_segments_frames_a_second_and_the_time_left() -> None
     assert [event.status for event in heard] == ["scoring: 0/10 segments",
                                                  "scoring: 4/10 segments, 200 frames/s, 3s left"]
     assert heard[1].done == 400 and heard[1].total == 1000
+
+
+@pytest.mark.timeout(600)
+def test_scoring_the_selected_videos_on_ray_scores_only_them(qtbot, make_window, folder, local_ray) -> None:
+    window = make_window()
+    test = open_project(qtbot, window, folder)
+    project = window.state.project
+    window.review.scoring_options = {"threshold": 0.0001}  # set by hand: no calibration footage to score
+    window.review.archive_options = {"segment_frames": 5}
+    videos = window.video_list
+    videos.clearSelection()
+    for row in range(videos.topLevelItemCount()):
+        item = videos.topLevelItem(row)
+        item.setSelected(item.data(0, Qt.ItemDataRole.UserRole) == test)
+    assert window.review.selected_videos() == [test]
+    answer_ray_dialog(2, selected=True)
+    window.actions_by_key["score_all_on_ray"].trigger()
+    qtbot.waitUntil(lambda: window.review.ray_worker is None, timeout=480000)
+    assert not error_dialog.shown
+    assert set(window.review.last_archive.scored_now) == {test}
+    run = window.review.run
+    assert cached_video_scores(project, run, test) is not None
+    assert all(cached_video_scores(project, run, other) is None for other in project.videos if other != test)
+    assert {e.video_id for e in window.review.review.events} == {test}
