@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from types import ModuleType
 
 from core.errors import FramewatchError
@@ -21,3 +22,11 @@ def import_ray() -> ModuleType:
         raise RayMissingError(f"scoring with --workers or --cluster needs Ray, which is not installed: "
                               f"{INSTALL} ({exc})") from None
     return ray
+
+
+def ray_available() -> bool:
+    """Whether Ray is installed, found without importing it (importing Ray takes seconds: an app asks at start)."""
+    try:
+        return importlib.util.find_spec("ray") is not None
+    except (ImportError, ValueError):  # a broken or half-removed installation
+        return False

@@ -98,6 +98,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("score_video", "&Score Video", "Review", ("Ctrl+R",),
                "Score the current video with the model run; the error chart grows as frames are scored"),
     ActionSpec("score_all", "Score &All Videos", "Review", (), "Score every video of the project with the model run"),
+    ActionSpec("score_all_on_ray", "Score Videos on Ra&y Workers...", "Review", (),
+               "Score all videos, or those selected, on Ray workers (a local Ray, or a cluster): resumable"),
     ActionSpec("cancel_scoring", "&Cancel Scoring", "Review", (), "Stop scoring (what was scored stays cached)"),
     ActionSpec("choose_run", "Choose Model &Run...", "Review", (),
                "Choose the run (or the shipped model) that scores and flags events"),

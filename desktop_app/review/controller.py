@@ -23,6 +23,9 @@ controller fills it (cached scores, a scoring job) and runs Keep.
   :class:`ScoringJob` in a worker: the chart grows while frames are scored, and
   Cancel (or choosing another video) stops it with the scores so far cached; the next Score resumes.
   **Score All Videos** scores every video with a progress dialog and lists the events of the whole project.
+  **Score Videos on Ray Workers...** does the same (all videos, or those selected in the Videos list) on Ray workers (:mod:`desktop_app.review.ray_scoring`:
+  workers of a local Ray or a cluster address, remembered per user; Cancel stops the workers and the local Ray,
+  the finished segments stay for the next run); disabled, with the install command as its tooltip, without Ray.
 * **Cached scores** of the selected video are shown at once (``core`` score cache, the run's stored
   threshold), without loading the model.
 * The chart's cursor follows ``state.position_changed``; a click on it calls ``state.request_seek``;
@@ -51,6 +54,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from core.distributed.ray_import import ray_available
 from core.errors import FramewatchError
 from core.inference.anomaly.events import Event
 from core.inference.anomaly.events_file import RunEvents, read_events
@@ -77,6 +81,14 @@ from desktop_app.player import ANOMALY_COLOR, EVENT_COLOR
 from desktop_app.review.error_chart import ErrorChart
 from desktop_app.review.event_review import EventReview
 from desktop_app.review.flagging_bar import FlaggingBar
+from desktop_app.review.ray_scoring import (
+    MISSING_TIP,
+    RayChoice,
+    RayScoringDialog,
+    remember,
+    remembered,
+    score_all_on_ray,
+)
 from desktop_app.review.scoring_job import ScoringJob
 from desktop_app.state import AppState, LaneBand
 
@@ -96,6 +108,12 @@ class ReviewController(QObject):
         self.session = FlaggingSession()  # the shown video's review state, drawn by the views below
         #: Keywords for :func:`~core.inference.anomaly.project_scoring.score_project` (``batch_size``, ``percentile``...).
         self.scoring_options: dict[str, Any] = {}
+        #: More keywords for :func:`~core.distributed.archive.score_archive` (``segment_seconds``...).
+        self.archive_options: dict[str, Any] = {}
+        self.ray_worker: Any = None  # the Score All on Ray job while it runs
+        self.last_archive: Any = None  # what the last Score All on Ray did on the workers (ArchiveScoring)
+        #: The ids of the videos selected in the Videos list (the main window connects it).
+        self.selected_videos: Any = list
         self._pending_seek: tuple[str, int] | None = None
         self._stored: RunEvents | None = None  # the run's events.json as last read or written
 
@@ -134,11 +152,13 @@ class ReviewController(QObject):
             "export_anomaly_video": self.export_anomaly_video,
             "score_video": self.score_video,
             "score_all": self.score_all,
+            "score_all_on_ray": self.score_all_on_ray,
             "cancel_scoring": self.cancel_scoring,
             "choose_run": self.choose_run,
         }
         handlers.update(self.review.event_handlers())
         self.actions = build_actions(window, handlers)
+        self._ray_tip = self.actions["score_all_on_ray"].toolTip()
 
         self.chart.seek_requested.connect(state.request_seek)
         self.session.subscribe(self._on_session)
@@ -162,7 +182,8 @@ class ReviewController(QObject):
 
     @property
     def scoring(self) -> bool:
-        return self.job is not None and self.job.is_running
+        return (self.job is not None and self.job.is_running) or (
+            self.ray_worker is not None and self.ray_worker.is_running)
 
     # == the model run =============================================================================
     def run_choices(self, shipped: bool = True) -> list[tuple[str, str]]:
@@ -339,9 +360,67 @@ class ReviewController(QObject):
             return False
         return self.run is not None or self.choose_run()
 
+    def score_all_on_ray(self) -> None:
+        """Score every video (or those selected in the Videos list) on Ray workers (asked for, remembered), then
+        flag and list the project's events as Score All does."""
+        if self.project is None or not self.project.videos:
+            return
+        if not ray_available():
+            self.state.show_status(MISSING_TIP, 10000)
+            return
+        if not self._ready_to_score():
+            return
+        selected = [video_id for video_id in self.selected_videos() if video_id in self.project.videos]
+        asked = self.ask_ray_choice(len(selected))
+        if asked is None:
+            return
+        choice, only_selected = asked
+        videos = selected if only_selected else None
+        remember(self.state.settings, choice)
+        bring_dock_to_front(self.chart_panel)
+        where = f"the Ray cluster at {choice.address}" if choice.address else f"{choice.workers} Ray workers"
+        self.last_archive = None
+        worker = run_job(self.window, f"Scoring all videos on {where}", score_all_on_ray, self.project, self.run,
+                         choice, archive=dict(self.archive_options), on_archive=self._heard_archive, videos=videos,
+                         on_finished=self._on_scored_on_ray, **self.scoring_options)
+        self.ray_worker = worker
+        worker.finished.connect(lambda _result: self._ray_ended(worker))
+        worker.error.connect(lambda _exc: self._ray_ended(worker))
+        self.state.track(worker)
+        self.state.show_status(f"Scoring all videos with {self.run.run_dir.name} on {where}...")
+        self._update_actions()
+
+    def ask_ray_choice(self, selected: int = 0) -> tuple[RayChoice, bool] | None:
+        """The workers (or cluster) chosen in the dialog, starting from the last choice, and whether only the
+        ``selected`` videos are scored; ``None``: cancelled."""
+        dialog = RayScoringDialog(remembered(self.state.settings), self.window, len(self.project.videos), selected)
+        try:
+            if dialog.exec() != RayScoringDialog.DialogCode.Accepted:
+                return None
+            return dialog.choice(), dialog.only_selected
+        finally:
+            dialog.deleteLater()
+
+    def _on_scored_on_ray(self, result: ProjectScores) -> None:
+        """As after Score All; the Events panel lists the whole project's stored events (those of the videos not
+        scored now included)."""
+        self._on_scored_all(result)
+        if self._stored is not None and len(result.videos) < len(self.project.videos):
+            self.review.set_events(self._stored.events)
+
+    def _heard_archive(self, done: Any) -> None:
+        self.last_archive = done  # on the job's thread: read once the job ends
+
+    def _ray_ended(self, worker: Any) -> None:
+        if self.ray_worker is worker:
+            self.ray_worker = None
+        self._update_actions()
+
     def cancel_scoring(self) -> None:
         if self.job is not None:
             self.job.cancel()
+        if self.ray_worker is not None:
+            self.ray_worker.cancel()
 
     def _on_scored(self, scores: VideoScores) -> None:
         stored = self._stored_events()  # what scoring stored, the other videos' events included
@@ -607,6 +686,11 @@ class ReviewController(QObject):
         has_project = self.project is not None
         a["score_video"].setEnabled(has_project and self.state.video_id is not None and not self.scoring)
         a["score_all"].setEnabled(has_project and bool(self.project.videos) and not self.scoring)
+        has_ray = ray_available()
+        a["score_all_on_ray"].setEnabled(has_ray and has_project and bool(self.project.videos) and not self.scoring)
+        tip = self._ray_tip if has_ray else MISSING_TIP  # a disabled action's tooltip says what to install
+        a["score_all_on_ray"].setToolTip(tip)
+        a["score_all_on_ray"].setStatusTip(tip)
         a["cancel_scoring"].setEnabled(self.scoring)
         a["choose_run"].setEnabled(has_project)
         self.scorer_box.setEnabled(self._base_run is not None and not self.scoring

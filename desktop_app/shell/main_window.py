@@ -87,6 +87,7 @@ class MainWindow(QMainWindow):
         # The widgets the window places (tests and benchmarks drive them through these names).
         self.player = self.playback.player
         self.video_list = self.library.video_list
+        self.review.selected_videos = self.video_list.selected_video_ids  # Score on Ray: the selected videos
         self.label_panel = self.labelling.label_panel
         self.status_position = self.playback.status_label
         self.status_read_only = self.library.read_only_label
@@ -145,6 +146,7 @@ class MainWindow(QMainWindow):
         submenus = {"recent": self.library.recent_menu, "classes": self.labelling.class_menu}
         for title, entries in MENUS:
             menu = self.menuBar().addMenu(title)
+            menu.setToolTipsVisible(True)  # a disabled action's tooltip says why (Score All on Ray without Ray)
             if title == "&View":
                 self.view_menu = menu
                 entries = tuple(d.toggleViewAction() for d in self.docks.values()) + (None, *entries)
