@@ -42,7 +42,8 @@ class DatasetEvaluationError(FramewatchError):
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("dataset (instead of a project): next-frame quality on Moving MNIST")
     add_source_arguments(group, "moving-mnist: roll a next-frame run out over seeded sequences drawn from the "
-                         "validation digits (images 9000.. of the file) and print MSE, PSNR and SSIM per future step")
+                         "validation digits (images 9000.. of the file) and print MSE, PSNR and SSIM per future step, "
+                         "beside the blank-frame and copy-last baselines on the same sequences")
     group.add_argument("--sequences", type=WholeNumber(1, EVALUATE_SEQUENCES_LIMIT), default=None, metavar="N",
                        help=f"sequences to evaluate (default {DEFAULT_SEQUENCES})")
     group.add_argument("--given", type=CLIP_FRAMES, default=10, metavar="N", help="real frames given (default 10)")

@@ -1,4 +1,5 @@
-"""``framewatch predict``: roll a next-frame run out over a video, with per-step metrics and a side-by-side export."""
+"""``framewatch predict``: roll a next-frame run out over a video or a Moving MNIST sequence, with per-step metrics
+and a side-by-side export."""
 
 from __future__ import annotations
 
