@@ -67,7 +67,8 @@ def list_devices() -> list[DeviceInfo]:
     """Physical devices the backend sees (TensorFlow: CPUs and GPUs with their details)."""
     backend = backend_name()
     if backend != "tensorflow":
-        return [DeviceInfo("cpu:0", "CPU", {"backend": backend, "processor": platform.processor()})]
+        cpu = DeviceInfo("cpu:0", "CPU", {"backend": backend, "processor": platform.processor()})
+        return [cpu, *_accelerators(backend)]
     import tensorflow as tf
 
     found = []
@@ -81,6 +82,26 @@ def list_devices() -> list[DeviceInfo]:
         else:
             details = {"logical_cores": os.cpu_count(), "processor": platform.processor() or platform.machine()}
         found.append(DeviceInfo(device.name, device.device_type, details))
+    return found
+
+
+def _accelerators(backend: str) -> list[DeviceInfo]:
+    """The GPUs JAX or PyTorch sees (none on their CPU builds, or when the backend cannot be asked)."""
+    found: list[DeviceInfo] = []
+    try:
+        if backend == "jax":
+            import jax
+
+            gpus = [d for d in jax.devices() if d.platform in ("gpu", "cuda", "rocm")]
+            found = [DeviceInfo(f"gpu:{i}", "GPU", {"backend": backend, "device_kind": d.device_kind})
+                     for i, d in enumerate(gpus)]
+        elif backend == "torch":
+            import torch
+
+            found = [DeviceInfo(f"gpu:{i}", "GPU", {"backend": backend, "device_name": torch.cuda.get_device_name(i)})
+                     for i in range(torch.cuda.device_count())]
+    except Exception:  # noqa: BLE001 - no accelerator runtime: the CPU only
+        return []
     return found
 
 
