@@ -15,7 +15,7 @@ the repository, its pip dependencies and the shared reference data (``--data``: 
    level) scores Ped2 test videos with ``score_video``: frames/s, decoding included, after a warm-up video.
 
 Every figure is printed beside the reference CPU's (``device_check_cpu.json`` next to this file, with the
-command that measured it). Results go to ``$OUT/device_check.json`` (or ``--out``) and a summary table.
+command that measured it). Results go to ``$OUT/device_check.json`` and ``device_check.txt`` (or ``--out``).
 
     python3 bench/device_check.py [--minutes 3] [--steps 40] [--videos 4] [--data DIR] [--work DIR] [--out DIR]
     python3 bench/device_check.py --record-cpu   # measure this machine and write device_check_cpu.json
@@ -182,31 +182,43 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     results: dict = {"device": devices()}
+    command = "python3 bench/device_check.py " + " ".join(argv if argv is not None else sys.argv[1:])
+
+    def save() -> None:  # after every stage, so a run cut short still leaves what it measured
+        if args.out:
+            args.out.mkdir(parents=True, exist_ok=True)
+            (args.out / "device_check.json").write_text(json.dumps({"command": command, "results": results}, indent=1))
+
+    save()
     print(f"backend {results['device']['backend']}, devices: {', '.join(results['device']['devices'])}", flush=True)
     if "mnist" not in args.skip:
         results["moving_mnist"] = moving_mnist(args.data, work, args.minutes, args.sequences)
         print(f"Moving MNIST: trained {results['moving_mnist']['train_wall_s']} s", flush=True)
+        save()
     if "train" not in args.skip:
         results["ped2_training"] = ped2_training(args.data, work, args.steps)
         print(f"Ped2 training: {results['ped2_training']['clips_per_s']} clips/s", flush=True)
+        save()
     if "score" not in args.skip:
         results["ped2_scoring"] = ped2_scoring(work, args.data, args.videos)
         print(f"Ped2 scoring: {results['ped2_scoring']['frames_per_s']} frames/s", flush=True)
+        save()
     results["wall_s"] = round(time.perf_counter() - started, 1)
-    command = "python3 bench/device_check.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    save()
     if args.record_cpu:
         CPU_FILE.write_text(json.dumps({"command": command.replace(" --record-cpu", ""), "results": results},
                                        indent=1) + "\n")
     cpu = json.loads(CPU_FILE.read_text()) if CPU_FILE.is_file() else None
-    if args.out:
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "device_check.json").write_text(json.dumps({"command": command, "results": results}, indent=1))
-    print()
-    print(table(results, cpu))
+    summary = [f"backend {results['device']['backend']}, devices: {', '.join(results['device']['devices'])}",
+               table(results, cpu)]
     if cpu:
-        print(f"reference CPU: {cpu['results']['device'].get('processor')}, {cpu['results']['device'].get('cpus')} "
-              f"cores, backend {cpu['results']['device']['backend']} ({cpu['command']})")
-    print(f"total {results['wall_s']:.0f} s")
+        summary.append(f"reference CPU: {cpu['results']['device'].get('processor')}, "
+                       f"{cpu['results']['device'].get('cpus')} cores, backend {cpu['results']['device']['backend']} "
+                       f"({cpu['command']})")
+    summary.append(f"total {results['wall_s']:.0f} s")
+    print("\n" + "\n".join(summary))
+    if args.out:
+        (args.out / "device_check.txt").write_text("\n".join(summary) + "\n")
     return 0
 
 
