@@ -79,6 +79,7 @@ class SegmentWorker:
             from core.quiet_tensorflow import import_tensorflow_quietly
 
             import_tensorflow_quietly()
+        if self.run.spec.scorer != "motion" and _backend() == "tensorflow":  # JAX / PyTorch: no TensorFlow
             import tensorflow as tf
 
             try:
@@ -101,3 +102,9 @@ class SegmentWorker:
         SegmentCache(self.project_folder).write_segment(task.key, task.segment, scores, task.video_id)
         return SegmentDone(task, int(scores.shape[0]), os.getpid(), time.perf_counter() - began,
                            time.process_time() - cpu)
+
+
+def _backend() -> str:
+    import keras
+
+    return keras.backend.backend()

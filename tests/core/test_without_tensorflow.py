@@ -3,7 +3,7 @@
 A child process with ``KERAS_BACKEND=jax`` and a ``sys.meta_path`` finder that refuses ``tensorflow``
 trains a tiny next-frame model on Moving MNIST, evaluates it beside the baselines, trains a tiny anomaly
 run on two UCSD Ped2 training videos, scores a Ped2 test video with it and with the shipped model, and
-reads the device list. Skipped where JAX is not installed (``pip install "jax[cpu]"``).
+loads the model as a Ray scoring worker does, and reads the device list. Skipped where JAX is not installed (``pip install "jax[cpu]"``).
 """
 
 from __future__ import annotations
@@ -68,6 +68,10 @@ for name, run in (("tiny", "tiny"), ("shipped", str(Path(sys.argv[2])))):
     model, level = scoring.load_models()
     scores = list(itertools.islice(score_video(model, test.path, scoring.spec, error_level=level), 12))
     out[name] = [float(s.error) for s in scores]
+from core.distributed.worker import SegmentWorker  # a Ray worker (score --workers) loads its model
+worker = SegmentWorker(str(project.folder), run_model(project.folder, "tiny"), stride=1, batch_size=4)
+worker._load()
+out["worker_loaded"] = worker.model is not None
 out["tensorflow_loaded"] = any(m == "tensorflow" or m.startswith("tensorflow.") for m in sys.modules)
 from core.training.devices import list_devices
 out["devices"] = [d.kind for d in list_devices()]
@@ -84,7 +88,7 @@ def test_device_check_paths_run_on_jax_without_tensorflow(data_dir: Path) -> Non
                             capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-4000:]
     out = json.loads(next(line for line in result.stdout.splitlines() if line.startswith("RESULT "))[7:])
-    assert out["tensorflow_loaded"] is False
+    assert out["tensorflow_loaded"] is False and out["worker_loaded"] is True
     report = out["evaluate"]
     assert report["preset"] == "default" and report["frame_size"] == [16, 16]
     for who in ("model", "blank_frame", "copy_last_frame"):
@@ -96,3 +100,19 @@ def test_device_check_paths_run_on_jax_without_tensorflow(data_dir: Path) -> Non
         assert len(errors) == 12 and all(e >= 0 for e in errors)
         assert len(set(errors)) > 1  # real scores of real frames, not a constant
     assert out["devices"][0] == "CPU"
+
+
+def test_the_device_check_reads_every_figure_of_the_reference_cpu_and_prints_ratios() -> None:
+    from bench import device_check
+
+    cpu = json.loads(device_check.CPU_FILE.read_text())
+    assert cpu["command"].startswith("python3 bench/device_check.py") and "--record-cpu" not in cpu["command"]
+    figures = device_check.figures(cpu["results"])
+    assert all(value is not None for value in figures.values()), figures
+    faster = json.loads(json.dumps(cpu["results"]))
+    faster["ped2_scoring"]["frames_per_s"] = 4 * cpu["results"]["ped2_scoring"]["frames_per_s"]
+    del faster["ped2_training"]  # a stage that did not run prints "-" and no ratio
+    rows = {line[:42].strip(): line[42:].split() for line in device_check.table(faster, cpu).splitlines()[1:]}
+    assert rows["Ped2 scoring, frames/s (decode incl.)"][-1] == "4.00x"
+    assert rows["Ped2 training, clips/s"][0] == "-" and len(rows["Ped2 training, clips/s"]) == 2
+    assert rows["Moving MNIST MSE/frame (blank)"][-1] == "1.00x"
