@@ -178,6 +178,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip", action="append", default=[], choices=["mnist", "train", "score"])
     parser.add_argument("--record-cpu", action="store_true", help=f"write the results as {CPU_FILE.name}")
     args = parser.parse_args(argv)
+    for needed in [*(["mnist"] if "mnist" not in args.skip else []),
+                   *(["ucsd_ped2"] if not {"train", "score"} <= set(args.skip) else [])]:
+        if not (args.data / needed).is_dir():
+            parser.error(f"{args.data / needed}: not found; give the shared data folder with --data DIR")
     work = (args.work or Path(tempfile.mkdtemp(prefix="device-check-"))).resolve()
     work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
