@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -55,6 +55,9 @@ from core.jobs import ProgressCallback, check_cancelled, report
 from core.preprocessing.frames import iter_resized
 from core.video.open import open_video
 from core.video.source import VideoSource
+
+#: ``frames(first)``: a video's frames from frame ``first`` on, resized for the model (:func:`score_video`).
+FrameFeed = Callable[[int], Iterable[np.ndarray]]
 
 #: Tasks whose models give frames, and so can score frames.
 SCORING_TASKS = ("anomaly", "predict")
@@ -175,6 +178,7 @@ def score_video(
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
     error_level: Any = None,
+    frames: FrameFeed | None = None,
 ) -> Iterator[FrameScore]:
     """Yield a :class:`FrameScore` per frame, in frame order, each as soon as it is final (module doc).
 
@@ -189,6 +193,11 @@ def score_video(
     ``error_level.keras``). Each frame's squared errors are then divided, pixel by pixel, by the squared
     error it expects on normal footage for that input clip, so the error map and e(t) are in multiples of
     the normal error rather than in squared [0, 1] units. Reconstruction models take none.
+
+    ``frames``: where the frames come from instead of decoding ``source`` (which then only names the video and
+    gives its declared frame count): ``frames(first)`` yields them from frame ``first`` on, already in the spec's
+    colour and size, as :func:`~core.preprocessing.frames.iter_resized` gives them. The fused scorer feeds the
+    predictor and the motion scorer from one decode so (:mod:`core.inference.anomaly.shared_decode`).
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ScoreError(f"batch size must be a whole number of windows >= 1, got {batch_size!r}")
@@ -204,16 +213,16 @@ def score_video(
             if error_level is not None:
                 raise ScoreError(f"{video.path}: an error level applies to next-frame prediction models, not to "
                                  "the motion scorer")
-            yield from score_motion(model, video, spec, error_maps, start, progress, cancel)
+            yield from score_motion(model, video, spec, error_maps, start, progress, cancel, frames)
         elif spec.task == "predict":
             yield from _score_prediction(model, video, spec, batch_size, error_maps, start, progress, cancel,
-                                         error_level)
+                                         error_level, frames)
         elif error_level is not None:
             raise ScoreError(f"{video.path}: an error level applies to next-frame prediction models, not to a "
                              f"{spec.task} model")
         else:
             yield from _score_reconstruction(model, video, spec, stride, batch_size, error_maps, start,
-                                             progress, cancel)
+                                             progress, cancel, frames)
     finally:
         if owned:
             video.close()
@@ -282,7 +291,16 @@ class _Accumulator:
                 yield FrameScore(t, total / count, None, count)
 
 
-def _score_reconstruction(model, source, spec, stride, batch_size, error_maps, start, progress, cancel):
+def _resized(source: VideoSource, spec: ScoringSpec, frames: FrameFeed | None, first: int,
+             cancel: threading.Event | None) -> Iterator[np.ndarray]:
+    """The frames a model reads from frame ``first`` on: from ``frames`` if given, else decoded from ``source``."""
+    if frames is not None:
+        return iter(frames(first))
+    return iter_resized(source, spec.preprocess, first, cancel=cancel)
+
+
+def _score_reconstruction(model, source, spec, stride, batch_size, error_maps, start, progress, cancel,
+                          frames=None):
     length = spec.frames
     # the first window that covers frame `start`: the smallest multiple of stride >= start - length + 1
     first_window = max(0, -(-(start - length + 1) // stride) * stride)
@@ -311,7 +329,7 @@ def _score_reconstruction(model, source, spec, stride, batch_size, error_maps, s
         report(progress, last_run + stride, total, "scoring")
         yield from pending.pop_until(last_run + stride, start)
 
-    for frame in iter_resized(source, spec.preprocess, read_from, cancel=cancel):
+    for frame in _resized(source, spec, frames, read_from, cancel):
         recent.append(frame)
         count += 1
         if count - length == next_window:
@@ -349,7 +367,8 @@ def _relative_errors(error_level: Any, clips: np.ndarray, squared: np.ndarray, s
     return squared / expected
 
 
-def _score_prediction(model, source, spec, batch_size, error_maps, start, progress, cancel, error_level=None):
+def _score_prediction(model, source, spec, batch_size, error_maps, start, progress, cancel, error_level=None,
+                      frames=None):
     length = spec.frames
     # frame t needs frames t - length .. t - 1; the first `length` frames are backfilled from frame `length`
     read_from = 0 if start <= length else start - length
@@ -380,7 +399,7 @@ def _score_prediction(model, source, spec, batch_size, error_maps, start, progre
         targets.clear()
         indices.clear()
 
-    for frame in iter_resized(source, spec.preprocess, read_from, cancel=cancel):
+    for frame in _resized(source, spec, frames, read_from, cancel):
         if len(recent) == length:
             windows.append(np.stack(recent))
             targets.append(frame)
