@@ -52,7 +52,7 @@ from core.inference.clip_input import (
 )
 from core.inference.errors import ScoreError
 from core.jobs import ProgressCallback, check_cancelled, report
-from core.preprocessing.frames import iter_resized
+from core.preprocessing.frames import PREFETCH_FRAMES, iter_prefetched, iter_resized
 from core.video.open import open_video
 from core.video.source import VideoSource
 
@@ -175,6 +175,7 @@ def score_video(
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
     error_level: Any = None,
+    prefetch: int = PREFETCH_FRAMES,
 ) -> Iterator[FrameScore]:
     """Yield a :class:`FrameScore` per frame, in frame order, each as soon as it is final (module doc).
 
@@ -189,6 +190,10 @@ def score_video(
     ``error_level.keras``). Each frame's squared errors are then divided, pixel by pixel, by the squared
     error it expects on normal footage for that input clip, so the error map and e(t) are in multiples of
     the normal error rather than in squared [0, 1] units. Reconstruction models take none.
+
+    ``prefetch``: frames decoded ahead on a background thread while the model runs
+    (:func:`~core.preprocessing.frames.iter_prefetched`; the same frames, the same scores); 0 decodes on
+    the calling thread.
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ScoreError(f"batch size must be a whole number of windows >= 1, got {batch_size!r}")
@@ -207,13 +212,13 @@ def score_video(
             yield from score_motion(model, video, spec, error_maps, start, progress, cancel)
         elif spec.task == "predict":
             yield from _score_prediction(model, video, spec, batch_size, error_maps, start, progress, cancel,
-                                         error_level)
+                                         error_level, prefetch)
         elif error_level is not None:
             raise ScoreError(f"{video.path}: an error level applies to next-frame prediction models, not to a "
                              f"{spec.task} model")
         else:
             yield from _score_reconstruction(model, video, spec, stride, batch_size, error_maps, start,
-                                             progress, cancel)
+                                             progress, cancel, prefetch)
     finally:
         if owned:
             video.close()
@@ -282,7 +287,15 @@ class _Accumulator:
                 yield FrameScore(t, total / count, None, count)
 
 
-def _score_reconstruction(model, source, spec, stride, batch_size, error_maps, start, progress, cancel):
+def _frames(source: VideoSource, spec: ScoringSpec, start: int, cancel: threading.Event | None,
+            prefetch: int) -> Iterator[np.ndarray]:
+    """The resized frames of ``source`` from ``start``, decoded ``prefetch`` ahead on a thread (0: here)."""
+    frames = iter_resized(source, spec.preprocess, start, cancel=cancel)
+    return iter_prefetched(frames, prefetch, cancel) if prefetch > 0 else frames
+
+
+def _score_reconstruction(model, source, spec, stride, batch_size, error_maps, start, progress, cancel,
+                          prefetch=0):
     length = spec.frames
     # the first window that covers frame `start`: the smallest multiple of stride >= start - length + 1
     first_window = max(0, -(-(start - length + 1) // stride) * stride)
@@ -311,7 +324,7 @@ def _score_reconstruction(model, source, spec, stride, batch_size, error_maps, s
         report(progress, last_run + stride, total, "scoring")
         yield from pending.pop_until(last_run + stride, start)
 
-    for frame in iter_resized(source, spec.preprocess, read_from, cancel=cancel):
+    for frame in _frames(source, spec, read_from, cancel, prefetch):
         recent.append(frame)
         count += 1
         if count - length == next_window:
@@ -349,7 +362,8 @@ def _relative_errors(error_level: Any, clips: np.ndarray, squared: np.ndarray, s
     return squared / expected
 
 
-def _score_prediction(model, source, spec, batch_size, error_maps, start, progress, cancel, error_level=None):
+def _score_prediction(model, source, spec, batch_size, error_maps, start, progress, cancel, error_level=None,
+                      prefetch=0):
     length = spec.frames
     # frame t needs frames t - length .. t - 1; the first `length` frames are backfilled from frame `length`
     read_from = 0 if start <= length else start - length
@@ -380,7 +394,7 @@ def _score_prediction(model, source, spec, batch_size, error_maps, start, progre
         targets.clear()
         indices.clear()
 
-    for frame in iter_resized(source, spec.preprocess, read_from, cancel=cancel):
+    for frame in _frames(source, spec, read_from, cancel, prefetch):
         if len(recent) == length:
             windows.append(np.stack(recent))
             targets.append(frame)
