@@ -33,9 +33,10 @@ from core.models.errors import ModelFileError
 #: The runtimes scoring can use; ``keras`` is the model file itself.
 RUNTIMES = ("keras", "onnx", "openvino")
 #: What scoring uses when not told (``ScoringRun.runtime == ""``): this runtime's export when the run has a
-#: fresh one and the package is installed, else Keras. Chosen by ``python -m bench runtime``
-#: (docs/benchmarks.md).
-DEFAULT_RUNTIME = "onnx"
+#: fresh one and the package is installed, else Keras. Chosen by ``python -m bench runtime`` (docs/benchmarks.md,
+#: docs/inference.md): on this 2-core AVX-512 CPU neither ONNX Runtime nor OpenVINO (f32) beats TensorFlow with
+#: oneDNN on the shipped model, so Keras stays the default; ``--runtime`` picks an export where it wins.
+DEFAULT_RUNTIME = "keras"
 #: The export formats (runtimes other than Keras).
 FORMATS = ("onnx", "openvino")
 #: What ``run.json``'s ``data`` holds the exports under.
