@@ -6,7 +6,9 @@ images no training sequence draws from; :data:`~core.data.moving_mnist.SPLITS`) 
 stream (:data:`EVALUATION_STREAM`, so their trajectories are not the validation sequences that chose
 ``best.keras``), rolls the run's model out from the first ``--given`` frames and prints per future step
 the per-frame MSE (squared error summed over a frame's pixels), the MSE per pixel, PSNR and SSIM, with
-their means and those of a copy-last-frame baseline (:mod:`core.inference.rollout.evaluation`).
+their means, beside those of two baselines on the same sequences: a blank (all-black) prediction and
+the last given frame repeated (:mod:`core.inference.rollout.evaluation`), and says whether the model
+beats both on MSE and on SSIM.
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ class DatasetEvaluationError(FramewatchError):
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("dataset (instead of a project): next-frame quality on Moving MNIST")
     add_source_arguments(group, "moving-mnist: roll a next-frame run out over seeded sequences drawn from the "
-                         "validation digits (images 9000.. of the file) and print MSE, PSNR and SSIM per future step")
+                         "validation digits (images 9000.. of the file) and print MSE, PSNR and SSIM per future step, "
+                         "beside the blank-frame and copy-last baselines on the same sequences")
     group.add_argument("--sequences", type=WholeNumber(1, EVALUATE_SEQUENCES_LIMIT), default=None, metavar="N",
                        help=f"sequences to evaluate (default {DEFAULT_SEQUENCES})")
     group.add_argument("--given", type=CLIP_FRAMES, default=10, metavar="N", help="real frames given (default 10)")
@@ -117,19 +120,26 @@ def _number(value: float | None, digits: int) -> str:
 
 
 def _table(data: dict[str, Any]) -> str:
-    """Per step: per-frame MSE (sum over pixels), MSE per pixel, PSNR, SSIM; then the means, model and baseline."""
+    """Per step: the model's per-frame MSE (sum over pixels), MSE per pixel, PSNR, SSIM beside the baselines'."""
     height, width = data["frame_size"]
     lines = [f"run {data['run']} ({data['preset']}, {data['epochs_completed']} epochs, {data['checkpoint']} "
              f"checkpoint): {data['sequences']} Moving MNIST sequences of validation digits (seed {data['seed']}), "
              f"{data['given']} given, {data['future']} predicted at {height}x{width}",
-             "per-frame MSE = squared error summed over a frame's pixels ([0, 1] scale); copy-last = the last "
-             "given frame repeated",
+             "per-frame MSE = squared error summed over a frame's pixels ([0, 1] scale); baselines on the same "
+             "sequences: blank = an all-black frame, copy-last = the last given frame repeated",
+             f"{'':>4} {'model':^37}   {'blank':^24}   {'copy-last':^24}",
              f"{'step':>4} {'MSE/frame':>10} {'MSE/pixel':>10} {'PSNR dB':>8} {'SSIM':>6}   "
-             f"{'copy-last MSE/frame':>19} {'SSIM':>6}"]
-    model, base = data["model"], data["copy_last_frame"]
-    rows = [*zip(model["steps"], base["steps"], strict=True), (model["mean"], base["mean"])]
-    for k, (m, b) in enumerate(rows):
+             + "   ".join(f"{'MSE/frame':>10} {'PSNR dB':>7} {'SSIM':>5}" for _ in range(2))]
+    model, blank, copy = data["model"], data["blank_frame"], data["copy_last_frame"]
+    rows = [*zip(model["steps"], blank["steps"], copy["steps"], strict=True),
+            (model["mean"], blank["mean"], copy["mean"])]
+    for k, (m, *bases) in enumerate(rows):
         step = str(k + 1) if k < len(rows) - 1 else "mean"
         lines.append(f"{step:>4} {_number(m['sse'], 2):>10} {_number(m['mse'], 5):>10} {_number(m['psnr'], 2):>8} "
-                     f"{_number(m['ssim'], 3):>6}   {_number(b['sse'], 2):>19} {_number(b['ssim'], 3):>6}")
+                     f"{_number(m['ssim'], 3):>6}   "
+                     + "   ".join(f"{_number(b['sse'], 2):>10} {_number(b['psnr'], 2):>7} {_number(b['ssim'], 3):>5}"
+                                  for b in bases))
+    beats = data["beats_baselines"]
+    lines.append(f"model beats both baselines: on MSE {'yes' if beats['mse'] else 'no'}, "
+                 f"on SSIM {'yes' if beats['ssim'] else 'no'}")
     return "\n".join(lines)

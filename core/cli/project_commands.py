@@ -1,5 +1,5 @@
-"""``framewatch project new | add-video | edit-video | import-ucsd | import-folders | label | normal | verdict |
-export | info | scan | relink``.
+"""``framewatch project new | add-video | edit-video | import-ucsd | import-folders | import-moving-mnist | label |
+normal | verdict | export | info | scan | relink``.
 
 Each editing command opens the project, makes its change as one undoable command and saves atomically.
 It holds the project's lock (``project.lock``) from load to save, waiting up to ``--wait`` seconds for
@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from core.cli.number_options import FINITE, FPS, FRAME
+from core.cli.number_options import FINITE, FPS, FRAME, SEED, TRAIN_SEQUENCES_LIMIT, WholeNumber
 from core.cli.progress_bar import ProgressBar
 from core.cli.project_access import add_project_argument, note_lock, open_project
 from core.cli.project_scan import register_scan
@@ -65,6 +65,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     folders.add_argument("--skip-unreadable", action="store_true", help="skip videos that do not decode")
     folders.add_argument("--no-scan", action="store_true", help="trust the header's frame count instead of decoding")
     folders.set_defaults(handler=run_import_folders)
+
+    mm = sub.add_parser(
+        "import-moving-mnist", help="write Moving MNIST sequences as short lossless videos of a project",
+        description="Render --sequences seeded Moving MNIST sequences (two digits, 64x64) and write each as a "
+        "short lossless video (FFV1 .avi, 10 fps) in DIR/moving-mnist/, added to the project: about a tenth "
+        "as val (held-out digits), a tenth as test (held-out digits; test/000k is sequence k of `framewatch "
+        "evaluate --dataset moving-mnist` and `framewatch predict --dataset moving-mnist --sequence k` with "
+        "the same --seed), the rest as train (training digits). Open the project in the app to play them "
+        "and see a next-frame run's predicted frames.")
+    add_project_argument(mm, create=True)
+    mm.add_argument("--sequences", type=WholeNumber(3, TRAIN_SEQUENCES_LIMIT), required=True, metavar="N",
+                    help="sequences (videos) to write, at least 3")
+    mm.add_argument("--mnist", type=Path, required=True, metavar="PATH",
+                    help="the MNIST images file (t10k-images-idx3-ubyte[.gz]) or its folder")
+    mm.add_argument("--seed", type=SEED, default=0, help="seed of the sequences (default 0)")
+    mm.add_argument("--frames", type=WholeNumber(2, 1000), default=20, metavar="N",
+                    help="frames per sequence (default 20: 10 given and 10 to predict)")
+    mm.set_defaults(handler=run_import_moving_mnist)
 
     edit = sub.add_parser(
         "edit-video", help="rename a video, set its split, or an image folder's frame rate",
@@ -284,6 +302,19 @@ def run_import_folders(args: argparse.Namespace) -> int:
     counts = Counter(project.subclips[i].label for i in result.subclips)
     per_class = ", ".join(f"{k}: {n}" for k, n in sorted(counts.items()))
     print(f"imported {len(result.videos)} videos as labelled clips ({per_class})")
+    return 0
+
+
+def run_import_moving_mnist(args: argparse.Namespace) -> int:
+    from core.project.importers.moving_mnist import import_moving_mnist
+
+    with _project_to_import_into(args) as project, ProgressBar("writing Moving MNIST", unit="video") as bar:
+        result = import_moving_mnist(project, args.mnist, args.sequences, seed=args.seed, frames=args.frames,
+                                     progress=bar)
+        project.save()
+    splits = Counter(project.videos[i].split for i in result.videos)
+    print(f"wrote {len(result.videos)} Moving MNIST videos of {args.frames} frames ({splits['train']} train, "
+          f"{splits['val']} val, {splits['test']} test; seed {args.seed}) -> {project.folder}")
     return 0
 
 

@@ -4,8 +4,10 @@
 predict the next ``future`` ones (each prediction fed back as input), and measures them against the real
 frames with :func:`~core.evaluation.frames.step_metrics`: per future step the squared error summed over
 a frame's pixels (``sse``, the "per-frame MSE" Moving MNIST papers report), the MSE per pixel, PSNR and
-SSIM, each the mean over sequences, on the [0, 1] scale. The same figures of a copy-last-frame baseline
-(every future frame predicted as the last given one) come with them, as the floor a model must beat.
+SSIM, each the mean over sequences, on the [0, 1] scale. The same figures of two baselines come with them,
+computed on the same sequences, as the floor a model must beat: **blank** (every future frame predicted
+all black, so its per-frame MSE is the sum of the squared truth pixels) and **copy-last** (every future
+frame predicted as the last given one).
 
 Sequences arrive in batches (``(batch, given + future, H, W, 1)`` uint8, e.g. from
 :meth:`~core.data.moving_mnist.MovingMnistBatches.sequence_batch`), so memory stays flat however many
@@ -31,16 +33,24 @@ METRICS = ("sse", "mse", "psnr", "ssim")
 
 @dataclass(frozen=True)
 class RolloutEvaluation:
-    """Per-step metrics (``(future,)`` arrays, means over ``sequences``) of a model and of the baseline."""
+    """Per-step metrics (``(future,)`` arrays, means over ``sequences``) of a model and of the baselines."""
 
     given: int
     future: int
     sequences: int
     model: StepMetrics
     copy_last: StepMetrics
+    blank: StepMetrics
+
+    def beats_baselines(self) -> dict[str, bool]:
+        """Whether the model's mean beats both baselines' on MSE (lower) and on SSIM (higher)."""
+        mse = float(np.mean(self.model.sse))
+        ssim = float(np.mean(self.model.ssim))
+        return {"mse": all(mse < float(np.mean(b.sse)) for b in (self.blank, self.copy_last)),
+                "ssim": all(ssim > float(np.mean(b.ssim)) for b in (self.blank, self.copy_last))}
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: per step and the mean over steps, for the model and the copy-last-frame baseline."""
+        """JSON-ready: per step and the mean over steps, for the model and the blank and copy-last baselines."""
 
         def figures(metrics: StepMetrics) -> dict[str, Any]:
             out: dict[str, Any] = {"steps": [
@@ -50,7 +60,8 @@ class RolloutEvaluation:
             return out
 
         return {"given": self.given, "future": self.future, "sequences": self.sequences,
-                "model": figures(self.model), "copy_last_frame": figures(self.copy_last)}
+                "model": figures(self.model), "blank_frame": figures(self.blank),
+                "copy_last_frame": figures(self.copy_last), "beats_baselines": self.beats_baselines()}
 
 
 def _finite(value: float) -> float | None:
@@ -75,7 +86,7 @@ def evaluate_rollouts(
     if given < 1 or future < 1:
         raise RolloutError(f"given and future frames must be >= 1, not {given} and {future}")
     raw = "uint8" in str(model.inputs[0].dtype)
-    sums: dict[str, dict[str, np.ndarray]] = {"model": {}, "copy_last": {}}
+    sums: dict[str, dict[str, np.ndarray]] = {"model": {}, "copy_last": {}, "blank": {}}
     done = 0
     for batch in batches:
         batch = np.asarray(batch)
@@ -91,7 +102,8 @@ def evaluate_rollouts(
             report(progress, done, sequences, "rolling out")
         truth = batch[:, given:]
         last = np.repeat(batch[:, given - 1 : given], future, axis=1)
-        for name, guess in (("model", np.stack(predicted)), ("copy_last", last)):
+        blank = np.zeros_like(truth)
+        for name, guess in (("model", np.stack(predicted)), ("copy_last", last), ("blank", blank)):
             found = step_metrics(truth, guess)
             for metric in METRICS:
                 total = getattr(found, metric) * len(batch)
@@ -102,4 +114,4 @@ def evaluate_rollouts(
     def means(name: str) -> StepMetrics:
         return StepMetrics(**{metric: sums[name][metric] / done for metric in METRICS})
 
-    return RolloutEvaluation(given, future, done, means("model"), means("copy_last"))
+    return RolloutEvaluation(given, future, done, means("model"), means("copy_last"), means("blank"))

@@ -47,7 +47,15 @@ def predict_run(project_folder: str | Path, run: str | Path, checkpoint: str = "
     :class:`~core.inference.rollout.rollout.RolloutError` for a run of another task or one trained on
     mean-subtracted frames, naming the run folder.
     """
-    found = RunModel.open(project_folder, run, checkpoint)
+    return _rollout_run(RunModel.open(project_folder, run, checkpoint))
+
+
+def predict_run_folder(run_dir: str | Path, checkpoint: str = "best") -> RolloutRun:
+    """The next-frame run in folder ``run_dir`` (no project), refused as :func:`predict_run` refuses."""
+    return _rollout_run(RunModel.of(run_dir, checkpoint))
+
+
+def _rollout_run(found: RunModel) -> RolloutRun:
     record = found.record
     if record.task != "predict":
         raise RolloutError(f"{found.run_dir}: run {record.run_id!r} is a model for the {record.task!r} task, "
@@ -138,3 +146,34 @@ def rollout_video(
     predicted = rollout(model, frames, future, progress=progress, cancel=cancel)
     truth = np.stack([to_float(f) for f in real[given:]]) if len(real) > given else predicted[:0].copy()
     return VideoRollout(path, start, given, predicted, truth, total, fps)
+
+
+def rollout_frames(
+    model: Any,
+    sequence: np.ndarray,
+    given: int,
+    future: int,
+    source: str | Path,
+    fps: float,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> VideoRollout:
+    """Predict ``future`` frames from the first ``given`` of ``sequence``, a ``(frames, H, W, C)`` ``uint8``
+    sequence already at the model's frame size; its frames after them are the truth (as many as it has).
+
+    ``source`` names the sequence in the result (its ``video``), ``fps`` is the rate an export plays at.
+    """
+    from core.preprocessing.frames import to_float
+
+    sequence = np.asarray(sequence)
+    if sequence.ndim != 4 or sequence.dtype != np.uint8:
+        raise RolloutError(f"{source}: a sequence must be uint8 (frames, height, width, channels), "
+                           f"not {sequence.dtype} {sequence.shape}")
+    if given < 1 or future < 1 or given > len(sequence):
+        raise RolloutError(f"{source}: given must be 1..{len(sequence)} frames and future >= 1, not {given} and {future}")
+    raw = "uint8" in str(model.inputs[0].dtype)
+    frames = sequence[:given] if raw else np.stack([to_float(f) for f in sequence[:given]])
+    predicted = rollout(model, frames, future, progress=progress, cancel=cancel)
+    real = sequence[given:given + future]
+    truth = np.stack([to_float(f) for f in real]) if len(real) else predicted[:0].copy()
+    return VideoRollout(Path(source), 0, given, predicted, truth, len(sequence), float(fps))

@@ -38,7 +38,8 @@ def test_evaluate_prints_per_step_metrics_and_the_baseline(run: Path, data_dir: 
     data = json.loads(capsys.readouterr().out)
     assert (data["sequences"], data["given"], data["future"], data["frame_size"]) == (3, 4, 3, [16, 16])
     assert data["run"] == "mm" and data["preset"] == "default" and data["epochs_completed"] == 1
-    for figures in (data["model"], data["copy_last_frame"]):
+    assert set(data["beats_baselines"]) == {"mse", "ssim"}
+    for figures in (data["model"], data["blank_frame"], data["copy_last_frame"]):
         assert [s["step"] for s in figures["steps"]] == [1, 2, 3]
         steps = figures["steps"]
         assert figures["mean"]["sse"] == pytest.approx(sum(s["sse"] for s in steps) / 3)
@@ -51,6 +52,10 @@ def test_evaluate_prints_per_step_metrics_and_the_baseline(run: Path, data_dir: 
     mean_row = next(line for line in out.splitlines() if line.startswith("mean"))
     assert f"{data['model']['mean']['sse']:.2f}" in mean_row
     assert f"{data['copy_last_frame']['mean']['sse']:.2f}" in mean_row
+    assert f"{data['blank_frame']['mean']['sse']:.2f}" in mean_row
+    beats = data["beats_baselines"]
+    assert (f"model beats both baselines: on MSE {'yes' if beats['mse'] else 'no'}, "
+            f"on SSIM {'yes' if beats['ssim'] else 'no'}") in out
     # another seed, other sequences
     assert main([*common, "--json", "--seed", "1"]) == 0
     other = json.loads(capsys.readouterr().out)

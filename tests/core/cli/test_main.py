@@ -31,7 +31,7 @@ def test_the_command_list_is_the_one_these_tests_know() -> None:
     assert set(_commands(build_parser())) == {
         ("info",), ("cut",), ("frames",), ("project",), ("train",), ("presets",), ("runs",), ("export-run",), ("devices",),
         ("score",), ("evaluate",), ("fit-error-level",), ("fit-motion",), ("trust",), ("refit",), ("predict",), ("classify",),
-        *(("project", verb) for verb in ("new", "add-video", "edit-video", "import-ucsd", "import-folders", "label", "normal",
+        *(("project", verb) for verb in ("new", "add-video", "edit-video", "import-ucsd", "import-folders", "import-moving-mnist", "label", "normal",
                                           "verdict", "export", "info", "relink", "scan")),
     }
 

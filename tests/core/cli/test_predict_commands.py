@@ -134,3 +134,74 @@ def test_compose_labels_and_marks_missing_truth() -> None:
     assert frames[0, top + 60, 2 * (panel + 4) + 60, 0] == 128
     assert frames[1, top + 60, 60].max() == 0  # no truth: a black panel
     assert frames[0, :top].max() > 0  # the label strip has text
+
+
+def _evaluation_sequence(mnist: Path, index: int, frames: int, seed: int = 0) -> np.ndarray:
+    """Sequence ``index`` of the evaluation stream, rendered here at 64x64 and shrunk to the run's 16x16."""
+    import cv2
+
+    from core.data.moving_mnist import mnist_digits, moving_mnist
+
+    digits = mnist_digits(mnist, "validation")
+    canvas = moving_mnist(1, frames, 64, 2, seed, digits, first=index, stream=2)[0]
+    return np.stack([cv2.resize(f[:, :, 0], (SIZE, SIZE), interpolation=cv2.INTER_AREA)[:, :, None] for f in canvas])
+
+
+def test_predict_on_a_moving_mnist_sequence_writes_truth_prediction_and_error(data_dir: Path, tmp_path: Path,
+                                                                             capsys) -> None:
+    run = make_run(tmp_path / "proj")
+    mnist = data_dir / "mnist"
+    out = tmp_path / "seq.gif"
+    code = main(["predict", "--dataset", "moving-mnist", "--mnist", str(mnist), "--run", str(run), "--sequence", "3",
+                 "--given", "5", "--future", "4", "-o", str(out), "--error", "--json"])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["dataset"], summary["sequence"], summary["seed"]) == ("moving-mnist", 3, 0)
+    assert [s["frame"] for s in summary["steps"]] == [5, 6, 7, 8]
+    sequence = _evaluation_sequence(mnist, 3, 9)
+    from core.evaluation.frames import frame_mse
+    from core.inference.rollout.rollout import reference_rollout
+    from core.models.files import load_model_file
+
+    expected = reference_rollout(load_model_file(run / "best.keras"), sequence[:5], 4)
+    np.testing.assert_allclose([s["mse"] for s in summary["steps"]], frame_mse(sequence[5:], expected), atol=1e-5)
+    gif = imageio.mimread(out)
+    assert len(gif) == 4
+    scale = 128 // SIZE  # each 16x16 panel enlarged to 128 pixels; three panels with 4-pixel gaps under a label strip
+    assert gif[0].shape[:2] == (22 + 128, 3 * 128 + 2 * 4)
+    for k, frame in enumerate(gif):
+        panels = [frame[22:, x:x + 128, 0].astype(int) for x in (0, 132, 264)]
+        truth = np.kron(sequence[5 + k, :, :, 0], np.ones((scale, scale), np.uint8)).astype(int)
+        guess = np.kron(np.rint(expected[k, :, :, 0] * 255), np.ones((scale, scale))).astype(int)
+        assert np.abs(panels[0] - truth).max() <= 8  # GIF palettes may shift a gray a little
+        assert np.abs(panels[1] - guess).max() <= 8
+        assert np.abs(panels[2] - np.abs(truth - guess)).max() <= 9
+    # another sequence, other frames; the text output names the sequence
+    assert main(["predict", "--dataset", "moving-mnist", "--mnist", str(mnist), "--run", str(run), "--sequence", "4",
+                 "--given", "5", "--future", "4"]) == 0
+    assert "of moving-mnist:validation:seed 0:sequence 4" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("case, expected", [
+    (["--run", "r"], "PROJECT is required (or, without a project, --dataset moving-mnist --mnist PATH)"),
+    (["--run", "r", "--dataset", "moving-mnist"], "--dataset moving-mnist needs --mnist"),
+    (["p", "--run", "r", "--video", "v", "--start", "0", "--sequence", "2"], "--sequence predicts without a project"),
+    (["p", "--run", "r", "--video", "v"], "PROJECT needs --start"),
+    (["--run", "r", "--dataset", "moving-mnist", "--mnist", "m", "--video", "v"], "--video: not used with --dataset"),
+    (["--run", "r", "--dataset", "moving-mnist", "--mnist", "m", "--sequence", "-1"], "argument --sequence"),
+])
+def test_dataset_usage_errors_exit_2(case: list[str], expected: str, capsys) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["predict", *case])
+    assert caught.value.code == 2 and expected in capsys.readouterr().err
+
+
+def test_dataset_bad_inputs_are_one_line_errors(data_dir: Path, tmp_path: Path, capsys) -> None:
+    run = make_run(tmp_path / "proj")
+    missing = tmp_path / "no-mnist.gz"
+    assert main(["predict", "--dataset", "moving-mnist", "--mnist", str(missing), "--run", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert str(missing) in err and err.count("\n") == 1
+    other = make_run(tmp_path / "proj", "a1", task="anomaly")
+    assert main(["predict", "--dataset", "moving-mnist", "--mnist", str(data_dir / "mnist"), "--run", str(other)]) == 2
+    assert "is a model for the 'anomaly' task" in capsys.readouterr().err

@@ -51,6 +51,30 @@ def test_black_predictions_score_the_sum_of_the_squared_truth() -> None:
     assert [s["step"] for s in figures["model"]["steps"]] == [1, 2, 3]
     assert figures["model"]["mean"]["sse"] == pytest.approx(float(np.mean(result.model.sse)))
     assert figures["copy_last_frame"]["mean"]["ssim"] == pytest.approx(float(np.mean(result.copy_last.ssim)))
+    # a model predicting black frames scores exactly as the blank baseline
+    np.testing.assert_allclose(result.blank.sse, result.model.sse, rtol=1e-6)
+    assert figures["blank_frame"]["mean"]["sse"] == pytest.approx(figures["model"]["mean"]["sse"])
+
+
+def test_the_baselines_equal_a_direct_computation() -> None:
+    data = _sequences(5, 7, size=16, seed=3)
+    result = evaluate_rollouts(_model("same"), [data[:2], data[2:]], given=4, future=3, sequences=5)
+    truth = data[:, 4:].astype(np.float64) / 255.0
+    last = np.repeat(data[:, 3:4].astype(np.float64) / 255.0, 3, axis=1)
+    # blank: the sum of the squared truth pixels; copy-last: the squared difference to the last given frame
+    np.testing.assert_allclose(result.blank.sse, (truth**2).sum(axis=(2, 3, 4)).mean(axis=0))
+    np.testing.assert_allclose(result.copy_last.sse, ((truth - last) ** 2).sum(axis=(2, 3, 4)).mean(axis=0))
+    mse = (truth**2).mean(axis=(2, 3, 4))
+    np.testing.assert_allclose(result.blank.psnr, (10 * np.log10(1 / mse)).mean(axis=0))
+    black = np.zeros((15, 16, 16, 1), np.uint8)
+    np.testing.assert_allclose(result.blank.ssim,
+                               frame_ssim(data[:, 4:].reshape(15, 16, 16, 1), black).reshape(5, 3).mean(axis=0))
+    figures = result.to_dict()
+    for name, metrics in (("blank_frame", result.blank), ("copy_last_frame", result.copy_last)):
+        assert [s["sse"] for s in figures[name]["steps"]] == pytest.approx(list(metrics.sse))
+        assert figures[name]["mean"]["ssim"] == pytest.approx(float(np.mean(metrics.ssim)))
+    # the model repeats the last frame: no better than copy-last, so it beats neither baseline
+    assert figures["beats_baselines"] == {"mse": False, "ssim": False}
 
 
 def test_bad_sequences_and_cancel() -> None:

@@ -179,3 +179,26 @@ def test_a_rollout_that_fails_ends_in_a_dialog(qtbot, view, predict_run_dir, vid
     assert "past the end (the video has 24 frames)" in answer_dialogs()[0]
     assert view.worker is None and view.result is None and "failed" in view.message.text()
     assert QApplication.activeModalWidget() is None
+
+
+def test_a_moving_mnist_project_video_shows_its_predicted_frames(qtbot, view, tmp_path: Path, data_dir: Path) -> None:
+    """A test video of `project import-moving-mnist` in the dock: its frames are the held-out sequence's."""
+    import cv2
+
+    from core.data.moving_mnist import mnist_digits, moving_mnist
+    from core.project import Project
+    from core.project.importers.moving_mnist import import_moving_mnist
+
+    folder = tmp_path / "mm"
+    project = Project.create(folder)
+    import_moving_mnist(project, data_dir / "mnist", 3, seed=2, frames=8)
+    project.save()
+    run = make_run(folder, "next")
+    test_video = next(v for v in Project.open(folder, read_only=True).videos.values() if v.split == "test")
+    result = _show(qtbot, view, run, test_video.path, 0)
+    sequence = moving_mnist(1, 8, 64, 2, 2, mnist_digits(data_dir / "mnist", "validation"), first=0, stream=2)[0]
+    small = np.stack([cv2.resize(f[:, :, 0], (SIZE, SIZE), interpolation=cv2.INTER_AREA) for f in sequence])
+    assert (result.start, result.given, result.future) == (0, 4, 3)
+    np.testing.assert_array_equal(np.rint(result.truth[..., 0] * 255).astype(np.uint8), small[4:7])
+    expected = rollout(load_model_file(run / "best.keras"), small[:4, :, :, None], 3)
+    np.testing.assert_allclose(result.predicted, expected, atol=1e-5)
