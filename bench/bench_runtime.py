@@ -10,7 +10,7 @@ installed) to ``--work``; a UCSD Ped2 project is imported there (``framewatch pr
    frame AUC (normalised per video, and raw) difference (target <= 0.001).
 2. **Frames/s.** The 12 test videos (2,010 frames of 360x240) scored by :func:`score_video` (decode, resize,
    model, error level, frame errors) with the models loaded once, for each runtime with frames decoded in
-   line (``prefetch=0``, how scoring ran before) and decoded ahead on a thread (the default now), interleaved
+   line (``prefetch=0``, scoring's default) and decoded ahead on a thread (``prefetch=64``), interleaved
    in rounds so every variant sees the same machine load, best of 3 (``--quick``: 1). Figures are ratios
    against Keras with in-line decoding measured in the same run: the best runtime with decoding ahead has
    the target >= 2.

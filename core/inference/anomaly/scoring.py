@@ -52,7 +52,7 @@ from core.inference.clip_input import (
 )
 from core.inference.errors import ScoreError
 from core.jobs import ProgressCallback, check_cancelled, report
-from core.preprocessing.frames import PREFETCH_FRAMES, iter_prefetched, iter_resized
+from core.preprocessing.frames import iter_prefetched, iter_resized
 from core.video.open import open_video
 from core.video.source import VideoSource
 
@@ -175,7 +175,7 @@ def score_video(
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
     error_level: Any = None,
-    prefetch: int = PREFETCH_FRAMES,
+    prefetch: int = 0,
 ) -> Iterator[FrameScore]:
     """Yield a :class:`FrameScore` per frame, in frame order, each as soon as it is final (module doc).
 
@@ -192,8 +192,9 @@ def score_video(
     the normal error rather than in squared [0, 1] units. Reconstruction models take none.
 
     ``prefetch``: frames decoded ahead on a background thread while the model runs
-    (:func:`~core.preprocessing.frames.iter_prefetched`; the same frames, the same scores); 0 decodes on
-    the calling thread.
+    (:func:`~core.preprocessing.frames.iter_prefetched`, e.g. :data:`~core.preprocessing.frames.PREFETCH_FRAMES`;
+    the same frames, the same scores); 0 (the default, chosen by ``python -m bench runtime``: on 2 busy cores
+    the thread only competes with the model) decodes on the calling thread.
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ScoreError(f"batch size must be a whole number of windows >= 1, got {batch_size!r}")
