@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from core.inference.anomaly.scoring import FrameScore, ScoringSpec
+from core.inference.anomaly.scoring import FrameFeed, FrameScore, ScoringSpec
 from core.inference.clip_input import declared_frames, too_short
 from core.inference.errors import ScoreError
 from core.jobs import ProgressCallback, check_cancelled, report
@@ -32,8 +32,11 @@ REPORT_EVERY = 25
 
 
 def score_motion(model: Any, source: VideoSource, spec: ScoringSpec, error_maps: bool = False, start: int = 0,
-                 progress: ProgressCallback | None = None, cancel: threading.Event | None = None):
-    """Yield a :class:`FrameScore` per frame of ``source`` from ``start`` on (module doc)."""
+                 progress: ProgressCallback | None = None, cancel: threading.Event | None = None,
+                 frames: FrameFeed | None = None):
+    """Yield a :class:`FrameScore` per frame of ``source`` from ``start`` on (module doc); ``frames(first)``, if
+    given, yields the frames from ``first`` on at the working size instead of decoding ``source``
+    (:func:`~core.inference.anomaly.scoring.score_video`)."""
     from core.motion.flow import FlowStream
     from core.motion.model import MotionModel
 
@@ -47,7 +50,8 @@ def score_motion(model: Any, source: VideoSource, spec: ScoringSpec, error_maps:
     read_from = max(0, start - 1)
     stream = FlowStream(model.grid)
     count = read_from
-    for frame in iter_resized(source, spec.preprocess, read_from, cancel=cancel):
+    feed = frames(read_from) if frames is not None else iter_resized(source, spec.preprocess, read_from, cancel=cancel)
+    for frame in feed:
         features = stream.push(frame)
         count += 1
         if features is not None:

@@ -60,7 +60,13 @@ from core.inference.anomaly.regularity import (
 )
 from core.inference.anomaly.rejected_footage import recorded_rejected
 from core.inference.anomaly.score_cache import CachedScores, ScoreCache, ScoreKey
-from core.inference.anomaly.scoring import DEFAULT_BATCH_SIZE, ScoringSpec, resolve_stride, score_video
+from core.inference.anomaly.scoring import (
+    DEFAULT_BATCH_SIZE,
+    FrameScore,
+    ScoringSpec,
+    resolve_stride,
+    score_video,
+)
 from core.inference.errors import ScoreError
 from core.jobs import Progress, ProgressCallback, Stage, check_cancelled
 from core.project.entities import Video
@@ -489,6 +495,7 @@ class _Scorer:
         self.error_level: Any = None
         self.parts: list[_Scorer] = []  # a fused run's prediction and motion scorers
         self.scales: tuple[float, float] | None = None
+        self._known: dict[str, list[tuple[np.ndarray, int]]] = {}  # a fused run's signals of calibration videos
         if run.scorer == "fused":
             from core.inference.anomaly.scorers import fused_parts
 
@@ -508,18 +515,58 @@ class _Scorer:
             stage, self.stage = self.stage, Stage.CALIBRATING
             try:
                 self.scales = _held_out_scales(self.run, calibration_footage(self.project, self.run),
-                                               lambda i, held: self._part_scores(i, held)[0])
+                                               self._calibration_signal)
             finally:
                 self.stage = stage
-        signals = [self._part_scores(i, video) for i in range(2)]
+        signals = self._known.pop(video.id, None) or self._signals(video)
         fused = _fused_series(self.run, [signal for signal, _ in signals], self.scales)
         self._tell(video, 0, fused)
         return fused, sum(now for _, now in signals)
 
-    def _part_scores(self, i: int, video: Video) -> tuple[np.ndarray, int]:
-        part = self.parts[i]
-        part.stage = self.stage
-        return part.scores(video)
+    def _calibration_signal(self, i: int, video: Video) -> np.ndarray:
+        """Signal ``i`` of a calibration video (both signals are scored together, and kept for its scoring)."""
+        if video.id not in self._known:
+            self._known[video.id] = self._signals(video)
+        return self._known[video.id][i][0]
+
+    def _signals(self, video: Video) -> list[tuple[np.ndarray, int]]:
+        """A fused run's prediction and motion scores of ``video`` (each through the cache under its own key) and
+        the frames of each scored now: from one decode when both have frames to score
+        (:mod:`~core.inference.anomaly.shared_decode`), else each by its own pass."""
+        from core.inference.anomaly.shared_decode import can_share
+
+        for part in self.parts:
+            part.stage = self.stage
+        pending = [_Pending(part, video) for part in self.parts]
+        prediction, motion = self.parts
+        if any(entry.complete for entry in pending) or not can_share(video.path, prediction.run.spec,
+                                                                      motion.run.spec):
+            return [part.score_pending(entry) for part, entry in zip(self.parts, pending, strict=True)]
+        return self._shared_pass(video, pending)
+
+    def _shared_pass(self, video: Video, pending: list[_Pending]) -> list[tuple[np.ndarray, int]]:
+        """Both signals of ``video`` from one decode, the flow computed while the predictor runs."""
+        from core.inference.anomaly.shared_decode import MOTION, score_shared
+
+        prediction, motion = self.parts
+        for part in self.parts:
+            part.load()
+        predicted, moved = pending
+        try:
+            for signal, score in score_shared(prediction.model, prediction.error_level, motion.model, video.path,
+                                              prediction.run.spec, motion.run.spec, prediction.stride,
+                                              prediction.batch_size, (predicted.start, moved.start),
+                                              predicted.forward, self.cancel):
+                if signal == MOTION:
+                    moved.add(score)
+                    motion.done = moved.base + len(moved.done) - moved.start
+                else:
+                    predicted.add(score)
+        except BaseException as exc:
+            for entry in pending:
+                entry.stopped(isinstance(exc, Cancelled))
+            raise
+        return [entry.finish() for entry in pending]
 
     def key(self, video: Video) -> ScoreKey:
         return score_key(self.run, video, self.stride)
@@ -527,58 +574,85 @@ class _Scorer:
     def cached(self, video: Video) -> CachedScores | None:
         return self.cache.read(self.key(video))
 
+    def load(self) -> None:
+        """Load the run's model (and error level) if not yet loaded."""
+        if self.model is None:
+            self.model, self.error_level = self.run.load_models(self.load_model)
+
     def scores(self, video: Video) -> tuple[np.ndarray, int]:
         """The video's errors (from the cache, scoring what is missing) and how many frames were scored now."""
         if self.parts:
             return self._fused_scores(video)
-        key = self.key(video)
-        entry = self.cache.read(key)
-        if entry is not None and entry.complete:
-            self._tell(video, 0, entry.scores)
-            return entry.scores, 0
-        done = [] if entry is None else entry.scores.tolist()
-        start = len(done)
-        if start:
-            self._tell(video, 0, entry.scores)
-        known = video.frame_count if video.frame_count is not None and video.frame_count > 0 else None
+        return self.score_pending(_Pending(self, video))
 
-        def save(complete: bool) -> None:
-            count = len(done) if complete else (known if known is not None and known > len(done) else None)
-            self.cache.write(CachedScores(key, np.asarray(done, np.float32), count, None, video.id))
-
-        if self.model is None:
-            self.model, self.error_level = self.run.load_models(self.load_model)
-        base = self.done
-        last_saved = start
-
-        def forward(event: Progress) -> None:
-            if self.progress is not None:
-                self.done = base + max(0, int(event.done) - start)
-                self.progress(Progress(self.done, self.total, video.name, self.stage))
-
+    def score_pending(self, pending: _Pending) -> tuple[np.ndarray, int]:
+        """:meth:`scores` of the video ``pending`` holds what the cache had of: its own pass over the video."""
+        if pending.complete:
+            return pending.finish()
+        self.load()
         try:
-            for score in score_video(self.model, video.path, self.run.spec, self.stride, self.batch_size,
-                                     start=start, progress=forward, cancel=self.cancel,
+            for score in score_video(self.model, pending.video.path, self.run.spec, self.stride, self.batch_size,
+                                     start=pending.start, progress=pending.forward, cancel=self.cancel,
                                      error_level=self.error_level):
-                done.append(score.error)
-                self._tell(video, score.index, np.array([score.error], np.float32))
-                if len(done) - last_saved >= SAVE_EVERY:
-                    save(False)
-                    last_saved = len(done)
-        except Cancelled:
-            save(False)
+                pending.add(score)
+        except BaseException as exc:
+            pending.stopped(isinstance(exc, Cancelled))
             raise
-        except BaseException:
-            if len(done) > last_saved:  # a crash or a bad frame: keep what was scored for the next run
-                save(False)
-            raise
-        save(True)
-        self.done = base + len(done) - start
-        return np.asarray(done, np.float32), len(done) - start
+        return pending.finish()
 
     def _tell(self, video: Video, first: int, errors: np.ndarray) -> None:
         if self.on_scores is not None:
             self.on_scores(video.id, first, errors)
+
+
+class _Pending:
+    """One video's scores by one (single-signal) scorer while they are made: what its cache entry held, then the
+    frames scored now, saved every :data:`SAVE_EVERY` frames, when stopped, and when complete."""
+
+    def __init__(self, scorer: _Scorer, video: Video) -> None:
+        self.scorer, self.video = scorer, video
+        self.key = scorer.key(video)
+        self.entry = scorer.cache.read(self.key)
+        self.complete = self.entry is not None and self.entry.complete
+        self.done: list[float] = [] if self.entry is None or self.complete else self.entry.scores.tolist()
+        self.start = self.last_saved = len(self.done)
+        self.base = scorer.done  # the scorer's frames done before this video
+        if self.complete or self.start:
+            scorer._tell(video, 0, self.entry.scores)
+
+    def forward(self, event: Progress) -> None:
+        """A scoring pass's progress (frames of this video read) as the scorer's over all its videos."""
+        scorer = self.scorer
+        if scorer.progress is not None:
+            scorer.done = self.base + max(0, int(event.done) - self.start)
+            scorer.progress(Progress(scorer.done, scorer.total, self.video.name, scorer.stage))
+
+    def add(self, score: FrameScore) -> None:
+        self.done.append(score.error)
+        self.scorer._tell(self.video, score.index, np.array([score.error], np.float32))
+        if len(self.done) - self.last_saved >= SAVE_EVERY:
+            self.save(False)
+            self.last_saved = len(self.done)
+
+    def save(self, complete: bool) -> None:
+        known = self.video.frame_count if self.video.frame_count is not None and self.video.frame_count > 0 else None
+        count = len(self.done) if complete else (known if known is not None and known > len(self.done) else None)
+        self.scorer.cache.write(CachedScores(self.key, np.asarray(self.done, np.float32), count, None, self.video.id))
+
+    def stopped(self, cancelled: bool) -> None:
+        """The pass stopped (cancelled, crashed, or a bad frame): keep what was scored for the next run."""
+        if not self.complete and (cancelled or len(self.done) > self.last_saved):
+            self.save(False)
+
+    def finish(self) -> tuple[np.ndarray, int]:
+        """The video's scores, saved complete, and how many frames were scored now."""
+        if self.complete:
+            return self.entry.scores, 0
+        self.save(True)
+        self.complete = True
+        self.scorer.done = self.base + len(self.done) - self.start
+        self.entry = CachedScores(self.key, np.asarray(self.done, np.float32), len(self.done), None, self.video.id)
+        return self.entry.scores, len(self.done) - self.start
 
 
 def _frames_to_score(scorer: _Scorer, videos: Iterable[Video]) -> int | None:

@@ -16,8 +16,9 @@ scored three ways (``framewatch score / evaluate --scorer``, :data:`SCORERS`):
 Each is a :class:`~core.inference.anomaly.project_scoring.ScoringRun` (:func:`with_scorer`), so the same
 scoring, threshold calibration, events, review, evaluation and heat maps apply. The motion scorer's run is the
 motion statistics with the run's record (its held-out footage); the fused run is the predictor's with the
-motion run beside it (``ScoringRun.motion``): its two signals are scored and cached each under its own key
-(the model file's fingerprint and the scorer), and the fused series is computed from them. The heat map of a
+motion run beside it (``ScoringRun.motion``): its two signals are scored from one decode of each video
+(:mod:`core.inference.anomaly.shared_decode`) and cached each under its own key (the model file's fingerprint and
+the scorer), and the fused series is computed from them. The heat map of a
 fused run is the predictor's error map (finer than motion's cells; the motion scorer's map is one choice away).
 
 A run records its default scorer in ``data["scorer"]`` (:data:`DEFAULT_SCORERS`, ``prediction`` when absent;

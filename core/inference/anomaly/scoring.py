@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -55,6 +55,9 @@ from core.jobs import ProgressCallback, check_cancelled, report
 from core.preprocessing.frames import iter_prefetched, iter_resized
 from core.video.open import open_video
 from core.video.source import VideoSource
+
+#: ``frames(first)``: a video's frames from frame ``first`` on, resized for the model (:func:`score_video`).
+FrameFeed = Callable[[int], Iterable[np.ndarray]]
 
 #: Tasks whose models give frames, and so can score frames.
 SCORING_TASKS = ("anomaly", "predict")
@@ -176,6 +179,7 @@ def score_video(
     cancel: threading.Event | None = None,
     error_level: Any = None,
     prefetch: int = 0,
+    frames: FrameFeed | None = None,
 ) -> Iterator[FrameScore]:
     """Yield a :class:`FrameScore` per frame, in frame order, each as soon as it is final (module doc).
 
@@ -191,10 +195,15 @@ def score_video(
     error it expects on normal footage for that input clip, so the error map and e(t) are in multiples of
     the normal error rather than in squared [0, 1] units. Reconstruction models take none.
 
+    ``frames``: where the frames come from instead of decoding ``source`` (which then only names the video and
+    gives its declared frame count): ``frames(first)`` yields them from frame ``first`` on, already in the spec's
+    colour and size, as :func:`~core.preprocessing.frames.iter_resized` gives them. The fused scorer feeds the
+    predictor and the motion scorer from one decode so (:mod:`core.inference.anomaly.shared_decode`).
+
     ``prefetch``: frames decoded ahead on a background thread while the model runs
     (:func:`~core.preprocessing.frames.iter_prefetched`, e.g. :data:`~core.preprocessing.frames.PREFETCH_FRAMES`;
-    the same frames, the same scores); 0 (the default, chosen by ``python -m bench runtime``: on 2 busy cores
-    the thread only competes with the model) decodes on the calling thread.
+    the same frames, the same scores); 0 (the default: ``python -m bench runtime`` measured about 1% gained on
+    2 cores, which the model mostly fills) decodes on the calling thread. Not with ``frames``.
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ScoreError(f"batch size must be a whole number of windows >= 1, got {batch_size!r}")
@@ -210,16 +219,16 @@ def score_video(
             if error_level is not None:
                 raise ScoreError(f"{video.path}: an error level applies to next-frame prediction models, not to "
                                  "the motion scorer")
-            yield from score_motion(model, video, spec, error_maps, start, progress, cancel)
+            yield from score_motion(model, video, spec, error_maps, start, progress, cancel, frames)
         elif spec.task == "predict":
             yield from _score_prediction(model, video, spec, batch_size, error_maps, start, progress, cancel,
-                                         error_level, prefetch)
+                                         error_level, frames, prefetch)
         elif error_level is not None:
             raise ScoreError(f"{video.path}: an error level applies to next-frame prediction models, not to a "
                              f"{spec.task} model")
         else:
             yield from _score_reconstruction(model, video, spec, stride, batch_size, error_maps, start,
-                                             progress, cancel, prefetch)
+                                             progress, cancel, frames, prefetch)
     finally:
         if owned:
             video.close()
@@ -288,15 +297,18 @@ class _Accumulator:
                 yield FrameScore(t, total / count, None, count)
 
 
-def _frames(source: VideoSource, spec: ScoringSpec, start: int, cancel: threading.Event | None,
-            prefetch: int) -> Iterator[np.ndarray]:
-    """The resized frames of ``source`` from ``start``, decoded ``prefetch`` ahead on a thread (0: here)."""
-    frames = iter_resized(source, spec.preprocess, start, cancel=cancel)
-    return iter_prefetched(frames, prefetch, cancel) if prefetch > 0 else frames
+def _resized(source: VideoSource, spec: ScoringSpec, frames: FrameFeed | None, first: int,
+             cancel: threading.Event | None, prefetch: int = 0) -> Iterator[np.ndarray]:
+    """The frames a model reads from frame ``first`` on: from ``frames`` if given, else decoded from ``source``,
+    ``prefetch`` frames ahead on a thread (0: here)."""
+    if frames is not None:
+        return iter(frames(first))
+    resized = iter_resized(source, spec.preprocess, first, cancel=cancel)
+    return iter_prefetched(resized, prefetch, cancel) if prefetch > 0 else resized
 
 
 def _score_reconstruction(model, source, spec, stride, batch_size, error_maps, start, progress, cancel,
-                          prefetch=0):
+                          frames=None, prefetch=0):
     length = spec.frames
     # the first window that covers frame `start`: the smallest multiple of stride >= start - length + 1
     first_window = max(0, -(-(start - length + 1) // stride) * stride)
@@ -325,7 +337,7 @@ def _score_reconstruction(model, source, spec, stride, batch_size, error_maps, s
         report(progress, last_run + stride, total, "scoring")
         yield from pending.pop_until(last_run + stride, start)
 
-    for frame in _frames(source, spec, read_from, cancel, prefetch):
+    for frame in _resized(source, spec, frames, read_from, cancel, prefetch):
         recent.append(frame)
         count += 1
         if count - length == next_window:
@@ -364,7 +376,7 @@ def _relative_errors(error_level: Any, clips: np.ndarray, squared: np.ndarray, s
 
 
 def _score_prediction(model, source, spec, batch_size, error_maps, start, progress, cancel, error_level=None,
-                      prefetch=0):
+                      frames=None, prefetch=0):
     length = spec.frames
     # frame t needs frames t - length .. t - 1; the first `length` frames are backfilled from frame `length`
     read_from = 0 if start <= length else start - length
@@ -395,7 +407,7 @@ def _score_prediction(model, source, spec, batch_size, error_maps, start, progre
         targets.clear()
         indices.clear()
 
-    for frame in _frames(source, spec, read_from, cancel, prefetch):
+    for frame in _resized(source, spec, frames, read_from, cancel, prefetch):
         if len(recent) == length:
             windows.append(np.stack(recent))
             targets.append(frame)
