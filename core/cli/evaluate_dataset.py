@@ -81,6 +81,9 @@ def run_dataset_evaluate(args: argparse.Namespace) -> int:
     from core.quiet_tensorflow import import_tensorflow_quietly
     from core.runs import RunModel, RunRecord
 
+    if getattr(args, "runtime", None) not in (None, "keras"):
+        raise FramewatchError(f"--runtime {args.runtime} applies to scoring a project's videos, not to --dataset")
+
     run_dir = Path(args.run)
     record = RunRecord.load(run_dir)
     if record.task != "predict":

@@ -96,6 +96,12 @@ def _add_common(parser: argparse.ArgumentParser, project_optional: bool = False)
                         "(framewatch fit-motion; fitted when a next-frame anomaly run ends) (default: the run's "
                         "own, prediction unless its run.json says otherwise; a motion run: motion)")
     parser.add_argument("--batch-size", type=BATCH, default=None, metavar="N", help="clip windows per model call")
+    parser.add_argument("--runtime", choices=("keras", "onnx", "openvino"), default=None,
+                        help="what runs the model: keras (the model file itself), or the run's export for onnx or "
+                        "openvino (framewatch export-run --format; refused if the run has none made from its "
+                        "current model file). Default: the run's fresh export for the default runtime if it has "
+                        "one and the package is installed, else keras (docs/inference.md)"
+                        + ("; not with --dataset" if project_optional else ""))
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
@@ -350,10 +356,20 @@ def _score_on_ray(args: argparse.Namespace, project: Any, options: dict[str, Any
     from core.distributed.segments import DEFAULT_SEGMENT_SECONDS
 
     seconds = DEFAULT_SEGMENT_SECONDS if args.segment_minutes is None else args.segment_minutes * 60.0
-    return score_archive(project, args.run, None if args.all else args.video, workers=args.workers,
+    return score_archive(project, _run(args, project, options), None if args.all else args.video,
+                         workers=args.workers,
                          address=args.cluster, stride=options["stride"], batch_size=options["batch_size"],
                          error=options["error"], scorer=options["scorer"], calibrate="threshold" not in options,
                          segment_seconds=seconds, progress=bar)
+
+
+def _run(args: argparse.Namespace, project: Any, options: dict[str, Any]) -> Any:
+    """``args.run``, or with ``--runtime`` the run's model set to run on it (its scorer applied)."""
+    if args.runtime is None:
+        return args.run
+    from core.inference.anomaly.project_scoring import run_model
+
+    return dataclasses.replace(run_model(project.folder, args.run, options["scorer"]), runtime=args.runtime)
 
 
 def run_score(args: argparse.Namespace) -> int:
@@ -368,7 +384,8 @@ def run_score(args: argparse.Namespace) -> int:
         with ProgressBar("scoring", enabled=None if not args.json else False,
                          log_interval_s=LOG_INTERVAL_S if on_ray_asked else None) as bar:
             on_ray = _score_on_ray(args, project, options, bar)
-            result = score_project(project, args.run, None if args.all else args.video, progress=bar,
+            result = score_project(project, _run(args, project, options), None if args.all else args.video,
+                                   progress=bar,
                                     load_model=_load_model_quietly, **options)
         if on_ray is not None:  # the frames the workers scored now, not "cached"
             result = dataclasses.replace(result, videos=[
@@ -422,7 +439,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     project = _open(args)
     try:
         with ProgressBar("scoring", enabled=None if not args.json else False, log_interval_s=None) as bar:
-            result = evaluate_project(project, args.run, progress=bar,
+            result = evaluate_project(project, _run(args, project, options), progress=bar,
                                     load_model=_load_model_quietly, **options)
     finally:
         project.close()

@@ -192,6 +192,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "use it unless told otherwise)")
     export.add_argument("--smooth", type=SMOOTH, default=None, metavar="N",
                         help="record the error smoothing (frames) the model is meant to be scored with")
+    export.add_argument("--format", dest="formats", action="append", choices=("onnx", "openvino"), default=[],
+                        help="also write the model (and its error-level model) for a faster runtime beside "
+                        "model.keras: onnx (model.onnx, ONNX Runtime) or openvino (model.xml/.bin); repeat for both. "
+                        "run.json records each with the fingerprint of the Keras file it came from; score and "
+                        "evaluate use it while it matches (--runtime; pip install \"framewatch[runtime]\")")
     export.add_argument("--overwrite", action="store_true",
                         help="replace a previous export in OUT, whole (a folder with other files is never "
                         "replaced; an export that fails or is killed leaves the previous one intact)")
@@ -454,14 +459,16 @@ def run_runs(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     from core.quiet_tensorflow import import_tensorflow_quietly
     from core.runs import RECORD_FILE, RunRecord, find_run_dir
-    from core.runs.export import MODEL_FILE, export_run
+    from core.runs.export import MODEL_FILE, RUNTIME_KEY, export_run
 
     scoring = {key: value for key, value in (("error", args.error), ("smooth", args.smooth)) if value is not None}
     import_tensorflow_quietly()
     out = export_run(find_run_dir(args.project, args.run), args.to, checkpoint=args.checkpoint,
-                     overwrite=args.overwrite, scoring=scoring)
+                     overwrite=args.overwrite, scoring=scoring, formats=args.formats)
     exported = RunRecord.load(out)
     level = exported.error_level_path(out)
     written = [exported.model_file_path(out) or out / MODEL_FILE, out / RECORD_FILE, *([level] if level is not None else [])]
+    for entries in (exported.data.get(RUNTIME_KEY) or {}).values():
+        written += [out / entry[key] for entry in entries.values() for key in ("file", "weights") if key in entry]
     print("wrote " + ", ".join(str(path) for path in written))
     return 0

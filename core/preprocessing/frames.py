@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Iterable, Iterator
+from typing import TypeVar
 
 import cv2
 import numpy as np
 
+from core.errors import Cancelled
 from core.jobs import ProgressCallback, check_cancelled, report
 from core.preprocessing.spec import INTERPOLATIONS, PreprocessSpec
 from core.video.source import VideoSource
+
+T = TypeVar("T")
+
+#: Frames decoded ahead by :func:`iter_prefetched` while the model runs on the previous batch.
+PREFETCH_FRAMES = 64
 
 
 def resize_frame(frame: np.ndarray, spec: PreprocessSpec) -> np.ndarray:
@@ -51,6 +59,68 @@ def iter_resized(
     """Stream resized ``uint8`` frames ``(height, width, channels)`` from ``source``."""
     for frame in source.iter_frames(start, stop, step, color=spec.color, cancel=cancel):
         yield resize_frame(frame, spec)
+
+
+def iter_prefetched(items: Iterator[T], depth: int = PREFETCH_FRAMES,
+                    cancel: threading.Event | None = None) -> Iterator[T]:
+    """The items of ``items``, in order, produced on a background thread at most ``depth`` ahead of the
+    consumer: decoding and resizing the next frames overlaps whatever the consumer does meanwhile (the
+    model's batch), and both release the GIL for most of their time.
+
+    ``items`` is advanced on that thread only (so a video's decoder is used by one thread at a time) and
+    closed there when it ends, fails or is abandoned. Its exceptions (a damaged frame, :class:`Cancelled`
+    from a source given ``cancel``) are raised here, after the items before them. Closing this iterator
+    (the consumer stops early) stops the producer and waits for it, so the video can be closed safely
+    afterwards; ``cancel`` set stops it too, within one frame.
+    """
+    if depth < 1:
+        raise ValueError(f"prefetch depth must be >= 1, got {depth!r}")
+    buffer: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(entry: tuple[str, object]) -> bool:
+        while not stop.is_set() and not (cancel is not None and cancel.is_set()):
+            try:
+                buffer.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(("item", item)):
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            put(("error", exc))
+        else:
+            put(("end", None))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    producer = threading.Thread(target=produce, name="frame-prefetch", daemon=True)
+    producer.start()
+    try:
+        while True:
+            try:
+                kind, value = buffer.get(timeout=0.05)
+            except queue.Empty:
+                check_cancelled(cancel, "decoding")
+                if not producer.is_alive() and buffer.empty():  # it stopped on a cancel cleared since
+                    raise Cancelled("decoding cancelled") from None
+                continue
+            if kind == "item":
+                yield value
+            elif kind == "error":
+                raise value  # type: ignore[misc]
+            else:
+                return
+    finally:
+        stop.set()
+        producer.join()
 
 
 def iter_preprocessed(

@@ -14,7 +14,11 @@ folder that scoring, evaluation and the desktop app accept wherever they take a 
 * ``error_level.keras``: the run's error-level model, if it has one (``framewatch fit-error-level``), weights
   only as well;
 * ``motion.npz``: a next-frame run's motion statistics, if it has them (``framewatch fit-motion``), for
-  ``--scorer motion`` and ``fused``.
+  ``--scorer motion`` and ``fused``;
+* with ``formats`` (``--format onnx|openvino``): the model and its error-level model in a faster runtime's
+  format beside them (``model.onnx``; ``model.xml`` and ``model.bin``: :mod:`core.models.runtimes`),
+  recorded in ``run.json`` (``data["runtime"]``) with the fingerprint of the Keras file each came from, so
+  scoring uses them only while they match it.
 
 A motion run (the ``motion`` preset) has no network: its statistics are exported as ``motion.npz``
 (:data:`MOTION_MODEL_FILE`, read and written again, so a damaged file is refused) in place of ``model.keras``.
@@ -29,6 +33,7 @@ another's record) and the next export cleans up after it. A previous export is r
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 
 from core.runs.errors import RunError
@@ -38,6 +43,8 @@ from core.runs.record import RECORD_FILE, RunRecord
 MODEL_FILE = "model.keras"
 #: The model file of an exported motion run.
 MOTION_MODEL_FILE = "motion.npz"
+#: Where ``run.json``'s ``data`` records the runtime exports (:data:`core.models.runtimes.RECORD_KEY`).
+RUNTIME_KEY = "runtime"
 #: Record entries that name the training machine's files or processes.
 _LOCAL_DATA = ("project", "cache_key")
 _LOCAL_CONFIG = ("feature_cache_dir",)
@@ -57,13 +64,15 @@ def portable_record(record: RunRecord, note: str = "", scoring: dict | None = No
 
 
 def export_run(run_dir: str | Path, out_dir: str | Path, *, checkpoint: str = "", overwrite: bool = False,
-               scoring: dict | None = None) -> Path:
+               scoring: dict | None = None, formats: Sequence[str] = ()) -> Path:
     """Write run ``run_dir``'s model and record to ``out_dir`` (created); returns ``out_dir``.
 
     ``checkpoint``: ``best`` (default: the record's model), ``last``, or a model file name in the run folder
     (:func:`~core.runs.model.model_file`: nothing outside the run folder is read, links are refused).
     ``scoring``: the scoring the model is meant for (``{"error": "worst-patches", "smooth": 3}``): scoring
     and evaluation use it when not told otherwise.
+    ``formats``: runtimes to export the model (and error-level model) for as well (``onnx``, ``openvino``;
+    :class:`~core.models.runtimes.RuntimeMissing` without their packages, checked before anything is written).
     :class:`RunError` for a run without a model, an existing export without ``overwrite``, or a folder with
     other files; :class:`~core.runs.errors.RunFileError` for a model file that does not match the record;
     :class:`~core.models.errors.ModelFileError` for a model file that cannot be loaded.
@@ -72,6 +81,12 @@ def export_run(run_dir: str | Path, out_dir: str | Path, *, checkpoint: str = ""
     from core.models.files import load_model_file
 
     run_dir, out_dir = Path(run_dir), Path(out_dir)
+    formats = list(dict.fromkeys(formats))
+    if formats:
+        from core.models.runtimes import require
+
+        for fmt in formats:
+            require(fmt, export=True)
     found = RunModel.of(run_dir, checkpoint or "best")  # a file of the run folder, never one elsewhere
     record, source = found.record, found.model_path
     if out_dir.resolve() == run_dir.resolve():
@@ -87,6 +102,8 @@ def export_run(run_dir: str | Path, out_dir: str | Path, *, checkpoint: str = ""
         raise RunError(f"{out_dir}: cannot create the folder ({exc.strerror or exc})") from exc
     _check_replaceable(out_dir, overwrite)
     if record.spec.get("family") == "motion":
+        if formats:
+            raise RunError(f"{run_dir}: a motion run has no network to export for {', '.join(formats)}")
         return _export_motion(found, out_dir, scoring)
     model = found.load_model(load_model_file)
     weights_only = _without_optimizer(model)
@@ -102,10 +119,30 @@ def export_run(run_dir: str | Path, out_dir: str | Path, *, checkpoint: str = ""
                 from core.motion.model import save_motion_model
 
                 save_motion_model(motion, part / motion_path.name)
-            portable_record(record, f"exported from run {record.run_id!r} ({source.name})", scoring).save(part)
+            exported = portable_record(record, f"exported from run {record.run_id!r} ({source.name})", scoring)
+            if formats:
+                models = [(MODEL_FILE, weights_only)] + ([(level.name, levels)] if levels is not None else [])
+                exported = dataclasses.replace(exported, data={**exported.data,
+                                                               RUNTIME_KEY: _export_runtimes(part, models, formats)})
+            exported.save(part)
     except OSError as exc:
         raise RunError(f"{out_dir}: cannot write the exported run ({exc.strerror or exc})") from exc
     return out_dir
+
+
+def _export_runtimes(folder: Path, models: list[tuple[str, object]], formats: list[str]) -> dict:
+    """Export each ``(file name, Keras model)`` of ``folder`` for each format; ``{format: {file name: entry}}``
+    (:func:`~core.models.runtimes.export_record`) for ``run.json``."""
+    from core.inference.model_fingerprint import model_fingerprint
+    from core.models.runtimes import export_model, export_record
+
+    done: dict[str, dict] = {}
+    for fmt in formats:
+        for name, model in models:
+            keras_path = folder / name
+            written = export_model(model, keras_path, fmt)
+            done.setdefault(fmt, {})[name] = export_record(folder, name, written, model_fingerprint(keras_path))
+    return done
 
 
 def _export_motion(found: RunModel, out_dir: Path, scoring: dict | None) -> Path:
@@ -149,6 +186,14 @@ def _check_replaceable(out_dir: Path, overwrite: bool) -> None:
         previous_level = None
     if previous_level is not None:
         exported.add(previous_level.name)
+    try:
+        runtimes = RunRecord.load(out_dir).data.get(RUNTIME_KEY) or {}
+    except RunError:
+        runtimes = {}
+    for entries in runtimes.values() if isinstance(runtimes, dict) else ():
+        for entry in entries.values() if isinstance(entries, dict) else ():
+            if isinstance(entry, dict):
+                exported.update(str(entry[key]) for key in ("file", "weights") if isinstance(entry.get(key), str))
     foreign = [name for name in names if name not in exported]
     if foreign:
         raise RunError(f"{out_dir}: holds files an export does not write ({', '.join(foreign[:5])}"

@@ -94,6 +94,10 @@ class ScoringRun(RunModel):
     motion: ScoringRun | None = None
     #: how a fused run combines its scaled signals (:func:`~core.inference.anomaly.fusion.fuse`)
     fusion: str = "sum"
+    #: what runs the model (:mod:`core.models.runtimes`): ``keras``, ``onnx`` or ``openvino`` (the run's
+    #: export for it, which must be fresh), or ``""``: the default runtime's export when the run has a fresh
+    #: one and its package is installed, else Keras
+    runtime: str = ""
 
     def model_key(self) -> str:
         """The fingerprint the model's scores are keyed by: the pinned one, else the model file's now."""
@@ -123,6 +127,9 @@ class ScoringRun(RunModel):
         """
         from core.inference.model_fingerprint import load_fingerprinted
 
+        exported = self._exported_models()
+        if exported is not None:
+            return exported
         if load_model is None:
             from core.models.files import load_model_file as load_model
         model, key = load_fingerprinted(self.model_path, load_model)
@@ -133,6 +140,50 @@ class ScoringRun(RunModel):
             level, level_key = load_fingerprinted(self.error_level_path, load_model)
             self._check_unchanged(self.error_level_path, level_key, self.spec.error_level if self.fingerprint else "")
         return model, level
+
+    def _exported_models(self) -> tuple[Any, Any] | None:
+        """The model and error-level model from the run's export for :attr:`runtime` (its default when
+        ``""``), if it has one made from these very Keras files; ``None``: Keras loads them. :class:`ScoreError`
+        when a runtime named explicitly has no fresh export; :class:`~core.models.runtimes.RuntimeMissing`
+        when its package is missing."""
+        from core.inference.model_fingerprint import model_fingerprint
+        from core.models.runtimes import (
+            DEFAULT_RUNTIME,
+            RECORD_KEY,
+            RuntimeMissing,
+            fresh_export,
+            load_runtime_model,
+            require,
+        )
+
+        runtime = self.runtime or DEFAULT_RUNTIME
+        if runtime == "keras" or self.model_path.suffix != ".keras":  # a motion model has no network
+            return None
+        try:
+            require(runtime)
+        except RuntimeMissing:
+            if self.runtime:
+                raise
+            return None
+        entries = (self.record.data.get(RECORD_KEY) or {}).get(runtime) or {}
+        files = [(self.model_path, self.fingerprint)]
+        if self.error_level_path is not None:
+            files.append((self.error_level_path, self.spec.error_level if self.fingerprint else ""))
+        found = []
+        for path, pinned in files:
+            key = model_fingerprint(path)
+            self._check_unchanged(path, key, pinned)
+            export = fresh_export(path.parent, entries.get(path.name) if isinstance(entries, dict) else None,
+                                  path, key)
+            if export is None:
+                if self.runtime:
+                    raise ScoreError(f"{path}: run {self.run_id!r} has no {runtime} export made from this file "
+                                     f"(none, or the file changed since): export it with framewatch export-run "
+                                     f"--format {runtime}, or score with --runtime keras")
+                return None
+            found.append(export)
+        models = [load_runtime_model(export, runtime) for export in found]
+        return models[0], (models[1] if len(models) > 1 else None)
 
     def _check_unchanged(self, path: Path, loaded: str, pinned: str) -> None:
         if pinned and loaded != pinned:

@@ -52,7 +52,7 @@ from core.inference.clip_input import (
 )
 from core.inference.errors import ScoreError
 from core.jobs import ProgressCallback, check_cancelled, report
-from core.preprocessing.frames import iter_resized
+from core.preprocessing.frames import iter_prefetched, iter_resized
 from core.video.open import open_video
 from core.video.source import VideoSource
 
@@ -178,6 +178,7 @@ def score_video(
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
     error_level: Any = None,
+    prefetch: int = 0,
     frames: FrameFeed | None = None,
 ) -> Iterator[FrameScore]:
     """Yield a :class:`FrameScore` per frame, in frame order, each as soon as it is final (module doc).
@@ -198,6 +199,11 @@ def score_video(
     gives its declared frame count): ``frames(first)`` yields them from frame ``first`` on, already in the spec's
     colour and size, as :func:`~core.preprocessing.frames.iter_resized` gives them. The fused scorer feeds the
     predictor and the motion scorer from one decode so (:mod:`core.inference.anomaly.shared_decode`).
+
+    ``prefetch``: frames decoded ahead on a background thread while the model runs
+    (:func:`~core.preprocessing.frames.iter_prefetched`, e.g. :data:`~core.preprocessing.frames.PREFETCH_FRAMES`;
+    the same frames, the same scores); 0 (the default: ``python -m bench runtime`` measured about 1% gained on
+    2 cores, which the model mostly fills) decodes on the calling thread. Not with ``frames``.
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ScoreError(f"batch size must be a whole number of windows >= 1, got {batch_size!r}")
@@ -216,13 +222,13 @@ def score_video(
             yield from score_motion(model, video, spec, error_maps, start, progress, cancel, frames)
         elif spec.task == "predict":
             yield from _score_prediction(model, video, spec, batch_size, error_maps, start, progress, cancel,
-                                         error_level, frames)
+                                         error_level, frames, prefetch)
         elif error_level is not None:
             raise ScoreError(f"{video.path}: an error level applies to next-frame prediction models, not to a "
                              f"{spec.task} model")
         else:
             yield from _score_reconstruction(model, video, spec, stride, batch_size, error_maps, start,
-                                             progress, cancel, frames)
+                                             progress, cancel, frames, prefetch)
     finally:
         if owned:
             video.close()
@@ -292,15 +298,17 @@ class _Accumulator:
 
 
 def _resized(source: VideoSource, spec: ScoringSpec, frames: FrameFeed | None, first: int,
-             cancel: threading.Event | None) -> Iterator[np.ndarray]:
-    """The frames a model reads from frame ``first`` on: from ``frames`` if given, else decoded from ``source``."""
+             cancel: threading.Event | None, prefetch: int = 0) -> Iterator[np.ndarray]:
+    """The frames a model reads from frame ``first`` on: from ``frames`` if given, else decoded from ``source``,
+    ``prefetch`` frames ahead on a thread (0: here)."""
     if frames is not None:
         return iter(frames(first))
-    return iter_resized(source, spec.preprocess, first, cancel=cancel)
+    resized = iter_resized(source, spec.preprocess, first, cancel=cancel)
+    return iter_prefetched(resized, prefetch, cancel) if prefetch > 0 else resized
 
 
 def _score_reconstruction(model, source, spec, stride, batch_size, error_maps, start, progress, cancel,
-                          frames=None):
+                          frames=None, prefetch=0):
     length = spec.frames
     # the first window that covers frame `start`: the smallest multiple of stride >= start - length + 1
     first_window = max(0, -(-(start - length + 1) // stride) * stride)
@@ -329,7 +337,7 @@ def _score_reconstruction(model, source, spec, stride, batch_size, error_maps, s
         report(progress, last_run + stride, total, "scoring")
         yield from pending.pop_until(last_run + stride, start)
 
-    for frame in _resized(source, spec, frames, read_from, cancel):
+    for frame in _resized(source, spec, frames, read_from, cancel, prefetch):
         recent.append(frame)
         count += 1
         if count - length == next_window:
@@ -368,7 +376,7 @@ def _relative_errors(error_level: Any, clips: np.ndarray, squared: np.ndarray, s
 
 
 def _score_prediction(model, source, spec, batch_size, error_maps, start, progress, cancel, error_level=None,
-                      frames=None):
+                      frames=None, prefetch=0):
     length = spec.frames
     # frame t needs frames t - length .. t - 1; the first `length` frames are backfilled from frame `length`
     read_from = 0 if start <= length else start - length
@@ -399,7 +407,7 @@ def _score_prediction(model, source, spec, batch_size, error_maps, start, progre
         targets.clear()
         indices.clear()
 
-    for frame in _resized(source, spec, frames, read_from, cancel):
+    for frame in _resized(source, spec, frames, read_from, cancel, prefetch):
         if len(recent) == length:
             windows.append(np.stack(recent))
             targets.append(frame)

@@ -1,0 +1,171 @@
+"""Faster runtimes for scoring: a Keras model exported for ONNX Runtime or OpenVINO, and loaded back as an
+object with Keras's ``predict_on_batch(batch) -> np.ndarray``, so scoring feeds it exactly as it feeds Keras.
+
+``framewatch export-run --format onnx|openvino`` (:func:`core.runs.export.export_run`) writes, next to
+``model.keras`` (and ``error_level.keras``), ``model.onnx`` or ``model.xml`` + ``model.bin`` (OpenVINO's IR),
+and records each in ``run.json`` (``data["runtime"]``) with the fingerprint of the Keras file it came from
+and of the file written (:func:`export_record`). Scoring uses an export only while both fingerprints still
+match (:func:`fresh_export`): a stale one (the Keras file replaced since) is never used.
+
+* ONNX: Keras 3's ``model.export(format="onnx")`` (tf2onnx under the TensorFlow backend; ``onnx`` and
+  ``tf2onnx`` to export, ``onnxruntime`` to score).
+* OpenVINO: ``openvino.convert_model`` of the Keras model (it traces it as TensorFlow does), saved without
+  fp16 weight compression and compiled with ``INFERENCE_PRECISION_HINT=f32``: on CPUs with bf16 support
+  OpenVINO would otherwise compute in bf16, whose per-pixel outputs differ from TensorFlow's by about 5e-3.
+
+The model's input (``uint8`` frames for Framewatch's models) keeps its type and shape, batch size free.
+The packages are optional (``pip install "framewatch[runtime]"``); a missing one is a
+:class:`RuntimeMissing` naming what to install.
+"""
+
+from __future__ import annotations
+
+import importlib
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.errors import FramewatchError
+from core.models.errors import ModelFileError
+
+#: The runtimes scoring can use; ``keras`` is the model file itself.
+RUNTIMES = ("keras", "onnx", "openvino")
+#: What scoring uses when not told (``ScoringRun.runtime == ""``): this runtime's export when the run has a
+#: fresh one and the package is installed, else Keras. Chosen by ``python -m bench runtime`` (docs/benchmarks.md,
+#: docs/inference.md): on this 2-core AVX-512 CPU neither ONNX Runtime nor OpenVINO (f32) beats TensorFlow with
+#: oneDNN on the shipped model, so Keras stays the default; ``--runtime`` picks an export where it wins.
+DEFAULT_RUNTIME = "keras"
+#: The export formats (runtimes other than Keras).
+FORMATS = ("onnx", "openvino")
+#: What ``run.json``'s ``data`` holds the exports under.
+RECORD_KEY = "runtime"
+#: The packages each format needs to be exported and to be scored with.
+_EXPORT_PACKAGES = {"onnx": ("onnx", "tf2onnx", "onnxruntime"), "openvino": ("openvino",)}
+_RUN_PACKAGES = {"onnx": ("onnxruntime",), "openvino": ("openvino",)}
+_SUFFIX = {"onnx": ".onnx", "openvino": ".xml"}
+_ONNX_TYPES = {"tensor(uint8)": np.uint8, "tensor(float)": np.float32, "tensor(double)": np.float64}
+
+
+class RuntimeMissing(FramewatchError):
+    """A runtime's Python package is not installed; the message says what to install."""
+
+
+def require(fmt: str, export: bool = False) -> None:
+    """:class:`RuntimeMissing` unless the packages ``fmt`` needs (to export, or only to score) import."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown runtime format {fmt!r}: use one of {', '.join(FORMATS)}")
+    missing = []
+    for name in (_EXPORT_PACKAGES if export else _RUN_PACKAGES)[fmt]:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name)
+    if missing:
+        raise RuntimeMissing(f"the {fmt} runtime needs {' and '.join(missing)}: pip install \"framewatch[runtime]\" "
+                             f"(or pip install {' '.join(missing)})")
+
+
+def export_file(keras_path: Path, fmt: str) -> Path:
+    """The file ``fmt``'s export of ``keras_path`` is written to, beside it (``model.onnx``, ``model.xml``)."""
+    return keras_path.with_suffix(_SUFFIX[fmt])
+
+
+def _sample_input(model: Any) -> np.ndarray:
+    spec = model.inputs[0]
+    shape = [1 if dim is None else int(dim) for dim in spec.shape]
+    return np.zeros(shape, dtype=str(spec.dtype))
+
+
+def export_model(model: Any, keras_path: Path, fmt: str) -> list[Path]:
+    """Write Keras ``model`` (loaded from ``keras_path``) in format ``fmt`` beside ``keras_path``; the files
+    written (the one :func:`load_runtime_model` reads first). :class:`RuntimeMissing` without the packages,
+    :class:`ModelFileError` naming ``keras_path`` when the conversion fails."""
+    require(fmt, export=True)
+    target = export_file(keras_path, fmt)
+    model.predict_on_batch(_sample_input(model))  # Keras exports only a model that has been called
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the converters' notes on input names and deprecated numpy aliases
+            if fmt == "onnx":
+                model.export(str(target), format="onnx", verbose=False)
+                return [target]
+            import openvino as ov
+
+            spec = model.inputs[0]
+            shape = [-1 if dim is None else int(dim) for dim in spec.shape]
+            converted = ov.convert_model(model, input=[(shape, ov.Type(np.dtype(str(spec.dtype))))])
+            ov.save_model(converted, str(target), compress_to_fp16=False)
+            return [target, target.with_suffix(".bin")]
+    except (ValueError, TypeError, RuntimeError, OSError) as exc:
+        raise ModelFileError(keras_path, f"cannot be exported for {fmt}: {type(exc).__name__}: {exc}") from exc
+
+
+class RuntimeModel:
+    """A model exported for ONNX Runtime or OpenVINO, with Keras's ``predict_on_batch``."""
+
+    def __init__(self, path: Path, fmt: str) -> None:
+        require(fmt)
+        self.path, self.format = Path(path), fmt
+        try:
+            if fmt == "onnx":
+                import onnxruntime as ort
+
+                options = ort.SessionOptions()
+                options.log_severity_level = 3
+                self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+                first = self._session.get_inputs()[0]
+                self._input = first.name
+                self._dtype = np.dtype(_ONNX_TYPES.get(first.type, np.float32))
+            else:
+                import openvino as ov
+
+                self._compiled = ov.Core().compile_model(str(path), "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+                self._dtype = np.dtype(self._compiled.inputs[0].get_element_type().to_dtype())
+        except Exception as exc:  # noqa: BLE001 - each runtime raises its own types for a bad file
+            raise ModelFileError(path, f"cannot be loaded by {fmt}: {type(exc).__name__}: {exc}") from exc
+
+    def predict_on_batch(self, batch: Any) -> np.ndarray:
+        x = np.ascontiguousarray(np.asarray(batch, dtype=self._dtype))
+        if self.format == "onnx":
+            return np.asarray(self._session.run(None, {self._input: x})[0])
+        return np.asarray(self._compiled(x)[0])
+
+
+def load_runtime_model(path: Path, fmt: str) -> RuntimeModel:
+    """The exported model at ``path`` (``model.onnx``, ``model.xml``) for runtime ``fmt``."""
+    return RuntimeModel(path, fmt)
+
+
+def export_record(folder: Path, keras_name: str, written: list[Path], keras_fingerprint: str) -> dict[str, str]:
+    """What ``run.json`` records of one export: the file, its fingerprint, and the Keras file's it came from."""
+    from core.inference.model_fingerprint import model_fingerprint
+
+    return {"source": keras_name, "source_fingerprint": keras_fingerprint, "file": written[0].name,
+            "fingerprint": model_fingerprint(written[0]),
+            **({"weights": written[1].name, "weights_fingerprint": model_fingerprint(written[1])}
+               if len(written) > 1 else {})}
+
+
+def fresh_export(folder: Path, entry: Any, keras_path: Path, keras_fingerprint: str) -> Path | None:
+    """The exported file ``entry`` (a :func:`export_record`) records, if it was made from ``keras_path`` with
+    fingerprint ``keras_fingerprint`` and its files are unchanged since; ``None`` if missing or stale."""
+    from core.inference.model_fingerprint import model_fingerprint
+
+    if not isinstance(entry, dict) or entry.get("source") != keras_path.name:
+        return None
+    if entry.get("source_fingerprint") != keras_fingerprint:
+        return None
+    for name_key, print_key in (("file", "fingerprint"), ("weights", "weights_fingerprint")):
+        name = entry.get(name_key)
+        if name is None and name_key == "weights":
+            continue
+        if not isinstance(name, str) or Path(name).name != name:
+            return None
+        try:
+            if model_fingerprint(folder / name) != entry.get(print_key):
+                return None
+        except ModelFileError:
+            return None
+    return folder / entry["file"]

@@ -1,0 +1,129 @@
+"""A run's model exported for ONNX Runtime / OpenVINO (``framewatch export-run --format``) scores as Keras does,
+a stale export is never used, and a missing package is a one-line error naming what to install."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.cli.main import main
+from tests.core.cli.one_line_errors import assert_one_line_error
+from tests.core.inference.scoring_project import make_project, save_run
+
+FORMATS = ("onnx", "openvino")
+
+
+def _installed(fmt: str) -> bool:
+    from core.models.runtimes import RuntimeMissing, require
+
+    try:
+        require(fmt, export=True)
+    except RuntimeMissing:
+        return False
+    return True
+
+
+def _future_frame_run(tmp_path: Path) -> tuple[Path, Path]:
+    """A project and a next-frame run of the shipped model's kind (uint8 input, StackFrames, LogitResidual)
+    with an error-level model, tiny (16x16, a few filters), weights drawn at random."""
+    from core.models import build_model, make_spec
+    from core.models.error_level import build_error_level_model
+    from core.models.files import save_model
+
+    project = make_project(tmp_path / "p")
+    run_dir = save_run(project, task="predict")
+    spec = make_spec("predict", "future-frame", frames=4, height=16, width=16, channels=1, filters=(4, 8),
+                     temporal_filters=4, input_dtype="uint8")
+    model = build_model(spec, compile=False)
+    rng = np.random.default_rng(0)
+    model.set_weights([rng.normal(0, 0.3, w.shape).astype(np.float32) for w in model.get_weights()])
+    save_model(model, run_dir / "best.keras")
+    save_model(build_error_level_model(4, 16, 16, mean_error=1e-2), run_dir / "error_level.keras")
+    record = json.loads((run_dir / "run.json").read_text())
+    record.update(preset=spec.preset, spec=spec.to_dict())
+    record["data"]["error_level"] = {"file": "error_level.keras"}
+    (run_dir / "run.json").write_text(json.dumps(record))
+    return project, run_dir
+
+
+def _scores(project: Path, run: Path, runtime: str) -> tuple[np.ndarray, object]:
+    """The test video's per-frame errors with ``run``'s models on ``runtime``, and the model that made them."""
+    import dataclasses
+
+    from core.inference.anomaly.project_scoring import run_model
+    from core.inference.anomaly.scoring import score_video
+
+    scoring = dataclasses.replace(run_model(project, run), runtime=runtime)
+    model, level = scoring.load_models()
+    video = project.parent / "p-videos" / "test.avi"
+    errors = [s.error for s in score_video(model, video, scoring.spec, batch_size=4, error_level=level)]
+    return np.array(errors), model
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_an_exported_model_scores_like_keras_and_keeps_its_uint8_input(tmp_path, capsys, fmt) -> None:
+    if not _installed(fmt):
+        pytest.skip(f"{fmt} is not installed")
+    from core.models.runtimes import RuntimeModel
+
+    project, run_dir = _future_frame_run(tmp_path)
+    out = tmp_path / "exported"
+    assert main(["export-run", str(project), "--run", "tiny", "--to", str(out), "--format", fmt]) == 0
+    assert str(out / ("model.onnx" if fmt == "onnx" else "model.xml")) in capsys.readouterr().out
+    entries = json.loads((out / "run.json").read_text())["data"]["runtime"][fmt]
+    assert set(entries) == {"model.keras", "error_level.keras"}
+
+    keras_errors, keras_model = _scores(project, out, "keras")
+    errors, model = _scores(project, out, fmt)
+    assert isinstance(model, RuntimeModel) and not isinstance(keras_model, RuntimeModel)
+    assert model._dtype == np.uint8
+    # float32 convolutions summed in another order: each output pixel differs by a few ulp (~1e-7), and a
+    # frame's error (a mean of squared differences, divided by the error level) by a relative ~1e-6;
+    # 1e-4 leaves room for that and still fails on any real difference (a bf16 run differs by ~1e-2)
+    assert keras_errors.shape == errors.shape == (22,)
+    np.testing.assert_allclose(errors, keras_errors, rtol=1e-4, atol=1e-7)
+
+
+def test_a_stale_export_is_never_used(tmp_path) -> None:
+    fmt = next((f for f in FORMATS if _installed(f)), None)
+    if fmt is None:
+        pytest.skip("no runtime installed")
+    from core.inference.errors import ScoreError
+    from core.models.files import load_model_file, save_model
+    from core.models.runtimes import RuntimeModel
+    from core.runs.export import export_run
+
+    project, run_dir = _future_frame_run(tmp_path)
+    out = export_run(run_dir, tmp_path / "exported", formats=[fmt])
+    _, model = _scores(project, out, fmt)
+    assert isinstance(model, RuntimeModel)
+
+    changed = load_model_file(out / "model.keras")  # the Keras file replaced since the export
+    changed.set_weights([w * 0.5 for w in changed.get_weights()])
+    save_model(changed, out / "model.keras")
+    with pytest.raises(ScoreError, match=f"no {fmt} export made from this file"):
+        _scores(project, out, fmt)
+    keras_errors, model = _scores(project, out, "")  # the default falls back to Keras
+    assert not isinstance(model, RuntimeModel)
+    np.testing.assert_allclose(keras_errors, _scores(project, out, "keras")[0])
+
+    fresh = export_run(run_dir, tmp_path / "again", formats=[fmt])
+    exported = fresh / ("model.onnx" if fmt == "onnx" else "model.bin")
+    exported.write_bytes(exported.read_bytes()[:-8] + b"\0" * 8)  # the exported file changed
+    with pytest.raises(ScoreError, match="none, or the file changed since"):
+        _scores(project, fresh, fmt)
+
+
+def test_a_missing_runtime_package_is_one_line_naming_what_to_install(tmp_path, capsys, monkeypatch) -> None:
+    project, run_dir = _future_frame_run(tmp_path)
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import onnxruntime now raises ImportError
+    monkeypatch.setitem(sys.modules, "openvino", None)
+    assert_one_line_error(capsys, ["export-run", str(project), "--run", "tiny", "--to", str(tmp_path / "o"),
+                                   "--format", "openvino"], 'needs openvino: pip install "framewatch[runtime]"')
+    assert not (tmp_path / "o").exists()
+    assert_one_line_error(capsys, ["score", str(project), "--run", "tiny", "--video", "test.avi",
+                                   "--runtime", "onnx"], "needs onnxruntime")
