@@ -3,7 +3,10 @@
 The literature on UCSD Ped2 and Avenue reports frame-level AUC on scores min-max normalised per video
 (:func:`~core.evaluation.normalise.abnormality`) and then pooled; pooling raw errors is the stricter
 figure (one threshold must serve every video). :func:`frame_level_scores` reports both, and the AUC of
-each video on its own where that video has normal and abnormal frames.
+each video on its own where that video has normal and abnormal frames. The normalised pool holds the videos
+with an abnormal frame only: normalising a video of normal footage alone maps its worst normal frame to 1,
+which says nothing of it (benchmarks such as Ped2 have an anomaly in every test video; a project's test
+split may also hold unseen normal footage). The raw pool holds every video.
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ class PooledRoc:
 class FrameLevelScores:
     """Frame-level results over several videos.
 
-    ``normalised`` pools per-video abnormality sa(t); ``raw`` pools the errors as they are. ``per_video``
+    ``normalised`` pools per-video abnormality sa(t) of the videos holding an abnormal frame (all of them
+    when none does); ``raw`` pools the errors of every video as they are. ``per_video``
     maps each video (its key in the input, or its index in a sequence) to its own AUC; videos with only one
     class of frames have no AUC and are left out. ``frames`` and ``abnormal_frames`` count the pool.
     """
@@ -58,6 +62,7 @@ def frame_level_scores(
         raise EvaluationError("videos: none given")
     raw_parts: list[np.ndarray] = []
     normalised_parts: list[np.ndarray] = []
+    normalised_labels: list[np.ndarray] = []
     label_parts: list[np.ndarray] = []
     per_video: dict[Hashable, float] = {}
     for key, pair in items:
@@ -67,15 +72,20 @@ def frame_level_scores(
         except (TypeError, ValueError) as error:
             raise EvaluationError(f"video {key!r}: {error}") from None
         raw_parts.append(e)
-        normalised_parts.append(abnormality(e))
         label_parts.append(y)
+        if y.any():
+            normalised_parts.append(abnormality(e))
+            normalised_labels.append(y)
         if 0 < y.sum() < y.size:
             per_video[key] = roc_auc(e, y)
     labels = np.concatenate(label_parts)
     raw = np.concatenate(raw_parts)
-    normalised = np.concatenate(normalised_parts)
+    if normalised_parts:
+        normalised, normal_labels = np.concatenate(normalised_parts), np.concatenate(normalised_labels)
+    else:  # no abnormal frame anywhere: the pooled AUC below says so
+        normalised, normal_labels = np.concatenate([abnormality(e) for e in raw_parts]), labels
     return FrameLevelScores(
-        normalised=PooledRoc(auc=roc_auc(normalised, labels), eer=equal_error_rate(normalised, labels)),
+        normalised=PooledRoc(auc=roc_auc(normalised, normal_labels), eer=equal_error_rate(normalised, normal_labels)),
         raw=PooledRoc(auc=roc_auc(raw, labels), eer=equal_error_rate(raw, labels)),
         per_video=per_video,
         frames=int(labels.size),
