@@ -96,10 +96,11 @@ def _add_common(parser: argparse.ArgumentParser, project_optional: bool = False)
                         "(framewatch fit-motion; fitted when a next-frame anomaly run ends) (default: the run's "
                         "own, prediction unless its run.json says otherwise; a motion run: motion)")
     parser.add_argument("--batch-size", type=BATCH, default=None, metavar="N", help="clip windows per model call")
-    parser.add_argument("--runtime", choices=("keras", "onnx", "openvino"), default=None,
+    parser.add_argument("--runtime", choices=("keras", "onnx", "openvino", "openvino-bf16"), default=None,
                         help="what runs the model: keras (the model file itself), or the run's export for onnx or "
                         "openvino (framewatch export-run --format; refused if the run has none made from its "
-                        "current model file). Default: the run's fresh export for the default runtime if it has "
+                        "current model file); openvino-bf16 scores the openvino export in bf16 on a CPU that "
+                        "computes bf16 natively (about half the CPU time; scores within ~1e-3, cached apart). Default: the run's fresh export for the default runtime if it has "
                         "one and the package is installed, else keras (docs/inference.md)"
                         + ("; not with --dataset" if project_optional else ""))
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
