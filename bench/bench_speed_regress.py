@@ -41,7 +41,7 @@ def parse(argv: list[str], quick: bool) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench speed_regress", description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=default_data_dir(),
                         help="the shared data folder (holding mnist/) or the MNIST folder or images file itself")
-    parser.add_argument("--sequences", type=int, default=None, help="training clips (default 2000)")
+    parser.add_argument("--sequences", type=int, default=None, help="training clips (default 3000)")
     parser.add_argument("--test-sequences", type=int, default=None, help="held-out clips (default 500)")
     parser.add_argument("--frames", type=int, default=10, help="frames per clip (default 10)")
     parser.add_argument("--size", type=int, default=None, help="frame side the model sees (default 32)")
@@ -52,14 +52,14 @@ def parse(argv: list[str], quick: bool) -> argparse.Namespace:
                         help="what the model sees: the clip's frames, or the absolute differences between its "
                              "consecutive frames (default differences)")
     parser.add_argument("--preset", default="default", help="regress preset (default: default)")
-    parser.add_argument("--epochs", type=int, default=None, help="training epochs (default 10)")
+    parser.add_argument("--epochs", type=int, default=None, help="training epochs (default 20)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    args.sequences = args.sequences or (128 if quick else 2000)
+    args.sequences = args.sequences or (128 if quick else 3000)
     args.test_sequences = args.test_sequences or (64 if quick else 500)
     args.size = args.size or (16 if quick else 32)
-    args.epochs = args.epochs or (1 if quick else 10)
+    args.epochs = args.epochs or (1 if quick else 20)
     if args.frames < 2 or args.sequences < 2 or args.test_sequences < 1 or args.epochs < 1 or not 8 <= args.size <= CANVAS:
         parser.error(f"--frames and --sequences must be >= 2, --test-sequences and --epochs >= 1, --size 8..{CANVAS}")
     return args
