@@ -3,6 +3,7 @@ on frames the model learned from; a run recorded before runs held out time keeps
 
 from __future__ import annotations
 
+import json
 from contextlib import closing
 from pathlib import Path
 
@@ -145,3 +146,28 @@ def test_one_held_out_block_has_no_folds_and_leaves_no_cross_fitted_file(project
     assert fit.folds == 0 and fit.calibration is None and not (run_dir / CALIBRATION_FILE).exists()
     assert "cross_fitted" not in RunRecord.load(run_dir).data["error_level"]
     assert score_project(project, run_dir, ["train0.avi"], percentile=100).threshold.frames == 20
+
+
+def test_the_trust_report_measures_the_blocks_as_the_cross_fitted_levels_score_them(project: Project) -> None:
+    from core.inference.anomaly.trust import assess_run
+
+    run_dir = save_run(project.folder, task="predict")
+    record_held_out(project, run_dir, held=[[10, 30], [40, 55]])
+    fit_error_level(project, run_dir, epochs=1)
+    report = assess_run(project, run_dir, save=False, percentile=100, smoothing=1)
+    assert (report.blocks, report.held_out_frames) == (2, 16 + 11)  # the windows inside the blocks
+    (run_dir / "error_level_calibration.npz").unlink()
+    report = assess_run(project, run_dir, save=False, percentile=100, smoothing=1)
+    assert (report.blocks, report.held_out_frames) == (2, 20 + 15)  # without it: the blocks' scored frames
+
+
+def test_the_command_says_it_cross_fitted(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    from core.cli.main import main
+
+    run_dir = save_run(project.folder, task="predict")
+    record_held_out(project, run_dir, held=[[10, 30], [40, 55]])
+    assert main(["fit-error-level", str(project.folder), "--run", "tiny", "--epochs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "cross-fitted over 2 folds of the held-out blocks" in out and "error_level_calibration.npz" in out
+    assert main(["fit-error-level", str(project.folder), "--run", "tiny", "--epochs", "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["cross_fitted"] == {"file": "error_level_calibration.npz", "folds": 2}
