@@ -21,7 +21,9 @@
    ``percentile`` of the frames, :meth:`Threshold.calibrate`) on the normal footage the run **held out** of
    its training (:func:`calibration_footage`: the spans ``run.json`` records in ``data["held_out"]``, whole videos or time blocks, found by content
    in any project holding them), never on frames the model learned from. The videos holding them are
-   scored and cached whole; calibration takes their held-out slices. A run recorded before runs held out
+   scored and cached whole; calibration takes their held-out slices, or, for a run whose error level was
+   cross-fitted over its held-out blocks, each block's errors under a level fitted without it
+   (:func:`held_out_parts`, :mod:`core.inference.anomaly.cross_fitted`). A run recorded before runs held out
    time (or with ``val_fraction`` 0) keeps the old rule, a percentile of the project's **train-split** videos, split as
    training split them (:func:`split_videos`: the videos the run recorded, by content; else the run's
    validation fraction and seed). A run refitted from the analyst's verdicts (``framewatch refit``) also
