@@ -172,8 +172,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "project's train- and val-split videos) and train a small network to predict, per pixel, the squared error the model makes there on normal footage. "
         "It is saved as error_level.keras in the run folder; from then on score, evaluate and the app score "
         "each frame by its squared errors divided by that level (in multiples of the normal error), which "
-        "keeps busy or near parts of a scene from outscoring a small or distant intruder. export-run takes "
-        "the file along. Run it again to replace it.",
+        "keeps busy or near parts of a scene from outscoring a small or distant intruder. With two or more "
+        "held-out blocks it also fits one level per fold of them (up to 4) on the other folds' windows and "
+        "keeps each block's errors under its own fold's level (error_level_calibration.npz): the threshold is "
+        "calibrated on those, frames no level it is divided by learned from, while new footage is scored with "
+        "the level fitted on every block. export-run takes the level along. Run it again to replace it.",
     )
     level.add_argument("project", type=Path, help="project folder")
     level.add_argument("--run", required=True, help="training run: its name under PROJECT/runs/, or its folder")
@@ -478,6 +481,9 @@ def run_fit_error_level(args: argparse.Namespace) -> int:
     print(f"wrote {fit.path}: learned from {fit.windows:,} windows of held-out normal footage in {fit.videos} video(s) in "
           f"{fit.seconds:.0f} s ({fit.epochs} epochs, loss {fit.loss:.4f}; the model's mean squared error there "
           f"{fit.mean_error:.3g}). Scores of this run are now relative to this error level.")
+    if fit.calibration is not None:
+        print(f"cross-fitted over {fit.folds} folds of the held-out blocks: the threshold is calibrated on each "
+              f"block as scored by a level fitted without it ({fit.calibration.name})")
     if fit.events_set_aside is not None:
         print(f"its events, flagged in the old units, were set aside as {fit.events_set_aside}; score again to "
               "flag anew")

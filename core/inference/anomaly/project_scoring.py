@@ -21,7 +21,9 @@
    ``percentile`` of the frames, :meth:`Threshold.calibrate`) on the normal footage the run **held out** of
    its training (:func:`calibration_footage`: the spans ``run.json`` records in ``data["held_out"]``, whole videos or time blocks, found by content
    in any project holding them), never on frames the model learned from. The videos holding them are
-   scored and cached whole; calibration takes their held-out slices. A run recorded before runs held out
+   scored and cached whole; calibration takes their held-out slices, or, for a run whose error level was
+   cross-fitted over its held-out blocks, each block's errors under a level fitted without it
+   (:func:`held_out_parts`, :mod:`core.inference.anomaly.cross_fitted`). A run recorded before runs held out
    time (or with ``val_fraction`` 0) keeps the old rule, a percentile of the project's **train-split** videos, split as
    training split them (:func:`split_videos`: the videos the run recorded, by content; else the run's
    validation fraction and seed). A run refitted from the analyst's verdicts (``framewatch refit``) also
@@ -41,7 +43,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -402,6 +404,21 @@ def calibration_errors(errors: np.ndarray, spans: list[tuple[int, int]] | None) 
     if spans is None:
         return [errors]
     return [errors[start:min(end, len(errors))] for start, end in spans if min(end, len(errors)) > start]
+
+
+def held_out_parts(run: ScoringRun, footage: Sequence[tuple[Video, list[tuple[int, int]] | None]],
+                   errors: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+    """The error series a threshold for ``run`` is calibrated on: of a prediction run whose error level was
+    cross-fitted over its held-out blocks, each block's errors under the fold level that never learned from it
+    (:func:`~core.inference.anomaly.cross_fitted.cross_fitted_parts`, when they cover ``footage`` exactly and
+    belong to the level ``run`` is pinned to); otherwise the slices of ``footage`` in the scored ``errors``
+    (``{video id: series}``, :func:`calibration_errors`)."""
+    from core.inference.anomaly.cross_fitted import cross_fitted_parts
+
+    parts = cross_fitted_parts(run, footage) if run.scorer == "prediction" else None
+    if parts is not None:
+        return parts
+    return [part for video, spans in footage for part in calibration_errors(errors[video.id], spans)]
 
 
 def project_run_id(project: Any, run: RunModel) -> str:
@@ -784,7 +801,7 @@ and a live chart can flag events as the frames arrive. Returns a
         errors[video.id] = scorer.scores(video)  # whole videos are scored and cached; calibration slices them
     scorer.stage = Stage.SCORING
     if threshold is None:
-        parts = [part for video, spans in footage for part in calibration_errors(errors[video.id][0], spans)]
+        parts = held_out_parts(model, footage, {key: found for key, (found, _) in errors.items()})
         threshold = dataclasses.replace(rule.calibrate(parts, fps), videos=len(calibration))
     if on_threshold is not None:
         on_threshold(threshold)
