@@ -6,13 +6,16 @@ per-cell summary and its motion score per frame (:mod:`core.inference.anomaly.sh
 times each stage by **CPU time** (``time.process_time``: all threads of the process), which other jobs on the
 machine distort far less than wall time, in two passes over the same videos so the stages do not bill each other:
 
-1. the frame path with no network (OpenCV on one thread, as in a shared pass): decode (gray), resize for the predictor, resize for the flow, DIS flow,
-   cell summary, motion score; plus writing the two signals' score-cache entries and fusing the series;
+1. the frame path with no network (OpenCV on one thread, as in a shared pass): decode (gray), resize for the
+   predictor, resize for the flow, DIS flow, cell summary, motion score; plus writing the two signals'
+   score-cache entries and fusing the series;
 2. the networks on the clips of pass 1's frames: the predictor (``predict_on_batch``, batches of 8), the squared
    error, the error level and the relative error with the frame error.
 
-It then scores the same videos through ``score_project`` (``--scorer prediction`` and ``--scorer fused``, the
-score cache emptied first, models loaded once) and gives their process CPU time per frame beside the sum.
+It then scores the same videos end to end, twice each, interleaved: prediction only
+(:func:`~core.inference.anomaly.scoring.score_video`) and fused (:func:`~core.inference.anomaly.shared_decode.score_shared`,
+both signals from one decode), models loaded once, no score cache, and gives their process CPU time per frame
+beside the sum (``--no-end-to-end`` skips it).
 
     python -m bench.fusion_stages --project P --run RUN [--videos N] [--split test] [--flow PRESET] [--scale S]
 
@@ -146,7 +149,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--videos", type=int, default=4, help="the first N videos of the split")
     parser.add_argument("--flow", help="time pass 1 with this DIS preset instead of the run's")
     parser.add_argument("--scale", type=float, help="time pass 1 at this working scale instead of the run's")
-    parser.add_argument("--no-end-to-end", action="store_true", help="skip timing score_project")
+    parser.add_argument("--no-end-to-end", action="store_true", help="skip the end-to-end timing")
     args = parser.parse_args(argv)
 
     from core.inference.anomaly.project_scoring import run_model
