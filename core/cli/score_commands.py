@@ -48,6 +48,8 @@ from core.cli.number_options import (
     SEED,
     SMOOTH,
     WORKERS,
+    Number,
+    WholeNumber,
 )
 from core.inference.anomaly.regularity import DEFAULT_ALARM_RATE, DEFAULT_PERCENTILE, DEFAULT_SMOOTH_SECONDS
 
@@ -200,6 +202,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     motion.add_argument("--default-scorer", choices=("prediction", "fused"), default=None,
                         help="also record the scorer score, evaluate and the app use for this run when none is named "
                         "(run.json's data[\"scorer\"]; default: leave it, prediction unless set)")
+    motion.add_argument("--flow-scale", type=Number(0.0, 1.0, above_low=True), metavar="S", default=None,
+                        help="the flow's working size as a share of the source frame's (default 0.5, at most Ped2's "
+                        "half-size area of 180x120 pixels); recorded with the statistics, which then score at it")
+    motion.add_argument("--cell", type=WholeNumber(1, 256), metavar="PIXELS", default=None,
+                        help="cell side in pixels at the working size (default 12)")
+    motion.add_argument("--flow-preset", choices=("ultrafast", "fast", "medium"), default=None,
+                        help="OpenCV DIS preset of the flow (default medium: the cheaper ones smooth slow, far-away "
+                        "motion away and lose AUC, docs/benchmarks.md)")
     motion.add_argument("--json", action="store_true", help="print JSON instead of text")
     motion.set_defaults(handler=run_fit_motion)
     trust = subparsers.add_parser(
@@ -496,10 +506,19 @@ def run_fit_motion(args: argparse.Namespace) -> int:
     from core.cli.progress_bar import ProgressBar
     from core.training.motion_run import fit_run_motion
 
+    spec = None
+    if args.flow_scale is not None or args.cell is not None or args.flow_preset is not None:
+        from core.models.specs import MotionSpec
+
+        default = MotionSpec()
+        spec = MotionSpec(scale=args.flow_scale if args.flow_scale is not None else default.scale,
+                          cell=args.cell if args.cell is not None else default.cell,
+                          flow_preset=args.flow_preset or default.flow_preset)
     project = _open(args)
     try:
         with ProgressBar("motion statistics", enabled=None if not args.json else False, log_interval_s=None) as bar:
-            fit = fit_run_motion(project, args.run, default_scorer=args.default_scorer, progress=bar)
+            fit = fit_run_motion(project, args.run, spec=spec, default_scorer=args.default_scorer, progress=bar,
+                                 cap_area=args.flow_scale is None)
     finally:
         project.close()
     if args.json:
