@@ -7,8 +7,11 @@
    Ped2's half-size area, here 225x96). The video is scored through :func:`score_project` (the code of
    ``framewatch score``: decode, resize, models, score cache, threshold, events) with ``--scorer prediction``
    and with ``--scorer fused``, the score cache emptied before each pass and the models loaded once (as a
-   session scoring several videos does), interleaved, best of 3 (``--quick``: 1). Figures: the fused rate in
-   multiples of real time at 25 fps (target >= 4, decode included) and as a share of prediction-only scoring.
+   session scoring several videos does), interleaved, best of 3 (``--quick``: 1), on each runtime that runs
+   here: Keras, and where OpenVINO is installed the run exported for it (``framewatch export-run --format
+   openvino``), scored in f32 (``--runtime openvino``) and, on a CPU with native bf16, in bf16
+   (``--runtime openvino-bf16``). Figures: the fastest runtime's fused rate in multiples of real time at 25 fps
+   (target >= 4, decode included) and as a share of its prediction-only scoring; the other runtimes' rates.
 2. **Ped2 AUC** (with ``--project P --run RUN``: a UCSD Ped2 project, ``framewatch project import-ucsd``, and
    one of its ``future-frame`` runs with motion statistics): ``framewatch evaluate``'s frame AUC, normalised
    per video and raw, of ``--scorer prediction``, ``motion`` and ``fused``, the latter combined by ``max``
@@ -87,51 +90,92 @@ def rate_project(work: Path, data: Path) -> Path:
     return folder
 
 
+def _runtimes(work: Path, folder: Path) -> dict[str, Path | str]:
+    """The runtimes to time, each with the run it scores: Keras on the project's run, and, where OpenVINO is
+    installed, the run exported with ``framewatch export-run --format openvino`` (its motion statistics go with
+    it) for ``openvino`` and, on a CPU that computes bf16 natively, ``openvino-bf16``."""
+    from core.models.runtimes import RuntimeMissing, native_bf16, require
+    from core.runs.export import export_run
+
+    runs: dict[str, Path | str] = {"keras": RUN}
+    try:
+        require("openvino", export=True)
+    except RuntimeMissing as exc:
+        print(f"timing Keras only: {exc}", flush=True)
+        return runs
+    exported = work / "exported-openvino"
+    if not (exported / "run.json").is_file():
+        export_run(folder / "runs" / RUN, exported, overwrite=True, formats=["openvino"])
+    runs["openvino"] = exported
+    if native_bf16():
+        runs["openvino-bf16"] = exported
+    else:
+        print("skipping openvino-bf16: this CPU does not compute bf16 natively", flush=True)
+    return runs
+
+
 def bench_rate(work: Path, data: Path, quick: bool) -> list[Figure]:
+    import core.models.runtimes as runtimes_module
     from core.inference.anomaly.project_scoring import run_model, score_project
     from core.inference.anomaly.score_cache import scores_dir
     from core.models.files import load_model_file
     from core.project import Project
 
     folder = rate_project(work, data)
-    loaded: dict[str, object] = {}
+    loaded: dict[object, object] = {}
 
     def load_once(path: Path):  # the models are read once, as a session scoring several videos reads them
         if path.name not in loaded:
             loaded[path.name] = load_model_file(path)
         return loaded[path.name]
 
+    compile_runtime = runtimes_module.load_runtime_model
+
+    def compile_once(path: Path, runtime: str):  # likewise an exported model is compiled once per runtime
+        if (path, runtime) not in loaded:
+            loaded[(path, runtime)] = compile_runtime(path, runtime)
+        return loaded[(path, runtime)]
+
     project = Project.open(folder, read_only=True)
-    runs = {scorer: run_model(folder, RUN, scorer) for scorer in ("prediction", "fused")}
-    rates: dict[str, list[float]] = {scorer: [] for scorer in runs}
+    runs = {(runtime, scorer): dataclasses.replace(run_model(folder, run, scorer), runtime=runtime)
+            for runtime, run in _runtimes(work, folder).items() for scorer in ("prediction", "fused")}
+    rates: dict[tuple[str, str], list[float]] = {variant: [] for variant in runs}
     frames = 0
+    runtimes_module.load_runtime_model = compile_once
     try:
         for run in runs.values():  # warm-up: loads the models and traces their calls
             shutil.rmtree(scores_dir(folder), ignore_errors=True)
             score_project(project, run, load_model=load_once)
-        for _ in range(1 if quick else 3):  # interleaved, so both see the same machine load
-            for scorer, run in runs.items():
+        for _ in range(1 if quick else 3):  # interleaved, so every variant sees the same machine load
+            for variant, run in runs.items():
                 shutil.rmtree(scores_dir(folder), ignore_errors=True)
                 t = time.perf_counter()
                 result = score_project(project, run, load_model=load_once)
                 frames = result.videos[0].frames
-                rates[scorer].append(frames / (time.perf_counter() - t))
+                rates[variant].append(frames / (time.perf_counter() - t))
     finally:
+        runtimes_module.load_runtime_model = compile_runtime
         project.close()
-    fused, prediction = max(rates["fused"]), max(rates["prediction"])
-    motion = runs["fused"].motion.spec.preprocess
+    best = {variant: max(values) for variant, values in rates.items()}
+    motion = runs[("keras", "fused")].motion.spec.preprocess
     print(f"## Fused scoring of {frames:,} frames of 640x272 H.264 (future-frame with its error level at 96x64, "
-          f"motion at {motion.width}x{motion.height}), framewatch score's code, best of {len(rates['fused'])}")
-    print(f"prediction only: {prediction:6.1f} frames/s = {prediction / REAL_TIME_FPS:.1f}x real time")
-    print(f"fused:           {fused:6.1f} frames/s = {fused / REAL_TIME_FPS:.1f}x real time, "
-          f"{fused / prediction:.2f} of prediction-only", flush=True)
-    return [
+          f"motion at {motion.width}x{motion.height}), framewatch score's code, best of {len(rates[('keras', 'fused')])}")
+    for (runtime, scorer), rate in best.items():
+        print(f"{runtime:14s} {scorer:10s} {rate:6.1f} frames/s = {rate / REAL_TIME_FPS:.1f}x real time", flush=True)
+    fastest = max((variant for variant in best if variant[1] == "fused"), key=best.get)[0]
+    fused, prediction = best[(fastest, "fused")], best[(fastest, "prediction")]
+    out = [
         Figure("fused scoring, x real time at 25 fps", fused / REAL_TIME_FPS, "x", ">= 4",
-               note=f"{fused:.0f} frames/s decode included, {frames:,} frames of 640x272 H.264, motion at "
-                    f"{motion.width}x{motion.height}"),
+               note=f"{fastest}: {fused:.0f} frames/s decode included, {frames:,} frames of 640x272 H.264, "
+                    f"motion at {motion.width}x{motion.height}"),
         Figure("fused scoring rate / prediction-only rate", fused / prediction, "x",
-               note=f"prediction only {prediction:.0f} frames/s in the same run"),
+               note=f"{fastest}: prediction only {prediction:.0f} frames/s in the same run"),
     ]
+    for runtime in sorted({runtime for runtime, _ in best} - {fastest}):
+        rate = best[(runtime, "fused")]
+        out.append(Figure(f"fused scoring, x real time at 25 fps, {runtime}", rate / REAL_TIME_FPS, "x",
+                          note=f"{rate:.0f} frames/s; prediction only {best[(runtime, 'prediction')]:.0f}"))
+    return out
 
 
 def bench_auc(project_folder: Path, run: str) -> list[Figure]:

@@ -102,8 +102,9 @@ def _add_common(parser: argparse.ArgumentParser, project_optional: bool = False)
                         help="what runs the model: keras (the model file itself), or the run's export for onnx or "
                         "openvino (framewatch export-run --format; refused if the run has none made from its "
                         "current model file); openvino-bf16 scores the openvino export in bf16 on a CPU that "
-                        "computes bf16 natively (about half the CPU time; scores within ~1e-3, cached apart). Default: the run's fresh export for the default runtime if it has "
-                        "one and the package is installed, else keras (docs/inference.md)"
+                        "computes bf16 natively (about half the CPU time; scores within ~1e-3, cached apart). Default: "
+                        "openvino-bf16 when the run has a fresh openvino export and this CPU computes bf16 natively, "
+                        "else keras (docs/inference.md)"
                         + ("; not with --dataset" if project_optional else ""))
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
 

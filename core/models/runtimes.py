@@ -37,10 +37,12 @@ from core.models.errors import ModelFileError
 #: The runtimes scoring can use; ``keras`` is the model file itself.
 RUNTIMES = ("keras", "onnx", "openvino", "openvino-bf16")
 #: What scoring uses when not told (``ScoringRun.runtime == ""``): this runtime's export when the run has a
-#: fresh one and the package is installed, else Keras. Chosen by ``python -m bench runtime`` (docs/benchmarks.md,
-#: docs/inference.md): on this 2-core AVX-512 CPU neither ONNX Runtime nor OpenVINO (f32) beats TensorFlow with
-#: oneDNN on the shipped model, so Keras stays the default; ``--runtime`` picks an export where it wins.
-DEFAULT_RUNTIME = "keras"
+#: fresh one and it can run here (the package installed; for bf16, a CPU that computes it natively), else Keras.
+#: Chosen by ``python -m bench runtime`` and ``python -m bench fusion`` (docs/benchmarks.md, docs/inference.md):
+#: on this 2-core AVX-512 CPU neither ONNX Runtime nor OpenVINO in f32 beats TensorFlow with oneDNN on the
+#: shipped model, while OpenVINO in bf16 scores it about 1.5x as fast with the Ped2 AUC within 0.001. A run
+#: scores in bf16 only after ``framewatch export-run --format openvino``; ``--runtime keras`` opts out.
+DEFAULT_RUNTIME = "openvino-bf16"
 #: The export formats (runtimes other than Keras).
 FORMATS = ("onnx", "openvino")
 #: The export format each runtime other than Keras scores from, and the precision it computes in.

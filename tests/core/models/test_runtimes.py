@@ -180,3 +180,23 @@ def test_the_bf16_runtime_is_refused_on_a_cpu_without_native_bf16(tmp_path, caps
     monkeypatch.setattr(runtimes, "native_bf16", lambda: False)
     assert_one_line_error(capsys, ["score", str(project), "--run", "exported", "--video", "test.avi",
                                    "--runtime", "openvino-bf16"], "needs a CPU that computes bf16 natively")
+
+
+def test_by_default_a_run_with_an_openvino_export_scores_in_bf16_where_the_cpu_has_it_else_with_keras(
+        tmp_path, monkeypatch) -> None:
+    if not _installed("openvino"):
+        pytest.skip("openvino is not installed")
+    import core.models.runtimes as runtimes
+    from core.models.runtimes import RuntimeModel
+    from core.runs.export import export_run
+
+    project, run_dir = _future_frame_run(tmp_path)
+    out = export_run(run_dir, tmp_path / "exported", formats=["openvino"])
+    native = _native_bf16()
+    monkeypatch.setattr(runtimes, "native_bf16", lambda: False)
+    _, model = _scores(project, out, "")
+    assert not isinstance(model, RuntimeModel)  # f32 OpenVINO is no faster than Keras: the default falls back
+    if native:
+        monkeypatch.undo()
+        _, model = _scores(project, out, "")
+        assert isinstance(model, RuntimeModel) and model.precision == "bf16"
