@@ -29,6 +29,8 @@ for task in TASKS:
         model = build_model(spec)
         x = np.random.rand(2, *spec.input_shape).astype("float32")
         y = {{"classify": np.array([0, 1]), "regress": np.ones((2, 1), "float32")}}.get(task, x)
+        if spec.family == "block_predictor":  # the next spec.future frames
+            y = np.random.rand(2, spec.future, *spec.input_shape[1:]).astype("float32")
         model.train_on_batch(x, y)
         path = os.path.join(tempfile.mkdtemp(), "m.keras")
         model.save(path)
