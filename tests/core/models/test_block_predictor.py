@@ -120,3 +120,25 @@ def test_bad_block_specs_are_refused() -> None:
         make_spec("predict", "convlstm-patch", height=18, width=18)
     with pytest.raises(SpecError, match="future must be"):
         make_spec("predict", "simvp", future=0)
+
+
+def test_a_block_preset_trains_on_a_project_and_rolls_a_video_out(tmp_path: Path) -> None:
+    from core.inference.rollout.video_rollout import predict_run, rollout_video
+    from core.project import Project
+    from core.training.from_project import train_project
+    from core.training.request import TrainingRequest
+    from tests.video_factory import write_video
+
+    project = Project.create(tmp_path / "proj")
+    try:
+        video = project.add_video(write_video(tmp_path / "walk.avi", 150, fps=10), split="train")
+        result = train_project(project, TrainingRequest(
+            "predict", "convlstm-patch", run_name="block", filters=(4,), height=16, width=16, grayscale=True,
+            frames=3, epochs=1, batch_size=2, steps_per_epoch=2, error_level=False))
+        assert result.status == "completed", result.record.notes
+        assert result.record.spec["frames"] == 3 and result.record.spec["future"] == 10
+        run = predict_run(project.folder, "block")
+        rolled = rollout_video(run.load_model(), video.path, run.spec.preprocess, 0, 3, 4)
+        assert rolled.predicted.shape == (4, 16, 16, 1) and rolled.truth.shape == (4, 16, 16, 1)
+    finally:
+        project.close()
