@@ -41,7 +41,13 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
     parser.add_argument("--given", type=int, default=10)
     parser.add_argument("--future", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=None, help="timed runs per path (default 3, quick 1)")
+    parser.add_argument("--presets", default=",".join(PRESETS),
+                        help=f"comma-separated predict presets (default: {','.join(PRESETS)})")
     args = parser.parse_args(argv)
+    chosen = [name for name in args.presets.split(",") if name]
+    unknown = sorted(set(chosen) - set(PRESETS))
+    if unknown:
+        parser.error(f"unknown preset(s) {', '.join(unknown)}; choose from {', '.join(PRESETS)}")
     repeats = args.repeats or (1 if quick else 3)
 
     import keras
@@ -54,7 +60,7 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
     print(f"## Rollout of {args.future} frames from {args.given}, {args.size}x{args.size}, backend "
           f"{keras.backend.backend()}, median of {repeats}")
     frames = np.random.default_rng(0).random((args.given, args.size, args.size, 1)).astype("float32")
-    for preset in PRESETS:
+    for preset in chosen:
         keras.utils.set_random_seed(0)
         spec = make_spec("predict", preset, height=args.size, width=args.size)
         model = build_model(spec, compile=False)
