@@ -1,4 +1,4 @@
-"""Scoring runtimes: the shipped model on Keras (TensorFlow), ONNX Runtime and OpenVINO, with and without frames decoded ahead; Ped2 frames/s and AUC.
+"""Scoring runtimes: the shipped model on Keras (TensorFlow), ONNX Runtime and OpenVINO (f32, and bf16 on a CPU that computes it natively), with and without frames decoded ahead; Ped2 frames/s and AUC.
 
 The shipped model (``resources/models/ped2-future-frame``, the ``future-frame`` predictor with its error level)
 is exported with ``framewatch export-run --format onnx --format openvino`` (those whose packages are
@@ -59,7 +59,15 @@ def _setup(work: Path, data: Path) -> tuple[Path, Path, list[str]]:
         except RuntimeMissing as exc:
             print(f"skipping {fmt}: {exc}", flush=True)
     exported = export_run(SHIPPED, work / "model", overwrite=True, formats=formats)
-    return project, exported, formats
+    runtimes = list(formats)
+    if "openvino" in formats:
+        from core.models.runtimes import native_bf16
+
+        if native_bf16():
+            runtimes.append("openvino-bf16")
+        else:
+            print("skipping openvino-bf16: this CPU does not compute bf16 natively", flush=True)
+    return project, exported, runtimes
 
 
 def _runs(project: Path, exported: Path, runtimes: list[str]) -> dict[str, object]:

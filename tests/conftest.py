@@ -9,6 +9,10 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Ray starts its workers at nice 15: beside busy cores (CI with both cores loaded) they get a few percent of a
+# core and a scoring test crawls towards its timeout. The tests' local Rays (and the clusters they start with
+# `ray start`, which inherit this environment) run their workers at normal priority instead.
+os.environ.setdefault("RAY_worker_niceness", "0")
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "data"

@@ -48,6 +48,8 @@ from core.cli.number_options import (
     SEED,
     SMOOTH,
     WORKERS,
+    Number,
+    WholeNumber,
 )
 from core.inference.anomaly.regularity import DEFAULT_ALARM_RATE, DEFAULT_PERCENTILE, DEFAULT_SMOOTH_SECONDS
 
@@ -96,10 +98,11 @@ def _add_common(parser: argparse.ArgumentParser, project_optional: bool = False)
                         "(framewatch fit-motion; fitted when a next-frame anomaly run ends) (default: the run's "
                         "own, prediction unless its run.json says otherwise; a motion run: motion)")
     parser.add_argument("--batch-size", type=BATCH, default=None, metavar="N", help="clip windows per model call")
-    parser.add_argument("--runtime", choices=("keras", "onnx", "openvino"), default=None,
+    parser.add_argument("--runtime", choices=("keras", "onnx", "openvino", "openvino-bf16"), default=None,
                         help="what runs the model: keras (the model file itself), or the run's export for onnx or "
                         "openvino (framewatch export-run --format; refused if the run has none made from its "
-                        "current model file). Default: the run's fresh export for the default runtime if it has "
+                        "current model file); openvino-bf16 scores the openvino export in bf16 on a CPU that "
+                        "computes bf16 natively (about half the CPU time; scores within ~1e-3, cached apart). Default: the run's fresh export for the default runtime if it has "
                         "one and the package is installed, else keras (docs/inference.md)"
                         + ("; not with --dataset" if project_optional else ""))
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -171,8 +174,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "project's train- and val-split videos) and train a small network to predict, per pixel, the squared error the model makes there on normal footage. "
         "It is saved as error_level.keras in the run folder; from then on score, evaluate and the app score "
         "each frame by its squared errors divided by that level (in multiples of the normal error), which "
-        "keeps busy or near parts of a scene from outscoring a small or distant intruder. export-run takes "
-        "the file along. Run it again to replace it.",
+        "keeps busy or near parts of a scene from outscoring a small or distant intruder. With two or more "
+        "held-out blocks it also fits one level per fold of them (up to 4) on the other folds' windows and "
+        "keeps each block's errors under its own fold's level (error_level_calibration.npz): the threshold is "
+        "calibrated on those, frames no level it is divided by learned from, while new footage is scored with "
+        "the level fitted on every block. export-run takes the level along. Run it again to replace it.",
     )
     level.add_argument("project", type=Path, help="project folder")
     level.add_argument("--run", required=True, help="training run: its name under PROJECT/runs/, or its folder")
@@ -196,6 +202,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     motion.add_argument("--default-scorer", choices=("prediction", "fused"), default=None,
                         help="also record the scorer score, evaluate and the app use for this run when none is named "
                         "(run.json's data[\"scorer\"]; default: leave it, prediction unless set)")
+    motion.add_argument("--flow-scale", type=Number(0.0, 1.0, above_low=True), metavar="S", default=None,
+                        help="the flow's working size as a share of the source frame's (default 0.5, at most Ped2's "
+                        "half-size area of 180x120 pixels); recorded with the statistics, which then score at it")
+    motion.add_argument("--cell", type=WholeNumber(1, 256), metavar="PIXELS", default=None,
+                        help="cell side in pixels at the working size (default 12)")
+    motion.add_argument("--flow-preset", choices=("ultrafast", "fast", "medium"), default=None,
+                        help="OpenCV DIS preset of the flow (default medium: the cheaper ones smooth slow, far-away "
+                        "motion away and lose AUC, docs/benchmarks.md)")
     motion.add_argument("--json", action="store_true", help="print JSON instead of text")
     motion.set_defaults(handler=run_fit_motion)
     trust = subparsers.add_parser(
@@ -477,6 +491,9 @@ def run_fit_error_level(args: argparse.Namespace) -> int:
     print(f"wrote {fit.path}: learned from {fit.windows:,} windows of held-out normal footage in {fit.videos} video(s) in "
           f"{fit.seconds:.0f} s ({fit.epochs} epochs, loss {fit.loss:.4f}; the model's mean squared error there "
           f"{fit.mean_error:.3g}). Scores of this run are now relative to this error level.")
+    if fit.calibration is not None:
+        print(f"cross-fitted over {fit.folds} folds of the held-out blocks: the threshold is calibrated on each "
+              f"block as scored by a level fitted without it ({fit.calibration.name})")
     if fit.events_set_aside is not None:
         print(f"its events, flagged in the old units, were set aside as {fit.events_set_aside}; score again to "
               "flag anew")
@@ -489,10 +506,19 @@ def run_fit_motion(args: argparse.Namespace) -> int:
     from core.cli.progress_bar import ProgressBar
     from core.training.motion_run import fit_run_motion
 
+    spec = None
+    if args.flow_scale is not None or args.cell is not None or args.flow_preset is not None:
+        from core.models.specs import MotionSpec
+
+        default = MotionSpec()
+        spec = MotionSpec(scale=args.flow_scale if args.flow_scale is not None else default.scale,
+                          cell=args.cell if args.cell is not None else default.cell,
+                          flow_preset=args.flow_preset or default.flow_preset)
     project = _open(args)
     try:
         with ProgressBar("motion statistics", enabled=None if not args.json else False, log_interval_s=None) as bar:
-            fit = fit_run_motion(project, args.run, default_scorer=args.default_scorer, progress=bar)
+            fit = fit_run_motion(project, args.run, spec=spec, default_scorer=args.default_scorer, progress=bar,
+                                 cap_area=args.flow_scale is None)
     finally:
         project.close()
     if args.json:

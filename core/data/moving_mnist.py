@@ -127,11 +127,14 @@ def mnist_digits(path: str | Path, split: str | None = None) -> np.ndarray:
     return chosen
 
 
-def _trajectory(rng: np.random.Generator, frames: int, digits: int, free: int) -> np.ndarray:
-    """Top-left corners ``(frames, digits, 2)`` (row, column) in pixels, each in ``[0, free]``."""
+def _trajectory(rng: np.random.Generator, frames: int, digits: int, free: int, step: float = STEP) -> np.ndarray:
+    """Top-left corners ``(frames, digits, 2)`` (row, column) in pixels, each in ``[0, free]``.
+
+    ``step``: the speed, as a fraction of the free range ``free`` per frame (``step * free`` pixels).
+    """
     position = rng.random((digits, 2))
     theta = rng.random(digits) * 2 * np.pi
-    velocity = np.stack([np.sin(theta), np.cos(theta)], axis=1) * STEP
+    velocity = np.stack([np.sin(theta), np.cos(theta)], axis=1) * step
     corners = np.empty((frames, digits, 2))
     for t in range(frames):  # move, reflect at the walls, record (as the reference generator does)
         position += velocity
@@ -178,17 +181,65 @@ def moving_mnist(
     for row in range(n_sequences):
         rng = np.random.default_rng([seed, stream, first + row])
         chosen = images[rng.integers(0, len(images), digits)]
-        corners = _trajectory(rng, frames, digits, free)
-        for t in range(frames):
-            canvas = out[row, t, :, :, 0]
-            for digit, (top, left) in zip(chosen, corners[t], strict=True):
-                patch = canvas[top : top + DIGIT_SIZE, left : left + DIGIT_SIZE]
-                np.maximum(patch, digit, out=patch)
+        _draw(out[row], chosen, _trajectory(rng, frames, digits, free))
     if np.dtype(dtype) == np.uint8:
         return out
     if not np.issubdtype(np.dtype(dtype), np.floating):
         raise ValueError(f"dtype must be uint8 or a float type, not {np.dtype(dtype)}")
     return np.multiply(out, 1.0 / 255.0, dtype=dtype)
+
+
+def _draw(sequence: np.ndarray, chosen: np.ndarray, corners: np.ndarray) -> None:
+    """Draw digits ``chosen`` at ``corners`` ``(frames, digits, 2)`` into ``sequence`` ``(frames, size, size, 1)``
+    (pixel-wise maximum where they overlap)."""
+    for t in range(len(sequence)):
+        canvas = sequence[t, :, :, 0]
+        for digit, (top, left) in zip(chosen, corners[t], strict=True):
+            patch = canvas[top : top + DIGIT_SIZE, left : left + DIGIT_SIZE]
+            np.maximum(patch, digit, out=patch)
+
+
+#: Random stream offset of the speed sequences (:func:`moving_mnist_speeds`): never the next-frame streams.
+SPEED_STREAM = 100
+
+
+def moving_mnist_speeds(
+    n_sequences: int,
+    images: np.ndarray,
+    *,
+    speed_range: tuple[float, float],
+    frames: int = 10,
+    size: int = 64,
+    digits: int = 2,
+    seed: int = 0,
+    stream: int = 0,
+    first: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Moving MNIST sequences whose digits move at a speed drawn per sequence, and that speed.
+
+    Returns ``(clips, speeds)``: ``clips`` ``(n, frames, size, size, 1)`` uint8 and ``speeds`` ``(n,)``
+    float32, the speed every digit of the sequence moves at, in **pixels per frame** of the ``size`` x
+    ``size`` canvas, drawn uniformly from ``speed_range`` (pixels per frame, ``low <= high``). It is the
+    generator's own quantity, not an estimate: each digit's top-left corner moves by this many pixels a
+    frame (before rounding down to whole pixels, and except on the frame it bounces off a wall). Sequence
+    ``i`` is drawn from ``default_rng([seed, SPEED_STREAM + stream, i])``, the same in any chunking
+    (``first``), and never equal to a next-frame sequence of :func:`moving_mnist`.
+    """
+    low, high = (float(v) for v in speed_range)
+    free = size - DIGIT_SIZE
+    if not 0 <= low <= high or high > free:
+        raise ValueError(f"speed_range must be 0 <= low <= high <= {free} pixels per frame (the free range of a "
+                         f"{size}x{size} canvas), not {speed_range}")
+    moving_mnist(0, frames, size, digits, seed, images, first=first, stream=stream)  # checks the arguments
+    clips = np.zeros((n_sequences, frames, size, size, 1), np.uint8)
+    speeds = np.empty(n_sequences, np.float32)
+    for row in range(n_sequences):
+        rng = np.random.default_rng([seed, SPEED_STREAM + stream, first + row])
+        chosen = images[rng.integers(0, len(images), digits)]
+        speed = rng.uniform(low, high)
+        _draw(clips[row], chosen, _trajectory(rng, frames, digits, free, speed / free))
+        speeds[row] = speed
+    return clips, speeds
 
 
 class MovingMnistBatches:

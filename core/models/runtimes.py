@@ -10,8 +10,12 @@ match (:func:`fresh_export`): a stale one (the Keras file replaced since) is nev
 * ONNX: Keras 3's ``model.export(format="onnx")`` (tf2onnx under the TensorFlow backend; ``onnx`` and
   ``tf2onnx`` to export, ``onnxruntime`` to score).
 * OpenVINO: ``openvino.convert_model`` of the Keras model (it traces it as TensorFlow does), saved without
-  fp16 weight compression and compiled with ``INFERENCE_PRECISION_HINT=f32``: on CPUs with bf16 support
-  OpenVINO would otherwise compute in bf16, whose per-pixel outputs differ from TensorFlow's by about 5e-3.
+  fp16 weight compression. The ``openvino`` runtime compiles it with ``INFERENCE_PRECISION_HINT=f32``: on CPUs
+  with bf16 support OpenVINO would otherwise compute in bf16, whose per-pixel outputs differ from TensorFlow's
+  by about 5e-3. The ``openvino-bf16`` runtime scores the same export in bf16 on purpose, on a CPU that
+  computes bf16 natively (AVX-512 BF16 or AMX; refused elsewhere, where OpenVINO would emulate it slowly):
+  about half the CPU time of f32 per frame. Its scores differ from Keras's by ~1e-3 relative, so they are
+  cached under their own key (:func:`score_precision`) and never mixed with f32 scores.
 
 The model's input (``uint8`` frames for Framewatch's models) keeps its type and shape, batch size free.
 The packages are optional (``pip install "framewatch[runtime]"``); a missing one is a
@@ -31,7 +35,7 @@ from core.errors import FramewatchError
 from core.models.errors import ModelFileError
 
 #: The runtimes scoring can use; ``keras`` is the model file itself.
-RUNTIMES = ("keras", "onnx", "openvino")
+RUNTIMES = ("keras", "onnx", "openvino", "openvino-bf16")
 #: What scoring uses when not told (``ScoringRun.runtime == ""``): this runtime's export when the run has a
 #: fresh one and the package is installed, else Keras. Chosen by ``python -m bench runtime`` (docs/benchmarks.md,
 #: docs/inference.md): on this 2-core AVX-512 CPU neither ONNX Runtime nor OpenVINO (f32) beats TensorFlow with
@@ -39,6 +43,8 @@ RUNTIMES = ("keras", "onnx", "openvino")
 DEFAULT_RUNTIME = "keras"
 #: The export formats (runtimes other than Keras).
 FORMATS = ("onnx", "openvino")
+#: The export format each runtime other than Keras scores from, and the precision it computes in.
+_RUNTIME_FORMAT = {"onnx": ("onnx", "f32"), "openvino": ("openvino", "f32"), "openvino-bf16": ("openvino", "bf16")}
 #: What ``run.json``'s ``data`` holds the exports under.
 RECORD_KEY = "runtime"
 #: The packages each format needs to be exported and to be scored with.
@@ -65,6 +71,38 @@ def require(fmt: str, export: bool = False) -> None:
     if missing:
         raise RuntimeMissing(f"the {fmt} runtime needs {' and '.join(missing)}: pip install \"framewatch[runtime]\" "
                              f"(or pip install {' '.join(missing)})")
+
+
+def runtime_format(runtime: str) -> str:
+    """The export format runtime ``runtime`` scores from (``openvino-bf16``: ``openvino``)."""
+    if runtime not in _RUNTIME_FORMAT:
+        raise ValueError(f"unknown runtime {runtime!r}: use one of {', '.join(RUNTIMES)}")
+    return _RUNTIME_FORMAT[runtime][0]
+
+
+def score_precision(runtime: str) -> str:
+    """The precision runtime ``runtime`` computes in: ``f32`` (Keras, ONNX Runtime, OpenVINO as exported) or
+    ``bf16``; scores computed in another precision than f32 are keyed by it in the score cache."""
+    return _RUNTIME_FORMAT.get(runtime, ("", "f32"))[1]
+
+
+def require_runtime(runtime: str) -> None:
+    """:class:`RuntimeMissing` unless ``runtime`` can score here: its package imports, and for a bf16 runtime
+    the CPU computes bf16 natively."""
+    require(runtime_format(runtime))
+    if score_precision(runtime) == "bf16" and not native_bf16():
+        raise RuntimeMissing(f"the {runtime} runtime needs a CPU that computes bf16 natively (AVX-512 BF16 or "
+                             "AMX), which this one does not: score with --runtime openvino or keras")
+
+
+def native_bf16() -> bool:
+    """Whether OpenVINO's CPU plugin computes bf16 natively on this machine."""
+    import openvino as ov
+
+    try:
+        return "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    except RuntimeError:  # no CPU plugin
+        return False
 
 
 def export_file(keras_path: Path, fmt: str) -> Path:
@@ -103,11 +141,14 @@ def export_model(model: Any, keras_path: Path, fmt: str) -> list[Path]:
 
 
 class RuntimeModel:
-    """A model exported for ONNX Runtime or OpenVINO, with Keras's ``predict_on_batch``."""
+    """A model exported for ONNX Runtime or OpenVINO, with Keras's ``predict_on_batch``; ``precision``
+    ``bf16`` compiles an OpenVINO export to compute in bf16."""
 
-    def __init__(self, path: Path, fmt: str) -> None:
+    def __init__(self, path: Path, fmt: str, precision: str = "f32") -> None:
         require(fmt)
-        self.path, self.format = Path(path), fmt
+        if precision not in ("f32", "bf16") or (precision == "bf16" and fmt != "openvino"):
+            raise ValueError(f"no {precision} precision for the {fmt} runtime")
+        self.path, self.format, self.precision = Path(path), fmt, precision
         try:
             if fmt == "onnx":
                 import onnxruntime as ort
@@ -121,7 +162,7 @@ class RuntimeModel:
             else:
                 import openvino as ov
 
-                self._compiled = ov.Core().compile_model(str(path), "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+                self._compiled = ov.Core().compile_model(str(path), "CPU", {"INFERENCE_PRECISION_HINT": precision})
                 self._dtype = np.dtype(self._compiled.inputs[0].get_element_type().to_dtype())
         except Exception as exc:  # noqa: BLE001 - each runtime raises its own types for a bad file
             raise ModelFileError(path, f"cannot be loaded by {fmt}: {type(exc).__name__}: {exc}") from exc
@@ -133,9 +174,11 @@ class RuntimeModel:
         return np.asarray(self._compiled(x)[0])
 
 
-def load_runtime_model(path: Path, fmt: str) -> RuntimeModel:
-    """The exported model at ``path`` (``model.onnx``, ``model.xml``) for runtime ``fmt``."""
-    return RuntimeModel(path, fmt)
+def load_runtime_model(path: Path, runtime: str) -> RuntimeModel:
+    """The exported model at ``path`` (``model.onnx``, ``model.xml``) for ``runtime`` (one of :data:`RUNTIMES`
+    but Keras)."""
+    require_runtime(runtime)
+    return RuntimeModel(path, runtime_format(runtime), score_precision(runtime))
 
 
 def export_record(folder: Path, keras_name: str, written: list[Path], keras_fingerprint: str) -> dict[str, str]:

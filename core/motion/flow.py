@@ -121,21 +121,44 @@ def working_frame(frame: np.ndarray, grid: FlowGrid) -> np.ndarray:
     return np.ascontiguousarray(frame)
 
 
+def block_sums(planes: np.ndarray, cell: int, axis: int) -> np.ndarray:
+    """Sums of ``planes`` over consecutive blocks of ``cell`` along ``axis`` (the last block may be shorter),
+    each block's values added in order: ``cell`` vectorised additions, however many blocks there are."""
+    planes = np.moveaxis(planes, axis, 0)
+    sums = planes[0::cell].copy()
+    for offset in range(1, cell):
+        part = planes[offset::cell]
+        sums[:part.shape[0]] += part
+    return np.moveaxis(sums, 0, axis)
+
+
 def cell_features(flow: np.ndarray, grid: FlowGrid) -> np.ndarray:
-    """The :data:`CHANNELS` of each cell from a dense ``(height, width, 2)`` flow: ``(rows, cols, 7)`` float32."""
+    """The :data:`CHANNELS` of each cell from a dense ``(height, width, 2)`` flow: ``(rows, cols, 7)`` float32.
+
+    The per-pixel planes are laid out one after the other and summed cell by cell with :func:`block_sums` (a
+    cell's pixel count is known, not summed): about half the CPU time of a per-pixel stack reduced with
+    ``np.add.reduceat``, the same sums up to float32 rounding (about 1e-7 of a value)."""
     flow = np.asarray(flow, dtype=np.float32)
-    speed = np.sqrt(flow[..., 0] ** 2 + flow[..., 1] ** 2)
-    moving = (speed > grid.moving_speed).astype(np.float32)
-    planes = np.stack([flow[..., 0], flow[..., 1], speed, moving, speed * moving, flow[..., 0] * moving,
-                       flow[..., 1] * moving, np.ones_like(speed)], axis=-1)
-    rows = np.arange(0, flow.shape[0], grid.cell)
-    cols = np.arange(0, flow.shape[1], grid.cell)
-    sums = np.add.reduceat(np.add.reduceat(planes, rows, axis=0), cols, axis=1)
-    pixels, moved = sums[..., 7], sums[..., 3]
-    out = np.empty(sums.shape[:2] + (len(CHANNELS),), np.float32)
-    out[..., :4] = sums[..., :4] / pixels[..., None]
+    height, width = flow.shape[:2]
+    flow_x, flow_y = np.ascontiguousarray(flow[..., 0]), np.ascontiguousarray(flow[..., 1])
+    planes = np.empty((7, height, width), np.float32)  # the CHANNELS' sums, in order
+    planes[0], planes[1] = flow_x, flow_y
+    speed = planes[2]
+    np.sqrt(flow_x * flow_x + flow_y * flow_y, out=speed)
+    moving = planes[3]
+    np.greater(speed, grid.moving_speed, out=moving, casting="unsafe")
+    np.multiply(speed, moving, out=planes[4])
+    np.multiply(flow_x, moving, out=planes[5])
+    np.multiply(flow_y, moving, out=planes[6])
+    sums = block_sums(block_sums(planes, grid.cell, 1), grid.cell, 2)
+    heights = np.minimum(grid.cell, height - np.arange(0, height, grid.cell))
+    widths = np.minimum(grid.cell, width - np.arange(0, width, grid.cell))
+    pixels = (heights[:, None] * widths[None, :]).astype(np.float32)
+    moved = sums[3]
+    out = np.empty(sums.shape[1:] + (len(CHANNELS),), np.float32)
+    out[..., :4] = np.moveaxis(sums[:4] / pixels, 0, -1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        out[..., 4:7] = np.where(moved[..., None] > 0, sums[..., 4:7] / moved[..., None], 0.0)
+        out[..., 4:7] = np.moveaxis(np.where(moved > 0, sums[4:7] / moved, np.float32(0.0)), 0, -1)
     return out
 
 

@@ -10,7 +10,11 @@ predict those maps. The network is written to ``error_level.keras`` in the run f
 says so (``data["error_level"]``); the run's ``events.json``, flagged in the old units, is set aside as
 ``events.before-error-level.json``; from then on scoring divides each frame's squared errors by the level
 it predicts (:func:`~core.inference.anomaly.scoring.score_video`), the score cache keys the scores by both files,
-and ``framewatch export-run`` carries the file along.
+and ``framewatch export-run`` carries the file along. With two or more held-out blocks it also **cross-fits**:
+one more level per fold of the blocks (up to :data:`~core.inference.anomaly.cross_fitted.MAX_FOLDS`), each on
+the other folds' windows, scores each block's windows with its own fold's level and keeps those errors in
+``error_level_calibration.npz``, which the threshold is calibrated on (:mod:`core.inference.anomaly.cross_fitted`):
+a level fitted on the calibration frames would make them look more normal than new footage.
 
 It takes a couple of minutes on a 2-core CPU for UCSD Ped2's 16 training videos (2,500 windows of 64x96);
 the clips and error maps kept are capped at :data:`MAX_BYTES` (an even sample of the windows beyond it), so
@@ -73,11 +77,19 @@ class ErrorLevelFit:
     seconds: float
     #: where the run's previous ``events.json`` went (its threshold was in the old units), if it had one
     events_set_aside: Path | None = None
+    #: folds of held-out blocks cross-fitted for the threshold's calibration (0: none, :func:`train_error_level`)
+    folds: int = 0
+    #: the file of cross-fitted calibration errors written, if any
+    #: (:data:`~core.inference.anomaly.cross_fitted.CALIBRATION_FILE`)
+    calibration: Path | None = None
 
     def record_entry(self) -> dict[str, Any]:
         """The run record's ``data["error_level"]``."""
-        return {"file": self.path.name, "windows": self.windows, "videos": self.videos, "epochs": self.epochs,
-                "loss": self.loss, "mean_error": self.mean_error, "seconds": round(self.seconds, 1)}
+        entry = {"file": self.path.name, "windows": self.windows, "videos": self.videos, "epochs": self.epochs,
+                 "loss": self.loss, "mean_error": self.mean_error, "seconds": round(self.seconds, 1)}
+        if self.calibration is not None:
+            entry["cross_fitted"] = {"file": self.calibration.name, "folds": self.folds}
+        return entry
 
 
 def fit_error_level(project: Any, run: str | Path | ScoringRun, *, epochs: int = DEFAULT_EPOCHS,
@@ -95,7 +107,7 @@ def fit_error_level(project: Any, run: str | Path | ScoringRun, *, epochs: int =
     check_fittable(model_run)
     fit = train_error_level(project, model_run, model_run.run_dir / ERROR_LEVEL_FILE, epochs=epochs,
                             batch_size=batch_size, seed=seed, load_model=load_model, progress=progress,
-                            cancel=cancel)
+                            cancel=cancel, cross_fit=True)
     fit = dataclasses.replace(fit, events_set_aside=_set_aside_events(project, model_run))
     record = dataclasses.replace(model_run.record, data={**model_run.record.data, "error_level": fit.record_entry()})
     record.save(model_run.run_dir)
@@ -120,11 +132,17 @@ def train_error_level(project: Any, model_run: ScoringRun, path: Path, *,
                       extra: dict[str, list[tuple[int, int]]] | None = None, epochs: int = DEFAULT_EPOCHS,
                       batch_size: int = DEFAULT_BATCH_SIZE, seed: int = 0, load_model: Any = None,
                       progress: ProgressCallback | None = None,
-                      cancel: threading.Event | None = None) -> ErrorLevelFit:
+                      cancel: threading.Event | None = None, cross_fit: bool = False) -> ErrorLevelFit:
     """Fit ``model_run``'s error-level model on its held-out normal footage, and on the ``extra`` spans
     (``{video id: [(start, end), ...]}``, footage it never trained on: a review's rejected events), and
     write it to ``path``; the run's record and events are left alone (:func:`fit_error_level` updates them).
-    The errors of :func:`fit_error_level`; :class:`~core.errors.Cancelled` before ``path`` is written."""
+
+    ``cross_fit``: when the run held out two or more blocks of time (or videos) and every window was kept (no
+    sampling beyond :data:`MAX_BYTES`), also fit one level per fold of the blocks on the other folds' windows and
+    write each block's errors under its own fold's level beside ``path``
+    (:mod:`core.inference.anomaly.cross_fitted`): the threshold is then calibrated on frames no level it is
+    divided by learned from. The errors of :func:`fit_error_level`; :class:`~core.errors.Cancelled` before
+    ``path`` is written."""
     started = time.monotonic()
     for name, value in (("epochs", epochs), ("batch size", batch_size)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -152,13 +170,65 @@ def train_error_level(project: Any, model_run: ScoringRun, path: Path, *,
     if load_model is None:
         from core.models.files import load_model_file as load_model
     predictor = model_run.load_model(load_model)
-    clips, errors = _collect(predictor, model_run, videos, spans, progress, cancel)
+    clips, errors, where = _collect(predictor, model_run, videos, spans, progress, cancel)
     model, loss = _train(model_run, clips, errors, epochs, batch_size, seed, progress, cancel)
+    folds = None
+    if cross_fit and held is not None and not extra and where is not None:
+        folds = _cross_fit(model_run, videos, spans, clips, errors, where, epochs, batch_size, seed, progress, cancel)
+    from core.inference.anomaly.cross_fitted import CALIBRATION_FILE, save_calibration
+    from core.inference.model_fingerprint import model_fingerprint
     from core.models.files import save_model
 
     save_model(model, path)
+    calibration = path.with_name(CALIBRATION_FILE)
+    if folds is not None:
+        save_calibration(calibration, model_fingerprint(path), *folds[1:])
+    elif cross_fit:  # a file of an earlier level would be ignored (another fingerprint); leave none behind
+        calibration.unlink(missing_ok=True)
     return ErrorLevelFit(path, len(clips), len(videos), epochs, loss, float(errors.mean(dtype=np.float64)),
-                         time.monotonic() - started)
+                         time.monotonic() - started, folds=folds[0] if folds else 0,
+                         calibration=calibration if folds else None)
+
+
+def _cross_fit(model_run: ScoringRun, videos: list[Any], spans: dict[str, list[tuple[int, int]] | None],
+               clips: np.ndarray, errors: np.ndarray, where: np.ndarray, epochs: int, batch_size: int, seed: int,
+               progress: ProgressCallback | None, cancel: threading.Event | None,
+               ) -> tuple[int, list[dict[str, Any]], list[dict[str, np.ndarray]]] | None:
+    """Fold levels and each held-out block's errors under its own fold's level (``train_error_level``'s
+    ``cross_fit``): ``(folds, blocks, errors)`` for :func:`~core.inference.anomaly.cross_fitted.save_calibration`,
+    or ``None`` with fewer than two blocks holding windows. ``where`` ``(windows, 2)``: each window's video
+    (index into ``videos``) and predicted frame."""
+    from core.inference.anomaly.cross_fitted import MAX_FOLDS
+    from core.inference.anomaly.scoring import ERRORS, frame_error
+    from core.models.error_level import expected_squared_error
+
+    length = model_run.spec.frames
+    blocks, members = [], []
+    for v, video in enumerate(videos):
+        for start, end in spans[video.id] or ():
+            inside = np.flatnonzero((where[:, 0] == v) & (where[:, 1] >= start + length) & (where[:, 1] < end))
+            if inside.size:
+                blocks.append({"content": video.fingerprint.key, "start": int(start), "end": int(end),
+                               "first": int(where[inside[0], 1])})
+                members.append(inside[np.argsort(where[inside, 1])])
+    if len(blocks) < 2:
+        return None
+    count = min(MAX_FOLDS, len(blocks))
+    series: list[dict[str, np.ndarray]] = [{} for _ in blocks]
+    for fold in range(count):
+        mine = [i for i in range(len(blocks)) if i % count == fold]
+        others = np.concatenate([members[i] for i in range(len(blocks)) if i % count != fold])
+        report(progress, 0, None, f"cross-fitting the error level: fold {fold + 1} of {count}", Stage.ERROR_LEVEL)
+        level, _ = _train(model_run, clips[others], errors[others], epochs, batch_size, seed + 1 + fold, progress,
+                          cancel)
+        for i in mine:
+            index = members[i]
+            expected = np.concatenate([expected_squared_error(level, clips[index[j:j + _PREDICT_BATCH]])
+                                       for j in range(0, len(index), _PREDICT_BATCH)])
+            relative = errors[index, ..., 0] / expected
+            series[i] = {name: np.array([frame_error(m, name) for m in relative], np.float32) for name in ERRORS}
+            blocks[i]["fold"] = fold
+    return count, blocks, series
 
 
 def _set_aside_events(project: Any, run: ScoringRun) -> Path | None:
@@ -173,10 +243,13 @@ def _set_aside_events(project: Any, run: ScoringRun) -> Path | None:
 
 
 def _collect(predictor: Any, run: ScoringRun, videos: list[Any], spans: dict[str, list[tuple[int, int]] | None],
-             progress: ProgressCallback | None, cancel: threading.Event | None) -> tuple[np.ndarray, np.ndarray]:
+             progress: ProgressCallback | None, cancel: threading.Event | None,
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Every window's uint8 input clip and the predictor's squared error map of the frame after it, of
     ``videos``: ``spans`` ``{video id: [(start, end), ...] or None}`` says which windows of a video, those
-    whose input frames and predicted frame all lie inside one span, or (``None``) all of them."""
+    whose input frames and predicted frame all lie inside one span, or (``None``) all of them. Third: each
+    window's video (index into ``videos``) and predicted frame, ``(windows, 2)``, or ``None`` when the windows
+    are an even sample (beyond :data:`MAX_BYTES`)."""
     spec = run.spec
     pre = spec.preprocess
     length = spec.frames
@@ -190,7 +263,9 @@ def _collect(predictor: Any, run: ScoringRun, videos: list[Any], spans: dict[str
     errors: list[np.ndarray] = []
     pending: list[np.ndarray] = []
     targets: list[np.ndarray] = []
+    where: list[tuple[int, int]] = []
     seen = 0
+    sampled = step > 1
 
     def run_batch() -> None:
         check_cancelled(cancel, "fitting the error level")
@@ -205,7 +280,7 @@ def _collect(predictor: Any, run: ScoringRun, videos: list[Any], spans: dict[str
         targets.clear()
         report(progress, seen, total, "running the predictor on the normal videos", Stage.ERROR_LEVEL)
 
-    for video in videos:
+    for v, video in enumerate(videos):
         recent: deque[np.ndarray] = deque(maxlen=length)
         inside = None if spans[video.id] is None else _inside(spans[video.id], length)
         with open_video(video.path) as source:
@@ -216,6 +291,9 @@ def _collect(predictor: Any, run: ScoringRun, videos: list[Any], spans: dict[str
                     if seen % step == 0 and len(clips) + len(pending) < limit:
                         pending.append(np.stack(recent))
                         targets.append(frame)
+                        where.append((v, index))
+                    else:
+                        sampled = True
                         if len(pending) == _PREDICT_BATCH:
                             run_batch()
                     seen += 1
@@ -226,7 +304,8 @@ def _collect(predictor: Any, run: ScoringRun, videos: list[Any], spans: dict[str
         names = ", ".join(str(video.path) for video in videos[:3]) + (" ..." if len(videos) > 3 else "")
         raise ScoreError(f"{names}: the normal footage held out of training is too short: predicting one frame "
                          f"takes {length + 1} frames")
-    return np.stack(clips), np.stack(errors)[..., None].astype(np.float32)
+    located = None if sampled else np.asarray(where, np.int64).reshape(-1, 2)
+    return np.stack(clips), np.stack(errors)[..., None].astype(np.float32), located
 
 
 def _inside(spans: list[tuple[int, int]], length: int) -> np.ndarray:

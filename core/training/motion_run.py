@@ -270,12 +270,14 @@ def trained_spans(project, run) -> dict[str, list[tuple[int, int]]]:
 
 
 def fit_run_motion(project, run, *, spec: MotionSpec | None = None, default_scorer: str | None = None,
-                   progress: ProgressCallback | None = None, cancel: threading.Event | None = None) -> RunMotionFit:
+                   progress: ProgressCallback | None = None, cancel: threading.Event | None = None,
+                   cap_area: bool | None = None) -> RunMotionFit:
     """Fit motion statistics on the footage a predictor run (a name under ``<project>/runs/`` or a run folder)
     *trained* on (:func:`trained_spans`), save them as the run folder's ``motion.npz`` and record them in its
     ``run.json`` (``data["motion"]``): the run can then be scored ``--scorer motion`` or ``fused``
     (:mod:`core.inference.anomaly.scorers`). ``spec``: the flow grid and statistics (default the ``motion``
-    preset's, at half the first video's size, or less where that is over :data:`RUN_MOTION_MAX_AREA` pixels).
+    preset's, at half the first video's size, or less where that is over :data:`RUN_MOTION_MAX_AREA` pixels;
+    ``cap_area``: whether a given ``spec``'s ``scale`` is capped so too, default only without a ``spec``).
     ``default_scorer``: also record the scorer the run scores with when none is named (``data["scorer"]``:
     ``prediction`` or ``fused``; ``None`` leaves it). Seconds on a few minutes of footage; run it again to replace them.
 
@@ -304,7 +306,7 @@ def fit_run_motion(project, run, *, spec: MotionSpec | None = None, default_scor
     if not spans:
         raise TrainingError(f"{project.folder}: the project holds none of the footage run {found.run_id!r} trained "
                             "on: fit its motion statistics in the project the run trained in")
-    area = RUN_MOTION_MAX_AREA if spec is None else None
+    area = RUN_MOTION_MAX_AREA if (spec is None if cap_area is None else cap_area) else None
     spec = motion_spec_for(project, spans, spec or MotionSpec(), max_area=area)
     model = fit_motion_statistics(project, spans, spec, progress, cancel)
     save_motion_model(model, run_dir / MOTION_FILE)

@@ -48,11 +48,11 @@ from core.inference.anomaly.events import attach_verdicts, flag_events
 from core.inference.anomaly.events_file import RunEvents, check_replaceable, read_events, write_events
 from core.inference.anomaly.project_scoring import (
     ScoringRun,
-    calibration_errors,
     calibration_footage,
     calibration_rule,
     events_dir,
     footage_fps,
+    held_out_parts,
     project_run_id,
     run_model,
     score_key,
@@ -197,7 +197,7 @@ def refit_from_verdicts(project: Any, run: str | Path, *, epochs: int | None = N
         errors = score_videos(project, refitted, videos, stride, _batch(batch_size), progress=_saying(progress, why),
                               cancel=cancel, stage=Stage.SCORING, **({} if load_model is None else
                                                                      {"load_model": load_model}))
-        parts = [part for video, spans in footage for part in calibration_errors(errors[video.id], spans)]
+        parts = held_out_parts(refitted, footage, errors)
         fps = footage_fps([video for video, _ in footage])
         rule = calibration_rule(refitted, percentile, alarm_rate, smoothing, fps)
         threshold = dataclasses.replace(rule.calibrate(parts, fps), videos=len(footage))

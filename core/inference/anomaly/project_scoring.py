@@ -21,7 +21,9 @@
    ``percentile`` of the frames, :meth:`Threshold.calibrate`) on the normal footage the run **held out** of
    its training (:func:`calibration_footage`: the spans ``run.json`` records in ``data["held_out"]``, whole videos or time blocks, found by content
    in any project holding them), never on frames the model learned from. The videos holding them are
-   scored and cached whole; calibration takes their held-out slices. A run recorded before runs held out
+   scored and cached whole; calibration takes their held-out slices, or, for a run whose error level was
+   cross-fitted over its held-out blocks, each block's errors under a level fitted without it
+   (:func:`held_out_parts`, :mod:`core.inference.anomaly.cross_fitted`). A run recorded before runs held out
    time (or with ``val_fraction`` 0) keeps the old rule, a percentile of the project's **train-split** videos, split as
    training split them (:func:`split_videos`: the videos the run recorded, by content; else the run's
    validation fraction and seed). A run refitted from the analyst's verdicts (``framewatch refit``) also
@@ -41,7 +43,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,8 +96,8 @@ class ScoringRun(RunModel):
     motion: ScoringRun | None = None
     #: how a fused run combines its scaled signals (:func:`~core.inference.anomaly.fusion.fuse`)
     fusion: str = "sum"
-    #: what runs the model (:mod:`core.models.runtimes`): ``keras``, ``onnx`` or ``openvino`` (the run's
-    #: export for it, which must be fresh), or ``""``: the default runtime's export when the run has a fresh
+    #: what runs the model (:mod:`core.models.runtimes`): ``keras``, ``onnx``, ``openvino`` or
+    #: ``openvino-bf16`` (the run's export for it, which must be fresh), or ``""``: the default runtime's export when the run has a fresh
     #: one and its package is installed, else Keras
     runtime: str = ""
 
@@ -145,27 +147,41 @@ class ScoringRun(RunModel):
         """The model and error-level model from the run's export for :attr:`runtime` (its default when
         ``""``), if it has one made from these very Keras files; ``None``: Keras loads them. :class:`ScoreError`
         when a runtime named explicitly has no fresh export; :class:`~core.models.runtimes.RuntimeMissing`
-        when its package is missing."""
+        when its package is missing (or, for a bf16 runtime, the CPU cannot compute bf16)."""
+        from core.models.runtimes import load_runtime_model
+
+        found = self._fresh_exports()
+        if found is None:
+            return None
+        runtime, exports = found
+        models = [load_runtime_model(export, runtime) for export in exports]
+        return models[0], (models[1] if len(models) > 1 else None)
+
+    def _fresh_exports(self) -> tuple[str, list[Path]] | None:
+        """The runtime that scores this run and its export files (model, then error level), or ``None`` when
+        Keras does: :attr:`runtime` is ``keras``, or ``""`` and the default runtime cannot run here or the run
+        has no fresh export for it. The errors of :meth:`_exported_models` for a runtime named explicitly."""
         from core.inference.model_fingerprint import model_fingerprint
         from core.models.runtimes import (
             DEFAULT_RUNTIME,
             RECORD_KEY,
             RuntimeMissing,
             fresh_export,
-            load_runtime_model,
-            require,
+            require_runtime,
+            runtime_format,
         )
 
         runtime = self.runtime or DEFAULT_RUNTIME
         if runtime == "keras" or self.model_path.suffix != ".keras":  # a motion model has no network
             return None
         try:
-            require(runtime)
+            require_runtime(runtime)
         except RuntimeMissing:
             if self.runtime:
                 raise
             return None
-        entries = (self.record.data.get(RECORD_KEY) or {}).get(runtime) or {}
+        fmt = runtime_format(runtime)
+        entries = (self.record.data.get(RECORD_KEY) or {}).get(fmt) or {}
         files = [(self.model_path, self.fingerprint)]
         if self.error_level_path is not None:
             files.append((self.error_level_path, self.spec.error_level if self.fingerprint else ""))
@@ -177,13 +193,22 @@ class ScoringRun(RunModel):
                                   path, key)
             if export is None:
                 if self.runtime:
-                    raise ScoreError(f"{path}: run {self.run_id!r} has no {runtime} export made from this file "
+                    raise ScoreError(f"{path}: run {self.run_id!r} has no {fmt} export made from this file "
                                      f"(none, or the file changed since): export it with framewatch export-run "
-                                     f"--format {runtime}, or score with --runtime keras")
+                                     f"--format {fmt}, or score with --runtime keras")
                 return None
             found.append(export)
-        models = [load_runtime_model(export, runtime) for export in found]
-        return models[0], (models[1] if len(models) > 1 else None)
+        return runtime, found
+
+    def precision(self) -> str:
+        """The precision this run's network computes its scores in: ``f32``, or ``bf16`` when a bf16 runtime
+        scores it (named, or the default one with a fresh export); such scores have their own cache key."""
+        from core.models.runtimes import DEFAULT_RUNTIME, score_precision
+
+        if score_precision(self.runtime or DEFAULT_RUNTIME) == "f32":
+            return "f32"
+        found = self._fresh_exports()
+        return "f32" if found is None else score_precision(found[0])
 
     def _check_unchanged(self, path: Path, loaded: str, pinned: str) -> None:
         if pinned and loaded != pinned:
@@ -381,6 +406,21 @@ def calibration_errors(errors: np.ndarray, spans: list[tuple[int, int]] | None) 
     return [errors[start:min(end, len(errors))] for start, end in spans if min(end, len(errors)) > start]
 
 
+def held_out_parts(run: ScoringRun, footage: Sequence[tuple[Video, list[tuple[int, int]] | None]],
+                   errors: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+    """The error series a threshold for ``run`` is calibrated on: of a prediction run whose error level was
+    cross-fitted over its held-out blocks, each block's errors under the fold level that never learned from it
+    (:func:`~core.inference.anomaly.cross_fitted.cross_fitted_parts`, when they cover ``footage`` exactly and
+    belong to the level ``run`` is pinned to); otherwise the slices of ``footage`` in the scored ``errors``
+    (``{video id: series}``, :func:`calibration_errors`)."""
+    from core.inference.anomaly.cross_fitted import cross_fitted_parts
+
+    parts = cross_fitted_parts(run, footage) if run.scorer == "prediction" else None
+    if parts is not None:
+        return parts
+    return [part for video, spans in footage for part in calibration_errors(errors[video.id], spans)]
+
+
 def project_run_id(project: Any, run: RunModel) -> str:
     """The id verdicts on this run's events carry: the project's run entry for the run folder, else its name."""
     folder = run.run_dir.resolve()
@@ -407,7 +447,11 @@ def score_key(run: ScoringRun, video: Video, stride: int | None = None) -> Score
     fused run's scores are computed from its two signals' entries (:func:`score_keys`)."""
     if run.scorer == "fused":
         raise ScoreError(f"run {run.run_id!r} is scored fused: its scores come from two cache entries (score_keys)")
-    return ScoreKey.of_model(run.model_key(), video.fingerprint, run.spec.params(resolve_stride(run.spec, stride)))
+    params = run.spec.params(resolve_stride(run.spec, stride))
+    precision = run.precision() if run.spec.scorer == "model" else "f32"
+    if precision != "f32":  # reduced-precision scores never pass for (or mix with) f32 ones
+        params["precision"] = precision
+    return ScoreKey.of_model(run.model_key(), video.fingerprint, params)
 
 
 def score_keys(run: ScoringRun, video: Video, stride: int | None = None) -> list[ScoreKey]:
@@ -757,7 +801,7 @@ and a live chart can flag events as the frames arrive. Returns a
         errors[video.id] = scorer.scores(video)  # whole videos are scored and cached; calibration slices them
     scorer.stage = Stage.SCORING
     if threshold is None:
-        parts = [part for video, spans in footage for part in calibration_errors(errors[video.id][0], spans)]
+        parts = held_out_parts(model, footage, {key: found for key, (found, _) in errors.items()})
         threshold = dataclasses.replace(rule.calibrate(parts, fps), videos=len(calibration))
     if on_threshold is not None:
         on_threshold(threshold)

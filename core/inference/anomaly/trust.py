@@ -6,7 +6,8 @@ printed by ``framewatch train``, ``framewatch trust`` and the training panel:
 * **False alarms per minute** the calibrated threshold gives on held-out normal footage, measured honestly
   by two-fold cross-validation over the held-out blocks (:func:`two_fold_false_alarms`): the threshold is
   calibrated (as scoring calibrates it: its rule, at a false-alarm rate or a percentile, the run's smoothing
-  and frame error) on one half of
+  and frame error; a run whose error level was cross-fitted: each block's errors under the fold level that
+  never learned from it, :mod:`core.inference.anomaly.cross_fitted`) on one half of
   the blocks, the events it flags (min run, merge gap) are counted on the other half, then the halves swap.
   The folds are **pooled**: the rate is the events flagged on both halves over the minutes of both halves.
   Held-out footage is normal, so every event there is a false alarm: this is the rate to expect on new
@@ -295,7 +296,15 @@ def assess_run(project: Any, run: str | Path, *, percentile: float | None = None
         kwargs = {} if load_model is None else {"load_model": load_model}
         errors = score_videos(project, model_run, videos, progress=progress, cancel=cancel,
                               stage=Stage.CALIBRATING, **kwargs)
-        for video in videos:
+        from core.inference.anomaly.cross_fitted import cross_fitted_parts
+
+        footage = [(video, held[video.id]) for video in videos]
+        # a cross-fitted error level: each block as scored by the fold level that never learned from it
+        crossed = cross_fitted_parts(model_run.pinned(), footage) if model_run.scorer == "prediction" else None
+        if crossed is not None:
+            fps_of = [video.fps or 25.0 for video, spans in footage for _ in spans]
+            blocks = [(part, fps) for part, fps in zip(crossed, fps_of, strict=True) if part.size]
+        for video in videos if crossed is None else ():
             series = errors[video.id]
             for start, end in held[video.id]:
                 if min(end, len(series)) > start:

@@ -20,6 +20,7 @@ from core.inference.anomaly.project_scoring import (
 )
 from core.inference.errors import ScoreError
 from core.inference.model_fingerprint import model_fingerprint
+from core.motion.flow import video_frames
 from core.project import Project
 from core.runs import RunRecord
 from core.runs.export import export_run
@@ -144,3 +145,28 @@ def test_fit_motion_on_the_command_line_and_its_refusals(folder: Path, tmp_path:
             fit_run_motion(project, exported)
         ours = score_project(project, "tiny", ["test.avi"], scorer="fused")
     assert np.allclose(scored.videos[0].errors, ours.videos[0].errors, rtol=1e-5)
+
+
+def test_fit_motion_with_other_flow_settings_records_them_and_each_run_scores_as_it_was_fitted(folder: Path) -> None:
+    from core.motion.model import load_motion_model
+
+    save_run(folder, "coarse", task="predict")
+    assert main(["fit-motion", str(folder), "--run", "coarse", "--flow-scale", "0.25", "--cell", "4",
+                 "--flow-preset", "fast"]) == 0
+    for name, preset, cell in (("coarse", "fast", 4), ("tiny", "medium", 12)):  # tiny: fitted with the defaults
+        run_dir = folder / "runs" / name
+        spec = RunRecord.load(run_dir).data["motion"]["spec"]
+        model = load_motion_model(run_dir / MOTION_FILE)
+        assert (spec["flow_preset"], spec["cell"]) == (preset, cell)
+        assert (model.grid.preset, model.grid.cell) == (preset, cell)
+        assert (model.grid.height, model.grid.width) == (spec["height"], spec["width"])
+        with closing(Project.open(folder, read_only=True)) as project:
+            video = project.video("test.avi")
+            scored = score_project(project, name, [video.id], scorer="motion").videos[0].errors
+            expected = [score for score, _ in model.score_frames(video_frames(video.path))]
+        assert np.allclose(scored, expected, rtol=1e-6, atol=0.0)  # the flow of its own record, not the defaults
+    coarse = load_motion_model(folder / "runs" / "coarse" / MOTION_FILE).grid
+    tiny = load_motion_model(folder / "runs" / "tiny" / MOTION_FILE).grid
+    assert coarse.height * 2 <= tiny.height  # a quarter of the source's size against half of it
+    with pytest.raises(SystemExit):
+        main(["fit-motion", str(folder), "--run", "coarse", "--flow-scale", "0"])

@@ -3,6 +3,7 @@ on frames the model learned from; a run recorded before runs held out time keeps
 
 from __future__ import annotations
 
+import json
 from contextlib import closing
 from pathlib import Path
 
@@ -96,3 +97,77 @@ def test_the_error_level_learns_only_from_windows_inside_the_held_out_spans(proj
     record_held_out(project, run_dir, held=None)  # the project holds none of what the run held out
     with pytest.raises(Exception, match="holds none of the footage"):
         fit_error_level(project, run_dir, epochs=1)
+
+
+def test_a_cross_fitted_error_level_scores_each_held_out_block_with_a_level_that_never_learned_it(
+        project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    import core.training.error_level as error_level
+    from core.inference.anomaly.cross_fitted import CALIBRATION_FILE, cross_fitted_parts, load_calibration
+
+    trained_on = []
+    train = error_level._train
+
+    def counting(run, clips, errors, *args):
+        trained_on.append(len(clips))
+        return train(run, clips, errors, *args)
+
+    monkeypatch.setattr(error_level, "_train", counting)
+    run_dir = save_run(project.folder, task="predict")
+    record_held_out(project, run_dir, held=[[10, 30], [40, 55]])
+    fit = fit_error_level(project, run_dir, epochs=1)
+    # the run's level on both blocks' windows (16 + 11), then fold 1 on block 2's, fold 2 on block 1's
+    assert trained_on == [16 + 11, 11, 16]
+    assert fit.folds == 2 and fit.calibration == run_dir / CALIBRATION_FILE
+    assert RunRecord.load(run_dir).data["error_level"]["cross_fitted"] == {"file": CALIBRATION_FILE, "folds": 2}
+    meta, arrays = load_calibration(run_dir / CALIBRATION_FILE)
+    assert [(b["start"], b["end"], b["first"], b["fold"]) for b in meta["blocks"]] == [
+        (10, 30, 10 + FRAMES, 0), (40, 55, 40 + FRAMES, 1)]
+    assert sorted(arrays) == ["block0_mse", "block0_worst-patches", "block1_mse", "block1_worst-patches"]
+    model = run_model(project.folder, run_dir).pinned()
+    parts = cross_fitted_parts(model, calibration_footage(project, model))
+    assert [len(p) for p in parts] == [16, 11] and all(np.all(p > 0) for p in parts)
+    # scoring calibrates on them: the windows inside the blocks, not the 35 frames of the blocks
+    result = score_project(project, run_dir, ["train0.avi"], percentile=100, smoothing=1)
+    assert result.threshold.frames == 16 + 11
+    assert result.threshold.value == pytest.approx(max(float(p.max()) for p in parts), rel=1e-6)
+    # a level fitted again without cross-fitting (a refit from verdicts): the file is another level's, unused
+    error_level.train_error_level(project, model, run_dir / error_level.ERROR_LEVEL_FILE, epochs=1)
+    assert cross_fitted_parts(run_model(project.folder, run_dir).pinned(), calibration_footage(project, model)) is None
+    assert score_project(project, run_dir, ["train0.avi"], percentile=100).threshold.frames == 20 + 15
+
+
+def test_one_held_out_block_has_no_folds_and_leaves_no_cross_fitted_file(project: Project) -> None:
+    from core.inference.anomaly.cross_fitted import CALIBRATION_FILE
+
+    run_dir = save_run(project.folder, task="predict")
+    (run_dir / CALIBRATION_FILE).write_bytes(b"an older level's")
+    record_held_out(project, run_dir)
+    fit = fit_error_level(project, run_dir, epochs=1)
+    assert fit.folds == 0 and fit.calibration is None and not (run_dir / CALIBRATION_FILE).exists()
+    assert "cross_fitted" not in RunRecord.load(run_dir).data["error_level"]
+    assert score_project(project, run_dir, ["train0.avi"], percentile=100).threshold.frames == 20
+
+
+def test_the_trust_report_measures_the_blocks_as_the_cross_fitted_levels_score_them(project: Project) -> None:
+    from core.inference.anomaly.trust import assess_run
+
+    run_dir = save_run(project.folder, task="predict")
+    record_held_out(project, run_dir, held=[[10, 30], [40, 55]])
+    fit_error_level(project, run_dir, epochs=1)
+    report = assess_run(project, run_dir, save=False, percentile=100, smoothing=1)
+    assert (report.blocks, report.held_out_frames) == (2, 16 + 11)  # the windows inside the blocks
+    (run_dir / "error_level_calibration.npz").unlink()
+    report = assess_run(project, run_dir, save=False, percentile=100, smoothing=1)
+    assert (report.blocks, report.held_out_frames) == (2, 20 + 15)  # without it: the blocks' scored frames
+
+
+def test_the_command_says_it_cross_fitted(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    from core.cli.main import main
+
+    run_dir = save_run(project.folder, task="predict")
+    record_held_out(project, run_dir, held=[[10, 30], [40, 55]])
+    assert main(["fit-error-level", str(project.folder), "--run", "tiny", "--epochs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "cross-fitted over 2 folds of the held-out blocks" in out and "error_level_calibration.npz" in out
+    assert main(["fit-error-level", str(project.folder), "--run", "tiny", "--epochs", "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["cross_fitted"] == {"file": "error_level_calibration.npz", "folds": 2}

@@ -164,3 +164,34 @@ def test_one_decode_is_shared_only_where_both_read_the_same_frames(folder: Path,
     assert can_share(video, prediction, motion) and can_share(video, colour, motion)
     assert can_share(images, prediction, motion)
     assert not can_share(images, colour, motion)  # an image folder's gray images need not be its colours in gray
+
+
+def test_opencv_runs_on_one_thread_during_a_shared_pass_and_gets_its_threads_back(folder: Path, monkeypatch) -> None:
+    import cv2
+
+    import core.inference.anomaly.motion_scoring as motion_scoring
+    import core.inference.anomaly.shared_decode as shared_decode
+
+    seen: list[int] = []  # OpenCV's thread count as each motion score is made (on the decoding thread)
+
+    original = motion_scoring.score_motion
+
+    def watching(*args, **kwargs):
+        for score in original(*args, **kwargs):
+            seen.append(cv2.getNumThreads())
+            yield score
+
+    monkeypatch.setattr(motion_scoring, "score_motion", watching)
+    before = max(2, cv2.getNumThreads())
+    cv2.setNumThreads(before)
+    try:
+        with closing(Project.open(folder, read_only=True)) as project:
+            shutil.rmtree(scores_dir(folder), ignore_errors=True)
+            score_project(project, "tiny", scorer="fused")
+        assert seen and set(seen) == {1}
+        assert cv2.getNumThreads() == before
+        with shared_decode.opencv_on_one_thread(), shared_decode.opencv_on_one_thread():  # overlapping passes
+            assert cv2.getNumThreads() == 1
+        assert cv2.getNumThreads() == before
+    finally:
+        cv2.setNumThreads(before)

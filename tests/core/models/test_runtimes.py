@@ -127,3 +127,56 @@ def test_a_missing_runtime_package_is_one_line_naming_what_to_install(tmp_path, 
     assert not (tmp_path / "o").exists()
     assert_one_line_error(capsys, ["score", str(project), "--run", "tiny", "--video", "test.avi",
                                    "--runtime", "onnx"], "needs onnxruntime")
+
+
+def _native_bf16() -> bool:
+    if not _installed("openvino"):
+        return False
+    from core.models.runtimes import native_bf16
+
+    return native_bf16()
+
+
+def test_the_bf16_runtime_scores_the_openvino_export_close_to_keras_under_its_own_cache_key(tmp_path) -> None:
+    if not _native_bf16():
+        pytest.skip("openvino missing or this CPU does not compute bf16 natively")
+    import dataclasses
+
+    from core.inference.anomaly.project_scoring import run_model, score_key
+    from core.models.runtimes import RuntimeModel
+    from core.project import Project
+    from core.runs.export import export_run
+
+    project, run_dir = _future_frame_run(tmp_path)
+    out = export_run(run_dir, tmp_path / "exported", formats=["openvino"])
+    keras_errors, _ = _scores(project, out, "keras")
+    f32_errors, _ = _scores(project, out, "openvino")
+    errors, model = _scores(project, out, "openvino-bf16")
+    assert isinstance(model, RuntimeModel) and model.precision == "bf16" and model.format == "openvino"
+    # bf16 keeps 8 bits of mantissa: each frame's error moves by up to a few 1e-3 relative, where f32 moves ~1e-6
+    np.testing.assert_allclose(errors, keras_errors, rtol=5e-2)
+    assert np.max(np.abs(errors - keras_errors) / keras_errors) > np.max(np.abs(f32_errors - keras_errors) / keras_errors)
+
+    opened = Project.open(project, read_only=True)
+    try:
+        video = opened.video("test.avi")
+        base = run_model(project, out)
+        keys = {runtime: score_key(dataclasses.replace(base, runtime=runtime), video)
+                for runtime in ("keras", "openvino", "openvino-bf16")}
+    finally:
+        opened.close()
+    assert keys["keras"] == keys["openvino"]  # f32 runtimes agree to float rounding and share cached scores
+    assert keys["openvino-bf16"] != keys["keras"]  # bf16 scores never pass for f32 ones
+
+
+def test_the_bf16_runtime_is_refused_on_a_cpu_without_native_bf16(tmp_path, capsys, monkeypatch) -> None:
+    if not _installed("openvino"):
+        pytest.skip("openvino is not installed")
+    import core.models.runtimes as runtimes
+    from core.runs.export import export_run
+
+    project, run_dir = _future_frame_run(tmp_path)
+    export_run(run_dir, project / "runs" / "exported", formats=["openvino"])
+    monkeypatch.setattr(runtimes, "native_bf16", lambda: False)
+    assert_one_line_error(capsys, ["score", str(project), "--run", "exported", "--video", "test.avi",
+                                   "--runtime", "openvino-bf16"], "needs a CPU that computes bf16 natively")

@@ -35,6 +35,30 @@ def test_cell_features_summarise_a_known_flow():
     assert features[1].max() == 0.0
 
 
+def _cell_by_cell(flow: np.ndarray, grid: FlowGrid) -> np.ndarray:
+    """The features computed one cell at a time, in float64, straight from the definitions."""
+    rows, cols = grid.shape
+    out = np.zeros((rows, cols, len(CHANNELS)))
+    for r in range(rows):
+        for c in range(cols):
+            cell = flow[r * grid.cell:(r + 1) * grid.cell, c * grid.cell:(c + 1) * grid.cell].astype(np.float64)
+            speed = np.hypot(cell[..., 0], cell[..., 1])
+            moving = speed > grid.moving_speed
+            out[r, c, :4] = cell[..., 0].mean(), cell[..., 1].mean(), speed.mean(), moving.mean()
+            if moving.any():
+                out[r, c, 4:] = speed[moving].mean(), cell[..., 0][moving].mean(), cell[..., 1][moving].mean()
+    return out
+
+
+@pytest.mark.parametrize(("height", "width", "cell"), [(24, 30, 12), (25, 37, 12), (13, 7, 5), (5, 5, 1), (9, 11, 20)])
+def test_cell_features_match_a_cell_by_cell_computation(height, width, cell):
+    flow = np.random.default_rng(height * width + cell).normal(0.0, 0.5, (height, width, 2)).astype(np.float32)
+    grid = FlowGrid(height, width, cell=cell)
+    features = cell_features(flow, grid)
+    assert features.dtype == np.float32
+    np.testing.assert_allclose(features, _cell_by_cell(flow, grid), rtol=1e-5, atol=1e-6)
+
+
 def test_one_feature_array_per_frame_the_first_as_the_second():
     frames = blob_frames(6, 2.0)
     features = list(flow_features(frames, GRID))

@@ -1,0 +1,181 @@
+"""UCSD Ped2 window classification: a classify preset on held-out videos beside the majority class and frame difference.
+
+Task (:mod:`core.data.ped2_windows`): windows of ``--length`` consecutive frames (gray, ``--size``), one
+every ``--stride`` frames, labelled positive ("something other than pedestrians is in view") when all
+their frames lie in the dataset's ground-truth abnormal intervals (``--positive-fraction`` lowers that to
+"most"), negative when none does; windows straddling an interval's border are ambiguous and dropped (the
+count is printed). The classifier sees each window as the absolute differences between its consecutive
+frames (``--input differences``, the default; ``--input frames`` gives it the frames: the LRCN's per-frame
+CNN ends in global average pooling and learns the look of the training videos' vehicles, not their
+motion, docs/models.md). The classifier (``--preset``, default the ``classify`` task's ``default`` LRCN; give
+several to compare them) trains for ``--epochs`` on the 16 training videos (all negative) plus one half of
+the 12 test videos, with class weights that balance the two classes and the windows' left-right mirror
+images added (``--no-flip`` leaves them out), and is evaluated on the other half:
+whole videos are held out. ``--folds 2`` swaps the halves and reports both.
+
+In the same run, fitted on the training side only and applied to the same held-out windows: the majority
+class, and a no-learning baseline: the window's mean frame difference (largest mean absolute difference
+between consecutive frames over 4x4 cells) above a threshold chosen for the best balanced accuracy on the
+training windows. The bar: the classifier's balanced accuracy beats both on the held-out videos.
+
+    python -m bench ped2_classify [--quick] [--data DIR] [--preset default [conv3d ...]] [--folds 1|2]
+
+``--quick`` trains 1 epoch of fold 0 (a smoke run; its figures are not the bar's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from bench.figures import Figure  # noqa: E402
+from bench.reference_data import default_data_dir  # noqa: E402
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        height, width = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected HEIGHTxWIDTH, e.g. 40x60") from None
+    if not (8 <= height <= 240 and 8 <= width <= 360):
+        raise argparse.ArgumentTypeError(f"{text!r}: height 8..240 and width 8..360")
+    return height, width
+
+
+def parse(argv: list[str], quick: bool) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench ped2_classify", description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=default_data_dir(),
+                        help="the shared data folder (holding ucsd_ped2/) or a Ped2 folder itself")
+    parser.add_argument("--size", type=_size, default=None, metavar="HxW", help="frame size (default 24x36)")
+    parser.add_argument("--length", type=int, default=8, help="frames per window (default 8)")
+    parser.add_argument("--stride", type=int, default=4, help="frames between window starts (default 4)")
+    parser.add_argument("--positive-fraction", type=float, default=1.0,
+                        help="fraction of a window's frames that must be abnormal for it to be positive (default 1)")
+    parser.add_argument("--preset", nargs="+", default=["default"], help="classify preset(s) (default: default)")
+    parser.add_argument("--epochs", type=int, default=None, help="training epochs (default 10)")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--folds", type=int, choices=(1, 2), default=None, help="1: fold 0 only; 2: both (default)")
+    parser.add_argument("--input", choices=("frames", "differences"), default="differences",
+                        help="what the classifier sees per window: its gray frames, or the absolute differences "
+                             "between its consecutive frames (length - 1 of them) (default differences)")
+    parser.add_argument("--no-flip", dest="flip", action="store_false",
+                        help="do not add left-right mirrored copies of the training windows")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    args.size = args.size or (24, 36)
+    args.epochs = args.epochs or (1 if quick else 10)
+    args.folds = args.folds or (1 if quick else 2)
+    if args.length < 2 or args.stride < 1 or args.epochs < 1:
+        parser.error("--length must be >= 2, --stride and --epochs >= 1")
+    return args
+
+
+def train_classifier(preset: str, x_train, y_train, x_test, *, epochs: int, batch_size: int, seed: int,
+                     flip: bool = True):
+    """Train preset ``preset`` of the ``classify`` task on clips ``x_train`` ``(n, frames, h, w, 1)`` uint8 with
+    class weights balancing ``y_train`` (0/1), and with ``flip`` their left-right mirror images as well (people and
+    vehicles cross the walkway both ways); return the predicted class of each ``x_test`` clip and seconds taken."""
+    import keras
+    import numpy as np
+
+    from core.models.registry import build_model, make_spec
+
+    keras.utils.set_random_seed(seed)
+    if flip:
+        x_train, y_train = np.concatenate([x_train, x_train[:, :, :, ::-1]]), np.concatenate([y_train, y_train])
+    _, frames, height, width, channels = x_train.shape
+    spec = make_spec("classify", preset, frames=frames, height=height, width=width, channels=channels, outputs=2)
+    model = build_model(spec)
+    counts = np.bincount(y_train, minlength=2)
+    weights = {c: len(y_train) / (2.0 * counts[c]) for c in range(2) if counts[c]}
+    started = time.perf_counter()
+    model.fit(x_train.astype(np.float32) / 255.0, y_train, epochs=epochs, batch_size=batch_size, shuffle=True,
+              class_weight=weights, verbose=2)
+    seconds = time.perf_counter() - started
+    probabilities = model.predict(x_test.astype(np.float32) / 255.0, batch_size=64, verbose=0)
+    return np.argmax(probabilities, axis=1), seconds
+
+
+def _report(name: str, truth, predicted) -> tuple[float, float, str]:
+    from core.data.ped2_windows import CLASSES
+    from core.evaluation.classification import confusion_matrix
+    from core.evaluation.window_baselines import balanced_accuracy_of
+
+    matrix = confusion_matrix(list(truth), list(predicted), classes=[0, 1])
+    balanced = balanced_accuracy_of(truth, predicted)
+    (tn, fp), (fn, tp) = matrix.counts.tolist()
+    line = (f"  {name:<34} accuracy {matrix.accuracy:.3f}  balanced {balanced:.3f}  confusion "
+            f"[[{tn} {fp}] [{fn} {tp}]] (rows true, columns predicted: {CLASSES[0]}, {CLASSES[1]})")
+    print(line, flush=True)
+    return matrix.accuracy, balanced, f"TN {tn} FP {fp} FN {fn} TP {tp}"
+
+
+def figures(argv: list[str], quick: bool) -> list[Figure]:
+    args = parse(argv, quick)
+    root = args.data / "ucsd_ped2" if (args.data / "ucsd_ped2").is_dir() else args.data
+    if not (root / "testing").is_dir():
+        return [Figure("Ped2 window classification, balanced accuracy", None, skipped=f"no UCSD Ped2 at {root}")]
+
+    import numpy as np
+
+    from core.data.ped2_windows import read_ped2, split_test_videos, windows_of
+    from core.evaluation.window_baselines import (
+        best_threshold,
+        frame_difference,
+        majority_class,
+        window_motion,
+    )
+    from core.preprocessing.differences import clip_input
+
+    ped2 = read_ped2(root, args.size)
+    motion = {name: frame_difference(frames) for name, frames in ped2.frames.items()}
+    out: list[Figure] = []
+    for fold in range(args.folds):
+        trained, held = split_test_videos(ped2.testing, fold)
+        train = windows_of(ped2.training + trained, ped2.abnormal, args.length, args.stride, args.positive_fraction)
+        test = windows_of(held, ped2.abnormal, args.length, args.stride, args.positive_fraction)
+        overlap = set(train.video) & set(test.video)
+        if overlap:  # split_test_videos guarantees this; the figures must not rest on it silently
+            raise RuntimeError(f"videos in both training and held-out windows: {sorted(overlap)}")
+        print(f"fold {fold}: held out {', '.join(held)}; training windows {len(train)} ({train.positives} positive, "
+              f"{train.dropped} ambiguous dropped), held-out windows {len(test)} ({test.positives} positive, "
+              f"{test.dropped} ambiguous dropped); {args.length} frames of {args.size[0]}x{args.size[1]}, "
+              f"stride {args.stride}", flush=True)
+        majority = majority_class(train.label)
+        train_scores = np.concatenate([window_motion(motion[v], np.asarray([s]), args.length)
+                                       for v, s in zip(train.video, train.start, strict=True)])
+        test_scores = np.concatenate([window_motion(motion[v], np.asarray([s]), args.length)
+                                      for v, s in zip(test.video, test.start, strict=True)])
+        threshold = best_threshold(train_scores, train.label)
+        _, base_majority, _ = _report(f"majority class ({majority})", test.label, np.full(len(test), majority))
+        _, base_motion, motion_cm = _report(f"frame difference > {threshold:.4f}", test.label,
+                                            (test_scores > threshold).astype(np.int64))
+        bar = max(base_majority, base_motion)
+        out.append(Figure(f"fold {fold}: majority class, balanced accuracy", base_majority,
+                          note=f"predicts class {majority} (the training side's majority)"))
+        out.append(Figure(f"fold {fold}: frame difference, balanced accuracy", base_motion,
+                          note=f"threshold {threshold:.4f} chosen on the training windows; {motion_cm}"))
+        x_train = clip_input(train.clips(ped2.frames), args.input)
+        x_test = clip_input(test.clips(ped2.frames), args.input)
+        for preset in args.preset:
+            predicted, seconds = train_classifier(preset, x_train, train.label, x_test, epochs=args.epochs,
+                                                  batch_size=args.batch_size, seed=args.seed, flip=args.flip)
+            accuracy, balanced, cm = _report(f"{preset} on {args.input} ({args.epochs} epochs, {seconds:.0f} s)", test.label, predicted)
+            out.append(Figure(f"fold {fold}: {preset} preset, balanced accuracy", balanced,
+                              target=None if quick else f"> {bar:.4f}",
+                              note=f"accuracy {accuracy:.3f}; {cm}; {args.input}; {args.epochs} epochs in {seconds:.0f} s; "
+                                   f"held out {', '.join(h.split('/')[-1] for h in held)}"))
+    return out
+
+
+if __name__ == "__main__":
+    for figure in figures(sys.argv[1:], quick=False):
+        print(figure)

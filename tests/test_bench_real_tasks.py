@@ -1,0 +1,67 @@
+"""The real-data task benchmarks end to end on tiny data: ``python -m bench ped2_classify`` and ``speed_regress``."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from bench.runner import main
+
+
+def _tiny_ped2(root: Path) -> Path:
+    """2 training videos and 4 test videos of 8 frames, 24x36; a bright square moves where frames are abnormal."""
+    rng = np.random.default_rng(0)
+    gt = ["[4:8]", "[1:8]", "[5:8]", "[1:3]"]
+    for part, count in (("training", 2), ("testing", 4)):
+        for v in range(count):
+            folder = root / "ucsd_ped2" / part / f"{v + 1:02d}"
+            folder.mkdir(parents=True)
+            for k in range(8):
+                frame = rng.integers(90, 110, (24, 36)).astype(np.uint8)
+                if part == "testing":
+                    first, last = (int(x) for x in gt[v].strip("[]").split(":"))
+                    if first <= k + 1 <= last:
+                        frame[6:14, 3 * k : 3 * k + 8] = 250
+                cv2.imwrite(str(folder / f"{k:03d}.jpg"), np.repeat(frame[:, :, None], 3, axis=2))
+    lines = "\n".join(f"TestVideoFile{{end+1}}.gt_frame = {g};" for g in gt)
+    (root / "ucsd_ped2" / "testing" / "UCSDped2.m").write_text(f"TestVideoFile = {{}};\n{lines}\n")
+    return root
+
+
+TINY_CLASSIFY = ["--size", "16x24", "--length", "3", "--stride", "1", "--epochs", "1", "--batch-size", "4"]
+
+
+def test_ped2_classify_entry_point_reports_the_model_beside_both_baselines_per_fold(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = _tiny_ped2(tmp_path)
+    assert main(["ped2_classify", "--quick", "--no-record", "--data", str(data), "--folds", "2", *TINY_CLASSIFY]) == 0
+    out = capsys.readouterr().out
+    assert "ambiguous dropped" in out
+    rows = {cells[2]: cells for cells in (line.split("|") for line in out.splitlines()) if len(cells) > 6}
+    for fold in (0, 1):
+        rows = {name.strip(): cells for name, cells in rows.items()}
+        assert float(rows[f"fold {fold}: majority class, balanced accuracy"][3]) == 0.5
+        motion = rows[f"fold {fold}: frame difference, balanced accuracy"]
+        assert 0.0 <= float(motion[3]) <= 1.0 and "chosen on the training windows" in motion[6]
+        model = rows[f"fold {fold}: default preset, balanced accuracy"]
+        assert 0.0 <= float(model[3]) <= 1.0 and "TP" in model[6]
+    # fold 0 holds out test videos 02 and 04, fold 1 videos 01 and 03: whole videos, never in both
+    assert "held out 02, 04" in rows["fold 0: default preset, balanced accuracy"][6]
+    assert "held out 01, 03" in rows["fold 1: default preset, balanced accuracy"][6]
+
+
+def test_speed_regress_entry_point_reports_mae_beside_the_mean_predictor(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    images = np.random.default_rng(1).integers(0, 256, (9010, 28, 28)).astype(np.uint8)  # 9000 train, 10 held out
+    header = (2051).to_bytes(4, "big") + b"".join(n.to_bytes(4, "big") for n in images.shape)
+    (tmp_path / "mnist").mkdir()
+    (tmp_path / "mnist" / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(header + images.tobytes()))
+    argv = ["speed_regress", "--quick", "--no-record", "--data", str(tmp_path), "--sequences", "8",
+            "--test-sequences", "4", "--frames", "3", "--size", "8", "--batch-size", "4"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "default preset, MAE" in out and "mean predictor, MAE" in out and "held-out clips" in out
