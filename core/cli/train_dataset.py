@@ -71,15 +71,17 @@ def moving_mnist_data(description: dict[str, Any], spec: ModelSpec, batch_size: 
 
     ``description`` holds ``mnist`` (images file or folder), ``sequences`` / ``validation_sequences``,
     ``frames`` (per sequence: the model sees ``frames - 1``), ``frame_size`` ``[height, width]``,
-    ``digits`` and ``seed``. Frames travel as ``uint8`` and the model scales them.
+    ``digits`` and ``seed``; ``given`` (block predictors): the model sees the first ``given`` frames and
+    predicts the rest. Frames travel as ``uint8`` and the model scales them.
     """
     from core.data import MovingMnistBatches, mnist_digits, to_pydataset
     from core.data.moving_mnist import SPLITS, STREAMS, images_path
     from core.training.data import TrainingData
 
     source = images_path(description["mnist"])
+    given = description.get("given")
     common = dict(batch_size=batch_size, frames=description["frames"], size=CANVAS, digits=description["digits"],
-                  seed=description["seed"], frame_size=tuple(description["frame_size"]))
+                  seed=description["seed"], frame_size=tuple(description["frame_size"]), given=given)
     train_batches = MovingMnistBatches(mnist_digits(source, "train"), description["sequences"],
                                        stream=STREAMS["train"], **common)
     validation = None
@@ -88,8 +90,9 @@ def moving_mnist_data(description: dict[str, Any], spec: ModelSpec, batch_size: 
                                                      description["validation_sequences"],
                                                      stream=STREAMS["validation"], shuffle=False, **common), raw=True)
     height, width = description["frame_size"]
-    spec = spec.replace(frames=description["frames"] - 1, height=height, width=width, channels=1,
-                        input_dtype="uint8")
+    sizes = {"frames": description["frames"] - 1} if given is None else \
+        {"frames": given, "future": description["frames"] - given}
+    spec = spec.replace(**sizes, height=height, width=width, channels=1, input_dtype="uint8")
     summary = {**description, "mnist": str(source), "train_clips": description["sequences"],
                "validation_clips": description["validation_sequences"], "input_dtype": "uint8",
                "split": {name: f"images {s.start}..{'' if s.stop is None else s.stop - 1}"
@@ -108,10 +111,14 @@ def train_on_dataset(args: argparse.Namespace, request: TrainingRequest, progres
     # the canvas is square: the preset's size or the given one, times --scale (no footage to take a ratio from)
     fitted = choose_frame_size(spec, "predict", request.height, request.width, request.scale, (), reference=True)
     size = (fitted.height, fitted.width)
-    frames = (spec.frames if request.frames is None else request.frames) + 1
+    given = spec.frames if request.frames is None else request.frames
+    future = getattr(spec, "future", None)  # a block predictor: ``future`` frames per call, not one
+    frames = given + (1 if future is None else future)
     description = {"source": args.dataset, "mnist": str(Path(args.mnist).resolve()), "sequences": sequences,
                    "validation_sequences": int(round(sequences * request.val_fraction)), "frames": frames,
                    "frame_size": list(size), "digits": 2, "seed": config.seed}
+    if future is not None:
+        description["given"] = given
     data, spec = moving_mnist_data(description, spec, config.batch_size)
     name = request.run_name or default_run_name("predict", spec.preset)
     return train(spec, data, Path(args.runs_dir) / name, progress, cancel, config)

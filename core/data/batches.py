@@ -55,6 +55,9 @@ class ClipBatches:
         self.mean_frame = mean_frame if spec.subtract_mean else None
         #: Cached frames of each video of ``samples.video_ids``, in that order.
         self.frames = [frames[v] for v in samples.video_ids]
+        #: ``next_frame`` clips of a block predictor: ``x`` = the first ``given`` frames, ``y`` = the rest
+        #: (``None``: ``x`` and ``y`` shifted by one frame)
+        self.given: int | None = None
         self.epoch = 0
         self._order = self._make_order()
 
@@ -67,11 +70,15 @@ class ClipBatches:
     def x_shape(self) -> tuple[int, ...]:
         """Shape of one ``x`` sample: ``(frames, height, width, channels)``."""
         frames = self.samples.length - (1 if self.task == "next_frame" else 0)
+        if self.task == "next_frame" and self.given is not None:
+            frames = self.given
         return (frames, *self.spec.frame_shape)
 
     @property
     def y_shape(self) -> tuple[int, ...]:
         """Shape of one ``y`` sample."""
+        if self.task == "next_frame" and self.given is not None:
+            return (self.samples.length - self.given, *self.spec.frame_shape)
         if self.task in ("next_frame", "anomaly"):
             return self.x_shape
         if self.task == "classification":
@@ -156,6 +163,8 @@ class ClipBatches:
 
     def _pair(self, clips: np.ndarray, targets: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         if self.task == "next_frame":
+            if self.given is not None:
+                return clips[:, :self.given], clips[:, self.given:]
             return clips[:, :-1], clips[:, 1:]
         if self.task == "anomaly":
             return clips, clips

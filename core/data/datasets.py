@@ -269,13 +269,14 @@ def to_tf_dataset(batches: ClipBatches, prefetch: bool = True, in_memory: bool |
     mean = None if batches.mean_frame is None else tf.constant(batches.mean_frame, tf.float32)
     classes = len(batches.class_names)
     one_hot = batches.one_hot
+    given = batches.given  # a block predictor's clips: the first ``given`` frames in, the rest as targets
 
     def convert(clips, targets=None):
         x = clips if raw else tf.cast(clips, tf.float32) * (1.0 / 255.0)
         if mean is not None:
             x = x - mean
         if task == "next_frame":
-            return x[:, :-1], x[:, 1:]
+            return (x[:, :-1], x[:, 1:]) if given is None else (x[:, :given], x[:, given:])
         if task == "anomaly":
             return x, x
         if task == "classification":

@@ -248,6 +248,8 @@ class MovingMnistBatches:
     Batches are what the next-frame trainer takes (the convention of
     :class:`~core.data.batches.ClipBatches`, so :func:`~core.data.batches.to_pydataset` wraps this too):
     ``x`` = frames ``0 .. frames-2``, ``y`` = frames ``1 .. frames-1``, each ``(batch, frames - 1, H, W, 1)``;
+    with ``given`` (for block predictors, which predict several frames in one call), ``x`` = frames
+    ``0 .. given-1`` and ``y`` = frames ``given .. frames-1``;
     float32 in [0, 1] from ``batches[i]``, ``uint8`` from :meth:`uint8_batch` (for models that scale
     frames themselves). ``frame_size`` (``(height, width)``) resizes the ``size`` x ``size`` canvas
     (area interpolation, as video frames are resized) for models of another input size. The sequence
@@ -269,10 +271,14 @@ class MovingMnistBatches:
         stream: int = 0,
         frame_size: tuple[int, int] | None = None,
         shuffle: bool = True,
+        given: int | None = None,
     ) -> None:
         if sequences < 1 or batch_size < 1 or frames < 2:
             raise ValueError(f"sequences and batch_size must be >= 1 and frames >= 2, not {sequences}, "
                              f"{batch_size}, {frames}")
+        if given is not None and not 1 <= given < frames:
+            raise ValueError(f"given must be 1 .. frames - 1 ({frames - 1}), not {given}")
+        self.given = given
         self.images = images
         self.sequences, self.batch_size, self.frames = sequences, batch_size, frames
         self.size, self.digits, self.seed, self.stream = size, digits, seed, stream
@@ -284,8 +290,13 @@ class MovingMnistBatches:
 
     @property
     def x_shape(self) -> tuple[int, ...]:
-        """Shape of one ``x`` (and ``y``) sample: ``(frames - 1, height, width, 1)``."""
-        return (self.frames - 1, *self.frame_size, 1)
+        """Shape of one ``x`` sample: ``(frames - 1, height, width, 1)`` (``given`` frames with ``given``)."""
+        return (self.frames - 1 if self.given is None else self.given, *self.frame_size, 1)
+
+    def _split(self, clips: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.given is None:
+            return clips[:, :-1], clips[:, 1:]
+        return clips[:, :self.given], clips[:, self.given:]
 
     @property
     def num_samples(self) -> int:
@@ -321,13 +332,11 @@ class MovingMnistBatches:
         return clips
 
     def uint8_batch(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        """Batch ``index`` as shifted ``uint8`` pairs ``(x, y)``."""
-        clips = self.sequence_batch(index)
-        return clips[:, :-1], clips[:, 1:]
+        """Batch ``index`` as ``uint8`` pairs ``(x, y)`` (shifted, or split at ``given``)."""
+        return self._split(self.sequence_batch(index))
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        clips = np.multiply(self.sequence_batch(index), np.float32(1.0 / 255.0), dtype=np.float32)
-        return clips[:, :-1], clips[:, 1:]
+        return self._split(np.multiply(self.sequence_batch(index), np.float32(1.0 / 255.0), dtype=np.float32))
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """One epoch of float32 batches, then :meth:`on_epoch_end`."""

@@ -9,6 +9,7 @@ on the TensorFlow, JAX and PyTorch backends.
 from core.models.registry import DEFAULT_PRESET, build_model, get_preset, make_spec, presets
 from core.models.specs import (
     AutoencoderSpec,
+    BlockPredictorSpec,
     Conv3DSpec,
     LRCNSpec,
     ModelSpec,
@@ -23,6 +24,7 @@ __all__ = [
     "DEFAULT_PRESET",
     "TASKS",
     "AutoencoderSpec",
+    "BlockPredictorSpec",
     "Conv3DSpec",
     "LRCNSpec",
     "ModelSpec",

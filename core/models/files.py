@@ -56,6 +56,7 @@ def load_model_file(path: str | Path, compile: bool = False) -> Any:
         raise ModelFileError(path, f"not a Keras model file (expected .keras or .h5, got '{suffix or 'no suffix'}')")
     import keras
 
+    import core.models.block_predictor  # noqa: F401 - registers the block predictors' layers
     import core.models.frame_input  # noqa: F401 - registers the uint8 input layer and its losses
     import core.models.layers  # noqa: F401 - registers Framewatch's custom layers
 

@@ -51,6 +51,16 @@ def _layer_flops(layer, in_shape: tuple[int, ...], out_shape: tuple[int, ...], r
         k = _kernel_elems(layer)
         macs = spatial * k * 4 * cout * (cin + cout)
         return repeat * 2 * frames * macs
+    if type(layer).__name__ == "PatchConvLSTM":  # core.models.block_predictor: given + future - 1 steps
+        steps = layer.given + layer.future - 1
+        spatial = math.prod(in_shape[1:3])
+        k = layer.kernel * layer.kernel
+        width, macs = in_shape[-1], 0
+        for f in layer.filters:
+            macs += spatial * k * 4 * f * (width + f)
+            width = f
+        macs += spatial * width * layer.channels  # the 1x1 readout
+        return repeat * 2 * steps * macs
     if isinstance(layer, (L.LSTM, L.GRU)):
         gates = 4 if isinstance(layer, L.LSTM) else 3
         frames, features = in_shape[0], in_shape[-1]

@@ -215,6 +215,70 @@ class UNetPredictorSpec(ModelSpec):
         return 2 ** (len(self.filters) - 1)
 
 
+#: How a :class:`BlockPredictorSpec` turns the given frames into the future ones.
+BLOCK_LAYOUTS = ("simvp", "convlstm")
+
+
+@dataclass(frozen=True)
+class BlockPredictorSpec(ModelSpec):
+    """Block predictor: the last ``frames`` given frames -> the next ``future`` frames, all in one call.
+
+    Input ``(frames, height, width, channels)``, output ``(future, height, width, channels)``: output ``k``
+    is the frame ``k + 1`` steps after the last input. Trained on clips of ``frames + future`` frames
+    (the first ``frames`` in, the rest as targets); rolled out by repeated blocks
+    (:func:`core.inference.rollout.rollout`).
+
+    ``layout="simvp"`` (SimVP, Gao et al. 2022, with the gated spatial attention of SimVP v2): a strided
+    Conv2D encoder per frame down to 1/``patch`` resolution (``encoder_filters``, GroupNorm, SiLU), a
+    translator over the given frames stacked as channels (``translator_blocks`` gated-attention blocks
+    of ``translator_filters``) that writes ``future`` frames of features at once, and a Conv2DTranspose
+    decoder with a skip from the encoder's full-resolution level of the last given frame; sigmoid output.
+
+    ``layout="convlstm"`` (the ConvLSTM family with PredRNN's patch trick): every frame is cut into
+    ``patch`` x ``patch`` blocks stacked as channels (space-to-depth), a stack of ConvLSTM cells of
+    ``recurrent`` filters (kernel ``recurrent_kernel``) reads the given frames and then, for the future
+    ones, its own previous prediction (trained on its own predictions, as it is rolled out), and each
+    step's patches go back to a frame (depth-to-space).
+    """
+
+    family: ClassVar[str] = "block_predictor"
+    layout: str = "simvp"
+    future: int = 10
+    patch: int = 4
+    encoder_filters: int = 64
+    translator_filters: int = 128
+    translator_blocks: int = 4
+    recurrent: tuple[int, ...] = (64, 64)
+    recurrent_kernel: int = 3
+    loss: str = "mse"
+    #: ``"budget-cosine"``: with a time budget (``--max-minutes``) the learning rate warms up and then
+    #: follows a cosine to 2% of it at the end of the budget (:class:`core.training.callbacks.TimeBudget`);
+    #: ``"constant"``: Adam at ``learning_rate`` (reduced on a plateau, as every preset)
+    lr_schedule: str = "budget-cosine"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.lr_schedule not in ("budget-cosine", "constant"):
+            raise SpecError(f"lr_schedule must be 'budget-cosine' or 'constant', not {self.lr_schedule!r}")
+        if self.layout not in BLOCK_LAYOUTS:
+            raise SpecError(f"layout must be one of {', '.join(map(repr, BLOCK_LAYOUTS))}, not {self.layout!r}")
+        for name in ("future", "patch", "encoder_filters", "translator_filters", "translator_blocks",
+                     "recurrent_kernel"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 1 <= value <= 4096:
+                raise SpecError(f"{name} must be a whole number from 1 to 4096, not {value!r}")
+        if self.layout == "simvp" and self.patch not in (2, 4, 8):
+            raise SpecError(f"the simvp layout downsamples by strides of 2: patch must be 2, 4 or 8, not {self.patch}")
+        if not self.recurrent or any(f < 1 for f in self.recurrent):
+            raise SpecError("recurrent needs one filter count >= 1 per ConvLSTM layer")
+        if self.height % self.patch or self.width % self.patch:
+            raise SpecError(f"frame size {self.height}x{self.width} must be divisible by patch={self.patch}")
+
+    @property
+    def size_multiple(self) -> int:
+        return self.patch
+
+
 BACKBONES = ("scratch", "inception_v3", "mobilenet_v2", "efficientnet_b0", "xception")
 
 
@@ -336,7 +400,9 @@ class MotionSpec(ModelSpec):
 
 
 FAMILIES: dict[str, type[ModelSpec]] = {
-    cls.family: cls for cls in (NextFrameSpec, AutoencoderSpec, LRCNSpec, Conv3DSpec, UNetPredictorSpec, MotionSpec)
+    cls.family: cls
+    for cls in (NextFrameSpec, AutoencoderSpec, LRCNSpec, Conv3DSpec, UNetPredictorSpec, BlockPredictorSpec,
+                MotionSpec)
 }
 
 

@@ -96,12 +96,25 @@ class TimeBudget(keras.callbacks.Callback):
     mid-epoch, ``model.stop_training`` ends the epoch after the current batch: Keras still runs that
     epoch's validation and ``on_epoch_end``, so the shortened epoch is checkpointed and counted as
     finished. ``reached`` then holds ``(epoch, batches done, batches per epoch)``.
+
+    With ``anneal`` (specs whose ``lr_schedule`` is ``"budget-cosine"``), the learning rate also follows
+    the budget: a linear warm-up over its first :data:`WARMUP` share, then a cosine from the rate the run
+    started with down to :data:`FLOOR` of it at the end of the budget, set before every batch (this
+    overrides any reduction on a plateau inside the budget).
     """
 
-    def __init__(self, max_seconds: float, clock: Callable[[], float] = time.perf_counter) -> None:
+    #: Share of the budget the warm-up takes.
+    WARMUP = 0.03
+    #: Learning rate at the end of the budget, as a share of the starting one.
+    FLOOR = 0.02
+
+    def __init__(self, max_seconds: float, clock: Callable[[], float] = time.perf_counter,
+                 anneal: bool = False) -> None:
         super().__init__()
         self.max_seconds = max_seconds
         self.clock = clock
+        self.anneal = anneal
+        self.base_rate: float | None = None
         self.began: float | None = None
         self.epoch = 0
         self.reached: tuple[int, int, int | None] | None = None
@@ -109,6 +122,23 @@ class TimeBudget(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         if self.began is None:
             self.began = self.clock()
+        if self.anneal and self.base_rate is None:
+            rate = current_learning_rate(self.model)
+            self.base_rate = rate if math.isfinite(rate) and rate > 0 else None
+
+    def rate_at(self, share: float) -> float:
+        """The annealed learning rate after ``share`` (0..1) of the budget."""
+        base = float(self.base_rate or 0.0)
+        share = min(max(share, 0.0), 1.0)
+        if share < self.WARMUP:
+            return base * max(share / self.WARMUP, 0.05)
+        progress = (share - self.WARMUP) / (1.0 - self.WARMUP)
+        return base * (self.FLOOR + (1.0 - self.FLOOR) * 0.5 * (1.0 + math.cos(math.pi * progress)))
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.anneal and self.base_rate:
+            share = (self.clock() - (self.began or 0.0)) / self.max_seconds
+            self.model.optimizer.learning_rate.assign(self.rate_at(share))
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch

@@ -84,14 +84,16 @@ def project_data(
         raise TrainingError(f"project {project.folder} has no videos: add videos before training")
     preprocess = _preprocess_spec(spec, options)
     frames = spec.frames if options.frames is None else options.frames
-    kwargs: dict[str, Any] = dict(length=frames + 1 if task == "predict" else frames, batch_size=batch_size,
+    future = getattr(spec, "future", None) if task == "predict" else None  # a block predictor's frames per call
+    length = frames + (future or 1) if task == "predict" else frames
+    kwargs: dict[str, Any] = dict(length=length, batch_size=batch_size,
                                   val_fraction=options.val_fraction, seed=seed, progress=progress, cancel=cancel)
     if task in ("predict", "anomaly") and options.stride:
         kwargs["stride"] = options.stride
     if task == "anomaly" and options.frame_steps:
         kwargs["frame_steps"] = tuple(options.frame_steps)
     if task == "predict":
-        kwargs.setdefault("stride", frames + 1)
+        kwargs.setdefault("stride", length)
     if task == "regress" and options.target:
         kwargs["target"] = options.target
     if options.videos is not None:
@@ -101,6 +103,10 @@ def project_data(
     if arrays:  # feature caching: a fixed sample order, so features and targets line up with the cache key
         kwargs["shuffle"] = False
     train_batches, val_batches = train_val_batches(project, DATASET_TASKS[task], preprocess, **kwargs)
+    if future is not None:  # the first ``frames`` of each clip in, the next ``future`` as targets
+        for batches in (train_batches, val_batches):
+            if batches is not None:
+                batches.given = frames
     # Frames travel as uint8 and the model scales them (core.models.frame_input): a quarter of the bytes,
     # and no float32 clips made on the host. Feature caching and mean subtraction need float32 clips.
     raw = not arrays and not preprocess.subtract_mean

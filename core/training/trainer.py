@@ -277,7 +277,8 @@ def _run(spec: ModelSpec, config: TrainingConfig, data: TrainingData, run_dir: P
                 publish()
 
             checkpointer = Checkpointer(run_dir, plateau, on_saved)
-            budget = TimeBudget(config.max_minutes * 60.0) if config.max_minutes else None
+            anneal = getattr(spec, "lr_schedule", "") == "budget-cosine"
+            budget = TimeBudget(config.max_minutes * 60.0, anneal=anneal) if config.max_minutes else None
             guard = Guard(cancel, lambda: checkpointer.last_path or (str(last) if last.is_file() else ""))
             arrays = fit_data.is_arrays or cached
             requested = config.batch_size if arrays else (fit_data.batch_size or config.batch_size)

@@ -90,7 +90,7 @@ def test_device_check_paths_run_on_jax_without_tensorflow(data_dir: Path) -> Non
     out = json.loads(next(line for line in result.stdout.splitlines() if line.startswith("RESULT "))[7:])
     assert out["tensorflow_loaded"] is False and out["worker_loaded"] is True
     report = out["evaluate"]
-    assert report["preset"] == "default" and report["frame_size"] == [16, 16]
+    assert report["preset"] == "simvp" and report["frame_size"] == [16, 16]  # the predict task's default
     for who in ("model", "blank_frame", "copy_last_frame"):
         assert [s["step"] for s in report[who]["steps"]] == [1, 2, 3]
         assert report[who]["mean"]["sse"] > 0

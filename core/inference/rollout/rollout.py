@@ -35,6 +35,16 @@ bidirectional or reversed recurrences, ``return_state``), roll out through :func
 instead; :func:`step_plan` says which way a model goes and why. Every ``predict`` preset takes the
 carried-state path.
 
+Block predictors (:mod:`core.models.block_predictor`: ``simvp``, ``convlstm-patch``) take a fixed number
+``n`` of frames and predict the next ``K`` in one call (:func:`block_shape`). They roll out by repeated
+blocks: the model runs on the last ``n`` frames, its ``K`` frames are appended (fed back as inputs, quantised
+for ``uint8`` models), and again until ``m`` frames are predicted: ``ceil(m / K)`` calls, each on the
+frames the model was trained to read (with fewer than ``n`` given, the first given frame is repeated in
+front). For them :func:`reference_rollout` is the one-frame loop every next-frame model has: one call per
+future frame, on the last ``n`` frames, keeping the first predicted frame; its frames equal the block
+rollout's only for the first step (after it, the block rollout uses the model's own later frames, which is
+what it was trained for, and the one-frame loop re-reads its own predictions).
+
 The steps after a sequence's first run as one compiled call each on the TensorFlow backend (a
 ``tf.function`` over ``(frame, carried values) -> (output, carried values)``, kept with the model, so a
 second rollout of the same model skips the tracing); elsewhere they stay eager. The steps themselves use
@@ -134,6 +144,46 @@ def frame_window(model: Any) -> int | None:
         elif name != "LastFrame" and name not in _PER_FRAME:
             return None
     return window
+
+
+# ------------------------------------------------------------------------------------------------
+# block predictors: a fixed number of frames in, several future frames out per call
+
+#: Layers that make a model a block predictor (:mod:`core.models.block_predictor`).
+_BLOCK_LAYERS = frozenset({"FramesToChannels", "PatchConvLSTM"})
+
+
+def block_shape(model: Any) -> tuple[int, int] | None:
+    """``(n, K)`` of a block predictor (``n`` frames in, the next ``K`` out per call); ``None`` otherwise."""
+    if not any(type(layer).__name__ in _BLOCK_LAYERS for layer in _layers(model)):
+        return None
+    n, k = model.inputs[0].shape[1], model.outputs[0].shape[1]
+    if n is None or k is None:
+        return None
+    return int(n), int(k)
+
+
+def _window(sequence: np.ndarray, n: int) -> np.ndarray:
+    """The last ``n`` frames of ``sequence``; with fewer, the first frame repeated in front."""
+    if len(sequence) >= n:
+        return sequence[-n:]
+    return np.concatenate([np.repeat(sequence[:1], n - len(sequence), axis=0), sequence])
+
+
+def _block_rollout(model, sequence, m, shape, per_call, progress, cancel) -> np.ndarray:
+    """Run ``model`` on the last ``n`` frames, keep ``per_call`` of its frames (all ``K``: the block
+    rollout; 1: the one-frame loop), feed them back, until ``m`` frames are predicted."""
+    n, _ = shape
+    dtype = _input_dtype(model)
+    predicted: list[np.ndarray] = []
+    while len(predicted) < m:
+        check_cancelled(cancel, "rollout")
+        block = np.asarray(model(_window(sequence, n)[None], training=False), dtype=np.float32)[0]
+        block = block[: min(per_call, m - len(predicted))]
+        predicted.extend(block)
+        sequence = np.concatenate([sequence[-n:], as_model_input(block, dtype)])
+        report(progress, len(predicted), m, "rolling out")
+    return _stacked(predicted, sequence)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -441,6 +491,9 @@ def _analysis(model: Any) -> _Analysis:
 
 def step_plan(model: Any) -> StepPlan:
     """Whether :func:`rollout` carries state for ``model`` or falls back to the reference loop, and why."""
+    shape = block_shape(model)
+    if shape is not None:
+        return StepPlan(True, f"blocks: {shape[1]} frames per call from the last {shape[0]}")
     window = frame_window(model)
     if window is not None:
         return StepPlan(True, f"a window of {window} frames: one run on the last {window} frames per step")
@@ -491,9 +544,14 @@ def reference_rollout(
     """The reference loop: ``m`` times, run ``model`` on every frame so far and append its last prediction.
 
     ``frames``: ``(n, H, W, C)`` given frames in the model's input dtype. Returns ``(m, H, W, C)`` float32
-    in [0, 1]. Cost: quadratic in ``m`` (step ``k`` runs ``n + k`` frames).
+    in [0, 1]. Cost: quadratic in ``m`` (step ``k`` runs ``n + k`` frames). A block predictor runs once per
+    future frame on its last ``n`` frames and keeps the first of the ``K`` it predicts (module doc).
     """
-    return _loop(model, _check(model, frames, m), m, None, progress, cancel)
+    sequence = _check(model, frames, m)
+    shape = block_shape(model)
+    if shape is not None:
+        return _block_rollout(model, sequence, m, shape, 1, progress, cancel)
+    return _loop(model, sequence, m, None, progress, cancel)
 
 
 def _loop(model, sequence, m, window, progress, cancel) -> np.ndarray:
@@ -528,12 +586,16 @@ def rollout(
     """:func:`reference_rollout`'s frames (within float tolerance) in ``n + m - 1`` frame-steps.
 
     Carries each recurrent layer's state and each temporal kernel's window from frame to frame (see the
-    module doc); a model that cannot step that way (:func:`step_plan`) goes through the reference loop.
-    ``frames``: ``(n, H, W, C)`` in the model's input dtype. Returns ``(m, H, W, C)`` float32 in [0, 1].
+    module doc); a model that cannot step that way (:func:`step_plan`) goes through the reference loop. A
+    block predictor rolls out by repeated blocks of its ``K`` frames (module doc: from the second frame on,
+    not the reference loop's frames). ``frames``: ``(n, H, W, C)`` in the model's input dtype. Returns ``(m, H, W, C)`` float32 in [0, 1].
     """
     sequence = _check(model, frames, m)
     if m == 0:
         return _stacked([], sequence)
+    shape = block_shape(model)
+    if shape is not None:
+        return _block_rollout(model, sequence, m, shape, shape[1], progress, cancel)
     window = frame_window(model)
     if window is not None:
         return _loop(model, sequence, m, window, progress, cancel)  # the reference loop on the last frames

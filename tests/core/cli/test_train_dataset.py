@@ -64,3 +64,26 @@ def test_bad_data_and_unknown_runs_are_one_line_errors(tmp_path: Path, capsys) -
     assert not (tmp_path / "runs").exists()  # nothing is created for a run that cannot start
     assert main(["train", "--runs-dir", str(tmp_path), "--resume", "nope"]) == 2
     assert "no training run 'nope'" in capsys.readouterr().err
+
+
+def test_a_block_preset_trains_on_given_and_future_frames_resumes_evaluates_and_predicts(
+        data_dir: Path, tmp_path: Path, capsys) -> None:
+    runs, mnist = tmp_path / "runs", str(data_dir / "mnist")
+    code = main(["train", "--dataset", "moving-mnist", "--mnist", mnist, "--runs-dir", str(runs), "--task", "predict",
+                 "--preset", "convlstm-patch", "--frames", "3", "--epochs", "1", "--name", "block", "--size", "16",
+                 "--filters", "4", "--sequences", "4", "--batch-size", "2", "--steps-per-epoch", "2"])
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    record = RunRecord.load(runs / "block")
+    # 3 given + the preset's 10 future frames per sequence; the model reads 3 and writes 10
+    assert record.data["frames"] == 13 and record.data["given"] == 3
+    assert record.spec["frames"] == 3 and record.spec["future"] == 10 and record.spec["recurrent"] == [4]
+    assert main(["train", "--runs-dir", str(runs), "--resume", "block", "--epochs", "2"]) == 0
+    assert RunRecord.load(runs / "block").epochs_completed == 2
+    capsys.readouterr()
+    assert main(["evaluate", "--dataset", "moving-mnist", "--mnist", mnist, "--run", str(runs / "block"),
+                 "--sequences", "2", "--given", "4", "--future", "12"]) == 0  # more than one block
+    assert "4 given, 12 predicted at 16x16" in capsys.readouterr().out
+    assert main(["predict", "--dataset", "moving-mnist", "--mnist", mnist, "--run", str(runs / "block"),
+                 "--given", "3", "--future", "2", "-o", str(tmp_path / "p.gif")]) == 0
+    assert (tmp_path / "p.gif").is_file()

@@ -41,6 +41,8 @@ def test_every_preset_builds_with_the_right_output_shape(task: str) -> None:
         model = build_model(spec)
         if getattr(spec, "temporal", "") == "stack":  # the next frame only
             assert model.output_shape == (None, 1, *spec.input_shape[1:]), name
+        elif spec.family == "block_predictor":  # the next ``future`` frames in one call
+            assert model.output_shape == (None, spec.future, *spec.input_shape[1:]), name
         elif task in ("predict", "anomaly"):
             assert model.output_shape == (None, *spec.input_shape), name
         else:

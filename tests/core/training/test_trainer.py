@@ -251,6 +251,28 @@ def test_time_budget_stops_at_the_first_batch_boundary_past_it() -> None:
     assert budget.reached == (0, 2, 5) and budget.model.stop_training
 
 
+def test_an_annealing_time_budget_warms_up_then_follows_a_cosine_to_the_floor() -> None:
+    clock = _Clock()
+    budget = TimeBudget(100.0, clock=clock, anneal=True)
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss="mse")
+    budget.set_model(model)
+    budget.on_train_begin()
+    rates = []
+    for elapsed in (0.0, 1.5, 3.0, 51.5, 100.0, 150.0):
+        clock.now = 100.0 + elapsed
+        budget.on_train_batch_begin(0)
+        rates.append(float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)))
+    assert rates[0] == pytest.approx(0.0005)  # the warm-up starts at 5% of the rate
+    assert rates[1] == pytest.approx(0.005) and rates[2] == pytest.approx(0.01)  # 3% of the budget: the full rate
+    assert rates[3] == pytest.approx(0.01 * (0.02 + 0.98 * 0.5))  # half way through the cosine
+    assert rates[4] == pytest.approx(0.0002) and rates[5] == pytest.approx(0.0002)  # the floor, 2%
+    plain = TimeBudget(100.0, clock=clock)  # without anneal the rate is left alone
+    plain.set_model(model)
+    plain.on_train_begin()
+    plain.on_train_batch_begin(0)
+    assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(0.0002)
+
 def test_a_time_budget_ends_the_run_stopped_early_and_resume_trains_on(spec, data, tmp_path: Path) -> None:
     # a budget shorter than any batch: the run stops after the first batch of each invocation
     run = tmp_path / "run"
