@@ -24,6 +24,7 @@ The packages are optional (``pip install "framewatch[runtime]"``); a missing one
 
 from __future__ import annotations
 
+import functools
 import importlib
 import warnings
 from pathlib import Path
@@ -97,8 +98,9 @@ def require_runtime(runtime: str) -> None:
                              "AMX), which this one does not: score with --runtime openvino or keras")
 
 
+@functools.cache
 def native_bf16() -> bool:
-    """Whether OpenVINO's CPU plugin computes bf16 natively on this machine."""
+    """Whether OpenVINO's CPU plugin computes bf16 natively on this machine (asked once per process)."""
     import openvino as ov
 
     try:

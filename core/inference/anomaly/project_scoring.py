@@ -157,10 +157,11 @@ class ScoringRun(RunModel):
         models = [load_runtime_model(export, runtime) for export in exports]
         return models[0], (models[1] if len(models) > 1 else None)
 
-    def _fresh_exports(self) -> tuple[str, list[Path]] | None:
+    def _fresh_exports(self, check: bool = True) -> tuple[str, list[Path]] | None:
         """The runtime that scores this run and its export files (model, then error level), or ``None`` when
         Keras does: :attr:`runtime` is ``keras``, or ``""`` and the default runtime cannot run here or the run
-        has no fresh export for it. The errors of :meth:`_exported_models` for a runtime named explicitly."""
+        has no fresh export for it. The errors of :meth:`_exported_models` for a runtime named explicitly;
+        ``check=False``: none for a pinned file replaced since (that is for loading to refuse)."""
         from core.inference.model_fingerprint import model_fingerprint
         from core.models.runtimes import (
             DEFAULT_RUNTIME,
@@ -174,21 +175,24 @@ class ScoringRun(RunModel):
         runtime = self.runtime or DEFAULT_RUNTIME
         if runtime == "keras" or self.model_path.suffix != ".keras":  # a motion model has no network
             return None
+        fmt = runtime_format(runtime)
+        entries = (self.record.data.get(RECORD_KEY) or {}).get(fmt) or {}
+        if not entries and not self.runtime:  # the usual case, decided without importing the runtime
+            return None
         try:
             require_runtime(runtime)
         except RuntimeMissing:
             if self.runtime:
                 raise
             return None
-        fmt = runtime_format(runtime)
-        entries = (self.record.data.get(RECORD_KEY) or {}).get(fmt) or {}
         files = [(self.model_path, self.fingerprint)]
         if self.error_level_path is not None:
             files.append((self.error_level_path, self.spec.error_level if self.fingerprint else ""))
         found = []
         for path, pinned in files:
             key = model_fingerprint(path)
-            self._check_unchanged(path, key, pinned)
+            if check:
+                self._check_unchanged(path, key, pinned)
             export = fresh_export(path.parent, entries.get(path.name) if isinstance(entries, dict) else None,
                                   path, key)
             if export is None:
@@ -207,7 +211,7 @@ class ScoringRun(RunModel):
 
         if score_precision(self.runtime or DEFAULT_RUNTIME) == "f32":
             return "f32"
-        found = self._fresh_exports()
+        found = self._fresh_exports(check=False)
         return "f32" if found is None else score_precision(found[0])
 
     def _check_unchanged(self, path: Path, loaded: str, pinned: str) -> None:
