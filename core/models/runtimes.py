@@ -14,7 +14,7 @@ match (:func:`fresh_export`): a stale one (the Keras file replaced since) is nev
   with bf16 support OpenVINO would otherwise compute in bf16, whose per-pixel outputs differ from TensorFlow's
   by about 5e-3. The ``openvino-bf16`` runtime scores the same export in bf16 on purpose, on a CPU that
   computes bf16 natively (AVX-512 BF16 or AMX; refused elsewhere, where OpenVINO would emulate it slowly):
-  about half the CPU time of f32 per frame. Its scores differ from Keras's by ~1e-3 relative, so they are
+  about half the CPU time of f32 per frame. Its scores differ from Keras's by up to 2% of a frame's score (Ped2's test frames), so they are
   cached under their own key (:func:`score_precision`) and never mixed with f32 scores.
 
 The model's input (``uint8`` frames for Framewatch's models) keeps its type and shape, batch size free.

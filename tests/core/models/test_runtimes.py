@@ -153,7 +153,7 @@ def test_the_bf16_runtime_scores_the_openvino_export_close_to_keras_under_its_ow
     f32_errors, _ = _scores(project, out, "openvino")
     errors, model = _scores(project, out, "openvino-bf16")
     assert isinstance(model, RuntimeModel) and model.precision == "bf16" and model.format == "openvino"
-    # bf16 keeps 8 bits of mantissa: each frame's error moves by up to a few 1e-3 relative, where f32 moves ~1e-6
+    # bf16 keeps 8 bits of mantissa: each frame's error moves by up to a few % relative, where f32 moves ~1e-6
     np.testing.assert_allclose(errors, keras_errors, rtol=5e-2)
     assert np.max(np.abs(errors - keras_errors) / keras_errors) > np.max(np.abs(f32_errors - keras_errors) / keras_errors)
 
