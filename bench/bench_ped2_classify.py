@@ -36,8 +36,11 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import numpy as np  # noqa: E402
+
 from bench.figures import Figure  # noqa: E402
 from bench.reference_data import default_data_dir  # noqa: E402
+from core.data.ped2_windows import label_windows  # noqa: E402
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -68,6 +71,23 @@ def parse(argv: list[str], quick: bool) -> argparse.Namespace:
                              "between its consecutive frames (length - 1 of them) (default differences)")
     parser.add_argument("--no-flip", dest="flip", action="store_false",
                         help="do not add left-right mirrored copies of the training windows")
+    parser.add_argument("--reverse", action="store_true",
+                        help="add time-reversed copies of the training windows (after the mirrored ones)")
+    parser.add_argument("--validation", action="store_true",
+                        help="hold whole videos of the training side out as a validation split (every third "
+                             "trained test video, every fourth training video): keep the epoch with the best "
+                             "validation balanced accuracy and the decision threshold on the positive class's "
+                             "probability chosen there, as the frame-difference baseline chooses its own")
+    parser.add_argument("--filters", type=lambda t: tuple(int(v) for v in t.split(",")), default=None,
+                        metavar="F1,F2,..", help="LRCN per-frame CNN filters (default: the preset's)")
+    parser.add_argument("--lstm", type=lambda t: tuple(int(v) for v in t.split(",")), default=None,
+                        metavar="U1,..", help="LRCN LSTM units (default: the preset's)")
+    parser.add_argument("--pooling", choices=("avg", "max"), default=None,
+                        help="LRCN: global average or max pooling of the per-frame CNN's features (default: avg)")
+    parser.add_argument("--save-run", type=Path, default=None, metavar="PROJECT",
+                        help="save each fold's trained classifier (of the first --preset) as a classify run "
+                             "PROJECT/runs/ped2-fold<N> (run.json with the class names and, with --validation, its "
+                             "decision threshold), for framewatch classify PROJECT --run ped2-fold<N> ...")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     args.size = args.size or (24, 36)
@@ -78,30 +98,117 @@ def parse(argv: list[str], quick: bool) -> argparse.Namespace:
     return args
 
 
+def validation_split(trained: list[str], abnormal: dict[str, np.ndarray], length: int, stride: int,
+                     positive_fraction: float = 1.0) -> list[str]:
+    """The validation videos of a fold's training side: whole test videos of the trained half, every second
+    one (the 1st, 3rd, ...) of those holding windows of both classes, so the threshold is chosen against
+    pedestrian-only windows of the test videos (the 16 training videos' negatives are easier: no vehicle
+    ever crosses them). Chosen from the training side's labels only; nothing of the held-out half is used."""
+    both = [video for video in sorted(trained)
+            if len(set(label_windows(abnormal[video], length, stride, positive_fraction)[1].tolist())) == 2]
+    return both[0::2]
+
+
 def train_classifier(preset: str, x_train, y_train, x_test, *, epochs: int, batch_size: int, seed: int,
-                     flip: bool = True):
+                     flip: bool = True, reverse: bool = False, validation=None, spec_changes=None):
     """Train preset ``preset`` of the ``classify`` task on clips ``x_train`` ``(n, frames, h, w, 1)`` uint8 with
     class weights balancing ``y_train`` (0/1), and with ``flip`` their left-right mirror images as well (people and
-    vehicles cross the walkway both ways); return the predicted class of each ``x_test`` clip and seconds taken."""
+    vehicles cross the walkway both ways), with ``reverse`` their time-reversed copies too.
+
+    With ``validation`` ``(x_val, y_val)`` (whole videos of the training side), after every epoch the positive
+    class's probability on the validation clips gets the threshold with the best balanced accuracy there
+    (:func:`best_threshold`, as the frame-difference baseline picks its own); the epoch with the best
+    validation balanced accuracy is kept (its weights and its threshold). Without it the last epoch and the
+    argmax (threshold 0.5) decide.
+
+    Returns ``(predicted class of each x_test clip, seconds, details)``; ``details`` has ``threshold``,
+    ``epoch`` (1-based, the one kept), ``validation`` (its balanced accuracy, or None), ``model``, ``spec``."""
     import keras
     import numpy as np
 
+    from core.evaluation.window_baselines import balanced_accuracy_of, best_threshold
     from core.models.registry import build_model, make_spec
 
     keras.utils.set_random_seed(seed)
     if flip:
         x_train, y_train = np.concatenate([x_train, x_train[:, :, :, ::-1]]), np.concatenate([y_train, y_train])
+    if reverse:
+        x_train, y_train = np.concatenate([x_train, x_train[:, ::-1]]), np.concatenate([y_train, y_train])
     _, frames, height, width, channels = x_train.shape
-    spec = make_spec("classify", preset, frames=frames, height=height, width=width, channels=channels, outputs=2)
+    spec = make_spec("classify", preset, frames=frames, height=height, width=width, channels=channels, outputs=2,
+                     **(spec_changes or {}))
     model = build_model(spec)
     counts = np.bincount(y_train, minlength=2)
     weights = {c: len(y_train) / (2.0 * counts[c]) for c in range(2) if counts[c]}
+    details = {"threshold": 0.5, "epoch": epochs, "validation": None, "model": model, "spec": spec}
+    callbacks = []
+    if validation is not None:
+        x_val = validation[0].astype(np.float32) / 255.0
+        y_val = np.asarray(validation[1])
+
+        class PickEpoch(keras.callbacks.Callback):
+            best = (-1.0, None, None, 0)
+
+            def on_epoch_end(self, epoch, logs=None):
+                scores = self.model.predict(x_val, batch_size=64, verbose=0)[:, 1]
+                threshold = best_threshold(scores, y_val)
+                balanced = balanced_accuracy_of(y_val, (scores > threshold).astype(np.int64))
+                print(f"    epoch {epoch + 1}: validation balanced accuracy {balanced:.3f} at p > {threshold:.3f}",
+                      flush=True)
+                if balanced > self.best[0]:
+                    self.best = (balanced, threshold, self.model.get_weights(), epoch + 1)
+
+        picker = PickEpoch()
+        callbacks.append(picker)
     started = time.perf_counter()
     model.fit(x_train.astype(np.float32) / 255.0, y_train, epochs=epochs, batch_size=batch_size, shuffle=True,
-              class_weight=weights, verbose=2)
+              class_weight=weights, verbose=2, callbacks=callbacks)
     seconds = time.perf_counter() - started
+    if validation is not None:
+        balanced, threshold, best_weights, epoch = picker.best
+        model.set_weights(best_weights)
+        details.update(threshold=float(threshold), epoch=epoch, validation=balanced)
     probabilities = model.predict(x_test.astype(np.float32) / 255.0, batch_size=64, verbose=0)
-    return np.argmax(probabilities, axis=1), seconds
+    return (probabilities[:, 1] > details["threshold"]).astype(np.int64), seconds, details
+
+
+def save_run(run_dir: Path, details: dict, args: argparse.Namespace, held: list[str], seconds: float) -> Path:
+    """Write a trained classifier as a ``classify`` run folder (``run.json``, ``best.keras``) that
+    ``framewatch classify`` reads: frames in, gray at the benchmark's size; the class names; with a
+    validation split, the decision threshold chosen there (``data.decision``)."""
+    import datetime
+
+    from core.data.ped2_windows import CLASSES
+    from core.models.files import save_model
+    from core.models.specs import spec_from_dict
+    from core.preprocessing.spec import PreprocessSpec
+    from core.runs.record import BEST_CHECKPOINT, RunRecord
+
+    model = details["model"]
+    _, frames, height, width, channels = model.input_shape
+    if frames != args.length or channels != 1:
+        raise ValueError(f"only a model that takes the {args.length} gray frames of a window can be saved as a run "
+                         f"(--input differences with an LRCN preset, or --input frames); this one takes "
+                         f"{model.input_shape}")
+    spec = details["spec"]
+    spec_from_dict(spec.to_dict())  # what a reader of the run will rebuild
+    run_dir.mkdir(parents=True, exist_ok=True)
+    save_model(model, run_dir / BEST_CHECKPOINT)
+    data = {"class_names": list(CLASSES),
+            "preprocess": PreprocessSpec(height=height, width=width, grayscale=True).to_dict(),
+            "options": {"source": "bench ped2_classify", "held_out": [h.split("/")[-1] for h in held]}}
+    if details["validation"] is not None:
+        data["decision"] = {"class_index": 1, "threshold": details["threshold"],
+                            "chosen_on": "validation videos of the training side (best balanced accuracy)",
+                            "validation_balanced_accuracy": details["validation"], "epoch": details["epoch"]}
+    now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    RunRecord(run_id=run_dir.name, task="classify", preset=spec.preset, spec=spec.to_dict(),
+              config={"seed": args.seed, "epochs": args.epochs, "batch_size": args.batch_size}, data=data,
+              status="completed", created=now, finished=now, duration_s=seconds, epochs_completed=args.epochs,
+              best_epoch=details["epoch"] - 1, model_path=BEST_CHECKPOINT, monitor="validation balanced accuracy"
+              ).save(run_dir)
+    print(f"  saved the classifier as run {run_dir}", flush=True)
+    return run_dir
 
 
 def _report(name: str, truth, predicted) -> tuple[float, float, str]:
@@ -124,8 +231,6 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
     if not (root / "testing").is_dir():
         return [Figure("Ped2 window classification, balanced accuracy", None, skipped=f"no UCSD Ped2 at {root}")]
 
-    import numpy as np
-
     from core.data.ped2_windows import read_ped2, split_test_videos, windows_of
     from core.evaluation.window_baselines import (
         best_threshold,
@@ -133,6 +238,7 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
         majority_class,
         window_motion,
     )
+    from core.models.registry import get_preset
     from core.preprocessing.differences import clip_input
 
     ped2 = read_ped2(root, args.size)
@@ -163,15 +269,38 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
                           note=f"predicts class {majority} (the training side's majority)"))
         out.append(Figure(f"fold {fold}: frame difference, balanced accuracy", base_motion,
                           note=f"threshold {threshold:.4f} chosen on the training windows; {motion_cm}"))
-        x_train = clip_input(train.clips(ped2.frames), args.input)
-        x_test = clip_input(test.clips(ped2.frames), args.input)
+        if args.validation:
+            validated = validation_split(trained, ped2.abnormal, args.length, args.stride, args.positive_fraction)
+            fitted = [v for v in ped2.training + trained if v not in validated]
+            fit = windows_of(fitted, ped2.abnormal, args.length, args.stride, args.positive_fraction)
+            val = windows_of(validated, ped2.abnormal, args.length, args.stride, args.positive_fraction)
+            print(f"  validation: {', '.join(validated)}: {len(val)} windows ({val.positives} positive); "
+                  f"fitted on {len(fit)} ({fit.positives} positive)", flush=True)
+            validation = (val.clips(ped2.frames), val.label)
+        else:
+            fit, validation = train, None
         for preset in args.preset:
-            predicted, seconds = train_classifier(preset, x_train, train.label, x_test, epochs=args.epochs,
-                                                  batch_size=args.batch_size, seed=args.seed, flip=args.flip)
-            accuracy, balanced, cm = _report(f"{preset} on {args.input} ({args.epochs} epochs, {seconds:.0f} s)", test.label, predicted)
+            # an LRCN computes the differences itself (a saved model then takes frames, as framewatch classify
+            # gives them); other families are given them
+            inside = args.input == "differences" and get_preset("classify", preset).family == "lrcn"
+            given = "frames" if inside else args.input
+            changes = {"cnn_filters": args.filters, "lstm_units": args.lstm, "pooling": args.pooling,
+                       "frame_differences": inside or None}
+            x_fit = clip_input(fit.clips(ped2.frames), given)
+            x_test = clip_input(test.clips(ped2.frames), given)
+            val = None if validation is None else (clip_input(validation[0], given), validation[1])
+            predicted, seconds, details = train_classifier(
+                preset, x_fit, fit.label, x_test, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
+                flip=args.flip, reverse=args.reverse, validation=val, spec_changes=changes)
+            if args.save_run is not None and preset == args.preset[0]:
+                save_run(args.save_run / "runs" / f"ped2-fold{fold}", details, args, held, seconds)
+            how = (f"epoch {details['epoch']} of {args.epochs}, p > {details['threshold']:.3f} (validation "
+                   f"{details['validation']:.3f})" if args.validation else f"{args.epochs} epochs")
+            accuracy, balanced, cm = _report(f"{preset} on {args.input} ({how}, {seconds:.0f} s)", test.label,
+                                             predicted)
             out.append(Figure(f"fold {fold}: {preset} preset, balanced accuracy", balanced,
                               target=None if quick else f"> {bar:.4f}",
-                              note=f"accuracy {accuracy:.3f}; {cm}; {args.input}; {args.epochs} epochs in {seconds:.0f} s; "
+                              note=f"accuracy {accuracy:.3f}; {cm}; {args.input}; {how}; trained in {seconds:.0f} s; "
                                    f"held out {', '.join(h.split('/')[-1] for h in held)}"))
     return out
 

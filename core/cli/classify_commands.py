@@ -126,6 +126,11 @@ def _print_text(run: Any, results: list[tuple[str, Any, Path | None]]) -> None:
     task = run.spec.task
     stride = results[0][1].stride
     print(f"run {run.run_id}: {task}, windows of {run.spec.frames} frames every {stride}")
+    if task == "classify" and run.decision is not None:
+        k = run.decision.class_index
+        name = run.class_names[k] if k < len(run.class_names) else f"class {k}"
+        print(f"decision (from the run record): {name} when its probability is above {run.decision.threshold:.4g}, "
+              "else the most likely other class")
     for name, found, output in results:
         print(f"{name}: {found.frames:,} frames, {len(found.windows)} windows, {len(found.segments)} segments")
         what = "value (mean, min-max)" if task == "regress" else "confidence (mean / min)"
@@ -180,7 +185,8 @@ def run_classify(args: argparse.Namespace) -> int:
                    "annotated": None if output is None else str(output)} for name, found, output in results]
         print(json.dumps({"run": run.run_id, "task": run.spec.task, "window": run.spec.frames,
                           "stride": results[0][1].stride, "min_confidence": args.min_confidence,
-                          "bin_width": args.bin_width, "class_names": list(run.class_names), "videos": videos},
+                          "bin_width": args.bin_width, "class_names": list(run.class_names),
+                          "decision": None if run.decision is None else run.decision.to_dict(), "videos": videos},
                          indent=2))
         return 0
     _print_text(run, results)

@@ -147,6 +147,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="filters per layer, e.g. 32,32 (ConvLSTM layers, Conv3D layers, or the LRCN's CNN)")
     model.add_argument("--backbone", help="LRCN backbone: scratch, mobilenet_v2, inception_v3, ...")
     model.add_argument("--weights", help="backbone weights: imagenet, none, or a local weights file")
+    model.add_argument("--differences", action="store_true", default=None,
+                       help="LRCN presets (classify, regress): the per-frame CNN sees the absolute differences between "
+                       "consecutive frames (what moved, computed inside the model) instead of the frames")
     model.add_argument("--outputs", type=WholeNumber(1, OUTPUTS_LIMIT), help="regression outputs (classes come from the project)")
     device = train.add_argument_group("device")
     device.add_argument("--threads", type=WholeNumber(1, THREAD_LIMIT), help="CPU threads (default: all cores)")
@@ -312,7 +315,7 @@ def training_request(args: argparse.Namespace) -> TrainingRequest | ResumeReques
     return TrainingRequest(
         task=args.task, preset=args.preset, run_name=args.name, learning_rate=args.learning_rate,
         filters=_numbers(args.filters, "--filters", "filters per layer, e.g. 32,32"), backbone=args.backbone,
-        weights=args.weights, outputs=args.outputs, height=size[0] if size else None,
+        weights=args.weights, outputs=args.outputs, frame_differences=args.differences, height=size[0] if size else None,
         width=size[-1] if size else None, scale=args.scale, grayscale=args.grayscale, frames=args.frames, stride=args.stride,
         frame_steps=_numbers(args.frame_steps, "--frame-steps", "frame steps, e.g. 1,2,3"), target=args.target,
         steps_per_epoch=args.steps_per_epoch, max_minutes=args.max_minutes, deterministic=args.deterministic,

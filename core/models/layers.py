@@ -120,3 +120,20 @@ class LastFrame(keras.layers.Layer):
 
 CUSTOM_OBJECTS = {"ResidualLogits": ResidualLogits, "LogitResidual": LogitResidual,
                   "RepeatChannels": RepeatChannels, "StackFrames": StackFrames, "LastFrame": LastFrame}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class FrameDifferences(keras.layers.Layer):
+    """Clips ``(batch, frames, H, W, C)`` -> ``(batch, frames - 1, H, W, C)``: ``|frame t+1 - frame t|``.
+
+    What moved and how far, with the scene's look taken out (a model that pools over space still sees how
+    far things moved). Inside the model, so a saved model takes the frames as every reader of clips gives
+    them; it is :func:`core.preprocessing.differences.frame_differences` in the input's scale.
+    """
+
+    def call(self, inputs):
+        return ops.abs(inputs[:, 1:] - inputs[:, :-1])
+
+    def compute_output_shape(self, input_shape):
+        frames = input_shape[1]
+        return (input_shape[0], None if frames is None else frames - 1, *input_shape[2:])

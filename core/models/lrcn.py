@@ -1,5 +1,8 @@
 """LRCN: per-frame CNN (TimeDistributed) -> LSTM -> softmax (classify) or linear (regress) head.
 
+With ``frame_differences`` the per-frame CNN sees the absolute differences between consecutive frames
+(computed by the model's first layer), one fewer than the clip's frames.
+
 Input ``(frames, height, width, channels)`` float32 in [0, 1]; output ``(outputs,)``. The per-frame
 CNN is built from scratch (conv-BN-ReLU-pool blocks) or is a Keras application backbone whose
 ``weights`` are ``None``, ``"imagenet"`` (downloaded by Keras when online) or a local weights file.
@@ -19,7 +22,7 @@ import keras
 from keras import layers
 
 from core.models.errors import BackboneWeightsError, ModelFileError, SpecError
-from core.models.layers import RepeatChannels
+from core.models.layers import FrameDifferences, RepeatChannels
 from core.models.specs import LRCNSpec
 
 
@@ -100,7 +103,8 @@ def build_frame_encoder(spec: LRCNSpec) -> keras.Model:
             x = layers.BatchNormalization(name=f"batch_norm_{i + 1}")(x)
             x = layers.ReLU(name=f"relu_{i + 1}")(x)
             x = layers.MaxPooling2D(2, name=f"pool_{i + 1}")(x)
-        x = layers.GlobalAveragePooling2D(name="features")(x)
+        pooling = layers.GlobalMaxPooling2D if spec.pooling == "max" else layers.GlobalAveragePooling2D
+        x = pooling(name="features")(x)
         encoder = keras.Model(inputs, x, name="frame_encoder")
         encoder.trainable = not spec.freeze_backbone
         return encoder
@@ -121,7 +125,8 @@ def build_frame_encoder(spec: LRCNSpec) -> keras.Model:
 
 def build_sequence_head(spec: LRCNSpec, features: int) -> keras.Model:
     """``(frames, features)`` -> LSTM layers -> softmax or linear ``(outputs,)``."""
-    inputs = keras.Input(shape=(spec.frames, features), name="frame_features")
+    steps = spec.frames - 1 if spec.frame_differences else spec.frames
+    inputs = keras.Input(shape=(steps, features), name="frame_features")
     x = inputs
     for i, units in enumerate(spec.lstm_units):
         x = layers.LSTM(units, return_sequences=i < len(spec.lstm_units) - 1, name=f"lstm_{i + 1}")(x)
@@ -139,7 +144,8 @@ def build_sequence_head(spec: LRCNSpec, features: int) -> keras.Model:
 def assemble(spec: LRCNSpec, encoder: keras.Model, head: keras.Model) -> keras.Model:
     """The full clip model ``TimeDistributed(encoder) -> head`` (sharing the parts' weights)."""
     inputs = keras.Input(shape=spec.input_shape, name="frames")
-    x = layers.TimeDistributed(encoder, name="per_frame_cnn")(inputs)
+    x = FrameDifferences(name="frame_differences")(inputs) if spec.frame_differences else inputs
+    x = layers.TimeDistributed(encoder, name="per_frame_cnn")(x)
     return keras.Model(inputs, head(x), name=f"lrcn_{spec.preset}".replace("-", "_"))
 
 

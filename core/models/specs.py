@@ -290,6 +290,11 @@ class LRCNSpec(ModelSpec):
     (see ``BACKBONES``) with ``weights`` ``None``, ``"imagenet"`` or the path of a local weights
     file. ``freeze_backbone`` keeps the per-frame CNN (backbone or scratch) fixed; with ``cache_features`` as well the trainer
     computes per-frame features once (cached on disk) and trains only the LSTM head on them.
+    ``frame_differences``: the per-frame CNN sees the ``frames - 1`` absolute differences between consecutive
+    frames (computed inside the model, :class:`~core.models.layers.FrameDifferences`), not the frames: what
+    moved and how far rather than what the scene looks like. ``pooling``: how the scratch CNN's last feature
+    maps become a frame's features: ``"avg"`` (global average) or ``"max"`` (global max: the strongest
+    response anywhere, e.g. one fast-moving object in a crowd).
     """
 
     family: ClassVar[str] = "lrcn"
@@ -302,9 +307,19 @@ class LRCNSpec(ModelSpec):
     dropout: float = 0.2
     freeze_backbone: bool = False
     cache_features: bool = False
+    frame_differences: bool = False
+    pooling: str = "avg"
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if self.pooling not in ("avg", "max"):
+            raise SpecError(f"pooling must be 'avg' or 'max', not {self.pooling!r}")
+        if self.pooling != "avg" and self.backbone != "scratch":
+            raise SpecError("pooling applies to the scratch CNN (a backbone pools as it was trained)")
+        if self.frame_differences and self.frames < 2:
+            raise SpecError("frame_differences needs clips of at least 2 frames")
+        if self.frame_differences and self.cache_features:
+            raise SpecError("frame_differences cannot use cached per-frame features (they are of frames)")
         if self.backbone not in BACKBONES:
             raise SpecError(f"backbone must be one of {', '.join(BACKBONES)}, not {self.backbone!r}")
         if self.cache_features and not self.freeze_backbone:

@@ -94,7 +94,8 @@ PROCESS_FIELDS: dict[str, Callable[[Any], str]] = {"pid": _whole(1, MAX_PID), "h
                                                    "started": _kind(str)}
 #: Entries of ``data``: the data options and preprocessing training used, the class names.
 DATA_FIELDS: dict[str, Callable[[Any], str]] = {"options": _kind(dict), "preprocess": _kind(dict),
-                                                "class_names": _list_of(str), "scoring": _kind(dict)}
+                                                "class_names": _list_of(str), "scoring": _kind(dict),
+                                                "decision": _kind(dict)}
 
 
 def check_record(path: Path, data: dict[str, Any], statuses: tuple[str, ...], hint: str) -> None:

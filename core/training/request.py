@@ -39,7 +39,8 @@ class TrainingRequest:
     """A new training run. ``None`` means "the preset's" (``preset``: the task's default; ``steps_per_epoch``:
     the whole training set; ``run_name``: date-time-task-preset).
 
-    Model: ``learning_rate``, ``filters`` (per layer), ``backbone`` / ``weights`` (LRCN), ``outputs`` (regress).
+    Model: ``learning_rate``, ``filters`` (per layer), ``backbone`` / ``weights`` (LRCN), ``outputs`` (regress),
+    ``frame_differences`` (LRCN: the per-frame CNN sees the differences between consecutive frames).
     Data (:class:`DataOptions`): ``height`` / ``width`` in pixels (``None``: for a frame model, the training
     videos' aspect ratio at about the preset's pixel count, :mod:`core.training.frame_size`), ``scale`` (both
     sides times it, e.g. 1.5; ``None``: 1), ``grayscale``, ``frames`` per input clip,
@@ -60,6 +61,7 @@ class TrainingRequest:
     backbone: str | None = None
     weights: str | None = None
     outputs: int | None = None
+    frame_differences: bool | None = None
     height: int | None = None
     width: int | None = None
     scale: float | None = None
@@ -111,6 +113,8 @@ class TrainingRequest:
             options[filters_field(self.task, self.preset)] = tuple(self.filters)
         if self.task == "regress":
             options["outputs"] = self.outputs
+        if self.frame_differences:
+            options["frame_differences"] = True
         return {key: value for key, value in options.items() if value is not None}
 
     def spec(self) -> ModelSpec:

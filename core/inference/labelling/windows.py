@@ -14,7 +14,10 @@ arrive while the video is read and memory stays flat: only the frames of the win
   frame) only the frames no regular window reached. So every frame gets exactly one window's result.
 * **Classification**: the model's softmax gives the class probabilities; the label is the most likely
   class (names from the run record's ``data.class_names``; an output without a name is ``class N``), the
-  confidence its probability. With ``min_confidence`` a window below it is ``uncertain``.
+  confidence its probability. A run whose record holds a :class:`Decision` (``data.decision``: a class and a
+  probability threshold, chosen on held-out clips for a classifier whose probabilities are not calibrated)
+  labels a window with that class when its probability is above the threshold, else with the most likely
+  other class. With ``min_confidence`` a window below it is ``uncertain``.
 * **Regression**: the model's single output is the window's value.
 
 :func:`merge_segments` joins consecutive windows into :class:`Segment` s: classified windows with the
@@ -140,12 +143,59 @@ class Segment:
 
 
 @dataclass(frozen=True)
+class Decision:
+    """How a classifier's probabilities become a label: class ``class_index`` when its probability is above
+    ``threshold``, else the most likely other class (instead of the most likely class).
+
+    A run record holds it as ``data.decision`` (``{"class_index": 1, "threshold": 0.2, ...}``; other
+    entries, such as how it was chosen, are kept for readers). With two classes, ``threshold`` 0.5 is the
+    plain most-likely-class rule.
+    """
+
+    class_index: int
+    threshold: float
+
+    def __post_init__(self) -> None:
+        if isinstance(self.class_index, bool) or not isinstance(self.class_index, int) or self.class_index < 0:
+            raise ScoreError(f"decision class must be a class index >= 0, got {self.class_index!r}")
+        if (isinstance(self.threshold, bool) or not isinstance(self.threshold, int | float)
+                or not math.isfinite(self.threshold) or not 0.0 <= self.threshold < 1.0):
+            raise ScoreError(f"decision threshold must be a probability from 0 to below 1, got {self.threshold!r}")
+
+    @classmethod
+    def from_record(cls, entry: Any, classes: int | None = None) -> Decision:
+        """From a run record's ``data.decision``; :class:`ScoreError` saying what is wrong with it."""
+        if not isinstance(entry, dict) or "class_index" not in entry or "threshold" not in entry:
+            raise ScoreError(f"the run's data.decision must be an object with class_index and threshold, got {entry!r}")
+        decision = cls(entry["class_index"], entry["threshold"])
+        if classes is not None and decision.class_index >= classes:
+            raise ScoreError(f"the run's data.decision names class {decision.class_index}, but the run has "
+                             f"{classes} classes")
+        return decision
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"class_index": self.class_index, "threshold": self.threshold}
+
+    def choose(self, probabilities: np.ndarray) -> int:
+        """The class of one window's ``probabilities``."""
+        if self.class_index >= len(probabilities):
+            raise ScoreError(f"the decision names class {self.class_index}, but the model gives "
+                             f"{len(probabilities)} class probabilities")
+        if probabilities[self.class_index] > self.threshold:
+            return self.class_index
+        others = np.array(probabilities, dtype=np.float64)
+        others[self.class_index] = -np.inf
+        return int(np.argmax(others))
+
+
+@dataclass(frozen=True)
 class WindowModel(RunModel):
     """A run's clip model as window classification sees it: the run's model (:class:`~core.runs.model.RunModel`:
-    folder, record, model file), its input and its class names."""
+    folder, record, model file), its input, its class names and its :class:`Decision`, if its record has one."""
 
     spec: WindowSpec
     class_names: tuple[str, ...] = ()
+    decision: Decision | None = None
 
 
 def window_model(project_folder: str | Path, run: str | Path) -> WindowModel:
@@ -162,8 +212,13 @@ def window_model(project_folder: str | Path, run: str | Path) -> WindowModel:
                          "result per window: window classification needs a classify or regress run")
     names = record.data.get("class_names") if isinstance(record.data, dict) else None
     names = tuple(str(n) for n in names) if isinstance(names, list) else ()
+    entry = record.data.get("decision") if isinstance(record.data, dict) else None
+    try:
+        decision = None if entry is None else Decision.from_record(entry, len(names) or None)
+    except ScoreError as exc:
+        raise ScoreError(f"{run_dir / 'run.json'}: {exc}") from None
     return WindowModel(run_dir, record, found.model_path, found.error_level_path,
-                       WindowSpec.from_run(record.spec, record.data), names)
+                       WindowSpec.from_run(record.spec, record.data), names, decision)
 
 
 def check_min_confidence(value: float | None) -> float | None:
@@ -184,12 +239,14 @@ def classify_windows(
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    decision: Decision | None = None,
 ) -> Iterator[WindowResult]:
     """Yield a :class:`WindowResult` per window of ``source``, in order (module doc).
 
     ``model`` is a Keras model (anything with ``predict_on_batch``) taking clips of ``spec``; ``source`` a
     :class:`~core.video.VideoSource` or a path. ``progress`` receives frames read (of the frame count the
-    header declares); ``cancel`` stops between batches with :class:`~core.errors.Cancelled`.
+    header declares); ``cancel`` stops between batches with :class:`~core.errors.Cancelled`. ``decision``:
+    how probabilities become labels (default: the most likely class).
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ScoreError(f"batch size must be a whole number of windows >= 1, got {batch_size!r}")
@@ -199,14 +256,14 @@ def classify_windows(
     video = open_video(source) if owned else source
     try:
         yield from _windows(model, video, spec, tuple(class_names), stride, min_confidence, batch_size,
-                            progress, cancel)
+                            progress, cancel, decision)
     finally:
         if owned:
             video.close()
 
 
 def _results(model: Any, clips: np.ndarray, spec: WindowSpec, source: VideoSource, names: tuple[str, ...],
-             min_confidence: float | None) -> list[dict[str, Any]]:
+             min_confidence: float | None, decision: Decision | None = None) -> list[dict[str, Any]]:
     """The model's result for each clip of the batch, as :class:`WindowResult` fields."""
     output = np.asarray(model.predict_on_batch(spec.model_input(clips)), dtype=np.float64)
     if output.ndim != 2 or output.shape[0] != clips.shape[0] or (spec.task == "regress" and output.shape[1] != 1):
@@ -217,7 +274,7 @@ def _results(model: Any, clips: np.ndarray, spec: WindowSpec, source: VideoSourc
         return [{"value": float(row[0])} for row in output]
     results = []
     for row in output:
-        best = int(np.argmax(row))
+        best = int(np.argmax(row)) if decision is None else decision.choose(row)
         confidence = float(row[best])
         results.append({"label": names[best] if best < len(names) else f"class {best}", "class_index": best,
                         "confidence": confidence, "probabilities": tuple(float(p) for p in row),
@@ -225,7 +282,7 @@ def _results(model: Any, clips: np.ndarray, spec: WindowSpec, source: VideoSourc
     return results
 
 
-def _windows(model, source, spec, names, stride, min_confidence, batch_size, progress, cancel):
+def _windows(model, source, spec, names, stride, min_confidence, batch_size, progress, cancel, decision):
     length = spec.frames
     total = declared_frames(source)
     last: deque[np.ndarray] = deque(maxlen=length)  # the video's last frames, for the window ending there
@@ -245,7 +302,7 @@ def _windows(model, source, spec, names, stride, min_confidence, batch_size, pro
     def run(covers_from: int | None = None) -> Iterator[WindowResult]:
         nonlocal index
         check_cancelled(cancel, "classification")
-        fields = _results(model, np.stack(clips), spec, source, names, min_confidence)
+        fields = _results(model, np.stack(clips), spec, source, names, min_confidence, decision)
         for start, found in zip(starts, fields, strict=True):
             result = WindowResult(index, start, start + length,
                                   (start if covers_from is None else covers_from, start + length), **found)
@@ -353,10 +410,11 @@ def classify_video(
     cancel: threading.Event | None = None,
 ) -> VideoWindows:
     """Classify (or regress) every window of the video at ``source`` with ``run``'s loaded ``model`` and merge
-    the windows into segments, with their times (real timestamps on a variable-rate file)."""
+    the windows into segments, with their times (real timestamps on a variable-rate file). The run's
+    :class:`Decision`, if its record has one, labels the windows."""
     with open_video(source) as video:
         windows = list(classify_windows(model, video, run.spec, run.class_names, stride, min_confidence,
-                                        batch_size, progress, cancel))
+                                        batch_size, progress, cancel, run.decision))
         frames = windows[-1].covers[1]
         segments = [replace(s, start_s=video.time_of_frame(s.start), stop_s=video.time_of_frame(s.stop))
                     for s in merge_segments(windows, bin_width)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from core.errors import Cancelled
 from core.inference.errors import ScoreError
 from core.inference.labelling.windows import (
+    Decision,
     WindowResult,
     WindowSpec,
     classify_video,
@@ -123,6 +125,52 @@ def test_uncertain_windows_form_their_own_segments(tmp_path: Path) -> None:
     assert [(s.label, s.uncertain, s.start, s.stop) for s in segments] == [
         ("dark", False, 0, 8), (None, True, 8, 16), ("bright", False, 16, 24)]
     assert windows[2].text().startswith("uncertain (") and windows[0].text().startswith("dark 0.")
+
+
+def test_a_decision_threshold_labels_the_class_above_it_and_the_most_likely_other_below(tmp_path: Path) -> None:
+    path = write_levels(tmp_path / "v.avi", [20] * 8 + [90] * 8 + [235] * 8)  # P(bright) about 0.1, 0.35, 0.9
+    plain = list(classify_windows(Brightness(), path, SPEC, ("dark", "bright")))
+    assert [w.label for w in plain] == ["dark", "dark", "dark", "dark", "bright", "bright"]
+    decided = list(classify_windows(Brightness(), path, SPEC, ("dark", "bright"), decision=Decision(1, 0.3)))
+    assert [w.label for w in decided] == ["dark", "dark", "bright", "bright", "bright", "bright"]
+    middle = decided[2]
+    assert middle.class_index == 1 and middle.confidence == pytest.approx(middle.probabilities[1])
+    assert middle.confidence < 0.5
+    assert [w.label for w in classify_windows(Brightness(), path, SPEC, ("dark", "bright"),
+                                              decision=Decision(1, 0.95))] == ["dark"] * 6
+    # three classes: below the threshold the most likely of the others, not always class 0
+    assert Decision(0, 0.6).choose(np.array([0.5, 0.1, 0.4])) == 2
+    assert Decision(0, 0.4).choose(np.array([0.5, 0.1, 0.4])) == 0
+    for bad in ((1, 1.0), (1, -0.1), (-1, 0.5), (1, float("nan")), (True, 0.5)):
+        with pytest.raises(ScoreError, match="decision"):
+            Decision(*bad)
+
+
+def test_a_run_records_decision_is_read_and_used_and_a_bad_one_is_refused(runs: Path, video: Path,
+                                                                          tmp_path: Path) -> None:
+    folder = tmp_path / "project"
+    shutil.copytree(runs / "runs" / "classify", folder / "runs" / "decided")
+    record_file = folder / "runs" / "decided" / "run.json"
+    record = json.loads(record_file.read_text())
+    assert window_model(runs, "classify").decision is None
+    model = load_model_file(runs / "runs" / "classify" / "best.keras")
+    plain = classify_video(model, video, window_model(runs, "classify")).windows
+    bright = sorted({w.probabilities[1] for w in plain})
+    threshold = (bright[-2] + bright[-1]) / 2  # only the most certainly bright window(s) stay bright
+    record["data"]["decision"] = {"class_index": 1, "threshold": threshold, "chosen_on": "validation clips"}
+    record_file.write_text(json.dumps(record))
+    run = window_model(folder, "decided")
+    assert run.decision == Decision(1, threshold)
+    decided = classify_video(model, video, run).windows
+    assert [w.label for w in decided] == ["bright" if w.probabilities[1] > threshold else "dark" for w in plain]
+    assert 0 < sum(w.label == "bright" for w in decided) < sum(w.label == "bright" for w in plain)
+    for bad, problem in (({"class_index": 2, "threshold": 0.5}, "2 classes"), ({"threshold": 0.5}, "class_index"),
+                         ({"class_index": 1, "threshold": 2}, "probability")):
+        record["data"]["decision"] = bad
+        record_file.write_text(json.dumps(record))
+        with pytest.raises(ScoreError, match=problem) as caught:
+            window_model(folder, "decided")
+        assert "run.json" in str(caught.value)
 
 
 def test_results_stream_while_the_video_is_read_and_cancel_stops(tmp_path: Path) -> None:

@@ -207,3 +207,35 @@ def test_filters_field_names_the_spec_field_each_family_takes() -> None:
     assert filters_field("predict", "conv3d") == "filters"
     spec = make_spec("anomaly", "conv-ae", **{filters_field("anomaly", "conv-ae"): (4, 4, 4)})
     assert spec.recurrent == (4, 4, 4)
+
+
+def test_lrcn_on_frame_differences_takes_frames_and_ignores_the_scenes_level(tmp_path: Path) -> None:
+    spec = make_spec("classify", "default", frames=4, height=16, width=16, outputs=2, cnn_filters=(4,),
+                     lstm_units=(4,), frame_differences=True)
+    model = build_model(spec)
+    assert model.input_shape == (None, 4, 16, 16, 1) and model.output_shape == (None, 2)
+    assert model.get_layer("per_frame_cnn").output.shape[1] == 3  # 3 differences of 4 frames
+    clips = np.random.default_rng(0).uniform(0.0, 0.5, (2, 4, 16, 16, 1)).astype(np.float32)
+    out = model.predict(clips, verbose=0)
+    # the same motion over a brighter scene: the differences, hence the output, do not change
+    np.testing.assert_allclose(model.predict(clips + 0.25, verbose=0), out, atol=1e-5)
+    assert not np.allclose(model.predict(clips[:, ::-1] * 2.0, verbose=0), out, atol=1e-5)
+    path = tmp_path / "diff.keras"
+    model.save(path)
+    np.testing.assert_allclose(load_model_file(path).predict(clips, verbose=0), out, atol=1e-6)
+    assert spec_from_dict(spec.to_dict()) == spec
+
+
+def test_lrcn_pooling_and_frame_differences_options_are_checked() -> None:
+    spec = make_spec("classify", "default", frames=4, height=16, width=16, outputs=2, cnn_filters=(4,),
+                     pooling="max")
+    encoder = build_model(spec).get_layer("per_frame_cnn").layer
+    assert isinstance(encoder.get_layer("features"), keras.layers.GlobalMaxPooling2D)
+    with pytest.raises(SpecError, match="pooling must be"):
+        make_spec("classify", "default", pooling="sum")
+    with pytest.raises(SpecError, match="scratch CNN"):
+        make_spec("classify", "lrcn-mobilenetv2", pooling="max")
+    with pytest.raises(SpecError, match="cached per-frame features"):
+        make_spec("classify", "lrcn-mobilenetv2", frame_differences=True)
+    with pytest.raises(SpecError, match="has no option frame_differences"):
+        make_spec("classify", "conv3d", frame_differences=True)

@@ -80,6 +80,19 @@ def test_a_request_becomes_the_spec_data_options_and_config_it_asks_for() -> Non
     assert default.preset_name == "future-frame" and "learning_rate" not in default.model_options()
 
 
+def test_frame_differences_reach_an_lrcn_spec_and_another_family_is_refused_in_one_line() -> None:
+    from core.cli.main import build_parser
+    from core.cli.train_commands import training_request
+
+    args = build_parser().parse_args(["train", "p", "--task", "classify", "--differences"])
+    request = training_request(args)
+    assert request.frame_differences is True and request.spec().frame_differences is True
+    plain = training_request(build_parser().parse_args(["train", "p", "--task", "classify"]))
+    assert plain.frame_differences is None and plain.spec().frame_differences is False
+    with pytest.raises(ConfigError, match="has no option frame_differences"):
+        TrainingRequest("classify", "conv3d", frame_differences=True)
+
+
 def test_a_request_is_checked_without_importing_keras() -> None:
     code = ("import sys\nfrom core.training.request import TrainingRequest\nTrainingRequest('anomaly', epochs=3)\n"
             "print(sorted(m for m in ('keras', 'tensorflow') if m in sys.modules))")
