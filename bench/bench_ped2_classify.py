@@ -88,6 +88,9 @@ def parse(argv: list[str], quick: bool) -> argparse.Namespace:
                         help="save each fold's trained classifier (of the first --preset) as a classify run "
                              "PROJECT/runs/ped2-fold<N> (run.json with the class names and, with --validation, its "
                              "decision threshold), for framewatch classify PROJECT --run ped2-fold<N> ...")
+    parser.add_argument("--average-epochs", type=int, default=0, metavar="K",
+                        help="classify with the mean probabilities of the last K epochs' weights (a snapshot "
+                             "ensemble; with --validation the threshold is chosen for it, no epoch is picked)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     args.size = args.size or (24, 36)
@@ -95,6 +98,8 @@ def parse(argv: list[str], quick: bool) -> argparse.Namespace:
     args.folds = args.folds or (1 if quick else 2)
     if args.length < 2 or args.stride < 1 or args.epochs < 1:
         parser.error("--length must be >= 2, --stride and --epochs >= 1")
+    if not 0 <= args.average_epochs <= args.epochs:
+        parser.error(f"--average-epochs must be from 0 to --epochs ({args.epochs})")
     return args
 
 
@@ -110,7 +115,8 @@ def validation_split(trained: list[str], abnormal: dict[str, np.ndarray], length
 
 
 def train_classifier(preset: str, x_train, y_train, x_test, *, epochs: int, batch_size: int, seed: int,
-                     flip: bool = True, reverse: bool = False, validation=None, spec_changes=None):
+                     flip: bool = True, reverse: bool = False, validation=None, spec_changes=None,
+                     average: int = 0):
     """Train preset ``preset`` of the ``classify`` task on clips ``x_train`` ``(n, frames, h, w, 1)`` uint8 with
     class weights balancing ``y_train`` (0/1), and with ``flip`` their left-right mirror images as well (people and
     vehicles cross the walkway both ways), with ``reverse`` their time-reversed copies too.
@@ -119,7 +125,8 @@ def train_classifier(preset: str, x_train, y_train, x_test, *, epochs: int, batc
     class's probability on the validation clips gets the threshold with the best balanced accuracy there
     (:func:`best_threshold`, as the frame-difference baseline picks its own); the epoch with the best
     validation balanced accuracy is kept (its weights and its threshold). Without it the last epoch and the
-    argmax (threshold 0.5) decide.
+    argmax (threshold 0.5) decide. With ``average`` > 0 the model is instead the mean of the probabilities of
+    the last ``average`` epochs' weights (one Keras model; a validation split then only picks the threshold).
 
     Returns ``(predicted class of each x_test clip, seconds, details)``; ``details`` has ``threshold``,
     ``epoch`` (1-based, the one kept), ``validation`` (its balanced accuracy, or None), ``model``, ``spec``."""
@@ -141,31 +148,49 @@ def train_classifier(preset: str, x_train, y_train, x_test, *, epochs: int, batc
     counts = np.bincount(y_train, minlength=2)
     weights = {c: len(y_train) / (2.0 * counts[c]) for c in range(2) if counts[c]}
     details = {"threshold": 0.5, "epoch": epochs, "validation": None, "model": model, "spec": spec}
-    callbacks = []
-    if validation is not None:
-        x_val = validation[0].astype(np.float32) / 255.0
-        y_val = np.asarray(validation[1])
+    x_val = None if validation is None else validation[0].astype(np.float32) / 255.0
+    y_val = None if validation is None else np.asarray(validation[1])
 
-        class PickEpoch(keras.callbacks.Callback):
-            best = (-1.0, None, None, 0)
+    def pick_threshold(scores):
+        threshold = best_threshold(scores, y_val)
+        return threshold, balanced_accuracy_of(y_val, (scores > threshold).astype(np.int64))
 
-            def on_epoch_end(self, epoch, logs=None):
-                scores = self.model.predict(x_val, batch_size=64, verbose=0)[:, 1]
-                threshold = best_threshold(scores, y_val)
-                balanced = balanced_accuracy_of(y_val, (scores > threshold).astype(np.int64))
-                print(f"    epoch {epoch + 1}: validation balanced accuracy {balanced:.3f} at p > {threshold:.3f}",
-                      flush=True)
-                if balanced > self.best[0]:
-                    self.best = (balanced, threshold, self.model.get_weights(), epoch + 1)
+    class EveryEpoch(keras.callbacks.Callback):
+        """Keeps every epoch's weights; with a validation split, the epoch whose best threshold gives the best
+        validation balanced accuracy."""
 
-        picker = PickEpoch()
-        callbacks.append(picker)
+        weights: list = []
+        best = (-1.0, None, None, 0)
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.weights.append(self.model.get_weights())
+            if validation is None:
+                return
+            threshold, balanced = pick_threshold(self.model.predict(x_val, batch_size=64, verbose=0)[:, 1])
+            print(f"    epoch {epoch + 1}: validation balanced accuracy {balanced:.3f} at p > {threshold:.3f}",
+                  flush=True)
+            if balanced > self.best[0]:
+                self.best = (balanced, threshold, self.model.get_weights(), epoch + 1)
+
+    keeper = EveryEpoch()
     started = time.perf_counter()
     model.fit(x_train.astype(np.float32) / 255.0, y_train, epochs=epochs, batch_size=batch_size, shuffle=True,
-              class_weight=weights, verbose=2, callbacks=callbacks)
+              class_weight=weights, verbose=2, callbacks=[keeper])
     seconds = time.perf_counter() - started
-    if validation is not None:
-        balanced, threshold, best_weights, epoch = picker.best
+    if average:  # the mean of the last ``average`` epochs' probabilities, as one model
+        frames_in = keras.Input(model.input_shape[1:], name="frames")
+        members = []
+        for k, epoch_weights in enumerate(keeper.weights[-average:]):
+            member = keras.models.clone_model(model)
+            member.set_weights(epoch_weights)
+            members.append(keras.Model(member.input, member.output, name=f"epoch_{epochs - average + k + 1}")(frames_in))
+        model = keras.Model(frames_in, keras.layers.Average(name="mean_probabilities")(members), name="epoch_mean")
+        details.update(model=model, epoch=epochs)
+        if validation is not None:
+            threshold, balanced = pick_threshold(model.predict(x_val, batch_size=64, verbose=0)[:, 1])
+            details.update(threshold=float(threshold), validation=balanced)
+    elif validation is not None:
+        balanced, threshold, best_weights, epoch = keeper.best
         model.set_weights(best_weights)
         details.update(threshold=float(threshold), epoch=epoch, validation=balanced)
     probabilities = model.predict(x_test.astype(np.float32) / 255.0, batch_size=64, verbose=0)
@@ -271,6 +296,9 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
                           note=f"threshold {threshold:.4f} chosen on the training windows; {motion_cm}"))
         if args.validation:
             validated = validation_split(trained, ped2.abnormal, args.length, args.stride, args.positive_fraction)
+            if not validated:
+                raise SystemExit(f"fold {fold}: no trained test video holds windows of both classes, so none can "
+                                 "validate; run without --validation")
             fitted = [v for v in ped2.training + trained if v not in validated]
             fit = windows_of(fitted, ped2.abnormal, args.length, args.stride, args.positive_fraction)
             val = windows_of(validated, ped2.abnormal, args.length, args.stride, args.positive_fraction)
@@ -291,11 +319,14 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
             val = None if validation is None else (clip_input(validation[0], given), validation[1])
             predicted, seconds, details = train_classifier(
                 preset, x_fit, fit.label, x_test, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-                flip=args.flip, reverse=args.reverse, validation=val, spec_changes=changes)
+                flip=args.flip, reverse=args.reverse, validation=val, spec_changes=changes,
+                average=args.average_epochs)
             if args.save_run is not None and preset == args.preset[0]:
                 save_run(args.save_run / "runs" / f"ped2-fold{fold}", details, args, held, seconds)
-            how = (f"epoch {details['epoch']} of {args.epochs}, p > {details['threshold']:.3f} (validation "
-                   f"{details['validation']:.3f})" if args.validation else f"{args.epochs} epochs")
+            kept = (f"mean of epochs {args.epochs - args.average_epochs + 1}-{args.epochs}" if args.average_epochs
+                    else f"epoch {details['epoch']} of {args.epochs}")
+            how = (f"{kept}, p > {details['threshold']:.3f} (validation {details['validation']:.3f})"
+                   if args.validation else f"{kept}, argmax")
             accuracy, balanced, cm = _report(f"{preset} on {args.input} ({how}, {seconds:.0f} s)", test.label,
                                              predicted)
             out.append(Figure(f"fold {fold}: {preset} preset, balanced accuracy", balanced,

@@ -54,6 +54,36 @@ def test_ped2_classify_entry_point_reports_the_model_beside_both_baselines_per_f
     assert "held out 01, 03" in rows["fold 1: default preset, balanced accuracy"][6]
 
 
+def test_ped2_classify_validation_split_and_the_saved_run_labels_a_held_out_video(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The threshold comes from whole validation videos of the training side, for the mean of the last epochs'
+    probabilities; the saved run takes frames (the LRCN computes the differences) and framewatch classify
+    writes the held-out video annotated with it."""
+    import json
+
+    from core.cli.main import main as framewatch
+    from tests.video_factory import decode_all
+
+    data = _tiny_ped2(tmp_path)
+    project = tmp_path / "project"
+    assert main(["ped2_classify", "--quick", "--no-record", "--data", str(data), "--validation",
+                 "--save-run", str(project), "--filters", "4", "--lstm", "4", *TINY_CLASSIFY, "--epochs", "2",
+                 "--average-epochs", "2"]) == 0
+    out = capsys.readouterr().out
+    # fold 0 trains on test videos 01 and 03, both holding both classes: 01 validates, 03 is fitted
+    assert "validation: testing/01:" in out and "mean of epochs 1-2, p > " in out
+    record = json.loads((project / "runs" / "ped2-fold0" / "run.json").read_text())
+    assert record["spec"]["frame_differences"] is True and record["spec"]["frames"] == 3
+    assert record["data"]["decision"]["class_index"] == 1 and 0 <= record["data"]["decision"]["threshold"] < 1
+    video = data / "ucsd_ped2" / "testing" / "02"  # held out in fold 0
+    annotated = tmp_path / "02-labelled.mp4"
+    assert framewatch(["classify", str(project), "--run", "ped2-fold0", str(video), "--stride", "1", "--json",
+                       "--annotated", str(annotated)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["decision"]["threshold"] == record["data"]["decision"]["threshold"]
+    assert result["videos"][0]["frames"] == 8 and len(decode_all(annotated)) == 8
+
+
 def test_speed_regress_entry_point_reports_mae_beside_the_mean_predictor(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     images = np.random.default_rng(1).integers(0, 256, (9010, 28, 28)).astype(np.uint8)  # 9000 train, 10 held out
