@@ -20,7 +20,20 @@ training windows. The bar: the classifier's balanced accuracy beats both on the 
 
     python -m bench ped2_classify [--quick] [--data DIR] [--preset default [conv3d ...]] [--folds 1|2]
 
-``--quick`` trains 1 epoch of fold 0 (a smoke run; its figures are not the bar's).
+``--quick`` trains 1 epoch of fold 0 (a smoke run; its figures are not the bar's). What else can be tried:
+``--pooling max`` (the LRCN's per-frame CNN ends in global max pooling: one fast object in a crowd), smaller
+networks (``--filters``, ``--lstm``), time-reversed copies (``--reverse``), ``--average-epochs K`` (the mean
+probabilities of the last K epochs, one model) and ``--validation`` (whole test videos of the training side
+validate: the epoch, or with ``--average-epochs`` only the decision threshold, chosen for the best
+validation balanced accuracy, as the baseline chooses its threshold on the training windows).
+
+``--save-run PROJECT`` writes each fold's classifier as a ``classify`` run (it takes the window's frames;
+an LRCN computes the differences itself) that ``framewatch classify`` runs on a held-out video, e.g.
+(fold 0 holds out the even test videos; an image folder is a video to it)::
+
+    python -m bench ped2_classify --pooling max --average-epochs 5 --save-run bench/out/ped2_classify
+    python -m core.cli.main classify bench/out/ped2_classify data/ucsd_ped2/testing/02 --run ped2-fold0 \
+        --stride 4 --annotated bench/out/ped2_classify/testing-02-labelled.mp4
 """
 
 from __future__ import annotations

@@ -32,7 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "videos (the last window ends at the last frame), merge consecutive windows with the same label (or, "
         "for a regressor, the same --bin of values) into segments and print them. With --annotated or "
         "--annotated-dir, write a copy of each video with its window's label and confidence (or value) "
-        "drawn above every frame, as MP4. An existing output is refused unless --overwrite is given; a video of "
+        "drawn above every frame, as MP4. A run whose run.json holds a decision threshold (data.decision) labels "
+        "a window with that class when its probability is above the threshold. An existing output is refused "
+        "unless --overwrite is given; a video of "
         "the project always.",
     )
     classify.add_argument("project", type=Path, help="project folder (runs are looked up in PROJECT/runs)")

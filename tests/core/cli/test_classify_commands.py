@@ -53,6 +53,7 @@ def test_json_for_a_video_file_outside_the_project_given_after_the_options(
                  "--stride", "2", "--min-confidence", "0.9"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["run"] == "classify" and data["stride"] == 2 and data["class_names"] == ["dark", "bright"]
+    assert data["decision"] is None  # the run records none: the most likely class labels each window
     (video,) = data["videos"]
     assert video["path"] == str(loose) and video["frames"] == 24 and video["annotated"] is None
     # the windows across the boundary may be uncertain (a segment of their own, without a label)

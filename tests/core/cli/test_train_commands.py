@@ -130,6 +130,25 @@ def test_regress_with_the_default_lrcn(labelled_project: Path, capsys) -> None:
     assert record.history[-1]["mae"] >= 0
 
 
+def test_classify_on_frame_differences_trains_a_run_that_takes_frames(labelled_project: Path, capsys) -> None:
+    code = main(["train", str(labelled_project), "--task", "classify", "--differences", "--size", "16",
+                 "--frames", "3", "--epochs", "1", "--batch-size", "4", "--filters", "4", "--name", "diff"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    run = labelled_project / "runs" / "diff"
+    record = RunRecord.load(run)
+    assert record.status == "completed" and record.spec["frame_differences"] is True and record.spec["frames"] == 3
+    import numpy as np
+
+    from core.models.files import load_model_file
+
+    model = load_model_file(run / record.model_path)
+    assert model.input_shape[1:4] == (3, 16, 16)
+    clips = np.random.default_rng(0).integers(0, 100, (2, *model.input_shape[1:])).astype(np.uint8)
+    # the model sees only the differences: the same motion in a brighter scene gives the same output
+    np.testing.assert_allclose(model.predict(clips + 50, verbose=0), model.predict(clips, verbose=0), atol=1e-5)
+
+
 def test_bad_training_settings_are_one_line_errors(tmp_path: Path, capsys) -> None:
     folder = tmp_path / "empty"
     assert main(["project", "new", str(folder)]) == 0
