@@ -118,10 +118,6 @@ class LastFrame(keras.layers.Layer):
         return (input_shape[0], *input_shape[2:])
 
 
-CUSTOM_OBJECTS = {"ResidualLogits": ResidualLogits, "LogitResidual": LogitResidual,
-                  "RepeatChannels": RepeatChannels, "StackFrames": StackFrames, "LastFrame": LastFrame}
-
-
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class FrameDifferences(keras.layers.Layer):
     """Clips ``(batch, frames, H, W, C)`` -> ``(batch, frames - 1, H, W, C)``: ``|frame t+1 - frame t|``.
@@ -137,3 +133,8 @@ class FrameDifferences(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         frames = input_shape[1]
         return (input_shape[0], None if frames is None else frames - 1, *input_shape[2:])
+
+
+CUSTOM_OBJECTS = {"ResidualLogits": ResidualLogits, "LogitResidual": LogitResidual,
+                  "RepeatChannels": RepeatChannels, "StackFrames": StackFrames, "LastFrame": LastFrame,
+                  "FrameDifferences": FrameDifferences}
