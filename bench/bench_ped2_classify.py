@@ -32,7 +32,7 @@ an LRCN computes the differences itself) that ``framewatch classify`` runs on a 
 (fold 0 holds out the even test videos; an image folder is a video to it)::
 
     python -m bench ped2_classify --pooling max --average-epochs 5 --save-run bench/out/ped2_classify
-    python -m core.cli.main classify bench/out/ped2_classify data/ucsd_ped2/testing/02 --run ped2-fold0 \
+    python -m core.cli.main classify bench/out/ped2_classify ../shared/data/ucsd_ped2/testing/02 --run ped2-fold0 \
         --stride 4 --annotated bench/out/ped2_classify/testing-02-labelled.mp4
 """
 
