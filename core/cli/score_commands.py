@@ -102,7 +102,7 @@ def _add_common(parser: argparse.ArgumentParser, project_optional: bool = False)
                         help="what runs the model: keras (the model file itself), or the run's export for onnx or "
                         "openvino (framewatch export-run --format; refused if the run has none made from its "
                         "current model file); openvino-bf16 scores the openvino export in bf16 on a CPU that "
-                        "computes bf16 natively (about half the CPU time; scores within about 2%, cached apart). Default: "
+                        "computes bf16 natively (about half the CPU time; scores within about 2%%, cached apart). Default: "
                         "openvino-bf16 when the run has a fresh openvino export and this CPU computes bf16 natively, "
                         "else keras (docs/inference.md)"
                         + ("; not with --dataset" if project_optional else ""))

@@ -88,6 +88,48 @@ def test_an_exported_model_scores_like_keras_and_keeps_its_uint8_input(tmp_path,
     np.testing.assert_allclose(errors, keras_errors, rtol=1e-4, atol=1e-7)
 
 
+def test_the_openvino_export_upsamples_with_interpolate_and_scores_as_before(tmp_path) -> None:
+    """Keras's nearest upsampling (a repeat: Tile and reshapes) is exported as one Interpolate, which computes
+    the same values: the rewritten graph's outputs equal the converter's own in f32."""
+    if not _installed("openvino"):
+        pytest.skip("openvino is not installed")
+    import openvino as ov
+
+    from core.models.files import load_model_file
+    from core.models.openvino_graph import (
+        nearest_upsampling_to_interpolate,
+        nearest_upsamplings,
+        same_outputs,
+    )
+    from core.runs.export import export_run
+
+    project, run_dir = _future_frame_run(tmp_path)
+    out = export_run(run_dir, tmp_path / "exported", formats=["openvino"])
+    kinds = {op.get_type_name() for op in ov.Core().read_model(str(out / "model.xml")).get_ops()}
+    assert "Interpolate" in kinds and "Tile" not in kinds
+
+    model = load_model_file(out / "model.keras")
+    converted = ov.convert_model(model, input=[([-1, 4, 16, 16, 1], ov.Type.u8)])
+    assert [factors for _, _, factors in nearest_upsamplings(converted)] == [(2, 2)]
+    rewritten = converted.clone()
+    assert nearest_upsampling_to_interpolate(rewritten) == 1
+    clips = np.random.default_rng(1).integers(0, 256, (3, 4, 16, 16, 1), dtype=np.uint8)
+    assert same_outputs(converted, rewritten, clips)
+    assert np.array_equal(np.asarray(ov.compile_model(rewritten, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})(clips)[0]),
+                          np.asarray(ov.compile_model(converted, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})(clips)[0]))
+    import openvino.opset11 as opset
+
+    broken = converted.clone()  # a graph that computes something else is told apart (rows shifted by one)
+    for start, end, _ in nearest_upsamplings(broken):
+        shifted = opset.interpolate(start, np.array([2, 2], np.float32), mode="nearest", shape_calculation_mode="scales",
+                                    axes=np.array([2, 3], np.int64), coordinate_transformation_mode="asymmetric",
+                                    nearest_mode="ceil")
+        for target in list(end.get_target_inputs()):
+            target.replace_source_output(shifted.output(0))
+    broken.validate_nodes_and_infer_types()
+    assert not same_outputs(converted, broken, clips)
+
+
 def test_a_stale_export_is_never_used(tmp_path) -> None:
     fmt = next((f for f in FORMATS if _installed(f)), None)
     if fmt is None:
