@@ -33,7 +33,7 @@ from core.cli.number_options import (
     WholeNumber,
 )
 from core.cli.progress_bar import ProgressBar
-from core.cli.train_dataset import DEFAULT_SEQUENCES, add_source_arguments
+from core.cli.train_dataset import DEFAULT_SEQUENCES, DEFAULT_VAL_FRACTION, add_source_arguments
 from core.jobs import Stage
 from core.tasks import TASKS
 from core.training.errors import ConfigError
@@ -101,13 +101,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     data.add_argument("--val-fraction", type=float,
                       help="share of the normal footage held out for validation, the error level and the threshold: "
                       "whole videos, or (next-frame and anomaly runs with fewer than 5 videos) time blocks inside "
-                      f"each video (default {_default('val_fraction')})")
+                      f"each video (default {_default('val_fraction')}; with --dataset: the share of --sequences "
+                      f"generated for validation, default {DEFAULT_VAL_FRACTION})")
     data.add_argument("--target", help="numeric target to regress (regress; default: the only one)")
     dataset = train.add_argument_group("dataset (instead of a project)")
     add_source_arguments(dataset, "moving-mnist: two MNIST digits bouncing in 64x64 frames, 20 per sequence "
                          "(seeded by --seed; training digits are images 0..8999 of the file, validation 9000..)")
     dataset.add_argument("--sequences", type=WholeNumber(1, TRAIN_SEQUENCES_LIMIT), metavar="N",
-                         help=f"training sequences (default {DEFAULT_SEQUENCES}); validation: N x --val-fraction")
+                         help=f"training sequences (default {DEFAULT_SEQUENCES:,}); validation: N x --val-fraction")
     dataset.add_argument("--runs-dir", type=Path, metavar="DIR",
                          help="folder of the run folders (with --dataset, or with --resume RUN of such a run)")
     fit = train.add_argument_group("training")
@@ -132,6 +133,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      "training (that epoch is validated, checkpointed and counts as finished; status stopped_early "
                      "with a note); per invocation: with --resume the run gets M minutes again (default: the "
                      "run's own budget, if any)")
+    fit.add_argument("--max-steps", type=WholeNumber(1, 10**9), metavar="N",
+                     help="training budget in steps (batches), for a new run: stop after N steps, as --max-minutes "
+                     "stops (with both, whichever comes first); a preset whose learning rate follows the budget "
+                     "(simvp, convlstm-patch) anneals it over the N steps")
     fit.add_argument("--seed", type=SEED, help=f"random seed (default {_default('seed')})")
     fit.add_argument("--no-error-level", action="store_true",
                      help="--task anomaly with a next-frame preset (the default): do not fit the run's error level "
@@ -291,6 +296,9 @@ def _check_train_args(args: argparse.Namespace) -> None:
     check_args(args)
     if not args.resume and not args.task:
         args.parser.error("missing --task: give --task (or --resume RUN)")
+    if args.resume and args.max_steps is not None:
+        args.parser.error("--max-steps sets a new run's step budget: a resumed run keeps its own (give --max-minutes "
+                          "or --epochs to change how long it trains)")
     args.request = training_request(args)
 
 
@@ -318,7 +326,8 @@ def training_request(args: argparse.Namespace) -> TrainingRequest | ResumeReques
         weights=args.weights, outputs=args.outputs, frame_differences=args.differences, height=size[0] if size else None,
         width=size[-1] if size else None, scale=args.scale, grayscale=args.grayscale, frames=args.frames, stride=args.stride,
         frame_steps=_numbers(args.frame_steps, "--frame-steps", "frame steps, e.g. 1,2,3"), target=args.target,
-        steps_per_epoch=args.steps_per_epoch, max_minutes=args.max_minutes, deterministic=args.deterministic,
+        steps_per_epoch=args.steps_per_epoch, max_minutes=args.max_minutes, max_steps=args.max_steps,
+        deterministic=args.deterministic,
         error_level=not args.no_error_level, motion=not args.no_motion, mixed_precision=args.mixed_precision,
         **device, **_given(args, val_fraction="val_fraction", epochs="epochs", batch_size="batch_size", patience="patience",
                  lr_patience="lr_patience", lr_factor="lr_factor", seed="seed"),

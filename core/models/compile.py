@@ -32,14 +32,17 @@ def compile_model(model: keras.Model, spec: ModelSpec) -> keras.Model:
             table, metric = frame_input.SCALED_LOSSES, frame_input.scaled_mse_metric
         elif fewer:
             table, metric = frame_input.ALIGNED_LOSSES, frame_input.aligned_mse_metric
+        elif loss == "mse+l1":  # float frames, as many predicted as given: nothing to align, only the sum to make
+            table, metric = {"mse+l1": frame_input.aligned_mse_l1}, None
         else:
             table = None
         if table is not None:
             if loss not in table:
                 raise SpecError(f"loss {loss!r} cannot compare uint8 target frames or fewer predicted frames "
-                                "than the clip has; use 'mse' or 'binary_crossentropy'")
+                                "than the clip has; use 'mse', 'mse+l1' or 'binary_crossentropy'")
             loss = table[loss]
-            metrics = [metric() if m == "mse" else m for m in metrics]
+            if metric is not None:
+                metrics = [metric() if m == "mse" else m for m in metrics]
     optimizer = keras.optimizers.Adam(learning_rate=spec.learning_rate, epsilon=getattr(spec, "adam_epsilon", 1e-7))
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
     return model

@@ -94,10 +94,13 @@ def _all_presets() -> dict[str, list[Preset]]:
                    UNetPredictorSpec(preset="unet-conv3d", frames=4, height=64, width=96, temporal="conv3d"),
                    "the unet preset with a causal Conv3D over the last 4 frames instead of the ConvLSTM2D"),
             Preset("future-frame", FUTURE_FRAME, _FUTURE_FRAME_TEXT),
-            Preset("simvp", BlockPredictorSpec(preset="simvp"),
-                   "SimVP: per-frame conv encoder (GroupNorm, SiLU) to 1/4 size -> gated-attention translator over "
-                   "the 10 given frames stacked as channels -> decoder with a skip; all 10 future frames in one "
-                   "call; MSE"),
+            # widths and rate from step-counted trials on a 2-core CPU (docs/models.md, "Tuning simvp"): at an
+            # equal CPU budget the half-width encoder and translator, with twice the steps, predicted better
+            Preset("simvp", BlockPredictorSpec(preset="simvp", encoder_filters=32, translator_filters=64,
+                                               learning_rate=3e-3),
+                   "SimVP: per-frame conv encoder (16, 32; GroupNorm, SiLU) to 1/4 size -> 4 gated-attention "
+                   "blocks of 64 over the 10 given frames stacked as channels -> decoder with a skip; all 10 "
+                   "future frames in one call; MSE, Adam 3e-3 annealed over the budget"),
             Preset("convlstm-patch", BlockPredictorSpec(preset="convlstm-patch", layout="convlstm"),
                    "ConvLSTM on 4x4 patches (space-to-depth to 16x16x16): 2 ConvLSTM(64) read the 10 given "
                    "frames, then their own predictions for the 10 future ones (trained as rolled out); MSE"),

@@ -85,7 +85,8 @@ CONFIG_FIELDS: dict[str, Callable[[Any], str]] = {
     "seed": _whole(0, MAX_SEED), "epochs": _whole(1, MAX_COUNT), "batch_size": _whole(1, MAX_COUNT),
     "steps_per_epoch": _whole(1, MAX_COUNT, optional=True), "validation_steps": _whole(1, MAX_COUNT, optional=True),
     "patience": _whole(0, MAX_COUNT), "lr_patience": _whole(0, MAX_COUNT),
-    "max_minutes": _real(1e-9, 1e9, optional=True), "lr_factor": _real(1e-9, 0.999999),
+    "max_minutes": _real(1e-9, 1e9, optional=True), "max_steps": _whole(1, MAX_COUNT, optional=True),
+    "lr_factor": _real(1e-9, 0.999999),
     "min_lr": _real(0, 1e9), "min_delta": _real(0, 1e300), "reserve_cores": _whole(0, 100_000),
     "cpu_threads": _whole(1, 100_000, optional=True), "monitor": _kind(str), "device": _kind(str),
 }

@@ -89,18 +89,20 @@ class Guard(keras.callbacks.Callback):
 
 
 class TimeBudget(keras.callbacks.Callback):
-    """Stops training at the first batch boundary after ``max_seconds`` of training (``fit`` time).
+    """Stops training at the first batch boundary after ``max_seconds`` of training (``fit`` time) or after
+    ``max_steps`` batches, whichever comes first (either may be ``None``).
 
     The clock starts at the first ``on_train_begin`` (a retried ``fit`` after an out-of-memory error
-    keeps it), so preparing data and building the model are not counted. When the budget runs out
-    mid-epoch, ``model.stop_training`` ends the epoch after the current batch: Keras still runs that
-    epoch's validation and ``on_epoch_end``, so the shortened epoch is checkpointed and counted as
-    finished. ``reached`` then holds ``(epoch, batches done, batches per epoch)``.
+    keeps it), so preparing data and building the model are not counted; the steps count from there too.
+    When the budget runs out mid-epoch, ``model.stop_training`` ends the epoch after the current batch:
+    Keras still runs that epoch's validation and ``on_epoch_end``, so the shortened epoch is checkpointed
+    and counted as finished. ``reached`` then holds ``(epoch, batches done, batches per epoch)``.
 
     With ``anneal`` (specs whose ``lr_schedule`` is ``"budget-cosine"``), the learning rate also follows
     the budget: a linear warm-up over its first :data:`WARMUP` share, then a cosine from the rate the run
     started with down to :data:`FLOOR` of it at the end of the budget, set before every batch (this
-    overrides any reduction on a plateau inside the budget).
+    overrides any reduction on a plateau inside the budget). With both budgets the share is the larger of
+    the two (time spent / ``max_seconds``, steps done / ``max_steps``).
     """
 
     #: Share of the budget the warm-up takes.
@@ -108,14 +110,18 @@ class TimeBudget(keras.callbacks.Callback):
     #: Learning rate at the end of the budget, as a share of the starting one.
     FLOOR = 0.02
 
-    def __init__(self, max_seconds: float, clock: Callable[[], float] = time.perf_counter,
-                 anneal: bool = False) -> None:
+    def __init__(self, max_seconds: float | None, clock: Callable[[], float] = time.perf_counter,
+                 anneal: bool = False, max_steps: int | None = None) -> None:
         super().__init__()
+        if not max_seconds and not max_steps:
+            raise ValueError("a budget needs max_seconds or max_steps")
         self.max_seconds = max_seconds
+        self.max_steps = max_steps
         self.clock = clock
         self.anneal = anneal
         self.base_rate: float | None = None
         self.began: float | None = None
+        self.steps = 0
         self.epoch = 0
         self.reached: tuple[int, int, int | None] | None = None
 
@@ -135,16 +141,23 @@ class TimeBudget(keras.callbacks.Callback):
         progress = (share - self.WARMUP) / (1.0 - self.WARMUP)
         return base * (self.FLOOR + (1.0 - self.FLOOR) * 0.5 * (1.0 + math.cos(math.pi * progress)))
 
+    def share(self) -> float:
+        """How much of the budget is spent (0..1 and beyond): the larger of the time and the step shares."""
+        shares = [self.steps / self.max_steps] if self.max_steps else []
+        if self.max_seconds:
+            shares.append((self.clock() - (self.began or 0.0)) / self.max_seconds)
+        return max(shares)
+
     def on_train_batch_begin(self, batch, logs=None):
         if self.anneal and self.base_rate:
-            share = (self.clock() - (self.began or 0.0)) / self.max_seconds
-            self.model.optimizer.learning_rate.assign(self.rate_at(share))
+            self.model.optimizer.learning_rate.assign(self.rate_at(self.share()))
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.reached is None and self.clock() - (self.began or 0.0) >= self.max_seconds:
+        self.steps += 1
+        if self.reached is None and self.share() >= 1.0:
             self.reached = (self.epoch, batch + 1, self.params.get("steps"))
             self.model.stop_training = True
 

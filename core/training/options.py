@@ -100,6 +100,8 @@ class TrainingConfig:
     ``max_minutes``: a wall-clock training budget per invocation (``train`` or each ``resume``), counted
     from the start of ``fit``: the run stops at the first batch boundary after it, its shortened epoch
     validated and checkpointed, with status ``stopped_early`` and a note saying so (see :class:`TimeBudget`).
+    ``max_steps``: a budget of training steps (batches) per invocation, kept the same way; with both, the run
+    stops at whichever it reaches first, and an annealed learning rate follows whichever is further along.
     """
 
     epochs: int = 20
@@ -121,6 +123,7 @@ class TrainingConfig:
     jit_compile: bool | str = "auto"
     feature_cache_dir: str | None = None
     max_minutes: float | None = None
+    max_steps: int | None = None
     device: str = "auto"
 
     def __post_init__(self) -> None:
@@ -132,6 +135,7 @@ class TrainingConfig:
         for name, label, low, high, optional in (
                 ("epochs", "epochs", 1, MAX_COUNT, False), ("batch_size", "batch size", 1, MAX_COUNT, False),
                 ("steps_per_epoch", "steps per epoch", 1, MAX_COUNT, True),
+                ("max_steps", "step budget", 1, MAX_COUNT, True),
                 ("validation_steps", "validation steps", 1, MAX_COUNT, True),
                 ("patience", "early-stop patience", 0, MAX_COUNT, False),
                 ("lr_patience", "reduce-LR patience", 0, MAX_COUNT, False),

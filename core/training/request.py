@@ -47,7 +47,7 @@ class TrainingRequest:
     ``stride`` and ``frame_steps`` in frames, ``val_fraction``, ``target`` (regress), ``videos`` (ids; all).
     Fitting (:class:`TrainingConfig`): ``epochs``, ``batch_size`` (clips per step), ``steps_per_epoch``,
     ``patience`` / ``lr_patience`` (epochs; 0: off), ``lr_factor``, ``max_minutes`` (minutes of training
-    per invocation), ``seed``, ``deterministic``; ``error_level``: an anomaly run of a next-frame preset
+    per invocation), ``max_steps`` (steps of training per invocation), ``seed``, ``deterministic``; ``error_level``: an anomaly run of a next-frame preset
     fits its error level after training; ``motion``: such a run also fits motion statistics on the footage it
     trained on (``framewatch fit-motion``), for the ``motion`` and ``fused`` scorers. Device: ``device`` (auto, cpu, gpu, gpu:N), ``cpu_threads``,
     ``reserve_cores``, ``mixed_precision``.
@@ -79,6 +79,7 @@ class TrainingRequest:
     lr_patience: int = 2
     lr_factor: float = 0.5
     max_minutes: float | None = None
+    max_steps: int | None = None
     seed: int = 0
     deterministic: bool = False
     error_level: bool = True
@@ -133,7 +134,8 @@ class TrainingRequest:
         return TrainingConfig(epochs=self.epochs, batch_size=self.batch_size, seed=self.seed,
                               deterministic=self.deterministic, patience=self.patience, lr_patience=self.lr_patience,
                               lr_factor=self.lr_factor, steps_per_epoch=self.steps_per_epoch,
-                              max_minutes=self.max_minutes, mixed_precision=self.mixed_precision,
+                              max_minutes=self.max_minutes, max_steps=self.max_steps,
+                              mixed_precision=self.mixed_precision,
                               reserve_cores=self.reserve_cores, cpu_threads=self.cpu_threads, device=self.device)
 
 

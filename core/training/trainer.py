@@ -278,7 +278,8 @@ def _run(spec: ModelSpec, config: TrainingConfig, data: TrainingData, run_dir: P
 
             checkpointer = Checkpointer(run_dir, plateau, on_saved)
             anneal = getattr(spec, "lr_schedule", "") == "budget-cosine"
-            budget = TimeBudget(config.max_minutes * 60.0, anneal=anneal) if config.max_minutes else None
+            budget = TimeBudget(config.max_minutes * 60.0 if config.max_minutes else None, anneal=anneal,
+                                max_steps=config.max_steps) if config.max_minutes or config.max_steps else None
             guard = Guard(cancel, lambda: checkpointer.last_path or (str(last) if last.is_file() else ""))
             arrays = fit_data.is_arrays or cached
             requested = config.batch_size if arrays else (fit_data.batch_size or config.batch_size)
@@ -348,7 +349,8 @@ def _run(spec: ModelSpec, config: TrainingConfig, data: TrainingData, run_dir: P
     status = "stopped_early" if plateau.state.get("stopped_early") else "completed"
     if budget is not None and budget.reached is not None and record.epochs_completed < config.epochs:
         status = "stopped_early"
-        _note(record, emit, _budget_note(config.max_minutes, budget.reached, config.epochs))
+        _note(record, emit, _budget_note(config.max_minutes, budget.reached, config.epochs, config.max_steps,
+                                         budget.steps))
     final = _finish_model(record, run_dir, spec, encoder, cached)
     finish(status)
     return RunResult(run_dir, status, record, record.model_file_path(run_dir), final)
@@ -369,11 +371,14 @@ class StepCounter(keras.callbacks.Callback):
         self.count += 1
 
 
-def _budget_note(minutes: float, reached: tuple[int, int, int | None], epochs: int) -> str:
+def _budget_note(minutes: float | None, reached: tuple[int, int, int | None], epochs: int,
+                 max_steps: int | None = None, steps: int = 0) -> str:
     """``time budget of M minutes reached in epoch E after B of N batches; ...``: why a run stopped."""
     epoch, batches, per_epoch = reached
     where = f"epoch {epoch + 1}/{epochs} after {batches}" + (f" of {per_epoch}" if per_epoch else "") + " batches"
-    return (f"time budget of {minutes:g} minutes reached in {where}; that epoch counts as finished "
+    what = f"step budget of {max_steps} steps" if max_steps and steps >= max_steps else \
+        f"time budget of {minutes:g} minutes"
+    return (f"{what} reached in {where}; that epoch counts as finished "
             "(resume to train on, with the budget again)")
 
 

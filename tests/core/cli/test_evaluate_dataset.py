@@ -101,6 +101,27 @@ def test_runs_it_cannot_evaluate_are_one_line_errors(run: Path, data_dir: Path, 
     assert "framewatch: error:" in capsys.readouterr().err
 
 
+def test_a_step_budget_from_the_command_line_stops_the_run_with_a_note(data_dir: Path, tmp_path: Path) -> None:
+    code = main(["train", "--dataset", "moving-mnist", "--mnist", str(data_dir / "mnist"), "--runs-dir", str(tmp_path),
+                 "--task", "predict", "--preset", "default", "--epochs", "3", "--name", "steps", "--max-steps", "3",
+                 *TINY])
+    assert code == 0
+    record = RunRecord.load(tmp_path / "steps")
+    assert record.status == "stopped_early" and record.epochs_completed == 2 and record.config["max_steps"] == 3
+    assert "step budget of 3 steps reached in epoch 2/3 after 1 of 2 batches" in record.notes[-1]
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--max-steps", "0"], "argument --max-steps: must be a whole number from 1"),
+    (["--resume", "mm", "--max-steps", "5"], "--max-steps sets a new run's step budget"),
+])
+def test_train_refuses_a_step_budget_that_is_not_a_whole_number_or_on_a_resume(extra, message, capsys) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["train", "--runs-dir", "r", *(["--dataset", "moving-mnist", "--mnist", "m", "--task", "predict"]
+                                            if "--resume" not in extra else []), *extra])
+    assert caught.value.code == 2 and message in capsys.readouterr().err
+
+
 def test_train_refuses_a_budget_that_is_not_a_positive_number(capsys) -> None:
     with pytest.raises(SystemExit) as caught:
         main(["train", "--dataset", "moving-mnist", "--mnist", "m", "--runs-dir", "r", "--task", "predict",

@@ -15,7 +15,8 @@ TINY = ["--size", "16", "--filters", "4,4", "--sequences", "8", "--batch-size", 
 def test_trains_on_moving_mnist_in_runs_dir_and_resumes(data_dir: Path, tmp_path: Path, capsys) -> None:
     runs = tmp_path / "runs"
     code = main(["train", "--dataset", "moving-mnist", "--mnist", str(data_dir / "mnist"), "--runs-dir", str(runs),
-                 "--task", "predict", "--preset", "default", "--epochs", "1", "--name", "mm", "--seed", "7", *TINY])
+                 "--task", "predict", "--preset", "default", "--epochs", "1", "--name", "mm", "--seed", "7",
+                 "--val-fraction", "0.25", *TINY])
     out, err = capsys.readouterr()
     assert code == 0, err
     run = runs / "mm"
@@ -23,7 +24,7 @@ def test_trains_on_moving_mnist_in_runs_dir_and_resumes(data_dir: Path, tmp_path
     assert {"run.json", "state.json", "last.keras", "best.keras"} <= {p.name for p in run.iterdir()}
     record = RunRecord.load(run)
     assert record.data["source"] == "moving-mnist" and record.data["seed"] == 7
-    assert record.data["sequences"] == 8 and record.data["validation_sequences"] == 2  # --val-fraction 0.2
+    assert record.data["sequences"] == 8 and record.data["validation_sequences"] == 2  # --val-fraction 0.25
     assert record.data["frames"] == 20 and Path(record.data["mnist"]).is_absolute()
     assert record.spec["frames"] == 19 and record.spec["height"] == 16 and record.spec["input_dtype"] == "uint8"
     assert record.spec["filters"] == [4, 4]
@@ -77,6 +78,7 @@ def test_a_block_preset_trains_on_given_and_future_frames_resumes_evaluates_and_
     record = RunRecord.load(runs / "block")
     # 3 given + the preset's 10 future frames per sequence; the model reads 3 and writes 10
     assert record.data["frames"] == 13 and record.data["given"] == 3
+    assert record.data["validation_sequences"] == 0  # without --val-fraction: 5% of the 4 sequences
     assert record.spec["frames"] == 3 and record.spec["future"] == 10 and record.spec["recurrent"] == [4]
     assert main(["train", "--runs-dir", str(runs), "--resume", "block", "--epochs", "2"]) == 0
     assert RunRecord.load(runs / "block").epochs_completed == 2

@@ -81,6 +81,23 @@ def test_round_trips_through_keras_file_in_safe_mode(trained, tmp_path: Path) ->
     assert block_shape(loaded) == (3, 2)
 
 
+@pytest.mark.parametrize("input_dtype", ["uint8", "float32"])
+def test_the_mse_plus_l1_loss_is_the_two_means_added_and_reloads_in_safe_mode(input_dtype, tmp_path: Path) -> None:
+    spec = tiny("simvp", input_dtype=input_dtype, loss="mse+l1")
+    model = build_model(spec)
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 256, (2, 3, 16, 16, 1), dtype=np.uint8)
+    y = rng.integers(0, 256, (2, 2, 16, 16, 1), dtype=np.uint8)
+    if input_dtype == "float32":
+        x, y = x / 255.0, y / 255.0
+    error = np.asarray(model(x)) - (y / 255.0 if input_dtype == "uint8" else y)
+    expected = np.mean(error**2) + np.mean(np.abs(error))
+    assert model.evaluate(x, y, verbose=0, return_dict=True)["loss"] == pytest.approx(expected, rel=1e-4)
+    model.save(tmp_path / "m.keras")
+    loaded = load_model_file(tmp_path / "m.keras", compile=True)
+    assert loaded.evaluate(x, y, verbose=0, return_dict=True)["loss"] == pytest.approx(expected, rel=1e-4)
+
+
 def test_patch_layers_invert_each_other_and_convlstm_predictions_depend_only_on_given_frames() -> None:
     x = np.random.default_rng(3).random((2, 3, 16, 16, 1), dtype=np.float32)
     patches = SpaceToDepth(4)(x)

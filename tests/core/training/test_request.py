@@ -66,7 +66,7 @@ def test_a_resume_is_checked_by_the_same_rules_in_the_same_words(field: str, val
 def test_a_request_becomes_the_spec_data_options_and_config_it_asks_for() -> None:
     request = TrainingRequest("anomaly", "conv-ae", learning_rate=5e-4, filters=(4, 4, 4), height=32, frames=8,
                               frame_steps=(1, 2), val_fraction=0.25, epochs=3, batch_size=2, steps_per_epoch=7,
-                              patience=0, max_minutes=1.5, seed=4, device="cpu", reserve_cores=1)
+                              patience=0, max_minutes=1.5, max_steps=40, seed=4, device="cpu", reserve_cores=1)
     spec = request.spec()
     assert (spec.preset, spec.learning_rate, spec.recurrent) == ("conv-ae", 5e-4, (4, 4, 4))
     options = request.data_options()
@@ -74,7 +74,7 @@ def test_a_request_becomes_the_spec_data_options_and_config_it_asks_for() -> Non
         32, None, 8, (1, 2), 0.25)
     config = request.config()
     assert (config.epochs, config.batch_size, config.steps_per_epoch, config.patience, config.max_minutes,
-            config.seed, config.device, config.reserve_cores) == (3, 2, 7, 0, 1.5, 4, "cpu", 1)
+            config.max_steps, config.seed, config.device, config.reserve_cores) == (3, 2, 7, 0, 1.5, 40, 4, "cpu", 1)
     # left to the preset: its default preset and its own learning rate
     default = TrainingRequest("anomaly")
     assert default.preset_name == "future-frame" and "learning_rate" not in default.model_options()

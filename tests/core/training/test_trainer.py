@@ -301,6 +301,66 @@ def test_a_time_budget_ends_the_run_stopped_early_and_resume_trains_on(spec, dat
     assert last.record.config["max_minutes"] == 60.0
 
 
+def test_a_step_budget_anneals_over_its_steps_and_the_further_budget_leads() -> None:
+    clock = _Clock()
+    budget = TimeBudget(None, clock=clock, anneal=True, max_steps=100)
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss="mse")
+    budget.set_model(model)
+    budget.set_params({"steps": 40})
+    budget.model.stop_training = False
+    budget.on_train_begin()
+    budget.on_epoch_begin(0)
+
+    def rate() -> float:
+        return float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+
+    budget.on_train_batch_begin(0)
+    assert rate() == pytest.approx(0.0005)  # no step done: the start of the warm-up, however long it took
+    clock.now += 1e6  # time does not count without a time budget
+    for batch in range(3):
+        budget.on_train_batch_end(batch)
+    budget.on_train_batch_begin(3)
+    assert rate() == pytest.approx(0.01)  # 3 of 100 steps: the warm-up is over
+    for batch in range(3, 51):
+        budget.on_train_batch_end(batch % 40)
+    budget.on_train_batch_begin(0)
+    assert rate() == pytest.approx(0.01 * (0.02 + 0.98 * 0.5 * (1 + np.cos(np.pi * 48 / 97))))
+    assert budget.reached is None and not model.stop_training
+    for batch in range(51, 100):
+        budget.on_train_batch_end(batch % 40)
+    assert budget.reached == (0, 20, 40) and model.stop_training  # after the 100th step (batch 20 of the epoch)
+
+    both = TimeBudget(100.0, clock=clock, anneal=True, max_steps=1000)  # with both, the further one leads
+    model.optimizer.learning_rate.assign(0.01)  # the rate the run starts with
+    both.set_model(model)
+    both.set_params({"steps": 40})
+    both.model.stop_training = False
+    both.on_train_begin()
+    clock.now += 50.0
+    both.on_train_batch_end(0)
+    assert both.share() == pytest.approx(0.5)  # half the time, 1 of 1000 steps
+    both.on_train_batch_begin(1)
+    assert rate() == pytest.approx(0.01 * (0.02 + 0.98 * 0.5 * (1 + np.cos(np.pi * 0.47 / 0.97))))
+    with pytest.raises(ValueError, match="max_seconds or max_steps"):
+        TimeBudget(None)
+
+
+def test_a_step_budget_ends_the_run_stopped_early_and_is_kept_in_the_record(spec, data, tmp_path: Path) -> None:
+    result = train(spec, data, tmp_path / "run", config=config(max_steps=BATCHES + 2))
+    assert result.status == "stopped_early"
+    record = RunRecord.load(tmp_path / "run")
+    assert record.notes[-1].startswith(f"step budget of {BATCHES + 2} steps reached in epoch 2/3 after 2 of 4 batches")
+    assert record.epochs_completed == 2 and record.config["max_steps"] == BATCHES + 2
+    assert iterations(tmp_path / "run" / "last.keras") == BATCHES + 2
+
+
+@pytest.mark.parametrize("steps", [0, -3, 2.5, True])
+def test_a_step_budget_must_be_a_whole_number_of_steps(steps) -> None:
+    with pytest.raises(ConfigError, match="step budget"):
+        TrainingConfig(max_steps=steps)
+
+
 @pytest.mark.parametrize("minutes", [0.0, -1.0, float("nan"), float("inf")])
 def test_a_time_budget_must_be_a_positive_number_of_minutes(minutes: float) -> None:
     with pytest.raises(ConfigError, match="time budget must be a positive number of minutes"):
