@@ -22,7 +22,7 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from core.models.layers import PACKAGE
+from core.models.layers import PACKAGE, PerFrame
 from core.models.specs import BlockPredictorSpec
 
 
@@ -210,12 +210,12 @@ def _norm_act(x, name: str, groups: int = 8):
     channels = x.shape[-1]
     groups = max(g for g in range(1, min(groups, channels) + 1) if channels % g == 0)
     norm = layers.GroupNormalization(groups, name=f"{name}_norm")
-    x = layers.TimeDistributed(norm, name=f"{name}_norm_t")(x) if len(x.shape) == 5 else norm(x)
+    x = PerFrame(norm, name=f"{name}_norm_t")(x) if len(x.shape) == 5 else norm(x)
     return layers.Activation("silu", name=f"{name}_act")(x)
 
 
 def _per_frame(layer, x, name: str):
-    return layers.TimeDistributed(layer, name=name)(x)
+    return PerFrame(layer, name=name)(x)
 
 
 def _gated_attention_block(x, filters: int, name: str):
