@@ -12,7 +12,9 @@
    analytically (:mod:`core.models.flops`, forward x 3 for a training step) divided by the measured
    step time, as a share of the peak. Peak and steps are timed in interleaved rounds, best of each
    kept, so load from other processes cannot favour one side. Target: at least 60%.
-3. Every preset at a small size: forward FLOPs per clip, clips/s for training (``train_on_batch``) and
+3. ``simvp`` (the predict default) trained with Keras's ``TimeDistributed`` and with ``PerFrame`` (the per-frame
+   layers folded into the batch), the same model: the step time ratio, interleaved rounds.
+4. Every preset at a small size: forward FLOPs per clip, clips/s for training (``train_on_batch``) and
    inference (``predict_on_batch``). Regress presets are the classify models with a linear head, so
    they are not repeated.
 """
@@ -116,6 +118,35 @@ def keras_example_ratio(size: int, frames: int, batch: int, steps: int, rounds: 
         "peak_cases_gflops": {k: round(v / 1e9, 1) for k, v in peak.items()},
         "ratio": round(achieved / best_peak, 3), "jit_compile": str(model.jit_compile), "rounds": rounds,
     }
+
+
+def per_frame_ratio(batch: int, steps: int, rounds: int) -> dict:
+    """``simvp``'s training step (the predict default, Moving MNIST's 10 + 10 frames of 64x64) with Keras's own
+    ``TimeDistributed`` over its step with :class:`~core.models.layers.PerFrame` (the same model, the per-frame
+    layers folded into the batch), both timed in ``rounds`` interleaved rounds, best of each."""
+    from core.models import block_predictor
+
+    spec = make_spec("predict", "simvp")
+    models = {}
+    for name, wrapper in (("PerFrame", block_predictor.PerFrame), ("TimeDistributed", keras.layers.TimeDistributed)):
+        keras.utils.set_random_seed(0)
+        saved, block_predictor.PerFrame = block_predictor.PerFrame, wrapper
+        try:
+            models[name] = build_model(spec)
+        finally:
+            block_predictor.PerFrame = saved
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (batch, *spec.input_shape), dtype=np.uint8)
+    y = rng.integers(0, 256, (batch, spec.future, *spec.input_shape[1:]), dtype=np.uint8)
+    best = dict.fromkeys(models, float("inf"))
+    for model in models.values():
+        model.train_on_batch(x, y)  # trace and warm up
+    for _ in range(rounds):
+        for name, model in models.items():
+            best[name] = min(best[name], best_time(lambda m=model: m.train_on_batch(x, y), repeats=steps, warmup=1))
+    return {"input": f"{batch} x {spec.frames}+{spec.future} frames of {spec.height}x{spec.width}",
+            "step_s": {k: round(v, 4) for k, v in best.items()}, "rounds": rounds,
+            "ratio": round(best["TimeDistributed"] / best["PerFrame"], 2)}
 
 
 def preset_table(size: int, frames: int, batch: int, steps: int) -> list[dict]:
@@ -243,6 +274,12 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
                        f"{ratio['rounds']} round(s); {device}")]
     results = {"device": device, "keras_example": ratio}
     if not args.only_peak_ratio:
+        folded = per_frame_ratio(8, 3 if quick else 5, args.rounds)
+        results["per_frame"] = folded
+        print("simvp training step, TimeDistributed vs PerFrame:", json.dumps(folded), flush=True)
+        out.append(Figure("simvp training step: Keras TimeDistributed / PerFrame", folded["ratio"], "x",
+                          note=f"{folded['step_s']['TimeDistributed']} vs {folded['step_s']['PerFrame']} s a step, "
+                               f"{folded['input']}, {folded['rounds']} round(s)"))
         print(f"presets ({args.preset_frames} frames of {args.preset_size}x{args.preset_size}, LRCN backbones 96x96 RGB, "
               f"batch {args.batch}):")
         results["presets"] = preset_table(args.preset_size, args.preset_frames, args.batch, preset_steps)

@@ -26,8 +26,9 @@ if TYPE_CHECKING:  # the trainer imports Keras: only when a run starts, not when
 #: Datasets ``--dataset`` accepts, and the source name their run records carry.
 DATASETS = ("moving-mnist",)
 #: Training sequences when ``--sequences`` is not given: enough that a 20-minute CPU run of ``simvp``
-#: (a few thousand batches of 8) sees most sequences once or twice, not one small set many times over.
-DEFAULT_SEQUENCES = 10_000
+#: (about 9,000 batches of 8) sees each sequence about twice, not one small set many times over (10,000
+#: were memorised by then: docs/models.md).
+DEFAULT_SEQUENCES = 40_000
 #: Validation sequences as a share of the training ones when ``--val-fraction`` is not given: generated
 #: sequences are plentiful, and every epoch's validation is time taken from a training budget.
 DEFAULT_VAL_FRACTION = 0.05

@@ -13,6 +13,7 @@ import keras
 from keras import layers
 
 from core.models.errors import SpecError
+from core.models.layers import PerFrame
 from core.models.specs import AutoencoderSpec
 
 
@@ -49,7 +50,7 @@ def build(spec: AutoencoderSpec) -> keras.Model:
     inputs = keras.Input(shape=spec.input_shape, name="frames")
     x = inputs
     for i, (filters, kernel, stride) in enumerate(spec.encoder):
-        x = layers.TimeDistributed(
+        x = PerFrame(
             layers.Conv2D(filters, kernel, strides=stride, padding=padding, activation=spec.conv_activation),
             name=f"encode_{i + 1}"
         )(x)
@@ -59,12 +60,12 @@ def build(spec: AutoencoderSpec) -> keras.Model:
                               name=f"convlstm_{i + 1}")(x)
         x = norm(x, f"convlstm_norm_{i + 1}")
     for i, (filters, kernel, stride) in enumerate(reversed(spec.encoder)):
-        x = layers.TimeDistributed(
+        x = PerFrame(
             layers.Conv2DTranspose(filters, kernel, strides=stride, padding=padding, activation=spec.conv_activation),
             name=f"decode_{i + 1}",
         )(x)
         x = norm(x, f"decode_norm_{i + 1}")
-    x = layers.TimeDistributed(
+    x = PerFrame(
         layers.Conv2D(spec.channels, spec.final_kernel, padding="same", activation="sigmoid"),
         dtype="float32", name="reconstruction",
     )(x)

@@ -12,6 +12,7 @@ import keras
 from keras import layers
 
 from core.models.errors import SpecError
+from core.models.layers import PerFrame
 from core.models.specs import Conv3DSpec
 
 
@@ -36,10 +37,10 @@ def _build_predict(spec: Conv3DSpec, inputs):
 def _build_stacked(spec: Conv3DSpec, inputs):
     x = inputs
     for i, filters in enumerate(spec.filters[:-1]):
-        x = layers.TimeDistributed(layers.Conv2D(filters, 3, padding="same", activation="relu"), name=f"cnn_{i + 1}")(x)
-        x = layers.TimeDistributed(layers.MaxPooling2D(2), name=f"pool_{i + 1}")(x)
+        x = PerFrame(layers.Conv2D(filters, 3, padding="same", activation="relu"), name=f"cnn_{i + 1}")(x)
+        x = PerFrame(layers.MaxPooling2D(2), name=f"pool_{i + 1}")(x)
     x = layers.Conv3D(spec.filters[-1], spec.kernel, padding="same", activation="relu", name="conv3d")(x)
-    x = layers.TimeDistributed(layers.GlobalAveragePooling2D(), name="frame_features")(x)
+    x = PerFrame(layers.GlobalAveragePooling2D(), name="frame_features")(x)
     x = layers.LSTM(spec.lstm_units, name="lstm")(x)
     return layers.Dropout(spec.dropout)(x)
 

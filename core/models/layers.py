@@ -146,8 +146,7 @@ class PerFrame(keras.layers.TimeDistributed):
     wraps maps each frame on its own; a ``BatchNormalization`` in training mode then takes its statistics over
     all frames of the batch at once, not frame by frame) for a fraction of the time: ``simvp``'s training step
     took about half as long (docs/models.md). Every builder in :mod:`core.models` uses it; ``.keras`` files
-    saved with ``TimeDistributed`` load and run as before, and exports rewrite them
-    (:func:`core.models.runtimes.export_model`).
+    saved with ``TimeDistributed`` load and run as before (the frame loop included).
     """
 
     def call(self, inputs, training=None, mask=None):

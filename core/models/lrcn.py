@@ -1,4 +1,4 @@
-"""LRCN: per-frame CNN (TimeDistributed) -> LSTM -> softmax (classify) or linear (regress) head.
+"""LRCN: per-frame CNN (PerFrame, a folded TimeDistributed) -> LSTM -> softmax (classify) or linear (regress) head.
 
 With ``frame_differences`` the per-frame CNN sees the absolute differences between consecutive frames
 (computed by the model's first layer), one fewer than the clip's frames.
@@ -22,7 +22,7 @@ import keras
 from keras import layers
 
 from core.models.errors import BackboneWeightsError, ModelFileError, SpecError
-from core.models.layers import FrameDifferences, RepeatChannels
+from core.models.layers import FrameDifferences, PerFrame, RepeatChannels
 from core.models.specs import LRCNSpec
 
 
@@ -142,10 +142,10 @@ def build_sequence_head(spec: LRCNSpec, features: int) -> keras.Model:
 
 
 def assemble(spec: LRCNSpec, encoder: keras.Model, head: keras.Model) -> keras.Model:
-    """The full clip model ``TimeDistributed(encoder) -> head`` (sharing the parts' weights)."""
+    """The full clip model ``PerFrame(encoder) -> head`` (sharing the parts' weights)."""
     inputs = keras.Input(shape=spec.input_shape, name="frames")
     x = FrameDifferences(name="frame_differences")(inputs) if spec.frame_differences else inputs
-    x = layers.TimeDistributed(encoder, name="per_frame_cnn")(x)
+    x = PerFrame(encoder, name="per_frame_cnn")(x)
     return keras.Model(inputs, head(x), name=f"lrcn_{spec.preset}".replace("-", "_"))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from core.models.layers import ResidualLogits
+from core.models.layers import PerFrame, ResidualLogits
 from core.models.specs import NextFrameSpec
 
 
@@ -17,7 +17,7 @@ def build(spec: NextFrameSpec) -> keras.Model:
     inputs = keras.Input(shape=spec.input_shape, name="frames")
     x = inputs
     if spec.downsample > 1:
-        x = layers.TimeDistributed(
+        x = PerFrame(
             layers.Conv2D(spec.encoder_filters, max(3, spec.downsample), strides=spec.downsample, padding="same",
                           activation="relu"),
             name="encode",
@@ -29,7 +29,7 @@ def build(spec: NextFrameSpec) -> keras.Model:
         if spec.batch_norm and i < last:
             x = layers.BatchNormalization(name=f"batch_norm_{i + 1}")(x)
     if spec.downsample > 1:
-        x = layers.TimeDistributed(
+        x = PerFrame(
             layers.Conv2DTranspose(spec.encoder_filters, max(3, spec.downsample), strides=spec.downsample,
                                    padding="same", activation="relu"),
             name="decode",
@@ -40,7 +40,7 @@ def build(spec: NextFrameSpec) -> keras.Model:
         x = layers.Conv3D(spec.channels, (k, k, k), padding="same", activation=activation, dtype="float32",
                           name="head")(x)
     else:
-        x = layers.TimeDistributed(layers.Conv2D(spec.channels, k, padding="same", activation=activation),
+        x = PerFrame(layers.Conv2D(spec.channels, k, padding="same", activation=activation),
                                    dtype="float32", name="head")(x)
     if spec.predict_delta:
         x = ResidualLogits(dtype="float32", name="next_frame")([inputs, x])

@@ -97,8 +97,8 @@ def _all_presets() -> dict[str, list[Preset]]:
             # widths and rate from step-counted trials on a 2-core CPU (docs/models.md, "Tuning simvp"): at an
             # equal CPU budget the half-width encoder and translator, with twice the steps, predicted better
             Preset("simvp", BlockPredictorSpec(preset="simvp", encoder_filters=32, translator_filters=64,
-                                               learning_rate=3e-3),
-                   "SimVP: per-frame conv encoder (16, 32; GroupNorm, SiLU) to 1/4 size -> 4 gated-attention "
+                                               translator_blocks=6, learning_rate=3e-3),
+                   "SimVP: per-frame conv encoder (16, 32; GroupNorm, SiLU) to 1/4 size -> 6 gated-attention "
                    "blocks of 64 over the 10 given frames stacked as channels -> decoder with a skip; all 10 "
                    "future frames in one call; MSE, Adam 3e-3 annealed over the budget"),
             Preset("convlstm-patch", BlockPredictorSpec(preset="convlstm-patch", layout="convlstm"),

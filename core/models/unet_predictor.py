@@ -21,14 +21,14 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from core.models.layers import LastFrame, LogitResidual, StackFrames
+from core.models.layers import LastFrame, LogitResidual, PerFrame, StackFrames
 from core.models.specs import UNetPredictorSpec
 
 
 def _conv_block(x, filters: int, convs: int, name: str, per_frame: bool = True):
     for j in range(convs):
         conv = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"{name}_conv_{j + 1}")
-        x = layers.TimeDistributed(conv, name=f"{name}_conv_{j + 1}")(x) if per_frame else conv(x)
+        x = PerFrame(conv, name=f"{name}_conv_{j + 1}")(x) if per_frame else conv(x)
     return x
 
 
@@ -73,15 +73,15 @@ def build(spec: UNetPredictorSpec) -> keras.Model:
     x = inputs
     for i, filters in enumerate(spec.filters):
         if i:
-            x = layers.TimeDistributed(layers.MaxPooling2D(2), name=f"down_{i + 1}")(x)
+            x = PerFrame(layers.MaxPooling2D(2), name=f"down_{i + 1}")(x)
         x = _conv_block(x, filters, spec.convs_per_level, f"encode_{i + 1}")
         skips.append(x)
     x = layers.Concatenate(name="bottleneck")([skips[-1], _temporal(skips[-1], spec)])
     for i in range(levels - 2, -1, -1):
-        x = layers.TimeDistributed(layers.UpSampling2D(2), name=f"up_{i + 1}")(x)
+        x = PerFrame(layers.UpSampling2D(2), name=f"up_{i + 1}")(x)
         x = layers.Concatenate(name=f"skip_{i + 1}")([x, skips[i]])
         x = _conv_block(x, spec.filters[i], spec.convs_per_level, f"decode_{i + 1}")
-    change = layers.TimeDistributed(layers.Conv2D(spec.channels, 1, kernel_initializer="zeros"),
+    change = PerFrame(layers.Conv2D(spec.channels, 1, kernel_initializer="zeros"),
                                     dtype="float32", name="change")(x)
     outputs = LogitResidual(dtype="float32", name="next_frame")([inputs, change])
     return keras.Model(inputs, outputs, name=f"unet_predictor_{spec.preset}".replace("-", "_"))

@@ -23,7 +23,7 @@ layer needs from the past:
   bias and activation after it): one output frame, no zero frames, no temporal window copied into a 3D
   tensor. A ``ZeroPadding3D`` whose spatial padding is what ``same`` gives is folded into that
   convolution;
-- per-frame layers (``TimeDistributed``, inference-mode ``BatchNormalization``, activations, the
+- per-frame layers (``TimeDistributed``, ``PerFrame``, inference-mode ``BatchNormalization``, activations, the
   ``uint8`` scaling, ``ResidualLogits``) run on the single frame.
 
 Equality with the reference loop holds only if every layer that mixes time (a recurrent layer, a
@@ -66,7 +66,7 @@ from core.jobs import ProgressCallback, check_cancelled, report
 
 #: Per-frame layers: they map each frame on its own (in inference mode) and so step on one frame.
 _PER_FRAME = frozenset({
-    "TimeDistributed", "Activation", "Dropout", "Rescaling", "ReLU", "LeakyReLU", "Identity",
+    "TimeDistributed", "PerFrame", "Activation", "Dropout", "Rescaling", "ReLU", "LeakyReLU", "Identity",
     "FrameScaling", "ResidualLogits", "LogitResidual", "Add", "Subtract", "Multiply", "Average", "Maximum",
     "Minimum",
 })

@@ -242,3 +242,27 @@ def test_by_default_a_run_with_an_openvino_export_scores_in_bf16_where_the_cpu_h
         monkeypatch.undo()
         _, model = _scores(project, out, "")
         assert isinstance(model, RuntimeModel) and model.precision == "bf16"
+
+
+def test_openvino_runs_the_first_batch_size_compiled_for_that_size_and_others_with_a_free_batch(tmp_path) -> None:
+    """The first batch size an OpenVINO model is given gets a compilation of that fixed shape (scoring sends one
+    size but for each video's last batch); other sizes go to the free-batch compilation; all give Keras's
+    outputs."""
+    if not _installed("openvino"):
+        pytest.skip("openvino is not installed")
+    from core.models.files import load_model_file
+    from core.models.runtimes import load_runtime_model
+    from core.runs.export import export_run
+
+    project, run_dir = _future_frame_run(tmp_path)
+    out = export_run(run_dir, tmp_path / "exported", formats=["openvino"])
+    keras_model = load_model_file(out / "model.keras")
+    model = load_runtime_model(out / "model.xml", "openvino")
+    clips = np.random.default_rng(2).integers(0, 256, (7, 4, 16, 16, 1), dtype=np.uint8)
+    for batch in (clips[:4], clips[4:], clips[:4], clips[1:2]):
+        np.testing.assert_allclose(model.predict_on_batch(batch), keras_model.predict_on_batch(batch),
+                                   rtol=1e-4, atol=1e-5)
+    assert model._static_batch == 4
+    fixed = [p.get_partial_shape() for p in model._static.inputs]
+    assert len(fixed) == 1 and fixed[0].is_static and fixed[0][0].get_length() == 4
+    assert model._compiled.inputs[0].get_partial_shape()[0].is_dynamic
