@@ -42,8 +42,8 @@ RUNTIMES = ("keras", "onnx", "openvino", "openvino-bf16")
 #: What scoring uses when not told (``ScoringRun.runtime == ""``): this runtime's export when the run has a
 #: fresh one and it can run here (the package installed; for bf16, a CPU that computes it natively), else Keras.
 #: Chosen by ``python -m bench runtime`` and ``python -m bench fusion`` (docs/benchmarks.md, docs/inference.md):
-#: on this 2-core AVX-512 CPU neither ONNX Runtime nor OpenVINO in f32 beats TensorFlow with oneDNN on the
-#: shipped model, while OpenVINO in bf16 scores it about 1.5x as fast with the Ped2 AUC within 0.001. A run
+#: on this 2-core AVX-512 CPU, scoring the shipped model, ONNX Runtime is slower than TensorFlow with oneDNN,
+#: OpenVINO in f32 about 1.3x as fast and OpenVINO in bf16 about 2.4x, with the Ped2 AUC within 0.001. A run
 #: scores in bf16 only after ``framewatch export-run --format openvino``; ``--runtime keras`` opts out.
 DEFAULT_RUNTIME = "openvino-bf16"
 #: The export formats (runtimes other than Keras).
