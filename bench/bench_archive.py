@@ -8,15 +8,23 @@ level) three times, the score cache emptied before each:
 2. **On a local Ray of 1 worker** (``score_archive(workers=1)``: Ray started and stopped inside the timing).
 3. **On a local Ray of 2 workers**, the same way.
 
+4. **On a two-node Ray cluster simulated on this machine** (``ray.cluster_utils.Cluster``: a head and one more
+   node of 1 CPU each, one worker on each, reached by address as ``--cluster`` reaches one): the 12 test videos.
+5. **A long video made by joining the 12 test videos** (``core.video.join``, lossless FFV1, 2,010 frames, in a
+   project of its own in the work folder): in one process, on 2 local workers and on the two-node cluster.
+
 Every video is cut into segments of ``--segment-frames`` frames (default 60: Ped2's videos are 120-180 frames,
 so each is cut in 2-3 and the segments' overlap is exercised). Figures: the largest absolute difference between
 the 2 workers' scores and one process's over the 12 test videos and over all (target <= 1e-5 of the scores'
-scale, reported as a ratio to the largest score); the throughput ratio 2 workers / 1 worker (target >= 1.7 with
+scale, reported as a ratio to the largest score), and the same for the two-node cluster and for the joined
+video; the throughput ratio 2 workers / 1 worker (target >= 1.7 with
 Ray's start-up counted, the issue's bar; on a machine shared with other jobs the ratio falls short of what 2 free
 cores give, the figures say what this run saw); and 2 workers / one process (no target: one process's TensorFlow
 uses both cores).
 
-    python -m bench archive [--quick] [--data DIR] [--work DIR] [--segment-frames N]
+    python -m bench archive [--quick] [--data DIR] [--work DIR] [--segment-frames N] [--no-cluster]
+
+``--no-cluster`` leaves out 4 and 5.
 
 The archive is every video of the project (28: 16 training + 12 test, 4,560 frames); ``--quick`` scores 20 of
 them (the 12 test videos and 8 training ones).
@@ -56,6 +64,56 @@ def _project(data: Path, work: Path) -> Path:
     return folder
 
 
+def _joined_project(work: Path, sources: list[Path], fps: float) -> Path:
+    """A project whose only video (test split) is ``sources`` joined end to end, in ``work``."""
+    from core.cli.main import main as framewatch
+    from core.video.join import join_videos
+
+    folder = work / "joined"
+    if not (folder / "project.json").is_file():
+        shutil.rmtree(folder, ignore_errors=True)
+        joined = work / "footage" / "ped2-test-joined.avi"
+        if not joined.is_file():
+            joined.parent.mkdir(parents=True, exist_ok=True)
+            join_videos(sources, joined, fps)
+        for command in (["project", "new", str(folder)],
+                        ["project", "add-video", str(folder), str(joined), "--split", "test"]):
+            if framewatch(command) != 0:
+                raise RuntimeError(f"framewatch {' '.join(command[:2])} exited with an error")
+    return folder
+
+
+def _two_node_scores(folder: Path, run, ids: list[str], segment_frames: int) -> dict:
+    """The scores of ``ids`` scored on a two-node cluster simulated here (head and one node, 1 CPU each)."""
+    from ray.cluster_utils import Cluster
+
+    from core.distributed.archive import score_archive
+    from core.project import Project
+
+    _empty_cache(folder)
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+    try:
+        cluster.add_node(num_cpus=1)
+        project = Project.open(folder, read_only=True)
+        try:
+            score_archive(project, run, ids, address=cluster.address, calibrate=False, segment_frames=segment_frames)
+            return _cached(project, run, [project.videos[i] for i in ids])
+        finally:
+            project.close()
+    finally:
+        cluster.shutdown()
+
+
+def _largest_difference(ours: dict, reference: dict) -> tuple[float, float, list[str]]:
+    """``(max |ours - reference|, max |reference|, ids not scored whole)`` over ``reference``'s videos."""
+    import numpy as np
+
+    missing = [i for i, ref in reference.items() if ours.get(i) is None or len(ours[i]) != len(ref)]
+    diffs = [float(np.max(np.abs(ours[i] - ref))) for i, ref in reference.items() if i not in missing]
+    scale = max(float(np.max(np.abs(ref))) for ref in reference.values())
+    return max(diffs, default=float("nan")), scale, missing
+
+
 def _empty_cache(folder: Path) -> None:
     for name in ("scores", "segments"):
         shutil.rmtree(folder / "cache" / name, ignore_errors=True)
@@ -74,6 +132,8 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
     parser.add_argument("--data", type=Path, default=None, help="folder holding ucsd_ped2/ (default: shared/data)")
     parser.add_argument("--work", type=Path, default=WORK)
     parser.add_argument("--segment-frames", type=int, default=60)
+    parser.add_argument("--no-cluster", action="store_true",
+                        help="leave out the two-node cluster and the joined long video")
     args = parser.parse_args(argv)
     data = (args.data or default_data_dir()) / "ucsd_ped2"
     if not data.is_dir():
@@ -126,6 +186,7 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
         return [Figure("2 workers' scores = one process's", None, error=f"not scored whole on Ray: {missing}")]
     test_diff, test_scale = largest(test)
     all_diff, all_scale = largest(videos)
+    extra = [] if args.no_cluster else _cluster_figures(folder, run, test, alone, args.work, args.segment_frames)
     print(f"largest |2 workers - one process|: {test_diff:.3g} on the test videos (scores up to {test_scale:.3g}), "
           f"{all_diff:.3g} over all")
     note = "Ray started and stopped inside the timing; shared 2-core machine"
@@ -149,7 +210,48 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
         *[Figure(f"start-up and hand-over, {workers} worker(s)", timings[workers] - busy[workers] / workers, "s",
                  None, "wall time less the workers' segment time per worker: Ray's start and stop, idle workers")
           for workers in (1, 2)],
+        *extra,
     ]
+
+
+def _cluster_figures(folder: Path, run, test: list, alone: dict, work: Path, segment_frames: int) -> list[Figure]:
+    """The two-node cluster on the test videos, and the joined test videos in one process, on 2 workers and on
+    the two-node cluster: each as the largest difference from one process, over the largest score."""
+    from core.distributed.archive import score_archive
+    from core.inference.anomaly.project_scoring import score_videos
+    from core.project import Project
+
+    out = []
+    reference = {video.id: alone[video.id] for video in test}
+    ours = _two_node_scores(folder, run, list(reference), segment_frames)
+    diff, scale, missing = _largest_difference(ours, reference)
+    print(f"two-node cluster: largest |cluster - one process| {diff:.3g} on the test videos", flush=True)
+    out.append(Figure("max |two-node cluster - 1 process| / max score, Ped2 test videos", diff / scale, "",
+                      "<= 1e-5", f"{diff:.3g} absolute; head and one node of 1 CPU each (ray.cluster_utils)",
+                      error=f"not scored whole: {missing}" if missing else ""))
+
+    fps = test[0].fps or 10.0
+    joined = _joined_project(work, [video.path for video in test], fps)
+    project = Project.open(joined, read_only=True)
+    try:
+        videos = list(project.videos.values())
+        ids = [video.id for video in videos]
+        _empty_cache(joined)
+        one = score_videos(project, run, videos)
+        _empty_cache(joined)
+        score_archive(project, run, ids, workers=2, calibrate=False, segment_frames=segment_frames)
+        two = _cached(project, run, videos)
+    finally:
+        project.close()
+    on_cluster = _two_node_scores(joined, run, ids, segment_frames)
+    frames = sum(len(one[i]) for i in ids)
+    for name, ours in (("2 workers", two), ("two-node cluster", on_cluster)):
+        diff, scale, missing = _largest_difference(ours, {i: one[i] for i in ids})
+        print(f"joined test videos ({frames:,} frames), {name}: largest difference {diff:.3g}", flush=True)
+        out.append(Figure(f"max |{name} - 1 process| / max score, the 12 test videos joined", diff / scale, "",
+                          "<= 1e-5", f"{diff:.3g} absolute; one video of {frames:,} frames in {segment_frames}-frame "
+                          "segments", error=f"not scored whole: {missing}" if missing else ""))
+    return out
 
 
 if __name__ == "__main__":

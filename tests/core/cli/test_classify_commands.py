@@ -68,8 +68,9 @@ def test_regress_run_prints_values_binned(project: Path, capsys: pytest.CaptureF
     assert main(["classify", str(project), "--run", "regress", "--video", "dark-bright.avi", "--bin", "0.5",
                  "--json"]) == 0
     (video,) = json.loads(capsys.readouterr().out)["videos"]
-    assert [s["label"] for s in video["segments"]] == ["[0, 0.5)", "[0.5, 1)"]
-    assert video["segments"][0]["max_value"] < 0.5 <= video["segments"][1]["min_value"]
+    labels = [s["label"] for s in video["segments"]]  # the dark windows' bin, then the bright windows' bins
+    assert labels[0] == "[0, 0.5)" and "[0, 0.5)" not in labels[1:]
+    assert video["segments"][0]["max_value"] < 0.5 <= min(s["min_value"] for s in video["segments"][1:])
     assert main(["classify", str(project), "--run", "regress", "--video", "dark-bright.avi"]) == 0
     out = capsys.readouterr().out
     assert "10 windows, 10 segments" in out and "value (mean, min-max)" in out

@@ -101,8 +101,11 @@ def test_regression_gives_a_value_per_window(runs: Path, video: Path) -> None:
     assert dark.max() < 0.4 < 0.6 < bright.min(), values
     assert len(found.segments) == len(found.windows)  # without bins, a segment per window
     binned = merge_segments(found.windows, bin_width=0.5)
-    assert [s.label for s in binned] == ["[0, 0.5)", "[0.5, 1)"]
+    # the dark windows' bin, then the bright windows' bins (0.8 to learn; a 48-step model puts them near it)
+    labels = [s.label for s in binned]
+    assert labels[0] == "[0, 0.5)" and "[0, 0.5)" not in labels[1:]
     assert binned[0].min_value <= binned[0].mean_value <= binned[0].max_value < 0.5
+    assert all(0.5 <= s.min_value <= s.mean_value <= s.max_value for s in binned[1:])
 
 
 def test_stand_in_classifier_windows_strides_and_the_last_window(tmp_path: Path) -> None:
