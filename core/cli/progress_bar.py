@@ -80,6 +80,10 @@ class ProgressBar:
         self._logged_at = now
         self._last_logged = event
 
+    def write(self, line: str) -> None:
+        """Print ``line`` on stderr above the bar (the bar is drawn again below it)."""
+        self._bar.write(line, file=sys.stderr)
+
     def close(self) -> None:
         if self._log_interval is not None and self._last is not None and self._last is not self._last_logged \
                 and self._clock() - self._started >= self._log_interval:

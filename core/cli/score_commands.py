@@ -11,7 +11,7 @@ writes each scored video's per-frame scores and events as CSV and JSON; ``--anno
 video) or ``--annotated-dir DIR`` its annotated anomaly video (``core/inference/anomaly/exports.py``,
 ``core/render/annotated_video.py``). An existing output is refused, before any scoring, unless
 ``--overwrite``. ``--workers N`` (a local Ray started for the command) or ``--cluster ADDRESS`` (an existing Ray
-cluster) scores the videos first on Ray workers, in segments, into the same score cache
+cluster, joined from here or, with ``http://HEAD:8265``, given the scoring as a Ray job) scores the videos first on Ray workers, in segments, into the same score cache
 (:mod:`core.distributed`), with one progress bar over the archive; calibrating, flagging and the output then
 run as without them.
 ``framewatch evaluate PROJECT --run RUN`` scores the test-split videos (or reads their cached scores) and
@@ -146,8 +146,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="score on N Ray workers of a local Ray started for this command (each loads the model "
                        "once and scores segments of the videos), then calibrate and flag as usual")
     where.add_argument("--cluster", default=None, metavar="ADDRESS",
-                       help="score on an existing Ray cluster (auto, HOST:6379 or ray://HOST:10001); the project "
-                       "folder, its videos and the run folder must be at the same path on every node")
+                       help="score on an existing Ray cluster: joined from here (auto, HOST:6379 or "
+                       "ray://HOST:10001), or submitted to it as a Ray job (its dashboard, http://HEAD:8265: the "
+                       "job goes on if this command is lost; Ctrl+C stops it); the project folder, its videos and "
+                       "the run folder must be at the same path on every node and here")
     ray.add_argument("--segment-minutes", type=MINUTES, default=None, metavar="M",
                      help="footage per segment a worker scores at a time (default 5 minutes)")
     score.set_defaults(handler=run_score, check=_check_score_args)
@@ -375,7 +377,7 @@ def _score_on_ray(args: argparse.Namespace, project: Any, options: dict[str, Any
                          workers=args.workers,
                          address=args.cluster, stride=options["stride"], batch_size=options["batch_size"],
                          error=options["error"], scorer=options["scorer"], calibrate="threshold" not in options,
-                         segment_seconds=seconds, progress=bar)
+                         segment_seconds=seconds, progress=bar, log=bar.write)
 
 
 def _run(args: argparse.Namespace, project: Any, options: dict[str, Any]) -> Any:

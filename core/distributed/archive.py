@@ -1,7 +1,8 @@
 """Score an archive of videos on Ray: segments handed to workers, merged into the project's score cache.
 
 :func:`score_archive` is what ``framewatch score PROJECT --run RUN --all --workers N`` (a local Ray started in
-this process, stopped at the end) and ``--cluster ADDRESS`` (an existing Ray cluster; the project folder must be
+this process, stopped at the end) and ``--cluster ADDRESS`` (an existing Ray cluster joined from here, or with
+``http://HEAD:8265`` submitted to it as a Ray job, :mod:`core.distributed.ray_job`; the project folder must be
 at the same path on every node) run before the usual :func:`~core.inference.anomaly.project_scoring.score_project`,
 which then finds every video's scores in the cache and only calibrates, flags and writes ``events.json``, as
 after a local scoring.
@@ -39,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from core.distributed.ray_import import import_ray
+from core.distributed.ray_job import is_jobs_address, request_for, run_archive_job
 from core.distributed.segments import (
     DEFAULT_SEGMENT_SECONDS,
     Segment,
@@ -128,11 +130,14 @@ def score_archive(
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
     on_segment: Callable[[SegmentDone], None] | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> ArchiveScoring:
     """Score ``videos`` (and the calibration footage, when ``calibrate``) with ``run`` on Ray, into the project's
     score cache (module doc). ``workers``: Ray actors (default: one per CPU Ray has); ``address``: an existing
-    cluster (``"auto"``, ``"HOST:6379"``, ``"ray://HOST:10001"``), else a local Ray of ``workers`` CPUs is
-    started here and stopped at the end (one already started in this process is used and left running).
+    cluster (``"auto"``, ``"HOST:6379"``, ``"ray://HOST:10001"``) or, with ``"http://HEAD:8265"``, the cluster's
+    Ray Jobs server, to which the scoring is submitted as a job (:mod:`core.distributed.ray_job`; ``log`` hears
+    its other log lines and ``on_segment`` nothing), else a local Ray of ``workers`` CPUs is started here and
+    stopped at the end (one already started in this process is used and left running).
     ``segment_frames`` overrides ``segment_seconds`` (footage per segment). ``on_segment`` hears every segment
     scored (tests, benchmarks). Raises :class:`~core.distributed.ray_import.RayMissingError` without Ray, the
     errors of :func:`run_model` and :class:`ScoreError` (the fused scorer, a segment that failed ``retries``
@@ -153,6 +158,12 @@ def score_archive(
     if not tasks:
         result.seconds = time.perf_counter() - began
         return result
+    if is_jobs_address(address):
+        request = request_for(project, model, videos, workers, stride, batch_size, calibrate, segment_seconds,
+                              segment_frames, retries)
+        done = run_archive_job(str(address), request, progress, cancel, log)
+        done.seconds = time.perf_counter() - began
+        return done
     started = False
     if not ray.is_initialized():
         _start_ray(ray, address, workers)

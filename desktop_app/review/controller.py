@@ -24,7 +24,8 @@ controller fills it (cached scores, a scoring job) and runs Keep.
   Cancel (or choosing another video) stops it with the scores so far cached; the next Score resumes.
   **Score All Videos** scores every video with a progress dialog and lists the events of the whole project.
   **Score Videos on Ray Workers...** does the same (all videos, or those selected in the Videos list) on Ray workers (:mod:`desktop_app.review.ray_scoring`:
-  workers of a local Ray or a cluster address, remembered per user; Cancel stops the workers and the local Ray,
+  workers of a local Ray or a cluster address (a Ray Jobs one submits a job), remembered per user; Cancel stops the
+  workers (or the job) and the local Ray,
   the finished segments stay for the next run); disabled, with the install command as its tooltip, without Ray.
 * **Cached scores** of the selected video are shown at once (``core`` score cache, the run's stored
   threshold), without loading the model.
