@@ -132,6 +132,8 @@ WAIT_S = Number(0.0, WAIT_LIMIT_S)
 BIN_WIDTH = Number(*BIN_WIDTHS)
 WORKERS = WholeNumber(1, THREAD_LIMIT)
 MINUTES = Number(0.0, MINUTES_LIMIT, above_low=True)
+#: A Ray worker's share of a GPU (0.25: four workers to a GPU) up to whole GPUs.
+GPU_SHARE = Number(0.0, 8.0, above_low=True)
 
 
 def state_limits(parser: argparse.ArgumentParser) -> None:

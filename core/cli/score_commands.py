@@ -43,6 +43,7 @@ from core.cli.number_options import (
     FINITE,
     FRAME,
     FRAME_COUNT,
+    GPU_SHARE,
     MINUTES,
     PERCENTILE,
     SEED,
@@ -150,6 +151,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        "ray://HOST:10001), or submitted to it as a Ray job (its dashboard, http://HEAD:8265: the "
                        "job goes on if this command is lost; Ctrl+C stops it); the project folder, its videos and "
                        "the run folder must be at the same path on every node and here")
+    ray.add_argument("--gpus-per-worker", type=GPU_SHARE, default=None, metavar="G",
+                     help="give each Ray worker G of a GPU (0.25: four workers share a GPU; default: CPU workers, "
+                     "which see no GPU); without --workers, as many workers as the GPUs hold")
     ray.add_argument("--segment-minutes", type=MINUTES, default=None, metavar="M",
                      help="footage per segment a worker scores at a time (default 5 minutes)")
     score.set_defaults(handler=run_score, check=_check_score_args)
@@ -263,8 +267,9 @@ def _check_threshold_args(args: argparse.Namespace) -> None:
 def _check_score_args(args: argparse.Namespace) -> None:
     if args.annotated is not None and (args.all or len(args.video) != 1):
         args.parser.error("--annotated writes one video: give exactly one --video (or --annotated-dir DIR)")
-    if args.segment_minutes is not None and args.workers is None and args.cluster is None:
-        args.parser.error("--segment-minutes sizes the segments of Ray workers: give --workers N or --cluster ADDRESS")
+    for option, value in (("--segment-minutes", args.segment_minutes), ("--gpus-per-worker", args.gpus_per_worker)):
+        if value is not None and args.workers is None and args.cluster is None:
+            args.parser.error(f"{option} is for Ray workers: give --workers N or --cluster ADDRESS")
     _check_threshold_args(args)
 
 
@@ -377,7 +382,8 @@ def _score_on_ray(args: argparse.Namespace, project: Any, options: dict[str, Any
                          workers=args.workers,
                          address=args.cluster, stride=options["stride"], batch_size=options["batch_size"],
                          error=options["error"], scorer=options["scorer"], calibrate="threshold" not in options,
-                         segment_seconds=seconds, progress=bar, log=bar.write)
+                         segment_seconds=seconds, gpus_per_worker=args.gpus_per_worker or 0.0, progress=bar,
+                         log=bar.write)
 
 
 def _run(args: argparse.Namespace, project: Any, options: dict[str, Any]) -> Any:

@@ -7,8 +7,10 @@ at the same path on every node) run before the usual :func:`~core.inference.anom
 which then finds every video's scores in the cache and only calibrates, flags and writes ``events.json``, as
 after a local scoring.
 
-1. The run's model is opened and pinned as ``score_project`` opens it (same keys). The videos are the targets
-   plus, unless a threshold is given, the run's calibration footage (what ``score_project`` scores first).
+1. The run's model is opened and pinned as ``score_project`` opens it (same keys); a fused run is its two
+   signals (:func:`archive_parts`), each scored and cached under its own key, which ``score_project`` fuses.
+   The videos are the targets plus, unless a threshold is given, the run's calibration footage (what
+   ``score_project`` scores first).
 2. Each video whose complete scores are not cached is cut into segments (:mod:`core.distributed.segments`);
    those whose scores a previous run left in ``<project>/cache/segments/`` are skipped.
 3. ``workers`` Ray actors (:class:`~core.distributed.worker.SegmentWorker`, one CPU each) load the model once
@@ -94,12 +96,8 @@ class _VideoJob:
 
 def archive_run(project: Any, run: str | Path | ScoringRun, scorer: str | None = None,
                 error: str | None = None) -> ScoringRun:
-    """``run``'s model pinned, with ``error``, as :func:`score_project` opens it (so the keys agree);
-    :class:`ScoreError` for the fused scorer, which scores in one process for now."""
+    """``run``'s model pinned, with ``error``, as :func:`score_project` opens it (so the keys agree)."""
     model = (run if isinstance(run, ScoringRun) else run_model(project.folder, run, scorer)).pinned()
-    if model.scorer == "fused":
-        raise ScoreError(f"run {model.run_id!r} scores fused: --workers and --cluster score with --scorer prediction "
-                         "or motion for now (score fused without --workers)")
     if error is not None and error != model.spec.error:
         model = dataclasses.replace(model, spec=dataclasses.replace(model.spec, error=error))
     return model
@@ -127,6 +125,7 @@ def score_archive(
     segment_seconds: float = DEFAULT_SEGMENT_SECONDS,
     segment_frames: int | None = None,
     retries: int = DEFAULT_RETRIES,
+    gpus_per_worker: float = 0.0,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
     on_segment: Callable[[SegmentDone], None] | None = None,
@@ -138,7 +137,9 @@ def score_archive(
     Ray Jobs server, to which the scoring is submitted as a job (:mod:`core.distributed.ray_job`; ``log`` hears
     its other log lines and ``on_segment`` nothing), else a local Ray of ``workers`` CPUs is started here and
     stopped at the end (one already started in this process is used and left running).
-    ``segment_frames`` overrides ``segment_seconds`` (footage per segment). ``on_segment`` hears every segment
+    ``segment_frames`` overrides ``segment_seconds`` (footage per segment). ``gpus_per_worker``: each worker's
+    share of a GPU (Ray's ``num_gpus``; 0: CPU workers, which see no GPU); without ``workers``, as many workers
+    as the cluster's GPUs hold at that share. ``on_segment`` hears every segment
     scored (tests, benchmarks). Raises :class:`~core.distributed.ray_import.RayMissingError` without Ray, the
     errors of :func:`run_model` and :class:`ScoreError` (the fused scorer, a segment that failed ``retries``
     times, segments that do not agree)."""
@@ -146,21 +147,24 @@ def score_archive(
     began = time.perf_counter()
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise ScoreError(f"workers must be a whole number >= 1, got {workers!r}")
+    if not (isinstance(gpus_per_worker, (int, float)) and 0 <= gpus_per_worker < float("inf")):
+        raise ScoreError(f"gpus_per_worker must be a number >= 0, got {gpus_per_worker!r}")
     model = archive_run(project, run, scorer, error)
     stride = resolve_stride(model.spec, stride)
     result = ArchiveScoring()
-    jobs, tasks = _plan(project, model, archive_videos(project, model, videos, calibrate), stride, segment_seconds,
+    parts = archive_parts(model)
+    jobs, tasks = _plan(project, parts, archive_videos(project, model, videos, calibrate), stride, segment_seconds,
                         segment_frames, result)
-    for job in list(jobs.values()):
+    for name, job in list(jobs.items()):
         if len(job.parts) == len(job.segments):  # every segment done before (a driver lost before merging)
             _merge(project, job)
-            del jobs[job.video.id]
+            del jobs[name]
     if not tasks:
         result.seconds = time.perf_counter() - began
         return result
     if is_jobs_address(address):
         request = request_for(project, model, videos, workers, stride, batch_size, calibrate, segment_seconds,
-                              segment_frames, retries)
+                              segment_frames, retries, gpus_per_worker)
         done = run_archive_job(str(address), request, progress, cancel, log)
         done.seconds = time.perf_counter() - began
         return done
@@ -170,10 +174,11 @@ def score_archive(
         started = True
     actors: list[Any] = []
     try:
-        count = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+        count = _worker_count(ray.cluster_resources(), workers, gpus_per_worker, address)
         result.workers = count
-        remote = ray.remote(num_cpus=1, max_restarts=retries, max_task_retries=retries)(SegmentWorker)
-        actors = [remote.remote(str(project.folder), model, stride, batch_size, 1) for _ in range(count)]
+        remote = ray.remote(num_cpus=1, num_gpus=gpus_per_worker, max_restarts=retries,
+                            max_task_retries=retries)(SegmentWorker)
+        actors = [remote.remote(str(project.folder), parts, stride, batch_size, 1) for _ in range(count)]
         _run_tasks(ray, actors, tasks, jobs, project, result, progress, cancel, on_segment)
     finally:
         for actor in actors:
@@ -185,40 +190,77 @@ def score_archive(
     return result
 
 
+def _worker_count(resources: dict[str, float], workers: int | None, gpus_per_worker: float,
+                  address: str | None) -> int:
+    """``workers``, or when none are asked for one per CPU of the cluster (``resources``), or with
+    ``gpus_per_worker`` as many as its GPUs hold at that share (and its CPUs). :class:`ScoreError` when GPU
+    workers are asked of a cluster with less than one worker's share of GPU: Ray would wait for it forever."""
+    cpus = max(1, int(resources.get("CPU", 1)))
+    if not gpus_per_worker:
+        return workers or cpus
+    gpus = float(resources.get("GPU", 0.0))
+    where = f"the Ray cluster at {address}" if address else "this machine's Ray"
+    if gpus < gpus_per_worker:
+        raise ScoreError(f"GPU workers asked for ({gpus_per_worker:g} GPU each) but {where} has "
+                         f"{gpus:g} GPU{'s' if gpus != 1 else ''}: score on CPU workers (no GPU share) or on a "
+                         "cluster with GPUs")
+    return workers or max(1, min(cpus, int(gpus / gpus_per_worker + 1e-9)))
+
+
 def _start_ray(ray: Any, address: str | None, workers: int | None) -> None:
     """Join the cluster at ``address``, or start a local Ray of ``workers`` CPUs (all the machine's by default)."""
     try:
         if address:
             ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
         else:
-            ray.init(num_cpus=workers, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
+            # "local": a Ray of its own, even where a cluster started on this machine (ray start) would be joined
+            ray.init(address="local", num_cpus=workers, include_dashboard=False, logging_level=logging.WARNING,
+                     log_to_driver=False)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         what = f"join the Ray cluster at {address}" if address else "start a local Ray"
         raise ScoreError(f"cannot {what}: {str(exc).splitlines()[0] if str(exc) else exc}") from exc
 
 
-def _plan(project: Any, model: ScoringRun, videos: list[Video], stride: int, segment_seconds: float,
-          segment_frames: int | None, result: ArchiveScoring) -> tuple[dict[str, _VideoJob], deque[SegmentTask]]:
-    """The videos still to score, their segments, and the segments not found done in the segment cache."""
+def archive_parts(model: ScoringRun) -> list[ScoringRun]:
+    """The runs whose scores the workers make: ``model``, or a fused run's prediction and motion parts (each
+    cached under its own key; :func:`score_project` fuses them, as after a local scoring)."""
+    if model.scorer != "fused":
+        return [model]
+    from core.inference.anomaly.scorers import fused_parts
+
+    return list(fused_parts(model))
+
+
+def _plan(project: Any, parts: list[ScoringRun], videos: list[Video], stride: int, segment_seconds: float,
+          segment_frames: int | None, result: ArchiveScoring) -> tuple[dict[tuple[int, str], _VideoJob],
+                                                                       deque[SegmentTask]]:
+    """The videos still to score with each of ``parts`` (keyed by part and video id), their segments, and the
+    segments not found done in the segment cache."""
     cache, segment_cache = ScoreCache(project.folder), SegmentCache(project.folder)
-    jobs: dict[str, _VideoJob] = {}
+    jobs: dict[tuple[int, str], _VideoJob] = {}
     tasks: deque[SegmentTask] = deque()
+    cached: set[str] = set()
     for video in videos:
-        key = score_key(model, video, stride)
-        entry = cache.read(key)
-        if entry is not None and entry.complete:
-            result.videos_cached += 1
-            continue
-        size = segment_frames if segment_frames is not None else segment_frames_for(video.fps, segment_seconds)
-        job = _VideoJob(video, key, split_frames(video.known_frame_count, size), {})
-        jobs[video.id] = job
-        for segment in job.segments:
-            found = segment_cache.read_segment(key, segment)
-            if found is not None:
-                job.parts[segment] = found
-                result.segments_reused += 1
-            else:
-                tasks.append(SegmentTask(str(video.path), video.id, key, segment))
+        uncached = 0
+        for number, part in enumerate(parts):
+            key = score_key(part, video, stride)
+            entry = cache.read(key)
+            if entry is not None and entry.complete:
+                continue
+            uncached += 1
+            size = segment_frames if segment_frames is not None else segment_frames_for(video.fps, segment_seconds)
+            job = _VideoJob(video, key, split_frames(video.known_frame_count, size), {})
+            jobs[number, video.id] = job
+            for segment in job.segments:
+                found = segment_cache.read_segment(key, segment)
+                if found is not None:
+                    job.parts[segment] = found
+                    result.segments_reused += 1
+                else:
+                    tasks.append(SegmentTask(str(video.path), video.id, key, segment, number))
+        if not uncached:
+            cached.add(video.id)
+    result.videos_cached = len(cached)
     return jobs, tasks
 
 
@@ -236,15 +278,17 @@ def _merge(project: Any, job: _VideoJob) -> None:
     SegmentCache(project.folder).remove_segments(job.key, job.segments)
 
 
-def _run_tasks(ray: Any, actors: list[Any], tasks: deque[SegmentTask], jobs: dict[str, _VideoJob], project: Any,
+def _run_tasks(ray: Any, actors: list[Any], tasks: deque[SegmentTask], jobs: dict[tuple[int, str], _VideoJob],
+               project: Any,
                result: ArchiveScoring, progress: ProgressCallback | None, cancel: threading.Event | None,
                on_segment: Callable[[SegmentDone], None] | None) -> None:
     """Keep every actor fed with up to :data:`IN_FLIGHT` segments until all are scored; merge each video as soon
     as its segments are all in."""
     total_segments = len(tasks)
-    total_frames = sum(_frames_of(task, jobs[task.video_id]) for task in tasks)
+    total_frames = sum(_frames_of(task, jobs[task.part, task.video_id]) for task in tasks)
     loads = [0] * len(actors)
     in_flight: dict[Any, tuple[int, SegmentTask]] = {}
+    scored: dict[tuple[int, str], int] = {}
     done_frames = done_segments = 0
 
     def tell() -> None:
@@ -274,9 +318,11 @@ def _run_tasks(ray: Any, actors: list[Any], tasks: deque[SegmentTask], jobs: dic
                 raise ScoreError(f"{task.video_path}: the scores of segment {task.segment.label()} are not in "
                                  f"{SegmentCache(project.folder).folder}: do the workers see the project folder at "
                                  "the same path?")
-            job = jobs[task.video_id]
+            job = jobs[task.part, task.video_id]
             job.parts[task.segment] = scores
-            result.scored_now[task.video_id] = result.scored_now.get(task.video_id, 0) + done.frames
+            scored[task.part, task.video_id] = scored.get((task.part, task.video_id), 0) + done.frames
+            # a video's frames scored now: by the part that scored most of them (a fused run scores each twice)
+            result.scored_now[task.video_id] = max(n for (_, video_id), n in scored.items() if video_id == task.video_id)
             result.segments_scored += 1
             result.done.append(done)
             done_frames += done.frames

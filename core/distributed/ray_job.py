@@ -52,6 +52,10 @@ ERROR_TAG = "FRAMEWATCH-ERROR "
 PROGRESS_EVERY_S = 1.0
 #: Seconds between two looks at ``cancel`` while following the job.
 POLL_S = 0.25
+#: Seconds a submission is tried again while the server has no agent ready to run it.
+SUBMIT_WAIT_S = 120.0
+#: Times the job's log is read again after its stream broke while the job ran.
+LOG_RETRIES = 5
 #: Seconds to wait for a stopped job to end before giving up waiting (it is stopped either way).
 STOP_WAIT_S = 60.0
 #: The key of the request's fingerprint in the job's metadata.
@@ -83,6 +87,7 @@ class JobRequest:
     segment_frames: int | None
     retries: int
     workers: int | None
+    gpus_per_worker: float = 0.0
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -92,9 +97,9 @@ class JobRequest:
         return cls(**json.loads(text))
 
     def key(self) -> str:
-        """A fingerprint of what is scored, and how (not of how many workers or retries)."""
+        """A fingerprint of what is scored, and how (not of the workers, their GPUs or retries)."""
         data = asdict(self)
-        for field in ("workers", "retries"):
+        for field in ("workers", "retries", "gpus_per_worker"):
             data.pop(field)
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:24]
 
@@ -129,7 +134,7 @@ def _client(address: str) -> Any:
 
     try:
         return JobSubmissionClient(address)
-    except (ConnectionError, RuntimeError, ValueError) as exc:
+    except (OSError, RuntimeError, ValueError) as exc:  # requests' errors are OSErrors
         raise ScoreError(f"cannot reach the Ray Jobs server at {address}: {_first_line(exc)}") from exc
 
 
@@ -140,11 +145,23 @@ def _submit_or_follow(client: Any, address: str, request: JobRequest) -> tuple[s
         for job in client.list_jobs():
             if (job.metadata or {}).get(METADATA_KEY) == key and _state(job.status) not in TERMINAL:
                 return job.submission_id, True
-        job_id = client.submit_job(entrypoint=request.entrypoint(), metadata={METADATA_KEY: key},
-                                   entrypoint_num_cpus=0)
-    except (ConnectionError, RuntimeError, ValueError) as exc:
-        raise ScoreError(f"cannot submit the scoring job to {address}: {_first_line(exc)}") from exc
-    return job_id, False
+    except (OSError, RuntimeError, ValueError) as exc:  # requests' errors are OSErrors
+        raise ScoreError(f"cannot reach the Ray Jobs server at {address}: {_first_line(exc)}") from exc
+    return submit(client, address, entrypoint=request.entrypoint(), metadata={METADATA_KEY: key},
+                  entrypoint_num_cpus=0), False
+
+
+def submit(client: Any, address: str, **job: Any) -> str:
+    """``client.submit_job(**job)``, tried again for up to :data:`SUBMIT_WAIT_S` seconds while the server says
+    it has no agent to run it yet (a node that just started, or a loaded one); :class:`ScoreError` otherwise."""
+    deadline = time.monotonic() + SUBMIT_WAIT_S
+    while True:
+        try:
+            return client.submit_job(**job)
+        except (OSError, RuntimeError, ValueError) as exc:  # requests' errors are OSErrors
+            if "try again later" not in str(exc) or time.monotonic() > deadline:
+                raise ScoreError(f"cannot submit the scoring job to {address}: {_first_line(exc)}") from exc
+        time.sleep(1.0)
 
 
 def _state(status: Any) -> str:
@@ -152,8 +169,14 @@ def _state(status: Any) -> str:
     return str(getattr(status, "value", status)).rsplit(".", 1)[-1]
 
 
-def _status(client: Any, job_id: str) -> str:
-    return _state(client.get_job_status(job_id))
+def _status(client: Any, job_id: str, address: str = "") -> str:
+    """The job's state; :class:`ScoreError` when the server cannot be asked (the job may well go on)."""
+    try:
+        return _state(client.get_job_status(job_id))
+    except Exception as exc:  # noqa: BLE001 - requests' and Ray's errors alike: the server is out of reach
+        raise ScoreError(f"lost contact with the Ray Jobs server{f' at {address}' if address else ''}: "
+                         f"{_first_line(exc)}; job {job_id} may still be running: run the command again to "
+                         "follow it (or stop it with ray job stop)") from exc
 
 
 def _tail(client: Any, job_id: str, lines: queue.Queue) -> None:
@@ -181,10 +204,15 @@ def _follow(client: Any, job_id: str, address: str, progress: ProgressCallback |
     from core.distributed.archive import ArchiveScoring
 
     lines: queue.Queue = queue.Queue()
-    threading.Thread(target=_tail, args=(client, job_id, lines), name=f"ray-job-log-{job_id}", daemon=True).start()
+
+    def tail() -> None:
+        threading.Thread(target=_tail, args=(client, job_id, lines), name=f"ray-job-log-{job_id}", daemon=True).start()
+
+    tail()
     result: dict[str, Any] | None = None
     error = ""
-    ended = False
+    ended = broken = False
+    retries = LOG_RETRIES
     while not ended:
         check_cancelled(cancel, "scoring")
         try:
@@ -193,7 +221,12 @@ def _follow(client: Any, job_id: str, address: str, progress: ProgressCallback |
             continue
         if item is None:
             ended = True
-        elif isinstance(item, Exception):  # the log stream broke: the job's state says the rest
+            if broken and retries and _status(client, job_id, address) not in TERMINAL:  # read it again
+                broken, ended, retries = False, False, retries - 1
+                time.sleep(1.0)
+                tail()
+        elif isinstance(item, Exception):  # the log stream broke: read it again while the job runs
+            broken = True
             if log is not None:
                 log(f"lost the log of Ray job {job_id}: {_first_line(item)}")
         elif item.startswith(PROGRESS_TAG):
@@ -206,7 +239,7 @@ def _follow(client: Any, job_id: str, address: str, progress: ProgressCallback |
             error = item[len(ERROR_TAG):]
         elif log is not None and item.strip():
             log(item)
-    status = _wait_terminal(client, job_id, cancel)
+    status = _wait_terminal(client, job_id, address, cancel)
     if status == "SUCCEEDED" and result is not None:
         return ArchiveScoring(**result)
     if status == "STOPPED":
@@ -216,10 +249,10 @@ def _follow(client: Any, job_id: str, address: str, progress: ProgressCallback |
     raise ScoreError(f"Ray job {job_id} on {address} failed: {message}")
 
 
-def _wait_terminal(client: Any, job_id: str, cancel: threading.Event | None) -> str:
+def _wait_terminal(client: Any, job_id: str, address: str, cancel: threading.Event | None) -> str:
     """The job's final state (the log may end a moment before the state says so)."""
     while True:
-        status = _status(client, job_id)
+        status = _status(client, job_id, address)
         if status in TERMINAL:
             return status
         check_cancelled(cancel, "scoring")
@@ -249,13 +282,14 @@ def _first_line(exc: BaseException | str) -> str:
 
 def request_for(project: Any, model: Any, videos: Sequence[str] | None, workers: int | None, stride: int,
                 batch_size: int, calibrate: bool, segment_seconds: float, segment_frames: int | None,
-                retries: int) -> JobRequest:
+                retries: int, gpus_per_worker: float = 0.0) -> JobRequest:
     """The :class:`JobRequest` of scoring ``videos`` of ``project`` with ``model`` (a pinned ScoringRun)."""
     return JobRequest(project=str(Path(project.folder).resolve()), run_dir=str(Path(model.run_dir).resolve()),
                       fingerprint=model.fingerprint, scorer=model.scorer, error=model.spec.error,
                       runtime=model.runtime, videos=None if videos is None else list(videos), stride=stride,
                       batch_size=batch_size, calibrate=calibrate, segment_seconds=segment_seconds,
-                      segment_frames=segment_frames, retries=retries, workers=workers)
+                      segment_frames=segment_frames, retries=retries, workers=workers,
+                      gpus_per_worker=gpus_per_worker)
 
 
 def _job(request: JobRequest) -> Any:
@@ -288,7 +322,7 @@ def _job(request: JobRequest) -> Any:
         return score_archive(project, model, request.videos, workers=request.workers, address="auto",
                              stride=request.stride, batch_size=request.batch_size, calibrate=request.calibrate,
                              segment_seconds=request.segment_seconds, segment_frames=request.segment_frames,
-                             retries=request.retries, progress=tell)
+                             retries=request.retries, gpus_per_worker=request.gpus_per_worker, progress=tell)
     finally:
         project.close()
 

@@ -10,6 +10,7 @@ answers: a driver that dies meanwhile loses nothing a worker finished.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass
@@ -50,6 +51,8 @@ class SegmentTask:
     video_id: str
     key: ScoreKey
     segment: Segment
+    #: which of the worker's runs scores it: 0, or a fused run's motion signal (1) beside its prediction (0)
+    part: int = 0
 
 
 @dataclass(frozen=True)
@@ -66,28 +69,41 @@ class SegmentDone:
 
 class SegmentWorker:
     """Scores segments with ``run``'s model for the project at ``project_folder`` (the same path on every
-    node); ``threads``: the CPU threads TensorFlow may use in this worker (its share of the machine)."""
+    node); ``run`` is one run or a sequence of them (a fused run's prediction and motion parts), a task's
+    ``part`` saying which; each model is loaded on its first segment. ``threads``: the CPU threads TensorFlow
+    may use in this worker (its share of the machine)."""
 
     def __init__(self, project_folder: str, run: Any, stride: int, batch_size: int, threads: int = 1) -> None:
         self.project_folder = project_folder
-        self.run, self.stride, self.batch_size, self.threads = run, stride, batch_size, threads
-        self.model: Any = None
-        self.error_level: Any = None
+        self.runs = tuple(run) if isinstance(run, (list, tuple)) else (run,)
+        self.stride, self.batch_size, self.threads = stride, batch_size, threads
+        self.models: dict[int, tuple[Any, Any]] = {}  # part -> (model, error-level model)
 
-    def _load(self) -> None:
-        if self.run.spec.scorer != "motion":
+    @property
+    def model(self) -> Any:
+        """The first run's model once loaded (``None`` before)."""
+        return self.models[0][0] if 0 in self.models else None
+
+    def _load(self, part: int = 0) -> None:
+        run = self.runs[part]
+        if run.spec.scorer != "motion":
             from core.quiet_tensorflow import import_tensorflow_quietly
 
             import_tensorflow_quietly()
-        if self.run.spec.scorer != "motion" and _backend() == "tensorflow":  # JAX / PyTorch: no TensorFlow
+        if run.spec.scorer != "motion" and _backend() == "tensorflow":  # JAX / PyTorch: no TensorFlow
             import tensorflow as tf
 
+            # a GPU worker (Ray shows it its GPUs only): workers sharing a GPU each take what they use, not all
+            # its memory (RuntimeError: already initialised in this process)
+            for gpu in tf.config.list_physical_devices("GPU"):
+                with contextlib.suppress(RuntimeError):
+                    tf.config.experimental.set_memory_growth(gpu, True)
             try:
                 tf.config.threading.set_intra_op_parallelism_threads(self.threads)
                 tf.config.threading.set_inter_op_parallelism_threads(self.threads)
             except RuntimeError:  # TensorFlow already ran something in this process: keep its threads
                 pass
-        self.model, self.error_level = self.run.load_models()
+        self.models[part] = run.load_models()
 
     def pid(self) -> int:
         return os.getpid()
@@ -95,10 +111,11 @@ class SegmentWorker:
     def score(self, task: SegmentTask) -> SegmentDone:
         """Score ``task``'s segment, write its scores to the segment cache, and say so."""
         began, cpu = time.perf_counter(), time.process_time()
-        if self.model is None:
-            self._load()
-        scores = score_segment(self.model, task.video_path, self.run, task.segment, self.stride, self.batch_size,
-                               self.error_level)
+        if task.part not in self.models:
+            self._load(task.part)
+        model, error_level = self.models[task.part]
+        scores = score_segment(model, task.video_path, self.runs[task.part], task.segment, self.stride,
+                               self.batch_size, error_level)
         SegmentCache(self.project_folder).write_segment(task.key, task.segment, scores, task.video_id)
         return SegmentDone(task, int(scores.shape[0]), os.getpid(), time.perf_counter() - began,
                            time.process_time() - cpu)

@@ -56,3 +56,12 @@ def test_segment_minutes_needs_workers_or_a_cluster(project: Path, capsys: pytes
                        "--segment-minutes")
     assert_usage_error(capsys, ["score", str(project), "--run", "tiny", "--all", "--workers", "2",
                                 "--cluster", "auto"], "--cluster")
+
+
+def test_gpu_shares_need_workers_or_a_cluster_and_a_positive_number(project: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    assert_usage_error(capsys, ["score", str(project), "--run", "tiny", "--all", "--gpus-per-worker", "0.5"],
+                       "--gpus-per-worker is for Ray workers")
+    for bad in ("0", "-1", "nan"):
+        assert_usage_error(capsys, ["score", str(project), "--run", "tiny", "--all", "--workers", "2",
+                                    "--gpus-per-worker", bad], "--gpus-per-worker")

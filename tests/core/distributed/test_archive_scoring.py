@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.distributed.archive import score_archive
+from core.distributed.archive import _worker_count, score_archive
 from core.distributed.ray_import import RayMissingError
 from core.distributed.segments import Segment, SegmentCache, merge_segments, split_frames
 from core.errors import Cancelled
@@ -35,7 +35,7 @@ SEGMENT = 5  # frames per segment: the tiny models' clips are 4 frames, so segme
 @pytest.fixture(scope="module")
 def local_ray():
     """One local Ray of 2 CPUs for the module (score_archive uses it and leaves it running)."""
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)  # never a cluster found
     yield ray
     ray.shutdown()
 
@@ -100,7 +100,7 @@ def test_segment_scores_merged_equal_one_pass_over_each_video(local_ray, tmp_pat
         project.close()
 
 
-def test_the_motion_scorer_scores_on_workers_and_fused_is_refused(local_ray, tmp_path: Path) -> None:
+def test_the_motion_scorer_scores_on_workers(local_ray, tmp_path: Path) -> None:
     from core.training.motion_run import fit_run_motion
 
     project = _project(tmp_path, "predict")
@@ -115,8 +115,37 @@ def test_the_motion_scorer_scores_on_workers_and_fused_is_refused(local_ray, tmp
             expected = [s.error for s in score_video(model, video.path, motion.spec)]
             assert entry is not None and entry.complete
             assert np.allclose(entry.scores, expected, rtol=1e-5, atol=1e-7), video.name
-        with pytest.raises(ScoreError, match="scores fused: --workers and --cluster score with --scorer prediction"):
-            score_archive(project, "tiny", workers=2, scorer="fused")
+    finally:
+        project.close()
+
+
+def test_a_fused_run_scores_both_signals_on_workers_and_fuses_as_a_local_scoring(local_ray, tmp_path: Path) -> None:
+    from core.training.motion_run import fit_run_motion
+
+    project = _project(tmp_path, "predict")
+    local_folder = tmp_path / "local"
+    try:
+        fit_run_motion(project, "tiny")
+        shutil.copytree(project.folder, local_folder)
+        result = score_archive(project, "tiny", workers=2, segment_frames=SEGMENT, scorer="fused")
+        assert result.segments_scored == 2 * len(_segments(project))  # the prediction and the motion signal
+        assert {done.task.part for done in result.done} == {0, 1}
+        assert result.scored_now == {video.id: video.frame_count for video in project.videos.values()}
+        loads = []
+        on_ray = score_project(project, "tiny", scorer="fused", load_model=lambda path: loads.append(path))
+        assert loads == [] and all(video.scored_now == 0 for video in on_ray.videos)  # all read from the cache
+        local_project = Project.open(local_folder, read_only=True)
+        try:
+            local = score_project(local_project, "tiny", scorer="fused")
+            assert on_ray.run.scorer == local.run.scorer == "fused"
+            assert on_ray.threshold.value == pytest.approx(local.threshold.value, rel=1e-5)
+            for ours, theirs in zip(on_ray.videos, local.videos, strict=True):
+                assert np.allclose(ours.errors, theirs.errors, rtol=1e-5, atol=1e-6)
+                assert [(e.start, e.end) for e in ours.events] == [(e.start, e.end) for e in theirs.events]
+        finally:
+            local_project.close()
+        again = score_archive(project, "tiny", workers=2, segment_frames=SEGMENT, scorer="fused")
+        assert again.segments_scored == 0 and again.videos_cached == len(project.videos)
     finally:
         project.close()
 
@@ -225,5 +254,24 @@ def test_without_ray_one_line_says_what_to_install(tmp_path: Path, monkeypatch: 
             score_archive(project, "tiny", workers=2)
         assert 'pip install "framewatch[cluster]"' in str(raised.value)
         assert "\n" not in str(raised.value)
+    finally:
+        project.close()
+
+
+def test_gpu_workers_are_counted_from_the_gpus_and_refused_without_one() -> None:
+    assert _worker_count({"CPU": 16.0}, None, 0.0, None) == 16
+    assert _worker_count({"CPU": 16.0, "GPU": 1.0}, None, 0.25, None) == 4  # four workers share the GPU
+    assert _worker_count({"CPU": 2.0, "GPU": 1.0}, None, 0.25, None) == 2  # no more than the CPUs
+    assert _worker_count({"CPU": 16.0, "GPU": 2.0}, 3, 0.5, None) == 3
+    with pytest.raises(ScoreError, match=r"GPU workers asked for \(0.5 GPU each\) but the Ray cluster at auto has 0 GPUs"):
+        _worker_count({"CPU": 16.0}, 2, 0.5, "auto")
+
+
+def test_gpu_workers_on_a_ray_without_gpus_fail_at_once_not_wait(local_ray, tmp_path: Path) -> None:
+    project = _project(tmp_path, "predict")
+    try:
+        with pytest.raises(ScoreError, match="has 0 GPUs"):
+            score_archive(project, "tiny", workers=1, segment_frames=SEGMENT, gpus_per_worker=0.5)
+        assert not list(SegmentCache(project.folder).folder.glob("*.json"))
     finally:
         project.close()

@@ -27,7 +27,7 @@ TEST_FRAMES = 22
 def local_ray():
     """One local Ray of 2 CPUs for the module: the job uses it and leaves it running (as tests/core/distributed)."""
     ray = pytest.importorskip("ray", reason='the cluster extra: pip install -e ".[dev,cluster]"')
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)  # never a cluster found
     yield ray
     ray.shutdown()
 
