@@ -2,7 +2,7 @@
 
 Review > **Score Videos on Ray Workers...** asks, in :class:`RayScoringDialog`, which videos (all, or those
 selected in the Videos list), the number of workers of a local Ray started for the job, or the address of an
-existing Ray cluster, the last two remembered per user in the app's ``QSettings`` (:func:`remembered`,
+existing Ray cluster, and each worker's share of a GPU, remembered per user in the app's ``QSettings`` (:func:`remembered`,
 :func:`remember`). The job, :func:`score_all_on_ray`, runs off the GUI thread
 under the usual progress dialog: :func:`core.distributed.archive.score_archive` scores the videos (and the
 calibration footage) in segments on the workers into the project's score cache, then
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -46,6 +47,9 @@ from core.jobs import Progress, ProgressCallback
 #: QSettings keys of the choice, per user (all projects).
 WORKERS_KEY = "review/ray_workers"
 CLUSTER_KEY = "review/ray_cluster"
+GPUS_KEY = "review/ray_gpus_per_worker"
+#: The largest GPU share the dialog offers a worker (as the CLI's --gpus-per-worker).
+MAX_GPU_SHARE = 8.0
 #: Shown on the disabled action when Ray is not installed.
 MISSING_TIP = f'Scoring on Ray workers needs Ray, which is not installed: {INSTALL}'
 
@@ -53,10 +57,11 @@ MISSING_TIP = f'Scoring on Ray workers needs Ray, which is not installed: {INSTA
 @dataclass(frozen=True)
 class RayChoice:
     """Where to score: ``workers`` actors of a local Ray (``address`` empty), or on the cluster at ``address``
-    (``workers``: that many actors)."""
+    (``workers``: that many actors); ``gpus_per_worker``: each actor's share of a GPU (0: CPU workers)."""
 
     workers: int
     address: str = ""
+    gpus_per_worker: float = 0.0
 
 
 def default_workers() -> int:
@@ -69,12 +74,18 @@ def remembered(settings: QSettings) -> RayChoice:
         workers = int(settings.value(WORKERS_KEY, default_workers()))
     except (TypeError, ValueError):
         workers = default_workers()
-    return RayChoice(max(1, workers), str(settings.value(CLUSTER_KEY, "") or "").strip())
+    try:
+        gpus = float(settings.value(GPUS_KEY, 0.0))
+    except (TypeError, ValueError):
+        gpus = 0.0
+    gpus = gpus if 0.0 <= gpus <= MAX_GPU_SHARE else 0.0  # also NaN: a damaged setting is no share
+    return RayChoice(max(1, workers), str(settings.value(CLUSTER_KEY, "") or "").strip(), gpus)
 
 
 def remember(settings: QSettings, choice: RayChoice) -> None:
     settings.setValue(WORKERS_KEY, choice.workers)
     settings.setValue(CLUSTER_KEY, choice.address)
+    settings.setValue(GPUS_KEY, choice.gpus_per_worker)
 
 
 class RayScoringDialog(QDialog):
@@ -114,6 +125,15 @@ class RayScoringDialog(QDialog):
                                 "(docs/scaling.md)")
         self.address.textChanged.connect(self._on_address)
         form.addRow("Cluster address:", self.address)
+        self.gpus = QDoubleSpinBox()
+        self.gpus.setRange(0.0, MAX_GPU_SHARE)
+        self.gpus.setDecimals(2)
+        self.gpus.setSingleStep(0.25)
+        self.gpus.setValue(choice.gpus_per_worker)
+        self.gpus.setSpecialValueText("none (CPU workers)")
+        self.gpus.setToolTip("Each worker's share of a GPU (0.25: four workers share a GPU); none: the workers "
+                             "score on the CPU and see no GPU. Refused at once where Ray has no GPU")
+        form.addRow("GPUs per worker:", self.gpus)
         layout.addLayout(form)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -129,7 +149,7 @@ class RayScoringDialog(QDialog):
         return self.scope.currentData() == "selected"
 
     def choice(self) -> RayChoice:
-        return RayChoice(self.workers.value(), self.address.text().strip())
+        return RayChoice(self.workers.value(), self.address.text().strip(), round(self.gpus.value(), 2))
 
 
 class RateProgress:
@@ -176,6 +196,7 @@ def score_all_on_ray(project: Any, run: ScoringRun, choice: RayChoice, progress:
     from core.distributed.archive import score_archive
 
     done = score_archive(project, run, videos, workers=choice.workers, address=choice.address or None,
+                         gpus_per_worker=choice.gpus_per_worker,
                          stride=scoring.get("stride"), calibrate="threshold" not in scoring,
                          progress=RateProgress(progress), cancel=cancel,
                          **({"batch_size": scoring["batch_size"]} if "batch_size" in scoring else {}),

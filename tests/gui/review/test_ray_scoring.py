@@ -48,9 +48,9 @@ def open_project(qtbot, window, folder: Path) -> str:
     return test
 
 
-def answer_ray_dialog(workers: int, address: str = "", selected: bool = False) -> list[RayChoice]:
+def answer_ray_dialog(workers: int, address: str = "", selected: bool = False, gpus: float = 0.0) -> list[RayChoice]:
     """Answer the next Ray dialog as a user would: the selected videos only (``selected``), the workers (and
-    address), OK."""
+    address, and GPU share), OK."""
     seen: list[RayChoice] = []
 
     def answer() -> None:
@@ -61,6 +61,7 @@ def answer_ray_dialog(workers: int, address: str = "", selected: bool = False) -
         seen.append(dialog.choice())  # what it opened with: the remembered choice
         dialog.workers.setValue(workers)
         dialog.address.setText(address)
+        dialog.gpus.setValue(gpus)
         dialog.scope.setCurrentIndex(dialog.scope.findData("selected" if selected else "all"))
         dialog.accept()
 
@@ -91,6 +92,12 @@ def test_the_choice_of_workers_and_cluster_is_remembered(tmp_path) -> None:
     assert dialog.choice() == RayChoice(3, "ray://head:10001") and "cluster" in dialog.workers.suffix()
     dialog.address.setText("")
     assert "local Ray" in dialog.workers.suffix()
+    assert dialog.gpus.value() == 0.0 and dialog.gpus.text() == "none (CPU workers)"
+    dialog.gpus.setValue(0.25)
+    remember(again, dialog.choice())
+    assert remembered(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)) == RayChoice(3, "", 0.25)
+    again.setValue("review/ray_gpus_per_worker", "nan")  # a damaged setting: CPU workers
+    assert remembered(again).gpus_per_worker == 0.0
     dialog.deleteLater()
 
 
@@ -173,3 +180,20 @@ def test_scoring_the_selected_videos_on_ray_scores_only_them(qtbot, make_window,
     assert cached_video_scores(project, run, test) is not None
     assert all(cached_video_scores(project, run, other) is None for other in project.videos if other != test)
     assert {e.video_id for e in window.review.review.events} == {test}
+
+
+@pytest.mark.timeout(600)
+def test_gpu_workers_on_a_ray_without_gpus_end_in_a_dialog_and_keep_the_events(qtbot, make_window, folder,
+                                                                             local_ray) -> None:
+    window = make_window()
+    open_project(qtbot, window, folder)
+    window.review.scoring_options = {"threshold": 0.0001}
+    window.review.archive_options = {"segment_frames": 5}
+    events = list(window.review.review.events)
+    answer_ray_dialog(1, gpus=0.5)
+    window.actions_by_key["score_all_on_ray"].trigger()
+    qtbot.waitUntil(lambda: window.review.ray_worker is None, timeout=480000)
+    assert [e.text for e in error_dialog.shown] and "has 0 GPUs" in error_dialog.shown[-1].text
+    assert "GPU workers asked for (0.5 GPU each)" in error_dialog.shown[-1].text
+    assert list(window.review.review.events) == events  # nothing lost
+    assert window.actions_by_key["score_all_on_ray"].isEnabled()  # the app goes on
