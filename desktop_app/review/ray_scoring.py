@@ -117,8 +117,7 @@ class RayScoringDialog(QDialog):
                                 "CPUs is started for the job and stopped at its end")
         form.addRow("Workers:", self.workers)
         self.address = QLineEdit(choice.address)
-        self.address.setPlaceholderText("empty: a local Ray; or auto, HOST:6379, ray://HOST:10001, "
-                                        "http://HEAD:8265 (Ray Jobs)")
+        self.address.setPlaceholderText("empty: a local Ray; or auto, HOST:6379, http://HEAD:8265 (Ray Jobs)")
         self.address.setToolTip("An existing Ray cluster, joined from the app (auto, HOST:6379, ray://HOST:10001) "
                                 "or given the scoring as a Ray job (its dashboard address, http://HEAD:8265); its "
                                 "nodes must see the project folder at the same path as this computer "
