@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from core.distributed.ray_import import import_ray
+from core.distributed.ray_import import import_ray, last_line
 from core.distributed.ray_job import is_jobs_address, request_for, run_archive_job
 from core.distributed.segments import (
     DEFAULT_SEGMENT_SECONDS,
@@ -312,7 +312,7 @@ def _run_tasks(ray: Any, actors: list[Any], tasks: deque[SegmentTask], jobs: dic
                 done = ray.get(ref)
             except ray.exceptions.RayError as exc:
                 raise ScoreError(f"{task.video_path}: segment {task.segment.label()} failed: "
-                                 f"{_first_line(exc)}") from exc
+                                 f"{last_line(exc)}") from exc
             scores = SegmentCache(project.folder).read_segment(task.key, task.segment)
             if scores is None or len(scores) != done.frames:
                 raise ScoreError(f"{task.video_path}: the scores of segment {task.segment.label()} are not in "
@@ -332,9 +332,3 @@ def _run_tasks(ray: Any, actors: list[Any], tasks: deque[SegmentTask], jobs: dic
             tell()
             if on_segment is not None:
                 on_segment(done)
-
-
-def _first_line(exc: BaseException) -> str:
-    """The last non-empty line of a Ray error's text (Ray wraps the worker's traceback around the cause)."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return lines[-1] if lines else type(exc).__name__

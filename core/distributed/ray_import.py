@@ -30,3 +30,10 @@ def ray_available() -> bool:
         return importlib.util.find_spec("ray") is not None
     except (ImportError, ValueError):  # a broken or half-removed installation
         return False
+
+
+def last_line(exc: BaseException | str) -> str:
+    """The last non-empty line of an error's text: Ray wraps a worker's traceback (and a job server its
+    answer) around the cause, which comes last."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[-1] if lines else type(exc).__name__

@@ -38,6 +38,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from core.distributed.ray_import import last_line
 from core.errors import Cancelled
 from core.inference.errors import ScoreError
 from core.jobs import Progress, ProgressCallback, Stage, check_cancelled
@@ -135,7 +136,7 @@ def _client(address: str) -> Any:
     try:
         return JobSubmissionClient(address)
     except (OSError, RuntimeError, ValueError) as exc:  # requests' errors are OSErrors
-        raise ScoreError(f"cannot reach the Ray Jobs server at {address}: {_first_line(exc)}") from exc
+        raise ScoreError(f"cannot reach the Ray Jobs server at {address}: {last_line(exc)}") from exc
 
 
 def _submit_or_follow(client: Any, address: str, request: JobRequest) -> tuple[str, bool]:
@@ -146,7 +147,7 @@ def _submit_or_follow(client: Any, address: str, request: JobRequest) -> tuple[s
             if (job.metadata or {}).get(METADATA_KEY) == key and _state(job.status) not in TERMINAL:
                 return job.submission_id, True
     except (OSError, RuntimeError, ValueError) as exc:  # requests' errors are OSErrors
-        raise ScoreError(f"cannot reach the Ray Jobs server at {address}: {_first_line(exc)}") from exc
+        raise ScoreError(f"cannot reach the Ray Jobs server at {address}: {last_line(exc)}") from exc
     return submit(client, address, entrypoint=request.entrypoint(), metadata={METADATA_KEY: key},
                   entrypoint_num_cpus=0), False
 
@@ -160,7 +161,7 @@ def submit(client: Any, address: str, **job: Any) -> str:
             return client.submit_job(**job)
         except (OSError, RuntimeError, ValueError) as exc:  # requests' errors are OSErrors
             if "try again later" not in str(exc) or time.monotonic() > deadline:
-                raise ScoreError(f"cannot submit the scoring job to {address}: {_first_line(exc)}") from exc
+                raise ScoreError(f"cannot submit the scoring job to {address}: {last_line(exc)}") from exc
         time.sleep(1.0)
 
 
@@ -175,7 +176,7 @@ def _status(client: Any, job_id: str, address: str = "") -> str:
         return _state(client.get_job_status(job_id))
     except Exception as exc:  # noqa: BLE001 - requests' and Ray's errors alike: the server is out of reach
         raise ScoreError(f"lost contact with the Ray Jobs server{f' at {address}' if address else ''}: "
-                         f"{_first_line(exc)}; job {job_id} may still be running: run the command again to "
+                         f"{last_line(exc)}; job {job_id} may still be running: run the command again to "
                          "follow it (or stop it with ray job stop)") from exc
 
 
@@ -228,7 +229,7 @@ def _follow(client: Any, job_id: str, address: str, progress: ProgressCallback |
         elif isinstance(item, Exception):  # the log stream broke: read it again while the job runs
             broken = True
             if log is not None:
-                log(f"lost the log of Ray job {job_id}: {_first_line(item)}")
+                log(f"lost the log of Ray job {job_id}: {last_line(item)}")
         elif item.startswith(PROGRESS_TAG):
             if progress is not None:
                 data = json.loads(item[len(PROGRESS_TAG):])
@@ -262,7 +263,7 @@ def _wait_terminal(client: Any, job_id: str, address: str, cancel: threading.Eve
 def _job_message(client: Any, job_id: str) -> str:
     with contextlib.suppress(Exception):  # only a better message is at stake
         info = client.get_job_info(job_id)
-        return _first_line(info.message or "") if info.message else ""
+        return last_line(info.message or "") if info.message else ""
     return ""
 
 
@@ -273,11 +274,6 @@ def _stop(client: Any, job_id: str) -> None:
         waited = time.monotonic() + STOP_WAIT_S
         while time.monotonic() < waited and _status(client, job_id) not in TERMINAL:
             time.sleep(POLL_S)
-
-
-def _first_line(exc: BaseException | str) -> str:
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return lines[-1] if lines else type(exc).__name__
 
 
 def request_for(project: Any, model: Any, videos: Sequence[str] | None, workers: int | None, stride: int,
@@ -338,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         done = _job(JobRequest.from_json(args[0]))
     except (FramewatchError, OSError, ValueError) as exc:
-        print(ERROR_TAG + _first_line(exc), flush=True)
+        print(ERROR_TAG + last_line(exc), flush=True)
         return 1
     summary = {name: getattr(done, name) for name in ("scored_now", "segments_scored", "segments_reused",
                                                         "videos_cached", "workers", "seconds")}
