@@ -141,8 +141,8 @@ def score_archive(
     share of a GPU (Ray's ``num_gpus``; 0: CPU workers, which see no GPU); without ``workers``, as many workers
     as the cluster's GPUs hold at that share. ``on_segment`` hears every segment
     scored (tests, benchmarks). Raises :class:`~core.distributed.ray_import.RayMissingError` without Ray, the
-    errors of :func:`run_model` and :class:`ScoreError` (the fused scorer, a segment that failed ``retries``
-    times, segments that do not agree)."""
+    errors of :func:`run_model` and :class:`ScoreError` (GPU workers the cluster cannot hold, a segment that
+    failed ``retries`` times, segments that do not agree)."""
     ray = import_ray()
     began = time.perf_counter()
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
@@ -194,7 +194,7 @@ def _worker_count(resources: dict[str, float], workers: int | None, gpus_per_wor
                   address: str | None) -> int:
     """``workers``, or when none are asked for one per CPU of the cluster (``resources``), or with
     ``gpus_per_worker`` as many as its GPUs hold at that share (and its CPUs). :class:`ScoreError` when GPU
-    workers are asked of a cluster with less than one worker's share of GPU: Ray would wait for it forever."""
+    workers are asked of a cluster with less GPU than they need: Ray would wait for it forever."""
     cpus = max(1, int(resources.get("CPU", 1)))
     if not gpus_per_worker:
         return workers or cpus
@@ -204,6 +204,9 @@ def _worker_count(resources: dict[str, float], workers: int | None, gpus_per_wor
         raise ScoreError(f"GPU workers asked for ({gpus_per_worker:g} GPU each) but {where} has "
                          f"{gpus:g} GPU{'s' if gpus != 1 else ''}: score on CPU workers (no GPU share) or on a "
                          "cluster with GPUs")
+    if workers and workers * gpus_per_worker > gpus + 1e-9:  # the workers past the GPUs would never start
+        raise ScoreError(f"{workers} workers at {gpus_per_worker:g} GPU each need {workers * gpus_per_worker:g} "
+                         f"GPUs but {where} has {gpus:g}: ask for fewer workers or a smaller share")
     return workers or max(1, min(cpus, int(gpus / gpus_per_worker + 1e-9)))
 
 

@@ -263,6 +263,8 @@ def test_gpu_workers_are_counted_from_the_gpus_and_refused_without_one() -> None
     assert _worker_count({"CPU": 16.0, "GPU": 1.0}, None, 0.25, None) == 4  # four workers share the GPU
     assert _worker_count({"CPU": 2.0, "GPU": 1.0}, None, 0.25, None) == 2  # no more than the CPUs
     assert _worker_count({"CPU": 16.0, "GPU": 2.0}, 3, 0.5, None) == 3
+    with pytest.raises(ScoreError, match="4 workers at 0.5 GPU each need 2 GPUs but this machine's Ray has 1"):
+        _worker_count({"CPU": 16.0, "GPU": 1.0}, 4, 0.5, None)  # two would never start
     with pytest.raises(ScoreError, match=r"GPU workers asked for \(0.5 GPU each\) but the Ray cluster at auto has 0 GPUs"):
         _worker_count({"CPU": 16.0}, 2, 0.5, "auto")
 
