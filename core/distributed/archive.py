@@ -193,13 +193,18 @@ def score_archive(
 def _worker_count(resources: dict[str, float], workers: int | None, gpus_per_worker: float,
                   address: str | None) -> int:
     """``workers``, or when none are asked for one per CPU of the cluster (``resources``), or with
-    ``gpus_per_worker`` as many as its GPUs hold at that share (and its CPUs). :class:`ScoreError` when GPU
-    workers are asked of a cluster with less GPU than they need: Ray would wait for it forever."""
+    ``gpus_per_worker`` as many as its GPUs hold at that share (and its CPUs). :class:`ScoreError` when more
+    workers are asked for than the cluster has CPUs (each takes one), or GPU workers of a cluster with less GPU
+    than they need: the workers past them would never start, and Ray would wait for them forever."""
     cpus = max(1, int(resources.get("CPU", 1)))
+    where = f"the Ray cluster at {address}" if address else "this machine's Ray"
+    if workers and workers > cpus:
+        raise ScoreError(f"{workers} workers asked for but {where} has {cpus} CPU{'s' if cpus != 1 else ''} (a "
+                         f"worker takes one): ask for at most {cpus}, or leave the worker count out to run one "
+                         "per CPU")
     if not gpus_per_worker:
         return workers or cpus
     gpus = float(resources.get("GPU", 0.0))
-    where = f"the Ray cluster at {address}" if address else "this machine's Ray"
     if gpus < gpus_per_worker:
         raise ScoreError(f"GPU workers asked for ({gpus_per_worker:g} GPU each) but {where} has "
                          f"{gpus:g} GPU{'s' if gpus != 1 else ''}: score on CPU workers (no GPU share) or on a "

@@ -269,6 +269,14 @@ def test_gpu_workers_are_counted_from_the_gpus_and_refused_without_one() -> None
         _worker_count({"CPU": 16.0}, 2, 0.5, "auto")
 
 
+def test_more_workers_than_the_cluster_has_cpus_are_refused_not_waited_for() -> None:
+    assert _worker_count({"CPU": 2.0}, 2, 0.0, "auto") == 2
+    with pytest.raises(ScoreError, match=r"3 workers asked for but the Ray cluster at auto has 2 CPUs .*at most 2"):
+        _worker_count({"CPU": 2.0}, 3, 0.0, "auto")  # the third would never start
+    with pytest.raises(ScoreError, match="2 workers asked for but this machine's Ray has 1 CPU "):
+        _worker_count({"CPU": 1.0}, 2, 0.5, None)
+
+
 def test_gpu_workers_on_a_ray_without_gpus_fail_at_once_not_wait(local_ray, tmp_path: Path) -> None:
     project = _project(tmp_path, "predict")
     try:
