@@ -242,9 +242,11 @@ def _build_simvp(spec: BlockPredictorSpec, inputs):
     # full-resolution frame costs more than the whole translator on a CPU, for little gain.
     levels = spec.patch.bit_length() - 1  # stride-2 convolutions down to 1/patch
     widths = [max(8, spec.encoder_filters >> (levels - 1 - i)) for i in range(levels)]  # 32, 64 for patch 4
-    x, skip = inputs, None
+    folded = spec.space_to_depth > 1  # the outermost level is a 2x2 space-to-depth, both ways: nothing at full size
+    x, skip = (SpaceToDepth(2, name="to_blocks")(inputs) if folded else inputs), None
     for i, width in enumerate(widths):
-        x = _per_frame(layers.Conv2D(width, 3, strides=2, padding="same"), x, f"enc_{i + 1}")
+        stride = 1 if folded and i == 0 else 2
+        x = _per_frame(layers.Conv2D(width, 3, strides=stride, padding="same"), x, f"enc_{i + 1}")
         x = _norm_act(x, f"enc_{i + 1}") if i == levels - 1 else layers.Activation("silu", name=f"enc_{i + 1}_act")(x)
         skip = x if skip is None else skip
     x = FramesToChannels(name="stack_frames")(x)
@@ -253,7 +255,7 @@ def _build_simvp(spec: BlockPredictorSpec, inputs):
         x = _gated_attention_block(x, spec.translator_filters, f"translator_{b + 1}")
     x = layers.Conv2D(spec.future * widths[-1], 1, name="translator_out")(x)
     x = ChannelsToFrames(spec.future, name="future_frames")(x)
-    for i in reversed(range(levels)):  # 2x2 transposed convolutions: each output pixel reads one input pixel
+    for i in reversed(range(1 if folded else 0, levels)):  # 2x2 transposed convolutions: one input pixel each
         width = widths[i - 1] if i else max(8, widths[0] // 2)
         x = _per_frame(layers.Conv2DTranspose(width, 2, strides=2), x, f"dec_{levels - i}")
         x = _norm_act(x, f"dec_{levels - i}") if i == levels - 1 else \
@@ -263,8 +265,10 @@ def _build_simvp(spec: BlockPredictorSpec, inputs):
             x = layers.Concatenate(axis=-1, name="skip")([x, last])
             x = _per_frame(layers.Conv2D(widths[0], 1), x, "skip_mix")
             x = layers.Activation("silu", name="skip_mix_act")(x)
-    return _per_frame(layers.Conv2D(spec.channels, 3, padding="same", activation="sigmoid", dtype="float32"), x,
-                      "frames_out")
+    out_channels = spec.channels * (4 if folded else 1)
+    x = _per_frame(layers.Conv2D(out_channels, 3, padding="same", activation="sigmoid", dtype="float32"), x,
+                   "frames_out")
+    return DepthToSpace(2, name="to_frames")(x) if folded else x
 
 
 def _build_convlstm(spec: BlockPredictorSpec, inputs):

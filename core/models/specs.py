@@ -233,6 +233,10 @@ class BlockPredictorSpec(ModelSpec):
     translator over the given frames stacked as channels (``translator_blocks`` gated-attention blocks
     of ``translator_filters``) that writes ``future`` frames of features at once, and a Conv2DTranspose
     decoder with a skip from the encoder's full-resolution level of the last given frame; sigmoid output.
+    ``space_to_depth=2`` replaces the outermost strided level both ways by 2x2 blocks stacked as channels
+    (PredRNN's patch trick): the frames enter as ``(H/2, W/2, 4C)``, the first encoder convolution keeps that
+    size (it is the skip), and the decoder's last level writes the ``4C`` channels that go back to full-size
+    frames, so no layer runs at full resolution.
 
     ``layout="convlstm"`` (the ConvLSTM family with PredRNN's patch trick): every frame is cut into
     ``patch`` x ``patch`` blocks stacked as channels (space-to-depth), a stack of ConvLSTM cells of
@@ -248,6 +252,7 @@ class BlockPredictorSpec(ModelSpec):
     encoder_filters: int = 64
     translator_filters: int = 128
     translator_blocks: int = 4
+    space_to_depth: int = 1
     recurrent: tuple[int, ...] = (64, 64)
     recurrent_kernel: int = 3
     loss: str = "mse"
@@ -267,6 +272,11 @@ class BlockPredictorSpec(ModelSpec):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 1 <= value <= 4096:
                 raise SpecError(f"{name} must be a whole number from 1 to 4096, not {value!r}")
+        if self.space_to_depth not in (1, 2) or isinstance(self.space_to_depth, bool):
+            raise SpecError(f"space_to_depth must be 1 (off) or 2, not {self.space_to_depth!r}")
+        if self.space_to_depth == 2 and (self.layout != "simvp" or self.patch < 4):
+            raise SpecError("space_to_depth=2 needs the simvp layout with patch 4 or 8 (a level it replaces "
+                            "and one left for the skip)")
         if self.layout == "simvp" and self.patch not in (2, 4, 8):
             raise SpecError(f"the simvp layout downsamples by strides of 2: patch must be 2, 4 or 8, not {self.patch}")
         if not self.recurrent or any(f < 1 for f in self.recurrent):

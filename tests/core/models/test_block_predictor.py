@@ -17,12 +17,15 @@ from core.models.errors import SpecError
 from core.models.files import load_model_file
 
 TINY = {"simvp": dict(encoder_filters=8, translator_filters=8, translator_blocks=1),
+        "simvp-s2d": dict(encoder_filters=8, translator_filters=8, translator_blocks=1, space_to_depth=2),
         "convlstm-patch": dict(recurrent=(8,))}
 PRESETS = tuple(TINY)
 
 
 def tiny(name: str, **extra):
-    return make_spec("predict", name, frames=3, future=2, height=16, width=16, **TINY[name], **extra)
+    """The tiny spec of ``name``: a preset, or ``simvp-s2d`` (``simvp`` with its outer level a space-to-depth)."""
+    preset = name.removesuffix("-s2d")
+    return make_spec("predict", preset, frames=3, future=2, height=16, width=16, **TINY[name], **extra)
 
 
 @pytest.fixture(scope="module", params=PRESETS)
@@ -137,6 +140,21 @@ def test_bad_block_specs_are_refused() -> None:
         make_spec("predict", "convlstm-patch", height=18, width=18)
     with pytest.raises(SpecError, match="future must be"):
         make_spec("predict", "simvp", future=0)
+    with pytest.raises(SpecError, match="space_to_depth=2 needs the simvp layout with patch 4 or 8"):
+        make_spec("predict", "convlstm-patch", space_to_depth=2)
+    with pytest.raises(SpecError, match="space_to_depth=2 needs the simvp layout with patch 4 or 8"):
+        make_spec("predict", "simvp", space_to_depth=2, patch=2)
+
+
+def test_space_to_depth_runs_nothing_at_full_size() -> None:
+    """The folded simvp's layers all work at half size or less; only the input and output are full frames."""
+    model = build_model(tiny("simvp-s2d"), compile=False)
+    assert model.output_shape == (None, 2, 16, 16, 1)
+    sizes = {layer.name: layer.output.shape[-3] for layer in model.layers
+             if len(layer.output.shape) >= 4 and layer.name not in ("frames", "to_frames")}
+    assert sizes and max(sizes.values()) == 8, sizes
+    plain = build_model(tiny("simvp"), compile=False)
+    assert max(layer.output.shape[-3] for layer in plain.layers if len(layer.output.shape) >= 4) == 16
 
 
 def test_a_block_preset_trains_on_a_project_and_rolls_a_video_out(tmp_path: Path) -> None:
