@@ -38,7 +38,7 @@ from core.jobs import Stage
 from core.tasks import TASKS
 from core.training.errors import ConfigError
 from core.training.frame_size import MAX_SCALE, MIN_SCALE
-from core.training.request import ResumeRequest, TrainingRequest
+from core.training.request import ResumeRequest, TrainingRequest, spec_option
 
 
 def _default(name: str) -> Any:
@@ -148,6 +148,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      "fitted, seconds, for score --scorer motion or fused)")
     fit.add_argument("--deterministic", action="store_true", help="bit-identical reruns (slower)")
     model = train.add_argument_group("model")
+    model.add_argument("--set", dest="spec_options", action="append", default=[], metavar="FIELD=VALUE",
+                       help="set any other option of the preset's model spec, e.g. --set translator_blocks=8 "
+                            "(repeatable; recorded in run.json's spec; a wrong name lists the preset's options)")
     model.add_argument("--filters", type=_int_tuple,
                        help="filters per layer, e.g. 32,32 (ConvLSTM layers, Conv3D layers, or the LRCN's CNN)")
     model.add_argument("--backbone", help="LRCN backbone: scratch, mobilenet_v2, inception_v3, ...")
@@ -296,6 +299,8 @@ def _check_train_args(args: argparse.Namespace) -> None:
     check_args(args)
     if not args.resume and not args.task:
         args.parser.error("missing --task: give --task (or --resume RUN)")
+    if args.resume and args.spec_options:
+        args.parser.error("--set changes a new run's model: a resumed run keeps its own")
     if args.resume and args.max_steps is not None:
         args.parser.error("--max-steps sets a new run's step budget: a resumed run keeps its own (give --max-minutes "
                           "or --epochs to change how long it trains)")
@@ -320,6 +325,7 @@ def training_request(args: argparse.Namespace) -> TrainingRequest | ResumeReques
                              error_level=not args.no_error_level,
                              mixed_precision=args.mixed_precision, **device)
     size = _numbers(args.size, "--size", "a frame size H or HxW in pixels, e.g. 64 or 64x96", (1, 2))
+    spec_options = tuple(spec_option(args.task, args.preset, text) for text in args.spec_options)
     return TrainingRequest(
         task=args.task, preset=args.preset, run_name=args.name, learning_rate=args.learning_rate,
         filters=_numbers(args.filters, "--filters", "filters per layer, e.g. 32,32"), backbone=args.backbone,
@@ -329,7 +335,7 @@ def training_request(args: argparse.Namespace) -> TrainingRequest | ResumeReques
         steps_per_epoch=args.steps_per_epoch, max_minutes=args.max_minutes, max_steps=args.max_steps,
         deterministic=args.deterministic,
         error_level=not args.no_error_level, motion=not args.no_motion, mixed_precision=args.mixed_precision,
-        **device, **_given(args, val_fraction="val_fraction", epochs="epochs", batch_size="batch_size", patience="patience",
+        spec_options=spec_options, **device, **_given(args, val_fraction="val_fraction", epochs="epochs", batch_size="batch_size", patience="patience",
                  lr_patience="lr_patience", lr_factor="lr_factor", seed="seed"),
     )
 

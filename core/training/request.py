@@ -32,6 +32,65 @@ from core.training.options import DataOptions, TrainingConfig
 
 #: Epochs of a new run when none are asked for.
 DEFAULT_EPOCHS = 10
+#: Spec fields :func:`spec_option` does not set: the task and preset are chosen by name, and the input size by
+#: the data options (``--size``, ``--frames``, ``--gray``), which fit it to the videos.
+OWNED_FIELDS = {"task": "--task", "preset": "--preset", "frames": "--frames", "height": "--size",
+                "width": "--size", "channels": "--gray / --rgb", "learning_rate": "--lr"}
+_TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
+
+
+def spec_option(task: str, preset: str | None, text: str) -> tuple[str, Any]:
+    """``FIELD=VALUE`` (``framewatch train --set``) read against the preset's spec: ``(field, value)`` with the
+    value of the field's type (a whole number, a number, true/false, text, or a comma list of numbers).
+    :class:`ConfigError` (one line) for a malformed option, a field the preset's spec lacks or one another
+    option owns (:data:`OWNED_FIELDS`), or a value of the wrong type; its range is the spec's to check."""
+    name, sep, raw = text.partition("=")
+    name, raw = name.strip(), raw.strip()
+    if not sep or not name or not raw:
+        raise ConfigError(f"--set {text!r}: expected FIELD=VALUE, e.g. translator_blocks=8")
+    try:
+        spec = make_spec(task, preset)
+    except SpecError as exc:
+        raise ConfigError(str(exc)) from None
+    if name in OWNED_FIELDS:
+        raise ConfigError(f"--set {name}: set it with {OWNED_FIELDS[name]}")
+    fields = spec.to_dict()
+    fields.pop("family", None)
+    if name not in fields:
+        settable = ", ".join(sorted(set(fields) - set(OWNED_FIELDS)))
+        raise ConfigError(f"--set {name}: the {spec.preset} preset has no option {name}; options: {settable}")
+    current = fields[name]
+    try:
+        if isinstance(current, bool):
+            if raw.lower() not in _TRUE + _FALSE:
+                raise ValueError
+            value: Any = raw.lower() in _TRUE
+        elif isinstance(current, int):
+            value = int(raw)
+        elif isinstance(current, float):
+            value = float(raw)
+        elif isinstance(current, (tuple, list)):
+            kind = float if any(isinstance(v, float) for v in current) else int
+            value = tuple(kind(v) for v in raw.split(",") if v.strip())
+        elif current is None:  # an optional field: a number if it reads as one, else text
+            value = next((kind(raw) for kind in (int, float) if _reads_as(kind, raw)), raw)
+        else:
+            value = raw
+    except ValueError:
+        kind_text = ("true or false" if isinstance(current, bool) else
+                     f"a whole number like {current}" if isinstance(current, int) else
+                     f"a number like {current}" if isinstance(current, float) else
+                     f"a comma list like {','.join(map(str, current))}")
+        raise ConfigError(f"--set {name}={raw}: expected {kind_text}") from None
+    return name, value
+
+
+def _reads_as(kind: type, raw: str) -> bool:
+    try:
+        kind(raw)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -50,7 +109,8 @@ class TrainingRequest:
     per invocation), ``max_steps`` (steps of training per invocation), ``seed``, ``deterministic``; ``error_level``: an anomaly run of a next-frame preset
     fits its error level after training; ``motion``: such a run also fits motion statistics on the footage it
     trained on (``framewatch fit-motion``), for the ``motion`` and ``fused`` scorers. Device: ``device`` (auto, cpu, gpu, gpu:N), ``cpu_threads``,
-    ``reserve_cores``, ``mixed_precision``.
+    ``reserve_cores``, ``mixed_precision``. ``spec_options``: any other field of the preset's spec, as
+    ``(field, value)`` pairs (``framewatch train --set FIELD=VALUE``, read by :func:`spec_option`), applied last.
     """
 
     task: str
@@ -88,6 +148,7 @@ class TrainingRequest:
     cpu_threads: int | None = None
     reserve_cores: int = 0
     mixed_precision: bool = False
+    spec_options: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         """Raise :class:`ConfigError` (one line) for the first setting out of range."""
@@ -116,6 +177,7 @@ class TrainingRequest:
             options["outputs"] = self.outputs
         if self.frame_differences:
             options["frame_differences"] = True
+        options.update(dict(self.spec_options))
         return {key: value for key, value in options.items() if value is not None}
 
     def spec(self) -> ModelSpec:

@@ -98,3 +98,44 @@ def test_a_request_is_checked_without_importing_keras() -> None:
             "print(sorted(m for m in ('keras', 'tensorflow') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_set_reads_any_spec_field_by_its_type_and_refuses_in_one_line() -> None:
+    from core.cli.main import build_parser
+    from core.cli.train_commands import training_request
+
+    def request(*sets: str):
+        argv = ["train", "p", "--task", "predict", "--preset", "simvp"]
+        for text in sets:
+            argv += ["--set", text]
+        return training_request(build_parser().parse_args(argv))
+
+    spec = request("translator_blocks=8", "space_to_depth=2", "lr_schedule=constant").spec()
+    assert (spec.translator_blocks, spec.space_to_depth, spec.lr_schedule) == (8, 2, "constant")
+    assert request().spec().translator_blocks == 6  # the preset's
+    assert request("recurrent=32,16").spec().recurrent == (32, 16)
+    lrcn = training_request(build_parser().parse_args(["train", "p", "--task", "classify", "--set",
+                                                       "frame_differences=yes", "--set", "weights=/w.h5"]))
+    assert lrcn.spec().frame_differences is True and lrcn.spec().weights == "/w.h5"
+    for text, message in [
+        ("translator_blocks", "--set 'translator_blocks': expected FIELD=VALUE, e.g. translator_blocks=8"),
+        ("blocks=3", "--set blocks: the simvp preset has no option blocks; options: "),
+        ("translator_blocks=many", "--set translator_blocks=many: expected a whole number like 6"),
+        ("translator_blocks=0", "translator_blocks must be a whole number from 1 to 4096, not 0"),
+        ("space_to_depth=3", "space_to_depth must be 1 (off) or 2, not 3"),
+        ("recurrent=64,x", "--set recurrent=64,x: expected a comma list like 64,64"),
+        ("height=32", "--set height: set it with --size"),
+        ("learning_rate=1e-3", "--set learning_rate: set it with --lr"),
+    ]:
+        with pytest.raises(ConfigError) as raised:
+            request(text)
+        assert str(raised.value).startswith(message) and "\n" not in str(raised.value), text
+
+
+def test_set_is_a_usage_error_with_resume(capsys) -> None:
+    from core.cli.main import main
+
+    with pytest.raises(SystemExit) as raised:
+        main(["train", "--resume", "r", "--runs-dir", "x", "--set", "translator_blocks=8"])
+    assert raised.value.code == 2
+    assert "--set changes a new run's model: a resumed run keeps its own" in capsys.readouterr().err
