@@ -25,7 +25,9 @@ training windows. The bar: the classifier's balanced accuracy beats both on the 
 networks (``--filters``, ``--lstm``), time-reversed copies (``--reverse``), ``--average-epochs K`` (the mean
 probabilities of the last K epochs, one model) and ``--validation`` (whole test videos of the training side
 validate: the epoch, or with ``--average-epochs`` only the decision threshold, chosen for the best
-validation balanced accuracy, as the baseline chooses its threshold on the training windows).
+validation balanced accuracy, as the baseline chooses its threshold on the training windows). ``--seeds N``
+trains N classifiers (seeds ``--seed`` on) and classifies with the mean of their probabilities: the spread
+between seeds of one setting is larger than any margin over the baseline, and the mean takes it out.
 
 ``--save-run PROJECT`` writes each fold's classifier as a ``classify`` run (it takes the window's frames;
 an LRCN computes the differences itself) that ``framewatch classify`` runs on a held-out video, e.g.
@@ -105,6 +107,9 @@ def parse(argv: list[str], quick: bool) -> argparse.Namespace:
                         help="classify with the mean probabilities of the last K epochs' weights (a snapshot "
                              "ensemble; with --validation the threshold is chosen for it, no epoch is picked)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, default=1, metavar="N",
+                        help="train N classifiers, seeds SEED..SEED+N-1, and classify with the mean of their "
+                             "probabilities (a seed ensemble, saved as one model; default 1)")
     args = parser.parse_args(argv)
     args.size = args.size or (24, 36)
     args.epochs = args.epochs or (1 if quick else 10)
@@ -113,6 +118,8 @@ def parse(argv: list[str], quick: bool) -> argparse.Namespace:
         parser.error("--length must be >= 2, --stride and --epochs >= 1")
     if not 0 <= args.average_epochs <= args.epochs:
         parser.error(f"--average-epochs must be from 0 to --epochs ({args.epochs})")
+    if args.seeds < 1 or (args.seeds > 1 and args.validation):
+        parser.error("--seeds must be >= 1, and more than 1 is not combined with --validation")
     return args
 
 
@@ -207,7 +214,31 @@ def train_classifier(preset: str, x_train, y_train, x_test, *, epochs: int, batc
         model.set_weights(best_weights)
         details.update(threshold=float(threshold), epoch=epoch, validation=balanced)
     probabilities = model.predict(x_test.astype(np.float32) / 255.0, batch_size=64, verbose=0)
+    details["probabilities"] = probabilities[:, 1]
     return (probabilities[:, 1] > details["threshold"]).astype(np.int64), seconds, details
+
+
+def train_ensemble(preset: str, x_train, y_train, x_test, *, seeds: list[int], **options):
+    """:func:`train_classifier` once per seed of ``seeds``; the ensemble's class is the argmax of the mean of
+    their probabilities, and its ``details["model"]`` one Keras model averaging theirs. One seed: that
+    classifier alone. Returns ``(predicted, seconds, details)`` as :func:`train_classifier` does."""
+    import keras
+
+    runs = [train_classifier(preset, x_train, y_train, x_test, seed=seed, **options) for seed in seeds]
+    if len(runs) == 1:
+        return runs[0]
+    seconds = sum(run[1] for run in runs)
+    members = [run[2] for run in runs]
+    mean = np.mean([member["probabilities"] for member in members], axis=0)
+    for seed, (predicted, _, _) in zip(seeds, runs, strict=True):
+        print(f"    seed {seed} alone: {int(predicted.sum())} of {len(predicted)} held-out windows positive",
+              flush=True)
+    frames_in = keras.Input(members[0]["model"].input_shape[1:], name="frames")
+    outputs = [keras.Model(m["model"].input, m["model"].output, name=f"seed_{seed}")(frames_in)
+               for seed, m in zip(seeds, members, strict=True)]
+    model = keras.Model(frames_in, keras.layers.Average(name="mean_probabilities")(outputs), name="seed_mean")
+    details = {**members[0], "model": model, "probabilities": mean, "threshold": 0.5}
+    return (mean > 0.5).astype(np.int64), seconds, details
 
 
 def save_run(run_dir: Path, details: dict, args: argparse.Namespace, held: list[str], seconds: float) -> Path:
@@ -330,14 +361,16 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
             x_fit = clip_input(fit.clips(ped2.frames), given)
             x_test = clip_input(test.clips(ped2.frames), given)
             val = None if validation is None else (clip_input(validation[0], given), validation[1])
-            predicted, seconds, details = train_classifier(
-                preset, x_fit, fit.label, x_test, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-                flip=args.flip, reverse=args.reverse, validation=val, spec_changes=changes,
-                average=args.average_epochs)
+            predicted, seconds, details = train_ensemble(
+                preset, x_fit, fit.label, x_test, seeds=list(range(args.seed, args.seed + args.seeds)),
+                epochs=args.epochs, batch_size=args.batch_size, flip=args.flip, reverse=args.reverse,
+                validation=val, spec_changes=changes, average=args.average_epochs)
             if args.save_run is not None and preset == args.preset[0]:
                 save_run(args.save_run / "runs" / f"ped2-fold{fold}", details, args, held, seconds)
             kept = (f"mean of epochs {args.epochs - args.average_epochs + 1}-{args.epochs}" if args.average_epochs
                     else f"epoch {details['epoch']} of {args.epochs}")
+            if args.seeds > 1:
+                kept = f"mean of seeds {args.seed}-{args.seed + args.seeds - 1}, each {kept}"
             how = (f"{kept}, p > {details['threshold']:.3f} (validation {details['validation']:.3f})"
                    if args.validation else f"{kept}, argmax")
             accuracy, balanced, cm = _report(f"{preset} on {args.input} ({how}, {seconds:.0f} s)", test.label,

@@ -84,6 +84,27 @@ def test_ped2_classify_validation_split_and_the_saved_run_labels_a_held_out_vide
     assert result["videos"][0]["frames"] == 8 and len(decode_all(annotated)) == 8
 
 
+def test_ped2_classify_seed_ensemble_averages_the_seeds_and_saves_one_model(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import keras
+
+    from core.models.files import load_model_file
+
+    data = _tiny_ped2(tmp_path)
+    project = tmp_path / "project"
+    assert main(["ped2_classify", "--quick", "--no-record", "--data", str(data), "--seeds", "2", "--save-run",
+                 str(project), "--filters", "4", "--lstm", "4", *TINY_CLASSIFY]) == 0
+    out = capsys.readouterr().out
+    assert "seed 0 alone:" in out and "seed 1 alone:" in out and "mean of seeds 0-1, each epoch 1 of 1" in out
+    model = load_model_file(project / "runs" / "ped2-fold0" / "best.keras")
+    members = [layer for layer in model.layers if isinstance(layer, keras.Model)]
+    assert [m.name for m in members] == ["seed_0", "seed_1"]
+    clips = np.random.default_rng(2).integers(0, 256, (3, *model.input_shape[1:])).astype(np.float32) / 255.0
+    mean = np.mean([m.predict(clips, verbose=0) for m in members], axis=0)
+    assert np.allclose(model.predict(clips, verbose=0), mean, atol=1e-6)  # the saved model is the seeds' mean
+    assert not np.allclose(members[0].predict(clips, verbose=0), members[1].predict(clips, verbose=0))
+
+
 def test_speed_regress_entry_point_reports_mae_beside_the_mean_predictor(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     images = np.random.default_rng(1).integers(0, 256, (9010, 28, 28)).astype(np.uint8)  # 9000 train, 10 held out
