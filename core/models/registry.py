@@ -96,11 +96,12 @@ def _all_presets() -> dict[str, list[Preset]]:
             Preset("future-frame", FUTURE_FRAME, _FUTURE_FRAME_TEXT),
             # widths and rate from step-counted trials on a 2-core CPU (docs/models.md, "Tuning simvp"): at an
             # equal CPU budget the half-width encoder and translator, with twice the steps, predicted better
-            Preset("simvp", BlockPredictorSpec(preset="simvp", encoder_filters=32, translator_filters=64,
-                                               translator_blocks=6, learning_rate=3e-3),
-                   "SimVP: per-frame conv encoder (16, 32; GroupNorm, SiLU) to 1/4 size -> 6 gated-attention "
-                   "blocks of 64 over the 10 given frames stacked as channels -> decoder with a skip; all 10 "
-                   "future frames in one call; MSE, Adam 3e-3 annealed over the budget"),
+            Preset("simvp", BlockPredictorSpec(preset="simvp", encoder_filters=16, translator_filters=64,
+                                               translator_blocks=6, space_to_depth=2, learning_rate=3e-3),
+                   "SimVP: frames as 2x2 blocks (space-to-depth), a per-frame conv encoder (8, 16; GroupNorm, "
+                   "SiLU) to 1/4 size -> 6 gated-attention blocks of 64 over the 10 given frames stacked as "
+                   "channels -> decoder with a skip, back to full frames; all 10 future frames in one call; MSE, "
+                   "Adam 3e-3 annealed over the budget"),
             Preset("convlstm-patch", BlockPredictorSpec(preset="convlstm-patch", layout="convlstm"),
                    "ConvLSTM on 4x4 patches (space-to-depth to 16x16x16): 2 ConvLSTM(64) read the 10 given "
                    "frames, then their own predictions for the 10 future ones (trained as rolled out); MSE"),

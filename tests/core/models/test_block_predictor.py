@@ -16,7 +16,7 @@ from core.models.block_predictor import DepthToSpace, SpaceToDepth
 from core.models.errors import SpecError
 from core.models.files import load_model_file
 
-TINY = {"simvp": dict(encoder_filters=8, translator_filters=8, translator_blocks=1),
+TINY = {"simvp": dict(encoder_filters=8, translator_filters=8, translator_blocks=1, space_to_depth=1),
         "simvp-s2d": dict(encoder_filters=8, translator_filters=8, translator_blocks=1, space_to_depth=2),
         "convlstm-patch": dict(recurrent=(8,))}
 PRESETS = tuple(TINY)
