@@ -249,14 +249,13 @@ def _plan(project: Any, parts: list[ScoringRun], videos: list[Video], stride: in
     tasks: deque[SegmentTask] = deque()
     cached: set[str] = set()
     for video in videos:
-        uncached = 0
+        size = segment_frames if segment_frames is not None else segment_frames_for(video.fps, segment_seconds)
+        todo: dict[Segment, list[int]] = {}  # segment -> the parts still to score it, in part order
         for number, part in enumerate(parts):
             key = score_key(part, video, stride)
             entry = cache.read(key)
             if entry is not None and entry.complete:
                 continue
-            uncached += 1
-            size = segment_frames if segment_frames is not None else segment_frames_for(video.fps, segment_seconds)
             job = _VideoJob(video, key, split_frames(video.known_frame_count, size), {})
             jobs[number, video.id] = job
             for segment in job.segments:
@@ -265,8 +264,15 @@ def _plan(project: Any, parts: list[ScoringRun], videos: list[Video], stride: in
                     job.parts[segment] = found
                     result.segments_reused += 1
                 else:
-                    tasks.append(SegmentTask(str(video.path), video.id, key, segment, number))
-        if not uncached:
+                    todo.setdefault(segment, []).append(number)
+        for segment, numbers in todo.items():
+            if numbers == [0, 1]:  # a fused run's two signals: one task, one decode
+                tasks.append(SegmentTask(str(video.path), video.id, jobs[0, video.id].key, segment,
+                                         shared_key=jobs[1, video.id].key))
+            else:
+                tasks.extend(SegmentTask(str(video.path), video.id, jobs[n, video.id].key, segment, n)
+                             for n in numbers)
+        if not any((number, video.id) in jobs for number in range(len(parts))):
             cached.add(video.id)
     result.videos_cached = len(cached)
     return jobs, tasks
@@ -293,7 +299,7 @@ def _run_tasks(ray: Any, actors: list[Any], tasks: deque[SegmentTask], jobs: dic
     """Keep every actor fed with up to :data:`IN_FLIGHT` segments until all are scored; merge each video as soon
     as its segments are all in."""
     total_segments = len(tasks)
-    total_frames = sum(_frames_of(task, jobs[task.part, task.video_id]) for task in tasks)
+    total_frames = sum(_frames_of(task, jobs[task.part, task.video_id]) for task in tasks)  # a shared task's once
     loads = [0] * len(actors)
     in_flight: dict[Any, tuple[int, SegmentTask]] = {}
     scored: dict[tuple[int, str], int] = {}
@@ -321,22 +327,23 @@ def _run_tasks(ray: Any, actors: list[Any], tasks: deque[SegmentTask], jobs: dic
             except ray.exceptions.RayError as exc:
                 raise ScoreError(f"{task.video_path}: segment {task.segment.label()} failed: "
                                  f"{last_line(exc)}") from exc
-            scores = SegmentCache(project.folder).read_segment(task.key, task.segment)
-            if scores is None or len(scores) != done.frames:
-                raise ScoreError(f"{task.video_path}: the scores of segment {task.segment.label()} are not in "
-                                 f"{SegmentCache(project.folder).folder}: do the workers see the project folder at "
-                                 "the same path?")
-            job = jobs[task.part, task.video_id]
-            job.parts[task.segment] = scores
-            scored[task.part, task.video_id] = scored.get((task.part, task.video_id), 0) + done.frames
+            for part, key in task.parts:
+                scores = SegmentCache(project.folder).read_segment(key, task.segment)
+                if scores is None or len(scores) != done.frames:
+                    raise ScoreError(f"{task.video_path}: the scores of segment {task.segment.label()} are not "
+                                     f"in {SegmentCache(project.folder).folder}: do the workers see the project "
+                                     "folder at the same path?")
+                job = jobs[part, task.video_id]
+                job.parts[task.segment] = scores
+                scored[part, task.video_id] = scored.get((part, task.video_id), 0) + done.frames
+                if len(job.parts) == len(job.segments):
+                    _merge(project, job)
             # a video's frames scored now: by the part that scored most of them (a fused run scores each twice)
             result.scored_now[task.video_id] = max(n for (_, video_id), n in scored.items() if video_id == task.video_id)
             result.segments_scored += 1
             result.done.append(done)
             done_frames += done.frames
             done_segments += 1
-            if len(job.parts) == len(job.segments):
-                _merge(project, job)
             tell()
             if on_segment is not None:
                 on_segment(done)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.distributed.archive import _worker_count, score_archive
+from core.distributed.archive import _worker_count, archive_parts, archive_run, score_archive
 from core.distributed.ray_import import RayMissingError
 from core.distributed.segments import Segment, SegmentCache, merge_segments, split_frames
 from core.errors import Cancelled
@@ -128,8 +128,8 @@ def test_a_fused_run_scores_both_signals_on_workers_and_fuses_as_a_local_scoring
         fit_run_motion(project, "tiny")
         shutil.copytree(project.folder, local_folder)
         result = score_archive(project, "tiny", workers=2, segment_frames=SEGMENT, scorer="fused")
-        assert result.segments_scored == 2 * len(_segments(project))  # the prediction and the motion signal
-        assert {done.task.part for done in result.done} == {0, 1}
+        assert result.segments_scored == len(_segments(project))  # both signals of a segment: one task, one decode
+        assert all([part for part, _ in done.task.parts] == [0, 1] for done in result.done)
         assert result.scored_now == {video.id: video.frame_count for video in project.videos.values()}
         loads = []
         on_ray = score_project(project, "tiny", scorer="fused", load_model=lambda path: loads.append(path))
@@ -146,6 +146,17 @@ def test_a_fused_run_scores_both_signals_on_workers_and_fuses_as_a_local_scoring
             local_project.close()
         again = score_archive(project, "tiny", workers=2, segment_frames=SEGMENT, scorer="fused")
         assert again.segments_scored == 0 and again.videos_cached == len(project.videos)
+        # one signal's scores lost (a video's motion entry): only that signal is scored again, by its own pass
+        video = next(iter(project.videos.values()))
+        motion_key = score_key(archive_parts(archive_run(project, "tiny", "fused"))[1], video)
+        kept = ScoreCache(project.folder).read(motion_key)
+        for path in ScoreCache(project.folder).paths(motion_key):
+            path.unlink(missing_ok=True)
+        redone = score_archive(project, "tiny", workers=1, segment_frames=SEGMENT, scorer="fused")
+        assert {(done.task.part, done.task.shared_key) for done in redone.done} == {(1, None)}
+        assert redone.segments_scored == len(split_frames(video.frame_count, SEGMENT))
+        entry = ScoreCache(project.folder).read(motion_key)
+        assert entry is not None and kept is not None and np.array_equal(entry.scores, kept.scores)
     finally:
         project.close()
 
