@@ -5,12 +5,16 @@ TensorFlow's C++ runtime writes lines such as ``I0000 ... oneDNN custom operatio
 before its own log level is read. Analysts read those as failures. :func:`import_tensorflow_quietly`
 raises TensorFlow's C++ log threshold to warnings-and-errors (unless ``TF_CPP_MIN_LOG_LEVEL`` is set)
 and filters the known start-up lines out of what the import writes; anything else it writes is
-passed through unchanged, so real problems stay visible.
+passed through unchanged, so real problems stay visible. It also drops TensorFlow's Python-logger warning that
+"N out of the last M calls ... triggered tf.function retracing": a job that builds several models (an error
+level fitted once per fold) traces each once, as it must, and the warning's advice is for TensorFlow
+programmers, not for the person running the job.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import sys
@@ -25,6 +29,20 @@ _NOISE = re.compile(
 )
 
 
+class _DropRetracing(logging.Filter):
+    """Drops the ``tensorflow`` logger's retracing warnings (module doc)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+def quiet_retracing() -> None:
+    """Install the retracing filter on TensorFlow's Python logger (once)."""
+    logger = logging.getLogger("tensorflow")
+    if not any(isinstance(f, _DropRetracing) for f in logger.filters):
+        logger.addFilter(_DropRetracing())
+
+
 def is_noise(line: str) -> bool:
     """True for a TensorFlow start-up line that :func:`import_tensorflow_quietly` drops."""
     return bool(_NOISE.match(line))
@@ -33,6 +51,7 @@ def is_noise(line: str) -> bool:
 def import_tensorflow_quietly() -> None:
     """Import TensorFlow and Keras (if the Keras backend is TensorFlow) with start-up noise filtered."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    quiet_retracing()
     if "tensorflow" in sys.modules or os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
         return
     with tempfile.TemporaryFile() as captured:

@@ -34,3 +34,16 @@ def test_framewatch_devices_prints_no_tensorflow_chatter() -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("backend   tensorflow")
     assert "I0000" not in result.stderr and "cuInit" not in result.stderr and "absl" not in result.stderr
+
+
+def test_retracing_warnings_are_dropped_and_other_tensorflow_warnings_kept(caplog) -> None:
+    import logging
+
+    from core.quiet_tensorflow import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
+    logger = logging.getLogger("tensorflow")
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        logger.warning("5 out of the last 9 calls to <function f> triggered tf.function retracing. Tracing is expensive")
+        logger.warning("Detecting that an object or model or tf.train.Checkpoint is being deleted")
+    assert [r.getMessage()[:9] for r in caplog.records] == ["Detecting"]
