@@ -272,13 +272,13 @@ class BlockPredictorSpec(ModelSpec):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 1 <= value <= 4096:
                 raise SpecError(f"{name} must be a whole number from 1 to 4096, not {value!r}")
+        if self.layout == "simvp" and self.patch not in (2, 4, 8):
+            raise SpecError(f"the simvp layout downsamples by strides of 2: patch must be 2, 4 or 8, not {self.patch}")
         if self.space_to_depth not in (1, 2) or isinstance(self.space_to_depth, bool):
             raise SpecError(f"space_to_depth must be 1 (off) or 2, not {self.space_to_depth!r}")
         if self.space_to_depth == 2 and (self.layout != "simvp" or self.patch < 4):
             raise SpecError("space_to_depth=2 needs the simvp layout with patch 4 or 8 (a level it replaces "
                             "and one left for the skip)")
-        if self.layout == "simvp" and self.patch not in (2, 4, 8):
-            raise SpecError(f"the simvp layout downsamples by strides of 2: patch must be 2, 4 or 8, not {self.patch}")
         if not self.recurrent or any(f < 1 for f in self.recurrent):
             raise SpecError("recurrent needs one filter count >= 1 per ConvLSTM layer")
         if self.height % self.patch or self.width % self.patch:
