@@ -86,10 +86,11 @@ class Row:
 
 
 def measure(series: dict[str, object], truth: dict[str, list[tuple[int, int]]], threshold: float, fps: float,
-            frames_per_s: float, note: str = "") -> Row:
+            frames_per_s: float, note: str = "", min_run: int = 1, merge_gap: int = 0) -> Row:
     """The :class:`Row` of per-frame scores ``series`` (``{video: (frames,) array}``, already smoothed as the
     threshold expects) against ``truth`` (``{video: [(start, end), ...]}``, frames ``[start, end)``) at
-    ``threshold``: events are runs of frames above it; a false alarm is an event touching no anomaly, counted
+    ``threshold``: events are runs of frames above it (at least ``min_run`` frames, merged ``merge_gap`` apart,
+    as scoring flags them); a false alarm is an event touching no anomaly, counted
     per minute of the frames outside the anomalies at ``fps``. The AUCs are of the videos holding an anomaly
     (a video's normalised scores mean nothing without one: its worst normal frame would score 1); the false
     alarms count every video's."""
@@ -108,7 +109,7 @@ def measure(series: dict[str, object], truth: dict[str, list[tuple[int, int]]], 
         if labels.any():
             pairs[key] = (values, labels)
         normal_frames += int((~labels).sum())
-        events = flag_events(values, threshold)
+        events = flag_events(values, threshold, min_run, merge_gap)
         spans = truth.get(key, [])
         anomalies += len(spans)
         hit += sum(any(e.start < end and start < e.end for e in events) for start, end in spans)
@@ -131,8 +132,9 @@ def _gray_frames(path: Path):
     return read_gray(path)
 
 
-def baseline_row(project) -> Row:
-    """The flow baseline on ``project``'s test-split videos, learned from its train-split videos (module doc)."""
+def baseline_row(project, min_run: int = 1, merge_gap: int = 0) -> Row:
+    """The flow baseline on ``project``'s test-split videos, learned from its train-split videos (module doc),
+    its events flagged with ``min_run`` and ``merge_gap`` (which its rate threshold is calibrated for)."""
 
     from core.data.splits import assign_splits
     from core.inference.anomaly.project_scoring import footage_fps
@@ -149,7 +151,8 @@ def baseline_row(project) -> Row:
     held_out = [*flow_baseline_scores(first, second), *flow_baseline_scores(second, first)]
     fps = footage_fps(normal)
     window = max(1, round(DEFAULT_SMOOTH_SECONDS * fps))
-    threshold = Threshold.calibrate(held_out, window=window, rate=DEFAULT_ALARM_RATE, fps=fps)
+    threshold = Threshold.calibrate(held_out, window=window, rate=DEFAULT_ALARM_RATE, fps=fps, min_run=min_run,
+                                    merge_gap=merge_gap)
     del frames, first, second
     start = time.perf_counter()
     scores = flow_baseline_scores([v.path for v in normal], [v.path for v in tests])
@@ -158,12 +161,12 @@ def baseline_row(project) -> Row:
     fps = tests[0].fps if tests else 10.0
     return measure({v.id: threshold.smooth(s) for v, s in zip(tests, scores, strict=True)}, _truth(project, tests),
                    threshold.value, fps, count / seconds,
-                   f"threshold {threshold.describe()} (z), {len(normal)} normal videos")
+                   f"threshold {threshold.describe()} (z), {len(normal)} normal videos", min_run, merge_gap)
 
 
-def learned_row(project, run: str, scorer: str | None = None) -> Row:
+def learned_row(project, run: str, scorer: str | None = None, **rule: int | None) -> Row:
     """``run`` scored as ``framewatch evaluate --scorer SCORER`` scores it by default (its calibrated threshold,
-    its smoothing), the score cache emptied first so frames/s counts every frame it scores (calibration and
+    its smoothing; ``rule``: ``min_run``, ``merge_gap`` as ``--min-run``, ``--merge-gap``), the score cache emptied first so frames/s counts every frame it scores (calibration and
     test, both signals of a fused run), decode included."""
     from core.inference.anomaly.project_evaluation import evaluate_project
     from core.inference.anomaly.project_scoring import cached_video_scores, calibration_footage, run_model
@@ -171,7 +174,7 @@ def learned_row(project, run: str, scorer: str | None = None) -> Row:
     shutil.rmtree(project.cache_dir / "scores", ignore_errors=True)
     model = run_model(project.folder, run, scorer)
     start = time.perf_counter()
-    result = evaluate_project(project, model)
+    result = evaluate_project(project, model, **rule)
     seconds = time.perf_counter() - start
     scores = result.scores
     tests = [project.videos[v.video_id] for v in scores.videos]
@@ -181,7 +184,8 @@ def learned_row(project, run: str, scorer: str | None = None) -> Row:
     fps = tests[0].fps if tests else 10.0
     return measure(series, _truth(project, tests), scores.threshold.value, fps, frames / seconds,
                    f"run {scores.run.run_id}, scorer {scores.run.scorer}, frame error {scores.run.spec.error}, "
-                   f"threshold {scores.threshold.describe()}")
+                   f"threshold {scores.threshold.describe()}", scores.flagging["min_run"],
+                   scores.flagging["merge_gap"])
 
 
 def fit_motion(folder: Path) -> str:
@@ -227,6 +231,11 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
     parser.add_argument("--no-motion", action="store_true", help="leave the motion preset out")
     parser.add_argument("--scenes", default=",".join(SCENES), help=f"which scenes (default {','.join(SCENES)})")
     parser.add_argument("--seed", type=int, default=0, help="the planted scene's seed (default 0)")
+    parser.add_argument("--min-run", type=int, default=None, metavar="N",
+                        help="flag every scorer's events with this minimum run, its threshold calibrated for it "
+                        "(default: each run's own rule; the baseline 1)")
+    parser.add_argument("--merge-gap", type=int, default=None, metavar="N",
+                        help="and this merge gap (default: each run's own; the baseline 0)")
     args = parser.parse_args(argv)
     ped2 = args.data / "ucsd_ped2"
     if not ped2.is_dir():
@@ -250,14 +259,15 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
             fit_motion(folder)
         project = Project.open(folder)
         try:
-            rows[scene] = {"flow baseline": baseline_row(project)}
+            rule = {"min_run": args.min_run, "merge_gap": args.merge_gap}
+            rows[scene] = {"flow baseline": baseline_row(project, args.min_run or 1, args.merge_gap or 0)}
             if not quick and not args.no_motion:
-                rows[scene]["motion"] = learned_row(project, MOTION_RUN)
+                rows[scene]["motion"] = learned_row(project, MOTION_RUN, **rule)
             if not quick and runs[scene]:
-                rows[scene]["model"] = learned_row(project, runs[scene])
+                rows[scene]["model"] = learned_row(project, runs[scene], **rule)
                 if not args.no_motion:
                     try:
-                        rows[scene]["fusion"] = learned_row(project, runs[scene], "fused")
+                        rows[scene]["fusion"] = learned_row(project, runs[scene], "fused", **rule)
                     except ScoreError:  # the shipped model has no motion statistics
                         rows[scene]["fusion"] = "not run: the run has no motion statistics (framewatch fit-motion)"
             elif not quick:

@@ -30,7 +30,7 @@ DEFAULT_SEQUENCES = 200
 #: Sequences rendered and rolled out per batch.
 BATCH = 16
 #: Options of a project evaluation that mean nothing with ``--dataset``, and their defaults.
-PROJECT_ONLY = {"--stride": ("stride", None), "--min-run": ("min_run", 1), "--merge-gap": ("merge_gap", 0),
+PROJECT_ONLY = {"--stride": ("stride", None), "--min-run": ("min_run", None), "--merge-gap": ("merge_gap", None),
                 "--percentile": ("percentile", None), "--alarm-rate": ("alarm_rate", None), "--smooth": ("smooth", None), "--error": ("error", None),
                 "--batch-size": ("batch_size", None), "--threshold": ("threshold", None)}
 

@@ -65,10 +65,12 @@ def _add_common(parser: argparse.ArgumentParser, project_optional: bool = False)
     parser.add_argument("--stride", type=CLIP_FRAMES, metavar="N",
                         help="frames between clip windows of a reconstruction model, 1 to the clip length "
                         "(default: the clip length, each frame reconstructed once; smaller strides average)")
-    parser.add_argument("--min-run", type=FRAME_COUNT, default=1, metavar="N",
-                        help="an event needs N consecutive frames above the threshold (default 1)")
-    parser.add_argument("--merge-gap", type=FRAME, default=0, metavar="N",
-                        help="merge events at most N normal frames apart (default 0)")
+    parser.add_argument("--min-run", type=FRAME_COUNT, default=None, metavar="N",
+                        help="an event needs N consecutive frames above the threshold (default: the run's "
+                        "recommendation, framewatch export-run --min-run, else 1); a calibrated --alarm-rate counts "
+                        "its false alarms by this rule")
+    parser.add_argument("--merge-gap", type=FRAME, default=None, metavar="N",
+                        help="merge events at most N normal frames apart (default: the run's recommendation, else 0)")
     parser.add_argument("--alarm-rate", type=ALARM_RATE, default=None, metavar="R",
                         help="threshold: the level at which the normal footage the run held out of training would "
                         "give about R false alarms a minute (a tail fitted to its highest errors) (default "

@@ -23,6 +23,8 @@ from typing import Any
 from core.cli.number_options import (
     BATCH,
     EPOCHS,
+    FRAME,
+    FRAME_COUNT,
     MINUTES_LIMIT,
     OUTPUTS_LIMIT,
     SEED,
@@ -203,6 +205,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "use it unless told otherwise)")
     export.add_argument("--smooth", type=SMOOTH, default=None, metavar="N",
                         help="record the error smoothing (frames) the model is meant to be scored with")
+    export.add_argument("--min-run", type=FRAME_COUNT, default=None, metavar="N",
+                        help="record the event rule's minimum run (frames above the threshold an event needs) the "
+                        "model is meant to be flagged with")
+    export.add_argument("--merge-gap", type=FRAME, default=None, metavar="N",
+                        help="record the event rule's merge gap (frames) the model is meant to be flagged with")
     export.add_argument("--format", dest="formats", action="append", choices=("onnx", "openvino"), default=[],
                         help="also write the model (and its error-level model) for a faster runtime beside "
                         "model.keras: onnx (model.onnx, ONNX Runtime) or openvino (model.xml/.bin); repeat for both. "
@@ -479,7 +486,9 @@ def run_export(args: argparse.Namespace) -> int:
     from core.runs import RECORD_FILE, RunRecord, find_run_dir
     from core.runs.export import MODEL_FILE, RUNTIME_KEY, export_run
 
-    scoring = {key: value for key, value in (("error", args.error), ("smooth", args.smooth)) if value is not None}
+    scoring = {key: value for key, value in (("error", args.error), ("smooth", args.smooth),
+                                             ("min_run", args.min_run), ("merge_gap", args.merge_gap))
+               if value is not None}
     import_tensorflow_quietly()
     out = export_run(find_run_dir(args.project, args.run), args.to, checkpoint=args.checkpoint,
                      overwrite=args.overwrite, scoring=scoring, formats=args.formats)

@@ -53,7 +53,8 @@ _LOCAL_CONFIG = ("feature_cache_dir",)
 def portable_record(record: RunRecord, note: str = "", scoring: dict | None = None,
                     model_file: str = MODEL_FILE) -> RunRecord:
     """``record`` without the training machine's paths and process, pointing at ``model_file``;
-    ``scoring`` (``error``, ``smooth``) is stored as ``data["scoring"]``, the scoring it recommends."""
+    ``scoring`` (``error``, ``smooth``, ``min_run``, ``merge_gap``) is stored as ``data["scoring"]``, the scoring
+    it recommends."""
     data = {key: value for key, value in record.data.items() if key not in _LOCAL_DATA}
     if scoring:
         data["scoring"] = {**(data.get("scoring") or {}), **scoring}

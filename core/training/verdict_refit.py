@@ -157,8 +157,8 @@ def refit_from_verdicts(project: Any, run: str | Path, *, epochs: int | None = N
     before = read_events(target)
     stride = int(before.flagging.get("stride", 0)) if before is not None and before.flagging.get("stride") else None
     stride = resolve_stride(model_run.spec, stride)
-    min_run = int(before.flagging.get("min_run", 1)) if before is not None else 1
-    merge_gap = int(before.flagging.get("merge_gap", 0)) if before is not None else 0
+    min_run = int(before.flagging.get("min_run", 1)) if before is not None else None
+    merge_gap = int(before.flagging.get("merge_gap", 0)) if before is not None else None
     old = before.threshold if before is not None else None
     percentile = old.percentile if old is not None and old.kind == "percentile" else None
     alarm_rate = old.rate if old is not None and old.kind == "rate" else None
@@ -199,7 +199,8 @@ def refit_from_verdicts(project: Any, run: str | Path, *, epochs: int | None = N
                                                                      {"load_model": load_model}))
         parts = held_out_parts(refitted, footage, errors)
         fps = footage_fps([video for video, _ in footage])
-        rule = calibration_rule(refitted, percentile, alarm_rate, smoothing, fps)
+        rule = calibration_rule(refitted, percentile, alarm_rate, smoothing, fps, min_run, merge_gap)
+        min_run, merge_gap = rule.min_run, rule.merge_gap
         threshold = dataclasses.replace(rule.calibrate(parts, fps), videos=len(footage))
         verdicts = list(project.verdicts.values())
         events = []

@@ -37,8 +37,8 @@ class ScoringJob(QObject):
 
     ``video`` is an id, name or path of the project's; ``min_run``, ``merge_gap`` and the other keywords
     (``stride``, ``batch_size``, ``threshold``, ``percentile``, ``smoothing``, ``load_model``...) go to
-    :func:`~core.inference.anomaly.project_scoring.score_project`, and the session flags with the same ``min_run``
-    and ``merge_gap``.
+    :func:`~core.inference.anomaly.project_scoring.score_project` (``None``: the run's event rule), and the
+    session flags with the ``min_run`` and ``merge_gap`` scoring used (the threshold carries them).
 
     Signals (all on the GUI thread): ``threshold_ready(Threshold)`` once calibrated, ``scores(int,
     object)`` first frame and float32 errors of the frames scored since the last one, ``progress(Progress)``,
@@ -56,7 +56,8 @@ class ScoringJob(QObject):
     done = Signal()
 
     def __init__(self, project: Any, run: str | Path | ScoringRun, video: str, session: FlaggingSession | None = None,
-                 parent: QWidget | None = None, min_run: int = 1, merge_gap: int = 0, **scoring: Any) -> None:
+                 parent: QWidget | None = None, min_run: int | None = None, merge_gap: int | None = None,
+                 **scoring: Any) -> None:
         super().__init__(parent)
         self.project = project
         self.run = run
@@ -126,7 +127,8 @@ class ScoringJob(QObject):
             threshold, self._threshold = self._threshold, None
         if threshold is not None:
             if self.session is not None:
-                self.session.set_flagging(Flagging(threshold, self.min_run, self.merge_gap))
+                # the event rule scoring resolved (the run's default unless one was given) travels with it
+                self.session.set_flagging(Flagging(threshold, threshold.min_run, threshold.merge_gap))
             self.threshold_ready.emit(threshold)
         for first, errors in _runs(pending):
             if self.session is not None:

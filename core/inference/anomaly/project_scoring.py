@@ -29,7 +29,8 @@
    validation fraction and seed). A run refitted from the analyst's verdicts (``framewatch refit``) also
    calibrates on the frames of the events rejected for it then (:mod:`core.inference.anomaly.rejected_footage`).
 4. **Events** are flagged on each scored video's smoothed errors (:func:`flag_events`, ``min_run``,
-   ``merge_gap``), written to the run's ``events.json`` (:mod:`core.inference.anomaly.events_file`; events of
+   ``merge_gap``: the run's recommended event rule unless told otherwise; a rate threshold counts its false
+   alarms by the same rule), written to the run's ``events.json`` (:mod:`core.inference.anomaly.events_file`; events of
    videos not scored this time are kept when the threshold and flagging are unchanged) and returned with
    the project's verdicts attached.
 
@@ -355,16 +356,20 @@ def _normal_footage(project: Any, run: RunModel) -> list[tuple[Video, list[tuple
 @dataclass(frozen=True)
 class CalibrationRule:
     """How a threshold is calibrated for a run (:func:`calibration_rule`): at a false-alarm ``rate`` (a minute)
-    or at a ``percentile`` of the normal frames, the errors smoothed over ``smoothing`` frames."""
+    or at a ``percentile`` of the normal frames, the errors smoothed over ``smoothing`` frames; and the event
+    rule flagging then uses (``min_run``, ``merge_gap``), which a rate counts its events by."""
 
     percentile: float | None
     rate: float | None
     smoothing: int
+    min_run: int = 1
+    merge_gap: int = 0
 
     def calibrate(self, parts: Sequence[np.ndarray], fps: float) -> Threshold:
         """The threshold of normal footage ``parts`` (one error series per stretch) at ``fps``."""
         if self.rate is not None:
-            return Threshold.calibrate(parts, window=self.smoothing, smoothing="causal", rate=self.rate, fps=fps)
+            return Threshold.calibrate(parts, window=self.smoothing, smoothing="causal", rate=self.rate, fps=fps,
+                                       min_run=self.min_run, merge_gap=self.merge_gap)
         return Threshold.calibrate(parts, self.percentile, self.smoothing, "causal")
 
 
@@ -382,14 +387,17 @@ def footage_fps(videos: Iterable[Video]) -> float:
 
 
 def calibration_rule(run: RunModel, percentile: float | None = None, rate: float | None = None,
-                     smoothing: int | None = None, fps: float = 25.0) -> CalibrationRule:
+                     smoothing: int | None = None, fps: float = 25.0, min_run: int | None = None,
+                     merge_gap: int | None = None) -> CalibrationRule:
     """The rule a threshold for ``run`` is calibrated by: ``percentile`` when given; else for a run that held
     normal time out (:func:`holds_out_time`) the false-alarm ``rate`` (default
     :data:`~core.inference.anomaly.regularity.DEFAULT_ALARM_RATE`), else (a run recorded before runs held
     time out: it is calibrated on footage it trained on, whose tail says nothing of new footage's) the
     :data:`~core.inference.anomaly.regularity.DEFAULT_PERCENTILE`. ``smoothing`` (frames) when given, else the
     run's recommendation (``data["scoring"]["smooth"]``, ``framewatch export-run --smooth``), else for a run
-    that held time out :data:`DEFAULT_SMOOTH_SECONDS` at ``fps``, else 1."""
+    that held time out :data:`DEFAULT_SMOOTH_SECONDS` at ``fps``, else 1. The event rule, ``min_run`` and
+    ``merge_gap`` (frames), when given, else the run's recommendation (``data["scoring"]``, ``framewatch
+    export-run --min-run --merge-gap``), else 1 and 0: every run of frames above the threshold is an event."""
     if percentile is not None and rate is not None:
         raise ScoreError("a threshold is calibrated at a percentile or at a false-alarm rate: give one of them")
     recommended = (run.record.data.get("scoring") or {}).get("smooth")
@@ -397,9 +405,17 @@ def calibration_rule(run: RunModel, percentile: float | None = None, rate: float
     if smoothing is None:
         smoothing = int(recommended) if recommended else (
             max(1, round(DEFAULT_SMOOTH_SECONDS * fps)) if held else 1)
+    scoring = run.record.data.get("scoring") or {}
+    if min_run is None:
+        min_run = int(scoring.get("min_run") or 1)
+    if merge_gap is None:
+        merge_gap = int(scoring.get("merge_gap") or 0)
+    check_flagging(0.0, min_run, merge_gap)
+    events = {"min_run": int(min_run), "merge_gap": int(merge_gap)}
     if percentile is None and (rate is not None or held):
-        return CalibrationRule(None, DEFAULT_ALARM_RATE if rate is None else float(rate), int(smoothing))
-    return CalibrationRule(DEFAULT_PERCENTILE if percentile is None else float(percentile), None, int(smoothing))
+        return CalibrationRule(None, DEFAULT_ALARM_RATE if rate is None else float(rate), int(smoothing), **events)
+    return CalibrationRule(DEFAULT_PERCENTILE if percentile is None else float(percentile), None, int(smoothing),
+                           **events)
 
 
 def calibration_errors(errors: np.ndarray, spans: list[tuple[int, int]] | None) -> list[np.ndarray]:
@@ -750,8 +766,8 @@ def score_project(
     threshold: Threshold | float | None = None,
     percentile: float | None = None,
     smoothing: int | None = None,
-    min_run: int = 1,
-    merge_gap: int = 0,
+    min_run: int | None = None,
+    merge_gap: int | None = None,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
     load_model: Callable[[Path], Any] = _load_model,
@@ -767,9 +783,11 @@ def score_project(
     this one instead of calibrating on the held-out normal footage (:func:`calibration_rule`: at about
     ``alarm_rate`` false alarms a minute there, or at ``percentile`` of its frames; causal ``smoothing`` over
     that many frames); a number is a threshold set by hand, met by errors smoothed over ``smoothing``
-    frames (:meth:`Threshold.manual`). ``error``: how a frame's squared errors become its error (``mse`` or
-    ``worst-patches``, :func:`~core.inference.anomaly.scoring.frame_error`; default: the run's recommendation, else
-    ``mse``). ``load_model`` loads the model file (tests count its calls). ``on_scores(video_id, first_frame,
+    frames (:meth:`Threshold.manual`). ``min_run`` and ``merge_gap``: the event rule (default the run's,
+    :func:`calibration_rule`), which a calibrated rate threshold counts its false alarms by too. ``error``: how a
+    frame's squared errors become its error (``mse`` or ``worst-patches``,
+    :func:`~core.inference.anomaly.scoring.frame_error`; default: the run's recommendation, else ``mse``).
+    ``load_model`` loads the model file (tests count its calls). ``on_scores(video_id, first_frame,
 errors)`` is called on the scoring thread with each video's errors as they become known: a cached video's
 (or a partial entry's) at once, then every frame scored, one at a time; the calibration videos are
 included, so a listener keeps the ids it wants. ``on_threshold(threshold)`` is called once the threshold
@@ -788,7 +806,8 @@ and a live chart can flag events as the frames arrive. Returns a
     footage = [] if threshold is not None else calibration_footage(project, model)
     calibration = [video for video, _ in footage]
     fps = footage_fps(calibration or targets)
-    rule = calibration_rule(model, percentile, alarm_rate, smoothing, fps)
+    rule = calibration_rule(model, percentile, alarm_rate, smoothing, fps, min_run, merge_gap)
+    min_run, merge_gap = rule.min_run, rule.merge_gap
     if threshold is not None and not isinstance(threshold, Threshold):
         threshold = Threshold.manual(threshold, rule.smoothing)
     if threshold is None and not calibration:
@@ -807,6 +826,7 @@ and a live chart can flag events as the frames arrive. Returns a
     if threshold is None:
         parts = held_out_parts(model, footage, {key: found for key, (found, _) in errors.items()})
         threshold = dataclasses.replace(rule.calibrate(parts, fps), videos=len(calibration))
+    threshold = dataclasses.replace(threshold, min_run=min_run, merge_gap=merge_gap)  # the rule it flags with
     if on_threshold is not None:
         on_threshold(threshold)
     for video in targets:

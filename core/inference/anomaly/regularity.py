@@ -131,9 +131,40 @@ def _check_rate(rate: Any, fps: Any) -> None:
             raise ScoreError(f"threshold {name} must be a positive number, got {value!r}")
 
 
-def rate_threshold(series: Iterable[Any], rate: float, fps: float) -> float:
+def sustained(errors: Any, min_run: int = 1) -> np.ndarray:
+    """The level the ``min_run`` frames ending at each frame all exceed: the causal running minimum of one
+    series (its first ``min_run - 1`` frames, which end no run that long, left out). A run of at least
+    ``min_run`` frames above a level in ``errors`` is exactly a run of this series above it, so an event rule
+    that needs ``min_run`` frames is calibrated on it. ``min_run=1`` returns the errors."""
+    e = as_scores(errors, "errors")
+    if min_run <= 1:
+        return e
+    if e.size < min_run:
+        return np.zeros(0)
+    return np.lib.stride_tricks.sliding_window_view(e, min_run).min(axis=1)
+
+
+def _check_event_rule(min_run: Any, merge_gap: Any) -> None:
+    if isinstance(min_run, bool) or not isinstance(min_run, int | np.integer) or min_run < 1:
+        raise ScoreError(f"min run must be a whole number of frames, at least 1, got {min_run!r}")
+    if isinstance(merge_gap, bool) or not isinstance(merge_gap, int | np.integer) or merge_gap < 0:
+        raise ScoreError(f"merge gap must be a whole number of frames, at least 0, got {merge_gap!r}")
+
+
+def _clusters(above: np.ndarray, separation: int) -> int:
+    """The runs of ``above`` (1-D bool), runs at most ``separation`` frames apart counted as one."""
+    if not above.any():
+        return 0
+    edges = np.diff(np.concatenate(([0], above.astype(np.int8), [0])))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    return 1 + int(np.count_nonzero(starts[1:] - ends[:-1] > separation))
+
+
+def rate_threshold(series: Iterable[Any], rate: float, fps: float, min_run: int = 1, merge_gap: int = 0) -> float:
     """The level that the normal errors ``series`` (one smoothed 1-D array per stretch of footage, each
-    smoothed on its own) would cross about ``rate`` times a minute at ``fps`` frames a second.
+    smoothed on its own) would cross about ``rate`` times a minute at ``fps`` frames a second, an event being
+    what :func:`~core.inference.anomaly.events.flag_events` makes of frames above it with ``min_run`` and
+    ``merge_gap``.
 
     Peaks over a threshold, as streaming detectors set alarm levels from extreme-value theory (Siffer et
     al., KDD 2017): above ``u``, the :data:`TAIL_QUANTILE` of the errors, the excesses are taken as
@@ -144,22 +175,34 @@ def rate_threshold(series: Iterable[Any], rate: float, fps: float) -> float:
     events. Level ``x`` is then crossed ``above * exp(-(x - u) / beta) * theta`` times a frame (``above``:
     the share of frames above ``u``); solved for ``rate / (60 * fps)``. A rate the footage meets at ``u``
     already gives ``u``; with under :data:`MIN_TAIL_FRAMES` frames above ``u`` (about 100 frames in all)
-    there is no tail to fit, and the level is the highest normal error. :class:`ScoreError` for no frames,
-    a value that is not finite, or a rate or frame rate that is not a positive number.
+    there is no tail to fit, and the level is the highest normal error.
+
+    The event rule enters twice, exactly: the errors are taken :func:`sustained` over ``min_run`` frames (an
+    event needs that many frames above the level), and runs closer than ``merge_gap`` frames (plus the
+    ``min_run - 1`` the running minimum trims from each run) are one cluster in ``theta`` (the runs
+    estimator's run length, the declustering a merge gap is). ``min_run=1, merge_gap=0`` is every run of
+    frames. :class:`ScoreError` for no frames, a value that is not finite, a rate or frame rate that is not a
+    positive number, or a bad event rule.
     """
     _check_rate(rate, fps)
-    parts = [as_scores(e, "normal errors") for e in series]
+    _check_event_rule(min_run, merge_gap)
+    raw = [as_scores(e, "normal errors") for e in series]
+    frames = sum(part.size for part in raw)
+    parts = [sustained(part, int(min_run)) for part in raw]
     values = np.concatenate(parts) if parts else np.zeros(0)
     if values.size == 0:
+        if frames:
+            raise ScoreError(f"cannot calibrate a threshold for events of {min_run} frames on normal footage "
+                             f"whose stretches are all shorter than that ({frames} frames in all)")
         raise ScoreError("cannot calibrate a threshold on no frames of normal footage")
     start = float(np.quantile(values, TAIL_QUANTILE))
     excess = values[values > start] - start
     if excess.size < MIN_TAIL_FRAMES:
         return float(values.max())
     scale = float(np.median(excess)) / math.log(2.0)
-    runs = sum(int(above[0]) + int(np.count_nonzero(above[1:] & ~above[:-1]))
-               for above in (part > start for part in parts) if above.size)
-    per_frame = excess.size / values.size * runs / excess.size  # events per frame at the tail's start
+    separation = int(merge_gap) + int(min_run) - 1
+    runs = sum(_clusters(part > start, separation) for part in parts if part.size)
+    per_frame = runs / frames  # events per frame of footage at the tail's start
     wanted = rate / (60.0 * fps)
     if scale <= 0 or wanted >= per_frame:
         return start
@@ -180,7 +223,9 @@ class Threshold:
     normal footage (:func:`rate_threshold`; ``percentile`` then means nothing), ``"percentile"`` for one at a
     percentile of its frames, and ``"manual"`` for a value an analyst set (:meth:`manual`: a drag of the
     chart's threshold line, ``framewatch score --threshold``); a manual threshold keeps the smoothing but its
-    ``percentile``, ``rate``, ``frames`` and ``videos`` mean nothing.
+    ``percentile``, ``rate``, ``frames`` and ``videos`` mean nothing. ``min_run`` and ``merge_gap`` are the
+    event rule the threshold flags with where scoring recorded one; a rate threshold counts its events by it
+    (:func:`rate_threshold`): flagged with another rule, the footage gives another rate.
     """
 
     value: float
@@ -191,6 +236,8 @@ class Threshold:
     videos: int = 0
     kind: str = "percentile"
     rate: float = 0.0
+    min_run: int = 1
+    merge_gap: int = 0
 
     @classmethod
     def manual(cls, value: float, window: int = 1, smoothing: str = "causal") -> Threshold:
@@ -206,6 +253,8 @@ class Threshold:
         origin = ("set by hand" if self.kind == "manual" else
                   f"about {self.rate:g} false alarms a minute on {self.frames:,} normal frames" if self.kind == "rate"
                   else f"{self.percentile:g}th percentile of {self.frames:,} normal frames")
+        if self.kind == "rate" and (self.min_run > 1 or self.merge_gap > 0):
+            origin += f" (events of {self.min_run}+ frames, merged {self.merge_gap} apart)"
         if self.window > 1:
             origin += f", {self.window}-frame {self.smoothing} average"
         return f"{self.value:.6g} ({origin})"
@@ -213,10 +262,11 @@ class Threshold:
     @classmethod
     def calibrate(cls, normal_errors: Iterable[Any] | np.ndarray, percentile: float = DEFAULT_PERCENTILE,
                   window: int = 1, smoothing: str = "causal", *, rate: float | None = None,
-                  fps: float | None = None) -> Threshold:
+                  fps: float | None = None, min_run: int = 1, merge_gap: int = 0) -> Threshold:
         """Calibrate on the per-frame errors of normal footage: one 1-D series per video or stretch of
         footage (or one array): at ``percentile`` of the frames, or, given ``rate`` (false alarms a minute)
-        and the footage's ``fps``, at the level :func:`rate_threshold` finds.
+        and the footage's ``fps``, at the level :func:`rate_threshold` finds for events flagged with
+        ``min_run`` and ``merge_gap`` (a percentile counts frames: the event rule does not enter it).
 
         Each series is smoothed on its own (a window never spans two videos). :class:`ScoreError` when
         there are no frames, a value is not finite, ``percentile`` is outside (0, 100], or ``rate`` or ``fps``
@@ -227,9 +277,10 @@ class Threshold:
             if isinstance(normal_errors, np.ndarray) and normal_errors.ndim == 1:
                 normal_errors = [normal_errors]
             series = [moving_average(e, window, smoothing) for e in normal_errors]
-            value = rate_threshold(series, rate, fps)
+            value = rate_threshold(series, rate, fps, min_run, merge_gap)
             return cls(value=value, window=int(window), smoothing=smoothing, frames=int(sum(s.size for s in series)),
-                       videos=len(series), kind="rate", rate=float(rate))
+                       videos=len(series), kind="rate", rate=float(rate), min_run=int(min_run),
+                       merge_gap=int(merge_gap))
         if isinstance(percentile, bool) or not isinstance(percentile, int | float) or not 0 < percentile <= 100:
             raise ScoreError(f"threshold percentile must be in (0, 100], got {percentile!r}")
         if isinstance(normal_errors, np.ndarray) and normal_errors.ndim == 1:
@@ -259,6 +310,8 @@ class Threshold:
                 "smoothing": self.smoothing, "frames": self.frames, "videos": self.videos}
         if self.kind == "rate":
             data["rate"] = self.rate
+        if self.min_run > 1 or self.merge_gap > 0:
+            data.update(min_run=self.min_run, merge_gap=self.merge_gap)
         return data
 
     @classmethod
@@ -273,7 +326,8 @@ class Threshold:
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             raise ScoreError(f"threshold: 'value' is {value!r}, not a finite number")
         fields: dict[str, Any] = {"value": float(value), "kind": kind}
-        for name, kind in (("percentile", float), ("rate", float), ("window", int), ("frames", int), ("videos", int)):
+        for name, kind in (("percentile", float), ("rate", float), ("window", int), ("frames", int), ("videos", int),
+                           ("min_run", int), ("merge_gap", int)):
             if name in data:
                 item = data[name]
                 if isinstance(item, bool) or not isinstance(item, int | (float if kind is float else int)):
@@ -283,4 +337,5 @@ class Threshold:
             fields["smoothing"] = data["smoothing"]
         threshold = cls(**fields)
         check_smoothing(threshold.window, threshold.smoothing)
+        _check_event_rule(threshold.min_run, threshold.merge_gap)
         return threshold

@@ -250,7 +250,8 @@ def two_fold_false_alarms(blocks: Sequence[tuple[np.ndarray, float]], percentile
         frames = sum(len(e) for e, _ in calibrate_on)
         fps = sum(len(e) * f for e, f in calibrate_on) / frames
         threshold = Threshold.calibrate([e for e, _ in calibrate_on], percentile, smoothing, "causal",
-                                        rate=rate, fps=fps if rate is not None else None)
+                                        rate=rate, fps=fps if rate is not None else None, min_run=min_run,
+                                        merge_gap=merge_gap)
         events.append(sum(len(flag_events(threshold.smooth(e), threshold.value, min_run, merge_gap))
                           for e, _ in count_on))
         minutes.append(sum(len(e) / fps for e, fps in count_on) / 60.0)
@@ -258,7 +259,7 @@ def two_fold_false_alarms(blocks: Sequence[tuple[np.ndarray, float]], percentile
 
 
 def assess_run(project: Any, run: str | Path, *, percentile: float | None = None, smoothing: int | None = None,
-               min_run: int = 1, merge_gap: int = 0, progress: ProgressCallback | None = None,
+               min_run: int | None = None, merge_gap: int | None = None, progress: ProgressCallback | None = None,
                cancel: threading.Event | None = None, load_model: Callable[[Path], Any] | None = None,
                save: bool = True, error: str | None = None, scorer: str | None = None,
                alarm_rate: float | None = None) -> TrustReport:
@@ -267,8 +268,8 @@ def assess_run(project: Any, run: str | Path, *, percentile: float | None = None
 
     The footage is scored, and the thresholds calibrated, as
     :func:`~core.inference.anomaly.project_scoring.score_project` does by default, and the report records how:
-    the rule and ``smoothing`` of :func:`~core.inference.anomaly.project_scoring.calibration_rule`
-    (``percentile``, ``alarm_rate``); ``error`` (the frame error) the run's recommendation
+    the rule, ``smoothing`` and event rule (``min_run``, ``merge_gap``) of
+    :func:`~core.inference.anomaly.project_scoring.calibration_rule` (``percentile``, ``alarm_rate``); ``error`` (the frame error) the run's recommendation
     (``data["scoring"]["error"]``), else ``mse``; ``scorer`` the run's default. The videos holding held-out
     footage are scored whole through the score cache (scoring later reads them from there). The errors of
     :func:`~core.inference.anomaly.project_scoring.run_model` and of scoring; :class:`~core.errors.Cancelled`
@@ -288,7 +289,8 @@ def assess_run(project: Any, run: str | Path, *, percentile: float | None = None
     record = model_run.record
     held = held_out_frames(project, model_run) or {}
     videos = [video for video in project.videos.values() if video.id in held]
-    rule = calibration_rule(model_run, percentile, alarm_rate, smoothing, footage_fps(videos))
+    rule = calibration_rule(model_run, percentile, alarm_rate, smoothing, footage_fps(videos), min_run, merge_gap)
+    min_run, merge_gap = rule.min_run, rule.merge_gap
     measured = None
     frames = 0
     blocks: list[tuple[np.ndarray, float]] = []

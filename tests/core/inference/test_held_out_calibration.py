@@ -3,6 +3,7 @@ on frames the model learned from; a run recorded before runs held out time keeps
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from contextlib import closing
 from pathlib import Path
@@ -71,6 +72,35 @@ def test_huge_errors_on_held_out_frames_move_the_threshold_and_on_trained_frames
     result = score_project(project, run_dir, ["train0.avi"], percentile=100)
     assert result.threshold.frames == 20 and result.threshold.videos == 1
     assert len(result.videos[0].errors) == 60  # the video is still scored (and cached) whole
+
+
+def test_the_rate_threshold_counts_false_alarms_by_the_event_rule_scoring_flags_with(project: Project) -> None:
+    from core.inference.anomaly.regularity import Threshold
+
+    run_dir = save_run(project.folder)
+    record_held_out(project, run_dir)
+    errors = np.random.default_rng(1).gamma(2.0, 1.0, 60)
+    cache_errors(project, run_dir, errors)
+    fps = project.video("train0.avi").fps
+    held = [errors.astype(np.float32)[20:40].astype(np.float64)]  # as the score cache keeps them
+
+    def expected(min_run: int, merge_gap: int, window: int) -> Threshold:
+        return dataclasses.replace(Threshold.calibrate(held, window=window, rate=0.2, fps=fps, min_run=min_run,
+                                                       merge_gap=merge_gap), videos=1)
+
+    every = score_project(project, run_dir, ["train0.avi"])  # by default every run of frames is an event
+    window = every.threshold.window
+    assert (every.flagging["min_run"], every.flagging["merge_gap"]) == (1, 0)
+    assert every.threshold == expected(1, 0, window)
+    lasting = score_project(project, run_dir, ["train0.avi"], min_run=4, merge_gap=2)
+    assert (lasting.flagging["min_run"], lasting.flagging["merge_gap"]) == (4, 2)
+    assert lasting.threshold == expected(4, 2, window)  # the threshold carries the rule it was calibrated for
+    assert lasting.threshold.value < every.threshold.value
+    # a run that recommends an event rule (framewatch export-run --min-run --merge-gap) is flagged with it
+    record = RunRecord.load(run_dir)
+    record.data["scoring"] = {"min_run": 4, "merge_gap": 2}
+    record.save(run_dir)
+    assert score_project(project, run_dir, ["train0.avi"]).threshold == lasting.threshold
 
 
 def test_a_project_without_the_held_out_footage_calibrates_on_footage_the_run_never_trained_on(

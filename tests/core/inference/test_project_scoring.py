@@ -145,7 +145,7 @@ def test_events_are_stored_with_the_run_and_carry_the_projects_verdicts(tmp_path
     assert video.events[0].verdict.verdict == "confirmed" and video.events[0].verdict_is_exact
     stored = read_events(run_dir)
     assert [e.to_dict() for e in stored.events] == [e.to_dict() for e in video.events]
-    assert stored.flagging["min_run"] == 2 and stored.threshold == Threshold(value=0.0)
+    assert stored.flagging["min_run"] == 2 and stored.threshold == Threshold(value=0.0, min_run=2)
 
 
 def test_runs_that_cannot_score_get_one_clear_error(tmp_path: Path) -> None:

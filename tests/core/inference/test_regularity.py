@@ -12,6 +12,7 @@ from core.inference.anomaly.regularity import (
     Threshold,
     moving_average,
     rate_threshold,
+    sustained,
 )
 from core.inference.errors import ScoreError
 
@@ -104,6 +105,48 @@ def test_a_rate_threshold_gives_about_that_many_events_a_minute_on_new_footage_o
     assert rate / 2 <= per_minute <= rate * 2
     # a lower rate is a higher level, and the percentile rule does not aim at events at all
     assert Threshold.calibrate(normal, window=window, rate=rate / 10, fps=fps).value > threshold.value
+
+
+@pytest.mark.parametrize("min_run, merge_gap", [(4, 0), (1, 6), (4, 6)])
+def test_a_rate_threshold_counts_events_as_flagging_makes_them_with_a_min_run_and_a_merge_gap(
+        min_run: int, merge_gap: int) -> None:
+    from core.inference.anomaly.events import flag_events
+
+    rng = np.random.default_rng(11)
+    fps, rate = 10.0, 1.0
+    normal = [moving_average(rng.gamma(2.0, 1.0, 6_000), 3) for _ in range(3)]  # 30 minutes, runs of a few frames
+    threshold = Threshold.calibrate(normal, rate=rate, fps=fps, min_run=min_run, merge_gap=merge_gap)
+    plain = Threshold.calibrate(normal, rate=rate, fps=fps)
+    fresh = moving_average(rng.gamma(2.0, 1.0, 36_000), 3)  # an hour the threshold never saw
+
+    def per_minute(level: float) -> float:
+        return len(flag_events(fresh, level, min_run, merge_gap)) / 60.0
+
+    assert rate / 2 <= per_minute(threshold.value) <= rate * 2
+    # calibrated for every run of frames, the same rule would flag less often than asked: the level is too high
+    assert threshold.value < plain.value and per_minute(plain.value) < per_minute(threshold.value)
+    if min_run > 1:
+        assert per_minute(plain.value) < rate / 2
+    assert (threshold.min_run, threshold.merge_gap) == (min_run, merge_gap)
+    assert Threshold.from_dict(threshold.to_dict()) == threshold
+    assert f"events of {min_run}+ frames, merged {merge_gap} apart" in threshold.describe()
+
+
+def test_sustained_errors_are_the_running_minimum_and_the_default_rule_is_every_run() -> None:
+    errors = np.array([1.0, 5.0, 4.0, 6.0, 0.5, 7.0])
+    assert sustained(errors, 1).tolist() == errors.tolist()
+    assert sustained(errors, 3).tolist() == [1.0, 4.0, 0.5, 0.5]
+    assert sustained(errors, 7).size == 0
+    rng = np.random.default_rng(5)
+    normal = [rng.exponential(1.0, 2_000) for _ in range(2)]
+    assert rate_threshold(normal, 0.5, 25.0, 1, 0) == rate_threshold(normal, 0.5, 25.0)
+    with pytest.raises(ScoreError, match="events of 50 frames .* all shorter than that"):
+        rate_threshold([np.ones(30), np.ones(40)], 0.5, 25.0, min_run=50)
+    for bad in ({"min_run": 0}, {"merge_gap": -1}, {"min_run": 2.5}):
+        with pytest.raises(ScoreError, match="min run|merge gap"):
+            Threshold.calibrate(normal, rate=0.5, fps=25.0, **bad)
+    with pytest.raises(ScoreError, match="min run"):
+        Threshold.from_dict({"kind": "rate", "value": 1.0, "rate": 0.5, "min_run": 0})
 
 
 def test_a_rate_threshold_shrugs_off_a_few_huge_errors_and_needs_a_tail_to_fit() -> None:

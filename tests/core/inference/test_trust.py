@@ -142,8 +142,10 @@ def test_a_run_is_assessed_on_its_held_out_spans_and_the_report_is_recorded(tmp_
         default = assess_run(project, run_dir, save=False)  # a run holding time out: the false-alarm rate rule
     expected = two_fold_false_alarms([(errors[5:25], video.fps), (errors[35:55], video.fps)])
     assert default.rate == DEFAULT_ALARM_RATE and default.smoothing == max(1, round(DEFAULT_SMOOTH_SECONDS * video.fps))
+    assert (default.min_run, default.merge_gap) == (1, 0)  # every run of frames, counted as scoring counts them
     assert default.events == two_fold_false_alarms([(errors[5:25], video.fps), (errors[35:55], video.fps)],
-                                                   smoothing=default.smoothing, rate=DEFAULT_ALARM_RATE).total_events
+                                                   smoothing=default.smoothing, rate=DEFAULT_ALARM_RATE,
+                                                   min_run=default.min_run, merge_gap=default.merge_gap).total_events
     assert report.folds == expected.folds and report.held_out_minutes == pytest.approx(expected.total_minutes)
     assert report.events == expected.total_events == 2  # frames 10 and 45, each against the other half's threshold
     assert report.false_alarms_per_minute == pytest.approx(2 / expected.total_minutes)

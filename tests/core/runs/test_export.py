@@ -70,12 +70,14 @@ def test_the_scoring_an_export_recommends_is_what_evaluate_uses_unless_told_othe
     project, _ = trained_run(tmp_path)
     out = tmp_path / "out"
     assert main(["export-run", str(project), "--run", "tiny", "--to", str(out), "--error", "worst-patches",
-                 "--smooth", "3"]) == 0
-    assert json.loads((out / "run.json").read_text())["data"]["scoring"] == {"error": "worst-patches", "smooth": 3}
+                 "--smooth", "3", "--min-run", "4", "--merge-gap", "2"]) == 0
+    assert json.loads((out / "run.json").read_text())["data"]["scoring"] == {
+        "error": "worst-patches", "smooth": 3, "min_run": 4, "merge_gap": 2}
     capsys.readouterr()
     assert main(["evaluate", str(project), "--run", str(out), "--json"]) == 0
     recommended = json.loads(capsys.readouterr().out)
     assert (recommended["frame_error"], recommended["smoothing"]) == ("worst-patches", 3)
+    assert (recommended["threshold"]["min_run"], recommended["threshold"]["merge_gap"]) == (4, 2)  # its event rule
     assert main(["evaluate", str(project), "--run", str(out), "--error", "mse", "--smooth", "1"]) == 0
     assert "frame error mse, not smoothed" in capsys.readouterr().out
     assert_usage_error(capsys, ["export-run", str(project), "--run", "tiny", "--to", str(tmp_path / "o"),
