@@ -106,6 +106,10 @@ def parse(argv: list[str], quick: bool) -> argparse.Namespace:
     parser.add_argument("--average-epochs", type=int, default=0, metavar="K",
                         help="classify with the mean probabilities of the last K epochs' weights (a snapshot "
                              "ensemble; with --validation the threshold is chosen for it, no epoch is picked)")
+    parser.add_argument("--balance-sources", action="store_true",
+                        help="weigh the negative windows so the trained test videos' (a few dozen) count as much as "
+                             "the training videos' (hundreds): every positive comes from a test video, so without "
+                             "it 'looks like a test video' alone separates the classes in training")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--seeds", type=int, default=1, metavar="N",
                         help="train N classifiers, seeds SEED..SEED+N-1, and classify with the mean of their "
@@ -134,9 +138,27 @@ def validation_split(trained: list[str], abnormal: dict[str, np.ndarray], length
     return both[0::2]
 
 
+def source_weights(videos, labels) -> np.ndarray:
+    """Per-window training weights that balance the two classes, and within the negatives the two sources: the
+    windows of test videos (``testing/..``) and of training videos each weigh half of the negative class. Every
+    positive window comes from a test video, so unweighted, the test videos' look (their day, their light, their
+    crowd) separates the classes in training as well as what moves does."""
+    labels = np.asarray(labels)
+    testing = np.array([str(v).startswith("testing") for v in videos])
+    weights = np.zeros(len(labels))
+    positive = labels == 1
+    weights[positive] = 0.5 / max(1, positive.sum())
+    for source in (testing, ~testing):
+        group = ~positive & source
+        if group.any():
+            share = 0.5 if (~positive & testing).any() and (~positive & ~testing).any() else 1.0
+            weights[group] = 0.5 * share / group.sum()
+    return weights * len(labels)  # mean weight 1, as class weights that balance would give
+
+
 def train_classifier(preset: str, x_train, y_train, x_test, *, epochs: int, batch_size: int, seed: int,
                      flip: bool = True, reverse: bool = False, validation=None, spec_changes=None,
-                     average: int = 0):
+                     average: int = 0, sample_weight=None):
     """Train preset ``preset`` of the ``classify`` task on clips ``x_train`` ``(n, frames, h, w, 1)`` uint8 with
     class weights balancing ``y_train`` (0/1), and with ``flip`` their left-right mirror images as well (people and
     vehicles cross the walkway both ways), with ``reverse`` their time-reversed copies too.
@@ -148,6 +170,8 @@ def train_classifier(preset: str, x_train, y_train, x_test, *, epochs: int, batc
     argmax (threshold 0.5) decide. With ``average`` > 0 the model is instead the mean of the probabilities of
     the last ``average`` epochs' weights (one Keras model; a validation split then only picks the threshold).
 
+    ``sample_weight`` (one per training clip) replaces the class weights (:func:`source_weights`).
+
     Returns ``(predicted class of each x_test clip, seconds, details)``; ``details`` has ``threshold``,
     ``epoch`` (1-based, the one kept), ``validation`` (its balanced accuracy, or None), ``model``, ``spec``."""
     import keras
@@ -157,10 +181,13 @@ def train_classifier(preset: str, x_train, y_train, x_test, *, epochs: int, batc
     from core.models.registry import build_model, make_spec
 
     keras.utils.set_random_seed(seed)
+    given = None if sample_weight is None else np.asarray(sample_weight, np.float64)
     if flip:
         x_train, y_train = np.concatenate([x_train, x_train[:, :, :, ::-1]]), np.concatenate([y_train, y_train])
+        given = None if given is None else np.concatenate([given, given])
     if reverse:
         x_train, y_train = np.concatenate([x_train, x_train[:, ::-1]]), np.concatenate([y_train, y_train])
+        given = None if given is None else np.concatenate([given, given])
     _, frames, height, width, channels = x_train.shape
     spec = make_spec("classify", preset, frames=frames, height=height, width=width, channels=channels, outputs=2,
                      **(spec_changes or {}))
@@ -194,8 +221,9 @@ def train_classifier(preset: str, x_train, y_train, x_test, *, epochs: int, batc
 
     keeper = EveryEpoch()
     started = time.perf_counter()
+    balance = {"class_weight": weights} if given is None else {"sample_weight": given}
     model.fit(x_train.astype(np.float32) / 255.0, y_train, epochs=epochs, batch_size=batch_size, shuffle=True,
-              class_weight=weights, verbose=2, callbacks=[keeper])
+              verbose=2, callbacks=[keeper], **balance)
     seconds = time.perf_counter() - started
     if average:  # the mean of the last ``average`` epochs' probabilities, as one model
         frames_in = keras.Input(model.input_shape[1:], name="frames")
@@ -301,6 +329,7 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
         return [Figure("Ped2 window classification, balanced accuracy", None, skipped=f"no UCSD Ped2 at {root}")]
 
     from core.data.ped2_windows import read_ped2, split_test_videos, windows_of
+    from core.evaluation.roc import roc_auc
     from core.evaluation.window_baselines import (
         best_threshold,
         frame_difference,
@@ -364,17 +393,23 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
             predicted, seconds, details = train_ensemble(
                 preset, x_fit, fit.label, x_test, seeds=list(range(args.seed, args.seed + args.seeds)),
                 epochs=args.epochs, batch_size=args.batch_size, flip=args.flip, reverse=args.reverse,
-                validation=val, spec_changes=changes, average=args.average_epochs)
+                validation=val, spec_changes=changes, average=args.average_epochs,
+                sample_weight=source_weights(fit.video, fit.label) if args.balance_sources else None)
             if args.save_run is not None and preset == args.preset[0]:
                 save_run(args.save_run / "runs" / f"ped2-fold{fold}", details, args, held, seconds)
             kept = (f"mean of epochs {args.epochs - args.average_epochs + 1}-{args.epochs}" if args.average_epochs
                     else f"epoch {details['epoch']} of {args.epochs}")
             if args.seeds > 1:
                 kept = f"mean of seeds {args.seed}-{args.seed + args.seeds - 1}, each {kept}"
+            if args.balance_sources:
+                kept += ", sources balanced"
             how = (f"{kept}, p > {details['threshold']:.3f} (validation {details['validation']:.3f})"
                    if args.validation else f"{kept}, argmax")
             accuracy, balanced, cm = _report(f"{preset} on {args.input} ({how}, {seconds:.0f} s)", test.label,
                                              predicted)
+            ranking = roc_auc(details["probabilities"], test.label)
+            print(f"  held-out ROC AUC of the positive class's probability {ranking:.3f} (frame difference "
+                  f"{roc_auc(test_scores, test.label):.3f}): how well it ranks, whatever the threshold", flush=True)
             out.append(Figure(f"fold {fold}: {preset} preset, balanced accuracy", balanced,
                               target=None if quick else f"> {bar:.4f}",
                               note=f"accuracy {accuracy:.3f}; {cm}; {args.input}; {how}; trained in {seconds:.0f} s; "

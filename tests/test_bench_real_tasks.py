@@ -105,6 +105,24 @@ def test_ped2_classify_seed_ensemble_averages_the_seeds_and_saves_one_model(
     assert not np.allclose(members[0].predict(clips, verbose=0), members[1].predict(clips, verbose=0))
 
 
+def test_balanced_sources_weigh_the_test_videos_negatives_as_much_as_the_training_videos(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.bench_ped2_classify import source_weights
+
+    videos = ["training/01"] * 6 + ["testing/01"] * 2 + ["testing/02"] * 4
+    labels = [0] * 6 + [0] * 2 + [1] * 4
+    weights = source_weights(videos, labels)
+    assert weights.mean() == pytest.approx(1.0)
+    assert weights[8:].sum() == pytest.approx(weights[:8].sum())  # the classes weigh the same
+    assert weights[:6].sum() == pytest.approx(weights[6:8].sum())  # and so do the negatives' two sources
+    assert np.allclose(source_weights(["training/01", "testing/01"], [0, 1]), [1.0, 1.0])  # one source: classes only
+    data = _tiny_ped2(tmp_path)
+    assert main(["ped2_classify", "--quick", "--no-record", "--data", str(data), "--balance-sources",
+                 "--filters", "4", "--lstm", "4", *TINY_CLASSIFY]) == 0
+    out = capsys.readouterr().out
+    assert "sources balanced, argmax" in out and "held-out ROC AUC of the positive class's probability" in out
+
+
 def test_speed_regress_entry_point_reports_mae_beside_the_mean_predictor(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     images = np.random.default_rng(1).integers(0, 256, (9010, 28, 28)).astype(np.uint8)  # 9000 train, 10 held out
