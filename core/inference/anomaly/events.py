@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from core.evaluation.threshold import above_threshold
-from core.inference.anomaly.regularity import as_scores
+from core.inference.anomaly.regularity import as_scores, check_event_rule
 from core.inference.errors import ScoreError
 from core.project.entities import Verdict
 
@@ -104,9 +104,7 @@ def check_flagging(threshold: float, min_run: int, merge_gap: int) -> float:
     if isinstance(threshold, bool) or not isinstance(threshold, int | float | np.floating | np.integer) \
             or math.isnan(threshold):
         raise ScoreError(f"threshold must be a number, got {threshold!r}")
-    for name, value, low in (("min_run", min_run, 1), ("merge_gap", merge_gap, 0)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-            raise ScoreError(f"{name} must be a whole number of frames >= {low}, got {value!r}")
+    check_event_rule(min_run, merge_gap)
     return float(threshold)
 
 

@@ -144,11 +144,12 @@ def sustained(errors: Any, min_run: int = 1) -> np.ndarray:
     return np.lib.stride_tricks.sliding_window_view(e, min_run).min(axis=1)
 
 
-def _check_event_rule(min_run: Any, merge_gap: Any) -> None:
-    if isinstance(min_run, bool) or not isinstance(min_run, int | np.integer) or min_run < 1:
-        raise ScoreError(f"min run must be a whole number of frames, at least 1, got {min_run!r}")
-    if isinstance(merge_gap, bool) or not isinstance(merge_gap, int | np.integer) or merge_gap < 0:
-        raise ScoreError(f"merge gap must be a whole number of frames, at least 0, got {merge_gap!r}")
+def check_event_rule(min_run: Any, merge_gap: Any) -> None:
+    """:class:`ScoreError` unless ``min_run`` is a whole number of frames >= 1 and ``merge_gap`` one >= 0 (the
+    event rule of :func:`~core.inference.anomaly.events.flag_events`, which checks it here too)."""
+    for name, value, low in (("min_run", min_run, 1), ("merge_gap", merge_gap, 0)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+            raise ScoreError(f"{name} must be a whole number of frames >= {low}, got {value!r}")
 
 
 def _clusters(above: np.ndarray, separation: int) -> int:
@@ -185,7 +186,7 @@ def rate_threshold(series: Iterable[Any], rate: float, fps: float, min_run: int 
     positive number, or a bad event rule.
     """
     _check_rate(rate, fps)
-    _check_event_rule(min_run, merge_gap)
+    check_event_rule(min_run, merge_gap)
     raw = [as_scores(e, "normal errors") for e in series]
     frames = sum(part.size for part in raw)
     parts = [sustained(part, int(min_run)) for part in raw]
@@ -337,5 +338,5 @@ class Threshold:
             fields["smoothing"] = data["smoothing"]
         threshold = cls(**fields)
         check_smoothing(threshold.window, threshold.smoothing)
-        _check_event_rule(threshold.min_run, threshold.merge_gap)
+        check_event_rule(threshold.min_run, threshold.merge_gap)
         return threshold

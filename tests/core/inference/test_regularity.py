@@ -143,9 +143,9 @@ def test_sustained_errors_are_the_running_minimum_and_the_default_rule_is_every_
     with pytest.raises(ScoreError, match="events of 50 frames .* all shorter than that"):
         rate_threshold([np.ones(30), np.ones(40)], 0.5, 25.0, min_run=50)
     for bad in ({"min_run": 0}, {"merge_gap": -1}, {"min_run": 2.5}):
-        with pytest.raises(ScoreError, match="min run|merge gap"):
+        with pytest.raises(ScoreError, match="min_run|merge_gap"):
             Threshold.calibrate(normal, rate=0.5, fps=25.0, **bad)
-    with pytest.raises(ScoreError, match="min run"):
+    with pytest.raises(ScoreError, match="min_run must be a whole number of frames >= 1"):
         Threshold.from_dict({"kind": "rate", "value": 1.0, "rate": 0.5, "min_run": 0})
 
 
