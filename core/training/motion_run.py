@@ -109,11 +109,12 @@ def fit_motion_statistics(project, spans: dict[str, list[tuple[int, int]]], spec
                           progress: ProgressCallback | None = None, cancel: threading.Event | None = None):
     """The :class:`~core.motion.model.MotionModel` of ``spec`` fitted on ``spans`` (``{video id: [(start, end),
     ...]}`` of ``project``'s videos, each span one contiguous run of frames). Progress of stage ``motion``
-    counts frames read; ``cancel`` stops between frames. What a motion run, a predictor run's motion statistics
-    (:func:`fit_run_motion`) and a refit from verdicts all fit with."""
+    counts frames read; ``cancel`` stops between frames. What a motion run and a predictor run's motion statistics
+    (:func:`fit_run_motion`) fit with; robust: far-out frames (a cut in a joined recording, a glitch) are left
+    out (:class:`~core.motion.model.MotionFit`)."""
     from core.motion.model import MotionFit
 
-    fit = MotionFit(spec.grid(), spec.settings())
+    fit = MotionFit(spec.grid(), spec.settings(), robust=True)
     add_span_motion(project, fit, spans, progress, cancel)
     return fit.model()
 

@@ -197,7 +197,7 @@ def refit_from_verdicts(project: Any, run: str | Path, *, epochs: int | None = N
         errors = score_videos(project, refitted, videos, stride, _batch(batch_size), progress=_saying(progress, why),
                               cancel=cancel, stage=Stage.SCORING, **({} if load_model is None else
                                                                      {"load_model": load_model}))
-        parts = held_out_parts(refitted, footage, errors)
+        parts = held_out_parts(refitted, footage, errors, project, stride)
         fps = footage_fps([video for video, _ in footage])
         rule = calibration_rule(refitted, percentile, alarm_rate, smoothing, fps, min_run, merge_gap)
         min_run, merge_gap = rule.min_run, rule.merge_gap
@@ -297,7 +297,7 @@ def _refit_motion(project: Any, model_run: ScoringRun, progress: ProgressCallbac
     base = load_motion_model(base_file if base_file.is_file() else model_run.model_path)
     fit = MotionFit(base.grid, base.settings)
     fit.speed_sum, fit.speed_squares = base.speed_sum.copy(), base.speed_squares.copy()
-    fit.counts, fit.frames = base.counts.copy(), base.frames
+    fit.counts, fit.frames, fit.trimmed = base.counts.copy(), base.frames, base.trimmed  # rejected frames all count
     spans = rejected_footage(project, model_run, reach=FLOW_REACH).spans
     add_span_motion(project, fit, spans, progress, cancel, "'s rejected events")
     check_cancelled(cancel, "refitting the motion statistics")

@@ -67,6 +67,14 @@ def cross_fitted_parts(run: Any, footage: Sequence[tuple[Any, list[tuple[int, in
     :func:`~core.inference.anomaly.project_scoring.calibration_footage` gives it) from ``run``'s cross-fitted
     errors, one per span in order, in the run's frame error; ``None`` unless the run scores with the very level
     they were made for (``run.spec.error_level``, its pinned fingerprint) and they hold every span."""
+    blocks = cross_fitted_blocks(run, footage)
+    return None if blocks is None else [series for _, series in blocks]
+
+
+def cross_fitted_blocks(run: Any, footage: Sequence[tuple[Any, list[tuple[int, int]] | None]]
+                        ) -> list[tuple[int, np.ndarray]] | None:
+    """:func:`cross_fitted_parts` with where each series starts: ``[(first frame - span start, series)]``, one
+    per span in order (a block's first frames have no window inside it, so no cross-fitted error)."""
     level = getattr(run.spec, "error_level", "")
     if not level or not footage:
         return None
@@ -77,7 +85,7 @@ def cross_fitted_parts(run: Any, footage: Sequence[tuple[Any, list[tuple[int, in
     if meta.get("level") != level:
         return None
     index = {(b.get("content"), int(b.get("start", -1)), int(b.get("end", -1))): i for i, b in enumerate(meta["blocks"])}
-    parts = []
+    blocks = []
     for video, spans in footage:
         if spans is None:
             return None
@@ -86,5 +94,6 @@ def cross_fitted_parts(run: Any, footage: Sequence[tuple[Any, list[tuple[int, in
             series = None if i is None else arrays.get(f"block{i}_{run.spec.error}")
             if series is None:
                 return None
-            parts.append(np.asarray(series, np.float64))
-    return parts
+            offset = max(0, int(meta["blocks"][i].get("first", start)) - int(start))
+            blocks.append((offset, np.asarray(series, np.float64)))
+    return blocks

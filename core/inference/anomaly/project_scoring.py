@@ -427,15 +427,24 @@ def calibration_errors(errors: np.ndarray, spans: list[tuple[int, int]] | None) 
 
 
 def held_out_parts(run: ScoringRun, footage: Sequence[tuple[Video, list[tuple[int, int]] | None]],
-                   errors: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+                   errors: Mapping[str, np.ndarray], project: Any = None, stride: int | None = None) -> list[np.ndarray]:
     """The error series a threshold for ``run`` is calibrated on: of a prediction run whose error level was
     cross-fitted over its held-out blocks, each block's errors under the fold level that never learned from it
     (:func:`~core.inference.anomaly.cross_fitted.cross_fitted_parts`, when they cover ``footage`` exactly and
-    belong to the level ``run`` is pinned to); otherwise the slices of ``footage`` in the scored ``errors``
-    (``{video id: series}``, :func:`calibration_errors`)."""
+    belong to the level ``run`` is pinned to); of a fused run with such errors (and ``project``, whose score
+    cache holds both signals of ``footage`` at ``stride``), the fused series made with them
+    (:func:`fused_calibration`); otherwise the slices of ``footage`` in the scored ``errors`` (``{video id:
+    series}``, :func:`calibration_errors`)."""
     from core.inference.anomaly.cross_fitted import cross_fitted_parts
 
     parts = cross_fitted_parts(run, footage) if run.scorer == "prediction" else None
+    if run.scorer == "fused" and project is not None:
+        from core.inference.anomaly.scorers import fused_parts
+
+        signals = fused_parts(run)
+        found = fused_calibration(run, footage, lambda i, held: cached_video_scores(
+            project, signals[i], held.id, stride if i == 0 else None))
+        parts = None if found is None else found[1]
     if parts is not None:
         return parts
     return [part for video, spans in footage for part in calibration_errors(errors[video.id], spans)]
@@ -494,13 +503,22 @@ def _fused_series(run: ScoringRun, parts: Sequence[np.ndarray], scales: Sequence
     return fuse([part[:frames] for part in parts], scales, run.fusion)
 
 
-def _held_out_scales(run: ScoringRun, footage: list[tuple[Video, list[tuple[int, int]] | None]],
-                     series: Callable[[int, Video], np.ndarray | None]) -> tuple[float, float] | None:
-    """A fused run's two scales: each signal's :data:`~core.inference.anomaly.scorers.SCALE_PERCENTILE` th
-    percentile on ``footage`` (its held-out normal frames); ``series(i, video)`` gives signal ``i``'s scores
-    of a video (``None``: unknown, and so are the scales)."""
+def fused_calibration(run: ScoringRun, footage: list[tuple[Video, list[tuple[int, int]] | None]],
+                      series: Callable[[int, Video], np.ndarray | None]
+                      ) -> tuple[tuple[float, float], list[np.ndarray]] | None:
+    """A fused run's two scales and the fused series of its held-out normal ``footage``, one per span: each
+    signal's :data:`~core.inference.anomaly.scorers.SCALE_PERCENTILE` th percentile there, and the signals
+    divided by them and combined. ``series(i, video)`` gives signal ``i``'s scores of a video (``None``:
+    unknown, and so is the answer).
+
+    Where the predictor's error level was cross-fitted over the held-out blocks
+    (:func:`~core.inference.anomaly.cross_fitted.cross_fitted_blocks`), its held-out errors are those, each
+    block's under the fold level that never learned from it, as for the prediction scorer: the level's own
+    errors there look more normal than new footage does (the level learned them), which would put the
+    prediction's scale, and the threshold, too low. Each block then starts at its first cross-fitted frame."""
+    from core.inference.anomaly.cross_fitted import cross_fitted_blocks
     from core.inference.anomaly.fusion import scale_of
-    from core.inference.anomaly.scorers import SCALE_PERCENTILE
+    from core.inference.anomaly.scorers import SCALE_PERCENTILE, fused_parts
 
     if not footage:
         raise ScoreError(f"no held-out normal footage of run {run.run_id!r} in this project to put its prediction "
@@ -512,9 +530,15 @@ def _held_out_scales(run: ScoringRun, footage: list[tuple[Video, list[tuple[int,
             if found is None:
                 return None
             values[i] += calibration_errors(found, spans)
+    crossed = cross_fitted_blocks(fused_parts(run)[0], footage)
+    if crossed is not None and len(crossed) == len(values[1]):
+        values = [[errors for _, errors in crossed], [motion[offset:] for (offset, _), motion in
+                                                      zip(crossed, values[1], strict=True)]]
     names = ("prediction", "motion")
-    return tuple(scale_of(np.concatenate(part) if part else np.zeros(0), SCALE_PERCENTILE,
-                          f"run {run.run_id!r}'s {name} scores") for name, part in zip(names, values, strict=True))
+    scales = tuple(scale_of(np.concatenate(part) if part else np.zeros(0), SCALE_PERCENTILE,
+                            f"run {run.run_id!r}'s {name} scores") for name, part in zip(names, values, strict=True))
+    parts = [_fused_series(run, pair, scales) for pair in zip(*values, strict=True) if min(len(p) for p in pair)]
+    return scales, parts
 
 
 def cached_video_scores(project: Any, run: ScoringRun, video: str, stride: int | None = None) -> np.ndarray | None:
@@ -532,12 +556,12 @@ def cached_video_scores(project: Any, run: ScoringRun, video: str, stride: int |
         if any(signal is None for signal in signals):
             return None
         try:
-            scales = _held_out_scales(run, calibration_footage(project, run),
+            found = fused_calibration(run, calibration_footage(project, run),
                                       lambda i, held: cached_video_scores(project, parts[i], held.id,
                                                                           stride if i == 0 else None))
         except ScoreError:  # no held-out footage here, or none above 0: scoring says why
             return None
-        return None if scales is None else _fused_series(run, signals, scales)
+        return None if found is None else _fused_series(run, signals, found[0])
     entry = ScoreCache(project.folder).read(score_key(run, project.video(video), stride))
     return entry.scores if entry is not None and entry.complete else None
 
@@ -578,8 +602,9 @@ class _Scorer:
         if self.scales is None:
             stage, self.stage = self.stage, Stage.CALIBRATING
             try:
-                self.scales = _held_out_scales(self.run, calibration_footage(self.project, self.run),
-                                               self._calibration_signal)
+                found = fused_calibration(self.run, calibration_footage(self.project, self.run),
+                                          self._calibration_signal)
+                self.scales = None if found is None else found[0]
             finally:
                 self.stage = stage
         signals = self._known.pop(video.id, None) or self._signals(video)
@@ -824,7 +849,7 @@ and a live chart can flag events as the frames arrive. Returns a
         errors[video.id] = scorer.scores(video)  # whole videos are scored and cached; calibration slices them
     scorer.stage = Stage.SCORING
     if threshold is None:
-        parts = held_out_parts(model, footage, {key: found for key, (found, _) in errors.items()})
+        parts = held_out_parts(model, footage, {key: found for key, (found, _) in errors.items()}, project, stride)
         threshold = dataclasses.replace(rule.calibrate(parts, fps), videos=len(calibration))
     threshold = dataclasses.replace(threshold, min_run=min_run, merge_gap=merge_gap)  # the rule it flags with
     if on_threshold is not None:

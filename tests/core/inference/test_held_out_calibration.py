@@ -191,6 +191,43 @@ def test_the_trust_report_measures_the_blocks_as_the_cross_fitted_levels_score_t
     assert (report.blocks, report.held_out_frames) == (2, 20 + 15)  # without it: the blocks' scored frames
 
 
+def test_a_fused_run_calibrates_on_the_cross_fitted_prediction_errors_too(project: Project) -> None:
+    from core.inference.anomaly.cross_fitted import cross_fitted_blocks
+    from core.inference.anomaly.fusion import fuse
+    from core.inference.anomaly.project_scoring import cached_video_scores, fused_calibration
+    from core.inference.anomaly.scorers import fused_parts
+    from core.inference.anomaly.trust import assess_run
+    from core.training.motion_run import fit_run_motion
+
+    run_dir = save_run(project.folder, task="predict")
+    record_held_out(project, run_dir, held=[[10, 30], [40, 55]])
+    fit_error_level(project, run_dir, epochs=1)
+    fit_run_motion(project, run_dir)
+    result = score_project(project, run_dir, ["train0.avi"], percentile=100, smoothing=1, scorer="fused")
+    assert result.threshold.frames == 16 + 11  # each block from its first cross-fitted frame
+    fused = run_model(project.folder, run_dir, "fused").pinned()
+    prediction, motion = fused_parts(fused)
+    footage = calibration_footage(project, fused)
+    blocks = cross_fitted_blocks(prediction, footage)
+    assert [offset for offset, _ in blocks] == [FRAMES, FRAMES]
+    moved = cached_video_scores(project, motion, "train0.avi")
+    # by hand: each signal over its 99th percentile there, the prediction's the cross-fitted errors
+    motion_parts = [moved[10 + FRAMES:30], moved[40 + FRAMES:55]]
+    scales = (float(np.percentile(np.concatenate([e for _, e in blocks]), 99)),
+              float(np.percentile(np.concatenate(motion_parts), 99)))
+    expected = [fuse([errors, part], scales, fused.fusion) for (_, errors), part in zip(blocks, motion_parts, strict=True)]
+    found = fused_calibration(fused, footage, lambda i, video: cached_video_scores(
+        project, (prediction, motion)[i], video.id))
+    assert found[0] == pytest.approx(scales)
+    assert result.threshold.value == pytest.approx(max(float(p.max()) for p in expected), rel=1e-5)
+    report = assess_run(project, run_dir, save=False, percentile=100, smoothing=1, scorer="fused")
+    assert (report.blocks, report.held_out_frames) == (2, 16 + 11)
+    # without the cross-fitted errors: the blocks' frames as scored, both signals' (the level's own errors)
+    (run_dir / "error_level_calibration.npz").unlink()
+    result = score_project(project, run_dir, ["train0.avi"], percentile=100, smoothing=1, scorer="fused")
+    assert result.threshold.frames == 20 + 15
+
+
 def test_the_command_says_it_cross_fitted(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
     from core.cli.main import main
 
