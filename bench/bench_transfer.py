@@ -132,13 +132,20 @@ def _gray_frames(path: Path):
     return read_gray(path)
 
 
-def baseline_row(project, min_run: int = 1, merge_gap: int = 0) -> Row:
+def baseline_row(project, min_run: int = 1, merge_gap: int | None = None) -> Row:
     """The flow baseline on ``project``'s test-split videos, learned from its train-split videos (module doc),
-    its events flagged with ``min_run`` and ``merge_gap`` (which its rate threshold is calibrated for)."""
+    its events flagged with ``min_run`` and ``merge_gap`` (which its rate threshold is calibrated for; ``None``:
+    the default of a run calibrated on normal footage it never learned from, about
+    :data:`~core.inference.anomaly.regularity.DEFAULT_MERGE_SECONDS`)."""
 
     from core.data.splits import assign_splits
     from core.inference.anomaly.project_scoring import footage_fps
-    from core.inference.anomaly.regularity import DEFAULT_ALARM_RATE, DEFAULT_SMOOTH_SECONDS, Threshold
+    from core.inference.anomaly.regularity import (
+        DEFAULT_ALARM_RATE,
+        DEFAULT_MERGE_SECONDS,
+        DEFAULT_SMOOTH_SECONDS,
+        Threshold,
+    )
     from core.motion.baseline import flow_baseline_scores
 
     splits = assign_splits(project.data, 0.0)
@@ -151,6 +158,7 @@ def baseline_row(project, min_run: int = 1, merge_gap: int = 0) -> Row:
     held_out = [*flow_baseline_scores(first, second), *flow_baseline_scores(second, first)]
     fps = footage_fps(normal)
     window = max(1, round(DEFAULT_SMOOTH_SECONDS * fps))
+    merge_gap = round(DEFAULT_MERGE_SECONDS * fps) if merge_gap is None else merge_gap
     threshold = Threshold.calibrate(held_out, window=window, rate=DEFAULT_ALARM_RATE, fps=fps, min_run=min_run,
                                     merge_gap=merge_gap)
     del frames, first, second
@@ -235,7 +243,8 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
                         help="flag every scorer's events with this minimum run, its threshold calibrated for it "
                         "(default: each run's own rule; the baseline 1)")
     parser.add_argument("--merge-gap", type=int, default=None, metavar="N",
-                        help="and this merge gap (default: each run's own; the baseline 0)")
+                        help="and this merge gap (default: each run's own; the baseline the product's default "
+                        "for a run holding time out, about 0.5 s)")
     args = parser.parse_args(argv)
     ped2 = args.data / "ucsd_ped2"
     if not ped2.is_dir():
@@ -260,7 +269,7 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
         project = Project.open(folder)
         try:
             rule = {"min_run": args.min_run, "merge_gap": args.merge_gap}
-            rows[scene] = {"flow baseline": baseline_row(project, args.min_run or 1, args.merge_gap or 0)}
+            rows[scene] = {"flow baseline": baseline_row(project, args.min_run or 1, args.merge_gap)}
             if not quick and not args.no_motion:
                 rows[scene]["motion"] = learned_row(project, MOTION_RUN, **rule)
             if not quick and runs[scene]:

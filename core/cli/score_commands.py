@@ -52,7 +52,12 @@ from core.cli.number_options import (
     Number,
     WholeNumber,
 )
-from core.inference.anomaly.regularity import DEFAULT_ALARM_RATE, DEFAULT_PERCENTILE, DEFAULT_SMOOTH_SECONDS
+from core.inference.anomaly.regularity import (
+    DEFAULT_ALARM_RATE,
+    DEFAULT_MERGE_SECONDS,
+    DEFAULT_PERCENTILE,
+    DEFAULT_SMOOTH_SECONDS,
+)
 
 
 def _add_common(parser: argparse.ArgumentParser, project_optional: bool = False) -> None:
@@ -70,7 +75,8 @@ def _add_common(parser: argparse.ArgumentParser, project_optional: bool = False)
                         "recommendation, framewatch export-run --min-run, else 1); a calibrated --alarm-rate counts "
                         "its false alarms by this rule")
     parser.add_argument("--merge-gap", type=FRAME, default=None, metavar="N",
-                        help="merge events at most N normal frames apart (default: the run's recommendation, else 0)")
+                        help="merge events at most N normal frames apart (default: the run's recommendation, else for "
+                        f"a run that held out normal time about {DEFAULT_MERGE_SECONDS:g} s of frames, else 0)")
     parser.add_argument("--alarm-rate", type=ALARM_RATE, default=None, metavar="R",
                         help="threshold: the level at which the normal footage the run held out of training would "
                         "give about R false alarms a minute (a tail fitted to its highest errors) (default "

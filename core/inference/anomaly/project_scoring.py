@@ -57,6 +57,7 @@ from core.inference.anomaly.events import Event, attach_verdicts, check_flagging
 from core.inference.anomaly.events_file import RunEvents, check_replaceable, read_events, write_events
 from core.inference.anomaly.regularity import (
     DEFAULT_ALARM_RATE,
+    DEFAULT_MERGE_SECONDS,
     DEFAULT_PERCENTILE,
     DEFAULT_SMOOTH_SECONDS,
     Threshold,
@@ -397,7 +398,9 @@ def calibration_rule(run: RunModel, percentile: float | None = None, rate: float
     run's recommendation (``data["scoring"]["smooth"]``, ``framewatch export-run --smooth``), else for a run
     that held time out :data:`DEFAULT_SMOOTH_SECONDS` at ``fps``, else 1. The event rule, ``min_run`` and
     ``merge_gap`` (frames), when given, else the run's recommendation (``data["scoring"]``, ``framewatch
-    export-run --min-run --merge-gap``), else 1 and 0: every run of frames above the threshold is an event."""
+    export-run --min-run --merge-gap``), else a minimum run of 1 and, for a run that held time out, a merge gap of
+    :data:`~core.inference.anomaly.regularity.DEFAULT_MERGE_SECONDS` at ``fps`` (else 0): every run of frames
+    above the threshold is an event, and events that close are one."""
     if percentile is not None and rate is not None:
         raise ScoreError("a threshold is calibrated at a percentile or at a false-alarm rate: give one of them")
     recommended = (run.record.data.get("scoring") or {}).get("smooth")
@@ -409,7 +412,9 @@ def calibration_rule(run: RunModel, percentile: float | None = None, rate: float
     if min_run is None:
         min_run = int(scoring.get("min_run") or 1)
     if merge_gap is None:
-        merge_gap = int(scoring.get("merge_gap") or 0)
+        recorded = scoring.get("merge_gap")
+        merge_gap = int(recorded) if recorded is not None else (
+            round(DEFAULT_MERGE_SECONDS * fps) if held else 0)
     check_flagging(0.0, min_run, merge_gap)
     events = {"min_run": int(min_run), "merge_gap": int(merge_gap)}
     if percentile is None and (rate is not None or held):

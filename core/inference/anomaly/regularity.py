@@ -42,6 +42,10 @@ DEFAULT_ALARM_RATE = 0.2
 #: A run that held normal time out of its training and recommends no smoothing is smoothed over about this
 #: many seconds: a single noisy frame then flags nothing, and an event still starts within a third of a second.
 DEFAULT_SMOOTH_SECONDS = 0.3
+#: A run that held normal time out and recommends no event rule merges events this many seconds apart or less
+#: (5 frames at 10 fps, 12 at 25): one busy moment whose errors dip under the threshold and rise again is one
+#: event to review, not three, and no event is dropped (docs/inference.md, "Calibrated threshold").
+DEFAULT_MERGE_SECONDS = 0.5
 #: Where the fitted tail starts: this quantile of the smoothed normal errors.
 TAIL_QUANTILE = 0.90
 #: Fewer frames than this above the tail's start and there is no tail to fit: the threshold is the highest

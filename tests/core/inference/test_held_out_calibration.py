@@ -88,10 +88,15 @@ def test_the_rate_threshold_counts_false_alarms_by_the_event_rule_scoring_flags_
         return dataclasses.replace(Threshold.calibrate(held, window=window, rate=0.2, fps=fps, min_run=min_run,
                                                        merge_gap=merge_gap), videos=1)
 
-    every = score_project(project, run_dir, ["train0.avi"])  # by default every run of frames is an event
+    from core.inference.anomaly.regularity import DEFAULT_MERGE_SECONDS
+
+    # by default every run of frames is an event, and events about half a second apart or less are one
+    every = score_project(project, run_dir, ["train0.avi"])
     window = every.threshold.window
-    assert (every.flagging["min_run"], every.flagging["merge_gap"]) == (1, 0)
-    assert every.threshold == expected(1, 0, window)
+    gap = round(DEFAULT_MERGE_SECONDS * fps)
+    assert gap == 12 and (every.flagging["min_run"], every.flagging["merge_gap"]) == (1, gap)
+    assert every.threshold == expected(1, gap, window)
+    assert score_project(project, run_dir, ["train0.avi"], merge_gap=0).threshold == expected(1, 0, window)
     lasting = score_project(project, run_dir, ["train0.avi"], min_run=4, merge_gap=2)
     assert (lasting.flagging["min_run"], lasting.flagging["merge_gap"]) == (4, 2)
     assert lasting.threshold == expected(4, 2, window)  # the threshold carries the rule it was calibrated for
@@ -101,6 +106,12 @@ def test_the_rate_threshold_counts_false_alarms_by_the_event_rule_scoring_flags_
     record.data["scoring"] = {"min_run": 4, "merge_gap": 2}
     record.save(run_dir)
     assert score_project(project, run_dir, ["train0.avi"]).threshold == lasting.threshold
+    record.data["scoring"] = {"merge_gap": 0}  # a recommendation of no merging is kept, not taken as none
+    record.save(run_dir)
+    assert score_project(project, run_dir, ["train0.avi"]).flagging["merge_gap"] == 0
+    del record.data["held_out"], record.data["scoring"]  # a run from before runs held time out: as it was
+    record.save(run_dir)
+    assert score_project(project, run_dir, ["train0.avi"]).flagging["merge_gap"] == 0
 
 
 def test_a_project_without_the_held_out_footage_calibrates_on_footage_the_run_never_trained_on(

@@ -14,7 +14,11 @@ import pytest
 
 from core.cli.main import main
 from core.inference.anomaly.project_scoring import run_model, score_key
-from core.inference.anomaly.regularity import DEFAULT_ALARM_RATE, DEFAULT_SMOOTH_SECONDS
+from core.inference.anomaly.regularity import (
+    DEFAULT_ALARM_RATE,
+    DEFAULT_MERGE_SECONDS,
+    DEFAULT_SMOOTH_SECONDS,
+)
 from core.inference.anomaly.score_cache import CachedScores, ScoreCache
 from core.inference.anomaly.trust import (
     MEMORISED_WARNING,
@@ -142,7 +146,8 @@ def test_a_run_is_assessed_on_its_held_out_spans_and_the_report_is_recorded(tmp_
         default = assess_run(project, run_dir, save=False)  # a run holding time out: the false-alarm rate rule
     expected = two_fold_false_alarms([(errors[5:25], video.fps), (errors[35:55], video.fps)])
     assert default.rate == DEFAULT_ALARM_RATE and default.smoothing == max(1, round(DEFAULT_SMOOTH_SECONDS * video.fps))
-    assert (default.min_run, default.merge_gap) == (1, 0)  # every run of frames, counted as scoring counts them
+    # every run of frames, those about half a second apart merged, counted as scoring counts them
+    assert (default.min_run, default.merge_gap) == (1, round(DEFAULT_MERGE_SECONDS * video.fps))
     assert default.events == two_fold_false_alarms([(errors[5:25], video.fps), (errors[35:55], video.fps)],
                                                    smoothing=default.smoothing, rate=DEFAULT_ALARM_RATE,
                                                    min_run=default.min_run, merge_gap=default.merge_gap).total_events
