@@ -81,9 +81,12 @@ def parse(argv: list[str], quick: bool) -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, default=None, help="training epochs (default 10)")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--folds", type=int, choices=(1, 2), default=None, help="1: fold 0 only; 2: both (default)")
-    parser.add_argument("--input", choices=("frames", "differences"), default="differences",
-                        help="what the classifier sees per window: its gray frames, or the absolute differences "
-                             "between its consecutive frames (length - 1 of them) (default differences)")
+    parser.add_argument("--input", choices=("frames", "differences", "speed"), default="differences",
+                        help="what the classifier sees per window: its gray frames, the absolute differences "
+                             "between its consecutive frames (length - 1 of them), or speed: each frame's optical-flow "
+                             "speed from the frame before (DIS at half Ped2's size), each pixel of the frame size the "
+                             "largest speed of its block (a bench input only: --save-run refuses it) "
+                             "(default differences)")
     parser.add_argument("--no-flip", dest="flip", action="store_false",
                         help="do not add left-right mirrored copies of the training windows")
     parser.add_argument("--reverse", action="store_true",
@@ -308,6 +311,36 @@ def save_run(run_dir: Path, details: dict, args: argparse.Namespace, held: list[
     return run_dir
 
 
+#: Pixels per frame (at the flow's size) a speed map's brightest value (255) stands for.
+SPEED_FULL_SCALE = 4.0
+
+
+def speed_maps(frames: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``--input speed``: per frame of ``frames`` ``(count, H, W)`` uint8 gray, the DIS optical-flow speed from
+    the frame before (frame 0 gets frame 1's), each pixel of ``size`` ``(height, width)`` the largest speed of
+    its block of the flow (a small fast mover keeps its speed; an average would spread it), as uint8 with 255
+    at :data:`SPEED_FULL_SCALE` pixels a frame or more."""
+    import cv2
+
+    from core.motion.flow import DEFAULT_FLOW_PRESET, FLOW_PRESETS
+
+    height, width = size
+    if len(frames) < 2:
+        return np.zeros((len(frames), height, width), np.uint8)
+    block_h, block_w = frames.shape[1] // height, frames.shape[2] // width
+    if block_h < 1 or block_w < 1:
+        raise ValueError(f"speed maps of {height}x{width} need frames at least that large, not "
+                         f"{frames.shape[1]}x{frames.shape[2]}")
+    flow = cv2.DISOpticalFlow_create(FLOW_PRESETS[DEFAULT_FLOW_PRESET])
+    maps = []
+    for before, after in zip(frames[:-1], frames[1:], strict=True):
+        vectors = flow.calc(before, after, None)
+        speed = np.sqrt((vectors * vectors).sum(axis=-1))[:height * block_h, :width * block_w]
+        maps.append(speed.reshape(height, block_h, width, block_w).max(axis=(1, 3)))
+    maps.insert(0, maps[0])
+    return np.clip(np.stack(maps) * (255.0 / SPEED_FULL_SCALE), 0, 255).astype(np.uint8)
+
+
 def _report(name: str, truth, predicted) -> tuple[float, float, str]:
     from core.data.ped2_windows import CLASSES
     from core.evaluation.classification import confusion_matrix
@@ -340,6 +373,13 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
     from core.preprocessing.differences import clip_input
 
     ped2 = read_ped2(root, args.size)
+    seen = ped2.frames  # what the classifier's windows are cut from
+    if args.input == "speed":
+        if args.save_run is not None:
+            raise SystemExit("--save-run: framewatch classify gives a model frames, not speed maps; save runs with "
+                             "--input frames or differences")
+        half = read_ped2(root, (120, 180))  # the flow at half Ped2's size, as the motion scorer reads it
+        seen = {name: speed_maps(frames, args.size) for name, frames in half.frames.items()}
     motion = {name: frame_difference(frames) for name, frames in ped2.frames.items()}
     out: list[Figure] = []
     for fold in range(args.folds):
@@ -377,7 +417,7 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
             val = windows_of(validated, ped2.abnormal, args.length, args.stride, args.positive_fraction)
             print(f"  validation: {', '.join(validated)}: {len(val)} windows ({val.positives} positive); "
                   f"fitted on {len(fit)} ({fit.positives} positive)", flush=True)
-            validation = (val.clips(ped2.frames), val.label)
+            validation = (val.clips(seen), val.label)
         else:
             fit, validation = train, None
         for preset in args.preset:
@@ -387,8 +427,10 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
             given = "frames" if inside else args.input
             changes = {"cnn_filters": args.filters, "lstm_units": args.lstm, "pooling": args.pooling,
                        "frame_differences": inside or None}
-            x_fit = clip_input(fit.clips(ped2.frames), given)
-            x_test = clip_input(test.clips(ped2.frames), given)
+            if args.input == "speed":
+                given = "frames"
+            x_fit = clip_input(fit.clips(seen), given)
+            x_test = clip_input(test.clips(seen), given)
             val = None if validation is None else (clip_input(validation[0], given), validation[1])
             predicted, seconds, details = train_ensemble(
                 preset, x_fit, fit.label, x_test, seeds=list(range(args.seed, args.seed + args.seeds)),
