@@ -7,7 +7,8 @@ their frames lie in the dataset's ground-truth abnormal intervals (``--positive-
 count is printed). The classifier sees each window as the absolute differences between its consecutive
 frames (``--input differences``, the default; ``--input frames`` gives it the frames: the LRCN's per-frame
 CNN ends in global average pooling and learns the look of the training videos' vehicles, not their
-motion, docs/models.md). The classifier (``--preset``, default the ``classify`` task's ``default`` LRCN; give
+motion, docs/models.md; ``--input speed`` gives it each frame's optical-flow speed, :func:`speed_maps`, which
+with ``--pooling max`` beat both baselines on both folds, docs/models.md). The classifier (``--preset``, default the ``classify`` task's ``default`` LRCN; give
 several to compare them) trains for ``--epochs`` on the 16 training videos (all negative) plus one half of
 the 12 test videos, with class weights that balance the two classes and the windows' left-right mirror
 images added (``--no-flip`` leaves them out), and is evaluated on the other half:
