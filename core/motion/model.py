@@ -36,10 +36,10 @@ therefore fits twice: it scores every frame it learned from with the first fit a
 motion is **far out** (:func:`far_out_frames`: beyond the upper far-out fence of the footage's own log scores,
 ``Q3 + 3 IQR``, and at least :data:`MIN_OUTLIER_NATS`; at most :data:`MAX_TRIMMED_SHARE` of the frames), then
 fits again without them. It keeps each frame's cell speeds and bins until then (5 bytes a cell a frame: 27 MB an
-hour of 10 fps footage on a 10x15 grid). On UCSD Ped2's 16 training clips joined into one file, the 5 cuts
-where people jump scored 174-596 nats against 5.3 for the most unusual real frame; trimming 16 frames took the
-motion scorer's frame AUC from 0.866 / 0.847 to 0.912 / 0.904, what the clips give fitted one by one
-(docs/benchmarks.md).
+hour of 10 fps footage on a 10x15 grid). On UCSD Ped2's 16 training clips joined into one file, the 5 joins
+where people jump most scored 174-596 nats against 5.3 for the most unusual other frame; leaving those 5 frames
+out took the motion preset's frame AUC there from 0.877 / 0.863 to 0.916 / 0.901 (normalised / raw), what the
+clips give fitted one by one (docs/benchmarks.md, "Far-out frames").
 
 Saved as ``.npz`` (:func:`save_motion_model`, read back with ``allow_pickle=False`` by
 :func:`load_motion_model`) with a :data:`FORMAT_VERSION`; the raw sums and counts are stored, so a model can be
