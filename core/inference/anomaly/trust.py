@@ -307,15 +307,10 @@ def assess_run(project: Any, run: str | Path, *, percentile: float | None = None
             fps_of = [video.fps or 25.0 for video, spans in footage for _ in spans]
             blocks = [(part, fps) for part, fps in zip(crossed, fps_of, strict=True) if part.size]
         elif model_run.scorer == "fused":  # its prediction's share cross-fitted too, where it was (scoring's rule)
-            from core.inference.anomaly.project_scoring import cached_video_scores, fused_calibration
-            from core.inference.anomaly.scorers import fused_parts
+            from core.inference.anomaly.project_scoring import held_out_parts
 
-            signals = fused_parts(model_run.pinned())
-            found = fused_calibration(model_run.pinned(), footage,
-                                      lambda i, video: cached_video_scores(project, signals[i], video.id))
-            if found is not None:
-                crossed = found[1]
-                blocks = [(part, footage_fps(videos)) for part in crossed if part.size]
+            crossed = held_out_parts(model_run.pinned(), footage, errors, project)
+            blocks = [(part, footage_fps(videos)) for part in crossed if part.size]
         for video in videos if crossed is None else ():
             series = errors[video.id]
             for start, end in held[video.id]:
