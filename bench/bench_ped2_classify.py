@@ -7,8 +7,9 @@ their frames lie in the dataset's ground-truth abnormal intervals (``--positive-
 count is printed). The classifier sees each window as the absolute differences between its consecutive
 frames (``--input differences``, the default; ``--input frames`` gives it the frames: the LRCN's per-frame
 CNN ends in global average pooling and learns the look of the training videos' vehicles, not their
-motion, docs/models.md; ``--input speed`` gives it each frame's optical-flow speed, :func:`speed_maps`, which
-with ``--pooling max`` beat both baselines on both folds, docs/models.md). The classifier (``--preset``, default the ``classify`` task's ``default`` LRCN; give
+motion, docs/models.md; ``--input speed`` gives it each frame's optical-flow speed map,
+:mod:`core.motion.speed`, as ``framewatch train --input speed`` does, which with ``--pooling max`` beat both
+baselines on both folds, docs/models.md). The classifier (``--preset``, default the ``classify`` task's ``default`` LRCN; give
 several to compare them) trains for ``--epochs`` on the 16 training videos (all negative) plus one half of
 the 12 test videos, with class weights that balance the two classes and the windows' left-right mirror
 images added (``--no-flip`` leaves them out), and is evaluated on the other half:
@@ -30,11 +31,12 @@ validation balanced accuracy, as the baseline chooses its threshold on the train
 trains N classifiers (seeds ``--seed`` on) and classifies with the mean of their probabilities: the spread
 between seeds of one setting is larger than any margin over the baseline, and the mean takes it out.
 
-``--save-run PROJECT`` writes each fold's classifier as a ``classify`` run (it takes the window's frames;
-an LRCN computes the differences itself) that ``framewatch classify`` runs on a held-out video, e.g.
-(fold 0 holds out the even test videos; an image folder is a video to it)::
+``--save-run PROJECT`` writes each fold's classifier as a ``classify`` run (it takes the window's frames, an
+LRCN computing the differences itself, or with ``--input speed`` their speed maps, which the run's record asks
+for) that ``framewatch classify`` runs on a held-out video, e.g. (fold 0 holds out the even test videos; an
+image folder is a video to it)::
 
-    python -m bench ped2_classify --pooling max --average-epochs 5 --save-run bench/out/ped2_classify
+    python -m bench ped2_classify --input speed --pooling max --seeds 5 --save-run bench/out/ped2_classify
     python -m core.cli.main classify bench/out/ped2_classify ../shared/data/ucsd_ped2/testing/02 --run ped2-fold0 \
         --stride 4 --annotated bench/out/ped2_classify/testing-02-labelled.mp4
 """
@@ -86,7 +88,7 @@ def parse(argv: list[str], quick: bool) -> argparse.Namespace:
                         help="what the classifier sees per window: its gray frames, the absolute differences "
                              "between its consecutive frames (length - 1 of them), or speed: each frame's optical-flow "
                              "speed from the frame before (DIS at half Ped2's size), each pixel of the frame size the "
-                             "largest speed of its block (a bench input only: --save-run refuses it) "
+                             "largest speed of its block, as framewatch train --input speed gives it "
                              "(default differences)")
     parser.add_argument("--no-flip", dest="flip", action="store_false",
                         help="do not add left-right mirrored copies of the training windows")
@@ -288,15 +290,16 @@ def save_run(run_dir: Path, details: dict, args: argparse.Namespace, held: list[
     model = details["model"]
     _, frames, height, width, channels = model.input_shape
     if frames != args.length or channels != 1:
-        raise ValueError(f"only a model that takes the {args.length} gray frames of a window can be saved as a run "
-                         f"(--input differences with an LRCN preset, or --input frames); this one takes "
-                         f"{model.input_shape}")
+        raise ValueError(f"only a model that takes the {args.length} gray frames or speed maps of a window can be "
+                         f"saved as a run (--input differences with an LRCN preset, --input frames or speed); this "
+                         f"one takes {model.input_shape}")
     spec = details["spec"]
     spec_from_dict(spec.to_dict())  # what a reader of the run will rebuild
     run_dir.mkdir(parents=True, exist_ok=True)
     save_model(model, run_dir / BEST_CHECKPOINT)
     data = {"class_names": list(CLASSES),
-            "preprocess": PreprocessSpec(height=height, width=width, grayscale=True).to_dict(),
+            "preprocess": PreprocessSpec(height=height, width=width, grayscale=True,
+                                         signal="speed" if args.input == "speed" else "frames").to_dict(),
             "options": {"source": "bench ped2_classify", "held_out": [h.split("/")[-1] for h in held]}}
     if details["validation"] is not None:
         data["decision"] = {"class_index": 1, "threshold": details["threshold"],
@@ -312,34 +315,15 @@ def save_run(run_dir: Path, details: dict, args: argparse.Namespace, held: list[
     return run_dir
 
 
-#: Pixels per frame (at the flow's size) a speed map's brightest value (255) stands for.
-SPEED_FULL_SCALE = 4.0
-
-
-def speed_maps(frames: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """``--input speed``: per frame of ``frames`` ``(count, H, W)`` uint8 gray, the DIS optical-flow speed from
-    the frame before (frame 0 gets frame 1's), each pixel of ``size`` ``(height, width)`` the largest speed of
-    its block of the flow (a small fast mover keeps its speed; an average would spread it), as uint8 with 255
-    at :data:`SPEED_FULL_SCALE` pixels a frame or more."""
+def first_frame_size(root: Path) -> tuple[int, int]:
+    """``(height, width)`` of the first image of the first training video under the Ped2 folder ``root``."""
     import cv2
 
-    from core.motion.flow import DEFAULT_FLOW_PRESET, FLOW_PRESETS
-
-    height, width = size
-    if len(frames) < 2:
-        return np.zeros((len(frames), height, width), np.uint8)
-    block_h, block_w = frames.shape[1] // height, frames.shape[2] // width
-    if block_h < 1 or block_w < 1:
-        raise ValueError(f"speed maps of {height}x{width} need frames at least that large, not "
-                         f"{frames.shape[1]}x{frames.shape[2]}")
-    flow = cv2.DISOpticalFlow_create(FLOW_PRESETS[DEFAULT_FLOW_PRESET])
-    maps = []
-    for before, after in zip(frames[:-1], frames[1:], strict=True):
-        vectors = flow.calc(before, after, None)
-        speed = np.sqrt((vectors * vectors).sum(axis=-1))[:height * block_h, :width * block_w]
-        maps.append(speed.reshape(height, block_h, width, block_w).max(axis=(1, 3)))
-    maps.insert(0, maps[0])
-    return np.clip(np.stack(maps) * (255.0 / SPEED_FULL_SCALE), 0, 255).astype(np.uint8)
+    for image in sorted((root / "training").glob("*/*")):
+        found = cv2.imread(str(image), cv2.IMREAD_GRAYSCALE)
+        if found is not None:
+            return found.shape[:2]
+    raise SystemExit(f"no readable image under {root / 'training'}")
 
 
 def _report(name: str, truth, predicted) -> tuple[float, float, str]:
@@ -371,16 +355,15 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
         window_motion,
     )
     from core.models.registry import get_preset
+    from core.motion.flow import working_size
+    from core.motion.speed import speed_maps
     from core.preprocessing.differences import clip_input
 
     ped2 = read_ped2(root, args.size)
     seen = ped2.frames  # what the classifier's windows are cut from
-    if args.input == "speed":
-        if args.save_run is not None:
-            raise SystemExit("--save-run: framewatch classify gives a model frames, not speed maps; save runs with "
-                             "--input frames or differences")
-        half = read_ped2(root, (120, 180))  # the flow at half Ped2's size, as the motion scorer reads it
-        seen = {name: speed_maps(frames, args.size) for name, frames in half.frames.items()}
+    if args.input == "speed":  # the flow at its working size, as the product computes it (core.motion.speed)
+        working = read_ped2(root, working_size(*first_frame_size(root)))
+        seen = {name: speed_maps(frames, *args.size, scale=1.0) for name, frames in working.frames.items()}
     motion = {name: frame_difference(frames) for name, frames in ped2.frames.items()}
     out: list[Figure] = []
     for fold in range(args.folds):

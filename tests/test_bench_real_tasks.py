@@ -123,31 +123,35 @@ def test_balanced_sources_weigh_the_test_videos_negatives_as_much_as_the_trainin
     assert "sources balanced, argmax" in out and "held-out ROC AUC of the positive class's probability" in out
 
 
-def test_speed_maps_keep_a_small_fast_mover_at_its_speed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from bench.bench_ped2_classify import SPEED_FULL_SCALE, speed_maps
+def test_ped2_classify_on_speed_saves_a_run_that_framewatch_classify_feeds_speed_maps(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The benchmark's speed maps are the product's: the saved run asks for them, and framewatch classify gives
+    the model the same maps of the held-out video (its probabilities are the model's on them)."""
+    import json
 
-    rng = np.random.default_rng(0)
-    background = cv2.resize(rng.integers(60, 120, (12, 18)).astype(np.uint8), (180, 120),
-                            interpolation=cv2.INTER_NEAREST)
-    square = rng.integers(180, 255, (8, 8)).astype(np.uint8)
-    frames = []
-    for k in range(6):  # an 8-pixel square moving 3 pixels a frame to the right, the rest still
-        frame = background.copy()
-        frame[40:48, 20 + 3 * k:28 + 3 * k] = square
-        frames.append(frame)
-    maps = speed_maps(np.stack(frames), (24, 36))
-    assert maps.shape == (6, 24, 36) and maps.dtype == np.uint8
-    assert np.array_equal(maps[0], maps[1])  # frame 0 has no frame before: frame 1's
-    moving = maps[3, 8:10, 4:10]  # the blocks the square crosses (5x5-pixel blocks of the flow)
-    assert moving.max() >= 0.5 * 3.0 / SPEED_FULL_SCALE * 255  # about its speed, not a block's average of it
-    assert np.median(maps[3]) <= 0.1 * 255 / SPEED_FULL_SCALE  # still background: about no speed
+    from core.cli.main import main as framewatch
+    from core.models.files import load_model_file
+    from core.motion.speed import speed_maps
+    from core.video import open_video
+
     data = _tiny_ped2(tmp_path)
-    assert main(["ped2_classify", "--quick", "--no-record", "--data", str(data), "--input", "speed",
-                 "--filters", "4", "--lstm", "4", *TINY_CLASSIFY]) == 0
+    project = tmp_path / "project"
+    assert main(["ped2_classify", "--quick", "--no-record", "--data", str(data), "--input", "speed", "--save-run",
+                 str(project), "--filters", "4", "--lstm", "4", *TINY_CLASSIFY]) == 0
     assert "default on speed" in capsys.readouterr().out
-    with pytest.raises(SystemExit, match="not speed maps"):
-        main(["ped2_classify", "--quick", "--no-record", "--data", str(data), "--input", "speed", "--save-run",
-              str(tmp_path / "runs"), *TINY_CLASSIFY])
+    run = project / "runs" / "ped2-fold0"
+    record = json.loads((run / "run.json").read_text())
+    assert record["data"]["preprocess"]["signal"] == "speed" and record["spec"]["frames"] == 3
+    video = data / "ucsd_ped2" / "testing" / "02"  # held out in fold 0
+    assert framewatch(["classify", str(project), "--run", "ped2-fold0", str(video), "--stride", "3", "--json",
+                       "--windows"]) == 0
+    windows = json.loads(capsys.readouterr().out)["videos"][0]["windows"]
+    with open_video(video) as source:
+        gray = np.stack(list(source.iter_frames(color="gray")))
+    maps = speed_maps(gray, 16, 24)[:, :, :, None]
+    clips = np.stack([maps[w["start"]:w["stop"]] for w in windows]).astype(np.float32) / 255.0
+    expected = load_model_file(run / "best.keras").predict(clips, verbose=0)
+    np.testing.assert_allclose([w["probabilities"] for w in windows], expected, atol=1e-5)
 
 
 def test_speed_regress_entry_point_reports_mae_beside_the_mean_predictor(

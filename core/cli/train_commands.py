@@ -37,6 +37,7 @@ from core.cli.number_options import (
 from core.cli.progress_bar import ProgressBar
 from core.cli.train_dataset import DEFAULT_SEQUENCES, DEFAULT_VAL_FRACTION, add_source_arguments
 from core.jobs import Stage
+from core.preprocessing.spec import SIGNALS
 from core.tasks import TASKS
 from core.training.errors import ConfigError
 from core.training.frame_size import MAX_SCALE, MIN_SCALE
@@ -98,6 +99,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     color = data.add_mutually_exclusive_group()
     color.add_argument("--gray", dest="grayscale", action="store_const", const=True, help="gray frames")
     color.add_argument("--rgb", dest="grayscale", action="store_const", const=False, help="color frames")
+    data.add_argument("--input", dest="signal", choices=SIGNALS, default="frames",
+                      help="what the model sees of each frame (classify, regress): the frame itself (default), or "
+                           "speed: its optical-flow speed map at --size, each pixel the fastest motion in its block "
+                           "since the frame before (DIS at half the video's size), so a classifier learns how fast "
+                           "things move rather than what they look like")
     data.add_argument("--stride", type=int, help="frames between clip starts (predict, anomaly)")
     data.add_argument("--frame-steps", type=_int_tuple, help="anomaly stride augmentation, e.g. 1,2,3")
     data.add_argument("--val-fraction", type=float,
@@ -339,6 +345,7 @@ def training_request(args: argparse.Namespace) -> TrainingRequest | ResumeReques
         weights=args.weights, outputs=args.outputs, frame_differences=args.differences, height=size[0] if size else None,
         width=size[-1] if size else None, scale=args.scale, grayscale=args.grayscale, frames=args.frames, stride=args.stride,
         frame_steps=_numbers(args.frame_steps, "--frame-steps", "frame steps, e.g. 1,2,3"), target=args.target,
+        signal=args.signal,
         steps_per_epoch=args.steps_per_epoch, max_minutes=args.max_minutes, max_steps=args.max_steps,
         deterministic=args.deterministic,
         error_level=not args.no_error_level, motion=not args.no_motion, mixed_precision=args.mixed_precision,

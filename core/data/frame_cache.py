@@ -71,8 +71,11 @@ class CachedFrames:
 
 
 def frames_key(spec: PreprocessSpec) -> str:
-    """Hash of what changes the cached ``uint8`` frames (size, colour, interpolation; not mean subtraction)."""
+    """Hash of what changes the cached ``uint8`` frames (size, colour, interpolation, the signal when it is not the
+    frames themselves; not mean subtraction)."""
     fields = {"height": spec.height, "width": spec.width, "grayscale": spec.grayscale, "interpolation": spec.interpolation}
+    if spec.signal != "frames":
+        fields["signal"] = spec.signal
     return hashlib.sha1(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:12]
 
 

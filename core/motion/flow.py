@@ -172,14 +172,15 @@ class FlowStream:
         self._previous: np.ndarray | None = None
         self._flow: np.ndarray | None = None
 
-    def push(self, frame: np.ndarray) -> np.ndarray | None:
-        """Features ``(rows, cols, 7)`` of the flow from the previous frame to ``frame``; ``None`` for the first."""
+    def push(self, frame: np.ndarray, features: bool = True) -> np.ndarray | None:
+        """Features ``(rows, cols, 7)`` of the flow from the previous frame to ``frame``; ``None`` for the first,
+        and with ``features=False`` (only the flow, :attr:`last_flow`, is wanted)."""
         current = working_frame(frame, self.grid)
         previous, self._previous = self._previous, current
         if previous is None:
             return None
         self._flow = self._dis.calc(previous, current, None)
-        return cell_features(self._flow, self.grid)
+        return cell_features(self._flow, self.grid) if features else None
 
     @property
     def last_flow(self) -> np.ndarray | None:

@@ -56,9 +56,32 @@ def iter_resized(
     step: int = 1,
     cancel: threading.Event | None = None,
 ) -> Iterator[np.ndarray]:
-    """Stream resized ``uint8`` frames ``(height, width, channels)`` from ``source``."""
+    """Stream resized ``uint8`` frames ``(height, width, channels)`` from ``source``: frames ``start``,
+    ``start + step``, ... before ``stop``. With ``spec.signal == "speed"`` each is that frame's speed map
+    (:func:`iter_speed`)."""
+    if spec.signal == "speed":
+        yield from iter_speed(source, spec, start, stop, step, cancel)
+        return
     for frame in source.iter_frames(start, stop, step, color=spec.color, cancel=cancel):
         yield resize_frame(frame, spec)
+
+
+def iter_speed(source: VideoSource, spec: PreprocessSpec, start: int = 0, stop: int | None = None, step: int = 1,
+               cancel: threading.Event | None = None) -> Iterator[np.ndarray]:
+    """The speed maps ``(height, width, 1)`` uint8 of frames ``start``, ``start + step``, ... of ``source``
+    (:mod:`core.motion.speed`), each exactly what the whole video's maps hold there: the flow needs every
+    frame from the one before ``start`` (frame 0 gets frame 1's motion), so all of them are decoded."""
+    from core.motion.speed import speed_frames
+
+    first = max(0, start - 1)
+    read_to = None if stop is None else max(stop, 2)  # frame 0's map is frame 1's
+    frames = source.iter_frames(first, read_to, 1, color="gray", cancel=cancel)
+    maps = speed_frames(frames, spec.height, spec.width, cancel=cancel)
+    for index, found in enumerate(maps, start=first):
+        if stop is not None and index >= stop:
+            break
+        if index >= start and (index - start) % step == 0:
+            yield found[:, :, None]
 
 
 def iter_prefetched(items: Iterator[T], depth: int = PREFETCH_FRAMES,

@@ -41,10 +41,11 @@ from core.training.trainer import RunResult, TrainingConfig, resume, train
 def _preprocess_spec(spec: ModelSpec, options: DataOptions):
     from core.preprocessing import PreprocessSpec
 
-    gray = options.grayscale if options.grayscale is not None else spec.channels == 1
+    speed = options.signal == "speed"  # one channel of speeds, whatever the preset's channels
+    gray = speed or (options.grayscale if options.grayscale is not None else spec.channels == 1)
     height = spec.height if options.height is None else options.height
     width = spec.width if options.width is None else options.width
-    return PreprocessSpec(height=height, width=width, grayscale=gray)
+    return PreprocessSpec(height=height, width=width, grayscale=gray, signal=options.signal)
 
 
 def _samples_key(project, preprocess, *batch_sets) -> str:

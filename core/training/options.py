@@ -46,7 +46,9 @@ class DataOptions:
     augmentation (default 1, 2, 3). ``val_fraction``: share of the normal footage held out for
     validation (and, for next-frame and anomaly runs, the error level and the threshold): whole videos, or
     time inside each video when a next-frame or anomaly run has fewer than five (:mod:`core.data.held_out`). ``videos``: ids of the project's videos to train on (default: all); each
-    keeps its split (its own, or the one assigned among all the project's videos).
+    keeps its split (its own, or the one assigned among all the project's videos). ``signal``: what the model
+    sees of each frame, ``frames`` or ``speed`` (its optical-flow speed map, :mod:`core.motion.speed`; classify
+    and regress runs).
     """
 
     height: int | None = None
@@ -58,9 +60,16 @@ class DataOptions:
     val_fraction: float = DEFAULT_VAL_FRACTION
     target: str | None = None
     videos: tuple[str, ...] | None = None
+    signal: str = "frames"
 
     def __post_init__(self) -> None:
         """Raise :class:`ConfigError` for a value out of range; ``None`` (not 0) means "the preset's"."""
+        from core.preprocessing.spec import SIGNALS
+
+        if self.signal not in SIGNALS:
+            raise ConfigError(f"input must be one of {', '.join(SIGNALS)}, not {self.signal!r}")
+        if self.signal == "speed" and self.grayscale is False:
+            raise ConfigError("speed maps are one channel: an input of speed cannot be RGB")
         for name, label, low, high in (("height", "frame height", MIN_FRAME_SIZE, MAX_FRAME_SIZE),
                                        ("width", "frame width", MIN_FRAME_SIZE, MAX_FRAME_SIZE),
                                        ("frames", "frames per clip", MIN_FRAMES, MAX_FRAMES),

@@ -32,6 +32,9 @@ from core.training.options import DataOptions, TrainingConfig
 
 #: Epochs of a new run when none are asked for.
 DEFAULT_EPOCHS = 10
+#: The tasks that may learn from a signal other than the frames (``signal``): their result is per window, not
+#: a frame shown beside the real one.
+SIGNAL_TASKS = ("classify", "regress")
 #: Spec fields :func:`spec_option` does not set: the task and preset are chosen by name, and the input size by
 #: the data options (``--size``, ``--frames``, ``--gray``), which fit it to the videos.
 OWNED_FIELDS = {"task": "--task", "preset": "--preset", "frames": "--frames", "height": "--size",
@@ -103,7 +106,8 @@ class TrainingRequest:
     Data (:class:`DataOptions`): ``height`` / ``width`` in pixels (``None``: for a frame model, the training
     videos' aspect ratio at about the preset's pixel count, :mod:`core.training.frame_size`), ``scale`` (both
     sides times it, e.g. 1.5; ``None``: 1), ``grayscale``, ``frames`` per input clip,
-    ``stride`` and ``frame_steps`` in frames, ``val_fraction``, ``target`` (regress), ``videos`` (ids; all).
+    ``stride`` and ``frame_steps`` in frames, ``val_fraction``, ``target`` (regress), ``videos`` (ids; all),
+    ``signal`` (``frames``, or ``speed``: each frame's optical-flow speed map; classify and regress runs).
     Fitting (:class:`TrainingConfig`): ``epochs``, ``batch_size`` (clips per step), ``steps_per_epoch``,
     ``patience`` / ``lr_patience`` (epochs; 0: off), ``lr_factor``, ``max_minutes`` (minutes of training
     per invocation), ``max_steps`` (steps of training per invocation), ``seed``, ``deterministic``; ``error_level``: an anomaly run of a next-frame preset
@@ -132,6 +136,7 @@ class TrainingRequest:
     val_fraction: float = DEFAULT_VAL_FRACTION
     target: str | None = None
     videos: tuple[str, ...] | None = None
+    signal: str = "frames"
     epochs: int = DEFAULT_EPOCHS
     batch_size: int = 8
     steps_per_epoch: int | None = None
@@ -158,6 +163,9 @@ class TrainingRequest:
                 isinstance(f, bool) or not isinstance(f, int) or f < 1 for f in self.filters)):
             raise ConfigError(f"filters must be whole numbers >= 1, not {','.join(map(str, self.filters)) or 'none'}")
         check_scale(self.scale)
+        if self.signal != "frames" and self.task not in SIGNAL_TASKS:
+            raise ConfigError(f"an input of {self.signal} maps is for {' and '.join(SIGNAL_TASKS)} runs; a {self.task} "
+                              "run learns from the frames (its scores, rollouts and views are of frames)")
         self.spec()
         self.data_options()
         self.config()
@@ -190,7 +198,7 @@ class TrainingRequest:
     def data_options(self) -> DataOptions:
         return DataOptions(height=self.height, width=self.width, grayscale=self.grayscale, frames=self.frames,
                            stride=self.stride, frame_steps=self.frame_steps, val_fraction=self.val_fraction,
-                           target=self.target, videos=self.videos)
+                           target=self.target, videos=self.videos, signal=self.signal)
 
     def config(self) -> TrainingConfig:
         return TrainingConfig(epochs=self.epochs, batch_size=self.batch_size, seed=self.seed,

@@ -35,7 +35,7 @@ from core.tasks import TASKS
 from core.training.errors import ConfigError
 from core.training.frame_size import MAX_SCALE, MIN_SCALE
 from core.training.options import MAX_COUNT, MAX_FRAME_SIZE, MAX_FRAMES, MAX_THREADS
-from core.training.request import ResumeRequest, TrainingRequest
+from core.training.request import SIGNAL_TASKS, ResumeRequest, TrainingRequest
 
 #: The batch size the form starts with on a CPU, and once a GPU is found.
 CPU_BATCH, GPU_BATCH = 8, 32
@@ -120,6 +120,12 @@ class TrainingForm(QWidget):
         size_rows.addWidget(self.frame_size_text)
         self.grayscale = QComboBox()
         self.grayscale.addItems(["preset's", "gray", "color"])
+        self.signal = QComboBox()
+        self.signal.addItem("the frames", "frames")
+        self.signal.addItem("optical-flow speed", "speed")
+        self.signal.setToolTip("What a classify or regress model sees of each frame: the frame itself, or how fast "
+                               "each part of it moved since the frame before (its optical-flow speed map, one "
+                               "channel), so it learns motion rather than looks")
         self.val_fraction = QDoubleSpinBox()
         self.val_fraction.setRange(0.0, 0.9)
         self.val_fraction.setSingleStep(0.05)
@@ -148,7 +154,8 @@ class TrainingForm(QWidget):
         for title, rows in (
             ("Model", [("Task", self.task), ("Preset", self.preset), ("Filters", self.filters), ("", self.preset_text)]),
             ("Data", [("Videos", self.videos), ("Clip length", self.frames), ("Frame size (H x W, scale)", self.frame_size),
-                      ("Colour", self.grayscale), ("Validation share", self.val_fraction)]),
+                      ("Colour", self.grayscale), ("Model sees", self.signal),
+                      ("Validation share", self.val_fraction)]),
             ("Training", [("Epochs", self.epochs), ("Batch size", self.batch_size),
                           ("Learning rate", self.learning_rate), ("Steps per epoch", self.steps),
                           ("Early-stop patience", self.patience), ("Run name", self.run_name)]),
@@ -166,6 +173,9 @@ class TrainingForm(QWidget):
         self._columns.setContentsMargins(0, 0, 0, 0)
         self.set_columns(1)
         self.task.currentTextChanged.connect(self._fill_presets)
+        self.task.currentTextChanged.connect(self._signal_allowed)
+        self.signal.currentIndexChanged.connect(self._signal_allowed)
+        self._signal_allowed()
         self.preset.currentTextChanged.connect(self._describe_preset)
         self._fill_presets(self.task.currentText())
         self.device.currentIndexChanged.connect(self._device_chosen)
@@ -199,6 +209,15 @@ class TrainingForm(QWidget):
             column.addStretch(1)
             self._columns.addLayout(column, 1)
         self.columns = count
+
+    def _signal_allowed(self, *_: object) -> None:
+        """"Model sees" is a choice for the tasks that may learn from speed maps; speed maps are gray."""
+        allowed = self.task.currentText() in SIGNAL_TASKS
+        if not allowed:
+            self.signal.setCurrentIndex(0)
+        self.signal.setEnabled(allowed)
+        self.grayscale.setEnabled(self.signal.currentData() != "speed")
+        self.changed.emit()
 
     # -- presets and devices --------------------------------------------------------------------
     def _fill_presets(self, task: str) -> None:
@@ -296,7 +315,8 @@ class TrainingForm(QWidget):
 
     def request(self) -> TrainingRequest:
         """The new run the form asks for; :class:`ConfigError` (one line) for a value out of range."""
-        gray = {"gray": True, "color": False}.get(self.grayscale.currentText())
+        signal = str(self.signal.currentData() or "frames")
+        gray = None if signal == "speed" else {"gray": True, "color": False}.get(self.grayscale.currentText())
         return TrainingRequest(
             task=self.task.currentText(), preset=str(self.preset.currentData()), epochs=self.epochs.value(),
             batch_size=self.batch_size.value(), learning_rate=self.learning_rate_value(),
@@ -307,7 +327,7 @@ class TrainingForm(QWidget):
             steps_per_epoch=self.steps.value() or None, patience=self.patience.value(),
             cpu_threads=self.threads.value(), reserve_cores=RESERVED_CORES,
             mixed_precision=self.mixed_precision.isChecked(), run_name=self.run_name.text().strip() or None,
-            device=str(self.device.currentData() or "auto"),
+            device=str(self.device.currentData() or "auto"), signal=signal,
         )
 
     def resume_request(self, run_dir: Path, epochs: int | None) -> ResumeRequest:

@@ -116,6 +116,9 @@ class ScoringSpec(ClipInput):
             raise ScoreError(f"frame error must be one of {', '.join(ERRORS)}, not {self.error!r}")
         if self.scorer not in SCORERS:
             raise ScoreError(f"scorer must be one of {', '.join(SCORERS)}, not {self.scorer!r}")
+        if self.preprocess.signal != "frames":
+            raise ScoreError(f"a model of {self.preprocess.signal} maps does not score frames: scoring compares a "
+                             "model's frames with the real ones")
 
     @classmethod
     def from_run(cls, spec: Any, data: Any = None) -> ScoringSpec:

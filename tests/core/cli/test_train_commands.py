@@ -149,6 +149,43 @@ def test_classify_on_frame_differences_trains_a_run_that_takes_frames(labelled_p
     np.testing.assert_allclose(model.predict(clips + 50, verbose=0), model.predict(clips, verbose=0), atol=1e-5)
 
 
+def test_classify_on_speed_maps_caches_them_and_classify_gives_the_run_the_same_maps(
+        labelled_project: Path, capsys) -> None:
+    import numpy as np
+
+    from core.models.files import load_model_file
+    from core.motion.speed import speed_maps
+    from core.video import open_video
+
+    code = main(["train", str(labelled_project), "--task", "classify", "--input", "speed", "--size", "12x16",
+                 "--frames", "4", "--epochs", "1", "--batch-size", "4", "--filters", "4", "--name", "speed"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    run = labelled_project / "runs" / "speed"
+    record = RunRecord.load(run)
+    assert record.status == "completed" and record.spec["channels"] == 1
+    assert record.data["preprocess"]["signal"] == "speed" and record.data["options"]["signal"] == "speed"
+    project = Project.open(labelled_project)
+    bikes = next(v for v in project.videos.values() if v.name.startswith("bikes"))
+    from core.data.frame_cache import frames_key
+    from core.preprocessing import PreprocessSpec
+
+    cached = np.load(labelled_project / "cache" / "frames"
+                     / f"{bikes.fingerprint.key}-{frames_key(PreprocessSpec(12, 16, signal='speed'))}.npy")
+    with open_video(bikes.path) as source:
+        gray = np.stack(list(source.iter_frames(color="gray")))
+    maps = speed_maps(gray, 12, 16)[..., None]
+    assert np.array_equal(cached, maps)  # what it trained on: the clip's speed maps
+    assert main(["classify", str(labelled_project), "--run", "speed", str(bikes.path), "--json", "--windows"]) == 0
+    windows = json.loads(capsys.readouterr().out)["videos"][0]["windows"]
+    clips = np.stack([maps[w["start"]:w["stop"]] for w in windows])
+    model = load_model_file(run / record.model_path)
+    np.testing.assert_allclose([w["probabilities"] for w in windows], model.predict(clips, verbose=0), atol=1e-5)
+    assert main(["train", str(labelled_project), "--task", "anomaly", "--input", "speed"]) == 2
+    err = capsys.readouterr().err
+    assert "an input of speed maps is for classify and regress runs" in err, err
+
+
 def test_bad_training_settings_are_one_line_errors(tmp_path: Path, capsys) -> None:
     folder = tmp_path / "empty"
     assert main(["project", "new", str(folder)]) == 0

@@ -269,6 +269,21 @@ def test_frame_size_and_device_choices_reach_the_request(qtbot, panel) -> None:
     assert (form.request().height, form.request().width) == (None, None)  # the preset's
 
 
+def test_model_sees_speed_maps_only_for_classify_and_regress_runs_and_they_are_gray(qtbot, panel) -> None:
+    form = panel.form
+    form.task.setCurrentText("anomaly")
+    assert not form.signal.isEnabled() and form.request().signal == "frames"
+    form.task.setCurrentText("classify")
+    form.grayscale.setCurrentText("color")
+    assert form.signal.isEnabled() and form.request().grayscale is False
+    form.signal.setCurrentIndex(form.signal.findData("speed"))
+    assert not form.grayscale.isEnabled()
+    request = form.request()
+    assert (request.signal, request.grayscale) == ("speed", None)  # gray, whatever the Colour box held
+    form.task.setCurrentText("predict")  # a task that learns from frames: back to them
+    assert form.signal.currentData() == "frames" and form.grayscale.isEnabled() and form.request().signal == "frames"
+
+
 def test_the_frame_size_line_follows_the_footage_the_scale_and_the_boxes(qtbot, panel) -> None:
     form = panel.form
     form.task.setCurrentText("anomaly")
