@@ -1,6 +1,7 @@
 """A long video, window by window, through a clip classifier or regressor: a result per window, then segments.
 
-:func:`classify_windows` reads a video once, frame by frame (at the run's frame size, gray or RGB), and
+:func:`classify_windows` reads a video once, frame by frame (at the run's frame size, gray or RGB, or as
+speed maps when the run learnt from them: :mod:`core.motion.speed`), and
 runs the model of a ``classify`` or ``regress`` run (the LRCN, Conv3D and Conv3D-LSTM families; a run
 trained on cached backbone features has its whole clip model in ``model.keras``, which its record points
 to) on clip windows of the run's length, in batches. It yields a :class:`WindowResult` per window, in
