@@ -16,9 +16,12 @@ images added (``--no-flip`` leaves them out), and is evaluated on the other half
 whole videos are held out. ``--folds 2`` swaps the halves and reports both.
 
 In the same run, fitted on the training side only and applied to the same held-out windows: the majority
-class, and a no-learning baseline: the window's mean frame difference (largest mean absolute difference
-between consecutive frames over 4x4 cells) above a threshold chosen for the best balanced accuracy on the
-training windows. The bar: the classifier's balanced accuracy beats both on the held-out videos.
+class, and two no-learning baselines: the window's mean frame difference (largest mean absolute difference
+between consecutive frames over 4x4 cells), and its mean largest speed (each frame's fastest block of its
+speed map, :func:`~core.evaluation.window_baselines.frame_speed`), each above a threshold chosen for the best
+balanced accuracy on the training windows. The bar (issue 20's): the classifier's balanced accuracy beats the
+majority class and frame difference on the held-out videos; the largest speed is printed beside them, the
+stronger no-learning reference a classifier of motion has to beat to be worth training.
 
     python -m bench ped2_classify [--quick] [--data DIR] [--preset default [conv3d ...]] [--folds 1|2]
 
@@ -351,6 +354,7 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
     from core.evaluation.window_baselines import (
         best_threshold,
         frame_difference,
+        frame_speed,
         majority_class,
         window_motion,
     )
@@ -360,11 +364,13 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
     from core.preprocessing.differences import clip_input
 
     ped2 = read_ped2(root, args.size)
-    seen = ped2.frames  # what the classifier's windows are cut from
-    if args.input == "speed":  # the flow at its working size, as the product computes it (core.motion.speed)
-        working = read_ped2(root, working_size(*first_frame_size(root)))
-        seen = {name: speed_maps(frames, *args.size, scale=1.0) for name, frames in working.frames.items()}
+    # the flow at its working size, as the product computes it (core.motion.speed)
+    working = read_ped2(root, working_size(*first_frame_size(root)))
+    speeds = {name: speed_maps(frames, *args.size, scale=1.0) for name, frames in working.frames.items()}
+    del working
+    seen = speeds if args.input == "speed" else ped2.frames  # what the classifier's windows are cut from
     motion = {name: frame_difference(frames) for name, frames in ped2.frames.items()}
+    fastest = {name: frame_speed(maps) for name, maps in speeds.items()}
     out: list[Figure] = []
     for fold in range(args.folds):
         trained, held = split_test_videos(ped2.testing, fold)
@@ -378,19 +384,30 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
               f"{test.dropped} ambiguous dropped); {args.length} frames of {args.size[0]}x{args.size[1]}, "
               f"stride {args.stride}", flush=True)
         majority = majority_class(train.label)
-        train_scores = np.concatenate([window_motion(motion[v], np.asarray([s]), args.length)
-                                       for v, s in zip(train.video, train.start, strict=True)])
-        test_scores = np.concatenate([window_motion(motion[v], np.asarray([s]), args.length)
-                                      for v, s in zip(test.video, test.start, strict=True)])
+
+        def window_scores(per_frame, windows):
+            return np.concatenate([window_motion(per_frame[v], np.asarray([s]), args.length)
+                                   for v, s in zip(windows.video, windows.start, strict=True)])
+
+        train_scores, test_scores = window_scores(motion, train), window_scores(motion, test)
         threshold = best_threshold(train_scores, train.label)
         _, base_majority, _ = _report(f"majority class ({majority})", test.label, np.full(len(test), majority))
         _, base_motion, motion_cm = _report(f"frame difference > {threshold:.4f}", test.label,
                                             (test_scores > threshold).astype(np.int64))
+        speed_train, speed_test = window_scores(fastest, train), window_scores(fastest, test)
+        speed_cut = best_threshold(speed_train, train.label)
+        _, base_speed, speed_cm = _report(f"largest speed > {speed_cut:.3f} px/frame", test.label,
+                                          (speed_test > speed_cut).astype(np.int64))
+        print(f"  held-out ROC AUC: frame difference {roc_auc(test_scores, test.label):.3f}, largest speed "
+              f"{roc_auc(speed_test, test.label):.3f}", flush=True)
         bar = max(base_majority, base_motion)
         out.append(Figure(f"fold {fold}: majority class, balanced accuracy", base_majority,
                           note=f"predicts class {majority} (the training side's majority)"))
         out.append(Figure(f"fold {fold}: frame difference, balanced accuracy", base_motion,
                           note=f"threshold {threshold:.4f} chosen on the training windows; {motion_cm}"))
+        out.append(Figure(f"fold {fold}: largest speed, balanced accuracy", base_speed,
+                          note=f"the window's mean of each frame's largest optical-flow speed > {speed_cut:.3f} "
+                               f"px/frame (at the flow's size), chosen on the training windows; {speed_cm}"))
         if args.validation:
             validated = validation_split(trained, ped2.abnormal, args.length, args.stride, args.positive_fraction)
             if not validated:
@@ -435,7 +452,8 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
                                              predicted)
             ranking = roc_auc(details["probabilities"], test.label)
             print(f"  held-out ROC AUC of the positive class's probability {ranking:.3f} (frame difference "
-                  f"{roc_auc(test_scores, test.label):.3f}): how well it ranks, whatever the threshold", flush=True)
+                  f"{roc_auc(test_scores, test.label):.3f}, largest speed {roc_auc(speed_test, test.label):.3f}): how "
+                  "well it ranks, whatever the threshold", flush=True)
             out.append(Figure(f"fold {fold}: {preset} preset, balanced accuracy", balanced,
                               target=None if quick else f"> {bar:.4f}",
                               note=f"accuracy {accuracy:.3f}; {cm}; {args.input}; {how}; trained in {seconds:.0f} s; "

@@ -47,6 +47,8 @@ def test_ped2_classify_entry_point_reports_the_model_beside_both_baselines_per_f
         assert float(rows[f"fold {fold}: majority class, balanced accuracy"][3]) == 0.5
         motion = rows[f"fold {fold}: frame difference, balanced accuracy"]
         assert 0.0 <= float(motion[3]) <= 1.0 and "chosen on the training windows" in motion[6]
+        fastest = rows[f"fold {fold}: largest speed, balanced accuracy"]
+        assert 0.0 <= float(fastest[3]) <= 1.0 and "largest optical-flow speed" in fastest[6]
         model = rows[f"fold {fold}: default preset, balanced accuracy"]
         assert 0.0 <= float(model[3]) <= 1.0 and "TP" in model[6]
     # fold 0 holds out test videos 02 and 04, fold 1 videos 01 and 03: whole videos, never in both

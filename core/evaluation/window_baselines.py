@@ -1,6 +1,7 @@
-"""No-learning baselines for window classification: the majority class and a threshold on frame difference.
+"""No-learning baselines for window classification: the majority class, and thresholds on frame difference and
+on the largest optical-flow speed in view.
 
-Both are fitted on the training side only (the majority class of the training labels; the threshold that
+All are fitted on the training side only (the majority class of the training labels; the threshold that
 gives the best balanced accuracy on the training windows) and then applied unchanged to held-out windows,
 as a learned classifier is.
 """
@@ -31,9 +32,21 @@ def frame_difference(frames: np.ndarray, patch: int = 4) -> np.ndarray:
     return out
 
 
+def frame_speed(maps: np.ndarray) -> np.ndarray:
+    """``(count,)`` float: per speed map of ``maps`` ``(count, height, width[, 1])`` uint8
+    (:mod:`core.motion.speed`), the largest speed in it, in pixels a frame at the flow's working size. Read
+    over a window with :func:`window_motion`, as frame difference is."""
+    from core.motion.speed import SPEED_FULL_SCALE
+
+    maps = np.asarray(maps)
+    if maps.ndim not in (3, 4) or len(maps) < 1:
+        raise EvaluationError(f"speed maps must be (count >= 1, height, width[, 1]), not {maps.shape}")
+    return maps.reshape(len(maps), -1).max(axis=1).astype(np.float64) * (SPEED_FULL_SCALE / 255.0)
+
+
 def window_motion(per_frame: np.ndarray, starts: np.ndarray, length: int) -> np.ndarray:
-    """``(n,)``: per window, the mean of :func:`frame_difference` over its frames 1 .. length - 1 (the
-    differences between its own consecutive frames; a 1-frame window scores 0)."""
+    """``(n,)``: per window, the mean of ``per_frame`` (:func:`frame_difference`, :func:`frame_speed`) over its
+    frames 1 .. length - 1 (the motion between its own consecutive frames; a 1-frame window scores 0)."""
     if length < 2:
         return np.zeros(len(starts))
     cumulative = np.concatenate([[0.0], np.cumsum(per_frame)])

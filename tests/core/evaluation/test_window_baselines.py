@@ -10,6 +10,7 @@ from core.evaluation.window_baselines import (
     balanced_accuracy_of,
     best_threshold,
     frame_difference,
+    frame_speed,
     majority_class,
     window_motion,
 )
@@ -21,6 +22,16 @@ def test_frame_difference_is_the_largest_cell_mean_change_from_the_previous_fram
     frames[2, :4, :4] = 255
     frames[2, 0, 4] = 255  # one pixel of another cell: 1/16
     assert frame_difference(frames, patch=4).tolist() == [0.0, 1.0, 1 / 16]
+
+
+def test_frame_speed_is_each_maps_fastest_block_in_pixels_a_frame() -> None:
+    maps = np.zeros((3, 4, 6, 1), np.uint8)
+    maps[1, 2, 3] = 255  # full scale: 4 pixels a frame
+    maps[2, 0, 0], maps[2, 3, 5] = 51, 102  # 0.8 and 1.6
+    assert np.allclose(frame_speed(maps), [0.0, 4.0, 1.6])
+    assert np.allclose(frame_speed(maps[..., 0]), [0.0, 4.0, 1.6])  # without the channel axis too
+    with pytest.raises(EvaluationError, match="speed maps must be"):
+        frame_speed(np.zeros((0, 4, 6), np.uint8))
 
 
 def test_window_motion_averages_the_differences_between_the_windows_own_frames() -> None:
