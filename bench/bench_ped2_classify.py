@@ -5,12 +5,15 @@ every ``--stride`` frames, labelled positive ("something other than pedestrians 
 their frames lie in the dataset's ground-truth abnormal intervals (``--positive-fraction`` lowers that to
 "most"), negative when none does; windows straddling an interval's border are ambiguous and dropped (the
 count is printed). The classifier sees each window as the absolute differences between its consecutive
-frames (``--input differences``, the default; ``--input frames`` gives it the frames: the LRCN's per-frame
-CNN ends in global average pooling and learns the look of the training videos' vehicles, not their
-motion, docs/models.md; ``--input speed`` gives it each frame's optical-flow speed map,
-:mod:`core.motion.speed`, as ``framewatch train --input speed`` does, which with ``--pooling max`` beat both
-baselines on both folds, docs/models.md). The classifier (``--preset``, default the ``classify`` task's ``default`` LRCN; give
-several to compare them) trains for ``--epochs`` on the 16 training videos (all negative) plus one half of
+frames (``--input differences``, the default but for the ``speed`` preset; ``--input frames`` gives it the
+frames: the LRCN's per-frame CNN ends in global average pooling and learns the look of the training videos'
+vehicles, not their motion, docs/models.md; ``--input speed``, the ``speed`` preset's, gives it each frame's
+optical-flow speed map, :mod:`core.motion.speed`, as ``framewatch train --input speed`` does). The
+``speed`` preset (a small LRCN: one conv block of 8, global max pooling, LSTM(16)) on speed maps beats the
+majority class and frame difference on both folds with two sets of fresh seeds, docs/models.md; the
+``default`` LRCN on them does with seeds 0-4 only. The classifier (``--preset``, default the ``classify``
+task's ``default`` LRCN; give several to compare them) trains for ``--epochs`` on the 16 training videos
+(all negative) plus one half of
 the 12 test videos, with class weights that balance the two classes and the windows' left-right mirror
 images added (``--no-flip`` leaves them out), and is evaluated on the other half:
 whole videos are held out. ``--folds 2`` swaps the halves and reports both.
@@ -39,7 +42,7 @@ LRCN computing the differences itself, or with ``--input speed`` their speed map
 for) that ``framewatch classify`` runs on a held-out video, e.g. (fold 0 holds out the even test videos; an
 image folder is a video to it)::
 
-    python -m bench ped2_classify --input speed --pooling max --seeds 5 --save-run bench/out/ped2_classify
+    python -m bench ped2_classify --preset speed --seed 10 --seeds 5 --save-run bench/out/ped2_classify
     python -m core.cli.main classify bench/out/ped2_classify ../shared/data/ucsd_ped2/testing/02 --run ped2-fold0 \
         --stride 4 --annotated bench/out/ped2_classify/testing-02-labelled.mp4
 """
@@ -87,12 +90,12 @@ def parse(argv: list[str], quick: bool) -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, default=None, help="training epochs (default 10)")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--folds", type=int, choices=(1, 2), default=None, help="1: fold 0 only; 2: both (default)")
-    parser.add_argument("--input", choices=("frames", "differences", "speed"), default="differences",
+    parser.add_argument("--input", choices=("frames", "differences", "speed"), default=None,
                         help="what the classifier sees per window: its gray frames, the absolute differences "
                              "between its consecutive frames (length - 1 of them), or speed: each frame's optical-flow "
                              "speed from the frame before (DIS at half Ped2's size), each pixel of the frame size the "
                              "largest speed of its block, as framewatch train --input speed gives it "
-                             "(default differences)")
+                             "(default: speed for the speed preset, else differences)")
     parser.add_argument("--no-flip", dest="flip", action="store_false",
                         help="do not add left-right mirrored copies of the training windows")
     parser.add_argument("--reverse", action="store_true",
@@ -124,6 +127,11 @@ def parse(argv: list[str], quick: bool) -> argparse.Namespace:
                         help="train N classifiers, seeds SEED..SEED+N-1, and classify with the mean of their "
                              "probabilities (a seed ensemble, saved as one model; default 1)")
     args = parser.parse_args(argv)
+    if args.input is None:  # what the first preset is made for
+        from core.models.registry import presets
+
+        made_for = presets("classify").get(args.preset[0])
+        args.input = "speed" if made_for is not None and made_for.signal == "speed" else "differences"
     args.size = args.size or (24, 36)
     args.epochs = args.epochs or (1 if quick else 10)
     args.folds = args.folds or (1 if quick else 2)

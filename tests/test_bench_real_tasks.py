@@ -138,9 +138,9 @@ def test_ped2_classify_on_speed_saves_a_run_that_framewatch_classify_feeds_speed
 
     data = _tiny_ped2(tmp_path)
     project = tmp_path / "project"
-    assert main(["ped2_classify", "--quick", "--no-record", "--data", str(data), "--input", "speed", "--save-run",
+    assert main(["ped2_classify", "--quick", "--no-record", "--data", str(data), "--preset", "speed", "--save-run",
                  str(project), "--filters", "4", "--lstm", "4", *TINY_CLASSIFY]) == 0
-    assert "default on speed" in capsys.readouterr().out
+    assert "speed on speed" in capsys.readouterr().out  # the speed preset is given speed maps unless told otherwise
     run = project / "runs" / "ped2-fold0"
     record = json.loads((run / "run.json").read_text())
     assert record["data"]["preprocess"]["signal"] == "speed" and record["spec"]["frames"] == 3

@@ -99,11 +99,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     color = data.add_mutually_exclusive_group()
     color.add_argument("--gray", dest="grayscale", action="store_const", const=True, help="gray frames")
     color.add_argument("--rgb", dest="grayscale", action="store_const", const=False, help="color frames")
-    data.add_argument("--input", dest="signal", choices=SIGNALS, default="frames",
-                      help="what the model sees of each frame (classify, regress): the frame itself (default), or "
-                           "speed: its optical-flow speed map at --size, each pixel the fastest motion in its block "
-                           "since the frame before (DIS at half the video's size), so a classifier learns how fast "
-                           "things move rather than what they look like")
+    data.add_argument("--input", dest="signal", choices=SIGNALS, default=None,
+                      help="what the model sees of each frame (classify, regress): the frame itself, or speed: its "
+                           "optical-flow speed map at --size, each pixel the fastest motion in its block since the "
+                           "frame before (DIS at half the video's size), so a classifier learns how fast things "
+                           "move rather than what they look like (default: the preset's: speed for the speed "
+                           "preset, frames for the others)")
     data.add_argument("--stride", type=int, help="frames between clip starts (predict, anomaly)")
     data.add_argument("--frame-steps", type=_int_tuple, help="anomaly stride augmentation, e.g. 1,2,3")
     data.add_argument("--val-fraction", type=float,

@@ -70,6 +70,13 @@ def _head_presets(task: str) -> list[Preset]:
         Preset("conv3d", Conv3DSpec(task=task, preset="conv3d"), "Conv3D blocks -> global pooling -> head"),
         Preset("conv3d-lstm", Conv3DSpec(task=task, preset="conv3d-lstm", stacked=True),
                "per-frame CNN -> Conv3D -> LSTM -> head"),
+        # Small on purpose: a classifier of speed maps should learn how fast, not what shape; on UCSD Ped2 this
+        # beat frame difference and the largest speed in view where the default LRCN did not (docs/models.md)
+        Preset("speed",
+               LRCNSpec(task=task, preset="speed", frames=8, height=24, width=36, cnn_filters=(8,),
+                        lstm_units=(16,), pooling="max"),
+               "LRCN of optical-flow speed maps (trains on them unless --input frames): one conv block of 8 -> "
+               "global max pooling -> LSTM(16) -> head; 8 maps of 24x36", signal="speed"),
     ]
 
 

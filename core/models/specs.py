@@ -450,10 +450,13 @@ def spec_from_dict(data: dict[str, Any]) -> ModelSpec:
 
 @dataclass(frozen=True)
 class Preset:
-    """A named starting point: ``spec`` plus a one-line description for menus and ``--help``."""
+    """A named starting point: ``spec`` plus a one-line description for menus and ``--help``. ``signal``: what
+    the model is made to see of each frame unless told otherwise (:data:`core.preprocessing.spec.SIGNALS`:
+    ``frames``, or ``speed`` for a classifier of optical-flow speed maps)."""
 
     name: str
     spec: ModelSpec
     description: str
     reference: bool = False
     tags: tuple[str, ...] = field(default_factory=tuple)
+    signal: str = "frames"

@@ -23,7 +23,7 @@ from typing import Any
 
 from core.data.splits import DEFAULT_VAL_FRACTION
 from core.models.errors import SpecError
-from core.models.registry import filters_field, make_spec
+from core.models.registry import filters_field, make_spec, presets
 from core.models.specs import ModelSpec, check_learning_rate
 from core.tasks import TASKS, tasks_text
 from core.training.errors import ConfigError
@@ -107,7 +107,8 @@ class TrainingRequest:
     videos' aspect ratio at about the preset's pixel count, :mod:`core.training.frame_size`), ``scale`` (both
     sides times it, e.g. 1.5; ``None``: 1), ``grayscale``, ``frames`` per input clip,
     ``stride`` and ``frame_steps`` in frames, ``val_fraction``, ``target`` (regress), ``videos`` (ids; all),
-    ``signal`` (``frames``, or ``speed``: each frame's optical-flow speed map; classify and regress runs).
+    ``signal`` (``frames``, or ``speed``: each frame's optical-flow speed map; classify and regress runs; ``None``:
+    the preset's, :attr:`~core.models.specs.Preset.signal`).
     Fitting (:class:`TrainingConfig`): ``epochs``, ``batch_size`` (clips per step), ``steps_per_epoch``,
     ``patience`` / ``lr_patience`` (epochs; 0: off), ``lr_factor``, ``max_minutes`` (minutes of training
     per invocation), ``max_steps`` (steps of training per invocation), ``seed``, ``deterministic``; ``error_level``: an anomaly run of a next-frame preset
@@ -136,7 +137,7 @@ class TrainingRequest:
     val_fraction: float = DEFAULT_VAL_FRACTION
     target: str | None = None
     videos: tuple[str, ...] | None = None
-    signal: str = "frames"
+    signal: str | None = None
     epochs: int = DEFAULT_EPOCHS
     batch_size: int = 8
     steps_per_epoch: int | None = None
@@ -163,10 +164,11 @@ class TrainingRequest:
                 isinstance(f, bool) or not isinstance(f, int) or f < 1 for f in self.filters)):
             raise ConfigError(f"filters must be whole numbers >= 1, not {','.join(map(str, self.filters)) or 'none'}")
         check_scale(self.scale)
-        if self.signal != "frames" and self.task not in SIGNAL_TASKS:
-            raise ConfigError(f"an input of {self.signal} maps is for {' and '.join(SIGNAL_TASKS)} runs; a {self.task} "
-                              "run learns from the frames (its scores, rollouts and views are of frames)")
         self.spec()
+        signal = self.input_signal()
+        if signal != "frames" and self.task not in SIGNAL_TASKS:
+            raise ConfigError(f"an input of {signal} maps is for {' and '.join(SIGNAL_TASKS)} runs; a {self.task} "
+                              "run learns from the frames (its scores, rollouts and views are of frames)")
         self.data_options()
         self.config()
 
@@ -188,6 +190,10 @@ class TrainingRequest:
         options.update(dict(self.spec_options))
         return {key: value for key, value in options.items() if value is not None}
 
+    def input_signal(self) -> str:
+        """What the model sees of each frame: ``signal`` if given, else the preset's (``frames`` for most)."""
+        return self.signal or presets(self.task)[self.preset_name].signal
+
     def spec(self) -> ModelSpec:
         """The preset's spec with this request's model options (before the data fit its input size)."""
         try:
@@ -198,7 +204,7 @@ class TrainingRequest:
     def data_options(self) -> DataOptions:
         return DataOptions(height=self.height, width=self.width, grayscale=self.grayscale, frames=self.frames,
                            stride=self.stride, frame_steps=self.frame_steps, val_fraction=self.val_fraction,
-                           target=self.target, videos=self.videos, signal=self.signal)
+                           target=self.target, videos=self.videos, signal=self.input_signal())
 
     def config(self) -> TrainingConfig:
         return TrainingConfig(epochs=self.epochs, batch_size=self.batch_size, seed=self.seed,

@@ -173,9 +173,7 @@ class TrainingForm(QWidget):
         self._columns.setContentsMargins(0, 0, 0, 0)
         self.set_columns(1)
         self.task.currentTextChanged.connect(self._fill_presets)
-        self.task.currentTextChanged.connect(self._signal_allowed)
         self.signal.currentIndexChanged.connect(self._signal_allowed)
-        self._signal_allowed()
         self.preset.currentTextChanged.connect(self._describe_preset)
         self._fill_presets(self.task.currentText())
         self.device.currentIndexChanged.connect(self._device_chosen)
@@ -210,6 +208,13 @@ class TrainingForm(QWidget):
             self._columns.addLayout(column, 1)
         self.columns = count
 
+    def _preset_signal(self) -> None:
+        """"Model sees" starts at what the chosen preset is made for (the ``speed`` preset: speed maps)."""
+        name = self.preset.currentData()
+        wanted = presets(self.task.currentText())[name].signal if name else "frames"
+        self.signal.setCurrentIndex(max(0, self.signal.findData(wanted)))
+        self._signal_allowed()
+
     def _signal_allowed(self, *_: object) -> None:
         """"Model sees" is a choice for the tasks that may learn from speed maps; speed maps are gray."""
         allowed = self.task.currentText() in SIGNAL_TASKS
@@ -233,6 +238,7 @@ class TrainingForm(QWidget):
         name = self.preset.currentData()
         if not name:
             return
+        self._preset_signal()
         preset = presets(self.task.currentText())[name]
         spec = preset.spec
         if spec.family == "motion":  # no clips: the flow of consecutive frames at a share of the video's size

@@ -93,6 +93,27 @@ def test_frame_differences_reach_an_lrcn_spec_and_another_family_is_refused_in_o
         TrainingRequest("classify", "conv3d", frame_differences=True)
 
 
+def test_the_input_signal_is_the_presets_unless_given_and_only_window_tasks_take_speed() -> None:
+    from core.cli.main import build_parser
+    from core.cli.train_commands import training_request
+
+    def request(*argv: str) -> TrainingRequest:
+        return training_request(build_parser().parse_args(["train", "p", *argv]))
+
+    assert request("--task", "classify").data_options().signal == "frames"
+    speed = request("--task", "regress", "--preset", "speed")
+    assert speed.input_signal() == "speed" and speed.data_options().signal == "speed"
+    assert (speed.spec().cnn_filters, speed.spec().lstm_units, speed.spec().pooling) == ((8,), (16,), "max")
+    assert request("--task", "classify", "--preset", "speed", "--input", "frames").data_options().signal == "frames"
+    assert request("--task", "classify", "--input", "speed").data_options().signal == "speed"
+    with pytest.raises(ConfigError, match="an input of speed maps is for classify and regress runs"):
+        TrainingRequest("predict", signal="speed")
+    with pytest.raises(ConfigError, match="speed maps are one channel"):
+        TrainingRequest("classify", signal="speed", grayscale=False)
+    with pytest.raises(ConfigError, match="input must be one of frames, speed"):
+        TrainingRequest("classify", signal="depth")
+
+
 def test_a_request_is_checked_without_importing_keras() -> None:
     code = ("import sys\nfrom core.training.request import TrainingRequest\nTrainingRequest('anomaly', epochs=3)\n"
             "print(sorted(m for m in ('keras', 'tensorflow') if m in sys.modules))")

@@ -282,6 +282,12 @@ def test_model_sees_speed_maps_only_for_classify_and_regress_runs_and_they_are_g
     assert (request.signal, request.grayscale) == ("speed", None)  # gray, whatever the Colour box held
     form.task.setCurrentText("predict")  # a task that learns from frames: back to them
     assert form.signal.currentData() == "frames" and form.grayscale.isEnabled() and form.request().signal == "frames"
+    # the speed preset is made for speed maps: choosing it chooses them, another preset the frames again
+    form.task.setCurrentText("regress")
+    form.preset.setCurrentIndex(form.preset.findData("speed"))
+    assert form.signal.currentData() == "speed" and form.request().data_options().signal == "speed"
+    form.preset.setCurrentIndex(form.preset.findData("default"))
+    assert form.signal.currentData() == "frames"
 
 
 def test_the_frame_size_line_follows_the_footage_the_scale_and_the_boxes(qtbot, panel) -> None:
