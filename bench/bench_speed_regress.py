@@ -8,7 +8,9 @@ training digits (MNIST test-file images 0..8999), evaluation clips from the held
 another random stream, so no digit image and no trajectory is shared. The model (``--preset``, default
 the ``regress`` task's ``default`` LRCN) sees the absolute differences between consecutive frames
 (``--input differences``, the default; with ``--input frames`` the LRCN, whose per-frame CNN ends in
-global average pooling, has no position to take a speed from: docs/models.md) and trains for
+global average pooling, has no position to take a speed from: docs/models.md; ``--input speed``, the
+``speed`` preset's default, gives it each frame's optical-flow speed map, :mod:`core.motion.speed`, computed
+on the 64x64 canvas as ``framewatch train --input speed`` computes it on a video) and trains for
 ``--epochs`` with MSE; beside it, the mean predictor (the training targets' mean for every clip). The
 bar: the model's MAE is at most half the mean predictor's.
 
@@ -48,14 +50,20 @@ def parse(argv: list[str], quick: bool) -> argparse.Namespace:
     parser.add_argument("--speed-range", type=float, nargs=2, default=(0.5, 6.0), metavar=("LOW", "HIGH"),
                         help="speeds drawn uniformly from LOW..HIGH pixels per frame of the 64x64 canvas "
                              "(default 0.5 6)")
-    parser.add_argument("--input", choices=("frames", "differences"), default="differences",
-                        help="what the model sees: the clip's frames, or the absolute differences between its "
-                             "consecutive frames (default differences)")
+    parser.add_argument("--input", choices=("frames", "differences", "speed"), default=None,
+                        help="what the model sees: the clip's frames, the absolute differences between its "
+                             "consecutive frames, or their optical-flow speed maps (default: speed for the speed "
+                             "preset, else differences)")
     parser.add_argument("--preset", default="default", help="regress preset (default: default)")
     parser.add_argument("--epochs", type=int, default=None, help="training epochs (default 20)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    if args.input is None:  # what the preset is made for
+        from core.models.registry import presets
+
+        made_for = presets("regress").get(args.preset)
+        args.input = "speed" if made_for is not None and made_for.signal == "speed" else "differences"
     args.sequences = args.sequences or (128 if quick else 3000)
     args.test_sequences = args.test_sequences or (64 if quick else 500)
     args.size = args.size or (16 if quick else 32)
@@ -74,6 +82,10 @@ def speed_clips(images, count: int, args: argparse.Namespace, stream: int):
 
     clips, speeds = moving_mnist_speeds(count, images, speed_range=tuple(args.speed_range), frames=args.frames,
                                         size=CANVAS, seed=args.seed, stream=stream)
+    if args.input == "speed":  # the flow on the canvas at half its size, as a video's (core.motion.speed)
+        from core.motion.speed import speed_maps
+
+        return np.stack([speed_maps(clip[..., 0], args.size, args.size) for clip in clips])[..., None], speeds
     if args.size != CANVAS:
         clips = np.stack([[cv2.resize(f[:, :, 0], (args.size, args.size), interpolation=cv2.INTER_AREA)
                            for f in clip] for clip in clips])[..., None]
@@ -102,7 +114,8 @@ def figures(argv: list[str], quick: bool) -> list[Figure]:
 
     x_train, y_train = speed_clips(mnist_digits(path, "train"), args.sequences, args, stream=0)
     x_test, y_test = speed_clips(mnist_digits(path, "validation"), args.test_sequences, args, stream=1)
-    x_train, x_test = clip_input(x_train, args.input), clip_input(x_test, args.input)
+    if args.input != "speed":  # speed maps are the input as they are
+        x_train, x_test = clip_input(x_train, args.input), clip_input(x_test, args.input)
     print(f"{args.sequences} training clips (training digits), {args.test_sequences} held-out clips (held-out "
           f"digits); {args.frames} frames of {args.size}x{args.size}; speed {args.speed_range[0]:g}.."
           f"{args.speed_range[1]:g} px/frame (64x64 canvas)", flush=True)

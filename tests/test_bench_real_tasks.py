@@ -167,3 +167,6 @@ def test_speed_regress_entry_point_reports_mae_beside_the_mean_predictor(
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "default preset, MAE" in out and "mean predictor, MAE" in out and "held-out clips" in out
+    assert main([*argv, "--preset", "speed"]) == 0  # the speed preset is given the clips' speed maps
+    out = capsys.readouterr().out
+    assert "speed on speed" in out and "speed preset, MAE" in out
