@@ -29,7 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     classify = subparsers.add_parser(
         "classify", help="label (or rate) a long video window by window with a classify or regress run",
         description="Run a classify or regress run's clip model on windows of its clip length across whole "
-        "videos (the last window ends at the last frame), merge consecutive windows with the same label (or, "
+        "videos (the last window ends at the last frame; a run that learnt from optical-flow speed maps, "
+        "--input speed or the speed preset, is given the videos' speed maps), merge consecutive windows with "
+        "the same label (or, "
         "for a regressor, the same --bin of values) into segments and print them. With --annotated or "
         "--annotated-dir, write a copy of each video with its window's label and confidence (or value) "
         "drawn above every frame, as MP4. A run whose run.json holds a decision threshold (data.decision) labels "
