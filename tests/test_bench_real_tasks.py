@@ -175,7 +175,9 @@ def test_speed_regress_entry_point_reports_mae_beside_the_mean_predictor(
 def test_speed_maps_benchmark_reads_the_same_maps_as_the_plain_loop(tmp_path: Path,
                                                                    capsys: pytest.CaptureFixture[str]) -> None:
     data = _tiny_ped2(tmp_path)  # no clips/bikes.mp4 there: that input is skipped, not failed
-    assert main(["speed_maps", "--quick", "--no-record", "--data", str(data), "--repeats", "1"]) == 0
+    # 1 when a ratio misses its target on a busy machine (16 tiny maps time nothing): only a crash fails here
+    assert main(["speed_maps", "--quick", "--no-record", "--data", str(data), "--repeats", "1"]) in (0, 1)
     out = capsys.readouterr().out
+    assert "ran to the end" not in out  # the row a crash leaves
     assert "speed maps vs OpenCV + DIS loop, Ped2 JPEGs" in out and "largest difference 0/255" in out
     assert "no bikes.mp4 in" in out
