@@ -255,9 +255,10 @@ class EventEmitter(keras.callbacks.Callback):
         self.epoch_overheads: list[float] = []
         self.samples_per_s = 0.0
 
-    def _common(self, batch: int) -> dict[str, Any]:
+    def _common(self, batch: int, finished: bool = False) -> dict[str, Any]:
+        """The fields of an event about ``batch`` (0-based) of the epoch; ``done`` counts it once ``finished``."""
         total = self.epochs * self.batches if self.batches else None
-        done = (self.epoch * (self.batches or 0)) + batch
+        done = (self.epoch * (self.batches or 0)) + batch + int(finished)
         return dict(done=done, total=total, epoch=self.epoch, epochs=self.epochs, batch=batch,
                     batches=self.batches, elapsed_s=time.perf_counter() - self.started)
 
@@ -302,7 +303,8 @@ class EventEmitter(keras.callbacks.Callback):
         loss = values.pop("loss", float("nan"))
         left = (self.batches - batch - 1) if self.batches else 0
         self.emit(ev.BatchEnded(
-            **self._common(batch + 1), loss=loss, metrics=values, learning_rate=current_learning_rate(self.model),
+            **self._common(batch, finished=True), loss=loss, metrics=values,
+            learning_rate=current_learning_rate(self.model),
             samples_per_s=self.samples_per_s, eta_s=self._eta(left),
             message=f"epoch {self.epoch + 1}/{self.epochs} loss {loss:.4g}",
         ))

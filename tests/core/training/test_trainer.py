@@ -55,6 +55,8 @@ def test_a_run_emits_events_writes_checkpoints_and_a_record(spec, data, tmp_path
     assert kinds.count("BatchStarted") == kinds.count("BatchEnded") == 3 * BATCHES
     batch_ends = [e for e in events if isinstance(e, ev.BatchEnded)]
     assert [e.done for e in batch_ends] == list(range(1, 3 * BATCHES + 1))
+    # batch is 0-based, as the events say (it once was the count done: "batch 5/4" under the bar, the curve a batch late)
+    assert [e.batch for e in batch_ends] == list(range(BATCHES)) * 3
     assert all(e.total == 3 * BATCHES and e.batches == BATCHES for e in batch_ends)
     assert all(np.isfinite(e.loss) and "mse" in e.metrics and e.learning_rate > 0 for e in batch_ends)
     assert all(e.samples_per_s > 0 for e in batch_ends)
@@ -94,7 +96,7 @@ def test_cancel_stops_within_one_batch_and_the_run_resumes(spec, data, tmp_path:
 
     def progress(event: ev.TrainingEvent) -> None:
         seen.append(event)
-        if isinstance(event, ev.BatchEnded) and event.epoch == 1 and event.batch == 2:
+        if isinstance(event, ev.BatchEnded) and event.epoch == 1 and event.batch == 1:  # its second batch
             cancel.set()
 
     run = tmp_path / "run"

@@ -269,6 +269,17 @@ def test_frame_size_and_device_choices_reach_the_request(qtbot, panel) -> None:
     assert (form.request().height, form.request().width) == (None, None)  # the preset's
 
 
+def test_a_batch_reads_as_its_place_in_the_epoch_under_the_bar_and_on_the_curve(qtbot, panel) -> None:
+    from desktop_app.training.panel import progress_text
+
+    last = ev.BatchEnded(done=4, total=12, epoch=0, epochs=3, batch=3, batches=4, loss=0.5)
+    assert progress_text(last).startswith("epoch 1/3 · batch 4/4")
+    panel.curves.clear()
+    panel.curves.add_batch(0, 0, 1, 0.9)  # an epoch of one batch: its point at the epoch's end
+    panel.curves.add_batch(1, 0, 1, 0.8)
+    assert panel.curves.loss_x == [1.0, 2.0]
+
+
 def test_model_sees_speed_maps_only_for_classify_and_regress_runs_and_they_are_gray(qtbot, panel) -> None:
     form = panel.form
     form.task.setCurrentText("anomaly")
